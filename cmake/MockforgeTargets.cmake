@@ -1,0 +1,73 @@
+# Shared target conventions for mockforge's own code.
+#
+#   mockforge_library(name SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] [ASIO])
+#   mockforge_test(name SOURCES ... [DEPS ...] [LABELS ...])
+#   mockforge_fuzzer(name SOURCE file CORPUS dir DEPS ...)
+#
+# ASIO marks a target whose sources include Boost.Asio/Beast: it gets the
+# shared precompiled header. Headers that most files include stay Asio-free.
+
+set(MOCKFORGE_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
+
+function(mockforge_apply_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wnon-virtual-dtor)
+  if(MOCKFORGE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  target_compile_definitions(${target} PUBLIC
+    BOOST_ASIO_SEPARATE_COMPILATION
+    BOOST_BEAST_SEPARATE_COMPILATION
+    BOOST_ASIO_NO_DEPRECATED)
+  if(MOCKFORGE_SANITIZE)
+    target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+  if(MOCKFORGE_TSAN)
+    target_compile_options(${target} PUBLIC -fsanitize=thread)
+    target_link_options(${target} PUBLIC -fsanitize=thread)
+  endif()
+endfunction()
+
+function(mockforge_use_asio_pch target)
+  if(TARGET mockforge_asio_pch_host)
+    target_precompile_headers(${target} REUSE_FROM mockforge_asio_pch_host)
+  endif()
+endfunction()
+
+function(mockforge_library name)
+  cmake_parse_arguments(ARG "ASIO" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${MOCKFORGE_SOURCE_ROOT} ${CMAKE_BINARY_DIR}/generated)
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  mockforge_apply_options(${name})
+endfunction()
+
+function(mockforge_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_include_directories(${name} PRIVATE ${MOCKFORGE_SOURCE_ROOT})
+  mockforge_apply_options(${name})
+  include(GoogleTest)
+  gtest_discover_tests(${name}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "MOCKFORGE_SOURCE_DIR=${MOCKFORGE_SOURCE_ROOT};MOCKFORGE_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()
+
+# A fuzz target exports LLVMFuzzerTestOneInput. With MOCKFORGE_LIBFUZZER (clang)
+# it links against libFuzzer; otherwise it links a replay driver and runs as a
+# ctest over its seed corpus plus deterministic mutations of it.
+function(mockforge_fuzzer name)
+  cmake_parse_arguments(ARG "" "SOURCE;CORPUS" "DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCE})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  mockforge_apply_options(${name})
+  if(MOCKFORGE_LIBFUZZER)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_sources(${name} PRIVATE ${MOCKFORGE_SOURCE_ROOT}/tests/fuzz/replay_driver.cpp)
+    add_test(NAME ${name} COMMAND ${name} ${ARG_CORPUS})
+    set_tests_properties(${name} PROPERTIES LABELS "fuzz")
+  endif()
+endfunction()
