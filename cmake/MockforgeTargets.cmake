@@ -7,7 +7,7 @@
 # ASIO marks a target whose sources include Boost.Asio/Beast: it gets the
 # shared precompiled header. Headers that most files include stay Asio-free.
 
-set(MOCKFORGE_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
+get_filename_component(MOCKFORGE_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 
 function(mockforge_apply_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wnon-virtual-dtor)

@@ -1,0 +1,249 @@
+#include "core/admin/http_server.h"
+
+#include <list>
+#include <mutex>
+#include <shared_mutex>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/log/logging.h"
+#include "core/runtime/listener.h"
+
+namespace mockforge::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+HttpResponse HttpResponse::json(int status, std::string body) {
+  return HttpResponse{status, "application/json", std::move(body)};
+}
+
+HttpResponse HttpResponse::error(int status, std::string_view message) {
+  nlohmann::json body = {{"error", {{"status", status}, {"message", message}}}};
+  return json(status, body.dump());
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() &&
+               hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      out[percent_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
+  struct Connection {
+    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+    beast::tcp_stream stream;
+  };
+
+  Impl(asio::io_context& io_, std::vector<std::string> addresses_, uint16_t port_, Limits limits_)
+      : io(io_), addresses(std::move(addresses_)), requested_port(port_), limits(limits_) {}
+
+  asio::io_context& io;
+  std::vector<std::string> addresses;
+  uint16_t requested_port;
+  Limits limits;
+  mutable std::shared_mutex routes_mutex;
+  std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
+  std::unique_ptr<runtime::TcpListener> listener;
+  std::mutex connections_mutex;
+  std::list<std::weak_ptr<Connection>> connections;
+  bool stopping = false;
+
+  HttpResponse dispatch(const HttpRequest& request) const {
+    Handler handler;
+    std::string allowed;
+    {
+      std::shared_lock lock(routes_mutex);
+      const auto path_it = routes.find(request.path);
+      if (path_it == routes.end()) {
+        return HttpResponse::error(404, "no such endpoint: " + request.path);
+      }
+      const auto method_it = path_it->second.find(request.method);
+      if (method_it == path_it->second.end()) {
+        for (const auto& [method, unused] : path_it->second) {
+          allowed += allowed.empty() ? method : ", " + method;
+        }
+        auto response = HttpResponse::error(
+            405, "method " + request.method + " not allowed on " + request.path + "; allowed: " + allowed);
+        return response;
+      }
+      handler = method_it->second;
+    }
+    try {
+      return handler(request);
+    } catch (const std::exception& e) {
+      return HttpResponse::error(500, e.what());
+    }
+  }
+
+  void on_accept(tcp::socket socket) {
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(connections_mutex);
+      if (stopping) return;
+      connections.remove_if([](const auto& weak) { return weak.expired(); });
+      connections.push_back(connection);
+    }
+    asio::co_spawn(connection->stream.get_executor(), serve(shared_from_this(), connection),
+                   asio::detached);
+  }
+
+  static http::response<http::string_body> to_beast(const HttpResponse& response,
+                                                     unsigned version, bool keep_alive) {
+    http::response<http::string_body> out{static_cast<http::status>(response.status), version};
+    out.set(http::field::server, "mockforge");
+    out.set(http::field::content_type, response.content_type);
+    out.keep_alive(keep_alive);
+    out.body() = response.body;
+    out.prepare_payload();
+    return out;
+  }
+
+  static asio::awaitable<void> write_error(Connection& connection, int status,
+                                           std::string_view message) {
+    auto response = to_beast(HttpResponse::error(status, message), 11, false);
+    connection.stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(connection.stream, response,
+                               asio::as_tuple(asio::use_awaitable));
+  }
+
+  static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
+                                     std::shared_ptr<Connection> connection) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(self->limits.max_body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
+      connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
+      auto [ec, bytes] = co_await http::async_read(connection->stream, buffer, parser,
+                                                   asio::as_tuple(asio::use_awaitable));
+      (void)bytes;
+      if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset || ec == asio::error::eof) {
+        break;
+      }
+      if (ec == beast::error::timeout) {
+        if (parser.got_some()) co_await write_error(*connection, 408, "request timed out");
+        break;
+      }
+      if (ec == http::error::body_limit) {
+        co_await write_error(*connection, 413,
+                             "request body larger than " + std::to_string(self->limits.max_body_bytes) +
+                                 " bytes");
+        break;
+      }
+      if (ec == http::error::header_limit) {
+        co_await write_error(*connection, 431, "request headers too large");
+        break;
+      }
+      if (ec) {
+        co_await write_error(*connection, 400, "malformed HTTP request: " + ec.message());
+        break;
+      }
+      auto request = parser.release();
+      HttpRequest plain;
+      plain.method = std::string(request.method_string());
+      const std::string_view target(request.target().data(), request.target().size());
+      const auto question = target.find('?');
+      plain.path = std::string(target.substr(0, question));
+      if (question != std::string_view::npos) plain.query = parse_query(target.substr(question + 1));
+      plain.body = std::move(request.body());
+      auto response = to_beast(self->dispatch(plain), request.version(), request.keep_alive());
+      connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
+      auto [write_ec, written] =
+          co_await http::async_write(connection->stream, response, asio::as_tuple(asio::use_awaitable));
+      (void)written;
+      if (write_ec || !response.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    connection->stream.close();
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, std::vector<std::string> addresses, uint16_t port,
+                       Limits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(addresses), port, limits)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::route(const std::string& method, const std::string& path, Handler handler) {
+  std::unique_lock lock(impl_->routes_mutex);
+  impl_->routes[path][method] = std::move(handler);
+}
+
+void HttpServer::start() {
+  auto impl = impl_;
+  impl_->listener = std::make_unique<runtime::TcpListener>(
+      impl_->io, "admin", impl_->addresses, impl_->requested_port,
+      [weak = std::weak_ptr<Impl>(impl)](tcp::socket socket) {
+        if (auto self = weak.lock()) self->on_accept(std::move(socket));
+      });
+  impl_->listener->start();
+}
+
+void HttpServer::stop() {
+  if (impl_->listener) impl_->listener->close();
+  std::list<std::weak_ptr<Impl::Connection>> open;
+  {
+    std::lock_guard lock(impl_->connections_mutex);
+    impl_->stopping = true;
+    open.swap(impl_->connections);
+  }
+  for (const auto& weak : open) {
+    if (auto connection = weak.lock()) {
+      asio::post(connection->stream.get_executor(), [connection] { connection->stream.close(); });
+    }
+  }
+}
+
+uint16_t HttpServer::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+HttpResponse HttpServer::dispatch(const HttpRequest& request) const {
+  return impl_->dispatch(request);
+}
+
+}  // namespace mockforge::admin

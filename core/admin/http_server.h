@@ -1,0 +1,70 @@
+#pragma once
+
+// The admin HTTP server. Handlers see plain request/response structs, so
+// route code does not include Beast.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mockforge::admin {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::map<std::string, std::string> query;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+
+  static HttpResponse json(int status, std::string body);
+  // {"error": {"status": N, "message": "..."}}
+  static HttpResponse error(int status, std::string_view message);
+};
+
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct Limits {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  unsigned request_timeout_ms = 10'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, std::vector<std::string> addresses, uint16_t port,
+             Limits limits = {});
+  ~HttpServer();
+
+  // Exact-path routes. A path registered for other methods only answers
+  // 405 with an Allow header; an unknown path answers 404.
+  void route(const std::string& method, const std::string& path, Handler handler);
+
+  // Binds (throws runtime::ListenError naming the port) and starts accepting.
+  void start();
+  void stop();
+  uint16_t port() const;
+
+  // Dispatches without the network (used by tests and by the server itself).
+  HttpResponse dispatch(const HttpRequest& request) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Splits "a=1&b=two%20words" into a map, percent-decoding keys and values.
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+}  // namespace mockforge::admin

@@ -1,0 +1,56 @@
+#pragma once
+
+// A TCP listener bound to one port on several addresses (by default both
+// loopbacks, since clients resolve `localhost` to ::1 first). Included only by
+// session code, which uses Asio anyway.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace mockforge::runtime {
+
+// Thrown when a listener cannot bind; the message names service, address and port.
+class ListenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class TcpListener {
+ public:
+  using AcceptHandler = std::function<void(boost::asio::ip::tcp::socket)>;
+
+  // Binds and listens at once (so failures surface before anything starts).
+  // Port 0 takes an ephemeral port for the first address and the same port
+  // on the others. Each accepted socket gets its own strand.
+  TcpListener(boost::asio::io_context& io, std::string service,
+              const std::vector<std::string>& addresses, uint16_t port, AcceptHandler on_accept);
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::string& service() const { return service_; }
+  std::vector<std::string> endpoints() const;
+
+  void start();
+  void close();
+
+ private:
+  struct Acceptor;
+  void bind_all(const std::vector<std::string>& addresses, uint16_t port);
+  void accept_next(const std::shared_ptr<Acceptor>& acceptor);
+
+  boost::asio::io_context& io_;
+  std::string service_;
+  uint16_t port_ = 0;
+  AcceptHandler on_accept_;
+  std::vector<std::shared_ptr<Acceptor>> acceptors_;
+};
+
+}  // namespace mockforge::runtime
