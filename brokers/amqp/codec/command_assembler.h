@@ -1,0 +1,67 @@
+// Joins frames into commands: a method, and for content-bearing methods
+// (basic.publish, basic.deliver, basic.return, basic.get-ok) the content
+// header and body frames that follow it on the same channel. Frames of
+// different channels may interleave; within a channel the content must follow
+// its method, which is where 505 UNEXPECTED_FRAME comes from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "brokers/amqp/codec/content_header.h"
+#include "brokers/amqp/codec/frame.h"
+#include "mockforge/amqp/methods.h"
+
+namespace mockforge::amqp {
+
+struct Command {
+  uint16_t channel = 0;
+  Method method;
+  // Present exactly when the method carries content.
+  std::optional<ContentHeader> header;
+  std::string body;
+};
+
+struct HeartbeatReceived {
+  friend bool operator==(const HeartbeatReceived&, const HeartbeatReceived&) = default;
+};
+struct NeedMoreFrames {
+  friend bool operator==(const NeedMoreFrames&, const NeedMoreFrames&) = default;
+};
+
+// Every CommandError is a connection error: close with reply_code, naming
+// the offending method in connection.close's class-id/method-id if known.
+struct CommandError {
+  ReplyCode reply_code;
+  uint16_t channel = 0;
+  MethodId method;  // {0, 0} when no method is involved
+  std::string message;
+};
+
+using AssembleResult = std::variant<NeedMoreFrames, Command, HeartbeatReceived, CommandError>;
+
+class CommandAssembler {
+ public:
+  AssembleResult add(const Frame& frame);
+
+  // Whether `channel` is between a content method and the end of its body.
+  bool content_pending(uint16_t channel) const { return pending_.contains(channel); }
+  // Drops partial content of a channel, e.g. when it closes.
+  void forget_channel(uint16_t channel) { pending_.erase(channel); }
+
+ private:
+  AssembleResult add_method(const Frame& frame);
+  AssembleResult add_header(const Frame& frame);
+  AssembleResult add_body(const Frame& frame);
+
+  struct Pending {
+    Command command;
+    uint64_t body_size = 0;
+  };
+  std::map<uint16_t, Pending> pending_;
+};
+
+}  // namespace mockforge::amqp
