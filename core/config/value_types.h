@@ -1,0 +1,119 @@
+// Value types of configuration keys, used by keys.def.
+//
+// Each *Key type below describes one kind of value: what C++ type the parsed value has
+// (`value_type`), and which bounds apply. keys.def names one per key, e.g. `IntKey(1, 10000)`.
+// They are used as template arguments, so they must stay structural (public, literal members).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mockforge::config {
+
+enum class ValueKind {
+  boolean,
+  integer,
+  port,
+  string,
+  string_list,
+  enumeration,
+  byte_size,
+  duration
+};
+
+// Enumerations used by keys. Values must be 0..N-1 in declaration order, and
+// EnumNames<E>::names spells them in the same order (those spellings are what users write).
+enum class LogLevel { trace, debug, info, warn, error, critical, off };
+enum class LogFormat { text, json };
+
+template <typename Enum>
+struct EnumNames;
+
+template <>
+struct EnumNames<LogLevel> {
+  static constexpr std::array<std::string_view, 7> names{"trace", "debug",    "info", "warn",
+                                                         "error", "critical", "off"};
+};
+
+template <>
+struct EnumNames<LogFormat> {
+  static constexpr std::array<std::string_view, 2> names{"text", "json"};
+};
+
+template <typename Enum>
+constexpr std::string_view enum_name(Enum value) {
+  return EnumNames<Enum>::names.at(static_cast<std::size_t>(value));
+}
+
+constexpr std::uint64_t kibibytes(std::uint64_t count) { return count << 10; }
+constexpr std::uint64_t mebibytes(std::uint64_t count) { return count << 20; }
+constexpr std::uint64_t gibibytes(std::uint64_t count) { return count << 30; }
+
+using Duration = std::chrono::milliseconds;
+
+// true/false (also yes/no, on/off, 1/0).
+struct BoolKey {
+  using value_type = bool;
+};
+
+// A decimal integer within [min, max].
+struct IntKey {
+  using value_type = std::int64_t;
+  constexpr IntKey(std::int64_t min_value, std::int64_t max_value)
+      : min(min_value), max(max_value) {}
+  std::int64_t min;
+  std::int64_t max;
+};
+
+// A TCP/UDP port 0-65535; 0 asks the OS for a free (ephemeral) port.
+struct PortKey {
+  using value_type = std::uint16_t;
+};
+
+// Any text.
+struct StringKey {
+  using value_type = std::string;
+};
+
+// A YAML sequence, or (also in env vars and flags) a comma-separated list.
+struct StringListKey {
+  using value_type = std::vector<std::string>;
+  constexpr explicit StringListKey(std::size_t min_items_required = 0)
+      : min_items(min_items_required) {}
+  std::size_t min_items;
+};
+
+// One of EnumNames<Enum>::names, case-insensitive.
+template <typename Enum>
+struct EnumKey {
+  using value_type = Enum;
+};
+
+// A byte count: 1048576, 512KiB, 64MiB, 1GiB (1024-based) or 10KB, 5MB (1000-based).
+struct ByteSizeKey {
+  using value_type = std::uint64_t;
+  constexpr ByteSizeKey() = default;
+  constexpr ByteSizeKey(std::uint64_t min_value, std::uint64_t max_value)
+      : min(min_value), max(max_value) {}
+  std::uint64_t min = 0;
+  std::uint64_t max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+};
+
+// A duration: 250ms, 30s, 5m, 2h; a bare number means seconds.
+// (Bounds are stored as milliseconds so the type can be a template argument.)
+struct DurationKey {
+  using value_type = Duration;
+  constexpr DurationKey() = default;
+  constexpr DurationKey(Duration min_value, Duration max_value)
+      : min_ms(min_value.count()), max_ms(max_value.count()) {}
+  std::int64_t min_ms = 0;
+  std::int64_t max_ms = std::chrono::milliseconds(std::chrono::hours(24 * 365)).count();
+};
+
+}  // namespace mockforge::config

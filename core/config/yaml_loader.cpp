@@ -1,0 +1,194 @@
+// Reading mockforge.yaml with yaml-cpp. Every problem in a document is reported with
+// file:line:column and the full key path; processing continues after each error.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/config/key_table.h"
+
+namespace mockforge::config::detail {
+namespace {
+
+std::string node_kind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return double_quoted(node.Scalar());
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+class DocumentReader {
+ public:
+  DocumentReader(Config& config, std::string_view origin, ValueSources* sources)
+      : config_(config), origin_(origin), sources_(sources) {}
+
+  std::vector<Error> read(std::string_view yaml) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(yaml));
+    } catch (const YAML::ParserException& error) {
+      add(error.mark, "", "invalid YAML: " + error.msg);
+      return std::move(errors_);
+    }
+    if (!root.IsDefined() || root.IsNull()) return std::move(errors_);
+    if (!root.IsMap()) {
+      add(root.Mark(), "",
+          fmt::format("expected a mapping of sections (server:, kafka:, ...), got {}",
+                      node_kind(root)));
+      return std::move(errors_);
+    }
+    std::map<std::string, int> section_lines;
+    for (const auto& item : root) {
+      const YAML::Node& name_node = item.first;
+      if (!name_node.IsScalar()) {
+        add(name_node.Mark(), "", "expected a section name");
+        continue;
+      }
+      const std::string section = name_node.Scalar();
+      if (!is_section(section)) {
+        add(name_node.Mark(), section, unknown_section_message(section));
+        continue;
+      }
+      if (auto [previous, inserted] = section_lines.emplace(section, name_node.Mark().line + 1);
+          !inserted) {
+        add(name_node.Mark(), section,
+            fmt::format("duplicate section (first on line {})", previous->second));
+        continue;
+      }
+      read_section(section, item.second, name_node.Mark());
+    }
+    return std::move(errors_);
+  }
+
+ private:
+  static bool is_section(std::string_view name) {
+    for (const SectionSpec& section : sections()) {
+      if (section.name == name) return true;
+    }
+    return false;
+  }
+
+  static std::string unknown_section_message(const std::string& name) {
+    if (find_key(name) == nullptr) return unknown_key_message(name);
+    const auto dot = name.find('.');
+    return fmt::format("unknown section; write it nested: \"{}:\" with \"{}:\" indented below",
+                       name.substr(0, dot), name.substr(dot + 1));
+  }
+
+  void read_section(const std::string& section, const YAML::Node& body,
+                    const YAML::Mark& section_mark) {
+    if (body.IsNull()) return;  // "kafka:" with nothing below: all defaults
+    if (!body.IsMap()) {
+      add(mark_or(body.Mark(), section_mark), section,
+          fmt::format("expected a mapping of {} keys, got {}", section, node_kind(body)));
+      return;
+    }
+    std::map<std::string, int> key_lines;
+    for (const auto& item : body) {
+      const YAML::Node& name_node = item.first;
+      if (!name_node.IsScalar()) {
+        add(name_node.Mark(), section, "expected a key name");
+        continue;
+      }
+      const std::string path = section + "." + name_node.Scalar();
+      const KeyEntry* entry = find_entry(path);
+      if (entry == nullptr) {
+        add(name_node.Mark(), path, unknown_key_message(path));
+        continue;
+      }
+      if (auto [previous, inserted] = key_lines.emplace(path, name_node.Mark().line + 1);
+          !inserted) {
+        add(name_node.Mark(), path,
+            fmt::format("duplicate key (first on line {})", previous->second));
+        continue;
+      }
+      read_value(*entry, item.second, name_node.Mark());
+    }
+  }
+
+  void read_value(const KeyEntry& entry, const YAML::Node& value, const YAML::Mark& key_mark) {
+    const KeySpec& key = *entry.spec;
+    std::optional<std::string> error;
+    if (value.IsScalar()) {
+      error = entry.assign_text(config_, value.Scalar());
+    } else if (value.IsNull()) {
+      if (key.kind == ValueKind::string) {
+        error = entry.assign_text(config_, "");
+      } else if (entry.assign_items != nullptr) {
+        error = entry.assign_items(config_, {});
+      } else {
+        error = fmt::format("expected {}, got nothing", key.expectation);
+      }
+    } else if (value.IsSequence() && entry.assign_items != nullptr) {
+      std::vector<std::string> items;
+      bool items_ok = true;
+      for (const YAML::Node& item : value) {
+        if (!item.IsScalar()) {
+          add(mark_or(item.Mark(), key_mark), key.path,
+              fmt::format("expected a string list entry, got {}", node_kind(item)));
+          items_ok = false;
+          continue;
+        }
+        items.push_back(item.Scalar());
+      }
+      if (!items_ok) return;
+      error = entry.assign_items(config_, items);
+    } else {
+      error = fmt::format("expected {}, got {}", key.expectation, node_kind(value));
+    }
+    if (error) {
+      add(key_mark, key.path, *error);
+    } else if (sources_ != nullptr) {
+      (*sources_)[key.path] = Source::file;
+    }
+  }
+
+  static const YAML::Mark& mark_or(const YAML::Mark& mark, const YAML::Mark& fallback) {
+    return mark.is_null() ? fallback : mark;
+  }
+
+  void add(const YAML::Mark& mark, std::string key, std::string message) {
+    errors_.push_back(Error{origin_, mark.is_null() ? 0 : mark.line + 1,
+                            mark.is_null() ? 0 : mark.column + 1, std::move(key),
+                            std::move(message)});
+  }
+
+  Config& config_;
+  std::string origin_;
+  ValueSources* sources_;
+  std::vector<Error> errors_;
+};
+
+}  // namespace
+
+std::vector<Error> apply_yaml(Config& config, std::string_view yaml, std::string_view origin,
+                              ValueSources* sources) {
+  return DocumentReader(config, origin, sources).read(yaml);
+}
+
+std::vector<Error> apply_yaml_file(Config& config, const std::filesystem::path& file,
+                                   ValueSources* sources) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) {
+    return {
+        Error{file.string(), 0, 0, "", fmt::format("cannot read file: {}", std::strerror(errno))}};
+  }
+  std::ostringstream contents;
+  contents << stream.rdbuf();
+  return apply_yaml(config, contents.str(), file.string(), sources);
+}
+
+}  // namespace mockforge::config::detail
