@@ -1,0 +1,13 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace mockforge::kafka {
+
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by RecordBatch v2.
+// `crc32c_extend` continues a running checksum over more bytes.
+uint32_t crc32c(std::span<const uint8_t> data);
+uint32_t crc32c_extend(uint32_t crc, std::span<const uint8_t> data);
+
+}  // namespace mockforge::kafka
