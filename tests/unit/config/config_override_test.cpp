@@ -1,6 +1,7 @@
 // Environment and flag overrides, and precedence: defaults < file < environment < flags.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>

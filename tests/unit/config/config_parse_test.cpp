@@ -1,6 +1,7 @@
 // Parsing mockforge.yaml: defaults, every value type, and the exact error messages.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
