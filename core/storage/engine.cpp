@@ -1,0 +1,142 @@
+#include "core/storage/engine.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include "core/storage/snapshot.h"
+
+namespace mockforge::storage {
+namespace {
+
+Error io_error(const std::filesystem::path& path, std::string_view action) {
+  return Error{ErrorCode::kSnapshotIo,
+               fmt::format("snapshot file '{}': cannot {}: {}", path.string(), action,
+                           std::generic_category().message(errno))};
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options)
+    : context_{MemoryBudget(options.memory_cap_bytes, options.near_cap_fraction),
+               options.clock ? options.clock : ClockFunction([] { return Clock::now(); })},
+      logs_(context_),
+      queues_(context_),
+      retained_(context_),
+      sessions_(context_, options.session_offline_cap, options.session_offline_overflow),
+      initial_state_(std::make_shared<const EngineImage>()) {}
+
+Engine::~Engine() = default;
+
+EngineImage Engine::capture() const {
+  return EngineImage{logs_.capture(), queues_.capture(), retained_.capture(), sessions_.capture()};
+}
+
+void Engine::mark_initial_state() {
+  auto image = std::make_shared<const EngineImage>(capture());
+  std::lock_guard lock(state_mutex_);
+  initial_state_ = std::move(image);
+}
+
+void Engine::reset() {
+  std::shared_ptr<const EngineImage> image;
+  {
+    std::lock_guard lock(state_mutex_);
+    image = initial_state_;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  apply(*image, StateChange::kReset);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  std::lock_guard lock(state_mutex_);
+  last_reset_duration_ = elapsed;
+}
+
+std::chrono::microseconds Engine::last_reset_duration() const {
+  std::lock_guard lock(state_mutex_);
+  return last_reset_duration_;
+}
+
+void Engine::apply(const EngineImage& image, StateChange change) {
+  DeferredCallbacks deferred;
+  {
+    std::lock_guard lock(apply_mutex_);
+    logs_.restore(image.topics, deferred);
+    queues_.restore(image.queues, deferred);
+    retained_.restore(image.retained);
+    sessions_.restore(image.sessions);
+  }
+  run_deferred(deferred);
+  std::vector<std::shared_ptr<ResetObserver>> observers;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [token, observer] : observers_) observers.push_back(observer);
+  }
+  for (const auto& observer : observers) (*observer)(change);
+}
+
+ObserverToken Engine::add_reset_observer(ResetObserver observer) {
+  std::lock_guard lock(state_mutex_);
+  const ObserverToken token = next_observer_token_++;
+  observers_.emplace(token, std::make_shared<ResetObserver>(std::move(observer)));
+  return token;
+}
+
+bool Engine::remove_reset_observer(ObserverToken token) {
+  std::lock_guard lock(state_mutex_);
+  return observers_.erase(token) > 0;
+}
+
+Status Engine::snapshot_to_file(const std::filesystem::path& path) const {
+  const std::string encoded = encode_snapshot(capture());
+  std::filesystem::path temporary = path;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return io_error(temporary, "open for writing");
+    out.write(encoded.data(), static_cast<std::streamsize>(encoded.size()));
+    out.flush();
+    if (!out) return io_error(temporary, "write");
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    return Error{ErrorCode::kSnapshotIo,
+                 fmt::format("snapshot file '{}': cannot move into place: {}", path.string(),
+                             error.message())};
+  }
+  return Status::Ok();
+}
+
+Status Engine::restore_from_file(const std::filesystem::path& path) {
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return io_error(path, "open for reading");
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) return io_error(path, "read");
+  }
+  auto image = decode_snapshot(data, path.string());
+  if (!image) return image.error();
+  apply(*image, StateChange::kRestored);
+  return Status::Ok();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats stats;
+  stats.logs = logs_.stats();
+  stats.queues = queues_.stats();
+  stats.retained_count = retained_.size();
+  stats.retained_bytes = retained_.stored_bytes();
+  stats.sessions = sessions_.stats();
+  stats.memory_used = context_.budget.used();
+  stats.memory_cap = context_.budget.cap();
+  stats.near_memory_cap = context_.budget.near_cap();
+  return stats;
+}
+
+}  // namespace mockforge::storage

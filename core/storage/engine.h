@@ -1,0 +1,124 @@
+// mockforge::storage::Engine — the one storage engine the Kafka, MQTT and AMQP
+// brokers share: partitioned logs, queues, retained messages and MQTT session
+// records, with a memory cap, reset to a marked initial state, and snapshots.
+//
+// Threading model: every storage object (Engine, LogStore, Topic, Partition,
+// QueueRegistry, Queue, RetainedStore, SessionStore, Session) is safe to call
+// from any thread. Each synchronises with its own mutex (one per partition,
+// queue, session and store; memory accounting is lock-free) and there is no
+// global lock on hot paths. Callbacks — data-arrival waiters, queue
+// availability listeners, session expiry hooks, reset observers, retained
+// predicates — are invoked after the invoking object's locks are released, so
+// they may call back into storage. The one exception is a BatchMutator passed
+// to Partition::append, which runs under the partition lock by design.
+// The engine does no I/O except snapshot_to_file/restore_from_file, and never
+// includes Boost.Asio: timers and deadlines belong to the brokers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "core/storage/common.h"
+#include "core/storage/log.h"
+#include "core/storage/memory_budget.h"
+#include "core/storage/mqtt_state.h"
+#include "core/storage/queue.h"
+
+namespace mockforge::storage {
+
+struct EngineImage;
+
+struct EngineOptions {
+  uint64_t memory_cap_bytes = 0;   // 0: unlimited
+  double near_cap_fraction = 0.9;  // near_memory_cap() threshold
+  std::size_t session_offline_cap = 1000;
+  OfflineOverflow session_offline_overflow = OfflineOverflow::kDropNewest;
+  ClockFunction clock;  // defaults to the system clock; tests inject one
+};
+
+struct EngineStats {
+  LogStats logs;
+  QueueRegistryStats queues;
+  std::size_t retained_count = 0;
+  uint64_t retained_bytes = 0;
+  SessionStoreStats sessions;
+  uint64_t memory_used = 0;
+  uint64_t memory_cap = 0;
+  bool near_memory_cap = false;
+};
+
+enum class StateChange {
+  kReset,     // reset() restored the marked initial state
+  kRestored,  // restore_from_file() replaced the state
+};
+using ResetObserver = std::function<void(StateChange)>;
+using ObserverToken = uint64_t;
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  LogStore& logs() { return logs_; }
+  QueueRegistry& queues() { return queues_; }
+  RetainedStore& retained() { return retained_; }
+  SessionStore& sessions() { return sessions_; }
+  const LogStore& logs() const { return logs_; }
+  const QueueRegistry& queues() const { return queues_; }
+  const RetainedStore& retained() const { return retained_; }
+  const SessionStore& sessions() const { return sessions_; }
+
+  // Records the current state (after fixtures have seeded it) as the state
+  // reset() returns to. Cheap: buffers are shared, not copied.
+  void mark_initial_state();
+  // Restores the marked initial state (empty if none was marked). Objects that
+  // exist in both keep their identity; others are marked deleted. Partition
+  // waiters get kPartitionReset, then reset observers are told (kReset).
+  // Unacked queue messages at mark time come back as ready, redelivered.
+  void reset();
+  // How long the last reset() took.
+  std::chrono::microseconds last_reset_duration() const;
+
+  ObserverToken add_reset_observer(ResetObserver observer);
+  bool remove_reset_observer(ObserverToken token);
+
+  // Writes a versioned, checksummed snapshot (via a temporary file + rename).
+  // Each object is captured consistently; the whole is not one atomic cut.
+  Status snapshot_to_file(const std::filesystem::path& path) const;
+  // Validates the whole file first; on any error the state is unchanged and
+  // the error names the file. Observers are told (kRestored). The marked
+  // initial state is not changed; call mark_initial_state() to adopt it.
+  Status restore_from_file(const std::filesystem::path& path);
+
+  MemoryBudget& memory() { return context_.budget; }
+  const MemoryBudget& memory() const { return context_.budget; }
+  bool near_memory_cap() const { return context_.budget.near_cap(); }
+  EngineStats stats() const;
+  const StorageContext& context() const { return context_; }
+
+ private:
+  EngineImage capture() const;
+  void apply(const EngineImage& image, StateChange change);
+
+  StorageContext context_;
+  LogStore logs_;
+  QueueRegistry queues_;
+  RetainedStore retained_;
+  SessionStore sessions_;
+
+  std::mutex apply_mutex_;  // serialises reset/restore with each other
+  mutable std::mutex state_mutex_;
+  std::shared_ptr<const EngineImage> initial_state_;
+  std::chrono::microseconds last_reset_duration_{0};
+  ObserverToken next_observer_token_ = 1;
+  std::map<ObserverToken, std::shared_ptr<ResetObserver>> observers_;
+};
+
+}  // namespace mockforge::storage

@@ -1,0 +1,378 @@
+#include "core/storage/mqtt_state.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mockforge::storage {
+
+// ---------------------------------------------------------------- RetainedStore
+
+RetainedStore::RetainedStore(StorageContext& context) : context_(context) {}
+
+Status RetainedStore::set(std::string topic, RetainedMessage message) {
+  if (byte_size(message.payload) == 0) {
+    clear(topic);
+    return Status::Ok();
+  }
+  const uint64_t new_size = message.stored_size();
+  std::lock_guard lock(mutex_);
+  auto it = messages_.find(topic);
+  const uint64_t old_size = it == messages_.end() ? 0 : it->second.stored_size();
+  if (new_size > old_size &&
+      !context_.budget.try_reserve(MemoryCategory::kRetained, new_size - old_size)) {
+    return storage_full_error(MemoryCategory::kRetained, new_size - old_size, context_.budget);
+  }
+  if (new_size < old_size) context_.budget.release(MemoryCategory::kRetained, old_size - new_size);
+  stored_bytes_ = stored_bytes_ - old_size + new_size;
+  if (it == messages_.end()) {
+    messages_.emplace(std::move(topic), std::move(message));
+  } else {
+    it->second = std::move(message);
+  }
+  return Status::Ok();
+}
+
+bool RetainedStore::clear(std::string_view topic) {
+  std::lock_guard lock(mutex_);
+  auto it = messages_.find(topic);
+  if (it == messages_.end()) return false;
+  const uint64_t size = it->second.stored_size();
+  context_.budget.release(MemoryCategory::kRetained, size);
+  stored_bytes_ -= size;
+  messages_.erase(it);
+  return true;
+}
+
+std::optional<RetainedMessage> RetainedStore::get(std::string_view topic, TimePoint now) const {
+  std::lock_guard lock(mutex_);
+  auto it = messages_.find(topic);
+  if (it == messages_.end() || it->second.expired(now)) return std::nullopt;
+  return it->second;
+}
+
+std::vector<RetainedEntry> RetainedStore::collect(
+    const std::function<bool(std::string_view topic)>& matches, TimePoint now) const {
+  std::vector<RetainedEntry> entries = capture();
+  std::erase_if(entries, [&](const RetainedEntry& entry) {
+    return entry.message.expired(now) || !matches(entry.topic);
+  });
+  return entries;
+}
+
+std::size_t RetainedStore::remove_expired(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  return std::erase_if(messages_, [&](const auto& item) {
+    if (!item.second.expired(now)) return false;
+    context_.budget.release(MemoryCategory::kRetained, item.second.stored_size());
+    stored_bytes_ -= item.second.stored_size();
+    return true;
+  });
+}
+
+std::size_t RetainedStore::size() const {
+  std::lock_guard lock(mutex_);
+  return messages_.size();
+}
+
+uint64_t RetainedStore::stored_bytes() const {
+  std::lock_guard lock(mutex_);
+  return stored_bytes_;
+}
+
+std::vector<RetainedEntry> RetainedStore::capture() const {
+  std::lock_guard lock(mutex_);
+  std::vector<RetainedEntry> entries;
+  entries.reserve(messages_.size());
+  for (const auto& [topic, message] : messages_) entries.push_back(RetainedEntry{topic, message});
+  return entries;
+}
+
+void RetainedStore::restore(const std::vector<RetainedEntry>& entries) {
+  std::map<std::string, RetainedMessage, std::less<>> restored;
+  uint64_t restored_bytes = 0;
+  for (const RetainedEntry& entry : entries) {
+    restored_bytes += entry.message.stored_size();
+    restored.insert_or_assign(entry.topic, entry.message);
+  }
+  std::lock_guard lock(mutex_);
+  context_.budget.release(MemoryCategory::kRetained, stored_bytes_);
+  context_.budget.force_reserve(MemoryCategory::kRetained, restored_bytes);
+  messages_ = std::move(restored);
+  stored_bytes_ = restored_bytes;
+}
+
+// ---------------------------------------------------------------- Session
+
+Session::Session(StorageContext& context, std::string client_id, std::size_t offline_cap,
+                 OfflineOverflow overflow)
+    : context_(context),
+      client_id_(std::move(client_id)),
+      overflow_(overflow),
+      offline_cap_(offline_cap) {}
+
+bool Session::subscribe(std::string filter, SubscriptionOptions options) {
+  std::lock_guard lock(mutex_);
+  return subscriptions_.insert_or_assign(std::move(filter), options).second;
+}
+
+bool Session::unsubscribe(std::string_view filter) {
+  std::lock_guard lock(mutex_);
+  auto it = subscriptions_.find(filter);
+  if (it == subscriptions_.end()) return false;
+  subscriptions_.erase(it);
+  return true;
+}
+
+SubscriptionMap Session::subscriptions() const {
+  std::lock_guard lock(mutex_);
+  return subscriptions_;
+}
+
+Result<bool> Session::enqueue_offline(OfflineMessage message) {
+  std::lock_guard lock(mutex_);
+  if (deleted_) {
+    return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id_)};
+  }
+  const bool full = offline_.size() >= offline_cap_;
+  if (full && (overflow_ == OfflineOverflow::kDropNewest || offline_.empty())) {
+    ++dropped_count_;
+    return false;
+  }
+  const uint64_t size = message.stored_size();
+  if (!context_.budget.try_reserve(MemoryCategory::kSessions, size)) {
+    return storage_full_error(MemoryCategory::kSessions, size, context_.budget);
+  }
+  while (!offline_.empty() && offline_.size() >= offline_cap_) {
+    ++dropped_count_;
+    const uint64_t dropped_size = offline_.front().stored_size();
+    context_.budget.release(MemoryCategory::kSessions, dropped_size);
+    offline_bytes_ -= dropped_size;
+    offline_.pop_front();
+  }
+  offline_bytes_ += size;
+  offline_.push_back(std::move(message));
+  return true;
+}
+
+std::vector<OfflineMessage> Session::take_offline() {
+  std::lock_guard lock(mutex_);
+  std::vector<OfflineMessage> messages(std::make_move_iterator(offline_.begin()),
+                                       std::make_move_iterator(offline_.end()));
+  release_offline_locked();
+  return messages;
+}
+
+std::size_t Session::offline_count() const {
+  std::lock_guard lock(mutex_);
+  return offline_.size();
+}
+
+uint64_t Session::dropped_count() const {
+  std::lock_guard lock(mutex_);
+  return dropped_count_;
+}
+
+void Session::set_offline_cap(std::size_t cap) {
+  std::lock_guard lock(mutex_);
+  offline_cap_ = cap;
+}
+
+std::size_t Session::offline_cap() const {
+  std::lock_guard lock(mutex_);
+  return offline_cap_;
+}
+
+void Session::set_expiry_interval(uint32_t seconds) {
+  std::lock_guard lock(mutex_);
+  expiry_interval_seconds_ = seconds;
+}
+
+uint32_t Session::expiry_interval() const {
+  std::lock_guard lock(mutex_);
+  return expiry_interval_seconds_;
+}
+
+void Session::mark_disconnected(TimePoint when) {
+  std::lock_guard lock(mutex_);
+  disconnected_at_ = when;
+}
+
+void Session::mark_connected() {
+  std::lock_guard lock(mutex_);
+  disconnected_at_.reset();
+}
+
+std::optional<TimePoint> Session::disconnected_at() const {
+  std::lock_guard lock(mutex_);
+  return disconnected_at_;
+}
+
+bool Session::expired(TimePoint now) const {
+  std::lock_guard lock(mutex_);
+  if (!disconnected_at_ || expiry_interval_seconds_ == kSessionNeverExpires) return false;
+  return now >= *disconnected_at_ + std::chrono::seconds(expiry_interval_seconds_);
+}
+
+void Session::set_broker_state(Bytes state) {
+  std::lock_guard lock(mutex_);
+  broker_state_ = std::move(state);
+}
+
+Bytes Session::broker_state() const {
+  std::lock_guard lock(mutex_);
+  return broker_state_;
+}
+
+bool Session::deleted() const {
+  std::lock_guard lock(mutex_);
+  return deleted_;
+}
+
+void Session::release_offline_locked() {
+  context_.budget.release(MemoryCategory::kSessions, offline_bytes_);
+  offline_bytes_ = 0;
+  offline_.clear();
+}
+
+SessionImage Session::capture() const {
+  std::lock_guard lock(mutex_);
+  return SessionImage{client_id_,   subscriptions_,           offline_,         dropped_count_,
+                      offline_cap_, expiry_interval_seconds_, disconnected_at_, broker_state_};
+}
+
+void Session::restore(const SessionImage& image) {
+  uint64_t image_bytes = 0;
+  for (const OfflineMessage& message : image.offline) image_bytes += message.stored_size();
+  std::lock_guard lock(mutex_);
+  release_offline_locked();
+  context_.budget.force_reserve(MemoryCategory::kSessions, image_bytes);
+  subscriptions_ = image.subscriptions;
+  offline_ = image.offline;
+  offline_bytes_ = image_bytes;
+  dropped_count_ = image.dropped_count;
+  offline_cap_ = image.offline_cap;
+  expiry_interval_seconds_ = image.expiry_interval_seconds;
+  disconnected_at_ = image.disconnected_at;
+  broker_state_ = image.broker_state;
+  deleted_ = false;
+}
+
+void Session::mark_deleted() {
+  std::lock_guard lock(mutex_);
+  release_offline_locked();
+  subscriptions_.clear();
+  deleted_ = true;
+}
+
+// ---------------------------------------------------------------- SessionStore
+
+SessionStore::SessionStore(StorageContext& context, std::size_t default_offline_cap,
+                           OfflineOverflow overflow)
+    : context_(context), default_offline_cap_(default_offline_cap), overflow_(overflow) {}
+
+SessionStore::OpenResult SessionStore::open(std::string client_id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = sessions_.find(client_id); it != sessions_.end()) return {it->second, false};
+  auto session = std::make_shared<Session>(context_, client_id, default_offline_cap_, overflow_);
+  sessions_.emplace(std::move(client_id), session);
+  return {session, true};
+}
+
+std::shared_ptr<Session> SessionStore::find(std::string_view client_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+bool SessionStore::remove(std::string_view client_id) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return false;
+  it->second->mark_deleted();
+  sessions_.erase(it);
+  return true;
+}
+
+std::vector<std::string> SessionStore::client_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  ids.reserve(sessions_.size());
+  for (const auto& [client_id, session] : sessions_) ids.push_back(client_id);
+  return ids;
+}
+
+std::size_t SessionStore::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
+  std::vector<std::string> expired;
+  std::shared_ptr<ExpiryHook> hook;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (it->second->expired(now)) {
+        it->second->mark_deleted();
+        expired.push_back(it->first);
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    hook = expiry_hook_;
+  }
+  if (hook) {
+    for (const std::string& client_id : expired) (*hook)(client_id);
+  }
+  return expired;
+}
+
+void SessionStore::set_expiry_hook(ExpiryHook hook) {
+  std::lock_guard lock(mutex_);
+  expiry_hook_ = hook ? std::make_shared<ExpiryHook>(std::move(hook)) : nullptr;
+}
+
+SessionStoreStats SessionStore::stats() const {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [client_id, session] : sessions_) sessions.push_back(session);
+  }
+  SessionStoreStats stats;
+  stats.session_count = sessions.size();
+  for (const auto& session : sessions) {
+    stats.offline_messages += session->offline_count();
+    stats.dropped_messages += session->dropped_count();
+  }
+  return stats;
+}
+
+std::vector<SessionImage> SessionStore::capture() const {
+  std::lock_guard lock(mutex_);
+  std::vector<SessionImage> images;
+  images.reserve(sessions_.size());
+  for (const auto& [client_id, session] : sessions_) images.push_back(session->capture());
+  return images;
+}
+
+void SessionStore::restore(const std::vector<SessionImage>& images) {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> restored;
+  for (const SessionImage& image : images) {
+    std::shared_ptr<Session> session;
+    if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {
+      session = it->second;
+      sessions_.erase(it);
+    } else {
+      session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
+    }
+    session->restore(image);
+    restored.emplace(image.client_id, std::move(session));
+  }
+  for (auto& [client_id, session] : sessions_) session->mark_deleted();
+  sessions_ = std::move(restored);
+}
+
+}  // namespace mockforge::storage

@@ -1,0 +1,36 @@
+// The engine's full state as plain values (used for reset and snapshots) and
+// its versioned binary encoding.
+//
+// File layout (little-endian):
+//   magic "MFSNAPSH" | u32 format version | u64 payload size | payload | u32 CRC-32
+// The CRC-32 (IEEE) covers everything before it. Payload sections, in order:
+// topics, queues, retained messages, sessions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/storage/common.h"
+#include "core/storage/log.h"
+#include "core/storage/mqtt_state.h"
+#include "core/storage/queue.h"
+
+namespace mockforge::storage {
+
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+
+struct EngineImage {
+  std::vector<TopicImage> topics;
+  std::vector<QueueImage> queues;
+  std::vector<RetainedEntry> retained;
+  std::vector<SessionImage> sessions;
+};
+
+std::string encode_snapshot(const EngineImage& image);
+// `source_name` (usually the file path) prefixes every error message.
+Result<EngineImage> decode_snapshot(std::string_view data, std::string_view source_name);
+
+uint32_t crc32(std::string_view data);
+
+}  // namespace mockforge::storage
