@@ -1,0 +1,210 @@
+// core/net over real loopback sockets, with a toy length-prefixed protocol:
+// a 2-byte big-endian length, then that many bytes; the server echoes each
+// frame back. Length 0xFFFF is "too large" for the protocol.
+#include "core/net/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+
+#include "core/runtime/listener.h"
+#include "core/runtime/runtime.h"
+
+namespace mockforge::net {
+namespace {
+
+namespace asio = boost::asio;
+
+struct Events {
+  std::atomic<int> frames{0};
+  std::atomic<int> invalid{0};
+  std::atomic<int> idle{0};
+  std::atomic<int> shutdown{0};
+  std::promise<std::string> closed;
+};
+
+class EchoProtocol : public FrameProtocol {
+ public:
+  EchoProtocol(Connection& connection, Events& events) : connection_(connection), events_(events) {}
+
+  FrameStatus next_frame(std::span<const uint8_t> unread) override {
+    if (unread.size() < 2) return FrameStatus::need_more(2);
+    const std::size_t length = (std::size_t(unread[0]) << 8) | unread[1];
+    if (length == 0xFFFF) return FrameStatus::invalid("length 65535 is reserved");
+    if (unread.size() < 2 + length) return FrameStatus::need_more(2 + length);
+    return FrameStatus::complete(2 + length);
+  }
+  void on_frame(std::span<const uint8_t> frame) override {
+    ++events_.frames;
+    connection_.send(std::vector<uint8_t>(frame.begin(), frame.end()));
+  }
+  void on_invalid_frame(std::string_view) override {
+    ++events_.invalid;
+    connection_.send({0, 3, 'b', 'a', 'd'});
+  }
+  void on_idle_timeout() override {
+    ++events_.idle;
+    connection_.close_after_flush("idle");
+  }
+  void on_server_shutdown() override {
+    ++events_.shutdown;
+    connection_.send({0, 3, 'b', 'y', 'e'});
+    connection_.close_after_flush("server shutdown");
+  }
+  void on_closed(std::string_view reason) override { events_.closed.set_value(std::string(reason)); }
+
+ private:
+  Connection& connection_;
+  Events& events_;
+};
+
+class ConnectionTest : public ::testing::Test {
+ protected:
+  void start(ConnectionLimits limits = {}) {
+    listener_ = std::make_unique<runtime::TcpListener>(
+        runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
+        [this, limits](asio::ip::tcp::socket socket) {
+          auto strand = socket.get_executor();
+          Connection::start(make_tcp_transport(std::move(socket)), strand, limits, set_,
+                            [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
+        });
+    listener_->start();
+    runtime_.start();
+  }
+  void TearDown() override {
+    if (listener_) listener_->close();
+    set_.abort_all("test over");
+    runtime_.stop();
+  }
+
+  int connect_client() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(listener_->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+  }
+
+  static std::string read_exactly(int fd, std::size_t n) {
+    std::string out(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+      const auto r = ::recv(fd, out.data() + got, n - got, 0);
+      if (r <= 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    out.resize(got);
+    return out;
+  }
+
+  runtime::Runtime runtime_{2};
+  ConnectionSet set_;
+  Events events_;
+  std::unique_ptr<runtime::TcpListener> listener_;
+};
+
+TEST_F(ConnectionTest, EchoesFramesSplitAcrossWritesAndCoalesced) {
+  start();
+  const int fd = connect_client();
+  // One frame in two pieces, then two frames in one write.
+  ASSERT_EQ(::send(fd, "\x00\x05he", 4, 0), 4);
+  ::usleep(20000);
+  ASSERT_EQ(::send(fd, "llo\x00\x01!\x00\x02ok", 11, 0), 11);
+  EXPECT_EQ(read_exactly(fd, 7 + 3 + 4), std::string("\x00\x05hello\x00\x01!\x00\x02ok", 14));
+  EXPECT_EQ(events_.frames.load(), 3);
+  ::close(fd);
+  auto closed = events_.closed.get_future();
+  ASSERT_EQ(closed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(closed.get(), "closed by peer");
+  EXPECT_EQ(set_.size(), 0u);
+}
+
+TEST_F(ConnectionTest, InvalidFrameGetsReplyThenClose) {
+  start();
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd, "\xff\xff", 2, 0), 2);
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bad", 5));
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // orderly close after the reply
+  ::close(fd);
+  auto closed = events_.closed.get_future();
+  ASSERT_EQ(closed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(closed.get(), "invalid frame: length 65535 is reserved");
+}
+
+TEST_F(ConnectionTest, OversizeLengthIsRefusedBeforeTheBodyArrives) {
+  start(ConnectionLimits{.max_buffered_bytes = 1000});
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd, "\x10\x00", 2, 0), 2);  // announces 4096 bytes, over the limit
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bad", 5));
+  ::close(fd);
+}
+
+TEST_F(ConnectionTest, IdleTimeoutReachesProtocol) {
+  start(ConnectionLimits{.idle_timeout = std::chrono::milliseconds(100)});
+  const int fd = connect_client();
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
+  EXPECT_EQ(events_.idle.load(), 1);
+  ::close(fd);
+}
+
+TEST_F(ConnectionTest, ServerShutdownLetsProtocolSayGoodbye) {
+  start();
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
+  EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01x", 3));
+  set_.shutdown_all();
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bye", 5));
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
+  ::close(fd);
+}
+
+TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
+  start(ConnectionLimits{.max_outbound_bytes = 64 * 1024});
+  const int fd = connect_client();
+  // Send up to 100 MB of frames without reading the echoes. Kernel buffers
+  // absorb a few MiB; past that the server must stop reading, because its
+  // outbound queue is full, so our sends eventually time out.
+  std::vector<char> frame(2 + 1000, 'x');
+  frame[0] = 0x03;
+  frame[1] = static_cast<char>(0xE8);
+  timeval tv{0, 300000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::size_t sent = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const auto r = ::send(fd, frame.data(), frame.size(), 0);
+    if (r <= 0) break;
+    sent += static_cast<std::size_t>(r);
+  }
+  EXPECT_LT(sent, 100000u * frame.size()) << "server kept reading while its output was stuck";
+  // Draining the echoes lets everything through.
+  std::size_t received = 0;
+  timeval rtv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
+  std::vector<char> sink(1 << 16);
+  // Every whole frame sent comes back; a partial last frame does not.
+  const std::size_t whole_frames_bytes = sent - sent % frame.size();
+  while (received < whole_frames_bytes) {
+    const auto r = ::recv(fd, sink.data(), sink.size(), 0);
+    if (r <= 0) break;
+    received += static_cast<std::size_t>(r);
+  }
+  EXPECT_EQ(received, whole_frames_bytes);
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace mockforge::net
