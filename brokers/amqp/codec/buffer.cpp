@@ -7,10 +7,9 @@ namespace mockforge::amqp {
 
 void ByteReader::require(std::size_t count) const {
   if (count > remaining()) {
-    throw DecodeError(ReplyCode::kFrameError,
-                      "truncated data: need " + std::to_string(count) + " bytes at offset " +
-                          std::to_string(position_) + ", " + std::to_string(remaining()) +
-                          " left");
+    throw DecodeError(ReplyCode::kFrameError, "truncated data: need " + std::to_string(count) +
+                                                  " bytes at offset " + std::to_string(position_) +
+                                                  ", " + std::to_string(remaining()) + " left");
   }
 }
 
@@ -65,9 +64,9 @@ std::string ByteReader::read_longstr() {
 
 void ByteReader::expect_end(std::string_view what) const {
   if (!empty()) {
-    throw DecodeError(ReplyCode::kFrameError, std::to_string(remaining()) +
-                                                  " unexpected trailing bytes after " +
-                                                  std::string(what));
+    throw DecodeError(
+        ReplyCode::kFrameError,
+        std::to_string(remaining()) + " unexpected trailing bytes after " + std::string(what));
   }
 }
 
@@ -77,11 +76,13 @@ void ByteWriter::write_u16(uint16_t value) {
 }
 
 void ByteWriter::write_u32(uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes_.push_back(static_cast<uint8_t>(value >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    bytes_.push_back(static_cast<uint8_t>(value >> shift));
 }
 
 void ByteWriter::write_u64(uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) bytes_.push_back(static_cast<uint8_t>(value >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    bytes_.push_back(static_cast<uint8_t>(value >> shift));
 }
 
 void ByteWriter::write_f32(float value) { write_u32(std::bit_cast<uint32_t>(value)); }

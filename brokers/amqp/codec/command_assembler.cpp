@@ -20,12 +20,10 @@ AssembleResult CommandAssembler::add(const Frame& frame) {
 
 AssembleResult CommandAssembler::add_method(const Frame& frame) {
   if (const auto it = pending_.find(frame.channel); it != pending_.end()) {
-    return CommandError{ReplyCode::kUnexpectedFrame, frame.channel,
-                        method_id(it->second.command.method),
-                        "method frame on channel " + std::to_string(frame.channel) +
-                            " while content of " +
-                            std::string(method_name(it->second.command.method)) +
-                            " is incomplete"};
+    return CommandError{
+        ReplyCode::kUnexpectedFrame, frame.channel, method_id(it->second.command.method),
+        "method frame on channel " + std::to_string(frame.channel) + " while content of " +
+            std::string(method_name(it->second.command.method)) + " is incomplete"};
   }
   MethodId id;
   try {
@@ -46,7 +44,9 @@ AssembleResult CommandAssembler::add_method(const Frame& frame) {
 AssembleResult CommandAssembler::add_header(const Frame& frame) {
   const auto it = pending_.find(frame.channel);
   if (it == pending_.end() || it->second.command.header) {
-    return CommandError{ReplyCode::kUnexpectedFrame, frame.channel, {},
+    return CommandError{ReplyCode::kUnexpectedFrame,
+                        frame.channel,
+                        {},
                         "content header frame on channel " + std::to_string(frame.channel) +
                             " without a content method before it"};
   }
@@ -76,7 +76,9 @@ AssembleResult CommandAssembler::add_header(const Frame& frame) {
 AssembleResult CommandAssembler::add_body(const Frame& frame) {
   const auto it = pending_.find(frame.channel);
   if (it == pending_.end() || !it->second.command.header) {
-    return CommandError{ReplyCode::kUnexpectedFrame, frame.channel, {},
+    return CommandError{ReplyCode::kUnexpectedFrame,
+                        frame.channel,
+                        {},
                         "content body frame on channel " + std::to_string(frame.channel) +
                             " without a content header before it"};
   }

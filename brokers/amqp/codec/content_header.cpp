@@ -21,12 +21,13 @@ void write_optional_shortstr(ByteWriter& out, const std::optional<std::string>& 
 
 uint16_t BasicProperties::property_flags() const {
   uint16_t flags = 0;
-  const bool present[kBasicPropertyCount] = {
-      content_type.has_value(),   content_encoding.has_value(), headers.has_value(),
-      delivery_mode.has_value(),  priority.has_value(),         correlation_id.has_value(),
-      reply_to.has_value(),       expiration.has_value(),       message_id.has_value(),
-      timestamp.has_value(),      type.has_value(),             user_id.has_value(),
-      app_id.has_value(),         cluster_id.has_value()};
+  const bool present[kBasicPropertyCount] = {content_type.has_value(), content_encoding.has_value(),
+                                             headers.has_value(),      delivery_mode.has_value(),
+                                             priority.has_value(),     correlation_id.has_value(),
+                                             reply_to.has_value(),     expiration.has_value(),
+                                             message_id.has_value(),   timestamp.has_value(),
+                                             type.has_value(),         user_id.has_value(),
+                                             app_id.has_value(),       cluster_id.has_value()};
   for (int i = 0; i < kBasicPropertyCount; ++i) {
     if (present[i]) flags |= flag_bit(i);
   }
@@ -73,9 +74,9 @@ ContentHeader decode_content_header(std::span<const uint8_t> payload) {
   ContentHeader header;
   header.class_id = in.read_u16();
   if (header.class_id != kBasicClassId) {
-    throw DecodeError(ReplyCode::kSyntaxError,
-                      "content header for class " + std::to_string(header.class_id) +
-                          ", only basic (60) carries content");
+    throw DecodeError(ReplyCode::kSyntaxError, "content header for class " +
+                                                   std::to_string(header.class_id) +
+                                                   ", only basic (60) carries content");
   }
   header.weight = in.read_u16();
   if (header.weight != 0) {

@@ -82,9 +82,9 @@ struct FieldValue {
 
   FieldValue() : value(Void{}) {}
   template <typename T>
-    requires std::is_constructible_v<FieldValueVariant, T&&> &&
-             (!std::is_same_v<std::remove_cvref_t<T>, FieldValue>)
-  FieldValue(T&& v) : value(std::forward<T>(v)) {}  // NOLINT: implicit by design
+  requires std::is_constructible_v<FieldValueVariant, T&&> &&
+      (!std::is_same_v<std::remove_cvref_t<T>, FieldValue>)FieldValue(T&& v)
+      : value(std::forward<T>(v)) {}                          // NOLINT: implicit by design
   FieldValue(const char* text) : value(std::string(text)) {}  // NOLINT: implicit by design
 
   // The wire type tag of this value, e.g. 'S' for a long string.

@@ -82,8 +82,7 @@ struct FrameError {
   // A bad protocol header is answered with our own header, then the socket is
   // closed: there is no connection to send connection.close on yet.
   bool answer_with_protocol_header() const {
-    return kind == FrameErrorKind::kNotAmqp ||
-           kind == FrameErrorKind::kUnsupportedProtocolVersion;
+    return kind == FrameErrorKind::kNotAmqp || kind == FrameErrorKind::kUnsupportedProtocolVersion;
   }
 };
 

@@ -26,9 +26,9 @@ WIRE_TYPES = {
     "long": ("uint32_t", " = 0", "in.read_u32()", "out.write_u32({})"),
     "longlong": ("uint64_t", " = 0", "in.read_u64()", "out.write_u64({})"),
     "timestamp": ("uint64_t", " = 0", "in.read_u64()", "out.write_u64({})"),
-    "shortstr": ("std::string", "", "in.read_shortstr()", "out.write_shortstr({})"),
-    "longstr": ("std::string", "", "in.read_longstr()", "out.write_longstr({})"),
-    "table": ("FieldTable", "", "decode_field_table(in)", "encode_field_table(out, {})"),
+    "shortstr": ("std::string", "{}", "in.read_shortstr()", "out.write_shortstr({})"),
+    "longstr": ("std::string", "{}", "in.read_longstr()", "out.write_longstr({})"),
+    "table": ("FieldTable", "{}", "decode_field_table(in)", "encode_field_table(out, {})"),
     "bit": ("bool", " = false", None, None),
 }
 
@@ -133,6 +133,11 @@ def load_spec(xml_path, extension_path):
 
     with open(extension_path, encoding="utf-8") as handle:
         extension = json.load(handle)
+    for entry in extension.get("constants", []):
+        if any(value == entry["value"] for _, value, _ in constants):
+            raise SpecError(f"extension constant {entry['name']}: value {entry['value']} exists")
+        constants.append((entry["name"], int(entry["value"]), entry.get("class")))
+    constants.sort(key=lambda constant: (not constant[0].startswith("frame-"), constant[1]))
     for entry in extension.get("methods", []):
         class_name = entry["class"]
         if class_name not in class_indexes:
