@@ -50,7 +50,13 @@ Connect read_connect_after_protocol(wire::Reader& reader, ProtocolVersion versio
     wire::fail(ReasonCode::malformed_packet, "Password Flag set without User Name Flag");
   }
   packet.keep_alive = reader.two_byte_integer("Keep Alive");
-  if (is_v5(version)) packet.properties = wire::read_properties(reader, PropertyContext::connect);
+  if (is_v5(version)) {
+    packet.properties = wire::read_properties(reader, PropertyContext::connect);
+    if (packet.properties.contains(PropertyId::authentication_data) &&
+        !packet.properties.contains(PropertyId::authentication_method)) {
+      wire::fail(ReasonCode::protocol_error, "Authentication Data without Authentication Method");
+    }
+  }
 
   packet.client_id = reader.utf8_string("Client Identifier");
   if (packet.client_id.empty() && !is_v5(version) &&

@@ -10,7 +10,7 @@ namespace {
 using testing::from_hex;
 using testing::to_hex;
 
-TEST(Framer, ReturnsPacketsFedOneByteAtATime) {
+TEST(MqttFramer, ReturnsPacketsFedOneByteAtATime) {
   const Bytes stream = from_hex("c0 00 30 07 00 03 61 2f 62 68 69 e0 00");
   Framer framer;
   std::vector<std::string> packets;
@@ -25,7 +25,7 @@ TEST(Framer, ReturnsPacketsFedOneByteAtATime) {
   EXPECT_EQ(framer.buffered_bytes(), 0u);
 }
 
-TEST(Framer, ReturnsSeveralPacketsFromOneFeed) {
+TEST(MqttFramer, ReturnsSeveralPacketsFromOneFeed) {
   Framer framer;
   framer.feed(from_hex("c0 00 d0 00 e0"));
   auto first = framer.next();
@@ -40,7 +40,7 @@ TEST(Framer, ReturnsSeveralPacketsFromOneFeed) {
   EXPECT_EQ(framer.next().status, Framer::Status::packet);
 }
 
-TEST(Framer, WaitsForAMultiByteRemainingLength) {
+TEST(MqttFramer, WaitsForAMultiByteRemainingLength) {
   Framer framer;
   framer.feed(from_hex("30"));
   EXPECT_EQ(framer.next().status, Framer::Status::need_more);
@@ -60,7 +60,7 @@ TEST(Framer, WaitsForAMultiByteRemainingLength) {
   EXPECT_TRUE(decode_packet(result.packet, ProtocolVersion::v3_1_1).has_value());
 }
 
-TEST(Framer, RejectsOversizeAsSoonAsTheLengthIsKnown) {
+TEST(MqttFramer, RejectsOversizeAsSoonAsTheLengthIsKnown) {
   Framer framer(10);
   framer.feed(from_hex("30 0b 00"));  // 2 + 11 = 13 bytes > 10
   EXPECT_TRUE(framer.failed());
@@ -73,7 +73,7 @@ TEST(Framer, RejectsOversizeAsSoonAsTheLengthIsKnown) {
   EXPECT_EQ(framer.next().status, Framer::Status::error);  // sticky
 }
 
-TEST(Framer, RejectsHugeDeclaredLengthWithoutWaitingForTheBody) {
+TEST(MqttFramer, RejectsHugeDeclaredLengthWithoutWaitingForTheBody) {
   Framer framer(1024);
   framer.feed(from_hex("30 ff ff ff 7f"));  // 268435455 bytes announced
   const auto result = framer.next();
@@ -81,13 +81,13 @@ TEST(Framer, RejectsHugeDeclaredLengthWithoutWaitingForTheBody) {
   EXPECT_EQ(result.error.reason_code, ReasonCode::packet_too_large);
 }
 
-TEST(Framer, AcceptsAPacketOfExactlyTheMaximumSize) {
+TEST(MqttFramer, AcceptsAPacketOfExactlyTheMaximumSize) {
   Framer framer(9);
   framer.feed(from_hex("30 07 00 03 61 2f 62 68 69"));
   EXPECT_EQ(framer.next().status, Framer::Status::packet);
 }
 
-TEST(Framer, ChecksTheNextPacketInTheSameFeedToo) {
+TEST(MqttFramer, ChecksTheNextPacketInTheSameFeedToo) {
   Framer framer(10);
   framer.feed(from_hex("c0 00 30 0b"));
   EXPECT_EQ(framer.next().status, Framer::Status::packet);
@@ -96,7 +96,7 @@ TEST(Framer, ChecksTheNextPacketInTheSameFeedToo) {
   EXPECT_EQ(result.error.reason_code, ReasonCode::packet_too_large);
 }
 
-TEST(Framer, RejectsAFiveByteRemainingLength) {
+TEST(MqttFramer, RejectsAFiveByteRemainingLength) {
   Framer framer;
   framer.feed(from_hex("30 80 80 80 80"));
   const auto result = framer.next();
@@ -104,14 +104,14 @@ TEST(Framer, RejectsAFiveByteRemainingLength) {
   EXPECT_EQ(result.error.reason_code, ReasonCode::malformed_packet);
 }
 
-TEST(Framer, DefaultAllowsTheLargestRemainingLength) {
+TEST(MqttFramer, DefaultAllowsTheLargestRemainingLength) {
   Framer framer;
   framer.feed(from_hex("30 ff ff ff 7f"));
   EXPECT_EQ(framer.next().status, Framer::Status::need_more);
   EXPECT_FALSE(framer.failed());
 }
 
-TEST(VariableByteInteger, EncodesTheSpecBoundaries) {
+TEST(MqttVariableByteInteger, EncodesTheSpecBoundaries) {
   const std::vector<std::pair<std::uint32_t, std::string>> cases = {{0, "00"},
                                                                     {127, "7f"},
                                                                     {128, "80 01"},

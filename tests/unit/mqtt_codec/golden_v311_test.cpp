@@ -11,7 +11,7 @@ using testing::bytes_of;
 using testing::expect_golden;
 constexpr auto v311 = ProtocolVersion::v3_1_1;
 
-TEST(GoldenV311, ConnectMinimal) {
+TEST(MqttGoldenV311, ConnectMinimal) {
   Connect connect;
   connect.protocol_version = v311;
   connect.clean_start = true;
@@ -20,7 +20,7 @@ TEST(GoldenV311, ConnectMinimal) {
   expect_golden(connect, v311, "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 63 31");
 }
 
-TEST(GoldenV311, ConnectWithWillUserNameAndPassword) {
+TEST(MqttGoldenV311, ConnectWithWillUserNameAndPassword) {
   Connect connect;
   connect.protocol_version = v311;
   connect.clean_start = true;
@@ -34,7 +34,7 @@ TEST(GoldenV311, ConnectWithWillUserNameAndPassword) {
                 " 00 01 75 00 01 70");
 }
 
-TEST(GoldenV311, ConnectMqIsdpLevel3) {
+TEST(MqttGoldenV311, ConnectMqIsdpLevel3) {
   Connect connect;
   connect.protocol_version = ProtocolVersion::v3_1;
   connect.keep_alive = 60;
@@ -43,22 +43,22 @@ TEST(GoldenV311, ConnectMqIsdpLevel3) {
                 "10 0f 00 06 4d 51 49 73 64 70 03 02 00 3c 00 01 61");
 }
 
-TEST(GoldenV311, ConnackAcceptedWithSessionPresent) {
+TEST(MqttGoldenV311, ConnackAcceptedWithSessionPresent) {
   expect_golden(Connack{true, ReasonCode::success, {}}, v311, "20 02 01 00");
 }
 
-TEST(GoldenV311, ConnackRefusedNotAuthorized) {
+TEST(MqttGoldenV311, ConnackRefusedNotAuthorized) {
   expect_golden(Connack{false, ReasonCode::not_authorized, {}}, v311, "20 02 00 05");
 }
 
-TEST(GoldenV311, PublishQoS0) {
+TEST(MqttGoldenV311, PublishQoS0) {
   Publish publish;
   publish.topic_name = "a/b";
   publish.payload = bytes_of("hi");
   expect_golden(publish, v311, "30 07 00 03 61 2f 62 68 69");
 }
 
-TEST(GoldenV311, PublishQoS1DupRetain) {
+TEST(MqttGoldenV311, PublishQoS1DupRetain) {
   Publish publish;
   publish.dup = true;
   publish.qos = QoS::at_least_once;
@@ -69,7 +69,7 @@ TEST(GoldenV311, PublishQoS1DupRetain) {
   expect_golden(publish, v311, "3b 09 00 03 61 2f 62 00 0a 68 69");
 }
 
-TEST(GoldenV311, PublishQoS2EmptyPayload) {
+TEST(MqttGoldenV311, PublishQoS2EmptyPayload) {
   Publish publish;
   publish.qos = QoS::exactly_once;
   publish.topic_name = "a/b";
@@ -77,21 +77,21 @@ TEST(GoldenV311, PublishQoS2EmptyPayload) {
   expect_golden(publish, v311, "34 07 00 03 61 2f 62 12 34");
 }
 
-TEST(GoldenV311, PublishAcknowledgements) {
+TEST(MqttGoldenV311, PublishAcknowledgements) {
   expect_golden(PubAck{{1, ReasonCode::success, {}}}, v311, "40 02 00 01");
   expect_golden(PubRec{{2, ReasonCode::success, {}}}, v311, "50 02 00 02");
   expect_golden(PubRel{{3, ReasonCode::success, {}}}, v311, "62 02 00 03");
   expect_golden(PubComp{{4, ReasonCode::success, {}}}, v311, "70 02 00 04");
 }
 
-TEST(GoldenV311, Subscribe) {
+TEST(MqttGoldenV311, Subscribe) {
   Subscribe subscribe;
   subscribe.packet_id = 1;
   subscribe.subscriptions = {{"a/+", {QoS::at_least_once}}, {"b/#", {QoS::exactly_once}}};
   expect_golden(subscribe, v311, "82 0e 00 01 00 03 61 2f 2b 01 00 03 62 2f 23 02");
 }
 
-TEST(GoldenV311, Suback) {
+TEST(MqttGoldenV311, Suback) {
   Suback suback;
   suback.packet_id = 1;
   suback.reason_codes = {ReasonCode::granted_qos_1, ReasonCode::unspecified_error,
@@ -99,23 +99,23 @@ TEST(GoldenV311, Suback) {
   expect_golden(suback, v311, "90 05 00 01 01 80 00");
 }
 
-TEST(GoldenV311, Unsubscribe) {
+TEST(MqttGoldenV311, Unsubscribe) {
   Unsubscribe unsubscribe;
   unsubscribe.packet_id = 2;
   unsubscribe.topic_filters = {"a/+", "b"};
   expect_golden(unsubscribe, v311, "a2 0a 00 02 00 03 61 2f 2b 00 01 62");
 }
 
-TEST(GoldenV311, Unsuback) { expect_golden(Unsuback{2, {}, {}}, v311, "b0 02 00 02"); }
+TEST(MqttGoldenV311, Unsuback) { expect_golden(Unsuback{2, {}, {}}, v311, "b0 02 00 02"); }
 
-TEST(GoldenV311, PingAndDisconnect) {
+TEST(MqttGoldenV311, PingAndDisconnect) {
   expect_golden(PingReq{}, v311, "c0 00");
   expect_golden(PingResp{}, v311, "d0 00");
   expect_golden(Disconnect{}, v311, "e0 00");
 }
 
 // Encoding a v5-flavoured packet for a 3.1.1 peer drops what 3.1.1 cannot say.
-TEST(GoldenV311, V5OnlyDataIsDroppedOrMapped) {
+TEST(MqttGoldenV311, V5OnlyDataIsDroppedOrMapped) {
   Publish publish;
   publish.topic_name = "a/b";
   publish.payload = bytes_of("hi");
@@ -137,7 +137,7 @@ TEST(GoldenV311, V5OnlyDataIsDroppedOrMapped) {
   EXPECT_EQ(testing::encode_hex(subscribe, v311), "82 06 00 03 00 01 74 01");
 }
 
-TEST(GoldenV311, CannotExpressAuthOrPasswordWithoutUserName) {
+TEST(MqttGoldenV311, CannotExpressAuthOrPasswordWithoutUserName) {
   Bytes out;
   EXPECT_THROW(encode(Auth{}, v311, out), EncodeError);
   Connect connect;
@@ -147,7 +147,7 @@ TEST(GoldenV311, CannotExpressAuthOrPasswordWithoutUserName) {
   EXPECT_TRUE(out.empty());
 }
 
-TEST(GoldenV311, EncoderRejectsMissingPacketIdentifier) {
+TEST(MqttGoldenV311, EncoderRejectsMissingPacketIdentifier) {
   Publish publish;
   publish.qos = QoS::at_least_once;
   publish.topic_name = "t";

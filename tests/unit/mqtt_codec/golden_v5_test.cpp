@@ -11,7 +11,7 @@ using testing::bytes_of;
 using testing::expect_golden;
 constexpr auto v5 = ProtocolVersion::v5;
 
-TEST(GoldenV5, ConnectMinimal) {
+TEST(MqttGoldenV5, ConnectMinimal) {
   Connect connect;
   connect.protocol_version = v5;
   connect.keep_alive = 60;
@@ -19,7 +19,7 @@ TEST(GoldenV5, ConnectMinimal) {
   expect_golden(connect, v5, "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 02 63 31");
 }
 
-TEST(GoldenV5, ConnectWithPropertiesAndWillProperties) {
+TEST(MqttGoldenV5, ConnectWithPropertiesAndWillProperties) {
   Connect connect;
   connect.protocol_version = v5;
   connect.keep_alive = 10;
@@ -42,7 +42,7 @@ TEST(GoldenV5, ConnectWithPropertiesAndWillProperties) {
                 " 00 01 77 00 01 78 00 01 75 00 01 70");
 }
 
-TEST(GoldenV5, ConnectPasswordWithoutUserNameIsAllowed) {
+TEST(MqttGoldenV5, ConnectPasswordWithoutUserNameIsAllowed) {
   Connect connect;
   connect.protocol_version = v5;
   connect.keep_alive = 60;
@@ -51,7 +51,7 @@ TEST(GoldenV5, ConnectPasswordWithoutUserNameIsAllowed) {
   expect_golden(connect, v5, "10 12 00 04 4d 51 54 54 05 42 00 3c 00 00 02 63 31 00 01 70");
 }
 
-TEST(GoldenV5, ConnackWithProperties) {
+TEST(MqttGoldenV5, ConnackWithProperties) {
   Connack connack;
   connack.properties = {{PropertyId::assigned_client_identifier, std::string("abc")},
                         {PropertyId::topic_alias_maximum, 10u},
@@ -61,11 +61,11 @@ TEST(GoldenV5, ConnackWithProperties) {
   expect_golden(connack, v5, "20 13 00 00 10 12 00 03 61 62 63 22 00 0a 24 01 25 00 13 00 1e");
 }
 
-TEST(GoldenV5, ConnackRefused) {
+TEST(MqttGoldenV5, ConnackRefused) {
   expect_golden(Connack{false, ReasonCode::not_authorized, {}}, v5, "20 03 00 87 00");
 }
 
-TEST(GoldenV5, PublishWithPropertiesInOrder) {
+TEST(MqttGoldenV5, PublishWithPropertiesInOrder) {
   Publish publish;
   publish.qos = QoS::at_least_once;
   publish.topic_name = "a/b";
@@ -80,13 +80,13 @@ TEST(GoldenV5, PublishWithPropertiesInOrder) {
                 " 26 00 01 61 00 01 32 0b c8 01 68 69");
 }
 
-TEST(GoldenV5, PublishEmptyTopicWithTopicAlias) {
+TEST(MqttGoldenV5, PublishEmptyTopicWithTopicAlias) {
   Publish publish;
   publish.properties = {{PropertyId::topic_alias, 5u}};
   expect_golden(publish, v5, "30 06 00 00 03 23 00 05");
 }
 
-TEST(GoldenV5, PublishAcknowledgementsShortAndLongForms) {
+TEST(MqttGoldenV5, PublishAcknowledgementsShortAndLongForms) {
   expect_golden(PubAck{{1, ReasonCode::success, {}}}, v5, "40 02 00 01");
   expect_golden(PubAck{{1, ReasonCode::no_matching_subscribers, {}}}, v5, "40 03 00 01 10");
   expect_golden(
@@ -96,14 +96,14 @@ TEST(GoldenV5, PublishAcknowledgementsShortAndLongForms) {
   expect_golden(PubComp{{4, ReasonCode::success, {}}}, v5, "70 02 00 04");
 }
 
-TEST(GoldenV5, PublishAcknowledgementWithExplicitEmptyPropertiesDecodes) {
+TEST(MqttGoldenV5, PublishAcknowledgementWithExplicitEmptyPropertiesDecodes) {
   // Remaining Length 4: reason code and a zero Property Length are both sent.
   const auto decoded = decode_packet(testing::from_hex("40 04 00 01 00 00"), v5);
   ASSERT_TRUE(decoded.has_value());
   EXPECT_TRUE(std::get<PubAck>(*decoded) == (PubAck{{1, ReasonCode::success, {}}}));
 }
 
-TEST(GoldenV5, SubscribeWithOptions) {
+TEST(MqttGoldenV5, SubscribeWithOptions) {
   Subscribe subscribe;
   subscribe.packet_id = 1;
   subscribe.properties = {{PropertyId::subscription_identifier, 5u}};
@@ -115,7 +115,7 @@ TEST(GoldenV5, SubscribeWithOptions) {
                 " 00 0a 24 73 68 61 72 65 2f 67 2f 74 22");
 }
 
-TEST(GoldenV5, Suback) {
+TEST(MqttGoldenV5, Suback) {
   Suback suback;
   suback.packet_id = 1;
   suback.properties = {{PropertyId::reason_string, std::string("ok")}};
@@ -124,7 +124,7 @@ TEST(GoldenV5, Suback) {
   expect_golden(suback, v5, "90 0b 00 01 05 1f 00 02 6f 6b 01 8f a2");
 }
 
-TEST(GoldenV5, Unsubscribe) {
+TEST(MqttGoldenV5, Unsubscribe) {
   Unsubscribe unsubscribe;
   unsubscribe.packet_id = 2;
   unsubscribe.properties.add_user_property("k", "v");
@@ -132,17 +132,17 @@ TEST(GoldenV5, Unsubscribe) {
   expect_golden(unsubscribe, v5, "a2 0f 00 02 07 26 00 01 6b 00 01 76 00 03 61 2f 2b");
 }
 
-TEST(GoldenV5, Unsuback) {
+TEST(MqttGoldenV5, Unsuback) {
   expect_golden(Unsuback{2, {}, {ReasonCode::success, ReasonCode::no_subscription_existed}}, v5,
                 "b0 05 00 02 00 00 11");
 }
 
-TEST(GoldenV5, Ping) {
+TEST(MqttGoldenV5, Ping) {
   expect_golden(PingReq{}, v5, "c0 00");
   expect_golden(PingResp{}, v5, "d0 00");
 }
 
-TEST(GoldenV5, DisconnectForms) {
+TEST(MqttGoldenV5, DisconnectForms) {
   expect_golden(Disconnect{}, v5, "e0 00");
   expect_golden(Disconnect{ReasonCode::session_taken_over, {}}, v5, "e0 01 8e");
   expect_golden(Disconnect{ReasonCode::disconnect_with_will_message,
@@ -151,7 +151,7 @@ TEST(GoldenV5, DisconnectForms) {
                 v5, "e0 0b 04 09 11 00 00 00 00 1c 00 01 73");
 }
 
-TEST(GoldenV5, Auth) {
+TEST(MqttGoldenV5, Auth) {
   expect_golden(Auth{}, v5, "f0 00");
   expect_golden(Auth{ReasonCode::continue_authentication,
                      {{PropertyId::authentication_method, std::string("SCRAM")},
@@ -159,7 +159,7 @@ TEST(GoldenV5, Auth) {
                 v5, "f0 0f 18 0d 15 00 05 53 43 52 41 4d 16 00 02 01 02");
 }
 
-TEST(GoldenV5, RemainingLengthUsesTwoBytesFrom128) {
+TEST(MqttGoldenV5, RemainingLengthUsesTwoBytesFrom128) {
   Publish publish;
   publish.topic_name = "t";
   publish.payload.assign(200, 0x41);
@@ -171,7 +171,7 @@ TEST(GoldenV5, RemainingLengthUsesTwoBytesFrom128) {
   EXPECT_EQ(encoded.size(), 207u);
 }
 
-TEST(GoldenV5, EncoderRefusesPropertiesNotAllowedInThePacket) {
+TEST(MqttGoldenV5, EncoderRefusesPropertiesNotAllowedInThePacket) {
   Publish publish;
   publish.topic_name = "t";
   publish.properties = {{PropertyId::session_expiry_interval, 1u}};

@@ -20,9 +20,9 @@ struct MalformedCase {
 
 void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
 
-class Malformed : public ::testing::TestWithParam<MalformedCase> {};
+class MqttMalformed : public ::testing::TestWithParam<MalformedCase> {};
 
-TEST_P(Malformed, MapsToReasonCode) {
+TEST_P(MqttMalformed, MapsToReasonCode) {
   const auto& c = GetParam();
   const auto decoded = decode_packet(from_hex(c.hex), c.version);
   ASSERT_FALSE(decoded.has_value()) << c.name;
@@ -37,7 +37,7 @@ constexpr auto malformed = ReasonCode::malformed_packet;
 constexpr auto protocol = ReasonCode::protocol_error;
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, Malformed,
+    Cases, MqttMalformed,
     ::testing::Values(
         // Fixed header
         MalformedCase{"reserved_packet_type_0", v311, "00 00", malformed},
@@ -99,6 +99,8 @@ INSTANTIATE_TEST_SUITE_P(
                       malformed},
         MalformedCase{"connect_request_problem_information_2", v5,
                       "10 11 00 04 4d 51 54 54 05 02 00 3c 02 17 02 00 02 63 31", protocol},
+        MalformedCase{"connect_authentication_data_without_method", v5,
+                      "10 13 00 04 4d 51 54 54 05 02 00 3c 04 16 00 01 ff 00 02 63 31", protocol},
         // PUBLISH
         MalformedCase{"publish_qos_3", v311, "36 07 00 03 61 2f 62 00 01", malformed},
         MalformedCase{"publish_dup_with_qos_0", v311, "38 05 00 03 61 2f 62", malformed},
@@ -158,7 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"auth_reason_not_for_auth", v5, "f0 02 87 00", malformed}),
     [](const ::testing::TestParamInfo<MalformedCase>& info) { return info.param.name; });
 
-TEST(MalformedConnect, ReportsTheClientsVersionOnceKnown) {
+TEST(MqttMalformedConnect, ReportsTheClientsVersionOnceKnown) {
   const auto v5_reserved = decode_packet(
       from_hex("10 0f 00 04 4d 51 54 54 05 03 00 3c 00 00 02 63 31"), ProtocolVersion::v3_1_1);
   ASSERT_FALSE(v5_reserved.has_value());
@@ -170,7 +172,7 @@ TEST(MalformedConnect, ReportsTheClientsVersionOnceKnown) {
   EXPECT_FALSE(unknown_level.error().connect_version.has_value());
 }
 
-TEST(MalformedConnect, EmptyClientIdIsFineWithCleanSessionOrInV5) {
+TEST(MqttMalformedConnect, EmptyClientIdIsFineWithCleanSessionOrInV5) {
   EXPECT_TRUE(
       decode_packet(from_hex("10 0c 00 04 4d 51 54 54 04 02 00 3c 00 00"), ProtocolVersion::v3_1_1)
           .has_value());
@@ -179,7 +181,7 @@ TEST(MalformedConnect, EmptyClientIdIsFineWithCleanSessionOrInV5) {
           .has_value());
 }
 
-TEST(MalformedProperties, UserPropertyAndPublishSubscriptionIdentifierMayRepeat) {
+TEST(MqttMalformedProperties, UserPropertyAndPublishSubscriptionIdentifierMayRepeat) {
   const auto disconnect = decode_packet(
       from_hex("e0 10 00 0e 26 00 01 61 00 01 62 26 00 01 61 00 01 62"), ProtocolVersion::v5);
   ASSERT_TRUE(disconnect.has_value()) << disconnect.error().message;
@@ -192,7 +194,7 @@ TEST(MalformedProperties, UserPropertyAndPublishSubscriptionIdentifierMayRepeat)
             (std::vector<std::uint32_t>{1, 2}));
 }
 
-TEST(MalformedUtf8, StrictModeRejectsControlCharacters) {
+TEST(MqttMalformedUtf8, StrictModeRejectsControlCharacters) {
   const Bytes packet = from_hex("30 05 00 03 61 01 62");
   EXPECT_TRUE(decode_packet(packet, ProtocolVersion::v3_1_1).has_value());
   DecodeOptions strict;

@@ -7,7 +7,7 @@
 namespace mockforge::mqtt {
 namespace {
 
-TEST(PropertyTable, HasEveryMqtt5PropertyOnce) {
+TEST(MqttPropertyTable, HasEveryMqtt5PropertyOnce) {
   const auto infos = all_property_infos();
   EXPECT_EQ(infos.size(), 27u);
   std::set<int> ids;
@@ -17,7 +17,7 @@ TEST(PropertyTable, HasEveryMqtt5PropertyOnce) {
   EXPECT_EQ(find_property_info(0x2B), nullptr);
 }
 
-TEST(PropertyTable, TypesFollowTheSpec) {
+TEST(MqttPropertyTable, TypesFollowTheSpec) {
   EXPECT_EQ(property_info(PropertyId::payload_format_indicator).type, PropertyType::byte);
   EXPECT_EQ(property_info(PropertyId::message_expiry_interval).type,
             PropertyType::four_byte_integer);
@@ -32,7 +32,7 @@ TEST(PropertyTable, TypesFollowTheSpec) {
   EXPECT_EQ(property_info(PropertyId::topic_alias).name, "Topic Alias");
 }
 
-TEST(PropertyTable, PacketsEachPropertyMayAppearIn) {
+TEST(MqttPropertyTable, PacketsEachPropertyMayAppearIn) {
   using C = PropertyContext;
   EXPECT_TRUE(is_property_allowed(PropertyId::will_delay_interval, C::will));
   EXPECT_FALSE(is_property_allowed(PropertyId::will_delay_interval, C::connect));
@@ -54,7 +54,7 @@ TEST(PropertyTable, PacketsEachPropertyMayAppearIn) {
   EXPECT_FALSE(may_repeat(PropertyId::content_type, C::publish));
 }
 
-TEST(Properties, AccessorsKeepOrder) {
+TEST(MqttProperties, AccessorsKeepOrder) {
   Properties properties;
   properties.add_user_property("b", "1");
   properties.set(PropertyId::message_expiry_interval, 30u);

@@ -45,7 +45,7 @@ T decode_golden(const std::string& name) {
   return std::get<T>(*decoded);
 }
 
-TEST(RealClients, EveryCapturedPacketRoundTripsByteForByte) {
+TEST(MqttRealClients, EveryCapturedPacketRoundTripsByteForByte) {
   int files = 0;
   for (const auto& entry : fs::directory_iterator(golden_dir())) {
     if (entry.path().extension() != ".bin") continue;
@@ -59,7 +59,7 @@ TEST(RealClients, EveryCapturedPacketRoundTripsByteForByte) {
   EXPECT_GE(files, 25);
 }
 
-TEST(RealClients, MosquittoPubV311ConnectWithWillAndCredentials) {
+TEST(MqttRealClients, MosquittoPubV311ConnectWithWillAndCredentials) {
   const auto connect = decode_golden<Connect>("mosquitto_pub_v311_01_connect.bin");
   EXPECT_EQ(connect.protocol_version, ProtocolVersion::v3_1_1);
   EXPECT_EQ(connect.client_id, "pub311");
@@ -80,7 +80,7 @@ TEST(RealClients, MosquittoPubV311ConnectWithWillAndCredentials) {
   EXPECT_EQ(publish.payload, testing::bytes_of("hello"));
 }
 
-TEST(RealClients, MosquittoPubV5PropertiesEverywhere) {
+TEST(MqttRealClients, MosquittoPubV5PropertiesEverywhere) {
   const auto connect = decode_golden<Connect>("mosquitto_pub_v5_01_connect.bin");
   EXPECT_EQ(connect.protocol_version, ProtocolVersion::v5);
   EXPECT_EQ(connect.client_id, "pub5");
@@ -111,7 +111,7 @@ TEST(RealClients, MosquittoPubV5PropertiesEverywhere) {
   EXPECT_EQ(pubrel.reason_code, ReasonCode::success);
 }
 
-TEST(RealClients, MosquittoSub) {
+TEST(MqttRealClients, MosquittoSub) {
   const auto subscribe = decode_golden<Subscribe>("mosquitto_sub_v311_02_subscribe.bin");
   ASSERT_EQ(subscribe.subscriptions.size(), 2u);
   EXPECT_EQ(subscribe.subscriptions[0].topic_filter, "x/+");
@@ -131,7 +131,7 @@ TEST(RealClients, MosquittoSub) {
   EXPECT_EQ(disconnect.properties.string(PropertyId::reason_string), "done");
 }
 
-TEST(RealClients, PahoMqtt31) {
+TEST(MqttRealClients, PahoMqtt31) {
   const auto connect = decode_golden<Connect>("paho_v31_01_connect.bin");
   EXPECT_EQ(connect.protocol_version, ProtocolVersion::v3_1);
   EXPECT_EQ(connect.client_id, "paho31");
@@ -150,7 +150,7 @@ TEST(RealClients, PahoMqtt31) {
                                                                 8)));
 }
 
-TEST(RealClients, PahoMqtt5) {
+TEST(MqttRealClients, PahoMqtt5) {
   const auto connect = decode_golden<Connect>("paho_v5_01_connect.bin");
   EXPECT_FALSE(connect.clean_start);
   EXPECT_EQ(connect.keep_alive, 15);
@@ -189,7 +189,7 @@ TEST(RealClients, PahoMqtt5) {
   EXPECT_EQ(disconnect.properties.string(PropertyId::reason_string), "bye");
 }
 
-TEST(RealClients, FramerSplitsTheWholeSessionStream) {
+TEST(MqttRealClients, FramerSplitsTheWholeSessionStream) {
   // Concatenate one client's packets and push them through the framer in
   // awkward chunks.
   Bytes stream;

@@ -5,7 +5,7 @@
 namespace mockforge::mqtt {
 namespace {
 
-TEST(ReasonCode, NamesEveryCode) {
+TEST(MqttReasonCode, NamesEveryCode) {
   int known = 0;
   for (int value = 0; value < 256; ++value) {
     if (is_known_reason_code(static_cast<std::uint8_t>(value))) ++known;
@@ -20,7 +20,7 @@ TEST(ReasonCode, NamesEveryCode) {
   EXPECT_FALSE(is_error(ReasonCode::no_matching_subscribers));
 }
 
-TEST(ReasonCode, AllowedPerPacket) {
+TEST(MqttReasonCode, AllowedPerPacket) {
   EXPECT_TRUE(is_reason_code_allowed(PacketType::puback, ReasonCode::no_matching_subscribers));
   EXPECT_FALSE(is_reason_code_allowed(PacketType::pubrel, ReasonCode::no_matching_subscribers));
   EXPECT_TRUE(is_reason_code_allowed(PacketType::pubrel, ReasonCode::packet_identifier_not_found));
@@ -31,7 +31,7 @@ TEST(ReasonCode, AllowedPerPacket) {
   EXPECT_FALSE(is_reason_code_allowed(PacketType::auth, ReasonCode::not_authorized));
 }
 
-TEST(ReasonCode, MapsToV311ConnackReturnCodes) {
+TEST(MqttReasonCode, MapsToV311ConnackReturnCodes) {
   EXPECT_EQ(to_v3_connect_return_code(ReasonCode::success), ConnectReturnCode::accepted);
   EXPECT_EQ(to_v3_connect_return_code(ReasonCode::unsupported_protocol_version),
             ConnectReturnCode::unacceptable_protocol_version);
@@ -56,7 +56,7 @@ TEST(ReasonCode, MapsToV311ConnackReturnCodes) {
             "Connection Refused, identifier rejected");
 }
 
-TEST(ReasonCode, MapsToV311SubackReturnCodes) {
+TEST(MqttReasonCode, MapsToV311SubackReturnCodes) {
   EXPECT_EQ(to_v3_suback_return_code(ReasonCode::granted_qos_0), 0x00);
   EXPECT_EQ(to_v3_suback_return_code(ReasonCode::granted_qos_1), 0x01);
   EXPECT_EQ(to_v3_suback_return_code(ReasonCode::granted_qos_2), 0x02);

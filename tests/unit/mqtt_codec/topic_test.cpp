@@ -13,7 +13,7 @@ struct MatchCase {
   bool matches;
 };
 
-TEST(TopicMatches, SpecExamplesAndCorners) {
+TEST(MqttTopicMatches, SpecExamplesAndCorners) {
   const MatchCase cases[] = {
       {"sport/tennis/player1/#", "sport/tennis/player1", true},
       {"sport/tennis/player1/#", "sport/tennis/player1/ranking", true},
@@ -51,7 +51,7 @@ TEST(TopicMatches, SpecExamplesAndCorners) {
   }
 }
 
-TEST(TopicName, Validation) {
+TEST(MqttTopicName, Validation) {
   EXPECT_TRUE(is_valid_topic_name("a/b"));
   EXPECT_TRUE(is_valid_topic_name("/"));
   EXPECT_TRUE(is_valid_topic_name("$SYS/x"));
@@ -65,7 +65,7 @@ TEST(TopicName, Validation) {
   EXPECT_FALSE(is_valid_topic_name(std::string(65536, 'a')));
 }
 
-TEST(TopicFilter, Validation) {
+TEST(MqttTopicFilter, Validation) {
   for (const char* valid :
        {"#", "+", "a/#", "+/+", "/+", "a/+/b", "sport/tennis/#", "+/#", "a//b"}) {
     EXPECT_TRUE(is_valid_topic_filter(valid)) << valid;
@@ -75,7 +75,7 @@ TEST(TopicFilter, Validation) {
   }
 }
 
-TEST(TopicFilter, SharedSubscriptions) {
+TEST(MqttTopicFilter, SharedSubscriptions) {
   const auto shared = parse_topic_filter("$share/group/a/+/c");
   ASSERT_TRUE(shared.has_value());
   EXPECT_TRUE(shared->is_shared());

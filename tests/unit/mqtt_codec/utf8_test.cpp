@@ -7,7 +7,7 @@
 namespace mockforge::mqtt {
 namespace {
 
-TEST(Utf8, AcceptsWellFormedText) {
+TEST(MqttUtf8, AcceptsWellFormedText) {
   EXPECT_EQ(validate_mqtt_utf8(""), Utf8Status::valid);
   EXPECT_EQ(validate_mqtt_utf8("plain/ascii"), Utf8Status::valid);
   EXPECT_EQ(validate_mqtt_utf8("caf\xc3\xa9"), Utf8Status::valid);       // U+00E9
@@ -18,7 +18,7 @@ TEST(Utf8, AcceptsWellFormedText) {
             Utf8Status::valid);  // U+10FFFF is a noncharacter
 }
 
-TEST(Utf8, RejectsWhatTheSpecForbids) {
+TEST(MqttUtf8, RejectsWhatTheSpecForbids) {
   EXPECT_EQ(validate_mqtt_utf8(std::string("a\0b", 3)), Utf8Status::contains_null);
   EXPECT_EQ(validate_mqtt_utf8("\xc0\x80"), Utf8Status::ill_formed);          // overlong U+0000
   EXPECT_EQ(validate_mqtt_utf8("\xc1\xbf"), Utf8Status::ill_formed);          // overlong
@@ -34,7 +34,7 @@ TEST(Utf8, RejectsWhatTheSpecForbids) {
   EXPECT_EQ(validate_mqtt_utf8("\xff"), Utf8Status::ill_formed);
 }
 
-TEST(Utf8, ControlCharactersAndNoncharactersOnlyInStrictMode) {
+TEST(MqttUtf8, ControlCharactersAndNoncharactersOnlyInStrictMode) {
   const auto strict = Utf8Strictness::strict;
   EXPECT_EQ(validate_mqtt_utf8("a\x01"
                                "b"),
