@@ -104,6 +104,22 @@ class [[nodiscard]] Status {
   std::optional<Error> error_;
 };
 
+// Which live object (and which version of it) an image was captured from.
+// Every mutation bumps an object's version, so when a reset finds the same
+// object at the same version it can skip restoring it. Images read from a
+// snapshot file have no source.
+struct ImageSource {
+  uint64_t instance = 0;  // 0: no live source
+  uint64_t version = 0;
+
+  bool is(uint64_t live_instance, uint64_t live_version) const {
+    return instance != 0 && instance == live_instance && version == live_version;
+  }
+};
+
+// A process-wide unique, non-zero id for a storage object.
+uint64_t next_instance_id();
+
 // Callbacks collected while a lock is held and run once it is released.
 using DeferredCallbacks = std::vector<std::function<void()>>;
 

@@ -120,6 +120,7 @@ Result<int64_t> Partition::append(std::string bytes, int32_t record_count, int64
         BatchRef{base_offset, record_count, max_timestamp, make_bytes(std::move(bytes))});
     next_offset_ += record_count;
     size_bytes_ += size;
+    ++version_;
     apply_retention_locked(context_.now_millis());
     collect_ready_waiters_locked(deferred);
   }
@@ -168,6 +169,7 @@ Result<int64_t> Partition::delete_records(int64_t offset) {
     return out_of_range(*this, offset, log_start_offset_, next_offset_);
   }
   if (offset <= log_start_offset_) return log_start_offset_;
+  ++version_;
   log_start_offset_ = offset;
   while (!batches_.empty() && batches_.front().next_offset() <= log_start_offset_) {
     drop_front_batch_locked();
@@ -187,6 +189,7 @@ void Partition::set_retention(RetentionPolicy retention) {
 }
 
 uint64_t Partition::drop_front_batch_locked() {
+  ++version_;
   const uint64_t size = batches_.front().size_bytes();
   log_start_offset_ = std::max(log_start_offset_, batches_.front().next_offset());
   batches_.pop_front();
@@ -284,21 +287,37 @@ bool Partition::deleted() const {
 
 PartitionImage Partition::capture() const {
   std::lock_guard lock(mutex_);
-  return PartitionImage{log_start_offset_, next_offset_, {batches_.begin(), batches_.end()}};
+  return PartitionImage{log_start_offset_,
+                        next_offset_,
+                        {batches_.begin(), batches_.end()},
+                        ImageSource{instance_id_, version_}};
 }
 
 void Partition::restore(const PartitionImage& image, DeferredCallbacks& deferred) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!deleted_ && image.source.is(instance_id_, version_)) {
+      // Unchanged since the image was taken: nothing to copy.
+      collect_all_waiters_locked(WaitOutcome::kPartitionReset, deferred);
+      return;
+    }
+  }
   uint64_t image_bytes = 0;
   for (const BatchRef& batch : image.batches) image_bytes += batch.size_bytes();
-  std::lock_guard lock(mutex_);
-  context_.budget.release(MemoryCategory::kLogs, size_bytes_);
-  context_.budget.force_reserve(MemoryCategory::kLogs, image_bytes);
-  batches_.assign(image.batches.begin(), image.batches.end());
-  log_start_offset_ = image.log_start_offset;
-  next_offset_ = image.next_offset;
-  size_bytes_ = image_bytes;
-  deleted_ = false;
-  collect_all_waiters_locked(WaitOutcome::kPartitionReset, deferred);
+  {
+    std::lock_guard lock(mutex_);
+    context_.budget.release(MemoryCategory::kLogs, size_bytes_);
+    context_.budget.force_reserve(MemoryCategory::kLogs, image_bytes);
+    // Assigning in place reuses the deque's blocks: much cheaper than
+    // building a new deque and freeing the old one.
+    batches_.assign(image.batches.begin(), image.batches.end());
+    log_start_offset_ = image.log_start_offset;
+    next_offset_ = image.next_offset;
+    size_bytes_ = image_bytes;
+    deleted_ = false;
+    version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
+    collect_all_waiters_locked(WaitOutcome::kPartitionReset, deferred);
+  }
 }
 
 void Partition::mark_deleted(DeferredCallbacks& deferred) {
@@ -307,6 +326,7 @@ void Partition::mark_deleted(DeferredCallbacks& deferred) {
   batches_.clear();
   size_bytes_ = 0;
   deleted_ = true;
+  ++version_;
   collect_all_waiters_locked(WaitOutcome::kPartitionDeleted, deferred);
 }
 

@@ -103,6 +103,7 @@ struct PartitionImage {
   int64_t log_start_offset = 0;
   int64_t next_offset = 0;
   std::vector<BatchRef> batches;
+  ImageSource source;
 };
 
 class Partition {
@@ -177,6 +178,7 @@ class Partition {
   StorageContext& context_;
   const std::string topic_name_;
   const int32_t index_;
+  const uint64_t instance_id_ = next_instance_id();
 
   mutable std::mutex mutex_;
   RetentionPolicy retention_;
@@ -185,6 +187,7 @@ class Partition {
   int64_t next_offset_ = 0;
   uint64_t size_bytes_ = 0;
   bool deleted_ = false;
+  uint64_t version_ = 0;  // bumped by every change to the contents
   WaitToken next_wait_token_ = 1;
   std::multimap<int64_t, Waiter> waiters_by_offset_;
   std::unordered_map<WaitToken, std::multimap<int64_t, Waiter>::iterator> waiters_by_token_;

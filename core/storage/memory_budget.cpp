@@ -51,6 +51,11 @@ std::string_view to_string(ErrorCode code) {
   return "unknown error";
 }
 
+uint64_t next_instance_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 MemoryBudget::MemoryBudget(uint64_t cap_bytes, double near_cap_fraction)
     : cap_(cap_bytes), near_cap_fraction_(near_cap_fraction) {}
 

@@ -25,6 +25,7 @@ Status RetainedStore::set(std::string topic, RetainedMessage message) {
   }
   if (new_size < old_size) context_.budget.release(MemoryCategory::kRetained, old_size - new_size);
   stored_bytes_ = stored_bytes_ - old_size + new_size;
+  ++version_;
   if (it == messages_.end()) {
     messages_.emplace(std::move(topic), std::move(message));
   } else {
@@ -41,6 +42,7 @@ bool RetainedStore::clear(std::string_view topic) {
   context_.budget.release(MemoryCategory::kRetained, size);
   stored_bytes_ -= size;
   messages_.erase(it);
+  ++version_;
   return true;
 }
 
@@ -53,7 +55,11 @@ std::optional<RetainedMessage> RetainedStore::get(std::string_view topic, TimePo
 
 std::vector<RetainedEntry> RetainedStore::collect(
     const std::function<bool(std::string_view topic)>& matches, TimePoint now) const {
-  std::vector<RetainedEntry> entries = capture();
+  std::vector<RetainedEntry> entries;
+  {
+    std::lock_guard lock(mutex_);
+    entries = entries_locked();
+  }
   std::erase_if(entries, [&](const RetainedEntry& entry) {
     return entry.message.expired(now) || !matches(entry.topic);
   });
@@ -62,12 +68,14 @@ std::vector<RetainedEntry> RetainedStore::collect(
 
 std::size_t RetainedStore::remove_expired(TimePoint now) {
   std::lock_guard lock(mutex_);
-  return std::erase_if(messages_, [&](const auto& item) {
+  const std::size_t removed = std::erase_if(messages_, [&](const auto& item) {
     if (!item.second.expired(now)) return false;
     context_.budget.release(MemoryCategory::kRetained, item.second.stored_size());
     stored_bytes_ -= item.second.stored_size();
     return true;
   });
+  if (removed > 0) ++version_;
+  return removed;
 }
 
 std::size_t RetainedStore::size() const {
@@ -80,26 +88,38 @@ uint64_t RetainedStore::stored_bytes() const {
   return stored_bytes_;
 }
 
-std::vector<RetainedEntry> RetainedStore::capture() const {
-  std::lock_guard lock(mutex_);
+std::vector<RetainedEntry> RetainedStore::entries_locked() const {
   std::vector<RetainedEntry> entries;
   entries.reserve(messages_.size());
   for (const auto& [topic, message] : messages_) entries.push_back(RetainedEntry{topic, message});
   return entries;
 }
 
-void RetainedStore::restore(const std::vector<RetainedEntry>& entries) {
+RetainedImage RetainedStore::capture() const {
+  std::lock_guard lock(mutex_);
+  return RetainedImage{entries_locked(), ImageSource{instance_id_, version_}};
+}
+
+void RetainedStore::restore(const RetainedImage& image) {
+  {
+    std::lock_guard lock(mutex_);
+    if (image.source.is(instance_id_, version_)) return;
+  }
   std::map<std::string, RetainedMessage, std::less<>> restored;
   uint64_t restored_bytes = 0;
-  for (const RetainedEntry& entry : entries) {
+  for (const RetainedEntry& entry : image.entries) {
     restored_bytes += entry.message.stored_size();
     restored.insert_or_assign(entry.topic, entry.message);
   }
-  std::lock_guard lock(mutex_);
-  context_.budget.release(MemoryCategory::kRetained, stored_bytes_);
-  context_.budget.force_reserve(MemoryCategory::kRetained, restored_bytes);
-  messages_ = std::move(restored);
-  stored_bytes_ = restored_bytes;
+  {
+    std::lock_guard lock(mutex_);
+    context_.budget.release(MemoryCategory::kRetained, stored_bytes_);
+    context_.budget.force_reserve(MemoryCategory::kRetained, restored_bytes);
+    messages_.swap(restored);
+    stored_bytes_ = restored_bytes;
+    version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
+  }
+  // The replaced map is freed here, outside the lock.
 }
 
 // ---------------------------------------------------------------- Session
@@ -113,11 +133,13 @@ Session::Session(StorageContext& context, std::string client_id, std::size_t off
 
 bool Session::subscribe(std::string filter, SubscriptionOptions options) {
   std::lock_guard lock(mutex_);
+  ++version_;
   return subscriptions_.insert_or_assign(std::move(filter), options).second;
 }
 
 bool Session::unsubscribe(std::string_view filter) {
   std::lock_guard lock(mutex_);
+  ++version_;
   auto it = subscriptions_.find(filter);
   if (it == subscriptions_.end()) return false;
   subscriptions_.erase(it);
@@ -137,6 +159,7 @@ Result<bool> Session::enqueue_offline(OfflineMessage message) {
   const bool full = offline_.size() >= offline_cap_;
   if (full && (overflow_ == OfflineOverflow::kDropNewest || offline_.empty())) {
     ++dropped_count_;
+    ++version_;
     return false;
   }
   const uint64_t size = message.stored_size();
@@ -152,11 +175,13 @@ Result<bool> Session::enqueue_offline(OfflineMessage message) {
   }
   offline_bytes_ += size;
   offline_.push_back(std::move(message));
+  ++version_;
   return true;
 }
 
 std::vector<OfflineMessage> Session::take_offline() {
   std::lock_guard lock(mutex_);
+  ++version_;
   std::vector<OfflineMessage> messages(std::make_move_iterator(offline_.begin()),
                                        std::make_move_iterator(offline_.end()));
   release_offline_locked();
@@ -175,6 +200,7 @@ uint64_t Session::dropped_count() const {
 
 void Session::set_offline_cap(std::size_t cap) {
   std::lock_guard lock(mutex_);
+  ++version_;
   offline_cap_ = cap;
 }
 
@@ -185,6 +211,7 @@ std::size_t Session::offline_cap() const {
 
 void Session::set_expiry_interval(uint32_t seconds) {
   std::lock_guard lock(mutex_);
+  ++version_;
   expiry_interval_seconds_ = seconds;
 }
 
@@ -195,11 +222,13 @@ uint32_t Session::expiry_interval() const {
 
 void Session::mark_disconnected(TimePoint when) {
   std::lock_guard lock(mutex_);
+  ++version_;
   disconnected_at_ = when;
 }
 
 void Session::mark_connected() {
   std::lock_guard lock(mutex_);
+  ++version_;
   disconnected_at_.reset();
 }
 
@@ -216,6 +245,7 @@ bool Session::expired(TimePoint now) const {
 
 void Session::set_broker_state(Bytes state) {
   std::lock_guard lock(mutex_);
+  ++version_;
   broker_state_ = std::move(state);
 }
 
@@ -237,14 +267,16 @@ void Session::release_offline_locked() {
 
 SessionImage Session::capture() const {
   std::lock_guard lock(mutex_);
-  return SessionImage{client_id_,   subscriptions_,           offline_,         dropped_count_,
-                      offline_cap_, expiry_interval_seconds_, disconnected_at_, broker_state_};
+  return SessionImage{client_id_,       subscriptions_, offline_,
+                      dropped_count_,   offline_cap_,   expiry_interval_seconds_,
+                      disconnected_at_, broker_state_,  ImageSource{instance_id_, version_}};
 }
 
 void Session::restore(const SessionImage& image) {
   uint64_t image_bytes = 0;
   for (const OfflineMessage& message : image.offline) image_bytes += message.stored_size();
   std::lock_guard lock(mutex_);
+  if (!deleted_ && image.source.is(instance_id_, version_)) return;
   release_offline_locked();
   context_.budget.force_reserve(MemoryCategory::kSessions, image_bytes);
   subscriptions_ = image.subscriptions;
@@ -256,10 +288,12 @@ void Session::restore(const SessionImage& image) {
   disconnected_at_ = image.disconnected_at;
   broker_state_ = image.broker_state;
   deleted_ = false;
+  version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
 }
 
 void Session::mark_deleted() {
   std::lock_guard lock(mutex_);
+  ++version_;
   release_offline_locked();
   subscriptions_.clear();
   deleted_ = true;

@@ -39,6 +39,11 @@ struct RetainedEntry {
   RetainedMessage message;
 };
 
+struct RetainedImage {
+  std::vector<RetainedEntry> entries;  // sorted by topic
+  ImageSource source;
+};
+
 class RetainedStore {
  public:
   explicit RetainedStore(StorageContext& context);
@@ -62,12 +67,16 @@ class RetainedStore {
   uint64_t stored_bytes() const;
 
   // Engine internals.
-  std::vector<RetainedEntry> capture() const;
-  void restore(const std::vector<RetainedEntry>& entries);
+  RetainedImage capture() const;
+  void restore(const RetainedImage& image);
 
  private:
+  std::vector<RetainedEntry> entries_locked() const;
+
   StorageContext& context_;
+  const uint64_t instance_id_ = next_instance_id();
   mutable std::mutex mutex_;
+  uint64_t version_ = 0;
   std::map<std::string, RetainedMessage, std::less<>> messages_;
   uint64_t stored_bytes_ = 0;
 };
@@ -112,6 +121,7 @@ struct SessionImage {
   uint32_t expiry_interval_seconds = 0;
   std::optional<TimePoint> disconnected_at;
   Bytes broker_state;
+  ImageSource source;
 };
 
 class Session {
@@ -163,6 +173,7 @@ class Session {
   StorageContext& context_;
   const std::string client_id_;
   const OfflineOverflow overflow_;
+  const uint64_t instance_id_ = next_instance_id();
 
   mutable std::mutex mutex_;
   SubscriptionMap subscriptions_;
@@ -174,6 +185,7 @@ class Session {
   std::optional<TimePoint> disconnected_at_;
   Bytes broker_state_;
   bool deleted_ = false;
+  uint64_t version_ = 0;  // bumped by every change
 };
 
 struct SessionStoreStats {

@@ -53,6 +53,7 @@ Result<PushResult> Queue::push(Message message) {
 
     result.id = next_id_++;
     levels_[message.priority].push_back(QueuedMessage{result.id, std::move(message)});
+    ++version_;
     ++ready_count_;
     ready_body_bytes_ += body_size;
 
@@ -84,6 +85,7 @@ PopResult Queue::pop(TimePoint now) {
   Message message = take_head_locked(*head);
   ++message.delivery_count;
   auto [it, inserted] = unacked_.emplace(id, std::move(message));
+  ++version_;
   result.delivery = QueuedMessage{id, it->second};
   return result;
 }
@@ -96,6 +98,7 @@ bool Queue::ack(MessageId id) {
   context_.budget.release(MemoryCategory::kQueues, size);
   stored_bytes_ -= size;
   unacked_.erase(it);
+  ++version_;
   return true;
 }
 
@@ -121,6 +124,7 @@ std::optional<Message> Queue::remove(MessageId id) {
   if (it == unacked_.end()) return std::nullopt;
   Message message = std::move(it->second);
   unacked_.erase(it);
+  ++version_;
   context_.budget.release(MemoryCategory::kQueues, message.stored_size());
   stored_bytes_ -= message.stored_size();
   return message;
@@ -129,6 +133,7 @@ std::optional<Message> Queue::remove(MessageId id) {
 uint64_t Queue::purge() {
   std::lock_guard lock(mutex_);
   const uint64_t purged = ready_count_;
+  ++version_;
   for (auto& level : levels_) {
     for (const QueuedMessage& entry : level) {
       context_.budget.release(MemoryCategory::kQueues, entry.message.stored_size());
@@ -209,6 +214,7 @@ void Queue::insert_ready_locked(QueuedMessage entry) {
   const uint64_t body_size = entry.message.body_size();
   auto position = std::lower_bound(level.begin(), level.end(), entry.id, id_less);
   level.insert(position, std::move(entry));
+  ++version_;
   ++ready_count_;
   ready_body_bytes_ += body_size;
 }
@@ -216,6 +222,7 @@ void Queue::insert_ready_locked(QueuedMessage entry) {
 Message Queue::take_head_locked(std::deque<QueuedMessage>& level) {
   Message message = std::move(level.front().message);
   level.pop_front();
+  ++version_;
   --ready_count_;
   ready_body_bytes_ -= message.body_size();
   return message;
@@ -246,11 +253,14 @@ void Queue::release_all_locked() {
   ready_count_ = 0;
   ready_body_bytes_ = 0;
   stored_bytes_ = 0;
+  ++version_;
 }
 
 QueueImage Queue::capture() const {
   std::lock_guard lock(mutex_);
-  QueueImage image{vhost_, name_, options_, next_id_, levels_};
+  QueueImage image{vhost_, name_, options_, next_id_, levels_, {}};
+  // With unacked messages folded back in, the image differs from the live queue.
+  if (unacked_.empty()) image.source = ImageSource{instance_id_, version_};
   for (const auto& [id, message] : unacked_) {
     QueuedMessage entry{id, message};
     entry.message.redelivered = true;
@@ -261,11 +271,31 @@ QueueImage Queue::capture() const {
 }
 
 void Queue::restore(const QueueImage& image, DeferredCallbacks& deferred) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!deleted_ && image.source.is(instance_id_, version_)) {
+      // Unchanged since the image was taken: nothing to copy.
+      if (ready_count_ > 0) collect_listeners_locked(deferred);
+      return;
+    }
+  }
   std::lock_guard lock(mutex_);
-  release_all_locked();
+  context_.budget.release(MemoryCategory::kQueues, stored_bytes_);
+  unacked_.clear();
   options_ = image.options;
-  levels_ = image.levels;
+  // Assigning level by level reuses the deques' blocks: much cheaper than
+  // building new deques and freeing the old ones.
   levels_.resize(static_cast<std::size_t>(options_.max_priority) + 1);
+  for (std::size_t priority = 0; priority < levels_.size(); ++priority) {
+    if (priority < image.levels.size()) {
+      levels_[priority] = image.levels[priority];
+    } else {
+      levels_[priority].clear();
+    }
+  }
+  ready_count_ = 0;
+  ready_body_bytes_ = 0;
+  stored_bytes_ = 0;
   for (const auto& level : levels_) {
     for (const QueuedMessage& entry : level) {
       ++ready_count_;
@@ -278,6 +308,7 @@ void Queue::restore(const QueueImage& image, DeferredCallbacks& deferred) {
   // message restored under the same id.
   next_id_ = std::max(next_id_, image.next_id);
   deleted_ = false;
+  version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
   if (ready_count_ > 0) collect_listeners_locked(deferred);
 }
 

@@ -99,6 +99,7 @@ struct QueueImage {
   // One deque per priority level (index = priority), each in id order.
   // Unacked messages are folded back in as redelivered.
   std::vector<std::deque<QueuedMessage>> levels;
+  ImageSource source;
 };
 
 class Queue {
@@ -157,6 +158,7 @@ class Queue {
   StorageContext& context_;
   const std::string vhost_;
   const std::string name_;
+  const uint64_t instance_id_ = next_instance_id();
 
   mutable std::mutex mutex_;
   QueueOptions options_;
@@ -167,6 +169,7 @@ class Queue {
   uint64_t ready_body_bytes_ = 0;
   uint64_t stored_bytes_ = 0;
   bool deleted_ = false;
+  uint64_t version_ = 0;  // bumped by every change to the messages
   ListenerToken next_listener_token_ = 1;
   std::map<ListenerToken, std::shared_ptr<std::function<void()>>> listeners_;
 };

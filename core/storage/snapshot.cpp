@@ -277,9 +277,9 @@ std::vector<QueueImage> read_queues(Reader& in) {
   return queues;
 }
 
-void write_retained(Writer& out, const std::vector<RetainedEntry>& entries) {
-  out.count(entries.size());
-  for (const RetainedEntry& entry : entries) {
+void write_retained(Writer& out, const RetainedImage& image) {
+  out.count(image.entries.size());
+  for (const RetainedEntry& entry : image.entries) {
     out.string(entry.topic);
     out.bytes(entry.message.payload);
     out.u8(entry.message.qos);
@@ -289,9 +289,10 @@ void write_retained(Writer& out, const std::vector<RetainedEntry>& entries) {
   }
 }
 
-std::vector<RetainedEntry> read_retained(Reader& in) {
-  std::vector<RetainedEntry> entries(in.count());
-  for (RetainedEntry& entry : entries) {
+RetainedImage read_retained(Reader& in) {
+  RetainedImage image;
+  image.entries.resize(in.count());
+  for (RetainedEntry& entry : image.entries) {
     entry.topic = in.string();
     entry.message.payload = in.bytes();
     entry.message.qos = in.u8();
@@ -299,7 +300,7 @@ std::vector<RetainedEntry> read_retained(Reader& in) {
     entry.message.stored_at = in.time();
     entry.message.expires_at = in.optional_time();
   }
-  return entries;
+  return image;
 }
 
 void write_sessions(Writer& out, const std::vector<SessionImage>& sessions) {

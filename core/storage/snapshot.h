@@ -23,7 +23,7 @@ inline constexpr uint32_t kSnapshotFormatVersion = 1;
 struct EngineImage {
   std::vector<TopicImage> topics;
   std::vector<QueueImage> queues;
-  std::vector<RetainedEntry> retained;
+  RetainedImage retained;
   std::vector<SessionImage> sessions;
 };
 
