@@ -1,7 +1,7 @@
 // Fuzz target for the MQTT codec: the input is a byte stream from a client.
-// For each protocol version and two packet size limits, the framer splits it
-// and every frame is decoded; each packet that decodes must re-encode, and the
-// re-encoded bytes must decode to the same packet.
+// For each protocol version (and once with a small packet size limit) the
+// framer splits it and every frame is decoded; each packet that decodes must
+// re-encode, and the re-encoded bytes must decode to the same packet.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::uint8_t> input(data, size);
   for (const auto version : {ProtocolVersion::v3_1, ProtocolVersion::v3_1_1, ProtocolVersion::v5}) {
     run(input, version, kMaxPacketSize);
-    run(input, version, 64);
   }
+  run(input, ProtocolVersion::v5, 64);  // a small limit: Packet Too Large paths
   return 0;
 }
