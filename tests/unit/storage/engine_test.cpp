@@ -30,15 +30,15 @@ Message make_message(std::string body, uint8_t priority = 0) {
   return message;
 }
 
-class EngineTest : public ::testing::Test {
+class StorageEngineTest : public ::testing::Test {
  protected:
-  EngineTest() : engine_(EngineOptions{.clock = clock_.function()}) {
+  StorageEngineTest() : engine_(EngineOptions{.clock = clock_.function()}) {
     directory_ = std::filesystem::temp_directory_path() /
                  ("mockforge-storage-test-" + std::to_string(::getpid()) + "-" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(directory_);
   }
-  ~EngineTest() override { std::filesystem::remove_all(directory_); }
+  ~StorageEngineTest() override { std::filesystem::remove_all(directory_); }
 
   // A little of everything.
   void seed() {
@@ -117,7 +117,7 @@ class EngineTest : public ::testing::Test {
   std::filesystem::path directory_;
 };
 
-TEST_F(EngineTest, ResetWithoutMarkClearsEverything) {
+TEST_F(StorageEngineTest, ResetWithoutMarkClearsEverything) {
   seed();
   engine_.reset();
   EXPECT_TRUE(engine_.logs().list().empty());
@@ -127,7 +127,7 @@ TEST_F(EngineTest, ResetWithoutMarkClearsEverything) {
   EXPECT_EQ(engine_.memory().used(), 0u);
 }
 
-TEST_F(EngineTest, ResetRestoresMarkedInitialState) {
+TEST_F(StorageEngineTest, ResetRestoresMarkedInitialState) {
   seed();
   const uint64_t seeded_bytes = engine_.memory().used();
   engine_.mark_initial_state();
@@ -162,7 +162,7 @@ TEST_F(EngineTest, ResetRestoresMarkedInitialState) {
   EXPECT_EQ(original_topic->partition(1)->high_watermark(), 1);
 }
 
-TEST_F(EngineTest, ResetWakesWaitersAndNotifiesObservers) {
+TEST_F(StorageEngineTest, ResetWakesWaitersAndNotifiesObservers) {
   auto topic = *engine_.logs().create_topic("t", 1);
   engine_.mark_initial_state();
   std::vector<std::string> events;
@@ -180,7 +180,7 @@ TEST_F(EngineTest, ResetWakesWaitersAndNotifiesObservers) {
   EXPECT_EQ(events.size(), 2u);
 }
 
-TEST_F(EngineTest, UnackedAtMarkComeBackAsRedelivered) {
+TEST_F(StorageEngineTest, UnackedAtMarkComeBackAsRedelivered) {
   auto queue = engine_.queues().declare("/", "q", {}).queue;
   ASSERT_TRUE(queue->push(make_message("a")).ok());
   ASSERT_TRUE(queue->push(make_message("b")).ok());
@@ -194,7 +194,7 @@ TEST_F(EngineTest, UnackedAtMarkComeBackAsRedelivered) {
   EXPECT_TRUE(first->message.redelivered);
 }
 
-TEST_F(EngineTest, ResetSkipsUnchangedObjectsButRestoresChangedOnes) {
+TEST_F(StorageEngineTest, ResetSkipsUnchangedObjectsButRestoresChangedOnes) {
   seed();
   engine_.mark_initial_state();
   engine_.reset();        // nothing changed: everything is skipped
@@ -218,7 +218,7 @@ TEST_F(EngineTest, ResetSkipsUnchangedObjectsButRestoresChangedOnes) {
   EXPECT_EQ(*engine_.retained().get("lights/kitchen", clock_.now())->payload, "on");
 }
 
-TEST_F(EngineTest, ResetOfHundredThousandMessagesIsFast) {
+TEST_F(StorageEngineTest, ResetOfHundredThousandMessagesIsFast) {
   auto topic = *engine_.logs().create_topic("bulk", 1);
   auto partition = topic->partition(0);
   auto queue = engine_.queues().declare("/", "bulk", {}).queue;
@@ -249,7 +249,7 @@ TEST_F(EngineTest, ResetOfHundredThousandMessagesIsFast) {
   EXPECT_EQ(queue->ready_count(), static_cast<uint64_t>(kMessages));
 }
 
-TEST_F(EngineTest, SnapshotRoundTrip) {
+TEST_F(StorageEngineTest, SnapshotRoundTrip) {
   seed();
   const std::filesystem::path path = directory_ / "state.snap";
   ASSERT_TRUE(engine_.snapshot_to_file(path).ok());
@@ -283,7 +283,7 @@ TEST_F(EngineTest, SnapshotRoundTrip) {
   expect_seeded_state();
 }
 
-class CorruptSnapshotTest : public EngineTest {
+class StorageCorruptSnapshotTest : public StorageEngineTest {
  protected:
   std::string good_snapshot() {
     seed();
@@ -308,12 +308,12 @@ class CorruptSnapshotTest : public EngineTest {
   }
 };
 
-TEST_F(CorruptSnapshotTest, MissingFile) {
+TEST_F(StorageCorruptSnapshotTest, MissingFile) {
   auto status = engine_.restore_from_file(directory_ / "bad.snap");
   expect_error_naming_file(status, ErrorCode::kSnapshotIo, "No such file");
 }
 
-TEST_F(CorruptSnapshotTest, TruncatedFile) {
+TEST_F(StorageCorruptSnapshotTest, TruncatedFile) {
   const std::string bytes = good_snapshot();
   for (std::size_t size : {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
     expect_error_naming_file(restore_bytes(bytes.substr(0, size)), ErrorCode::kSnapshotCorrupt,
@@ -322,13 +322,13 @@ TEST_F(CorruptSnapshotTest, TruncatedFile) {
   expect_seeded_state();  // the failed restores left the state alone
 }
 
-TEST_F(CorruptSnapshotTest, FlippedByteFailsChecksum) {
+TEST_F(StorageCorruptSnapshotTest, FlippedByteFailsChecksum) {
   std::string bytes = good_snapshot();
   bytes[bytes.size() / 2] ^= 0x5a;
   expect_error_naming_file(restore_bytes(bytes), ErrorCode::kSnapshotCorrupt, "checksum");
 }
 
-TEST_F(CorruptSnapshotTest, BadMagicAndVersion) {
+TEST_F(StorageCorruptSnapshotTest, BadMagicAndVersion) {
   std::string bytes = good_snapshot();
   std::string bad_magic = bytes;
   bad_magic[0] = 'X';
@@ -338,7 +338,7 @@ TEST_F(CorruptSnapshotTest, BadMagicAndVersion) {
   expect_error_naming_file(restore_bytes(bad_version), ErrorCode::kSnapshotVersion, "version 9");
 }
 
-TEST_F(CorruptSnapshotTest, StructurallyBadPayloadWithValidChecksum) {
+TEST_F(StorageCorruptSnapshotTest, StructurallyBadPayloadWithValidChecksum) {
   // A valid envelope around a payload that claims more topics than it holds.
   std::string payload = std::string("\xff\xff\xff\x7f", 4);
   std::string file = "MFSNAPSH";
@@ -351,7 +351,7 @@ TEST_F(CorruptSnapshotTest, StructurallyBadPayloadWithValidChecksum) {
   expect_error_naming_file(restore_bytes(file), ErrorCode::kSnapshotCorrupt, "element count");
 }
 
-TEST_F(CorruptSnapshotTest, EveryTruncationAndByteFlipIsRejectedCleanly) {
+TEST_F(StorageCorruptSnapshotTest, EveryTruncationAndByteFlipIsRejectedCleanly) {
   const std::string bytes = good_snapshot();
   for (std::size_t size = 0; size < bytes.size(); ++size) {
     EXPECT_FALSE(decode_snapshot(std::string_view(bytes).substr(0, size), "x").ok());
@@ -363,7 +363,7 @@ TEST_F(CorruptSnapshotTest, EveryTruncationAndByteFlipIsRejectedCleanly) {
   }
 }
 
-TEST_F(EngineTest, MemoryCapAppliesAcrossStores) {
+TEST_F(StorageEngineTest, MemoryCapAppliesAcrossStores) {
   EngineOptions options;
   options.memory_cap_bytes = 100;
   options.near_cap_fraction = 0.8;
@@ -390,7 +390,7 @@ TEST_F(EngineTest, MemoryCapAppliesAcrossStores) {
 
 // Producers, readers with waiters, queue traffic and resets all at once: must
 // stay consistent and clean under ThreadSanitizer.
-TEST_F(EngineTest, ConcurrentTrafficWithResets) {
+TEST_F(StorageEngineTest, ConcurrentTrafficWithResets) {
   auto topic = *engine_.logs().create_topic("live", 2);
   auto queue = engine_.queues().declare("/", "live", {}).queue;
   engine_.mark_initial_state();

@@ -15,9 +15,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class LogTest : public ::testing::Test {
+class StorageLogTest : public ::testing::Test {
  protected:
-  LogTest() { context_.clock = clock_.function(); }
+  StorageLogTest() { context_.clock = clock_.function(); }
 
   std::shared_ptr<Partition> make_partition(ConfigMap configs = {}, int32_t partitions = 1) {
     auto topic = store_.create_topic("orders", partitions, std::move(configs));
@@ -30,7 +30,7 @@ class LogTest : public ::testing::Test {
   LogStore store_{context_};
 };
 
-TEST_F(LogTest, AppendAssignsConsecutiveBaseOffsets) {
+TEST_F(StorageLogTest, AppendAssignsConsecutiveBaseOffsets) {
   auto partition = make_partition();
   EXPECT_EQ(*partition->append("aaaa", 3, 10), 0);
   EXPECT_EQ(*partition->append("bb", 2, 11), 3);
@@ -40,14 +40,14 @@ TEST_F(LogTest, AppendAssignsConsecutiveBaseOffsets) {
   EXPECT_EQ(partition->stats().size_bytes, 7u);
 }
 
-TEST_F(LogTest, AppendRejectsNonPositiveRecordCount) {
+TEST_F(StorageLogTest, AppendRejectsNonPositiveRecordCount) {
   auto partition = make_partition();
   auto result = partition->append("x", 0, 1);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_F(LogTest, MutatorSeesAssignedOffsetUnderLock) {
+TEST_F(StorageLogTest, MutatorSeesAssignedOffsetUnderLock) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("first", 4, 1).ok());
   auto result = partition->append("offset=?", 1, 2, [](std::string& bytes, int64_t base) {
@@ -60,7 +60,7 @@ TEST_F(LogTest, MutatorSeesAssignedOffsetUnderLock) {
   EXPECT_EQ(*read->batches[0].bytes, "offset=4");
 }
 
-TEST_F(LogTest, ReadFromMiddleOfBatchReturnsContainingBatch) {
+TEST_F(StorageLogTest, ReadFromMiddleOfBatchReturnsContainingBatch) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("batch0", 5, 1).ok());  // offsets 0..4
   ASSERT_TRUE(partition->append("batch1", 5, 2).ok());  // offsets 5..9
@@ -78,7 +78,7 @@ TEST_F(LogTest, ReadFromMiddleOfBatchReturnsContainingBatch) {
   EXPECT_EQ(read->batches[0].base_offset, 0);
 }
 
-TEST_F(LogTest, ReadHonoursMaxBytesButReturnsAtLeastOneBatch) {
+TEST_F(StorageLogTest, ReadHonoursMaxBytesButReturnsAtLeastOneBatch) {
   auto partition = make_partition();
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(partition->append(std::string(100, 'x'), 1, i).ok());
   auto read = partition->read(0, 250);
@@ -92,7 +92,7 @@ TEST_F(LogTest, ReadHonoursMaxBytesButReturnsAtLeastOneBatch) {
   EXPECT_EQ(read->batches.size(), 1u);
 }
 
-TEST_F(LogTest, ReadAtHighWatermarkIsEmptyAndBeyondIsOutOfRange) {
+TEST_F(StorageLogTest, ReadAtHighWatermarkIsEmptyAndBeyondIsOutOfRange) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("a", 2, 1).ok());
   auto at_end = partition->read(2, 100);
@@ -105,7 +105,7 @@ TEST_F(LogTest, ReadAtHighWatermarkIsEmptyAndBeyondIsOutOfRange) {
   EXPECT_EQ(partition->read(-1, 100).code(), ErrorCode::kOffsetOutOfRange);
 }
 
-TEST_F(LogTest, DeleteRecordsAdvancesLogStart) {
+TEST_F(StorageLogTest, DeleteRecordsAdvancesLogStart) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("b0", 3, 1).ok());  // 0..2
   ASSERT_TRUE(partition->append("b1", 3, 2).ok());  // 3..5
@@ -127,7 +127,7 @@ TEST_F(LogTest, DeleteRecordsAdvancesLogStart) {
   EXPECT_EQ(*partition->append("b2", 1, 3), 6);
 }
 
-TEST_F(LogTest, RetentionByBytesDropsOldestBatches) {
+TEST_F(StorageLogTest, RetentionByBytesDropsOldestBatches) {
   auto partition = make_partition({{"retention.bytes", "250"}});
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(partition->append(std::string(100, 'x'), 2, i).ok());
   const PartitionStats stats = partition->stats();
@@ -137,7 +137,7 @@ TEST_F(LogTest, RetentionByBytesDropsOldestBatches) {
   EXPECT_EQ(context_.budget.used(MemoryCategory::kLogs), 200u);
 }
 
-TEST_F(LogTest, RetentionByTimeOnAppendAndExplicitEnforce) {
+TEST_F(StorageLogTest, RetentionByTimeOnAppendAndExplicitEnforce) {
   auto partition = make_partition({{"retention.ms", "1000"}});
   const int64_t now = clock_.now_millis();
   ASSERT_TRUE(partition->append("old", 1, now - 5000).ok());
@@ -151,7 +151,7 @@ TEST_F(LogTest, RetentionByTimeOnAppendAndExplicitEnforce) {
   EXPECT_TRUE(partition->read(2, 10)->batches.empty());
 }
 
-TEST_F(LogTest, AlterConfigsChangesRetention) {
+TEST_F(StorageLogTest, AlterConfigsChangesRetention) {
   auto partition = make_partition();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(partition->append(std::string(10, 'x'), 1, i).ok());
   auto topic = store_.find("orders");
@@ -162,7 +162,7 @@ TEST_F(LogTest, AlterConfigsChangesRetention) {
   EXPECT_EQ(topic->alter_configs({{"retention.ms", "soon"}}).code(), ErrorCode::kInvalidConfig);
 }
 
-TEST_F(LogTest, TimestampLookupFindsFirstBatchAtOrAfter) {
+TEST_F(StorageLogTest, TimestampLookupFindsFirstBatchAtOrAfter) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("a", 2, 100).ok());  // 0..1
   ASSERT_TRUE(partition->append("b", 2, 200).ok());  // 2..3
@@ -178,7 +178,7 @@ TEST_F(LogTest, TimestampLookupFindsFirstBatchAtOrAfter) {
   EXPECT_EQ(partition->find_by_timestamp(0)->offset, 1);
 }
 
-TEST_F(LogTest, WaiterFiresWhenHighWatermarkPassesOffset) {
+TEST_F(StorageLogTest, WaiterFiresWhenHighWatermarkPassesOffset) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("a", 2, 1).ok());
   std::vector<WaitOutcome> outcomes;
@@ -195,7 +195,7 @@ TEST_F(LogTest, WaiterFiresWhenHighWatermarkPassesOffset) {
   EXPECT_EQ(outcomes.size(), 1u);  // one-shot
 }
 
-TEST_F(LogTest, WaiterFiresImmediatelyWhenDataIsThere) {
+TEST_F(StorageLogTest, WaiterFiresImmediatelyWhenDataIsThere) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("a", 2, 1).ok());
   int calls = 0;
@@ -203,7 +203,7 @@ TEST_F(LogTest, WaiterFiresImmediatelyWhenDataIsThere) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST_F(LogTest, CancelledWaiterNeverFires) {
+TEST_F(StorageLogTest, CancelledWaiterNeverFires) {
   auto partition = make_partition();
   int calls = 0;
   const WaitToken token = partition->wait_for_data(0, [&](WaitOutcome) { ++calls; });
@@ -214,7 +214,7 @@ TEST_F(LogTest, CancelledWaiterNeverFires) {
   EXPECT_EQ(partition->waiter_count(), 0u);
 }
 
-TEST_F(LogTest, WaiterCallbackMayCallBackIntoPartition) {
+TEST_F(StorageLogTest, WaiterCallbackMayCallBackIntoPartition) {
   auto partition = make_partition();
   std::size_t batches_seen = 0;
   partition->wait_for_data(0, [&](WaitOutcome) {
@@ -224,7 +224,7 @@ TEST_F(LogTest, WaiterCallbackMayCallBackIntoPartition) {
   EXPECT_EQ(batches_seen, 1u);
 }
 
-TEST_F(LogTest, DeletingTopicWakesWaitersAndFailsWrites) {
+TEST_F(StorageLogTest, DeletingTopicWakesWaitersAndFailsWrites) {
   auto partition = make_partition();
   std::optional<WaitOutcome> outcome;
   partition->wait_for_data(0, [&](WaitOutcome value) { outcome = value; });
@@ -235,7 +235,7 @@ TEST_F(LogTest, DeletingTopicWakesWaitersAndFailsWrites) {
   EXPECT_EQ(store_.delete_topic("orders").code(), ErrorCode::kUnknownTopic);
 }
 
-TEST_F(LogTest, TopicManagement) {
+TEST_F(StorageLogTest, TopicManagement) {
   auto created = store_.create_topic("b-topic", 2, {{"cleanup.policy", "delete"}});
   ASSERT_TRUE(created.ok());
   const TopicId id = (*created)->id();
@@ -276,7 +276,7 @@ TEST_F(LogTest, TopicManagement) {
   EXPECT_EQ(stats.partition_count, 7u);
 }
 
-TEST_F(LogTest, MemoryCapRefusesAppend) {
+TEST_F(StorageLogTest, MemoryCapRefusesAppend) {
   context_.budget.set_cap(100);
   auto partition = make_partition();
   ASSERT_TRUE(partition->append(std::string(60, 'x'), 1, 1).ok());
@@ -293,7 +293,7 @@ TEST_F(LogTest, MemoryCapRefusesAppend) {
 
 // Producers append on several threads while readers poll and long-poll
 // waiters wake up; offsets must be dense and every record seen once.
-TEST_F(LogTest, ConcurrentAppendReadAndWait) {
+TEST_F(StorageLogTest, ConcurrentAppendReadAndWait) {
   auto topic = *store_.create_topic("concurrent", 2);
   constexpr int kProducers = 3;
   constexpr int kBatchesPerProducer = 400;

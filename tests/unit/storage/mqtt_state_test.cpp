@@ -28,9 +28,9 @@ OfflineMessage offline(std::string payload) {
   return message;
 }
 
-class MqttStateTest : public ::testing::Test {
+class StorageMqttStateTest : public ::testing::Test {
  protected:
-  MqttStateTest() { context_.clock = clock_.function(); }
+  StorageMqttStateTest() { context_.clock = clock_.function(); }
 
   testing::ManualClock clock_;
   StorageContext context_;
@@ -38,7 +38,7 @@ class MqttStateTest : public ::testing::Test {
   SessionStore sessions_{context_, 3};
 };
 
-TEST_F(MqttStateTest, RetainedSetReplaceGetAndClearWithEmptyPayload) {
+TEST_F(StorageMqttStateTest, RetainedSetReplaceGetAndClearWithEmptyPayload) {
   const TimePoint now = clock_.now();
   ASSERT_TRUE(retained_.set("sensors/1", retained("20C", now)).ok());
   ASSERT_TRUE(retained_.set("sensors/1", retained("21C", now, 0)).ok());
@@ -56,7 +56,7 @@ TEST_F(MqttStateTest, RetainedSetReplaceGetAndClearWithEmptyPayload) {
   EXPECT_FALSE(retained_.clear("sensors/1"));
 }
 
-TEST_F(MqttStateTest, RetainedCollectWithPredicateAndExpiry) {
+TEST_F(StorageMqttStateTest, RetainedCollectWithPredicateAndExpiry) {
   const TimePoint now = clock_.now();
   ASSERT_TRUE(retained_.set("a/x", retained("1", now)).ok());
   ASSERT_TRUE(retained_.set("b/x", retained("2", now)).ok());
@@ -77,7 +77,7 @@ TEST_F(MqttStateTest, RetainedCollectWithPredicateAndExpiry) {
   EXPECT_EQ(retained_.size(), 2u);
 }
 
-TEST_F(MqttStateTest, RetainedRespectsMemoryCap) {
+TEST_F(StorageMqttStateTest, RetainedRespectsMemoryCap) {
   context_.budget.set_cap(5);
   const TimePoint now = clock_.now();
   ASSERT_TRUE(retained_.set("t", retained("1234", now)).ok());
@@ -87,7 +87,7 @@ TEST_F(MqttStateTest, RetainedRespectsMemoryCap) {
   EXPECT_TRUE(retained_.set("t", retained("12345", now)).ok());  // replacing counts the delta
 }
 
-TEST_F(MqttStateTest, SessionSubscriptions) {
+TEST_F(StorageMqttStateTest, SessionSubscriptions) {
   auto opened = sessions_.open("client-1");
   EXPECT_TRUE(opened.created);
   EXPECT_FALSE(sessions_.open("client-1").created);
@@ -105,7 +105,7 @@ TEST_F(MqttStateTest, SessionSubscriptions) {
   EXPECT_FALSE(session.unsubscribe("b/#"));
 }
 
-TEST_F(MqttStateTest, OfflineQueueCapDropsNewestAndCounts) {
+TEST_F(StorageMqttStateTest, OfflineQueueCapDropsNewestAndCounts) {
   auto session = sessions_.open("c").session;  // cap 3, drop newest
   for (int i = 0; i < 5; ++i) {
     auto queued = session->enqueue_offline(offline(std::to_string(i)));
@@ -121,7 +121,7 @@ TEST_F(MqttStateTest, OfflineQueueCapDropsNewestAndCounts) {
   EXPECT_EQ(context_.budget.used(), 0u);
 }
 
-TEST_F(MqttStateTest, OfflineQueueDropOldest) {
+TEST_F(StorageMqttStateTest, OfflineQueueDropOldest) {
   SessionStore store(context_, 2, OfflineOverflow::kDropOldest);
   auto session = store.open("c").session;
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(*session->enqueue_offline(offline(std::to_string(i))));
@@ -135,7 +135,7 @@ TEST_F(MqttStateTest, OfflineQueueDropOldest) {
   EXPECT_EQ(store.stats().dropped_messages, 3u);
 }
 
-TEST_F(MqttStateTest, OfflineQueueRespectsMemoryCap) {
+TEST_F(StorageMqttStateTest, OfflineQueueRespectsMemoryCap) {
   context_.budget.set_cap(10);
   auto session = sessions_.open("c").session;
   ASSERT_TRUE(session->enqueue_offline(offline("12345678")).ok());  // 1 + 8 bytes
@@ -144,7 +144,7 @@ TEST_F(MqttStateTest, OfflineQueueRespectsMemoryCap) {
   EXPECT_EQ(refused.code(), ErrorCode::kStorageFull);
 }
 
-TEST_F(MqttStateTest, SessionExpiryAndHook) {
+TEST_F(StorageMqttStateTest, SessionExpiryAndHook) {
   std::vector<std::string> hooked;
   sessions_.set_expiry_hook([&](const std::string& client_id) {
     hooked.push_back(client_id);
@@ -168,7 +168,7 @@ TEST_F(MqttStateTest, SessionExpiryAndHook) {
   EXPECT_EQ(sessions_.client_ids(), (std::vector<std::string>{"connected", "forever"}));
 }
 
-TEST_F(MqttStateTest, BrokerStateAndRemove) {
+TEST_F(StorageMqttStateTest, BrokerStateAndRemove) {
   auto session = sessions_.open("c").session;
   session->set_broker_state(make_bytes("inflight:1,2"));
   EXPECT_EQ(*sessions_.find("c")->broker_state(), "inflight:1,2");

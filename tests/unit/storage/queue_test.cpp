@@ -26,9 +26,9 @@ Message make_message(std::string body, uint8_t priority = 0) {
 
 std::string body_of(const Message& message) { return *message.body; }
 
-class QueueTest : public ::testing::Test {
+class StorageQueueTest : public ::testing::Test {
  protected:
-  QueueTest() { context_.clock = clock_.function(); }
+  StorageQueueTest() { context_.clock = clock_.function(); }
 
   std::shared_ptr<Queue> declare(QueueOptions options = {}) {
     return registry_.declare("/", "q", std::move(options)).queue;
@@ -44,7 +44,7 @@ class QueueTest : public ::testing::Test {
   QueueRegistry registry_{context_};
 };
 
-TEST_F(QueueTest, FifoPopAckAndCounts) {
+TEST_F(StorageQueueTest, FifoPopAckAndCounts) {
   auto queue = declare();
   for (const char* body : {"a", "b", "c"}) ASSERT_TRUE(queue->push(make_message(body)).ok());
   EXPECT_EQ(queue->ready_count(), 3u);
@@ -70,7 +70,7 @@ TEST_F(QueueTest, FifoPopAckAndCounts) {
   EXPECT_EQ(pop_body(*queue), "<empty>");
 }
 
-TEST_F(QueueTest, PrioritiesHigherFirstFifoWithin) {
+TEST_F(StorageQueueTest, PrioritiesHigherFirstFifoWithin) {
   QueueOptions options;
   options.max_priority = 5;
   auto queue = declare(options);
@@ -86,14 +86,14 @@ TEST_F(QueueTest, PrioritiesHigherFirstFifoWithin) {
             (std::vector<std::string>{"capped", "high-1", "high-2", "low-1", "low-2", "none"}));
 }
 
-TEST_F(QueueTest, PriorityIgnoredWithoutMaxPriority) {
+TEST_F(StorageQueueTest, PriorityIgnoredWithoutMaxPriority) {
   auto queue = declare();
   ASSERT_TRUE(queue->push(make_message("a", 0)).ok());
   ASSERT_TRUE(queue->push(make_message("b", 9)).ok());
   EXPECT_EQ(pop_body(*queue), "a");
 }
 
-TEST_F(QueueTest, RequeueReturnsToOriginalPosition) {
+TEST_F(StorageQueueTest, RequeueReturnsToOriginalPosition) {
   auto queue = declare();
   for (const char* body : {"a", "b", "c", "d"}) ASSERT_TRUE(queue->push(make_message(body)).ok());
   auto a = queue->pop(clock_.now()).delivery;
@@ -114,7 +114,7 @@ TEST_F(QueueTest, RequeueReturnsToOriginalPosition) {
   EXPECT_EQ(pop_body(*queue), "d");
 }
 
-TEST_F(QueueTest, RemoveReturnsMessageForDeadLettering) {
+TEST_F(StorageQueueTest, RemoveReturnsMessageForDeadLettering) {
   auto queue = declare();
   ASSERT_TRUE(queue->push(make_message("poison")).ok());
   auto delivery = queue->pop(clock_.now()).delivery;
@@ -127,7 +127,7 @@ TEST_F(QueueTest, RemoveReturnsMessageForDeadLettering) {
   EXPECT_EQ(context_.budget.used(), 0u);
 }
 
-TEST_F(QueueTest, PurgeRemovesReadyOnly) {
+TEST_F(StorageQueueTest, PurgeRemovesReadyOnly) {
   auto queue = declare();
   for (const char* body : {"a", "b", "c"}) ASSERT_TRUE(queue->push(make_message(body)).ok());
   auto delivery = queue->pop(clock_.now()).delivery;
@@ -138,7 +138,7 @@ TEST_F(QueueTest, PurgeRemovesReadyOnly) {
   EXPECT_EQ(context_.budget.used(), 0u);
 }
 
-TEST_F(QueueTest, PerQueueTtlExpiresFromHead) {
+TEST_F(StorageQueueTest, PerQueueTtlExpiresFromHead) {
   QueueOptions options;
   options.message_ttl = milliseconds(1000);
   auto queue = declare(options);
@@ -155,7 +155,7 @@ TEST_F(QueueTest, PerQueueTtlExpiresFromHead) {
   EXPECT_EQ(queue->next_expiry(), clock_.now() + milliseconds(400));
 }
 
-TEST_F(QueueTest, PerMessageTtlOnlyExpiresAtHead) {
+TEST_F(StorageQueueTest, PerMessageTtlOnlyExpiresAtHead) {
   auto queue = declare();
   Message long_lived = make_message("long");
   long_lived.ttl = milliseconds(10'000);
@@ -176,7 +176,7 @@ TEST_F(QueueTest, PerMessageTtlOnlyExpiresAtHead) {
   EXPECT_EQ(body_of(second.expired[0]), "short");
 }
 
-TEST_F(QueueTest, ShorterOfQueueAndMessageTtlWins) {
+TEST_F(StorageQueueTest, ShorterOfQueueAndMessageTtlWins) {
   QueueOptions options;
   options.message_ttl = milliseconds(50);
   auto queue = declare(options);
@@ -186,7 +186,7 @@ TEST_F(QueueTest, ShorterOfQueueAndMessageTtlWins) {
   EXPECT_EQ(queue->next_expiry(), clock_.now() + milliseconds(50));
 }
 
-TEST_F(QueueTest, MaxLengthDropHead) {
+TEST_F(StorageQueueTest, MaxLengthDropHead) {
   QueueOptions options;
   options.max_length = 2;
   auto queue = declare(options);
@@ -201,7 +201,7 @@ TEST_F(QueueTest, MaxLengthDropHead) {
   EXPECT_EQ(pop_body(*queue), "b");
 }
 
-TEST_F(QueueTest, MaxLengthRejectPublish) {
+TEST_F(StorageQueueTest, MaxLengthRejectPublish) {
   QueueOptions options;
   options.max_length = 2;
   options.overflow = OverflowMode::kRejectPublish;
@@ -217,7 +217,7 @@ TEST_F(QueueTest, MaxLengthRejectPublish) {
   EXPECT_EQ(queue->push(make_message("d"))->status, PushStatus::kAccepted);
 }
 
-TEST_F(QueueTest, MaxLengthBytesBothModes) {
+TEST_F(StorageQueueTest, MaxLengthBytesBothModes) {
   QueueOptions drop;
   drop.max_length_bytes = 10;
   auto dropping = registry_.declare("/", "drop", drop).queue;
@@ -236,7 +236,7 @@ TEST_F(QueueTest, MaxLengthBytesBothModes) {
   EXPECT_EQ(rejecting->push(make_message("12"))->status, PushStatus::kAccepted);
 }
 
-TEST_F(QueueTest, MaxLengthZeroDropsThePushedMessage) {
+TEST_F(StorageQueueTest, MaxLengthZeroDropsThePushedMessage) {
   QueueOptions options;
   options.max_length = 0;
   auto queue = declare(options);
@@ -247,7 +247,7 @@ TEST_F(QueueTest, MaxLengthZeroDropsThePushedMessage) {
   EXPECT_EQ(queue->ready_count(), 0u);
 }
 
-TEST_F(QueueTest, MemoryCapRefusesPush) {
+TEST_F(StorageQueueTest, MemoryCapRefusesPush) {
   context_.budget.set_cap(40);
   auto queue = declare();
   ASSERT_TRUE(queue->push(make_message("0123456789")).ok());  // 10+5+10+3 = 28 bytes
@@ -257,7 +257,7 @@ TEST_F(QueueTest, MemoryCapRefusesPush) {
   EXPECT_EQ(queue->ready_count(), 1u);
 }
 
-TEST_F(QueueTest, AvailableListenerFiresOutsideLock) {
+TEST_F(StorageQueueTest, AvailableListenerFiresOutsideLock) {
   auto queue = declare();
   int notifications = 0;
   uint64_t seen_ready = 0;
@@ -276,7 +276,7 @@ TEST_F(QueueTest, AvailableListenerFiresOutsideLock) {
   EXPECT_EQ(notifications, 2);
 }
 
-TEST_F(QueueTest, RegistryDeclareFindRemoveList) {
+TEST_F(StorageQueueTest, RegistryDeclareFindRemoveList) {
   auto first = registry_.declare("/", "jobs", {});
   EXPECT_TRUE(first.created);
   QueueOptions other;
@@ -303,7 +303,7 @@ TEST_F(QueueTest, RegistryDeclareFindRemoveList) {
   EXPECT_EQ(registry_.stats().queue_count, 2u);
 }
 
-TEST_F(QueueTest, ConcurrentPublishersAndConsumers) {
+TEST_F(StorageQueueTest, ConcurrentPublishersAndConsumers) {
   auto queue = declare();
   constexpr int kPublishers = 2;
   constexpr int kPerPublisher = 2000;
