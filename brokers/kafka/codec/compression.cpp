@@ -171,7 +171,7 @@ Bytes zstd_compress(std::span<const uint8_t> input) {
 
 Bytes zstd_decompress(std::span<const uint8_t> input, size_t max_output) {
   std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(),
-                                                                     &ZSTD_freeDStream);
+                                                                    &ZSTD_freeDStream);
   if (!stream) throw DecodeError("cannot create a zstd stream");
   ZSTD_initDStream(stream.get());
   ZSTD_inBuffer in{input.data(), input.size(), 0};
@@ -249,8 +249,7 @@ Bytes decompress(Compression compression, std::span<const uint8_t> input, size_t
     case Compression::kZstd:
       return zstd_decompress(input, max_output);
   }
-  throw DecodeError("unknown compression codec " +
-                    std::to_string(static_cast<int>(compression)));
+  throw DecodeError("unknown compression codec " + std::to_string(static_cast<int>(compression)));
 }
 
 }  // namespace mockforge::kafka

@@ -35,8 +35,8 @@ uint32_t crc32c_extend(uint32_t crc, std::span<const uint8_t> data) {
   for (; i + 4 <= data.size(); i += 4) {
     crc ^= static_cast<uint32_t>(data[i]) | static_cast<uint32_t>(data[i + 1]) << 8 |
            static_cast<uint32_t>(data[i + 2]) << 16 | static_cast<uint32_t>(data[i + 3]) << 24;
-    crc = kTables[3][crc & 0xff] ^ kTables[2][(crc >> 8) & 0xff] ^
-          kTables[1][(crc >> 16) & 0xff] ^ kTables[0][crc >> 24];
+    crc = kTables[3][crc & 0xff] ^ kTables[2][(crc >> 8) & 0xff] ^ kTables[1][(crc >> 16) & 0xff] ^
+          kTables[0][crc >> 24];
   }
   for (; i < data.size(); ++i) crc = (crc >> 8) ^ kTables[0][(crc ^ data[i]) & 0xff];
   return ~crc;

@@ -14,7 +14,8 @@ int32_t murmur2(std::span<const uint8_t> key) {
   for (size_t i = 0; i < blocks; ++i) {
     const size_t at = i * 4;
     uint32_t k = static_cast<uint32_t>(key[at]) | static_cast<uint32_t>(key[at + 1]) << 8 |
-                 static_cast<uint32_t>(key[at + 2]) << 16 | static_cast<uint32_t>(key[at + 3]) << 24;
+                 static_cast<uint32_t>(key[at + 2]) << 16 |
+                 static_cast<uint32_t>(key[at + 3]) << 24;
     k *= kMultiplier;
     k ^= k >> kShift;
     k *= kMultiplier;

@@ -37,9 +37,7 @@ int64_t Reader::read_int64() { return load_big_endian<int64_t>(take(8)); }
 uint16_t Reader::read_uint16() { return load_big_endian<uint16_t>(take(2)); }
 uint32_t Reader::read_uint32() { return load_big_endian<uint32_t>(take(4)); }
 
-double Reader::read_float64() {
-  return std::bit_cast<double>(load_big_endian<uint64_t>(take(8)));
-}
+double Reader::read_float64() { return std::bit_cast<double>(load_big_endian<uint64_t>(take(8))); }
 
 Uuid Reader::read_uuid() {
   Uuid uuid;

@@ -29,8 +29,8 @@ void store_big_endian(std::span<uint8_t> out, size_t offset, uint64_t value, siz
 void require_whole_header(std::span<const uint8_t> batch) {
   if (batch.size() < kRecordBatchHeaderSize) throw DecodeError("record batch shorter than header");
   if (batch[kMagicOffset] != kRecordBatchMagic) {
-    throw DecodeError("record batch magic " + std::to_string(static_cast<int8_t>(batch[kMagicOffset])) +
-                      " is not 2");
+    throw DecodeError("record batch magic " +
+                      std::to_string(static_cast<int8_t>(batch[kMagicOffset])) + " is not 2");
   }
 }
 
@@ -247,9 +247,9 @@ void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t partition_lead
 
 void set_log_append_time(std::span<uint8_t> batch, int64_t append_time_ms) {
   require_whole_header(batch);
-  const auto attributes = static_cast<uint16_t>(batch[kAttributesOffset] << 8 |
-                                                batch[kAttributesOffset + 1]) |
-                          static_cast<uint16_t>(batch_attributes::kLogAppendTime);
+  const auto attributes =
+      static_cast<uint16_t>(batch[kAttributesOffset] << 8 | batch[kAttributesOffset + 1]) |
+      static_cast<uint16_t>(batch_attributes::kLogAppendTime);
   store_big_endian(batch, kAttributesOffset, attributes, 2);
   store_big_endian(batch, kMaxTimestampOffset, static_cast<uint64_t>(append_time_ms), 8);
   update_crc(batch);

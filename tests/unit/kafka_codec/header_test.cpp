@@ -1,6 +1,7 @@
+#include "brokers/kafka/codec/header.h"
+
 #include <gtest/gtest.h>
 
-#include "brokers/kafka/codec/header.h"
 #include "mockforge/kafka/messages.h"
 #include "tests/unit/kafka_codec/test_bytes.h"
 
@@ -9,7 +10,7 @@ namespace {
 
 using testing::from_hex;
 
-TEST(KafkaHeaders, HeaderVersionRules) {
+TEST(kafka_headers, HeaderVersionRules) {
   EXPECT_EQ(request_header_version(18, 2), 1);
   EXPECT_EQ(request_header_version(18, 3), 2);
   EXPECT_EQ(request_header_version(18, 9), 2);  // too new, still flexible
@@ -27,7 +28,7 @@ TEST(KafkaHeaders, HeaderVersionRules) {
   EXPECT_EQ(response_header_version(12, 4), 1);
 }
 
-TEST(KafkaHeaders, RequestHeaderV2KeepsInt16ClientId) {
+TEST(kafka_headers, RequestHeaderV2KeepsInt16ClientId) {
   // ApiVersions v3, correlation 7, client id "ab", empty tag section.
   const Bytes bytes = from_hex("0012 0003 00000007 0002 6162 00");
   Reader reader(bytes);
@@ -42,7 +43,7 @@ TEST(KafkaHeaders, RequestHeaderV2KeepsInt16ClientId) {
   EXPECT_EQ(writer.bytes(), bytes);
 }
 
-TEST(KafkaHeaders, RequestHeaderV1NullClientIdAndV0) {
+TEST(kafka_headers, RequestHeaderV1NullClientIdAndV0) {
   const Bytes v1 = from_hex("0003 0004 00000001 ffff");
   Reader reader(v1);
   const RequestHeader header = read_request_header(reader);
@@ -52,14 +53,14 @@ TEST(KafkaHeaders, RequestHeaderV1NullClientIdAndV0) {
   EXPECT_EQ(v0.bytes(), from_hex("0007 0000 00000005"));
 }
 
-TEST(KafkaHeaders, ResponseHeaders) {
+TEST(kafka_headers, ResponseHeaders) {
   Writer writer;
   ResponseHeader{9}.encode(writer, 0);
   ResponseHeader{9}.encode(writer, 1);
   EXPECT_EQ(writer.bytes(), from_hex("00000009 00000009 00"));
 }
 
-TEST(KafkaHeaders, ApiVersionsResponseFrameUsesHeaderV0) {
+TEST(kafka_headers, ApiVersionsResponseFrameUsesHeaderV0) {
   ApiVersionsResponse response;
   response.error_code = 35;
   response.api_keys.push_back({18, 0, 4});
@@ -69,7 +70,7 @@ TEST(KafkaHeaders, ApiVersionsResponseFrameUsesHeaderV0) {
   EXPECT_EQ(frame, from_hex("00000013 0000002a 0023 02 0012 0000 0004 00 00000000 00"));
 }
 
-TEST(KafkaHeaders, RequestFrame) {
+TEST(kafka_headers, RequestFrame) {
   HeartbeatRequest request;
   request.group_id = "g";
   request.generation_id = 1;

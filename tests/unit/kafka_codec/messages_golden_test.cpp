@@ -37,7 +37,7 @@ std::string with_uuid(std::string_view before, std::string_view after) {
   return std::string(before) + std::string(kZeroUuid) + std::string(after);
 }
 
-TEST(KafkaGolden, ApiVersions) {
+TEST(kafka_golden, ApiVersions) {
   ApiVersionsRequest request;
   request.client_software_name = "c";
   request.client_software_version = "1";
@@ -57,7 +57,7 @@ TEST(KafkaGolden, ApiVersions) {
                 "01 08 0000000000000005");
 }
 
-TEST(KafkaGolden, Metadata) {
+TEST(kafka_golden, Metadata) {
   MetadataRequest request;
   request.topics.emplace().push_back({});
   request.topics->back().name = "t";
@@ -76,28 +76,33 @@ TEST(KafkaGolden, Metadata) {
   expect_golden(response, 0,
                 "00000001 | 00000001 0001 68 00002384 | 00000001 | 0000 0001 74 | 00000001 |"
                 "0000 00000000 00000001 | 00000001 00000001 | 00000001 00000001");
-  expect_golden(response, 9,
-                "00000000 | 02 | 00000001 02 68 00002384 00 00 | 00 | ffffffff | 02 |"
-                "0000 02 74 00 | 02 | 0000 00000000 00000001 ffffffff 02 00000001 02 00000001 01 00 |"
-                "80000000 00 | 80000000 | 00");
-  expect_golden(response, 12,
-                with_uuid("00000000 | 02 | 00000001 02 68 00002384 00 00 | 00 | ffffffff | 02 |"
-                          "0000 02 74 |",
-                          "00 | 02 | 0000 00000000 00000001 ffffffff 02 00000001 02 00000001 01 00 |"
-                          "80000000 00 | 00"));
+  expect_golden(
+      response, 9,
+      "00000000 | 02 | 00000001 02 68 00002384 00 00 | 00 | ffffffff | 02 |"
+      "0000 02 74 00 | 02 | 0000 00000000 00000001 ffffffff 02 00000001 02 00000001 01 00 |"
+      "80000000 00 | 80000000 | 00");
+  expect_golden(
+      response, 12,
+      with_uuid("00000000 | 02 | 00000001 02 68 00002384 00 00 | 00 | ffffffff | 02 |"
+                "0000 02 74 |",
+                "00 | 02 | 0000 00000000 00000001 ffffffff 02 00000001 02 00000001 01 00 |"
+                "80000000 00 | 00"));
 }
 
-TEST(KafkaGolden, Produce) {
+TEST(kafka_golden, Produce) {
   ProduceRequest request;
   request.acks = -1;
   request.timeout_ms = 1000;
   auto& topic = request.topic_data.emplace_back();
   topic.name = "t";
   topic.partition_data.push_back({0, Bytes{1, 2}});
-  expect_golden(request, 3,
-                "ffff | ffff | 000003e8 | 00000001 | 0001 74 | 00000001 | 00000000 | 00000002 0102");
-  expect_golden(request, 9, "00 | ffff | 000003e8 | 02 | 02 74 | 02 | 00000000 | 03 0102 | 00 | 00 | 00");
-  expect_golden(request, 11, "00 | ffff | 000003e8 | 02 | 02 74 | 02 | 00000000 | 03 0102 | 00 | 00 | 00");
+  expect_golden(
+      request, 3,
+      "ffff | ffff | 000003e8 | 00000001 | 0001 74 | 00000001 | 00000000 | 00000002 0102");
+  expect_golden(request, 9,
+                "00 | ffff | 000003e8 | 02 | 02 74 | 02 | 00000000 | 03 0102 | 00 | 00 | 00");
+  expect_golden(request, 11,
+                "00 | ffff | 000003e8 | 02 | 02 74 | 02 | 00000000 | 03 0102 | 00 | 00 | 00");
 
   ProduceResponse response;
   auto& result = response.responses.emplace_back();
@@ -107,18 +112,20 @@ TEST(KafkaGolden, Produce) {
   expect_golden(response, 3,
                 "00000001 | 0001 74 | 00000001 | 00000000 0000 0000000000000005 ffffffffffffffff |"
                 "00000000");
-  expect_golden(response, 9,
-                "02 | 02 74 | 02 | 00000000 0000 0000000000000005 ffffffffffffffff ffffffffffffffff |"
-                "01 | 00 | 00 | 00 | 00000000 | 00");
+  expect_golden(
+      response, 9,
+      "02 | 02 74 | 02 | 00000000 0000 0000000000000005 ffffffffffffffff ffffffffffffffff |"
+      "01 | 00 | 00 | 00 | 00000000 | 00");
   partition.current_leader = {1, 2};
   response.node_endpoints.push_back({1, "h", 9092, std::nullopt});
-  expect_golden(response, 11,
-                "02 | 02 74 | 02 | 00000000 0000 0000000000000005 ffffffffffffffff ffffffffffffffff |"
-                "01 | 00 | 01 00 09 00000001 00000002 00 | 00 | 00000000 |"
-                "01 00 0d 02 00000001 02 68 00002384 00 00");
+  expect_golden(
+      response, 11,
+      "02 | 02 74 | 02 | 00000000 0000 0000000000000005 ffffffffffffffff ffffffffffffffff |"
+      "01 | 00 | 01 00 09 00000001 00000002 00 | 00 | 00000000 |"
+      "01 00 0d 02 00000001 02 68 00002384 00 00");
 }
 
-TEST(KafkaGolden, Fetch) {
+TEST(kafka_golden, Fetch) {
   FetchRequest request;
   request.max_wait_ms = 500;
   request.min_bytes = 1;
@@ -129,10 +136,11 @@ TEST(KafkaGolden, Fetch) {
   expect_golden(request, 4,
                 "ffffffff | 000001f4 | 00000001 | 7fffffff | 00 | 00000001 | 0001 74 | 00000001 |"
                 "00000000 | 0000000000000000 | 00100000");
-  expect_golden(request, 12,
-                "ffffffff | 000001f4 | 00000001 | 7fffffff | 00 | 00000000 | ffffffff | 02 | 02 74 |"
-                "02 | 00000000 ffffffff 0000000000000000 ffffffff ffffffffffffffff 00100000 00 | 00 |"
-                "01 | 01 | 00");
+  expect_golden(
+      request, 12,
+      "ffffffff | 000001f4 | 00000001 | 7fffffff | 00 | 00000000 | ffffffff | 02 | 02 74 |"
+      "02 | 00000000 ffffffff 0000000000000000 ffffffff ffffffffffffffff 00100000 00 | 00 |"
+      "01 | 01 | 00");
   request.cluster_id = "c";
   expect_golden(request, 16,
                 with_uuid("000001f4 | 00000001 | 7fffffff | 00 | 00000000 | ffffffff | 02 |",
@@ -155,13 +163,14 @@ TEST(KafkaGolden, Fetch) {
                 "00000000 | 0000 | 00000000 | 02 | 02 74 | 02 | 00000000 0000 000000000000000a "
                 "000000000000000a 0000000000000000 | 00 | ffffffff | 03 0102 | 00 | 00 | 00");
   data.diverging_epoch = {1, 2};
-  expect_golden(response, 16,
-                with_uuid("00000000 | 0000 | 00000000 | 02 |",
-                          "02 | 00000000 0000 000000000000000a 000000000000000a 0000000000000000 |"
-                          "00 | ffffffff | 03 0102 | 01 00 0d 00000001 0000000000000002 00 | 00 | 00"));
+  expect_golden(
+      response, 16,
+      with_uuid("00000000 | 0000 | 00000000 | 02 |",
+                "02 | 00000000 0000 000000000000000a 000000000000000a 0000000000000000 |"
+                "00 | ffffffff | 03 0102 | 01 00 0d 00000001 0000000000000002 00 | 00 | 00"));
 }
 
-TEST(KafkaGolden, ListOffsets) {
+TEST(kafka_golden, ListOffsets) {
   ListOffsetsRequest request;
   request.replica_id = -1;
   auto& topic = request.topics.emplace_back();
@@ -170,10 +179,12 @@ TEST(KafkaGolden, ListOffsets) {
   partition.timestamp = -1;
   expect_golden(request, 0,
                 "ffffffff | 00000001 | 0001 74 | 00000001 | 00000000 ffffffffffffffff 00000001");
-  expect_golden(request, 6,
-                "ffffffff | 00 | 02 | 02 74 | 02 | 00000000 ffffffff ffffffffffffffff 00 | 00 | 00");
-  expect_golden(request, 8,
-                "ffffffff | 00 | 02 | 02 74 | 02 | 00000000 ffffffff ffffffffffffffff 00 | 00 | 00");
+  expect_golden(
+      request, 6,
+      "ffffffff | 00 | 02 | 02 74 | 02 | 00000000 ffffffff ffffffffffffffff 00 | 00 | 00");
+  expect_golden(
+      request, 8,
+      "ffffffff | 00 | 02 | 02 74 | 02 | 00000000 ffffffff ffffffffffffffff 00 | 00 | 00");
 
   ListOffsetsResponse response;
   auto& result = response.topics.emplace_back();
@@ -191,7 +202,7 @@ TEST(KafkaGolden, ListOffsets) {
                 "ffffffff 00 | 00 | 00");
 }
 
-TEST(KafkaGolden, FindCoordinator) {
+TEST(kafka_golden, FindCoordinator) {
   FindCoordinatorRequest request;
   request.key = "g";
   request.coordinator_keys = {"g"};
@@ -210,18 +221,21 @@ TEST(KafkaGolden, FindCoordinator) {
   expect_golden(response, 5, "00000000 | 02 | 02 67 00000001 02 68 00002384 0000 00 00 | 00");
 }
 
-TEST(KafkaGolden, JoinGroup) {
+TEST(kafka_golden, JoinGroup) {
   JoinGroupRequest request;
   request.group_id = "g";
   request.session_timeout_ms = 30000;
   request.rebalance_timeout_ms = 30000;
   request.protocol_type = "c";
   request.protocols.push_back({"r", Bytes{1, 2}});
-  expect_golden(request, 0, "0001 67 | 00007530 | 0000 | 0001 63 | 00000001 | 0001 72 | 00000002 0102");
-  expect_golden(request, 6, "02 67 | 00007530 | 00007530 | 01 | 00 | 02 63 | 02 | 02 72 03 0102 00 | 00");
+  expect_golden(request, 0,
+                "0001 67 | 00007530 | 0000 | 0001 63 | 00000001 | 0001 72 | 00000002 0102");
+  expect_golden(request, 6,
+                "02 67 | 00007530 | 00007530 | 01 | 00 | 02 63 | 02 | 02 72 03 0102 00 | 00");
   request.reason = "x";
-  expect_golden(request, 9,
-                "02 67 | 00007530 | 00007530 | 01 | 00 | 02 63 | 02 | 02 72 03 0102 00 | 02 78 | 00");
+  expect_golden(
+      request, 9,
+      "02 67 | 00007530 | 00007530 | 01 | 00 | 02 63 | 02 | 02 72 03 0102 00 | 02 78 | 00");
 
   JoinGroupResponse response;
   response.generation_id = 1;
@@ -230,7 +244,8 @@ TEST(KafkaGolden, JoinGroup) {
   response.leader = "m";
   response.member_id = "m";
   response.members.push_back({"m", std::nullopt, Bytes{1}});
-  expect_golden(response, 0, "0000 | 00000001 | 0001 72 | 0001 6d | 0001 6d | 00000001 | 0001 6d | 00000001 01");
+  expect_golden(response, 0,
+                "0000 | 00000001 | 0001 72 | 0001 6d | 0001 6d | 00000001 | 0001 6d | 00000001 01");
   expect_golden(response, 6,
                 "00000000 | 0000 | 00000001 | 02 72 | 02 6d | 02 6d | 02 | 02 6d 00 02 01 00 | 00");
   expect_golden(response, 9,
@@ -238,7 +253,7 @@ TEST(KafkaGolden, JoinGroup) {
                 "02 6d 00 02 01 00 | 00");
 }
 
-TEST(KafkaGolden, SyncGroup) {
+TEST(kafka_golden, SyncGroup) {
   SyncGroupRequest request;
   request.group_id = "g";
   request.generation_id = 1;
@@ -248,7 +263,8 @@ TEST(KafkaGolden, SyncGroup) {
   expect_golden(request, 4, "02 67 | 00000001 | 02 6d | 00 | 02 | 02 6d 02 01 00 | 00");
   request.protocol_type = "c";
   request.protocol_name = "r";
-  expect_golden(request, 5, "02 67 | 00000001 | 02 6d | 00 | 02 63 | 02 72 | 02 | 02 6d 02 01 00 | 00");
+  expect_golden(request, 5,
+                "02 67 | 00000001 | 02 6d | 00 | 02 63 | 02 72 | 02 | 02 6d 02 01 00 | 00");
 
   SyncGroupResponse response;
   response.assignment = Bytes{1};
@@ -257,7 +273,7 @@ TEST(KafkaGolden, SyncGroup) {
   expect_golden(response, 5, "00000000 | 0000 | 00 | 00 | 02 01 | 00");
 }
 
-TEST(KafkaGolden, Heartbeat) {
+TEST(kafka_golden, Heartbeat) {
   HeartbeatRequest request;
   request.group_id = "g";
   request.generation_id = 1;
@@ -271,7 +287,7 @@ TEST(KafkaGolden, Heartbeat) {
   expect_golden(response, 4, "00000000 | 001b | 00");
 }
 
-TEST(KafkaGolden, LeaveGroup) {
+TEST(kafka_golden, LeaveGroup) {
   LeaveGroupRequest request;
   request.group_id = "g";
   request.member_id = "m";
@@ -287,7 +303,7 @@ TEST(KafkaGolden, LeaveGroup) {
   expect_golden(response, 5, "00000000 | 0000 | 02 | 02 6d 00 0000 00 | 00");
 }
 
-TEST(KafkaGolden, OffsetCommit) {
+TEST(kafka_golden, OffsetCommit) {
   OffsetCommitRequest request;
   request.group_id = "g";
   request.generation_id_or_member_epoch = 1;
@@ -296,7 +312,8 @@ TEST(KafkaGolden, OffsetCommit) {
   topic.name = "t";
   auto& partition = topic.partitions.emplace_back();
   partition.committed_offset = 5;
-  expect_golden(request, 0, "0001 67 | 00000001 | 0001 74 | 00000001 | 00000000 0000000000000005 0000");
+  expect_golden(request, 0,
+                "0001 67 | 00000001 | 0001 74 | 00000001 | 00000000 0000000000000005 0000");
   expect_golden(request, 8,
                 "02 67 | 00000001 | 02 6d | 00 | 02 | 02 74 | 02 | 00000000 0000000000000005 "
                 "ffffffff 01 00 | 00 | 00");
@@ -313,7 +330,7 @@ TEST(KafkaGolden, OffsetCommit) {
   expect_golden(response, 9, "00000000 | 02 | 02 74 | 02 | 00000000 0000 00 | 00 | 00");
 }
 
-TEST(KafkaGolden, OffsetFetch) {
+TEST(kafka_golden, OffsetFetch) {
   OffsetFetchRequest request;
   request.group_id = "g";
   request.topics.emplace().push_back({"t", {0}});
@@ -346,7 +363,7 @@ TEST(KafkaGolden, OffsetFetch) {
                 "0000 00 | 00 | 0000 | 00 | 00");
 }
 
-TEST(KafkaGolden, DescribeGroups) {
+TEST(kafka_golden, DescribeGroups) {
   DescribeGroupsRequest request;
   request.groups = {"g"};
   expect_golden(request, 0, "00000001 0001 67");
@@ -367,12 +384,13 @@ TEST(KafkaGolden, DescribeGroups) {
   expect_golden(response, 0,
                 "00000001 | 0000 0001 67 0001 73 0001 63 0001 72 | 00000001 |"
                 "0001 6d 0001 63 0001 68 00000001 01 00000001 02");
-  expect_golden(response, 5,
-                "00000000 | 02 | 0000 02 67 02 73 02 63 02 72 | 02 | 02 6d 00 02 63 02 68 02 01 02 02 00 |"
-                "80000000 00 | 00");
+  expect_golden(
+      response, 5,
+      "00000000 | 02 | 0000 02 67 02 73 02 63 02 72 | 02 | 02 6d 00 02 63 02 68 02 01 02 02 00 |"
+      "80000000 00 | 00");
 }
 
-TEST(KafkaGolden, ListGroups) {
+TEST(kafka_golden, ListGroups) {
   ListGroupsRequest request;
   expect_golden(request, 0, "");
   expect_golden(request, 3, "00");
@@ -386,7 +404,7 @@ TEST(KafkaGolden, ListGroups) {
   expect_golden(response, 4, "00000000 | 0000 | 02 | 02 67 02 63 02 73 00 | 00");
 }
 
-TEST(KafkaGolden, DeleteGroups) {
+TEST(kafka_golden, DeleteGroups) {
   DeleteGroupsRequest request;
   request.groups_names = {"g"};
   expect_golden(request, 0, "00000001 0001 67");
@@ -398,15 +416,16 @@ TEST(KafkaGolden, DeleteGroups) {
   expect_golden(response, 2, "00000000 02 02 67 0000 00 00");
 }
 
-TEST(KafkaGolden, CreateTopics) {
+TEST(kafka_golden, CreateTopics) {
   CreateTopicsRequest request;
   auto& topic = request.topics.emplace_back();
   topic.name = "t";
   topic.num_partitions = 1;
   topic.replication_factor = 1;
   topic.configs.push_back({"k", "v"});
-  expect_golden(request, 0,
-                "00000001 | 0001 74 00000001 0001 | 00000000 | 00000001 0001 6b 0001 76 | 0000ea60");
+  expect_golden(
+      request, 0,
+      "00000001 | 0001 74 00000001 0001 | 00000000 | 00000001 0001 6b 0001 76 | 0000ea60");
   expect_golden(request, 5,
                 "02 | 02 74 00000001 0001 | 01 | 02 02 6b 02 76 00 | 00 | 0000ea60 | 00 | 00");
   expect_golden(request, 7,
@@ -421,11 +440,12 @@ TEST(KafkaGolden, CreateTopics) {
   expect_golden(response, 0, "00000001 | 0001 74 0000");
   expect_golden(response, 5, "00000000 | 02 | 02 74 0000 00 00000001 0001 01 00 | 00");
   result.topic_config_error_code = 3;
-  expect_golden(response, 7,
-                with_uuid("00000000 | 02 | 02 74", "0000 00 00000001 0001 01 | 01 00 02 0003 | 00"));
+  expect_golden(
+      response, 7,
+      with_uuid("00000000 | 02 | 02 74", "0000 00 00000001 0001 01 | 01 00 02 0003 | 00"));
 }
 
-TEST(KafkaGolden, DeleteTopics) {
+TEST(kafka_golden, DeleteTopics) {
   DeleteTopicsRequest request;
   request.topics.push_back({"t", Uuid{}});
   request.topic_names = {"t"};
@@ -442,7 +462,7 @@ TEST(KafkaGolden, DeleteTopics) {
   expect_golden(response, 6, with_uuid("00000000 | 02 | 02 74", "0000 00 00 | 00"));
 }
 
-TEST(KafkaGolden, CreatePartitions) {
+TEST(kafka_golden, CreatePartitions) {
   CreatePartitionsRequest request;
   auto& topic = request.topics.emplace_back();
   topic.name = "t";
@@ -460,7 +480,7 @@ TEST(KafkaGolden, CreatePartitions) {
   expect_golden(response, 3, "00000000 | 02 | 02 74 0000 00 00 | 00");
 }
 
-TEST(KafkaGolden, DeleteRecords) {
+TEST(kafka_golden, DeleteRecords) {
   DeleteRecordsRequest request;
   auto& topic = request.topics.emplace_back();
   topic.name = "t";
@@ -473,11 +493,13 @@ TEST(KafkaGolden, DeleteRecords) {
   auto& result = response.topics.emplace_back();
   result.name = "t";
   result.partitions.push_back({0, 5, 0});
-  expect_golden(response, 0, "00000000 | 00000001 | 0001 74 | 00000001 | 00000000 0000000000000005 0000");
-  expect_golden(response, 2, "00000000 | 02 | 02 74 | 02 | 00000000 0000000000000005 0000 00 | 00 | 00");
+  expect_golden(response, 0,
+                "00000000 | 00000001 | 0001 74 | 00000001 | 00000000 0000000000000005 0000");
+  expect_golden(response, 2,
+                "00000000 | 02 | 02 74 | 02 | 00000000 0000000000000005 0000 00 | 00 | 00");
 }
 
-TEST(KafkaGolden, DescribeConfigs) {
+TEST(kafka_golden, DescribeConfigs) {
   DescribeConfigsRequest request;
   request.resources.push_back({2, "t", std::nullopt});
   expect_golden(request, 0, "00000001 | 02 0001 74 ffffffff");
@@ -492,12 +514,14 @@ TEST(KafkaGolden, DescribeConfigs) {
   config.name = "k";
   config.value = "v";
   config.documentation.reset();
-  expect_golden(response, 0, "00000000 | 00000001 | 0000 ffff 02 0001 74 | 00000001 | 0001 6b 0001 76 00 00 00");
-  expect_golden(response, 4,
-                "00000000 | 02 | 0000 00 02 02 74 | 02 | 02 6b 02 76 00 ff 00 01 00 00 00 | 00 | 00");
+  expect_golden(response, 0,
+                "00000000 | 00000001 | 0000 ffff 02 0001 74 | 00000001 | 0001 6b 0001 76 00 00 00");
+  expect_golden(
+      response, 4,
+      "00000000 | 02 | 0000 00 02 02 74 | 02 | 02 6b 02 76 00 ff 00 01 00 00 00 | 00 | 00");
 }
 
-TEST(KafkaGolden, AlterConfigs) {
+TEST(kafka_golden, AlterConfigs) {
   AlterConfigsRequest request;
   auto& resource = request.resources.emplace_back();
   resource.resource_type = 2;
@@ -512,7 +536,7 @@ TEST(KafkaGolden, AlterConfigs) {
   expect_golden(response, 2, "00000000 | 02 | 0000 00 02 02 74 00 | 00");
 }
 
-TEST(KafkaGolden, IncrementalAlterConfigs) {
+TEST(kafka_golden, IncrementalAlterConfigs) {
   IncrementalAlterConfigsRequest request;
   auto& resource = request.resources.emplace_back();
   resource.resource_type = 2;
@@ -527,7 +551,7 @@ TEST(KafkaGolden, IncrementalAlterConfigs) {
   expect_golden(response, 1, "00000000 | 02 | 0000 00 02 02 74 00 | 00");
 }
 
-TEST(KafkaGolden, DescribeCluster) {
+TEST(kafka_golden, DescribeCluster) {
   DescribeClusterRequest request;
   expect_golden(request, 0, "00 | 00");
   expect_golden(request, 1, "00 | 01 | 00");
@@ -539,12 +563,13 @@ TEST(KafkaGolden, DescribeCluster) {
   expect_golden(response, 0,
                 "00000000 | 0000 | 00 | 02 63 | 00000001 | 02 | 00000001 02 68 00002384 00 00 |"
                 "80000000 | 00");
-  expect_golden(response, 1,
-                "00000000 | 0000 | 00 | 01 | 02 63 | 00000001 | 02 | 00000001 02 68 00002384 00 00 |"
-                "80000000 | 00");
+  expect_golden(
+      response, 1,
+      "00000000 | 0000 | 00 | 01 | 02 63 | 00000001 | 02 | 00000001 02 68 00002384 00 00 |"
+      "80000000 | 00");
 }
 
-TEST(KafkaGolden, OffsetForLeaderEpoch) {
+TEST(kafka_golden, OffsetForLeaderEpoch) {
   OffsetForLeaderEpochRequest request;
   auto& topic = request.topics.emplace_back();
   topic.topic = "t";
@@ -557,11 +582,12 @@ TEST(KafkaGolden, OffsetForLeaderEpoch) {
   result.topic = "t";
   result.partitions.push_back({0, 0, 3, 5});
   expect_golden(response, 0, "00000001 | 0001 74 | 00000001 | 0000 00000000 0000000000000005");
-  expect_golden(response, 4,
-                "00000000 | 02 | 02 74 | 02 | 0000 00000000 00000003 0000000000000005 00 | 00 | 00");
+  expect_golden(
+      response, 4,
+      "00000000 | 02 | 02 74 | 02 | 0000 00000000 00000003 0000000000000005 00 | 00 | 00");
 }
 
-TEST(KafkaGolden, InitProducerId) {
+TEST(kafka_golden, InitProducerId) {
   InitProducerIdRequest request;
   request.transactional_id.reset();
   request.transaction_timeout_ms = 60000;
@@ -576,7 +602,7 @@ TEST(KafkaGolden, InitProducerId) {
   expect_golden(response, 4, "00000000 0000 0000000000000007 0000 00");
 }
 
-TEST(KafkaGolden, EveryApiHasAGoldenTest) {
+TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
   const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                         18, 19, 20, 21, 22, 23, 32, 33, 37, 42, 44, 60};

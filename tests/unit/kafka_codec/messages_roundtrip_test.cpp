@@ -30,7 +30,7 @@ void check_round_trip(const Message& original, int16_t version, const std::strin
   }
 }
 
-TEST(KafkaMessages, ApiTableIsSortedAndConsistent) {
+TEST(kafka_messages, ApiTableIsSortedAndConsistent) {
   int16_t previous = -1;
   for (const auto& api : kApiTable) {
     EXPECT_GT(api.key, previous);
@@ -48,23 +48,23 @@ TEST(KafkaMessages, ApiTableIsSortedAndConsistent) {
   EXPECT_FALSE(visit_api(999, []<typename, typename>() {}));
 }
 
-TEST(KafkaMessages, EveryVersionRoundTrips) {
+TEST(kafka_messages, EveryVersionRoundTrips) {
   for (const auto& api : kApiTable) {
-    testing::visit_examples(api.key, [&]<typename Request, typename Response>(
-                                         Request (*make_request)(int16_t),
-                                         Response (*make_response)(int16_t)) {
-      for (int16_t version = api.min_version; version <= api.max_version; ++version) {
-        const std::string label = std::string(api.name) + " v" + std::to_string(version);
-        check_round_trip(make_request(version), version, label + " request");
-        check_round_trip(make_response(version), version, label + " response");
-        check_round_trip(Request{}, version, label + " default request");
-        check_round_trip(Response{}, version, label + " default response");
-      }
-    });
+    testing::visit_examples(
+        api.key, [&]<typename Request, typename Response>(Request (*make_request)(int16_t),
+                                                          Response (*make_response)(int16_t)) {
+          for (int16_t version = api.min_version; version <= api.max_version; ++version) {
+            const std::string label = std::string(api.name) + " v" + std::to_string(version);
+            check_round_trip(make_request(version), version, label + " request");
+            check_round_trip(make_response(version), version, label + " response");
+            check_round_trip(Request{}, version, label + " default request");
+            check_round_trip(Response{}, version, label + " default response");
+          }
+        });
   }
 }
 
-TEST(KafkaMessages, UnsupportedVersionsAreRejected) {
+TEST(kafka_messages, UnsupportedVersionsAreRejected) {
   for (const auto& api : kApiTable) {
     visit_api(api.key, [&]<typename Request, typename Response>() {
       Writer writer;
@@ -73,13 +73,12 @@ TEST(KafkaMessages, UnsupportedVersionsAreRejected) {
       const Bytes bytes(64, 0);
       Reader reader(bytes);
       Request request;
-      EXPECT_THROW(request.decode(reader, static_cast<int16_t>(api.min_version - 1)),
-                   DecodeError);
+      EXPECT_THROW(request.decode(reader, static_cast<int16_t>(api.min_version - 1)), DecodeError);
     });
   }
 }
 
-TEST(KafkaMessages, NullInNonNullableVersionIsAnEncodeError) {
+TEST(kafka_messages, NullInNonNullableVersionIsAnEncodeError) {
   MetadataRequest request;
   request.topics.reset();  // null means "all topics" from v1; v0 has no null
   Writer writer;
@@ -89,7 +88,7 @@ TEST(KafkaMessages, NullInNonNullableVersionIsAnEncodeError) {
   EXPECT_EQ(v1.bytes(), Bytes({0xff, 0xff, 0xff, 0xff}));
 }
 
-TEST(KafkaMessages, UnknownTaggedFieldsAreSkipped) {
+TEST(kafka_messages, UnknownTaggedFieldsAreSkipped) {
   // Heartbeat v4 response: throttle 0, error 0, tags {7: 2 bytes, 9: 0 bytes}.
   const Bytes bytes = {0, 0, 0, 0, 0, 0, 2, 7, 2, 0xaa, 0xbb, 9, 0};
   Reader reader(bytes);

@@ -18,7 +18,7 @@ void expect_decode_error(std::string_view hex, Read read) {
   EXPECT_THROW(read(reader), DecodeError) << hex;
 }
 
-TEST(KafkaPrimitives, IntegersAreBigEndian) {
+TEST(kafka_primitives, IntegersAreBigEndian) {
   Writer writer;
   writer.write_int8(-2);
   writer.write_int16(0x0102);
@@ -37,10 +37,9 @@ TEST(KafkaPrimitives, IntegersAreBigEndian) {
   EXPECT_TRUE(reader.at_end());
 }
 
-TEST(KafkaPrimitives, UnsignedVarint) {
+TEST(kafka_primitives, UnsignedVarint) {
   const std::pair<uint32_t, const char*> cases[] = {
-      {0, "00"}, {1, "01"}, {127, "7f"}, {128, "8001"}, {300, "ac02"},
-      {0xffffffff, "ffffffff0f"}};
+      {0, "00"}, {1, "01"}, {127, "7f"}, {128, "8001"}, {300, "ac02"}, {0xffffffff, "ffffffff0f"}};
   for (const auto& [value, hex] : cases) {
     Writer writer;
     writer.write_unsigned_varint(value);
@@ -50,9 +49,15 @@ TEST(KafkaPrimitives, UnsignedVarint) {
   }
 }
 
-TEST(KafkaPrimitives, ZigzagVarintAndVarlong) {
+TEST(kafka_primitives, ZigzagVarintAndVarlong) {
   const std::pair<int32_t, const char*> cases[] = {
-      {0, "00"}, {-1, "01"}, {1, "02"}, {-2, "03"}, {63, "7e"}, {-64, "7f"}, {64, "8001"},
+      {0, "00"},
+      {-1, "01"},
+      {1, "02"},
+      {-2, "03"},
+      {63, "7e"},
+      {-64, "7f"},
+      {64, "8001"},
       {std::numeric_limits<int32_t>::max(), "feffffff0f"},
       {std::numeric_limits<int32_t>::min(), "ffffffff0f"}};
   for (const auto& [value, hex] : cases) {
@@ -69,14 +74,14 @@ TEST(KafkaPrimitives, ZigzagVarintAndVarlong) {
   EXPECT_EQ(reader.read_varlong(), std::numeric_limits<int64_t>::min());
 }
 
-TEST(KafkaPrimitives, OverlongVarintsAreErrors) {
+TEST(kafka_primitives, OverlongVarintsAreErrors) {
   expect_decode_error("ffffffffff01", [](Reader& reader) { reader.read_unsigned_varint(); });
   expect_decode_error("ffffffff1f", [](Reader& reader) { reader.read_unsigned_varint(); });
   expect_decode_error("ff", [](Reader& reader) { reader.read_unsigned_varint(); });
   expect_decode_error("ffffffffffffffffff7f", [](Reader& reader) { reader.read_varlong(); });
 }
 
-TEST(KafkaPrimitives, StringsClassicAndCompact) {
+TEST(kafka_primitives, StringsClassicAndCompact) {
   Writer writer;
   writer.write_string("kafka", false);
   writer.write_nullable_string(std::nullopt, false);
@@ -92,7 +97,7 @@ TEST(KafkaPrimitives, StringsClassicAndCompact) {
   EXPECT_EQ(reader.read_string(true), "");
 }
 
-TEST(KafkaPrimitives, BytesAndArrays) {
+TEST(kafka_primitives, BytesAndArrays) {
   Writer writer;
   writer.write_bytes(from_hex("0102"), false);
   writer.write_nullable_bytes(std::nullopt, false);
@@ -104,7 +109,7 @@ TEST(KafkaPrimitives, BytesAndArrays) {
   EXPECT_EQ(writer.bytes(), from_hex("00000002 0102 ffffffff 03 0102 00000002 ffffffff 03 00"));
 }
 
-TEST(KafkaPrimitives, LengthsBeyondTheInputAreErrorsNotAllocations) {
+TEST(kafka_primitives, LengthsBeyondTheInputAreErrorsNotAllocations) {
   expect_decode_error("7fffffff 00", [](Reader& reader) { reader.read_bytes(false); });
   expect_decode_error("7fff 41", [](Reader& reader) { reader.read_string(false); });
   expect_decode_error("ffffffff0f 41", [](Reader& reader) { reader.read_bytes(true); });
@@ -115,7 +120,7 @@ TEST(KafkaPrimitives, LengthsBeyondTheInputAreErrorsNotAllocations) {
   expect_decode_error("0000", [](Reader& reader) { reader.read_int32(); });
 }
 
-TEST(KafkaPrimitives, TaggedFieldsAreBoundsChecked) {
+TEST(kafka_primitives, TaggedFieldsAreBoundsChecked) {
   const Bytes bytes = from_hex("02 00 01 aa 05 02 bbcc | 99");
   Reader skip(bytes);
   skip.skip_tagged_fields();
@@ -123,7 +128,7 @@ TEST(KafkaPrimitives, TaggedFieldsAreBoundsChecked) {
   expect_decode_error("01 00 05 aa", [](Reader& reader) { reader.skip_tagged_fields(); });
 }
 
-TEST(KafkaPrimitives, UuidBase64) {
+TEST(kafka_primitives, UuidBase64) {
   Uuid uuid;
   for (size_t i = 0; i < 16; ++i) uuid.bytes[i] = static_cast<uint8_t>(i * 17);
   const std::string text = uuid.to_base64();
@@ -137,7 +142,7 @@ TEST(KafkaPrimitives, UuidBase64) {
   EXPECT_EQ(reader.read_uuid(), uuid);
 }
 
-TEST(KafkaPrimitives, EncodeRejectsOversizeClassicString) {
+TEST(kafka_primitives, EncodeRejectsOversizeClassicString) {
   Writer writer;
   EXPECT_THROW(writer.write_string(std::string(40000, 'x'), false), EncodeError);
   writer.write_string(std::string(40000, 'x'), true);

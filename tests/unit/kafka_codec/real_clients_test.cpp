@@ -49,12 +49,12 @@ bool is_unsupported_version_answer(const GoldenFrame& frame) {
 // protocol does not allow (a Kafka broker sends an empty one).
 constexpr const char* kMockNullTopicsAnswer = "kafka-python-09-offset_fetch-v3-response.bin";
 
-TEST(KafkaRealClients, GoldenFramesArePresent) {
+TEST(kafka_real_clients, GoldenFramesArePresent) {
   const auto frames = load_frames();
   EXPECT_GE(frames.size(), 80u);
 }
 
-TEST(KafkaRealClients, RequestsDecodeAndReencodeByteForByte) {
+TEST(kafka_real_clients, RequestsDecodeAndReencodeByteForByte) {
   for (const auto& frame : load_frames()) {
     if (!frame.is_request) continue;
     SCOPED_TRACE(frame.name);
@@ -76,7 +76,7 @@ TEST(KafkaRealClients, RequestsDecodeAndReencodeByteForByte) {
   }
 }
 
-TEST(KafkaRealClients, ResponsesDecodeAndReencodeByteForByte) {
+TEST(kafka_real_clients, ResponsesDecodeAndReencodeByteForByte) {
   for (const auto& frame : load_frames()) {
     if (frame.is_request || is_unsupported_version_answer(frame)) continue;
     if (frame.name == kMockNullTopicsAnswer) continue;
@@ -97,7 +97,7 @@ TEST(KafkaRealClients, ResponsesDecodeAndReencodeByteForByte) {
   }
 }
 
-TEST(KafkaRealClients, UnsupportedApiVersionsAnswerStillYieldsTheErrorCode) {
+TEST(kafka_real_clients, UnsupportedApiVersionsAnswerStillYieldsTheErrorCode) {
   const Bytes bytes =
       testing::read_file(testing::golden_dir() / "librdkafka-18-api_versions-v3-response.bin");
   Reader reader(bytes);
@@ -107,7 +107,7 @@ TEST(KafkaRealClients, UnsupportedApiVersionsAnswerStillYieldsTheErrorCode) {
   EXPECT_EQ(reader.read_int16(), 35);  // UNSUPPORTED_VERSION
 }
 
-TEST(KafkaRealClients, NullNonNullableArrayFromTheMockIsADecodeError) {
+TEST(kafka_real_clients, NullNonNullableArrayFromTheMockIsADecodeError) {
   const Bytes bytes = testing::read_file(testing::golden_dir() / kMockNullTopicsAnswer);
   Reader reader(bytes);
   ResponseHeader header;
@@ -116,7 +116,7 @@ TEST(KafkaRealClients, NullNonNullableArrayFromTheMockIsADecodeError) {
   EXPECT_THROW(response.decode(reader, 3), DecodeError);
 }
 
-TEST(KafkaRealClients, LibrdkafkaApiVersionsV3Request) {
+TEST(kafka_real_clients, LibrdkafkaApiVersionsV3Request) {
   const Bytes bytes =
       testing::read_file(testing::golden_dir() / "librdkafka-18-api_versions-v3-request.bin");
   Reader reader(bytes);
@@ -139,12 +139,13 @@ Bytes produce_records(const std::string& file_name) {
   return request.topic_data.at(0).partition_data.at(0).records.value();
 }
 
-TEST(KafkaRealClients, LibrdkafkaProducedBatchesParseForEveryCodec) {
+TEST(kafka_real_clients, LibrdkafkaProducedBatchesParseForEveryCodec) {
   for (auto codec : {Compression::kNone, Compression::kGzip, Compression::kSnappy,
                      Compression::kLz4, Compression::kZstd}) {
     const std::string codec_name(compression_name(codec));
     SCOPED_TRACE(codec_name);
-    const Bytes records = produce_records("librdkafka-" + codec_name + "-00-produce-v7-request.bin");
+    const Bytes records =
+        produce_records("librdkafka-" + codec_name + "-00-produce-v7-request.bin");
     const auto batches = split_record_batches(records);
     ASSERT_EQ(batches.size(), 1u);
     EXPECT_EQ(batches[0].header.compression(), codec);
@@ -159,17 +160,18 @@ TEST(KafkaRealClients, LibrdkafkaProducedBatchesParseForEveryCodec) {
   }
 }
 
-TEST(KafkaRealClients, KafkaPythonProducedBatchParses) {
+TEST(kafka_real_clients, KafkaPythonProducedBatchParses) {
   const Bytes records = produce_records("kafka-python-00-produce-v7-request.bin");
   const auto batches = split_record_batches(records);
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].header.compression(), Compression::kGzip);
   const auto decoded = decode_records(batches[0]);
   ASSERT_EQ(decoded.size(), 1u);
-  EXPECT_EQ(std::string(decoded[0].value->begin(), decoded[0].value->end()), "from kafka-python " + std::string(400, 'b'));
+  EXPECT_EQ(std::string(decoded[0].value->begin(), decoded[0].value->end()),
+            "from kafka-python " + std::string(400, 'b'));
 }
 
-TEST(KafkaRealClients, FetchResponseRecordsParse) {
+TEST(kafka_real_clients, FetchResponseRecordsParse) {
   const Bytes bytes =
       testing::read_file(testing::golden_dir() / "librdkafka-01-fetch-v11-response.bin");
   Reader reader(bytes);

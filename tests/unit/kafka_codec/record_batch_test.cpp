@@ -1,3 +1,5 @@
+#include "brokers/kafka/codec/record_batch.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -7,7 +9,6 @@
 #include "brokers/kafka/codec/crc32c.h"
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/reader.h"
-#include "brokers/kafka/codec/record_batch.h"
 #include "tests/unit/kafka_codec/test_bytes.h"
 
 namespace mockforge::kafka {
@@ -17,7 +18,7 @@ using testing::from_hex;
 
 Bytes text(std::string_view value) { return Bytes(value.begin(), value.end()); }
 
-TEST(KafkaCrc32c, KnownVectors) {
+TEST(kafka_crc32c, KnownVectors) {
   EXPECT_EQ(crc32c(text("123456789")), 0xE3069283u);
   EXPECT_EQ(crc32c(Bytes(32, 0)), 0x8A9136AAu);     // RFC 3720 B.4
   EXPECT_EQ(crc32c(Bytes(32, 0xff)), 0x62A8AB43u);  // RFC 3720 B.4
@@ -30,24 +31,24 @@ TEST(KafkaCrc32c, KnownVectors) {
 // One record, null key, value "v", built by hand from the RecordBatch v2 layout.
 Bytes hand_built_batch_without_crc() {
   return from_hex(
-      "0000000000000005"   // baseOffset 5
-      "00000039"           // batchLength 57 = 49 header bytes after it + 8 record bytes
-      "00000003"           // partitionLeaderEpoch
-      "02"                 // magic
-      "00000000"           // crc (filled in below)
-      "0000"               // attributes: no compression, CreateTime
-      "00000000"           // lastOffsetDelta
-      "00000000000003e8"   // baseTimestamp 1000
-      "00000000000003e8"   // maxTimestamp 1000
-      "ffffffffffffffff"   // producerId -1
-      "ffff"               // producerEpoch -1
-      "ffffffff"           // baseSequence -1
-      "00000001"           // recordCount
+      "0000000000000005"           // baseOffset 5
+      "00000039"                   // batchLength 57 = 49 header bytes after it + 8 record bytes
+      "00000003"                   // partitionLeaderEpoch
+      "02"                         // magic
+      "00000000"                   // crc (filled in below)
+      "0000"                       // attributes: no compression, CreateTime
+      "00000000"                   // lastOffsetDelta
+      "00000000000003e8"           // baseTimestamp 1000
+      "00000000000003e8"           // maxTimestamp 1000
+      "ffffffffffffffff"           // producerId -1
+      "ffff"                       // producerEpoch -1
+      "ffffffff"                   // baseSequence -1
+      "00000001"                   // recordCount
       "0e 00 00 00 01 02 76 00");  // length 7 | attrs | ts delta | offset delta | key -1 |
                                    // value length 1 | 'v' | 0 headers
 }
 
-TEST(KafkaRecordBatch, BuildMatchesTheHandBuiltLayout) {
+TEST(kafka_record_batch, BuildMatchesTheHandBuiltLayout) {
   const NewRecord record{1000, std::nullopt, text("v"), {}};
   BatchOptions options;
   options.base_offset = 5;
@@ -74,7 +75,7 @@ TEST(KafkaRecordBatch, BuildMatchesTheHandBuiltLayout) {
   EXPECT_EQ(records[0].value, text("v"));
 }
 
-TEST(KafkaRecordBatch, CorruptCrcIsRejected) {
+TEST(kafka_record_batch, CorruptCrcIsRejected) {
   const NewRecord record{1, text("k"), text("value"), {{"h", text("x")}}};
   Bytes batch = build_record_batch(std::span(&record, 1));
   EXPECT_NO_THROW(parse_record_batch(batch));
@@ -88,7 +89,7 @@ TEST(KafkaRecordBatch, CorruptCrcIsRejected) {
   EXPECT_THROW(parse_record_batch(bad_crc), DecodeError);
 }
 
-TEST(KafkaRecordBatch, StructuralErrors) {
+TEST(kafka_record_batch, StructuralErrors) {
   const NewRecord record{1, text("k"), text("value"), {}};
   const Bytes batch = build_record_batch(std::span(&record, 1));
   EXPECT_THROW(parse_record_batch(std::span(batch).first(60)), DecodeError);
@@ -119,10 +120,11 @@ TEST(KafkaRecordBatch, StructuralErrors) {
   EXPECT_THROW(parse_record_batch(bad_codec), DecodeError);
 }
 
-TEST(KafkaRecordBatch, EveryCodecRoundTrips) {
+TEST(kafka_record_batch, EveryCodecRoundTrips) {
   std::vector<NewRecord> records;
   for (int i = 0; i < 50; ++i) {
-    records.push_back({1700000000000 + i, text("key-" + std::to_string(i)),
+    records.push_back({1700000000000 + i,
+                       text("key-" + std::to_string(i)),
                        text(std::string(200, static_cast<char>('a' + i % 26))),
                        {{"trace", text(std::to_string(i))}, {"null", std::nullopt}}});
   }
@@ -161,7 +163,7 @@ TEST(KafkaRecordBatch, EveryCodecRoundTrips) {
   }
 }
 
-TEST(KafkaRecordBatch, SeveralBatchesAndATruncatedTail) {
+TEST(kafka_record_batch, SeveralBatchesAndATruncatedTail) {
   const NewRecord record{1, std::nullopt, text("v"), {}};
   Bytes both = build_record_batch(std::span(&record, 1));
   BatchOptions second;
@@ -174,7 +176,7 @@ TEST(KafkaRecordBatch, SeveralBatchesAndATruncatedTail) {
   EXPECT_EQ(split_record_batches(cut, /*allow_truncated_tail=*/true).size(), 1u);
 }
 
-TEST(KafkaCompression, SnappyRawAndXerialFraming) {
+TEST(kafka_compression, SnappyRawAndXerialFraming) {
   // Raw snappy of "hello": uncompressed length 5, then one literal of 5 bytes (tag (5-1)<<2).
   const Bytes raw = from_hex("05 10 68656c6c6f");
   EXPECT_EQ(decompress(Compression::kSnappy, raw), text("hello"));
@@ -189,10 +191,10 @@ TEST(KafkaCompression, SnappyRawAndXerialFraming) {
   EXPECT_THROW(decompress(Compression::kSnappy, truncated), DecodeError);
 }
 
-TEST(KafkaCompression, CorruptInputAndBombsAreDecodeErrors) {
+TEST(kafka_compression, CorruptInputAndBombsAreDecodeErrors) {
   const Bytes garbage = from_hex("00 01 02 03 04 05 06 07 08 09");
-  for (auto codec : {Compression::kGzip, Compression::kSnappy, Compression::kLz4,
-                     Compression::kZstd}) {
+  for (auto codec :
+       {Compression::kGzip, Compression::kSnappy, Compression::kLz4, Compression::kZstd}) {
     SCOPED_TRACE(std::string(compression_name(codec)));
     EXPECT_THROW(decompress(codec, garbage), DecodeError);
     EXPECT_THROW(decompress(codec, {}), DecodeError);
@@ -204,7 +206,7 @@ TEST(KafkaCompression, CorruptInputAndBombsAreDecodeErrors) {
   }
 }
 
-TEST(KafkaRecordBatch, RewritesKeepTheCrcValid) {
+TEST(kafka_record_batch, RewritesKeepTheCrcValid) {
   const NewRecord record{1000, text("k"), text("v"), {}};
   Bytes batch = build_record_batch(std::span(&record, 1));
   const uint32_t crc_before = parse_record_batch(batch).header.crc;
@@ -224,7 +226,7 @@ TEST(KafkaRecordBatch, RewritesKeepTheCrcValid) {
   EXPECT_NE(appended.header.crc, crc_before);
 }
 
-TEST(KafkaMurmur2, MatchesTheJavaClient) {
+TEST(kafka_murmur2, MatchesTheJavaClient) {
   EXPECT_EQ(murmur2(text("21")), -973932308);
   EXPECT_EQ(murmur2(text("foobar")), -790332482);
   EXPECT_EQ(murmur2(text("a-little-bit-long-string")), -985981536);
