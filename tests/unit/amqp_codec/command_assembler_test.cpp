@@ -22,7 +22,7 @@ Frame body_frame(uint16_t channel, std::string_view text) {
   return Frame{FrameType::kBody, channel, testing::ascii(text)};
 }
 
-const CommandError& expect_error(const AssembleResult& result) {
+CommandError expect_error(const AssembleResult& result) {
   const auto* error = std::get_if<CommandError>(&result);
   if (error == nullptr) throw std::runtime_error("expected a command error");
   return *error;

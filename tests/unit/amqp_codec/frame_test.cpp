@@ -17,7 +17,7 @@ const Bytes kChannelOpenFrame = hex("01 0001 00000005 0014000a00 ce");
 const Bytes kHeartbeatFrame = hex("08 0000 00000000 ce");
 
 template <typename T>
-const T& expect(const SplitResult& result) {
+T expect(const SplitResult& result) {
   const T* value = std::get_if<T>(&result);
   if (value == nullptr) {
     if (const auto* error = std::get_if<FrameError>(&result)) {
