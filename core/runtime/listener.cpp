@@ -44,7 +44,15 @@ TcpListener::TcpListener(asio::io_context& io, std::string service,
   }
 }
 
-TcpListener::~TcpListener() { close(); }
+TcpListener::~TcpListener() {
+  // The runtime's threads are gone by now (see listener.h), so the sockets
+  // can be closed here directly. A pending accept handler may still hold an
+  // Acceptor inside the stopped io_context; closing releases the port anyway.
+  for (const auto& acceptor : acceptors_) {
+    boost::system::error_code ignored;
+    acceptor->acceptor.close(ignored);
+  }
+}
 
 void TcpListener::bind_all(const std::vector<std::string>& addresses, uint16_t port) {
   uint16_t chosen = port;

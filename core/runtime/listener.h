@@ -30,6 +30,8 @@ class TcpListener {
   // on the others. Each accepted socket gets its own strand.
   TcpListener(boost::asio::io_context& io, std::string service,
               const std::vector<std::string>& addresses, uint16_t port, AcceptHandler on_accept);
+  // Destroy only once the io_context's threads have stopped (or after
+  // close() has run on them): it closes the sockets directly.
   ~TcpListener();
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mockforge::cli {
+
+// Each registers a subcommand on `app`; its callback runs the command and
+// sets `exit_code`.
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_config_command(CLI::App& app, int& exit_code);
+
+}  // namespace mockforge::cli

@@ -1,0 +1,19 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mockforge: Kafka, MQTT and AMQP brokers for integration tests", "mockforge"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(mockforge::version()));
+  int exit_code = 0;
+  mockforge::cli::add_serve_command(app, exit_code);
+  mockforge::cli::add_config_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

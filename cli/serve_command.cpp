@@ -1,0 +1,78 @@
+// `mockforge serve`: runs every enabled broker and the admin port until
+// SIGINT or SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "core/log/logging.h"
+#include "server/server.h"
+
+namespace mockforge::cli {
+namespace {
+
+struct ServeOptions {
+  std::shared_ptr<ConfigFlags> flags;
+  std::string ready_file;
+};
+
+log::Format log_format(const config::Config& config) {
+  return config.log.format == config::LogFormat::json ? log::Format::kJson : log::Format::kText;
+}
+
+int run_serve(const ServeOptions& options) {
+  auto loaded = config::load(options.flags->request());
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << "mockforge: " << error.to_string() << '\n';
+    return 2;
+  }
+  log::init(config::enum_name(loaded.config.log.level), log_format(loaded.config));
+  auto logger = log::get("serve");
+
+  // Signals are taken synchronously by this thread; every thread the server
+  // starts inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Server server(loaded.config);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    logger->error("{}", e.what());
+    std::cerr << "mockforge: " << e.what() << '\n';
+    return 1;
+  }
+  if (!options.ready_file.empty()) {
+    try {
+      server.write_ready_file(options.ready_file);
+    } catch (const std::exception& e) {
+      logger->error("{}", e.what());
+      server.stop();
+      return 1;
+    }
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  logger->info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto* command = app.add_subcommand("serve", "Run the brokers and the admin HTTP port");
+  auto options = std::make_shared<ServeOptions>();
+  options->flags = std::make_shared<ConfigFlags>(*command);
+  command->add_option("--ready-file", options->ready_file,
+                      "Write the bound ports as JSON to this file once every listener accepts");
+  command->callback([options, &exit_code] { exit_code = run_serve(*options); });
+}
+
+}  // namespace mockforge::cli

@@ -1,0 +1,58 @@
+#pragma once
+
+// What the server assembly asks of every protocol broker. A broker binds in
+// start() (throwing runtime::ListenError naming the port), serves on the
+// shared runtime, and closes its connections in stop().
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+namespace mockforge::config {
+struct Config;
+}
+namespace mockforge::storage {
+class Engine;
+}
+namespace mockforge::metrics {
+class Registry;
+}
+namespace mockforge::admin {
+class HttpServer;
+}
+
+namespace mockforge::runtime {
+
+// Everything a broker shares with the rest of the process.
+struct ServiceContext {
+  boost::asio::io_context& io;
+  const config::Config& config;
+  storage::Engine& storage;
+  metrics::Registry& metrics;
+  admin::HttpServer* admin;  // null when the admin port is disabled
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+
+  // "kafka", "mqtt", "amqp".
+  virtual std::string name() const = 0;
+  // Binds every listener; throws runtime::ListenError. Accepting starts here.
+  virtual void start() = 0;
+  // Listener name -> bound port, e.g. {"mqtt": 1883, "mqtt_ws": 9001}.
+  virtual std::map<std::string, uint16_t> ports() const = 0;
+  // Stops accepting and closes connections the way the protocol does on a
+  // broker shutdown. Returns at once; active_connections() tells progress.
+  virtual void stop() = 0;
+  virtual std::size_t active_connections() const = 0;
+  // Drops protocol state that is not storage (groups, sessions, consumers)
+  // after the storage engine was reset.
+  virtual void reset() = 0;
+};
+
+}  // namespace mockforge::runtime

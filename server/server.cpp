@@ -1,0 +1,344 @@
+#include "server/server.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/admin/http_server.h"
+#include "core/log/logging.h"
+#include "core/metrics/registry.h"
+#include "core/runtime/listener.h"
+#include "core/runtime/runtime.h"
+#include "core/runtime/service.h"
+#include "core/storage/engine.h"
+
+namespace mockforge {
+
+std::string_view version() { return MOCKFORGE_VERSION; }
+
+namespace {
+
+enum class State { kIdle, kStarting, kRunning, kStopping, kStopped };
+
+unsigned worker_threads(const config::Config& config) {
+  if (config.server.worker_threads > 0) return static_cast<unsigned>(config.server.worker_threads);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::vector<std::string> enabled_protocols(const config::Config& config) {
+  std::vector<std::string> out;
+  if (config.kafka.enabled) out.push_back("kafka");
+  if (config.mqtt.enabled) out.push_back("mqtt");
+  if (config.amqp.enabled) out.push_back("amqp");
+  return out;
+}
+
+// Creates the broker of every enabled protocol. Each broker library provides
+// one factory; add it here and link its target in server/CMakeLists.txt.
+std::vector<std::unique_ptr<runtime::Service>> create_services(
+    const runtime::ServiceContext& context) {
+  std::vector<std::unique_ptr<runtime::Service>> services;
+  (void)context;
+  return services;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(config::Config cfg) : config(std::move(cfg)) {}
+
+  config::Config config;
+  metrics::Registry metrics;
+  std::shared_ptr<void> process_metrics;
+  std::shared_ptr<void> storage_metrics;
+  std::unique_ptr<storage::Engine> storage;
+  std::unique_ptr<runtime::Runtime> runtime;
+  std::unique_ptr<admin::HttpServer> admin;
+  std::vector<std::unique_ptr<runtime::Service>> services;
+  std::unique_ptr<boost::asio::steady_timer> snapshot_timer;
+  std::chrono::steady_clock::time_point started_at;
+
+  mutable std::mutex mutex;
+  std::condition_variable state_changed;
+  State state = State::kIdle;
+
+  std::shared_ptr<spdlog::logger> logger = log::get("server");
+
+  void set_state(State next) {
+    {
+      std::lock_guard lock(mutex);
+      state = next;
+    }
+    state_changed.notify_all();
+  }
+
+  State current_state() const {
+    std::lock_guard lock(mutex);
+    return state;
+  }
+
+  std::map<std::string, uint16_t> ports() const {
+    std::map<std::string, uint16_t> out;
+    if (admin) out["admin"] = admin->port();
+    for (const auto& service : services) {
+      for (const auto& [name, port] : service->ports()) out[name] = port;
+    }
+    return out;
+  }
+
+  nlohmann::json info() const {
+    nlohmann::json ports_json = nlohmann::json::object();
+    for (const auto& [name, port] : ports()) ports_json[name] = port;
+    return {
+        {"name", "mockforge"},
+        {"version", std::string(version())},
+        {"pid", static_cast<int64_t>(::getpid())},
+        {"protocols", enabled_protocols(config)},
+        {"bind", config.server.bind},
+        {"ports", ports_json},
+    };
+  }
+
+  void register_routes() {
+    if (!admin) return;
+    if (config.metrics.enabled) {
+      admin->route("GET", config.metrics.path, [this](const admin::HttpRequest&) {
+        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+      });
+    }
+    admin->route("GET", "/__mockforge/health", [](const admin::HttpRequest&) {
+      return admin::HttpResponse::json(200, R"({"status":"ok"})");
+    });
+    admin->route("GET", "/__mockforge/ready", [this](const admin::HttpRequest&) {
+      const bool ready = current_state() == State::kRunning;
+      return admin::HttpResponse::json(ready ? 200 : 503,
+                                       ready ? R"({"ready":true})" : R"({"ready":false})");
+    });
+    admin->route("GET", "/__mockforge/api/info",
+                 [this](const admin::HttpRequest&) { return admin::HttpResponse::json(200, info().dump()); });
+    admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest&) {
+      const auto micros = reset();
+      return admin::HttpResponse::json(
+          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}.dump());
+    });
+    admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
+      const auto path = request.query.find("path");
+      if (path == request.query.end() || path->second.empty()) {
+        return admin::HttpResponse::error(400, "snapshot needs ?path=FILE");
+      }
+      if (auto status = storage->snapshot_to_file(path->second); !status) {
+        return admin::HttpResponse::error(500, status.error().message);
+      }
+      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", path->second}}.dump());
+    });
+    admin->route("POST", "/__mockforge/api/restore", [this](const admin::HttpRequest& request) {
+      const auto path = request.query.find("path");
+      if (path == request.query.end() || path->second.empty()) {
+        return admin::HttpResponse::error(400, "restore needs ?path=FILE");
+      }
+      if (auto status = storage->restore_from_file(path->second); !status) {
+        return admin::HttpResponse::error(422, status.error().message);
+      }
+      for (auto& service : services) service->reset();
+      return admin::HttpResponse::json(200, nlohmann::json{{"restored", path->second}}.dump());
+    });
+  }
+
+  void register_storage_metrics() {
+    storage_metrics = metrics.callback(
+        "mockforge_storage_bytes", "Bytes of message data held by the storage engine.",
+        metrics::MetricType::kGauge, {}, [this] {
+          return std::vector<metrics::Sample>{{{}, static_cast<double>(storage->memory().used())}};
+        });
+    metrics.gauge("mockforge_storage_cap_bytes", "Storage memory cap in bytes.")
+        .get()
+        .set(static_cast<double>(config.storage.memory_cap));
+  }
+
+  void schedule_snapshot() {
+    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0) return;
+    snapshot_timer->expires_after(config.storage.snapshot_interval);
+    snapshot_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      write_snapshot();
+      schedule_snapshot();
+    });
+  }
+
+  void write_snapshot() {
+    if (auto status = storage->snapshot_to_file(config.storage.snapshot_file); !status) {
+      logger->error("{}", status.error().message);
+    }
+  }
+
+  int64_t reset() {
+    const auto begin = std::chrono::steady_clock::now();
+    storage->reset();
+    for (auto& service : services) service->reset();
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin)
+            .count();
+    logger->info("reset to the initial state in {:.3f} ms", static_cast<double>(micros) / 1000.0);
+    return micros;
+  }
+
+  std::size_t active_connections() const {
+    std::size_t total = 0;
+    for (const auto& service : services) total += service->active_connections();
+    return total;
+  }
+
+  void shut_down() {
+    if (snapshot_timer) {
+      boost::asio::post(runtime->io(), [timer = snapshot_timer.get()] { timer->cancel(); });
+    }
+    for (auto& service : services) service->stop();
+    if (admin) admin->stop();
+    const auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_timeout;
+    while (active_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (const auto left = active_connections(); left > 0) {
+      logger->warn("shutdown timeout reached with {} connection(s) still open; closing them", left);
+    }
+    runtime->stop();
+    if (!config.storage.snapshot_file.empty()) write_snapshot();
+    // Handlers are gone with the runtime threads, so services can go now.
+    services.clear();
+    admin.reset();
+    snapshot_timer.reset();
+  }
+};
+
+Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  auto& cfg = impl_->config;
+  storage::EngineOptions options;
+  options.memory_cap_bytes = cfg.storage.memory_cap;
+  impl_->storage = std::make_unique<storage::Engine>(options);
+  impl_->runtime = std::make_unique<runtime::Runtime>(worker_threads(cfg));
+}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  auto& impl = *impl_;
+  {
+    std::lock_guard lock(impl.mutex);
+    if (impl.state != State::kIdle) throw std::logic_error("mockforge server already started");
+    impl.state = State::kStarting;
+  }
+  impl.started_at = std::chrono::steady_clock::now();
+  const auto& cfg = impl.config;
+  try {
+    if (!cfg.storage.snapshot_file.empty() && std::filesystem::exists(cfg.storage.snapshot_file)) {
+      if (auto status = impl.storage->restore_from_file(cfg.storage.snapshot_file); !status) {
+        throw std::runtime_error(status.error().message);
+      }
+      impl.logger->info("restored storage from {}", cfg.storage.snapshot_file);
+    }
+    impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
+    impl.register_storage_metrics();
+    if (cfg.admin.enabled) {
+      impl.admin = std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
+      impl.register_routes();
+    }
+    const runtime::ServiceContext context{impl.runtime->io(), impl.config, *impl.storage,
+                                          impl.metrics, impl.admin.get()};
+    impl.services = create_services(context);
+    // Bind everything before serving anything, so a port in use fails the
+    // whole start.
+    if (impl.admin) impl.admin->start();
+    for (auto& service : impl.services) service->start();
+    impl.storage->mark_initial_state();
+    impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
+    impl.schedule_snapshot();
+    impl.runtime->start();
+  } catch (...) {
+    impl.shut_down();
+    impl.set_state(State::kStopped);
+    throw;
+  }
+  impl.set_state(State::kRunning);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - impl.started_at)
+                          .count();
+  std::string listening;
+  for (const auto& [name, port] : impl.ports()) {
+    listening += fmt::format("{}{}={}", listening.empty() ? "" : " ", name, port);
+  }
+  impl.logger->info("ready in {:.1f} ms: {}", static_cast<double>(micros) / 1000.0, listening);
+}
+
+void Server::stop() {
+  auto& impl = *impl_;
+  {
+    std::unique_lock lock(impl.mutex);
+    if (impl.state == State::kIdle) {
+      impl.state = State::kStopped;
+      lock.unlock();
+      impl.state_changed.notify_all();
+      return;
+    }
+    if (impl.state == State::kStopped) return;
+    if (impl.state == State::kStopping) {
+      impl.state_changed.wait(lock, [&] { return impl.state == State::kStopped; });
+      return;
+    }
+    impl.state = State::kStopping;
+  }
+  impl.logger->info("shutting down");
+  impl.shut_down();
+  impl.set_state(State::kStopped);
+  impl.logger->info("stopped");
+}
+
+void Server::wait() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->state_changed.wait(lock, [&] { return impl_->state == State::kStopped; });
+}
+
+bool Server::running() const { return impl_->current_state() == State::kRunning; }
+
+const config::Config& Server::config() const { return impl_->config; }
+
+std::map<std::string, uint16_t> Server::ports() const { return impl_->ports(); }
+
+std::optional<uint16_t> Server::port(const std::string& listener) const {
+  const auto all = ports();
+  const auto it = all.find(listener);
+  if (it == all.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Server::info_json() const { return impl_->info().dump(); }
+
+void Server::write_ready_file(const std::string& path) const {
+  const std::filesystem::path target(path);
+  auto temp = target;
+  temp += fmt::format(".tmp{}", ::getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("cannot write ready file {}", path));
+    out << info_json() << '\n';
+  }
+  std::filesystem::rename(temp, target);
+}
+
+int64_t Server::reset() { return impl_->reset(); }
+
+storage::Engine& Server::storage() { return *impl_->storage; }
+
+metrics::Registry& Server::metrics() { return impl_->metrics; }
+
+}  // namespace mockforge

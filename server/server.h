@@ -1,0 +1,70 @@
+#pragma once
+
+// One mockforge process, embeddable: `mockforge serve` runs it, and tests
+// start it in-process on ephemeral ports.
+//
+//   mockforge::config::Config config;
+//   config.kafka.port = 0;  // ...
+//   mockforge::Server server(config);
+//   server.start();                 // binds everything or throws, leaving nothing running
+//   auto port = server.port("kafka");
+//   server.reset();                 // back to the state fixtures seeded
+//   server.stop();
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config/config.h"
+
+namespace mockforge::storage {
+class Engine;
+}
+namespace mockforge::metrics {
+class Registry;
+}
+
+namespace mockforge {
+
+std::string_view version();
+
+class Server {
+ public:
+  explicit Server(config::Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every enabled listener and starts serving. Throws std::exception
+  // with a message naming the port on failure, after undoing what started.
+  void start();
+  // Graceful stop, bounded by server.shutdown_timeout. Idempotent.
+  void stop();
+  // Blocks until stop() has finished (from another thread or a signal).
+  void wait();
+  bool running() const;
+
+  const config::Config& config() const;
+  // Listener name ("admin", "kafka", "mqtt", "mqtt_ws", "amqp") -> bound port.
+  std::map<std::string, uint16_t> ports() const;
+  std::optional<uint16_t> port(const std::string& listener) const;
+  // JSON for --ready-file and /__mockforge/api/info.
+  std::string info_json() const;
+  // Writes info_json() to `path` atomically (temp file and rename).
+  void write_ready_file(const std::string& path) const;
+
+  // Returns storage and broker state to what it was right after start-up
+  // (fixtures seeded). Returns the time it took in microseconds.
+  int64_t reset();
+
+  storage::Engine& storage();
+  metrics::Registry& metrics();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mockforge

@@ -1,0 +1,162 @@
+"""`mockforge serve` as a process: readiness, admin HTTP, metrics, signals, failures."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from mockforge_harness import BIN, Mockforge, occupied_port
+
+
+class ServeLifecycle(unittest.TestCase):
+    def test_ready_file_lists_bound_ports_and_admin_answers_on_both_loopbacks(self):
+        with Mockforge() as mf:
+            self.assertIn("admin", mf.ports)
+            self.assertNotEqual(mf.ports["admin"], 0)
+            self.assertEqual(mf.info["pid"], mf.proc.pid)
+            for host in ("127.0.0.1", "::1"):
+                status, ctype, body = mf.request("GET", "/__mockforge/health", host=host)
+                self.assertEqual(status, 200, host)
+                self.assertEqual(json.loads(body), {"status": "ok"})
+                self.assertEqual(ctype, "application/json")
+
+    def test_ready_and_info_endpoints(self):
+        with Mockforge() as mf:
+            status, _, body = mf.request("GET", "/__mockforge/ready")
+            self.assertEqual((status, json.loads(body)), (200, {"ready": True}))
+            status, _, body = mf.request("GET", "/__mockforge/api/info")
+            self.assertEqual(status, 200)
+            info = json.loads(body)
+            self.assertEqual(info["ports"], mf.ports)
+            self.assertEqual(info["version"], mf.info["version"])
+            self.assertEqual(sorted(info["protocols"]), ["amqp", "kafka", "mqtt"])
+
+    def test_disabled_protocols_are_not_listed(self):
+        with Mockforge("--no-kafka", "--no-amqp") as mf:
+            _, _, body = mf.request("GET", "/__mockforge/api/info")
+            self.assertEqual(json.loads(body)["protocols"], ["mqtt"])
+
+    def test_metrics_pass_promtool_and_include_process_metrics(self):
+        with Mockforge() as mf:
+            status, ctype, body = mf.request("GET", "/__mockforge/metrics")
+            self.assertEqual(status, 200)
+            self.assertTrue(ctype.startswith("text/plain; version=0.0.4"), ctype)
+            for family in ("process_resident_memory_bytes", "process_open_fds",
+                           "process_start_time_seconds", "process_cpu_seconds_total",
+                           "mockforge_uptime_seconds", "mockforge_build_info",
+                           "mockforge_storage_bytes"):
+                self.assertIn(f"# TYPE {family} ", body)
+            rss = [line for line in body.splitlines()
+                   if line.startswith("process_resident_memory_bytes ")]
+            self.assertGreater(float(rss[0].split()[1]), 1e6)
+            promtool = shutil.which("promtool")
+            if promtool is None:
+                self.fail("promtool (Debian package prometheus) is required for this test")
+            check = subprocess.run([promtool, "check", "metrics"], input=body.encode(),
+                                   capture_output=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_sigterm_and_sigint_stop_cleanly_and_quickly(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with Mockforge() as mf:
+                begin = time.monotonic()
+                mf.signal(sig)
+                self.assertEqual(mf.wait(timeout=10), 0, mf.output())
+                self.assertLess(time.monotonic() - begin, 6.0)
+                self.assertIn("stopped", mf.output())
+
+    def test_reset_endpoint_reports_elapsed_time(self):
+        with Mockforge() as mf:
+            status, _, body = mf.request("POST", "/__mockforge/api/reset")
+            self.assertEqual(status, 200)
+            self.assertTrue(json.loads(body)["reset"])
+
+
+class AdminErrors(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.mf = Mockforge()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mf.close()
+
+    def test_unknown_path_is_404_json(self):
+        status, ctype, body = self.mf.request("GET", "/nope")
+        self.assertEqual(status, 404)
+        self.assertEqual(ctype, "application/json")
+        self.assertEqual(json.loads(body)["error"]["status"], 404)
+
+    def test_wrong_method_is_405(self):
+        status, _, body = self.mf.request("DELETE", "/__mockforge/health")
+        self.assertEqual(status, 405)
+        self.assertIn("GET", json.loads(body)["error"]["message"])
+
+    def test_oversize_body_is_413(self):
+        status, _, _ = self.mf.request("POST", "/__mockforge/api/reset", body=b"x" * (2 << 20))
+        self.assertEqual(status, 413)
+
+    def test_garbage_request_is_400_and_server_stays_up(self):
+        with socket.create_connection(("127.0.0.1", self.mf.ports["admin"]), timeout=5) as s:
+            s.sendall(b"\x00\x01garbage that is not http\r\n\r\n")
+            reply = s.recv(4096)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply)
+        status, _, _ = self.mf.request("GET", "/__mockforge/health")
+        self.assertEqual(status, 200)
+
+    def test_snapshot_without_path_is_400(self):
+        status, _, _ = self.mf.request("POST", "/__mockforge/api/snapshot")
+        self.assertEqual(status, 400)
+
+
+class StartupFailures(unittest.TestCase):
+    def run_serve(self, *args, timeout=10):
+        return subprocess.run([BIN, "serve", *args], capture_output=True, timeout=timeout)
+
+    def test_port_in_use_fails_at_once_naming_the_port(self):
+        with occupied_port() as port:
+            begin = time.monotonic()
+            result = self.run_serve("--admin-port", str(port), "--kafka-port", "0",
+                                    "--mqtt-port", "0", "--mqtt-ws-port", "0", "--amqp-port", "0")
+            self.assertEqual(result.returncode, 1)
+            self.assertLess(time.monotonic() - begin, 5)
+            self.assertIn(str(port).encode(), result.stderr)
+
+    def test_bad_bind_address_fails_naming_it(self):
+        result = self.run_serve("--bind", "not-an-address", "--admin-port", "0")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(b"not-an-address", result.stderr)
+
+    def test_bad_config_file_names_file_line_and_key(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("kafka:\n  port: 9092\n  prot: 1\nadmin:\n  port: lots\n")
+            path = f.name
+        try:
+            result = self.run_serve("--config", path)
+            self.assertEqual(result.returncode, 2)
+            err = result.stderr.decode()
+            self.assertIn(f"{path}:3:3: kafka.prot", err)
+            self.assertIn(f"{path}:5:3: admin.port: expected a port number", err)
+            validate = subprocess.run([BIN, "config", "validate", path], capture_output=True)
+            self.assertEqual(validate.returncode, 1)
+            self.assertIn(f"{path}:3:3: kafka.prot", validate.stderr.decode())
+        finally:
+            os.unlink(path)
+
+    def test_config_print_shows_flag_and_environment_precedence(self):
+        result = subprocess.run([BIN, "config", "print", "--kafka-port", "1234"], capture_output=True,
+                                env={**os.environ, "MOCKFORGE_KAFKA_PORT": "999",
+                                     "MOCKFORGE_MQTT_PORT": "1999"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        out = result.stdout.decode()
+        self.assertIn("port: 1234", out)
+        self.assertIn("port: 1999", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
