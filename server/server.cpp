@@ -22,6 +22,7 @@
 #include "core/runtime/runtime.h"
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
+#include "fixtures/engine.h"
 
 namespace mockforge {
 
@@ -63,6 +64,7 @@ struct Server::Impl {
   std::shared_ptr<void> process_metrics;
   std::shared_ptr<void> storage_metrics;
   std::unique_ptr<storage::Engine> storage;
+  std::unique_ptr<fixtures::FixtureEngine> fixtures;
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<admin::HttpServer> admin;
   std::vector<std::unique_ptr<runtime::Service>> services;
@@ -186,6 +188,7 @@ struct Server::Impl {
     const auto begin = std::chrono::steady_clock::now();
     storage->reset();
     for (auto& service : services) service->reset();
+    if (fixtures) fixtures->reset();
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin)
             .count();
@@ -203,6 +206,7 @@ struct Server::Impl {
     if (snapshot_timer) {
       boost::asio::post(runtime->io(), [timer = snapshot_timer.get()] { timer->cancel(); });
     }
+    if (fixtures) fixtures->stop();
     for (auto& service : services) service->stop();
     if (admin) admin->stop();
     const auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_timeout;
@@ -241,11 +245,20 @@ void Server::start() {
   impl.started_at = std::chrono::steady_clock::now();
   const auto& cfg = impl.config;
   try {
+    impl.fixtures = std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
+    if (const auto errors = impl.fixtures->load(); !errors.empty()) {
+      std::string message = "invalid fixtures:";
+      for (const auto& error : errors) message += "\n  " + error.to_string();
+      throw std::runtime_error(message);
+    }
+    bool restored = false;
     if (!cfg.storage.snapshot_file.empty() && std::filesystem::exists(cfg.storage.snapshot_file)) {
       if (auto status = impl.storage->restore_from_file(cfg.storage.snapshot_file); !status) {
         throw std::runtime_error(status.error().message);
       }
-      impl.logger->info("restored storage from {}", cfg.storage.snapshot_file);
+      impl.logger->info("restored storage from {}; fixtures are not seeded again",
+                        cfg.storage.snapshot_file);
+      restored = true;
     }
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
     impl.register_storage_metrics();
@@ -260,7 +273,9 @@ void Server::start() {
     // whole start.
     if (impl.admin) impl.admin->start();
     for (auto& service : impl.services) service->start();
+    if (!restored) impl.fixtures->seed();
     impl.storage->mark_initial_state();
+    impl.fixtures->start(impl.runtime->io());
     impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
     impl.schedule_snapshot();
     impl.runtime->start();
