@@ -69,6 +69,7 @@ struct Server::Impl {
   std::unique_ptr<admin::HttpServer> admin;
   std::vector<std::unique_ptr<runtime::Service>> services;
   std::unique_ptr<boost::asio::steady_timer> snapshot_timer;
+  std::unique_ptr<boost::asio::steady_timer> retention_timer;
   std::chrono::steady_clock::time_point started_at;
 
   mutable std::mutex mutex;
@@ -178,6 +179,19 @@ struct Server::Impl {
     });
   }
 
+  // Time-based retention needs a clock tick as well as appends (Kafka checks
+  // every log.retention.check.interval.ms; once a second is plenty here).
+  void schedule_retention() {
+    retention_timer->expires_after(std::chrono::seconds(1));
+    retention_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      storage->logs().enforce_retention(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+      schedule_retention();
+    });
+  }
+
   void write_snapshot() {
     if (auto status = storage->snapshot_to_file(config.storage.snapshot_file); !status) {
       logger->error("{}", status.error().message);
@@ -206,6 +220,9 @@ struct Server::Impl {
     if (snapshot_timer) {
       boost::asio::post(runtime->io(), [timer = snapshot_timer.get()] { timer->cancel(); });
     }
+    if (retention_timer) {
+      boost::asio::post(runtime->io(), [timer = retention_timer.get()] { timer->cancel(); });
+    }
     if (fixtures) fixtures->stop();
     for (auto& service : services) service->stop();
     if (admin) admin->stop();
@@ -222,6 +239,7 @@ struct Server::Impl {
     services.clear();
     admin.reset();
     snapshot_timer.reset();
+    retention_timer.reset();
   }
 };
 
@@ -229,6 +247,10 @@ Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(c
   auto& cfg = impl_->config;
   storage::EngineOptions options;
   options.memory_cap_bytes = cfg.storage.memory_cap;
+  if (cfg.storage.retention_bytes > 0) options.default_retention_bytes = cfg.storage.retention_bytes;
+  if (cfg.storage.retention_time.count() > 0) {
+    options.default_retention_ms = cfg.storage.retention_time.count();
+  }
   impl_->storage = std::make_unique<storage::Engine>(options);
   impl_->runtime = std::make_unique<runtime::Runtime>(worker_threads(cfg));
 }
@@ -278,6 +300,8 @@ void Server::start() {
     impl.fixtures->start(impl.runtime->io());
     impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
     impl.schedule_snapshot();
+    impl.retention_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
+    impl.schedule_retention();
     impl.runtime->start();
   } catch (...) {
     impl.shut_down();

@@ -22,7 +22,8 @@ Error io_error(const std::filesystem::path& path, std::string_view action) {
 
 Engine::Engine(EngineOptions options)
     : context_{MemoryBudget(options.memory_cap_bytes, options.near_cap_fraction),
-               options.clock ? options.clock : ClockFunction([] { return Clock::now(); })},
+               options.clock ? options.clock : ClockFunction([] { return Clock::now(); }),
+               options.default_retention_bytes, options.default_retention_ms},
       logs_(context_),
       queues_(context_),
       retained_(context_),

@@ -39,6 +39,9 @@ struct EngineOptions {
   std::size_t session_offline_cap = 1000;
   OfflineOverflow session_offline_overflow = OfflineOverflow::kDropNewest;
   ClockFunction clock;  // defaults to the system clock; tests inject one
+  // Kafka retention for topics that set none (nullopt: unlimited).
+  std::optional<uint64_t> default_retention_bytes;
+  std::optional<int64_t> default_retention_ms;
 };
 
 struct EngineStats {

@@ -71,15 +71,17 @@ bool is_valid_topic_name(std::string_view name) {
   });
 }
 
-Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs) {
-  RetentionPolicy policy;
+Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs,
+                                                      const RetentionPolicy& defaults) {
+  RetentionPolicy policy = defaults;
   if (auto it = configs.find(kRetentionBytesConfig); it != configs.end()) {
     const auto value = parse_integer<int64_t>(it->second);
     if (!value) {
       return Error{ErrorCode::kInvalidConfig,
                    fmt::format("{} must be an integer, got '{}'", it->first, it->second)};
     }
-    if (*value >= 0) policy.max_bytes = static_cast<uint64_t>(*value);
+    policy.max_bytes = *value >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(*value))
+                                   : std::nullopt;
   }
   if (auto it = configs.find(kRetentionMsConfig); it != configs.end()) {
     const auto value = parse_integer<int64_t>(it->second);
@@ -87,7 +89,7 @@ Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs) 
       return Error{ErrorCode::kInvalidConfig,
                    fmt::format("{} must be an integer, got '{}'", it->first, it->second)};
     }
-    if (*value >= 0) policy.max_age_ms = *value;
+    policy.max_age_ms = *value >= 0 ? std::optional<int64_t>(*value) : std::nullopt;
   }
   return policy;
 }
@@ -379,7 +381,7 @@ Status Topic::alter_configs(const ConfigMap& set, const std::vector<std::string>
   ConfigMap updated = configs_;
   for (const auto& key : remove) updated.erase(key);
   for (const auto& [key, value] : set) updated[key] = value;
-  auto retention = RetentionPolicy::from_configs(updated);
+  auto retention = RetentionPolicy::from_configs(updated, RetentionPolicy::defaults_of(context_));
   if (!retention) return retention.error();
   configs_ = std::move(updated);
   retention_ = *retention;
@@ -415,7 +417,7 @@ TopicImage Topic::capture() const {
 }
 
 void Topic::restore(const TopicImage& image, DeferredCallbacks& deferred) {
-  auto retention = RetentionPolicy::from_configs(image.configs);
+  auto retention = RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
   std::lock_guard lock(mutex_);
   configs_ = image.configs;
   retention_ = retention ? *retention : RetentionPolicy{};
@@ -455,7 +457,7 @@ Result<std::shared_ptr<Topic>> LogStore::create_topic(std::string name, int32_t 
         ErrorCode::kInvalidPartitions,
         fmt::format("topic {}: partition count must be positive, got {}", name, partition_count)};
   }
-  auto retention = RetentionPolicy::from_configs(configs);
+  auto retention = RetentionPolicy::from_configs(configs, RetentionPolicy::defaults_of(context_));
   if (!retention) return retention.error();
 
   std::unique_lock lock(mutex_);
@@ -563,7 +565,7 @@ void LogStore::restore(const std::vector<TopicImage>& images, DeferredCallbacks&
       topics_by_id_.erase(it);
       topics_by_name_.erase(image.name);
     } else {
-      auto retention = RetentionPolicy::from_configs(image.configs);
+      auto retention = RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
       topic = std::make_shared<Topic>(context_, image.name, image.id, image.configs,
                                       retention ? *retention : RetentionPolicy{}, 0);
     }

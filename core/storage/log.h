@@ -58,12 +58,17 @@ struct BatchRef {
 };
 
 // Retention limits parsed from topic configs; nullopt (or a negative config
-// value, as in Kafka) means unlimited.
+// value, as in Kafka) means unlimited. A key the topic does not set takes the
+// engine's default (storage.retention_bytes / storage.retention_time).
 struct RetentionPolicy {
   std::optional<uint64_t> max_bytes;
   std::optional<int64_t> max_age_ms;
 
-  static Result<RetentionPolicy> from_configs(const ConfigMap& configs);
+  static Result<RetentionPolicy> from_configs(const ConfigMap& configs,
+                                              const RetentionPolicy& defaults = {});
+  static RetentionPolicy defaults_of(const StorageContext& context) {
+    return {context.default_retention_bytes, context.default_retention_ms};
+  }
 };
 
 enum class WaitOutcome {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <cstdint>
 
 #include "core/storage/common.h"
@@ -45,6 +46,9 @@ class MemoryBudget {
 struct StorageContext {
   MemoryBudget budget;
   ClockFunction clock = [] { return Clock::now(); };
+  // Kafka retention for topics that set no retention.bytes / retention.ms.
+  std::optional<uint64_t> default_retention_bytes;
+  std::optional<int64_t> default_retention_ms;
 
   TimePoint now() const { return clock(); }
   int64_t now_millis() const { return to_unix_millis(clock()); }

@@ -151,6 +151,22 @@ TEST_F(StorageLogTest, RetentionByTimeOnAppendAndExplicitEnforce) {
   EXPECT_TRUE(partition->read(2, 10)->batches.empty());
 }
 
+TEST_F(StorageLogTest, EngineDefaultRetentionAppliesUnlessTheTopicSetsItsOwn) {
+  context_.default_retention_bytes = 250;
+  auto defaulted = make_partition();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(defaulted->append(std::string(100, 'x'), 1, i).ok());
+  EXPECT_EQ(defaulted->stats().size_bytes, 200u);
+  EXPECT_EQ(defaulted->log_start_offset(), 3);
+
+  // A topic's own retention.bytes wins, and -1 means unlimited as in Kafka.
+  auto own = store_.create_topic("unlimited", 1, {{"retention.bytes", "-1"}});
+  ASSERT_TRUE(own.ok());
+  auto partition = (*own)->partition(0);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(partition->append(std::string(100, 'x'), 1, i).ok());
+  EXPECT_EQ(partition->stats().size_bytes, 500u);
+  EXPECT_EQ(partition->log_start_offset(), 0);
+}
+
 TEST_F(StorageLogTest, AlterConfigsChangesRetention) {
   auto partition = make_partition();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(partition->append(std::string(10, 'x'), 1, i).ok());
