@@ -1,0 +1,307 @@
+"""`mockforge kafka` against librdkafka's mock cluster, with kcat as the independent client.
+
+Run by ctest (tests/clients/cli_kafka/CMakeLists.txt) with MOCKFORGE_BIN and MOCKFORGE_BINARY_DIR
+set; each ctest entry runs one TestCase class (unittest -k)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import peers  # noqa: E402
+
+BIN = os.environ.get("MOCKFORGE_BIN", "mockforge")
+KCAT = os.environ.get("KCAT_BIN", "/usr/bin/kcat")
+COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+
+def run(args, input=None, timeout=60):
+    return subprocess.run([BIN, "kafka", *args], input=input, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def kcat(args, input=None, timeout=30):
+    return subprocess.run([KCAT, *args], input=input, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def topic_name(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def java_murmur2_partition(key: bytes, partitions: int) -> int:
+    """The Java client's default partitioner, written out independently of the C++ code."""
+    m, r = 0x5BD1E995, 24
+    length = len(key)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(0, length - length % 4, 4):
+        k = int.from_bytes(key[i:i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+    tail = length % 4
+    base = length - tail
+
+    def signed(b):  # Java bytes are signed and sign-extend before the mask
+        return (b - 256 if b > 127 else b) & 0xFFFFFFFF
+
+    if tail == 3:
+        h ^= (signed(key[base + 2]) & 0xFF) << 16
+    if tail >= 2:
+        h ^= (signed(key[base + 1]) & 0xFF) << 8
+    if tail >= 1:
+        h ^= signed(key[base]) & 0xFF
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
+
+
+class MockClusterTest(unittest.TestCase):
+    brokers = 1
+
+    @classmethod
+    def setUpClass(cls):
+        cls._peer = peers.rdkafka_mock(brokers=cls.brokers)
+        cls.peer = cls._peer.__enter__()
+        cls.bootstrap = cls.peer.bootstrap
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._peer.__exit__(None, None, None)
+
+    def consume_json(self, topic, *extra):
+        result = run(["consume", "--bootstrap", self.bootstrap, "--topic", topic, "--format", "json",
+                      "--timeout-ms", "3000", *extra])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+class RoundTrip(MockClusterTest):
+    def test_each_compression_round_trips_keys_values_headers(self):
+        for compression in COMPRESSIONS:
+            with self.subTest(compression=compression):
+                topic = topic_name(f"rt-{compression}")
+                lines = "".join(f"value-{i}\n" for i in range(20))
+                produced = run(["produce", "-b", self.bootstrap, "-t", topic, "--key", "k1",
+                                "--header", "h1=v1", "--header", "h2=v2", "--compression",
+                                compression], input=lines)
+                self.assertEqual(produced.returncode, 0, produced.stderr)
+                records = self.consume_json(topic, "--from-beginning", "--max-messages", "20")
+                self.assertEqual([r["value"] for r in records], [f"value-{i}" for i in range(20)])
+                for record in records:
+                    self.assertEqual(record["topic"], topic)
+                    self.assertEqual(record["key"], "k1")
+                    self.assertEqual(record["headers"], [{"key": "h1", "value": "v1"},
+                                                         {"key": "h2", "value": "v2"}])
+                    self.assertGreater(record["timestamp"], 1_600_000_000_000)
+                self.assertEqual(len({r["partition"] for r in records}), 1)
+                self.assertEqual([r["offset"] for r in records], list(range(20)))
+
+    def test_value_file_partition_and_acks(self):
+        topic = topic_name("flags")
+        self.assertEqual(run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "one",
+                              "--partition", "2", "--acks", "1"]).returncode, 0)
+        path = os.path.join(self.peer.workdir, "input.txt")
+        with open(path, "w") as f:
+            f.write("two\nthree\n")
+        self.assertEqual(run(["produce", "-b", self.bootstrap, "-t", topic, "--file", path,
+                              "--partition", "2", "--acks", "-1"]).returncode, 0)
+        self.assertEqual(run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "four",
+                              "--partition", "2", "--acks", "0"]).returncode, 0)
+        records = self.consume_json(topic, "--partition", "2", "--offset", "1",
+                                    "--max-messages", "3")
+        self.assertEqual([(r["partition"], r["offset"], r["value"]) for r in records],
+                         [(2, 1, "two"), (2, 2, "three"), (2, 3, "four")])
+        self.assertIsNone(records[0]["key"])
+        text = run(["consume", "-b", self.bootstrap, "-t", topic, "--from-beginning",
+                    "--max-messages", "4", "--timeout-ms", "3000"])
+        self.assertEqual(text.stdout.splitlines(), ["one", "two", "three", "four"])
+
+    def test_unkeyed_records_spread_over_partitions(self):
+        topic = topic_name("spread")
+        produced = run(["produce", "-b", self.bootstrap, "-t", topic],
+                       input="".join(f"m{i}\n" for i in range(8)))
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        records = self.consume_json(topic, "--from-beginning", "--max-messages", "8")
+        self.assertEqual(sorted(r["value"] for r in records), sorted(f"m{i}" for i in range(8)))
+        self.assertEqual(len({r["partition"] for r in records}), 4)
+
+    def test_latest_by_default_skips_existing_records(self):
+        topic = topic_name("latest")
+        run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "old", "--partition", "0"])
+        result = run(["consume", "-b", self.bootstrap, "-t", topic, "--timeout-ms", "1000"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, "")
+
+
+class Kcat(MockClusterTest):
+    def test_kcat_reads_our_batches(self):
+        for compression in COMPRESSIONS:
+            with self.subTest(compression=compression):
+                topic = topic_name(f"tokcat-{compression}")
+                produced = run(["produce", "-b", self.bootstrap, "-t", topic, "-k", "key",
+                                "-H", "trace=abc", "-z", compression], input="a\nb\nc\n")
+                self.assertEqual(produced.returncode, 0, produced.stderr)
+                out = kcat(["-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e",
+                            "-q", "-f", "%k|%s|%h\n"])
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertEqual(out.stdout.splitlines(),
+                                 ["key|a|trace=abc", "key|b|trace=abc", "key|c|trace=abc"])
+
+    def test_we_read_kcat_messages(self):
+        topic = topic_name("fromkcat")
+        for compression in COMPRESSIONS:
+            out = kcat(["-P", "-b", self.bootstrap, "-t", topic, "-p", "1", "-K", ":",
+                        "-H", "src=kcat", "-z", compression if compression != "none" else "none"],
+                       input=f"k-{compression}:v-{compression}\n")
+            self.assertEqual(out.returncode, 0, out.stderr)
+        records = self.consume_json(topic, "--partition", "1", "--from-beginning",
+                                    "--max-messages", str(len(COMPRESSIONS)))
+        self.assertEqual([(r["key"], r["value"]) for r in records],
+                         [(f"k-{c}", f"v-{c}") for c in COMPRESSIONS])
+        for record in records:
+            self.assertEqual(record["headers"], [{"key": "src", "value": "kcat"}])
+
+    def test_keyed_records_land_on_the_murmur2_partition(self):
+        topic = topic_name("murmur")
+        keys = [f"key-{i}" for i in range(24)] + ["", "a", "ab", "abc", "\u00e9t\u00e9"]
+        for key in keys:
+            if key == "":
+                continue
+            produced = run(["produce", "-b", self.bootstrap, "-t", topic, "-k", key, "--value", key])
+            self.assertEqual(produced.returncode, 0, produced.stderr)
+        out = kcat(["-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+                    "-f", "%k %p\n"])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        seen = dict(line.rsplit(" ", 1) for line in out.stdout.splitlines())
+        self.assertEqual(len(seen), len(keys) - 1)
+        for key, partition in seen.items():
+            self.assertEqual(int(partition), java_murmur2_partition(key.encode(), 4), key)
+        # librdkafka's Java-compatible partitioner agrees on the same keys.
+        other = topic_name("murmur-kcat")
+        kcat(["-P", "-b", self.bootstrap, "-t", other, "-K", ":", "-X",
+              "topic.partitioner=murmur2_random"],
+             input="".join(f"{k}:{k}\n" for k in keys if k))
+        out = kcat(["-C", "-b", self.bootstrap, "-t", other, "-o", "beginning", "-e", "-q",
+                    "-f", "%k %p\n"])
+        self.assertEqual(dict(line.rsplit(" ", 1) for line in out.stdout.splitlines()), seen)
+
+
+class MultiBroker(MockClusterTest):
+    brokers = 3
+
+    def test_produce_and_consume_across_leaders(self):
+        topic = topic_name("multi")
+        produced = run(["produce", "-b", self.bootstrap, "-t", topic],
+                       input="".join(f"m{i}\n" for i in range(40)))
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        records = self.consume_json(topic, "--from-beginning", "--max-messages", "40")
+        self.assertEqual(sorted(r["value"] for r in records), sorted(f"m{i}" for i in range(40)))
+        out = kcat(["-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q"])
+        self.assertEqual(sorted(out.stdout.splitlines()), sorted(f"m{i}" for i in range(40)))
+
+
+class Group(MockClusterTest):
+    def test_group_commits_and_second_run_resumes(self):
+        topic = topic_name("group")
+        group = topic_name("g")
+        produced = run(["produce", "-b", self.bootstrap, "-t", topic, "-p", "0"],
+                       input="".join(f"m{i}\n" for i in range(5)))
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        first = self.consume_json(topic, "--group", group, "--from-beginning",
+                                  "--max-messages", "3")
+        self.assertEqual([r["value"] for r in first], ["m0", "m1", "m2"])
+        second = self.consume_json(topic, "--group", group, "--from-beginning",
+                                   "--max-messages", "2")
+        self.assertEqual([r["value"] for r in second], ["m3", "m4"])
+        # kcat's group consumer sees the committed offsets too: nothing left to read.
+        third = run(["consume", "-b", self.bootstrap, "-t", topic, "--group", group,
+                     "--timeout-ms", "1500"])
+        self.assertEqual(third.returncode, 0, third.stderr)
+        self.assertEqual(third.stdout, "")
+
+    def test_group_options_conflict(self):
+        result = run(["consume", "-b", self.bootstrap, "-t", "x", "--group", "g", "-p", "0"])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot be combined with --group", result.stderr)
+
+
+class Errors(MockClusterTest):
+    def test_unreachable_bootstrap(self):
+        port = peers.free_port()
+        for command in (["produce", "-t", "x", "--value", "v"], ["consume", "-t", "x"],
+                        ["topics", "list"]):
+            result = run([*command, "--bootstrap", f"127.0.0.1:{port}", "--timeout", "2000"])
+            self.assertEqual(result.returncode, 1, command)
+            self.assertIn(f"127.0.0.1:{port}", result.stderr)
+            self.assertIn("refused", result.stderr.lower())
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+
+    def test_invalid_bootstrap(self):
+        result = run(["topics", "list", "--bootstrap", "localhost:notaport"])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("invalid port", result.stderr)
+
+    def test_unknown_topic_is_auto_created_by_the_mock(self):
+        # The mock answers Metadata up to v2, which cannot say allow_auto_topic_creation=false:
+        # it creates the topic. UNKNOWN_TOPIC_OR_PARTITION is checked against mockforge's broker.
+        topic = topic_name("missing")
+        result = run(["consume", "-b", self.bootstrap, "-t", topic, "--timeout-ms", "500"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        listed = run(["topics", "list", "-b", self.bootstrap])
+        self.assertIn(topic, listed.stdout.splitlines())
+
+    def test_consume_partition_out_of_range(self):
+        topic = topic_name("range")
+        run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "v"])
+        result = run(["consume", "-b", self.bootstrap, "-t", topic, "-p", "7"])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"topic '{topic}' has no partition 7", result.stderr)
+
+    def test_partition_out_of_range(self):
+        topic = topic_name("range")
+        result = run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "v",
+                      "--partition", "9"])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--partition 9 does not exist", result.stderr)
+
+
+class Admin(MockClusterTest):
+    """The mock cluster lacks the admin APIs: the refusal must be named. Against mockforge's
+    broker these commands are exercised in full (see MockforgeAdmin)."""
+
+    def test_topics_list_and_describe_partitions(self):
+        topic = topic_name("admin")
+        run(["produce", "-b", self.bootstrap, "-t", topic, "--value", "v"])
+        listed = run(["topics", "list", "-b", self.bootstrap])
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn(topic, listed.stdout.splitlines())
+        described = run(["topics", "describe", topic, "-b", self.bootstrap])
+        self.assertIn(f"Topic: {topic}\tPartitionCount: 4", described.stdout)
+        self.assertEqual(described.stdout.count("\tPartition: "), 4)
+        self.assertEqual(described.returncode, 1)
+        self.assertIn("does not support DescribeConfigs (API key 32)", described.stderr)
+
+    def test_refusals_are_named(self):
+        cases = [
+            (["topics", "create", "t1", "--partitions", "3"], "CreateTopics (API key 19)"),
+            (["topics", "delete", "t1"], "DeleteTopics (API key 20)"),
+            (["consumer-groups", "list"], "ListGroups (API key 16)"),
+            (["groups", "describe", "--group", "g"], "DescribeGroups (API key 15)"),
+        ]
+        for args, api in cases:
+            result = run([*args, "-b", self.bootstrap])
+            self.assertEqual(result.returncode, 1, args)
+            self.assertIn(f"does not support {api}", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
