@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "brokers/kafka/service.h"
 #include "core/admin/http_server.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
@@ -50,6 +51,7 @@ std::vector<std::string> enabled_protocols(const config::Config& config) {
 std::vector<std::unique_ptr<runtime::Service>> create_services(
     const runtime::ServiceContext& context) {
   std::vector<std::unique_ptr<runtime::Service>> services;
+  if (context.config.kafka.enabled) services.push_back(kafka::make_service(context));
   (void)context;
   return services;
 }

@@ -1,0 +1,142 @@
+#include "brokers/kafka/broker/broker_state.h"
+
+#include <limits>
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/group_coordinator.h"
+
+namespace mockforge::kafka {
+
+BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
+    : requests(registry.counter("kafka_requests_total", "Kafka requests received, by API",
+                                {"api"})),
+      request_errors(registry.counter("kafka_request_errors_total",
+                                      "Kafka error codes returned, by API and error",
+                                      {"api", "error"})),
+      messages_produced(registry.counter("kafka_messages_produced_total",
+                                         "Records appended by Produce, by topic", {"topic"})),
+      bytes_produced(registry
+                         .counter("kafka_bytes_produced_total",
+                                  "Record batch bytes appended by Produce")
+                         .get()),
+      messages_consumed(registry.counter("kafka_messages_consumed_total",
+                                         "Records returned by Fetch, by topic", {"topic"})),
+      bytes_consumed(
+          registry.counter("kafka_bytes_consumed_total", "Record batch bytes returned by Fetch")
+              .get()),
+      connections(registry.gauge("kafka_connections", "Open Kafka connections").get()) {}
+
+ProducerRegistry::Allocation ProducerRegistry::init(int64_t existing_id, int16_t existing_epoch) {
+  std::lock_guard lock(mutex_);
+  if (existing_id >= 0) {
+    auto it = epochs_.find(existing_id);
+    if (it != epochs_.end() && it->second == existing_epoch && existing_epoch < 32767) {
+      it->second = static_cast<int16_t>(existing_epoch + 1);
+      return {existing_id, it->second};
+    }
+  }
+  int64_t id = next_producer_id_++;
+  epochs_[id] = 0;
+  return {id, 0};
+}
+
+bool ProducerRegistry::known(int64_t producer_id) const {
+  std::lock_guard lock(mutex_);
+  return epochs_.count(producer_id) != 0;
+}
+
+namespace {
+int32_t next_sequence(int32_t sequence) {
+  return sequence == std::numeric_limits<int32_t>::max() ? 0 : sequence + 1;
+}
+}  // namespace
+
+SequenceCheck ProducerRegistry::check(int64_t producer_id, int16_t epoch, const std::string& topic,
+                                      int32_t partition, int32_t first_sequence,
+                                      int32_t last_sequence) {
+  std::lock_guard lock(mutex_);
+  auto producer = epochs_.find(producer_id);
+  if (producer == epochs_.end()) {
+    return {SequenceCheck::Kind::kError, error::kUnknownProducerId, -1};
+  }
+  if (epoch < producer->second) {
+    return {SequenceCheck::Kind::kError, error::kInvalidProducerEpoch, -1};
+  }
+  auto it = partitions_.find(Key{producer_id, topic, partition});
+  if (it == partitions_.end() || it->second.epoch != epoch || it->second.recent.empty()) {
+    if (first_sequence != 0) {
+      return {SequenceCheck::Kind::kError, error::kOutOfOrderSequenceNumber, -1};
+    }
+    return {};
+  }
+  for (const auto& batch : it->second.recent) {
+    if (batch.first_sequence == first_sequence && batch.last_sequence == last_sequence) {
+      return {SequenceCheck::Kind::kDuplicate, 0, batch.base_offset};
+    }
+  }
+  if (first_sequence != next_sequence(it->second.recent.back().last_sequence)) {
+    return {SequenceCheck::Kind::kError, error::kOutOfOrderSequenceNumber, -1};
+  }
+  return {};
+}
+
+void ProducerRegistry::record(int64_t producer_id, int16_t epoch, const std::string& topic,
+                              int32_t partition, int32_t first_sequence, int32_t last_sequence,
+                              int64_t base_offset) {
+  std::lock_guard lock(mutex_);
+  auto& state = partitions_[Key{producer_id, topic, partition}];
+  if (state.epoch != epoch) {
+    state.epoch = epoch;
+    state.recent.clear();
+  }
+  state.recent.push_back({first_sequence, last_sequence, base_offset});
+  if (state.recent.size() > 5) state.recent.pop_front();
+}
+
+void ProducerRegistry::reset() {
+  std::lock_guard lock(mutex_);
+  epochs_.clear();
+  partitions_.clear();
+}
+
+BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
+                         metrics::Registry& registry)
+    : options_(std::move(options)),
+      storage_(storage),
+      registry_(registry),
+      metrics_(registry),
+      groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)) {}
+
+BrokerState::~BrokerState() = default;
+
+std::shared_ptr<storage::Topic> BrokerState::find_or_create_topic(const std::string& name,
+                                                                  bool allow_create) {
+  if (auto topic = storage_.logs().find(name)) return topic;
+  if (!allow_create || !options_.auto_create_topics || !is_valid_topic_name(name)) return nullptr;
+  auto created = storage_.logs().create_topic(name, options_.default_partitions);
+  if (created.ok()) return created.value();
+  return storage_.logs().find(name);  // created concurrently by another connection
+}
+
+void BrokerState::reset() {
+  producers_.reset();
+  groups_->reset();
+}
+
+bool is_valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace mockforge::kafka

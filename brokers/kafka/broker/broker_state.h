@@ -1,0 +1,126 @@
+#pragma once
+
+// State of the Kafka broker shared by all connections: options, the storage
+// engine, idempotent-producer state, metrics. Protocol-only state lives here
+// and is dropped by reset(); messages live in storage.
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "core/metrics/registry.h"
+#include "core/storage/engine.h"
+
+namespace mockforge::kafka {
+
+class GroupCoordinator;
+
+struct BrokerOptions {
+  int32_t node_id = 0;
+  std::string cluster_id = "mockforge-kafka";
+  bool auto_create_topics = true;
+  int32_t default_partitions = 1;
+  std::size_t max_frame_bytes = 100u << 20;
+  int32_t default_max_message_bytes = 1048588;  // Kafka's message.max.bytes
+  std::chrono::milliseconds group_initial_rebalance_delay{100};
+};
+
+// Cached metric series and families (hot paths look up by label once).
+struct BrokerMetrics {
+  explicit BrokerMetrics(metrics::Registry& registry);
+  metrics::Family<metrics::Counter>& requests;
+  metrics::Family<metrics::Counter>& request_errors;
+  metrics::Family<metrics::Counter>& messages_produced;
+  metrics::Counter& bytes_produced;
+  metrics::Family<metrics::Counter>& messages_consumed;
+  metrics::Counter& bytes_consumed;
+  metrics::Gauge& connections;
+};
+
+// Result of the idempotence check of one produced batch.
+struct SequenceCheck {
+  enum class Kind { kAppend, kDuplicate, kError } kind = Kind::kAppend;
+  int16_t error_code = 0;
+  int64_t duplicate_base_offset = -1;
+};
+
+// Idempotent producers: ids handed out by InitProducerId and, per
+// (producer, topic, partition), the last batches' sequence numbers.
+class ProducerRegistry {
+ public:
+  struct Allocation {
+    int64_t producer_id;
+    int16_t epoch;
+  };
+  // A fresh id (no transactional id) or a bumped epoch for a known one.
+  Allocation init(int64_t existing_id, int16_t existing_epoch);
+  bool known(int64_t producer_id) const;
+
+  // Checks a batch against the partition's producer state. The caller holds
+  // lock() across check + append + record so that the order is consistent.
+  SequenceCheck check(int64_t producer_id, int16_t epoch, const std::string& topic,
+                      int32_t partition, int32_t first_sequence, int32_t last_sequence);
+  void record(int64_t producer_id, int16_t epoch, const std::string& topic, int32_t partition,
+              int32_t first_sequence, int32_t last_sequence, int64_t base_offset);
+  std::mutex& lock() { return append_mutex_; }
+  void reset();
+
+ private:
+  struct BatchSequence {
+    int32_t first_sequence;
+    int32_t last_sequence;
+    int64_t base_offset;
+  };
+  struct PartitionState {
+    int16_t epoch = -1;
+    std::deque<BatchSequence> recent;  // up to 5, newest last (Kafka keeps 5)
+  };
+  using Key = std::tuple<int64_t, std::string, int32_t>;
+
+  mutable std::mutex mutex_;
+  std::mutex append_mutex_;
+  int64_t next_producer_id_ = 1000;
+  std::map<int64_t, int16_t> epochs_;
+  std::map<Key, PartitionState> partitions_;
+};
+
+class BrokerState {
+ public:
+  BrokerState(BrokerOptions options, storage::Engine& storage, metrics::Registry& registry);
+  ~BrokerState();
+
+  const BrokerOptions& options() const { return options_; }
+  storage::Engine& storage() { return storage_; }
+  metrics::Registry& registry() { return registry_; }
+  BrokerMetrics& metrics() { return metrics_; }
+  ProducerRegistry& producers() { return producers_; }
+  GroupCoordinator& groups() { return *groups_; }
+
+  // The topic, auto-created when allowed and configured. nullptr otherwise.
+  std::shared_ptr<storage::Topic> find_or_create_topic(const std::string& name, bool allow_create);
+
+  // Drops producer and group state (storage was reset by the engine).
+  void reset();
+
+ private:
+  BrokerOptions options_;
+  storage::Engine& storage_;
+  metrics::Registry& registry_;
+  BrokerMetrics metrics_;
+  ProducerRegistry producers_;
+  std::unique_ptr<GroupCoordinator> groups_;
+};
+
+// Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".
+bool is_valid_topic_name(std::string_view name);
+
+int64_t now_ms();
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,49 @@
+#pragma once
+
+// Kafka protocol error codes the broker returns (subset of Kafka's Errors enum).
+
+#include <cstdint>
+#include <string_view>
+
+namespace mockforge::kafka::error {
+
+inline constexpr int16_t kNone = 0;
+inline constexpr int16_t kOffsetOutOfRange = 1;
+inline constexpr int16_t kCorruptMessage = 2;
+inline constexpr int16_t kUnknownTopicOrPartition = 3;
+inline constexpr int16_t kMessageTooLarge = 10;
+inline constexpr int16_t kCoordinatorNotAvailable = 15;
+inline constexpr int16_t kInvalidTopicException = 17;
+inline constexpr int16_t kRecordListTooLarge = 18;
+inline constexpr int16_t kNotEnoughReplicas = 19;
+inline constexpr int16_t kInvalidRequiredAcks = 21;
+inline constexpr int16_t kIllegalGeneration = 22;
+inline constexpr int16_t kInconsistentGroupProtocol = 23;
+inline constexpr int16_t kInvalidGroupId = 24;
+inline constexpr int16_t kUnknownMemberId = 25;
+inline constexpr int16_t kInvalidSessionTimeout = 26;
+inline constexpr int16_t kRebalanceInProgress = 27;
+inline constexpr int16_t kUnsupportedForMessageFormat = 43;
+inline constexpr int16_t kTopicAlreadyExists = 36;
+inline constexpr int16_t kInvalidPartitions = 37;
+inline constexpr int16_t kInvalidReplicationFactor = 38;
+inline constexpr int16_t kInvalidReplicaAssignment = 39;
+inline constexpr int16_t kInvalidConfig = 40;
+inline constexpr int16_t kInvalidRequest = 42;
+inline constexpr int16_t kUnsupportedVersion = 35;
+inline constexpr int16_t kPolicyViolation = 44;
+inline constexpr int16_t kOutOfOrderSequenceNumber = 45;
+inline constexpr int16_t kInvalidProducerEpoch = 47;
+inline constexpr int16_t kTransactionalIdAuthorizationFailed = 53;
+inline constexpr int16_t kUnknownProducerId = 59;
+inline constexpr int16_t kKafkaStorageError = 56;
+inline constexpr int16_t kGroupIdNotFound = 69;
+inline constexpr int16_t kUnknownTopicId = 100;
+inline constexpr int16_t kMemberIdRequired = 79;
+inline constexpr int16_t kFencedInstanceId = 82;
+inline constexpr int16_t kNonEmptyGroup = 68;
+
+// Kafka's upper-snake name of a code, for metrics and logs.
+std::string_view name(int16_t code);
+
+}  // namespace mockforge::kafka::error

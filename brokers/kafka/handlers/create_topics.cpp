@@ -1,0 +1,88 @@
+// CreateTopics (19): partitions, configs, validate_only; one broker, so replication factor 1.
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/topic_ids.h"
+#include <set>
+
+#include "mockforge/kafka/create_topics.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  CreateTopicsRequest parsed;
+  parsed.decode(body, request->version());
+  BrokerState& broker = request->broker;
+  CreateTopicsResponse response;
+  std::set<std::string> seen;
+  for (const auto& wanted : parsed.topics) {
+    CreateTopicsResponse::CreatableTopicResult result;
+    result.name = wanted.name;
+    result.error_message = std::nullopt;
+    int32_t partitions = wanted.num_partitions;
+    if (partitions == -1) partitions = broker.options().default_partitions;
+    if (!wanted.assignments.empty()) partitions = static_cast<int32_t>(wanted.assignments.size());
+    storage::ConfigMap configs;
+    for (const auto& config : wanted.configs) {
+      if (config.value) configs[config.name] = *config.value;
+    }
+    auto fail = [&](int16_t code, std::string message) {
+      result.error_code = code;
+      result.error_message = std::move(message);
+    };
+    if (!seen.insert(wanted.name).second) {
+      fail(error::kInvalidRequest, "Topic is listed more than once in the request");
+    } else if (!is_valid_topic_name(wanted.name)) {
+      fail(error::kInvalidTopicException, "Topic name '" + wanted.name + "' is illegal");
+    } else if (partitions <= 0) {
+      fail(error::kInvalidPartitions, "Number of partitions must be larger than 0.");
+    } else if (wanted.replication_factor != -1 && wanted.replication_factor != 1) {
+      fail(error::kInvalidReplicationFactor,
+           "Replication factor: " + std::to_string(wanted.replication_factor) +
+               " larger than available brokers: 1.");
+    } else if (broker.storage().logs().find(wanted.name)) {
+      fail(error::kTopicAlreadyExists, "Topic '" + wanted.name + "' already exists.");
+    } else if (auto retention = storage::RetentionPolicy::from_configs(configs); !retention.ok()) {
+      fail(error::kInvalidConfig, retention.error().message);
+    } else if (parsed.validate_only) {
+      result.num_partitions = partitions;
+      result.replication_factor = 1;
+    } else {
+      auto created = broker.storage().logs().create_topic(wanted.name, partitions, configs);
+      if (!created.ok()) {
+        switch (created.code()) {
+          case storage::ErrorCode::kTopicAlreadyExists:
+            fail(error::kTopicAlreadyExists, "Topic '" + wanted.name + "' already exists.");
+            break;
+          case storage::ErrorCode::kInvalidConfig:
+            fail(error::kInvalidConfig, created.error().message);
+            break;
+          case storage::ErrorCode::kInvalidPartitions:
+            fail(error::kInvalidPartitions, created.error().message);
+            break;
+          default:
+            fail(error::kInvalidRequest, created.error().message);
+        }
+      } else {
+        result.topic_id = to_uuid(created.value()->id());
+        result.num_partitions = partitions;
+        result.replication_factor = 1;
+        CreateTopicsResponse::CreatableTopicConfigs entry;
+        std::vector<CreateTopicsResponse::CreatableTopicConfigs> listed;
+        for (const auto& [key, value] : created.value()->configs()) {
+          listed.push_back({key, value, false, 1, false});  // 1: DYNAMIC_TOPIC_CONFIG
+        }
+        result.configs = std::move(listed);
+      }
+    }
+    request->count_error(result.error_code);
+    response.topics.push_back(std::move(result));
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kCreateTopicsHandler{19, 0, 7, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,36 @@
+// DescribeGroups (15): state, protocol and members with metadata and assignment; unknown
+// groups are described as Dead with no error, as Kafka does.
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/describe_groups.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  DescribeGroupsRequest parsed;
+  parsed.decode(body, request->version());
+  DescribeGroupsResponse response;
+  for (const auto& group_id : parsed.groups) {
+    GroupDescription description = request->broker.groups().describe(group_id);
+    DescribeGroupsResponse::DescribedGroup out;
+    out.group_id = group_id;
+    out.error_code = description.error_code;
+    out.group_state = std::string(group_state_name(description.state));
+    out.protocol_type = description.protocol_type;
+    out.protocol_data = description.protocol_name;
+    for (auto& member : description.members) {
+      out.members.push_back({member.member_id, member.group_instance_id, member.client_id,
+                             member.client_host, std::move(member.metadata),
+                             std::move(member.assignment)});
+    }
+    response.groups.push_back(std::move(out));
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kDescribeGroupsHandler{15, 0, 5, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,91 @@
+#pragma once
+
+// What a request handler gets and how it answers. One file per API under
+// handlers/ defines a HandlerSpec; registry.cpp lists them in the one table
+// that dispatch and ApiVersions both read.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "brokers/kafka/broker/broker_state.h"
+#include "brokers/kafka/codec/header.h"
+#include "brokers/kafka/codec/reader.h"
+
+namespace mockforge::kafka {
+
+// The connection's strand, seen by handlers that complete later (no Asio here).
+class ConnectionScheduler {
+ public:
+  virtual ~ConnectionScheduler() = default;
+  // Runs `fn` on the connection's strand (from any thread).
+  virtual void post(std::function<void()> fn) = 0;
+  // Runs `fn` on the strand after `delay`. The returned function cancels it.
+  virtual std::function<void()> run_after(std::chrono::milliseconds delay,
+                                          std::function<void()> fn) = 0;
+};
+
+class Request {
+ public:
+  using Responder = std::function<void(std::optional<Bytes> frame)>;
+
+  Request(BrokerState& broker, RequestHeader header, std::string local_host, int32_t local_port,
+          std::string client_host, std::shared_ptr<ConnectionScheduler> scheduler,
+          Responder responder)
+      : broker(broker),
+        header(std::move(header)),
+        local_host(std::move(local_host)),
+        local_port(local_port),
+        client_host(std::move(client_host)),
+        scheduler(std::move(scheduler)),
+        responder_(std::move(responder)) {}
+
+  BrokerState& broker;
+  const RequestHeader header;
+  const std::string local_host;  // the address the client connected to
+  const int32_t local_port;
+  const std::string client_host;
+  const std::shared_ptr<ConnectionScheduler> scheduler;
+
+  int16_t version() const { return header.api_version; }
+  std::string client_id() const { return header.client_id.value_or(""); }
+
+  // Answers (on the connection's strand). Only the first answer counts.
+  template <typename Response>
+  void reply(const Response& response) {
+    respond(encode_response_frame(header.correlation_id, header.api_key, header.api_version,
+                                  response));
+  }
+  // No response at all (Produce with acks=0).
+  void reply_nothing() { respond(std::nullopt); }
+  // Counts an error code returned to the client in kafka_request_errors_total.
+  void count_error(int16_t code);
+
+ private:
+  void respond(std::optional<Bytes> frame) {
+    if (answered_) return;
+    answered_ = true;
+    responder_(std::move(frame));
+  }
+  Responder responder_;
+  bool answered_ = false;
+};
+
+using RequestPtr = std::shared_ptr<Request>;
+
+// Decodes the body from `body` (throws DecodeError on malformed input), acts, and eventually
+// calls reply() on the request, on the connection's strand.
+using HandlerFunction = void (*)(const RequestPtr& request, Reader& body);
+
+struct HandlerSpec {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+  HandlerFunction handle;
+};
+
+}  // namespace mockforge::kafka

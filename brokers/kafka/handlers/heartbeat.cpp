@@ -1,0 +1,23 @@
+// Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/heartbeat.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  HeartbeatRequest parsed;
+  parsed.decode(body, request->version());
+  HeartbeatResponse response;
+  response.error_code = request->broker.groups().heartbeat(parsed.group_id, parsed.member_id,
+                                                           parsed.generation_id, GroupClock::now());
+  request->count_error(response.error_code);
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kHeartbeatHandler{12, 0, 4, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,51 @@
+// JoinGroup (11): hands the request to the group coordinator; the answer comes when the
+// rebalance completes (posted back to this connection's strand).
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/join_group.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  JoinGroupRequest parsed;
+  parsed.decode(body, request->version());
+  JoinParams params;
+  params.group_id = parsed.group_id;
+  params.member_id = parsed.member_id;
+  params.group_instance_id = parsed.group_instance_id;
+  params.client_id = request->client_id();
+  params.client_host = "/" + request->client_host;
+  params.protocol_type = parsed.protocol_type;
+  for (auto& protocol : parsed.protocols) {
+    params.protocols.emplace_back(protocol.name, std::move(protocol.metadata));
+  }
+  params.session_timeout = std::chrono::milliseconds(parsed.session_timeout_ms);
+  // v0 has no rebalance timeout: Kafka uses the session timeout.
+  params.rebalance_timeout = std::chrono::milliseconds(
+      parsed.rebalance_timeout_ms > 0 ? parsed.rebalance_timeout_ms : parsed.session_timeout_ms);
+  params.require_known_member_id = request->version() >= 4;
+  request->broker.groups().join(std::move(params), GroupClock::now(), [request](JoinResult result) {
+    request->scheduler->post([request, result = std::move(result)] {
+      JoinGroupResponse response;
+      response.error_code = result.error_code;
+      response.generation_id = result.generation_id;
+      response.protocol_type = result.protocol_type;
+      response.protocol_name = result.protocol_name;
+      if (request->version() < 7 && !response.protocol_name) response.protocol_name = "";
+      response.leader = result.leader;
+      response.member_id = result.member_id;
+      for (const auto& member : result.members) {
+        response.members.push_back({member.member_id, member.group_instance_id, member.metadata});
+      }
+      request->count_error(response.error_code);
+      request->reply(response);
+    });
+  });
+}
+
+}  // namespace
+
+extern const HandlerSpec kJoinGroupHandler{11, 0, 9, &handle};
+
+}  // namespace mockforge::kafka

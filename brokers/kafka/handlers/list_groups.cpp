@@ -1,0 +1,34 @@
+// ListGroups (16): every group, optionally filtered by state (v4+).
+#include <algorithm>
+
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/list_groups.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  ListGroupsRequest parsed;
+  parsed.decode(body, request->version());
+  ListGroupsResponse response;
+  for (const auto& group : request->broker.groups().list()) {
+    std::string state(group_state_name(group.state));
+    if (!parsed.states_filter.empty() &&
+        std::find_if(parsed.states_filter.begin(), parsed.states_filter.end(),
+                     [&](const std::string& wanted) {
+                       return std::equal(wanted.begin(), wanted.end(), state.begin(), state.end(),
+                                         [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+                     }) == parsed.states_filter.end()) {
+      continue;
+    }
+    response.groups.push_back({group.group_id, group.protocol_type, state});
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kListGroupsHandler{16, 0, 4, &handle};
+
+}  // namespace mockforge::kafka

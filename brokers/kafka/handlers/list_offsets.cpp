@@ -1,0 +1,114 @@
+// ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), or the first record whose
+// timestamp is at or after a given time (found inside its batch).
+#include <limits>
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/errors.h"
+#include "brokers/kafka/codec/record_batch.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/list_offsets.h"
+
+namespace mockforge::kafka {
+namespace {
+
+constexpr int64_t kLatest = -1;
+constexpr int64_t kEarliest = -2;
+constexpr int64_t kMaxTimestamp = -3;
+
+using PartitionResponse = ListOffsetsResponse::ListOffsetsPartitionResponse;
+
+std::span<const uint8_t> as_span(const storage::Bytes& bytes) {
+  return {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()};
+}
+
+// (offset, timestamp) of the first record in `batch` at or after `timestamp`, at or after
+// `min_offset`; nullopt if none.
+std::optional<std::pair<int64_t, int64_t>> find_in_batch(const storage::BatchRef& batch,
+                                                         int64_t timestamp, int64_t min_offset) {
+  RecordBatchView view = parse_record_batch(as_span(batch.bytes));
+  bool append_time = view.header.timestamp_type() == TimestampType::kLogAppendTime;
+  for (const Record& record : decode_records(view)) {
+    int64_t offset = view.header.base_offset + record.offset_delta;
+    int64_t record_time =
+        append_time ? view.header.max_timestamp : view.header.base_timestamp + record.timestamp_delta;
+    if (offset >= min_offset && record_time >= timestamp) return std::pair{offset, record_time};
+  }
+  return std::nullopt;
+}
+
+PartitionResponse list_partition(storage::Partition& partition, int64_t timestamp) {
+  PartitionResponse result;
+  result.partition_index = partition.index();
+  result.leader_epoch = 0;
+  int64_t start = partition.log_start_offset();
+  int64_t end = partition.high_watermark();
+  if (timestamp == kLatest) {
+    result.offset = end;
+  } else if (timestamp == kEarliest) {
+    result.offset = start;
+  } else if (timestamp == kMaxTimestamp) {
+    auto read = partition.read(start, std::numeric_limits<std::size_t>::max());
+    if (read.ok()) {
+      for (const auto& batch : read->batches) {
+        if (batch.max_timestamp >= result.timestamp) {
+          auto found = find_in_batch(batch, batch.max_timestamp, start);
+          if (found) {
+            result.offset = found->first;
+            result.timestamp = found->second;
+          }
+        }
+      }
+    }
+  } else if (timestamp < 0) {
+    result.error_code = error::kInvalidRequest;  // -4/-5 (tiered storage) are not served
+  } else {
+    // No record at or after the time: offset -1, as Kafka answers.
+    if (auto match = partition.find_by_timestamp(timestamp)) {
+      if (auto found = find_in_batch(match->batch, timestamp, match->offset)) {
+        result.offset = found->first;
+        result.timestamp = found->second;
+      }
+    }
+  }
+  return result;
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  ListOffsetsRequest parsed;
+  parsed.decode(body, request->version());
+  ListOffsetsResponse response;
+  auto& logs = request->broker.storage().logs();
+  for (const auto& wanted : parsed.topics) {
+    ListOffsetsResponse::ListOffsetsTopicResponse topic_result;
+    topic_result.name = wanted.name;
+    auto topic = logs.find(wanted.name);
+    for (const auto& partition_request : wanted.partitions) {
+      PartitionResponse result;
+      auto partition = topic ? topic->partition(partition_request.partition_index) : nullptr;
+      if (!partition) {
+        result.partition_index = partition_request.partition_index;
+        result.error_code = error::kUnknownTopicOrPartition;
+      } else {
+        try {
+          result = list_partition(*partition, partition_request.timestamp);
+        } catch (const DecodeError&) {
+          result.partition_index = partition_request.partition_index;
+          result.error_code = error::kCorruptMessage;
+        }
+      }
+      if (request->version() == 0 && result.error_code == 0) {
+        result.old_style_offsets = {result.offset};
+      }
+      request->count_error(result.error_code);
+      topic_result.partitions.push_back(std::move(result));
+    }
+    response.topics.push_back(std::move(topic_result));
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kListOffsetsHandler{2, 0, 7, &handle};
+
+}  // namespace mockforge::kafka

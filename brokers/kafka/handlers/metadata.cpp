@@ -1,0 +1,76 @@
+// Metadata (3): this broker as the only broker, controller and leader of every partition.
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/topic_ids.h"
+#include "mockforge/kafka/metadata.h"
+
+namespace mockforge::kafka {
+namespace {
+
+MetadataResponse::MetadataResponseTopic describe_topic(const Request& request,
+                                                       const storage::Topic& topic) {
+  MetadataResponse::MetadataResponseTopic result;
+  result.name = topic.name();
+  result.topic_id = to_uuid(topic.id());
+  int32_t node = request.broker.options().node_id;
+  for (int32_t index = 0; index < topic.partition_count(); ++index) {
+    MetadataResponse::MetadataResponsePartition partition;
+    partition.partition_index = index;
+    partition.leader_id = node;
+    partition.leader_epoch = 0;
+    partition.replica_nodes = {node};
+    partition.isr_nodes = {node};
+    result.partitions.push_back(std::move(partition));
+  }
+  return result;
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  MetadataRequest parsed;
+  parsed.decode(body, request->version());
+  BrokerState& broker = request->broker;
+  MetadataResponse response;
+  response.brokers.push_back({broker.options().node_id, request->local_host, request->local_port, {}});
+  response.cluster_id = broker.options().cluster_id;
+  response.controller_id = broker.options().node_id;
+
+  // v0 has no null array: an empty list means all topics there.
+  bool all_topics = !parsed.topics || (request->version() == 0 && parsed.topics->empty());
+  if (all_topics) {
+    for (const auto& topic : broker.storage().logs().list()) {
+      response.topics.push_back(describe_topic(*request, *topic));
+    }
+  } else {
+    // Before v4 there is no flag and Kafka auto-creates.
+    bool allow_create = request->version() < 4 || parsed.allow_auto_topic_creation;
+    for (const auto& wanted : *parsed.topics) {
+      std::shared_ptr<storage::Topic> topic;
+      if (wanted.name) {
+        topic = is_valid_topic_name(*wanted.name)
+                    ? broker.find_or_create_topic(*wanted.name, allow_create)
+                    : nullptr;
+      } else if (!wanted.topic_id.is_zero()) {
+        topic = broker.storage().logs().find(to_topic_id(wanted.topic_id));
+      }
+      if (topic) {
+        response.topics.push_back(describe_topic(*request, *topic));
+        continue;
+      }
+      MetadataResponse::MetadataResponseTopic missing;
+      missing.name = wanted.name;
+      missing.topic_id = wanted.topic_id;
+      missing.error_code = !wanted.name ? error::kUnknownTopicId
+                           : is_valid_topic_name(*wanted.name) ? error::kUnknownTopicOrPartition
+                                                               : error::kInvalidTopicException;
+      request->count_error(missing.error_code);
+      response.topics.push_back(std::move(missing));
+    }
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kMetadataHandler{3, 0, 12, &handle};
+
+}  // namespace mockforge::kafka

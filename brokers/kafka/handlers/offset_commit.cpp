@@ -1,0 +1,54 @@
+// OffsetCommit (8): stores committed offsets with their metadata in the group coordinator
+// (protocol state: Service::reset() drops them).
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/offset_commit.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  OffsetCommitRequest parsed;
+  parsed.decode(body, request->version());
+  auto& logs = request->broker.storage().logs();
+  std::vector<std::pair<TopicPartitionKey, CommittedOffset>> offsets;
+  OffsetCommitResponse response;
+  for (const auto& topic : parsed.topics) {
+    auto stored = logs.find(topic.name);
+    for (const auto& partition : topic.partitions) {
+      if (stored && partition.partition_index >= 0 &&
+          partition.partition_index < stored->partition_count()) {
+        offsets.push_back({{topic.name, partition.partition_index},
+                           {partition.committed_offset, partition.committed_leader_epoch,
+                            partition.committed_metadata}});
+      }
+    }
+  }
+  // v0 has no generation: a standalone commit.
+  int32_t generation = request->version() == 0 ? -1 : parsed.generation_id_or_member_epoch;
+  std::string member = request->version() == 0 ? std::string() : parsed.member_id;
+  int16_t code = request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
+  for (const auto& topic : parsed.topics) {
+    OffsetCommitResponse::OffsetCommitResponseTopic topic_result;
+    topic_result.name = topic.name;
+    auto stored = logs.find(topic.name);
+    for (const auto& partition : topic.partitions) {
+      int16_t partition_code = code;
+      if (!stored || partition.partition_index < 0 ||
+          partition.partition_index >= stored->partition_count()) {
+        partition_code = error::kUnknownTopicOrPartition;
+      }
+      request->count_error(partition_code);
+      topic_result.partitions.push_back({partition.partition_index, partition_code});
+    }
+    response.topics.push_back(std::move(topic_result));
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kOffsetCommitHandler{8, 0, 9, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,69 @@
+// OffsetFetch (9): committed offsets of a group (-1 where none), one group (v0-v7) or several
+// (v8+); a null topic list means every committed partition.
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/offset_fetch.h"
+
+namespace mockforge::kafka {
+namespace {
+
+template <typename TopicOut, typename TopicIn>
+std::vector<TopicOut> fetch_topics(const GroupOffsets& offsets,
+                                   const std::optional<std::vector<TopicIn>>& topics) {
+  std::vector<TopicOut> result;
+  auto fill = [](auto& partition, const CommittedOffset* committed) {
+    partition.committed_offset = committed ? committed->offset : -1;
+    partition.committed_leader_epoch = committed ? committed->leader_epoch : -1;
+    partition.metadata = committed ? committed->metadata.value_or("") : std::string();
+  };
+  if (!topics) {
+    for (const auto& [key, committed] : offsets) {
+      if (result.empty() || result.back().name != key.first) {
+        result.emplace_back();
+        result.back().name = key.first;
+      }
+      result.back().partitions.emplace_back();
+      result.back().partitions.back().partition_index = key.second;
+      fill(result.back().partitions.back(), &committed);
+    }
+    return result;
+  }
+  for (const auto& topic : *topics) {
+    TopicOut out;
+    out.name = topic.name;
+    for (int32_t index : topic.partition_indexes) {
+      out.partitions.emplace_back();
+      out.partitions.back().partition_index = index;
+      auto it = offsets.find({topic.name, index});
+      fill(out.partitions.back(), it == offsets.end() ? nullptr : &it->second);
+    }
+    result.push_back(std::move(out));
+  }
+  return result;
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  OffsetFetchRequest parsed;
+  parsed.decode(body, request->version());
+  auto& groups = request->broker.groups();
+  OffsetFetchResponse response;
+  if (request->version() >= 8) {
+    for (const auto& group : parsed.groups) {
+      OffsetFetchResponse::OffsetFetchResponseGroup out;
+      out.group_id = group.group_id;
+      out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
+          groups.fetch_offsets(group.group_id), group.topics);
+      response.groups.push_back(std::move(out));
+    }
+  } else {
+    response.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopic>(
+        groups.fetch_offsets(parsed.group_id), parsed.topics);
+  }
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kOffsetFetchHandler{9, 0, 9, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,169 @@
+// Produce (0): validates each RecordBatch v2, checks idempotent sequences, appends to storage
+// with the base offset rewritten in place, and answers per acks (0: no response).
+#include <cstring>
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/errors.h"
+#include "brokers/kafka/codec/record_batch.h"
+#include "brokers/kafka/handlers/handler.h"
+#include "mockforge/kafka/produce.h"
+
+namespace mockforge::kafka {
+namespace {
+
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+int32_t max_message_bytes(const BrokerState& broker, const storage::Topic& topic) {
+  if (auto value = topic.config("max.message.bytes")) {
+    try {
+      return std::stoi(*value);
+    } catch (const std::exception&) {
+    }
+  }
+  return broker.options().default_max_message_bytes;
+}
+
+bool log_append_time(const storage::Topic& topic) {
+  auto value = topic.config("message.timestamp.type");
+  return value && *value == "LogAppendTime";
+}
+
+int16_t storage_error(storage::ErrorCode code) {
+  // Storage full is reported as KAFKA_STORAGE_ERROR (56), which clients retry.
+  switch (code) {
+    case storage::ErrorCode::kStorageFull: return error::kKafkaStorageError;
+    case storage::ErrorCode::kDeleted: return error::kUnknownTopicOrPartition;
+    default: return error::kCorruptMessage;
+  }
+}
+
+PartitionResponse produce_partition(Request& request, storage::Topic& topic, int32_t index,
+                                    const std::optional<Bytes>& records) {
+  PartitionResponse result;
+  result.index = index;
+  auto partition = topic.partition(index);
+  if (!partition) {
+    result.error_code = error::kUnknownTopicOrPartition;
+    return result;
+  }
+  if (!records || records->empty()) {
+    result.error_code = error::kCorruptMessage;
+    return result;
+  }
+  if (records->size() > static_cast<std::size_t>(max_message_bytes(request.broker, topic))) {
+    result.error_code = error::kMessageTooLarge;
+    return result;
+  }
+  std::vector<RecordBatchView> batches;
+  try {
+    batches = split_record_batches(*records);
+  } catch (const DecodeError&) {
+    // A bad CRC, magic 0/1 message sets, or truncated batches.
+    result.error_code = error::kCorruptMessage;
+    return result;
+  }
+  if (batches.size() != 1) {
+    // Kafka requires exactly one batch per partition from v3 on.
+    result.error_code = error::kInvalidRequest;
+    return result;
+  }
+  const RecordBatchHeader& header = batches[0].header;
+  if (header.record_count <= 0 || header.is_control()) {
+    result.error_code = error::kInvalidRequest;
+    return result;
+  }
+  if (header.is_transactional()) {
+    result.error_code = error::kTransactionalIdAuthorizationFailed;
+    return result;
+  }
+  bool append_time = log_append_time(topic);
+  int64_t now = now_ms();
+  int64_t max_timestamp = append_time ? now : header.max_timestamp;
+  std::string bytes(reinterpret_cast<const char*>(batches[0].bytes.data()), batches[0].bytes.size());
+  auto mutator = [append_time, now](std::string& data, int64_t base_offset) {
+    std::span<uint8_t> span(reinterpret_cast<uint8_t*>(data.data()), data.size());
+    set_base_offset(span, base_offset);
+    set_partition_leader_epoch(span, 0);
+    if (append_time) set_log_append_time(span, now);
+  };
+
+  bool idempotent = header.producer_id >= 0 && header.base_sequence >= 0;
+  ProducerRegistry& producers = request.broker.producers();
+  std::unique_lock<std::mutex> sequence_lock;
+  int32_t last_sequence = 0;
+  if (idempotent) {
+    sequence_lock = std::unique_lock(producers.lock());
+    int64_t last = int64_t{header.base_sequence} + header.last_offset_delta;
+    last_sequence = static_cast<int32_t>(last % (int64_t{1} << 31));
+    auto check = producers.check(header.producer_id, header.producer_epoch, topic.name(), index,
+                                 header.base_sequence, last_sequence);
+    if (check.kind == SequenceCheck::Kind::kError) {
+      result.error_code = check.error_code;
+      return result;
+    }
+    if (check.kind == SequenceCheck::Kind::kDuplicate) {
+      result.base_offset = check.duplicate_base_offset;
+      result.log_start_offset = partition->log_start_offset();
+      return result;
+    }
+  }
+  auto appended = partition->append(std::move(bytes), header.record_count, max_timestamp, mutator);
+  if (!appended.ok()) {
+    result.error_code = storage_error(appended.code());
+    return result;
+  }
+  if (idempotent) {
+    producers.record(header.producer_id, header.producer_epoch, topic.name(), index,
+                     header.base_sequence, last_sequence, appended.value());
+  }
+  result.base_offset = appended.value();
+  result.log_append_time_ms = append_time ? now : -1;
+  result.log_start_offset = partition->log_start_offset();
+  auto& metrics = request.broker.metrics();
+  metrics.messages_produced.with({topic.name()}).inc(header.record_count);
+  metrics.bytes_produced.inc(static_cast<double>(batches[0].bytes.size()));
+  return result;
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  ProduceRequest parsed;
+  parsed.decode(body, request->version());
+  ProduceResponse response;
+  bool bad_acks = parsed.acks != 0 && parsed.acks != 1 && parsed.acks != -1;
+  for (const auto& topic_data : parsed.topic_data) {
+    ProduceResponse::TopicProduceResponse topic_result;
+    topic_result.name = topic_data.name;
+    auto topic = bad_acks ? nullptr : request->broker.find_or_create_topic(topic_data.name, true);
+    for (const auto& partition_data : topic_data.partition_data) {
+      PartitionResponse result;
+      if (bad_acks) {
+        result.index = partition_data.index;
+        result.error_code = error::kInvalidRequiredAcks;
+      } else if (parsed.transactional_id) {
+        result.index = partition_data.index;
+        result.error_code = error::kTransactionalIdAuthorizationFailed;
+      } else if (!topic) {
+        result.index = partition_data.index;
+        result.error_code = error::kUnknownTopicOrPartition;
+      } else {
+        result = produce_partition(*request, *topic, partition_data.index, partition_data.records);
+      }
+      if (result.error_code != 0) result.base_offset = -1;
+      request->count_error(result.error_code);
+      topic_result.partition_responses.push_back(std::move(result));
+    }
+    response.responses.push_back(std::move(topic_result));
+  }
+  // With a single in-sync replica, acks=-1 is satisfied once the append is done.
+  if (parsed.acks == 0) {
+    request->reply_nothing();
+  } else {
+    request->reply(response);
+  }
+}
+
+}  // namespace
+
+extern const HandlerSpec kProduceHandler{0, 3, 11, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,81 @@
+#include "brokers/kafka/handlers/registry.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "mockforge/kafka/api_table.h"
+
+namespace mockforge::kafka {
+
+// Defined by the one-file-per-API handlers.
+extern const HandlerSpec kProduceHandler;
+extern const HandlerSpec kFetchHandler;
+extern const HandlerSpec kListOffsetsHandler;
+extern const HandlerSpec kMetadataHandler;
+extern const HandlerSpec kOffsetCommitHandler;
+extern const HandlerSpec kOffsetFetchHandler;
+extern const HandlerSpec kFindCoordinatorHandler;
+extern const HandlerSpec kJoinGroupHandler;
+extern const HandlerSpec kHeartbeatHandler;
+extern const HandlerSpec kLeaveGroupHandler;
+extern const HandlerSpec kSyncGroupHandler;
+extern const HandlerSpec kDescribeGroupsHandler;
+extern const HandlerSpec kListGroupsHandler;
+extern const HandlerSpec kApiVersionsHandler;
+extern const HandlerSpec kCreateTopicsHandler;
+extern const HandlerSpec kDeleteTopicsHandler;
+extern const HandlerSpec kInitProducerIdHandler;
+
+namespace {
+
+std::vector<ServedApi> build_table() {
+  const HandlerSpec* specs[] = {
+      &kProduceHandler,       &kFetchHandler,          &kListOffsetsHandler,
+      &kMetadataHandler,      &kOffsetCommitHandler,   &kOffsetFetchHandler,
+      &kFindCoordinatorHandler, &kJoinGroupHandler,    &kHeartbeatHandler,
+      &kLeaveGroupHandler,    &kSyncGroupHandler,      &kDescribeGroupsHandler,
+      &kListGroupsHandler,    &kApiVersionsHandler,    &kCreateTopicsHandler,
+      &kDeleteTopicsHandler,  &kInitProducerIdHandler,
+  };
+  std::vector<ServedApi> table;
+  for (const HandlerSpec* spec : specs) {
+    const ApiInfo* codec = find_api(spec->api_key);
+    if (codec == nullptr) continue;
+    int16_t min_version = std::max(spec->min_version, codec->min_version);
+    int16_t max_version = std::min(spec->max_version, codec->max_version);
+    if (min_version > max_version) continue;
+    table.push_back({spec->api_key, codec->name, min_version, max_version, spec->handle});
+  }
+  std::sort(table.begin(), table.end(),
+            [](const ServedApi& a, const ServedApi& b) { return a.api_key < b.api_key; });
+  return table;
+}
+
+}  // namespace
+
+std::span<const ServedApi> served_apis() {
+  static const std::vector<ServedApi> table = build_table();
+  return table;
+}
+
+const ServedApi* find_served_api(int16_t api_key) {
+  for (const auto& api : served_apis()) {
+    if (api.api_key == api_key) return &api;
+  }
+  return nullptr;
+}
+
+}  // namespace mockforge::kafka
+
+namespace mockforge::kafka {
+
+void Request::count_error(int16_t code) {
+  if (code == 0) return;
+  const ServedApi* api = find_served_api(header.api_key);
+  broker.metrics()
+      .request_errors.with({std::string(api ? api->name : "unknown"), std::string(error::name(code))})
+      .inc();
+}
+
+}  // namespace mockforge::kafka

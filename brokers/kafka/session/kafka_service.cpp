@@ -1,0 +1,162 @@
+// The Kafka runtime::Service: listener, connections, the group-coordinator
+// clock, scrape-time metrics, reset.
+#include <atomic>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "brokers/kafka/broker/broker_state.h"
+#include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/service.h"
+#include "brokers/kafka/session/kafka_session.h"
+#include "core/config/config.h"
+#include "core/log/logging.h"
+#include "core/net/transport.h"
+#include "core/runtime/listener.h"
+
+namespace mockforge::kafka {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr std::chrono::milliseconds kGroupTick{20};
+
+BrokerOptions options_from(const config::Config& config) {
+  BrokerOptions options;
+  options.auto_create_topics = config.kafka.auto_create_topics;
+  options.default_partitions = static_cast<int32_t>(config.kafka.default_partitions);
+  options.max_frame_bytes = static_cast<std::size_t>(config.kafka.max_frame_bytes);
+  options.group_initial_rebalance_delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.group_initial_rebalance_delay);
+  return options;
+}
+
+class KafkaService : public runtime::Service {
+ public:
+  explicit KafkaService(const runtime::ServiceContext& context)
+      : io_(context.io),
+        addresses_(context.config.server.bind),
+        port_(context.config.kafka.port),
+        broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
+                                              context.metrics)),
+        tick_timer_(context.io) {
+    register_scrape_metrics(context.metrics);
+  }
+
+  ~KafkaService() override {
+    scrape_handles_.clear();
+  }
+
+  std::string name() const override { return "kafka"; }
+
+  void start() override {
+    auto broker = broker_;
+    listener_ = std::make_unique<runtime::TcpListener>(
+        io_, "kafka", addresses_, port_, [this, broker](tcp::socket socket) {
+          boost::system::error_code ec;
+          auto local = socket.local_endpoint(ec);
+          if (ec) return;
+          std::string host = local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
+                                 ? local.address().to_string()
+                                 : asio::ip::make_address_v4(asio::ip::v4_mapped,
+                                                             local.address().to_v6())
+                                       .to_string();
+          int32_t port = listener_ ? listener_->port() : local.port();
+          auto strand = socket.get_executor();
+          net::Connection::start(net::make_tcp_transport(std::move(socket)), strand,
+                                 net::ConnectionLimits{}, connections_,
+                                 [broker, host, port](net::Connection& connection) {
+                                   return std::make_unique<KafkaSession>(connection, *broker, host,
+                                                                         port);
+                                 });
+        });
+    listener_->start();
+    running_ = true;
+    schedule_tick();
+  }
+
+  std::map<std::string, uint16_t> ports() const override {
+    if (!listener_) return {};
+    return {{"kafka", listener_->port()}};
+  }
+
+  void stop() override {
+    running_ = false;
+    asio::post(io_, [this] { tick_timer_.cancel(); });
+    if (listener_) listener_->close();
+    connections_.shutdown_all();
+  }
+
+  std::size_t active_connections() const override { return connections_.size(); }
+
+  void reset() override { broker_->reset(); }
+
+ private:
+  void schedule_tick() {
+    tick_timer_.expires_after(kGroupTick);
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !running_) return;
+      broker_->groups().tick(GroupClock::now());
+      schedule_tick();
+    });
+  }
+
+  void register_scrape_metrics(metrics::Registry& registry) {
+    std::weak_ptr<BrokerState> weak = broker_;
+    scrape_handles_.push_back(registry.callback(
+        "kafka_topics", "Kafka topics", metrics::MetricType::kGauge, {}, [weak] {
+          std::vector<metrics::Sample> samples;
+          if (auto broker = weak.lock()) {
+            samples.push_back({{}, static_cast<double>(broker->storage().logs().list().size())});
+          }
+          return samples;
+        }));
+    scrape_handles_.push_back(registry.callback(
+        "kafka_groups", "Kafka consumer groups", metrics::MetricType::kGauge, {}, [weak] {
+          std::vector<metrics::Sample> samples;
+          if (auto broker = weak.lock()) {
+            samples.push_back({{}, static_cast<double>(broker->groups().group_count())});
+          }
+          return samples;
+        }));
+    scrape_handles_.push_back(registry.callback(
+        "kafka_consumer_lag",
+        "High watermark minus the committed offset, per group and partition",
+        metrics::MetricType::kGauge, {"group", "topic", "partition"}, [weak] {
+          std::vector<metrics::Sample> samples;
+          auto broker = weak.lock();
+          if (!broker) return samples;
+          for (const auto& [group, offsets] : broker->groups().all_offsets()) {
+            for (const auto& [key, committed] : offsets) {
+              auto topic = broker->storage().logs().find(key.first);
+              auto partition = topic ? topic->partition(key.second) : nullptr;
+              if (!partition || committed.offset < 0) continue;
+              double lag = static_cast<double>(
+                  std::max<int64_t>(0, partition->high_watermark() - committed.offset));
+              samples.push_back({{group, key.first, std::to_string(key.second)}, lag});
+            }
+          }
+          return samples;
+        }));
+  }
+
+  asio::io_context& io_;
+  std::vector<std::string> addresses_;
+  uint16_t port_;
+  std::shared_ptr<BrokerState> broker_;
+  std::unique_ptr<runtime::TcpListener> listener_;
+  net::ConnectionSet connections_;
+  asio::steady_timer tick_timer_;
+  std::atomic<bool> running_{false};
+  std::vector<std::shared_ptr<void>> scrape_handles_;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::Service> make_service(const runtime::ServiceContext& context) {
+  return std::make_unique<KafkaService>(context);
+}
+
+}  // namespace mockforge::kafka

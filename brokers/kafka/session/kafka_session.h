@@ -1,0 +1,37 @@
+#pragma once
+
+// Binds a RequestPipeline to a core/net Connection (framing callbacks, the
+// strand as ConnectionScheduler).
+
+#include <memory>
+#include <string>
+
+#include "brokers/kafka/protocol/request_pipeline.h"
+#include "core/net/connection.h"
+
+namespace mockforge::kafka {
+
+class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
+ public:
+  KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
+               int32_t local_port);
+  ~KafkaSession() override;
+
+  net::FrameStatus next_frame(std::span<const uint8_t> unread) override;
+  void on_frame(std::span<const uint8_t> frame) override;
+  void on_invalid_frame(std::string_view error) override;
+  void on_idle_timeout() override {}
+  void on_server_shutdown() override;
+  void on_closed(std::string_view reason) override;
+
+  void send(Bytes frame) override;
+  void close(std::string reason) override;
+
+ private:
+
+  net::Connection& connection_;
+  BrokerState& broker_;
+  std::unique_ptr<RequestPipeline> pipeline_;
+};
+
+}  // namespace mockforge::kafka

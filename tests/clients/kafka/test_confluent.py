@@ -1,0 +1,133 @@
+"""confluent-kafka (Python, librdkafka) against mockforge: idempotent producer, group
+consumer with commits, AdminClient topic management."""
+
+import time
+import unittest
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from kafka_test_base import KafkaTestCase
+
+
+class ConfluentTest(KafkaTestCase):
+    def admin(self):
+        # Kept on the test: a destroyed AdminClient fails its pending futures.
+        self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        return self._admin
+
+    def produce(self, topic, count, **extra):
+        producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True,
+                             "linger.ms": 5, **extra})
+        reports = []
+        for i in range(count):
+            producer.produce(topic, key=b"key-%d" % i, value=b"value-%d" % i,
+                             headers=[("h", b"%d" % i)],
+                             on_delivery=lambda err, msg: reports.append((err, msg)))
+        self.assertEqual(producer.flush(30), 0)
+        return reports
+
+    def consume_all(self, consumer, expected, timeout=30):
+        messages = []
+        deadline = time.monotonic() + timeout
+        while len(messages) < expected and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                self.fail(str(msg.error()))
+            messages.append(msg)
+        return messages
+
+    def test_admin_create_describe_delete_topics(self):
+        admin = self.admin()
+        futures = admin.create_topics([NewTopic("cf-admin", num_partitions=3,
+                                                replication_factor=1,
+                                                config={"retention.ms": "60000"})])
+        futures["cf-admin"].result(10)
+        metadata = admin.list_topics(timeout=10)
+        self.assertIn("cf-admin", metadata.topics)
+        self.assertEqual(sorted(metadata.topics["cf-admin"].partitions), [0, 1, 2])
+        # Creating it again is TOPIC_ALREADY_EXISTS.
+        again = admin.create_topics([NewTopic("cf-admin", num_partitions=1)])
+        with self.assertRaises(KafkaException) as raised:
+            again["cf-admin"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.TOPIC_ALREADY_EXISTS)
+        # Zero partitions is INVALID_PARTITIONS; validate_only creates nothing.
+        bad = admin.create_topics([NewTopic("cf-bad", num_partitions=0)])
+        with self.assertRaises(KafkaException) as raised:
+            bad["cf-bad"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_PARTITIONS)
+        admin.create_topics([NewTopic("cf-dry", num_partitions=2)],
+                            validate_only=True)["cf-dry"].result(10)
+        self.assertNotIn("cf-dry", admin.list_topics(timeout=10).topics)
+        admin.delete_topics(["cf-admin"])["cf-admin"].result(10)
+        self.assertNotIn("cf-admin", admin.list_topics(timeout=10).topics)
+        with self.assertRaises(KafkaException) as raised:
+            admin.delete_topics(["cf-admin"])["cf-admin"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.UNKNOWN_TOPIC_OR_PART)
+
+    def test_idempotent_producer_offsets_are_consecutive(self):
+        self.admin().create_topics([NewTopic("cf-idem", 1, 1)])["cf-idem"].result(10)
+        reports = self.produce("cf-idem", 200)
+        self.assertEqual([err for err, _ in reports if err], [])
+        self.assertEqual(sorted(msg.offset() for _, msg in reports), list(range(200)))
+        self.assertIn('kafka_messages_produced_total{topic="cf-idem"} 200', self.metrics())
+
+    def test_group_consumer_commits_and_resumes(self):
+        self.admin().create_topics([NewTopic("cf-group", 2, 1)])["cf-group"].result(10)
+        self.produce("cf-group", 40)
+        config = {"bootstrap.servers": self.bootstrap, "group.id": "cf-g",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        consumer = Consumer(config)
+        consumer.subscribe(["cf-group"])
+        messages = self.consume_all(consumer, 40)
+        self.assertEqual(sorted(m.value() for m in messages),
+                         sorted(b"value-%d" % i for i in range(40)))
+        for m in messages:
+            self.assertEqual(m.headers(), [("h", m.value()[len(b"value-"):])])
+            self.assertEqual(m.key(), b"key-" + m.value()[len(b"value-"):])
+        consumer.commit(asynchronous=False)
+        committed = consumer.committed([TopicPartition("cf-group", 0),
+                                        TopicPartition("cf-group", 1)], timeout=10)
+        self.assertEqual(sum(tp.offset for tp in committed), 40)
+        consumer.close()
+
+        self.produce("cf-group", 5)
+        consumer = Consumer(config)
+        consumer.subscribe(["cf-group"])
+        again = self.consume_all(consumer, 5)
+        self.assertEqual(len(again), 5)
+        consumer.close()
+
+    def test_two_consumers_share_partitions(self):
+        self.admin().create_topics([NewTopic("cf-share", 4, 1)])["cf-share"].result(10)
+        config = {"bootstrap.servers": self.bootstrap, "group.id": "cf-share-g",
+                  "auto.offset.reset": "earliest"}
+        first, second = Consumer(config), Consumer(config)
+        first.subscribe(["cf-share"])
+        second.subscribe(["cf-share"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            first.poll(0.2)
+            second.poll(0.2)
+            a, b = first.assignment(), second.assignment()
+            if len(a) + len(b) == 4 and a and b:
+                break
+        parts = sorted(tp.partition for tp in first.assignment() + second.assignment())
+        self.assertEqual(parts, [0, 1, 2, 3])
+        self.assertTrue(first.assignment() and second.assignment())
+        # ListGroups + DescribeGroups.
+        [described] = self.admin().list_groups("cf-share-g", timeout=10)
+        self.assertEqual(described.state, "Stable")
+        self.assertEqual(described.protocol_type, "consumer")
+        self.assertEqual(len(described.members), 2)
+        self.assertIn("cf-share-g", [g.id for g in self.admin().list_groups(timeout=10)])
+        first.close()
+        second.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
