@@ -5,6 +5,7 @@ set; each ctest entry runs one TestCase class (unittest -k)."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -228,6 +229,28 @@ class Group(MockClusterTest):
         self.assertEqual(third.returncode, 0, third.stderr)
         self.assertEqual(third.stdout, "")
 
+    def test_two_members_split_partitions_by_range(self):
+        topic = topic_name("split")
+        group = topic_name("g")
+        produced = run(["produce", "-b", self.bootstrap, "-t", topic],
+                       input="".join(f"m{i}\n" for i in range(40)))
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        args = [BIN, "kafka", "consume", "-b", self.bootstrap, "-t", topic, "--group", group,
+                "--from-beginning", "--format", "json", "--timeout-ms", "4000"]
+        members = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for _ in range(2)]
+        outputs = [m.communicate(timeout=60) for m in members]
+        for member, (_, err) in zip(members, outputs):
+            self.assertEqual(member.returncode, 0, err)
+        records = [[json.loads(line) for line in out.splitlines()] for out, _ in outputs]
+        partitions = [{r["partition"] for r in rs} for rs in records]
+        # Both joined the first generation: range gives each two of the four partitions.
+        self.assertEqual(sorted(len(p) for p in partitions), [2, 2], partitions)
+        self.assertEqual(partitions[0] & partitions[1], set())
+        self.assertIn(partitions[0], ({0, 1}, {2, 3}))
+        self.assertEqual(sorted(r["value"] for rs in records for r in rs),
+                         sorted(f"m{i}" for i in range(40)))
+
     def test_group_options_conflict(self):
         result = run(["consume", "-b", self.bootstrap, "-t", "x", "--group", "g", "-p", "0"])
         self.assertEqual(result.returncode, 1)
@@ -376,6 +399,26 @@ class MockforgeBroker(unittest.TestCase):
         lag = sum(int(line.split("\t")[4]) for line in described.stdout.splitlines()
                   if line.startswith(topic + "\t"))
         self.assertEqual(lag, 4)
+        # A running member: its subscription and assignment are decoded; SIGINT leaves cleanly.
+        member = subprocess.Popen([BIN, "kafka", "consume", "-b", self.bootstrap, "-t", topic,
+                                   "--group", group, "--timeout-ms", "30000"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            got = [member.stdout.readline() for _ in range(4)]
+            self.assertEqual(len([line for line in got if line]), 4)
+            described = self.cli("consumer-groups", "describe", "--group", group)
+            self.assertEqual(described.returncode, 0, described.stderr)
+            self.assertIn("State: Stable", described.stdout)
+            self.assertIn(f"Subscription: {topic}\tAssignment: {topic}:0,1", described.stdout)
+        finally:
+            member.send_signal(signal.SIGINT)
+            _, err = member.communicate(timeout=20)
+        self.assertEqual(member.returncode, 0, err)
+        described = self.cli("consumer-groups", "describe", "--group", group)
+        self.assertIn("State: Empty", described.stdout)
+        lag = sum(int(line.split("\t")[4]) for line in described.stdout.splitlines()
+                  if line.startswith(topic + "\t"))
+        self.assertEqual(lag, 0)
 
     def test_unknown_topic_without_auto_create(self):
         result = run(["consume", "-b", self.bootstrap, "-t", topic_name("missing"),
