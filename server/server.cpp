@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "brokers/kafka/service.h"
+#include "brokers/mqtt/service.h"
 #include "core/admin/http_server.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
@@ -51,6 +52,7 @@ std::vector<std::string> enabled_protocols(const config::Config& config) {
 std::vector<std::unique_ptr<runtime::Service>> create_services(
     const runtime::ServiceContext& context) {
   std::vector<std::unique_ptr<runtime::Service>> services;
+  if (context.config.mqtt.enabled) services.push_back(mqtt::make_service(context));
   if (context.config.kafka.enabled) services.push_back(kafka::make_service(context));
   (void)context;
   return services;

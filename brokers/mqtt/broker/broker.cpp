@@ -1,0 +1,328 @@
+#include "brokers/mqtt/broker/broker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "brokers/mqtt/codec/topic.h"
+
+namespace mockforge::mqtt {
+
+namespace {
+
+std::string shared_key(std::string_view group, std::string_view filter) {
+  std::string key(group);
+  key += '\n';
+  key += filter;
+  return key;
+}
+
+std::string_view shared_filter_of(std::string_view key) { return key.substr(key.find('\n') + 1); }
+
+struct PendingDelivery {
+  Delivery delivery;
+  bool any = false;
+};
+
+void merge(PendingDelivery& pending, const Message& message,
+           const storage::SubscriptionOptions& options) {
+  const auto granted =
+      static_cast<QoS>(std::min<uint8_t>(static_cast<uint8_t>(message.qos), options.qos));
+  if (!pending.any || granted > pending.delivery.qos) pending.delivery.qos = granted;
+  if (message.retain && options.retain_as_published) pending.delivery.retain = true;
+  if (options.subscription_identifier) {
+    pending.delivery.subscription_identifiers.push_back(*options.subscription_identifier);
+  }
+  pending.any = true;
+}
+
+}  // namespace
+
+Broker::Broker(BrokerOptions options, storage::RetainedStore& retained,
+               storage::SessionStore& sessions, BrokerMetrics* metrics)
+    : options_(options), retained_(retained), sessions_(sessions), metrics_(metrics) {
+  std::lock_guard lock(mutex_);
+  rebuild_index_locked();
+}
+
+Broker::~Broker() = default;
+
+storage::TimePoint Broker::now() const { return storage::Clock::now(); }
+
+bool Broker::has_room_for(const std::string& client_id) const {
+  if (options_.max_connections == 0) return true;
+  std::lock_guard lock(mutex_);
+  if (links_.contains(client_id)) return true;  // a takeover does not add a client
+  return links_.size() < options_.max_connections;
+}
+
+ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
+                              uint32_t session_expiry_seconds, std::shared_ptr<ClientLink> link) {
+  ConnectResult result;
+  std::shared_ptr<ClientLink> previous;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = links_[client_id];
+    previous = std::exchange(slot, std::move(link));
+    pending_wills_.erase(client_id);
+    if (clean_start && sessions_.find(client_id)) remove_session_locked(client_id);
+    auto opened = sessions_.open(client_id);
+    result.session = opened.session;
+    result.session_present = !opened.created;
+    result.session->set_expiry_interval(session_expiry_seconds);
+    result.session->set_offline_cap(options_.max_queued_messages);
+    result.session->mark_connected();
+    if (auto it = hand_overs_.find(client_id); it != hand_overs_.end()) {
+      result.resumed = std::move(it->second);
+      hand_overs_.erase(it);
+    }
+    result.queued = result.session->take_offline();
+  }
+  if (previous) previous->take_over();
+  if (metrics_ && !previous) metrics_->client_connected();
+  return result;
+}
+
+void Broker::disconnected(const std::string& client_id, const ClientLink* link,
+                          const storage::Session* session_used, uint32_t session_expiry_seconds,
+                          SessionHandOver hand_over, std::optional<WillMessage> will) {
+  std::optional<WillMessage> will_now;
+  std::shared_ptr<ClientLink> successor;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(client_id);
+    if (it == links_.end() || it->second.get() != link) {
+      // Taken over: the session lives on with the new connection. A will
+      // without delay still goes out, since this connection did not end
+      // normally; a delayed one is cancelled by the new connection.
+      if (will && will->delay_seconds == 0) will_now = std::move(will);
+      auto current = sessions_.find(client_id);
+      if (it != links_.end() && current && current.get() == session_used) successor = it->second;
+    } else {
+      links_.erase(it);
+      if (metrics_) metrics_->client_disconnected();
+      auto session = sessions_.find(client_id);
+      if (session_expiry_seconds == 0 || !session) {
+        remove_session_locked(client_id);
+        will_now = std::move(will);  // the session ended: the will goes now
+      } else {
+        session->set_expiry_interval(session_expiry_seconds);
+        session->mark_disconnected(now());
+        hand_overs_[client_id] = std::move(hand_over);
+        if (will && will->delay_seconds == 0) {
+          will_now = std::move(will);
+        } else if (will) {
+          const uint32_t delay = std::min(will->delay_seconds, session_expiry_seconds);
+          pending_wills_[client_id] = {std::move(*will), now() + std::chrono::seconds(delay)};
+        }
+      }
+    }
+  }
+  if (successor) {
+    for (auto& pending : hand_over.outbound) successor->deliver(std::move(pending.delivery));
+  }
+  if (will_now) send_will(*will_now);
+}
+
+void Broker::send_will(const WillMessage& will) { publish(will.message); }
+
+bool Broker::subscribe(const std::string& client_id, const std::string& filter,
+                       storage::SubscriptionOptions options) {
+  auto session = sessions_.find(client_id);
+  if (!session) session = sessions_.open(client_id).session;  // dropped by a reset
+  const bool is_new = session->subscribe(filter, options);
+  std::lock_guard lock(mutex_);
+  index_add_locked(client_id, filter, options);
+  return is_new;
+}
+
+bool Broker::unsubscribe(const std::string& client_id, const std::string& filter) {
+  auto session = sessions_.find(client_id);
+  const bool existed = session && session->unsubscribe(filter);
+  std::lock_guard lock(mutex_);
+  index_remove_locked(client_id, filter);
+  return existed;
+}
+
+std::vector<storage::RetainedEntry> Broker::retained_matching(const std::string& filter) const {
+  const auto parsed = parse_topic_filter(filter);
+  if (!parsed) return {};
+  const std::string plain(parsed->filter);
+  return retained_.collect([&plain](std::string_view topic) { return topic_matches(plain, topic); },
+                           now());
+}
+
+std::size_t Broker::publish(const Message& message) {
+  if (metrics_) metrics_->published(message.topic);
+  if (message.retain) {
+    if (message.payload->empty()) {
+      retained_.clear(message.topic);
+    } else {
+      storage::RetainedMessage stored;
+      stored.payload =
+          storage::make_bytes(std::string(message.payload->begin(), message.payload->end()));
+      stored.qos = static_cast<uint8_t>(message.qos);
+      stored.properties = store_properties(message.properties);
+      stored.stored_at = now();
+      stored.expires_at = message.expires_at;
+      if (!retained_.set(message.topic, std::move(stored)).ok() && metrics_) {
+        metrics_->dropped("storage_full");
+      }
+    }
+  }
+
+  auto shared_message = std::make_shared<const Message>(message);
+  std::map<std::string, PendingDelivery> targets;
+  std::vector<std::pair<std::shared_ptr<ClientLink>, Delivery>> online;
+  std::vector<std::pair<std::string, Delivery>> offline;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [filter, subscribers] : plain_) {
+      if (!topic_matches(filter, message.topic)) continue;
+      for (const auto& [client_id, options] : subscribers) {
+        if (options.no_local && client_id == message.publisher) continue;
+        merge(targets[client_id], message, options);
+      }
+    }
+    for (auto& [key, group] : shared_) {
+      if (group.members.empty() || !topic_matches(shared_filter_of(key), message.topic)) continue;
+      // Round robin, preferring connected members.
+      std::size_t chosen = group.next % group.members.size();
+      for (std::size_t i = 0; i < group.members.size(); ++i) {
+        const std::size_t candidate = (group.next + i) % group.members.size();
+        if (links_.contains(group.members[candidate].client_id)) {
+          chosen = candidate;
+          break;
+        }
+      }
+      group.next = chosen + 1;
+      const auto& member = group.members[chosen];
+      merge(targets[member.client_id], message, member.options);
+    }
+    for (auto& [client_id, pending] : targets) {
+      pending.delivery.message = shared_message;
+      if (auto link = links_.find(client_id); link != links_.end()) {
+        online.emplace_back(link->second, std::move(pending.delivery));
+      } else {
+        offline.emplace_back(client_id, std::move(pending.delivery));
+      }
+    }
+  }
+  for (auto& [client_id, delivery] : offline) {
+    if (delivery.qos == QoS::at_most_once) {
+      if (metrics_) metrics_->dropped("offline_qos0");
+      continue;
+    }
+    auto session = sessions_.find(client_id);
+    if (!session) continue;
+    auto queued = session->enqueue_offline(to_offline(delivery));
+    if (metrics_ && (!queued.ok() || !queued.value())) {
+      metrics_->dropped(queued.ok() ? "queue_full" : "storage_full");
+    }
+  }
+  for (auto& [link, delivery] : online) link->deliver(std::move(delivery));
+  return targets.size();
+}
+
+void Broker::tick(storage::TimePoint at) {
+  const auto expired = sessions_.remove_expired(at);
+  std::vector<WillMessage> wills;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& client_id : expired) {
+      hand_overs_.erase(client_id);
+      if (auto it = pending_wills_.find(client_id); it != pending_wills_.end()) {
+        wills.push_back(std::move(it->second.will));
+        pending_wills_.erase(it);
+      }
+    }
+    if (!expired.empty()) rebuild_index_locked();
+    for (auto it = pending_wills_.begin(); it != pending_wills_.end();) {
+      if (it->second.due <= at) {
+        wills.push_back(std::move(it->second.will));
+        it = pending_wills_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& will : wills) send_will(will);
+}
+
+std::size_t Broker::connected_clients() const {
+  std::lock_guard lock(mutex_);
+  return links_.size();
+}
+
+std::size_t Broker::subscription_count() const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& [filter, subscribers] : plain_) count += subscribers.size();
+  for (const auto& [key, group] : shared_) count += group.members.size();
+  return count;
+}
+
+void Broker::reset() {
+  std::lock_guard lock(mutex_);
+  pending_wills_.clear();
+  hand_overs_.clear();
+  rebuild_index_locked();
+}
+
+void Broker::index_add_locked(const std::string& client_id, const std::string& filter,
+                              const storage::SubscriptionOptions& options) {
+  const auto parsed = parse_topic_filter(filter);
+  if (!parsed) return;
+  if (parsed->is_shared()) {
+    auto& members = shared_[shared_key(parsed->share_name, parsed->filter)].members;
+    auto it = std::find_if(members.begin(), members.end(),
+                           [&](const Subscriber& member) { return member.client_id == client_id; });
+    if (it != members.end()) {
+      it->options = options;
+    } else {
+      members.push_back({client_id, options});
+    }
+  } else {
+    plain_[std::string(parsed->filter)][client_id] = options;
+  }
+}
+
+void Broker::index_remove_locked(const std::string& client_id, const std::string& filter) {
+  const auto parsed = parse_topic_filter(filter);
+  if (!parsed) return;
+  if (parsed->is_shared()) {
+    auto it = shared_.find(shared_key(parsed->share_name, parsed->filter));
+    if (it == shared_.end()) return;
+    std::erase_if(it->second.members,
+                  [&](const Subscriber& member) { return member.client_id == client_id; });
+    if (it->second.members.empty()) shared_.erase(it);
+  } else {
+    auto it = plain_.find(std::string(parsed->filter));
+    if (it == plain_.end()) return;
+    it->second.erase(client_id);
+    if (it->second.empty()) plain_.erase(it);
+  }
+}
+
+void Broker::remove_session_locked(const std::string& client_id) {
+  if (auto session = sessions_.find(client_id)) {
+    for (const auto& [filter, options] : session->subscriptions()) {
+      index_remove_locked(client_id, filter);
+    }
+  }
+  sessions_.remove(client_id);
+  hand_overs_.erase(client_id);
+}
+
+void Broker::rebuild_index_locked() {
+  plain_.clear();
+  shared_.clear();
+  for (const auto& client_id : sessions_.client_ids()) {
+    auto session = sessions_.find(client_id);
+    if (!session) continue;
+    for (const auto& [filter, options] : session->subscriptions()) {
+      index_add_locked(client_id, filter, options);
+    }
+  }
+}
+
+}  // namespace mockforge::mqtt

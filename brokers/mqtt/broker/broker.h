@@ -1,0 +1,150 @@
+// The version-neutral MQTT broker core shared by every connection: the
+// registry of connected clients, the subscription index, retained messages,
+// persistent sessions (in storage) and routing. No sockets and no Asio:
+// connections reach it through ClientLink, and time passes through tick().
+//
+// Threading: every method may be called from any connection's strand. The
+// client registry and subscription index sit behind one mutex; deliveries
+// to other clients go through ClientLink::deliver, which the session layer
+// posts onto the target connection's strand. Storage objects lock themselves.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "brokers/mqtt/broker/message.h"
+#include "brokers/mqtt/broker/metrics.h"
+#include "brokers/mqtt/broker/options.h"
+#include "core/storage/mqtt_state.h"
+
+namespace mockforge::mqtt {
+
+// What the broker needs of a connected client. Implementations run the
+// calls on the client's own strand (or synchronously in unit tests).
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  // A message routed to this client at `qos` (already downgraded).
+  virtual void deliver(Delivery delivery) = 0;
+  // Another connection took over this client id: say so and close.
+  virtual void take_over() = 0;
+};
+
+// Outgoing QoS 1/2 messages not yet acknowledged when a client with a
+// persistent session went away; redelivered first (DUP) on reconnect.
+struct PendingOutbound {
+  uint16_t packet_id = 0;  // 0: never sent, gets an id on reconnect
+  bool released = false;   // QoS 2: PUBREC received, PUBREL is what is owed
+  Delivery delivery;
+};
+
+struct SessionHandOver {
+  std::vector<PendingOutbound> outbound;  // in packet-id order, then never-sent
+  std::vector<uint16_t> inbound_qos2;     // ids received, waiting for PUBREL
+};
+
+struct ConnectResult {
+  std::shared_ptr<storage::Session> session;
+  bool session_present = false;
+  SessionHandOver resumed;                      // state kept while offline
+  std::vector<storage::OfflineMessage> queued;  // queued while offline
+};
+
+struct WillMessage {
+  Message message;
+  uint32_t delay_seconds = 0;
+};
+
+class Broker {
+ public:
+  Broker(BrokerOptions options, storage::RetainedStore& retained, storage::SessionStore& sessions,
+         BrokerMetrics* metrics);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  const BrokerOptions& options() const { return options_; }
+  BrokerMetrics* metrics() const { return metrics_; }
+
+  // Registers `link` as the connection of `client_id`, taking over (and
+  // closing) any previous one; opens or resumes the session. A pending will
+  // of the same client id is cancelled.
+  ConnectResult connect(const std::string& client_id, bool clean_start,
+                        uint32_t session_expiry_seconds, std::shared_ptr<ClientLink> link);
+  // True if another client may connect (mqtt.max_connections).
+  bool has_room_for(const std::string& client_id) const;
+
+  // The connection `link` of `client_id` is gone. Ignored for a link that
+  // was already taken over. Keeps the session (with `hand_over`) when its
+  // expiry interval is non-zero, removes it otherwise; publishes or
+  // schedules the will.
+  // A taken-over connection's unacknowledged messages go to the new
+  // connection when it continued the same `session`.
+  void disconnected(const std::string& client_id, const ClientLink* link,
+                    const storage::Session* session, uint32_t session_expiry_seconds,
+                    SessionHandOver hand_over, std::optional<WillMessage> will);
+
+  // Subscribes; returns true if the filter is new for this client.
+  bool subscribe(const std::string& client_id, const std::string& filter,
+                 storage::SubscriptionOptions options);
+  bool unsubscribe(const std::string& client_id, const std::string& filter);
+  // Retained messages matching a (non-shared) filter, unexpired.
+  std::vector<storage::RetainedEntry> retained_matching(const std::string& filter) const;
+
+  // Routes a message to every matching subscription and stores it when it
+  // is retained. Returns how many clients it was routed to.
+  std::size_t publish(const Message& message);
+
+  // Expires sessions and sends wills whose delay ended.
+  void tick(storage::TimePoint now);
+
+  std::size_t connected_clients() const;
+  std::size_t subscription_count() const;
+
+  // After a storage reset: forget protocol-only state (pending wills,
+  // hand-overs) and rebuild the subscription index from storage.
+  void reset();
+
+ private:
+  struct Subscriber {
+    std::string client_id;
+    storage::SubscriptionOptions options;
+  };
+  struct SharedGroup {
+    std::vector<Subscriber> members;
+    std::size_t next = 0;
+  };
+  struct PendingWill {
+    WillMessage will;
+    storage::TimePoint due;
+  };
+
+  void index_add_locked(const std::string& client_id, const std::string& filter,
+                        const storage::SubscriptionOptions& options);
+  void index_remove_locked(const std::string& client_id, const std::string& filter);
+  void remove_session_locked(const std::string& client_id);
+  void rebuild_index_locked();
+  void send_will(const WillMessage& will);
+  storage::TimePoint now() const;
+
+  const BrokerOptions options_;
+  storage::RetainedStore& retained_;
+  storage::SessionStore& sessions_;
+  BrokerMetrics* metrics_;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<ClientLink>> links_;
+  // filter -> client id -> options (plain subscriptions).
+  std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
+  // "group\nfilter" -> members, served round-robin.
+  std::map<std::string, SharedGroup> shared_;
+  std::map<std::string, SessionHandOver> hand_overs_;
+  std::map<std::string, PendingWill> pending_wills_;
+};
+
+}  // namespace mockforge::mqtt

@@ -1,0 +1,290 @@
+#include "brokers/mqtt/broker/client.h"
+
+#include <utility>
+
+#include "brokers/mqtt/handlers/handlers.h"
+
+namespace mockforge::mqtt {
+
+namespace {
+
+PacketType frame_type(std::span<const uint8_t> frame) {
+  return static_cast<PacketType>(frame[0] >> 4);
+}
+
+}  // namespace
+
+Client::Client(Broker& broker, ClientIo& io) : broker_(broker), io_(io) {}
+Client::~Client() = default;
+
+void Client::on_frame(std::span<const uint8_t> frame) {
+  if (ending_ || frame.empty()) return;
+  const PacketType type = frame_type(frame);
+  if (!connect_seen_ && type != PacketType::connect) {
+    end("first packet is not CONNECT");
+    return;
+  }
+  if (connect_seen_ && type == PacketType::connect) {
+    fail(ReasonCode::protocol_error, "second CONNECT on one connection");
+    return;
+  }
+  auto decoded = decode_packet(frame, version_);
+  if (!decoded) {
+    on_framing_error(decoded.error());
+    return;
+  }
+  if (type == PacketType::connect) connect_seen_ = true;
+  dispatch_packet(*this, decoded.value());
+}
+
+void Client::on_framing_error(const DecodeError& error) {
+  if (ending_) return;
+  if (connect_seen_) {
+    fail(error.reason_code, error.message);
+    return;
+  }
+  connect_seen_ = true;
+  if (error.connect_version) {
+    version_ = *error.connect_version;
+    // A 3.1.1 server closes on a malformed CONNECT; a v5 server may say why.
+    // A refused client id is answered in both (3.1.1 return code 0x02).
+    if (v5() || error.reason_code == ReasonCode::client_identifier_not_valid) {
+      refuse_connect(error.reason_code, error.message);
+    } else {
+      end(error.message);
+    }
+  } else if (error.reason_code == ReasonCode::unsupported_protocol_version) {
+    version_ = ProtocolVersion::v3_1_1;  // answered the 3.1.1 way: return code 0x01
+    refuse_connect(error.reason_code, error.message);
+  } else {
+    end(error.message);
+  }
+}
+
+void Client::on_read_timeout() {
+  if (ending_) return;
+  if (!connected_) {
+    end("no CONNECT in time");
+    return;
+  }
+  fail(ReasonCode::keep_alive_timeout, "keep alive timeout");
+}
+
+void Client::on_server_shutdown() {
+  if (ending_) return;
+  send_will_ = false;
+  if (connected_ && v5()) send(Disconnect{ReasonCode::server_shutting_down, {}});
+  end("server shutting down");
+}
+
+void Client::taken_over() {
+  if (ending_ || !connected_) return;
+  if (v5()) send(Disconnect{ReasonCode::session_taken_over, {}});
+  end("session taken over");
+}
+
+void Client::on_closed() {
+  ending_ = true;
+  if (!connected_) return;
+  connected_ = false;
+  SessionHandOver hand_over;
+  for (auto& [packet_id, inflight] : inflight_) {
+    hand_over.outbound.push_back({packet_id, inflight.released, std::move(inflight.delivery)});
+  }
+  for (auto& delivery : backlog_) hand_over.outbound.push_back({0, false, std::move(delivery)});
+  hand_over.inbound_qos2.assign(inbound_qos2_.begin(), inbound_qos2_.end());
+  inflight_.clear();
+  backlog_.clear();
+  std::optional<WillMessage> will;
+  if (send_will_) will = std::move(will_);
+  broker_.disconnected(client_id_, link_.get(), session_.get(), session_expiry_,
+                       std::move(hand_over), std::move(will));
+}
+
+void Client::send(const Packet& packet) { io_.send(encode_packet(packet, version_)); }
+
+void Client::fail(ReasonCode code, std::string reason) {
+  if (ending_) return;
+  if (connected_ && v5()) {
+    Disconnect disconnect{code, {}};
+    send(disconnect);
+  }
+  end(std::move(reason));
+}
+
+void Client::refuse_connect(ReasonCode code, std::string reason) {
+  Connack connack;
+  connack.reason_code = code;
+  send(connack);
+  end(std::move(reason));
+}
+
+void Client::client_disconnected(const Disconnect& disconnect) {
+  // Normal disconnection discards the will; 0x04 (and any error) keeps it.
+  send_will_ = disconnect.reason_code != ReasonCode::normal_disconnection;
+  end("client DISCONNECT");
+}
+
+void Client::end(std::string reason) {
+  if (ending_) return;
+  ending_ = true;
+  io_.close(std::move(reason));
+}
+
+bool Client::accept(Accepted accepted) {
+  client_id_ = std::move(accepted.client_id);
+  session_expiry_ = accepted.session_expiry;
+  will_ = std::move(accepted.will);
+  client_receive_maximum_ = accepted.receive_maximum;
+  client_maximum_packet_size_ = accepted.maximum_packet_size;
+  connected_ = true;
+  link_ = io_.make_link();
+  io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
+  auto result = broker_.connect(client_id_, accepted.clean_start, session_expiry_, link_);
+  session_ = std::move(result.session);
+  resumed_ = std::move(result.resumed);
+  queued_ = std::move(result.queued);
+  return result.session_present;
+}
+
+void Client::resume() {
+  inbound_qos2_.insert(resumed_.inbound_qos2.begin(), resumed_.inbound_qos2.end());
+  auto outbound = std::move(resumed_.outbound);
+  auto queued = std::move(queued_);
+  resumed_ = {};
+  queued_.clear();
+  std::vector<Delivery> unsent;
+  for (auto& pending : outbound) {
+    if (pending.packet_id == 0) {
+      unsent.push_back(std::move(pending.delivery));
+      continue;
+    }
+    auto& inflight = inflight_[pending.packet_id];
+    inflight.delivery = std::move(pending.delivery);
+    inflight.released = pending.released;
+    if (inflight.released) {
+      PubRel pubrel;
+      pubrel.packet_id = pending.packet_id;
+      send(pubrel);
+    } else {
+      send_publish(pending.packet_id, inflight.delivery, true);
+    }
+  }
+  for (auto& delivery : unsent) deliver(std::move(delivery));
+  for (const auto& offline : queued) deliver(from_offline(offline));
+}
+
+void Client::deliver(Delivery delivery) {
+  if (!connected_) return;
+  if (ending_) {
+    // Closing: keep QoS 1/2 for the session hand-over.
+    if (delivery.qos != QoS::at_most_once) backlog_.push_back(std::move(delivery));
+    return;
+  }
+  const auto& expires_at = delivery.message->expires_at;
+  if (expires_at && *expires_at <= storage::Clock::now()) {
+    if (auto* metrics = broker_.metrics()) metrics->dropped("expired");
+    return;
+  }
+  if (delivery.qos == QoS::at_most_once) {
+    if (io_.congested()) {
+      if (auto* metrics = broker_.metrics()) metrics->dropped("slow_subscriber");
+      return;
+    }
+    send_publish(0, delivery, false);
+    return;
+  }
+  if (inflight_.size() < client_receive_maximum_) {
+    const uint16_t packet_id = next_packet_id();
+    auto& inflight = inflight_[packet_id];
+    inflight.delivery = std::move(delivery);
+    send_publish(packet_id, inflight.delivery, false);
+    return;
+  }
+  if (backlog_.size() >= options().max_queued_messages) {
+    if (auto* metrics = broker_.metrics()) metrics->dropped("queue_full");
+    return;
+  }
+  backlog_.push_back(std::move(delivery));
+}
+
+void Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
+  const Message& message = *delivery.message;
+  Publish publish;
+  publish.dup = dup;
+  publish.qos = delivery.qos;
+  publish.retain = delivery.retain;
+  publish.topic_name = message.topic;
+  publish.packet_id = packet_id;
+  publish.payload = *message.payload;
+  if (v5()) {
+    publish.properties = message.properties;
+    if (message.expires_at) {
+      const auto left =
+          std::chrono::ceil<std::chrono::seconds>(*message.expires_at - storage::Clock::now());
+      publish.properties.set(PropertyId::message_expiry_interval,
+                             static_cast<uint32_t>(std::max<int64_t>(1, left.count())));
+    }
+    for (uint32_t id : delivery.subscription_identifiers) {
+      publish.properties.add(PropertyId::subscription_identifier, id);
+    }
+  }
+  Bytes encoded = encode_packet(publish, version_);
+  if (v5() && encoded.size() > client_maximum_packet_size_) {
+    // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
+    if (auto* metrics = broker_.metrics()) metrics->dropped("too_large");
+    if (packet_id != 0) inflight_.erase(packet_id);
+    return;
+  }
+  io_.send(std::move(encoded));
+  if (auto* metrics = broker_.metrics()) metrics->delivered();
+}
+
+uint16_t Client::next_packet_id() {
+  do {
+    last_packet_id_ = static_cast<uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
+  } while (inflight_.contains(last_packet_id_));
+  return last_packet_id_;
+}
+
+void Client::pump_backlog() {
+  while (!backlog_.empty() && inflight_.size() < client_receive_maximum_ && !ending_) {
+    Delivery delivery = std::move(backlog_.front());
+    backlog_.pop_front();
+    deliver(std::move(delivery));
+  }
+}
+
+void Client::on_puback(uint16_t packet_id) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || it->second.delivery.qos != QoS::at_least_once) return;
+  inflight_.erase(it);
+  pump_backlog();
+}
+
+void Client::on_pubrec(const PubRec& pubrec) {
+  auto it = inflight_.find(pubrec.packet_id);
+  PubRel pubrel;
+  pubrel.packet_id = pubrec.packet_id;
+  if (it == inflight_.end() || it->second.delivery.qos != QoS::exactly_once) {
+    pubrel.reason_code = ReasonCode::packet_identifier_not_found;
+    send(pubrel);
+    return;
+  }
+  if (is_error(pubrec.reason_code)) {  // the receiver refused it: the flow ends here
+    inflight_.erase(it);
+    pump_backlog();
+    return;
+  }
+  it->second.released = true;
+  send(pubrel);
+}
+
+void Client::on_pubcomp(uint16_t packet_id) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || !it->second.released) return;
+  inflight_.erase(it);
+  pump_backlog();
+}
+
+}  // namespace mockforge::mqtt

@@ -1,0 +1,145 @@
+// One client connection's protocol state: the CONNECT handshake, keep
+// alive, packet identifiers, the QoS 1/2 flows both ways, Receive Maximum,
+// topic aliases, the will, and the hand-over of session state on close.
+// Frames and events in, packets out through ClientIo; no sockets, so unit
+// tests drive it directly. Every call runs on the connection's strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/codec/error.h"
+#include "brokers/mqtt/codec/packet.h"
+
+namespace mockforge::mqtt {
+
+// What the protocol state needs from its connection.
+class ClientIo {
+ public:
+  virtual ~ClientIo() = default;
+  virtual void send(Bytes bytes) = 0;
+  // Write what is queued, then close.
+  virtual void close(std::string reason) = 0;
+  // Close when nothing was read for `timeout` (0: never).
+  virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
+  // A link that runs Client::deliver / Client::taken_over on this
+  // connection's strand, safe to call from any thread and after close.
+  virtual std::shared_ptr<ClientLink> make_link() = 0;
+  // True while the connection's unsent output is over its limit (a slow
+  // reader); QoS 0 messages are then dropped and counted.
+  virtual bool congested() const = 0;
+};
+
+class Client {
+ public:
+  Client(Broker& broker, ClientIo& io);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Events from the connection.
+  void on_frame(std::span<const uint8_t> frame);
+  void on_framing_error(const DecodeError& error);
+  void on_read_timeout();
+  void on_server_shutdown();
+  void on_closed();
+  // From the broker (through the link).
+  void deliver(Delivery delivery);
+  void taken_over();
+
+  // The largest packet the broker accepts from this client.
+  uint32_t maximum_inbound_packet_size() const { return broker_.options().maximum_packet_size; }
+
+  // --- For the packet handlers (handlers/*.cpp) ---
+  Broker& broker() { return broker_; }
+  const BrokerOptions& options() const { return broker_.options(); }
+  ProtocolVersion version() const { return version_; }
+  bool v5() const { return is_v5(version_); }
+  // CONNECT fixes the version every later packet (and a refusal) uses.
+  void set_version(ProtocolVersion version) { version_ = version; }
+  const std::string& client_id() const { return client_id_; }
+
+  void send(const Packet& packet);
+  // Ends the connection for a protocol violation: DISCONNECT with `code`
+  // in v5, a plain close before. The will is sent.
+  void fail(ReasonCode code, std::string reason);
+  // Sends a CONNACK refusing the connection and closes.
+  void refuse_connect(ReasonCode code, std::string reason);
+  // Ends the connection after a client DISCONNECT.
+  void client_disconnected(const Disconnect& disconnect);
+
+  // Applies an accepted CONNECT: registers with the broker and resumes the
+  // session. Returns whether a session was present.
+  struct Accepted {
+    std::string client_id;
+    bool clean_start = true;
+    uint32_t session_expiry = 0;
+    std::optional<WillMessage> will;
+    uint16_t keep_alive_secs = 0;
+    uint16_t receive_maximum = 65535;
+    uint32_t maximum_packet_size = kMaxPacketSize;
+    uint16_t topic_alias_maximum = 0;
+  };
+  bool accept(Accepted accepted);
+  // After the CONNACK: resend what was in flight and queued.
+  void resume();
+  bool connected() const { return connected_; }
+  uint32_t session_expiry() const { return session_expiry_; }
+  void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
+
+  // Inbound QoS 2 ids received, waiting for PUBREL (exactly-once).
+  std::set<uint16_t>& inbound_qos2() { return inbound_qos2_; }
+  // Inbound topic aliases.
+  std::map<uint16_t, std::string>& topic_aliases() { return topic_aliases_; }
+  // Outbound acknowledgements.
+  void on_puback(uint16_t packet_id);
+  void on_pubrec(const PubRec& pubrec);
+  void on_pubcomp(uint16_t packet_id);
+
+ private:
+  struct Inflight {
+    Delivery delivery;
+    bool released = false;  // QoS 2: PUBREC came, waiting for PUBCOMP
+  };
+
+  void send_publish(uint16_t packet_id, const Delivery& delivery, bool dup);
+  void pump_backlog();
+  uint16_t next_packet_id();
+  void end(std::string reason);
+
+  Broker& broker_;
+  ClientIo& io_;
+  ProtocolVersion version_ = ProtocolVersion::v5;  // until CONNECT says otherwise
+  bool connect_seen_ = false;
+  bool connected_ = false;
+  bool ending_ = false;
+  bool send_will_ = true;
+  std::string client_id_;
+  uint32_t session_expiry_ = 0;
+  std::optional<WillMessage> will_;
+  std::shared_ptr<ClientLink> link_;
+  std::shared_ptr<storage::Session> session_;
+
+  uint16_t client_receive_maximum_ = 65535;
+  uint32_t client_maximum_packet_size_ = kMaxPacketSize;
+  std::set<uint16_t> inbound_qos2_;
+  std::map<uint16_t, std::string> topic_aliases_;
+
+  std::map<uint16_t, Inflight> inflight_;
+  std::deque<Delivery> backlog_;
+  uint16_t last_packet_id_ = 0;
+
+  SessionHandOver resumed_;                      // between accept() and resume()
+  std::vector<storage::OfflineMessage> queued_;  // idem
+};
+
+}  // namespace mockforge::mqtt

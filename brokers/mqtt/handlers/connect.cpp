@@ -1,0 +1,140 @@
+// CONNECT: protocol level, client identifier rules, limits both ways, the
+// will, session resumption, and the CONNACK advertising the broker's knobs.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include "brokers/mqtt/codec/topic.h"
+#include "brokers/mqtt/handlers/handlers.h"
+#include "core/storage/mqtt_state.h"
+
+namespace mockforge::mqtt {
+
+namespace {
+
+std::string assign_client_id() {
+  static const uint32_t process_tag = std::random_device{}();
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("mockforge-{:08x}-{}", process_tag, ++counter);
+}
+
+std::optional<WillMessage> make_will(const Connect& connect, const std::string& client_id) {
+  if (!connect.will) return std::nullopt;
+  const Will& will = *connect.will;
+  WillMessage out;
+  out.message.topic = will.topic;
+  out.message.payload = std::make_shared<const Bytes>(will.payload);
+  out.message.qos = will.qos;
+  out.message.retain = will.retain;
+  out.message.properties = forwarded_properties(will.properties);
+  out.message.publisher = client_id;
+  if (auto expiry = will.properties.integer(PropertyId::message_expiry_interval)) {
+    out.message.expires_at = storage::Clock::now() + std::chrono::seconds(*expiry);
+  }
+  out.delay_seconds = will.properties.integer(PropertyId::will_delay_interval).value_or(0);
+  return out;
+}
+
+}  // namespace
+
+void handle_connect(Client& client, Connect& connect) {
+  client.set_version(connect.protocol_version);
+  const bool v5 = client.v5();
+  const BrokerOptions& options = client.options();
+
+  if (v5 && connect.properties.contains(PropertyId::authentication_method)) {
+    client.refuse_connect(ReasonCode::bad_authentication_method,
+                          "enhanced authentication is not supported");
+    return;
+  }
+  Client::Accepted accepted;
+  accepted.client_id = connect.client_id;
+  bool assigned = false;
+  if (accepted.client_id.empty()) {
+    if (!v5 && !connect.clean_start) {
+      client.refuse_connect(ReasonCode::client_identifier_not_valid,
+                            "empty client id needs clean session");
+      return;
+    }
+    accepted.client_id = assign_client_id();
+    assigned = true;
+  }
+  if (!client.broker().has_room_for(accepted.client_id)) {
+    client.refuse_connect(v5 ? ReasonCode::quota_exceeded : ReasonCode::server_unavailable,
+                          "mqtt.max_connections reached");
+    return;
+  }
+  if (connect.will) {
+    if (!is_valid_topic_name(connect.will->topic)) {
+      client.refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
+      return;
+    }
+    if (connect.will->qos > options.maximum_qos) {
+      client.refuse_connect(ReasonCode::qos_not_supported, "will QoS above the maximum");
+      return;
+    }
+    if (connect.will->retain && !options.retain_available) {
+      client.refuse_connect(ReasonCode::retain_not_supported, "retained will not available");
+      return;
+    }
+  }
+  accepted.will = make_will(connect, accepted.client_id);
+  accepted.clean_start = connect.clean_start;
+  if (v5) {
+    accepted.session_expiry =
+        connect.properties.integer(PropertyId::session_expiry_interval).value_or(0);
+    accepted.receive_maximum = static_cast<uint16_t>(
+        connect.properties.integer(PropertyId::receive_maximum).value_or(65535));
+    accepted.maximum_packet_size =
+        connect.properties.integer(PropertyId::maximum_packet_size).value_or(kMaxPacketSize);
+  } else {
+    accepted.session_expiry = connect.clean_start ? 0 : storage::kSessionNeverExpires;
+  }
+
+  Connack connack;
+  accepted.keep_alive_secs = connect.keep_alive;
+  if (v5 && (connect.keep_alive > options.keep_alive_cap_secs ||
+             (connect.keep_alive == 0 && options.keep_alive_cap_secs < 65535))) {
+    accepted.keep_alive_secs = options.keep_alive_cap_secs;
+    connack.properties.set(PropertyId::server_keep_alive,
+                           static_cast<uint32_t>(options.keep_alive_cap_secs));
+  }
+  const uint16_t keep_alive = accepted.keep_alive_secs;
+  const std::string client_id = accepted.client_id;
+  connack.session_present = client.accept(std::move(accepted));
+
+  if (v5) {
+    auto& properties = connack.properties;
+    if (assigned) properties.set(PropertyId::assigned_client_identifier, client_id);
+    if (options.receive_maximum < 65535) {
+      properties.set(PropertyId::receive_maximum, static_cast<uint32_t>(options.receive_maximum));
+    }
+    if (options.maximum_qos < QoS::exactly_once) {
+      properties.set(PropertyId::maximum_qos, static_cast<uint32_t>(options.maximum_qos));
+    }
+    if (!options.retain_available) properties.set(PropertyId::retain_available, 0u);
+    if (options.maximum_packet_size < kMaxPacketSize) {
+      properties.set(PropertyId::maximum_packet_size, options.maximum_packet_size);
+    }
+    if (options.topic_alias_maximum > 0) {
+      properties.set(PropertyId::topic_alias_maximum,
+                     static_cast<uint32_t>(options.topic_alias_maximum));
+    }
+    if (!options.wildcard_subscription_available) {
+      properties.set(PropertyId::wildcard_subscription_available, 0u);
+    }
+    if (!options.subscription_identifiers_available) {
+      properties.set(PropertyId::subscription_identifier_available, 0u);
+    }
+    if (!options.shared_subscription_available) {
+      properties.set(PropertyId::shared_subscription_available, 0u);
+    }
+  }
+  (void)keep_alive;
+  client.send(connack);
+  client.resume();
+}
+
+}  // namespace mockforge::mqtt

@@ -1,0 +1,147 @@
+#include "brokers/mqtt/service.h"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+
+#include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/session/mqtt_connection.h"
+#include "core/config/config.h"
+#include "core/log/logging.h"
+#include "core/net/connection.h"
+#include "core/net/transport.h"
+#include "core/runtime/listener.h"
+#include "core/storage/engine.h"
+
+namespace mockforge::mqtt {
+
+namespace {
+
+// How long a new connection may take to send CONNECT.
+constexpr std::chrono::seconds kConnectTimeout{10};
+// How often sessions expire and delayed wills fire.
+constexpr std::chrono::milliseconds kTickInterval{250};
+
+BrokerOptions options_from(const config::MqttConfig& config) {
+  BrokerOptions options;
+  options.max_connections = static_cast<std::size_t>(config.max_connections);
+  options.keep_alive_cap_secs = static_cast<uint16_t>(config.keep_alive_secs);
+  options.receive_maximum = static_cast<uint16_t>(config.receive_maximum);
+  options.topic_alias_maximum = static_cast<uint16_t>(config.topic_alias_maximum);
+  options.maximum_qos = static_cast<QoS>(config.maximum_qos);
+  options.retain_available = config.retain_available;
+  options.wildcard_subscription_available = config.wildcard_subscription_available;
+  options.subscription_identifiers_available = config.subscription_identifier_available;
+  options.shared_subscription_available = config.shared_subscription_available;
+  options.maximum_packet_size =
+      static_cast<uint32_t>(std::min<uint64_t>(config.maximum_packet_size, kMaxPacketSize));
+  options.max_queued_messages = static_cast<std::size_t>(config.max_queued_messages);
+  options.metrics_topic_levels = static_cast<std::size_t>(config.metrics_topic_levels);
+  return options;
+}
+
+class MqttService : public runtime::Service {
+ public:
+  explicit MqttService(const runtime::ServiceContext& context)
+      : context_(context),
+        options_(options_from(context.config.mqtt)),
+        metrics_(context.metrics, options_.metrics_topic_levels),
+        broker_(options_, context.storage.retained(), context.storage.sessions(), &metrics_),
+        tick_timer_(context.io) {
+    metrics_.observe_state([this] { return broker_.subscription_count(); },
+                           [this] { return context_.storage.retained().size(); },
+                           [this] { return context_.storage.sessions().size(); });
+  }
+
+  ~MqttService() override = default;
+
+  std::string name() const override { return "mqtt"; }
+
+  void start() override {
+    const auto& bind = context_.config.server.bind;
+    tcp_ = std::make_unique<runtime::TcpListener>(
+        context_.io, "mqtt", bind, context_.config.mqtt.port,
+        [this](boost::asio::ip::tcp::socket socket) {
+          auto strand = socket.get_executor();
+          net::Connection::start(net::make_tcp_transport(std::move(socket)), strand, limits(),
+                                 tcp_connections_, make_mqtt_protocol_factory(broker_));
+        });
+    ws_ = std::make_unique<runtime::TcpListener>(
+        context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port,
+        [this](boost::asio::ip::tcp::socket socket) {
+          auto strand = socket.get_executor();
+          net::WebSocketOptions ws_options;
+          ws_options.path = "/mqtt";
+          ws_options.subprotocol = "mqtt";
+          net::Connection::start(net::make_websocket_transport(std::move(socket), ws_options),
+                                 strand, limits(), ws_connections_,
+                                 make_mqtt_protocol_factory(broker_));
+        });
+    tcp_->start();
+    ws_->start();
+    log::get("mqtt")->info("MQTT listening on port {} (WebSocket {})", tcp_->port(), ws_->port());
+    schedule_tick();
+  }
+
+  std::map<std::string, uint16_t> ports() const override {
+    std::map<std::string, uint16_t> out;
+    if (tcp_) out["mqtt"] = tcp_->port();
+    if (ws_) out["mqtt_ws"] = ws_->port();
+    return out;
+  }
+
+  void stop() override {
+    if (tcp_) tcp_->close();
+    if (ws_) ws_->close();
+    boost::asio::post(context_.io, [this] {
+      stopping_ = true;
+      tick_timer_.cancel();
+    });
+    tcp_connections_.shutdown_all();
+    ws_connections_.shutdown_all();
+  }
+
+  std::size_t active_connections() const override {
+    return tcp_connections_.size() + ws_connections_.size();
+  }
+
+  void reset() override { broker_.reset(); }
+
+ private:
+  net::ConnectionLimits limits() const {
+    net::ConnectionLimits limits;
+    limits.max_buffered_bytes = std::max<std::size_t>(options_.maximum_packet_size, 1u << 16);
+    limits.idle_timeout = kConnectTimeout;
+    return limits;
+  }
+
+  void schedule_tick() {
+    tick_timer_.expires_after(kTickInterval);
+    tick_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      broker_.tick(storage::Clock::now());
+      schedule_tick();
+    });
+  }
+
+  runtime::ServiceContext context_;
+  BrokerOptions options_;
+  BrokerMetrics metrics_;
+  Broker broker_;
+  net::ConnectionSet tcp_connections_;
+  net::ConnectionSet ws_connections_;
+  std::unique_ptr<runtime::TcpListener> tcp_;
+  std::unique_ptr<runtime::TcpListener> ws_;
+  boost::asio::steady_timer tick_timer_;
+  bool stopping_ = false;  // on the io threads only
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::Service> make_service(const runtime::ServiceContext& context) {
+  return std::make_unique<MqttService>(context);
+}
+
+}  // namespace mockforge::mqtt

@@ -1,0 +1,119 @@
+#include "brokers/mqtt/session/mqtt_connection.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+
+#include "brokers/mqtt/broker/client.h"
+#include "core/log/logging.h"
+
+namespace mockforge::mqtt {
+
+namespace {
+
+// Unsent output beyond which QoS 0 messages to the client are dropped.
+constexpr std::size_t kCongestedOutboundBytes = 4u << 20;
+
+// Reads the fixed header's Remaining Length: the frame length, or how to go on.
+net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximum_packet_size) {
+  uint32_t remaining = 0;
+  for (std::size_t i = 1; i <= 4; ++i) {
+    if (unread.size() <= i) return net::FrameStatus::need_more();
+    const uint8_t byte = unread[i];
+    remaining |= static_cast<uint32_t>(byte & 0x7F) << (7 * (i - 1));
+    if ((byte & 0x80) == 0) {
+      const std::size_t total = 1 + i + remaining;
+      if (total > maximum_packet_size) {
+        return net::FrameStatus::invalid(fmt::format("packet of {} bytes exceeds the maximum of {}",
+                                                     total, maximum_packet_size));
+      }
+      if (unread.size() < total) return net::FrameStatus::need_more(total);
+      return net::FrameStatus::complete(total);
+    }
+  }
+  return net::FrameStatus::invalid("malformed Remaining Length");
+}
+
+// Delivers onto the connection's strand; harmless once the client is gone.
+class StrandLink : public ClientLink {
+ public:
+  StrandLink(std::weak_ptr<net::Connection> connection, std::weak_ptr<Client> client)
+      : connection_(std::move(connection)), client_(std::move(client)) {}
+
+  void deliver(Delivery delivery) override {
+    run([delivery = std::move(delivery)](Client& client) mutable {
+      client.deliver(std::move(delivery));
+    });
+  }
+  void take_over() override {
+    run([](Client& client) { client.taken_over(); });
+  }
+
+ private:
+  template <typename F>
+  void run(F&& action) {
+    auto connection = connection_.lock();
+    if (!connection) return;
+    // The connection (which owns the client's I/O) stays alive until the
+    // action has run.
+    auto executor = connection->executor();
+    boost::asio::post(executor, [connection = std::move(connection), client = client_,
+                                 action = std::forward<F>(action)]() mutable {
+      if (auto alive = client.lock()) action(*alive);
+    });
+  }
+
+  std::weak_ptr<net::Connection> connection_;
+  std::weak_ptr<Client> client_;
+};
+
+class MqttProtocol : public net::FrameProtocol, public ClientIo {
+ public:
+  MqttProtocol(net::Connection& connection, Broker& broker)
+      : connection_(connection), client_(std::make_shared<Client>(broker, *this)) {}
+
+  net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
+    return frame_boundary(unread, client_->maximum_inbound_packet_size());
+  }
+  void on_frame(std::span<const uint8_t> frame) override { client_->on_frame(frame); }
+  void on_invalid_frame(std::string_view error) override {
+    DecodeError decode_error;
+    decode_error.reason_code = error.starts_with("malformed") ? ReasonCode::malformed_packet
+                                                              : ReasonCode::packet_too_large;
+    decode_error.message = std::string(error);
+    client_->on_framing_error(decode_error);
+  }
+  void on_idle_timeout() override { client_->on_read_timeout(); }
+  void on_server_shutdown() override { client_->on_server_shutdown(); }
+  void on_closed(std::string_view reason) override {
+    log_->debug("mqtt connection {} from {} closed: {}", connection_.id(),
+                connection_.remote_address(), reason);
+    client_->on_closed();
+  }
+
+  // ClientIo
+  void send(Bytes bytes) override { connection_.send(std::move(bytes)); }
+  void close(std::string reason) override { connection_.close_after_flush(std::move(reason)); }
+  void set_read_timeout(std::chrono::milliseconds timeout) override {
+    connection_.set_idle_timeout(timeout);
+  }
+  bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
+  std::shared_ptr<ClientLink> make_link() override {
+    return std::make_shared<StrandLink>(connection_.weak_from_this(), client_);
+  }
+
+ private:
+  net::Connection& connection_;
+  std::shared_ptr<Client> client_;
+  std::shared_ptr<spdlog::logger> log_ = log::get("mqtt");
+};
+
+}  // namespace
+
+net::Connection::ProtocolFactory make_mqtt_protocol_factory(Broker& broker) {
+  return [&broker](net::Connection& connection) -> std::unique_ptr<net::FrameProtocol> {
+    return std::make_unique<MqttProtocol>(connection, broker);
+  };
+}
+
+}  // namespace mockforge::mqtt
