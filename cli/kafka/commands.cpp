@@ -316,11 +316,19 @@ std::map<int32_t, int64_t> list_offsets(Cluster& cluster, const std::string& top
   return offsets;
 }
 
+// Partition errors after which the leader is looked up again instead of giving up.
+bool is_leadership_error(int16_t code) {
+  return code == 5 || code == 6 || code == 74 || code == 75;  // LEADER_NOT_AVAILABLE,
+  // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
+}
+
 // Fetches from `positions` (partition -> next offset), printing records and advancing
-// positions. Returns the number printed, at most `budget`.
+// positions. Returns the number printed, at most `budget`. Sets `stale_leaders` when a
+// partition's leader moved (the caller refreshes the metadata).
 int64_t fetch_round(Cluster& cluster, const ConsumeOptions& opts,
                     const std::map<int32_t, int32_t>& leaders,
-                    std::map<int32_t, int64_t>& positions, int64_t budget, int max_wait_ms) {
+                    std::map<int32_t, int64_t>& positions, int64_t budget, int max_wait_ms,
+                    bool& stale_leaders) {
   std::map<int32_t, std::vector<int32_t>> by_leader;
   for (const auto& [p, offset] : positions) by_leader[leaders.at(p)].push_back(p);
   int64_t printed = 0;
@@ -348,6 +356,10 @@ int64_t fetch_round(Cluster& cluster, const ConsumeOptions& opts,
     check_error(response.error_code, "Fetch from " + broker.endpoint().to_string());
     for (const auto& t : response.responses) {
       for (const auto& p : t.partitions) {
+        if (is_leadership_error(p.error_code)) {
+          stale_leaders = true;
+          continue;
+        }
         check_error(p.error_code, "Fetch " + opts.topic + "-" + std::to_string(p.partition_index) +
                                       " at offset " + std::to_string(positions[p.partition_index]));
         if (!p.records || p.records->empty()) continue;
@@ -411,9 +423,15 @@ std::map<int32_t, int32_t> leaders_of(const MetadataResponse::MetadataResponseTo
   return leaders;
 }
 
+// Leaders after a leadership error, with a short pause so a moving leader can settle.
+std::map<int32_t, int32_t> refresh_leaders(Cluster& cluster, const std::string& topic) {
+  std::this_thread::sleep_for(milliseconds(200));
+  return leaders_of(cluster.topic_metadata(topic, false));
+}
+
 int run_consume_simple(Cluster& cluster, const ConsumeOptions& opts) {
   const auto topic = cluster.topic_metadata(opts.topic, false);
-  const auto leaders = leaders_of(topic);
+  auto leaders = leaders_of(topic);
   std::vector<int32_t> partitions;
   if (opts.partition) {
     if (!leaders.count(*opts.partition)) {
@@ -433,7 +451,9 @@ int run_consume_simple(Cluster& cluster, const ConsumeOptions& opts) {
   }
   ConsumeLoop loop{opts};
   while (!loop.done()) {
-    loop.add(fetch_round(cluster, opts, leaders, positions, loop.budget(), loop.max_wait()));
+    bool stale = false;
+    loop.add(fetch_round(cluster, opts, leaders, positions, loop.budget(), loop.max_wait(), stale));
+    if (stale) leaders = refresh_leaders(cluster, opts.topic);
   }
   return 0;
 }
@@ -617,7 +637,7 @@ class GroupMember {
 
 int run_consume_group(Cluster& cluster, const ConsumeOptions& opts) {
   const auto topic = cluster.topic_metadata(opts.topic, false);
-  const auto leaders = leaders_of(topic);
+  auto leaders = leaders_of(topic);
   GroupMember member(cluster, opts);
   ConsumeLoop loop{opts};
   while (!loop.done()) {
@@ -645,7 +665,9 @@ int run_consume_group(Cluster& cluster, const ConsumeOptions& opts) {
       if (positions.empty()) {
         std::this_thread::sleep_for(milliseconds(std::max(loop.max_wait(), 50)));
       } else {
-        n = fetch_round(cluster, opts, leaders, positions, loop.budget(), loop.max_wait());
+        bool stale = false;
+        n = fetch_round(cluster, opts, leaders, positions, loop.budget(), loop.max_wait(), stale);
+        if (stale) leaders = refresh_leaders(cluster, opts.topic);
       }
       loop.add(n);
       if (n > 0) member.commit(positions);
