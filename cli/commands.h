@@ -8,6 +8,7 @@ namespace mockforge::cli {
 // sets `exit_code`.
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_config_command(CLI::App& app, int& exit_code);
+void add_mqtt_amqp_commands(CLI::App& app, int& exit_code);
 void add_kafka_command(CLI::App& app, int& exit_code);
 
 }  // namespace mockforge::cli

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   mockforge::cli::add_serve_command(app, exit_code);
   mockforge::cli::add_config_command(app, exit_code);
+  mockforge::cli::add_mqtt_amqp_commands(app, exit_code);
   mockforge::cli::add_kafka_command(app, exit_code);
   try {
     app.parse(argc, argv);
