@@ -8,17 +8,16 @@
 namespace mockforge::kafka {
 
 BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
-    : requests(registry.counter("kafka_requests_total", "Kafka requests received, by API",
-                                {"api"})),
+    : requests(
+          registry.counter("kafka_requests_total", "Kafka requests received, by API", {"api"})),
       request_errors(registry.counter("kafka_request_errors_total",
                                       "Kafka error codes returned, by API and error",
                                       {"api", "error"})),
       messages_produced(registry.counter("kafka_messages_produced_total",
                                          "Records appended by Produce, by topic", {"topic"})),
-      bytes_produced(registry
-                         .counter("kafka_bytes_produced_total",
-                                  "Record batch bytes appended by Produce")
-                         .get()),
+      bytes_produced(
+          registry.counter("kafka_bytes_produced_total", "Record batch bytes appended by Produce")
+              .get()),
       messages_consumed(registry.counter("kafka_messages_consumed_total",
                                          "Records returned by Fetch, by topic", {"topic"})),
       bytes_consumed(

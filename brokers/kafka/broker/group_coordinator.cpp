@@ -8,11 +8,16 @@ namespace mockforge::kafka {
 
 std::string_view group_state_name(GroupState state) {
   switch (state) {
-    case GroupState::kEmpty: return "Empty";
-    case GroupState::kPreparingRebalance: return "PreparingRebalance";
-    case GroupState::kCompletingRebalance: return "CompletingRebalance";
-    case GroupState::kStable: return "Stable";
-    case GroupState::kDead: return "Dead";
+    case GroupState::kEmpty:
+      return "Empty";
+    case GroupState::kPreparingRebalance:
+      return "PreparingRebalance";
+    case GroupState::kCompletingRebalance:
+      return "CompletingRebalance";
+    case GroupState::kStable:
+      return "Stable";
+    case GroupState::kDead:
+      return "Dead";
   }
   return "Dead";
 }
@@ -45,11 +50,11 @@ struct GroupCoordinator::Group {
   std::string protocol_type;
   std::string protocol_name;
   std::string leader;
-  std::map<std::string, Member> members;  // by member id
+  std::map<std::string, Member> members;                             // by member id
   std::map<std::string, GroupClock::time_point> pending_member_ids;  // MEMBER_ID_REQUIRED
-  std::map<std::string, std::string> static_members;  // instance id -> member id
-  GroupClock::time_point join_deadline;       // rebalance timeout
-  GroupClock::time_point initial_delay_end;   // first join of an empty group
+  std::map<std::string, std::string> static_members;                 // instance id -> member id
+  GroupClock::time_point join_deadline;                              // rebalance timeout
+  GroupClock::time_point initial_delay_end;                          // first join of an empty group
   GroupOffsets offsets;
 };
 
@@ -218,7 +223,8 @@ void GroupCoordinator::prepare_rebalance_locked(Group& group, GroupClock::time_p
   bool was_empty = group.state == GroupState::kEmpty;
   group.state = GroupState::kPreparingRebalance;
   std::chrono::milliseconds timeout{0};
-  for (const auto& [id, member] : group.members) timeout = std::max(timeout, member.rebalance_timeout);
+  for (const auto& [id, member] : group.members)
+    timeout = std::max(timeout, member.rebalance_timeout);
   group.join_deadline = now + timeout;
   group.initial_delay_end = was_empty ? now + initial_rebalance_delay_ : now;
 }
@@ -499,7 +505,7 @@ void GroupCoordinator::tick(GroupClock::time_point now) {
       Group& group = *group_ptr;
       for (auto it = group.pending_member_ids.begin(); it != group.pending_member_ids.end();) {
         it = now - it->second > std::chrono::minutes(5) ? group.pending_member_ids.erase(it)
-                                                         : std::next(it);
+                                                        : std::next(it);
       }
       if (group.state == GroupState::kPreparingRebalance) {
         maybe_complete_join_locked(group, now, now >= group.join_deadline, deferred);

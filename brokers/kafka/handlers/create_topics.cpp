@@ -1,10 +1,11 @@
 // CreateTopics (19): partitions, configs, validate_only; one broker, so replication factor 1.
+#include "mockforge/kafka/create_topics.h"
+
+#include <set>
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
-#include <set>
-
-#include "mockforge/kafka/create_topics.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -1,8 +1,9 @@
 // DeleteTopics (20): by name, or by topic id from v6.
+#include "mockforge/kafka/delete_topics.h"
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
-#include "mockforge/kafka/delete_topics.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -1,8 +1,9 @@
 // DescribeGroups (15): state, protocol and members with metadata and assignment; unknown
 // groups are described as Dead with no error, as Kafka does.
+#include "mockforge/kafka/describe_groups.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/describe_groups.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -1,11 +1,12 @@
 // Fetch (1): serves stored batches as received; long-polls up to max_wait_ms until min_bytes
 // are available, woken by storage's wait_for_data and bounded by a timer on the strand.
+#include "mockforge/kafka/fetch.h"
+
 #include <atomic>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
-#include "mockforge/kafka/fetch.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -94,7 +95,8 @@ void finish(const std::shared_ptr<FetchState>& state, Built built) {
   for (auto& cancel : state->cancels) cancel();
   state->cancels.clear();
   for (const auto& topic : built.response.responses) {
-    for (const auto& partition : topic.partitions) state->request->count_error(partition.error_code);
+    for (const auto& partition : topic.partitions)
+      state->request->count_error(partition.error_code);
   }
   auto& metrics = state->request->broker.metrics();
   for (const auto& [topic, records] : built.consumed) {

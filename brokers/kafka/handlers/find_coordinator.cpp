@@ -1,8 +1,9 @@
 // FindCoordinator (10): this broker coordinates every group (key type 0); transactions are
 // not served (key type 1 gets COORDINATOR_NOT_AVAILABLE).
+#include "mockforge/kafka/find_coordinator.h"
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/find_coordinator.h"
 
 namespace mockforge::kafka {
 namespace {

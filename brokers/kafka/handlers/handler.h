@@ -57,8 +57,8 @@ class Request {
   // Answers (on the connection's strand). Only the first answer counts.
   template <typename Response>
   void reply(const Response& response) {
-    respond(encode_response_frame(header.correlation_id, header.api_key, header.api_version,
-                                  response));
+    respond(
+        encode_response_frame(header.correlation_id, header.api_key, header.api_version, response));
   }
   // No response at all (Produce with acks=0).
   void reply_nothing() { respond(std::nullopt); }

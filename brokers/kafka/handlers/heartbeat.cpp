@@ -1,7 +1,8 @@
 // Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+#include "mockforge/kafka/heartbeat.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/heartbeat.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -1,7 +1,8 @@
 // InitProducerId (22): producer ids for idempotent producers. Transactions are refused.
+#include "mockforge/kafka/init_producer_id.h"
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/init_producer_id.h"
 
 namespace mockforge::kafka {
 namespace {

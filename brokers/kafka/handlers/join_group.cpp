@@ -1,8 +1,9 @@
 // JoinGroup (11): hands the request to the group coordinator; the answer comes when the
 // rebalance completes (posted back to this connection's strand).
+#include "mockforge/kafka/join_group.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/join_group.h"
 
 namespace mockforge::kafka {
 namespace {

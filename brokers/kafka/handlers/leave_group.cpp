@@ -1,7 +1,8 @@
 // LeaveGroup (13): one member (v0-v2) or a batch of members by id or instance id (v3+).
+#include "mockforge/kafka/leave_group.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/leave_group.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -19,8 +20,8 @@ void handle(const RequestPtr& request, Reader& body) {
       LeaveGroupResponse::MemberResponse result;
       result.member_id = member.member_id;
       result.group_instance_id = member.group_instance_id;
-      result.error_code = groups.leave(parsed.group_id, member.member_id,
-                                       member.group_instance_id, GroupClock::now());
+      result.error_code = groups.leave(parsed.group_id, member.member_id, member.group_instance_id,
+                                       GroupClock::now());
       request->count_error(result.error_code);
       response.members.push_back(std::move(result));
     }

@@ -1,9 +1,10 @@
 // ListGroups (16): every group, optionally filtered by state (v4+).
+#include "mockforge/kafka/list_groups.h"
+
 #include <algorithm>
 
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/list_groups.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -17,8 +18,9 @@ void handle(const RequestPtr& request, Reader& body) {
     if (!parsed.states_filter.empty() &&
         std::find_if(parsed.states_filter.begin(), parsed.states_filter.end(),
                      [&](const std::string& wanted) {
-                       return std::equal(wanted.begin(), wanted.end(), state.begin(), state.end(),
-                                         [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+                       return std::equal(
+                           wanted.begin(), wanted.end(), state.begin(), state.end(),
+                           [](char a, char b) { return std::tolower(a) == std::tolower(b); });
                      }) == parsed.states_filter.end()) {
       continue;
     }

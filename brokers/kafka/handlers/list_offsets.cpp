@@ -1,12 +1,13 @@
 // ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), or the first record whose
 // timestamp is at or after a given time (found inside its batch).
+#include "mockforge/kafka/list_offsets.h"
+
 #include <limits>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/list_offsets.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -29,8 +30,8 @@ std::optional<std::pair<int64_t, int64_t>> find_in_batch(const storage::BatchRef
   bool append_time = view.header.timestamp_type() == TimestampType::kLogAppendTime;
   for (const Record& record : decode_records(view)) {
     int64_t offset = view.header.base_offset + record.offset_delta;
-    int64_t record_time =
-        append_time ? view.header.max_timestamp : view.header.base_timestamp + record.timestamp_delta;
+    int64_t record_time = append_time ? view.header.max_timestamp
+                                      : view.header.base_timestamp + record.timestamp_delta;
     if (offset >= min_offset && record_time >= timestamp) return std::pair{offset, record_time};
   }
   return std::nullopt;

@@ -1,8 +1,9 @@
 // Metadata (3): this broker as the only broker, controller and leader of every partition.
+#include "mockforge/kafka/metadata.h"
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
-#include "mockforge/kafka/metadata.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -30,7 +31,8 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   BrokerState& broker = request->broker;
   MetadataResponse response;
-  response.brokers.push_back({broker.options().node_id, request->local_host, request->local_port, {}});
+  response.brokers.push_back(
+      {broker.options().node_id, request->local_host, request->local_port, {}});
   response.cluster_id = broker.options().cluster_id;
   response.controller_id = broker.options().node_id;
 
@@ -59,7 +61,7 @@ void handle(const RequestPtr& request, Reader& body) {
       MetadataResponse::MetadataResponseTopic missing;
       missing.name = wanted.name;
       missing.topic_id = wanted.topic_id;
-      missing.error_code = !wanted.name ? error::kUnknownTopicId
+      missing.error_code = !wanted.name                        ? error::kUnknownTopicId
                            : is_valid_topic_name(*wanted.name) ? error::kUnknownTopicOrPartition
                                                                : error::kInvalidTopicException;
       request->count_error(missing.error_code);

@@ -1,9 +1,10 @@
 // OffsetCommit (8): stores committed offsets with their metadata in the group coordinator
 // (protocol state: Service::reset() drops them).
+#include "mockforge/kafka/offset_commit.h"
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/offset_commit.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -28,7 +29,8 @@ void handle(const RequestPtr& request, Reader& body) {
   // v0 has no generation: a standalone commit.
   int32_t generation = request->version() == 0 ? -1 : parsed.generation_id_or_member_epoch;
   std::string member = request->version() == 0 ? std::string() : parsed.member_id;
-  int16_t code = request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
+  int16_t code =
+      request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
   for (const auto& topic : parsed.topics) {
     OffsetCommitResponse::OffsetCommitResponseTopic topic_result;
     topic_result.name = topic.name;

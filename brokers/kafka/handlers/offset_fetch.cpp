@@ -1,8 +1,9 @@
 // OffsetFetch (9): committed offsets of a group (-1 where none), one group (v0-v7) or several
 // (v8+); a null topic list means every committed partition.
+#include "mockforge/kafka/offset_fetch.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/offset_fetch.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -1,12 +1,13 @@
 // Produce (0): validates each RecordBatch v2, checks idempotent sequences, appends to storage
 // with the base offset rewritten in place, and answers per acks (0: no response).
+#include "mockforge/kafka/produce.h"
+
 #include <cstring>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/produce.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -31,9 +32,12 @@ bool log_append_time(const storage::Topic& topic) {
 int16_t storage_error(storage::ErrorCode code) {
   // Storage full is reported as KAFKA_STORAGE_ERROR (56), which clients retry.
   switch (code) {
-    case storage::ErrorCode::kStorageFull: return error::kKafkaStorageError;
-    case storage::ErrorCode::kDeleted: return error::kUnknownTopicOrPartition;
-    default: return error::kCorruptMessage;
+    case storage::ErrorCode::kStorageFull:
+      return error::kKafkaStorageError;
+    case storage::ErrorCode::kDeleted:
+      return error::kUnknownTopicOrPartition;
+    default:
+      return error::kCorruptMessage;
   }
 }
 
@@ -79,7 +83,8 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
-  std::string bytes(reinterpret_cast<const char*>(batches[0].bytes.data()), batches[0].bytes.size());
+  std::string bytes(reinterpret_cast<const char*>(batches[0].bytes.data()),
+                    batches[0].bytes.size());
   auto mutator = [append_time, now](std::string& data, int64_t base_offset) {
     std::span<uint8_t> span(reinterpret_cast<uint8_t*>(data.data()), data.size());
     set_base_offset(span, base_offset);

@@ -31,12 +31,12 @@ namespace {
 
 std::vector<ServedApi> build_table() {
   const HandlerSpec* specs[] = {
-      &kProduceHandler,       &kFetchHandler,          &kListOffsetsHandler,
-      &kMetadataHandler,      &kOffsetCommitHandler,   &kOffsetFetchHandler,
-      &kFindCoordinatorHandler, &kJoinGroupHandler,    &kHeartbeatHandler,
-      &kLeaveGroupHandler,    &kSyncGroupHandler,      &kDescribeGroupsHandler,
-      &kListGroupsHandler,    &kApiVersionsHandler,    &kCreateTopicsHandler,
-      &kDeleteTopicsHandler,  &kInitProducerIdHandler,
+      &kProduceHandler,         &kFetchHandler,          &kListOffsetsHandler,
+      &kMetadataHandler,        &kOffsetCommitHandler,   &kOffsetFetchHandler,
+      &kFindCoordinatorHandler, &kJoinGroupHandler,      &kHeartbeatHandler,
+      &kLeaveGroupHandler,      &kSyncGroupHandler,      &kDescribeGroupsHandler,
+      &kListGroupsHandler,      &kApiVersionsHandler,    &kCreateTopicsHandler,
+      &kDeleteTopicsHandler,    &kInitProducerIdHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {
@@ -74,7 +74,8 @@ void Request::count_error(int16_t code) {
   if (code == 0) return;
   const ServedApi* api = find_served_api(header.api_key);
   broker.metrics()
-      .request_errors.with({std::string(api ? api->name : "unknown"), std::string(error::name(code))})
+      .request_errors
+      .with({std::string(api ? api->name : "unknown"), std::string(error::name(code))})
       .inc();
 }
 

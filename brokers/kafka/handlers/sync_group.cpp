@@ -1,7 +1,8 @@
 // SyncGroup (14): the leader's assignments go to every member once it has synced.
+#include "mockforge/kafka/sync_group.h"
+
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
-#include "mockforge/kafka/sync_group.h"
 
 namespace mockforge::kafka {
 namespace {

@@ -104,8 +104,8 @@ void RequestPipeline::on_frame(std::span<const uint8_t> frame) {
           std::to_string(header.api_version));
     return;
   }
-  auto request = std::make_shared<Request>(broker_, header, local_host_, local_port_,
-                                           client_host_, scheduler_, responder);
+  auto request = std::make_shared<Request>(broker_, header, local_host_, local_port_, client_host_,
+                                           scheduler_, responder);
   try {
     api->handle(request, reader);
   } catch (const DecodeError& e) {

@@ -1,10 +1,9 @@
 // The Kafka runtime::Service: listener, connections, the group-coordinator
 // clock, scrape-time metrics, reset.
 #include <atomic>
-#include <mutex>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <mutex>
 
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
@@ -28,8 +27,8 @@ BrokerOptions options_from(const config::Config& config) {
   options.auto_create_topics = config.kafka.auto_create_topics;
   options.default_partitions = static_cast<int32_t>(config.kafka.default_partitions);
   options.max_frame_bytes = static_cast<std::size_t>(config.kafka.max_frame_bytes);
-  options.group_initial_rebalance_delay =
-      std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.group_initial_rebalance_delay);
+  options.group_initial_rebalance_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.kafka.group_initial_rebalance_delay);
   return options;
 }
 
@@ -45,9 +44,7 @@ class KafkaService : public runtime::Service {
     register_scrape_metrics(context.metrics);
   }
 
-  ~KafkaService() override {
-    scrape_handles_.clear();
-  }
+  ~KafkaService() override { scrape_handles_.clear(); }
 
   std::string name() const override { return "kafka"; }
 
@@ -58,19 +55,18 @@ class KafkaService : public runtime::Service {
           boost::system::error_code ec;
           auto local = socket.local_endpoint(ec);
           if (ec) return;
-          std::string host = local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
-                                 ? local.address().to_string()
-                                 : asio::ip::make_address_v4(asio::ip::v4_mapped,
-                                                             local.address().to_v6())
-                                       .to_string();
+          std::string host =
+              local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
+                  ? local.address().to_string()
+                  : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6())
+                        .to_string();
           int32_t port = listener_ ? listener_->port() : local.port();
           auto strand = socket.get_executor();
-          net::Connection::start(net::make_tcp_transport(std::move(socket)), strand,
-                                 net::ConnectionLimits{}, connections_,
-                                 [broker, host, port](net::Connection& connection) {
-                                   return std::make_unique<KafkaSession>(connection, *broker, host,
-                                                                         port);
-                                 });
+          net::Connection::start(
+              net::make_tcp_transport(std::move(socket)), strand, net::ConnectionLimits{},
+              connections_, [broker, host, port](net::Connection& connection) {
+                return std::make_unique<KafkaSession>(connection, *broker, host, port);
+              });
         });
     listener_->start();
     running_ = true;
@@ -105,8 +101,8 @@ class KafkaService : public runtime::Service {
 
   void register_scrape_metrics(metrics::Registry& registry) {
     std::weak_ptr<BrokerState> weak = broker_;
-    scrape_handles_.push_back(registry.callback(
-        "kafka_topics", "Kafka topics", metrics::MetricType::kGauge, {}, [weak] {
+    scrape_handles_.push_back(
+        registry.callback("kafka_topics", "Kafka topics", metrics::MetricType::kGauge, {}, [weak] {
           std::vector<metrics::Sample> samples;
           if (auto broker = weak.lock()) {
             samples.push_back({{}, static_cast<double>(broker->storage().logs().list().size())});
@@ -122,8 +118,7 @@ class KafkaService : public runtime::Service {
           return samples;
         }));
     scrape_handles_.push_back(registry.callback(
-        "kafka_consumer_lag",
-        "High watermark minus the committed offset, per group and partition",
+        "kafka_consumer_lag", "High watermark minus the committed offset, per group and partition",
         metrics::MetricType::kGauge, {"group", "topic", "partition"}, [weak] {
           std::vector<metrics::Sample> samples;
           auto broker = weak.lock();

@@ -38,8 +38,8 @@ class StrandScheduler : public ConnectionScheduler {
 
 }  // namespace
 
-KafkaSession::KafkaSession(net::Connection& connection, BrokerState& broker,
-                           std::string local_host, int32_t local_port)
+KafkaSession::KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
+                           int32_t local_port)
     : connection_(connection), broker_(broker) {
   pipeline_ = std::make_unique<RequestPipeline>(
       broker, *this, std::make_shared<StrandScheduler>(connection.executor()),
@@ -52,9 +52,12 @@ KafkaSession::~KafkaSession() = default;
 net::FrameStatus KafkaSession::next_frame(std::span<const uint8_t> unread) {
   FrameCheck check = check_frame(unread, broker_.options().max_frame_bytes);
   switch (check.kind) {
-    case FrameCheck::Kind::kNeedMore: return net::FrameStatus::need_more(check.length);
-    case FrameCheck::Kind::kComplete: return net::FrameStatus::complete(check.length);
-    case FrameCheck::Kind::kInvalid: break;
+    case FrameCheck::Kind::kNeedMore:
+      return net::FrameStatus::need_more(check.length);
+    case FrameCheck::Kind::kComplete:
+      return net::FrameStatus::complete(check.length);
+    case FrameCheck::Kind::kInvalid:
+      break;
   }
   return net::FrameStatus::invalid(std::move(check.error));
 }

@@ -28,7 +28,6 @@ class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
   void close(std::string reason) override;
 
  private:
-
   net::Connection& connection_;
   BrokerState& broker_;
   std::unique_ptr<RequestPipeline> pipeline_;

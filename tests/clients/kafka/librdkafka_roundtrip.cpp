@@ -48,8 +48,7 @@ bool produce(const std::string& bootstrap, const std::string& topic, const std::
     std::string key = "key-" + std::to_string(i);
     std::string value = codec + "-message-" + std::to_string(i) + std::string(64, 'x');
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_KEY(key.data(), key.size()),
+        producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_END);
     if (err) {

@@ -102,6 +102,42 @@ class ConfluentTest(KafkaTestCase):
         self.assertEqual(len(again), 5)
         consumer.close()
 
+    def test_log_append_time_topic_stamps_batches(self):
+        self.admin().create_topics([NewTopic(
+            "cf-lat", 1, 1, config={"message.timestamp.type": "LogAppendTime"})])["cf-lat"].result(10)
+        self.produce("cf-lat", 3, **{"enable.idempotence": False})
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "cf-lat-g",
+                             "auto.offset.reset": "earliest"})
+        consumer.subscribe(["cf-lat"])
+        messages = self.consume_all(consumer, 3)
+        consumer.close()
+        self.assertEqual(len(messages), 3)
+        for m in messages:
+            kind, stamp = m.timestamp()
+            self.assertEqual(kind, 2)  # TIMESTAMP_LOG_APPEND_TIME
+            self.assertGreater(stamp, 0)
+
+    def test_metrics_and_reset_drop_group_offsets(self):
+        self.produce("cf-reset", 4)
+        config = {"bootstrap.servers": self.bootstrap, "group.id": "cf-reset-g",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        consumer = Consumer(config)
+        consumer.subscribe(["cf-reset"])
+        self.assertEqual(len(self.consume_all(consumer, 4)), 4)
+        consumer.commit(asynchronous=False)
+        consumer.close()
+        metrics = self.metrics()
+        for needle in ['kafka_requests_total{api="Produce"}', 'kafka_requests_total{api="Fetch"}',
+                       'kafka_messages_consumed_total{topic="cf-reset"}', "kafka_connections",
+                       "kafka_topics", "kafka_groups", "kafka_bytes_produced_total",
+                       'kafka_consumer_lag{group="cf-reset-g",topic="cf-reset",partition="0"} 0']:
+            self.assertIn(needle, metrics)
+        status, _, _ = self.server.request("POST", "/__mockforge/api/reset")
+        self.assertEqual(status, 200)
+        self.assertNotIn('group="cf-reset-g"', self.metrics())
+        admin = self.admin()
+        self.assertNotIn("cf-reset-g", [g.id for g in admin.list_groups(timeout=10)])
+
     def test_two_consumers_share_partitions(self):
         self.admin().create_topics([NewTopic("cf-share", 4, 1)])["cf-share"].result(10)
         config = {"bootstrap.servers": self.bootstrap, "group.id": "cf-share-g",

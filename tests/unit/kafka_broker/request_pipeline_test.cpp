@@ -207,8 +207,9 @@ TEST_F(RequestPipelineTest, OffsetOutOfRangeAndCorruptBatch) {
   produce.topic_data = {{"t2", {{0, batch}}}};
   send(0, 3, 2, produce);
   ASSERT_EQ(sink.frames.size(), 2u);
-  EXPECT_EQ(decode<ProduceResponse>(sink.frames[1], 0, 3).responses[0].partition_responses[0].error_code,
-            2);
+  EXPECT_EQ(
+      decode<ProduceResponse>(sink.frames[1], 0, 3).responses[0].partition_responses[0].error_code,
+      2);
 }
 
 TEST_F(RequestPipelineTest, IdempotentDuplicateGetsOriginalOffsetAndGapIsOutOfOrder) {
