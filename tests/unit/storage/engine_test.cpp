@@ -30,9 +30,15 @@ Message make_message(std::string body, uint8_t priority = 0) {
   return message;
 }
 
+EngineOptions options_with_clock(testing::ManualClock& clock) {
+  EngineOptions options;
+  options.clock = clock.function();
+  return options;
+}
+
 class StorageEngineTest : public ::testing::Test {
  protected:
-  StorageEngineTest() : engine_(EngineOptions{.clock = clock_.function()}) {
+  StorageEngineTest() : engine_(options_with_clock(clock_)) {
     directory_ = std::filesystem::temp_directory_path() /
                  ("mockforge-storage-test-" + std::to_string(::getpid()) + "-" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -257,7 +263,7 @@ TEST_F(StorageEngineTest, SnapshotRoundTrip) {
   const TopicId orders_id = engine_.logs().find("orders")->id();
   const uint64_t bytes_before = engine_.memory().used();
 
-  Engine restored(EngineOptions{.clock = clock_.function()});
+  Engine restored(options_with_clock(clock_));
   bool observed = false;
   restored.add_reset_observer(
       [&](StateChange change) { observed = change == StateChange::kRestored; });
