@@ -93,6 +93,7 @@ class Client {
   // After the CONNACK: resend what was in flight and queued.
   void resume();
   bool connected() const { return connected_; }
+  bool connect_seen() const { return connect_seen_; }
   uint32_t session_expiry() const { return session_expiry_; }
   void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
 

@@ -73,6 +73,10 @@ class MqttProtocol : public net::FrameProtocol, public ClientIo {
       : connection_(connection), client_(std::make_shared<Client>(broker, *this)) {}
 
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
+    // Garbage is refused at its first byte instead of waiting for its "length".
+    if (!client_->connect_seen() && (unread[0] >> 4) != static_cast<uint8_t>(PacketType::connect)) {
+      return net::FrameStatus::invalid("first packet is not CONNECT");
+    }
     return frame_boundary(unread, client_->maximum_inbound_packet_size());
   }
   void on_frame(std::span<const uint8_t> frame) override { client_->on_frame(frame); }
