@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"
 #include "core/admin/http_server.h"
@@ -54,6 +55,7 @@ std::vector<std::unique_ptr<runtime::Service>> create_services(
   std::vector<std::unique_ptr<runtime::Service>> services;
   if (context.config.mqtt.enabled) services.push_back(mqtt::make_service(context));
   if (context.config.kafka.enabled) services.push_back(kafka::make_service(context));
+  if (context.config.amqp.enabled) services.push_back(amqp::make_service(context));
   (void)context;
   return services;
 }

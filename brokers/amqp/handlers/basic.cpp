@@ -1,0 +1,276 @@
+// basic.qos, consume, cancel, publish, get, ack, reject, nack, recover.
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "brokers/amqp/handlers/handler_table.h"
+
+namespace mockforge::amqp {
+
+void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                     const ContentHeader& header, const std::string& body) {
+  uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
+  const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
+  std::set<std::string> queues =
+      take(connection.vhost().route(publish.exchange, publish.routing_key, headers));
+  connection.broker().metrics().published(publish.exchange);
+
+  std::vector<uint8_t> header_payload = encode_content_header(header);
+  storage::Bytes properties = storage::make_bytes(
+      std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size()));
+  storage::Bytes body_bytes = storage::make_bytes(body);
+  std::optional<std::chrono::milliseconds> ttl;
+  if (header.properties.expiration) {
+    int64_t millis = 0;
+    const std::string& text = *header.properties.expiration;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
+    if (error != std::errc() || end != text.data() + text.size() || millis < 0) {
+      throw AmqpError(ReplyCode::kPreconditionFailed,
+                      fmt::format("PRECONDITION_FAILED - invalid expiration '{}'", text));
+    }
+    ttl = std::chrono::milliseconds(millis);
+  }
+
+  bool refused = false;
+  for (const std::string& name : queues) {
+    auto queue = connection.vhost().open_queue(name, 0);
+    std::shared_ptr<storage::Queue> target;
+    if (queue.ok()) {
+      target = *queue.value;
+    } else {
+      target = connection.broker().storage().queues().find(connection.vhost().name(), name);
+    }
+    if (!target) continue;
+    storage::Message message;
+    message.body = body_bytes;
+    message.properties = properties;
+    message.exchange = publish.exchange;
+    message.routing_key = publish.routing_key;
+    message.priority = header.properties.priority.value_or(0);
+    message.ttl = ttl;
+    auto pushed = target->push(std::move(message));
+    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) refused = true;
+  }
+
+  if (queues.empty() && publish.mandatory) {
+    connection.broker().metrics().returned.inc();
+    connection.send_content(channel.number,
+                            BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
+                                        publish.exchange, publish.routing_key},
+                            header_payload, body);
+  }
+  if (channel.confirm_mode) {
+    if (refused) {
+      connection.send_method(channel.number, BasicNack{seq, false, false});
+    } else {
+      connection.send_method(channel.number, BasicAck{seq, false});
+    }
+  }
+}
+
+namespace {
+
+void qos(HandlerContext& ctx) {
+  const auto& method = std::get<BasicQos>(ctx.command.method);
+  if (method.prefetch_size != 0) {
+    throw AmqpError(ReplyCode::kNotImplemented, "NOT_IMPLEMENTED - prefetch_size!=0 (" +
+                                                    std::to_string(method.prefetch_size) + ")");
+  }
+  // RabbitMQ: global=false limits each consumer created afterwards,
+  // global=true the whole channel.
+  if (method.global) {
+    ctx.channel.channel_prefetch = method.prefetch_count;
+  } else {
+    ctx.channel.consumer_prefetch = method.prefetch_count;
+  }
+  ctx.connection.send_method(ctx.channel.number, BasicQosOk{});
+  ctx.connection.pump(ctx.channel);
+}
+
+void consume(HandlerContext& ctx) {
+  const auto& method = std::get<BasicConsume>(ctx.command.method);
+  const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
+  if (!method.arguments.empty()) {
+    for (const auto& entry : method.arguments.entries) {
+      throw AmqpError(
+          ReplyCode::kNotImplemented,
+          fmt::format("NOT_IMPLEMENTED - consumer argument '{}' is not supported", entry.name));
+    }
+  }
+  std::string tag = method.consumer_tag;
+  if (tag.empty()) {
+    tag = fmt::format("amq.ctag-mf{}-{}-{}", ctx.connection.id(), ctx.channel.number,
+                      ctx.channel.next_consumer_number++);
+  }
+  if (ctx.channel.consumers.contains(tag)) {
+    throw AmqpError(ReplyCode::kNotAllowed,
+                    fmt::format("NOT_ALLOWED - attempt to reuse consumer tag '{}'", tag));
+  }
+  auto storage_queue = take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id()));
+
+  std::weak_ptr<AmqpConnection> weak = ctx.connection.weak_from_this();
+  uint16_t channel_number = ctx.channel.number;
+  ConsumerRegistration registration;
+  registration.connection_id = ctx.connection.id();
+  registration.tag = tag;
+  registration.exclusive = method.exclusive;
+  registration.on_queue_deleted = [weak, channel_number, tag] {
+    if (auto self = weak.lock()) self->consumer_queue_deleted(channel_number, tag);
+  };
+  uint64_t registration_id =
+      take(ctx.connection.vhost().add_consumer(queue_name, std::move(registration)));
+
+  Consumer consumer;
+  consumer.tag = tag;
+  consumer.queue = queue_name;
+  consumer.storage = storage_queue;
+  consumer.no_ack = method.no_ack;
+  consumer.prefetch = ctx.channel.consumer_prefetch;
+  consumer.registration = registration_id;
+  consumer.listener = storage_queue->add_available_listener([weak, channel_number] {
+    if (auto self = weak.lock()) self->schedule_pump(channel_number);
+  });
+  ctx.channel.consumers[tag] = std::move(consumer);
+  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
+  ctx.connection.pump(ctx.channel);
+}
+
+void cancel(HandlerContext& ctx) {
+  const auto& method = std::get<BasicCancel>(ctx.command.method);
+  ctx.connection.drop_consumer(ctx.channel, method.consumer_tag);
+  if (!method.no_wait) {
+    ctx.connection.send_method(ctx.channel.number, BasicCancelOk{method.consumer_tag});
+  }
+}
+
+void publish(HandlerContext& ctx) {
+  const auto& method = std::get<BasicPublish>(ctx.command.method);
+  if (method.immediate) {
+    throw AmqpError(ReplyCode::kNotImplemented, "NOT_IMPLEMENTED - immediate=true");
+  }
+  if (ctx.channel.tx_mode) {
+    // Checked now, stored at commit.
+    take(ctx.connection.vhost().route(method.exchange, method.routing_key, nullptr));
+    AmqpConnection* connection = &ctx.connection;
+    uint16_t number = ctx.channel.number;
+    ctx.channel.tx_pending.push_back(
+        [connection, number, method, header = *ctx.command.header, body = ctx.command.body] {
+          if (Channel* channel = connection->find_channel(number)) {
+            publish_message(*connection, *channel, method, header, body);
+          }
+        });
+    return;
+  }
+  publish_message(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
+}
+
+void get(HandlerContext& ctx) {
+  const auto& method = std::get<BasicGet>(ctx.command.method);
+  const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
+  auto queue = take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id()));
+  storage::PopResult popped = queue->pop(storage::Clock::now());
+  if (!popped.delivery) {
+    ctx.connection.send_method(ctx.channel.number, BasicGetEmpty{});
+    return;
+  }
+  const storage::QueuedMessage& delivery = *popped.delivery;
+  uint64_t tag = ctx.channel.next_delivery_tag++;
+  if (method.no_ack) {
+    queue->ack(delivery.id);
+  } else {
+    ctx.channel.unacked[tag] = UnackedDelivery{queue, queue_name, delivery.id, ""};
+  }
+  auto& metrics = ctx.connection.broker().metrics();
+  metrics.delivered(queue_name);
+  if (delivery.message.redelivered) metrics.redelivered.inc();
+  const std::string& properties = *delivery.message.properties;
+  ctx.connection.send_content(
+      ctx.channel.number,
+      BasicGetOk{tag, delivery.message.redelivered, delivery.message.exchange,
+                 delivery.message.routing_key, static_cast<uint32_t>(queue->ready_count())},
+      std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()),
+      *delivery.message.body);
+}
+
+// The delivery tags an ack/nack/reject covers; unknown tags are 406.
+std::vector<uint64_t> covered_tags(Channel& channel, uint64_t tag, bool multiple) {
+  std::vector<uint64_t> tags;
+  if (multiple) {
+    for (const auto& [unacked_tag, delivery] : channel.unacked) {
+      if (tag != 0 && unacked_tag > tag) break;
+      tags.push_back(unacked_tag);
+    }
+    if (tag == 0 || !tags.empty()) return tags;
+  } else if (channel.unacked.contains(tag)) {
+    return {tag};
+  }
+  throw AmqpError(ReplyCode::kPreconditionFailed,
+                  fmt::format("PRECONDITION_FAILED - unknown delivery tag {}", tag));
+}
+
+void settle_all(HandlerContext& ctx, uint64_t tag, bool multiple, AmqpConnection::Settle how) {
+  std::vector<uint64_t> tags = covered_tags(ctx.channel, tag, multiple);
+  auto apply = [connection = &ctx.connection, number = ctx.channel.number, tags, how] {
+    Channel* channel = connection->find_channel(number);
+    if (!channel) return;
+    for (uint64_t each : tags) connection->settle(*channel, each, how);
+    connection->pump(*channel);
+  };
+  if (ctx.channel.tx_mode) {
+    ctx.channel.tx_pending.push_back(std::move(apply));
+  } else {
+    apply();
+  }
+}
+
+void ack(HandlerContext& ctx) {
+  const auto& method = std::get<BasicAck>(ctx.command.method);
+  settle_all(ctx, method.delivery_tag, method.multiple, AmqpConnection::Settle::kAck);
+}
+
+void nack(HandlerContext& ctx) {
+  const auto& method = std::get<BasicNack>(ctx.command.method);
+  settle_all(ctx, method.delivery_tag, method.multiple,
+             method.requeue ? AmqpConnection::Settle::kRequeue : AmqpConnection::Settle::kDrop);
+}
+
+void reject(HandlerContext& ctx) {
+  const auto& method = std::get<BasicReject>(ctx.command.method);
+  settle_all(ctx, method.delivery_tag, false,
+             method.requeue ? AmqpConnection::Settle::kRequeue : AmqpConnection::Settle::kDrop);
+}
+
+void requeue_everything(HandlerContext& ctx, bool requeue) {
+  if (!requeue) {
+    throw AmqpError(ReplyCode::kNotImplemented, "NOT_IMPLEMENTED - requeue=false");
+  }
+  std::vector<uint64_t> tags;
+  for (const auto& [tag, delivery] : ctx.channel.unacked) tags.push_back(tag);
+  for (uint64_t tag : tags)
+    ctx.connection.settle(ctx.channel, tag, AmqpConnection::Settle::kRequeue);
+}
+
+void recover(HandlerContext& ctx) {
+  requeue_everything(ctx, std::get<BasicRecover>(ctx.command.method).requeue);
+  ctx.connection.send_method(ctx.channel.number, BasicRecoverOk{});
+  ctx.connection.pump(ctx.channel);
+}
+
+void recover_async(HandlerContext& ctx) {
+  requeue_everything(ctx, std::get<BasicRecoverAsync>(ctx.command.method).requeue);
+  ctx.connection.pump(ctx.channel);
+}
+
+constexpr HandlerEntry kHandlers[] = {
+    {BasicQos::kId, qos},         {BasicConsume::kId, consume},
+    {BasicCancel::kId, cancel},   {BasicPublish::kId, publish},
+    {BasicGet::kId, get},         {BasicAck::kId, ack},
+    {BasicNack::kId, nack},       {BasicReject::kId, reject},
+    {BasicRecover::kId, recover}, {BasicRecoverAsync::kId, recover_async},
+};
+
+}  // namespace
+
+std::span<const HandlerEntry> basic_handlers() { return kHandlers; }
+
+}  // namespace mockforge::amqp

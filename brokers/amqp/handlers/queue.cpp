@@ -1,0 +1,80 @@
+// queue.declare, queue.bind, queue.unbind, queue.purge, queue.delete.
+#include <fmt/format.h>
+
+#include <random>
+
+#include "brokers/amqp/handlers/handler_table.h"
+
+namespace mockforge::amqp {
+namespace {
+
+std::string generate_queue_name() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string name = "amq.gen-";
+  for (int i = 0; i < 22; ++i) name += kAlphabet[random() % 64];
+  return name;
+}
+
+void declare(HandlerContext& ctx) {
+  const auto& method = std::get<QueueDeclare>(ctx.command.method);
+  QueueDefinition definition{method.durable, method.exclusive, method.auto_delete,
+                             method.arguments};
+  bool server_named = method.queue.empty() && !method.passive;
+  std::string name =
+      server_named ? generate_queue_name() : resolve_queue_name(ctx.channel, method.queue);
+  QueueDeclared declared = take(ctx.connection.vhost().declare_queue(
+      name, definition, method.passive, ctx.connection.id(), server_named));
+  ctx.channel.last_declared_queue = declared.name;
+  if (!method.no_wait) {
+    ctx.connection.send_method(
+        ctx.channel.number,
+        QueueDeclareOk{declared.name, declared.message_count, declared.consumer_count});
+  }
+}
+
+void bind(HandlerContext& ctx) {
+  const auto& method = std::get<QueueBind>(ctx.command.method);
+  const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  take(ctx.connection.vhost().bind_queue(queue, method.exchange, method.routing_key,
+                                         method.arguments, ctx.connection.id()));
+  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, QueueBindOk{});
+}
+
+void unbind(HandlerContext& ctx) {
+  const auto& method = std::get<QueueUnbind>(ctx.command.method);
+  const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  take(ctx.connection.vhost().unbind_queue(queue, method.exchange, method.routing_key,
+                                           method.arguments, ctx.connection.id()));
+  ctx.connection.send_method(ctx.channel.number, QueueUnbindOk{});
+}
+
+void purge(HandlerContext& ctx) {
+  const auto& method = std::get<QueuePurge>(ctx.command.method);
+  const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  uint32_t count = take(ctx.connection.vhost().purge_queue(queue, ctx.connection.id()));
+  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, QueuePurgeOk{count});
+}
+
+void remove(HandlerContext& ctx) {
+  const auto& method = std::get<QueueDelete>(ctx.command.method);
+  const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  QueueDeleted deleted = take(ctx.connection.vhost().delete_queue(
+      queue, method.if_unused, method.if_empty, ctx.connection.id()));
+  for (auto& notify : deleted.cancelled) notify();
+  if (!method.no_wait) {
+    ctx.connection.send_method(ctx.channel.number, QueueDeleteOk{deleted.message_count});
+  }
+}
+
+constexpr HandlerEntry kHandlers[] = {
+    {QueueDeclare::kId, declare}, {QueueBind::kId, bind},     {QueueUnbind::kId, unbind},
+    {QueuePurge::kId, purge},     {QueueDelete::kId, remove},
+};
+
+}  // namespace
+
+std::span<const HandlerEntry> queue_handlers() { return kHandlers; }
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,89 @@
+#include "brokers/amqp/model/queue_arguments.h"
+
+#include <fmt/format.h>
+
+namespace mockforge::amqp {
+namespace {
+
+constexpr uint16_t kPreconditionFailed = 406;
+constexpr uint16_t kNotImplemented = 540;
+
+ModelResult<storage::QueueOptions> refuse(uint16_t code, std::string text) {
+  return {std::nullopt, ModelError{code, std::move(text)}};
+}
+
+}  // namespace
+
+std::optional<int64_t> field_integer(const FieldValue& value) {
+  return std::visit(
+      [](const auto& held) -> std::optional<int64_t> {
+        using T = std::decay_t<decltype(held)>;
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+          return static_cast<int64_t>(held);
+        } else {
+          return std::nullopt;
+        }
+      },
+      value.value);
+}
+
+ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable& arguments) {
+  storage::QueueOptions options;
+  for (const FieldTableEntry& entry : arguments.entries) {
+    const std::string& name = entry.name;
+    if (name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key" ||
+        name == "x-expires" || name == "x-single-active-consumer" ||
+        name == "x-dead-letter-strategy" || name == "x-queue-mode" ||
+        name == "x-queue-master-locator" || name == "x-max-in-memory-length" ||
+        name == "x-max-in-memory-bytes" || name == "x-delivery-limit") {
+      return refuse(kNotImplemented,
+                    fmt::format("NOT_IMPLEMENTED - queue argument '{}' is not supported", name));
+    }
+    bool numeric = name == "x-message-ttl" || name == "x-max-length" ||
+                   name == "x-max-length-bytes" || name == "x-max-priority";
+    if (numeric) {
+      std::optional<int64_t> number = field_integer(entry.value);
+      if (!number || *number < 0) {
+        return refuse(kPreconditionFailed,
+                      fmt::format("PRECONDITION_FAILED - invalid arg '{}': expected a "
+                                  "non-negative integer",
+                                  name));
+      }
+      if (name == "x-message-ttl") options.message_ttl = std::chrono::milliseconds(*number);
+      if (name == "x-max-length") options.max_length = static_cast<uint64_t>(*number);
+      if (name == "x-max-length-bytes") options.max_length_bytes = static_cast<uint64_t>(*number);
+      if (name == "x-max-priority") {
+        if (*number > 255) {
+          return refuse(kPreconditionFailed,
+                        "PRECONDITION_FAILED - invalid arg 'x-max-priority': above 255");
+        }
+        options.max_priority = static_cast<uint8_t>(*number);
+      }
+      continue;
+    }
+    if (name == "x-overflow") {
+      const auto* mode = entry.value.get_if<std::string>();
+      if (mode && *mode == "drop-head") {
+        options.overflow = storage::OverflowMode::kDropHead;
+      } else if (mode && *mode == "reject-publish") {
+        options.overflow = storage::OverflowMode::kRejectPublish;
+      } else if (mode && *mode == "reject-publish-dlx") {
+        return refuse(kNotImplemented,
+                      "NOT_IMPLEMENTED - x-overflow 'reject-publish-dlx' is not supported");
+      } else {
+        return refuse(kPreconditionFailed, "PRECONDITION_FAILED - invalid arg 'x-overflow'");
+      }
+      continue;
+    }
+    if (name == "x-queue-type") {
+      const auto* type = entry.value.get_if<std::string>();
+      if (!type || *type != "classic") {
+        return refuse(kNotImplemented,
+                      "NOT_IMPLEMENTED - only classic queues are supported (x-queue-type)");
+      }
+    }
+  }
+  return {std::move(options), std::nullopt};
+}
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,20 @@
+// RabbitMQ queue arguments (x-...) turned into storage queue options.
+#pragma once
+
+#include "brokers/amqp/codec/field_table.h"
+#include "brokers/amqp/model/vhost.h"
+#include "core/storage/queue.h"
+
+namespace mockforge::amqp {
+
+// Supported: x-message-ttl, x-max-length, x-max-length-bytes, x-overflow
+// (drop-head, reject-publish), x-max-priority, x-queue-type "classic".
+// Arguments RabbitMQ defines that are not implemented yet are refused with
+// 540 NOT_IMPLEMENTED; invalid values with 406 PRECONDITION_FAILED. Other
+// names are ignored, as RabbitMQ does.
+ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable& arguments);
+
+// An integer field value of any integer type, if it holds one.
+std::optional<int64_t> field_integer(const FieldValue& value);
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,448 @@
+#include "brokers/amqp/model/vhost.h"
+
+#include <fmt/format.h>
+
+#include "brokers/amqp/model/queue_arguments.h"
+#include "brokers/amqp/model/routing.h"
+
+namespace mockforge::amqp {
+namespace {
+
+constexpr uint16_t kAccessRefused = 403;
+constexpr uint16_t kNotFound = 404;
+constexpr uint16_t kResourceLocked = 405;
+constexpr uint16_t kPreconditionFailed = 406;
+
+template <typename T>
+ModelResult<T> fail(uint16_t code, std::string text) {
+  return ModelResult<T>{std::nullopt, ModelError{code, std::move(text)}};
+}
+template <typename T>
+ModelResult<T> succeed(T value) {
+  return ModelResult<T>{std::move(value), std::nullopt};
+}
+
+std::string vhost_quote(const std::string& vhost) { return fmt::format("vhost '{}'", vhost); }
+
+}  // namespace
+
+std::optional<ExchangeType> parse_exchange_type(std::string_view name) {
+  if (name == "direct") return ExchangeType::kDirect;
+  if (name == "fanout") return ExchangeType::kFanout;
+  if (name == "topic") return ExchangeType::kTopic;
+  if (name == "headers") return ExchangeType::kHeaders;
+  return std::nullopt;
+}
+
+Vhost::Vhost(std::string name, storage::QueueRegistry& queues)
+    : name_(std::move(name)), storage_(queues) {
+  predeclare();
+}
+
+void Vhost::predeclare() {
+  auto add = [this](std::string name, ExchangeType type, std::string type_name) {
+    Exchange exchange;
+    exchange.name = name;
+    exchange.type = type;
+    exchange.type_name = std::move(type_name);
+    exchange.durable = true;
+    exchange.predeclared = true;
+    exchanges_[name] = std::move(exchange);
+  };
+  add("", ExchangeType::kDirect, "direct");
+  add("amq.direct", ExchangeType::kDirect, "direct");
+  add("amq.fanout", ExchangeType::kFanout, "fanout");
+  add("amq.topic", ExchangeType::kTopic, "topic");
+  add("amq.headers", ExchangeType::kHeaders, "headers");
+  add("amq.match", ExchangeType::kHeaders, "headers");
+}
+
+void Vhost::reset() {
+  std::lock_guard lock(mutex_);
+  exchanges_.clear();
+  queues_.clear();
+  predeclare();
+}
+
+ModelResult<bool> Vhost::declare_exchange(const Exchange& wanted, bool passive) {
+  std::lock_guard lock(mutex_);
+  auto it = exchanges_.find(wanted.name);
+  if (passive) {
+    if (it == exchanges_.end()) {
+      return fail<bool>(kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", wanted.name,
+                                               vhost_quote(name_)));
+    }
+    return succeed(true);
+  }
+  if (it == exchanges_.end()) {
+    if (wanted.name.starts_with("amq.")) {
+      return fail<bool>(kAccessRefused,
+                        fmt::format("ACCESS_REFUSED - exchange name '{}' contains reserved "
+                                    "prefix 'amq.*'",
+                                    wanted.name));
+    }
+    exchanges_[wanted.name] = wanted;
+    return succeed(true);
+  }
+  const Exchange& existing = it->second;
+  if (existing.type_name != wanted.type_name || existing.durable != wanted.durable ||
+      existing.auto_delete != wanted.auto_delete || existing.internal != wanted.internal ||
+      (!existing.predeclared && existing.arguments != wanted.arguments)) {
+    return fail<bool>(kPreconditionFailed,
+                      fmt::format("PRECONDITION_FAILED - inequivalent arg for exchange '{}' in {}: "
+                                  "received type '{}' durable {} auto_delete {}, existing type "
+                                  "'{}' durable {} auto_delete {}",
+                                  wanted.name, vhost_quote(name_), wanted.type_name, wanted.durable,
+                                  wanted.auto_delete, existing.type_name, existing.durable,
+                                  existing.auto_delete));
+  }
+  return succeed(true);
+}
+
+ModelResult<bool> Vhost::delete_exchange(const std::string& name, bool if_unused) {
+  std::lock_guard lock(mutex_);
+  auto it = exchanges_.find(name);
+  if (it == exchanges_.end()) {
+    return fail<bool>(kNotFound,
+                      fmt::format("NOT_FOUND - no exchange '{}' in {}", name, vhost_quote(name_)));
+  }
+  if (it->second.predeclared) {
+    return fail<bool>(kAccessRefused, fmt::format("ACCESS_REFUSED - operation not permitted on "
+                                                  "the predeclared exchange '{}'",
+                                                  name));
+  }
+  bool used_as_source = !it->second.bindings.empty();
+  bool used_as_destination = false;
+  for (const auto& [other_name, other] : exchanges_) {
+    for (const Binding& binding : other.bindings) {
+      if (!binding.to_queue && binding.destination == name) used_as_destination = true;
+    }
+  }
+  if (if_unused && (used_as_source || used_as_destination)) {
+    return fail<bool>(
+        kPreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - exchange '{}' in {} in use", name, vhost_quote(name_)));
+  }
+  exchanges_.erase(it);
+  for (auto& [other_name, other] : exchanges_) {
+    std::erase_if(other.bindings, [&](const Binding& binding) {
+      return !binding.to_queue && binding.destination == name;
+    });
+  }
+  return succeed(true);
+}
+
+ModelResult<bool> Vhost::bind_exchange(const std::string& destination, const std::string& source,
+                                       const std::string& routing_key,
+                                       const FieldTable& arguments) {
+  std::lock_guard lock(mutex_);
+  for (const std::string* name : {&destination, &source}) {
+    if (!exchanges_.contains(*name)) {
+      return fail<bool>(
+          kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
+    }
+    if (name->empty()) {
+      return fail<bool>(kAccessRefused,
+                        "ACCESS_REFUSED - operation not permitted on the default exchange");
+    }
+  }
+  Binding binding{false, destination, routing_key, arguments};
+  auto& bindings = exchanges_[source].bindings;
+  if (std::find(bindings.begin(), bindings.end(), binding) == bindings.end()) {
+    bindings.push_back(std::move(binding));
+  }
+  return succeed(true);
+}
+
+ModelResult<bool> Vhost::unbind_exchange(const std::string& destination, const std::string& source,
+                                         const std::string& routing_key,
+                                         const FieldTable& arguments) {
+  std::lock_guard lock(mutex_);
+  for (const std::string* name : {&destination, &source}) {
+    if (!exchanges_.contains(*name)) {
+      return fail<bool>(
+          kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
+    }
+  }
+  Binding binding{false, destination, routing_key, arguments};
+  std::erase(exchanges_[source].bindings, binding);
+  maybe_auto_delete_exchange_locked(source);
+  return succeed(true);
+}
+
+QueueEntry* Vhost::find_queue_locked(const std::string& name, uint64_t connection_id,
+                                     std::optional<ModelError>& error) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) {
+    error = ModelError{kNotFound,
+                       fmt::format("NOT_FOUND - no queue '{}' in {}", name, vhost_quote(name_))};
+    return nullptr;
+  }
+  if (it->second.definition.exclusive && it->second.owner_connection != connection_id) {
+    error = ModelError{kResourceLocked,
+                       fmt::format("RESOURCE_LOCKED - cannot obtain exclusive access to locked "
+                                   "queue '{}' in {}. It could be originally declared on another "
+                                   "connection or the exclusive property value does not match "
+                                   "that of the original declaration.",
+                                   name, vhost_quote(name_))};
+    return nullptr;
+  }
+  return &it->second;
+}
+
+ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
+                                                const QueueDefinition& definition, bool passive,
+                                                uint64_t connection_id, bool server_named) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  if (passive) {
+    QueueEntry* entry = find_queue_locked(name, connection_id, error);
+    if (!entry) return {std::nullopt, error};
+    return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
+                                 static_cast<uint32_t>(entry->consumers.size())});
+  }
+  if (auto existing = queues_.find(name); existing != queues_.end()) {
+    QueueEntry* entry = find_queue_locked(name, connection_id, error);
+    if (!entry) return {std::nullopt, error};
+    const QueueDefinition& have = entry->definition;
+    if (have.durable != definition.durable || have.exclusive != definition.exclusive ||
+        have.auto_delete != definition.auto_delete || have.arguments != definition.arguments) {
+      return fail<QueueDeclared>(
+          kPreconditionFailed,
+          fmt::format("PRECONDITION_FAILED - inequivalent arg for queue '{}' in {}: durable {} "
+                      "exclusive {} auto_delete {} (existing: durable {} exclusive {} "
+                      "auto_delete {}) or different x-arguments",
+                      name, vhost_quote(name_), definition.durable, definition.exclusive,
+                      definition.auto_delete, have.durable, have.exclusive, have.auto_delete));
+    }
+    return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
+                                 static_cast<uint32_t>(entry->consumers.size())});
+  }
+  if (!server_named && name.starts_with("amq.")) {
+    return fail<QueueDeclared>(
+        kAccessRefused,
+        fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
+  }
+  auto options = queue_options_from_arguments(definition.arguments);
+  if (!options.ok()) return {std::nullopt, options.error};
+  // A leftover storage queue of the same name (e.g. restored from a snapshot)
+  // is replaced so that the declared options apply.
+  storage_.remove(name_, name);
+  QueueEntry entry;
+  entry.name = name;
+  entry.definition = definition;
+  entry.owner_connection = definition.exclusive ? connection_id : 0;
+  entry.storage = storage_.declare(name_, name, *options.value).queue;
+  queues_[name] = std::move(entry);
+  return succeed(QueueDeclared{name, 0, 0});
+}
+
+void Vhost::remove_queue_locked(const std::string& name,
+                                std::vector<ConsumerCancelled>& cancelled) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return;
+  for (auto& [id, consumer] : it->second.consumers) {
+    if (consumer.on_queue_deleted) cancelled.push_back(consumer.on_queue_deleted);
+  }
+  queues_.erase(it);
+  storage_.remove(name_, name);
+  std::vector<std::string> sources;
+  for (auto& [exchange_name, exchange] : exchanges_) {
+    auto removed = std::erase_if(exchange.bindings, [&](const Binding& binding) {
+      return binding.to_queue && binding.destination == name;
+    });
+    if (removed > 0) sources.push_back(exchange_name);
+  }
+  for (const std::string& source : sources) maybe_auto_delete_exchange_locked(source);
+}
+
+void Vhost::maybe_auto_delete_exchange_locked(const std::string& name) {
+  auto it = exchanges_.find(name);
+  if (it == exchanges_.end() || !it->second.auto_delete || !it->second.bindings.empty()) return;
+  exchanges_.erase(it);
+}
+
+ModelResult<QueueDeleted> Vhost::delete_queue(const std::string& name, bool if_unused,
+                                              bool if_empty, uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  QueueEntry* entry = find_queue_locked(name, connection_id, error);
+  if (!entry) {
+    // RabbitMQ answers delete-ok for a queue that does not exist.
+    if (error->reply_code == kNotFound) return succeed(QueueDeleted{});
+    return {std::nullopt, error};
+  }
+  if (if_unused && !entry->consumers.empty()) {
+    return fail<QueueDeleted>(
+        kPreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - queue '{}' in {} in use", name, vhost_quote(name_)));
+  }
+  uint64_t ready = entry->storage->ready_count();
+  if (if_empty && ready > 0) {
+    return fail<QueueDeleted>(
+        kPreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - queue '{}' in {} not empty", name, vhost_quote(name_)));
+  }
+  QueueDeleted deleted;
+  deleted.message_count = static_cast<uint32_t>(ready);
+  remove_queue_locked(name, deleted.cancelled);
+  return succeed(std::move(deleted));
+}
+
+ModelResult<uint32_t> Vhost::purge_queue(const std::string& name, uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  QueueEntry* entry = find_queue_locked(name, connection_id, error);
+  if (!entry) return {std::nullopt, error};
+  return succeed(static_cast<uint32_t>(entry->storage->purge()));
+}
+
+ModelResult<bool> Vhost::bind_queue(const std::string& queue, const std::string& exchange,
+                                    const std::string& routing_key, const FieldTable& arguments,
+                                    uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  if (!find_queue_locked(queue, connection_id, error)) return {std::nullopt, error};
+  auto it = exchanges_.find(exchange);
+  if (it == exchanges_.end()) {
+    return fail<bool>(
+        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
+  }
+  if (exchange.empty()) {
+    return fail<bool>(kAccessRefused,
+                      "ACCESS_REFUSED - operation not permitted on the default exchange");
+  }
+  Binding binding{true, queue, routing_key, arguments};
+  if (std::find(it->second.bindings.begin(), it->second.bindings.end(), binding) ==
+      it->second.bindings.end()) {
+    it->second.bindings.push_back(std::move(binding));
+  }
+  return succeed(true);
+}
+
+ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::string& exchange,
+                                      const std::string& routing_key, const FieldTable& arguments,
+                                      uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  if (!find_queue_locked(queue, connection_id, error)) return {std::nullopt, error};
+  auto it = exchanges_.find(exchange);
+  if (it == exchanges_.end()) {
+    return fail<bool>(
+        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
+  }
+  if (exchange.empty()) {
+    return fail<bool>(kAccessRefused,
+                      "ACCESS_REFUSED - operation not permitted on the default exchange");
+  }
+  std::erase(it->second.bindings, Binding{true, queue, routing_key, arguments});
+  maybe_auto_delete_exchange_locked(exchange);
+  return succeed(true);
+}
+
+ModelResult<std::shared_ptr<storage::Queue>> Vhost::open_queue(const std::string& name,
+                                                               uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  QueueEntry* entry = find_queue_locked(name, connection_id, error);
+  if (!entry) return {std::nullopt, error};
+  return succeed(entry->storage);
+}
+
+ModelResult<uint64_t> Vhost::add_consumer(const std::string& queue, ConsumerRegistration consumer) {
+  std::lock_guard lock(mutex_);
+  std::optional<ModelError> error;
+  QueueEntry* entry = find_queue_locked(queue, consumer.connection_id, error);
+  if (!entry) return {std::nullopt, error};
+  for (const auto& [id, existing] : entry->consumers) {
+    if (existing.exclusive || consumer.exclusive) {
+      return fail<uint64_t>(kAccessRefused,
+                            fmt::format("ACCESS_REFUSED - queue '{}' in {} in exclusive use", queue,
+                                        vhost_quote(name_)));
+    }
+  }
+  uint64_t id = next_registration_++;
+  entry->consumers[id] = std::move(consumer);
+  entry->had_consumer = true;
+  return succeed(id);
+}
+
+void Vhost::remove_consumer(const std::string& queue, uint64_t registration_id) {
+  std::lock_guard lock(mutex_);
+  auto it = queues_.find(queue);
+  if (it == queues_.end()) return;
+  it->second.consumers.erase(registration_id);
+  if (it->second.definition.auto_delete && it->second.consumers.empty()) {
+    std::vector<ConsumerCancelled> none;
+    remove_queue_locked(queue, none);
+  }
+}
+
+void Vhost::drop_connection(uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> owned;
+  for (const auto& [name, entry] : queues_) {
+    if (entry.definition.exclusive && entry.owner_connection == connection_id) {
+      owned.push_back(name);
+    }
+  }
+  std::vector<ConsumerCancelled> ignored;
+  for (const std::string& name : owned) remove_queue_locked(name, ignored);
+}
+
+ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
+                                                const std::string& routing_key,
+                                                const FieldTable* headers) const {
+  std::lock_guard lock(mutex_);
+  auto it = exchanges_.find(exchange);
+  if (it == exchanges_.end()) {
+    return fail<std::set<std::string>>(
+        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
+  }
+  std::set<std::string> queues;
+  if (exchange.empty()) {
+    if (queues_.contains(routing_key)) queues.insert(routing_key);
+    return succeed(std::move(queues));
+  }
+  std::set<std::string> visited;
+  route_locked(it->second, routing_key, headers, queues, visited);
+  return succeed(std::move(queues));
+}
+
+void Vhost::route_locked(const Exchange& exchange, const std::string& routing_key,
+                         const FieldTable* headers, std::set<std::string>& queues,
+                         std::set<std::string>& visited) const {
+  if (!visited.insert(exchange.name).second) return;
+  for (const Binding& binding : exchange.bindings) {
+    bool matched = false;
+    switch (exchange.type) {
+      case ExchangeType::kDirect:
+        matched = binding.routing_key == routing_key;
+        break;
+      case ExchangeType::kFanout:
+        matched = true;
+        break;
+      case ExchangeType::kTopic:
+        matched = topic_matches(binding.routing_key, routing_key);
+        break;
+      case ExchangeType::kHeaders:
+        matched = headers_match(binding.arguments, headers);
+        break;
+    }
+    if (!matched) continue;
+    if (binding.to_queue) {
+      if (queues_.contains(binding.destination)) queues.insert(binding.destination);
+    } else if (auto next = exchanges_.find(binding.destination); next != exchanges_.end()) {
+      route_locked(next->second, routing_key, headers, queues, visited);
+    }
+  }
+}
+
+std::vector<std::string> Vhost::queue_names() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : queues_) names.push_back(name);
+  return names;
+}
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,165 @@
+// A virtual host: exchanges, queue metadata, bindings and consumer
+// registrations, shared by every connection. Messages live in storage
+// (storage::QueueRegistry); this model keeps the AMQP-only state beside them.
+//
+// Threading: every public method locks the vhost's mutex. Callbacks handed in
+// (consumer cancel notifications) are returned to the caller to run after the
+// lock is released.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "brokers/amqp/codec/field_table.h"
+#include "core/storage/queue.h"
+
+namespace mockforge::amqp {
+
+enum class ExchangeType { kDirect, kFanout, kTopic, kHeaders };
+
+std::optional<ExchangeType> parse_exchange_type(std::string_view name);
+
+struct Binding {
+  bool to_queue = true;     // false: exchange-to-exchange
+  std::string destination;  // queue or exchange name
+  std::string routing_key;
+  FieldTable arguments;
+  friend bool operator==(const Binding&, const Binding&) = default;
+};
+
+struct Exchange {
+  std::string name;
+  ExchangeType type = ExchangeType::kDirect;
+  std::string type_name;
+  bool durable = false;
+  bool auto_delete = false;
+  bool internal = false;
+  FieldTable arguments;
+  std::vector<Binding> bindings;  // where this exchange routes to
+  bool predeclared = false;
+};
+
+struct QueueDefinition {
+  bool durable = false;
+  bool exclusive = false;
+  bool auto_delete = false;
+  FieldTable arguments;
+};
+
+// What a queue deletion has to tell a consumer's channel.
+using ConsumerCancelled = std::function<void()>;
+
+struct ConsumerRegistration {
+  uint64_t connection_id = 0;
+  std::string tag;
+  bool exclusive = false;
+  ConsumerCancelled on_queue_deleted;
+};
+
+struct QueueEntry {
+  std::string name;
+  QueueDefinition definition;
+  uint64_t owner_connection = 0;  // exclusive queues only
+  std::shared_ptr<storage::Queue> storage;
+  std::map<uint64_t, ConsumerRegistration> consumers;  // by registration id
+  bool had_consumer = false;
+};
+
+// The outcome of a model operation: ok, or a reply code and text.
+struct ModelError {
+  uint16_t reply_code = 0;
+  std::string text;
+};
+
+template <typename T>
+struct ModelResult {
+  std::optional<T> value;
+  std::optional<ModelError> error;
+  bool ok() const { return !error.has_value(); }
+};
+
+struct QueueDeclared {
+  std::string name;
+  uint32_t message_count = 0;
+  uint32_t consumer_count = 0;
+};
+
+struct QueueDeleted {
+  uint32_t message_count = 0;
+  std::vector<ConsumerCancelled> cancelled;  // run after the call returns
+};
+
+class Vhost {
+ public:
+  Vhost(std::string name, storage::QueueRegistry& queues);
+
+  const std::string& name() const { return name_; }
+
+  // Drops everything but the predeclared exchanges (server reset).
+  void reset();
+
+  ModelResult<bool> declare_exchange(const Exchange& wanted, bool passive);
+  ModelResult<bool> delete_exchange(const std::string& name, bool if_unused);
+  ModelResult<bool> bind_exchange(const std::string& destination, const std::string& source,
+                                  const std::string& routing_key, const FieldTable& arguments);
+  ModelResult<bool> unbind_exchange(const std::string& destination, const std::string& source,
+                                    const std::string& routing_key, const FieldTable& arguments);
+
+  ModelResult<QueueDeclared> declare_queue(const std::string& name,
+                                           const QueueDefinition& definition, bool passive,
+                                           uint64_t connection_id, bool server_named = false);
+  ModelResult<QueueDeleted> delete_queue(const std::string& name, bool if_unused, bool if_empty,
+                                         uint64_t connection_id);
+  ModelResult<uint32_t> purge_queue(const std::string& name, uint64_t connection_id);
+  ModelResult<bool> bind_queue(const std::string& queue, const std::string& exchange,
+                               const std::string& routing_key, const FieldTable& arguments,
+                               uint64_t connection_id);
+  ModelResult<bool> unbind_queue(const std::string& queue, const std::string& exchange,
+                                 const std::string& routing_key, const FieldTable& arguments,
+                                 uint64_t connection_id);
+  // The storage queue, after the exclusivity check.
+  ModelResult<std::shared_ptr<storage::Queue>> open_queue(const std::string& name,
+                                                          uint64_t connection_id);
+
+  // Registers a consumer; returns its registration id.
+  ModelResult<uint64_t> add_consumer(const std::string& queue, ConsumerRegistration consumer);
+  // Removes a registration; deletes an auto-delete queue that lost its last
+  // consumer.
+  void remove_consumer(const std::string& queue, uint64_t registration_id);
+  // Deletes the exclusive queues of a closed connection.
+  void drop_connection(uint64_t connection_id);
+
+  // Queue names a publish to `exchange` reaches. Error 404 if the exchange
+  // does not exist.
+  ModelResult<std::set<std::string>> route(const std::string& exchange,
+                                           const std::string& routing_key,
+                                           const FieldTable* headers) const;
+
+  std::vector<std::string> queue_names() const;
+
+ private:
+  void predeclare();
+  QueueEntry* find_queue_locked(const std::string& name, uint64_t connection_id,
+                                std::optional<ModelError>& error);
+  void route_locked(const Exchange& exchange, const std::string& routing_key,
+                    const FieldTable* headers, std::set<std::string>& queues,
+                    std::set<std::string>& visited) const;
+  void remove_queue_locked(const std::string& name, std::vector<ConsumerCancelled>& cancelled);
+  void maybe_auto_delete_exchange_locked(const std::string& name);
+
+  const std::string name_;
+  storage::QueueRegistry& storage_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Exchange> exchanges_;
+  std::map<std::string, QueueEntry> queues_;
+  uint64_t next_registration_ = 1;
+};
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,56 @@
+// Per-channel protocol state: consumers, unacknowledged deliveries, prefetch,
+// confirm and transaction modes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/storage/queue.h"
+
+namespace mockforge::amqp {
+
+struct Consumer {
+  std::string tag;
+  std::string queue;
+  std::shared_ptr<storage::Queue> storage;
+  bool no_ack = false;
+  uint16_t prefetch = 0;  // 0: unlimited
+  uint32_t unacked = 0;
+  uint64_t registration = 0;
+  storage::ListenerToken listener = 0;
+};
+
+struct UnackedDelivery {
+  std::shared_ptr<storage::Queue> queue;
+  std::string queue_name;
+  storage::MessageId id = 0;
+  std::string consumer_tag;  // empty for basic.get
+};
+
+struct Channel {
+  enum class State { kOpen, kClosing };
+
+  uint16_t number = 0;
+  State state = State::kOpen;
+  bool flow_active = true;
+
+  std::map<std::string, Consumer> consumers;
+  std::map<uint64_t, UnackedDelivery> unacked;  // by delivery tag
+  uint64_t next_delivery_tag = 1;
+  uint16_t consumer_prefetch = 0;  // basic.qos global=false: for consumers created next
+  uint16_t channel_prefetch = 0;   // basic.qos global=true: shared by the channel
+  uint64_t next_consumer_number = 1;
+
+  bool confirm_mode = false;
+  uint64_t next_publish_seq = 1;
+  bool tx_mode = false;
+  std::vector<std::function<void()>> tx_pending;  // publishes and acks until commit
+
+  std::string last_declared_queue;  // what an empty queue name means (RabbitMQ)
+};
+
+}  // namespace mockforge::amqp

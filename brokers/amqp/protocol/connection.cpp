@@ -1,0 +1,580 @@
+#include "brokers/amqp/protocol/connection.h"
+
+#include <fmt/format.h>
+
+#include "brokers/amqp/handlers/handler_table.h"
+#include "core/log/logging.h"
+
+namespace mockforge::amqp {
+namespace {
+
+// Deliveries per pump() before yielding the strand to other work.
+constexpr int kDeliveriesPerPump = 256;
+
+FieldTable server_properties(const BrokerSettings& settings) {
+  FieldTable capabilities;
+  for (const char* name :
+       {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
+        "connection.blocked", "authentication_failure_close", "per_consumer_qos"}) {
+    capabilities.set(name, true);
+  }
+  // Not implemented yet, so advertised as absent.
+  capabilities.set("consumer_priorities", false);
+  capabilities.set("direct_reply_to", false);
+  FieldTable properties;
+  properties.set("capabilities", std::move(capabilities));
+  properties.set("cluster_name", std::string("mockforge"));
+  properties.set("copyright", std::string("mockforge"));
+  properties.set("information", std::string("mockforge mock AMQP 0-9-1 broker"));
+  properties.set("platform", std::string("C++20"));
+  properties.set("product", std::string("mockforge"));
+  properties.set("version", settings.version);
+  return properties;
+}
+
+bool bool_capability(const FieldTable& client_properties, std::string_view name) {
+  const FieldValue* capabilities = client_properties.find("capabilities");
+  if (!capabilities) return false;
+  const auto* table = capabilities->get_if<FieldTable>();
+  if (!table) return false;
+  const FieldValue* value = table->find(name);
+  const bool* flag = value ? value->get_if<bool>() : nullptr;
+  return flag && *flag;
+}
+
+std::optional<std::pair<std::string, std::string>> parse_credentials(const std::string& mechanism,
+                                                                     const std::string& response) {
+  if (mechanism == "PLAIN") {
+    // [authzid] NUL authcid NUL passwd
+    std::size_t first = response.find('\0');
+    if (first == std::string::npos) return std::nullopt;
+    std::size_t second = response.find('\0', first + 1);
+    if (second == std::string::npos) return std::nullopt;
+    return std::pair{response.substr(first + 1, second - first - 1), response.substr(second + 1)};
+  }
+  // AMQPLAIN: a field table without its length prefix, with LOGIN and PASSWORD.
+  ByteWriter framed;
+  framed.write_u32(static_cast<uint32_t>(response.size()));
+  framed.write_bytes(response);
+  ByteReader reader(framed.bytes());
+  FieldTable table = decode_field_table(reader);
+  const FieldValue* login = table.find("LOGIN");
+  const FieldValue* password = table.find("PASSWORD");
+  const auto* login_text = login ? login->get_if<std::string>() : nullptr;
+  const auto* password_text = password ? password->get_if<std::string>() : nullptr;
+  if (!login_text || !password_text) return std::nullopt;
+  return std::pair{*login_text, *password_text};
+}
+
+}  // namespace
+
+AmqpConnection::AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOutput> output)
+    : broker_(broker),
+      output_(std::move(output)),
+      id_(broker.next_connection_id()),
+      splitter_(FrameSplitter::Start::kExpectProtocolHeader, broker.settings().frame_max),
+      frame_max_(broker.settings().frame_max),
+      channel_max_(broker.settings().channel_max) {
+  broker_.metrics().connections.inc();
+}
+
+AmqpConnection::~AmqpConnection() {
+  release_all_channels();
+  broker_.metrics().connections.dec();
+}
+
+FrameBoundary AmqpConnection::frame_boundary(std::span<const uint8_t> unread) const {
+  if (state_ == State::kAwaitHeader) {
+    if (check_protocol_header(unread) == ProtocolHeaderStatus::kIncomplete) {
+      return {FrameBoundary::Kind::kNeedMore, kProtocolHeader.size()};
+    }
+    return {FrameBoundary::Kind::kComplete, std::min(unread.size(), kProtocolHeader.size())};
+  }
+  if (unread.size() < kFrameHeaderSize) return {FrameBoundary::Kind::kNeedMore, kFrameHeaderSize};
+  uint32_t size = (uint32_t{unread[3]} << 24) | (uint32_t{unread[4]} << 16) |
+                  (uint32_t{unread[5]} << 8) | uint32_t{unread[6]};
+  uint64_t total = uint64_t{size} + kFrameOverhead;
+  if (frame_max_ != 0 && total > frame_max_) return {FrameBoundary::Kind::kTooLarge, 0};
+  if (unread.size() < total) return {FrameBoundary::Kind::kNeedMore, total};
+  return {FrameBoundary::Kind::kComplete, total};
+}
+
+void AmqpConnection::on_oversize_frame() {
+  close_connection(
+      ReplyCode::kFrameError,
+      fmt::format("FRAME_ERROR - frame larger than the negotiated frame_max {}", frame_max_));
+}
+
+void AmqpConnection::on_frame(std::span<const uint8_t> bytes) {
+  if (state_ == State::kClosed) return;
+  splitter_.feed(bytes);
+  while (state_ != State::kClosed) {
+    SplitResult result = splitter_.next();
+    if (std::holds_alternative<NeedMoreBytes>(result)) return;
+    if (std::holds_alternative<ProtocolHeaderReceived>(result)) {
+      send_connection_start();
+      continue;
+    }
+    if (const auto* error = std::get_if<FrameError>(&result)) {
+      if (error->answer_with_protocol_header()) {
+        output_->send(std::vector<uint8_t>(kProtocolHeader.begin(), kProtocolHeader.end()));
+        state_ = State::kClosed;
+        output_->close_after_flush("bad protocol header");
+        return;
+      }
+      close_connection(error->reply_code,
+                       fmt::format("{} - {}", reply_code_name(error->reply_code), error->message));
+      return;
+    }
+    const Frame& frame = std::get<Frame>(result);
+    if (state_ == State::kClosing) {
+      // Only connection.close / close-ok matter now; other frames are dropped.
+      if (frame.type != FrameType::kMethod || frame.channel != 0) continue;
+    }
+    if (frame.type != FrameType::kHeartbeat && frame.channel != 0 && state_ == State::kOpen) {
+      Channel* channel = find_channel(frame.channel);
+      if (channel && channel->state == Channel::State::kClosing &&
+          frame.type != FrameType::kMethod) {
+        continue;  // content of a method dropped on a closing channel
+      }
+    }
+    AssembleResult assembled;
+    try {
+      assembled = assembler_.add(frame);
+    } catch (const DecodeError& error) {
+      close_connection(error.reply_code(), error.what());
+      return;
+    }
+    if (const auto* error = std::get_if<CommandError>(&assembled)) {
+      close_connection(error->reply_code,
+                       fmt::format("{} - {}", reply_code_name(error->reply_code), error->message),
+                       error->method);
+      return;
+    }
+    if (auto* command = std::get_if<Command>(&assembled)) on_command(*command);
+  }
+}
+
+void AmqpConnection::send_connection_start() {
+  state_ = State::kAwaitStartOk;
+  send_method(
+      0, ConnectionStart{0, 9, server_properties(broker_.settings()), "PLAIN AMQPLAIN", "en_US"});
+}
+
+void AmqpConnection::on_command(Command& command) {
+  MethodId id = method_id(command.method);
+  if (state_ == State::kClosing) {
+    if (id == ConnectionCloseOk::kId) {
+      state_ = State::kClosed;
+      output_->close_after_flush("connection closed after error");
+    } else if (id == ConnectionClose::kId) {
+      send_method(0, ConnectionCloseOk{});
+      state_ = State::kClosed;
+      output_->close_after_flush("connection closed after error");
+    }
+    return;
+  }
+  if (command.channel == 0) {
+    if (id.class_id != ConnectionStart::kId.class_id) {
+      close_connection(
+          ReplyCode::kCommandInvalid,
+          fmt::format("COMMAND_INVALID - {} on channel 0", method_name(command.method)), id);
+      return;
+    }
+    on_connection_method(command);
+    return;
+  }
+  if (state_ != State::kOpen) {
+    close_connection(ReplyCode::kChannelError,
+                     "CHANNEL_ERROR - channel used before connection.open", id);
+    return;
+  }
+  if (id.class_id == ConnectionStart::kId.class_id) {
+    close_connection(ReplyCode::kCommandInvalid,
+                     fmt::format("COMMAND_INVALID - {} on channel {}", method_name(command.method),
+                                 command.channel),
+                     id);
+    return;
+  }
+  on_channel_method(command);
+}
+
+void AmqpConnection::on_connection_method(Command& command) {
+  MethodId id = method_id(command.method);
+  auto expect = [&](State state, MethodId wanted) {
+    if (state_ == state && id == wanted) return true;
+    return false;
+  };
+  if (id == ConnectionClose::kId) {
+    release_all_channels();
+    send_method(0, ConnectionCloseOk{});
+    state_ = State::kClosed;
+    output_->close_after_flush("client closed the connection");
+    return;
+  }
+  if (id == ConnectionCloseOk::kId) {
+    state_ = State::kClosed;
+    output_->close_after_flush("close-ok");
+    return;
+  }
+  if (expect(State::kAwaitStartOk, ConnectionStartOk::kId)) {
+    handle_start_ok(std::get<ConnectionStartOk>(command.method));
+  } else if (expect(State::kAwaitTuneOk, ConnectionTuneOk::kId)) {
+    handle_tune_ok(std::get<ConnectionTuneOk>(command.method));
+  } else if (expect(State::kAwaitOpen, ConnectionOpen::kId)) {
+    handle_open(std::get<ConnectionOpen>(command.method));
+  } else if (id == ConnectionUpdateSecret::kId && state_ == State::kOpen) {
+    close_connection(ReplyCode::kNotImplemented,
+                     "NOT_IMPLEMENTED - connection.update-secret is not supported", id);
+  } else {
+    close_connection(ReplyCode::kCommandInvalid,
+                     fmt::format("COMMAND_INVALID - unexpected {}", method_name(command.method)),
+                     id);
+  }
+}
+
+void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
+  consumer_cancel_notify_ = bool_capability(start_ok.client_properties, "consumer_cancel_notify");
+  if (start_ok.mechanism != "PLAIN" && start_ok.mechanism != "AMQPLAIN") {
+    close_connection(
+        ReplyCode::kCommandInvalid,
+        fmt::format("COMMAND_INVALID - unknown authentication mechanism '{}'", start_ok.mechanism),
+        ConnectionStartOk::kId);
+    return;
+  }
+  std::optional<std::pair<std::string, std::string>> credentials;
+  try {
+    credentials = parse_credentials(start_ok.mechanism, start_ok.response);
+  } catch (const DecodeError&) {
+    credentials.reset();
+  }
+  const BrokerSettings& settings = broker_.settings();
+  if (!credentials || credentials->first != settings.user ||
+      credentials->second != settings.password) {
+    close_connection(ReplyCode::kAccessRefused,
+                     fmt::format("ACCESS_REFUSED - Login was refused using authentication "
+                                 "mechanism {}. For details see the broker logfile.",
+                                 start_ok.mechanism),
+                     ConnectionStartOk::kId);
+    return;
+  }
+  state_ = State::kAwaitTuneOk;
+  send_method(0,
+              ConnectionTune{settings.channel_max, settings.frame_max, settings.heartbeat_seconds});
+}
+
+void AmqpConnection::handle_tune_ok(const ConnectionTuneOk& tune_ok) {
+  const BrokerSettings& settings = broker_.settings();
+  if (tune_ok.frame_max != 0 && tune_ok.frame_max < kFrameMinSize) {
+    close_connection(
+        ReplyCode::kNotAllowed,
+        fmt::format("NOT_ALLOWED - frame_max={} < {} min size", tune_ok.frame_max, kFrameMinSize),
+        ConnectionTuneOk::kId);
+    return;
+  }
+  if (tune_ok.frame_max > settings.frame_max || tune_ok.frame_max == 0) {
+    if (tune_ok.frame_max != 0) {
+      close_connection(ReplyCode::kNotAllowed,
+                       fmt::format("NOT_ALLOWED - frame_max={} > {} max size", tune_ok.frame_max,
+                                   settings.frame_max),
+                       ConnectionTuneOk::kId);
+      return;
+    }
+    frame_max_ = settings.frame_max;
+  } else {
+    frame_max_ = tune_ok.frame_max;
+  }
+  splitter_.set_frame_max(frame_max_);
+  channel_max_ = tune_ok.channel_max == 0 ? settings.channel_max
+                                          : std::min(tune_ok.channel_max, settings.channel_max);
+  output_->set_heartbeat(std::chrono::seconds(tune_ok.heartbeat));
+  state_ = State::kAwaitOpen;
+}
+
+void AmqpConnection::handle_open(const ConnectionOpen& open) {
+  vhost_ = broker_.find_vhost(open.virtual_host);
+  if (!vhost_) {
+    close_connection(ReplyCode::kNotAllowed,
+                     fmt::format("NOT_ALLOWED - vhost {} not found", open.virtual_host),
+                     ConnectionOpen::kId);
+    return;
+  }
+  state_ = State::kOpen;
+  send_method(0, ConnectionOpenOk{});
+}
+
+void AmqpConnection::on_channel_method(Command& command) {
+  MethodId id = method_id(command.method);
+  auto it = channels_.find(command.channel);
+  if (id == ChannelOpen::kId) {
+    if (it != channels_.end()) {
+      close_connection(
+          ReplyCode::kChannelError,
+          fmt::format("CHANNEL_ERROR - second 'channel.open' seen on channel {}", command.channel),
+          id);
+      return;
+    }
+    if (command.channel > channel_max_) {
+      close_connection(ReplyCode::kNotAllowed,
+                       fmt::format("NOT_ALLOWED - channel {} above channel_max {}", command.channel,
+                                   channel_max_),
+                       id);
+      return;
+    }
+    Channel& channel = channels_[command.channel];
+    channel.number = command.channel;
+    broker_.metrics().channels.inc();
+    send_method(command.channel, ChannelOpenOk{});
+    return;
+  }
+  if (it == channels_.end()) {
+    close_connection(ReplyCode::kChannelError,
+                     fmt::format("CHANNEL_ERROR - expected 'channel.open' on channel {}, got {}",
+                                 command.channel, method_name(command.method)),
+                     id);
+    return;
+  }
+  Channel& channel = it->second;
+  if (id == ChannelClose::kId) {
+    release_channel(channel);
+    assembler_.forget_channel(command.channel);
+    channels_.erase(it);
+    send_method(command.channel, ChannelCloseOk{});
+    return;
+  }
+  if (id == ChannelCloseOk::kId) {
+    if (channel.state == Channel::State::kClosing) {
+      channels_.erase(it);
+    }
+    return;
+  }
+  if (channel.state == Channel::State::kClosing) return;  // dropped until close-ok
+  if (id == ChannelFlow::kId) {
+    channel.flow_active = std::get<ChannelFlow>(command.method).active;
+    send_method(channel.number, ChannelFlowOk{channel.flow_active});
+    pump(channel);
+    return;
+  }
+  dispatch(channel, command);
+}
+
+void AmqpConnection::dispatch(Channel& channel, Command& command) {
+  MethodId id = method_id(command.method);
+  Handler handler = find_handler(id);
+  if (!handler) {
+    close_connection(
+        ReplyCode::kCommandInvalid,
+        fmt::format("COMMAND_INVALID - {} is not a client method", method_name(command.method)),
+        id);
+    return;
+  }
+  try {
+    HandlerContext context{*this, channel, command};
+    handler(context);
+  } catch (const AmqpError& error) {
+    if (is_channel_error(error.code())) {
+      close_channel_with_error(channel, error.code(), error.what(), id);
+    } else {
+      close_connection(error.code(), error.what(), id);
+    }
+  } catch (const EncodeError& error) {
+    close_connection(ReplyCode::kInternalError, fmt::format("INTERNAL_ERROR - {}", error.what()),
+                     id);
+  }
+}
+
+void AmqpConnection::close_channel_with_error(Channel& channel, ReplyCode code,
+                                              const std::string& text, MethodId method) {
+  release_channel(channel);
+  channel.state = Channel::State::kClosing;
+  send_method(channel.number, ChannelClose{static_cast<uint16_t>(code), text.substr(0, 255),
+                                           method.class_id, method.method_id});
+}
+
+void AmqpConnection::close_connection(ReplyCode code, const std::string& text, MethodId method) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  release_all_channels();
+  if (state_ == State::kAwaitHeader) {
+    state_ = State::kClosed;
+    output_->close_after_flush(text);
+    return;
+  }
+  state_ = State::kClosing;
+  send_method(0, ConnectionClose{static_cast<uint16_t>(code), text.substr(0, 255), method.class_id,
+                                 method.method_id});
+}
+
+void AmqpConnection::on_heartbeat_timeout() {
+  log::get("amqp")->info("connection {}: missed heartbeats, closing", id_);
+  release_all_channels();
+  state_ = State::kClosed;
+  output_->close_after_flush("missed heartbeats");
+}
+
+void AmqpConnection::on_server_shutdown() {
+  if (state_ == State::kClosed) return;
+  release_all_channels();
+  if (state_ != State::kAwaitHeader && state_ != State::kClosing) {
+    send_method(0, ConnectionClose{static_cast<uint16_t>(ReplyCode::kConnectionForced),
+                                   "CONNECTION_FORCED - broker forced connection closure with "
+                                   "reason 'shutdown'",
+                                   0, 0});
+  }
+  state_ = State::kClosed;
+  output_->close_after_flush("server shutdown");
+}
+
+void AmqpConnection::on_closed() {
+  state_ = State::kClosed;
+  release_all_channels();
+  output_->set_heartbeat(std::chrono::seconds(0));
+}
+
+void AmqpConnection::release_all_channels() {
+  for (auto& [number, channel] : channels_) release_channel(channel);
+  if (!released_ && vhost_) {
+    released_ = true;
+    vhost_->drop_connection(id_);
+  }
+}
+
+void AmqpConnection::release_channel(Channel& channel) {
+  if (channel.state == Channel::State::kClosing) return;  // released when it started closing
+  std::vector<std::string> tags;
+  for (const auto& [tag, consumer] : channel.consumers) tags.push_back(tag);
+  for (const std::string& tag : tags) drop_consumer(channel, tag);
+  // Unacked deliveries go back to their queues, marked redelivered.
+  for (auto& [tag, delivery] : channel.unacked) delivery.queue->requeue(delivery.id);
+  channel.unacked.clear();
+  channel.tx_pending.clear();
+  channel.state = Channel::State::kClosing;
+  broker_.metrics().channels.dec();
+}
+
+Channel* AmqpConnection::find_channel(uint16_t number) {
+  auto it = channels_.find(number);
+  if (it == channels_.end() || it->second.state != Channel::State::kOpen) return nullptr;
+  return &it->second;
+}
+
+void AmqpConnection::send_method(uint16_t channel, const Method& method) {
+  output_->send(encode_method_frame(channel, method));
+}
+
+void AmqpConnection::send_content(uint16_t channel, const Method& method,
+                                  std::span<const uint8_t> header_payload, std::string_view body) {
+  ByteWriter out;
+  ByteWriter payload;
+  encode_method(payload, method);
+  encode_frame(out, FrameType::kMethod, channel, payload.bytes());
+  encode_frame(out, FrameType::kHeader, channel, header_payload);
+  encode_body_frames(out, channel,
+                     std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
+                     frame_max_);
+  output_->send(out.take());
+}
+
+void AmqpConnection::drop_consumer(Channel& channel, const std::string& tag) {
+  auto it = channel.consumers.find(tag);
+  if (it == channel.consumers.end()) return;
+  Consumer consumer = std::move(it->second);
+  channel.consumers.erase(it);
+  consumer.storage->remove_available_listener(consumer.listener);
+  if (vhost_) vhost_->remove_consumer(consumer.queue, consumer.registration);
+}
+
+void AmqpConnection::consumer_queue_deleted(uint16_t channel_number, const std::string& tag) {
+  std::weak_ptr<AmqpConnection> weak = weak_from_this();
+  output_->post([weak, channel_number, tag] {
+    auto self = weak.lock();
+    if (!self || self->state_ != State::kOpen) return;
+    Channel* channel = self->find_channel(channel_number);
+    if (!channel || !channel->consumers.contains(tag)) return;
+    self->drop_consumer(*channel, tag);
+    if (self->consumer_cancel_notify_) {
+      self->send_method(channel_number, BasicCancel{tag, true});
+    }
+  });
+}
+
+void AmqpConnection::schedule_pump(uint16_t channel_number) {
+  std::weak_ptr<AmqpConnection> weak = weak_from_this();
+  output_->post([weak, channel_number] {
+    auto self = weak.lock();
+    if (!self || self->state_ != State::kOpen) return;
+    if (Channel* channel = self->find_channel(channel_number)) self->pump(*channel);
+  });
+}
+
+void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how) {
+  auto it = channel.unacked.find(delivery_tag);
+  if (it == channel.unacked.end()) return;
+  UnackedDelivery delivery = std::move(it->second);
+  channel.unacked.erase(it);
+  if (!delivery.consumer_tag.empty()) {
+    if (auto consumer = channel.consumers.find(delivery.consumer_tag);
+        consumer != channel.consumers.end() && consumer->second.unacked > 0) {
+      --consumer->second.unacked;
+    }
+  }
+  switch (how) {
+    case Settle::kAck:
+      delivery.queue->ack(delivery.id);
+      broker_.metrics().acked.inc();
+      break;
+    case Settle::kRequeue:
+      delivery.queue->requeue(delivery.id);
+      break;
+    case Settle::kDrop:
+      delivery.queue->remove(delivery.id);
+      break;
+  }
+}
+
+void AmqpConnection::pump(Channel& channel) {
+  if (state_ != State::kOpen || channel.state != Channel::State::kOpen || !channel.flow_active) {
+    return;
+  }
+  int delivered = 0;
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& [tag, consumer] : channel.consumers) {
+      if (!consumer.no_ack) {
+        if (consumer.prefetch != 0 && consumer.unacked >= consumer.prefetch) continue;
+        if (channel.channel_prefetch != 0) {
+          std::size_t channel_unacked = 0;
+          for (const auto& [other_tag, other] : channel.consumers) channel_unacked += other.unacked;
+          if (channel_unacked >= channel.channel_prefetch) return;
+        }
+      }
+      storage::PopResult popped = consumer.storage->pop(storage::Clock::now());
+      if (!popped.delivery) continue;
+      const storage::QueuedMessage& message = *popped.delivery;
+      uint64_t delivery_tag = channel.next_delivery_tag++;
+      if (consumer.no_ack) {
+        consumer.storage->ack(message.id);
+      } else {
+        channel.unacked[delivery_tag] =
+            UnackedDelivery{consumer.storage, consumer.queue, message.id, tag};
+        ++consumer.unacked;
+      }
+      broker_.metrics().delivered(consumer.queue);
+      if (message.message.redelivered) broker_.metrics().redelivered.inc();
+      const std::string& properties = *message.message.properties;
+      send_content(
+          channel.number,
+          BasicDeliver{tag, delivery_tag, message.message.redelivered, message.message.exchange,
+                       message.message.routing_key},
+          std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()),
+          *message.message.body);
+      progress = true;
+      if (++delivered >= kDeliveriesPerPump) {
+        schedule_pump(channel.number);
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace mockforge::amqp

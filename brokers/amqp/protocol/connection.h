@@ -1,0 +1,123 @@
+// The AMQP 0-9-1 connection state machine, free of sockets: frames in (as
+// cut by frame_boundary()), bytes out through ConnectionOutput.
+//
+// Handshake: protocol header -> start / start-ok (PLAIN, AMQPLAIN) -> tune /
+// tune-ok -> open / open-ok. Then channel.open/close here, and every other
+// method through the handler table (handlers/). A handler throws AmqpError;
+// channel-scoped codes close the channel, the others the connection.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "brokers/amqp/codec/command_assembler.h"
+#include "brokers/amqp/codec/frame.h"
+#include "brokers/amqp/protocol/broker_state.h"
+#include "brokers/amqp/protocol/channel.h"
+#include "brokers/amqp/protocol/output.h"
+
+namespace mockforge::amqp {
+
+// Thrown by handlers: close the channel or the connection with this code.
+class AmqpError : public std::runtime_error {
+ public:
+  AmqpError(ReplyCode code, const std::string& text) : std::runtime_error(text), code_(code) {}
+  AmqpError(uint16_t code, const std::string& text)
+      : std::runtime_error(text),
+        code_(reply_code_from_value(code).value_or(ReplyCode::kInternalError)) {}
+  ReplyCode code() const { return code_; }
+
+ private:
+  ReplyCode code_;
+};
+
+// Where the next frame ends in the unread bytes.
+struct FrameBoundary {
+  enum class Kind { kNeedMore, kComplete, kTooLarge };
+  Kind kind = Kind::kNeedMore;
+  std::size_t length = 0;  // kComplete: frame length; kNeedMore: total bytes needed
+};
+
+class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
+ public:
+  AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOutput> output);
+  ~AmqpConnection();
+  AmqpConnection(const AmqpConnection&) = delete;
+  AmqpConnection& operator=(const AmqpConnection&) = delete;
+
+  FrameBoundary frame_boundary(std::span<const uint8_t> unread) const;
+  void on_frame(std::span<const uint8_t> frame);
+  // frame_boundary() said kTooLarge.
+  void on_oversize_frame();
+  void on_heartbeat_timeout();
+  void on_server_shutdown();
+  // The socket is gone: requeue, drop consumers and exclusive queues.
+  void on_closed();
+
+  // --- for handlers ---
+  uint64_t id() const { return id_; }
+  BrokerState& broker() { return broker_; }
+  Vhost& vhost() { return *vhost_; }
+  uint32_t frame_max() const { return frame_max_; }
+  void send_method(uint16_t channel, const Method& method);
+  // A content method with its header (encoded content header payload) and body.
+  void send_content(uint16_t channel, const Method& method, std::span<const uint8_t> header_payload,
+                    std::string_view body);
+  // Delivers ready messages to the channel's consumers within their prefetch.
+  void pump(Channel& channel);
+  // Runs pump() later on this connection's strand (from any thread).
+  void schedule_pump(uint16_t channel);
+  // Unregisters a consumer (listener and vhost registration).
+  void drop_consumer(Channel& channel, const std::string& tag);
+  // Settles one unacked delivery: ack, requeue or drop.
+  enum class Settle { kAck, kRequeue, kDrop };
+  void settle(Channel& channel, uint64_t delivery_tag, Settle how);
+  // Thread-safe: the consumer's queue was deleted; cancels it on this strand.
+  void consumer_queue_deleted(uint16_t channel, const std::string& tag);
+  Channel* find_channel(uint16_t number);
+
+ private:
+  enum class State {
+    kAwaitHeader,
+    kAwaitStartOk,
+    kAwaitTuneOk,
+    kAwaitOpen,
+    kOpen,
+    kClosing,
+    kClosed
+  };
+
+  void on_command(Command& command);
+  void on_connection_method(Command& command);
+  void on_channel_method(Command& command);
+  void handle_start_ok(const ConnectionStartOk& start_ok);
+  void handle_tune_ok(const ConnectionTuneOk& tune_ok);
+  void handle_open(const ConnectionOpen& open);
+  void dispatch(Channel& channel, Command& command);
+  void close_channel_with_error(Channel& channel, ReplyCode code, const std::string& text,
+                                MethodId method);
+  void close_connection(ReplyCode code, const std::string& text, MethodId method = {});
+  void release_channel(Channel& channel);
+  void release_all_channels();
+  void send_connection_start();
+
+  BrokerState& broker_;
+  std::shared_ptr<ConnectionOutput> output_;
+  const uint64_t id_;
+  State state_ = State::kAwaitHeader;
+  FrameSplitter splitter_;
+  CommandAssembler assembler_;
+  Vhost* vhost_ = nullptr;
+  uint32_t frame_max_;
+  uint16_t channel_max_;
+  bool consumer_cancel_notify_ = false;
+  bool released_ = false;
+  std::map<uint16_t, Channel> channels_;
+};
+
+}  // namespace mockforge::amqp

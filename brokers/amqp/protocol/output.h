@@ -1,0 +1,27 @@
+// What the protocol state machine needs from the session below it. The
+// session implements it on core/net; unit tests implement it with vectors.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mockforge::amqp {
+
+class ConnectionOutput {
+ public:
+  virtual ~ConnectionOutput() = default;
+  // Thread-safe: queues bytes for the socket.
+  virtual void send(std::vector<uint8_t> bytes) = 0;
+  // Writes what is queued, then closes the socket.
+  virtual void close_after_flush(std::string reason) = 0;
+  // Negotiated heartbeat: send a heartbeat frame every interval / 2 and close
+  // after 2 * interval without receiving anything. Zero disables both.
+  virtual void set_heartbeat(std::chrono::seconds interval) = 0;
+  // Thread-safe: runs `task` later on this connection's strand.
+  virtual void post(std::function<void()> task) = 0;
+};
+
+}  // namespace mockforge::amqp

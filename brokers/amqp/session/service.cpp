@@ -1,0 +1,117 @@
+#include "brokers/amqp/service.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include "brokers/amqp/protocol/broker_state.h"
+#include "brokers/amqp/session/session.h"
+#include "core/config/config.h"
+#include "core/log/logging.h"
+#include "core/metrics/registry.h"
+#include "core/net/connection.h"
+#include "core/net/transport.h"
+#include "core/runtime/listener.h"
+#include "core/storage/engine.h"
+
+namespace mockforge::amqp {
+namespace {
+
+BrokerSettings settings_from(const config::Config& config) {
+  BrokerSettings settings;
+  settings.frame_max = static_cast<uint32_t>(config.amqp.frame_max);
+  settings.channel_max = static_cast<uint16_t>(config.amqp.channel_max);
+  settings.heartbeat_seconds = static_cast<uint16_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(config.amqp.heartbeat_interval).count());
+  settings.version = MOCKFORGE_AMQP_VERSION;
+  return settings;
+}
+
+class AmqpService : public runtime::Service {
+ public:
+  explicit AmqpService(const runtime::ServiceContext& context)
+      : context_(context),
+        broker_(std::make_shared<BrokerState>(settings_from(context.config), context.storage,
+                                              context.metrics)),
+        queue_metrics_(register_queue_metrics()) {
+    reset_observer_ = context.storage.add_reset_observer([this](storage::StateChange) {
+      broker_->default_vhost().reset();
+      connections_.shutdown_all();
+    });
+  }
+
+  ~AmqpService() override {
+    context_.storage.remove_reset_observer(reset_observer_);
+    queue_metrics_.reset();
+  }
+
+  std::string name() const override { return "amqp"; }
+
+  void start() override {
+    const auto& config = context_.config;
+    listener_ = std::make_unique<runtime::TcpListener>(
+        context_.io, "amqp", config.server.bind, static_cast<uint16_t>(config.amqp.port),
+        [this](boost::asio::ip::tcp::socket socket) { accept(std::move(socket)); });
+    listener_->start();
+  }
+
+  std::map<std::string, uint16_t> ports() const override {
+    if (!listener_) return {};
+    return {{"amqp", listener_->port()}};
+  }
+
+  void stop() override {
+    if (listener_) listener_->close();
+    connections_.shutdown_all();
+  }
+
+  std::size_t active_connections() const override { return connections_.size(); }
+
+  // Storage observers already reset the vhost and closed the connections.
+  void reset() override {}
+
+ private:
+  void accept(boost::asio::ip::tcp::socket socket) {
+    auto max = context_.config.amqp.max_connections;
+    if (max > 0 && connections_.size() >= static_cast<std::size_t>(max)) {
+      log::get("amqp")->warn("refusing a connection: amqp.max_connections ({}) reached", max);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    auto strand = socket.get_executor();
+    net::ConnectionLimits limits;
+    net::Connection::start(net::make_tcp_transport(std::move(socket)), strand, limits, connections_,
+                           [this](net::Connection& connection) {
+                             return std::make_unique<AmqpSession>(connection, broker_);
+                           });
+  }
+
+  std::shared_ptr<void> register_queue_metrics() {
+    return context_.metrics.callback(
+        "amqp_queue_messages", "Messages in AMQP queues, ready or unacknowledged",
+        metrics::MetricType::kGauge, {"queue", "state"}, [this] {
+          std::vector<metrics::Sample> samples;
+          for (const auto& queue : context_.storage.queues().list("/")) {
+            auto stats = queue->stats();
+            samples.push_back({{queue->name(), "ready"}, static_cast<double>(stats.ready_count)});
+            samples.push_back(
+                {{queue->name(), "unacked"}, static_cast<double>(stats.unacked_count)});
+          }
+          return samples;
+        });
+  }
+
+  runtime::ServiceContext context_;
+  std::shared_ptr<BrokerState> broker_;
+  net::ConnectionSet connections_;
+  std::unique_ptr<runtime::TcpListener> listener_;
+  std::shared_ptr<void> queue_metrics_;
+  storage::ObserverToken reset_observer_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::Service> make_service(const runtime::ServiceContext& context) {
+  return std::make_unique<AmqpService>(context);
+}
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,53 @@
+// The AMQP protocol on core/net: cuts frames for net::Connection, feeds the
+// AmqpConnection state machine, and implements its output (sending,
+// heartbeats, posting to the strand).
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "brokers/amqp/protocol/connection.h"
+#include "core/net/connection.h"
+
+namespace mockforge::amqp {
+
+class SessionOutput : public ConnectionOutput, public std::enable_shared_from_this<SessionOutput> {
+ public:
+  explicit SessionOutput(net::Connection& connection);
+
+  void send(std::vector<uint8_t> bytes) override;
+  void close_after_flush(std::string reason) override;
+  void set_heartbeat(std::chrono::seconds interval) override;
+  void post(std::function<void()> task) override;
+
+ private:
+  void arm_heartbeat_timer();
+
+  std::weak_ptr<net::Connection> connection_;
+  net::Connection* raw_connection_;  // strand-only use, while the connection lives
+  boost::asio::any_io_executor executor_;
+  boost::asio::steady_timer heartbeat_timer_;
+  std::chrono::seconds heartbeat_{0};
+};
+
+class AmqpSession : public net::FrameProtocol {
+ public:
+  // Shares ownership of the broker state so that a connection torn down late
+  // (after the service) never outlives it.
+  AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker);
+  ~AmqpSession() override;
+
+  net::FrameStatus next_frame(std::span<const uint8_t> unread) override;
+  void on_frame(std::span<const uint8_t> frame) override;
+  void on_invalid_frame(std::string_view error) override;
+  void on_idle_timeout() override;
+  void on_server_shutdown() override;
+  void on_closed(std::string_view reason) override;
+
+ private:
+  std::shared_ptr<BrokerState> broker_;
+  std::shared_ptr<SessionOutput> output_;
+  std::shared_ptr<AmqpConnection> connection_;
+};
+
+}  // namespace mockforge::amqp

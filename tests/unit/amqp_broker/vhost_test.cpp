@@ -1,0 +1,85 @@
+#include "brokers/amqp/model/vhost.h"
+
+#include <gtest/gtest.h>
+
+#include "core/storage/engine.h"
+
+namespace mockforge::amqp {
+namespace {
+
+class AmqpVhostTest : public ::testing::Test {
+ protected:
+  storage::Engine engine;
+  Vhost vhost{"/", engine.queues()};
+
+  static Exchange exchange(std::string name, std::string type) {
+    Exchange e;
+    e.name = std::move(name);
+    e.type = *parse_exchange_type(type);
+    e.type_name = std::move(type);
+    return e;
+  }
+};
+
+TEST_F(AmqpVhostTest, PredeclaredExchangesAndReservedNames) {
+  EXPECT_TRUE(vhost.declare_exchange(exchange("amq.topic", "topic"), true).ok());
+  auto refused = vhost.declare_exchange(exchange("amq.mine", "direct"), false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error->reply_code, 403);
+  auto missing = vhost.declare_exchange(exchange("nope", "direct"), true);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error->reply_code, 404);
+}
+
+TEST_F(AmqpVhostTest, InequivalentRedeclareIs406) {
+  ASSERT_TRUE(vhost.declare_exchange(exchange("x", "direct"), false).ok());
+  auto different = vhost.declare_exchange(exchange("x", "fanout"), false);
+  ASSERT_FALSE(different.ok());
+  EXPECT_EQ(different.error->reply_code, 406);
+  ASSERT_TRUE(vhost.declare_queue("q", {}, false, 1).ok());
+  auto durable = vhost.declare_queue("q", QueueDefinition{true, false, false, {}}, false, 1);
+  ASSERT_FALSE(durable.ok());
+  EXPECT_EQ(durable.error->reply_code, 406);
+}
+
+TEST_F(AmqpVhostTest, ExclusiveQueueIsLockedForOtherConnections) {
+  ASSERT_TRUE(vhost.declare_queue("ex", QueueDefinition{false, true, false, {}}, false, 1).ok());
+  auto other = vhost.declare_queue("ex", QueueDefinition{false, true, false, {}}, false, 2);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error->reply_code, 405);
+  vhost.drop_connection(1);
+  EXPECT_EQ(vhost.declare_queue("ex", {}, true, 2).error->reply_code, 404);
+}
+
+TEST_F(AmqpVhostTest, RoutesThroughExchangeToExchangeBindings) {
+  ASSERT_TRUE(vhost.declare_exchange(exchange("src", "topic"), false).ok());
+  ASSERT_TRUE(vhost.declare_exchange(exchange("dst", "fanout"), false).ok());
+  ASSERT_TRUE(vhost.declare_queue("q1", {}, false, 1).ok());
+  ASSERT_TRUE(vhost.declare_queue("q2", {}, false, 1).ok());
+  ASSERT_TRUE(vhost.bind_exchange("dst", "src", "a.#", {}).ok());
+  ASSERT_TRUE(vhost.bind_queue("q1", "dst", "", {}, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q2", "src", "b", {}, 1).ok());
+  EXPECT_EQ(*vhost.route("src", "a.x", nullptr).value, (std::set<std::string>{"q1"}));
+  EXPECT_EQ(*vhost.route("src", "b", nullptr).value, (std::set<std::string>{"q2"}));
+  EXPECT_EQ(*vhost.route("", "q2", nullptr).value, (std::set<std::string>{"q2"}));
+  EXPECT_EQ(vhost.route("missing", "k", nullptr).error->reply_code, 404);
+}
+
+TEST_F(AmqpVhostTest, QueueArgumentsBecomeStorageOptions) {
+  FieldTable arguments;
+  arguments.set("x-max-length", int32_t{2});
+  arguments.set("x-overflow", std::string("reject-publish"));
+  ASSERT_TRUE(vhost.declare_queue("limited", {false, false, false, arguments}, false, 1).ok());
+  auto options = engine.queues().find("/", "limited")->options();
+  EXPECT_EQ(options.max_length, 2u);
+  EXPECT_EQ(options.overflow, storage::OverflowMode::kRejectPublish);
+
+  FieldTable unsupported;
+  unsupported.set("x-dead-letter-exchange", std::string("dlx"));
+  auto refused = vhost.declare_queue("dl", {false, false, false, unsupported}, false, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error->reply_code, 540);
+}
+
+}  // namespace
+}  // namespace mockforge::amqp
