@@ -264,6 +264,23 @@ class PikaTest(unittest.TestCase):
         with self.assertRaises(pika.exceptions.ProbableAuthenticationError):
             self.connect(credentials=pika.PlainCredentials("guest", "wrong"))
 
+    def test_metrics(self):
+        ch = self.connect().channel()
+        ch.exchange_declare("pk.metrics", "fanout")
+        q = ch.queue_declare("pk.metrics.q").method.queue
+        ch.queue_bind(q, "pk.metrics")
+        ch.basic_publish("pk.metrics", "", b"1")
+        ch.basic_publish("pk.metrics", "", b"2")
+        method, _, _ = ch.basic_get(q)
+        ch.basic_ack(method.delivery_tag)
+        status, _, body = self.server.request("GET", "/__mockforge/metrics")
+        self.assertEqual(status, 200)
+        lines = set(body.splitlines())
+        self.assertIn('amqp_messages_published_total{exchange="pk.metrics"} 2', lines)
+        self.assertIn('amqp_messages_delivered_total{queue="pk.metrics.q"} 1', lines)
+        self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="ready"} 1', lines)
+        self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="unacked"} 0', lines)
+
     def test_heartbeat_negotiated(self):
         conn = self.connect(heartbeat=20)
         self.assertEqual(conn._impl.params.heartbeat, 20)
