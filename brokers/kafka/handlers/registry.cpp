@@ -26,6 +26,7 @@ extern const HandlerSpec kApiVersionsHandler;
 extern const HandlerSpec kCreateTopicsHandler;
 extern const HandlerSpec kDeleteTopicsHandler;
 extern const HandlerSpec kInitProducerIdHandler;
+extern const HandlerSpec kDeleteGroupsHandler;
 
 namespace {
 
@@ -36,7 +37,7 @@ std::vector<ServedApi> build_table() {
       &kFindCoordinatorHandler, &kJoinGroupHandler,      &kHeartbeatHandler,
       &kLeaveGroupHandler,      &kSyncGroupHandler,      &kDescribeGroupsHandler,
       &kListGroupsHandler,      &kApiVersionsHandler,    &kCreateTopicsHandler,
-      &kDeleteTopicsHandler,    &kInitProducerIdHandler,
+      &kDeleteTopicsHandler,    &kInitProducerIdHandler, &kDeleteGroupsHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {

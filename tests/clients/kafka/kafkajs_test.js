@@ -39,6 +39,11 @@ async function main() {
   assert.strictEqual(described.groups[0].state, 'Stable');
   assert.strictEqual(described.groups[0].members.length, 1);
   await consumer.disconnect();
+  // The group is empty now: DeleteGroups removes it (an unknown group is GROUP_ID_NOT_FOUND).
+  const deleted = await admin.deleteGroups(['js-group']);
+  assert.strictEqual(deleted[0].errorCode, 0);
+  const listed = await admin.listGroups();
+  assert.ok(!listed.groups.some((g) => g.groupId === 'js-group'));
   await admin.disconnect();
   console.log('kafkajs ok');
 }
