@@ -1,5 +1,6 @@
 """pika 1.2 (BlockingConnection) against the real mockforge binary."""
 
+import signal
 import unittest
 
 import pika
@@ -273,6 +274,9 @@ class PikaTest(unittest.TestCase):
         ch.basic_publish("pk.metrics", "", b"2")
         method, _, _ = ch.basic_get(q)
         ch.basic_ack(method.delivery_tag)
+        # basic.ack has no reply: a synchronous method behind it on the same
+        # channel proves the broker processed it.
+        self.assertEqual(ch.queue_declare(q, passive=True).method.message_count, 1)
         status, _, body = self.server.request("GET", "/__mockforge/metrics")
         self.assertEqual(status, 200)
         lines = set(body.splitlines())
@@ -281,11 +285,51 @@ class PikaTest(unittest.TestCase):
         self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="ready"} 1', lines)
         self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="unacked"} 0', lines)
 
+    def test_per_message_and_queue_ttl(self):
+        ch = self.connect().channel()
+        q = ch.queue_declare("pk.ttl").method.queue
+        ch.basic_publish("", q, b"expired", pika.BasicProperties(expiration="0"))
+        ch.basic_publish("", q, b"kept", pika.BasicProperties(expiration="60000"))
+        self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"kept")
+        q2 = ch.queue_declare("pk.ttl.queue", arguments={"x-message-ttl": 0}).method.queue
+        ch.basic_publish("", q2, b"gone")
+        self.assertEqual(ch.basic_get(q2, auto_ack=True), (None, None, None))
+
+    def test_max_priority(self):
+        ch = self.connect().channel()
+        q = ch.queue_declare("pk.prio", arguments={"x-max-priority": 10}).method.queue
+        ch.basic_publish("", q, b"low", pika.BasicProperties(priority=1))
+        ch.basic_publish("", q, b"high", pika.BasicProperties(priority=9))
+        self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"high")
+        self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"low")
+
+    def test_unsupported_queue_argument_is_540(self):
+        conn = self.connect()
+        with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as ctx:
+            conn.channel().queue_declare("pk.dlx", arguments={"x-dead-letter-exchange": "dlx"})
+        self.assertEqual(ctx.exception.reply_code, 540)
+
     def test_heartbeat_negotiated(self):
         conn = self.connect(heartbeat=20)
         self.assertEqual(conn._impl.params.heartbeat, 20)
         conn.process_data_events(time_limit=0.1)
         self.assertTrue(conn.is_open)
+
+
+class PikaShutdownTest(unittest.TestCase):
+    def test_server_shutdown_sends_connection_forced(self):
+        server = Mockforge()
+        try:
+            conn = pika.BlockingConnection(
+                pika.ConnectionParameters("127.0.0.1", server.ports["amqp"]))
+            conn.channel()
+            server.signal(signal.SIGTERM)
+            with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as ctx:
+                for _ in range(100):
+                    conn.process_data_events(time_limit=0.2)
+            self.assertEqual(ctx.exception.reply_code, 320)
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":
