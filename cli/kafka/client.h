@@ -87,6 +87,16 @@ class BrokerConnection {
     if (!reader.at_end()) trailing_bytes(Request::kApiName, version, reader.remaining());
     return response;
   }
+  // Sends a request and returns the response body (after the header) undecoded.
+  template <typename Request>
+  Bytes call_raw(const Request& request, int16_t version,
+                 std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    const int32_t correlation = send(request, version);
+    Bytes body = receive(correlation, Request::kApiKey, version, timeout);
+    trace(Request::kApiName, version, body);
+    return body;
+  }
+
   // As call(), at the negotiated version.
   template <typename Response, typename Request>
   Response call(const Request& request) {
