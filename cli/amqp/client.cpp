@@ -37,7 +37,8 @@ std::string percent_decode(std::string_view text, std::string_view url) {
 Url parse_url(std::string_view text) {
   constexpr std::string_view kScheme = "amqp://";
   if (text.substr(0, kScheme.size()) != kScheme) {
-    throw AmqpError("URL '" + std::string(text) + "' must start with amqp:// (amqps is not supported)");
+    throw AmqpError("URL '" + std::string(text) +
+                    "' must start with amqp:// (amqps is not supported)");
   }
   Url url;
   std::string_view rest = text.substr(kScheme.size());
@@ -96,11 +97,10 @@ void Client::publish(const codec::BasicPublish& publish, const codec::BasicPrope
   header.body_size = body.size();
   header.properties = properties;
   codec::encode_frame(out, codec::FrameType::kHeader, 1, codec::encode_content_header(header));
-  codec::encode_body_frames(
-      out, 1,
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                    body.size()),
-      frame_max_);
+  codec::encode_body_frames(out, 1,
+                            std::span<const std::uint8_t>(
+                                reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+                            frame_max_);
   send_frame_bytes(out.take());
 }
 
@@ -207,7 +207,8 @@ Client Client::connect(const Url& url, std::chrono::milliseconds timeout) {
   const auto& tune = std::get<codec::ConnectionTune>(tune_command.method);
   codec::ConnectionTuneOk tune_ok;
   tune_ok.channel_max = tune.channel_max;
-  tune_ok.frame_max = tune.frame_max == 0 ? 131072 : std::min<std::uint32_t>(tune.frame_max, 131072);
+  tune_ok.frame_max =
+      tune.frame_max == 0 ? 131072 : std::min<std::uint32_t>(tune.frame_max, 131072);
   // This client never sits idle between reads for long, so it declines heartbeats.
   tune_ok.heartbeat = 0;
   client.frame_max_ = tune_ok.frame_max;

@@ -3,9 +3,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/amqp/client.h"
 #include "cli/net/payload.h"
@@ -25,8 +24,9 @@ struct Common {
 void add_common(CLI::App& command, Common& common) {
   command.add_option("--url", common.url, "amqp://user:pass@host:port/vhost")
       ->capture_default_str();
-  command.add_option("--timeout", common.timeout,
-                     "Seconds to wait for the broker's replies (connect, declare, confirms)")
+  command
+      .add_option("--timeout", common.timeout,
+                  "Seconds to wait for the broker's replies (connect, declare, confirms)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }
@@ -279,8 +279,9 @@ void add_management(CLI::App& amqp, int& exit_code) {
   {
     auto flags = std::make_shared<QueueFlags>();
     auto* declare = queue->add_subcommand(
-        "declare", "queue.declare; prints 'name messages consumers' (an empty --name asks the "
-                   "broker for a name)");
+        "declare",
+        "queue.declare; prints 'name messages consumers' (an empty --name asks the "
+        "broker for a name)");
     add_common(*declare, flags->common);
     declare->add_option("--name", flags->name, "Queue name")->required();
     declare->add_flag("--durable", flags->durable, "Survive a broker restart");
@@ -337,8 +338,8 @@ void add_management(CLI::App& amqp, int& exit_code) {
   }
   for (bool bind : {true, false}) {
     auto flags = std::make_shared<BindFlags>();
-    auto* command = queue->add_subcommand(bind ? "bind" : "unbind",
-                                          bind ? "queue.bind" : "queue.unbind");
+    auto* command =
+        queue->add_subcommand(bind ? "bind" : "unbind", bind ? "queue.bind" : "queue.unbind");
     add_common(*command, flags->common);
     command->add_option("--exchange", flags->exchange, "Exchange name")->required();
     command->add_option("--queue", flags->queue, "Queue name")->required();
@@ -503,8 +504,8 @@ int consume_command(const ConsumeFlags& flags) {
   consume.queue = flags.queue;
   consume.no_ack = false;  // unacked messages go back to the queue when we close
   auto ok = client.call<codec::BasicConsumeOk>(consume);
-  auto deadline = flags.wait > 0 ? Clock::now() + seconds_to_ms(flags.wait)
-                                 : Clock::time_point::max();
+  auto deadline =
+      flags.wait > 0 ? Clock::now() + seconds_to_ms(flags.wait) : Clock::time_point::max();
   int received = 0;
   while (flags.count == 0 || received < flags.count) {
     auto command = client.next_command(deadline);
@@ -544,7 +545,9 @@ int get_command(const ConsumeFlags& flags) {
   auto deadline = Clock::now() + seconds_to_ms(flags.common.timeout);
   for (;;) {
     auto command = client.next_command(deadline);
-    if (!command) throw AmqpError("no reply to basic.get within " + std::to_string(flags.common.timeout) + " s");
+    if (!command)
+      throw AmqpError("no reply to basic.get within " + std::to_string(flags.common.timeout) +
+                      " s");
     if (std::holds_alternative<codec::BasicGetEmpty>(command->method)) {
       client.close();
       std::cerr << "mockforge amqp: queue '" << flags.queue << "' is empty\n";
@@ -598,8 +601,9 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
       "consume", "Consume and print messages; without --ack they return to the queue on exit");
   add_common(*consume, consume_flags->common);
   consume->add_option("--queue", consume_flags->queue, "Queue name")->required();
-  consume->add_option("--count", consume_flags->count,
-                      "Exit after this many messages (fails if --wait ends first)")
+  consume
+      ->add_option("--count", consume_flags->count,
+                   "Exit after this many messages (fails if --wait ends first)")
       ->check(CLI::NonNegativeNumber);
   consume->add_flag("--ack", consume_flags->ack, "Acknowledge (remove) each printed message");
   consume->add_option("--wait", consume_flags->wait, "Stop after this many seconds (0: no limit)")
@@ -607,8 +611,9 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
   consume->add_option("--format", consume_flags->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  consume->callback(
-      [consume_flags, &exit_code] { run(exit_code, [&] { return consume_command(*consume_flags); }); });
+  consume->callback([consume_flags, &exit_code] {
+    run(exit_code, [&] { return consume_command(*consume_flags); });
+  });
 
   auto get_flags = std::make_shared<ConsumeFlags>();
   auto* get = amqp->add_subcommand(

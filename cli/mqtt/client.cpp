@@ -155,8 +155,8 @@ T Client::await(std::uint16_t packet_id, std::string_view what) {
   for (;;) {
     auto packet = read_packet(deadline);
     if (!packet) {
-      throw MqttError("no " + std::string(what) + " from " + connection_.peer_name() +
-                      " within " + std::to_string(options_.timeout.count()) + " ms");
+      throw MqttError("no " + std::string(what) + " from " + connection_.peer_name() + " within " +
+                      std::to_string(options_.timeout.count()) + " ms");
     }
     if (auto* publish = std::get_if<codec::Publish>(&*packet)) {
       inbox_.push_back(std::move(*publish));

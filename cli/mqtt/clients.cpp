@@ -1,6 +1,6 @@
 // Registers the MQTT and AMQP client commands (one hook in main.cpp).
-#include "cli/commands.h"
 #include "cli/amqp/commands.h"
+#include "cli/commands.h"
 #include "cli/mqtt/commands.h"
 
 namespace mockforge::cli {

@@ -5,7 +5,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/mqtt/client.h"
@@ -63,8 +62,8 @@ cli::mqtt::ConnectOptions connect_options(const CLI::App& command, const CommonF
   cli::mqtt::ConnectOptions options;
   options.host = flags.host;
   options.port = flags.port;
-  options.version = flags.protocol == "5" ? codec::ProtocolVersion::v5
-                                          : codec::ProtocolVersion::v3_1_1;
+  options.version =
+      flags.protocol == "5" ? codec::ProtocolVersion::v5 : codec::ProtocolVersion::v3_1_1;
   options.client_id = flags.client_id;
   if (command.count("--username") > 0) options.username = flags.username;
   if (command.count("--password") > 0) options.password = flags.password;
@@ -120,8 +119,7 @@ std::string_view payload_text(const codec::Publish& message) {
   return {reinterpret_cast<const char*>(message.payload.data()), message.payload.size()};
 }
 
-int publish_command(const CLI::App& command, const CommonFlags& common,
-                    const PublishFlags& flags) {
+int publish_command(const CLI::App& command, const CommonFlags& common, const PublishFlags& flags) {
   auto options = connect_options(command, common);
   if (!flags.user_properties.empty() && !codec::is_v5(options.version)) {
     throw std::runtime_error("--user-property needs --protocol 5");
@@ -283,11 +281,13 @@ void add_mqtt_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
   subscribe->add_flag("-v,--verbose", subscribe_flags->verbose, "Print 'topic payload' lines");
-  subscribe->add_option("--count", subscribe_flags->count,
-                        "Exit after this many messages (fails if --timeout ends first)")
+  subscribe
+      ->add_option("--count", subscribe_flags->count,
+                   "Exit after this many messages (fails if --timeout ends first)")
       ->check(CLI::NonNegativeNumber);
-  subscribe->add_option("--timeout", subscribe_flags->timeout,
-                        "Stop after this many seconds (0: no limit)")
+  subscribe
+      ->add_option("--timeout", subscribe_flags->timeout,
+                   "Stop after this many seconds (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   subscribe->add_option("--format", subscribe_flags->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

@@ -74,8 +74,8 @@ TEST(CliNet, PayloadHelpers) {
   EXPECT_EQ(net::base64_encode("foo"), "Zm9v");
   EXPECT_TRUE(net::is_utf8("h\xc3\xa9llo"));
   EXPECT_FALSE(net::is_utf8("\xc3"));
-  EXPECT_FALSE(net::is_utf8("\xc0\x80"));        // overlong
-  EXPECT_FALSE(net::is_utf8("\xed\xa0\x80"));    // surrogate
+  EXPECT_FALSE(net::is_utf8("\xc0\x80"));      // overlong
+  EXPECT_FALSE(net::is_utf8("\xed\xa0\x80"));  // surrogate
   auto kv = net::split_key_value("a=b=c", "--x");
   EXPECT_EQ(kv.first, "a");
   EXPECT_EQ(kv.second, "b=c");
