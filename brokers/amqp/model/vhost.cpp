@@ -399,6 +399,12 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
     return fail<std::set<std::string>>(
         kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
   }
+  if (it->second.internal) {
+    return fail<std::set<std::string>>(
+        kAccessRefused, fmt::format("ACCESS_REFUSED - cannot publish to internal exchange '{}' "
+                                    "in {}",
+                                    exchange, vhost_quote(name_)));
+  }
   std::set<std::string> queues;
   if (exchange.empty()) {
     if (queues_.contains(routing_key)) queues.insert(routing_key);

@@ -137,7 +137,7 @@ class Vhost {
   void drop_connection(uint64_t connection_id);
 
   // Queue names a publish to `exchange` reaches. Error 404 if the exchange
-  // does not exist.
+  // does not exist, 403 if it is internal (reachable only through bindings).
   ModelResult<std::set<std::string>> route(const std::string& exchange,
                                            const std::string& routing_key,
                                            const FieldTable* headers) const;

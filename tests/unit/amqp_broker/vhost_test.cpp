@@ -65,6 +65,18 @@ TEST_F(AmqpVhostTest, RoutesThroughExchangeToExchangeBindings) {
   EXPECT_EQ(vhost.route("missing", "k", nullptr).error->reply_code, 404);
 }
 
+TEST_F(AmqpVhostTest, InternalExchangeIsReachableOnlyThroughBindings) {
+  Exchange internal = exchange("inner", "fanout");
+  internal.internal = true;
+  ASSERT_TRUE(vhost.declare_exchange(internal, false).ok());
+  ASSERT_TRUE(vhost.declare_exchange(exchange("outer", "fanout"), false).ok());
+  ASSERT_TRUE(vhost.declare_queue("q", {}, false, 1).ok());
+  ASSERT_TRUE(vhost.bind_exchange("inner", "outer", "", {}).ok());
+  ASSERT_TRUE(vhost.bind_queue("q", "inner", "", {}, 1).ok());
+  EXPECT_EQ(vhost.route("inner", "", nullptr).error->reply_code, 403);
+  EXPECT_EQ(*vhost.route("outer", "", nullptr).value, (std::set<std::string>{"q"}));
+}
+
 TEST_F(AmqpVhostTest, QueueArgumentsBecomeStorageOptions) {
   FieldTable arguments;
   arguments.set("x-max-length", int32_t{2});
