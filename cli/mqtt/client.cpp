@@ -38,6 +38,10 @@ std::string describe(codec::ReasonCode code) {
 Client Client::connect(const ConnectOptions& options) {
   auto connection = net::TcpConnection::connect(options.host, options.port, options.timeout);
   Client client(std::move(connection), options);
+  if (options.websocket) {
+    client.websocket_ = WebSocket::handshake(client.connection_, options.host, options.port,
+                                             options.websocket_path, "mqtt", options.timeout);
+  }
   codec::Connect connect;
   connect.protocol_version = options.version;
   connect.clean_start = true;
@@ -73,7 +77,11 @@ Client Client::connect(const ConnectOptions& options) {
 void Client::send(const codec::Packet& packet) {
   codec::Bytes bytes;
   codec::encode_packet(packet, options_.version, bytes);
-  connection_.send_all(bytes, options_.timeout);
+  if (websocket_) {
+    websocket_->send(connection_, bytes, options_.timeout);
+  } else {
+    connection_.send_all(bytes, options_.timeout);
+  }
   last_sent_ = Clock::now();
 }
 
@@ -141,7 +149,9 @@ std::optional<codec::Packet> Client::read_packet(Clock::time_point deadline) {
       wake = std::min(wake, ping_at);
     }
     pending_bytes_.clear();
-    auto status = connection_.recv_some(pending_bytes_, net::remaining(wake));
+    auto status = websocket_
+                      ? websocket_->recv_some(connection_, pending_bytes_, net::remaining(wake))
+                      : connection_.recv_some(pending_bytes_, net::remaining(wake));
     if (status == net::TcpConnection::RecvStatus::closed) {
       throw MqttError("connection closed by " + connection_.peer_name());
     }
@@ -222,6 +232,7 @@ void Client::disconnect() {
     if (!packet) break;
   }
   send(codec::Disconnect{});
+  if (websocket_) websocket_->close(connection_, options_.timeout);
   connection_.close();
 }
 

@@ -13,6 +13,7 @@
 
 #include "brokers/mqtt/codec/framer.h"
 #include "brokers/mqtt/codec/packet.h"
+#include "cli/mqtt/websocket.h"
 #include "cli/net/tcp.h"
 
 namespace mockforge::cli::mqtt {
@@ -33,6 +34,9 @@ struct ConnectOptions {
   std::optional<std::string> password;
   std::uint16_t keep_alive = 60;
   std::chrono::milliseconds timeout{10000};  // connect and each acknowledgement
+  // MQTT over WebSocket: upgrade `websocket_path` with subprotocol "mqtt".
+  bool websocket = false;
+  std::string websocket_path = "/mqtt";
 };
 
 // "Not authorized (0x87)".
@@ -81,6 +85,7 @@ class Client {
   void handle_inbound_publish(codec::Publish& message);
 
   net::TcpConnection connection_;
+  std::optional<WebSocket> websocket_;
   ConnectOptions options_;
   codec::Connack connack_;
   codec::Framer framer_;

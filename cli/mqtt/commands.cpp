@@ -24,6 +24,8 @@ struct CommonFlags {
   std::string username;
   std::string password;
   std::uint16_t keep_alive = 60;
+  bool websocket = false;
+  std::string websocket_path = "/mqtt";
 };
 
 struct PublishFlags {
@@ -56,6 +58,9 @@ void add_common_flags(CLI::App& command, CommonFlags& flags) {
   command.add_option("--password", flags.password, "Password for CONNECT");
   command.add_option("--keep-alive", flags.keep_alive, "Keep alive in seconds (0: off)")
       ->capture_default_str();
+  command.add_flag("--ws", flags.websocket,
+                   "MQTT over WebSocket, subprotocol mqtt (--port then defaults to 9001)");
+  command.add_option("--ws-path", flags.websocket_path, "WebSocket path")->capture_default_str();
 }
 
 cli::mqtt::ConnectOptions connect_options(const CLI::App& command, const CommonFlags& flags) {
@@ -68,6 +73,9 @@ cli::mqtt::ConnectOptions connect_options(const CLI::App& command, const CommonF
   if (command.count("--username") > 0) options.username = flags.username;
   if (command.count("--password") > 0) options.password = flags.password;
   options.keep_alive = flags.keep_alive;
+  options.websocket = flags.websocket;
+  if (flags.websocket && command.count("--port") == 0) options.port = 9001;
+  options.websocket_path = flags.websocket_path;
   return options;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/amqp/client.h"
+#include "cli/mqtt/websocket.h"
 #include "cli/net/payload.h"
 #include "cli/net/tcp.h"
 
@@ -80,6 +81,13 @@ TEST(CliNet, PayloadHelpers) {
   EXPECT_EQ(kv.first, "a");
   EXPECT_EQ(kv.second, "b=c");
   EXPECT_THROW(net::split_key_value("novalue", "--x"), std::runtime_error);
+}
+
+TEST(CliMqttWebSocket, AcceptKeyFromRfc6455) {
+  EXPECT_EQ(mqtt::websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  auto digest = mqtt::sha1("abc");
+  EXPECT_EQ(digest[0], 0xA9);
+  EXPECT_EQ(digest[19], 0x9D);
 }
 
 }  // namespace

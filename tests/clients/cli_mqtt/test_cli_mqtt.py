@@ -22,6 +22,7 @@ class _MockforgePeer:
         self.host = "127.0.0.1"
         self.port = self.server.ports["mqtt"]
         self.workdir = self.server.tmp
+        self.ws_port = self.server.ports["mqtt_ws"]
 
     def __enter__(self):
         return self
@@ -32,8 +33,14 @@ class _MockforgePeer:
 
 def setUpModule():
     global BROKER, _stack
-    _stack = _MockforgePeer() if PEER == "mockforge" else peers.mosquitto()
-    BROKER = _stack.__enter__()
+    if PEER == "mockforge":
+        _stack = _MockforgePeer()
+        BROKER = _stack.__enter__()
+    else:
+        ws_port = peers.free_port()
+        _stack = peers.mosquitto(f"listener {ws_port} 127.0.0.1\nprotocol websockets")
+        BROKER = _stack.__enter__()
+        BROKER.ws_port = ws_port
 
 
 def tearDownModule():
@@ -49,9 +56,9 @@ def mqtt(*args, stdin=None):
 class Subscriber:
     """A `mockforge mqtt subscribe` process, returned once its SUBACK arrived."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, port=None):
         self.proc = subprocess.Popen([BIN, "mqtt", "subscribe", "--host", BROKER.host, "--port",
-                                      str(BROKER.port), *args], stdout=subprocess.PIPE,
+                                      str(port or BROKER.port), *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         if "subscribed to" not in line:
@@ -163,6 +170,33 @@ class PublishSubscribe(unittest.TestCase):
         self.assertEqual(code, 0, err)
         import base64
         self.assertEqual(base64.b64decode(json.loads(out)["payload_base64"]), data)
+
+
+class WebSocket(unittest.TestCase):
+    def test_publish_and_subscribe_over_websocket(self):
+        for version in ("3.1.1", "5"):
+            with self.subTest(version=version):
+                topic = f"ws/{version}"
+                sub = Subscriber("--ws", "--protocol", version,
+                                 "--topic", topic, "--qos", "2", "--count", "2", "--timeout",
+                                 "20", "--format", "json", port=BROKER.ws_port)
+                over_tcp = mqtt("publish", "--topic", topic, "--qos", "1", "--payload", "tcp")
+                self.assertEqual(over_tcp.returncode, 0, over_tcp.stderr)
+                over_ws = subprocess.run(
+                    [BIN, "mqtt", "publish", "--ws", "--host", BROKER.host, "--port",
+                     str(BROKER.ws_port), "--protocol", version, "--topic", topic, "--qos", "2",
+                     "--file", "/dev/stdin"], input="w" * 70000, capture_output=True, text=True,
+                    timeout=TIMEOUT)
+                self.assertEqual(over_ws.returncode, 0, over_ws.stderr)
+                code, out, err = sub.finish()
+                self.assertEqual(code, 0, err)
+                payloads = [json.loads(line)["payload"] for line in out.splitlines()]
+                self.assertEqual(payloads, ["tcp", "w" * 70000])
+
+    def test_plain_port_refuses_upgrade(self):
+        result = mqtt("publish", "--ws", "--topic", "t", "--payload", "x")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("WebSocket", result.stderr)
 
 
 class Stats(unittest.TestCase):
