@@ -1,4 +1,5 @@
-"""`mockforge amqp` against Debian rabbitmq-server, started once for the module."""
+"""`mockforge amqp` against Debian rabbitmq-server, started once for the module, or
+against `mockforge serve` when CLI_AMQP_PEER=mockforge."""
 
 import json
 import os
@@ -11,9 +12,27 @@ BIN = os.environ.get("MOCKFORGE_BIN", "mockforge")
 TIMEOUT = 30
 
 
+PEER = os.environ.get("CLI_AMQP_PEER", "rabbitmq")
+
+
+class _MockforgePeer:
+    def __init__(self):
+        import mockforge_harness
+        self.server = mockforge_harness.Mockforge()
+        self.host = "127.0.0.1"
+        self.port = self.server.ports["amqp"]
+        self.url = f"amqp://guest:guest@{self.host}:{self.port}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+
+
 def setUpModule():
     global BROKER, _stack
-    _stack = peers.rabbitmq(timeout=120)
+    _stack = _MockforgePeer() if PEER == "mockforge" else peers.rabbitmq(timeout=120)
     BROKER = _stack.__enter__()
 
 
