@@ -204,29 +204,18 @@ def rabbitmq(timeout=60.0):
 # ---- librdkafka's mock cluster (bench/peers/rdkafka_mock_cluster.cpp) -------------------------
 
 def _rdkafka_mock_binary():
-    """The rdkafka_mock_cluster executable: $MOCKFORGE_RDKAFKA_MOCK, the build tree's bench target,
-    or (when the bench is not configured) compiled once from its source into a cache dir."""
+    """The rdkafka_mock_cluster executable: $MOCKFORGE_RDKAFKA_MOCK, or the build tree's
+    bench/peers target (built whenever tests are)."""
     explicit = os.environ.get("MOCKFORGE_RDKAFKA_MOCK")
     if explicit:
         return explicit
     binary_dir = os.environ.get("MOCKFORGE_BINARY_DIR")
-    if binary_dir:
-        built = os.path.join(binary_dir, "bench", "peers", "rdkafka_mock_cluster")
-        if os.path.exists(built):
-            return built
-    source_dir = os.environ.get("MOCKFORGE_SOURCE_DIR",
-                                os.path.join(os.path.dirname(__file__), "..", ".."))
-    source = os.path.join(source_dir, "bench", "peers", "rdkafka_mock_cluster.cpp")
-    cache = os.path.join(binary_dir or tempfile.gettempdir(), "peers-cache")
-    os.makedirs(cache, exist_ok=True)
-    target = os.path.join(cache, "rdkafka_mock_cluster")
-    if not os.path.exists(target) or os.path.getmtime(target) < os.path.getmtime(source):
-        tmp = f"{target}.{os.getpid()}"
-        # -include cerrno: the source uses errno without including <cerrno>.
-        subprocess.run(["c++", "-std=c++20", "-O1", "-include", "cerrno", source, "-o", tmp,
-                        "-lrdkafka"], check=True, timeout=120)
-        os.replace(tmp, target)
-    return target
+    if not binary_dir:
+        raise RuntimeError("set MOCKFORGE_BINARY_DIR (the build tree) or MOCKFORGE_RDKAFKA_MOCK")
+    built = os.path.join(binary_dir, "bench", "peers", "rdkafka_mock_cluster")
+    if not os.path.exists(built):
+        raise RuntimeError(f"{built} is missing: build the rdkafka_mock_cluster target")
+    return built
 
 
 class RdkafkaMockPeer(Peer):
