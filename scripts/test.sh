@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything, builds, and runs every test suite (unit, codec golden
 # bytes, fuzz replays, integration, real clients, examples) under
-# AddressSanitizer + UndefinedBehaviorSanitizer. One sanitized pass covers
+# AddressSanitizer + UndefinedBehaviorSanitizer (debug build). One sanitized pass covers
 # what a plain pass would, and two full builds do not fit CI's time on 2 cores.
 #
 #   scripts/test.sh            everything, under ASan+UBSan (what CI runs)
