@@ -70,8 +70,9 @@ struct Server::Impl {
   std::shared_ptr<void> process_metrics;
   std::shared_ptr<void> storage_metrics;
   std::unique_ptr<storage::Engine> storage;
-  std::unique_ptr<fixtures::FixtureEngine> fixtures;
   std::unique_ptr<runtime::Runtime> runtime;
+  // After runtime: its timers live on the runtime's io_context, so it must go first.
+  std::unique_ptr<fixtures::FixtureEngine> fixtures;
   std::unique_ptr<admin::HttpServer> admin;
   std::vector<std::unique_ptr<runtime::Service>> services;
   std::unique_ptr<boost::asio::steady_timer> snapshot_timer;
@@ -244,6 +245,7 @@ struct Server::Impl {
     // Handlers are gone with the runtime threads, so services can go now.
     services.clear();
     admin.reset();
+    fixtures.reset();
     snapshot_timer.reset();
     retention_timer.reset();
   }
