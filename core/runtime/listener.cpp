@@ -1,5 +1,6 @@
 #include "core/runtime/listener.h"
 
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include "core/log/logging.h"
@@ -114,8 +115,14 @@ void TcpListener::accept_next(const std::shared_ptr<Acceptor>& acceptor) {
           socket.set_option(tcp::no_delay(true), ignored);
           on_accept_(std::move(socket));
         } else {
-          // Out of descriptors and the like: log, and keep accepting.
+          // Out of descriptors and the like: log, and try again shortly rather
+          // than spinning on the same error.
           log::get("runtime")->warn("{}: accept failed: {}", service_, ec.message());
+          auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+          retry->async_wait([this, acceptor, retry](boost::system::error_code) {
+            if (acceptor->acceptor.is_open()) accept_next(acceptor);
+          });
+          return;
         }
         accept_next(acceptor);
       });
