@@ -98,8 +98,12 @@ class AdminErrors(unittest.TestCase):
         self.assertIn("GET", json.loads(body)["error"]["message"])
 
     def test_oversize_body_is_413(self):
-        status, _, _ = self.mf.request("POST", "/__mockforge/api/reset", body=b"x" * (2 << 20))
-        self.assertEqual(status, 413)
+        # Refused from the Content-Length alone, before any of the body is read.
+        with socket.create_connection(("127.0.0.1", self.mf.ports["admin"]), timeout=5) as s:
+            s.sendall(b"POST /__mockforge/api/reset HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 2097152\r\n\r\n")
+            reply = s.recv(4096)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply)
 
     def test_garbage_request_is_400_and_server_stays_up(self):
         with socket.create_connection(("127.0.0.1", self.mf.ports["admin"]), timeout=5) as s:
