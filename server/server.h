@@ -18,13 +18,7 @@
 #include <string>
 
 #include "core/config/config.h"
-
-namespace mockforge::storage {
-class Engine;
-}
-namespace mockforge::metrics {
-class Registry;
-}
+#include "core/forward.h"
 
 namespace mockforge {
 

@@ -9,21 +9,7 @@
 #include <map>
 #include <string>
 
-namespace boost::asio {
-class io_context;
-}
-namespace mockforge::config {
-struct Config;
-}
-namespace mockforge::storage {
-class Engine;
-}
-namespace mockforge::metrics {
-class Registry;
-}
-namespace mockforge::admin {
-class HttpServer;
-}
+#include "core/forward.h"
 
 namespace mockforge::runtime {
 
