@@ -110,6 +110,8 @@ void GroupCoordinator::join(JoinParams params, GroupClock::time_point now, JoinC
         }
       }
       std::string member_id = params.member_id;
+      const std::string previous_leader = group.leader;
+      bool static_replacement = false;
       if (!compatible) {
         fail(error::kInconsistentGroupProtocol, member_id);
       } else {
@@ -136,6 +138,7 @@ void GroupCoordinator::join(JoinParams params, GroupClock::time_point now, JoinC
                 node.mapped().member_id = member_id;
                 if (group.leader == old_id) group.leader = member_id;
                 group.members.insert(std::move(node));
+                static_replacement = true;
               }
               known->second = member_id;
             }
@@ -182,13 +185,18 @@ void GroupCoordinator::join(JoinParams params, GroupClock::time_point now, JoinC
         if (group.members.size() == 1 && group.state == GroupState::kEmpty) {
           group.protocol_type = params.protocol_type;
         }
-        if (group.state == GroupState::kStable && !metadata_changed && member_id != group.leader) {
-          // Nothing changed: answer with the current generation at once.
+        if (group.state == GroupState::kStable && !metadata_changed &&
+            (member_id != group.leader || static_replacement)) {
+          // Nothing changed: answer with the current generation at once. A static member
+          // that came back (KIP-345) gets its old assignment through SyncGroup without a
+          // rebalance; like Kafka, it is told the leader id from before its return, so even a
+          // returning leader does not compute a new assignment that a stable group would not
+          // hand out.
           JoinResult result;
           result.generation_id = group.generation_id;
           result.protocol_type = group.protocol_type;
           result.protocol_name = group.protocol_name;
-          result.leader = group.leader;
+          result.leader = static_replacement ? previous_leader : group.leader;
           result.member_id = member_id;
           JoinCallback cb = std::move(member.pending_join);
           member.pending_join = nullptr;
