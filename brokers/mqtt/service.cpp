@@ -5,6 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 
 #include "brokers/mqtt/broker/broker.h"
 #include "brokers/mqtt/session/mqtt_connection.h"
@@ -39,6 +42,33 @@ BrokerOptions options_from(const config::MqttConfig& config) {
       static_cast<uint32_t>(std::min<uint64_t>(config.maximum_packet_size, kMaxPacketSize));
   options.max_queued_messages = static_cast<std::size_t>(config.max_queued_messages);
   options.metrics_topic_levels = static_cast<std::size_t>(config.metrics_topic_levels);
+
+  options.auth_enabled = config.auth_enabled;
+  for (const auto& entry : config.users) {
+    const std::size_t colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw std::invalid_argument("mqtt.users: expected name:password, got \"" + entry + "\"");
+    }
+    options.users[entry.substr(0, colon)] = entry.substr(colon + 1);
+  }
+  if (options.auth_enabled && options.users.empty()) {
+    throw std::invalid_argument("mqtt.auth_enabled needs at least one entry in mqtt.users");
+  }
+  auto acl = std::make_shared<AccessControl>();
+  if (!config.acl_file.empty()) {
+    std::ifstream file(config.acl_file);
+    if (!file) throw std::invalid_argument("mqtt.acl_file: cannot read " + config.acl_file);
+    std::stringstream text;
+    text << file.rdbuf();
+    acl->append(AccessControl::parse(text.str(), config.acl_file));
+  }
+  std::string inline_lines;
+  for (const auto& line : config.acl) inline_lines += line + "\n";
+  acl->append(AccessControl::parse(inline_lines, "mqtt.acl"));
+  options.acl = std::move(acl);
+  options.suback_refusal_unspecified = config.suback_refusal_unspecified;
+  options.sys_interval = config.sys_interval;
+  options.version = std::string("mockforge version ") + MOCKFORGE_VERSION;
   return options;
 }
 
@@ -49,7 +79,8 @@ class MqttService : public runtime::Service {
         options_(options_from(context.config.mqtt)),
         metrics_(context.metrics, options_.metrics_topic_levels),
         broker_(options_, context.storage.retained(), context.storage.sessions(), &metrics_),
-        tick_timer_(context.io) {
+        tick_timer_(context.io),
+        sys_timer_(context.io) {
     metrics_.observe_state([this] { return broker_.subscription_count(); },
                            [this] { return context_.storage.retained().size(); },
                            [this] { return context_.storage.sessions().size(); });
@@ -83,6 +114,10 @@ class MqttService : public runtime::Service {
     ws_->start();
     log::get("mqtt")->info("MQTT listening on port {} (WebSocket {})", tcp_->port(), ws_->port());
     schedule_tick();
+    if (options_.sys_interval.count() > 0) {
+      broker_.publish_sys(storage::Clock::now());
+      schedule_sys();
+    }
   }
 
   std::map<std::string, uint16_t> ports() const override {
@@ -98,6 +133,7 @@ class MqttService : public runtime::Service {
     boost::asio::post(context_.io, [this] {
       stopping_ = true;
       tick_timer_.cancel();
+      sys_timer_.cancel();
     });
     tcp_connections_.shutdown_all();
     ws_connections_.shutdown_all();
@@ -126,6 +162,15 @@ class MqttService : public runtime::Service {
     });
   }
 
+  void schedule_sys() {
+    sys_timer_.expires_after(options_.sys_interval);
+    sys_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      broker_.publish_sys(storage::Clock::now());
+      schedule_sys();
+    });
+  }
+
   runtime::ServiceContext context_;
   BrokerOptions options_;
   BrokerMetrics metrics_;
@@ -135,6 +180,7 @@ class MqttService : public runtime::Service {
   std::unique_ptr<runtime::TcpListener> tcp_;
   std::unique_ptr<runtime::TcpListener> ws_;
   boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer sys_timer_;
   bool stopping_ = false;  // on the io threads only
 };
 

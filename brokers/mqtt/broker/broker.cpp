@@ -1,6 +1,7 @@
 #include "brokers/mqtt/broker/broker.h"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <utility>
 
 #include "brokers/mqtt/codec/topic.h"
@@ -76,6 +77,12 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
       hand_overs_.erase(it);
     }
     result.queued = result.session->take_offline();
+    // The old connection hands its in-flight state over when it closes.
+    result.awaiting_hand_over = previous && !clean_start;
+    const uint64_t connected = links_.size();
+    uint64_t maximum = stats_.clients_maximum.load();
+    while (connected > maximum && !stats_.clients_maximum.compare_exchange_weak(maximum, connected)) {
+    }
   }
   if (previous) previous->take_over();
   if (metrics_ && !previous) metrics_->client_connected();
@@ -117,13 +124,16 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
       }
     }
   }
-  if (successor) {
-    for (auto& pending : hand_over.outbound) successor->deliver(std::move(pending.delivery));
-  }
+  if (successor) successor->adopt(std::move(hand_over));
   if (will_now) send_will(*will_now);
 }
 
 void Broker::send_will(const WillMessage& will) { publish(will.message); }
+
+void Broker::dropped(std::string_view reason) {
+  stats_.publish_dropped.fetch_add(1, std::memory_order_relaxed);
+  if (metrics_) metrics_->dropped(reason);
+}
 
 bool Broker::subscribe(const std::string& client_id, const std::string& filter,
                        storage::SubscriptionOptions options) {
@@ -147,8 +157,82 @@ std::vector<storage::RetainedEntry> Broker::retained_matching(const std::string&
   const auto parsed = parse_topic_filter(filter);
   if (!parsed) return {};
   const std::string plain(parsed->filter);
-  return retained_.collect([&plain](std::string_view topic) { return topic_matches(plain, topic); },
-                           now());
+  auto out = retained_.collect(
+      [&plain](std::string_view topic) { return topic_matches(plain, topic); }, now());
+  if (plain.starts_with("$SYS")) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [topic, value] : sys_) {
+      if (!topic_matches(plain, topic)) continue;
+      storage::RetainedEntry entry;
+      entry.topic = topic;
+      entry.message.payload = storage::make_bytes(value);
+      entry.message.stored_at = now();
+      out.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Broker::sys_values() const {
+  std::lock_guard lock(mutex_);
+  return sys_;
+}
+
+void Broker::publish_sys(storage::TimePoint at) {
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(at - started_).count();
+  auto count = [](const std::atomic<uint64_t>& counter) {
+    return std::to_string(counter.load(std::memory_order_relaxed));
+  };
+  std::map<std::string, std::string> values;
+  const std::size_t sessions = sessions_.size();
+  std::size_t connected = 0;
+  std::size_t subscriptions = 0;
+  std::size_t shared_subscriptions = 0;
+  {
+    std::lock_guard lock(mutex_);
+    connected = links_.size();
+    for (const auto& [filter, subscribers] : plain_) subscriptions += subscribers.size();
+    for (const auto& [key, group] : shared_) shared_subscriptions += group.members.size();
+  }
+  subscriptions += shared_subscriptions;
+  const std::string prefix = "$SYS/broker/";
+  values[prefix + "version"] = options_.version;
+  values[prefix + "uptime"] = fmt::format("{} seconds", uptime);
+  values[prefix + "clients/connected"] = std::to_string(connected);
+  values[prefix + "clients/disconnected"] =
+      std::to_string(sessions > connected ? sessions - connected : 0);
+  values[prefix + "clients/total"] = std::to_string(std::max(sessions, connected));
+  values[prefix + "clients/maximum"] = count(stats_.clients_maximum);
+  values[prefix + "messages/received"] = count(stats_.packets_received);
+  values[prefix + "messages/sent"] = count(stats_.packets_sent);
+  values[prefix + "bytes/received"] = count(stats_.bytes_received);
+  values[prefix + "bytes/sent"] = count(stats_.bytes_sent);
+  values[prefix + "publish/messages/received"] = count(stats_.publish_received);
+  values[prefix + "publish/messages/sent"] = count(stats_.publish_sent);
+  values[prefix + "publish/messages/dropped"] = count(stats_.publish_dropped);
+  values[prefix + "publish/bytes/received"] = count(stats_.publish_bytes_received);
+  values[prefix + "publish/bytes/sent"] = count(stats_.publish_bytes_sent);
+  values[prefix + "subscriptions/count"] = std::to_string(subscriptions);
+  values[prefix + "shared_subscriptions/count"] = std::to_string(shared_subscriptions);
+  values[prefix + "retained messages/count"] = std::to_string(retained_.size());
+
+  std::vector<std::pair<std::string, std::string>> changed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [topic, value] : values) {
+      auto& slot = sys_[topic];
+      if (slot == value) continue;
+      slot = value;
+      changed.emplace_back(topic, value);
+    }
+  }
+  for (const auto& [topic, value] : changed) {
+    Message message;
+    message.topic = topic;
+    message.payload = std::make_shared<const Bytes>(value.begin(), value.end());
+    message.retain = true;
+    route(message);
+  }
 }
 
 std::size_t Broker::publish(const Message& message) {
@@ -164,12 +248,13 @@ std::size_t Broker::publish(const Message& message) {
       stored.properties = store_properties(message.properties);
       stored.stored_at = now();
       stored.expires_at = message.expires_at;
-      if (!retained_.set(message.topic, std::move(stored)).ok() && metrics_) {
-        metrics_->dropped("storage_full");
-      }
+      if (!retained_.set(message.topic, std::move(stored)).ok()) dropped("storage_full");
     }
   }
+  return route(message);
+}
 
+std::size_t Broker::route(const Message& message) {
   auto shared_message = std::make_shared<const Message>(message);
   std::map<std::string, PendingDelivery> targets;
   std::vector<std::pair<std::shared_ptr<ClientLink>, Delivery>> online;
@@ -209,15 +294,13 @@ std::size_t Broker::publish(const Message& message) {
   }
   for (auto& [client_id, delivery] : offline) {
     if (delivery.qos == QoS::at_most_once) {
-      if (metrics_) metrics_->dropped("offline_qos0");
+      dropped("offline_qos0");
       continue;
     }
     auto session = sessions_.find(client_id);
     if (!session) continue;
     auto queued = session->enqueue_offline(to_offline(delivery));
-    if (metrics_ && (!queued.ok() || !queued.value())) {
-      metrics_->dropped(queued.ok() ? "queue_full" : "storage_full");
-    }
+    if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
   }
   for (auto& [link, delivery] : online) link->deliver(std::move(delivery));
   return targets.size();

@@ -9,6 +9,7 @@
 // posts onto the target connection's strand. Storage objects lock themselves.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,17 +25,6 @@
 
 namespace mockforge::mqtt {
 
-// What the broker needs of a connected client. Implementations run the
-// calls on the client's own strand (or synchronously in unit tests).
-class ClientLink {
- public:
-  virtual ~ClientLink() = default;
-  // A message routed to this client at `qos` (already downgraded).
-  virtual void deliver(Delivery delivery) = 0;
-  // Another connection took over this client id: say so and close.
-  virtual void take_over() = 0;
-};
-
 // Outgoing QoS 1/2 messages not yet acknowledged when a client with a
 // persistent session went away; redelivered first (DUP) on reconnect.
 struct PendingOutbound {
@@ -48,11 +38,44 @@ struct SessionHandOver {
   std::vector<uint16_t> inbound_qos2;     // ids received, waiting for PUBREL
 };
 
+// What the broker needs of a connected client. Implementations run the
+// calls on the client's own strand (or synchronously in unit tests).
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  // A message routed to this client at `qos` (already downgraded).
+  virtual void deliver(Delivery delivery) = 0;
+  // Another connection took over this client id: say so and close.
+  virtual void take_over() = 0;
+  // The connection this one took over is gone: its unacknowledged messages
+  // and unreleased QoS 2 ids, to resend with DUP (ConnectResult::awaiting_hand_over).
+  virtual void adopt(SessionHandOver hand_over) = 0;
+};
+
 struct ConnectResult {
   std::shared_ptr<storage::Session> session;
   bool session_present = false;
   SessionHandOver resumed;                      // state kept while offline
   std::vector<storage::OfflineMessage> queued;  // queued while offline
+  // A connection of the same session was taken over: its in-flight state
+  // arrives later through ClientLink::adopt.
+  bool awaiting_hand_over = false;
+};
+
+// Counters behind $SYS/broker/...: every packet and byte both ways, and the
+// application messages (PUBLISH) among them (publish bytes: payload bytes,
+// as Mosquitto counts them).
+struct BrokerStats {
+  std::atomic<uint64_t> packets_received{0};
+  std::atomic<uint64_t> packets_sent{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> publish_received{0};
+  std::atomic<uint64_t> publish_sent{0};
+  std::atomic<uint64_t> publish_dropped{0};
+  std::atomic<uint64_t> publish_bytes_received{0};
+  std::atomic<uint64_t> publish_bytes_sent{0};
+  std::atomic<uint64_t> clients_maximum{0};
 };
 
 struct WillMessage {
@@ -70,6 +93,9 @@ class Broker {
 
   const BrokerOptions& options() const { return options_; }
   BrokerMetrics* metrics() const { return metrics_; }
+  BrokerStats& stats() { return stats_; }
+  // A message was dropped (counted in metrics and $SYS/broker/publish/messages/dropped).
+  void dropped(std::string_view reason);
 
   // Registers `link` as the connection of `client_id`, taking over (and
   // closing) any previous one; opens or resumes the session. A pending will
@@ -93,8 +119,16 @@ class Broker {
   bool subscribe(const std::string& client_id, const std::string& filter,
                  storage::SubscriptionOptions options);
   bool unsubscribe(const std::string& client_id, const std::string& filter);
-  // Retained messages matching a (non-shared) filter, unexpired.
+  // Retained messages matching a (non-shared) filter, unexpired, including
+  // the current $SYS values.
   std::vector<storage::RetainedEntry> retained_matching(const std::string& filter) const;
+
+  // Updates the $SYS/broker/... values and sends the changed ones to their
+  // subscribers as retained messages. They are kept by the broker, not in
+  // the retained store (so reset and snapshots leave them alone).
+  void publish_sys(storage::TimePoint now);
+  // The current $SYS values, topic -> payload.
+  std::map<std::string, std::string> sys_values() const;
 
   // Routes a message to every matching subscription and stores it when it
   // is retained. Returns how many clients it was routed to.
@@ -130,6 +164,8 @@ class Broker {
   void remove_session_locked(const std::string& client_id);
   void rebuild_index_locked();
   void send_will(const WillMessage& will);
+  // Routes without storing (publish() stores retained messages first).
+  std::size_t route(const Message& message);
   storage::TimePoint now() const;
 
   const BrokerOptions options_;
@@ -145,6 +181,10 @@ class Broker {
   std::map<std::string, SharedGroup> shared_;
   std::map<std::string, SessionHandOver> hand_overs_;
   std::map<std::string, PendingWill> pending_wills_;
+  std::map<std::string, std::string> sys_;  // $SYS topic -> payload last published
+
+  BrokerStats stats_;
+  const storage::TimePoint started_ = storage::Clock::now();
 };
 
 }  // namespace mockforge::mqtt

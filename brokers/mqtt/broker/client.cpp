@@ -20,6 +20,9 @@ Client::~Client() = default;
 void Client::on_frame(std::span<const uint8_t> frame) {
   if (ending_ || frame.empty()) return;
   const PacketType type = frame_type(frame);
+  auto& stats = broker_.stats();
+  stats.packets_received.fetch_add(1, std::memory_order_relaxed);
+  stats.bytes_received.fetch_add(frame.size(), std::memory_order_relaxed);
   if (!connect_seen_ && type != PacketType::connect) {
     end("first packet is not CONNECT");
     return;
@@ -101,7 +104,25 @@ void Client::on_closed() {
                        std::move(hand_over), std::move(will));
 }
 
-void Client::send(const Packet& packet) { io_.send(encode_packet(packet, version_)); }
+void Client::send(const Packet& packet) {
+  Bytes bytes = encode_packet(packet, version_);
+  auto& stats = broker_.stats();
+  stats.packets_sent.fetch_add(1, std::memory_order_relaxed);
+  stats.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
+  io_.send(std::move(bytes));
+}
+
+Identity Client::identity() const {
+  Identity who;
+  who.client_id = client_id_;
+  if (username_) who.username = *username_;
+  return who;
+}
+
+const AccessControl* Client::acl() const {
+  const auto& acl = broker_.options().acl;
+  return acl && !acl->empty() ? acl.get() : nullptr;
+}
 
 void Client::fail(ReasonCode code, std::string reason) {
   if (ending_) return;
@@ -137,6 +158,8 @@ bool Client::accept(Accepted accepted) {
   will_ = std::move(accepted.will);
   client_receive_maximum_ = accepted.receive_maximum;
   client_maximum_packet_size_ = accepted.maximum_packet_size;
+  client_topic_alias_maximum_ = accepted.topic_alias_maximum;
+  username_ = std::move(accepted.username);
   connected_ = true;
   link_ = io_.make_link();
   io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
@@ -144,18 +167,24 @@ bool Client::accept(Accepted accepted) {
   session_ = std::move(result.session);
   resumed_ = std::move(result.resumed);
   queued_ = std::move(result.queued);
+  awaiting_hand_over_ = result.awaiting_hand_over;
   return result.session_present;
 }
 
 void Client::resume() {
-  inbound_qos2_.insert(resumed_.inbound_qos2.begin(), resumed_.inbound_qos2.end());
-  auto outbound = std::move(resumed_.outbound);
+  auto resumed = std::move(resumed_);
   auto queued = std::move(queued_);
   resumed_ = {};
   queued_.clear();
+  for (auto& delivery : resend_inflight(resumed)) deliver(std::move(delivery));
+  for (const auto& offline : queued) deliver(from_offline(offline));
+}
+
+std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
+  inbound_qos2_.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
   std::vector<Delivery> unsent;
-  for (auto& pending : outbound) {
-    if (pending.packet_id == 0) {
+  for (auto& pending : hand_over.outbound) {
+    if (pending.packet_id == 0 || inflight_.contains(pending.packet_id)) {
       unsent.push_back(std::move(pending.delivery));
       continue;
     }
@@ -170,8 +199,22 @@ void Client::resume() {
       send_publish(pending.packet_id, inflight.delivery, true);
     }
   }
-  for (auto& delivery : unsent) deliver(std::move(delivery));
-  for (const auto& offline : queued) deliver(from_offline(offline));
+  return unsent;
+}
+
+void Client::adopt(SessionHandOver hand_over) {
+  if (!connected_) return;
+  if (ending_) {
+    // Closing too: pass it on with this connection's own hand-over.
+    for (auto& pending : hand_over.outbound) backlog_.push_back(std::move(pending.delivery));
+    inbound_qos2_.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+    return;
+  }
+  awaiting_hand_over_ = false;
+  auto unsent = resend_inflight(hand_over);
+  // Never-sent ones go before what arrived while waiting.
+  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) backlog_.push_front(std::move(*it));
+  pump_backlog();
 }
 
 void Client::deliver(Delivery delivery) {
@@ -183,18 +226,22 @@ void Client::deliver(Delivery delivery) {
   }
   const auto& expires_at = delivery.message->expires_at;
   if (expires_at && *expires_at <= storage::Clock::now()) {
-    if (auto* metrics = broker_.metrics()) metrics->dropped("expired");
+    broker_.dropped("expired");
+    return;
+  }
+  if (const auto* access = acl(); access && !access->may_receive(identity(), delivery.message->topic)) {
+    broker_.dropped("not_authorized");
     return;
   }
   if (delivery.qos == QoS::at_most_once) {
     if (io_.congested()) {
-      if (auto* metrics = broker_.metrics()) metrics->dropped("slow_subscriber");
+      broker_.dropped("slow_subscriber");
       return;
     }
     send_publish(0, delivery, false);
     return;
   }
-  if (inflight_.size() < client_receive_maximum_) {
+  if (!awaiting_hand_over_ && inflight_.size() < client_receive_maximum_) {
     const uint16_t packet_id = next_packet_id();
     auto& inflight = inflight_[packet_id];
     inflight.delivery = std::move(delivery);
@@ -202,13 +249,13 @@ void Client::deliver(Delivery delivery) {
     return;
   }
   if (backlog_.size() >= options().max_queued_messages) {
-    if (auto* metrics = broker_.metrics()) metrics->dropped("queue_full");
+    broker_.dropped("queue_full");
     return;
   }
   backlog_.push_back(std::move(delivery));
 }
 
-void Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
+bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
   const Message& message = *delivery.message;
   Publish publish;
   publish.dup = dup;
@@ -217,6 +264,7 @@ void Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
   publish.topic_name = message.topic;
   publish.packet_id = packet_id;
   publish.payload = *message.payload;
+  uint16_t new_alias = 0;
   if (v5()) {
     publish.properties = message.properties;
     if (message.expires_at) {
@@ -228,16 +276,35 @@ void Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     for (uint32_t id : delivery.subscription_identifiers) {
       publish.properties.add(PropertyId::subscription_identifier, id);
     }
+    // Server -> client topic aliases, up to the client's Topic Alias Maximum:
+    // the first PUBLISH on a topic carries topic and alias, later ones only
+    // the alias. Once every alias is taken, new topics go without one.
+    if (client_topic_alias_maximum_ > 0) {
+      if (auto it = outbound_aliases_.find(message.topic); it != outbound_aliases_.end()) {
+        publish.topic_name.clear();
+        publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(it->second));
+      } else if (outbound_aliases_.size() < client_topic_alias_maximum_) {
+        new_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+        publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(new_alias));
+      }
+    }
   }
   Bytes encoded = encode_packet(publish, version_);
   if (v5() && encoded.size() > client_maximum_packet_size_) {
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
-    if (auto* metrics = broker_.metrics()) metrics->dropped("too_large");
+    broker_.dropped("too_large");
     if (packet_id != 0) inflight_.erase(packet_id);
-    return;
+    return false;
   }
+  if (new_alias != 0) outbound_aliases_.emplace(message.topic, new_alias);
+  auto& stats = broker_.stats();
+  stats.packets_sent.fetch_add(1, std::memory_order_relaxed);
+  stats.bytes_sent.fetch_add(encoded.size(), std::memory_order_relaxed);
+  stats.publish_sent.fetch_add(1, std::memory_order_relaxed);
+  stats.publish_bytes_sent.fetch_add(message.payload->size(), std::memory_order_relaxed);
   io_.send(std::move(encoded));
   if (auto* metrics = broker_.metrics()) metrics->delivered();
+  return true;
 }
 
 uint16_t Client::next_packet_id() {
@@ -248,7 +315,8 @@ uint16_t Client::next_packet_id() {
 }
 
 void Client::pump_backlog() {
-  while (!backlog_.empty() && inflight_.size() < client_receive_maximum_ && !ending_) {
+  while (!backlog_.empty() && inflight_.size() < client_receive_maximum_ && !ending_ &&
+         !awaiting_hand_over_) {
     Delivery delivery = std::move(backlog_.front());
     backlog_.pop_front();
     deliver(std::move(delivery));

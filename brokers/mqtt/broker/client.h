@@ -55,6 +55,7 @@ class Client {
   // From the broker (through the link).
   void deliver(Delivery delivery);
   void taken_over();
+  void adopt(SessionHandOver hand_over);
 
   // The largest packet the broker accepts from this client.
   uint32_t maximum_inbound_packet_size() const { return broker_.options().maximum_packet_size; }
@@ -67,6 +68,10 @@ class Client {
   // CONNECT fixes the version every later packet (and a refusal) uses.
   void set_version(ProtocolVersion version) { version_ = version; }
   const std::string& client_id() const { return client_id_; }
+  // Client id and user name, for the ACL.
+  Identity identity() const;
+  // The ACL, or null when everything is allowed.
+  const AccessControl* acl() const;
 
   void send(const Packet& packet);
   // Ends the connection for a protocol violation: DISCONNECT with `code`
@@ -87,7 +92,8 @@ class Client {
     uint16_t keep_alive_secs = 0;
     uint16_t receive_maximum = 65535;
     uint32_t maximum_packet_size = kMaxPacketSize;
-    uint16_t topic_alias_maximum = 0;
+    uint16_t topic_alias_maximum = 0;  // the client's: server -> client aliases
+    std::optional<std::string> username;
   };
   bool accept(Accepted accepted);
   // After the CONNACK: resend what was in flight and queued.
@@ -112,7 +118,11 @@ class Client {
     bool released = false;  // QoS 2: PUBREC came, waiting for PUBCOMP
   };
 
-  void send_publish(uint16_t packet_id, const Delivery& delivery, bool dup);
+  // False when the message was dropped (over the client's Maximum Packet Size).
+  bool send_publish(uint16_t packet_id, const Delivery& delivery, bool dup);
+  // Sends `hand_over`'s in-flight messages with DUP (PUBREL for released
+  // QoS 2) under their packet ids, and returns the never-sent ones.
+  std::vector<Delivery> resend_inflight(SessionHandOver& hand_over);
   void pump_backlog();
   uint16_t next_packet_id();
   void end(std::string reason);
@@ -130,7 +140,13 @@ class Client {
   std::shared_ptr<ClientLink> link_;
   std::shared_ptr<storage::Session> session_;
 
+  std::optional<std::string> username_;
   uint16_t client_receive_maximum_ = 65535;
+  uint16_t client_topic_alias_maximum_ = 0;
+  std::map<std::string, uint16_t, std::less<>> outbound_aliases_;  // topic -> alias
+  // Until the connection this one took over hands its in-flight state over,
+  // QoS 1/2 deliveries wait in the backlog (so packet ids cannot collide).
+  bool awaiting_hand_over_ = false;
   uint32_t client_maximum_packet_size_ = kMaxPacketSize;
   std::set<uint16_t> inbound_qos2_;
   std::map<uint16_t, std::string> topic_aliases_;

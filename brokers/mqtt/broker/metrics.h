@@ -27,7 +27,8 @@ class BrokerMetrics {
   void client_disconnected();
   void published(std::string_view topic);
   void delivered();
-  // reason: "queue_full", "expired", "too_large", "storage_full", "no_subscribers"
+  // reason: "queue_full", "expired", "too_large", "storage_full", "offline_qos0",
+  // "slow_subscriber", "not_authorized"
   void dropped(std::string_view reason);
   // Registers the scrape-time gauges mqtt_subscriptions, mqtt_retained_messages
   // and mqtt_sessions; they read the counts through these functions until

@@ -2,8 +2,14 @@
 // and enforced by the handlers.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "brokers/mqtt/broker/access.h"
 
 #include "brokers/mqtt/codec/types.h"
 
@@ -22,6 +28,20 @@ struct BrokerOptions {
   uint32_t maximum_packet_size = kMaxPacketSize;
   std::size_t max_queued_messages = 1000;  // per client: offline queue and in-flight backlog
   std::size_t metrics_topic_levels = 1;    // topic label of mqtt_messages_published_total
+
+  // Authentication: when enabled, CONNECT must carry a user name of `users`
+  // with its password. When disabled, user names are taken as given.
+  bool auth_enabled = false;
+  std::map<std::string, std::string, std::less<>> users;  // user name -> password
+  std::shared_ptr<const AccessControl> acl;               // null or empty: all allowed
+  // v5 SUBACK code for a subscription the ACL refuses: 0x87 Not authorized,
+  // or 0x80 Unspecified error when set (3.1.1 always gets 0x80).
+  bool suback_refusal_unspecified = false;
+
+  // $SYS/broker/... statistics: how often they are published (0: never),
+  // and the version string of $SYS/broker/version.
+  std::chrono::milliseconds sys_interval{10000};
+  std::string version = "mockforge";
 };
 
 }  // namespace mockforge::mqtt

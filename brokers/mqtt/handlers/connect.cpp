@@ -37,6 +37,31 @@ std::optional<WillMessage> make_will(const Connect& connect, const std::string& 
   return out;
 }
 
+// mqtt.auth_enabled: a user of mqtt.users with its password. Refuses the
+// connection and returns false otherwise.
+bool authenticate(Client& client, const Connect& connect) {
+  const BrokerOptions& options = client.options();
+  if (!options.auth_enabled) return true;
+  if (!connect.user_name) {
+    client.refuse_connect(ReasonCode::not_authorized, "anonymous client, mqtt.auth_enabled");
+    return false;
+  }
+  auto user = options.users.find(*connect.user_name);
+  const bool password_ok =
+      user != options.users.end() && connect.password &&
+      std::string_view(reinterpret_cast<const char*>(connect.password->data()),
+                       connect.password->size()) == user->second;
+  if (!password_ok) {
+    // v5: Bad User Name or Password; 3.1.1: 0x05 Not authorized, as Mosquitto
+    // answers (0x04 would also be allowed).
+    client.refuse_connect(
+        client.v5() ? ReasonCode::bad_user_name_or_password : ReasonCode::not_authorized,
+        "bad user name or password");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void handle_connect(Client& client, Connect& connect) {
@@ -49,8 +74,10 @@ void handle_connect(Client& client, Connect& connect) {
                           "enhanced authentication is not supported");
     return;
   }
+  if (!authenticate(client, connect)) return;
   Client::Accepted accepted;
   accepted.client_id = connect.client_id;
+  accepted.username = connect.user_name;
   bool assigned = false;
   if (accepted.client_id.empty()) {
     if (!v5 && !connect.clean_start) {
@@ -79,6 +106,15 @@ void handle_connect(Client& client, Connect& connect) {
       client.refuse_connect(ReasonCode::retain_not_supported, "retained will not available");
       return;
     }
+    // The will is published with this client's rights, so they are checked
+    // now: Not authorized (0x87 / 0x05) when it could not be published.
+    Identity who{accepted.client_id, connect.user_name};
+    const auto& acl = options.acl;
+    if (connect.will->topic.starts_with("$SYS/") ||
+        (acl && !acl->may_publish(who, connect.will->topic))) {
+      client.refuse_connect(ReasonCode::not_authorized, "will topic not authorized");
+      return;
+    }
   }
   accepted.will = make_will(connect, accepted.client_id);
   accepted.clean_start = connect.clean_start;
@@ -89,6 +125,8 @@ void handle_connect(Client& client, Connect& connect) {
         connect.properties.integer(PropertyId::receive_maximum).value_or(65535));
     accepted.maximum_packet_size =
         connect.properties.integer(PropertyId::maximum_packet_size).value_or(kMaxPacketSize);
+    accepted.topic_alias_maximum = static_cast<uint16_t>(
+        connect.properties.integer(PropertyId::topic_alias_maximum).value_or(0));
   } else {
     accepted.session_expiry = connect.clean_start ? 0 : storage::kSessionNeverExpires;
   }

@@ -51,6 +51,9 @@ void acknowledge(Client& client, const Publish& publish, ReasonCode code) {
 
 void handle_publish(Client& client, Publish& publish) {
   const BrokerOptions& options = client.options();
+  auto& stats = client.broker().stats();
+  stats.publish_received.fetch_add(1, std::memory_order_relaxed);
+  stats.publish_bytes_received.fetch_add(publish.payload.size(), std::memory_order_relaxed);
   if (client.v5() && !resolve_topic_alias(client, publish)) return;
   if (publish.topic_name.empty()) {
     client.fail(ReasonCode::protocol_error, "PUBLISH without a topic");
@@ -81,6 +84,21 @@ void handle_publish(Client& client, Publish& publish) {
       client.fail(ReasonCode::receive_maximum_exceeded, "more QoS 2 in flight than allowed");
       return;
     }
+  }
+  // $SYS/ is the broker's; other topics as the ACL says. A refused message
+  // is not routed: v5 says so in PUBACK/PUBREC (0x87), 3.1.1 has no way to
+  // and acknowledges it as usual (as Mosquitto does); QoS 0 is dropped.
+  const auto* acl = client.acl();
+  if (publish.topic_name.starts_with("$SYS/") ||
+      (acl && !acl->may_publish(client.identity(), publish.topic_name))) {
+    client.broker().dropped("not_authorized");
+    if (client.v5()) {
+      acknowledge(client, publish, ReasonCode::not_authorized);
+    } else {
+      if (publish.qos == QoS::exactly_once) client.inbound_qos2().insert(publish.packet_id);
+      acknowledge(client, publish, ReasonCode::success);
+    }
+    return;
   }
   if (publish.properties.integer(PropertyId::payload_format_indicator).value_or(0) == 1) {
     const std::string_view text(reinterpret_cast<const char*>(publish.payload.data()),

@@ -48,6 +48,11 @@ class StrandLink : public ClientLink {
   void take_over() override {
     run([](Client& client) { client.taken_over(); });
   }
+  void adopt(SessionHandOver hand_over) override {
+    run([hand_over = std::move(hand_over)](Client& client) mutable {
+      client.adopt(std::move(hand_over));
+    });
+  }
 
  private:
   template <typename F>

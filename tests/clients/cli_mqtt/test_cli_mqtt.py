@@ -200,15 +200,26 @@ class WebSocket(unittest.TestCase):
 
 
 class Stats(unittest.TestCase):
-    @unittest.skipUnless(PEER == "mosquitto", "mosquitto publishes $SYS topics")
-    def test_stats_shows_broker_version(self):
+    def test_stats_shows_sys_topics(self):
+        # Both brokers publish $SYS/broker/... retained, so they come at once.
         result = mqtt("stats", "--timeout", "2")
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("$SYS/broker/version mosquitto version", result.stdout)
+        lines = dict(line.split(" ", 1) for line in result.stdout.splitlines()
+                     if not line.startswith("$SYS/broker/retained messages"))
+        self.assertEqual(lines["$SYS/broker/version"].split(" version ")[0], PEER)
+        self.assertRegex(lines["$SYS/broker/uptime"], r"^\d+ seconds$")
+        for topic in ("clients/connected", "messages/received", "messages/sent", "bytes/received", "bytes/sent",
+                      "subscriptions/count", "publish/messages/received"):
+            self.assertRegex(lines["$SYS/broker/" + topic], r"^\d+$")
+        self.assertRegex(result.stdout, r"\$SYS/broker/retained messages/count \d+\n")
 
-    @unittest.skipUnless(PEER == "mockforge", "mockforge publishes no $SYS topics")
+    @unittest.skipUnless(PEER == "mockforge", "needs a mockforge with $SYS disabled")
     def test_stats_fails_clearly_without_sys_topics(self):
-        result = mqtt("stats", "--timeout", "1")
+        import mockforge_harness
+        with mockforge_harness.Mockforge(env={"MOCKFORGE_MQTT_SYS_INTERVAL": "0"}) as quiet:
+            result = subprocess.run(
+                [BIN, "mqtt", "stats", "--host", "127.0.0.1", "--port", str(quiet.ports["mqtt"]),
+                 "--timeout", "1"], capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(result.returncode, 1)
         self.assertIn("published nothing under $SYS/# within 1 s", result.stderr)
 

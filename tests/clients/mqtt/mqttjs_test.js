@@ -9,12 +9,13 @@ const os = require('node:os');
 const path = require('node:path');
 const mqtt = require('mqtt');
 
-function startMockforge() {
+function startMockforge(extraArgs = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mockforge-mqttjs-'));
   const readyFile = path.join(dir, 'ready.json');
   const proc = spawn(process.env.MOCKFORGE_BIN || 'mockforge',
                      ['serve', '--admin-port', '0', '--kafka-port', '0', '--mqtt-port', '0',
-                      '--mqtt-ws-port', '0', '--amqp-port', '0', '--ready-file', readyFile],
+                      '--mqtt-ws-port', '0', '--amqp-port', '0', '--ready-file', readyFile,
+                      ...extraArgs],
                      {stdio: ['ignore', 'inherit', 'inherit']});
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 15000;
@@ -86,6 +87,71 @@ async function roundTrip(url, protocolVersion, label) {
   console.log(`ok ${label}`);
 }
 
+// Server-to-client topic aliases (v5): up to the Topic Alias Maximum the
+// client advertised; MQTT.js resolves them back to topic names.
+async function outboundTopicAliases(url) {
+  const {client: sub} = await connect(url, {
+    protocolVersion: 5, clientId: 'alias-sub', properties: {topicAliasMaximum: 2}});
+  await sub.subscribeAsync('alias/#', {qos: 1});
+  const {client: pub} = await connect(url, {protocolVersion: 5, clientId: 'alias-pub'});
+  const topics = ['alias/a/long/name', 'alias/a/long/name', 'alias/b', 'alias/c', 'alias/b'];
+  const received = [];
+  const all = new Promise((resolve) => {
+    sub.on('message', (topic, payload, packet) => {
+      received.push({topic, payload: payload.toString(), alias: packet.properties?.topicAlias});
+      if (received.length === topics.length) resolve();
+    });
+  });
+  for (const topic of topics) await pub.publishAsync(topic, topic, {qos: 1});
+  await all;
+  assert.deepEqual(received.map((m) => m.topic), topics);
+  assert.deepEqual(received.map((m) => m.payload), topics);
+  assert.deepEqual(received.map((m) => m.alias), [1, 1, 2, undefined, 2]);
+  await Promise.all([sub.endAsync(), pub.endAsync()]);
+  console.log('ok outbound topic aliases');
+}
+
+// Authentication and the ACL (v5 reason codes), against a second mockforge.
+async function authAndAcl() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mockforge-mqttjs-auth-'));
+  const config = path.join(dir, 'mockforge.yaml');
+  fs.writeFileSync(config, [
+    'mqtt:',
+    '  auth_enabled: true',
+    '  users: ["alice:secret"]',
+    '  acl: ["user alice", "topic readwrite sensors/#", "topic read alerts"]',
+    '',
+  ].join('\n'));
+  const mf = await startMockforge(['--config', config]);
+  try {
+    const url = `mqtt://127.0.0.1:${mf.ports.mqtt}`;
+    await assert.rejects(connect(url, {protocolVersion: 5, username: 'alice', password: 'nope'}),
+                         (error) => error.code === 0x86);
+    await assert.rejects(connect(url, {protocolVersion: 5}), (error) => error.code === 0x87);
+    await assert.rejects(connect(url, {protocolVersion: 4, username: 'alice', password: 'x'}),
+                         (error) => error.code === 5);
+    const {client} = await connect(url, {protocolVersion: 5, clientId: 'js-alice',
+                                         username: 'alice', password: 'secret'});
+    const granted = await client.subscribeAsync('sensors/#', {qos: 1});
+    assert.equal(granted[0].qos, 1);
+    await assert.rejects(client.subscribeAsync('secrets/#', {qos: 1}),
+                         (error) => error.packet.granted[0] === 0x87);
+    await assert.rejects(client.publishAsync('alerts', 'x', {qos: 1}),
+                         (error) => error.code === 0x87);
+    await assert.rejects(client.publishAsync('alerts', 'x', {qos: 2}),
+                         (error) => error.code === 0x87);
+    const received = nextMessage(client);
+    await client.publishAsync('sensors/t', 'allowed', {qos: 1});
+    assert.equal((await received).payload.toString(), 'allowed');
+    await client.endAsync();
+    console.log('ok auth and ACL');
+  } finally {
+    mf.proc.kill('SIGTERM');
+    fs.rmSync(mf.dir, {recursive: true, force: true});
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+}
+
 async function main() {
   const mf = await startMockforge();
   const timer = setTimeout(() => {
@@ -100,6 +166,8 @@ async function main() {
     await roundTrip(tcp, 5, 'tcp5');
     await roundTrip(ws, 4, 'ws311');
     await roundTrip(ws, 5, 'ws5');
+    await outboundTopicAliases(tcp);
+    await authAndAcl();
   } finally {
     clearTimeout(timer);
     mf.proc.kill('SIGTERM');

@@ -136,6 +136,42 @@ class PahoClients(MqttTestCase):
         self.assertTrue(msg.dup)
         again.disconnect()
 
+    def test_takeover_redelivers_inflight_with_dup_and_same_packet_id(self):
+        # A raw 3.1.1 connection takes a QoS 1 message and never acknowledges
+        # it; paho takes the session over while that connection is still open.
+        self.wait_idle()
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+        client_id = b"takeover-me"
+        body = b"\x00\x04MQTT\x04\x00\x00\x1e" + struct.pack(">H", len(client_id)) + client_id
+        raw.sendall(bytes([0x10, len(body)]) + body)
+        self.assertEqual(raw.recv(4), b"\x20\x02\x00\x00")
+        topic = b"takeover/t"
+        sub_body = b"\x00\x01" + struct.pack(">H", len(topic)) + topic + b"\x01"
+        raw.sendall(bytes([0x82, len(sub_body)]) + sub_body)
+        self.assertEqual(raw.recv(5), b"\x90\x03\x00\x01\x01")
+        pub = PahoClient(self, "paho-pub-4")
+        pub.publish("takeover/t", "in flight", qos=1)
+        header = raw.recv(2)
+        self.assertEqual(header[0] & 0xF6, 0x32)  # PUBLISH QoS 1, not DUP
+        rest = b""
+        while len(rest) < header[1]:
+            rest += raw.recv(header[1] - len(rest))
+        packet_id = rest[2 + len(topic):4 + len(topic)]
+        again = PahoClient(self, "takeover-me", clean=False)
+        self.assertEqual(again.flags["session present"], 1)
+        self.assertEqual(raw.recv(1), b"")  # the old connection was closed
+        raw.close()
+        msg = again.next()
+        self.assertEqual(msg.payload, b"in flight")
+        self.assertTrue(msg.dup)
+        self.assertEqual(struct.pack(">H", msg.mid), packet_id)
+        pub.publish("takeover/t", "after", qos=1)
+        msg = again.next()
+        self.assertEqual(msg.payload, b"after")
+        self.assertFalse(msg.dup)
+        again.disconnect()
+        pub.disconnect()
+
     def test_will_on_abnormal_close_not_on_disconnect(self):
         watcher = PahoClient(self, "will-watcher", mqtt.MQTTv5)
         watcher.subscribe(self, "wills/#", options=SubscribeOptions(qos=1))

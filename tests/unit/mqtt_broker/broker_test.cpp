@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -54,6 +55,11 @@ class TestClient : public ClientIo {
       void take_over() override {
         tasks.push_back([c = client] {
           if (auto alive = c.lock()) alive->taken_over();
+        });
+      }
+      void adopt(SessionHandOver hand_over) override {
+        tasks.push_back([c = client, h = std::move(hand_over)]() mutable {
+          if (auto alive = c.lock()) alive->adopt(std::move(h));
         });
       }
     };
@@ -243,13 +249,62 @@ TEST_F(MqttBrokerTest, TakeoverHandsUnackedMessagesToTheNewConnection) {
   auto& pub = client();
   connect(pub, "pub");
   publish(pub, "t", "unacked", QoS::at_least_once);
-  ASSERT_EQ(first.take<Publish>().size(), 1u);
+  auto sent = first.take<Publish>();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_FALSE(sent[0].dup);
   auto& second = client();
   const Connack connack = connect(second, "same", false, ProtocolVersion::v5, expiry);
   EXPECT_TRUE(connack.session_present);
   auto got = second.take<Publish>();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(text(got[0]), "unacked");
+  // The same message: same packet id, DUP set [MQTT-4.4.0-1].
+  EXPECT_TRUE(got[0].dup);
+  EXPECT_EQ(got[0].packet_id, sent[0].packet_id);
+  // Acknowledging it completes the flow; a new message gets a fresh id.
+  PubAck ack;
+  ack.packet_id = got[0].packet_id;
+  second.packet(ack);
+  publish(pub, "t", "next", QoS::at_least_once);
+  auto next = second.take<Publish>();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_FALSE(next[0].dup);
+}
+
+TEST_F(MqttBrokerTest, TakeoverHoldsNewQos1UntilTheHandOverArrives) {
+  Properties expiry{{PropertyId::session_expiry_interval, uint32_t{300}}};
+  auto& first = client();
+  connect(first, "same", true, ProtocolVersion::v5, expiry);
+  subscribe(first, "t", QoS::at_least_once);
+  auto& pub = client();
+  connect(pub, "pub");
+  publish(pub, "t", "one", QoS::at_least_once);
+  ASSERT_EQ(first.take<Publish>().size(), 1u);
+  // The new CONNECT is handled, and a message routed, before the old
+  // connection has closed (no pump() in between).
+  auto& second = client();
+  Connect again;
+  again.protocol_version = ProtocolVersion::v5;
+  again.client_id = "same";
+  again.clean_start = false;
+  again.properties = expiry;
+  second.packet(again);
+  Publish two;
+  two.topic_name = "t";
+  two.qos = QoS::at_least_once;
+  two.packet_id = 77;
+  const std::string payload = "two";
+  two.payload.assign(payload.begin(), payload.end());
+  pub.packet(two);
+  EXPECT_TRUE(second.take<Publish>().empty());
+  pump();
+  auto got = second.take<Publish>();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(text(got[0]), "one");
+  EXPECT_TRUE(got[0].dup);
+  EXPECT_EQ(text(got[1]), "two");
+  EXPECT_FALSE(got[1].dup);
+  EXPECT_NE(got[0].packet_id, got[1].packet_id);
 }
 
 TEST_F(MqttBrokerTest, PublishRoutesWithQosDowngradeAndWildcards) {
@@ -642,6 +697,237 @@ TEST_F(MqttBrokerTest, CongestedSubscriberDropsQos0AndCountsIt) {
   EXPECT_EQ(text(got[0]), "kept");
   EXPECT_NE(registry_.render().find("mqtt_messages_dropped_total{reason=\"slow_subscriber\"} 1"),
             std::string::npos);
+}
+
+Connack connect_as(TestClient& client, const std::string& id,
+                   std::optional<std::string> user, std::optional<std::string> password,
+                   ProtocolVersion version, std::vector<Packet>* rest = nullptr) {
+  Connect connect;
+  connect.protocol_version = version;
+  connect.client_id = id;
+  connect.keep_alive = 30;
+  connect.user_name = std::move(user);
+  if (password) connect.password = Bytes(password->begin(), password->end());
+  client.packet(connect);
+  auto connacks = client.take<Connack>();
+  if (rest) *rest = client.received;
+  EXPECT_EQ(connacks.size(), 1u);
+  return connacks.empty() ? Connack{} : connacks.front();
+}
+
+class MqttAuthTest : public MqttBrokerTest {
+ protected:
+  MqttAuthTest() {
+    BrokerOptions options;
+    options.auth_enabled = true;
+    options.users = {{"alice", "secret"}, {"bob", "pw"}};
+    options.acl = std::make_shared<AccessControl>(AccessControl::parse(
+        "user alice\n"
+        "topic readwrite sensors/#\n"
+        "topic deny sensors/secret\n"
+        "user bob\n"
+        "topic read sensors/#\n"
+        "pattern write clients/%c/#\n",
+        "test"));
+    make_broker(options);
+  }
+};
+
+TEST_F(MqttAuthTest, CredentialsAreChecked) {
+  EXPECT_EQ(connect_as(client(), "a", "alice", "secret", ProtocolVersion::v5).reason_code,
+            ReasonCode::success);
+  auto& wrong = client();
+  EXPECT_EQ(connect_as(wrong, "b", "alice", "nope", ProtocolVersion::v5).reason_code,
+            ReasonCode::bad_user_name_or_password);
+  EXPECT_TRUE(wrong.closed);
+  EXPECT_EQ(connect_as(client(), "c", "mallory", "x", ProtocolVersion::v5).reason_code,
+            ReasonCode::bad_user_name_or_password);
+  EXPECT_EQ(connect_as(client(), "d", std::nullopt, std::nullopt, ProtocolVersion::v5).reason_code,
+            ReasonCode::not_authorized);
+  EXPECT_EQ(connect_as(client(), "e", "bob", std::nullopt, ProtocolVersion::v5).reason_code,
+            ReasonCode::bad_user_name_or_password);
+  // 3.1.1: return code 0x05 (Not authorized) for both, as Mosquitto answers.
+  auto& old = client(ProtocolVersion::v3_1_1);
+  EXPECT_EQ(connect_as(old, "f", "alice", "nope", ProtocolVersion::v3_1_1).reason_code,
+            ReasonCode::not_authorized);
+  EXPECT_EQ(connect_as(client(ProtocolVersion::v3_1_1), "g", std::nullopt, std::nullopt,
+                       ProtocolVersion::v3_1_1)
+                .reason_code,
+            ReasonCode::not_authorized);
+}
+
+TEST_F(MqttAuthTest, AclRefusesSubscriptionsAndPublishes) {
+  auto& alice = client();
+  connect_as(alice, "alice-1", "alice", "secret", ProtocolVersion::v5);
+  Subscribe subscribe;
+  subscribe.packet_id = 1;
+  for (const char* filter : {"sensors/#", "sensors/secret", "other"}) {
+    subscribe.subscriptions.push_back({filter, {}});
+  }
+  subscribe.subscriptions[0].options.max_qos = QoS::at_least_once;
+  alice.packet(subscribe);
+  auto subacks = alice.take<Suback>();
+  ASSERT_EQ(subacks.size(), 1u);
+  EXPECT_EQ(subacks[0].reason_codes,
+            (std::vector<ReasonCode>{ReasonCode::granted_qos_1, ReasonCode::not_authorized,
+                                     ReasonCode::not_authorized}));
+
+  // A refused v5 publish gets 0x87 and goes nowhere.
+  auto& bob = client();
+  connect_as(bob, "bob-1", "bob", "pw", ProtocolVersion::v5);
+  publish(bob, "sensors/t", "no", QoS::at_least_once);
+  auto acks = bob.take<PubAck>();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::not_authorized);
+  publish(bob, "clients/bob-1/state", "yes", QoS::exactly_once);
+  auto recs = bob.take<PubRec>();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].reason_code, ReasonCode::no_matching_subscribers);
+  publish(alice, "sensors/t", "hello", QoS::at_least_once);
+  auto got = alice.take<Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(text(got[0]), "hello");
+  // $SYS/ is the broker's.
+  publish(alice, "$SYS/broker/uptime", "0", QoS::at_least_once);
+  acks = alice.take<PubAck>();
+  ASSERT_EQ(acks.size(), 2u);  // the one for sensors/t, then this one
+  EXPECT_EQ(acks[1].reason_code, ReasonCode::not_authorized);
+}
+
+TEST_F(MqttAuthTest, V311RefusedPublishIsAcknowledgedAndDropped) {
+  auto& bob = client(ProtocolVersion::v3_1_1);
+  connect_as(bob, "bob-2", "bob", "pw", ProtocolVersion::v3_1_1);
+  subscribe(bob, "sensors/#", QoS::at_least_once);
+  publish(bob, "sensors/t", "dropped", QoS::at_least_once);
+  auto acks = bob.take<PubAck>();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::success);
+  EXPECT_TRUE(bob.take<Publish>().empty());
+  // Refused subscriptions are 0x80 in 3.1.1.
+  Subscribe subscribe;
+  subscribe.packet_id = 9;
+  subscribe.subscriptions.push_back({"other", {}});
+  bob.packet(subscribe);
+  auto subacks = bob.take<Suback>();
+  ASSERT_EQ(subacks.size(), 1u);
+  EXPECT_EQ(to_v3_suback_return_code(subacks[0].reason_codes[0]), 0x80);
+}
+
+TEST_F(MqttBrokerTest, DeliveriesFollowReadRights) {
+  BrokerOptions options;
+  options.acl = std::make_shared<AccessControl>(AccessControl::parse(
+      "user pub\ntopic write #\nuser sub\ntopic read sensors/#\ntopic deny sensors/secret\n",
+      "t"));
+  make_broker(options);
+  auto& sub = client();
+  connect_as(sub, "s", "sub", "", ProtocolVersion::v5);
+  subscribe(sub, "#", QoS::at_most_once);  // granted: it overlaps sensors/#
+  auto& pub = client();
+  connect_as(pub, "p", "pub", "", ProtocolVersion::v5);
+  for (const char* topic : {"sensors/secret", "other", "sensors/open"}) publish(pub, topic, topic);
+  auto got = sub.take<Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(text(got[0]), "sensors/open");
+}
+
+TEST_F(MqttAuthTest, WillOnAForbiddenTopicRefusesTheConnection) {
+  auto& c = client();
+  Connect connect;
+  connect.protocol_version = ProtocolVersion::v5;
+  connect.client_id = "bob-5";
+  connect.user_name = "bob";
+  connect.password = Bytes{'p', 'w'};
+  connect.will = Will{"sensors/gone", {'x'}, QoS::at_most_once, false, {}};
+  c.packet(connect);
+  auto connacks = c.take<Connack>();
+  ASSERT_EQ(connacks.size(), 1u);
+  EXPECT_EQ(connacks[0].reason_code, ReasonCode::not_authorized);
+}
+
+TEST_F(MqttBrokerTest, RefusedSubscriptionCanBe0x80InV5) {
+  BrokerOptions options;
+  options.acl = std::make_shared<AccessControl>(AccessControl::parse("topic read a\n", "t"));
+  options.suback_refusal_unspecified = true;
+  make_broker(options);
+  auto& c = client();
+  connect(c, "c");
+  Subscribe subscribe;
+  subscribe.packet_id = 1;
+  subscribe.subscriptions.push_back({"b", {}});
+  subscribe.subscriptions.push_back({"a", {}});
+  c.packet(subscribe);
+  auto subacks = c.take<Suback>();
+  ASSERT_EQ(subacks.size(), 1u);
+  EXPECT_EQ(subacks[0].reason_codes,
+            (std::vector<ReasonCode>{ReasonCode::unspecified_error, ReasonCode::granted_qos_0}));
+}
+
+TEST_F(MqttBrokerTest, SysTopicsArePublishedRetainedAndNotMatchedByLeadingWildcards) {
+  auto& all = client();
+  connect(all, "all");
+  subscribe(all, "#", QoS::at_most_once);
+  auto& sys = client();
+  connect(sys, "sys");
+  broker_->publish_sys(storage::Clock::now());
+  pump();
+  EXPECT_TRUE(all.take<Publish>().empty());
+  // Subscribing gets the current values as retained messages.
+  subscribe(sys, "$SYS/broker/clients/+", QoS::at_most_once);
+  auto got = sys.take<Publish>();
+  std::map<std::string, std::string> values;
+  for (const auto& p : got) {
+    EXPECT_TRUE(p.retain);
+    values[p.topic_name] = text(p);
+  }
+  EXPECT_EQ(values["$SYS/broker/clients/connected"], "2");
+  EXPECT_EQ(values["$SYS/broker/clients/maximum"], "2");
+  // The next round sends only what changed.
+  auto& third = client();
+  connect(third, "third");
+  broker_->publish_sys(storage::Clock::now());
+  pump();
+  got = sys.take<Publish>();
+  values.clear();
+  for (const auto& p : got) values[p.topic_name] = text(p);
+  EXPECT_EQ(values["$SYS/broker/clients/connected"], "3");
+  EXPECT_FALSE(values.contains("$SYS/broker/clients/disconnected"));
+  const auto all_values = broker_->sys_values();
+  EXPECT_EQ(all_values.at("$SYS/broker/subscriptions/count"), "2");
+  EXPECT_NE(all_values.at("$SYS/broker/messages/received"), "0");
+  EXPECT_TRUE(all_values.contains("$SYS/broker/uptime"));
+  EXPECT_TRUE(all.take<Publish>().empty());
+}
+
+TEST_F(MqttBrokerTest, OutboundTopicAliasesUpToTheClientsMaximum) {
+  auto& sub = client();
+  connect(sub, "sub", true, ProtocolVersion::v5,
+          Properties{{PropertyId::topic_alias_maximum, uint32_t{2}}});
+  subscribe(sub, "#", QoS::at_most_once);
+  auto& pub = client();
+  connect(pub, "pub");
+  for (const char* topic : {"a/long/topic", "a/long/topic", "b", "c", "b"}) {
+    publish(pub, topic, topic);
+  }
+  auto got = sub.take<Publish>();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].topic_name, "a/long/topic");
+  EXPECT_EQ(got[0].properties.integer(PropertyId::topic_alias), 1u);
+  EXPECT_EQ(got[1].topic_name, "");
+  EXPECT_EQ(got[1].properties.integer(PropertyId::topic_alias), 1u);
+  EXPECT_EQ(got[2].topic_name, "b");
+  EXPECT_EQ(got[2].properties.integer(PropertyId::topic_alias), 2u);
+  EXPECT_EQ(got[3].topic_name, "c");  // no alias left
+  EXPECT_FALSE(got[3].properties.contains(PropertyId::topic_alias));
+  EXPECT_EQ(got[4].topic_name, "");
+  EXPECT_EQ(text(got[4]), "b");
+  // A client that allows none gets none.
+  auto& plain = client();
+  connect(plain, "plain");
+  subscribe(plain, "x", QoS::at_most_once);
+  publish(pub, "x", "x");
+  got = plain.take<Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].properties.contains(PropertyId::topic_alias));
 }
 
 TEST(MqttBrokerMetrics, TopicLabelKeepsLevels) {
