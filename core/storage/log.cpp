@@ -91,6 +91,13 @@ Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs,
     }
     policy.max_age_ms = *value >= 0 ? std::optional<int64_t>(*value) : std::nullopt;
   }
+  // As in Kafka, a topic whose cleanup.policy does not include "delete" (compact only) keeps
+  // its records whatever retention.ms / retention.bytes say.
+  if (auto it = configs.find(kCleanupPolicyConfig); it != configs.end() &&
+                                                    it->second.find("delete") == std::string::npos) {
+    policy.max_bytes.reset();
+    policy.max_age_ms.reset();
+  }
   return policy;
 }
 

@@ -44,6 +44,7 @@ using ConfigMap = std::map<std::string, std::string, std::less<>>;
 
 inline constexpr std::string_view kRetentionBytesConfig = "retention.bytes";
 inline constexpr std::string_view kRetentionMsConfig = "retention.ms";
+inline constexpr std::string_view kCleanupPolicyConfig = "cleanup.policy";
 
 // One stored record batch: opaque bytes plus the offsets they cover.
 struct BatchRef {
@@ -59,7 +60,8 @@ struct BatchRef {
 
 // Retention limits parsed from topic configs; nullopt (or a negative config
 // value, as in Kafka) means unlimited. A key the topic does not set takes the
-// engine's default (storage.retention_bytes / storage.retention_time).
+// engine's default (storage.retention_bytes / storage.retention_time). A
+// cleanup.policy without "delete" (compact only) means unlimited.
 struct RetentionPolicy {
   std::optional<uint64_t> max_bytes;
   std::optional<int64_t> max_age_ms;

@@ -98,6 +98,7 @@ class BrokerState {
 
   const BrokerOptions& options() const { return options_; }
   storage::Engine& storage() { return storage_; }
+  const storage::Engine& storage() const { return storage_; }
   metrics::Registry& registry() { return registry_; }
   BrokerMetrics& metrics() { return metrics_; }
   ProducerRegistry& producers() { return producers_; }

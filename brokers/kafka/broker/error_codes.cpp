@@ -74,6 +74,14 @@ std::string_view name(int16_t code) {
       return "FENCED_INSTANCE_ID";
     case kNonEmptyGroup:
       return "NON_EMPTY_GROUP";
+    case kFencedLeaderEpoch:
+      return "FENCED_LEADER_EPOCH";
+    case kUnknownLeaderEpoch:
+      return "UNKNOWN_LEADER_EPOCH";
+    case kMismatchedEndpointType:
+      return "MISMATCHED_ENDPOINT_TYPE";
+    case kUnsupportedEndpointType:
+      return "UNSUPPORTED_ENDPOINT_TYPE";
     default:
       return "OTHER";
   }

@@ -42,6 +42,10 @@ inline constexpr int16_t kUnknownTopicId = 100;
 inline constexpr int16_t kMemberIdRequired = 79;
 inline constexpr int16_t kFencedInstanceId = 82;
 inline constexpr int16_t kNonEmptyGroup = 68;
+inline constexpr int16_t kFencedLeaderEpoch = 74;
+inline constexpr int16_t kUnknownLeaderEpoch = 75;
+inline constexpr int16_t kMismatchedEndpointType = 114;
+inline constexpr int16_t kUnsupportedEndpointType = 115;
 
 // Kafka's upper-snake name of a code, for metrics and logs.
 std::string_view name(int16_t code);

@@ -1,9 +1,11 @@
-// CreateTopics (19): partitions, configs, validate_only; one broker, so replication factor 1.
+// CreateTopics (19): partitions, configs (validated: unknown names and bad values are
+// INVALID_CONFIG), validate_only; one broker, so replication factor 1.
 #include "mockforge/kafka/create_topics.h"
 
 #include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/topic_configs.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -24,7 +26,11 @@ void handle(const RequestPtr& request, Reader& body) {
     if (partitions == -1) partitions = broker.options().default_partitions;
     if (!wanted.assignments.empty()) partitions = static_cast<int32_t>(wanted.assignments.size());
     storage::ConfigMap configs;
+    std::optional<std::string> config_problem;
     for (const auto& config : wanted.configs) {
+      if (auto problem = validate_topic_config(config.name, config.value); problem && !config_problem) {
+        config_problem = problem;
+      }
       if (config.value) configs[config.name] = *config.value;
     }
     auto fail = [&](int16_t code, std::string message) {
@@ -43,8 +49,8 @@ void handle(const RequestPtr& request, Reader& body) {
                " larger than available brokers: 1.");
     } else if (broker.storage().logs().find(wanted.name)) {
       fail(error::kTopicAlreadyExists, "Topic '" + wanted.name + "' already exists.");
-    } else if (auto retention = storage::RetentionPolicy::from_configs(configs); !retention.ok()) {
-      fail(error::kInvalidConfig, retention.error().message);
+    } else if (config_problem) {
+      fail(error::kInvalidConfig, *config_problem);
     } else if (parsed.validate_only) {
       result.num_partitions = partitions;
       result.replication_factor = 1;
@@ -68,10 +74,10 @@ void handle(const RequestPtr& request, Reader& body) {
         result.topic_id = to_uuid(created.value()->id());
         result.num_partitions = partitions;
         result.replication_factor = 1;
-        CreateTopicsResponse::CreatableTopicConfigs entry;
+        // Every config of the new topic with its source, as DescribeConfigs gives them.
         std::vector<CreateTopicsResponse::CreatableTopicConfigs> listed;
-        for (const auto& [key, value] : created.value()->configs()) {
-          listed.push_back({key, value, false, 1, false});  // 1: DYNAMIC_TOPIC_CONFIG
+        for (const auto& config : describe_topic_configs(broker, created.value()->configs())) {
+          listed.push_back({config.name, config.value, config.read_only, config.source, false});
         }
         result.configs = std::move(listed);
       }

@@ -1,4 +1,5 @@
-// ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), or the first record whose
+// ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), earliest local (-4, the same
+// as earliest without tiered storage), or the first record whose
 // timestamp is at or after a given time (found inside its batch).
 #include "mockforge/kafka/list_offsets.h"
 
@@ -14,7 +15,8 @@ namespace {
 
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
-constexpr int64_t kMaxTimestamp = -3;
+constexpr int64_t kMaxTimestamp = -3;         // v7+ (KIP-734)
+constexpr int64_t kEarliestLocal = -4;        // v8+ (KIP-405): no tiered storage, so = earliest
 
 using PartitionResponse = ListOffsetsResponse::ListOffsetsPartitionResponse;
 
@@ -45,7 +47,7 @@ PartitionResponse list_partition(storage::Partition& partition, int64_t timestam
   int64_t end = partition.high_watermark();
   if (timestamp == kLatest) {
     result.offset = end;
-  } else if (timestamp == kEarliest) {
+  } else if (timestamp == kEarliest || timestamp == kEarliestLocal) {
     result.offset = start;
   } else if (timestamp == kMaxTimestamp) {
     auto read = partition.read(start, std::numeric_limits<std::size_t>::max());
@@ -61,7 +63,7 @@ PartitionResponse list_partition(storage::Partition& partition, int64_t timestam
       }
     }
   } else if (timestamp < 0) {
-    result.error_code = error::kInvalidRequest;  // -4/-5 (tiered storage) are not served
+    result.error_code = error::kInvalidRequest;  // -5 (latest tiered, v9) is not served
   } else {
     // No record at or after the time: offset -1, as Kafka answers.
     if (auto match = partition.find_by_timestamp(timestamp)) {
@@ -110,6 +112,6 @@ void handle(const RequestPtr& request, Reader& body) {
 
 }  // namespace
 
-extern const HandlerSpec kListOffsetsHandler{2, 0, 7, &handle};
+extern const HandlerSpec kListOffsetsHandler{2, 0, 8, &handle};
 
 }  // namespace mockforge::kafka

@@ -27,6 +27,13 @@ extern const HandlerSpec kCreateTopicsHandler;
 extern const HandlerSpec kDeleteTopicsHandler;
 extern const HandlerSpec kInitProducerIdHandler;
 extern const HandlerSpec kDeleteGroupsHandler;
+extern const HandlerSpec kDescribeConfigsHandler;
+extern const HandlerSpec kAlterConfigsHandler;
+extern const HandlerSpec kIncrementalAlterConfigsHandler;
+extern const HandlerSpec kCreatePartitionsHandler;
+extern const HandlerSpec kDeleteRecordsHandler;
+extern const HandlerSpec kDescribeClusterHandler;
+extern const HandlerSpec kOffsetForLeaderEpochHandler;
 
 namespace {
 
@@ -38,6 +45,9 @@ std::vector<ServedApi> build_table() {
       &kLeaveGroupHandler,      &kSyncGroupHandler,      &kDescribeGroupsHandler,
       &kListGroupsHandler,      &kApiVersionsHandler,    &kCreateTopicsHandler,
       &kDeleteTopicsHandler,    &kInitProducerIdHandler, &kDeleteGroupsHandler,
+      &kDescribeConfigsHandler, &kAlterConfigsHandler,   &kIncrementalAlterConfigsHandler,
+      &kCreatePartitionsHandler, &kDeleteRecordsHandler, &kDescribeClusterHandler,
+      &kOffsetForLeaderEpochHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {

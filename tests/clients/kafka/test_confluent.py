@@ -5,7 +5,8 @@ import time
 import unittest
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, ConfigResource, ConfigSource, NewPartitions,
+                                  NewTopic)
 
 from kafka_test_base import KafkaTestCase
 
@@ -101,6 +102,90 @@ class ConfluentTest(KafkaTestCase):
         again = self.consume_all(consumer, 5)
         self.assertEqual(len(again), 5)
         consumer.close()
+
+    def test_admin_describe_and_alter_configs(self):
+        admin = self.admin()
+        admin.create_topics([NewTopic("cf-configs", 1, 1, config={
+            "retention.ms": "60000", "cleanup.policy": "compact"})])["cf-configs"].result(10)
+        topic = ConfigResource("topic", "cf-configs")
+        configs = admin.describe_configs([topic])[topic].result(10)
+        self.assertEqual(configs["retention.ms"].value, "60000")
+        self.assertEqual(ConfigSource(configs["retention.ms"].source),
+                         ConfigSource.DYNAMIC_TOPIC_CONFIG)
+        self.assertEqual(configs["cleanup.policy"].value, "compact")
+        self.assertEqual(configs["max.message.bytes"].value, "1048588")
+        self.assertTrue(configs["max.message.bytes"].is_default)
+        self.assertEqual(ConfigSource(configs["max.message.bytes"].source),
+                         ConfigSource.DEFAULT_CONFIG)
+        self.assertIn("message.max.bytes", configs["max.message.bytes"].synonyms)
+
+        # AlterConfigs replaces the set: retention.ms and cleanup.policy return to defaults.
+        altered = ConfigResource("topic", "cf-configs",
+                                 set_config={"message.timestamp.type": "LogAppendTime"})
+        admin.alter_configs([altered])[altered].result(10)
+        configs = admin.describe_configs([topic])[topic].result(10)
+        self.assertEqual(configs["message.timestamp.type"].value, "LogAppendTime")
+        self.assertEqual(configs["cleanup.policy"].value, "delete")
+        self.assertTrue(configs["retention.ms"].is_default)
+
+        # validate_only changes nothing; bad values and unknown names are INVALID_CONFIG.
+        dry = ConfigResource("topic", "cf-configs", set_config={"retention.bytes": "1000"})
+        admin.alter_configs([dry], validate_only=True)[dry].result(10)
+        configs = admin.describe_configs([topic])[topic].result(10)
+        self.assertTrue(configs["retention.bytes"].is_default)
+        for bad in ({"retention.ms": "tomorrow"}, {"segment.bytes": "1000"}):
+            resource = ConfigResource("topic", "cf-configs", set_config=bad)
+            with self.assertRaises(KafkaException) as raised:
+                admin.alter_configs([resource])[resource].result(10)
+            self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_CONFIG)
+
+        # The broker's own configs are read-only.
+        broker = ConfigResource("broker", "0")
+        broker_configs = admin.describe_configs([broker])[broker].result(10)
+        self.assertEqual(broker_configs["num.partitions"].value, "1")
+        self.assertTrue(broker_configs["num.partitions"].is_read_only)
+
+    def test_create_topics_refuses_unknown_config(self):
+        futures = self.admin().create_topics([NewTopic("cf-badconf", 1, 1,
+                                                        config={"no.such.config": "1"})])
+        with self.assertRaises(KafkaException) as raised:
+            futures["cf-badconf"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_CONFIG)
+
+    def test_admin_create_partitions(self):
+        admin = self.admin()
+        admin.create_topics([NewTopic("cf-grow", 2, 1)])["cf-grow"].result(10)
+        admin.create_partitions([NewPartitions("cf-grow", 5)])["cf-grow"].result(10)
+        self.assertEqual(sorted(admin.list_topics("cf-grow", timeout=10)
+                                .topics["cf-grow"].partitions), [0, 1, 2, 3, 4])
+        with self.assertRaises(KafkaException) as raised:
+            admin.create_partitions([NewPartitions("cf-grow", 3)])["cf-grow"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_PARTITIONS)
+        # The new partitions take messages.
+        producer = Producer({"bootstrap.servers": self.bootstrap})
+        reports = []
+        producer.produce("cf-grow", b"v", partition=4,
+                         on_delivery=lambda err, msg: reports.append((err, msg)))
+        self.assertEqual(producer.flush(10), 0)
+        self.assertIsNone(reports[0][0])
+        self.assertEqual(reports[0][1].partition(), 4)
+
+    def test_message_too_large_for_topic(self):
+        self.admin().create_topics([NewTopic("cf-small", 1, 1, config={
+            "max.message.bytes": "200"})])["cf-small"].result(10)
+        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 0,
+                             "message.send.max.retries": 0})
+        reports = []
+        producer.produce("cf-small", b"x" * 1000,
+                         on_delivery=lambda err, msg: reports.append(err))
+        producer.flush(10)
+        producer.produce("cf-small", b"small",
+                         on_delivery=lambda err, msg: reports.append(err))
+        producer.flush(10)
+        self.assertEqual(len(reports), 2)
+        self.assertIsNotNone(reports[0])
+        self.assertEqual(reports[0].code(), KafkaError.MSG_SIZE_TOO_LARGE)
+        self.assertIsNone(reports[1])
 
     def test_log_append_time_topic_stamps_batches(self):
         self.admin().create_topics([NewTopic(

@@ -18,6 +18,15 @@ class KafkaJsTest(KafkaTestCase):
         self.assertEqual(result.returncode, 0, result.stderr.decode() + result.stdout.decode())
         self.assertIn("kafkajs ok", result.stdout.decode())
 
+    def test_kafkajs_admin_configs_partitions_records(self):
+        result = subprocess.run(
+            ["node", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "kafkajs_admin_test.js"), self.bootstrap],
+            capture_output=True, timeout=120,
+            env={**os.environ, "NODE_PATH": os.path.join(CLIENTS_DIR, "node_modules")})
+        self.assertEqual(result.returncode, 0, result.stderr.decode() + result.stdout.decode())
+        self.assertIn("kafkajs admin ok", result.stdout.decode())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,57 @@
+// DescribeCluster (60): cluster id, this broker as controller and only member. There is no
+// authorizer, so every cluster operation is authorized when the client asks.
+#include "mockforge/kafka/describe_cluster.h"
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/handler.h"
+
+namespace mockforge::kafka {
+namespace {
+
+constexpr int8_t kEndpointBrokers = 1;
+constexpr int8_t kEndpointControllers = 2;
+
+// Kafka's AclOperation codes allowed on the CLUSTER resource.
+constexpr int32_t cluster_operations() {
+  constexpr int kCreate = 5, kAlter = 7, kDescribe = 8, kClusterAction = 9, kDescribeConfigs = 10,
+                kAlterConfigs = 11, kIdempotentWrite = 12;
+  int32_t bits = 0;
+  for (int op : {kCreate, kAlter, kDescribe, kClusterAction, kDescribeConfigs, kAlterConfigs,
+                 kIdempotentWrite}) {
+    bits |= int32_t{1} << op;
+  }
+  return bits;
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  DescribeClusterRequest parsed;
+  parsed.decode(body, request->version());
+  const BrokerOptions& options = request->broker.options();
+  DescribeClusterResponse response;
+  response.endpoint_type = parsed.endpoint_type;
+  response.cluster_id = options.cluster_id;
+  if (parsed.endpoint_type == kEndpointControllers) {
+    response.error_code = error::kMismatchedEndpointType;
+    response.error_message = "The request was sent to an endpoint of type BROKER, but we wanted "
+                             "an endpoint of type CONTROLLER";
+  } else if (parsed.endpoint_type != kEndpointBrokers) {
+    response.error_code = error::kUnsupportedEndpointType;
+    response.error_message =
+        "Unsupported endpoint type " + std::to_string(int{parsed.endpoint_type});
+  } else {
+    response.controller_id = options.node_id;
+    response.brokers.push_back(
+        {options.node_id, request->local_host, request->local_port, std::nullopt});
+    if (parsed.include_cluster_authorized_operations) {
+      response.cluster_authorized_operations = cluster_operations();
+    }
+  }
+  request->count_error(response.error_code);
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kDescribeClusterHandler{60, 0, 1, &handle};
+
+}  // namespace mockforge::kafka
