@@ -21,20 +21,13 @@
 #include <cstring>
 #include <string>
 
+#include "rdkafka_conf.h"
+
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 
 void on_signal(int) { stop_requested = 1; }
-
-bool set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
-  char error[512];
-  if (rd_kafka_conf_set(conf, key, value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-    std::fprintf(stderr, "%s: %s\n", key, error);
-    return false;
-  }
-  return true;
-}
 
 std::string partitions_of(const rd_kafka_topic_partition_list_t* list) {
   std::string out;
@@ -60,8 +53,8 @@ void on_rebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
 int produce(const std::string& bootstrap, const std::string& topic, int partitions,
             const std::string& prefix, int count) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (!set(conf, "bootstrap.servers", bootstrap) || !set(conf, "enable.idempotence", "true") ||
-      !set(conf, "linger.ms", "5")) {
+  if (!conf_set(conf, "bootstrap.servers", bootstrap) ||
+      !conf_set(conf, "enable.idempotence", "true") || !conf_set(conf, "linger.ms", "5")) {
     return 2;
   }
   static int failures = 0;
@@ -122,11 +115,13 @@ int consume(const std::string& bootstrap, const std::string& topic, const std::s
     }
   }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (!set(conf, "bootstrap.servers", bootstrap) || !set(conf, "group.id", group) ||
-      !set(conf, "auto.offset.reset", "earliest") || !set(conf, "enable.auto.commit", "false") ||
-      !set(conf, "session.timeout.ms", session_ms) || !set(conf, "heartbeat.interval.ms", "500") ||
-      !set(conf, "partition.assignment.strategy", "range") ||
-      (!instance.empty() && !set(conf, "group.instance.id", instance))) {
+  if (!conf_set(conf, "bootstrap.servers", bootstrap) || !conf_set(conf, "group.id", group) ||
+      !conf_set(conf, "auto.offset.reset", "earliest") ||
+      !conf_set(conf, "enable.auto.commit", "false") ||
+      !conf_set(conf, "session.timeout.ms", session_ms) ||
+      !conf_set(conf, "heartbeat.interval.ms", "500") ||
+      !conf_set(conf, "partition.assignment.strategy", "range") ||
+      (!instance.empty() && !conf_set(conf, "group.instance.id", instance))) {
     return 2;
   }
   rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

@@ -1,17 +1,21 @@
 // librdkafka (C API) round trip against a running mockforge: for each compression codec, an
 // idempotent producer sends N messages, then a group consumer reads them all back; count and
-// content are checked. Usage: librdkafka_roundtrip <bootstrap>. Exit 0 on success.
+// content are checked. Usage: librdkafka_roundtrip <bootstrap> [messages per codec, default 500].
+// Exit 0 on success.
 #include <librdkafka/rdkafka.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
 #include <vector>
 
+#include "rdkafka_conf.h"
+
 namespace {
 
-constexpr int kMessages = 500;
+int kMessages = 500;
 int delivery_errors = 0;
 int delivered = 0;
 
@@ -24,19 +28,11 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   }
 }
 
-bool set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
-  char error[512];
-  if (rd_kafka_conf_set(conf, key, value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-    std::fprintf(stderr, "%s: %s\n", key, error);
-    return false;
-  }
-  return true;
-}
-
 bool produce(const std::string& bootstrap, const std::string& topic, const std::string& codec) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (!set(conf, "bootstrap.servers", bootstrap) || !set(conf, "enable.idempotence", "true") ||
-      !set(conf, "compression.codec", codec) || !set(conf, "linger.ms", "5")) {
+  if (!conf_set(conf, "bootstrap.servers", bootstrap) ||
+      !conf_set(conf, "enable.idempotence", "true") ||
+      !conf_set(conf, "compression.codec", codec) || !conf_set(conf, "linger.ms", "5")) {
     return false;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -66,8 +62,9 @@ bool produce(const std::string& bootstrap, const std::string& topic, const std::
 
 bool consume(const std::string& bootstrap, const std::string& topic, const std::string& codec) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (!set(conf, "bootstrap.servers", bootstrap) || !set(conf, "group.id", "rdk-" + codec) ||
-      !set(conf, "auto.offset.reset", "earliest")) {
+  if (!conf_set(conf, "bootstrap.servers", bootstrap) ||
+      !conf_set(conf, "group.id", "rdk-" + codec) ||
+      !conf_set(conf, "auto.offset.reset", "earliest")) {
     return false;
   }
   char error[512];
@@ -115,8 +112,13 @@ bool consume(const std::string& bootstrap, const std::string& topic, const std::
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <bootstrap>\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s <bootstrap> [messages per codec]\n", argv[0]);
+    return 2;
+  }
+  if (argc == 3) kMessages = std::atoi(argv[2]);
+  if (kMessages <= 0) {
+    std::fprintf(stderr, "the message count must be positive\n");
     return 2;
   }
   for (const char* codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
