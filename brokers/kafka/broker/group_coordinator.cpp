@@ -515,10 +515,10 @@ void GroupCoordinator::tick(GroupClock::time_point now) {
         it = now - it->second > std::chrono::minutes(5) ? group.pending_member_ids.erase(it)
                                                         : std::next(it);
       }
-      if (group.state == GroupState::kPreparingRebalance) {
-        maybe_complete_join_locked(group, now, now >= group.join_deadline, deferred);
-        continue;
-      }
+      // Sessions expire in every state, as in Kafka: during a rebalance too, a member that
+      // neither rejoined nor heartbeated within its session timeout is dropped, so the join
+      // completes then rather than at the (usually much longer) rebalance timeout. Members
+      // parked in JoinGroup or SyncGroup are kept alive by their pending request.
       std::vector<std::string> expired;
       for (const auto& [member_id, member] : group.members) {
         if (!member.pending_join && !member.pending_sync &&
@@ -527,6 +527,9 @@ void GroupCoordinator::tick(GroupClock::time_point now) {
         }
       }
       for (const auto& member_id : expired) remove_member_locked(group, member_id, now, deferred);
+      if (group.state == GroupState::kPreparingRebalance) {
+        maybe_complete_join_locked(group, now, now >= group.join_deadline, deferred);
+      }
     }
   }
   run(deferred);

@@ -158,5 +158,82 @@ TEST_F(GroupCoordinatorTest, StaticMemberRejoiningKeepsItsPlace) {
   EXPECT_NE(description.members[0].member_id, first_id);
 }
 
+TEST_F(GroupCoordinatorTest, MemberThatDoesNotRejoinWithinRebalanceTimeoutIsDropped) {
+  join(params(""));
+  coordinator.tick(now + 100ms);
+  std::string stale = (*pending_[0])->member_id;
+  coordinator.sync({"g", stale, 1, {}, {}, {{stale, {1}}}}, now + 100ms, [](SyncResult) {});
+
+  // A newcomer starts a rebalance; the old member keeps heartbeating but never rejoins.
+  EXPECT_FALSE(join(params("")));
+  for (auto t = 1s; t <= 29s; t += 2s) {
+    EXPECT_EQ(coordinator.heartbeat("g", stale, 1, now + t), error::kRebalanceInProgress);
+    coordinator.tick(now + t);
+  }
+  EXPECT_FALSE(*pending_[1]);  // the join waits up to the rebalance timeout (30 s)
+  coordinator.tick(now + 31s);
+  ASSERT_TRUE(*pending_[1]);
+  const JoinResult& joined = **pending_[1];
+  EXPECT_EQ(joined.error_code, 0);
+  EXPECT_EQ(joined.generation_id, 2);
+  EXPECT_EQ(joined.leader, joined.member_id);  // the only member left leads
+  auto description = coordinator.describe("g");
+  ASSERT_EQ(description.members.size(), 1u);
+  EXPECT_EQ(description.members[0].member_id, joined.member_id);
+  EXPECT_EQ(coordinator.heartbeat("g", stale, 2, now + 31s), error::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, SilentMemberExpiresDuringRebalanceAtItsSessionTimeout) {
+  join(params(""));
+  coordinator.tick(now + 100ms);
+  std::string silent = (*pending_[0])->member_id;
+  coordinator.sync({"g", silent, 1, {}, {}, {{silent, {1}}}}, now + 100ms, [](SyncResult) {});
+  EXPECT_FALSE(join(params("")));  // rebalance; the first member never heartbeats again
+  coordinator.tick(now + 10s);
+  EXPECT_FALSE(*pending_[1]);
+  coordinator.tick(now + 10s + 200ms);  // its 10 s session is over: dropped, the join completes
+  ASSERT_TRUE(*pending_[1]);
+  EXPECT_EQ((*pending_[1])->generation_id, 2);
+  EXPECT_EQ(coordinator.describe("g").members.size(), 1u);
+}
+
+TEST_F(GroupCoordinatorTest, ReturningStaticLeaderGetsItsAssignmentWithoutRebalance) {
+  auto one = params("");
+  one.group_instance_id = "one";
+  auto two = params("");
+  two.group_instance_id = "two";
+  join(one);
+  join(two);
+  coordinator.tick(now + 100ms);
+  ASSERT_TRUE(*pending_[0]);
+  ASSERT_TRUE(*pending_[1]);
+  std::string leader = (*pending_[0])->leader;
+  std::string follower = (*pending_[0])->member_id == leader ? (*pending_[1])->member_id
+                                                             : (*pending_[0])->member_id;
+  coordinator.sync({"g", follower, 1, {}, {}, {}}, now, [](SyncResult) {});
+  coordinator.sync({"g", leader, 1, {}, {}, {{leader, {1}}, {follower, {2}}}}, now,
+                   [](SyncResult) {});
+  ASSERT_EQ(coordinator.describe("g").state, GroupState::kStable);
+
+  // The leader restarts with the same instance id and no member id.
+  auto again = (*pending_[0])->member_id == leader ? one : two;
+  auto rejoined = join(again);
+  ASSERT_TRUE(rejoined);  // answered at once: no rebalance
+  EXPECT_EQ(rejoined->error_code, 0);
+  EXPECT_EQ(rejoined->generation_id, 1);
+  EXPECT_NE(rejoined->member_id, leader);
+  EXPECT_EQ(rejoined->leader, leader);  // the old id, so it does not act as leader
+  EXPECT_TRUE(rejoined->members.empty());
+  EXPECT_EQ(coordinator.describe("g").state, GroupState::kStable);
+  EXPECT_EQ(coordinator.heartbeat("g", follower, 1, now), 0);
+
+  std::optional<SyncResult> synced;
+  coordinator.sync({"g", rejoined->member_id, 1, {}, {}, {}}, now,
+                   [&](SyncResult r) { synced = r; });
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(synced->error_code, 0);
+  EXPECT_EQ(synced->assignment, GroupBytes{1});
+}
+
 }  // namespace
 }  // namespace mockforge::kafka
