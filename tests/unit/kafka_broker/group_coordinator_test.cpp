@@ -208,8 +208,8 @@ TEST_F(GroupCoordinatorTest, ReturningStaticLeaderGetsItsAssignmentWithoutRebala
   ASSERT_TRUE(*pending_[0]);
   ASSERT_TRUE(*pending_[1]);
   std::string leader = (*pending_[0])->leader;
-  std::string follower = (*pending_[0])->member_id == leader ? (*pending_[1])->member_id
-                                                             : (*pending_[0])->member_id;
+  std::string follower =
+      (*pending_[0])->member_id == leader ? (*pending_[1])->member_id : (*pending_[0])->member_id;
   coordinator.sync({"g", follower, 1, {}, {}, {}}, now, [](SyncResult) {});
   coordinator.sync({"g", leader, 1, {}, {}, {{leader, {1}}, {follower, {2}}}}, now,
                    [](SyncResult) {});
