@@ -29,6 +29,7 @@ class MosquittoClients(MqttTestCase):
     def test_qos_0_1_2_both_versions(self):
         for version in ("mqttv311", "mqttv5"):
             with self.subTest(version=version):
+                self.wait_idle()  # the previous subscriber's session is gone
                 before = self.metric("mqtt_subscriptions")
                 sub = self.sub(version, [f"q/{version}"], 3, qos=2)
                 self.wait_subscriptions(before + 1)
