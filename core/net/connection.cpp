@@ -116,20 +116,23 @@ asio::awaitable<void> Connection::read_loop() {
     if (finished_ || reading_stopped_) break;
     try {
       if (read_pos_ == write_pos_) {
-        // Nothing buffered: wait without holding a buffer.
+        // Nothing buffered: wait without holding a buffer (10,000 idle clients
+        // would otherwise keep 16 KiB each).
+        read_pos_ = write_pos_ = 0;
+        std::vector<UninitializedByte>().swap(buffer_);
         co_await transport_->wait_readable();
         if (finished_ || reading_stopped_) break;
       }
       if (buffer_.size() - write_pos_ < kReadChunk / 4) {
         if (read_pos_ > 0) {
-          std::memmove(buffer_.data(), buffer_.data() + read_pos_, write_pos_ - read_pos_);
+          std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
           write_pos_ -= read_pos_;
           read_pos_ = 0;
         }
         if (buffer_.size() - write_pos_ < kReadChunk / 4) buffer_.resize(write_pos_ + kReadChunk);
       }
       const auto n = co_await transport_->read_some(
-          asio::buffer(buffer_.data() + write_pos_, buffer_.size() - write_pos_));
+          asio::buffer(buffer_data() + write_pos_, buffer_.size() - write_pos_));
       write_pos_ += n;
     } catch (const boost::system::system_error& e) {
       finish(is_orderly_close(e.code()) ? "closed by peer" : e.what());
@@ -146,7 +149,7 @@ asio::awaitable<void> Connection::read_loop() {
 
 bool Connection::process_buffer() {
   while (read_pos_ < write_pos_) {
-    const std::span<const uint8_t> unread(buffer_.data() + read_pos_, write_pos_ - read_pos_);
+    const std::span<const uint8_t> unread(buffer_data() + read_pos_, write_pos_ - read_pos_);
     const auto status = protocol_->next_frame(unread);
     switch (status.kind) {
       case FrameStatus::Kind::kComplete:
@@ -163,7 +166,7 @@ bool Connection::process_buffer() {
         }
         if (status.length > 0 && buffer_.size() - read_pos_ < status.length) {
           // Make room for the whole frame at once; its size was checked above.
-          std::memmove(buffer_.data(), buffer_.data() + read_pos_, unread.size());
+          std::memmove(buffer_data(), buffer_data() + read_pos_, unread.size());
           write_pos_ = unread.size();
           read_pos_ = 0;
           buffer_.resize(status.length);
@@ -176,11 +179,8 @@ bool Connection::process_buffer() {
         return false;
     }
   }
-  // Everything consumed: release the buffer so idle connections stay small.
+  // Everything consumed. The read loop releases the buffer before it waits.
   read_pos_ = write_pos_ = 0;
-  if (buffer_.capacity() > kReadChunk) {
-    std::vector<uint8_t>().swap(buffer_);
-  }
   return true;
 }
 

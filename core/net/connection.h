@@ -126,7 +126,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_address_;
   uint64_t id_;
 
-  std::vector<uint8_t> buffer_;
+  // Bytes read but not yet framed. Growing it does not zero the new bytes
+  // (they are overwritten by the read), and it is released whenever the
+  // connection goes idle, so an idle connection holds no read buffer.
+  struct UninitializedByte {
+    uint8_t value;
+    UninitializedByte() {}  // NOLINT: deliberately leaves value uninitialised
+  };
+  static_assert(sizeof(UninitializedByte) == 1);
+  std::vector<UninitializedByte> buffer_;
+  // A standard-layout struct shares its address with its first member.
+  uint8_t* buffer_data() { return reinterpret_cast<uint8_t*>(buffer_.data()); }
   std::size_t read_pos_ = 0;
   std::size_t write_pos_ = 0;
 
