@@ -43,6 +43,10 @@ def scenario_run(pid, port, client, scenario, messages, expect_all):
     r = benchlib.Measured(pid).run(argv)
     return {"rate": r["delivered"] / r["seconds"],
             "cpu_us": r["broker_cpu_s"] / r["delivered"] * 1e6 if r["delivered"] else 0,
+            # The client's share of the wall time: near 1 means the client, not the broker,
+            # limits the rate (on a shared machine, other processes count against it too).
+            "client_busy": r["client_cpu_s"] / r["seconds"],
+            "broker_busy": r["broker_cpu_s"] / r["seconds"],
             "missing": r["missing"], "duplicates": r["duplicates"],
             "unconfirmed": r["published"] - r["confirmed"] if "--confirms" in extra else 0}
 
@@ -79,18 +83,20 @@ def main():
                     r = scenario_run(pid, port, args.client, scenario, counts[scenario], args.quick)
                     results[b][scenario].append(r)
                     print(f"run {run} {scenario} {b}: {r['rate']:.0f} deliveries/s, broker "
-                          f"{r['cpu_us']:.2f} us CPU/delivery, missing {r['missing']}, duplicates "
+                          f"{r['cpu_us']:.2f} us CPU/delivery, broker/client busy {r['broker_busy']:.2f}/{r['client_busy']:.2f} cores, missing {r['missing']}, duplicates "
                           f"{r['duplicates']}, unconfirmed {r['unconfirmed']}", flush=True)
 
     print()
     med = {b: {s: {k: benchlib.median([r[k] for r in rs]) for k in rs[0]}
                for s, rs in per.items()} for b, per in results.items()}
     two = len(brokers) > 1
-    print("| scenario | " + " | ".join(f"{b} deliveries/s | {b} broker CPU us/delivery" for b in brokers)
+    print("| scenario | " + " | ".join(f"{b} deliveries/s | {b} broker CPU us/delivery | {b} cores busy broker/client"
+                                   for b in brokers)
           + (" | throughput mockforge/RabbitMQ | CPU per delivery mockforge/RabbitMQ |" if two else " |"))
-    print("|" + " --- |" * (1 + 2 * len(brokers) + (2 if two else 0)))
+    print("|" + " --- |" * (1 + 3 * len(brokers) + (2 if two else 0)))
     for s in SCENARIOS:
-        row = f"| {s} | " + " | ".join(f"{med[b][s]['rate']:.0f} | {med[b][s]['cpu_us']:.2f}"
+        row = f"| {s} | " + " | ".join(f"{med[b][s]['rate']:.0f} | {med[b][s]['cpu_us']:.2f} | "
+                                        f"{med[b][s]['broker_busy']:.2f}/{med[b][s]['client_busy']:.2f}"
                                         for b in brokers)
         if two:
             row += (f" | {benchlib.ratio(med['mockforge'][s]['rate'], med['rabbitmq'][s]['rate'])}"
