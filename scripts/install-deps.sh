@@ -7,7 +7,8 @@
 #   build  compiler toolchain and the libraries mockforge links
 #   test   real client libraries and tools the test suites drive, fuzzing and
 #          promtool
-#   peers  the brokers that differential tests and benchmarks compare against
+#   peers  the brokers that differential tests and benchmarks compare against,
+#          and the client libraries the benchmark programs (bench/) link
 set -euo pipefail
 
 groups=("$@")
@@ -28,7 +29,7 @@ test_pkgs=(
   python3-confluent-kafka python3-kafka python3-paho-mqtt python3-pika
   prometheus curl procps
 )
-peer_pkgs=(mosquitto rabbitmq-server)
+peer_pkgs=(mosquitto rabbitmq-server librdkafka-dev libmosquitto-dev librabbitmq-dev)
 
 pkgs=()
 for group in "${groups[@]}"; do

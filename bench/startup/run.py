@@ -29,6 +29,19 @@ def rss_kib(pid):
     return 0
 
 
+def cpu_ms(pid):
+    """CPU time the process's threads have run so far (schedstat, nanoseconds), in ms. Unlike
+    the wall time to ready, it hardly changes with the machine's load."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e6
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,10 +71,11 @@ def run_mockforge(binary, tmp, idle):
             raise RuntimeError("mockforge exited early")
         time.sleep(0.0002)
     elapsed = time.perf_counter() - begin
+    cpu = cpu_ms(proc.pid)
     time.sleep(idle)
     rss = rss_kib(proc.pid)
     stop(proc)
-    return elapsed, rss
+    return elapsed, rss, cpu
 
 
 def run_rdkafka_mock(binary, idle):
@@ -72,11 +86,12 @@ def run_rdkafka_mock(binary, idle):
         if line.strip() == "ready":
             break
     elapsed = time.perf_counter() - begin
+    cpu = cpu_ms(proc.pid)
     time.sleep(idle)
     rss = rss_kib(proc.pid)
     proc.stdin.close()
     stop(proc)
-    return elapsed, rss
+    return elapsed, rss, cpu
 
 
 def run_mosquitto(binary, tmp, idle):
@@ -98,10 +113,11 @@ def run_mosquitto(binary, tmp, idle):
                 raise RuntimeError("mosquitto exited early")
             time.sleep(0.0002)
     elapsed = time.perf_counter() - begin
+    cpu = cpu_ms(proc.pid)
     time.sleep(idle)
     rss = rss_kib(proc.pid)
     stop(proc)
-    return elapsed, rss
+    return elapsed, rss, cpu
 
 
 def main():
@@ -121,18 +137,20 @@ def main():
             results["librdkafka mock cluster"].append(run_rdkafka_mock(args.rdkafka_mock, args.idle))
             results["mosquitto"].append(run_mosquitto(args.mosquitto, tmp, args.idle))
 
-    base_ms = statistics.median(t for t, _ in results["mockforge (all protocols)"]) * 1000
-    base_rss = statistics.median(r for _, r in results["mockforge (all protocols)"]) / 1024
-    print(f"runs: {args.runs}, idle before RSS: {args.idle}s, cores: {os.cpu_count()}")
+    base_ms = statistics.median(t for t, _, _ in results["mockforge (all protocols)"]) * 1000
+    base_rss = statistics.median(r for _, r, _ in results["mockforge (all protocols)"]) / 1024
+    print(f"runs: {args.runs}, idle before RSS: {args.idle}s, cores: {os.cpu_count()}, "
+          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
     print()
-    print("| server | exec to ready, median (ms) | p90 (ms) | idle RSS, median (MiB) | ready time vs mockforge | RSS vs mockforge |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| server | exec to ready, median (ms) | p90 (ms) | CPU until ready, median (ms) | idle RSS, median (MiB) | ready time vs mockforge | RSS vs mockforge |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, samples in results.items():
-        times = sorted(t * 1000 for t, _ in samples)
-        rss = statistics.median(r for _, r in samples) / 1024
+        times = sorted(t * 1000 for t, _, _ in samples)
+        rss = statistics.median(r for _, r, _ in samples) / 1024
+        cpu = statistics.median(c for _, _, c in samples)
         median = statistics.median(times)
         p90 = times[int(0.9 * (len(times) - 1))]
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {rss:.1f} | {median / base_ms:.2f}x | {rss / base_rss:.2f}x |")
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {rss:.1f} | {median / base_ms:.2f}x | {rss / base_rss:.2f}x |")
 
 
 if __name__ == "__main__":
