@@ -44,8 +44,8 @@ class KafkaAdminHandlersTest : public ::testing::Test {
   metrics::Registry registry;
   BrokerState broker{BrokerOptions{}, engine, registry};
   Sink sink;
-  RequestPipeline pipeline{broker, sink, std::make_shared<NoScheduler>(), "127.0.0.1", 9092,
-                           "127.0.0.1:5555"};
+  RequestPipeline pipeline{broker,      sink, std::make_shared<NoScheduler>(),
+                           "127.0.0.1", 9092, "127.0.0.1:5555"};
   int32_t correlation = 0;
 
   template <typename Response, typename Request>
@@ -239,17 +239,18 @@ TEST_F(KafkaAdminHandlersTest, RetentionBytesFromConfigsDropsOldBatches) {
 }
 
 TEST_F(KafkaAdminHandlersTest, MaxMessageBytesAndLogAppendTime) {
-  ASSERT_EQ(create("m", 1, {{"max.message.bytes", "200"}, {"message.timestamp.type",
-                                                              "LogAppendTime"}}), 0);
+  ASSERT_EQ(
+      create("m", 1, {{"max.message.bytes", "200"}, {"message.timestamp.type", "LogAppendTime"}}),
+      0);
   EXPECT_EQ(produce("m", 0, 500, 1000).error_code, 10);
   auto accepted = produce("m", 0, 10, 1000);
   EXPECT_EQ(accepted.error_code, 0);
   EXPECT_GT(accepted.log_append_time_ms, 1000);
   auto read = engine.logs().find("m")->partition(0)->read(0, 1 << 20);
   ASSERT_TRUE(read.ok());
-  auto view = parse_record_batch(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(read->batches.at(0).bytes->data()),
-      read->batches.at(0).bytes->size()));
+  auto view = parse_record_batch(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(read->batches.at(0).bytes->data()),
+                               read->batches.at(0).bytes->size()));
   EXPECT_EQ(view.header.timestamp_type(), TimestampType::kLogAppendTime);
   EXPECT_EQ(view.header.max_timestamp, accepted.log_append_time_ms);
 }
@@ -271,8 +272,12 @@ TEST_F(KafkaAdminHandlersTest, CreatePartitionsGrowsOnly) {
   EXPECT_EQ(grow("p", 4), 37);
   EXPECT_EQ(grow("p", 3), 37);
   EXPECT_EQ(grow("missing", 3), 3);
-  EXPECT_EQ(grow("p", 6, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}), 39);
-  EXPECT_EQ(grow("p", 5, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}), 0);
+  EXPECT_EQ(
+      grow("p", 6, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}),
+      39);
+  EXPECT_EQ(
+      grow("p", 5, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}),
+      0);
 }
 
 TEST_F(KafkaAdminHandlersTest, DeleteRecordsMovesTheLogStart) {
