@@ -154,8 +154,10 @@ TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   request.resources.push_back({kResourceTopic, "missing", std::nullopt});
   request.resources.push_back({kResourceBroker, "0", std::nullopt});
   request.resources.push_back({kResourceBroker, "7", std::nullopt});
+  request.resources.push_back({kResourceTopic, "d", std::vector<std::string>{}});
   auto response = call<DescribeConfigsResponse>(1, request);
-  ASSERT_EQ(response.results.size(), 4u);
+  ASSERT_EQ(response.results.size(), 5u);
+  EXPECT_EQ(response.results[4].configs.size(), 5u);
   ASSERT_EQ(response.results[0].configs.size(), 1u);
   EXPECT_EQ(response.results[1].error_code, 3);
   EXPECT_EQ(response.results[2].error_code, 0);
