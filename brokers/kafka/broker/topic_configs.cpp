@@ -67,8 +67,8 @@ std::vector<std::string> split_list(std::string_view text) {
 }
 
 std::string invalid(std::string_view name, std::string_view value, std::string_view why) {
-  return "Invalid value " + std::string(value) + " for configuration " + std::string(name) +
-         ": " + std::string(why);
+  return "Invalid value " + std::string(value) + " for configuration " + std::string(name) + ": " +
+         std::string(why);
 }
 
 std::string optional_to_string(const auto& value, std::string_view unlimited) {
@@ -142,7 +142,7 @@ std::optional<std::string> validate_topic_configs(const storage::ConfigMap& conf
 }
 
 std::vector<DescribedConfig> describe_topic_configs(const BrokerState& broker,
-                                                   const storage::ConfigMap& topic_configs) {
+                                                    const storage::ConfigMap& topic_configs) {
   std::vector<DescribedConfig> described;
   for (const auto& spec : kTopicConfigs) {
     DescribedConfig config;
@@ -192,7 +192,8 @@ std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker) 
             std::string(spec.documentation));
   }
   add("num.partitions", std::to_string(options.default_partitions), config_source::kStaticBroker,
-      config_type::kInt, "Partition count of auto-created topics (mockforge kafka.default_partitions).");
+      config_type::kInt,
+      "Partition count of auto-created topics (mockforge kafka.default_partitions).");
   add("socket.request.max.bytes", std::to_string(options.max_frame_bytes),
       config_source::kStaticBroker, config_type::kInt,
       "Largest request accepted; a larger one closes the connection (mockforge "

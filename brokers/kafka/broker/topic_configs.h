@@ -71,7 +71,7 @@ std::optional<std::string> validate_topic_configs(const storage::ConfigMap& conf
 
 // Every served topic config, its value (the topic's own or the broker's default) and source.
 std::vector<DescribedConfig> describe_topic_configs(const BrokerState& broker,
-                                                   const storage::ConfigMap& topic_configs);
+                                                    const storage::ConfigMap& topic_configs);
 // The broker's own configs (all read-only: set by mockforge's configuration at start).
 std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker);
 

@@ -35,8 +35,7 @@ void handle(const RequestPtr& request, Reader& body) {
     if (duplicated.contains(wanted.name)) {
       fail(error::kInvalidRequest, "Duplicate topic in request.");
     } else if (!topic) {
-      fail(error::kUnknownTopicOrPartition,
-           "The topic '" + wanted.name + "' does not exist.");
+      fail(error::kUnknownTopicOrPartition, "The topic '" + wanted.name + "' does not exist.");
     } else if (wanted.count < current) {
       fail(error::kInvalidPartitions, "Topic currently has " + std::to_string(current) +
                                           " partitions, which is higher than the requested " +
@@ -51,8 +50,7 @@ void handle(const RequestPtr& request, Reader& body) {
           assignments_ok = false;
           fail(error::kInvalidReplicaAssignment,
                "Increasing the number of partitions by " + std::to_string(wanted.count - current) +
-                   " but " + std::to_string(wanted.assignments->size()) +
-                   " assignments provided.");
+                   " but " + std::to_string(wanted.assignments->size()) + " assignments provided.");
         } else {
           for (const auto& assignment : *wanted.assignments) {
             if (assignment.broker_ids.size() != 1 ||

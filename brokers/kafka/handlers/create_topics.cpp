@@ -28,7 +28,8 @@ void handle(const RequestPtr& request, Reader& body) {
     storage::ConfigMap configs;
     std::optional<std::string> config_problem;
     for (const auto& config : wanted.configs) {
-      if (auto problem = validate_topic_config(config.name, config.value); problem && !config_problem) {
+      if (auto problem = validate_topic_config(config.name, config.value);
+          problem && !config_problem) {
         config_problem = problem;
       }
       if (config.value) configs[config.name] = *config.value;

@@ -32,8 +32,9 @@ void handle(const RequestPtr& request, Reader& body) {
   response.cluster_id = options.cluster_id;
   if (parsed.endpoint_type == kEndpointControllers) {
     response.error_code = error::kMismatchedEndpointType;
-    response.error_message = "The request was sent to an endpoint of type BROKER, but we wanted "
-                             "an endpoint of type CONTROLLER";
+    response.error_message =
+        "The request was sent to an endpoint of type BROKER, but we wanted "
+        "an endpoint of type CONTROLLER";
   } else if (parsed.endpoint_type != kEndpointBrokers) {
     response.error_code = error::kUnsupportedEndpointType;
     response.error_message =

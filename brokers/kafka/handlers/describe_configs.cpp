@@ -56,7 +56,8 @@ void handle(const RequestPtr& request, Reader& body) {
         configs = describe_broker_configs(broker);
       }  // the cluster-wide default resource has no dynamic configs
       for (const auto& config : configs) {
-        if (wanted.configuration_keys &&
+        // Null or empty keys: every config (as Kafka filters only on a non-empty list).
+        if (wanted.configuration_keys && !wanted.configuration_keys->empty() &&
             std::find(wanted.configuration_keys->begin(), wanted.configuration_keys->end(),
                       config.name) == wanted.configuration_keys->end()) {
           continue;

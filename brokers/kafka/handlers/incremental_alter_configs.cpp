@@ -77,9 +77,9 @@ std::optional<std::pair<int16_t, std::string>> apply(const BrokerState& broker,
       case kSubtract: {
         bool append = alteration.config_operation == kAppend;
         if (!is_list_topic_config(name)) {
-          return std::pair{error::kInvalidConfig,
-                           std::string("Config value ") + (append ? "append" : "subtract") +
-                               " is not allowed for config key: " + name};
+          return std::pair{error::kInvalidConfig, std::string("Config value ") +
+                                                      (append ? "append" : "subtract") +
+                                                      " is not allowed for config key: " + name};
         }
         std::vector<std::string> items = split(effective[name]);
         for (const auto& item : split(alteration.value.value_or(""))) {
@@ -95,9 +95,9 @@ std::optional<std::pair<int16_t, std::string>> apply(const BrokerState& broker,
         break;
       }
       default:
-        return std::pair{error::kInvalidRequest,
-                         "Unknown config operation " +
-                             std::to_string(alteration.config_operation) + " for " + name};
+        return std::pair{error::kInvalidRequest, "Unknown config operation " +
+                                                     std::to_string(alteration.config_operation) +
+                                                     " for " + name};
     }
   }
   return std::nullopt;

@@ -15,8 +15,8 @@ namespace {
 
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
-constexpr int64_t kMaxTimestamp = -3;         // v7+ (KIP-734)
-constexpr int64_t kEarliestLocal = -4;        // v8+ (KIP-405): no tiered storage, so = earliest
+constexpr int64_t kMaxTimestamp = -3;   // v7+ (KIP-734)
+constexpr int64_t kEarliestLocal = -4;  // v8+ (KIP-405): no tiered storage, so = earliest
 
 using PartitionResponse = ListOffsetsResponse::ListOffsetsPartitionResponse;
 

@@ -95,7 +95,8 @@ bool create_topics(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
         rd_kafka_err2str(results["rdk-admin"].first));
   CHECK(results["rdk-bad"].first == RD_KAFKA_RESP_ERR_INVALID_CONFIG, "%s",
         rd_kafka_err2str(results["rdk-bad"].first));
-  std::printf("ok: create topics (unknown config refused: %s)\n", results["rdk-bad"].second.c_str());
+  std::printf("ok: create topics (unknown config refused: %s)\n",
+              results["rdk-bad"].second.c_str());
   return true;
 }
 
@@ -118,12 +119,13 @@ bool describe(rd_kafka_t* admin, rd_kafka_queue_t* queue, rd_kafka_ResourceType_
   bool ok = count == 1 && rd_kafka_ConfigResource_error(resources[0]) == 0;
   if (ok) {
     size_t entries = 0;
-    const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(resources[0], &entries);
+    const rd_kafka_ConfigEntry_t** configs =
+        rd_kafka_ConfigResource_configs(resources[0], &entries);
     for (size_t i = 0; i < entries; ++i) {
       const char* value = rd_kafka_ConfigEntry_value(configs[i]);
-      out[rd_kafka_ConfigEntry_name(configs[i])] = {value ? value : "",
-                                                   rd_kafka_ConfigEntry_source(configs[i]),
-                                                   rd_kafka_ConfigEntry_is_read_only(configs[i]) != 0};
+      out[rd_kafka_ConfigEntry_name(configs[i])] = {
+          value ? value : "", rd_kafka_ConfigEntry_source(configs[i]),
+          rd_kafka_ConfigEntry_is_read_only(configs[i]) != 0};
     }
   }
   rd_kafka_event_destroy(event);
@@ -139,8 +141,8 @@ bool describe_and_alter_configs(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
   CHECK(configs["message.timestamp.type"].value == "CreateTime", "timestamp type");
   CHECK(configs["message.timestamp.type"].source == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, "src");
 
-  rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
-                                                                    "rdk-admin");
+  rd_kafka_ConfigResource_t* resource =
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, "rdk-admin");
   rd_kafka_ConfigResource_set_config(resource, "retention.bytes", "1048576");
   rd_kafka_ConfigResource_set_config(resource, "max.message.bytes", "65536");
   rd_kafka_AlterConfigs(admin, &resource, 1, nullptr, queue);
@@ -150,8 +152,8 @@ bool describe_and_alter_configs(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
   size_t count = 0;
   const rd_kafka_ConfigResource_t** resources =
       rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event), &count);
-  rd_kafka_resp_err_t err = count == 1 ? rd_kafka_ConfigResource_error(resources[0])
-                                       : RD_KAFKA_RESP_ERR__FAIL;
+  rd_kafka_resp_err_t err =
+      count == 1 ? rd_kafka_ConfigResource_error(resources[0]) : RD_KAFKA_RESP_ERR__FAIL;
   rd_kafka_event_destroy(event);
   CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR, "%s", rd_kafka_err2str(err));
 
@@ -237,9 +239,9 @@ bool delete_records(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
         (long long)watermark_low, (long long)watermark_high);
 
   // A consumer asking for offset 0 gets OFFSET_OUT_OF_RANGE and resets to the earliest: 6.
-  rd_kafka_t* consumer = make_client(
-      RD_KAFKA_CONSUMER, {{"group.id", "rdk-admin-reader"}, {"auto.offset.reset", "earliest"},
-                          {"enable.auto.commit", "false"}});
+  rd_kafka_t* consumer = make_client(RD_KAFKA_CONSUMER, {{"group.id", "rdk-admin-reader"},
+                                                         {"auto.offset.reset", "earliest"},
+                                                         {"enable.auto.commit", "false"}});
   CHECK(consumer, "consumer");
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(assignment, "rdk-admin", 0)->offset = 0;
@@ -260,9 +262,9 @@ bool delete_records(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
 }
 
 bool groups(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
-  rd_kafka_t* consumer =
-      make_client(RD_KAFKA_CONSUMER, {{"group.id", "rdk-admin-group"}, {"client.id", "member-a"},
-                                      {"auto.offset.reset", "earliest"}});
+  rd_kafka_t* consumer = make_client(RD_KAFKA_CONSUMER, {{"group.id", "rdk-admin-group"},
+                                                         {"client.id", "member-a"},
+                                                         {"auto.offset.reset", "earliest"}});
   CHECK(consumer, "consumer");
   rd_kafka_poll_set_consumer(consumer);
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
@@ -319,14 +321,15 @@ bool groups(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
           const rd_kafka_MemberDescription_t* member =
               rd_kafka_ConsumerGroupDescription_member(described[0], 0);
           client_id = rd_kafka_MemberDescription_client_id(member);
-          partitions = rd_kafka_MemberAssignment_partitions(
-                           rd_kafka_MemberDescription_assignment(member))->cnt;
+          partitions =
+              rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member))
+                  ->cnt;
         }
         ok = state == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE && members == 1 &&
              client_id == "member-a" && partitions == 3;
-        failure = std::string("state ") + rd_kafka_consumer_group_state_name(state) +
-                  ", members " + std::to_string(members) + ", client " + client_id +
-                  ", partitions " + std::to_string(partitions);
+        failure = std::string("state ") + rd_kafka_consumer_group_state_name(state) + ", members " +
+                  std::to_string(members) + ", client " + client_id + ", partitions " +
+                  std::to_string(partitions);
       }
       rd_kafka_event_destroy(event);
     }

@@ -1,9 +1,10 @@
 """kafka-python 2.0.2 against mockforge: it must negotiate the v2 record format, then
-produce and consume in a group with commits."""
+produce and consume in a group with commits; KafkaAdminClient configs and partitions."""
 
 import unittest
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 
 from kafka_test_base import KafkaTestCase
 
@@ -35,6 +36,38 @@ class KafkaPythonTest(KafkaTestCase):
         consumer.commit()
         self.assertEqual(consumer.committed(TopicPartition("kp-topic", 0)), 20)
         consumer.close()
+
+    def test_admin_configs_and_partitions(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        try:
+            admin.create_topics([NewTopic("kp-admin", 1, 1,
+                                          topic_configs={"retention.bytes": "4096"})])
+            resource = ConfigResource(ConfigResourceType.TOPIC, "kp-admin")
+            response = admin.describe_configs([resource])[0]
+            error_code, _, _, name, entries = response.resources[0][:5]
+            self.assertEqual((error_code, name), (0, "kp-admin"))
+            values = {entry[0]: entry[1] for entry in entries}
+            self.assertEqual(values["retention.bytes"], "4096")
+            self.assertEqual(values["message.timestamp.type"], "CreateTime")
+
+            altered = admin.alter_configs([ConfigResource(
+                ConfigResourceType.TOPIC, "kp-admin",
+                configs={"message.timestamp.type": "LogAppendTime"})])
+            self.assertEqual(altered.resources[0][0], 0)
+            entries = admin.describe_configs([resource])[0].resources[0][4]
+            values = {entry[0]: entry[1] for entry in entries}
+            self.assertEqual(values["message.timestamp.type"], "LogAppendTime")
+            self.assertEqual(values["retention.bytes"], "-1")  # replaced: back to the default
+
+            refused = admin.alter_configs([ConfigResource(
+                ConfigResourceType.TOPIC, "kp-admin", configs={"retention.ms": "-7"})])
+            self.assertEqual(refused.resources[0][0], 40)  # INVALID_CONFIG
+
+            admin.create_partitions({"kp-admin": NewPartitions(total_count=4)})
+            described = admin.describe_topics(["kp-admin"])
+            self.assertEqual(len(described[0]["partitions"]), 4)
+        finally:
+            admin.close()
 
 
 if __name__ == "__main__":

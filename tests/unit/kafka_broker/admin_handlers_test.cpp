@@ -38,14 +38,14 @@ class Sink : public RequestPipeline::Sink {
   std::optional<std::string> closed;
 };
 
-class AdminHandlersTest : public ::testing::Test {
+class KafkaAdminHandlersTest : public ::testing::Test {
  protected:
   storage::Engine engine;
   metrics::Registry registry;
   BrokerState broker{BrokerOptions{}, engine, registry};
   Sink sink;
-  RequestPipeline pipeline{broker, sink, std::make_shared<NoScheduler>(), "127.0.0.1", 9092,
-                           "127.0.0.1:5555"};
+  RequestPipeline pipeline{broker,      sink, std::make_shared<NoScheduler>(),
+                           "127.0.0.1", 9092, "127.0.0.1:5555"};
   int32_t correlation = 0;
 
   template <typename Response, typename Request>
@@ -101,7 +101,7 @@ class AdminHandlersTest : public ::testing::Test {
   }
 };
 
-TEST_F(AdminHandlersTest, CreateTopicsValidatesConfigs) {
+TEST_F(KafkaAdminHandlersTest, CreateTopicsValidatesConfigs) {
   EXPECT_EQ(create("bad-name", 1, {{"no.such.config", "1"}}), 40);
   EXPECT_EQ(create("bad-ms", 1, {{"retention.ms", "soon"}}), 40);
   EXPECT_EQ(create("bad-ms2", 1, {{"retention.ms", "-2"}}), 40);
@@ -112,7 +112,7 @@ TEST_F(AdminHandlersTest, CreateTopicsValidatesConfigs) {
   EXPECT_EQ(create("good", 1, {{"cleanup.policy", "compact,delete"}, {"retention.ms", "-1"}}), 0);
 }
 
-TEST_F(AdminHandlersTest, CreateTopicsReturnsEveryConfigWithItsSource) {
+TEST_F(KafkaAdminHandlersTest, CreateTopicsReturnsEveryConfigWithItsSource) {
   CreateTopicsRequest request;
   request.topics.push_back({"listed", 2, 1, {}, {{"retention.bytes", "1000"}}});
   auto response = call<CreateTopicsResponse>(5, request);
@@ -127,7 +127,7 @@ TEST_F(AdminHandlersTest, CreateTopicsReturnsEveryConfigWithItsSource) {
             std::pair(std::optional<std::string>("1048588"), int8_t{5}));
 }
 
-TEST_F(AdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
+TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   ASSERT_EQ(create("d", 1, {{"retention.ms", "60000"}}), 0);
   auto configs = describe("d");
   ASSERT_EQ(configs.size(), 5u);
@@ -154,8 +154,10 @@ TEST_F(AdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   request.resources.push_back({kResourceTopic, "missing", std::nullopt});
   request.resources.push_back({kResourceBroker, "0", std::nullopt});
   request.resources.push_back({kResourceBroker, "7", std::nullopt});
+  request.resources.push_back({kResourceTopic, "d", std::vector<std::string>{}});
   auto response = call<DescribeConfigsResponse>(1, request);
-  ASSERT_EQ(response.results.size(), 4u);
+  ASSERT_EQ(response.results.size(), 5u);
+  EXPECT_EQ(response.results[4].configs.size(), 5u);
   ASSERT_EQ(response.results[0].configs.size(), 1u);
   EXPECT_EQ(response.results[1].error_code, 3);
   EXPECT_EQ(response.results[2].error_code, 0);
@@ -168,7 +170,7 @@ TEST_F(AdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   EXPECT_EQ(response.results[3].error_code, 42);
 }
 
-TEST_F(AdminHandlersTest, AlterConfigsReplacesTheWholeSetAndHonoursValidateOnly) {
+TEST_F(KafkaAdminHandlersTest, AlterConfigsReplacesTheWholeSetAndHonoursValidateOnly) {
   ASSERT_EQ(create("a", 1, {{"retention.ms", "60000"}, {"retention.bytes", "100"}}), 0);
   AlterConfigsRequest request;
   request.resources.push_back({kResourceTopic, "a", {{"max.message.bytes", "2000"}}});
@@ -191,7 +193,7 @@ TEST_F(AdminHandlersTest, AlterConfigsReplacesTheWholeSetAndHonoursValidateOnly)
   EXPECT_EQ(call<AlterConfigsResponse>(0, request).responses.at(0).error_code, 42);
 }
 
-TEST_F(AdminHandlersTest, IncrementalAlterConfigsOperations) {
+TEST_F(KafkaAdminHandlersTest, IncrementalAlterConfigsOperations) {
   ASSERT_EQ(create("i", 1, {{"retention.ms", "60000"}}), 0);
   auto alter = [&](std::vector<IncrementalAlterConfigsRequest::AlterableConfig> configs,
                    bool validate_only = false) {
@@ -218,7 +220,7 @@ TEST_F(AdminHandlersTest, IncrementalAlterConfigsOperations) {
   EXPECT_FALSE(describe("i")["retention.ms"].value == "123");
 }
 
-TEST_F(AdminHandlersTest, RetentionBytesFromConfigsDropsOldBatches) {
+TEST_F(KafkaAdminHandlersTest, RetentionBytesFromConfigsDropsOldBatches) {
   ASSERT_EQ(create("r", 1), 0);
   for (int i = 0; i < 5; ++i) ASSERT_EQ(produce("r", 0, 100, 1000 + i).error_code, 0);
   auto partition = engine.logs().find("r")->partition(0);
@@ -238,23 +240,24 @@ TEST_F(AdminHandlersTest, RetentionBytesFromConfigsDropsOldBatches) {
   EXPECT_EQ(partition->log_start_offset(), start);
 }
 
-TEST_F(AdminHandlersTest, MaxMessageBytesAndLogAppendTime) {
-  ASSERT_EQ(create("m", 1, {{"max.message.bytes", "200"}, {"message.timestamp.type",
-                                                              "LogAppendTime"}}), 0);
+TEST_F(KafkaAdminHandlersTest, MaxMessageBytesAndLogAppendTime) {
+  ASSERT_EQ(
+      create("m", 1, {{"max.message.bytes", "200"}, {"message.timestamp.type", "LogAppendTime"}}),
+      0);
   EXPECT_EQ(produce("m", 0, 500, 1000).error_code, 10);
   auto accepted = produce("m", 0, 10, 1000);
   EXPECT_EQ(accepted.error_code, 0);
   EXPECT_GT(accepted.log_append_time_ms, 1000);
   auto read = engine.logs().find("m")->partition(0)->read(0, 1 << 20);
   ASSERT_TRUE(read.ok());
-  auto view = parse_record_batch(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(read->batches.at(0).bytes->data()),
-      read->batches.at(0).bytes->size()));
+  auto view = parse_record_batch(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(read->batches.at(0).bytes->data()),
+                               read->batches.at(0).bytes->size()));
   EXPECT_EQ(view.header.timestamp_type(), TimestampType::kLogAppendTime);
   EXPECT_EQ(view.header.max_timestamp, accepted.log_append_time_ms);
 }
 
-TEST_F(AdminHandlersTest, CreatePartitionsGrowsOnly) {
+TEST_F(KafkaAdminHandlersTest, CreatePartitionsGrowsOnly) {
   ASSERT_EQ(create("p", 2), 0);
   auto grow = [&](const std::string& name, int32_t count, bool validate_only = false,
                   std::optional<std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>>
@@ -271,11 +274,15 @@ TEST_F(AdminHandlersTest, CreatePartitionsGrowsOnly) {
   EXPECT_EQ(grow("p", 4), 37);
   EXPECT_EQ(grow("p", 3), 37);
   EXPECT_EQ(grow("missing", 3), 3);
-  EXPECT_EQ(grow("p", 6, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}), 39);
-  EXPECT_EQ(grow("p", 5, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}), 0);
+  EXPECT_EQ(
+      grow("p", 6, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}),
+      39);
+  EXPECT_EQ(
+      grow("p", 5, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}),
+      0);
 }
 
-TEST_F(AdminHandlersTest, DeleteRecordsMovesTheLogStart) {
+TEST_F(KafkaAdminHandlersTest, DeleteRecordsMovesTheLogStart) {
   ASSERT_EQ(create("x", 1), 0);
   for (int i = 0; i < 4; ++i) ASSERT_EQ(produce("x", 0, 10, 1000 + i).error_code, 0);
   auto delete_to = [&](const std::string& topic, int64_t offset) {
@@ -311,7 +318,7 @@ TEST_F(AdminHandlersTest, DeleteRecordsMovesTheLogStart) {
   EXPECT_EQ(delete_to("compacted", 0).error_code, 44);
 }
 
-TEST_F(AdminHandlersTest, DescribeClusterAndOffsetForLeaderEpoch) {
+TEST_F(KafkaAdminHandlersTest, DescribeClusterAndOffsetForLeaderEpoch) {
   DescribeClusterRequest cluster;
   cluster.include_cluster_authorized_operations = true;
   auto described = call<DescribeClusterResponse>(1, cluster);

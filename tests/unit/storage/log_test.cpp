@@ -167,6 +167,20 @@ TEST_F(StorageLogTest, EngineDefaultRetentionAppliesUnlessTheTopicSetsItsOwn) {
   EXPECT_EQ(partition->log_start_offset(), 0);
 }
 
+TEST_F(StorageLogTest, CompactOnlyCleanupPolicyKeepsEverything) {
+  context_.default_retention_bytes = 50;
+  auto compacted = store_.create_topic("compacted", 1,
+                                       {{"cleanup.policy", "compact"}, {"retention.bytes", "50"}});
+  ASSERT_TRUE(compacted.ok());
+  auto partition = (*compacted)->partition(0);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(partition->append(std::string(100, 'x'), 1, i).ok());
+  EXPECT_EQ(partition->log_start_offset(), 0);
+  // With "delete" in the policy, retention applies again.
+  ASSERT_TRUE((*compacted)->alter_configs({{"cleanup.policy", "compact,delete"}}).ok());
+  partition->enforce_retention(clock_.now_millis());
+  EXPECT_EQ(partition->log_start_offset(), 2);  // the newest batch is always kept
+}
+
 TEST_F(StorageLogTest, AlterConfigsChangesRetention) {
   auto partition = make_partition();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(partition->append(std::string(10, 'x'), 1, i).ok());
