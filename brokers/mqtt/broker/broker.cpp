@@ -1,7 +1,8 @@
 #include "brokers/mqtt/broker/broker.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "brokers/mqtt/codec/topic.h"
@@ -81,7 +82,8 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
     result.awaiting_hand_over = previous && !clean_start;
     const uint64_t connected = links_.size();
     uint64_t maximum = stats_.clients_maximum.load();
-    while (connected > maximum && !stats_.clients_maximum.compare_exchange_weak(maximum, connected)) {
+    while (connected > maximum &&
+           !stats_.clients_maximum.compare_exchange_weak(maximum, connected)) {
     }
   }
   if (previous) previous->take_over();

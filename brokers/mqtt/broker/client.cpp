@@ -229,7 +229,8 @@ void Client::deliver(Delivery delivery) {
     broker_.dropped("expired");
     return;
   }
-  if (const auto* access = acl(); access && !access->may_receive(identity(), delivery.message->topic)) {
+  if (const auto* access = acl();
+      access && !access->may_receive(identity(), delivery.message->topic)) {
     broker_.dropped("not_authorized");
     return;
   }

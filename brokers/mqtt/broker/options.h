@@ -10,7 +10,6 @@
 #include <string>
 
 #include "brokers/mqtt/broker/access.h"
-
 #include "brokers/mqtt/codec/types.h"
 
 namespace mockforge::mqtt {

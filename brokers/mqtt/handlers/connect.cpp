@@ -47,10 +47,9 @@ bool authenticate(Client& client, const Connect& connect) {
     return false;
   }
   auto user = options.users.find(*connect.user_name);
-  const bool password_ok =
-      user != options.users.end() && connect.password &&
-      std::string_view(reinterpret_cast<const char*>(connect.password->data()),
-                       connect.password->size()) == user->second;
+  const bool password_ok = user != options.users.end() && connect.password &&
+                           std::string_view(reinterpret_cast<const char*>(connect.password->data()),
+                                            connect.password->size()) == user->second;
   if (!password_ok) {
     // v5: Bad User Name or Password; 3.1.1: 0x05 Not authorized, as Mosquitto
     // answers (0x04 would also be allowed).

@@ -65,7 +65,8 @@ void handle_subscribe(Client& client, Subscribe& subscribe) {
       client.fail(ReasonCode::protocol_error, "No Local on a shared subscription");
       return;
     }
-    if (const auto* acl = client.acl(); acl && !acl->may_subscribe(client.identity(), parsed->filter)) {
+    if (const auto* acl = client.acl();
+        acl && !acl->may_subscribe(client.identity(), parsed->filter)) {
       // 3.1.1 encodes every refusal as 0x80.
       suback.reason_codes.push_back(options.suback_refusal_unspecified
                                         ? ReasonCode::unspecified_error

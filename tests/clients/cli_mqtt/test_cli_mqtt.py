@@ -211,7 +211,8 @@ class Stats(unittest.TestCase):
         for topic in ("clients/connected", "messages/received", "messages/sent", "bytes/received", "bytes/sent",
                       "subscriptions/count", "publish/messages/received"):
             self.assertRegex(lines["$SYS/broker/" + topic], r"^\d+$")
-        self.assertRegex(result.stdout, r"\$SYS/broker/retained messages/count \d+\n")
+        if PEER == "mockforge":  # mosquitto sends it only when it changes
+            self.assertRegex(result.stdout, r"\$SYS/broker/retained messages/count \d+\n")
 
     @unittest.skipUnless(PEER == "mockforge", "needs a mockforge with $SYS disabled")
     def test_stats_fails_clearly_without_sys_topics(self):

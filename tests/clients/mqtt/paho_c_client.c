@@ -118,9 +118,10 @@ static int on_message(void* context, char* topic, int topic_len, MQTTAsync_messa
   State* s = (State*)context;
   pthread_mutex_lock(&s->lock);
   if (s->received < 16) {
-    snprintf(s->messages[s->received], sizeof(s->messages[0]), "recv %.*s %d %.*s retained=%d dup=%d",
-             topic_len ? topic_len : (int)strlen(topic), topic, message->qos, message->payloadlen,
-             (const char*)message->payload, message->retained, message->dup);
+    snprintf(s->messages[s->received], sizeof(s->messages[0]),
+             "recv %.*s %d %.*s retained=%d dup=%d", topic_len ? topic_len : (int)strlen(topic),
+             topic, message->qos, message->payloadlen, (const char*)message->payload,
+             message->retained, message->dup);
   }
   s->received++;
   pthread_cond_broadcast(&s->changed);
@@ -292,7 +293,8 @@ int main(int argc, char** argv) {
   } else if (strcmp(scenario, "suback") == 0 && argc >= 7) {
     MQTTAsync client = create(uri, client_id("suback"), &a);
     if (connect_client(client, &a, argv[4], argv[5], NULL) != 0) fail("CONNACK", 0);
-    for (int i = 6; i < argc; ++i) printf("suback %s %d\n", argv[i], subscribe(client, &a, argv[i], 1));
+    for (int i = 6; i < argc; ++i)
+      printf("suback %s %d\n", argv[i], subscribe(client, &a, argv[i], 1));
     disconnect(client, &a);
   } else if (strcmp(scenario, "puback") == 0 && argc == 8) {
     MQTTAsync client = create(uri, client_id("puback"), &a);

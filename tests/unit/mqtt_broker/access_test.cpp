@@ -112,7 +112,8 @@ TEST(MqttAccessControl, ParseErrorsNameTheLine) {
     AccessControl::parse("user a\ntopic maybe x\n", "acl.conf");
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "acl.conf:2: unknown access 'maybe' (expected read, write, readwrite or deny)");
+    EXPECT_STREQ(e.what(),
+                 "acl.conf:2: unknown access 'maybe' (expected read, write, readwrite or deny)");
   }
   EXPECT_THROW(AccessControl::parse("topic read a/#/b\n", "t"), std::invalid_argument);
   EXPECT_THROW(AccessControl::parse("user\n", "t"), std::invalid_argument);

@@ -699,9 +699,9 @@ TEST_F(MqttBrokerTest, CongestedSubscriberDropsQos0AndCountsIt) {
             std::string::npos);
 }
 
-Connack connect_as(TestClient& client, const std::string& id,
-                   std::optional<std::string> user, std::optional<std::string> password,
-                   ProtocolVersion version, std::vector<Packet>* rest = nullptr) {
+Connack connect_as(TestClient& client, const std::string& id, std::optional<std::string> user,
+                   std::optional<std::string> password, ProtocolVersion version,
+                   std::vector<Packet>* rest = nullptr) {
   Connect connect;
   connect.protocol_version = version;
   connect.client_id = id;
@@ -721,14 +721,14 @@ class MqttAuthTest : public MqttBrokerTest {
     BrokerOptions options;
     options.auth_enabled = true;
     options.users = {{"alice", "secret"}, {"bob", "pw"}};
-    options.acl = std::make_shared<AccessControl>(AccessControl::parse(
-        "user alice\n"
-        "topic readwrite sensors/#\n"
-        "topic deny sensors/secret\n"
-        "user bob\n"
-        "topic read sensors/#\n"
-        "pattern write clients/%c/#\n",
-        "test"));
+    options.acl =
+        std::make_shared<AccessControl>(AccessControl::parse("user alice\n"
+                                                             "topic readwrite sensors/#\n"
+                                                             "topic deny sensors/secret\n"
+                                                             "user bob\n"
+                                                             "topic read sensors/#\n"
+                                                             "pattern write clients/%c/#\n",
+                                                             "test"));
     make_broker(options);
   }
 };
@@ -816,8 +816,7 @@ TEST_F(MqttAuthTest, V311RefusedPublishIsAcknowledgedAndDropped) {
 TEST_F(MqttBrokerTest, DeliveriesFollowReadRights) {
   BrokerOptions options;
   options.acl = std::make_shared<AccessControl>(AccessControl::parse(
-      "user pub\ntopic write #\nuser sub\ntopic read sensors/#\ntopic deny sensors/secret\n",
-      "t"));
+      "user pub\ntopic write #\nuser sub\ntopic read sensors/#\ntopic deny sensors/secret\n", "t"));
   make_broker(options);
   auto& sub = client();
   connect_as(sub, "s", "sub", "", ProtocolVersion::v5);
