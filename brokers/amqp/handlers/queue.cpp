@@ -27,6 +27,9 @@ void declare(HandlerContext& ctx) {
   QueueDeclared declared = take(ctx.connection.vhost().declare_queue(
       name, definition, method.passive, ctx.connection.id(), server_named));
   ctx.channel.last_declared_queue = declared.name;
+  if (auto deadline = ctx.connection.vhost().next_unused_expiry()) {
+    ctx.connection.broker().housekeeping_at(*deadline);  // x-expires
+  }
   if (!method.no_wait) {
     ctx.connection.send_method(
         ctx.channel.number,
