@@ -198,7 +198,7 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   if (passive) {
     QueueEntry* entry = find_queue_locked(name, connection_id, error);
     if (!entry) return {std::nullopt, error};
-    entry->last_used = storage::Clock::now();
+    // A passive declare only looks (RabbitMQ's stat): it does not renew x-expires.
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
   }

@@ -197,6 +197,10 @@ void AmqpConnection::on_command(Command& command) {
     return;
   }
   // Under a memory alarm a publish, and everything after it, waits.
+  if (id == BasicPublish::kId && !has_published_) {
+    has_published_ = true;
+    if (broker_.memory_alarm()) apply_memory_alarm();
+  }
   if (!held_.empty() || (id == BasicPublish::kId && broker_.memory_alarm())) {
     held_.push_back(std::move(command));
     return;
@@ -321,7 +325,7 @@ void AmqpConnection::memory_alarm_changed() {
 void AmqpConnection::apply_memory_alarm() {
   if (state_ != State::kOpen) return;
   const bool alarm = broker_.memory_alarm();
-  if (alarm && !blocked_sent_ && blocked_capability_) {
+  if (alarm && !blocked_sent_ && blocked_capability_ && has_published_) {
     send_method(0, ConnectionBlocked{"low on memory"});
     blocked_sent_ = true;
   }

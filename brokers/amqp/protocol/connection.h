@@ -128,6 +128,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool consumer_cancel_notify_ = false;
   bool blocked_capability_ = false;  // the client announced connection.blocked
   bool blocked_sent_ = false;
+  bool has_published_ = false;  // RabbitMQ notifies publishing connections only
   // Channel commands held from the first publish under a memory alarm until
   // it clears (RabbitMQ stops reading from a blocked publisher).
   std::deque<Command> held_;
