@@ -25,8 +25,8 @@ bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing
   if (!requester) return false;
   requester->deliver_direct_reply(
       target->channel, routing_key,
-      storage::make_bytes(std::string(reinterpret_cast<const char*>(header_payload.data()),
-                                      header_payload.size())),
+      storage::make_bytes(
+          std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size())),
       storage::make_bytes(body));
   return true;
 }

@@ -21,10 +21,10 @@ void declare(HandlerContext& ctx) {
   const auto& method = std::get<QueueDeclare>(ctx.command.method);
   QueueDefinition definition{method.durable, method.exclusive, method.auto_delete,
                              method.arguments};
-  if (method.passive && (method.queue == "amq.rabbitmq.reply-to" ||
-                         (!ctx.channel.reply_to_key.empty() &&
-                          method.queue == ctx.channel.reply_to_key &&
-                          !ctx.channel.reply_consumer_tag.empty()))) {
+  if (method.passive &&
+      (method.queue == "amq.rabbitmq.reply-to" ||
+       (!ctx.channel.reply_to_key.empty() && method.queue == ctx.channel.reply_to_key &&
+        !ctx.channel.reply_consumer_tag.empty()))) {
     // The direct reply-to pseudo-queue exists for a passive declare, as in
     // RabbitMQ (clients check it before consuming).
     if (!method.no_wait) {

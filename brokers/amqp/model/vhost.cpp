@@ -364,8 +364,7 @@ std::optional<DeadLetterTarget> Vhost::dead_letter_target(const std::string& que
                           it->second.policy.dead_letter_routing_key};
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> Vhost::storage_queues()
-    const {
+std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> Vhost::storage_queues() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> queues;
   for (const auto& [name, entry] : queues_) queues.emplace_back(name, entry.storage);
@@ -451,19 +450,19 @@ void Vhost::wake_consumers(const std::string& queue, uint64_t except_registratio
 void Vhost::remove_consumer(const std::string& queue, uint64_t registration_id) {
   std::vector<std::function<void()>> wakes;
   {
-  std::lock_guard lock(mutex_);
-  auto it = queues_.find(queue);
-  if (it == queues_.end()) return;
-  it->second.consumers.erase(registration_id);
-  // Another consumer may take over (single active consumer, priorities).
-  for (const auto& [id, consumer] : it->second.consumers) {
-    if (consumer.wake) wakes.push_back(consumer.wake);
-  }
-  it->second.last_used = storage::Clock::now();
-  if (it->second.definition.auto_delete && it->second.consumers.empty()) {
-    std::vector<ConsumerCancelled> none;
-    remove_queue_locked(queue, none);
-  }
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queue);
+    if (it == queues_.end()) return;
+    it->second.consumers.erase(registration_id);
+    // Another consumer may take over (single active consumer, priorities).
+    for (const auto& [id, consumer] : it->second.consumers) {
+      if (consumer.wake) wakes.push_back(consumer.wake);
+    }
+    it->second.last_used = storage::Clock::now();
+    if (it->second.definition.auto_delete && it->second.consumers.empty()) {
+      std::vector<ConsumerCancelled> none;
+      remove_queue_locked(queue, none);
+    }
   }
   for (auto& wake : wakes) wake();
 }

@@ -154,8 +154,7 @@ class Vhost {
   // The storage queue, after the exclusivity check. `use` marks the queue
   // used now (basic.get and basic.consume), for x-expires.
   ModelResult<std::shared_ptr<storage::Queue>> open_queue(const std::string& name,
-                                                          uint64_t connection_id,
-                                                          bool use = false);
+                                                          uint64_t connection_id, bool use = false);
   // The queue's dead-letter exchange and routing key, if it has one.
   std::optional<DeadLetterTarget> dead_letter_target(const std::string& queue) const;
   // Every queue with its storage, for the expiry sweep.

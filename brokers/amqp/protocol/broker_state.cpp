@@ -52,9 +52,9 @@ void BrokerState::remove_connection(uint64_t id) {
 void BrokerState::check_memory_alarm() {
   const storage::MemoryBudget& budget = storage_.context().budget;
   const uint64_t cap = budget.cap();
-  const bool over = cap != 0 && static_cast<double>(budget.used()) >=
-                                    static_cast<double>(cap) *
-                                        settings_.memory_high_watermark_percent / 100.0;
+  const bool over =
+      cap != 0 && static_cast<double>(budget.used()) >=
+                      static_cast<double>(cap) * settings_.memory_high_watermark_percent / 100.0;
   bool was = memory_alarm_.load();
   if (was == over || !memory_alarm_.compare_exchange_strong(was, over)) return;
   log::get("amqp")->warn("memory alarm {}: {} of {} bytes stored (high watermark {}%)",

@@ -14,10 +14,9 @@ constexpr int kDeliveriesPerPump = 256;
 
 FieldTable server_properties(const BrokerSettings& settings) {
   FieldTable capabilities;
-  for (const char* name :
-       {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
-        "connection.blocked", "consumer_priorities", "authentication_failure_close",
-        "per_consumer_qos", "direct_reply_to"}) {
+  for (const char* name : {"publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+                           "consumer_cancel_notify", "connection.blocked", "consumer_priorities",
+                           "authentication_failure_close", "per_consumer_qos", "direct_reply_to"}) {
     capabilities.set(name, true);
   }
   FieldTable properties;
@@ -665,12 +664,12 @@ void AmqpConnection::deliver_direct_reply(uint16_t channel_number, std::string r
       return;  // the requester went away: the reply is dropped, as in RabbitMQ
     }
     self->broker_.metrics().delivered("amq.rabbitmq.reply-to");
-    self->send_content(channel_number,
-                       BasicDeliver{channel->reply_consumer_tag, channel->next_delivery_tag++,
-                                    false, "", routing_key},
-                       std::span(reinterpret_cast<const uint8_t*>(header_payload->data()),
-                                 header_payload->size()),
-                       *body);
+    self->send_content(
+        channel_number,
+        BasicDeliver{channel->reply_consumer_tag, channel->next_delivery_tag++, false, "",
+                     routing_key},
+        std::span(reinterpret_cast<const uint8_t*>(header_payload->data()), header_payload->size()),
+        *body);
   });
 }
 

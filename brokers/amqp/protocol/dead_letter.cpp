@@ -85,8 +85,9 @@ void record_death(BasicProperties& properties, DeathReason reason, const std::st
       front = std::move(death);
     }
     // RabbitMQ sorts the fields of the table it puts in front.
-    std::stable_sort(front.entries.begin(), front.entries.end(),
-                     [](const FieldTableEntry& a, const FieldTableEntry& b) { return a.name < b.name; });
+    std::stable_sort(
+        front.entries.begin(), front.entries.end(),
+        [](const FieldTableEntry& a, const FieldTableEntry& b) { return a.name < b.name; });
     updated.values.insert(updated.values.begin(), FieldValue(std::move(front)));
     headers.set("x-death", std::move(updated));
   }

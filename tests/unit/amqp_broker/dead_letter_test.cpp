@@ -23,9 +23,8 @@ TEST(AmqpDeadLetter, FirstDeathAddsTableAndFirstAndLastHeaders) {
   ASSERT_TRUE(properties.headers);
   EXPECT_FALSE(properties.expiration);
   const FieldTable& death = death_at(properties, 0);
-  EXPECT_EQ(names(death), (std::vector<std::string>{"count", "reason", "queue", "time",
-                                                     "exchange", "routing-keys",
-                                                     "original-expiration"}));
+  EXPECT_EQ(names(death), (std::vector<std::string>{"count", "reason", "queue", "time", "exchange",
+                                                    "routing-keys", "original-expiration"}));
   EXPECT_EQ(*death.find("count")->get_if<int64_t>(), 1);
   EXPECT_EQ(death.find("count")->type_tag(), 'l');
   EXPECT_EQ(*death.find("reason")->get_if<std::string>(), "expired");
@@ -59,8 +58,7 @@ TEST(AmqpDeadLetter, RepeatedQueueAndReasonCountsAndMovesToFront) {
   // First death headers stay; last death headers follow.
   EXPECT_EQ(*properties.headers->find("x-first-death-queue")->get_if<std::string>(), "a");
   EXPECT_EQ(*properties.headers->find("x-last-death-exchange")->get_if<std::string>(), "dlx");
-  EXPECT_EQ(*properties.headers->find("x-last-death-reason")->get_if<std::string>(),
-            "rejected");
+  EXPECT_EQ(*properties.headers->find("x-last-death-reason")->get_if<std::string>(), "rejected");
 }
 
 TEST(AmqpDeadLetter, CycleDetectionIgnoresCyclesWithARejection) {
