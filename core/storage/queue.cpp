@@ -52,6 +52,7 @@ Result<PushResult> Queue::push(Message message) {
     message.priority = std::min(message.priority, options_.max_priority);
 
     result.id = next_id_++;
+    result.expires_at = message.expires_at;
     levels_[message.priority].push_back(QueuedMessage{result.id, std::move(message)});
     ++version_;
     ++ready_count_;

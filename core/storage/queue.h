@@ -72,6 +72,7 @@ enum class PushStatus {
 struct PushResult {
   PushStatus status = PushStatus::kAccepted;
   MessageId id = 0;  // the pushed message's id (0 if rejected)
+  std::optional<TimePoint> expires_at;  // the pushed message's expiry, if it has one
   // Messages pushed out by drop-head overflow, for dead-lettering. With
   // max_length 0 this may be the pushed message itself.
   std::vector<Message> dropped;

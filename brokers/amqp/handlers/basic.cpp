@@ -2,20 +2,68 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <climits>
+#include <random>
 
 #include "brokers/amqp/handlers/handler_table.h"
+#include "brokers/amqp/model/queue_arguments.h"
+#include "brokers/amqp/protocol/dead_letter.h"
 
 namespace mockforge::amqp {
+namespace {
+
+constexpr std::string_view kReplyToQueue = "amq.rabbitmq.reply-to";
+constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
+
+// A direct reply (default exchange, key amq.rabbitmq.reply-to.*) goes
+// straight to the requesting channel's reply consumer. False if none.
+bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing_key,
+                          const std::vector<uint8_t>& header_payload, const std::string& body) {
+  auto target = connection.broker().find_reply_to(routing_key);
+  if (!target) return false;
+  auto requester = target->connection.lock();
+  if (!requester) return false;
+  requester->deliver_direct_reply(
+      target->channel, routing_key,
+      storage::make_bytes(
+          std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size())),
+      storage::make_bytes(body));
+  return true;
+}
+
+}  // namespace
 
 void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                     const ContentHeader& header, const std::string& body) {
+                     const ContentHeader& received_header, const std::string& body) {
   uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
+  ContentHeader header = received_header;
+  if (header.properties.reply_to == kReplyToQueue) {
+    // Direct reply-to: the requester names its channel's reply consumer.
+    if (channel.reply_consumer_tag.empty()) {
+      throw AmqpError(ReplyCode::kPreconditionFailed,
+                      "PRECONDITION_FAILED - fast reply consumer does not exist");
+    }
+    header.properties.reply_to = channel.reply_to_key;
+  }
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   std::set<std::string> queues =
       take(connection.vhost().route(publish.exchange, publish.routing_key, headers));
   connection.broker().metrics().published(publish.exchange);
 
   std::vector<uint8_t> header_payload = encode_content_header(header);
+  if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
+    const bool delivered =
+        deliver_direct_reply(connection, publish.routing_key, header_payload, body);
+    if (!delivered && publish.mandatory) {
+      connection.broker().metrics().returned.inc();
+      connection.send_content(channel.number,
+                              BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
+                                          publish.exchange, publish.routing_key},
+                              header_payload, body);
+    }
+    if (channel.confirm_mode) connection.send_method(channel.number, BasicAck{seq, false});
+    return;
+  }
   storage::Bytes properties = storage::make_bytes(
       std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size()));
   storage::Bytes body_bytes = storage::make_bytes(body);
@@ -49,9 +97,18 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
     message.priority = header.properties.priority.value_or(0);
     message.ttl = ttl;
     auto pushed = target->push(std::move(message));
-    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) refused = true;
+    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
+      refused = true;
+      continue;
+    }
+    if (pushed.value().expires_at) connection.broker().housekeeping_at(*pushed.value().expires_at);
+    if (!pushed.value().dropped.empty()) {
+      dead_letter(connection.broker(), connection.vhost(), name, std::move(pushed.value().dropped),
+                  DeathReason::kMaxLength);
+    }
   }
 
+  if (!queues.empty()) connection.broker().check_memory_alarm();
   if (queues.empty() && publish.mandatory) {
     connection.broker().metrics().returned.inc();
     connection.send_content(channel.number,
@@ -69,6 +126,38 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
 }
 
 namespace {
+
+std::string random_suffix() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string suffix;
+  for (int i = 0; i < 22; ++i) suffix += kAlphabet[random() % 62];
+  return suffix;
+}
+
+// basic.consume on the amq.rabbitmq.reply-to pseudo-queue: no-ack only, one
+// per channel; replies published to the channel's key are delivered to it.
+void consume_direct_reply_to(HandlerContext& ctx, const BasicConsume& method,
+                             const std::string& tag) {
+  if (!method.no_ack) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    "PRECONDITION_FAILED - reply consumer cannot acknowledge");
+  }
+  if (!ctx.channel.reply_consumer_tag.empty()) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    "PRECONDITION_FAILED - reply consumer already set");
+  }
+  if (ctx.channel.reply_to_key.empty()) {
+    ctx.channel.reply_to_key = fmt::format("{}mf{}.{}.{}", kReplyToPrefix, ctx.connection.id(),
+                                           ctx.channel.number, random_suffix());
+  }
+  ctx.channel.reply_consumer_tag = tag;
+  ctx.connection.broker().register_reply_to(
+      ctx.channel.reply_to_key,
+      BrokerState::ReplyTarget{ctx.connection.weak_from_this(), ctx.channel.number});
+  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
+}
 
 void qos(HandlerContext& ctx) {
   const auto& method = std::get<BasicQos>(ctx.command.method);
@@ -90,32 +179,51 @@ void qos(HandlerContext& ctx) {
 void consume(HandlerContext& ctx) {
   const auto& method = std::get<BasicConsume>(ctx.command.method);
   const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
-  if (!method.arguments.empty()) {
-    for (const auto& entry : method.arguments.entries) {
-      throw AmqpError(
-          ReplyCode::kNotImplemented,
-          fmt::format("NOT_IMPLEMENTED - consumer argument '{}' is not supported", entry.name));
+  int32_t priority = 0;
+  for (const auto& entry : method.arguments.entries) {
+    if (entry.name == "x-priority") {
+      std::optional<int64_t> number = field_integer(entry.value);
+      if (!number || *number < INT32_MIN || *number > INT32_MAX) {
+        throw AmqpError(ReplyCode::kPreconditionFailed,
+                        "PRECONDITION_FAILED - invalid arg 'x-priority': expected an integer");
+      }
+      priority = static_cast<int32_t>(*number);
+      continue;
     }
+    throw AmqpError(
+        ReplyCode::kNotImplemented,
+        fmt::format("NOT_IMPLEMENTED - consumer argument '{}' is not supported", entry.name));
   }
   std::string tag = method.consumer_tag;
   if (tag.empty()) {
     tag = fmt::format("amq.ctag-mf{}-{}-{}", ctx.connection.id(), ctx.channel.number,
                       ctx.channel.next_consumer_number++);
   }
-  if (ctx.channel.consumers.contains(tag)) {
+  if (ctx.channel.consumers.contains(tag) || tag == ctx.channel.reply_consumer_tag) {
     throw AmqpError(ReplyCode::kNotAllowed,
                     fmt::format("NOT_ALLOWED - attempt to reuse consumer tag '{}'", tag));
   }
-  auto storage_queue = take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id()));
+  if (queue_name == kReplyToQueue) {
+    consume_direct_reply_to(ctx, method, tag);
+    return;
+  }
+  auto storage_queue =
+      take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id(), /*use=*/true));
 
   std::weak_ptr<AmqpConnection> weak = ctx.connection.weak_from_this();
   uint16_t channel_number = ctx.channel.number;
+  auto ready = std::make_shared<std::atomic<bool>>(true);
   ConsumerRegistration registration;
   registration.connection_id = ctx.connection.id();
   registration.tag = tag;
   registration.exclusive = method.exclusive;
   registration.on_queue_deleted = [weak, channel_number, tag] {
     if (auto self = weak.lock()) self->consumer_queue_deleted(channel_number, tag);
+  };
+  registration.priority = priority;
+  registration.ready = ready;
+  registration.wake = [weak, channel_number] {
+    if (auto self = weak.lock()) self->schedule_pump(channel_number);
   };
   uint64_t registration_id =
       take(ctx.connection.vhost().add_consumer(queue_name, std::move(registration)));
@@ -127,6 +235,7 @@ void consume(HandlerContext& ctx) {
   consumer.no_ack = method.no_ack;
   consumer.prefetch = ctx.channel.consumer_prefetch;
   consumer.registration = registration_id;
+  consumer.ready = ready;
   consumer.listener = storage_queue->add_available_listener([weak, channel_number] {
     if (auto self = weak.lock()) self->schedule_pump(channel_number);
   });
@@ -137,6 +246,11 @@ void consume(HandlerContext& ctx) {
 
 void cancel(HandlerContext& ctx) {
   const auto& method = std::get<BasicCancel>(ctx.command.method);
+  if (!ctx.channel.reply_consumer_tag.empty() &&
+      method.consumer_tag == ctx.channel.reply_consumer_tag) {
+    ctx.connection.broker().unregister_reply_to(ctx.channel.reply_to_key);
+    ctx.channel.reply_consumer_tag.clear();
+  }
   ctx.connection.drop_consumer(ctx.channel, method.consumer_tag);
   if (!method.no_wait) {
     ctx.connection.send_method(ctx.channel.number, BasicCancelOk{method.consumer_tag});
@@ -167,8 +281,16 @@ void publish(HandlerContext& ctx) {
 void get(HandlerContext& ctx) {
   const auto& method = std::get<BasicGet>(ctx.command.method);
   const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
-  auto queue = take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id()));
+  auto queue =
+      take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id(), /*use=*/true));
+  if (auto deadline = ctx.connection.vhost().next_unused_expiry()) {
+    ctx.connection.broker().housekeeping_at(*deadline);
+  }
   storage::PopResult popped = queue->pop(storage::Clock::now());
+  if (!popped.expired.empty()) {
+    dead_letter(ctx.connection.broker(), ctx.connection.vhost(), queue_name,
+                std::move(popped.expired), DeathReason::kExpired);
+  }
   if (!popped.delivery) {
     ctx.connection.send_method(ctx.channel.number, BasicGetEmpty{});
     return;

@@ -28,9 +28,12 @@ void declare(HandlerContext& ctx) {
       throw AmqpError(ReplyCode::kCommandInvalid,
                       fmt::format("COMMAND_INVALID - unknown exchange type '{}'", method.type));
     }
-    if (method.arguments.find("alternate-exchange")) {
-      throw AmqpError(ReplyCode::kNotImplemented,
-                      "NOT_IMPLEMENTED - the alternate-exchange argument is not supported");
+    if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
+        alternate && !alternate->get_if<std::string>()) {
+      throw AmqpError(ReplyCode::kPreconditionFailed,
+                      fmt::format("PRECONDITION_FAILED - invalid arg 'alternate-exchange' for "
+                                  "exchange '{}': unacceptable type '{}'",
+                                  method.exchange, alternate->type_tag()));
     }
     wanted.type = *type;
     wanted.type_name = method.type;

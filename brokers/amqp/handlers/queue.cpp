@@ -21,12 +21,26 @@ void declare(HandlerContext& ctx) {
   const auto& method = std::get<QueueDeclare>(ctx.command.method);
   QueueDefinition definition{method.durable, method.exclusive, method.auto_delete,
                              method.arguments};
+  if (method.passive &&
+      (method.queue == "amq.rabbitmq.reply-to" ||
+       (!ctx.channel.reply_to_key.empty() && method.queue == ctx.channel.reply_to_key &&
+        !ctx.channel.reply_consumer_tag.empty()))) {
+    // The direct reply-to pseudo-queue exists for a passive declare, as in
+    // RabbitMQ (clients check it before consuming).
+    if (!method.no_wait) {
+      ctx.connection.send_method(ctx.channel.number, QueueDeclareOk{method.queue, 0, 0});
+    }
+    return;
+  }
   bool server_named = method.queue.empty() && !method.passive;
   std::string name =
       server_named ? generate_queue_name() : resolve_queue_name(ctx.channel, method.queue);
   QueueDeclared declared = take(ctx.connection.vhost().declare_queue(
       name, definition, method.passive, ctx.connection.id(), server_named));
   ctx.channel.last_declared_queue = declared.name;
+  if (auto deadline = ctx.connection.vhost().next_unused_expiry()) {
+    ctx.connection.broker().housekeeping_at(*deadline);  // x-expires
+  }
   if (!method.no_wait) {
     ctx.connection.send_method(
         ctx.channel.number,

@@ -31,9 +31,7 @@ ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable
   storage::QueueOptions options;
   for (const FieldTableEntry& entry : arguments.entries) {
     const std::string& name = entry.name;
-    if (name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key" ||
-        name == "x-expires" || name == "x-single-active-consumer" ||
-        name == "x-dead-letter-strategy" || name == "x-queue-mode" ||
+    if (name == "x-dead-letter-strategy" || name == "x-queue-mode" ||
         name == "x-queue-master-locator" || name == "x-max-in-memory-length" ||
         name == "x-max-in-memory-bytes" || name == "x-delivery-limit") {
       return refuse(kNotImplemented,
@@ -84,6 +82,44 @@ ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable
     }
   }
   return {std::move(options), std::nullopt};
+}
+
+ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments) {
+  QueuePolicy policy;
+  auto invalid = [](const std::string& name, std::string_view why) {
+    return ModelResult<QueuePolicy>{
+        std::nullopt,
+        ModelError{kPreconditionFailed,
+                   fmt::format("PRECONDITION_FAILED - invalid arg '{}': {}", name, why)}};
+  };
+  for (const FieldTableEntry& entry : arguments.entries) {
+    const std::string& name = entry.name;
+    if (name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key") {
+      const auto* text = entry.value.get_if<std::string>();
+      if (!text) return invalid(name, "expected a string");
+      if (name == "x-dead-letter-exchange") {
+        policy.dead_letter_exchange = *text;
+      } else {
+        policy.dead_letter_routing_key = *text;
+      }
+    } else if (name == "x-expires") {
+      std::optional<int64_t> number = field_integer(entry.value);
+      if (!number || *number <= 0) return invalid(name, "expected a positive integer");
+      policy.expires = std::chrono::milliseconds(*number);
+    } else if (name == "x-single-active-consumer") {
+      const bool* flag = entry.value.get_if<bool>();
+      if (!flag) return invalid(name, "expected a boolean");
+      policy.single_active_consumer = *flag;
+    }
+  }
+  if (policy.dead_letter_routing_key && !policy.dead_letter_exchange) {
+    return {std::nullopt,
+            ModelError{kPreconditionFailed,
+                       "PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key': "
+                       "x-dead-letter-routing-key defined, but x-dead-letter-exchange not "
+                       "defined"}};
+  }
+  return {std::move(policy), std::nullopt};
 }
 
 }  // namespace mockforge::amqp

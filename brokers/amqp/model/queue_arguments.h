@@ -14,6 +14,11 @@ namespace mockforge::amqp {
 // names are ignored, as RabbitMQ does.
 ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable& arguments);
 
+// 406 for a wrong type or value, as RabbitMQ: the dead-letter exchange and
+// routing key must be strings and a routing key needs an exchange; x-expires
+// a positive integer; x-single-active-consumer a boolean.
+ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments);
+
 // An integer field value of any integer type, if it holds one.
 std::optional<int64_t> field_integer(const FieldValue& value);
 

@@ -198,6 +198,7 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   if (passive) {
     QueueEntry* entry = find_queue_locked(name, connection_id, error);
     if (!entry) return {std::nullopt, error};
+    // A passive declare only looks (RabbitMQ's stat): it does not renew x-expires.
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
   }
@@ -215,6 +216,7 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
                       name, vhost_quote(name_), definition.durable, definition.exclusive,
                       definition.auto_delete, have.durable, have.exclusive, have.auto_delete));
     }
+    entry->last_used = storage::Clock::now();
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
   }
@@ -225,6 +227,8 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   }
   auto options = queue_options_from_arguments(definition.arguments);
   if (!options.ok()) return {std::nullopt, options.error};
+  auto policy = queue_policy_from_arguments(definition.arguments);
+  if (!policy.ok()) return {std::nullopt, policy.error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
   // is replaced so that the declared options apply.
   storage_.remove(name_, name);
@@ -233,6 +237,8 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   entry.definition = definition;
   entry.owner_connection = definition.exclusive ? connection_id : 0;
   entry.storage = storage_.declare(name_, name, *options.value).queue;
+  entry.policy = std::move(*policy.value);
+  entry.last_used = storage::Clock::now();
   queues_[name] = std::move(entry);
   return succeed(QueueDeclared{name, 0, 0});
 }
@@ -341,12 +347,55 @@ ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::strin
 }
 
 ModelResult<std::shared_ptr<storage::Queue>> Vhost::open_queue(const std::string& name,
-                                                               uint64_t connection_id) {
+                                                               uint64_t connection_id, bool use) {
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
   QueueEntry* entry = find_queue_locked(name, connection_id, error);
   if (!entry) return {std::nullopt, error};
+  if (use) entry->last_used = storage::Clock::now();
   return succeed(entry->storage);
+}
+
+std::optional<DeadLetterTarget> Vhost::dead_letter_target(const std::string& queue) const {
+  std::lock_guard lock(mutex_);
+  auto it = queues_.find(queue);
+  if (it == queues_.end() || !it->second.policy.dead_letter_exchange) return std::nullopt;
+  return DeadLetterTarget{*it->second.policy.dead_letter_exchange,
+                          it->second.policy.dead_letter_routing_key};
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> Vhost::storage_queues() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> queues;
+  for (const auto& [name, entry] : queues_) queues.emplace_back(name, entry.storage);
+  return queues;
+}
+
+std::optional<storage::TimePoint> Vhost::unused_deadline_locked(const QueueEntry& entry) const {
+  if (!entry.policy.expires || !entry.consumers.empty()) return std::nullopt;
+  return entry.last_used + *entry.policy.expires;
+}
+
+std::vector<std::string> Vhost::expire_unused(storage::TimePoint now) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> expired;
+  for (const auto& [name, entry] : queues_) {
+    auto deadline = unused_deadline_locked(entry);
+    if (deadline && *deadline <= now) expired.push_back(name);
+  }
+  std::vector<ConsumerCancelled> none;  // expired queues have no consumers
+  for (const std::string& name : expired) remove_queue_locked(name, none);
+  return expired;
+}
+
+std::optional<storage::TimePoint> Vhost::next_unused_expiry() const {
+  std::lock_guard lock(mutex_);
+  std::optional<storage::TimePoint> earliest;
+  for (const auto& [name, entry] : queues_) {
+    auto deadline = unused_deadline_locked(entry);
+    if (deadline && (!earliest || *deadline < *earliest)) earliest = deadline;
+  }
+  return earliest;
 }
 
 ModelResult<uint64_t> Vhost::add_consumer(const std::string& queue, ConsumerRegistration consumer) {
@@ -364,18 +413,58 @@ ModelResult<uint64_t> Vhost::add_consumer(const std::string& queue, ConsumerRegi
   uint64_t id = next_registration_++;
   entry->consumers[id] = std::move(consumer);
   entry->had_consumer = true;
+  entry->last_used = storage::Clock::now();
   return succeed(id);
 }
 
-void Vhost::remove_consumer(const std::string& queue, uint64_t registration_id) {
+bool Vhost::may_consume(const std::string& queue, uint64_t registration_id) const {
   std::lock_guard lock(mutex_);
   auto it = queues_.find(queue);
-  if (it == queues_.end()) return;
-  it->second.consumers.erase(registration_id);
-  if (it->second.definition.auto_delete && it->second.consumers.empty()) {
-    std::vector<ConsumerCancelled> none;
-    remove_queue_locked(queue, none);
+  if (it == queues_.end()) return true;  // deleted: the pop finds nothing anyway
+  const auto& consumers = it->second.consumers;
+  auto self = consumers.find(registration_id);
+  if (self == consumers.end()) return false;
+  if (it->second.policy.single_active_consumer) return consumers.begin()->first == registration_id;
+  for (const auto& [id, other] : consumers) {
+    if (id != registration_id && other.priority > self->second.priority && other.ready &&
+        other.ready->load()) {
+      return false;
+    }
   }
+  return true;
+}
+
+void Vhost::wake_consumers(const std::string& queue, uint64_t except_registration) const {
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queue);
+    if (it == queues_.end()) return;
+    for (const auto& [id, consumer] : it->second.consumers) {
+      if (id != except_registration && consumer.wake) wakes.push_back(consumer.wake);
+    }
+  }
+  for (auto& wake : wakes) wake();
+}
+
+void Vhost::remove_consumer(const std::string& queue, uint64_t registration_id) {
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queue);
+    if (it == queues_.end()) return;
+    it->second.consumers.erase(registration_id);
+    // Another consumer may take over (single active consumer, priorities).
+    for (const auto& [id, consumer] : it->second.consumers) {
+      if (consumer.wake) wakes.push_back(consumer.wake);
+    }
+    it->second.last_used = storage::Clock::now();
+    if (it->second.definition.auto_delete && it->second.consumers.empty()) {
+      std::vector<ConsumerCancelled> none;
+      remove_queue_locked(queue, none);
+    }
+  }
+  for (auto& wake : wakes) wake();
 }
 
 void Vhost::drop_connection(uint64_t connection_id) {
@@ -392,14 +481,15 @@ void Vhost::drop_connection(uint64_t connection_id) {
 
 ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
                                                 const std::string& routing_key,
-                                                const FieldTable* headers) const {
+                                                const FieldTable* headers,
+                                                bool allow_internal) const {
   std::lock_guard lock(mutex_);
   auto it = exchanges_.find(exchange);
   if (it == exchanges_.end()) {
     return fail<std::set<std::string>>(
         kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
   }
-  if (it->second.internal) {
+  if (it->second.internal && !allow_internal) {
     return fail<std::set<std::string>>(
         kAccessRefused, fmt::format("ACCESS_REFUSED - cannot publish to internal exchange '{}' "
                                     "in {}",
@@ -412,6 +502,20 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
   }
   std::set<std::string> visited;
   route_locked(it->second, routing_key, headers, queues, visited);
+  // Nothing routed: the alternate exchange (and its own, in turn) gets the
+  // message, as RabbitMQ does. A loop of alternate exchanges stops.
+  std::set<std::string> alternates{exchange};
+  const Exchange* current = &it->second;
+  while (queues.empty()) {
+    const FieldValue* alternate = current->arguments.find("alternate-exchange");
+    const auto* name = alternate ? alternate->get_if<std::string>() : nullptr;
+    if (!name || !alternates.insert(*name).second) break;
+    auto next = exchanges_.find(*name);
+    if (next == exchanges_.end()) break;
+    current = &next->second;
+    visited.clear();
+    route_locked(*current, routing_key, headers, queues, visited);
+  }
   return succeed(std::move(queues));
 }
 

@@ -7,6 +7,8 @@
 // lock is released.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,6 +48,21 @@ struct Exchange {
   bool predeclared = false;
 };
 
+// The AMQP-level behaviour of a queue's arguments, kept beside the storage
+// queue: dead-lettering, expiry when unused, single active consumer.
+struct QueuePolicy {
+  std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
+  std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
+  std::optional<std::chrono::milliseconds> expires;    // x-expires
+  bool single_active_consumer = false;                 // x-single-active-consumer
+};
+
+// Where a queue dead-letters to.
+struct DeadLetterTarget {
+  std::string exchange;
+  std::optional<std::string> routing_key;  // unset: the message's own routing key
+};
+
 struct QueueDefinition {
   bool durable = false;
   bool exclusive = false;
@@ -61,6 +78,13 @@ struct ConsumerRegistration {
   std::string tag;
   bool exclusive = false;
   ConsumerCancelled on_queue_deleted;
+  int32_t priority = 0;  // x-priority consumer argument
+  // Set by the owning channel: whether the consumer could take a message now
+  // (flow on, within its prefetch). Lower-priority consumers wait only for
+  // higher-priority ones that are ready.
+  std::shared_ptr<std::atomic<bool>> ready;
+  // Thread-safe: asks the owning channel to deliver again.
+  std::function<void()> wake;
 };
 
 struct QueueEntry {
@@ -70,6 +94,9 @@ struct QueueEntry {
   std::shared_ptr<storage::Queue> storage;
   std::map<uint64_t, ConsumerRegistration> consumers;  // by registration id
   bool had_consumer = false;
+  QueuePolicy policy;
+  // Last declare, consume, cancel or get (x-expires counts from here).
+  storage::TimePoint last_used{};
 };
 
 // The outcome of a model operation: ok, or a reply code and text.
@@ -124,23 +151,42 @@ class Vhost {
   ModelResult<bool> unbind_queue(const std::string& queue, const std::string& exchange,
                                  const std::string& routing_key, const FieldTable& arguments,
                                  uint64_t connection_id);
-  // The storage queue, after the exclusivity check.
+  // The storage queue, after the exclusivity check. `use` marks the queue
+  // used now (basic.get and basic.consume), for x-expires.
   ModelResult<std::shared_ptr<storage::Queue>> open_queue(const std::string& name,
-                                                          uint64_t connection_id);
+                                                          uint64_t connection_id, bool use = false);
+  // The queue's dead-letter exchange and routing key, if it has one.
+  std::optional<DeadLetterTarget> dead_letter_target(const std::string& queue) const;
+  // Every queue with its storage, for the expiry sweep.
+  std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> storage_queues() const;
+  // Deletes queues whose x-expires ran out (no consumers, unused for that
+  // long); returns their names.
+  std::vector<std::string> expire_unused(storage::TimePoint now);
+  // When the next queue would expire unused, if any may.
+  std::optional<storage::TimePoint> next_unused_expiry() const;
 
   // Registers a consumer; returns its registration id.
   ModelResult<uint64_t> add_consumer(const std::string& queue, ConsumerRegistration consumer);
   // Removes a registration; deletes an auto-delete queue that lost its last
   // consumer.
   void remove_consumer(const std::string& queue, uint64_t registration_id);
+  // Whether the consumer may take the next message of the queue: with
+  // x-single-active-consumer only the active (earliest registered) consumer
+  // may; otherwise not while a ready consumer of higher priority exists.
+  bool may_consume(const std::string& queue, uint64_t registration_id) const;
+  // Wakes the queue's other consumers (one stopped taking messages).
+  void wake_consumers(const std::string& queue, uint64_t except_registration) const;
   // Deletes the exclusive queues of a closed connection.
   void drop_connection(uint64_t connection_id);
 
-  // Queue names a publish to `exchange` reaches. Error 404 if the exchange
-  // does not exist, 403 if it is internal (reachable only through bindings).
+  // Queue names a publish to `exchange` reaches, through exchange-to-exchange
+  // bindings and alternate exchanges. Error 404 if the exchange does not
+  // exist, 403 if it is internal (reachable only through bindings) unless
+  // `allow_internal` (dead-lettering may target an internal exchange).
   ModelResult<std::set<std::string>> route(const std::string& exchange,
                                            const std::string& routing_key,
-                                           const FieldTable* headers) const;
+                                           const FieldTable* headers,
+                                           bool allow_internal = false) const;
 
   std::vector<std::string> queue_names() const;
 
@@ -151,6 +197,7 @@ class Vhost {
   void route_locked(const Exchange& exchange, const std::string& routing_key,
                     const FieldTable* headers, std::set<std::string>& queues,
                     std::set<std::string>& visited) const;
+  std::optional<storage::TimePoint> unused_deadline_locked(const QueueEntry& entry) const;
   void remove_queue_locked(const std::string& name, std::vector<ConsumerCancelled>& cancelled);
   void maybe_auto_delete_exchange_locked(const std::string& name);
 

@@ -1,5 +1,8 @@
 #include "brokers/amqp/protocol/broker_state.h"
 
+#include "brokers/amqp/protocol/connection.h"
+#include "core/log/logging.h"
+
 namespace mockforge::amqp {
 
 BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
@@ -19,7 +22,11 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
                                   "Messages published, by exchange", {"exchange"})),
       delivered_(registry.counter("amqp_messages_delivered_total",
                                   "Messages delivered by basic.deliver or basic.get-ok, by queue",
-                                  {"queue"})) {}
+                                  {"queue"})),
+      dead_lettered_(registry.counter("amqp_messages_dead_lettered_total",
+                                      "Messages republished to a dead-letter exchange, by source "
+                                      "queue and reason (rejected, expired, maxlen)",
+                                      {"queue", "reason"})) {}
 
 BrokerState::BrokerState(BrokerSettings settings, storage::Engine& storage,
                          metrics::Registry& registry)
@@ -30,6 +37,78 @@ BrokerState::BrokerState(BrokerSettings settings, storage::Engine& storage,
 
 Vhost* BrokerState::find_vhost(const std::string& name) {
   return name == "/" ? &default_vhost_ : nullptr;
+}
+
+void BrokerState::add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection) {
+  std::lock_guard lock(connections_mutex_);
+  connections_[id] = std::move(connection);
+}
+
+void BrokerState::remove_connection(uint64_t id) {
+  std::lock_guard lock(connections_mutex_);
+  connections_.erase(id);
+}
+
+void BrokerState::check_memory_alarm() {
+  const storage::MemoryBudget& budget = storage_.context().budget;
+  const uint64_t cap = budget.cap();
+  const bool over =
+      cap != 0 && static_cast<double>(budget.used()) >=
+                      static_cast<double>(cap) * settings_.memory_high_watermark_percent / 100.0;
+  bool was = memory_alarm_.load();
+  if (was == over || !memory_alarm_.compare_exchange_strong(was, over)) return;
+  log::get("amqp")->warn("memory alarm {}: {} of {} bytes stored (high watermark {}%)",
+                         over ? "raised" : "cleared", budget.used(), cap,
+                         settings_.memory_high_watermark_percent);
+  std::vector<std::shared_ptr<AmqpConnection>> open;
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (const auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) open.push_back(std::move(connection));
+    }
+  }
+  for (const auto& connection : open) connection->memory_alarm_changed();
+  // While raised, housekeeping looks again soon to clear it.
+  if (over) housekeeping_at(storage::Clock::now() + std::chrono::milliseconds(100));
+}
+
+void BrokerState::register_reply_to(const std::string& key, ReplyTarget target) {
+  std::lock_guard lock(reply_mutex_);
+  reply_targets_[key] = std::move(target);
+}
+
+void BrokerState::unregister_reply_to(const std::string& key) {
+  std::lock_guard lock(reply_mutex_);
+  reply_targets_.erase(key);
+}
+
+std::optional<BrokerState::ReplyTarget> BrokerState::find_reply_to(const std::string& key) const {
+  std::lock_guard lock(reply_mutex_);
+  auto it = reply_targets_.find(key);
+  if (it == reply_targets_.end()) return std::nullopt;
+  return it->second;
+}
+
+void BrokerState::set_housekeeping_hook(HousekeepingHook hook) {
+  housekeeping_hook_ = std::move(hook);
+}
+
+void BrokerState::housekeeping_at(storage::TimePoint when) {
+  const int64_t nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  int64_t armed = housekeeping_armed_for_.load();
+  while (nanos < armed) {
+    if (housekeeping_armed_for_.compare_exchange_weak(armed, nanos)) {
+      if (housekeeping_hook_) housekeeping_hook_(when);
+      return;
+    }
+  }
+}
+
+void BrokerState::housekeeping_armed(std::optional<storage::TimePoint> when) {
+  housekeeping_armed_for_.store(
+      when ? std::chrono::duration_cast<std::chrono::nanoseconds>(when->time_since_epoch()).count()
+           : INT64_MAX);
 }
 
 }  // namespace mockforge::amqp

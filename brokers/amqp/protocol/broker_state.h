@@ -4,15 +4,21 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "brokers/amqp/model/vhost.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
 namespace mockforge::amqp {
+
+class AmqpConnection;
 
 struct BrokerSettings {
   uint32_t frame_max = 131072;
@@ -21,6 +27,9 @@ struct BrokerSettings {
   std::string version = "0";
   std::string user = "guest";
   std::string password = "guest";
+  // Memory alarm: publishing connections are blocked once stored bytes reach
+  // this percentage of storage.memory_cap (amqp.memory_high_watermark_percent).
+  uint32_t memory_high_watermark_percent = 90;
 };
 
 class BrokerMetrics {
@@ -34,10 +43,14 @@ class BrokerMetrics {
   metrics::Counter& returned;
   void published(const std::string& exchange) { published_.with({exchange}).inc(); }
   void delivered(const std::string& queue) { delivered_.with({queue}).inc(); }
+  void dead_lettered(const std::string& queue, std::string_view reason) {
+    dead_lettered_.with({queue, std::string(reason)}).inc();
+  }
 
  private:
   metrics::Family<metrics::Counter>& published_;
   metrics::Family<metrics::Counter>& delivered_;
+  metrics::Family<metrics::Counter>& dead_lettered_;
 };
 
 class BrokerState {
@@ -52,12 +65,47 @@ class BrokerState {
   Vhost& default_vhost() { return default_vhost_; }
   uint64_t next_connection_id() { return next_connection_id_.fetch_add(1) + 1; }
 
+  // Direct reply-to: routing keys amq.rabbitmq.reply-to.* to the channel
+  // consuming them. Thread-safe.
+  struct ReplyTarget {
+    std::weak_ptr<AmqpConnection> connection;
+    uint16_t channel = 0;
+  };
+  void register_reply_to(const std::string& key, ReplyTarget target);
+  void unregister_reply_to(const std::string& key);
+  std::optional<ReplyTarget> find_reply_to(const std::string& key) const;
+
+  // Open connections, for the memory alarm broadcast. Thread-safe.
+  void add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection);
+  void remove_connection(uint64_t id);
+  // Checks stored bytes against the high watermark; raises or clears the
+  // alarm and tells every open connection when it changes. Thread-safe.
+  void check_memory_alarm();
+  bool memory_alarm() const { return memory_alarm_.load(); }
+
+  // Housekeeping (message TTLs, x-expires; see sweep_expired()) runs on a
+  // timer the service owns. Anything that makes it due earlier calls
+  // housekeeping_at(); the hook is told only when `when` is earlier than the
+  // time it was last armed for. Thread-safe.
+  using HousekeepingHook = std::function<void(storage::TimePoint)>;
+  void set_housekeeping_hook(HousekeepingHook hook);
+  void housekeeping_at(storage::TimePoint when);
+  // The timer fired or was re-armed for `when` (nullopt: nothing waiting).
+  void housekeeping_armed(std::optional<storage::TimePoint> when);
+
  private:
   BrokerSettings settings_;
   storage::Engine& storage_;
   BrokerMetrics metrics_;
   Vhost default_vhost_;
   std::atomic<uint64_t> next_connection_id_{0};
+  HousekeepingHook housekeeping_hook_;
+  std::atomic<bool> memory_alarm_{false};
+  std::mutex connections_mutex_;
+  std::map<uint64_t, std::weak_ptr<AmqpConnection>> connections_;
+  mutable std::mutex reply_mutex_;
+  std::map<std::string, ReplyTarget> reply_targets_;
+  std::atomic<int64_t> housekeeping_armed_for_{INT64_MAX};  // ns since epoch
 };
 
 }  // namespace mockforge::amqp

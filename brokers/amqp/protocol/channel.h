@@ -2,6 +2,7 @@
 // confirm and transaction modes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +23,8 @@ struct Consumer {
   uint32_t unacked = 0;
   uint64_t registration = 0;
   storage::ListenerToken listener = 0;
+  // Shared with the vhost registration (consumer priorities).
+  std::shared_ptr<std::atomic<bool>> ready = std::make_shared<std::atomic<bool>>(true);
 };
 
 struct UnackedDelivery {
@@ -51,6 +54,11 @@ struct Channel {
   std::vector<std::function<void()>> tx_pending;  // publishes and acks until commit
 
   std::string last_declared_queue;  // what an empty queue name means (RabbitMQ)
+
+  // Direct reply-to: the no-ack consumer of amq.rabbitmq.reply-to, and the
+  // routing key replies to this channel are published with.
+  std::string reply_consumer_tag;
+  std::string reply_to_key;
 };
 
 }  // namespace mockforge::amqp

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
+#include "brokers/amqp/protocol/dead_letter.h"
 #include "core/log/logging.h"
 
 namespace mockforge::amqp {
@@ -13,14 +14,11 @@ constexpr int kDeliveriesPerPump = 256;
 
 FieldTable server_properties(const BrokerSettings& settings) {
   FieldTable capabilities;
-  for (const char* name :
-       {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
-        "connection.blocked", "authentication_failure_close", "per_consumer_qos"}) {
+  for (const char* name : {"publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+                           "consumer_cancel_notify", "connection.blocked", "consumer_priorities",
+                           "authentication_failure_close", "per_consumer_qos", "direct_reply_to"}) {
     capabilities.set(name, true);
   }
-  // Not implemented yet, so advertised as absent.
-  capabilities.set("consumer_priorities", false);
-  capabilities.set("direct_reply_to", false);
   FieldTable properties;
   properties.set("capabilities", std::move(capabilities));
   properties.set("cluster_name", std::string("mockforge"));
@@ -79,6 +77,7 @@ AmqpConnection::AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOu
 }
 
 AmqpConnection::~AmqpConnection() {
+  broker_.remove_connection(id_);
   release_all_channels();
   broker_.metrics().connections.dec();
 }
@@ -196,6 +195,15 @@ void AmqpConnection::on_command(Command& command) {
                      id);
     return;
   }
+  // Under a memory alarm a publish, and everything after it, waits.
+  if (id == BasicPublish::kId && !has_published_) {
+    has_published_ = true;
+    if (broker_.memory_alarm()) apply_memory_alarm();
+  }
+  if (!held_.empty() || (id == BasicPublish::kId && broker_.memory_alarm())) {
+    held_.push_back(std::move(command));
+    return;
+  }
   on_channel_method(command);
 }
 
@@ -235,6 +243,7 @@ void AmqpConnection::on_connection_method(Command& command) {
 
 void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
   consumer_cancel_notify_ = bool_capability(start_ok.client_properties, "consumer_cancel_notify");
+  blocked_capability_ = bool_capability(start_ok.client_properties, "connection.blocked");
   if (start_ok.mechanism != "PLAIN" && start_ok.mechanism != "AMQPLAIN") {
     close_connection(
         ReplyCode::kCommandInvalid,
@@ -301,6 +310,34 @@ void AmqpConnection::handle_open(const ConnectionOpen& open) {
   }
   state_ = State::kOpen;
   send_method(0, ConnectionOpenOk{});
+  broker_.add_connection(id_, weak_from_this());
+  apply_memory_alarm();
+}
+
+void AmqpConnection::memory_alarm_changed() {
+  std::weak_ptr<AmqpConnection> weak = weak_from_this();
+  output_->post([weak] {
+    if (auto self = weak.lock()) self->apply_memory_alarm();
+  });
+}
+
+void AmqpConnection::apply_memory_alarm() {
+  if (state_ != State::kOpen) return;
+  const bool alarm = broker_.memory_alarm();
+  if (alarm && !blocked_sent_ && blocked_capability_ && has_published_) {
+    send_method(0, ConnectionBlocked{"low on memory"});
+    blocked_sent_ = true;
+  }
+  if (alarm) return;
+  if (blocked_sent_) {
+    send_method(0, ConnectionUnblocked{});
+    blocked_sent_ = false;
+  }
+  while (!held_.empty() && state_ == State::kOpen && !broker_.memory_alarm()) {
+    Command command = std::move(held_.front());
+    held_.pop_front();
+    on_channel_method(command);
+  }
 }
 
 void AmqpConnection::on_channel_method(Command& command) {
@@ -426,6 +463,8 @@ void AmqpConnection::on_server_shutdown() {
 
 void AmqpConnection::on_closed() {
   state_ = State::kClosed;
+  held_.clear();
+  broker_.remove_connection(id_);
   release_all_channels();
   output_->set_heartbeat(std::chrono::seconds(0));
 }
@@ -444,9 +483,14 @@ void AmqpConnection::release_channel(Channel& channel) {
   for (const auto& [tag, consumer] : channel.consumers) tags.push_back(tag);
   for (const std::string& tag : tags) drop_consumer(channel, tag);
   // Unacked deliveries go back to their queues, marked redelivered.
-  for (auto& [tag, delivery] : channel.unacked) delivery.queue->requeue(delivery.id);
+  for (auto& [tag, delivery] : channel.unacked) {
+    delivery.queue->requeue(delivery.id);
+    hint_expiry(*delivery.queue);
+  }
   channel.unacked.clear();
   channel.tx_pending.clear();
+  if (!channel.reply_to_key.empty()) broker_.unregister_reply_to(channel.reply_to_key);
+  channel.reply_consumer_tag.clear();
   channel.state = Channel::State::kClosing;
   broker_.metrics().channels.dec();
 }
@@ -480,7 +524,10 @@ void AmqpConnection::drop_consumer(Channel& channel, const std::string& tag) {
   Consumer consumer = std::move(it->second);
   channel.consumers.erase(it);
   consumer.storage->remove_available_listener(consumer.listener);
-  if (vhost_) vhost_->remove_consumer(consumer.queue, consumer.registration);
+  if (vhost_) {
+    vhost_->remove_consumer(consumer.queue, consumer.registration);
+    if (auto deadline = vhost_->next_unused_expiry()) broker_.housekeeping_at(*deadline);
+  }
 }
 
 void AmqpConnection::consumer_queue_deleted(uint16_t channel_number, const std::string& tag) {
@@ -524,31 +571,58 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       break;
     case Settle::kRequeue:
       delivery.queue->requeue(delivery.id);
+      hint_expiry(*delivery.queue);
       break;
     case Settle::kDrop:
-      delivery.queue->remove(delivery.id);
+      if (auto removed = delivery.queue->remove(delivery.id); removed && vhost_) {
+        std::vector<storage::Message> messages;
+        messages.push_back(std::move(*removed));
+        dead_letter(broker_, *vhost_, delivery.queue_name, std::move(messages),
+                    DeathReason::kRejected);
+      }
       break;
   }
 }
 
+void AmqpConnection::hint_expiry(storage::Queue& queue) {
+  if (auto expiry = queue.next_expiry()) broker_.housekeeping_at(*expiry);
+}
+
 void AmqpConnection::pump(Channel& channel) {
-  if (state_ != State::kOpen || channel.state != Channel::State::kOpen || !channel.flow_active) {
-    return;
-  }
+  if (state_ != State::kOpen || channel.state != Channel::State::kOpen) return;
+  auto channel_unacked = [&channel] {
+    std::size_t count = 0;
+    for (const auto& [tag, consumer] : channel.consumers) count += consumer.unacked;
+    return count;
+  };
+  auto has_capacity = [&](const Consumer& consumer) {
+    if (!channel.flow_active) return false;
+    if (consumer.no_ack) return true;
+    if (consumer.prefetch != 0 && consumer.unacked >= consumer.prefetch) return false;
+    return channel.channel_prefetch == 0 || channel_unacked() < channel.channel_prefetch;
+  };
+  // Publishes whether the consumer could take a message (consumer
+  // priorities); one that stops while messages wait lets the others in.
+  auto set_ready = [&](Consumer& consumer, bool ready) {
+    if (consumer.ready->exchange(ready) && !ready && vhost_ &&
+        consumer.storage->ready_count() > 0) {
+      vhost_->wake_consumers(consumer.queue, consumer.registration);
+    }
+  };
   int delivered = 0;
   bool progress = true;
   while (progress) {
     progress = false;
     for (auto& [tag, consumer] : channel.consumers) {
-      if (!consumer.no_ack) {
-        if (consumer.prefetch != 0 && consumer.unacked >= consumer.prefetch) continue;
-        if (channel.channel_prefetch != 0) {
-          std::size_t channel_unacked = 0;
-          for (const auto& [other_tag, other] : channel.consumers) channel_unacked += other.unacked;
-          if (channel_unacked >= channel.channel_prefetch) return;
-        }
-      }
+      const bool ready = has_capacity(consumer);
+      set_ready(consumer, ready);
+      if (!ready) continue;
+      if (vhost_ && !vhost_->may_consume(consumer.queue, consumer.registration)) continue;
       storage::PopResult popped = consumer.storage->pop(storage::Clock::now());
+      if (!popped.expired.empty()) {
+        dead_letter(broker_, *vhost_, consumer.queue, std::move(popped.expired),
+                    DeathReason::kExpired);
+      }
       if (!popped.delivery) continue;
       const storage::QueuedMessage& message = *popped.delivery;
       uint64_t delivery_tag = channel.next_delivery_tag++;
@@ -568,6 +642,7 @@ void AmqpConnection::pump(Channel& channel) {
                        message.message.routing_key},
           std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()),
           *message.message.body);
+      set_ready(consumer, has_capacity(consumer));
       progress = true;
       if (++delivered >= kDeliveriesPerPump) {
         schedule_pump(channel.number);
@@ -575,6 +650,27 @@ void AmqpConnection::pump(Channel& channel) {
       }
     }
   }
+}
+
+void AmqpConnection::deliver_direct_reply(uint16_t channel_number, std::string routing_key,
+                                          storage::Bytes header_payload, storage::Bytes body) {
+  std::weak_ptr<AmqpConnection> weak = weak_from_this();
+  output_->post([weak, channel_number, routing_key = std::move(routing_key),
+                 header_payload = std::move(header_payload), body = std::move(body)] {
+    auto self = weak.lock();
+    if (!self || self->state_ != State::kOpen) return;
+    Channel* channel = self->find_channel(channel_number);
+    if (!channel || channel->reply_consumer_tag.empty() || channel->reply_to_key != routing_key) {
+      return;  // the requester went away: the reply is dropped, as in RabbitMQ
+    }
+    self->broker_.metrics().delivered("amq.rabbitmq.reply-to");
+    self->send_content(
+        channel_number,
+        BasicDeliver{channel->reply_consumer_tag, channel->next_delivery_tag++, false, "",
+                     routing_key},
+        std::span(reinterpret_cast<const uint8_t*>(header_payload->data()), header_payload->size()),
+        *body);
+  });
 }
 
 }  // namespace mockforge::amqp

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,14 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Thread-safe: the consumer's queue was deleted; cancels it on this strand.
   void consumer_queue_deleted(uint16_t channel, const std::string& tag);
   Channel* find_channel(uint16_t number);
+  // Thread-safe: the broker's memory alarm was raised or cleared.
+  void memory_alarm_changed();
+  // Thread-safe: a direct reply-to reply for this connection's channel;
+  // delivered on this strand if the channel still has its reply consumer.
+  void deliver_direct_reply(uint16_t channel, std::string routing_key,
+                            storage::Bytes header_payload, storage::Bytes body);
+  // Tells the housekeeping timer about the queue's earliest message expiry.
+  void hint_expiry(storage::Queue& queue);
 
  private:
   enum class State {
@@ -105,6 +114,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void release_channel(Channel& channel);
   void release_all_channels();
   void send_connection_start();
+  void apply_memory_alarm();
 
   BrokerState& broker_;
   std::shared_ptr<ConnectionOutput> output_;
@@ -116,6 +126,12 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   uint32_t frame_max_;
   uint16_t channel_max_;
   bool consumer_cancel_notify_ = false;
+  bool blocked_capability_ = false;  // the client announced connection.blocked
+  bool blocked_sent_ = false;
+  bool has_published_ = false;  // RabbitMQ notifies publishing connections only
+  // Channel commands held from the first publish under a memory alarm until
+  // it clears (RabbitMQ stops reading from a blocked publisher).
+  std::deque<Command> held_;
   bool released_ = false;
   std::map<uint16_t, Channel> channels_;
 };

@@ -1,8 +1,12 @@
 #include "brokers/amqp/service.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
 
 #include "brokers/amqp/protocol/broker_state.h"
+#include "brokers/amqp/protocol/dead_letter.h"
 #include "brokers/amqp/session/session.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -22,8 +26,65 @@ BrokerSettings settings_from(const config::Config& config) {
   settings.heartbeat_seconds = static_cast<uint16_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config.amqp.heartbeat_interval).count());
   settings.version = MOCKFORGE_AMQP_VERSION;
+  settings.memory_high_watermark_percent =
+      static_cast<uint32_t>(config.amqp.memory_high_watermark_percent);
   return settings;
 }
+
+// Runs sweep_expired() on a timer armed for the earliest message expiry or
+// x-expires deadline, so messages expire (and are dead-lettered) whether or
+// not a consumer looks at the queue.
+class Housekeeper : public std::enable_shared_from_this<Housekeeper> {
+ public:
+  Housekeeper(boost::asio::io_context& io, std::shared_ptr<BrokerState> broker)
+      : strand_(boost::asio::make_strand(io)), timer_(strand_), broker_(std::move(broker)) {}
+
+  // Thread-safe.
+  void request(storage::TimePoint when) {
+    boost::asio::post(strand_, [weak = weak_from_this(), when] {
+      if (auto self = weak.lock()) self->arm(when);
+    });
+  }
+
+  void stop() {
+    boost::asio::post(strand_, [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->timer_.cancel();
+    });
+  }
+
+ private:
+  void arm(storage::TimePoint when) {
+    if (stopped_ || (armed_ && when >= timer_.expiry())) return;
+    armed_ = true;
+    timer_.expires_at(when);
+    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+      if (error) return;
+      if (auto self = weak.lock()) self->run();
+    });
+  }
+
+  void run() {
+    armed_ = false;
+    if (stopped_) return;
+    const storage::TimePoint now = storage::Clock::now();
+    auto next = sweep_expired(*broker_, broker_->default_vhost(), now);
+    broker_->check_memory_alarm();
+    if (broker_->memory_alarm()) {
+      // RabbitMQ polls memory too: look again soon to clear the alarm.
+      const storage::TimePoint again = now + std::chrono::milliseconds(100);
+      if (!next || again < *next) next = again;
+    }
+    broker_->housekeeping_armed(next);
+    if (next) arm(*next);
+  }
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::system_timer timer_;
+  std::shared_ptr<BrokerState> broker_;
+  bool armed_ = false;
+  bool stopped_ = false;
+};
 
 class AmqpService : public runtime::Service {
  public:
@@ -31,7 +92,12 @@ class AmqpService : public runtime::Service {
       : context_(context),
         broker_(std::make_shared<BrokerState>(settings_from(context.config), context.storage,
                                               context.metrics)),
-        queue_metrics_(register_queue_metrics()) {
+        queue_metrics_(register_queue_metrics()),
+        housekeeper_(std::make_shared<Housekeeper>(context.io, broker_)) {
+    broker_->set_housekeeping_hook(
+        [weak = std::weak_ptr<Housekeeper>(housekeeper_)](storage::TimePoint when) {
+          if (auto housekeeper = weak.lock()) housekeeper->request(when);
+        });
     reset_observer_ = context.storage.add_reset_observer([this](storage::StateChange) {
       broker_->default_vhost().reset();
       connections_.shutdown_all();
@@ -60,6 +126,7 @@ class AmqpService : public runtime::Service {
 
   void stop() override {
     if (listener_) listener_->close();
+    housekeeper_->stop();
     connections_.shutdown_all();
   }
 
@@ -105,6 +172,7 @@ class AmqpService : public runtime::Service {
   net::ConnectionSet connections_;
   std::unique_ptr<runtime::TcpListener> listener_;
   std::shared_ptr<void> queue_metrics_;
+  std::shared_ptr<Housekeeper> housekeeper_;
   storage::ObserverToken reset_observer_ = 0;
 };
 

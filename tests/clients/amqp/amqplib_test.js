@@ -36,6 +36,68 @@ async function promiseApi() {
   await conn.close();
 }
 
+// Dead-lettering on nack and on queue TTL (by the broker's timer), and
+// direct reply-to, through amqplib's promise API.
+async function extensions() {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  await ch.assertExchange('js.dlx', 'fanout', {durable: false});
+  const {queue: dlq} = await ch.assertQueue('js.dlq', {durable: false});
+  await ch.bindQueue(dlq, 'js.dlx', '');
+  await ch.assertQueue('js.work', {durable: false, deadLetterExchange: 'js.dlx'});
+  await ch.assertQueue('js.ttl', {durable: false, messageTtl: 100, deadLetterExchange: 'js.dlx',
+                                  deadLetterRoutingKey: 'expired'});
+  ch.sendToQueue('js.work', Buffer.from('nacked'), {headers: {keep: 'me'}});
+  const work = await getWithin(ch, 'js.work');
+  ch.nack(work, false, false);
+  const nacked = await getWithin(ch, dlq);
+  assert.strictEqual(nacked.content.toString(), 'nacked');
+  assert.strictEqual(nacked.properties.headers.keep, 'me');
+  assert.strictEqual(nacked.properties.headers['x-first-death-reason'], 'rejected');
+  const [death] = nacked.properties.headers['x-death'];
+  assert.strictEqual(death.count, 1);
+  assert.strictEqual(death.reason, 'rejected');
+  assert.strictEqual(death.queue, 'js.work');
+  assert.deepStrictEqual(death['routing-keys'], ['js.work']);
+  ch.ack(nacked);
+
+  ch.sendToQueue('js.ttl', Buffer.from('expired'));
+  const expired = await getWithin(ch, dlq);
+  assert.strictEqual(expired.fields.routingKey, 'expired');
+  assert.strictEqual(expired.properties.headers['x-death'][0].reason, 'expired');
+  assert.strictEqual(expired.properties.headers['x-last-death-queue'], 'js.ttl');
+  ch.ack(expired);
+
+  // Direct reply-to: the requester consumes the pseudo-queue with noAck.
+  const server = await conn.createChannel();
+  await server.assertQueue('js.rpc', {durable: false});
+  await server.consume('js.rpc', (msg) => {
+    server.sendToQueue(msg.properties.replyTo, Buffer.from(`re: ${msg.content}`),
+                       {correlationId: msg.properties.correlationId});
+    server.ack(msg);
+  });
+  const client = await conn.createChannel();
+  const reply = new Promise((resolve) => client.consume(
+      'amq.rabbitmq.reply-to', resolve, {noAck: true}));
+  await client.checkQueue('js.rpc');  // the consume-ok has arrived
+  client.sendToQueue('js.rpc', Buffer.from('ping'),
+                     {replyTo: 'amq.rabbitmq.reply-to', correlationId: 'r1'});
+  const answer = await reply;
+  assert.strictEqual(answer.content.toString(), 're: ping');
+  assert.strictEqual(answer.properties.correlationId, 'r1');
+  assert.ok(answer.fields.routingKey.startsWith('amq.rabbitmq.reply-to.'));
+  await conn.close();
+}
+
+async function getWithin(ch, queue) {
+  for (let i = 0; i < 100; i++) {
+    const msg = await ch.get(queue);
+    if (msg) return msg;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing arrived in ${queue}`);
+}
+
 function callbackApi() {
   return new Promise((resolve, reject) => {
     amqpCallback.connect(url, (err, conn) => {
@@ -68,6 +130,7 @@ function callbackApi() {
 (async () => {
   const timer = setTimeout(() => { console.error('timed out'); process.exit(2); }, 30000);
   await promiseApi();
+  await extensions();
   await callbackApi();
   clearTimeout(timer);
   console.log('amqplib ok');

@@ -306,7 +306,7 @@ class PikaTest(unittest.TestCase):
     def test_unsupported_queue_argument_is_540(self):
         conn = self.connect()
         with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as ctx:
-            conn.channel().queue_declare("pk.dlx", arguments={"x-dead-letter-exchange": "dlx"})
+            conn.channel().queue_declare("pk.dlx", arguments={"x-delivery-limit": 3})
         self.assertEqual(ctx.exception.reply_code, 540)
 
     def test_heartbeat_negotiated(self):

@@ -87,10 +87,26 @@ TEST_F(AmqpVhostTest, QueueArgumentsBecomeStorageOptions) {
   EXPECT_EQ(options.overflow, storage::OverflowMode::kRejectPublish);
 
   FieldTable unsupported;
-  unsupported.set("x-dead-letter-exchange", std::string("dlx"));
+  unsupported.set("x-delivery-limit", int32_t{3});
   auto refused = vhost.declare_queue("dl", {false, false, false, unsupported}, false, 1);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error->reply_code, 540);
+
+  FieldTable routing_key_only;
+  routing_key_only.set("x-dead-letter-routing-key", std::string("k"));
+  auto invalid = vhost.declare_queue("dl", {false, false, false, routing_key_only}, false, 1);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error->reply_code, 406);
+
+  FieldTable dead_lettering;
+  dead_lettering.set("x-dead-letter-exchange", std::string("dlx"));
+  dead_lettering.set("x-dead-letter-routing-key", std::string("dead"));
+  ASSERT_TRUE(vhost.declare_queue("dl", {false, false, false, dead_lettering}, false, 1).ok());
+  auto target = vhost.dead_letter_target("dl");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->exchange, "dlx");
+  EXPECT_EQ(target->routing_key, "dead");
+  EXPECT_FALSE(vhost.dead_letter_target("limited"));
 }
 
 }  // namespace
