@@ -51,6 +51,14 @@ class _Paho(mqtt.Client):
         self.acks.put(("pubrec", self._ack_code()))
         return super()._handle_pubrec()
 
+    # paho 1.6 ignores the reason code of a DISCONNECT shorter than 3 bytes.
+    disconnect_code = None
+
+    def _handle_disconnect(self):
+        packet = self._in_packet["packet"]
+        self.disconnect_code = packet[0] if packet else 0
+        return super()._handle_disconnect()
+
     # paho hands a QoS 2 message over on PUBREL, a round trip later than a QoS 0/1
     # message that arrived after it; record QoS 2 messages when their PUBLISH arrives.
     on_arrival = None
@@ -93,8 +101,7 @@ class Client:
             self.client.on_unsubscribe = lambda c, u, mid, props, codes: self.events.put(
                 ("unsuback", mid, [_code(x) for x in (codes if isinstance(codes, list)
                                                       else [codes])]))
-            self.client.on_disconnect = lambda c, u, rc, props=None: self.events.put(
-                ("disconnect", None, _code(rc)))
+            self.client.on_disconnect = lambda c, u, rc, props=None: self._closed(rc)
             props = None
             if session_expiry is not None:
                 props = Properties(PacketTypes.CONNECT)
@@ -107,12 +114,25 @@ class Client:
             self.client.on_subscribe = lambda c, u, mid, granted: self.events.put(
                 ("suback", mid, list(granted)))
             self.client.on_unsubscribe = lambda c, u, mid: self.events.put(("unsuback", mid, []))
-            self.client.on_disconnect = lambda c, u, rc: self.events.put(("disconnect", None, rc))
+            self.client.on_disconnect = lambda c, u, rc: self._closed(rc)
             self.client.connect(run.host, run.port, keepalive=30)
         self.client.loop_start()
         kind, present, rc = self.events.get(timeout=TIMEOUT)
         assert kind == "connack", kind
         self.log["acks"].append(("connack", rc, present))
+
+    def _closed(self, rc):
+        # A DISCONNECT from the server carries a reason code; a closed socket does not.
+        self.client._thread_terminate = True  # paho 1.6: no automatic reconnect
+        code = self.client.disconnect_code
+        if code is None and isinstance(rc, ReasonCodes):
+            code = _code(rc)
+        self.events.put(("disconnect", None, "closed" if code is None else code))
+
+    def await_close(self):
+        """Waits for the server to end the connection and records how."""
+        self.log["acks"].append(("disconnect", self._event("disconnect")))
+        self.client.loop_stop()
 
     def _message(self, msg):
         entry = [msg.topic, msg.payload.decode(), msg.qos, int(msg.retain), int(msg.dup)]
@@ -421,6 +441,19 @@ def topic_alias(run, v):
     sub.expect(4)
 
 
+def server_disconnect(run, v):
+    first = run.client(f"sd-{v}", v)
+    second = run.client(f"sd-{v}", v)  # takes the session over: v5 DISCONNECT 0x8E
+    first.await_close()
+    second.disconnect()
+    if v == V5:
+        bad = run.client(f"sd-alias-{v}", v)
+        props = Properties(PacketTypes.PUBLISH)
+        props.TopicAlias = 11  # above the Topic Alias Maximum (10): DISCONNECT 0x94
+        bad.client.publish(f"sd/{v}/t", "x", qos=1, properties=props)
+        bad.await_close()
+
+
 # ---- where Mosquitto 2.0.11 and mockforge differ ----
 # Each entry: (scenario, version) -> (what differs, a function turning mosquitto's
 # transcript into the one mockforge must produce).
@@ -487,6 +520,15 @@ def _puback_code(client, index, code):
     return fix
 
 
+def _replace_ack(client, old, new):
+    def fix(transcript):
+        out = copy.deepcopy(transcript)
+        acks = out[client]["acks"]
+        acks[acks.index(old)] = new
+        return out
+    return fix
+
+
 def _chain(*fixes):
     def fix(transcript):
         for f in fixes:
@@ -512,6 +554,10 @@ KNOWN_DIFFERENCES = {
         "it; the spec replaces the subscription's options [MQTT-3.8.4-3]",
         _chain(_edit_messages("rt-late-5", "rt/5/b", "no-rap", retain=0),
                _edit_messages("rt-late-5", "rt/5/b", "", retain=0))),
+    ("server_disconnect", V5): (
+        "Mosquitto closes a taken-over v5 connection without DISCONNECT 0x8E Session taken "
+        "over [MQTT-3.1.4-3]",
+        _replace_ack("sd-5", ("disconnect", "closed"), ("disconnect", 0x8E))),
     ("no_local", V5): (
         "a PUBLISH whose only match is the publisher's own No Local subscription: mockforge "
         "answers 0x10 No matching subscribers, Mosquitto 0x00 (both allowed)",
@@ -526,7 +572,8 @@ class Differential(unittest.TestCase):
     def setUpClass(cls):
         cls.stack = contextlib.ExitStack()
         cls.mosquitto = cls.stack.enter_context(peers.mosquitto())
-        cls.mf = Mockforge()
+        # Mosquitto's default max_topic_alias is 10; mockforge's default (65535) is aligned.
+        cls.mf = Mockforge(env={"MOCKFORGE_MQTT_TOPIC_ALIAS_MAXIMUM": "10"})
         cls.stack.callback(cls.mf.close)
 
     @classmethod
@@ -540,8 +587,8 @@ class Differential(unittest.TestCase):
             run = Run("127.0.0.1", port)
             try:
                 scenario(run, v)
-            except AssertionError as e:
-                raise AssertionError(f"{name}: {e}") from None
+            except (AssertionError, queue.Empty) as e:
+                raise AssertionError(f"{name}: {e!r}") from None
             finally:
                 run.close()
             out[name] = run
@@ -601,6 +648,14 @@ class Differential(unittest.TestCase):
 
     def test_unsubscribe(self):
         self.compare(unsubscribe)
+
+    def test_server_disconnect(self):
+        def check(t, transcript, v, run):
+            t.assertEqual(transcript[f"sd-{v}"]["acks"][-1],
+                          ("disconnect", 0x8E if v == V5 else "closed"))
+            if v == V5:
+                t.assertEqual(transcript[f"sd-alias-{v}"]["acks"][-1], ("disconnect", 0x94))
+        self.compare(server_disconnect, check=check)
 
     def test_topic_alias(self):
         self.compare(topic_alias, versions=(V5,))
