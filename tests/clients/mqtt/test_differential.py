@@ -273,7 +273,9 @@ def overlapping(run, v):
     pub.publish(f"ov/{v}/a", "both", qos=2)
     pub.publish(f"ov/{v}/b", "two", qos=2)
     pub.publish(f"ov/{v}", "hash-only", qos=2)
-    pub.publish(f"ov/{v}/end", "end", qos=0)
+    pub.publish(f"ov/{v}/a", "a0", qos=0)
+    # Matches one subscription only: every copy of the earlier messages came before it.
+    pub.publish(f"ov/{v}/x/end", "end", qos=0)
     sub.expect_until("end")
 
 
@@ -323,6 +325,10 @@ def retained(run, v):
         pub.publish(f"rt/{v}/b", "", qos=1, retain=True)
     # Leave no retained messages behind for later scenarios.
     pub.publish(f"rt/{v}/a", "", qos=1, retain=True)
+    pub.publish(f"rt/{v}/b", "end2", qos=1)
+    sub.expect_until("end2")
+    if v == V5:
+        late.expect_until("end2")
     check = run.client(f"rt-check-{v}", v)
     check.subscribe(f"rt/{v}/#", qos=1)
     pub.publish(f"rt/{v}/c", "end", qos=1)
@@ -357,6 +363,22 @@ def persistent_session(run, v):
     again.disconnect()
     fresh = run.client(f"ps-sub-{v}", v, clean=True)  # discards the session
     fresh.disconnect()
+
+
+def redelivery(run, v):
+    extra = {"session_expiry": 300} if v == V5 else {}
+    sub = run.client(f"rd-sub-{v}", v, clean=False, **extra)
+    sub.subscribe(f"rd/{v}/t", qos=2)
+    # This connection never acknowledges: no PUBACK, no PUBREC.
+    sub.client._send_puback = lambda mid, *a, **k: mqtt.MQTT_ERR_SUCCESS
+    sub.client._send_pubrec = lambda mid, *a, **k: mqtt.MQTT_ERR_SUCCESS
+    pub = run.client(f"rd-pub-{v}", v)
+    pub.publish(f"rd/{v}/t", "one", qos=1)
+    pub.publish(f"rd/{v}/t", "two", qos=2)
+    sub.expect(2)
+    sub.drop()
+    again = run.client(f"rd-sub-{v}", v, clean=False, **extra)
+    again.expect(2)  # both again, with DUP set
 
 
 def wills(run, v):
@@ -633,6 +655,12 @@ class Differential(unittest.TestCase):
 
     def test_persistent_session(self):
         self.compare(persistent_session)
+
+    def test_redelivery(self):
+        def check(t, transcript, v, run):
+            t.assertEqual(transcript[f"rd-sub-{v}"]["msgs"][2:],
+                          [(f"rd/{v}/t", "one", 1, 0, 1), (f"rd/{v}/t", "two", 2, 0, 1)])
+        self.compare(redelivery, check=check)
 
     def test_wills(self):
         def check(t, transcript, v, run):
