@@ -4,10 +4,16 @@ transcripts are compared: per client, the reason codes of CONNACK / SUBACK /
 PUBACK / PUBREC / PUBCOMP / UNSUBACK / DISCONNECT, and the received messages
 (topic, payload, QoS, retain, DUP, subscription identifiers) in order.
 
-Where Mosquitto deviates from the spec, KNOWN_DIFFERENCES says how; the test
-then checks mockforge against the spec's transcript instead (and that the
-difference is still there, so the table does not go stale). The same list is
-in docs/compatibility.md.
+Where the two differ, KNOWN_DIFFERENCES says how and why (mostly Mosquitto
+departing from the spec, or both choosing differently where the spec allows
+either); the test then checks mockforge against the transcript it must produce
+instead (and that the difference is still there, so the table does not go
+stale). The same list is in docs/compatibility.md.
+
+paho 1.6 hides some of what is compared; `_Paho` records PUBACK/PUBREC/PUBCOMP
+and short DISCONNECT reason codes and the arrival (not release) of QoS 2
+messages. Waits are on acknowledgements and on sentinel messages, each bounded;
+the only sleep is the message expiry scenario letting a message expire.
 """
 
 import contextlib
