@@ -1,5 +1,6 @@
 #include "cli/amqp/commands.h"
 
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -7,6 +8,7 @@
 #include <set>
 
 #include "cli/amqp/client.h"
+#include "cli/net/http.h"
 #include "cli/net/payload.h"
 
 namespace mockforge::cli {
@@ -210,6 +212,124 @@ void print_delivery(const Delivery& d, const std::string& format) {
   }
 }
 
+// ---- listings through mockforge's admin API -------------------------------------------------
+
+struct AdminFlags {
+  std::string admin = "http://localhost:9080";
+  std::string vhost = "/";
+  std::string queue;
+  std::string format = "text";
+  double timeout = 10;
+};
+
+void add_admin_options(CLI::App& command, AdminFlags& flags) {
+  command.add_option("--admin", flags.admin, "mockforge's admin API (mockforge serve --admin-port)")
+      ->capture_default_str();
+  command.add_option("--vhost", flags.vhost, "Virtual host")->capture_default_str();
+  command.add_option("--format", flags.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command.add_option("--timeout", flags.timeout, "Seconds to wait for the admin API")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+constexpr const char* kNoManagementHint =
+    "these listings read mockforge's admin API (mockforge serve, admin port 9080 by default); "
+    "a RabbitMQ broker answers them only through rabbitmqctl or its management plugin";
+
+// GETs `target` and returns the member `key` of the JSON reply; anything that
+// is not mockforge's admin API is reported naming the URL.
+nlohmann::json admin_get(const AdminFlags& flags, const std::string& target,
+                         const std::string& key) {
+  const auto url = net::parse_http_url(flags.admin);
+  net::HttpReply reply;
+  try {
+    reply = net::http_get(url, target, seconds_to_ms(flags.timeout));
+  } catch (const net::NetError& e) {
+    throw std::runtime_error("no mockforge admin API at " + flags.admin + ": " + e.what() + " (" +
+                             kNoManagementHint + ")");
+  }
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
+      body["error"].contains("message") && reply.status != 200) {
+    const auto& message = body["error"]["message"];
+    if (reply.status == 404 && message.is_string() &&
+        message.get<std::string>().starts_with("no such endpoint")) {
+      throw std::runtime_error(flags.admin +
+                               " is a mockforge admin API without the AMQP listings (" +
+                               message.get<std::string>() + ")");
+    }
+    throw std::runtime_error("admin API " + flags.admin + " answered " +
+                             std::to_string(reply.status) + ": " +
+                             (message.is_string() ? message.get<std::string>() : message.dump()));
+  }
+  if (reply.status != 200 || !body.is_object() || !body.contains(key) || !body[key].is_array()) {
+    throw std::runtime_error(flags.admin + " is not mockforge's admin API (GET " + target +
+                             " answered HTTP " + std::to_string(reply.status) + "; " +
+                             kNoManagementHint + ")");
+  }
+  return body[key];
+}
+
+std::string cell(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Tab-separated with a header line, as rabbitmqctl prints its lists.
+void print_rows(const nlohmann::json& rows, const std::vector<std::string>& columns,
+                const std::function<nlohmann::json(const nlohmann::json&, const std::string&)>&
+                    value) {
+  for (std::size_t i = 0; i < columns.size(); ++i) std::cout << (i ? "\t" : "") << columns[i];
+  std::cout << "\n";
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      std::cout << (i ? "\t" : "") << cell(value(row, columns[i]));
+    }
+    std::cout << "\n";
+  }
+}
+
+int queue_list_command(const AdminFlags& flags) {
+  auto queues = admin_get(flags, "/__mockforge/api/amqp/queues?vhost=" + net::url_encode(flags.vhost),
+                          "queues");
+  if (flags.format == "json") {
+    std::cout << queues.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  print_rows(queues,
+             {"name", "messages_ready", "messages_unacked", "consumers", "durable", "auto_delete",
+              "exclusive", "arguments"},
+             [](const nlohmann::json& row, const std::string& column) {
+               return row.value(column, nlohmann::json());
+             });
+  return 0;
+}
+
+int bindings_list_command(const AdminFlags& flags) {
+  auto bindings = admin_get(flags,
+                            "/__mockforge/api/amqp/bindings?queue=" + net::url_encode(flags.queue) +
+                                "&vhost=" + net::url_encode(flags.vhost),
+                            "bindings");
+  if (flags.format == "json") {
+    std::cout << bindings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  print_rows(bindings,
+             {"source_name", "source_kind", "destination_name", "destination_kind", "routing_key",
+              "arguments"},
+             [](const nlohmann::json& row, const std::string& column) -> nlohmann::json {
+               if (column == "source_name") return row.value("source", "");
+               if (column == "source_kind") return "exchange";
+               if (column == "destination_name") return row.value("destination", "");
+               if (column == "destination_kind") return row.value("destination_type", "queue");
+               return row.value(column, nlohmann::json());
+             });
+  return 0;
+}
+
+
 // ---- exchange / queue management ----------------------------------------------------------
 
 struct ExchangeFlags {
@@ -335,6 +455,14 @@ void add_management(CLI::App& amqp, int& exit_code) {
         return 0;
       });
     });
+  }
+  {
+    auto flags = std::make_shared<AdminFlags>();
+    auto* list = queue->add_subcommand(
+        "list", "List queues with their counts (reads mockforge's admin API, not AMQP)");
+    add_admin_options(*list, *flags);
+    list->callback(
+        [flags, &exit_code] { run(exit_code, [&] { return queue_list_command(*flags); }); });
   }
   for (bool bind : {true, false}) {
     auto flags = std::make_shared<BindFlags>();
@@ -566,6 +694,7 @@ int get_command(const ConsumeFlags& flags) {
   }
 }
 
+
 }  // namespace
 
 void add_amqp_command(CLI::App& app, int& exit_code) {
@@ -626,6 +755,17 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   get->callback(
       [get_flags, &exit_code] { run(exit_code, [&] { return get_command(*get_flags); }); });
+
+  auto* bindings = amqp->add_subcommand("bindings", "List bindings");
+  bindings->require_subcommand(1);
+  auto bindings_flags = std::make_shared<AdminFlags>();
+  auto* bindings_list = bindings->add_subcommand(
+      "list", "List the bindings to a queue (reads mockforge's admin API, not AMQP)");
+  bindings_list->add_option("--queue", bindings_flags->queue, "Queue name")->required();
+  add_admin_options(*bindings_list, *bindings_flags);
+  bindings_list->callback([bindings_flags, &exit_code] {
+    run(exit_code, [&] { return bindings_list_command(*bindings_flags); });
+  });
 }
 
 }  // namespace mockforge::cli

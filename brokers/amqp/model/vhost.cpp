@@ -555,4 +555,32 @@ std::vector<std::string> Vhost::queue_names() const {
   return names;
 }
 
+std::vector<QueueSnapshot> Vhost::queue_snapshots() const {
+  std::lock_guard lock(mutex_);
+  std::vector<QueueSnapshot> out;
+  out.reserve(queues_.size());
+  for (const auto& [name, entry] : queues_) {
+    auto stats = entry.storage->stats();
+    out.push_back(QueueSnapshot{name, entry.definition, stats.ready_count, stats.unacked_count,
+                                entry.consumers.size()});
+  }
+  return out;
+}
+
+std::optional<std::vector<BindingSnapshot>> Vhost::queue_bindings(const std::string& queue) const {
+  std::lock_guard lock(mutex_);
+  if (!queues_.contains(queue)) return std::nullopt;
+  std::vector<BindingSnapshot> out;
+  out.push_back(BindingSnapshot{"", queue, {}});
+  for (const auto& [name, exchange] : exchanges_) {
+    if (name.empty()) continue;
+    for (const auto& binding : exchange.bindings) {
+      if (binding.to_queue && binding.destination == queue) {
+        out.push_back(BindingSnapshot{name, binding.routing_key, binding.arguments});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace mockforge::amqp

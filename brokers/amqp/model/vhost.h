@@ -123,6 +123,21 @@ struct QueueDeleted {
   std::vector<ConsumerCancelled> cancelled;  // run after the call returns
 };
 
+// Read-only copies for the admin API, taken under the vhost's lock.
+struct QueueSnapshot {
+  std::string name;
+  QueueDefinition definition;
+  uint64_t messages_ready = 0;
+  uint64_t messages_unacked = 0;
+  std::size_t consumers = 0;
+};
+
+struct BindingSnapshot {
+  std::string source;  // "" for the default exchange's implicit binding
+  std::string routing_key;
+  FieldTable arguments;
+};
+
 class Vhost {
  public:
   Vhost(std::string name, storage::QueueRegistry& queues);
@@ -189,6 +204,13 @@ class Vhost {
                                            bool allow_internal = false) const;
 
   std::vector<std::string> queue_names() const;
+
+  // Every queue with its counts, by name.
+  std::vector<QueueSnapshot> queue_snapshots() const;
+  // The bindings whose destination is `queue`, the default exchange's
+  // implicit one first (as RabbitMQ lists them), then by source exchange;
+  // nullopt if no such queue.
+  std::optional<std::vector<BindingSnapshot>> queue_bindings(const std::string& queue) const;
 
  private:
   void predeclare();

@@ -7,6 +7,7 @@
 
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/session/admin_api.h"
 #include "brokers/amqp/session/session.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -102,6 +103,7 @@ class AmqpService : public runtime::Service {
       broker_->default_vhost().reset();
       connections_.shutdown_all();
     });
+    if (context.admin != nullptr) register_admin_routes(*context.admin, broker_);
   }
 
   ~AmqpService() override {

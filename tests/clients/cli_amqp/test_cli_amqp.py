@@ -203,6 +203,16 @@ class Errors(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn(f"cannot connect to 127.0.0.1:{port}", result.stderr)
 
+    def test_listing_needs_mockforge_admin_api(self):
+        # The AMQP port is no HTTP admin API (RabbitMQ's would be its
+        # management plugin, which Debian does not enable).
+        admin = f"http://{BROKER.host}:{BROKER.port}"
+        result = subprocess.run([BIN, "amqp", "queue", "list", "--admin", admin, "--timeout", "5"],
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"no mockforge admin API at {admin}", result.stderr)
+        self.assertIn("rabbitmqctl", result.stderr)
+
     def test_unknown_property(self):
         result = amqp("publish", "--routing-key", "x", "--body", "b", "--property", "colour=red")
         self.assertEqual(result.returncode, 1)

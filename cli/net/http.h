@@ -1,0 +1,37 @@
+// A minimal blocking HTTP/1.1 GET over TcpConnection, for the commands that
+// read mockforge's admin API. Plain http:// only; no redirects, no chunked
+// bodies (mockforge's admin server sends Content-Length).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "cli/net/tcp.h"
+
+namespace mockforge::cli::net {
+
+struct HttpUrl {
+  Endpoint endpoint;
+  std::string base_path;  // without a trailing '/', may be empty
+};
+
+// "http://host[:port][/prefix]" (port 80 by default). Throws NetError.
+HttpUrl parse_http_url(std::string_view text);
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// GET `target` (path and query, already escaped). Throws NetError when the
+// server cannot be reached or does not answer with HTTP/1.x.
+HttpReply http_get(const HttpUrl& url, const std::string& target,
+                   std::chrono::milliseconds timeout);
+
+// Percent-encodes a query value (everything but unreserved characters).
+std::string url_encode(std::string_view text);
+
+}  // namespace mockforge::cli::net
