@@ -36,7 +36,7 @@ k::Bytes encode_assignment(const Assignment& assignment) {
     writer.write_array_length(static_cast<int32_t>(partitions.size()), false);
     for (const int32_t partition : partitions) writer.write_int32(partition);
   }
-  writer.write_nullable_bytes(std::nullopt, false);
+  writer.write_nullable_bytes(std::optional<k::Bytes>(), false);
   return writer.take();
 }
 

@@ -107,6 +107,18 @@ std::optional<Bytes> Reader::read_nullable_bytes(bool compact) {
   return Bytes(start, start + length);
 }
 
+std::optional<BytesRef> Reader::read_nullable_borrowed_bytes(bool compact) {
+  const int64_t length = read_length(compact, false);
+  if (length < 0) return std::nullopt;
+  return BytesRef::borrow(read_span(static_cast<size_t>(length)));
+}
+
+BytesRef Reader::read_borrowed_bytes(bool compact) {
+  auto value = read_nullable_borrowed_bytes(compact);
+  if (!value) throw DecodeError("null bytes where bytes are required");
+  return std::move(*value);
+}
+
 Bytes Reader::read_bytes(bool compact) {
   auto value = read_nullable_bytes(compact);
   if (!value) throw DecodeError("null bytes where bytes are required");

@@ -46,6 +46,9 @@ class Reader {
   std::optional<std::string> read_nullable_string(bool compact);
   Bytes read_bytes(bool compact);
   std::optional<Bytes> read_nullable_bytes(bool compact);
+  // Like read_nullable_bytes, but the value borrows the reader's input instead of copying it.
+  std::optional<BytesRef> read_nullable_borrowed_bytes(bool compact);
+  BytesRef read_borrowed_bytes(bool compact);
   // Element count of an array, -1 for null. A count larger than the remaining bytes is an error,
   // since every element takes at least one byte.
   int32_t read_array_length(bool compact);

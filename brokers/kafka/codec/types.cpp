@@ -16,6 +16,12 @@ int base64_value(char c) {
 
 }  // namespace
 
+bool BytesRef::operator==(const BytesRef& other) const {
+  const auto a = span();
+  const auto b = other.span();
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
 bool Uuid::is_zero() const {
   return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
 }

@@ -86,6 +86,16 @@ void Writer::write_bytes(std::span<const uint8_t> value, bool compact) {
   write_raw(value);
 }
 
+void Writer::write_nullable_bytes(const std::optional<BytesRef>& value, bool compact) {
+  if (value) {
+    write_bytes(value->span(), compact);
+  } else if (compact) {
+    write_unsigned_varint(0);
+  } else {
+    write_int32(-1);
+  }
+}
+
 void Writer::write_nullable_bytes(const std::optional<Bytes>& value, bool compact) {
   if (value) {
     write_bytes(*value, compact);

@@ -40,6 +40,7 @@ class Writer {
   void write_nullable_string(const std::optional<std::string>& value, bool compact);
   void write_bytes(std::span<const uint8_t> value, bool compact);
   void write_nullable_bytes(const std::optional<Bytes>& value, bool compact);
+  void write_nullable_bytes(const std::optional<BytesRef>& value, bool compact);
   // -1 writes null.
   void write_array_length(int32_t count, bool compact);
   void write_raw(std::span<const uint8_t> value);

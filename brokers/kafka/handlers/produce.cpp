@@ -42,7 +42,7 @@ int16_t storage_error(storage::ErrorCode code) {
 }
 
 PartitionResponse produce_partition(Request& request, storage::Topic& topic, int32_t index,
-                                    const std::optional<Bytes>& records) {
+                                    const std::optional<BytesRef>& records) {
   PartitionResponse result;
   result.index = index;
   auto partition = topic.partition(index);

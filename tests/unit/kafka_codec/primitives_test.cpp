@@ -100,7 +100,7 @@ TEST(kafka_primitives, StringsClassicAndCompact) {
 TEST(kafka_primitives, BytesAndArrays) {
   Writer writer;
   writer.write_bytes(from_hex("0102"), false);
-  writer.write_nullable_bytes(std::nullopt, false);
+  writer.write_nullable_bytes(std::optional<Bytes>(), false);
   writer.write_bytes(from_hex("0102"), true);
   writer.write_array_length(2, false);
   writer.write_array_length(-1, false);

@@ -136,7 +136,7 @@ Bytes produce_records(const std::string& file_name) {
   request.decode(reader, header.api_version);
   EXPECT_EQ(request.topic_data.size(), 1u);
   EXPECT_EQ(request.topic_data.at(0).name, "golden");
-  return request.topic_data.at(0).partition_data.at(0).records.value();
+  return request.topic_data.at(0).partition_data.at(0).records.value().to_bytes();
 }
 
 TEST(kafka_real_clients, LibrdkafkaProducedBatchesParseForEveryCodec) {

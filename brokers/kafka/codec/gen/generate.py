@@ -27,7 +27,7 @@ def element_cpp(field):
     if element == "string":
         return "std::string"
     if element in ("bytes", "records"):
-        return "Bytes"
+        return "BytesRef" if field.borrow else "Bytes"
     return element
 
 
@@ -61,7 +61,8 @@ def initializer(field):
             return ""
         if default not in (None, '""'):
             raise schema.SchemaError(f"{field.name}: unsupported default '{default}'")
-        return ("std::string()" if field.type == "string" else "Bytes()") if is_optional(field) else ""
+        return ("std::string()" if field.type == "string" else f"{element_cpp(field)}()") \
+            if is_optional(field) else ""
     if field.type == "bool":
         if default not in (None, "true", "false"):
             raise schema.SchemaError(f"{field.name}: bad bool default '{default}'")
@@ -150,7 +151,8 @@ class Emitter:
         if element == "string":
             return f"{reader}.read_{'nullable_' if nullable else ''}string(flexible)"
         if element in ("bytes", "records"):
-            return f"{reader}.read_{'nullable_' if nullable else ''}bytes(flexible)"
+            borrowed = "borrowed_" if field.borrow else ""
+            return f"{reader}.read_{'nullable_' if nullable else ''}{borrowed}bytes(flexible)"
         raise AssertionError(element)
 
     def decode_field(self, field, target, reader, path):

@@ -54,6 +54,7 @@ class Field:
     nullable: VersionRange | None = None
     tag: int | None = None
     default: str | None = None
+    borrow: bool = False  # "decode borrow": decoded as a view into the input (BytesRef)
     fields: list = dataclasses.field(default_factory=list)  # children for struct types
 
     @property
@@ -110,11 +111,17 @@ def _parse_field(tokens, where):
             field.tag = int(value)
         elif option == "default":
             field.default = value
+        elif option == "decode":
+            if value not in ("borrow", "copy"):
+                raise SchemaError(f"{where}: 'decode' is 'borrow' or 'copy', not '{value}'")
+            field.borrow = value == "borrow"
         else:
             raise SchemaError(f"{where}: unknown option '{option}'")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", field.name):
         raise SchemaError(f"{where}: field names are snake_case")
     element = field.element_type
+    if field.borrow and (field.is_array or element not in ("bytes", "records")):
+        raise SchemaError(f"{where}: 'decode borrow' applies to bytes and records fields only")
     if element not in PRIMITIVES and not re.fullmatch(r"[A-Z][A-Za-z0-9]*", element):
         raise SchemaError(f"{where}: unknown type '{field.type}'")
     return field
