@@ -4,7 +4,10 @@
 // this broker (its id, or "" for the cluster-wide default), or an error as Kafka answers it.
 
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "brokers/kafka/broker/broker_state.h"
@@ -54,6 +57,34 @@ inline ConfigResource resolve_config_resource(BrokerState& broker, int8_t type,
     return fail(error::kInvalidRequest, "BROKER_LOGGER resources are not served by mockforge");
   }
   return fail(error::kInvalidRequest, "Unsupported resource type " + std::to_string(type));
+}
+
+// The checks AlterConfigs and IncrementalAlterConfigs make before changing anything: a
+// resource listed twice, a resource that does not resolve, and broker configs (read-only
+// here; an entry with no configs is a no-op). Fills in the result's resource fields. Returns
+// the topic to alter, or null when `result` is already the answer.
+template <typename WantedT, typename ResultT>
+std::shared_ptr<storage::Topic> alterable_topic(BrokerState& broker, const WantedT& wanted,
+                                                std::set<std::pair<int8_t, std::string>>& seen,
+                                                ResultT& result) {
+  result.resource_type = wanted.resource_type;
+  result.resource_name = wanted.resource_name;
+  result.error_message = std::nullopt;
+  ConfigResource resource =
+      resolve_config_resource(broker, wanted.resource_type, wanted.resource_name);
+  if (!seen.insert({wanted.resource_type, wanted.resource_name}).second) {
+    result.error_code = error::kInvalidRequest;
+    result.error_message = "Resource is listed more than once in the request";
+  } else if (resource.error_code != error::kNone) {
+    result.error_code = resource.error_code;
+    result.error_message = resource.error_message;
+  } else if (!resource.topic && !wanted.configs.empty()) {
+    std::string names;
+    for (const auto& config : wanted.configs) names += (names.empty() ? "" : ", ") + config.name;
+    result.error_code = error::kInvalidRequest;
+    result.error_message = "Cannot update these configs dynamically: " + names;
+  }
+  return result.error_code == error::kNone ? resource.topic : nullptr;
 }
 
 // Replaces the topic's configs by `wanted` after validating them (nothing changes on error or

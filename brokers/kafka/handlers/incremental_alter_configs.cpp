@@ -111,33 +111,13 @@ void handle(const RequestPtr& request, Reader& body) {
   std::set<std::pair<int8_t, std::string>> seen;
   for (const auto& wanted : parsed.resources) {
     Result result;
-    result.resource_type = wanted.resource_type;
-    result.resource_name = wanted.resource_name;
-    result.error_message = std::nullopt;
-    ConfigResource resource =
-        resolve_config_resource(broker, wanted.resource_type, wanted.resource_name);
-    if (!seen.insert({wanted.resource_type, wanted.resource_name}).second) {
-      result.error_code = error::kInvalidRequest;
-      result.error_message = "Resource is listed more than once in the request";
-    } else if (resource.error_code != error::kNone) {
-      result.error_code = resource.error_code;
-      result.error_message = resource.error_message;
-    } else if (!resource.topic) {
-      if (!wanted.configs.empty()) {
-        std::string names;
-        for (const auto& config : wanted.configs) {
-          names += (names.empty() ? "" : ", ") + config.name;
-        }
-        result.error_code = error::kInvalidRequest;
-        result.error_message = "Cannot update these configs dynamically: " + names;
-      }
-    } else {
-      storage::ConfigMap configs = resource.topic->configs();
+    if (auto topic = alterable_topic(broker, wanted, seen, result)) {
+      storage::ConfigMap configs = topic->configs();
       if (auto problem = apply(broker, wanted.configs, configs)) {
         result.error_code = problem->first;
         result.error_message = problem->second;
       } else {
-        replace_topic_configs(*resource.topic, configs, parsed.validate_only, result);
+        replace_topic_configs(*topic, configs, parsed.validate_only, result);
       }
     }
     request->count_error(result.error_code);
