@@ -303,21 +303,29 @@ ModelResult<uint32_t> Vhost::purge_queue(const std::string& name, uint64_t conne
   return succeed(static_cast<uint32_t>(entry->storage->purge()));
 }
 
+std::map<std::string, Exchange>::iterator Vhost::find_binding_source_locked(
+    const std::string& queue, const std::string& exchange, uint64_t connection_id,
+    std::optional<ModelError>& error) {
+  if (!find_queue_locked(queue, connection_id, error)) return exchanges_.end();
+  auto it = exchanges_.find(exchange);
+  if (it == exchanges_.end()) {
+    error = ModelError{
+        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_))};
+  } else if (exchange.empty()) {
+    error = ModelError{kAccessRefused,
+                       "ACCESS_REFUSED - operation not permitted on the default exchange"};
+    return exchanges_.end();
+  }
+  return it;
+}
+
 ModelResult<bool> Vhost::bind_queue(const std::string& queue, const std::string& exchange,
                                     const std::string& routing_key, const FieldTable& arguments,
                                     uint64_t connection_id) {
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
-  if (!find_queue_locked(queue, connection_id, error)) return {std::nullopt, error};
-  auto it = exchanges_.find(exchange);
-  if (it == exchanges_.end()) {
-    return fail<bool>(
-        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
-  }
-  if (exchange.empty()) {
-    return fail<bool>(kAccessRefused,
-                      "ACCESS_REFUSED - operation not permitted on the default exchange");
-  }
+  auto it = find_binding_source_locked(queue, exchange, connection_id, error);
+  if (it == exchanges_.end()) return {std::nullopt, error};
   Binding binding{true, queue, routing_key, arguments};
   if (std::find(it->second.bindings.begin(), it->second.bindings.end(), binding) ==
       it->second.bindings.end()) {
@@ -331,16 +339,8 @@ ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::strin
                                       uint64_t connection_id) {
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
-  if (!find_queue_locked(queue, connection_id, error)) return {std::nullopt, error};
-  auto it = exchanges_.find(exchange);
-  if (it == exchanges_.end()) {
-    return fail<bool>(
-        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_)));
-  }
-  if (exchange.empty()) {
-    return fail<bool>(kAccessRefused,
-                      "ACCESS_REFUSED - operation not permitted on the default exchange");
-  }
+  auto it = find_binding_source_locked(queue, exchange, connection_id, error);
+  if (it == exchanges_.end()) return {std::nullopt, error};
   std::erase(it->second.bindings, Binding{true, queue, routing_key, arguments});
   maybe_auto_delete_exchange_locked(exchange);
   return succeed(true);

@@ -214,6 +214,11 @@ class Vhost {
 
  private:
   void predeclare();
+  // The exchange a queue.bind / queue.unbind names, after the queue and exchange checks;
+  // end() with `error` set when either fails.
+  std::map<std::string, Exchange>::iterator find_binding_source_locked(
+      const std::string& queue, const std::string& exchange, uint64_t connection_id,
+      std::optional<ModelError>& error);
   QueueEntry* find_queue_locked(const std::string& name, uint64_t connection_id,
                                 std::optional<ModelError>& error);
   void route_locked(const Exchange& exchange, const std::string& routing_key,
