@@ -7,26 +7,10 @@ import pika
 import pika.exceptions
 
 from mockforge_harness import Mockforge
+from pika_test_base import PikaTestCase
 
 
-class PikaTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Mockforge()
-        cls.port = cls.server.ports["amqp"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
-    def connect(self, **kwargs):
-        params = pika.ConnectionParameters(
-            host="127.0.0.1", port=self.port, blocked_connection_timeout=10,
-            socket_timeout=10, **kwargs)
-        connection = pika.BlockingConnection(params)
-        self.addCleanup(lambda: connection.is_open and connection.close())
-        return connection
-
+class PikaTest(PikaTestCase):
     def test_declare_bind_publish_get_ack(self):
         ch = self.connect().channel()
         ch.exchange_declare("pk.direct", "direct")

@@ -10,26 +10,10 @@ import pika
 import pika.exceptions
 
 from mockforge_harness import Mockforge
+from pika_test_base import PikaTestCase
 
 
-class PikaExtensionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Mockforge()
-        cls.port = cls.server.ports["amqp"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
-    def connect(self, **kwargs):
-        params = pika.ConnectionParameters(
-            host="127.0.0.1", port=self.port, blocked_connection_timeout=10,
-            socket_timeout=10, **kwargs)
-        connection = pika.BlockingConnection(params)
-        self.addCleanup(lambda: connection.is_open and connection.close())
-        return connection
-
+class PikaExtensionsTest(PikaTestCase):
     def get_within(self, ch, queue, seconds=5.0):
         """basic.get until a message arrives (dead-lettering by the broker's timer)."""
         deadline = time.monotonic() + seconds
