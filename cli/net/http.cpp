@@ -76,6 +76,9 @@ HttpReply parse_head(const HttpUrl& url, std::string_view head) {
 
 }  // namespace
 
+// Admin API replies are small JSON documents; anything past this is not one.
+constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
+
 HttpReply http_get(const HttpUrl& url, const std::string& target,
                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -112,6 +115,10 @@ HttpReply http_get(const HttpUrl& url, const std::string& target,
       }
     }
     if (reply && content_length && received.size() - body_start >= *content_length) break;
+    if (received.size() > kMaxReplyBytes) {
+      throw NetError("the HTTP reply from " + url.endpoint.to_string() + " is larger than " +
+                     std::to_string(kMaxReplyBytes >> 20) + " MiB");
+    }
     auto status = connection.recv_some(received, remaining(deadline));
     if (status == TcpConnection::RecvStatus::closed) break;
     if (status == TcpConnection::RecvStatus::timeout) {
