@@ -1,5 +1,7 @@
 #include "core/storage/log.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,8 +109,8 @@ Partition::Partition(StorageContext& context, std::string topic_name, int32_t in
                      RetentionPolicy retention)
     : context_(context), topic_name_(std::move(topic_name)), index_(index), retention_(retention) {}
 
-Result<int64_t> Partition::append(std::string bytes, int32_t record_count, int64_t max_timestamp,
-                                  const BatchMutator& mutator) {
+Result<int64_t> Partition::append(std::span<const uint8_t> bytes, int32_t record_count,
+                                  int64_t max_timestamp, const BatchMutator& mutator) {
   if (record_count <= 0) {
     return Error{ErrorCode::kInvalidArgument,
                  fmt::format("append to {}-{}: record count must be positive, got {}", topic_name_,
@@ -120,13 +122,14 @@ Result<int64_t> Partition::append(std::string bytes, int32_t record_count, int64
     std::lock_guard lock(mutex_);
     if (deleted_) return deleted_partition(*this);
     base_offset = next_offset_;
-    if (mutator) mutator(bytes, base_offset);
     const uint64_t size = bytes.size();
     if (!context_.budget.try_reserve(MemoryCategory::kLogs, size)) {
       return storage_full_error(MemoryCategory::kLogs, size, context_.budget);
     }
-    batches_.push_back(
-        BatchRef{base_offset, record_count, max_timestamp, make_bytes(std::move(bytes))});
+    auto stored = arena_.allocate(bytes.size());
+    if (!bytes.empty()) std::memcpy(stored.writable.data(), bytes.data(), bytes.size());
+    if (mutator) mutator(stored.writable, base_offset);
+    batches_.push_back(BatchRef{base_offset, record_count, max_timestamp, std::move(stored.slice)});
     next_offset_ += record_count;
     size_bytes_ += size;
     ++version_;
@@ -320,6 +323,8 @@ void Partition::restore(const PartitionImage& image, DeferredCallbacks& deferred
     // Assigning in place reuses the deque's blocks: much cheaper than
     // building a new deque and freeing the old one.
     batches_.assign(image.batches.begin(), image.batches.end());
+    // Batches appended since the image go with their chunks once unreferenced.
+    arena_ = ByteArena();
     log_start_offset_ = image.log_start_offset;
     next_offset_ = image.next_offset;
     size_bytes_ = image_bytes;
@@ -333,6 +338,7 @@ void Partition::mark_deleted(DeferredCallbacks& deferred) {
   std::lock_guard lock(mutex_);
   context_.budget.release(MemoryCategory::kLogs, size_bytes_);
   batches_.clear();
+  arena_ = ByteArena();
   size_bytes_ = 0;
   deleted_ = true;
   ++version_;

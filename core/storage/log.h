@@ -10,16 +10,19 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/storage/byte_arena.h"
 #include "core/storage/common.h"
 #include "core/storage/memory_budget.h"
 
@@ -51,11 +54,11 @@ struct BatchRef {
   int64_t base_offset = 0;
   int32_t record_count = 0;
   int64_t max_timestamp = -1;
-  Bytes bytes;
+  ByteSlice bytes;
 
   int64_t last_offset() const { return base_offset + record_count - 1; }
   int64_t next_offset() const { return base_offset + record_count; }
-  std::size_t size_bytes() const { return byte_size(bytes); }
+  std::size_t size_bytes() const { return bytes.size(); }
 };
 
 // Retention limits parsed from topic configs; nullopt (or a negative config
@@ -84,8 +87,9 @@ using WaitToken = uint64_t;
 inline constexpr WaitToken kWaitFiredImmediately = 0;
 
 // Runs under the partition lock with the assigned base offset so the caller
-// can rewrite the offset inside the batch bytes before they become visible.
-using BatchMutator = std::function<void(std::string& bytes, int64_t base_offset)>;
+// can rewrite the offset inside the stored copy of the batch before it
+// becomes visible.
+using BatchMutator = std::function<void(std::span<uint8_t> bytes, int64_t base_offset)>;
 
 struct ReadResult {
   std::vector<BatchRef> batches;
@@ -126,12 +130,18 @@ class Partition {
   const std::string& topic_name() const { return topic_name_; }
   int32_t index() const { return index_; }
 
-  // Appends one batch and returns its base offset. `mutator`, if given, runs
-  // under the partition lock with that offset before the bytes are frozen.
-  // Applies retention afterwards. Errors: kInvalidArgument, kStorageFull,
-  // kDeleted.
-  Result<int64_t> append(std::string bytes, int32_t record_count, int64_t max_timestamp,
-                         const BatchMutator& mutator = {});
+  // Copies one batch into the partition's arena and returns its base offset.
+  // `mutator`, if given, runs under the partition lock on the stored copy
+  // with that offset before the bytes are frozen. Applies retention
+  // afterwards. Errors: kInvalidArgument, kStorageFull, kDeleted.
+  Result<int64_t> append(std::span<const uint8_t> bytes, int32_t record_count,
+                         int64_t max_timestamp, const BatchMutator& mutator = {});
+  Result<int64_t> append(std::string_view bytes, int32_t record_count, int64_t max_timestamp,
+                         const BatchMutator& mutator = {}) {
+    return append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                           bytes.size()),
+                  record_count, max_timestamp, mutator);
+  }
 
   // Batches containing or following `offset`, at most `max_bytes` in total but
   // always at least one if any exists. offset == high watermark gives an empty
@@ -190,6 +200,7 @@ class Partition {
   mutable std::mutex mutex_;
   RetentionPolicy retention_;
   std::deque<BatchRef> batches_;
+  ByteArena arena_;
   int64_t log_start_offset_ = 0;
   int64_t next_offset_ = 0;
   uint64_t size_bytes_ = 0;

@@ -36,6 +36,11 @@ class Writer {
     boolean(value != nullptr);
     if (value) string(*value);
   }
+  // Same encoding as bytes(): presence, then the contents.
+  void slice(const ByteSlice& value) {
+    boolean(static_cast<bool>(value));
+    if (value) string(value.view());
+  }
   void time(TimePoint value) { i64(to_nanos(value)); }
   void optional_time(const std::optional<TimePoint>& value) {
     boolean(value.has_value());
@@ -86,6 +91,7 @@ class Reader {
     return std::string(take(size));
   }
   Bytes bytes() { return boolean() ? make_bytes(string()) : nullptr; }
+  ByteSlice slice() { return boolean() ? ByteSlice::copy_of(string()) : ByteSlice(); }
   TimePoint time() { return from_nanos(i64()); }
   std::optional<TimePoint> optional_time() {
     return boolean() ? std::optional<TimePoint>(time()) : std::nullopt;
@@ -178,7 +184,7 @@ void write_topics(Writer& out, const std::vector<TopicImage>& topics) {
         out.i64(batch.base_offset);
         out.i32(batch.record_count);
         out.i64(batch.max_timestamp);
-        out.bytes(batch.bytes);
+        out.slice(batch.bytes);
       }
     }
   }
@@ -208,7 +214,7 @@ std::vector<TopicImage> read_topics(Reader& in) {
         batch.base_offset = in.i64();
         batch.record_count = in.i32();
         batch.max_timestamp = in.i64();
-        batch.bytes = in.bytes();
+        batch.bytes = in.slice();
         if (batch.record_count <= 0 || !batch.bytes ||
             batch.next_offset() > partition.next_offset) {
           in.fail(

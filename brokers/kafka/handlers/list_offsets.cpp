@@ -20,15 +20,11 @@ constexpr int64_t kEarliestLocal = -4;  // v8+ (KIP-405): no tiered storage, so 
 
 using PartitionResponse = ListOffsetsResponse::ListOffsetsPartitionResponse;
 
-std::span<const uint8_t> as_span(const storage::Bytes& bytes) {
-  return {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()};
-}
-
 // (offset, timestamp) of the first record in `batch` at or after `timestamp`, at or after
 // `min_offset`; nullopt if none.
 std::optional<std::pair<int64_t, int64_t>> find_in_batch(const storage::BatchRef& batch,
                                                          int64_t timestamp, int64_t min_offset) {
-  RecordBatchView view = parse_record_batch(as_span(batch.bytes));
+  RecordBatchView view = parse_record_batch(batch.bytes.span());
   bool append_time = view.header.timestamp_type() == TimestampType::kLogAppendTime;
   for (const Record& record : decode_records(view)) {
     int64_t offset = view.header.base_offset + record.offset_delta;

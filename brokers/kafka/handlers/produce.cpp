@@ -83,10 +83,7 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
-  std::string bytes(reinterpret_cast<const char*>(batches[0].bytes.data()),
-                    batches[0].bytes.size());
-  auto mutator = [append_time, now](std::string& data, int64_t base_offset) {
-    std::span<uint8_t> span(reinterpret_cast<uint8_t*>(data.data()), data.size());
+  auto mutator = [append_time, now](std::span<uint8_t> span, int64_t base_offset) {
     set_base_offset(span, base_offset);
     set_partition_leader_epoch(span, 0);
     if (append_time) set_log_append_time(span, now);
@@ -112,7 +109,7 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
       return result;
     }
   }
-  auto appended = partition->append(std::move(bytes), header.record_count, max_timestamp, mutator);
+  auto appended = partition->append(batches[0].bytes, header.record_count, max_timestamp, mutator);
   if (!appended.ok()) {
     result.error_code = storage_error(appended.code());
     return result;

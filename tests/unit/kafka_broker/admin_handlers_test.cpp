@@ -250,9 +250,7 @@ TEST_F(KafkaAdminHandlersTest, MaxMessageBytesAndLogAppendTime) {
   EXPECT_GT(accepted.log_append_time_ms, 1000);
   auto read = engine.logs().find("m")->partition(0)->read(0, 1 << 20);
   ASSERT_TRUE(read.ok());
-  auto view = parse_record_batch(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(read->batches.at(0).bytes->data()),
-                               read->batches.at(0).bytes->size()));
+  auto view = parse_record_batch(read->batches.at(0).bytes.span());
   EXPECT_EQ(view.header.timestamp_type(), TimestampType::kLogAppendTime);
   EXPECT_EQ(view.header.max_timestamp, accepted.log_append_time_ms);
 }

@@ -92,7 +92,7 @@ class StorageEngineTest : public ::testing::Test {
     EXPECT_EQ(read->log_start_offset, 1);
     EXPECT_EQ(read->high_watermark, 5);
     ASSERT_EQ(read->batches.size(), 2u);
-    EXPECT_EQ(*read->batches[1].bytes, "batch-b");
+    EXPECT_EQ(read->batches[1].bytes.view(), "batch-b");
     EXPECT_EQ(read->batches[1].max_timestamp, 200);
     EXPECT_EQ(topic->partition(1)->high_watermark(), 1);
 
@@ -420,7 +420,7 @@ TEST_F(StorageEngineTest, ConcurrentTrafficWithResets) {
       const int64_t high_watermark = partition->high_watermark();
       auto read = partition->read(partition->log_start_offset(), 512);
       if (read.ok()) {
-        for (const BatchRef& batch : read->batches) EXPECT_EQ(*batch.bytes, "data");
+        for (const BatchRef& batch : read->batches) EXPECT_EQ(batch.bytes.view(), "data");
       }
       const WaitToken token =
           partition->wait_for_data(high_watermark, [&](WaitOutcome) { ++wakeups; });

@@ -50,14 +50,16 @@ TEST_F(StorageLogTest, AppendRejectsNonPositiveRecordCount) {
 TEST_F(StorageLogTest, MutatorSeesAssignedOffsetUnderLock) {
   auto partition = make_partition();
   ASSERT_TRUE(partition->append("first", 4, 1).ok());
-  auto result = partition->append("offset=?", 1, 2, [](std::string& bytes, int64_t base) {
-    bytes = "offset=" + std::to_string(base);
+  auto result = partition->append("offset=?", 1, 2, [](std::span<uint8_t> bytes, int64_t base) {
+    // The mutator rewrites the stored copy in place (Kafka's base offset field).
+    ASSERT_EQ(bytes.size(), 8u);
+    bytes[7] = static_cast<uint8_t>('0' + base);
   });
   ASSERT_TRUE(result.ok());
   auto read = partition->read(4, 1024);
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->batches.size(), 1u);
-  EXPECT_EQ(*read->batches[0].bytes, "offset=4");
+  EXPECT_EQ(read->batches[0].bytes.view(), "offset=4");
 }
 
 TEST_F(StorageLogTest, ReadFromMiddleOfBatchReturnsContainingBatch) {
@@ -69,7 +71,7 @@ TEST_F(StorageLogTest, ReadFromMiddleOfBatchReturnsContainingBatch) {
   ASSERT_EQ(read->batches.size(), 1u);
   EXPECT_EQ(read->batches[0].base_offset, 5);
   EXPECT_EQ(read->batches[0].record_count, 5);
-  EXPECT_EQ(*read->batches[0].bytes, "batch1");
+  EXPECT_EQ(read->batches[0].bytes.view(), "batch1");
   EXPECT_EQ(read->high_watermark, 10);
 
   read = partition->read(3, 1 << 20);
@@ -200,7 +202,7 @@ TEST_F(StorageLogTest, TimestampLookupFindsFirstBatchAtOrAfter) {
   auto match = partition->find_by_timestamp(150);
   ASSERT_TRUE(match.has_value());
   EXPECT_EQ(match->offset, 2);
-  EXPECT_EQ(*match->batch.bytes, "b");
+  EXPECT_EQ(match->batch.bytes.view(), "b");
   EXPECT_EQ(partition->find_by_timestamp(0)->offset, 0);
   EXPECT_EQ(partition->find_by_timestamp(300)->offset, 4);
   EXPECT_FALSE(partition->find_by_timestamp(301).has_value());
@@ -335,9 +337,12 @@ TEST_F(StorageLogTest, ConcurrentAppendReadAndWait) {
       for (int i = 0; i < kBatchesPerProducer; ++i) {
         auto partition = topic->partition(i % 2);
         auto offset =
-            partition->append("payload", 2, i, [producer](std::string& bytes, int64_t base) {
-              bytes = std::to_string(producer) + ":" + std::to_string(base);
-            });
+            partition->append(std::string(32, ' '), 2, i,
+                              [producer](std::span<uint8_t> bytes, int64_t base) {
+                                const auto text =
+                                    std::to_string(producer) + ":" + std::to_string(base);
+                                std::memcpy(bytes.data(), text.data(), text.size());
+                              });
         ASSERT_TRUE(offset.ok());
       }
     });
@@ -367,7 +372,8 @@ TEST_F(StorageLogTest, ConcurrentAppendReadAndWait) {
         }
         for (const BatchRef& batch : read->batches) {
           EXPECT_EQ(batch.base_offset, next);
-          const std::string& bytes = *batch.bytes;
+          std::string bytes(batch.bytes.view());
+          bytes.erase(bytes.find(' '));
           EXPECT_EQ(bytes.substr(bytes.find(':') + 1), std::to_string(batch.base_offset));
           next = batch.next_offset();
           records_read += batch.record_count;
