@@ -101,13 +101,59 @@ TEST_F(AmqpConnectionTest, WrongProtocolHeaderIsAnsweredWithOurs) {
   EXPECT_TRUE(output->closed.has_value());
 }
 
-TEST_F(AmqpConnectionTest, BadPasswordIs403) {
+FieldTable with_capability(const char* name) {
+  FieldTable capabilities;
+  capabilities.set(name, true);
+  FieldTable properties;
+  properties.set("capabilities", std::move(capabilities));
+  return properties;
+}
+
+TEST_F(AmqpConnectionTest, BadPasswordIs403ForClientsAskingForIt) {
   feed({kProtocolHeader.begin(), kProtocolHeader.end()});
   received();
-  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0nope", 11), "en_US"});
+  feed_method(0, ConnectionStartOk{with_capability("authentication_failure_close"), "PLAIN",
+                                   std::string("\0guest\0nope", 11), "en_US"});
   auto close = received();
   ASSERT_EQ(close.size(), 1u);
   EXPECT_EQ(std::get<ConnectionClose>(close[0].method).reply_code, 403);
+}
+
+TEST_F(AmqpConnectionTest, BadPasswordClosesTheSocketSilentlyOtherwise) {
+  // RabbitMQ sends connection.close only to clients with the
+  // authentication_failure_close capability.
+  feed({kProtocolHeader.begin(), kProtocolHeader.end()});
+  received();
+  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0nope", 11), "en_US"});
+  EXPECT_TRUE(received().empty());
+  EXPECT_TRUE(output->closed.has_value());
+}
+
+TEST_F(AmqpConnectionTest, UpdateSecretRechecksTheUsersPassword) {
+  handshake();
+  feed_method(0, ConnectionUpdateSecret{"guest", "rotation"});
+  auto ok = received();
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<ConnectionUpdateSecretOk>(ok[0].method));
+
+  feed_method(0, ConnectionUpdateSecret{"stale", "rotation"});
+  auto close = received();
+  ASSERT_EQ(close.size(), 1u);
+  const auto& method = std::get<ConnectionClose>(close[0].method);
+  EXPECT_EQ(method.reply_code, 530);
+  EXPECT_EQ(method.reply_text, "NOT_ALLOWED - New secret was refused by one of the backends");
+  EXPECT_EQ(method.class_id, 10);
+  EXPECT_EQ(method.method_id, 70);
+}
+
+TEST_F(AmqpConnectionTest, UpdateSecretBeforeOpenIsRefused) {
+  feed({kProtocolHeader.begin(), kProtocolHeader.end()});
+  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0guest", 12), "en_US"});
+  received();
+  feed_method(0, ConnectionUpdateSecret{"guest", "early"});
+  auto close = received();
+  ASSERT_EQ(close.size(), 1u);
+  EXPECT_EQ(std::get<ConnectionClose>(close[0].method).reply_code, 503);
 }
 
 TEST_F(AmqpConnectionTest, MethodOnUnopenedChannelIs504) {
