@@ -9,6 +9,10 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// C++20 deduces aggregate template arguments by itself, but clang before 17
+// does not implement that, so spell the guide out.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void encode_value_body(ByteWriter& out, const FieldValue& value, int depth);
 FieldValue decode_tagged_value(ByteReader& in, int depth);

@@ -62,14 +62,25 @@ struct FieldArray {
   friend bool operator==(const FieldArray&, const FieldArray&);
 };
 
+// FieldTableEntry holds a FieldValue, which may hold a FieldTable, so the
+// entry type is incomplete here. std::vector allows that only until one of its
+// members is used, so FieldTable's special members and empty() are declared
+// here and defined below FieldTableEntry, where the entry type is complete.
 struct FieldTable {
   std::vector<FieldTableEntry> entries;
+
+  FieldTable();
+  FieldTable(const FieldTable&);
+  FieldTable(FieldTable&&) noexcept;
+  FieldTable& operator=(const FieldTable&);
+  FieldTable& operator=(FieldTable&&) noexcept;
+  ~FieldTable();
 
   // The first entry named `name`, or nullptr.
   const FieldValue* find(std::string_view name) const;
   // Replaces the value of the first entry named `name`, or appends one.
   void set(std::string_view name, FieldValue value);
-  bool empty() const { return entries.empty(); }
+  bool empty() const;
   friend bool operator==(const FieldTable&, const FieldTable&);
 };
 
@@ -101,6 +112,14 @@ struct FieldTableEntry {
   FieldValue value;
   friend bool operator==(const FieldTableEntry&, const FieldTableEntry&) = default;
 };
+
+inline FieldTable::FieldTable() = default;
+inline FieldTable::FieldTable(const FieldTable&) = default;
+inline FieldTable::FieldTable(FieldTable&&) noexcept = default;
+inline FieldTable& FieldTable::operator=(const FieldTable&) = default;
+inline FieldTable& FieldTable::operator=(FieldTable&&) noexcept = default;
+inline FieldTable::~FieldTable() = default;
+inline bool FieldTable::empty() const { return entries.empty(); }
 
 // Nested tables and arrays deeper than this are refused with SYNTAX_ERROR.
 inline constexpr int kMaxFieldNesting = 64;

@@ -159,6 +159,87 @@ void consume_direct_reply_to(HandlerContext& ctx, const BasicConsume& method,
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
 }
 
+// RabbitMQ's name for a field value's type, as its errors print it.
+std::string_view rabbit_type_name(const FieldValue& value) {
+  switch (value.type_tag()) {
+    case 't':
+      return "bool";
+    case 'b':
+      return "byte";
+    case 'B':
+      return "unsignedbyte";
+    case 's':
+      return "short";
+    case 'u':
+      return "unsignedshort";
+    case 'I':
+      return "signedint";
+    case 'i':
+      return "unsignedint";
+    case 'l':
+      return "long";
+    case 'f':
+      return "float";
+    case 'd':
+      return "double";
+    case 'D':
+      return "decimal";
+    case 'S':
+      return "longstr";
+    case 'A':
+      return "array";
+    case 'T':
+      return "timestamp";
+    case 'F':
+      return "table";
+    case 'V':
+      return "void";
+    case 'x':
+      return "binary";
+    default:
+      return "unknown";
+  }
+}
+
+// Checks the consumer arguments RabbitMQ knows (x-priority an integer,
+// x-cancel-on-ha-failover a boolean, x-stream-offset a stream offset) and
+// ignores the others, as RabbitMQ does. Returns the x-priority.
+int64_t consumer_priority(const FieldTable& arguments, const Vhost& vhost,
+                          const std::string& queue) {
+  auto invalid = [&](std::string_view key, const std::string& detail) {
+    return AmqpError(ReplyCode::kPreconditionFailed,
+                     fmt::format("PRECONDITION_FAILED - invalid arg '{}' for queue '{}' in vhost "
+                                 "'{}': {}",
+                                 key, queue, vhost.name(), detail));
+  };
+  int64_t priority = 0;
+  if (const FieldValue* value = arguments.find("x-priority")) {
+    std::optional<int64_t> number = field_integer(*value);
+    if (!number) {
+      throw invalid("x-priority",
+                    fmt::format("\"expected integer, got {}\"", rabbit_type_name(*value)));
+    }
+    priority = *number;
+  }
+  if (const FieldValue* value = arguments.find("x-cancel-on-ha-failover");
+      value && !value->get_if<bool>()) {
+    throw invalid("x-cancel-on-ha-failover",
+                  fmt::format("{{unacceptable_type,{}}}", rabbit_type_name(*value)));
+  }
+  if (const FieldValue* value = arguments.find("x-stream-offset")) {
+    // first, last, next, an interval such as 1D or 30m, an offset or a timestamp.
+    bool valid = field_integer(*value).has_value() || value->get_if<Timestamp>() != nullptr;
+    if (const auto* text = value->get_if<std::string>()) {
+      const std::size_t digits = text->find_first_not_of("0123456789");
+      valid = *text == "first" || *text == "last" || *text == "next" ||
+              (digits != 0 && digits != std::string::npos && digits + 1 == text->size() &&
+               std::string_view("YMDhms").find(text->back()) != std::string_view::npos);
+    }
+    if (!valid) throw invalid("x-stream-offset", "{invalid_stream_offset_arg,...}");
+  }
+  return priority;
+}
+
 void qos(HandlerContext& ctx) {
   const auto& method = std::get<BasicQos>(ctx.command.method);
   if (method.prefetch_size != 0) {
@@ -179,21 +260,7 @@ void qos(HandlerContext& ctx) {
 void consume(HandlerContext& ctx) {
   const auto& method = std::get<BasicConsume>(ctx.command.method);
   const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
-  int32_t priority = 0;
-  for (const auto& entry : method.arguments.entries) {
-    if (entry.name == "x-priority") {
-      std::optional<int64_t> number = field_integer(entry.value);
-      if (!number || *number < INT32_MIN || *number > INT32_MAX) {
-        throw AmqpError(ReplyCode::kPreconditionFailed,
-                        "PRECONDITION_FAILED - invalid arg 'x-priority': expected an integer");
-      }
-      priority = static_cast<int32_t>(*number);
-      continue;
-    }
-    throw AmqpError(
-        ReplyCode::kNotImplemented,
-        fmt::format("NOT_IMPLEMENTED - consumer argument '{}' is not supported", entry.name));
-  }
+  const int64_t priority = consumer_priority(method.arguments, ctx.connection.vhost(), queue_name);
   std::string tag = method.consumer_tag;
   if (tag.empty()) {
     tag = fmt::format("amq.ctag-mf{}-{}-{}", ctx.connection.id(), ctx.channel.number,
@@ -207,6 +274,7 @@ void consume(HandlerContext& ctx) {
     consume_direct_reply_to(ctx, method, tag);
     return;
   }
+  ctx.connection.check_access(Permission::kRead, AmqpConnection::ResourceKind::kQueue, queue_name);
   auto storage_queue =
       take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id(), /*use=*/true));
 
@@ -222,6 +290,8 @@ void consume(HandlerContext& ctx) {
   };
   registration.priority = priority;
   registration.ready = ready;
+  auto unacked = std::make_shared<std::atomic<uint32_t>>(0);
+  registration.unacked = unacked;
   registration.wake = [weak, channel_number] {
     if (auto self = weak.lock()) self->schedule_pump(channel_number);
   };
@@ -236,6 +306,7 @@ void consume(HandlerContext& ctx) {
   consumer.prefetch = ctx.channel.consumer_prefetch;
   consumer.registration = registration_id;
   consumer.ready = ready;
+  consumer.unacked = unacked;
   consumer.listener = storage_queue->add_available_listener([weak, channel_number] {
     if (auto self = weak.lock()) self->schedule_pump(channel_number);
   });
@@ -262,6 +333,8 @@ void publish(HandlerContext& ctx) {
   if (method.immediate) {
     throw AmqpError(ReplyCode::kNotImplemented, "NOT_IMPLEMENTED - immediate=true");
   }
+  ctx.connection.check_access(Permission::kWrite, AmqpConnection::ResourceKind::kExchange,
+                              method.exchange);
   if (ctx.channel.tx_mode) {
     // Checked now, stored at commit.
     take(ctx.connection.vhost().route(method.exchange, method.routing_key, nullptr));
@@ -281,6 +354,7 @@ void publish(HandlerContext& ctx) {
 void get(HandlerContext& ctx) {
   const auto& method = std::get<BasicGet>(ctx.command.method);
   const std::string& queue_name = resolve_queue_name(ctx.channel, method.queue);
+  ctx.connection.check_access(Permission::kRead, AmqpConnection::ResourceKind::kQueue, queue_name);
   auto queue =
       take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id(), /*use=*/true));
   if (auto deadline = ctx.connection.vhost().next_unused_expiry()) {

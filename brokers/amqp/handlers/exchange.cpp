@@ -17,6 +17,14 @@ void check_exchange_name(const std::string& name) {
   }
 }
 
+// RabbitMQ: write on the destination, read on the source.
+void check_binding_access(AmqpConnection& connection, const std::string& destination,
+                          const std::string& source) {
+  using Kind = AmqpConnection::ResourceKind;
+  connection.check_access(Permission::kWrite, Kind::kExchange, destination);
+  connection.check_access(Permission::kRead, Kind::kExchange, source);
+}
+
 void declare(HandlerContext& ctx) {
   const auto& method = std::get<ExchangeDeclare>(ctx.command.method);
   check_exchange_name(method.exchange);
@@ -35,6 +43,17 @@ void declare(HandlerContext& ctx) {
                                   "exchange '{}': unacceptable type '{}'",
                                   method.exchange, alternate->type_tag()));
     }
+    // RabbitMQ: configure on the exchange; creating one with an alternate
+    // exchange also needs read on it and write on the alternate.
+    auto& connection = ctx.connection;
+    using Kind = AmqpConnection::ResourceKind;
+    connection.check_access(Permission::kConfigure, Kind::kExchange, method.exchange);
+    if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
+        alternate && !connection.vhost().has_exchange(method.exchange)) {
+      connection.check_access(Permission::kRead, Kind::kExchange, method.exchange);
+      connection.check_access(Permission::kWrite, Kind::kExchange,
+                              *alternate->get_if<std::string>());
+    }
     wanted.type = *type;
     wanted.type_name = method.type;
     wanted.durable = method.durable;
@@ -48,6 +67,8 @@ void declare(HandlerContext& ctx) {
 
 void remove(HandlerContext& ctx) {
   const auto& method = std::get<ExchangeDelete>(ctx.command.method);
+  ctx.connection.check_access(Permission::kConfigure, AmqpConnection::ResourceKind::kExchange,
+                              method.exchange);
   auto result = ctx.connection.vhost().delete_exchange(method.exchange, method.if_unused);
   // Deleting an exchange that does not exist succeeds, as in RabbitMQ 3.x.
   if (!result.ok() && result.error->reply_code != 404) take(std::move(result));
@@ -56,6 +77,7 @@ void remove(HandlerContext& ctx) {
 
 void bind(HandlerContext& ctx) {
   const auto& method = std::get<ExchangeBind>(ctx.command.method);
+  check_binding_access(ctx.connection, method.destination, method.source);
   take(ctx.connection.vhost().bind_exchange(method.destination, method.source, method.routing_key,
                                             method.arguments));
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeBindOk{});
@@ -63,6 +85,7 @@ void bind(HandlerContext& ctx) {
 
 void unbind(HandlerContext& ctx) {
   const auto& method = std::get<ExchangeUnbind>(ctx.command.method);
+  check_binding_access(ctx.connection, method.destination, method.source);
   take(ctx.connection.vhost().unbind_exchange(method.destination, method.source, method.routing_key,
                                               method.arguments));
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeUnbindOk{});

@@ -17,6 +17,14 @@ std::string generate_queue_name() {
   return name;
 }
 
+// RabbitMQ: write on the destination queue, read on the source exchange.
+void check_binding_access(AmqpConnection& connection, const std::string& queue,
+                          const std::string& exchange) {
+  using Kind = AmqpConnection::ResourceKind;
+  connection.check_access(Permission::kWrite, Kind::kQueue, queue);
+  connection.check_access(Permission::kRead, Kind::kExchange, exchange);
+}
+
 void declare(HandlerContext& ctx) {
   const auto& method = std::get<QueueDeclare>(ctx.command.method);
   QueueDefinition definition{method.durable, method.exclusive, method.auto_delete,
@@ -35,6 +43,18 @@ void declare(HandlerContext& ctx) {
   bool server_named = method.queue.empty() && !method.passive;
   std::string name =
       server_named ? generate_queue_name() : resolve_queue_name(ctx.channel, method.queue);
+  if (!method.passive) {
+    // RabbitMQ: configure on the queue; creating one with a dead-letter
+    // exchange also needs read on it and write on that exchange.
+    using Kind = AmqpConnection::ResourceKind;
+    ctx.connection.check_access(Permission::kConfigure, Kind::kQueue, name);
+    const FieldValue* dlx = method.arguments.find("x-dead-letter-exchange");
+    const auto* dlx_name = dlx ? dlx->get_if<std::string>() : nullptr;
+    if (dlx_name && !ctx.connection.vhost().has_queue(name)) {
+      ctx.connection.check_access(Permission::kRead, Kind::kQueue, name);
+      ctx.connection.check_access(Permission::kWrite, Kind::kExchange, *dlx_name);
+    }
+  }
   QueueDeclared declared = take(ctx.connection.vhost().declare_queue(
       name, definition, method.passive, ctx.connection.id(), server_named));
   ctx.channel.last_declared_queue = declared.name;
@@ -51,6 +71,7 @@ void declare(HandlerContext& ctx) {
 void bind(HandlerContext& ctx) {
   const auto& method = std::get<QueueBind>(ctx.command.method);
   const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  check_binding_access(ctx.connection, queue, method.exchange);
   take(ctx.connection.vhost().bind_queue(queue, method.exchange, method.routing_key,
                                          method.arguments, ctx.connection.id()));
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, QueueBindOk{});
@@ -59,6 +80,7 @@ void bind(HandlerContext& ctx) {
 void unbind(HandlerContext& ctx) {
   const auto& method = std::get<QueueUnbind>(ctx.command.method);
   const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  check_binding_access(ctx.connection, queue, method.exchange);
   take(ctx.connection.vhost().unbind_queue(queue, method.exchange, method.routing_key,
                                            method.arguments, ctx.connection.id()));
   ctx.connection.send_method(ctx.channel.number, QueueUnbindOk{});
@@ -67,6 +89,7 @@ void unbind(HandlerContext& ctx) {
 void purge(HandlerContext& ctx) {
   const auto& method = std::get<QueuePurge>(ctx.command.method);
   const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  ctx.connection.check_access(Permission::kRead, AmqpConnection::ResourceKind::kQueue, queue);
   uint32_t count = take(ctx.connection.vhost().purge_queue(queue, ctx.connection.id()));
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, QueuePurgeOk{count});
 }
@@ -74,6 +97,7 @@ void purge(HandlerContext& ctx) {
 void remove(HandlerContext& ctx) {
   const auto& method = std::get<QueueDelete>(ctx.command.method);
   const std::string& queue = resolve_queue_name(ctx.channel, method.queue);
+  ctx.connection.check_access(Permission::kConfigure, AmqpConnection::ResourceKind::kQueue, queue);
   QueueDeleted deleted = take(ctx.connection.vhost().delete_queue(
       queue, method.if_unused, method.if_empty, ctx.connection.id()));
   for (auto& notify : deleted.cancelled) notify();

@@ -417,14 +417,42 @@ ModelResult<uint64_t> Vhost::add_consumer(const std::string& queue, ConsumerRegi
   return succeed(id);
 }
 
-bool Vhost::may_consume(const std::string& queue, uint64_t registration_id) const {
+namespace {
+
+// The consumer that should be the single active one: highest priority, then
+// earliest registered (registration ids grow).
+uint64_t preferred_consumer(const std::map<uint64_t, ConsumerRegistration>& consumers) {
+  uint64_t best = 0;
+  int64_t best_priority = 0;
+  for (const auto& [id, consumer] : consumers) {
+    if (best == 0 || consumer.priority > best_priority) {
+      best = id;
+      best_priority = consumer.priority;
+    }
+  }
+  return best;
+}
+
+bool has_unacked(const ConsumerRegistration& consumer) {
+  return consumer.unacked && consumer.unacked->load() > 0;
+}
+
+}  // namespace
+
+bool Vhost::may_consume(const std::string& queue, uint64_t registration_id) {
   std::lock_guard lock(mutex_);
   auto it = queues_.find(queue);
   if (it == queues_.end()) return true;  // deleted: the pop finds nothing anyway
   const auto& consumers = it->second.consumers;
   auto self = consumers.find(registration_id);
   if (self == consumers.end()) return false;
-  if (it->second.policy.single_active_consumer) return consumers.begin()->first == registration_id;
+  if (it->second.policy.single_active_consumer) {
+    const uint64_t preferred = preferred_consumer(consumers);
+    uint64_t& active = it->second.active_consumer;
+    auto current = consumers.find(active);
+    if (current == consumers.end() || !has_unacked(current->second)) active = preferred;
+    return registration_id == active && active == preferred;
+  }
   for (const auto& [id, other] : consumers) {
     if (id != registration_id && other.priority > self->second.priority && other.ready &&
         other.ready->load()) {
@@ -432,6 +460,23 @@ bool Vhost::may_consume(const std::string& queue, uint64_t registration_id) cons
     }
   }
   return true;
+}
+
+void Vhost::consumer_idle(const std::string& queue, uint64_t registration_id) const {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queue);
+    if (it == queues_.end() || !it->second.policy.single_active_consumer ||
+        it->second.active_consumer != registration_id) {
+      return;
+    }
+    const uint64_t preferred = preferred_consumer(it->second.consumers);
+    if (preferred == registration_id) return;
+    auto next = it->second.consumers.find(preferred);
+    if (next != it->second.consumers.end()) wake = next->second.wake;
+  }
+  if (wake) wake();
 }
 
 void Vhost::wake_consumers(const std::string& queue, uint64_t except_registration) const {
@@ -553,6 +598,16 @@ std::vector<std::string> Vhost::queue_names() const {
   std::vector<std::string> names;
   for (const auto& [name, entry] : queues_) names.push_back(name);
   return names;
+}
+
+bool Vhost::has_exchange(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return exchanges_.contains(name);
+}
+
+bool Vhost::has_queue(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return queues_.contains(name);
 }
 
 std::vector<QueueSnapshot> Vhost::queue_snapshots() const {

@@ -78,11 +78,13 @@ struct ConsumerRegistration {
   std::string tag;
   bool exclusive = false;
   ConsumerCancelled on_queue_deleted;
-  int32_t priority = 0;  // x-priority consumer argument
+  int64_t priority = 0;  // x-priority consumer argument
   // Set by the owning channel: whether the consumer could take a message now
   // (flow on, within its prefetch). Lower-priority consumers wait only for
   // higher-priority ones that are ready.
   std::shared_ptr<std::atomic<bool>> ready;
+  // Kept by the owning channel: deliveries not yet settled.
+  std::shared_ptr<std::atomic<uint32_t>> unacked;
   // Thread-safe: asks the owning channel to deliver again.
   std::function<void()> wake;
 };
@@ -94,6 +96,7 @@ struct QueueEntry {
   std::shared_ptr<storage::Queue> storage;
   std::map<uint64_t, ConsumerRegistration> consumers;  // by registration id
   bool had_consumer = false;
+  uint64_t active_consumer = 0;  // x-single-active-consumer: registration id, 0 none yet
   QueuePolicy policy;
   // Last declare, consume, cancel or get (x-expires counts from here).
   storage::TimePoint last_used{};
@@ -185,10 +188,17 @@ class Vhost {
   // Removes a registration; deletes an auto-delete queue that lost its last
   // consumer.
   void remove_consumer(const std::string& queue, uint64_t registration_id);
-  // Whether the consumer may take the next message of the queue: with
-  // x-single-active-consumer only the active (earliest registered) consumer
-  // may; otherwise not while a ready consumer of higher priority exists.
-  bool may_consume(const std::string& queue, uint64_t registration_id) const;
+  // Whether the consumer may take the next message of the queue. With
+  // x-single-active-consumer only the active consumer may: the one of
+  // highest x-priority, the earliest registered among equals. When a
+  // consumer of higher priority arrives, the active one gets no more
+  // messages and hands over once it has no unacked deliveries (RabbitMQ's
+  // rule, which keeps the order). Otherwise not while a ready consumer of
+  // higher priority exists.
+  bool may_consume(const std::string& queue, uint64_t registration_id);
+  // A consumer's last unacked delivery was settled: wakes the consumer
+  // waiting to become the single active one, if any.
+  void consumer_idle(const std::string& queue, uint64_t registration_id) const;
   // Wakes the queue's other consumers (one stopped taking messages).
   void wake_consumers(const std::string& queue, uint64_t except_registration) const;
   // Deletes the exclusive queues of a closed connection.
@@ -204,6 +214,8 @@ class Vhost {
                                            bool allow_internal = false) const;
 
   std::vector<std::string> queue_names() const;
+  bool has_exchange(const std::string& name) const;
+  bool has_queue(const std::string& name) const;
 
   // Every queue with its counts, by name.
   std::vector<QueueSnapshot> queue_snapshots() const;

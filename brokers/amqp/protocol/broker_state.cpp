@@ -30,13 +30,21 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
 
 BrokerState::BrokerState(BrokerSettings settings, storage::Engine& storage,
                          metrics::Registry& registry)
-    : settings_(std::move(settings)),
-      storage_(storage),
-      metrics_(registry),
-      default_vhost_("/", storage.queues()) {}
+    : settings_(std::move(settings)), storage_(storage), metrics_(registry) {
+  for (const std::string& name : settings_.access.vhosts()) {
+    vhosts_.emplace(name, std::make_unique<Vhost>(name, storage.queues()));
+  }
+}
 
 Vhost* BrokerState::find_vhost(const std::string& name) {
-  return name == "/" ? &default_vhost_ : nullptr;
+  auto it = vhosts_.find(name);
+  return it == vhosts_.end() ? nullptr : it->second.get();
+}
+
+std::vector<Vhost*> BrokerState::vhosts() {
+  std::vector<Vhost*> all;
+  for (const std::string& name : settings_.access.vhosts()) all.push_back(find_vhost(name));
+  return all;
 }
 
 void BrokerState::add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "brokers/amqp/model/vhost.h"
+#include "brokers/amqp/protocol/access.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
@@ -25,8 +26,8 @@ struct BrokerSettings {
   uint16_t channel_max = 2047;
   uint16_t heartbeat_seconds = 60;
   std::string version = "0";
-  std::string user = "guest";
-  std::string password = "guest";
+  // Users, vhosts and permissions (amqp.users, amqp.vhosts, amqp.permissions).
+  AccessControl access;
   // Memory alarm: publishing connections are blocked once stored bytes reach
   // this percentage of storage.memory_cap (amqp.memory_high_watermark_percent).
   uint32_t memory_high_watermark_percent = 90;
@@ -60,9 +61,11 @@ class BrokerState {
   const BrokerSettings& settings() const { return settings_; }
   storage::Engine& storage() { return storage_; }
   BrokerMetrics& metrics() { return metrics_; }
-  // The vhost of that name, or nullptr: only "/" exists.
+  const AccessControl& access() const { return settings_.access; }
+  // The vhost of that name, or nullptr (the vhosts are settings.access.vhosts()).
   Vhost* find_vhost(const std::string& name);
-  Vhost& default_vhost() { return default_vhost_; }
+  // Every vhost, in the order configured.
+  std::vector<Vhost*> vhosts();
   uint64_t next_connection_id() { return next_connection_id_.fetch_add(1) + 1; }
 
   // Direct reply-to: routing keys amq.rabbitmq.reply-to.* to the channel
@@ -97,7 +100,7 @@ class BrokerState {
   BrokerSettings settings_;
   storage::Engine& storage_;
   BrokerMetrics metrics_;
-  Vhost default_vhost_;
+  std::map<std::string, std::unique_ptr<Vhost>> vhosts_;
   std::atomic<uint64_t> next_connection_id_{0};
   HousekeepingHook housekeeping_hook_;
   std::atomic<bool> memory_alarm_{false};

@@ -20,7 +20,9 @@ struct Consumer {
   std::shared_ptr<storage::Queue> storage;
   bool no_ack = false;
   uint16_t prefetch = 0;  // 0: unlimited
-  uint32_t unacked = 0;
+  // Unacked deliveries; shared with the vhost registration (single active
+  // consumer hands over only once the active one has none).
+  std::shared_ptr<std::atomic<uint32_t>> unacked = std::make_shared<std::atomic<uint32_t>>(0);
   uint64_t registration = 0;
   storage::ListenerToken listener = 0;
   // Shared with the vhost registration (consumer priorities).

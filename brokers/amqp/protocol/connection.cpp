@@ -232,8 +232,7 @@ void AmqpConnection::on_connection_method(Command& command) {
   } else if (expect(State::kAwaitOpen, ConnectionOpen::kId)) {
     handle_open(std::get<ConnectionOpen>(command.method));
   } else if (id == ConnectionUpdateSecret::kId && state_ == State::kOpen) {
-    close_connection(ReplyCode::kNotImplemented,
-                     "NOT_IMPLEMENTED - connection.update-secret is not supported", id);
+    handle_update_secret(std::get<ConnectionUpdateSecret>(command.method));
   } else {
     close_connection(ReplyCode::kCommandInvalid,
                      fmt::format("COMMAND_INVALID - unexpected {}", method_name(command.method)),
@@ -257,9 +256,16 @@ void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
   } catch (const DecodeError&) {
     credentials.reset();
   }
-  const BrokerSettings& settings = broker_.settings();
-  if (!credentials || credentials->first != settings.user ||
-      credentials->second != settings.password) {
+  if (!credentials || !broker_.access().check_password(credentials->first, credentials->second)) {
+    log::get("amqp")->info("connection {}: {} login refused for user '{}'", id_, start_ok.mechanism,
+                           credentials ? credentials->first : "");
+    if (!bool_capability(start_ok.client_properties, "authentication_failure_close")) {
+      // RabbitMQ closes the socket without a word unless the client asked
+      // for connection.close on authentication failure.
+      state_ = State::kClosed;
+      output_->close_after_flush("authentication failed");
+      return;
+    }
     close_connection(ReplyCode::kAccessRefused,
                      fmt::format("ACCESS_REFUSED - Login was refused using authentication "
                                  "mechanism {}. For details see the broker logfile.",
@@ -267,7 +273,9 @@ void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
                      ConnectionStartOk::kId);
     return;
   }
+  user_ = credentials->first;
   state_ = State::kAwaitTuneOk;
+  const BrokerSettings& settings = broker_.settings();
   send_method(0,
               ConnectionTune{settings.channel_max, settings.frame_max, settings.heartbeat_seconds});
 }
@@ -301,10 +309,19 @@ void AmqpConnection::handle_tune_ok(const ConnectionTuneOk& tune_ok) {
 }
 
 void AmqpConnection::handle_open(const ConnectionOpen& open) {
-  vhost_ = broker_.find_vhost(open.virtual_host);
-  if (!vhost_) {
+  // RabbitMQ's wording: an unknown vhost, then one the user may not open.
+  if (!broker_.access().vhost_exists(open.virtual_host)) {
     close_connection(ReplyCode::kNotAllowed,
                      fmt::format("NOT_ALLOWED - vhost {} not found", open.virtual_host),
+                     ConnectionOpen::kId);
+    return;
+  }
+  permissions_ = broker_.access().permissions(user_, open.virtual_host);
+  vhost_ = permissions_ ? broker_.find_vhost(open.virtual_host) : nullptr;
+  if (!vhost_) {
+    close_connection(ReplyCode::kNotAllowed,
+                     fmt::format("NOT_ALLOWED - access to vhost '{}' refused for user '{}'",
+                                 open.virtual_host, user_),
                      ConnectionOpen::kId);
     return;
   }
@@ -312,6 +329,28 @@ void AmqpConnection::handle_open(const ConnectionOpen& open) {
   send_method(0, ConnectionOpenOk{});
   broker_.add_connection(id_, weak_from_this());
   apply_memory_alarm();
+}
+
+void AmqpConnection::handle_update_secret(const ConnectionUpdateSecret& update) {
+  // RabbitMQ re-checks a new secret only with auth backends whose state
+  // expires; its internal user store never does, so it answers update-secret-ok
+  // to any secret and the connection keeps its user. mockforge's users are
+  // that internal store.
+  log::get("amqp")->debug("connection {}: secret updated for user '{}' (reason: {})", id_, user_,
+                          update.reason);
+  send_method(0, ConnectionUpdateSecretOk{});
+}
+
+void AmqpConnection::check_access(Permission permission, ResourceKind kind,
+                                  const std::string& name) const {
+  const std::string& checked =
+      kind == ResourceKind::kExchange && name.empty() ? std::string("amq.default") : name;
+  if (permissions_ && permissions_->of(permission).matches(checked)) return;
+  throw AmqpError(ReplyCode::kAccessRefused,
+                  fmt::format("ACCESS_REFUSED - access to {} '{}' in vhost '{}' refused for user "
+                              "'{}'",
+                              kind == ResourceKind::kExchange ? "exchange" : "queue", checked,
+                              vhost_ ? vhost_->name() : std::string(), user_));
 }
 
 void AmqpConnection::memory_alarm_changed() {
@@ -560,8 +599,12 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
   channel.unacked.erase(it);
   if (!delivery.consumer_tag.empty()) {
     if (auto consumer = channel.consumers.find(delivery.consumer_tag);
-        consumer != channel.consumers.end() && consumer->second.unacked > 0) {
-      --consumer->second.unacked;
+        consumer != channel.consumers.end() && consumer->second.unacked->load() > 0) {
+      // The last unacked delivery of a single active consumer that is
+      // being replaced: the replacement may start now.
+      if (consumer->second.unacked->fetch_sub(1) == 1 && vhost_) {
+        vhost_->consumer_idle(consumer->second.queue, consumer->second.registration);
+      }
     }
   }
   switch (how) {
@@ -592,13 +635,13 @@ void AmqpConnection::pump(Channel& channel) {
   if (state_ != State::kOpen || channel.state != Channel::State::kOpen) return;
   auto channel_unacked = [&channel] {
     std::size_t count = 0;
-    for (const auto& [tag, consumer] : channel.consumers) count += consumer.unacked;
+    for (const auto& [tag, consumer] : channel.consumers) count += consumer.unacked->load();
     return count;
   };
   auto has_capacity = [&](const Consumer& consumer) {
     if (!channel.flow_active) return false;
     if (consumer.no_ack) return true;
-    if (consumer.prefetch != 0 && consumer.unacked >= consumer.prefetch) return false;
+    if (consumer.prefetch != 0 && consumer.unacked->load() >= consumer.prefetch) return false;
     return channel.channel_prefetch == 0 || channel_unacked() < channel.channel_prefetch;
   };
   // Publishes whether the consumer could take a message (consumer
@@ -631,7 +674,7 @@ void AmqpConnection::pump(Channel& channel) {
       } else {
         channel.unacked[delivery_tag] =
             UnackedDelivery{consumer.storage, consumer.queue, message.id, tag};
-        ++consumer.unacked;
+        consumer.unacked->fetch_add(1);
       }
       broker_.metrics().delivered(consumer.queue);
       if (message.message.redelivered) broker_.metrics().redelivered.inc();

@@ -65,6 +65,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   BrokerState& broker() { return broker_; }
   Vhost& vhost() { return *vhost_; }
   uint32_t frame_max() const { return frame_max_; }
+  const std::string& user() const { return user_; }
+  // Throws AmqpError 403 unless the user's permission on this vhost matches
+  // the exchange or queue name (the default exchange as "amq.default").
+  enum class ResourceKind { kExchange, kQueue };
+  void check_access(Permission permission, ResourceKind kind, const std::string& name) const;
   void send_method(uint16_t channel, const Method& method);
   // A content method with its header (encoded content header payload) and body.
   void send_content(uint16_t channel, const Method& method, std::span<const uint8_t> header_payload,
@@ -107,6 +112,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void handle_start_ok(const ConnectionStartOk& start_ok);
   void handle_tune_ok(const ConnectionTuneOk& tune_ok);
   void handle_open(const ConnectionOpen& open);
+  void handle_update_secret(const ConnectionUpdateSecret& update);
   void dispatch(Channel& channel, Command& command);
   void close_channel_with_error(Channel& channel, ReplyCode code, const std::string& text,
                                 MethodId method);
@@ -123,6 +129,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   FrameSplitter splitter_;
   CommandAssembler assembler_;
   Vhost* vhost_ = nullptr;
+  std::string user_;
+  const VhostPermissions* permissions_ = nullptr;  // owned by broker_.access()
   uint32_t frame_max_;
   uint16_t channel_max_;
   bool consumer_cancel_notify_ = false;

@@ -60,21 +60,31 @@ std::string query_or(const admin::HttpRequest& request, const std::string& key,
 }  // namespace
 
 void register_admin_routes(admin::HttpServer& server, std::shared_ptr<BrokerState> broker) {
+  // Every vhost's queues, or those of ?vhost=NAME; each names its vhost.
   server.route("GET", "/__mockforge/api/amqp/queues", [broker](const admin::HttpRequest& request) {
-    const std::string vhost_name = query_or(request, "vhost", "/");
-    Vhost* vhost = broker->find_vhost(vhost_name);
-    if (vhost == nullptr) return admin::HttpResponse::error(404, "no vhost '" + vhost_name + "'");
+    std::vector<Vhost*> vhosts;
+    if (auto wanted = request.query.find("vhost"); wanted != request.query.end()) {
+      Vhost* vhost = broker->find_vhost(wanted->second);
+      if (vhost == nullptr) {
+        return admin::HttpResponse::error(404, "no vhost '" + wanted->second + "'");
+      }
+      vhosts.push_back(vhost);
+    } else {
+      vhosts = broker->vhosts();
+    }
     nlohmann::json queues = nlohmann::json::array();
-    for (const auto& queue : vhost->queue_snapshots()) {
-      queues.push_back({{"vhost", vhost->name()},
-                        {"name", queue.name},
-                        {"durable", queue.definition.durable},
-                        {"exclusive", queue.definition.exclusive},
-                        {"auto_delete", queue.definition.auto_delete},
-                        {"arguments", field_table_json(queue.definition.arguments)},
-                        {"messages_ready", queue.messages_ready},
-                        {"messages_unacked", queue.messages_unacked},
-                        {"consumers", queue.consumers}});
+    for (Vhost* vhost : vhosts) {
+      for (const auto& queue : vhost->queue_snapshots()) {
+        queues.push_back({{"vhost", vhost->name()},
+                          {"name", queue.name},
+                          {"durable", queue.definition.durable},
+                          {"exclusive", queue.definition.exclusive},
+                          {"auto_delete", queue.definition.auto_delete},
+                          {"arguments", field_table_json(queue.definition.arguments)},
+                          {"messages_ready", queue.messages_ready},
+                          {"messages_unacked", queue.messages_unacked},
+                          {"consumers", queue.consumers}});
+      }
     }
     return json_ok(nlohmann::json{{"queues", std::move(queues)}});
   });

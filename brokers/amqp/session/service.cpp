@@ -29,6 +29,8 @@ BrokerSettings settings_from(const config::Config& config) {
   settings.version = MOCKFORGE_AMQP_VERSION;
   settings.memory_high_watermark_percent =
       static_cast<uint32_t>(config.amqp.memory_high_watermark_percent);
+  settings.access =
+      AccessControl::from_config(config.amqp.users, config.amqp.vhosts, config.amqp.permissions);
   return settings;
 }
 
@@ -69,7 +71,11 @@ class Housekeeper : public std::enable_shared_from_this<Housekeeper> {
     armed_ = false;
     if (stopped_) return;
     const storage::TimePoint now = storage::Clock::now();
-    auto next = sweep_expired(*broker_, broker_->default_vhost(), now);
+    std::optional<storage::TimePoint> next;
+    for (Vhost* vhost : broker_->vhosts()) {
+      auto due = sweep_expired(*broker_, *vhost, now);
+      if (due && (!next || *due < *next)) next = due;
+    }
     broker_->check_memory_alarm();
     if (broker_->memory_alarm()) {
       // RabbitMQ polls memory too: look again soon to clear the alarm.
@@ -100,7 +106,7 @@ class AmqpService : public runtime::Service {
           if (auto housekeeper = weak.lock()) housekeeper->request(when);
         });
     reset_observer_ = context.storage.add_reset_observer([this](storage::StateChange) {
-      broker_->default_vhost().reset();
+      for (Vhost* vhost : broker_->vhosts()) vhost->reset();
       connections_.shutdown_all();
     });
     if (context.admin != nullptr) register_admin_routes(*context.admin, broker_);

@@ -101,13 +101,61 @@ TEST_F(AmqpConnectionTest, WrongProtocolHeaderIsAnsweredWithOurs) {
   EXPECT_TRUE(output->closed.has_value());
 }
 
-TEST_F(AmqpConnectionTest, BadPasswordIs403) {
+FieldTable with_capability(const char* name) {
+  FieldTable capabilities;
+  capabilities.set(name, true);
+  FieldTable properties;
+  properties.set("capabilities", std::move(capabilities));
+  return properties;
+}
+
+TEST_F(AmqpConnectionTest, BadPasswordIs403ForClientsAskingForIt) {
   feed({kProtocolHeader.begin(), kProtocolHeader.end()});
   received();
-  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0nope", 11), "en_US"});
+  feed_method(0, ConnectionStartOk{with_capability("authentication_failure_close"), "PLAIN",
+                                   std::string("\0guest\0nope", 11), "en_US"});
   auto close = received();
   ASSERT_EQ(close.size(), 1u);
   EXPECT_EQ(std::get<ConnectionClose>(close[0].method).reply_code, 403);
+}
+
+TEST_F(AmqpConnectionTest, BadPasswordClosesTheSocketSilentlyOtherwise) {
+  // RabbitMQ sends connection.close only to clients with the
+  // authentication_failure_close capability.
+  feed({kProtocolHeader.begin(), kProtocolHeader.end()});
+  received();
+  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0nope", 11), "en_US"});
+  EXPECT_TRUE(received().empty());
+  EXPECT_TRUE(output->closed.has_value());
+}
+
+TEST_F(AmqpConnectionTest, UpdateSecretAcceptsAnySecretAsRabbitMQsInternalUsers) {
+  handshake();
+  feed_method(0, ConnectionUpdateSecret{"guest", "rotation"});
+  auto ok = received();
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<ConnectionUpdateSecretOk>(ok[0].method));
+
+  // A secret other than the password: still ok, and the connection goes on.
+  feed_method(0, ConnectionUpdateSecret{"stale", "rotation"});
+  auto again = received();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<ConnectionUpdateSecretOk>(again[0].method));
+  EXPECT_FALSE(output->closed.has_value());
+  feed_method(1, ChannelOpen{});
+  auto opened = received();
+  ASSERT_EQ(opened.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<ChannelOpenOk>(opened[0].method));
+}
+
+TEST_F(AmqpConnectionTest, UpdateSecretBeforeOpenIsRefused) {
+  feed({kProtocolHeader.begin(), kProtocolHeader.end()});
+  feed_method(0, ConnectionStartOk{{}, "PLAIN", std::string("\0guest\0guest", 12), "en_US"});
+  received();
+  feed_method(0, ConnectionUpdateSecret{"guest", "early"});
+  auto close = received();
+  ASSERT_EQ(close.size(), 1u);
+  EXPECT_EQ(std::get<ConnectionClose>(close[0].method).reply_code, 503);
 }
 
 TEST_F(AmqpConnectionTest, MethodOnUnopenedChannelIs504) {
