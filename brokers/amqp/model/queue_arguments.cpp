@@ -18,7 +18,10 @@ std::optional<int64_t> field_integer(const FieldValue& value) {
   return std::visit(
       [](const auto& held) -> std::optional<int64_t> {
         using T = std::decay_t<decltype(held)>;
-        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if constexpr (std::is_same_v<T, uint64_t>) {
+          if (held > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+          return static_cast<int64_t>(held);
+        } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
           return static_cast<int64_t>(held);
         } else {
           return std::nullopt;
