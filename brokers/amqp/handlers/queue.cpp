@@ -33,8 +33,9 @@ void declare(HandlerContext& ctx) {
     return;
   }
   bool server_named = method.queue.empty() && !method.passive;
-  std::string name =
-      server_named ? generate_queue_name() : resolve_queue_name(ctx.channel, method.queue);
+  // A passive declare of "" looks for a queue named "" (RabbitMQ does not use the
+  // channel's last declared queue there): 404.
+  std::string name = server_named ? generate_queue_name() : method.queue;
   QueueDeclared declared = take(ctx.connection.vhost().declare_queue(
       name, definition, method.passive, ctx.connection.id(), server_named));
   ctx.channel.last_declared_queue = declared.name;
