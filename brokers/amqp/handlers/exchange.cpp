@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
+#include "brokers/amqp/model/equivalence.h"
 
 namespace mockforge::amqp {
 namespace {
@@ -31,9 +32,10 @@ void declare(HandlerContext& ctx) {
     if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
         alternate && !alternate->get_if<std::string>()) {
       throw AmqpError(ReplyCode::kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid arg 'alternate-exchange' for "
-                                  "exchange '{}': unacceptable type '{}'",
-                                  method.exchange, alternate->type_tag()));
+                      fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
+                                  "'alternate-exchange' in exchange '{}' in vhost '{}'",
+                                  field_type_name(*alternate), method.exchange,
+                                  ctx.connection.vhost().name()));
     }
     wanted.type = *type;
     wanted.type_name = method.type;

@@ -124,9 +124,10 @@ ModelResult<bool> Vhost::delete_exchange(const std::string& name, bool if_unused
                       fmt::format("NOT_FOUND - no exchange '{}' in {}", name, vhost_quote(name_)));
   }
   if (it->second.predeclared) {
-    return fail<bool>(kAccessRefused, fmt::format("ACCESS_REFUSED - operation not permitted on "
-                                                  "the predeclared exchange '{}'",
-                                                  name));
+    return fail<bool>(kAccessRefused,
+                      fmt::format("ACCESS_REFUSED - deletion of system exchange '{}' in {} not "
+                                  "allowed",
+                                  name, vhost_quote(name_)));
   }
   bool used_as_source = !it->second.bindings.empty();
   bool used_as_destination = false;
@@ -246,9 +247,10 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
         kAccessRefused,
         fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
   }
-  auto options = queue_options_from_arguments(definition.arguments);
+  const std::string resource = fmt::format("queue '{}' in {}", name, vhost_quote(name_));
+  auto options = queue_options_from_arguments(definition.arguments, resource);
   if (!options.ok()) return {std::nullopt, options.error};
-  auto policy = queue_policy_from_arguments(definition.arguments);
+  auto policy = queue_policy_from_arguments(definition.arguments, resource);
   if (!policy.ok()) return {std::nullopt, policy.error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
   // is replaced so that the declared options apply.
