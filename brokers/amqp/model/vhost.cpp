@@ -176,12 +176,8 @@ ModelResult<bool> Vhost::unbind_exchange(const std::string& destination, const s
                                          const std::string& routing_key,
                                          const FieldTable& arguments) {
   std::lock_guard lock(mutex_);
-  for (const std::string* name : {&destination, &source}) {
-    if (!exchanges_.contains(*name)) {
-      return fail<bool>(
-          kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
-    }
-  }
+  // Idempotent, as in RabbitMQ: a missing exchange means there is no such binding.
+  if (!exchanges_.contains(destination) || !exchanges_.contains(source)) return succeed(true);
   Binding binding{false, destination, routing_key, arguments};
   std::erase(exchanges_[source].bindings, binding);
   maybe_auto_delete_exchange_locked(source);
@@ -363,7 +359,12 @@ ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::strin
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
   auto it = find_binding_source_locked(queue, exchange, connection_id, error);
-  if (it == exchanges_.end()) return {std::nullopt, error};
+  // Unbinding is idempotent, as in RabbitMQ: a missing queue or exchange means
+  // there is no such binding (the default exchange and locked queues still fail).
+  if (it == exchanges_.end()) {
+    if (error && error->reply_code == kNotFound) return succeed(true);
+    return {std::nullopt, error};
+  }
   std::erase(it->second.bindings, Binding{true, queue, routing_key, arguments});
   maybe_auto_delete_exchange_locked(exchange);
   return succeed(true);
