@@ -75,10 +75,9 @@ struct FieldTable {
   friend bool operator==(const FieldTable&, const FieldTable&);
 };
 
-using FieldValueVariant =
-    std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, float,
-                 double, Decimal, std::string, FieldArray, Timestamp, FieldTable, Void, ByteArray,
-                 uint64_t>;
+using FieldValueVariant = std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
+                                       int64_t, float, double, Decimal, std::string, FieldArray,
+                                       Timestamp, FieldTable, Void, ByteArray, uint64_t>;
 
 struct FieldValue {
   FieldValueVariant value;

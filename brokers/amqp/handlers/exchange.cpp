@@ -31,11 +31,11 @@ void declare(HandlerContext& ctx) {
     }
     if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
         alternate && !alternate->get_if<std::string>()) {
-      throw AmqpError(ReplyCode::kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
-                                  "'alternate-exchange' in exchange '{}' in vhost '{}'",
-                                  field_type_name(*alternate), method.exchange,
-                                  ctx.connection.vhost().name()));
+      throw AmqpError(
+          ReplyCode::kPreconditionFailed,
+          fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
+                      "'alternate-exchange' in exchange '{}' in vhost '{}'",
+                      field_type_name(*alternate), method.exchange, ctx.connection.vhost().name()));
     }
     wanted.type = *type;
     wanted.type_name = method.type;

@@ -95,9 +95,9 @@ std::span<const std::string_view> compared_exchange_arguments() { return kExchan
 
 std::string_view field_type_name(const FieldValue& value) {
   static constexpr std::string_view kNames[] = {
-      "bool",   "byte",    "unsignedbyte", "short",     "unsignedshort", "signedint",
-      "unsignedint", "long", "float",      "double",    "decimal",       "longstr",
-      "array",  "timestamp", "table",      "void",      "binary",        "unsignedlong"};
+      "bool",        "byte",      "unsignedbyte", "short",  "unsignedshort", "signedint",
+      "unsignedint", "long",      "float",        "double", "decimal",       "longstr",
+      "array",       "timestamp", "table",        "void",   "binary",        "unsignedlong"};
   static_assert(std::size(kNames) == std::variant_size_v<FieldValueVariant>);
   return kNames[value.value.index()];
 }
@@ -144,9 +144,10 @@ std::string erlang_value(const FieldValue& value) {
 
 std::string inequivalent_field(std::string_view key, std::string_view resource,
                                std::string_view received, std::string_view current) {
-  return fmt::format("PRECONDITION_FAILED - inequivalent arg '{}' for {}: received {} but "
-                     "current is {}",
-                     key, resource, received, current);
+  return fmt::format(
+      "PRECONDITION_FAILED - inequivalent arg '{}' for {}: received {} but "
+      "current is {}",
+      key, resource, received, current);
 }
 
 std::optional<std::string> inequivalent_arguments(const FieldTable& current,

@@ -107,8 +107,7 @@ ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments
   QueuePolicy policy;
   auto invalid = [&](const std::string& name, std::string_view why) {
     return ModelResult<QueuePolicy>{
-        std::nullopt,
-        ModelError{kPreconditionFailed, invalid_argument_text(name, resource, why)}};
+        std::nullopt, ModelError{kPreconditionFailed, invalid_argument_text(name, resource, why)}};
   };
   for (const FieldTableEntry& entry : arguments.entries) {
     const std::string& name = entry.name;

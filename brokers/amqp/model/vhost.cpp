@@ -26,10 +26,11 @@ ModelResult<T> succeed(T value) {
 std::string vhost_quote(const std::string& vhost) { return fmt::format("vhost '{}'", vhost); }
 
 std::string locked_queue_text(const std::string& queue, const std::string& vhost) {
-  return fmt::format("RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{}' in "
-                     "{}. It could be originally declared on another connection or the exclusive "
-                     "property value does not match that of the original declaration.",
-                     queue, vhost_quote(vhost));
+  return fmt::format(
+      "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{}' in "
+      "{}. It could be originally declared on another connection or the exclusive "
+      "property value does not match that of the original declaration.",
+      queue, vhost_quote(vhost));
 }
 
 }  // namespace
@@ -97,11 +98,11 @@ ModelResult<bool> Vhost::declare_exchange(const Exchange& wanted, bool passive) 
   auto quoted = [](const auto& value) { return fmt::format("'{}'", value); };
   std::optional<std::string> difference;
   if (existing.type_name != wanted.type_name) {
-    difference = inequivalent_field("type", resource, quoted(wanted.type_name),
-                                    quoted(existing.type_name));
+    difference =
+        inequivalent_field("type", resource, quoted(wanted.type_name), quoted(existing.type_name));
   } else if (existing.durable != wanted.durable) {
-    difference = inequivalent_field("durable", resource, quoted(wanted.durable),
-                                    quoted(existing.durable));
+    difference =
+        inequivalent_field("durable", resource, quoted(wanted.durable), quoted(existing.durable));
   } else if (existing.auto_delete != wanted.auto_delete) {
     difference = inequivalent_field("auto_delete", resource, quoted(wanted.auto_delete),
                                     quoted(existing.auto_delete));
@@ -224,8 +225,8 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
     auto quoted = [](bool value) { return fmt::format("'{}'", value); };
     std::optional<std::string> difference;
     if (have.durable != definition.durable) {
-      difference = inequivalent_field("durable", resource, quoted(definition.durable),
-                                      quoted(have.durable));
+      difference =
+          inequivalent_field("durable", resource, quoted(definition.durable), quoted(have.durable));
     } else if (have.auto_delete != definition.auto_delete) {
       difference = inequivalent_field("auto_delete", resource, quoted(definition.auto_delete),
                                       quoted(have.auto_delete));

@@ -345,8 +345,7 @@ void AmqpConnection::on_channel_method(Command& command) {
   auto it = channels_.find(command.channel);
   if (id == ChannelOpen::kId) {
     if (it != channels_.end()) {
-      close_connection(ReplyCode::kChannelError, "CHANNEL_ERROR - second 'channel.open' seen",
-                       id);
+      close_connection(ReplyCode::kChannelError, "CHANNEL_ERROR - second 'channel.open' seen", id);
       return;
     }
     if (command.channel > channel_max_) {
