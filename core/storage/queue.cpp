@@ -88,6 +88,9 @@ PopResult Queue::pop(TimePoint now) {
   auto [it, inserted] = unacked_.emplace(id, std::move(message));
   ++version_;
   result.delivery = QueuedMessage{id, it->second};
+  // As RabbitMQ's fetch: heads that have expired behind the one taken go too, so
+  // that the remaining count (basic.get-ok message_count) leaves them out.
+  expire_heads_locked(now, result.expired);
   return result;
 }
 

@@ -67,6 +67,7 @@ void encode_value_body(ByteWriter& out, const FieldValue& value, int depth) {
                  [&](const FieldTable& v) { encode_table(out, v, depth + 1); },
                  [&](const Void&) {},
                  [&](const ByteArray& v) { out.write_longstr(v.bytes); },
+                 [&](uint64_t v) { out.write_u64(v); },
              },
              value.value);
 }
@@ -139,6 +140,8 @@ FieldValue decode_tagged_value(ByteReader& in, int depth) {
       return FieldValue(Void{});
     case 'x':
       return FieldValue(ByteArray{in.read_longstr()});
+    case 'L':
+      return FieldValue(in.read_u64());
     default:
       throw DecodeError(ReplyCode::kSyntaxError,
                         "unknown field value type tag " + std::to_string(tag));
@@ -170,7 +173,7 @@ void FieldTable::set(std::string_view name, FieldValue value) {
 
 char FieldValue::type_tag() const {
   static constexpr char kTags[] = {'t', 'b', 'B', 's', 'u', 'I', 'i', 'l', 'f',
-                                   'd', 'D', 'S', 'A', 'T', 'F', 'V', 'x'};
+                                   'd', 'D', 'S', 'A', 'T', 'F', 'V', 'x', 'L'};
   static_assert(sizeof(kTags) == std::variant_size_v<FieldValueVariant>);
   return kTags[value.index()];
 }

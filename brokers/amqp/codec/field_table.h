@@ -20,6 +20,8 @@
 //   F    FieldTable        nested table
 //   V    Void              no value
 //   x    ByteArray         long length + bytes
+//   L    uint64_t          unsigned long long (0-9-1's long-long-uint; RabbitMQ accepts
+//                          and relays it)
 #pragma once
 
 #include <cstdint>
@@ -84,9 +86,9 @@ struct FieldTable {
   friend bool operator==(const FieldTable&, const FieldTable&);
 };
 
-using FieldValueVariant =
-    std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, float,
-                 double, Decimal, std::string, FieldArray, Timestamp, FieldTable, Void, ByteArray>;
+using FieldValueVariant = std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
+                                       int64_t, float, double, Decimal, std::string, FieldArray,
+                                       Timestamp, FieldTable, Void, ByteArray, uint64_t>;
 
 struct FieldValue {
   FieldValueVariant value;

@@ -31,6 +31,32 @@ bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing
   return true;
 }
 
+// The `expiration` property in milliseconds, refused as RabbitMQ refuses it (its
+// reasons, in its words: no_integer, {leftover_string,"..."}, {value_negative,N}).
+std::chrono::milliseconds parse_expiration(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* digits = begin != end && (*begin == '+' || *begin == '-') ? begin + 1 : begin;
+  int64_t millis = 0;
+  auto [stop, error] = std::from_chars(digits, end, millis);
+  std::string reason;
+  if (stop == digits) {
+    reason = "no_integer";
+  } else if (error != std::errc()) {
+    reason = fmt::format("{{value_too_large,{}}}", text);
+  } else if (stop != end) {
+    reason = fmt::format("{{leftover_string,\"{}\"}}", std::string_view(stop, end));
+  } else {
+    if (*begin == '-') millis = -millis;
+    if (millis < 0) reason = fmt::format("{{value_negative,{}}}", millis);
+  }
+  if (!reason.empty()) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - invalid expiration '{}': {}", text, reason));
+  }
+  return std::chrono::milliseconds(millis);
+}
+
 }  // namespace
 
 void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
@@ -48,6 +74,16 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   std::set<std::string> queues =
       take(connection.vhost().route(publish.exchange, publish.routing_key, headers));
+  // A user_id naming anyone but the authenticated user is refused, as RabbitMQ does.
+  const std::string& user = connection.user();
+  if (header.properties.user_id && *header.properties.user_id != user) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but "
+                                "authenticated user was '{}'",
+                                *header.properties.user_id, user));
+  }
+  std::optional<std::chrono::milliseconds> ttl;
+  if (header.properties.expiration) ttl = parse_expiration(*header.properties.expiration);
   connection.broker().metrics().published(publish.exchange);
 
   std::vector<uint8_t> header_payload = encode_content_header(header);
@@ -67,17 +103,6 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
   storage::Bytes properties = storage::make_bytes(
       std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size()));
   storage::Bytes body_bytes = storage::make_bytes(body);
-  std::optional<std::chrono::milliseconds> ttl;
-  if (header.properties.expiration) {
-    int64_t millis = 0;
-    const std::string& text = *header.properties.expiration;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
-    if (error != std::errc() || end != text.data() + text.size() || millis < 0) {
-      throw AmqpError(ReplyCode::kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid expiration '{}'", text));
-    }
-    ttl = std::chrono::milliseconds(millis);
-  }
 
   bool refused = false;
   for (const std::string& name : queues) {

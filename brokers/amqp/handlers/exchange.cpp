@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
+#include "brokers/amqp/model/equivalence.h"
 
 namespace mockforge::amqp {
 namespace {
@@ -38,10 +39,11 @@ void declare(HandlerContext& ctx) {
     }
     if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
         alternate && !alternate->get_if<std::string>()) {
-      throw AmqpError(ReplyCode::kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid arg 'alternate-exchange' for "
-                                  "exchange '{}': unacceptable type '{}'",
-                                  method.exchange, alternate->type_tag()));
+      throw AmqpError(
+          ReplyCode::kPreconditionFailed,
+          fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
+                      "'alternate-exchange' in exchange '{}' in vhost '{}'",
+                      field_type_name(*alternate), method.exchange, ctx.connection.vhost().name()));
     }
     // RabbitMQ: configure on the exchange; creating one with an alternate
     // exchange also needs read on it and write on the alternate.

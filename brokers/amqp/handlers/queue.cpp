@@ -41,8 +41,9 @@ void declare(HandlerContext& ctx) {
     return;
   }
   bool server_named = method.queue.empty() && !method.passive;
-  std::string name =
-      server_named ? generate_queue_name() : resolve_queue_name(ctx.channel, method.queue);
+  // A passive declare of "" looks for a queue named "" (RabbitMQ does not use the
+  // channel's last declared queue there): 404.
+  std::string name = server_named ? generate_queue_name() : method.queue;
   if (!method.passive) {
     // RabbitMQ: configure on the queue; creating one with a dead-letter
     // exchange also needs read on it and write on that exchange.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "brokers/amqp/model/equivalence.h"
+
 namespace mockforge::amqp {
 namespace {
 
@@ -12,13 +14,31 @@ ModelResult<storage::QueueOptions> refuse(uint16_t code, std::string text) {
   return {std::nullopt, ModelError{code, std::move(text)}};
 }
 
+// RabbitMQ's wording: "invalid arg 'x-...' for queue 'q' in vhost '/': REASON",
+// REASON as Erlang prints its error term.
+std::string invalid_argument_text(std::string_view name, std::string_view resource,
+                                  std::string_view why) {
+  return fmt::format("PRECONDITION_FAILED - invalid arg '{}' for {}: {}", name, resource, why);
+}
+
+std::string not_an_integer(const FieldValue& value) {
+  return fmt::format("\"expected integer, got {}\"", field_type_name(value));
+}
+
+std::string unacceptable_type(const FieldValue& value) {
+  return fmt::format("{{unacceptable_type,{}}}", field_type_name(value));
+}
+
 }  // namespace
 
 std::optional<int64_t> field_integer(const FieldValue& value) {
   return std::visit(
       [](const auto& held) -> std::optional<int64_t> {
         using T = std::decay_t<decltype(held)>;
-        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if constexpr (std::is_same_v<T, uint64_t>) {
+          if (held > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+          return static_cast<int64_t>(held);
+        } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
           return static_cast<int64_t>(held);
         } else {
           return std::nullopt;
@@ -27,7 +47,8 @@ std::optional<int64_t> field_integer(const FieldValue& value) {
       value.value);
 }
 
-ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable& arguments) {
+ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable& arguments,
+                                                                std::string_view resource) {
   storage::QueueOptions options;
   for (const FieldTableEntry& entry : arguments.entries) {
     const std::string& name = entry.name;
@@ -37,39 +58,36 @@ ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable
       return refuse(kNotImplemented,
                     fmt::format("NOT_IMPLEMENTED - queue argument '{}' is not supported", name));
     }
+    auto invalid = [&](std::string_view why) {
+      return refuse(kPreconditionFailed, invalid_argument_text(name, resource, why));
+    };
     bool numeric = name == "x-message-ttl" || name == "x-max-length" ||
                    name == "x-max-length-bytes" || name == "x-max-priority";
     if (numeric) {
       std::optional<int64_t> number = field_integer(entry.value);
-      if (!number || *number < 0) {
-        return refuse(kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid arg '{}': expected a "
-                                  "non-negative integer",
-                                  name));
-      }
+      if (!number) return invalid(not_an_integer(entry.value));
+      if (*number < 0) return invalid(fmt::format("{{value_negative,{}}}", *number));
       if (name == "x-message-ttl") options.message_ttl = std::chrono::milliseconds(*number);
       if (name == "x-max-length") options.max_length = static_cast<uint64_t>(*number);
       if (name == "x-max-length-bytes") options.max_length_bytes = static_cast<uint64_t>(*number);
       if (name == "x-max-priority") {
-        if (*number > 255) {
-          return refuse(kPreconditionFailed,
-                        "PRECONDITION_FAILED - invalid arg 'x-max-priority': above 255");
-        }
+        if (*number > 255) return invalid(fmt::format("{{max_value_exceeded,{}}}", *number));
         options.max_priority = static_cast<uint8_t>(*number);
       }
       continue;
     }
     if (name == "x-overflow") {
       const auto* mode = entry.value.get_if<std::string>();
-      if (mode && *mode == "drop-head") {
+      if (!mode) return invalid(unacceptable_type(entry.value));
+      if (*mode == "drop-head") {
         options.overflow = storage::OverflowMode::kDropHead;
-      } else if (mode && *mode == "reject-publish") {
+      } else if (*mode == "reject-publish") {
         options.overflow = storage::OverflowMode::kRejectPublish;
-      } else if (mode && *mode == "reject-publish-dlx") {
+      } else if (*mode == "reject-publish-dlx") {
         return refuse(kNotImplemented,
                       "NOT_IMPLEMENTED - x-overflow 'reject-publish-dlx' is not supported");
       } else {
-        return refuse(kPreconditionFailed, "PRECONDITION_FAILED - invalid arg 'x-overflow'");
+        return invalid("invalid_overflow");
       }
       continue;
     }
@@ -84,19 +102,18 @@ ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable
   return {std::move(options), std::nullopt};
 }
 
-ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments) {
+ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments,
+                                                     std::string_view resource) {
   QueuePolicy policy;
-  auto invalid = [](const std::string& name, std::string_view why) {
+  auto invalid = [&](const std::string& name, std::string_view why) {
     return ModelResult<QueuePolicy>{
-        std::nullopt,
-        ModelError{kPreconditionFailed,
-                   fmt::format("PRECONDITION_FAILED - invalid arg '{}': {}", name, why)}};
+        std::nullopt, ModelError{kPreconditionFailed, invalid_argument_text(name, resource, why)}};
   };
   for (const FieldTableEntry& entry : arguments.entries) {
     const std::string& name = entry.name;
     if (name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key") {
       const auto* text = entry.value.get_if<std::string>();
-      if (!text) return invalid(name, "expected a string");
+      if (!text) return invalid(name, unacceptable_type(entry.value));
       if (name == "x-dead-letter-exchange") {
         policy.dead_letter_exchange = *text;
       } else {
@@ -104,20 +121,18 @@ ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments
       }
     } else if (name == "x-expires") {
       std::optional<int64_t> number = field_integer(entry.value);
-      if (!number || *number <= 0) return invalid(name, "expected a positive integer");
+      if (!number) return invalid(name, not_an_integer(entry.value));
+      if (*number == 0) return invalid(name, "{value_zero,0}");
+      if (*number < 0) return invalid(name, fmt::format("{{value_negative,{}}}", *number));
       policy.expires = std::chrono::milliseconds(*number);
     } else if (name == "x-single-active-consumer") {
       const bool* flag = entry.value.get_if<bool>();
-      if (!flag) return invalid(name, "expected a boolean");
+      if (!flag) return invalid(name, unacceptable_type(entry.value));
       policy.single_active_consumer = *flag;
     }
   }
   if (policy.dead_letter_routing_key && !policy.dead_letter_exchange) {
-    return {std::nullopt,
-            ModelError{kPreconditionFailed,
-                       "PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key': "
-                       "x-dead-letter-routing-key defined, but x-dead-letter-exchange not "
-                       "defined"}};
+    return invalid("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined");
   }
   return {std::move(policy), std::nullopt};
 }

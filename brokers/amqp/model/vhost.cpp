@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "brokers/amqp/model/equivalence.h"
 #include "brokers/amqp/model/queue_arguments.h"
 #include "brokers/amqp/model/routing.h"
 
@@ -23,6 +24,14 @@ ModelResult<T> succeed(T value) {
 }
 
 std::string vhost_quote(const std::string& vhost) { return fmt::format("vhost '{}'", vhost); }
+
+std::string locked_queue_text(const std::string& queue, const std::string& vhost) {
+  return fmt::format(
+      "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{}' in "
+      "{}. It could be originally declared on another connection or the exclusive "
+      "property value does not match that of the original declaration.",
+      queue, vhost_quote(vhost));
+}
 
 }  // namespace
 
@@ -85,17 +94,26 @@ ModelResult<bool> Vhost::declare_exchange(const Exchange& wanted, bool passive) 
     return succeed(true);
   }
   const Exchange& existing = it->second;
-  if (existing.type_name != wanted.type_name || existing.durable != wanted.durable ||
-      existing.auto_delete != wanted.auto_delete || existing.internal != wanted.internal ||
-      (!existing.predeclared && existing.arguments != wanted.arguments)) {
-    return fail<bool>(kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - inequivalent arg for exchange '{}' in {}: "
-                                  "received type '{}' durable {} auto_delete {}, existing type "
-                                  "'{}' durable {} auto_delete {}",
-                                  wanted.name, vhost_quote(name_), wanted.type_name, wanted.durable,
-                                  wanted.auto_delete, existing.type_name, existing.durable,
-                                  existing.auto_delete));
+  const std::string resource = fmt::format("exchange '{}' in {}", wanted.name, vhost_quote(name_));
+  auto quoted = [](const auto& value) { return fmt::format("'{}'", value); };
+  std::optional<std::string> difference;
+  if (existing.type_name != wanted.type_name) {
+    difference =
+        inequivalent_field("type", resource, quoted(wanted.type_name), quoted(existing.type_name));
+  } else if (existing.durable != wanted.durable) {
+    difference =
+        inequivalent_field("durable", resource, quoted(wanted.durable), quoted(existing.durable));
+  } else if (existing.auto_delete != wanted.auto_delete) {
+    difference = inequivalent_field("auto_delete", resource, quoted(wanted.auto_delete),
+                                    quoted(existing.auto_delete));
+  } else if (existing.internal != wanted.internal) {
+    difference = inequivalent_field("internal", resource, quoted(wanted.internal),
+                                    quoted(existing.internal));
+  } else if (!existing.predeclared) {
+    difference = inequivalent_arguments(existing.arguments, wanted.arguments, resource,
+                                        compared_exchange_arguments());
   }
+  if (difference) return fail<bool>(kPreconditionFailed, std::move(*difference));
   return succeed(true);
 }
 
@@ -107,9 +125,10 @@ ModelResult<bool> Vhost::delete_exchange(const std::string& name, bool if_unused
                       fmt::format("NOT_FOUND - no exchange '{}' in {}", name, vhost_quote(name_)));
   }
   if (it->second.predeclared) {
-    return fail<bool>(kAccessRefused, fmt::format("ACCESS_REFUSED - operation not permitted on "
-                                                  "the predeclared exchange '{}'",
-                                                  name));
+    return fail<bool>(kAccessRefused,
+                      fmt::format("ACCESS_REFUSED - deletion of system exchange '{}' in {} not "
+                                  "allowed",
+                                  name, vhost_quote(name_)));
   }
   bool used_as_source = !it->second.bindings.empty();
   bool used_as_destination = false;
@@ -158,12 +177,8 @@ ModelResult<bool> Vhost::unbind_exchange(const std::string& destination, const s
                                          const std::string& routing_key,
                                          const FieldTable& arguments) {
   std::lock_guard lock(mutex_);
-  for (const std::string* name : {&destination, &source}) {
-    if (!exchanges_.contains(*name)) {
-      return fail<bool>(
-          kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
-    }
-  }
+  // Idempotent, as in RabbitMQ: a missing exchange means there is no such binding.
+  if (!exchanges_.contains(destination) || !exchanges_.contains(source)) return succeed(true);
   Binding binding{false, destination, routing_key, arguments};
   std::erase(exchanges_[source].bindings, binding);
   maybe_auto_delete_exchange_locked(source);
@@ -179,12 +194,7 @@ QueueEntry* Vhost::find_queue_locked(const std::string& name, uint64_t connectio
     return nullptr;
   }
   if (it->second.definition.exclusive && it->second.owner_connection != connection_id) {
-    error = ModelError{kResourceLocked,
-                       fmt::format("RESOURCE_LOCKED - cannot obtain exclusive access to locked "
-                                   "queue '{}' in {}. It could be originally declared on another "
-                                   "connection or the exclusive property value does not match "
-                                   "that of the original declaration.",
-                                   name, vhost_quote(name_))};
+    error = ModelError{kResourceLocked, locked_queue_text(name, name_)};
     return nullptr;
   }
   return &it->second;
@@ -206,16 +216,25 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
     QueueEntry* entry = find_queue_locked(name, connection_id, error);
     if (!entry) return {std::nullopt, error};
     const QueueDefinition& have = entry->definition;
-    if (have.durable != definition.durable || have.exclusive != definition.exclusive ||
-        have.auto_delete != definition.auto_delete || have.arguments != definition.arguments) {
-      return fail<QueueDeclared>(
-          kPreconditionFailed,
-          fmt::format("PRECONDITION_FAILED - inequivalent arg for queue '{}' in {}: durable {} "
-                      "exclusive {} auto_delete {} (existing: durable {} exclusive {} "
-                      "auto_delete {}) or different x-arguments",
-                      name, vhost_quote(name_), definition.durable, definition.exclusive,
-                      definition.auto_delete, have.durable, have.exclusive, have.auto_delete));
+    // RabbitMQ's order: exclusivity (405), durable, auto_delete, then the
+    // arguments it compares.
+    if (have.exclusive != definition.exclusive) {
+      return fail<QueueDeclared>(kResourceLocked, locked_queue_text(name, name_));
     }
+    const std::string resource = fmt::format("queue '{}' in {}", name, vhost_quote(name_));
+    auto quoted = [](bool value) { return fmt::format("'{}'", value); };
+    std::optional<std::string> difference;
+    if (have.durable != definition.durable) {
+      difference =
+          inequivalent_field("durable", resource, quoted(definition.durable), quoted(have.durable));
+    } else if (have.auto_delete != definition.auto_delete) {
+      difference = inequivalent_field("auto_delete", resource, quoted(definition.auto_delete),
+                                      quoted(have.auto_delete));
+    } else {
+      difference = inequivalent_arguments(have.arguments, definition.arguments, resource,
+                                          compared_queue_arguments());
+    }
+    if (difference) return fail<QueueDeclared>(kPreconditionFailed, std::move(*difference));
     entry->last_used = storage::Clock::now();
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
@@ -225,9 +244,10 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
         kAccessRefused,
         fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
   }
-  auto options = queue_options_from_arguments(definition.arguments);
+  const std::string resource = fmt::format("queue '{}' in {}", name, vhost_quote(name_));
+  auto options = queue_options_from_arguments(definition.arguments, resource);
   if (!options.ok()) return {std::nullopt, options.error};
-  auto policy = queue_policy_from_arguments(definition.arguments);
+  auto policy = queue_policy_from_arguments(definition.arguments, resource);
   if (!policy.ok()) return {std::nullopt, policy.error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
   // is replaced so that the declared options apply.
@@ -340,7 +360,12 @@ ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::strin
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
   auto it = find_binding_source_locked(queue, exchange, connection_id, error);
-  if (it == exchanges_.end()) return {std::nullopt, error};
+  // Unbinding is idempotent, as in RabbitMQ: a missing queue or exchange means
+  // there is no such binding (the default exchange and locked queues still fail).
+  if (it == exchanges_.end()) {
+    if (error && error->reply_code == kNotFound) return succeed(true);
+    return {std::nullopt, error};
+  }
   std::erase(it->second.bindings, Binding{true, queue, routing_key, arguments});
   maybe_auto_delete_exchange_locked(exchange);
   return succeed(true);

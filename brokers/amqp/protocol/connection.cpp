@@ -175,9 +175,9 @@ void AmqpConnection::on_command(Command& command) {
   }
   if (command.channel == 0) {
     if (id.class_id != ConnectionStart::kId.class_id) {
-      close_connection(
-          ReplyCode::kCommandInvalid,
-          fmt::format("COMMAND_INVALID - {} on channel 0", method_name(command.method)), id);
+      // RabbitMQ's words: a non-connection method on channel 0 is a channel error.
+      close_connection(ReplyCode::kChannelError,
+                       "CHANNEL_ERROR - unexpected method in connection state running", id);
       return;
     }
     on_connection_method(command);
@@ -384,10 +384,7 @@ void AmqpConnection::on_channel_method(Command& command) {
   auto it = channels_.find(command.channel);
   if (id == ChannelOpen::kId) {
     if (it != channels_.end()) {
-      close_connection(
-          ReplyCode::kChannelError,
-          fmt::format("CHANNEL_ERROR - second 'channel.open' seen on channel {}", command.channel),
-          id);
+      close_connection(ReplyCode::kChannelError, "CHANNEL_ERROR - second 'channel.open' seen", id);
       return;
     }
     if (command.channel > channel_max_) {
@@ -404,10 +401,7 @@ void AmqpConnection::on_channel_method(Command& command) {
     return;
   }
   if (it == channels_.end()) {
-    close_connection(ReplyCode::kChannelError,
-                     fmt::format("CHANNEL_ERROR - expected 'channel.open' on channel {}, got {}",
-                                 command.channel, method_name(command.method)),
-                     id);
+    close_connection(ReplyCode::kChannelError, "CHANNEL_ERROR - expected 'channel.open'", id);
     return;
   }
   Channel& channel = it->second;

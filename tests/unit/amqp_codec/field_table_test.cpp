@@ -14,7 +14,7 @@ using testing::hex;
 // One entry per type tag, each named after its tag, written by hand.
 Bytes every_type_table_bytes() {
   return hex(
-      "00000083"
+      "0000008e"
       "01 74 74 01"                             // t: true
       "01 62 62 fe"                             // b: -2
       "01 42 42 fe"                             // B: 254
@@ -31,7 +31,8 @@ Bytes every_type_table_bytes() {
       "01 54 54 0000000065537d25"               // T: 1699970341
       "01 46 46 00000003 01 6b 56"              // F: {k: void}
       "01 56 56"                                // V
-      "01 78 78 00000003 010203");              // x: bytes 01 02 03
+      "01 78 78 00000003 010203"                // x: bytes 01 02 03
+      "01 4c 4c fffffffffffffffe");             // L: 2^64 - 2
 }
 
 FieldTable every_type_table() {
@@ -55,6 +56,7 @@ FieldTable every_type_table() {
   table.set("F", nested);
   table.set("V", Void{});
   table.set("x", ByteArray{std::string("\x01\x02\x03", 3)});
+  table.set("L", uint64_t{18446744073709551614u});
   return table;
 }
 
@@ -75,7 +77,7 @@ TEST(AmqpFieldTable, DecodesEveryTypeKeepingTagsAndOrder) {
     EXPECT_EQ(entry.name, std::string(1, entry.value.type_tag()));
     tags += entry.value.type_tag();
   }
-  EXPECT_EQ(tags, "tbBsuIilfdDSATFVx");
+  EXPECT_EQ(tags, "tbBsuIilfdDSATFVxL");
   ASSERT_NE(table.find("S"), nullptr);
   EXPECT_EQ(*table.find("S")->get_if<std::string>(), "hi");
   EXPECT_EQ(table.find("missing"), nullptr);
