@@ -48,7 +48,7 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   std::set<std::string> queues =
       take(connection.vhost().route(publish.exchange, publish.routing_key, headers));
-  connection.broker().metrics().published(publish.exchange);
+  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
 
   std::vector<uint8_t> header_payload = encode_content_header(header);
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
@@ -377,7 +377,7 @@ void get(HandlerContext& ctx) {
     ctx.channel.unacked[tag] = UnackedDelivery{queue, queue_name, delivery.id, ""};
   }
   auto& metrics = ctx.connection.broker().metrics();
-  metrics.delivered(queue_name);
+  metrics.delivered(ctx.connection.vhost().name(), queue_name);
   if (delivery.message.redelivered) metrics.redelivered.inc();
   const std::string& properties = *delivery.message.properties;
   ctx.connection.send_content(
