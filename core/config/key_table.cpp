@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <regex>
 #include <type_traits>
 #include <utility>
 
@@ -20,6 +21,19 @@ namespace detail {
 namespace {
 
 using Message = std::optional<std::string>;
+
+// Whitespace-separated fields.
+std::vector<std::string> split_fields(std::string_view text) {
+  std::vector<std::string> fields;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])) != 0) ++i;
+    const std::size_t start = i;
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])) == 0) ++i;
+    if (i > start) fields.emplace_back(text.substr(start, i - start));
+  }
+  return fields;
+}
 
 std::string_view trim(std::string_view text) {
   const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
@@ -110,10 +124,47 @@ std::string type_text(const StringListKey& key) {
   return fmt::format("string list (at least {})", key.min_items);
 }
 std::string expectation(const StringListKey&) { return "a list of strings"; }
+Message check_item(const StringListKey& key, std::string_view item) {
+  switch (key.items) {
+    case ListItems::any:
+      return std::nullopt;
+    case ListItems::user_password: {
+      const auto colon = item.find(':');
+      if (colon == std::string_view::npos || colon == 0) {
+        return "expected name:password, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    }
+    case ListItems::vhost_name:
+      if (item.empty() || item.size() > 255) {
+        return "a vhost name is 1 to 255 bytes, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    case ListItems::amqp_permission: {
+      const std::vector<std::string> fields = split_fields(item);
+      if (fields.size() != 2 && fields.size() != 5) {
+        return "expected \"USER VHOST [CONFIGURE WRITE READ]\", got " + double_quoted(item);
+      }
+      for (std::size_t i = 2; i < fields.size(); ++i) {
+        try {
+          std::regex(fields[i], std::regex::ECMAScript);
+        } catch (const std::regex_error& error) {
+          return fmt::format("bad regular expression {} in {}: {}", double_quoted(fields[i]),
+                             double_quoted(item), error.what());
+        }
+      }
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
 Message check_items(const StringListKey& key, const std::vector<std::string>& items) {
   if (items.size() < key.min_items) {
     return fmt::format("expected at least {} entr{}, got {}", key.min_items,
                        key.min_items == 1 ? "y" : "ies", items.size());
+  }
+  for (const std::string& item : items) {
+    if (auto error = check_item(key, item)) return error;
   }
   return std::nullopt;
 }
@@ -315,6 +366,7 @@ struct BuiltKey {
   KeySpec spec;
   AssignText assign_text;
   AssignItems assign_items;
+  CheckItem check_item;
   FormatValue format;
 };
 
@@ -338,6 +390,13 @@ struct MemberBinding {
     if (auto error = check_items(kDescriptor, items)) return error;
     (config.*kSection).*kMember = items;
     return std::nullopt;
+  }
+  static Message check_item(std::string_view item) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(kDescriptor)>, StringListKey>) {
+      return detail::check_item(kDescriptor, item);
+    } else {
+      return std::nullopt;
+    }
   }
   static std::string format_value(const Config& config) {
     return format(kDescriptor, (config.*kSection).*kMember);
@@ -365,8 +424,10 @@ BuiltKey make_key(std::string_view section, std::string_view name, std::string_v
   key.assign_text = &Binding::assign_text;
   if constexpr (std::is_same_v<Descriptor, StringListKey>) {
     key.assign_items = &Binding::assign_items;
+    key.check_item = &Binding::check_item;
   } else {
     key.assign_items = nullptr;
+    key.check_item = nullptr;
   }
   key.format = &Binding::format_value;
   spec.default_text = key.format(default_config());
@@ -395,8 +456,8 @@ Table build_table() {
   table.specs.reserve(built.size());
   for (BuiltKey& key : built) table.specs.push_back(std::move(key.spec));
   for (std::size_t i = 0; i < built.size(); ++i) {
-    table.entries.push_back(
-        KeyEntry{&table.specs[i], built[i].assign_text, built[i].assign_items, built[i].format});
+    table.entries.push_back(KeyEntry{&table.specs[i], built[i].assign_text, built[i].assign_items,
+                                     built[i].check_item, built[i].format});
   }
   return table;
 }
@@ -445,6 +506,77 @@ std::size_t distance_to_candidate(const std::string& wanted, std::string_view ca
 }
 
 }  // namespace
+
+std::vector<Error> check_relations(const Config& config, const ValueSources& sources,
+                                   std::string_view file_origin,
+                                   const DocumentPositions* positions) {
+  // Where the value of `path` (its entry `item`, when given) came from.
+  const auto locate = [&](const std::string& path, std::optional<std::size_t> item) {
+    Error error;
+    error.key = path;
+    auto source = sources.find(path);
+    const Source from = source == sources.end() ? Source::default_value : source->second;
+    const KeySpec* key = find_key(path);
+    switch (from) {
+      case Source::file:
+        error.origin = std::string(file_origin);
+        if (positions != nullptr) {
+          Position at;
+          if (auto keyed = positions->keys.find(path); keyed != positions->keys.end()) {
+            at = keyed->second;
+          }
+          if (auto items = positions->items.find(path);
+              item && items != positions->items.end() && *item < items->second.size()) {
+            at = items->second[*item];
+          }
+          error.line = at.line;
+          error.column = at.column;
+        }
+        break;
+      case Source::environment:
+        error.origin = key->env_var;
+        break;
+      case Source::flag:
+        error.origin = key->flag.empty() ? "command line" : key->flag;
+        break;
+      case Source::default_value:
+        error.origin = "default";
+        break;
+    }
+    return error;
+  };
+  std::vector<Error> errors;
+  const AmqpConfig& amqp = config.amqp;
+  const auto listed = [](const std::vector<std::string>& list, std::string_view wanted,
+                         bool before_colon) {
+    return std::any_of(list.begin(), list.end(), [&](const std::string& entry) {
+      return before_colon ? std::string_view(entry).substr(0, entry.find(':')) == wanted
+                          : entry == wanted;
+    });
+  };
+  for (std::size_t i = 0; i < amqp.permissions.size(); ++i) {
+    const std::vector<std::string> fields = split_fields(amqp.permissions[i]);
+    if (fields.size() < 2) continue;  // reported as a malformed entry
+    if (!listed(amqp.users, fields[0], true)) {
+      Error error = locate("amqp.permissions", i);
+      error.message = fmt::format("no user {} in amqp.users (entry {})", double_quoted(fields[0]),
+                                  double_quoted(amqp.permissions[i]));
+      errors.push_back(std::move(error));
+    }
+    if (!listed(amqp.vhosts, fields[1], false)) {
+      Error error = locate("amqp.permissions", i);
+      error.message = fmt::format("no vhost {} in amqp.vhosts (entry {})", double_quoted(fields[1]),
+                                  double_quoted(amqp.permissions[i]));
+      errors.push_back(std::move(error));
+    }
+  }
+  if (config.mqtt.auth_enabled && config.mqtt.users.empty()) {
+    Error error = locate("mqtt.auth_enabled", std::nullopt);
+    error.message = "needs at least one entry in mqtt.users";
+    errors.push_back(std::move(error));
+  }
+  return errors;
+}
 
 std::span<const KeyEntry> key_entries() { return table().entries; }
 
@@ -661,13 +793,21 @@ std::vector<Error> apply_yaml_text(Config& config, std::string_view yaml, std::s
 
 std::vector<Error> validate_file(const std::filesystem::path& file) {
   Config scratch;
-  return detail::apply_yaml_file(scratch, file, nullptr);
+  ValueSources sources;
+  detail::DocumentPositions positions;
+  std::vector<Error> errors = detail::apply_yaml_file(scratch, file, &sources, &positions);
+  for (Error& error : detail::check_relations(scratch, sources, file.string(), &positions)) {
+    errors.push_back(std::move(error));
+  }
+  return errors;
 }
 
 LoadResult load(const LoadRequest& request) {
   LoadResult result;
+  detail::DocumentPositions positions;
   if (request.file) {
-    result.errors = detail::apply_yaml_file(result.config, *request.file, &result.sources);
+    result.errors =
+        detail::apply_yaml_file(result.config, *request.file, &result.sources, &positions);
   }
   if (request.environment) {
     for (Error& error :
@@ -680,6 +820,11 @@ LoadResult load(const LoadRequest& request) {
                                               &result.sources)) {
       result.errors.push_back(std::move(*error));
     }
+  }
+  for (Error& error :
+       detail::check_relations(result.config, result.sources,
+                               request.file ? request.file->string() : std::string(), &positions)) {
+    result.errors.push_back(std::move(error));
   }
   return result;
 }

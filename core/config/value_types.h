@@ -81,12 +81,22 @@ struct StringKey {
   using value_type = std::string;
 };
 
+// What each entry of a string list must look like.
+enum class ListItems {
+  any,
+  user_password,    // "name:password", a non-empty name before the first colon
+  vhost_name,       // 1 to 255 bytes (an AMQP short string)
+  amqp_permission,  // "USER VHOST [CONFIGURE WRITE READ]", the three being regular expressions
+};
+
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.
 struct StringListKey {
   using value_type = std::vector<std::string>;
-  constexpr explicit StringListKey(std::size_t min_items_required = 0)
-      : min_items(min_items_required) {}
+  constexpr explicit StringListKey(std::size_t min_items_required = 0,
+                                   ListItems item_format = ListItems::any)
+      : min_items(min_items_required), items(item_format) {}
   std::size_t min_items;
+  ListItems items;
 };
 
 // One of EnumNames<Enum>::names, case-insensitive.

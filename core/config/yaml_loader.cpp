@@ -32,8 +32,9 @@ std::string node_kind(const YAML::Node& node) {
 
 class DocumentReader {
  public:
-  DocumentReader(Config& config, std::string_view origin, ValueSources* sources)
-      : config_(config), origin_(origin), sources_(sources) {}
+  DocumentReader(Config& config, std::string_view origin, ValueSources* sources,
+                 DocumentPositions* positions)
+      : config_(config), origin_(origin), sources_(sources), positions_(positions) {}
 
   std::vector<Error> read(std::string_view yaml) {
     YAML::Node root;
@@ -134,26 +135,45 @@ class DocumentReader {
       }
     } else if (value.IsSequence() && entry.assign_items != nullptr) {
       std::vector<std::string> items;
+      std::vector<Position> item_positions;
       bool items_ok = true;
       for (const YAML::Node& item : value) {
+        const YAML::Mark item_mark = mark_or(item.Mark(), key_mark);
         if (!item.IsScalar()) {
-          add(mark_or(item.Mark(), key_mark), key.path,
+          add(item_mark, key.path,
               fmt::format("expected a string list entry, got {}", node_kind(item)));
           items_ok = false;
           continue;
         }
+        // Each entry's own format, reported where the entry is.
+        if (auto item_error = entry.check_item(item.Scalar())) {
+          add(item_mark, key.path, *item_error);
+          items_ok = false;
+          continue;
+        }
         items.push_back(item.Scalar());
+        item_positions.push_back(position_of(item_mark));
       }
       if (!items_ok) return;
       error = entry.assign_items(config_, items);
+      if (!error && positions_ != nullptr) positions_->items[key.path] = std::move(item_positions);
     } else {
       error = fmt::format("expected {}, got {}", key.expectation, node_kind(value));
     }
     if (error) {
       add(key_mark, key.path, *error);
-    } else if (sources_ != nullptr) {
-      (*sources_)[key.path] = Source::file;
+      return;
     }
+    if (sources_ != nullptr) (*sources_)[key.path] = Source::file;
+    if (positions_ != nullptr) {
+      positions_->keys[key.path] = position_of(key_mark);
+      if (!value.IsSequence()) positions_->items.erase(key.path);
+    }
+  }
+
+  static Position position_of(const YAML::Mark& mark) {
+    if (mark.is_null()) return {};
+    return {mark.line + 1, mark.column + 1};
   }
 
   static const YAML::Mark& mark_or(const YAML::Mark& mark, const YAML::Mark& fallback) {
@@ -169,18 +189,19 @@ class DocumentReader {
   Config& config_;
   std::string origin_;
   ValueSources* sources_;
+  DocumentPositions* positions_;
   std::vector<Error> errors_;
 };
 
 }  // namespace
 
 std::vector<Error> apply_yaml(Config& config, std::string_view yaml, std::string_view origin,
-                              ValueSources* sources) {
-  return DocumentReader(config, origin, sources).read(yaml);
+                              ValueSources* sources, DocumentPositions* positions) {
+  return DocumentReader(config, origin, sources, positions).read(yaml);
 }
 
 std::vector<Error> apply_yaml_file(Config& config, const std::filesystem::path& file,
-                                   ValueSources* sources) {
+                                   ValueSources* sources, DocumentPositions* positions) {
   std::ifstream stream(file, std::ios::binary);
   if (!stream) {
     return {
@@ -188,7 +209,7 @@ std::vector<Error> apply_yaml_file(Config& config, const std::filesystem::path& 
   }
   std::ostringstream contents;
   contents << stream.rdbuf();
-  return apply_yaml(config, contents.str(), file.string(), sources);
+  return apply_yaml(config, contents.str(), file.string(), sources, positions);
 }
 
 }  // namespace mockforge::config::detail

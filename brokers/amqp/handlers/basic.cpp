@@ -84,7 +84,7 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
   }
   std::optional<std::chrono::milliseconds> ttl;
   if (header.properties.expiration) ttl = parse_expiration(*header.properties.expiration);
-  connection.broker().metrics().published(publish.exchange);
+  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
 
   std::vector<uint8_t> header_payload = encode_content_header(header);
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
@@ -402,7 +402,7 @@ void get(HandlerContext& ctx) {
     ctx.channel.unacked[tag] = UnackedDelivery{queue, queue_name, delivery.id, ""};
   }
   auto& metrics = ctx.connection.broker().metrics();
-  metrics.delivered(queue_name);
+  metrics.delivered(ctx.connection.vhost().name(), queue_name);
   if (delivery.message.redelivered) metrics.redelivered.inc();
   const std::string& properties = *delivery.message.properties;
   ctx.connection.send_content(

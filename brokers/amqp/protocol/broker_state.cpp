@@ -19,14 +19,16 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
                             "Mandatory publishes returned with basic.return", {})
                    .get()),
       published_(registry.counter("amqp_messages_published_total",
-                                  "Messages published, by exchange", {"exchange"})),
+                                  "Messages published, by vhost and exchange",
+                                  {"vhost", "exchange"})),
       delivered_(registry.counter("amqp_messages_delivered_total",
-                                  "Messages delivered by basic.deliver or basic.get-ok, by queue",
-                                  {"queue"})),
+                                  "Messages delivered by basic.deliver or basic.get-ok, by vhost "
+                                  "and queue",
+                                  {"vhost", "queue"})),
       dead_lettered_(registry.counter("amqp_messages_dead_lettered_total",
-                                      "Messages republished to a dead-letter exchange, by source "
-                                      "queue and reason (rejected, expired, maxlen)",
-                                      {"queue", "reason"})) {}
+                                      "Messages republished to a dead-letter exchange, by vhost, "
+                                      "source queue and reason (rejected, expired, maxlen)",
+                                      {"vhost", "queue", "reason"})) {}
 
 BrokerState::BrokerState(BrokerSettings settings, storage::Engine& storage,
                          metrics::Registry& registry)

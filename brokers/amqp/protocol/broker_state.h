@@ -42,10 +42,16 @@ class BrokerMetrics {
   metrics::Counter& acked;
   metrics::Counter& redelivered;
   metrics::Counter& returned;
-  void published(const std::string& exchange) { published_.with({exchange}).inc(); }
-  void delivered(const std::string& queue) { delivered_.with({queue}).inc(); }
-  void dead_lettered(const std::string& queue, std::string_view reason) {
-    dead_lettered_.with({queue, std::string(reason)}).inc();
+  // Per-exchange and per-queue series carry the vhost first, as RabbitMQ's
+  // Prometheus plugin labels them.
+  void published(const std::string& vhost, const std::string& exchange) {
+    published_.with({vhost, exchange}).inc();
+  }
+  void delivered(const std::string& vhost, const std::string& queue) {
+    delivered_.with({vhost, queue}).inc();
+  }
+  void dead_lettered(const std::string& vhost, const std::string& queue, std::string_view reason) {
+    dead_lettered_.with({vhost, queue, std::string(reason)}).inc();
   }
 
  private:

@@ -670,7 +670,7 @@ void AmqpConnection::pump(Channel& channel) {
             UnackedDelivery{consumer.storage, consumer.queue, message.id, tag};
         consumer.unacked->fetch_add(1);
       }
-      broker_.metrics().delivered(consumer.queue);
+      broker_.metrics().delivered(vhost_->name(), consumer.queue);
       if (message.message.redelivered) broker_.metrics().redelivered.inc();
       const std::string& properties = *message.message.properties;
       send_content(
@@ -700,7 +700,7 @@ void AmqpConnection::deliver_direct_reply(uint16_t channel_number, std::string r
     if (!channel || channel->reply_consumer_tag.empty() || channel->reply_to_key != routing_key) {
       return;  // the requester went away: the reply is dropped, as in RabbitMQ
     }
-    self->broker_.metrics().delivered("amq.rabbitmq.reply-to");
+    self->broker_.metrics().delivered(self->vhost_->name(), "amq.rabbitmq.reply-to");
     self->send_content(
         channel_number,
         BasicDeliver{channel->reply_consumer_tag, channel->next_delivery_tag++, false, "",

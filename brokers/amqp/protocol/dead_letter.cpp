@@ -148,7 +148,7 @@ void dead_letter_at_depth(BrokerState& broker, Vhost& vhost, const std::string& 
     record_death(header.properties, reason, queue, message.exchange, message.routing_key,
                  now_seconds);
     const std::string routing_key = target->routing_key.value_or(message.routing_key);
-    broker.metrics().dead_lettered(queue, death_reason_name(reason));
+    broker.metrics().dead_lettered(vhost.name(), queue, death_reason_name(reason));
 
     const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
     auto routed = vhost.route(target->exchange, routing_key, headers, /*allow_internal=*/true);

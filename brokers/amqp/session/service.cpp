@@ -163,13 +163,14 @@ class AmqpService : public runtime::Service {
   std::shared_ptr<void> register_queue_metrics() {
     return context_.metrics.callback(
         "amqp_queue_messages", "Messages in AMQP queues, ready or unacknowledged",
-        metrics::MetricType::kGauge, {"queue", "state"}, [this] {
+        metrics::MetricType::kGauge, {"vhost", "queue", "state"}, [this] {
           std::vector<metrics::Sample> samples;
-          for (const auto& queue : context_.storage.queues().list("/")) {
+          for (const auto& queue : context_.storage.queues().list()) {  // every vhost
             auto stats = queue->stats();
-            samples.push_back({{queue->name(), "ready"}, static_cast<double>(stats.ready_count)});
             samples.push_back(
-                {{queue->name(), "unacked"}, static_cast<double>(stats.unacked_count)});
+                {{queue->vhost(), queue->name(), "ready"}, static_cast<double>(stats.ready_count)});
+            samples.push_back({{queue->vhost(), queue->name(), "unacked"},
+                               static_cast<double>(stats.unacked_count)});
           }
           return samples;
         });

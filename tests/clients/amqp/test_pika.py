@@ -264,10 +264,12 @@ class PikaTest(PikaTestCase):
         status, _, body = self.server.request("GET", "/__mockforge/metrics")
         self.assertEqual(status, 200)
         lines = set(body.splitlines())
-        self.assertIn('amqp_messages_published_total{exchange="pk.metrics"} 2', lines)
-        self.assertIn('amqp_messages_delivered_total{queue="pk.metrics.q"} 1', lines)
-        self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="ready"} 1', lines)
-        self.assertIn('amqp_queue_messages{queue="pk.metrics.q",state="unacked"} 0', lines)
+        self.assertIn('amqp_messages_published_total{vhost="/",exchange="pk.metrics"} 2', lines)
+        self.assertIn('amqp_messages_delivered_total{vhost="/",queue="pk.metrics.q"} 1', lines)
+        self.assertIn('amqp_queue_messages{vhost="/",queue="pk.metrics.q",state="ready"} 1',
+                      lines)
+        self.assertIn('amqp_queue_messages{vhost="/",queue="pk.metrics.q",state="unacked"} 0',
+                      lines)
 
     def test_per_message_and_queue_ttl(self):
         ch = self.connect().channel()

@@ -143,6 +143,43 @@ class PikaAccessTest(unittest.TestCase):
         status, _, _ = self.server.request("GET", "/__mockforge/api/amqp/queues?vhost=nope")
         self.assertEqual(status, 404)
 
+    def test_metrics_cover_every_vhost_with_a_vhost_label(self):
+        # The same queue and exchange names in two vhosts are separate series.
+        for vhost, count in (("/", 1), ("v2", 2)):
+            ch = self.connect("admin", "s3cret", vhost).channel()
+            ch.exchange_declare("met.x", "fanout")
+            ch.queue_declare("met.q")
+            ch.queue_bind("met.q", "met.x")
+            for i in range(count + 1):
+                ch.basic_publish("met.x", "", str(i).encode())
+            method, _, _ = ch.basic_get("met.q")
+            self.assertIsNotNone(method)
+            # Left unacked; queue.declare behind the get proves it was handled.
+            self.assertEqual(ch.queue_declare("met.q", passive=True).method.message_count, count)
+            ch.queue_declare("met.dlq")
+            ch.queue_declare("met.dl", arguments={"x-dead-letter-exchange": "",
+                                                  "x-dead-letter-routing-key": "met.dlq"})
+            ch.basic_publish("", "met.dl", b"x")
+            method, _, _ = ch.basic_get("met.dl")
+            ch.basic_reject(method.delivery_tag, requeue=False)
+            self.assertEqual(ch.queue_declare("met.dl", passive=True).method.message_count, 0)
+        status, _, body = self.server.request("GET", "/__mockforge/metrics")
+        self.assertEqual(status, 200)
+        lines = set(body.splitlines())
+        for vhost, count in (("/", 1), ("v2", 2)):
+            self.assertIn(
+                f'amqp_messages_published_total{{vhost="{vhost}",exchange="met.x"}} {count + 1}',
+                lines)
+            self.assertIn(f'amqp_messages_delivered_total{{vhost="{vhost}",queue="met.q"}} 1',
+                          lines)
+            self.assertIn(
+                f'amqp_queue_messages{{vhost="{vhost}",queue="met.q",state="ready"}} {count}',
+                lines)
+            self.assertIn(
+                f'amqp_queue_messages{{vhost="{vhost}",queue="met.q",state="unacked"}} 1', lines)
+            self.assertIn(f'amqp_messages_dead_lettered_total{{vhost="{vhost}",queue="met.dl",'
+                          f'reason="rejected"}} 1', lines)
+
     # --- configure ---
 
     def test_configure_refused(self):

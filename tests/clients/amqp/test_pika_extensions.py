@@ -98,7 +98,7 @@ class PikaExtensionsTest(PikaTestCase):
 
         lines = self.metric_lines()
         self.assertIn(
-            'amqp_messages_dead_lettered_total{queue="dl1.q",reason="rejected"} 2', lines)
+            'amqp_messages_dead_lettered_total{vhost="/",queue="dl1.q",reason="rejected"} 2', lines)
 
     def test_repeated_death_increments_count(self):
         # A queue dead-lettering to itself through the default exchange: a
@@ -168,7 +168,7 @@ class PikaExtensionsTest(PikaTestCase):
         self.assertEqual(props.headers["x-death"][0]["reason"], "maxlen")
         self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"3")
         lines = self.metric_lines()
-        self.assertIn('amqp_messages_dead_lettered_total{queue="dl5.q",reason="maxlen"} 2', lines)
+        self.assertIn('amqp_messages_dead_lettered_total{vhost="/",queue="dl5.q",reason="maxlen"} 2', lines)
 
     def test_expiry_cycle_is_dropped(self):
         ch = self.connect().channel()
@@ -180,7 +180,7 @@ class PikaExtensionsTest(PikaTestCase):
         # Dead-lettering back into dl6.q for expiry again is a cycle: dropped.
         self.assertEqual(ch.basic_get(q), (None, None, None))
         lines = self.metric_lines()
-        self.assertIn('amqp_messages_dead_lettered_total{queue="dl6.q",reason="expired"} 1', lines)
+        self.assertIn('amqp_messages_dead_lettered_total{vhost="/",queue="dl6.q",reason="expired"} 1', lines)
 
     def test_invalid_dead_letter_arguments_are_406(self):
         conn = self.connect()

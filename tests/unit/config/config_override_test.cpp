@@ -144,6 +144,27 @@ TEST_F(ConfigFileFixture, LoadCollectsErrorsOfEveryLayer) {
   EXPECT_EQ(result.errors[2].origin, "--amqp-port");
 }
 
+TEST_F(ConfigFileFixture, PermissionsAreCheckedAgainstTheFinalUsersAndVhosts) {
+  write("amqp:\n  users: [\"guest:guest\", \"admin:pw\"]\n  permissions:\n    - admin /\n");
+  // Valid as a file; the environment then drops the user the file's entry names.
+  LoadResult result = load({
+      .file = path_,
+      .environment = fake_environment({{"MOCKFORGE_AMQP_USERS", "guest:guest"}}),
+  });
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].to_string(),
+            path_.string() +
+                ":4:7: amqp.permissions: no user \"admin\" in amqp.users (entry \"admin /\")");
+  // A bad entry from the environment or a flag names the variable or the flag.
+  result = load({.environment = fake_environment({{"MOCKFORGE_AMQP_PERMISSIONS", "guest v9"}}),
+                 .flags = {{"mqtt.users", "bob"}}});
+  std::vector<std::string> texts;
+  for (const Error& error : result.errors) texts.push_back(error.to_string());
+  EXPECT_THAT(texts, ElementsAre("command line: mqtt.users: expected name:password, got \"bob\"",
+                                 "MOCKFORGE_AMQP_PERMISSIONS: amqp.permissions: no vhost \"v9\" "
+                                 "in amqp.vhosts (entry \"guest v9\")"));
+}
+
 TEST(ConfigLoad, NoFileGivesDefaultsWithOverrides) {
   const LoadResult result =
       load({.environment = fake_environment({}), .flags = {{"kafka.enabled", "false"}}});

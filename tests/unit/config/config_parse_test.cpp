@@ -272,6 +272,65 @@ TEST(ConfigFile, ValidateFileNamesTheFile) {
   EXPECT_EQ(errors[0].key, "kafka.port2");
 }
 
+TEST(ConfigErrors, UserVhostAndPermissionEntriesAreCheckedWhereTheyAre) {
+  EXPECT_THAT(errors_of("amqp:\n  users:\n    - guest:guest\n    - nopassword\n"),
+              ElementsAre("mockforge.yaml:4:7: amqp.users: expected name:password, got "
+                          "\"nopassword\""));
+  EXPECT_THAT(errors_of("amqp:\n  users: [\":nameless\"]\n"),
+              ElementsAre("mockforge.yaml:2:11: amqp.users: expected name:password, got "
+                          "\":nameless\""));
+  EXPECT_THAT(errors_of("mqtt:\n  users: alice\n"),
+              ElementsAre("mockforge.yaml:2:3: mqtt.users: expected name:password, got "
+                          "\"alice\""));
+  EXPECT_THAT(errors_of("amqp:\n  vhosts: [\"/\", \"\"]\n"),
+              ElementsAre("mockforge.yaml:2:17: amqp.vhosts: a vhost name is 1 to 255 bytes, "
+                          "got \"\""));
+  EXPECT_THAT(errors_of("amqp:\n  permissions:\n    - guest\n    - \"guest / .* .*\"\n"),
+              ElementsAre("mockforge.yaml:3:7: amqp.permissions: expected \"USER VHOST "
+                          "[CONFIGURE WRITE READ]\", got \"guest\"",
+                          "mockforge.yaml:4:7: amqp.permissions: expected \"USER VHOST "
+                          "[CONFIGURE WRITE READ]\", got \"guest / .* .*\""));
+  const std::vector<std::string> regex = errors_of("amqp:\n  permissions: [\"guest / ( .* .*\"]\n");
+  ASSERT_EQ(regex.size(), 1u);
+  EXPECT_THAT(regex[0], ::testing::StartsWith("mockforge.yaml:2:17: amqp.permissions: bad regular "
+                                              "expression \"(\" in \"guest / ( .* .*\": "));
+  // A key with a bad entry keeps its previous value.
+  Config config;
+  errors_of("amqp:\n  users: [\"a:b\", \"c\"]\n", &config);
+  EXPECT_EQ(config.amqp.users, Config{}.amqp.users);
+}
+
+TEST(ConfigFile, ValidateFileChecksPermissionsAgainstUsersAndVhosts) {
+  const TempFile file(R"(amqp:
+  users: ["guest:guest", "admin:s3cret"]
+  vhosts: ["/", "v2"]
+  permissions:
+    - "admin v2"
+    - "nobody /"
+    - "guest v3 .* .* .*"
+mqtt:
+  auth_enabled: true
+)");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(file.path())) texts.push_back(error.to_string());
+  const std::string name = file.path().string();
+  EXPECT_THAT(texts, ElementsAre(name + ":6:7: amqp.permissions: no user \"nobody\" in amqp.users "
+                                        "(entry \"nobody /\")",
+                                 name + ":7:7: amqp.permissions: no vhost \"v3\" in amqp.vhosts "
+                                        "(entry \"guest v3 .* .* .*\")",
+                                 name + ":9:3: mqtt.auth_enabled: needs at least one entry in "
+                                        "mqtt.users"));
+  const TempFile good(R"(amqp:
+  users: ["guest:guest", "admin:s3cret"]
+  vhosts: ["/", "v2"]
+  permissions: ["admin v2 ^a ^b ^c", "guest /"]
+mqtt:
+  auth_enabled: true
+  users: ["alice:pw"]
+)");
+  EXPECT_THAT(validate_file(good.path()), IsEmpty());
+}
+
 TEST(ConfigFile, ValidFileHasNoErrors) {
   const TempFile file(to_yaml(Config{}, {.with_descriptions = true}));
   EXPECT_THAT(validate_file(file.path()), IsEmpty());
