@@ -19,12 +19,11 @@ std::atomic<uint64_t> next_connection_id{1};
 Connection::Connection(std::unique_ptr<Transport> transport, asio::any_io_executor strand,
                        ConnectionLimits limits, ConnectionSet& set)
     : transport_(std::move(transport)),
-      strand_(std::move(strand)),
       limits_(limits),
       set_(set),
       remote_address_(transport_->remote_address()),
       id_(next_connection_id.fetch_add(1)),
-      timer_(strand_),
+      timer_(std::move(strand)),
       last_read_(std::chrono::steady_clock::now()) {}
 
 Connection::~Connection() = default;
@@ -101,11 +100,11 @@ void Connection::send(std::vector<uint8_t> bytes) {
     outbound_.push_back(std::move(bytes));
     start_writer = !std::exchange(writer_scheduled_, true);
   }
-  if (start_writer) asio::dispatch(strand_, [self = shared_from_this()] { self->write_more(); });
+  if (start_writer) asio::dispatch(executor(), [self = shared_from_this()] { self->write_more(); });
 }
 
 void Connection::close_after_flush(std::string reason) {
-  asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
     if (self->finished_) return;
     self->reading_stopped_ = true;
     bool start_writer = false;
@@ -121,7 +120,7 @@ void Connection::close_after_flush(std::string reason) {
 }
 
 void Connection::abort(std::string reason) {
-  asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
     self->finish(std::move(reason));
   });
 }
@@ -288,7 +287,7 @@ void Connection::resume_reading() {
   // what is buffered, then read. Posted, so that the caller's own state is
   // settled before frames arrive.
   if (processing_) return;
-  asio::post(strand_, [self = shared_from_this()] {
+  asio::post(executor(), [self = shared_from_this()] {
     if (self->processing_ || !self->may_read()) return;
     if (self->process_buffer()) self->read_more();
   });
@@ -384,7 +383,7 @@ void ConnectionSet::for_each(
 
 void ConnectionSet::shutdown_all() {
   for_each([](const std::shared_ptr<Connection>& connection) {
-    asio::dispatch(connection->strand_, [connection] {
+    asio::dispatch(connection->executor(), [connection] {
       if (!connection->finished_ && connection->protocol_) connection->protocol_->on_server_shutdown();
     });
   });

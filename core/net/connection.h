@@ -110,7 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   void resume_reading();
   bool reading_paused() const { return paused_by_protocol_; }
 
-  boost::asio::any_io_executor executor() const { return strand_; }
+  boost::asio::any_io_executor executor() const { return timer_.get_executor(); }
   const std::string& remote_address() const { return remote_address_; }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
@@ -140,7 +140,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   void finish(std::string reason);
 
   std::unique_ptr<Transport> transport_;
-  boost::asio::any_io_executor strand_;
   ConnectionLimits limits_;
   ConnectionSet& set_;
   std::unique_ptr<FrameProtocol> protocol_;
@@ -172,7 +171,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   // The bytes of the write in flight (strand only).
   std::vector<uint8_t> writing_;
 
-  boost::asio::steady_timer timer_;  // the idle deadline
+  // The idle deadline; its executor is the strand (mutable: get_executor() is not const).
+  mutable boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point last_read_;
   std::atomic<bool> closed_{false};
   // Strand-only state.
