@@ -14,6 +14,12 @@
 // Limits::max_outbound_bytes the connection stops reading (backpressure),
 // and resumes below half of that. Protocols that must never block a
 // publisher (MQTT fan-out) check outbound_bytes() and drop or queue instead.
+// A protocol may also stop reading itself (pause_reading, e.g. AMQP
+// connection.blocked) until it calls resume_reading().
+//
+// Memory: an idle connection holds its Connection object, its socket and
+// the two operations waiting on it (socket readable, idle deadline); no read
+// buffer, no write buffer, no coroutine frame.
 
 #include <atomic>
 #include <chrono>
