@@ -182,14 +182,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   std::chrono::steady_clock::time_point last_read_;
   std::atomic<bool> closed_{false};
   // Strand-only state.
-  bool read_pending_ = false;      // a wait or read is in flight
-  bool processing_ = false;        // inside process_buffer()
+  bool read_pending_ = false;  // a wait or read is in flight
+  bool processing_ = false;    // inside process_buffer()
   bool handshake_done_ = false;
-  bool reading_stopped_ = false;   // for good: closing
+  bool reading_stopped_ = false;  // for good: closing
   bool paused_by_protocol_ = false;
   bool paused_by_backpressure_ = false;
   bool timer_pending_ = false;
-  bool closing_ = false;           // the graceful close is under way
+  bool closing_ = false;  // the graceful close is under way
   bool finished_ = false;
 };
 

@@ -101,12 +101,12 @@ class WebSocketTransport final : public Transport {
     asio::post(ws_.get_executor(), [done = std::move(done)] { done({}); });
   }
   void async_read_some(asio::mutable_buffer into, TransportCompletion done) override {
-    ws_.async_read_some(into, [this, done = std::move(done)](boost::system::error_code error,
-                                                              std::size_t n) {
-      // MQTT over WebSocket is binary only.
-      if (!error && ws_.got_text()) error = websocket::error::bad_data_frame;
-      done(error, n);
-    });
+    ws_.async_read_some(
+        into, [this, done = std::move(done)](boost::system::error_code error, std::size_t n) {
+          // MQTT over WebSocket is binary only.
+          if (!error && ws_.got_text()) error = websocket::error::bad_data_frame;
+          done(error, n);
+        });
   }
   void async_write(asio::const_buffer bytes, TransportCompletion done) override {
     ws_.async_write(bytes, std::move(done));
