@@ -14,11 +14,16 @@
 // Limits::max_outbound_bytes the connection stops reading (backpressure),
 // and resumes below half of that. Protocols that must never block a
 // publisher (MQTT fan-out) check outbound_bytes() and drop or queue instead.
+// A protocol may also stop reading itself (pause_reading, e.g. AMQP
+// connection.blocked) until it calls resume_reading().
+//
+// Memory: an idle connection holds its Connection object, its socket and
+// the two operations waiting on it (socket readable, idle deadline); no read
+// buffer, no write buffer, no coroutine frame.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,7 +33,6 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/net/transport.h"
@@ -74,7 +78,10 @@ struct ConnectionLimits {
 
 class ConnectionSet;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// Completion-handler driven: an idle connection holds no coroutine frame and
+// no buffer, only its pending socket wait and (with an idle timeout) one
+// timer wait. The outbound queue allocates nothing while empty.
+class Connection : public std::enable_shared_from_this<Connection>, public TransportOwner {
  public:
   using ProtocolFactory = std::function<std::unique_ptr<FrameProtocol>(Connection&)>;
 
@@ -85,7 +92,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                            ConnectionLimits limits, ConnectionSet& set,
                                            ProtocolFactory make_protocol);
 
-  ~Connection();
+  virtual ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -101,7 +108,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Strand-only: changes the idle timeout (0 disables it) and restarts it.
   void set_idle_timeout(std::chrono::milliseconds timeout);
 
-  boost::asio::any_io_executor executor() const { return strand_; }
+  // Strand-only: stop reading the socket (no further on_frame either, even
+  // for frames already buffered) until resume_reading(). Independent of the
+  // backpressure pause; reading resumes when neither holds. The idle timeout
+  // keeps running.
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return paused_by_protocol_; }
+
+  boost::asio::any_io_executor executor() const { return timer_.get_executor(); }
   const std::string& remote_address() const { return remote_address_; }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
@@ -111,15 +126,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
              ConnectionLimits limits, ConnectionSet& set);
 
   friend class ConnectionSet;
-  boost::asio::awaitable<void> read_loop();
-  boost::asio::awaitable<void> write_loop();
-  boost::asio::awaitable<void> idle_watchdog();
+  void on_transport(TransportEvent event, const boost::system::error_code& error,
+                    std::size_t bytes) override;
+  TransportCompletion completion(TransportEvent event);
+  // Reading: wait for readability, then read; frames go out in between.
+  void read_more();
+  void on_readable(const boost::system::error_code& error);
+  void on_read(const boost::system::error_code& error, std::size_t bytes);
+  // Hands complete frames to the protocol; false once reading must stop.
   bool process_buffer();
+  bool may_read() const;
+  // Writing: one write in flight at a time.
+  void write_more();
+  void on_written(const boost::system::error_code& error, std::size_t bytes);
+  // The idle deadline.
+  void arm_timer();
+  void on_timer();
+  void fail(const boost::system::error_code& error);
   void finish(std::string reason);
-  void wake(boost::asio::steady_timer& timer);
 
   std::unique_ptr<Transport> transport_;
-  boost::asio::any_io_executor strand_;
   ConnectionLimits limits_;
   ConnectionSet& set_;
   std::unique_ptr<FrameProtocol> protocol_;
@@ -140,18 +166,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t read_pos_ = 0;
   std::size_t write_pos_ = 0;
 
+  // Outbound: frames queued by send() (any thread), under the mutex. A
+  // vector, so an empty queue holds no allocation; it is released when drained.
   std::mutex outbound_mutex_;
-  std::deque<std::vector<uint8_t>> outbound_;
-  std::atomic<std::size_t> outbound_bytes_{0};
+  std::vector<std::vector<uint8_t>> outbound_;
+  bool writer_scheduled_ = false;  // a write is in flight or about to start
   bool flush_then_close_ = false;
+  std::atomic<std::size_t> outbound_bytes_{0};
   std::string close_reason_;
+  // The bytes of the write in flight (strand only).
+  std::vector<uint8_t> writing_;
 
-  boost::asio::steady_timer writer_wakeup_;
-  boost::asio::steady_timer reader_wakeup_;
-  boost::asio::steady_timer idle_timer_;
+  // The idle deadline; its executor is the strand (mutable: get_executor() is not const).
+  mutable boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point last_read_;
   std::atomic<bool> closed_{false};
-  bool reading_stopped_ = false;
+  // Strand-only state.
+  bool read_pending_ = false;  // a wait or read is in flight
+  bool processing_ = false;    // inside process_buffer()
+  bool handshake_done_ = false;
+  bool reading_stopped_ = false;  // for good: closing
+  bool paused_by_protocol_ = false;
+  bool paused_by_backpressure_ = false;
+  bool timer_pending_ = false;
+  bool closing_ = false;  // the graceful close is under way
   bool finished_ = false;
 };
 

@@ -27,33 +27,34 @@ std::string format_endpoint(const tcp::socket& socket) {
 
 class TcpTransport final : public Transport {
  public:
-  explicit TcpTransport(tcp::socket socket)
-      : socket_(std::move(socket)), remote_(format_endpoint(socket_)) {}
+  explicit TcpTransport(tcp::socket socket) : socket_(std::move(socket)) {}
 
-  asio::awaitable<void> wait_readable() override {
-    co_await socket_.async_wait(tcp::socket::wait_read, asio::use_awaitable);
+  void async_handshake(TransportCompletion done) override {
+    asio::post(socket_.get_executor(), [done = std::move(done)] { done({}); });
   }
-  asio::awaitable<std::size_t> read_some(asio::mutable_buffer into) override {
-    co_return co_await socket_.async_read_some(into, asio::use_awaitable);
+  void async_wait_readable(TransportCompletion done) override {
+    socket_.async_wait(tcp::socket::wait_read, std::move(done));
   }
-  asio::awaitable<void> write(asio::const_buffer bytes) override {
-    co_await asio::async_write(socket_, bytes, asio::use_awaitable);
+  void async_read_some(asio::mutable_buffer into, TransportCompletion done) override {
+    socket_.async_read_some(into, std::move(done));
   }
-  asio::awaitable<void> graceful_close() override {
+  void async_write(asio::const_buffer bytes, TransportCompletion done) override {
+    asio::async_write(socket_, bytes, std::move(done));
+  }
+  void async_graceful_close(TransportCompletion done) override {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     close();
-    co_return;
+    asio::post(socket_.get_executor(), [done = std::move(done)] { done({}); });
   }
   void close() override {
     boost::system::error_code ignored;
     socket_.close(ignored);
   }
-  std::string remote_address() const override { return remote_; }
+  std::string remote_address() const override { return format_endpoint(socket_); }
 
  private:
   tcp::socket socket_;
-  std::string remote_;
 };
 
 bool offers_subprotocol(std::string_view header, std::string_view wanted) {
@@ -72,9 +73,64 @@ bool offers_subprotocol(std::string_view header, std::string_view wanted) {
 class WebSocketTransport final : public Transport {
  public:
   WebSocketTransport(tcp::socket socket, WebSocketOptions options)
-      : remote_(format_endpoint(socket)), ws_(std::move(socket)), options_(std::move(options)) {}
+      : ws_(std::move(socket)), options_(std::move(options)) {}
 
-  asio::awaitable<void> handshake() override {
+  // The upgrade is a one-off exchange, so it stays a coroutine: its frame
+  // lives only until the WebSocket is open.
+  void async_handshake(TransportCompletion done) override {
+    asio::co_spawn(ws_.get_executor(), handshake(),
+                   [done = std::move(done)](std::exception_ptr failure) {
+                     boost::system::error_code error;
+                     if (failure) {
+                       try {
+                         std::rethrow_exception(failure);
+                       } catch (const boost::system::system_error& e) {
+                         error = e.code();
+                       } catch (const std::exception&) {
+                         error = asio::error::fault;
+                       }
+                       if (!error) error = asio::error::fault;
+                     }
+                     done(error);
+                   });
+  }
+
+  // Beast may hold buffered bytes the socket no longer shows, so reading is
+  // always attempted.
+  void async_wait_readable(TransportCompletion done) override {
+    asio::post(ws_.get_executor(), [done = std::move(done)] { done({}); });
+  }
+  void async_read_some(asio::mutable_buffer into, TransportCompletion done) override {
+    ws_.async_read_some(
+        into, [this, done = std::move(done)](boost::system::error_code error, std::size_t n) {
+          // MQTT over WebSocket is binary only.
+          if (!error && ws_.got_text()) error = websocket::error::bad_data_frame;
+          done(error, n);
+        });
+  }
+  void async_write(asio::const_buffer bytes, TransportCompletion done) override {
+    ws_.async_write(bytes, std::move(done));
+  }
+  void async_graceful_close(TransportCompletion done) override {
+    ws_.async_close(websocket::close_code::normal,
+                    [this, done = std::move(done)](const boost::system::error_code&) {
+                      close();
+                      done({});
+                    });
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+  std::string remote_address() const override {
+    return format_endpoint(beast::get_lowest_layer(ws_).socket());
+  }
+  bool is_orderly_close(const boost::system::error_code& error) const override {
+    return error == websocket::error::closed || Transport::is_orderly_close(error);
+  }
+
+ private:
+  asio::awaitable<void> handshake() {
     beast::flat_buffer buffer;
     http::request_parser<http::empty_body> parser;
     parser.header_limit(16 * 1024);
@@ -111,37 +167,16 @@ class WebSocketTransport final : public Transport {
     co_await ws_.async_accept(request, asio::use_awaitable);
   }
 
-  asio::awaitable<std::size_t> read_some(asio::mutable_buffer into) override {
-    const auto n = co_await ws_.async_read_some(into, asio::use_awaitable);
-    if (ws_.got_text()) {
-      // MQTT over WebSocket is binary only.
-      throw boost::system::system_error(websocket::error::bad_data_frame,
-                                        "text WebSocket frame on a binary protocol");
-    }
-    co_return n;
-  }
-  asio::awaitable<void> write(asio::const_buffer bytes) override {
-    co_await ws_.async_write(bytes, asio::use_awaitable);
-  }
-  asio::awaitable<void> graceful_close() override {
-    auto [ec] = co_await ws_.async_close(websocket::close_code::normal,
-                                         asio::as_tuple(asio::use_awaitable));
-    (void)ec;
-    close();
-  }
-  void close() override {
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
-  }
-  std::string remote_address() const override { return remote_; }
-
- private:
-  std::string remote_;
   websocket::stream<beast::tcp_stream> ws_;
   WebSocketOptions options_;
 };
 
 }  // namespace
+
+bool Transport::is_orderly_close(const boost::system::error_code& error) const {
+  return error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::operation_aborted || error == asio::error::broken_pipe;
+}
 
 std::unique_ptr<Transport> make_tcp_transport(tcp::socket socket) {
   return std::make_unique<TcpTransport>(std::move(socket));

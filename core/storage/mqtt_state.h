@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/storage/common.h"
+#include "core/storage/lazy_deque.h"
 #include "core/storage/memory_budget.h"
 
 namespace mockforge::storage {
@@ -115,7 +116,7 @@ inline constexpr uint32_t kSessionNeverExpires = 0xFFFFFFFF;
 struct SessionImage {
   std::string client_id;
   SubscriptionMap subscriptions;
-  std::deque<OfflineMessage> offline;
+  LazyDeque<OfflineMessage> offline;
   uint64_t dropped_count = 0;
   std::size_t offline_cap = 0;
   uint32_t expiry_interval_seconds = 0;
@@ -177,7 +178,7 @@ class Session {
 
   mutable std::mutex mutex_;
   SubscriptionMap subscriptions_;
-  std::deque<OfflineMessage> offline_;
+  LazyDeque<OfflineMessage> offline_;
   uint64_t offline_bytes_ = 0;
   uint64_t dropped_count_ = 0;
   std::size_t offline_cap_;

@@ -99,7 +99,7 @@ void Client::on_closed() {
   inflight_.clear();
   backlog_.clear();
   std::optional<WillMessage> will;
-  if (send_will_) will = std::move(will_);
+  if (send_will_ && will_) will = std::move(*will_);
   broker_.disconnected(client_id_, link_.get(), session_.get(), session_expiry_,
                        std::move(hand_over), std::move(will));
 }
@@ -155,7 +155,7 @@ void Client::end(std::string reason) {
 bool Client::accept(Accepted accepted) {
   client_id_ = std::move(accepted.client_id);
   session_expiry_ = accepted.session_expiry;
-  will_ = std::move(accepted.will);
+  if (accepted.will) will_ = std::make_unique<WillMessage>(std::move(*accepted.will));
   client_receive_maximum_ = accepted.receive_maximum;
   client_maximum_packet_size_ = accepted.maximum_packet_size;
   client_topic_alias_maximum_ = accepted.topic_alias_maximum;
@@ -165,19 +165,20 @@ bool Client::accept(Accepted accepted) {
   io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result = broker_.connect(client_id_, accepted.clean_start, session_expiry_, link_);
   session_ = std::move(result.session);
-  resumed_ = std::move(result.resumed);
-  queued_ = std::move(result.queued);
+  if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
+      !result.queued.empty()) {
+    resumption_ = std::make_unique<Resumption>(
+        Resumption{std::move(result.resumed), std::move(result.queued)});
+  }
   awaiting_hand_over_ = result.awaiting_hand_over;
   return result.session_present;
 }
 
 void Client::resume() {
-  auto resumed = std::move(resumed_);
-  auto queued = std::move(queued_);
-  resumed_ = {};
-  queued_.clear();
-  for (auto& delivery : resend_inflight(resumed)) deliver(std::move(delivery));
-  for (const auto& offline : queued) deliver(from_offline(offline));
+  const auto resumption = std::move(resumption_);
+  if (!resumption) return;
+  for (auto& delivery : resend_inflight(resumption->resumed)) deliver(std::move(delivery));
+  for (const auto& offline : resumption->queued) deliver(from_offline(offline));
 }
 
 std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {

@@ -19,6 +19,7 @@
 #include "brokers/mqtt/broker/broker.h"
 #include "brokers/mqtt/codec/error.h"
 #include "brokers/mqtt/codec/packet.h"
+#include "core/storage/lazy_deque.h"
 
 namespace mockforge::mqtt {
 
@@ -136,7 +137,7 @@ class Client {
   bool send_will_ = true;
   std::string client_id_;
   uint32_t session_expiry_ = 0;
-  std::optional<WillMessage> will_;
+  std::unique_ptr<WillMessage> will_;  // rare, so out of line
   std::shared_ptr<ClientLink> link_;
   std::shared_ptr<storage::Session> session_;
 
@@ -152,11 +153,15 @@ class Client {
   std::map<uint16_t, std::string> topic_aliases_;
 
   std::map<uint16_t, Inflight> inflight_;
-  std::deque<Delivery> backlog_;
+  storage::LazyDeque<Delivery> backlog_;  // empty for nearly every client
   uint16_t last_packet_id_ = 0;
 
-  SessionHandOver resumed_;                      // between accept() and resume()
-  std::vector<storage::OfflineMessage> queued_;  // idem
+  // Between accept() and resume(): what the session kept while offline.
+  struct Resumption {
+    SessionHandOver resumed;
+    std::vector<storage::OfflineMessage> queued;
+  };
+  std::unique_ptr<Resumption> resumption_;  // null when there is nothing
 };
 
 }  // namespace mockforge::mqtt

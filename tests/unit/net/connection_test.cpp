@@ -28,6 +28,7 @@ struct Events {
   std::atomic<int> idle{0};
   std::atomic<int> shutdown{0};
   std::promise<std::string> closed;
+  std::shared_ptr<Connection> paused_connection;
 };
 
 class EchoProtocol : public FrameProtocol {
@@ -41,8 +42,14 @@ class EchoProtocol : public FrameProtocol {
     if (unread.size() < 2 + length) return FrameStatus::need_more(2 + length);
     return FrameStatus::complete(2 + length);
   }
+  // A frame "P" pauses reading, "R" (sent from another thread, below)
+  // resumes it; everything else is echoed.
   void on_frame(std::span<const uint8_t> frame) override {
     ++events_.frames;
+    if (frame.size() == 3 && frame[2] == 'P') {
+      connection_.pause_reading();
+      events_.paused_connection = connection_.shared_from_this();
+    }
     connection_.send(std::vector<uint8_t>(frame.begin(), frame.end()));
   }
   void on_invalid_frame(std::string_view) override {
@@ -188,6 +195,7 @@ TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
     const auto r = ::send(fd, frame.data(), frame.size(), 0);
     if (r <= 0) break;
     sent += static_cast<std::size_t>(r);
+    if (static_cast<std::size_t>(r) < frame.size()) break;  // timed out part-way
   }
   EXPECT_LT(sent, 100000u * frame.size()) << "server kept reading while its output was stuck";
   // Draining the echoes lets everything through.
@@ -203,6 +211,101 @@ TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
     received += static_cast<std::size_t>(r);
   }
   EXPECT_EQ(received, whole_frames_bytes);
+  ::close(fd);
+}
+
+TEST_F(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
+  start();
+  const int fd = connect_client();
+  // "P" pauses; the two frames behind it arrive in the same write but must
+  // not be handled (nor read from the socket, had they come later) until
+  // the protocol resumes.
+  ASSERT_EQ(::send(fd, "\x00\x01P\x00\x01" "a", 6, 0), 6);
+  EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01P", 3));
+  ASSERT_EQ(::send(fd, "\x00\x01" "b", 3, 0), 3);
+  // Nothing more comes back while paused.
+  timeval short_wait{0, 300000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof(short_wait));
+  char byte;
+  EXPECT_LT(::recv(fd, &byte, 1, 0), 0);
+  EXPECT_EQ(events_.frames.load(), 1);
+  auto connection = events_.paused_connection;
+  ASSERT_TRUE(connection);
+  std::promise<bool> was_paused;
+  asio::post(connection->executor(), [&] {
+    was_paused.set_value(connection->reading_paused());
+    connection->resume_reading();
+  });
+  EXPECT_TRUE(was_paused.get_future().get());
+  timeval long_wait{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &long_wait, sizeof(long_wait));
+  EXPECT_EQ(read_exactly(fd, 6), std::string("\x00\x01" "a\x00\x01" "b", 6));
+  EXPECT_EQ(events_.frames.load(), 3);
+  ::close(fd);
+  auto closed = events_.closed.get_future();
+  ASSERT_EQ(closed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  events_.paused_connection.reset();
+}
+
+TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
+  start();
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd, "\x00\x01P", 3, 0), 3);
+  EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01P", 3));
+  // While paused the server reads nothing, so the kernel buffers fill and
+  // our sends eventually time out.
+  std::vector<char> frame(2 + 1000, 'x');
+  frame[0] = 0x03;
+  frame[1] = static_cast<char>(0xE8);
+  timeval tv{0, 300000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::size_t sent = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const auto r = ::send(fd, frame.data(), frame.size(), 0);
+    if (r <= 0) break;
+    sent += static_cast<std::size_t>(r);
+    if (static_cast<std::size_t>(r) < frame.size()) break;  // timed out part-way
+  }
+  EXPECT_LT(sent, 100000u * frame.size()) << "server kept reading while paused";
+  EXPECT_EQ(events_.frames.load(), 1);
+  auto connection = events_.paused_connection;
+  ASSERT_TRUE(connection);
+  asio::post(connection->executor(), [connection] { connection->resume_reading(); });
+  std::size_t received = 0;
+  timeval rtv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
+  std::vector<char> sink(1 << 16);
+  const std::size_t whole_frames_bytes = sent - sent % frame.size();
+  while (received < whole_frames_bytes) {
+    const auto r = ::recv(fd, sink.data(), sink.size(), 0);
+    if (r <= 0) break;
+    received += static_cast<std::size_t>(r);
+  }
+  EXPECT_EQ(received, whole_frames_bytes);
+  ::close(fd);
+  events_.paused_connection.reset();
+}
+
+TEST_F(ConnectionTest, IdleConnectionsSurviveManyTimeoutChanges) {
+  start();
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
+  EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01x", 3));
+  auto snapshot = std::make_shared<std::promise<std::shared_ptr<Connection>>>();
+  set_.for_each([&](const std::shared_ptr<Connection>& c) { snapshot->set_value(c); });
+  auto connection = snapshot->get_future().get();
+  // Shortening the deadline cancels the pending wait; the new one applies.
+  std::promise<void> changed;
+  asio::post(connection->executor(), [&] {
+    connection->set_idle_timeout(std::chrono::hours(1));
+    connection->set_idle_timeout(std::chrono::milliseconds(0));
+    connection->set_idle_timeout(std::chrono::milliseconds(100));
+    changed.set_value();
+  });
+  changed.get_future().get();
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // the protocol closes on idle
+  EXPECT_EQ(events_.idle.load(), 1);
   ::close(fd);
 }
 
