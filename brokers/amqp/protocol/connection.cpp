@@ -201,6 +201,9 @@ void AmqpConnection::on_command(Command& command) {
     if (broker_.memory_alarm()) apply_memory_alarm();
   }
   if (!held_.empty() || (id == BasicPublish::kId && broker_.memory_alarm())) {
+    // Blocked: like RabbitMQ, stop reading the socket until the alarm clears,
+    // so the client's further commands wait in its own TCP buffers.
+    if (held_.empty()) output_->pause_reading();
     held_.push_back(std::move(command));
     return;
   }
@@ -372,11 +375,13 @@ void AmqpConnection::apply_memory_alarm() {
     send_method(0, ConnectionUnblocked{});
     blocked_sent_ = false;
   }
+  const bool was_holding = !held_.empty();
   while (!held_.empty() && state_ == State::kOpen && !broker_.memory_alarm()) {
     Command command = std::move(held_.front());
     held_.pop_front();
     on_channel_method(command);
   }
+  if (was_holding && held_.empty() && state_ == State::kOpen) output_->resume_reading();
 }
 
 void AmqpConnection::on_channel_method(Command& command) {

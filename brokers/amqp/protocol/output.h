@@ -22,6 +22,11 @@ class ConnectionOutput {
   virtual void set_heartbeat(std::chrono::seconds interval) = 0;
   // Thread-safe: runs `task` later on this connection's strand.
   virtual void post(std::function<void()> task) = 0;
+  // Strand-only: stop reading the socket (no further frames reach the state
+  // machine) and suspend the heartbeat receive timeout, as RabbitMQ does for a
+  // connection blocked by a resource alarm; resume_reading() undoes both.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
 };
 
 }  // namespace mockforge::amqp

@@ -24,11 +24,30 @@ void SessionOutput::close_after_flush(std::string reason) {
 void SessionOutput::set_heartbeat(std::chrono::seconds interval) {
   heartbeat_ = interval;
   heartbeat_timer_.cancel();
-  if (auto connection = connection_.lock()) {
-    connection->set_idle_timeout(interval.count() == 0 ? std::chrono::milliseconds(0)
-                                                       : std::chrono::milliseconds(interval) * 2);
-  }
+  if (auto connection = connection_.lock()) connection->set_idle_timeout(receive_timeout());
   if (interval.count() > 0) arm_heartbeat_timer();
+}
+
+std::chrono::milliseconds SessionOutput::receive_timeout() const {
+  // A paused connection cannot hear the client's heartbeats.
+  if (paused_ || heartbeat_.count() == 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(heartbeat_) * 2;
+}
+
+void SessionOutput::pause_reading() {
+  paused_ = true;
+  if (auto connection = connection_.lock()) {
+    connection->pause_reading();
+    connection->set_idle_timeout(receive_timeout());
+  }
+}
+
+void SessionOutput::resume_reading() {
+  paused_ = false;
+  if (auto connection = connection_.lock()) {
+    connection->set_idle_timeout(receive_timeout());
+    connection->resume_reading();
+  }
 }
 
 void SessionOutput::arm_heartbeat_timer() {

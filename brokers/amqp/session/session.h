@@ -19,8 +19,11 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   void close_after_flush(std::string reason) override;
   void set_heartbeat(std::chrono::seconds interval) override;
   void post(std::function<void()> task) override;
+  void pause_reading() override;
+  void resume_reading() override;
 
  private:
+  std::chrono::milliseconds receive_timeout() const;
   void arm_heartbeat_timer();
 
   std::weak_ptr<net::Connection> connection_;
@@ -28,6 +31,7 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   boost::asio::any_io_executor executor_;
   boost::asio::steady_timer heartbeat_timer_;
   std::chrono::seconds heartbeat_{0};
+  bool paused_ = false;
 };
 
 class AmqpSession : public net::FrameProtocol {

@@ -3,6 +3,7 @@
 single active consumer, direct reply-to)."""
 
 import datetime
+import socket
 import time
 import unittest
 
@@ -398,6 +399,53 @@ class PikaMemoryAlarmTest(unittest.TestCase):
         self.assertEqual(body, b"held")
         # Only publishing connections are told (RabbitMQ): the reader was not.
         self.assertEqual(reader_events, [])
+
+    def test_blocked_connection_stops_reading_its_socket(self):
+        """As RabbitMQ: once a publish is held, the broker reads nothing more from that
+        socket, so further commands back up in the client's TCP buffers instead of the
+        broker's memory; reading resumes when the alarm clears."""
+        import struct
+        from test_bad_input import RawClient, frame, method, shortstr
+        server = self.start(50)
+        filler = self.connect(server)
+        fill_ch = filler.channel()
+        q = fill_ch.queue_declare("mem.raw").method.queue
+        chunk = b"x" * (300 * 1024)
+        fill_ch.basic_publish("", q, chunk)
+        fill_ch.basic_publish("", q, chunk)  # above 50% of 1 MiB: alarm on
+
+        raw = RawClient(server.ports["amqp"])
+        self.addCleanup(raw.close)
+        raw.handshake()
+        raw.sock.sendall(frame(1, 1, method(20, 10, shortstr(b""))))  # channel.open
+        self.assertEqual(raw.read_frame()[2][:4], struct.pack(">HH", 20, 11))
+
+        def publish(body):
+            args = struct.pack(">H", 0) + shortstr(b"") + shortstr(q.encode()) + b"\0"
+            header = struct.pack(">HHQH", 60, 0, len(body), 0)
+            return (frame(1, 1, method(60, 40, args)) + frame(2, 1, header)
+                    + frame(3, 1, body))
+
+        raw.sock.sendall(publish(b"held"))  # held: the broker stops reading here
+        raw.sock.settimeout(3)
+        body = b"y" * 100_000
+        sent = 0
+        with self.assertRaises(socket.timeout):
+            while sent < 256 * 1024 * 1024:  # far more than any socket buffers hold
+                raw.sock.sendall(publish(body))
+                sent += len(body)
+        self.assertLess(sent, 64 * 1024 * 1024)
+        self.assertEqual(fill_ch.queue_declare(q, passive=True).method.message_count, 2)
+
+        # Free the memory: the held publish goes through and reading resumes.
+        self.assertEqual(fill_ch.basic_get(q, auto_ack=True)[2], chunk)
+        self.assertEqual(fill_ch.basic_get(q, auto_ack=True)[2], chunk)
+        deadline = time.monotonic() + 5
+        body_seen = None
+        while body_seen is None and time.monotonic() < deadline:
+            _, _, body_seen = fill_ch.basic_get(q, auto_ack=True)
+            filler.sleep(0.05)
+        self.assertEqual(body_seen, b"held")
 
     def test_confirm_nack_when_storage_cap_refuses(self):
         server = self.start(100)

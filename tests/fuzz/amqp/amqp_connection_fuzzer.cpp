@@ -34,8 +34,12 @@ class FuzzOutput : public ConnectionOutput {
   void close_after_flush(std::string) override { closed = true; }
   void set_heartbeat(std::chrono::seconds) override {}
   void post(std::function<void()> task) override { posted.push_back(std::move(task)); }
+  // Without a storage cap the memory alarm never blocks, so nothing pauses here.
+  void pause_reading() override { paused = true; }
+  void resume_reading() override { paused = false; }
 
   bool closed = false;
+  bool paused = false;
   std::size_t sent = 0;
   std::vector<std::function<void()>> posted;
 };

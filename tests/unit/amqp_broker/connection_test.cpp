@@ -17,8 +17,11 @@ class RecordingOutput : public ConnectionOutput {
   void close_after_flush(std::string reason) override { closed = reason; }
   void set_heartbeat(std::chrono::seconds interval) override { heartbeat = interval; }
   void post(std::function<void()> task) override { posted.push_back(std::move(task)); }
+  void pause_reading() override { reading_paused = true; }
+  void resume_reading() override { reading_paused = false; }
 
   std::vector<uint8_t> sent;
+  bool reading_paused = false;
   std::optional<std::string> closed;
   std::chrono::seconds heartbeat{-1};
   std::vector<std::function<void()>> posted;
