@@ -32,6 +32,11 @@ struct Message {
   Bytes properties;  // the broker's encoded basic properties / headers, opaque here
   std::string exchange;
   std::string routing_key;
+  // Further routing keys the publisher named beside routing_key (AMQP's CC and
+  // BCC headers, in that order); dead-lettering routes with them again and
+  // records routing_key and the CC keys.
+  std::vector<std::string> cc_routing_keys;
+  std::vector<std::string> bcc_routing_keys;
   uint8_t priority = 0;
   // Per-message TTL asked for by the publisher; the queue turns it (and its own
   // message TTL) into expires_at when the message is pushed.
@@ -43,7 +48,10 @@ struct Message {
   uint64_t body_size() const { return byte_size(body); }
   // Bytes charged to the memory budget.
   uint64_t stored_size() const {
-    return byte_size(body) + byte_size(properties) + exchange.size() + routing_key.size();
+    uint64_t size = byte_size(body) + byte_size(properties) + exchange.size() + routing_key.size();
+    for (const std::string& key : cc_routing_keys) size += key.size();
+    for (const std::string& key : bcc_routing_keys) size += key.size();
+    return size;
   }
 };
 
@@ -71,7 +79,7 @@ enum class PushStatus {
 
 struct PushResult {
   PushStatus status = PushStatus::kAccepted;
-  MessageId id = 0;  // the pushed message's id (0 if rejected)
+  MessageId id = 0;                     // the pushed message's id (0 if rejected)
   std::optional<TimePoint> expires_at;  // the pushed message's expiry, if it has one
   // Messages pushed out by drop-head overflow, for dead-lettering. With
   // max_length 0 this may be the pushed message itself.

@@ -74,7 +74,10 @@ struct DecodeFailure : std::runtime_error {
 
 class Reader {
  public:
-  explicit Reader(std::string_view data) : data_(data) {}
+  Reader(std::string_view data, uint32_t version) : data_(data), version_(version) {}
+
+  // The file's format version.
+  uint32_t version() const { return version_; }
 
   uint8_t u8() { return static_cast<uint8_t>(take(1)[0]); }
   uint32_t u32() { return fixed<uint32_t>(); }
@@ -136,6 +139,7 @@ class Reader {
 
   std::string_view data_;
   std::size_t position_ = 0;
+  uint32_t version_;
 };
 
 void write_message(Writer& out, const Message& message) {
@@ -143,6 +147,10 @@ void write_message(Writer& out, const Message& message) {
   out.bytes(message.properties);
   out.string(message.exchange);
   out.string(message.routing_key);
+  out.count(message.cc_routing_keys.size());
+  for (const std::string& key : message.cc_routing_keys) out.string(key);
+  out.count(message.bcc_routing_keys.size());
+  for (const std::string& key : message.bcc_routing_keys) out.string(key);
   out.u8(message.priority);
   out.optional_millis(message.ttl);
   out.optional_time(message.expires_at);
@@ -156,6 +164,12 @@ Message read_message(Reader& in) {
   message.properties = in.bytes();
   message.exchange = in.string();
   message.routing_key = in.string();
+  if (in.version() >= 2) {
+    message.cc_routing_keys.resize(in.count());
+    for (std::string& key : message.cc_routing_keys) key = in.string();
+    message.bcc_routing_keys.resize(in.count());
+    for (std::string& key : message.bcc_routing_keys) key = in.string();
+  }
   message.priority = in.u8();
   message.ttl = in.optional_millis();
   message.expires_at = in.optional_time();
@@ -430,11 +444,12 @@ Result<EngineImage> decode_snapshot(std::string_view data, std::string_view sour
     return corrupt(source_name, "not a mockforge snapshot (bad magic)");
   }
   const uint32_t version = read_little_endian<uint32_t>(data.substr(8, 4));
-  if (version != kSnapshotFormatVersion) {
-    return Error{ErrorCode::kSnapshotVersion,
-                 fmt::format("snapshot file '{}': format version {} is not supported (this build "
-                             "reads version {})",
-                             source_name, version, kSnapshotFormatVersion)};
+  if (version < kOldestSnapshotFormatVersion || version > kSnapshotFormatVersion) {
+    return Error{
+        ErrorCode::kSnapshotVersion,
+        fmt::format("snapshot file '{}': format version {} is not supported (this build "
+                    "reads versions {} to {})",
+                    source_name, version, kOldestSnapshotFormatVersion, kSnapshotFormatVersion)};
   }
   const uint64_t payload_size = read_little_endian<uint64_t>(data.substr(12, 8));
   const uint64_t available = data.size() - kHeaderSize - kTrailerSize;
@@ -451,7 +466,7 @@ Result<EngineImage> decode_snapshot(std::string_view data, std::string_view sour
     return corrupt(source_name, fmt::format("checksum mismatch (stored {:08x}, computed {:08x})",
                                             stored_crc, computed_crc));
   }
-  Reader in(data.substr(kHeaderSize, payload_size));
+  Reader in(data.substr(kHeaderSize, payload_size), version);
   try {
     EngineImage image;
     image.topics = read_topics(in);

@@ -18,7 +18,10 @@
 
 namespace mockforge::storage {
 
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+// Version 2 added the messages' CC/BCC routing keys; version 1 files are
+// still read (their messages have none).
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
+inline constexpr uint32_t kOldestSnapshotFormatVersion = 1;
 
 struct EngineImage {
   std::vector<TopicImage> topics;

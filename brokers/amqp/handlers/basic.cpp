@@ -1,6 +1,7 @@
 // basic.qos, consume, cancel, publish, get, ack, reject, nack, recover.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <random>
@@ -57,6 +58,108 @@ std::chrono::milliseconds parse_expiration(const std::string& text) {
   return std::chrono::milliseconds(millis);
 }
 
+// RabbitMQ's name for a field value's type, as its errors print it.
+std::string_view rabbit_type_name(const FieldValue& value) {
+  switch (value.type_tag()) {
+    case 't':
+      return "bool";
+    case 'b':
+      return "byte";
+    case 'B':
+      return "unsignedbyte";
+    case 's':
+      return "short";
+    case 'u':
+      return "unsignedshort";
+    case 'I':
+      return "signedint";
+    case 'i':
+      return "unsignedint";
+    case 'l':
+      return "long";
+    case 'f':
+      return "float";
+    case 'd':
+      return "double";
+    case 'D':
+      return "decimal";
+    case 'S':
+      return "longstr";
+    case 'A':
+      return "array";
+    case 'T':
+      return "timestamp";
+    case 'F':
+      return "table";
+    case 'V':
+      return "void";
+    case 'x':
+      return "binary";
+    default:
+      return "unknown";
+  }
+}
+
+// The routing keys of a message's CC and BCC headers (RabbitMQ's
+// sender-selected distribution): each header, if present, must be an array;
+// its longstr elements are keys, anything else in it is skipped.
+struct HeaderRoutes {
+  std::vector<std::string> cc;
+  std::vector<std::string> bcc;
+  // Set when a header is not an array: RabbitMQ's 406 for it (CC checked first).
+  std::optional<AmqpError> error;
+};
+
+HeaderRoutes header_routes(const BasicProperties& properties) {
+  HeaderRoutes routes;
+  if (!properties.headers) return routes;
+  for (auto [name, keys] : {std::pair{"CC", &routes.cc}, std::pair{"BCC", &routes.bcc}}) {
+    const FieldValue* value = properties.headers->find(name);
+    if (!value) continue;
+    const auto* array = value->get_if<FieldArray>();
+    if (!array) {
+      routes.error.emplace(ReplyCode::kPreconditionFailed,
+                           fmt::format("PRECONDITION_FAILED - invalid message: "
+                                       "{{unacceptable_type_in_header,\"{}\",{}}}",
+                                       name, rabbit_type_name(*value)));
+      return routes;
+    }
+    for (const FieldValue& element : array->values) {
+      if (const auto* key = element.get_if<std::string>()) keys->push_back(*key);
+    }
+  }
+  return routes;
+}
+
+// Removes the first BCC header, which RabbitMQ strips before delivery (an
+// emptied table stays, empty).
+void strip_bcc(BasicProperties& properties) {
+  if (!properties.headers) return;
+  auto& entries = properties.headers->entries;
+  auto bcc = std::ranges::find(entries, std::string_view("BCC"), &FieldTableEntry::name);
+  if (bcc != entries.end()) entries.erase(bcc);
+}
+
+// The checks RabbitMQ makes on a published message once the exchange is
+// known, in its order: user_id, expiration, then the CC and BCC headers.
+// Returns the per-message TTL.
+std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connection,
+                                                       const BasicProperties& properties,
+                                                       const HeaderRoutes& routes) {
+  // A user_id naming anyone but the authenticated user is refused.
+  const std::string& user = connection.user();
+  if (properties.user_id && *properties.user_id != user) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but "
+                                "authenticated user was '{}'",
+                                *properties.user_id, user));
+  }
+  std::optional<std::chrono::milliseconds> ttl;
+  if (properties.expiration) ttl = parse_expiration(*properties.expiration);
+  if (routes.error) throw *routes.error;
+  return ttl;
+}
+
 }  // namespace
 
 void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
@@ -71,19 +174,18 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
     }
     header.properties.reply_to = channel.reply_to_key;
   }
+  // The message is routed with the publish's routing key and its CC and BCC
+  // keys; the BCC header is removed first, so a headers exchange does not see it.
+  HeaderRoutes routes = header_routes(header.properties);
+  strip_bcc(header.properties);
+  std::vector<std::string> routing_keys{publish.routing_key};
+  routing_keys.insert(routing_keys.end(), routes.cc.begin(), routes.cc.end());
+  routing_keys.insert(routing_keys.end(), routes.bcc.begin(), routes.bcc.end());
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   std::set<std::string> queues =
-      take(connection.vhost().route(publish.exchange, publish.routing_key, headers));
-  // A user_id naming anyone but the authenticated user is refused, as RabbitMQ does.
-  const std::string& user = connection.user();
-  if (header.properties.user_id && *header.properties.user_id != user) {
-    throw AmqpError(ReplyCode::kPreconditionFailed,
-                    fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but "
-                                "authenticated user was '{}'",
-                                *header.properties.user_id, user));
-  }
-  std::optional<std::chrono::milliseconds> ttl;
-  if (header.properties.expiration) ttl = parse_expiration(*header.properties.expiration);
+      take(connection.vhost().route(publish.exchange, routing_keys, headers));
+  std::optional<std::chrono::milliseconds> ttl =
+      check_message(connection, header.properties, routes);
   connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
 
   std::vector<uint8_t> header_payload = encode_content_header(header);
@@ -119,6 +221,8 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
     message.properties = properties;
     message.exchange = publish.exchange;
     message.routing_key = publish.routing_key;
+    message.cc_routing_keys = routes.cc;
+    message.bcc_routing_keys = routes.bcc;
     message.priority = header.properties.priority.value_or(0);
     message.ttl = ttl;
     auto pushed = target->push(std::move(message));
@@ -182,48 +286,6 @@ void consume_direct_reply_to(HandlerContext& ctx, const BasicConsume& method,
       ctx.channel.reply_to_key,
       BrokerState::ReplyTarget{ctx.connection.weak_from_this(), ctx.channel.number});
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
-}
-
-// RabbitMQ's name for a field value's type, as its errors print it.
-std::string_view rabbit_type_name(const FieldValue& value) {
-  switch (value.type_tag()) {
-    case 't':
-      return "bool";
-    case 'b':
-      return "byte";
-    case 'B':
-      return "unsignedbyte";
-    case 's':
-      return "short";
-    case 'u':
-      return "unsignedshort";
-    case 'I':
-      return "signedint";
-    case 'i':
-      return "unsignedint";
-    case 'l':
-      return "long";
-    case 'f':
-      return "float";
-    case 'd':
-      return "double";
-    case 'D':
-      return "decimal";
-    case 'S':
-      return "longstr";
-    case 'A':
-      return "array";
-    case 'T':
-      return "timestamp";
-    case 'F':
-      return "table";
-    case 'V':
-      return "void";
-    case 'x':
-      return "binary";
-    default:
-      return "unknown";
-  }
 }
 
 // Checks the consumer arguments RabbitMQ knows (x-priority an integer,
@@ -361,8 +423,10 @@ void publish(HandlerContext& ctx) {
   ctx.connection.check_access(Permission::kWrite, AmqpConnection::ResourceKind::kExchange,
                               method.exchange);
   if (ctx.channel.tx_mode) {
-    // Checked now, stored at commit.
+    // Checked now, routed and stored at commit.
     take(ctx.connection.vhost().route(method.exchange, method.routing_key, nullptr));
+    const BasicProperties& properties = ctx.command.header->properties;
+    check_message(ctx.connection, properties, header_routes(properties));
     AmqpConnection* connection = &ctx.connection;
     uint16_t number = ctx.channel.number;
     ctx.channel.tx_pending.push_back(

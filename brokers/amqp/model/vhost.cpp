@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "brokers/amqp/model/equivalence.h"
 #include "brokers/amqp/model/queue_arguments.h"
 #include "brokers/amqp/model/routing.h"
@@ -550,7 +552,7 @@ void Vhost::drop_connection(uint64_t connection_id) {
 }
 
 ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
-                                                const std::string& routing_key,
+                                                std::span<const std::string> routing_keys,
                                                 const FieldTable* headers,
                                                 bool allow_internal) const {
   std::lock_guard lock(mutex_);
@@ -567,11 +569,13 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
   }
   std::set<std::string> queues;
   if (exchange.empty()) {
-    if (queues_.contains(routing_key)) queues.insert(routing_key);
+    for (const std::string& key : routing_keys) {
+      if (queues_.contains(key)) queues.insert(key);
+    }
     return succeed(std::move(queues));
   }
   std::set<std::string> visited;
-  route_locked(it->second, routing_key, headers, queues, visited);
+  route_locked(it->second, routing_keys, headers, queues, visited);
   // Nothing routed: the alternate exchange (and its own, in turn) gets the
   // message, as RabbitMQ does. A loop of alternate exchanges stops.
   std::set<std::string> alternates{exchange};
@@ -584,12 +588,12 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
     if (next == exchanges_.end()) break;
     current = &next->second;
     visited.clear();
-    route_locked(*current, routing_key, headers, queues, visited);
+    route_locked(*current, routing_keys, headers, queues, visited);
   }
   return succeed(std::move(queues));
 }
 
-void Vhost::route_locked(const Exchange& exchange, const std::string& routing_key,
+void Vhost::route_locked(const Exchange& exchange, std::span<const std::string> routing_keys,
                          const FieldTable* headers, std::set<std::string>& queues,
                          std::set<std::string>& visited) const {
   if (!visited.insert(exchange.name).second) return;
@@ -597,13 +601,15 @@ void Vhost::route_locked(const Exchange& exchange, const std::string& routing_ke
     bool matched = false;
     switch (exchange.type) {
       case ExchangeType::kDirect:
-        matched = binding.routing_key == routing_key;
+        matched = std::ranges::find(routing_keys, binding.routing_key) != routing_keys.end();
         break;
       case ExchangeType::kFanout:
         matched = true;
         break;
       case ExchangeType::kTopic:
-        matched = topic_matches(binding.routing_key, routing_key);
+        matched = std::ranges::any_of(routing_keys, [&binding](const std::string& key) {
+          return topic_matches(binding.routing_key, key);
+        });
         break;
       case ExchangeType::kHeaders:
         matched = headers_match(binding.arguments, headers);
@@ -613,7 +619,7 @@ void Vhost::route_locked(const Exchange& exchange, const std::string& routing_ke
     if (binding.to_queue) {
       if (queues_.contains(binding.destination)) queues.insert(binding.destination);
     } else if (auto next = exchanges_.find(binding.destination); next != exchanges_.end()) {
-      route_locked(next->second, routing_key, headers, queues, visited);
+      route_locked(next->second, routing_keys, headers, queues, visited);
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -205,13 +206,23 @@ class Vhost {
   void drop_connection(uint64_t connection_id);
 
   // Queue names a publish to `exchange` reaches, through exchange-to-exchange
-  // bindings and alternate exchanges. Error 404 if the exchange does not
-  // exist, 403 if it is internal (reachable only through bindings) unless
-  // `allow_internal` (dead-lettering may target an internal exchange).
+  // bindings and alternate exchanges, each once. A message has one or more
+  // routing keys (the publish's, then those of its CC and BCC headers): a
+  // direct or topic binding matches if any key does, the default exchange
+  // reaches every queue a key names, fanout and headers exchanges ignore the
+  // keys. Error 404 if the exchange does not exist, 403 if it is internal
+  // (reachable only through bindings) unless `allow_internal` (dead-lettering
+  // may target an internal exchange).
+  ModelResult<std::set<std::string>> route(const std::string& exchange,
+                                           std::span<const std::string> routing_keys,
+                                           const FieldTable* headers,
+                                           bool allow_internal = false) const;
   ModelResult<std::set<std::string>> route(const std::string& exchange,
                                            const std::string& routing_key,
                                            const FieldTable* headers,
-                                           bool allow_internal = false) const;
+                                           bool allow_internal = false) const {
+    return route(exchange, std::span<const std::string>(&routing_key, 1), headers, allow_internal);
+  }
 
   std::vector<std::string> queue_names() const;
   bool has_exchange(const std::string& name) const;
@@ -233,7 +244,7 @@ class Vhost {
       std::optional<ModelError>& error);
   QueueEntry* find_queue_locked(const std::string& name, uint64_t connection_id,
                                 std::optional<ModelError>& error);
-  void route_locked(const Exchange& exchange, const std::string& routing_key,
+  void route_locked(const Exchange& exchange, std::span<const std::string> routing_keys,
                     const FieldTable* headers, std::set<std::string>& queues,
                     std::set<std::string>& visited) const;
   std::optional<storage::TimePoint> unused_deadline_locked(const QueueEntry& entry) const;

@@ -36,7 +36,7 @@ std::string_view death_reason_name(DeathReason reason) {
 }
 
 void record_death(BasicProperties& properties, DeathReason reason, const std::string& queue,
-                  const std::string& exchange, const std::string& routing_key,
+                  const std::string& exchange, const std::vector<std::string>& routing_keys,
                   uint64_t unix_seconds) {
   const std::string reason_name(death_reason_name(reason));
   FieldTable headers = properties.headers.value_or(FieldTable{});
@@ -47,7 +47,9 @@ void record_death(BasicProperties& properties, DeathReason reason, const std::st
   death.set("queue", queue);
   death.set("time", Timestamp{unix_seconds});
   death.set("exchange", exchange);
-  death.set("routing-keys", FieldArray{{FieldValue(routing_key)}});
+  FieldArray keys;
+  for (const std::string& key : routing_keys) keys.values.emplace_back(key);
+  death.set("routing-keys", std::move(keys));
   if (properties.expiration) death.set("original-expiration", *properties.expiration);
 
   const FieldValue* existing = headers.find("x-death");
@@ -145,13 +147,27 @@ void dead_letter_at_depth(BrokerState& broker, Vhost& vhost, const std::string& 
     } catch (const DecodeError&) {
       continue;  // cannot happen for headers the broker stored itself
     }
-    record_death(header.properties, reason, queue, message.exchange, message.routing_key,
-                 now_seconds);
-    const std::string routing_key = target->routing_key.value_or(message.routing_key);
+    std::vector<std::string> death_keys{message.routing_key};
+    death_keys.insert(death_keys.end(), message.cc_routing_keys.begin(),
+                      message.cc_routing_keys.end());
+    record_death(header.properties, reason, queue, message.exchange, death_keys, now_seconds);
     broker.metrics().dead_lettered(vhost.name(), queue, death_reason_name(reason));
 
+    // Routed again by the dead-letter routing key alone, or by all the
+    // message's keys, the BCC ones too.
+    std::vector<std::string> routing_keys;
+    if (target->routing_key) {
+      routing_keys.push_back(*target->routing_key);
+      message.cc_routing_keys.clear();
+      message.bcc_routing_keys.clear();
+    } else {
+      routing_keys = std::move(death_keys);
+      routing_keys.insert(routing_keys.end(), message.bcc_routing_keys.begin(),
+                          message.bcc_routing_keys.end());
+    }
+    const std::string& routing_key = routing_keys.front();
     const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
-    auto routed = vhost.route(target->exchange, routing_key, headers, /*allow_internal=*/true);
+    auto routed = vhost.route(target->exchange, routing_keys, headers, /*allow_internal=*/true);
     if (!routed.ok()) continue;  // the dead-letter exchange does not exist: dropped
     std::vector<uint8_t> payload = encode_content_header(header);
     storage::Bytes properties = storage::make_bytes(
@@ -172,6 +188,8 @@ void dead_letter_at_depth(BrokerState& broker, Vhost& vhost, const std::string& 
       copy.properties = properties;
       copy.exchange = target->exchange;
       copy.routing_key = routing_key;
+      copy.cc_routing_keys = message.cc_routing_keys;
+      copy.bcc_routing_keys = message.bcc_routing_keys;
       copy.priority = header.properties.priority.value_or(0);
       auto pushed = target_queue->push(std::move(copy));
       if (!pushed.ok()) continue;

@@ -11,6 +11,11 @@
 // x-last-death-{reason,queue,exchange} set every time. The expiration
 // property is removed. Messages of a queue without a dead-letter exchange are
 // dropped.
+//
+// Routing keys (sender-selected distribution): routing-keys records the
+// message's routing key and CC keys. Without x-dead-letter-routing-key the
+// message is routed again with all its keys, CC and BCC; with one, by that key
+// alone (the CC header stays, as in RabbitMQ 3.13 and later).
 #pragma once
 
 #include <cstdint>
@@ -33,9 +38,10 @@ std::string_view death_reason_name(DeathReason reason);
 
 // Adds one death to the properties' headers, as RabbitMQ does: a new
 // (queue, reason) gets a table with count 1 at the front of x-death; a known
-// one has its count incremented and moves to the front.
+// one has its count incremented and moves to the front. `routing_keys` are
+// the message's routing key and its CC keys (never the BCC ones).
 void record_death(BasicProperties& properties, DeathReason reason, const std::string& queue,
-                  const std::string& exchange, const std::string& routing_key,
+                  const std::string& exchange, const std::vector<std::string>& routing_keys,
                   uint64_t unix_seconds);
 
 // True if dead-lettering into `queue` would close a cycle without a

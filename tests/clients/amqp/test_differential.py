@@ -963,6 +963,116 @@ def properties(run):
         ch.basic_publish("", "pp.q", b"x", pika.BasicProperties(user_id="someone")), sync(ch)))
 
 
+def _raw_headers(*items):
+    return RawProperties(encode_properties([("headers", list(items))]))
+
+
+def sender_selected(run):
+    """CC and BCC headers (sender-selected distribution): extra routing keys for every
+    exchange type, exchange-to-exchange bindings, alternate exchanges and mandatory
+    returns; BCC removed before delivery; array elements that are not longstr skipped;
+    CC/BCC of another type refused; x-death routing-keys and dead-letter routing."""
+    conn = run.connect()
+    ch = conn.channel()
+    ch.add_on_return_callback(lambda c, method, props, body: run.log(
+        "return", method.reply_code, method.reply_text, method.exchange, method.routing_key,
+        body.decode(), decode_properties(props.raw)))
+    ch.exchange_declare("ss.direct", "direct")
+    ch.exchange_declare("ss.topic", "topic")
+    ch.exchange_declare("ss.fanout", "fanout")
+    ch.exchange_declare("ss.headers", "headers")
+    ch.exchange_declare("ss.alt", "fanout")
+    ch.exchange_declare("ss.withalt", "direct", arguments={"alternate-exchange": "ss.alt"})
+    queues = ("ss.a", "ss.b", "ss.c", "ss.t", "ss.h", "ss.alt.q")
+    for q in queues:
+        ch.queue_declare(q)
+    ch.queue_bind("ss.a", "ss.direct", "a")
+    ch.queue_bind("ss.b", "ss.direct", "b")
+    ch.queue_bind("ss.c", "ss.direct", "c")
+    ch.queue_bind("ss.t", "ss.topic", "t.*")
+    ch.exchange_bind("ss.topic", "ss.direct", "to-topic")
+    ch.queue_bind("ss.a", "ss.fanout")
+    ch.queue_bind("ss.h", "ss.headers", "", {"x-match": "all", "kind": "h"})
+    ch.queue_bind("ss.h", "ss.headers", "", {"x-match": "any", "BCC": None})
+    ch.queue_bind("ss.alt.q", "ss.alt")
+    ch.queue_bind("ss.b", "ss.withalt", "a")
+
+    def publish(body, exchange, key, cc=None, bcc=None, mandatory=False, **headers):
+        if cc is not None:
+            headers["CC"] = cc
+        if bcc is not None:
+            headers["BCC"] = bcc
+        ch.basic_publish(exchange, key, body.encode(), pika.BasicProperties(headers=headers),
+                         mandatory=mandatory)
+
+    publish("d1", "ss.direct", "a", cc=["b"], bcc=["c"], mine="kept")
+    publish("d2", "ss.direct", "none", cc=["a", "a", "b"], bcc=["b"])
+    publish("d3", "ss.direct", "a", bcc=["b"])  # the headers table is left empty
+    publish("e2e", "ss.direct", "to-topic", cc=["t.x"])  # the keys travel on to ss.topic
+    publish("t1", "ss.topic", "nomatch", bcc=["t.y"])
+    publish("default", "", "ss.a", cc=["ss.b", "ss.none"], bcc=["ss.c"])
+    publish("fanout", "ss.fanout", "", cc=["b"])
+    publish("headers", "ss.headers", "a", cc=["a"], kind="h")
+    publish("bcc-unseen", "ss.headers", "", bcc=["probe"])  # removed before routing
+    publish("alt", "ss.withalt", "unknown", cc=["also-unknown"])
+    publish("not-alt", "ss.withalt", "unknown", cc=["a"])
+    publish("returned", "ss.direct", "none", cc=["none2"], bcc=["none3"], mandatory=True)
+    publish("not-returned", "ss.direct", "none", bcc=["a"], mandatory=True)
+    # Only longstr elements are keys: the short string, binary, integer and table are skipped.
+    ch.basic_publish("", "ss.c", b"mixed", _raw_headers(
+        ("CC", ("A", [("x", b"ss.a"), ("S", b"ss.b"), ("I", 5), ("F", [])])),
+        ("BCC", ("A", []))))
+    sync(ch)
+    conn.process_data_events(time_limit=0)
+    for q in queues:
+        run.drain(ch, q)
+
+    # A CC or BCC header that is not an array closes the channel (CC checked first), after
+    # the user_id and expiration checks.
+    for label, props in [
+            ("cc-longstr", pika.BasicProperties(headers={"CC": "ss.a"})),
+            ("bcc-int", pika.BasicProperties(headers={"CC": ["ss.a"], "BCC": 7})),
+            ("both", _raw_headers(("BCC", ("F", [])), ("CC", ("V", None)))),
+            ("cc-binary", _raw_headers(("CC", ("x", b"ss.a")))),
+            ("user-id-first", pika.BasicProperties(user_id="other", headers={"CC": "x"})),
+            ("expiration-first", pika.BasicProperties(expiration="soon", headers={"CC": 1}))]:
+        bad = conn.channel()
+        run.attempt(label, lambda: (bad.basic_publish("", "ss.a", b"bad", props), sync(bad)))
+    tx = conn.channel()
+    tx.tx_select()
+    run.attempt("tx-cc-checked-at-publish", lambda: (
+        tx.basic_publish("", "ss.a", b"bad", pika.BasicProperties(headers={"CC": "x"})),
+        sync(tx)))
+    ch = conn.channel()
+    run.count(ch, "ss.a")
+
+    # Dead-lettering: x-death routing-keys hold the routing key and the CC keys; without a
+    # dead-letter routing key the message is routed again by all its keys, BCC too.
+    ch.exchange_declare("ss.dlx", "direct")
+    ch.exchange_declare("ss.dlx2", "fanout")
+    ch.queue_declare("ss.dl1", arguments={"x-dead-letter-exchange": "ss.dlx"})
+    ch.queue_declare("ss.dl.cc", arguments={"x-dead-letter-exchange": "ss.dlx2",
+                                            "x-dead-letter-routing-key": "fixed"})
+    ch.queue_declare("ss.dl.bcc")
+    ch.queue_declare("ss.dl.final")
+    ch.queue_bind("ss.dl.cc", "ss.dlx", "k-cc")
+    ch.queue_bind("ss.dl.bcc", "ss.dlx", "k-bcc")
+    ch.queue_bind("ss.dl.final", "ss.dlx2")
+    ch.basic_publish("", "ss.dl1", b"dl", pika.BasicProperties(headers={
+        "CC": ["k-cc"], "BCC": ["k-bcc"]}))
+    ch.basic_reject(run.get(ch, "ss.dl1").delivery_tag, requeue=False)
+    run.get(ch, "ss.dl.bcc", wait=True, auto_ack=True)
+    ch.basic_reject(run.get(ch, "ss.dl.cc", wait=True).delivery_tag, requeue=False)
+    run.get(ch, "ss.dl.final", wait=True, auto_ack=True)
+    # Expired, dead-lettered with the dead-letter routing key: routing-keys hold that key.
+    ch.queue_declare("ss.dl.ttl", arguments={"x-message-ttl": 10,
+                                             "x-dead-letter-exchange": "ss.dlx2",
+                                             "x-dead-letter-routing-key": "by-ttl"})
+    ch.basic_publish("", "ss.dl.ttl", b"ttl", pika.BasicProperties(headers={
+        "CC": ["ss.dl.ttl", "k-cc"], "BCC": ["ss.dl.ttl"]}))
+    run.get(ch, "ss.dl.final", wait=True, auto_ack=True)
+
+
 # ---- where RabbitMQ 3.10 and mockforge differ -------------------------------------------------
 # scenario name -> (what differs, a function turning RabbitMQ's transcript into the one
 # mockforge must produce).
@@ -996,21 +1106,17 @@ def _last_death(transcript):
     return _each_properties(transcript, lambda entry, props: _edit_headers(props, edit))
 
 
-def _no_sender_selected(transcript):
-    """No CC/BCC routing: the BCC header stays, and x-death routing-keys hold only the
-    publish routing key."""
-    def edit(headers):
-        if "BCC" not in headers and "CC" in headers:
-            headers["BCC"] = ("A", [("S", b"dl.other")])
-        if "x-death" in headers:
-            deaths = headers["x-death"][1]
-            for i, (tag, table) in enumerate(deaths):
-                table = dict(table)
-                table["routing-keys"] = ("A", table["routing-keys"][1][:1])
-                deaths[i] = (tag, sorted(table.items()))
-        return headers
-    return _each_properties(transcript, lambda entry, props: _edit_headers(props, edit) if
-                            entry[-2] == "copied" else props)
+def _cc_kept_with_dead_letter_routing_key(transcript):
+    """RabbitMQ 3.13 and later keep the CC header of a message dead-lettered with an
+    x-dead-letter-routing-key; 3.10 removes it."""
+    original_cc = {"dl": ("A", [("S", b"k-cc")]),
+                   "ttl": ("A", [("S", b"ss.dl.ttl"), ("S", b"k-cc")])}
+
+    def fix(entry, props):
+        if entry[1] != "ss.dl.final":
+            return props
+        return _edit_headers(props, lambda h: {**h, "CC": original_cc[entry[-2]]})
+    return _each_properties(transcript, fix)
 
 
 def _channel_max(transcript):
@@ -1030,10 +1136,11 @@ def _chain(*fixes):
 LAST_DEATH = ("x-last-death-reason/queue/exchange are set as RabbitMQ 3.13 sets them; "
               "3.10 (the Debian peer) does not have them")
 KNOWN_DIFFERENCES = {
-    "dead_letter": (LAST_DEATH + "; and mockforge does no sender-selected distribution: "
-                    "CC/BCC headers do not add routing keys (so x-death routing-keys hold "
-                    "the publish routing key only) and BCC is not removed",
-                    _chain(_last_death, _no_sender_selected)),
+    "dead_letter": (LAST_DEATH, _last_death),
+    "sender_selected": (LAST_DEATH + "; and the CC header of a message dead-lettered with an "
+                        "x-dead-letter-routing-key stays, as in RabbitMQ 3.13 and later (3.10 "
+                        "removes it)",
+                        _chain(_last_death, _cc_kept_with_dead_letter_routing_key)),
     "max_length": (LAST_DEATH, _last_death),
     "ttl": (LAST_DEATH, _last_death),
     "errors": ("channel.open on a channel number above the negotiated channel-max: mockforge "
@@ -1117,6 +1224,9 @@ class Differential(unittest.TestCase):
 
     def test_dead_letter(self):
         self.compare(dead_letter)
+
+    def test_sender_selected(self):
+        self.compare(sender_selected)
 
     def test_confirms_tx(self):
         self.compare(confirms_tx)

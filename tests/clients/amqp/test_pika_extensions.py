@@ -1,6 +1,6 @@
 """pika 1.2 against the real mockforge binary: RabbitMQ extensions
-(dead-lettering, queue expiry, alternate exchanges, consumer priorities,
-single active consumer, direct reply-to)."""
+(dead-lettering, queue expiry, alternate exchanges, sender-selected distribution,
+consumer priorities, single active consumer, direct reply-to)."""
 
 import datetime
 import socket
@@ -238,6 +238,80 @@ class PikaExtensionsTest(PikaTestCase):
             self.connect().channel().exchange_declare(
                 "ae2.main", "direct", arguments={"alternate-exchange": 1})
         self.assertEqual(ctx.exception.reply_code, 406)
+
+    # ------------------------------------------------------------ sender-selected distribution
+
+    def test_cc_and_bcc_headers_add_routing_keys(self):
+        conn = self.connect()
+        ch = conn.channel()
+        ch.confirm_delivery()
+        ch.exchange_declare("ss1.topic", "topic")
+        for q, key in (("ss1.eu", "orders.eu"), ("ss1.us", "orders.us"),
+                       ("ss1.audit", "audit.*"), ("ss1.all", "orders.#")):
+            ch.queue_declare(q)
+            ch.queue_bind(q, "ss1.topic", key)
+        got = []
+        ch.basic_consume("ss1.audit", lambda c, m, p, b: got.append((m, p, b)), auto_ack=True)
+        headers = {"CC": ["orders.us", "audit.x"], "BCC": ["orders.eu", 42], "app": "kept"}
+        ch.basic_publish("ss1.topic", "orders.eu", b"one", pika.BasicProperties(headers=headers))
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            conn.process_data_events(time_limit=0.05)
+        self.assertEqual(len(got), 1)
+        for q in ("ss1.eu", "ss1.us", "ss1.all"):
+            method, props, body = ch.basic_get(q, auto_ack=True)
+            self.assertEqual(body, b"one", q)
+            self.assertEqual(method.message_count, 0, q)  # each queue once, whatever matched
+            got.append((method, props, body))
+        for method, props, _ in got:
+            # Delivered with the publish's routing key; CC stays, BCC is removed.
+            self.assertEqual(method.routing_key, "orders.eu")
+            self.assertEqual(props.headers, {"CC": ["orders.us", "audit.x"], "app": "kept"})
+        # The default exchange takes every key as a queue name; a mandatory publish that
+        # a CC key routes is not returned, one that no key routes is.
+        ch.basic_publish("", "ss1.none", b"two", pika.BasicProperties(headers={
+            "CC": ["ss1.eu"], "BCC": ["ss1.us"]}), mandatory=True)
+        self.assertEqual(ch.basic_get("ss1.eu", auto_ack=True)[2], b"two")
+        _, props, _ = ch.basic_get("ss1.us", auto_ack=True)
+        self.assertEqual(props.headers, {"CC": ["ss1.eu"]})
+        with self.assertRaises(pika.exceptions.UnroutableError):
+            ch.basic_publish("", "ss1.none", b"three", pika.BasicProperties(headers={
+                "CC": ["ss1.nobody"]}), mandatory=True)
+
+    def test_cc_or_bcc_header_that_is_not_an_array_is_406(self):
+        conn = self.connect()
+        for name, value, type_name in (("CC", "one.key", "longstr"), ("BCC", 5, "signedint")):
+            ch = conn.channel()
+            ch.queue_declare("ss2.q")
+            with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as ctx:
+                ch.basic_publish("", "ss2.q", b"x", pika.BasicProperties(headers={name: value}))
+                ch.queue_declare("ss2.q", passive=True)
+            self.assertEqual(ctx.exception.reply_code, 406)
+            self.assertEqual(ctx.exception.reply_text,
+                             "PRECONDITION_FAILED - invalid message: "
+                             f'{{unacceptable_type_in_header,"{name}",{type_name}}}')
+        self.assertEqual(conn.channel().queue_declare("ss2.q", passive=True).method.message_count, 0)
+
+    def test_dead_lettering_routes_by_cc_and_bcc_keys(self):
+        ch = self.connect().channel()
+        ch.exchange_declare("ss3.dlx", "direct")
+        for q in ("ss3.by-cc", "ss3.by-bcc"):
+            ch.queue_declare(q)
+        ch.queue_bind("ss3.by-cc", "ss3.dlx", "cc-key")
+        ch.queue_bind("ss3.by-bcc", "ss3.dlx", "bcc-key")
+        ch.queue_declare("ss3.q", arguments={"x-dead-letter-exchange": "ss3.dlx"})
+        ch.basic_publish("", "ss3.q", b"dead", pika.BasicProperties(headers={
+            "CC": ["cc-key"], "BCC": ["bcc-key"]}))
+        method, _, _ = ch.basic_get("ss3.q")
+        ch.basic_reject(method.delivery_tag, requeue=False)
+        for q in ("ss3.by-cc", "ss3.by-bcc"):
+            method, props, body = self.get_within(ch, q)
+            self.assertEqual(body, b"dead")
+            self.assertEqual(method.routing_key, "ss3.q")
+            self.assertNotIn("BCC", props.headers)
+            # x-death records the routing key and the CC keys, never the BCC ones.
+            self.assertEqual(props.headers["x-death"][0]["routing-keys"],
+                             ["ss3.q", "cc-key"])
 
     # ------------------------------------------------------------ consumers
 

@@ -19,7 +19,7 @@ std::vector<std::string> names(const FieldTable& table) {
 TEST(AmqpDeadLetter, FirstDeathAddsTableAndFirstAndLastHeaders) {
   BasicProperties properties;
   properties.expiration = "5000";
-  record_death(properties, DeathReason::kExpired, "q1", "ex", "rk", 1700000000);
+  record_death(properties, DeathReason::kExpired, "q1", "ex", {"rk"}, 1700000000);
   ASSERT_TRUE(properties.headers);
   EXPECT_FALSE(properties.expiration);
   const FieldTable& death = death_at(properties, 0);
@@ -45,9 +45,9 @@ TEST(AmqpDeadLetter, FirstDeathAddsTableAndFirstAndLastHeaders) {
 
 TEST(AmqpDeadLetter, RepeatedQueueAndReasonCountsAndMovesToFront) {
   BasicProperties properties;
-  record_death(properties, DeathReason::kRejected, "a", "ex", "rk", 1);
-  record_death(properties, DeathReason::kExpired, "b", "dlx", "rk", 2);
-  record_death(properties, DeathReason::kRejected, "a", "dlx", "rk", 3);
+  record_death(properties, DeathReason::kRejected, "a", "ex", {"rk"}, 1);
+  record_death(properties, DeathReason::kExpired, "b", "dlx", {"rk"}, 2);
+  record_death(properties, DeathReason::kRejected, "a", "dlx", {"rk"}, 3);
   const auto* deaths = properties.headers->find("x-death")->get_if<FieldArray>();
   ASSERT_EQ(deaths->values.size(), 2u);
   const FieldTable& front = death_at(properties, 0);
@@ -63,15 +63,15 @@ TEST(AmqpDeadLetter, RepeatedQueueAndReasonCountsAndMovesToFront) {
 
 TEST(AmqpDeadLetter, CycleDetectionIgnoresCyclesWithARejection) {
   BasicProperties expired_only;
-  record_death(expired_only, DeathReason::kExpired, "a", "", "a", 1);
-  record_death(expired_only, DeathReason::kExpired, "b", "", "a", 1);
+  record_death(expired_only, DeathReason::kExpired, "a", "", {"a"}, 1);
+  record_death(expired_only, DeathReason::kExpired, "b", "", {"a"}, 1);
   EXPECT_TRUE(is_death_cycle(expired_only, "a"));
   EXPECT_TRUE(is_death_cycle(expired_only, "b"));
   EXPECT_FALSE(is_death_cycle(expired_only, "c"));
 
   BasicProperties with_reject;
-  record_death(with_reject, DeathReason::kRejected, "a", "", "a", 1);
-  record_death(with_reject, DeathReason::kExpired, "b", "", "a", 1);
+  record_death(with_reject, DeathReason::kRejected, "a", "", {"a"}, 1);
+  record_death(with_reject, DeathReason::kExpired, "b", "", {"a"}, 1);
   EXPECT_FALSE(is_death_cycle(with_reject, "a"));
   EXPECT_TRUE(is_death_cycle(with_reject, "b"));
 }
@@ -80,7 +80,7 @@ TEST(AmqpDeadLetter, MangledXDeathIsReplaced) {
   BasicProperties properties;
   properties.headers = FieldTable{};
   properties.headers->set("x-death", std::string("not an array"));
-  record_death(properties, DeathReason::kMaxLength, "q", "", "q", 1);
+  record_death(properties, DeathReason::kMaxLength, "q", "", {"q"}, 1);
   const FieldTable& death = death_at(properties, 0);
   EXPECT_EQ(*death.find("reason")->get_if<std::string>(), "maxlen");
 }

@@ -65,6 +65,30 @@ TEST_F(AmqpVhostTest, RoutesThroughExchangeToExchangeBindings) {
   EXPECT_EQ(vhost.route("missing", "k", nullptr).error->reply_code, 404);
 }
 
+TEST_F(AmqpVhostTest, EveryRoutingKeyRoutesEachQueueOnce) {
+  // Sender-selected distribution: the publish's key plus the CC/BCC keys.
+  ASSERT_TRUE(vhost.declare_exchange(exchange("d", "direct"), false).ok());
+  ASSERT_TRUE(vhost.declare_exchange(exchange("t", "topic"), false).ok());
+  ASSERT_TRUE(vhost.declare_exchange(exchange("f", "fanout"), false).ok());
+  for (const char* name : {"q1", "q2", "q3"})
+    ASSERT_TRUE(vhost.declare_queue(name, {}, false, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q1", "d", "k1", {}, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q2", "d", "k2", {}, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q2", "d", "k3", {}, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q3", "t", "a.*", {}, 1).ok());
+  ASSERT_TRUE(vhost.bind_exchange("t", "d", "k3", {}).ok());
+  ASSERT_TRUE(vhost.bind_queue("q1", "f", "", {}, 1).ok());
+  const std::vector<std::string> keys{"k1", "k2", "k3", "nothing"};
+  EXPECT_EQ(*vhost.route("d", keys, nullptr).value, (std::set<std::string>{"q1", "q2"}));
+  // Through the exchange-to-exchange binding the topic exchange matches on
+  // every key too.
+  const std::vector<std::string> topic_keys{"k3", "a.b"};
+  EXPECT_EQ(*vhost.route("d", topic_keys, nullptr).value, (std::set<std::string>{"q2", "q3"}));
+  const std::vector<std::string> default_keys{"q1", "q3", "missing", "q1"};
+  EXPECT_EQ(*vhost.route("", default_keys, nullptr).value, (std::set<std::string>{"q1", "q3"}));
+  EXPECT_EQ(*vhost.route("f", keys, nullptr).value, (std::set<std::string>{"q1"}));
+}
+
 TEST_F(AmqpVhostTest, InternalExchangeIsReachableOnlyThroughBindings) {
   Exchange internal = exchange("inner", "fanout");
   internal.internal = true;

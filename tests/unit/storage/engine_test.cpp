@@ -60,7 +60,10 @@ class StorageEngineTest : public ::testing::Test {
     options.broker_metadata = make_bytes("durable");
     auto queue = engine_.queues().declare("/", "jobs", options).queue;
     ASSERT_TRUE(queue->push(make_message("low", 0)).ok());
-    ASSERT_TRUE(queue->push(make_message("high", 2)).ok());
+    Message high = make_message("high", 2);
+    high.cc_routing_keys = {"cc-1", "cc-2"};
+    high.bcc_routing_keys = {"bcc-1"};
+    ASSERT_TRUE(queue->push(std::move(high)).ok());
     ASSERT_TRUE(queue->push(make_message("low-2", 0)).ok());
 
     RetainedMessage retained;
@@ -101,7 +104,10 @@ class StorageEngineTest : public ::testing::Test {
     EXPECT_EQ(queue->options().max_priority, 2);
     EXPECT_EQ(*queue->options().broker_metadata, "durable");
     EXPECT_EQ(queue->ready_count(), 3u);
-    EXPECT_EQ(*queue->pop(clock_.now()).delivery->message.body, "high");
+    const Message high = queue->pop(clock_.now()).delivery->message;
+    EXPECT_EQ(*high.body, "high");
+    EXPECT_EQ(high.cc_routing_keys, (std::vector<std::string>{"cc-1", "cc-2"}));
+    EXPECT_EQ(high.bcc_routing_keys, (std::vector<std::string>{"bcc-1"}));
     EXPECT_EQ(*queue->pop(clock_.now()).delivery->message.body, "low");
 
     auto retained = engine_.retained().get("lights/kitchen", clock_.now());
@@ -342,6 +348,42 @@ TEST_F(StorageCorruptSnapshotTest, BadMagicAndVersion) {
   std::string bad_version = bytes;
   bad_version[8] = 9;
   expect_error_naming_file(restore_bytes(bad_version), ErrorCode::kSnapshotVersion, "version 9");
+}
+
+// Rewrites a snapshot's envelope around a new payload (size and checksum).
+std::string with_payload(uint32_t version, const std::string& payload) {
+  std::string file = "MFSNAPSH";
+  for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((version >> (8 * i)) & 0xff));
+  const uint64_t size = payload.size();
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<char>((size >> (8 * i)) & 0xff));
+  file += payload;
+  const uint32_t crc = crc32(file);
+  for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  return file;
+}
+
+TEST_F(StorageCorruptSnapshotTest, VersionOneFilesAreStillRead) {
+  // A queue message as version 1 wrote it: no CC/BCC key lists after the
+  // routing key.
+  auto queue = engine_.queues().declare("/", "old", QueueOptions{}).queue;
+  ASSERT_TRUE(queue->push(make_message("kept")).ok());
+  const std::filesystem::path path = directory_ / "v2.snap";
+  ASSERT_TRUE(engine_.snapshot_to_file(path).ok());
+  std::ifstream in(path, std::ios::binary);
+  const std::string v2((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string payload = v2.substr(20, v2.size() - 24);
+  const std::string keys = std::string("\x02\x00\x00\x00rk", 6) + std::string(8, '\0');
+  const std::size_t at = payload.find(keys);
+  ASSERT_NE(at, std::string::npos);
+  payload.erase(at + 6, 8);
+  engine_.reset();
+  ASSERT_TRUE(restore_bytes(with_payload(1, payload)).ok());
+  auto restored = engine_.queues().find("/", "old");
+  ASSERT_NE(restored, nullptr);
+  const Message message = restored->pop(clock_.now()).delivery->message;
+  EXPECT_EQ(*message.body, "kept");
+  EXPECT_EQ(message.routing_key, "rk");
+  EXPECT_TRUE(message.cc_routing_keys.empty());
 }
 
 TEST_F(StorageCorruptSnapshotTest, StructurallyBadPayloadWithValidChecksum) {
