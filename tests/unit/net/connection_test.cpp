@@ -4,15 +4,14 @@
 #include "core/net/connection.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <future>
-
 #include <boost/asio.hpp>
-#include <gtest/gtest.h>
+#include <future>
 
 #include "core/runtime/listener.h"
 #include "core/runtime/runtime.h"
@@ -65,7 +64,9 @@ class EchoProtocol : public FrameProtocol {
     connection_.send({0, 3, 'b', 'y', 'e'});
     connection_.close_after_flush("server shutdown");
   }
-  void on_closed(std::string_view reason) override { events_.closed.set_value(std::string(reason)); }
+  void on_closed(std::string_view reason) override {
+    events_.closed.set_value(std::string(reason));
+  }
 
  private:
   Connection& connection_;
@@ -79,8 +80,9 @@ class ConnectionTest : public ::testing::Test {
         runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
         [this, limits](asio::ip::tcp::socket socket) {
           auto strand = socket.get_executor();
-          Connection::start(make_tcp_transport(std::move(socket)), strand, limits, set_,
-                            [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
+          Connection::start(
+              make_tcp_transport(std::move(socket)), strand, limits, set_,
+              [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
         });
     listener_->start();
     runtime_.start();
@@ -141,7 +143,9 @@ TEST_F(ConnectionTest, InvalidFrameGetsReplyThenClose) {
   start();
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\xff\xff", 2, 0), 2);
-  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bad", 5));
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03"
+                                             "bad",
+                                             5));
   char byte;
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // orderly close after the reply
   ::close(fd);
@@ -154,7 +158,9 @@ TEST_F(ConnectionTest, OversizeLengthIsRefusedBeforeTheBodyArrives) {
   start(ConnectionLimits{.max_buffered_bytes = 1000});
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\x10\x00", 2, 0), 2);  // announces 4096 bytes, over the limit
-  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bad", 5));
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03"
+                                             "bad",
+                                             5));
   ::close(fd);
 }
 
@@ -173,10 +179,34 @@ TEST_F(ConnectionTest, ServerShutdownLetsProtocolSayGoodbye) {
   ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
   EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01x", 3));
   set_.shutdown_all();
-  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03" "bye", 5));
+  EXPECT_EQ(read_exactly(fd, 5), std::string("\x00\x03"
+                                             "bye",
+                                             5));
   char byte;
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
   ::close(fd);
+}
+
+// Sends up to kFloodFrames 1,000-byte frames, with a 0.3 s send timeout, and
+// returns how many bytes went out before a send timed out. Kernel buffers absorb
+// a few MiB; a server that stops reading makes the sends time out well before
+// the end.
+constexpr std::size_t kFloodFrames = 100000;
+constexpr std::size_t kFloodFrameBytes = 2 + 1000;
+std::size_t send_until_blocked(int fd) {
+  std::vector<char> frame(kFloodFrameBytes, 'x');
+  frame[0] = 0x03;
+  frame[1] = static_cast<char>(0xE8);
+  timeval tv{0, 300000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < kFloodFrames; ++i) {
+    const auto r = ::send(fd, frame.data(), frame.size(), 0);
+    if (r <= 0) break;
+    sent += static_cast<std::size_t>(r);
+    if (static_cast<std::size_t>(r) < frame.size()) break;  // timed out part-way
+  }
+  return sent;
 }
 
 TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
@@ -185,26 +215,16 @@ TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
   // Send up to 100 MB of frames without reading the echoes. Kernel buffers
   // absorb a few MiB; past that the server must stop reading, because its
   // outbound queue is full, so our sends eventually time out.
-  std::vector<char> frame(2 + 1000, 'x');
-  frame[0] = 0x03;
-  frame[1] = static_cast<char>(0xE8);
-  timeval tv{0, 300000};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::size_t sent = 0;
-  for (int i = 0; i < 100000; ++i) {
-    const auto r = ::send(fd, frame.data(), frame.size(), 0);
-    if (r <= 0) break;
-    sent += static_cast<std::size_t>(r);
-    if (static_cast<std::size_t>(r) < frame.size()) break;  // timed out part-way
-  }
-  EXPECT_LT(sent, 100000u * frame.size()) << "server kept reading while its output was stuck";
+  const std::size_t sent = send_until_blocked(fd);
+  EXPECT_LT(sent, kFloodFrames * kFloodFrameBytes)
+      << "server kept reading while its output was stuck";
   // Draining the echoes lets everything through.
   std::size_t received = 0;
   timeval rtv{10, 0};  // generous: the machine may be busy
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
   std::vector<char> sink(1 << 16);
   // Every whole frame sent comes back; a partial last frame does not.
-  const std::size_t whole_frames_bytes = sent - sent % frame.size();
+  const std::size_t whole_frames_bytes = sent - sent % kFloodFrameBytes;
   while (received < whole_frames_bytes) {
     const auto r = ::recv(fd, sink.data(), sink.size(), 0);
     if (r <= 0) break;
@@ -220,9 +240,17 @@ TEST_F(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
   // "P" pauses; the two frames behind it arrive in the same write but must
   // not be handled (nor read from the socket, had they come later) until
   // the protocol resumes.
-  ASSERT_EQ(::send(fd, "\x00\x01P\x00\x01" "a", 6, 0), 6);
+  ASSERT_EQ(::send(fd,
+                   "\x00\x01P\x00\x01"
+                   "a",
+                   6, 0),
+            6);
   EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01P", 3));
-  ASSERT_EQ(::send(fd, "\x00\x01" "b", 3, 0), 3);
+  ASSERT_EQ(::send(fd,
+                   "\x00\x01"
+                   "b",
+                   3, 0),
+            3);
   // Nothing more comes back while paused.
   timeval short_wait{0, 300000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof(short_wait));
@@ -239,7 +267,10 @@ TEST_F(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
   EXPECT_TRUE(was_paused.get_future().get());
   timeval long_wait{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &long_wait, sizeof(long_wait));
-  EXPECT_EQ(read_exactly(fd, 6), std::string("\x00\x01" "a\x00\x01" "b", 6));
+  EXPECT_EQ(read_exactly(fd, 6), std::string("\x00\x01"
+                                             "a\x00\x01"
+                                             "b",
+                                             6));
   EXPECT_EQ(events_.frames.load(), 3);
   ::close(fd);
   auto closed = events_.closed.get_future();
@@ -254,19 +285,8 @@ TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
   EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01P", 3));
   // While paused the server reads nothing, so the kernel buffers fill and
   // our sends eventually time out.
-  std::vector<char> frame(2 + 1000, 'x');
-  frame[0] = 0x03;
-  frame[1] = static_cast<char>(0xE8);
-  timeval tv{0, 300000};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::size_t sent = 0;
-  for (int i = 0; i < 100000; ++i) {
-    const auto r = ::send(fd, frame.data(), frame.size(), 0);
-    if (r <= 0) break;
-    sent += static_cast<std::size_t>(r);
-    if (static_cast<std::size_t>(r) < frame.size()) break;  // timed out part-way
-  }
-  EXPECT_LT(sent, 100000u * frame.size()) << "server kept reading while paused";
+  const std::size_t sent = send_until_blocked(fd);
+  EXPECT_LT(sent, kFloodFrames * kFloodFrameBytes) << "server kept reading while paused";
   EXPECT_EQ(events_.frames.load(), 1);
   auto connection = events_.paused_connection;
   ASSERT_TRUE(connection);
@@ -275,7 +295,7 @@ TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
   timeval rtv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
   std::vector<char> sink(1 << 16);
-  const std::size_t whole_frames_bytes = sent - sent % frame.size();
+  const std::size_t whole_frames_bytes = sent - sent % kFloodFrameBytes;
   while (received < whole_frames_bytes) {
     const auto r = ::recv(fd, sink.data(), sink.size(), 0);
     if (r <= 0) break;
