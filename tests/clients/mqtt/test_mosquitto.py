@@ -40,6 +40,7 @@ class MosquittoClients(MqttTestCase):
                                          f"q/{version}|m2|2|0"])
 
     def test_qos_downgraded_to_subscription(self):
+        self.wait_idle()  # an earlier test's subscriber may still be leaving
         before = self.metric("mqtt_subscriptions")
         sub = self.sub("mqttv311", ["down/1"], 1, qos=1)
         self.wait_subscriptions(before + 1)
@@ -47,6 +48,7 @@ class MosquittoClients(MqttTestCase):
         self.assertEqual(self.finish(sub), ["down/1|x|1|0"])
 
     def test_wildcards(self):
+        self.wait_idle()  # an earlier test's subscriber may still be leaving
         before = self.metric("mqtt_subscriptions")
         sub = self.sub("mqttv5", ["w/+/c", "w/#"], 3)
         self.wait_subscriptions(before + 2)
@@ -68,6 +70,7 @@ class MosquittoClients(MqttTestCase):
                               "retained message cleared")
 
     def test_v5_properties_pass_through(self):
+        self.wait_idle()  # an earlier test's subscriber may still be leaving
         before = self.metric("mqtt_subscriptions")
         sub = self.sub("mqttv5", ["props"], 1, fmt="%p|%C|%R|%P|%F")
         self.wait_subscriptions(before + 1)
@@ -79,6 +82,7 @@ class MosquittoClients(MqttTestCase):
         self.assertEqual(self.finish(sub), ["body|text/plain|reply/here|k:v|1"])
 
     def test_v5_subscription_identifier(self):
+        self.wait_idle()  # an earlier test's subscriber may still be leaving
         before = self.metric("mqtt_subscriptions")
         sub = self.sub("mqttv5", ["sid/#"], 1, fmt="%t|%S",
                        extra=["-D", "subscribe", "subscription-identifier", "42"])
