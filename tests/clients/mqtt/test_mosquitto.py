@@ -26,11 +26,17 @@ class MosquittoClients(MqttTestCase):
         self.assertEqual(proc.returncode, 0, err)
         return out.splitlines()
 
+    def settled_subscriptions(self):
+        """The subscription count once every earlier (clean-session) subscriber has left and
+        its session is gone, so a count still falling cannot hide a new subscription."""
+        self.wait_idle()
+        self.wait_for(lambda: self.metric("mqtt_sessions") == 0, "no sessions left")
+        return self.metric("mqtt_subscriptions")
+
     def test_qos_0_1_2_both_versions(self):
         for version in ("mqttv311", "mqttv5"):
             with self.subTest(version=version):
-                self.wait_idle()  # the previous subscriber's session is gone
-                before = self.metric("mqtt_subscriptions")
+                before = self.settled_subscriptions()
                 sub = self.sub(version, [f"q/{version}"], 3, qos=2)
                 self.wait_subscriptions(before + 1)
                 for qos in (0, 1, 2):
@@ -40,16 +46,14 @@ class MosquittoClients(MqttTestCase):
                                          f"q/{version}|m2|2|0"])
 
     def test_qos_downgraded_to_subscription(self):
-        self.wait_idle()  # an earlier test's subscriber may still be leaving
-        before = self.metric("mqtt_subscriptions")
+        before = self.settled_subscriptions()
         sub = self.sub("mqttv311", ["down/1"], 1, qos=1)
         self.wait_subscriptions(before + 1)
         self.pub("mqttv311", "down/1", "x", qos=2)
         self.assertEqual(self.finish(sub), ["down/1|x|1|0"])
 
     def test_wildcards(self):
-        self.wait_idle()  # an earlier test's subscriber may still be leaving
-        before = self.metric("mqtt_subscriptions")
+        before = self.settled_subscriptions()
         sub = self.sub("mqttv5", ["w/+/c", "w/#"], 3)
         self.wait_subscriptions(before + 2)
         self.pub("mqttv5", "w/b/c", "1")   # both filters: one message
@@ -70,8 +74,7 @@ class MosquittoClients(MqttTestCase):
                               "retained message cleared")
 
     def test_v5_properties_pass_through(self):
-        self.wait_idle()  # an earlier test's subscriber may still be leaving
-        before = self.metric("mqtt_subscriptions")
+        before = self.settled_subscriptions()
         sub = self.sub("mqttv5", ["props"], 1, fmt="%p|%C|%R|%P|%F")
         self.wait_subscriptions(before + 1)
         self.pub("mqttv5", "props", "body", qos=1,
@@ -82,8 +85,7 @@ class MosquittoClients(MqttTestCase):
         self.assertEqual(self.finish(sub), ["body|text/plain|reply/here|k:v|1"])
 
     def test_v5_subscription_identifier(self):
-        self.wait_idle()  # an earlier test's subscriber may still be leaving
-        before = self.metric("mqtt_subscriptions")
+        before = self.settled_subscriptions()
         sub = self.sub("mqttv5", ["sid/#"], 1, fmt="%t|%S",
                        extra=["-D", "subscribe", "subscription-identifier", "42"])
         self.wait_subscriptions(before + 1)
