@@ -209,6 +209,22 @@ std::size_t send_until_blocked(int fd) {
   return sent;
 }
 
+// Reads the echoes of a flood of `sent` bytes: every whole frame comes back, a
+// partial last frame does not. Returns the bytes received.
+std::size_t drain_echoes(int fd, std::size_t sent) {
+  const std::size_t whole_frames_bytes = sent - sent % kFloodFrameBytes;
+  timeval rtv{10, 0};  // generous: the machine may be busy
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
+  std::vector<char> sink(1 << 16);
+  std::size_t received = 0;
+  while (received < whole_frames_bytes) {
+    const auto r = ::recv(fd, sink.data(), sink.size(), 0);
+    if (r <= 0) break;
+    received += static_cast<std::size_t>(r);
+  }
+  return received;
+}
+
 TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
   start(ConnectionLimits{.max_outbound_bytes = 64 * 1024});
   const int fd = connect_client();
@@ -219,18 +235,7 @@ TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
   EXPECT_LT(sent, kFloodFrames * kFloodFrameBytes)
       << "server kept reading while its output was stuck";
   // Draining the echoes lets everything through.
-  std::size_t received = 0;
-  timeval rtv{10, 0};  // generous: the machine may be busy
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
-  std::vector<char> sink(1 << 16);
-  // Every whole frame sent comes back; a partial last frame does not.
-  const std::size_t whole_frames_bytes = sent - sent % kFloodFrameBytes;
-  while (received < whole_frames_bytes) {
-    const auto r = ::recv(fd, sink.data(), sink.size(), 0);
-    if (r <= 0) break;
-    received += static_cast<std::size_t>(r);
-  }
-  EXPECT_EQ(received, whole_frames_bytes);
+  EXPECT_EQ(drain_echoes(fd, sent), sent - sent % kFloodFrameBytes);
   ::close(fd);
 }
 
@@ -291,17 +296,7 @@ TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
   auto connection = events_.paused_connection;
   ASSERT_TRUE(connection);
   asio::post(connection->executor(), [connection] { connection->resume_reading(); });
-  std::size_t received = 0;
-  timeval rtv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof(rtv));
-  std::vector<char> sink(1 << 16);
-  const std::size_t whole_frames_bytes = sent - sent % kFloodFrameBytes;
-  while (received < whole_frames_bytes) {
-    const auto r = ::recv(fd, sink.data(), sink.size(), 0);
-    if (r <= 0) break;
-    received += static_cast<std::size_t>(r);
-  }
-  EXPECT_EQ(received, whole_frames_bytes);
+  EXPECT_EQ(drain_echoes(fd, sent), sent - sent % kFloodFrameBytes);
   ::close(fd);
   events_.paused_connection.reset();
 }
