@@ -34,7 +34,7 @@ class FuzzOutput : public ConnectionOutput {
   void close_after_flush(std::string) override { closed = true; }
   void set_heartbeat(std::chrono::seconds) override {}
   void post(std::function<void()> task) override { posted.push_back(std::move(task)); }
-  // Without a storage cap the memory alarm never blocks, so nothing pauses here.
+  // As the session does: no frame reaches the connection while it is paused.
   void pause_reading() override { paused = true; }
   void resume_reading() override { paused = false; }
 
@@ -96,7 +96,7 @@ void run(std::span<const uint8_t> prefix, std::span<const uint8_t> input) {
   std::vector<uint8_t> stream(prefix.begin(), prefix.end());
   stream.insert(stream.end(), input.begin(), input.end());
   std::size_t offset = 0;
-  while (offset < stream.size() && !output->closed) {
+  while (offset < stream.size() && !output->closed && !output->paused) {
     const auto unread = std::span<const uint8_t>(stream).subspan(offset);
     const FrameBoundary boundary = connection->frame_boundary(unread);
     if (boundary.kind == FrameBoundary::Kind::kTooLarge) {
