@@ -6,6 +6,7 @@ benchmarks need: finding a broker's process, reading its CPU time and resident m
 /proc, running a client program that prints one JSON object, and formatting ratios.
 """
 
+import argparse
 import json
 import os
 import resource
@@ -118,6 +119,31 @@ class Measured:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         result["client_cpu_s"] = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         return result
+
+
+def delivery_stats(r):
+    """Per-scenario figures from a delivering client's report (MQTT, AMQP), measured by
+    Measured.run: rate, broker CPU per delivery, and how busy the broker and client were."""
+    return {"rate": r["delivered"] / r["seconds"],
+            "cpu_us": r["broker_cpu_s"] / r["delivered"] * 1e6 if r["delivered"] else 0,
+            # The client's share of the wall time: near 1 means the client, not the broker,
+            # limits the rate (on a shared machine, other processes count against it too).
+            "client_busy": r["client_cpu_s"] / r["seconds"],
+            "broker_busy": r["broker_cpu_s"] / r["seconds"],
+            "missing": r["missing"], "duplicates": r["duplicates"]}
+
+
+def scenario_argument_parser(doc):
+    """The options every scenario driver (MQTT, AMQP) takes."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mockforge", required=True)
+    parser.add_argument("--client", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mockforge-only", action="store_true")
+    return parser
 
 
 def mockforge(binary, *extra_args, env=None):

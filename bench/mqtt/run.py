@@ -18,7 +18,6 @@ message is read around each scenario. The table shows medians and mockforge/mosq
 message was delivered exactly once and every idle connection stayed up.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -71,25 +70,12 @@ def throughput(pid, port, client, scenario, messages, expect_all):
     if expect_all:
         argv.append("--expect-all")
     r = benchlib.Measured(pid).run(argv)
-    return {"rate": r["delivered"] / r["seconds"],
-            "cpu_us": r["broker_cpu_s"] / r["delivered"] * 1e6 if r["delivered"] else 0,
-            # The client's share of the wall time: near 1 means the client, not the broker,
-            # limits the rate (on a shared machine, other processes count against it too).
-            "client_busy": r["client_cpu_s"] / r["seconds"],
-            "broker_busy": r["broker_cpu_s"] / r["seconds"],
-            "missing": r["missing"], "duplicates": r["duplicates"]}
+    return benchlib.delivery_stats(r)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mockforge", required=True)
-    parser.add_argument("--client", required=True)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = benchlib.scenario_argument_parser(__doc__)
     parser.add_argument("--connections", type=int, default=10_000)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--mockforge-only", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.connections = 1, 200
