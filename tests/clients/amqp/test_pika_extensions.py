@@ -485,8 +485,14 @@ class PikaMemoryAlarmTest(unittest.TestCase):
         fill_ch = filler.channel()
         q = fill_ch.queue_declare("mem.raw").method.queue
         chunk = b"x" * (300 * 1024)
+        blocked = []
+        filler.add_on_connection_blocked_callback(lambda conn, frame: blocked.append(True))
         fill_ch.basic_publish("", q, chunk)
         fill_ch.basic_publish("", q, chunk)  # above 50% of 1 MiB: alarm on
+        deadline = time.monotonic() + 5
+        while not blocked and time.monotonic() < deadline:  # the broker has stored both
+            filler.process_data_events(time_limit=0.1)
+        self.assertEqual(blocked, [True])
 
         raw = RawClient(server.ports["amqp"])
         self.addCleanup(raw.close)
@@ -509,16 +515,20 @@ class PikaMemoryAlarmTest(unittest.TestCase):
                 raw.sock.sendall(publish(body))
                 sent += len(body)
         self.assertLess(sent, 64 * 1024 * 1024)
-        self.assertEqual(fill_ch.queue_declare(q, passive=True).method.message_count, 2)
+        # The filler published, so it is blocked too (pika then holds its commands): a
+        # connection that never publishes reads the queue.
+        reader = self.connect(server)
+        read_ch = reader.channel()
+        self.assertEqual(read_ch.queue_declare(q, passive=True).method.message_count, 2)
 
         # Free the memory: the held publish goes through and reading resumes.
-        self.assertEqual(fill_ch.basic_get(q, auto_ack=True)[2], chunk)
-        self.assertEqual(fill_ch.basic_get(q, auto_ack=True)[2], chunk)
+        self.assertEqual(read_ch.basic_get(q, auto_ack=True)[2], chunk)
+        self.assertEqual(read_ch.basic_get(q, auto_ack=True)[2], chunk)
         deadline = time.monotonic() + 5
         body_seen = None
         while body_seen is None and time.monotonic() < deadline:
-            _, _, body_seen = fill_ch.basic_get(q, auto_ack=True)
-            filler.sleep(0.05)
+            _, _, body_seen = read_ch.basic_get(q, auto_ack=True)
+            reader.sleep(0.05)
         self.assertEqual(body_seen, b"held")
 
     def test_confirm_nack_when_storage_cap_refuses(self):
