@@ -6,7 +6,7 @@ import unittest
 
 import pika
 
-from mockforge_harness import Mockforge
+from pika_test_base import PikaTestCase
 
 HEADER = b"AMQP\x00\x00\x09\x01"
 
@@ -65,16 +65,7 @@ class RawClient:
         self.sock.close()
 
 
-class BadInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Mockforge()
-        cls.port = cls.server.ports["amqp"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
+class BadInputTest(PikaTestCase):
     def setUp(self):
         self.good = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", self.port))
         self.good_channel = self.good.channel()
