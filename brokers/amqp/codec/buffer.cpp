@@ -71,18 +71,20 @@ void ByteReader::expect_end(std::string_view what) const {
 }
 
 void ByteWriter::write_u16(uint16_t value) {
-  bytes_.push_back(static_cast<uint8_t>(value >> 8));
-  bytes_.push_back(static_cast<uint8_t>(value));
+  const uint8_t bytes[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  bytes_.insert(bytes_.end(), bytes, bytes + 2);
 }
 
 void ByteWriter::write_u32(uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    bytes_.push_back(static_cast<uint8_t>(value >> shift));
+  uint8_t bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<uint8_t>(value >> (24 - 8 * i));
+  bytes_.insert(bytes_.end(), bytes, bytes + 4);
 }
 
 void ByteWriter::write_u64(uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    bytes_.push_back(static_cast<uint8_t>(value >> shift));
+  uint8_t bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  bytes_.insert(bytes_.end(), bytes, bytes + 8);
 }
 
 void ByteWriter::write_f32(float value) { write_u32(std::bit_cast<uint32_t>(value)); }

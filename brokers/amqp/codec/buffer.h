@@ -6,6 +6,7 @@
 // code a peer should close the connection with.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -78,10 +79,17 @@ class ByteReader {
 class ByteWriter {
  public:
   ByteWriter() = default;
+  // Appends to `bytes` (e.g. a batch of frames being built up).
+  explicit ByteWriter(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   std::vector<uint8_t> take() { return std::move(bytes_); }
   std::size_t size() const { return bytes_.size(); }
+  // Makes room for `capacity` bytes in all; grows geometrically, so reserving
+  // before each of many appends stays amortised O(1).
+  void reserve(std::size_t capacity) {
+    if (capacity > bytes_.capacity()) bytes_.reserve(std::max(capacity, 2 * bytes_.capacity()));
+  }
 
   void write_u8(uint8_t value) { bytes_.push_back(value); }
   void write_u16(uint16_t value);

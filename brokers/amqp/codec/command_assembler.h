@@ -46,21 +46,29 @@ using AssembleResult = std::variant<NeedMoreFrames, Command, HeartbeatReceived, 
 class CommandAssembler {
  public:
   AssembleResult add(const Frame& frame);
+  AssembleResult add(const FrameView& frame);
 
   // Whether `channel` is between a content method and the end of its body.
-  bool content_pending(uint16_t channel) const { return pending_.contains(channel); }
+  bool content_pending(uint16_t channel) const {
+    const auto it = pending_.find(channel);
+    return it != pending_.end() && it->second.active;
+  }
   // Drops partial content of a channel, e.g. when it closes.
   void forget_channel(uint16_t channel) { pending_.erase(channel); }
 
  private:
-  AssembleResult add_method(const Frame& frame);
-  AssembleResult add_header(const Frame& frame);
-  AssembleResult add_body(const Frame& frame);
+  AssembleResult add_method(const FrameView& frame);
+  AssembleResult add_header(const FrameView& frame);
+  AssembleResult add_body(const FrameView& frame);
 
+  // One slot per channel that has carried content; a finished command leaves
+  // its slot inactive for the next one, so publishing allocates no map node.
   struct Pending {
     Command command;
     uint64_t body_size = 0;
+    bool active = false;
   };
+  Pending* active_pending(uint16_t channel);
   std::map<uint16_t, Pending> pending_;
 };
 

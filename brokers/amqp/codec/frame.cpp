@@ -51,8 +51,25 @@ std::vector<uint8_t> encode_frame(const Frame& frame) {
 
 std::vector<uint8_t> encode_method_frame(uint16_t channel, const Method& method) {
   ByteWriter out;
-  encode_frame(out, FrameType::kMethod, channel, encode_method(method));
+  encode_method_frame(out, channel, method);
   return out.take();
+}
+
+void encode_method_frame(ByteWriter& out, uint16_t channel, const Method& method) {
+  const std::size_t placeholder = begin_frame(out, FrameType::kMethod, channel);
+  encode_method(out, method);
+  end_frame(out, placeholder);
+}
+
+std::size_t begin_frame(ByteWriter& out, FrameType type, uint16_t channel) {
+  out.write_u8(static_cast<uint8_t>(type));
+  out.write_u16(channel);
+  return out.begin_u32_length();
+}
+
+void end_frame(ByteWriter& out, std::size_t placeholder) {
+  out.end_u32_length(placeholder);
+  out.write_u8(kFrameEnd);
 }
 
 std::vector<uint8_t> encode_content_header_frame(uint16_t channel, const ContentHeader& header) {
@@ -98,12 +115,23 @@ std::span<const uint8_t> FrameSplitter::unread() const {
 
 void FrameSplitter::consume(std::size_t count) { read_offset_ += count; }
 
-SplitResult FrameSplitter::fail(FrameErrorKind kind, ReplyCode code, std::string message) {
+FrameError FrameSplitter::fail(FrameErrorKind kind, ReplyCode code, std::string message) {
   error_ = FrameError{kind, code, std::move(message)};
   return *error_;
 }
 
 SplitResult FrameSplitter::next() {
+  SplitViewResult result = next_view();
+  if (const auto* view = std::get_if<FrameView>(&result)) {
+    return Frame{view->type, view->channel,
+                 std::vector<uint8_t>(view->payload.begin(), view->payload.end())};
+  }
+  if (std::holds_alternative<NeedMoreBytes>(result)) return NeedMoreBytes{};
+  if (std::holds_alternative<ProtocolHeaderReceived>(result)) return ProtocolHeaderReceived{};
+  return std::get<FrameError>(std::move(result));
+}
+
+SplitViewResult FrameSplitter::next_view() {
   if (error_) return *error_;
   const auto bytes = unread();
 
@@ -153,13 +181,8 @@ SplitResult FrameSplitter::next() {
     return fail(FrameErrorKind::kBadHeartbeat, ReplyCode::kFrameError,
                 "heartbeat frame with a payload");
   }
-  Frame frame;
-  frame.type = static_cast<FrameType>(type);
-  frame.channel = channel;
-  const auto payload = bytes.subspan(kFrameHeaderSize, size);
-  frame.payload.assign(payload.begin(), payload.end());
   consume(total);
-  return frame;
+  return FrameView{static_cast<FrameType>(type), channel, bytes.subspan(kFrameHeaderSize, size)};
 }
 
 }  // namespace mockforge::amqp

@@ -57,6 +57,13 @@ void encode_frame(ByteWriter& out, FrameType type, uint16_t channel,
                   std::span<const uint8_t> payload);
 std::vector<uint8_t> encode_frame(const Frame& frame);
 std::vector<uint8_t> encode_method_frame(uint16_t channel, const Method& method);
+// Appends a method frame, encoding the method in place.
+void encode_method_frame(ByteWriter& out, uint16_t channel, const Method& method);
+// A frame written in place: begin_frame() writes type, channel and a size
+// placeholder and returns the placeholder; the caller writes the payload, and
+// end_frame() fills in the size and writes the frame-end octet.
+std::size_t begin_frame(ByteWriter& out, FrameType type, uint16_t channel);
+void end_frame(ByteWriter& out, std::size_t placeholder);
 std::vector<uint8_t> encode_content_header_frame(uint16_t channel, const ContentHeader& header);
 std::vector<uint8_t> encode_heartbeat_frame();
 // Appends body frames carrying `body`, each frame (overhead included) no larger
@@ -95,6 +102,15 @@ struct ProtocolHeaderReceived {
 
 using SplitResult = std::variant<NeedMoreBytes, ProtocolHeaderReceived, Frame, FrameError>;
 
+// A frame inside the splitter's buffer: valid until the next feed() or next().
+struct FrameView {
+  FrameType type = FrameType::kHeartbeat;
+  uint16_t channel = 0;
+  std::span<const uint8_t> payload;
+};
+using SplitViewResult =
+    std::variant<NeedMoreBytes, ProtocolHeaderReceived, FrameView, FrameError>;
+
 // Turns a byte stream into frames. Feed bytes as they arrive, then call next()
 // until it returns NeedMoreBytes. After a FrameError the splitter stays failed
 // and returns the same error.
@@ -115,13 +131,15 @@ class FrameSplitter {
 
   void feed(std::span<const uint8_t> bytes);
   SplitResult next();
+  // As next(), without copying the payload out (the broker's per-frame path).
+  SplitViewResult next_view();
 
   // Bytes received but not yet returned as a frame.
   std::size_t buffered() const { return buffer_.size() - read_offset_; }
   bool failed() const { return error_.has_value(); }
 
  private:
-  SplitResult fail(FrameErrorKind kind, ReplyCode code, std::string message);
+  FrameError fail(FrameErrorKind kind, ReplyCode code, std::string message);
   std::span<const uint8_t> unread() const;
   void consume(std::size_t count);
 

@@ -48,7 +48,12 @@ class BrokerMetrics {
     published_.with({vhost, exchange}).inc();
   }
   void delivered(const std::string& vhost, const std::string& queue) {
-    delivered_.with({vhost, queue}).inc();
+    delivered_series(vhost, queue).inc();
+  }
+  // The series stays valid for the process's life (AMQP series are never
+  // removed), so consumers look theirs up once.
+  metrics::Counter& delivered_series(const std::string& vhost, const std::string& queue) {
+    return delivered_.with({vhost, queue});
   }
   void dead_lettered(const std::string& vhost, const std::string& queue, std::string_view reason) {
     dead_lettered_.with({vhost, queue, std::string(reason)}).inc();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics/registry.h"
 #include "core/storage/queue.h"
 
 namespace mockforge::amqp {
@@ -27,6 +28,8 @@ struct Consumer {
   storage::ListenerToken listener = 0;
   // Shared with the vhost registration (consumer priorities).
   std::shared_ptr<std::atomic<bool>> ready = std::make_shared<std::atomic<bool>>(true);
+  // amqp_messages_delivered_total{vhost,queue}, looked up on first delivery.
+  metrics::Counter* delivered_counter = nullptr;
 };
 
 struct UnackedDelivery {

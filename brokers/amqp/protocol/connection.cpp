@@ -1,5 +1,7 @@
 #include "brokers/amqp/protocol/connection.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
@@ -11,6 +13,10 @@ namespace {
 
 // Deliveries per pump() before yielding the strand to other work.
 constexpr int kDeliveriesPerPump = 256;
+// Output batches: the first buffer's capacity, and the size at which a batch
+// is handed to the socket before it closes.
+constexpr std::size_t kBatchReserve = 16 * 1024;
+constexpr std::size_t kBatchFlushBytes = 256 * 1024;
 
 FieldTable server_properties(const BrokerSettings& settings) {
   FieldTable capabilities;
@@ -66,6 +72,36 @@ std::optional<std::pair<std::string, std::string>> parse_credentials(const std::
 
 }  // namespace
 
+class AmqpConnection::OutputBatch {
+ public:
+  explicit OutputBatch(AmqpConnection& connection) : connection_(connection) {
+    ++connection_.batch_depth_;
+  }
+  ~OutputBatch() {
+    if (--connection_.batch_depth_ == 0) connection_.flush_batch();
+  }
+  OutputBatch(const OutputBatch&) = delete;
+  OutputBatch& operator=(const OutputBatch&) = delete;
+
+ private:
+  AmqpConnection& connection_;
+};
+
+template <class Write>
+void AmqpConnection::emit(Write&& write) {
+  if (batch_depth_ == 0) {
+    ByteWriter out;
+    write(out);
+    output_->send(out.take());
+    return;
+  }
+  ByteWriter out(std::move(batch_));
+  if (out.size() == 0) out.reserve(kBatchReserve);
+  write(out);
+  batch_ = out.take();
+  if (batch_.size() >= kBatchFlushBytes) flush_batch();
+}
+
 AmqpConnection::AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOutput> output)
     : broker_(broker),
       output_(std::move(output)),
@@ -106,9 +142,10 @@ void AmqpConnection::on_oversize_frame() {
 
 void AmqpConnection::on_frame(std::span<const uint8_t> bytes) {
   if (state_ == State::kClosed) return;
+  OutputBatch batch(*this);
   splitter_.feed(bytes);
   while (state_ != State::kClosed) {
-    SplitResult result = splitter_.next();
+    SplitViewResult result = splitter_.next_view();
     if (std::holds_alternative<NeedMoreBytes>(result)) return;
     if (std::holds_alternative<ProtocolHeaderReceived>(result)) {
       send_connection_start();
@@ -116,16 +153,16 @@ void AmqpConnection::on_frame(std::span<const uint8_t> bytes) {
     }
     if (const auto* error = std::get_if<FrameError>(&result)) {
       if (error->answer_with_protocol_header()) {
-        output_->send(std::vector<uint8_t>(kProtocolHeader.begin(), kProtocolHeader.end()));
+        emit([](ByteWriter& out) { out.write_bytes(std::span<const uint8_t>(kProtocolHeader)); });
         state_ = State::kClosed;
-        output_->close_after_flush("bad protocol header");
+        close_output("bad protocol header");
         return;
       }
       close_connection(error->reply_code,
                        fmt::format("{} - {}", reply_code_name(error->reply_code), error->message));
       return;
     }
-    const Frame& frame = std::get<Frame>(result);
+    const FrameView& frame = std::get<FrameView>(result);
     if (state_ == State::kClosing) {
       // Only connection.close / close-ok matter now; other frames are dropped.
       if (frame.type != FrameType::kMethod || frame.channel != 0) continue;
@@ -165,11 +202,11 @@ void AmqpConnection::on_command(Command& command) {
   if (state_ == State::kClosing) {
     if (id == ConnectionCloseOk::kId) {
       state_ = State::kClosed;
-      output_->close_after_flush("connection closed after error");
+      close_output("connection closed after error");
     } else if (id == ConnectionClose::kId) {
       send_method(0, ConnectionCloseOk{});
       state_ = State::kClosed;
-      output_->close_after_flush("connection closed after error");
+      close_output("connection closed after error");
     }
     return;
   }
@@ -220,12 +257,12 @@ void AmqpConnection::on_connection_method(Command& command) {
     release_all_channels();
     send_method(0, ConnectionCloseOk{});
     state_ = State::kClosed;
-    output_->close_after_flush("client closed the connection");
+    close_output("client closed the connection");
     return;
   }
   if (id == ConnectionCloseOk::kId) {
     state_ = State::kClosed;
-    output_->close_after_flush("close-ok");
+    close_output("close-ok");
     return;
   }
   if (expect(State::kAwaitStartOk, ConnectionStartOk::kId)) {
@@ -266,7 +303,7 @@ void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
       // RabbitMQ closes the socket without a word unless the client asked
       // for connection.close on authentication failure.
       state_ = State::kClosed;
-      output_->close_after_flush("authentication failed");
+      close_output("authentication failed");
       return;
     }
     close_connection(ReplyCode::kAccessRefused,
@@ -471,7 +508,7 @@ void AmqpConnection::close_connection(ReplyCode code, const std::string& text, M
   release_all_channels();
   if (state_ == State::kAwaitHeader) {
     state_ = State::kClosed;
-    output_->close_after_flush(text);
+    close_output(text);
     return;
   }
   state_ = State::kClosing;
@@ -483,7 +520,7 @@ void AmqpConnection::on_heartbeat_timeout() {
   log::get("amqp")->info("connection {}: missed heartbeats, closing", id_);
   release_all_channels();
   state_ = State::kClosed;
-  output_->close_after_flush("missed heartbeats");
+  close_output("missed heartbeats");
 }
 
 void AmqpConnection::on_server_shutdown() {
@@ -496,7 +533,7 @@ void AmqpConnection::on_server_shutdown() {
                                    0, 0});
   }
   state_ = State::kClosed;
-  output_->close_after_flush("server shutdown");
+  close_output("server shutdown");
 }
 
 void AmqpConnection::on_closed() {
@@ -539,21 +576,51 @@ Channel* AmqpConnection::find_channel(uint16_t number) {
   return &it->second;
 }
 
+void AmqpConnection::flush_batch() {
+  if (batch_.empty()) return;
+  output_->send(std::exchange(batch_, {}));
+}
+
+void AmqpConnection::close_output(std::string reason) {
+  flush_batch();
+  output_->close_after_flush(std::move(reason));
+}
+
 void AmqpConnection::send_method(uint16_t channel, const Method& method) {
-  output_->send(encode_method_frame(channel, method));
+  emit([&](ByteWriter& out) { encode_method_frame(out, channel, method); });
 }
 
 void AmqpConnection::send_content(uint16_t channel, const Method& method,
                                   std::span<const uint8_t> header_payload, std::string_view body) {
-  ByteWriter out;
-  ByteWriter payload;
-  encode_method(payload, method);
-  encode_frame(out, FrameType::kMethod, channel, payload.bytes());
-  encode_frame(out, FrameType::kHeader, channel, header_payload);
+  emit([&](ByteWriter& out) {
+    out.reserve(out.size() + 2 * kFrameOverhead + 64 + header_payload.size() + body.size());
+    encode_method_frame(out, channel, method);
+    encode_frame(out, FrameType::kHeader, channel, header_payload);
+    encode_body_frames(out, channel,
+                       std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
+                       frame_max_);
+  });
+}
+
+void AmqpConnection::write_delivery(ByteWriter& out, uint16_t channel,
+                                    std::string_view consumer_tag, uint64_t delivery_tag,
+                                    const storage::Message& message) {
+  const std::string& properties = *message.properties;
+  const std::string& body = *message.body;
+  out.reserve(out.size() + 3 * kFrameOverhead + 16 + consumer_tag.size() +
+              message.exchange.size() + message.routing_key.size() + properties.size() +
+              body.size());
+  const std::size_t placeholder = begin_frame(out, FrameType::kMethod, channel);
+  out.write_u16(BasicDeliver::kId.class_id);
+  out.write_u16(BasicDeliver::kId.method_id);
+  BasicDeliver::write_arguments(out, consumer_tag, delivery_tag, message.redelivered,
+                                message.exchange, message.routing_key);
+  end_frame(out, placeholder);
+  encode_frame(out, FrameType::kHeader, channel,
+               std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()));
   encode_body_frames(out, channel,
                      std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
                      frame_max_);
-  output_->send(out.take());
 }
 
 void AmqpConnection::drop_consumer(Channel& channel, const std::string& tag) {
@@ -583,12 +650,33 @@ void AmqpConnection::consumer_queue_deleted(uint16_t channel_number, const std::
 }
 
 void AmqpConnection::schedule_pump(uint16_t channel_number) {
+  {
+    std::lock_guard lock(pump_mutex_);
+    if (std::find(pump_requests_.begin(), pump_requests_.end(), channel_number) ==
+        pump_requests_.end()) {
+      pump_requests_.push_back(channel_number);
+    }
+    if (std::exchange(pump_posted_, true)) return;
+  }
   std::weak_ptr<AmqpConnection> weak = weak_from_this();
-  output_->post([weak, channel_number] {
-    auto self = weak.lock();
-    if (!self || self->state_ != State::kOpen) return;
-    if (Channel* channel = self->find_channel(channel_number)) self->pump(*channel);
+  output_->post([weak] {
+    if (auto self = weak.lock()) self->run_scheduled_pumps();
   });
+}
+
+void AmqpConnection::run_scheduled_pumps() {
+  std::vector<uint16_t> channels;
+  {
+    std::lock_guard lock(pump_mutex_);
+    channels.swap(pump_requests_);
+    pump_posted_ = false;
+  }
+  if (state_ != State::kOpen) return;
+  // One batch for every channel's deliveries: one send for the lot.
+  OutputBatch batch(*this);
+  for (uint16_t number : channels) {
+    if (Channel* channel = find_channel(number)) pump(*channel);
+  }
 }
 
 void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how) {
@@ -632,6 +720,7 @@ void AmqpConnection::hint_expiry(storage::Queue& queue) {
 
 void AmqpConnection::pump(Channel& channel) {
   if (state_ != State::kOpen || channel.state != Channel::State::kOpen) return;
+  OutputBatch batch(*this);
   auto channel_unacked = [&channel] {
     std::size_t count = 0;
     for (const auto& [tag, consumer] : channel.consumers) count += consumer.unacked->load();
@@ -675,15 +764,14 @@ void AmqpConnection::pump(Channel& channel) {
             UnackedDelivery{consumer.storage, consumer.queue, message.id, tag};
         consumer.unacked->fetch_add(1);
       }
-      broker_.metrics().delivered(vhost_->name(), consumer.queue);
+      if (consumer.delivered_counter == nullptr) {
+        consumer.delivered_counter = &broker_.metrics().delivered_series(vhost_->name(), consumer.queue);
+      }
+      consumer.delivered_counter->inc();
       if (message.message.redelivered) broker_.metrics().redelivered.inc();
-      const std::string& properties = *message.message.properties;
-      send_content(
-          channel.number,
-          BasicDeliver{tag, delivery_tag, message.message.redelivered, message.message.exchange,
-                       message.message.routing_key},
-          std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()),
-          *message.message.body);
+      emit([&](ByteWriter& out) {
+        write_delivery(out, channel.number, tag, delivery_tag, message.message);
+      });
       set_ready(consumer, has_capacity(consumer));
       progress = true;
       if (++delivered >= kDeliveriesPerPump) {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -122,6 +123,20 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void send_connection_start();
   void apply_memory_alarm();
 
+  // Output batching: while a batch is open (a frame being handled, a pump),
+  // frames are appended to batch_ and handed to the socket in one send when
+  // the outermost batch closes, instead of one send (and one buffer) each.
+  class OutputBatch;
+  // Appends frames through `write`, into the open batch or a buffer sent at once.
+  template <class Write>
+  void emit(Write&& write);
+  void flush_batch();
+  // Sends what is batched, then closes the socket after writing it.
+  void close_output(std::string reason);
+  // A basic.deliver with its content header and body, encoded in place.
+  void write_delivery(ByteWriter& out, uint16_t channel, std::string_view consumer_tag,
+                      uint64_t delivery_tag, const storage::Message& message);
+
   BrokerState& broker_;
   std::shared_ptr<ConnectionOutput> output_;
   const uint64_t id_;
@@ -142,6 +157,14 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   std::deque<Command> held_;
   bool released_ = false;
   std::map<uint16_t, Channel> channels_;
+  std::vector<uint8_t> batch_;
+  int batch_depth_ = 0;
+  // Pumps asked for from any thread (queue listeners run on the publisher's
+  // thread); one posted task serves every channel asked for until it runs.
+  void run_scheduled_pumps();
+  std::mutex pump_mutex_;
+  std::vector<uint16_t> pump_requests_;
+  bool pump_posted_ = false;
 };
 
 }  // namespace mockforge::amqp

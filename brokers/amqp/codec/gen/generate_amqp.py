@@ -32,6 +32,13 @@ WIRE_TYPES = {
     "bit": ("bool", " = false", None, None),
 }
 
+# Parameter types of write_arguments(): strings and tables are not copied.
+VIEW_TYPES = {
+    "shortstr": "std::string_view",
+    "longstr": "std::string_view",
+    "table": "const FieldTable&",
+}
+
 CPP_KEYWORDS = {
     "alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char",
     "class", "const", "continue", "default", "delete", "do", "double", "else", "enum",
@@ -344,7 +351,13 @@ def generate_methods_header(methods, by_name):
             lines.append(f"  {cpp_type} {field.member}{default};")
         if method.fields:
             lines.append("")
+        params = ", ".join(["ByteWriter& out"] + [
+            f"{VIEW_TYPES.get(field.wire_type, WIRE_TYPES[field.wire_type][0])} {field.member}"
+            for field in method.fields])
         lines += [
+            "  // Writes the arguments from values that need not live in a struct (the",
+            "  // per-message path encodes from stored strings without copying them).",
+            f"  static void write_arguments({params});",
             "  void encode_arguments(ByteWriter& out) const;",
             f"  static {method.struct} decode_arguments(ByteReader& in);",
             f"  friend bool operator==(const {method.struct}&, const {method.struct}&) = default;",
@@ -419,8 +432,16 @@ def generate_methods_source(methods):
                 decode_body.append("  }")
         out_name = "out" if encode_body else "/*out*/"
         in_name = "in" if decode_body else "/*in*/"
-        lines.append(f"void {method.struct}::encode_arguments(ByteWriter& {out_name}) const {{")
+        params = ", ".join([f"ByteWriter& {out_name}"] + [
+            f"{VIEW_TYPES.get(field.wire_type, WIRE_TYPES[field.wire_type][0])} {field.member}"
+            for field in method.fields])
+        lines.append(f"void {method.struct}::write_arguments({params}) {{")
         lines += encode_body
+        lines.append("}")
+        lines.append("")
+        arguments = ", ".join(["out"] + [field.member for field in method.fields])
+        lines.append(f"void {method.struct}::encode_arguments(ByteWriter& out) const {{")
+        lines.append(f"  write_arguments({arguments});")
         lines.append("}")
         lines.append("")
         lines.append(f"{method.struct} {method.struct}::decode_arguments(ByteReader& {in_name}) {{")
