@@ -1,5 +1,5 @@
-// basic.publish: checked, routed and stored now or, in a transaction, checked
-// now and routed and stored at tx.commit.
+// basic.publish: checked and routed when it arrives; stored (returned,
+// confirmed) now or, in a transaction, at tx.commit, as RabbitMQ does.
 #include "brokers/amqp/handlers/publish_path.h"
 
 namespace mockforge::amqp {
@@ -11,22 +11,20 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
   }
   ctx.connection.check_access(Permission::kWrite, AmqpConnection::ResourceKind::kExchange,
                               method.exchange);
-  if (ctx.channel.tx_mode) {
-    // Checked now, routed and stored at commit.
-    take(ctx.connection.vhost().route(method.exchange, method.routing_key, nullptr));
-    const BasicProperties& properties = ctx.command.header->properties;
-    check_message(ctx.connection, properties, header_routes(properties));
-    AmqpConnection* connection = &ctx.connection;
-    uint16_t number = ctx.channel.number;
-    ctx.channel.tx_pending.push_back(
-        [connection, number, method, header = *ctx.command.header, body = ctx.command.body] {
-          if (Channel* channel = connection->find_channel(number)) {
-            publish_message(*connection, *channel, method, header, body);
-          }
-        });
+  RoutedPublish routed =
+      route_publish(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
+  if (!ctx.channel.tx_mode) {
+    store_publish(ctx.connection, ctx.channel, method, routed, ctx.command.body);
     return;
   }
-  publish_message(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
+  AmqpConnection* connection = &ctx.connection;
+  uint16_t number = ctx.channel.number;
+  ctx.channel.tx_pending.push_back(
+      [connection, number, method, routed = std::move(routed), body = ctx.command.body] {
+        if (Channel* channel = connection->find_channel(number)) {
+          store_publish(*connection, *channel, method, routed, body);
+        }
+      });
 }
 
 }  // namespace

@@ -55,7 +55,15 @@ std::chrono::milliseconds parse_expiration(const std::string& text) {
   return std::chrono::milliseconds(millis);
 }
 
-}  // namespace
+// The routing keys of a message's CC and BCC headers (RabbitMQ's
+// sender-selected distribution): each header, if present, must be an array;
+// its longstr elements are keys, anything else in it is skipped.
+struct HeaderRoutes {
+  std::vector<std::string> cc;
+  std::vector<std::string> bcc;
+  // Set when a header is not an array: RabbitMQ's 406 for it (CC checked first).
+  std::optional<AmqpError> error;
+};
 
 HeaderRoutes header_routes(const BasicProperties& properties) {
   HeaderRoutes routes;
@@ -78,8 +86,6 @@ HeaderRoutes header_routes(const BasicProperties& properties) {
   return routes;
 }
 
-namespace {
-
 // Removes the first BCC header, which RabbitMQ strips before delivery (an
 // emptied table stays, empty).
 void strip_bcc(BasicProperties& properties) {
@@ -89,8 +95,9 @@ void strip_bcc(BasicProperties& properties) {
   if (bcc != entries.end()) entries.erase(bcc);
 }
 
-}  // namespace
-
+// The checks RabbitMQ makes on a published message after the exchange and the
+// direct reply-to: user_id, expiration, then the CC and BCC headers. Returns
+// the per-message TTL.
 std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connection,
                                                        const BasicProperties& properties,
                                                        const HeaderRoutes& routes) {
@@ -108,10 +115,33 @@ std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connectio
   return ttl;
 }
 
-void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                     const ContentHeader& received_header, const std::string& body) {
-  uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
+void send_return(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                 const std::vector<uint8_t>& header_payload, const std::string& body) {
+  connection.broker().metrics().returned.inc();
+  connection.send_content(channel.number,
+                          BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
+                                      publish.exchange, publish.routing_key},
+                          header_payload, body);
+}
+
+}  // namespace
+
+RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
+                            const BasicPublish& publish, const ContentHeader& received_header,
+                            const std::string& body) {
   ContentHeader header = received_header;
+  // The message is routed with the publish's routing key and its CC and BCC
+  // keys; the BCC header is removed first, so a headers exchange does not see it.
+  // A CC or BCC header of the wrong type is refused after the other checks.
+  HeaderRoutes routes = header_routes(header.properties);
+  strip_bcc(header.properties);
+  std::vector<std::string> routing_keys{publish.routing_key};
+  routing_keys.insert(routing_keys.end(), routes.cc.begin(), routes.cc.end());
+  routing_keys.insert(routing_keys.end(), routes.bcc.begin(), routes.bcc.end());
+  const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
+  // The exchange first: 404 if missing, 403 if internal.
+  RoutedPublish routed;
+  routed.queues = take(connection.vhost().route(publish.exchange, routing_keys, headers));
   if (header.properties.reply_to == kReplyToQueue) {
     // Direct reply-to: the requester names its channel's reply consumer.
     if (channel.reply_consumer_tag.empty()) {
@@ -120,40 +150,36 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
     }
     header.properties.reply_to = channel.reply_to_key;
   }
-  // The message is routed with the publish's routing key and its CC and BCC
-  // keys; the BCC header is removed first, so a headers exchange does not see it.
-  HeaderRoutes routes = header_routes(header.properties);
-  strip_bcc(header.properties);
-  std::vector<std::string> routing_keys{publish.routing_key};
-  routing_keys.insert(routing_keys.end(), routes.cc.begin(), routes.cc.end());
-  routing_keys.insert(routing_keys.end(), routes.bcc.begin(), routes.bcc.end());
-  const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
-  std::set<std::string> queues =
-      take(connection.vhost().route(publish.exchange, routing_keys, headers));
-  std::optional<std::chrono::milliseconds> ttl =
-      check_message(connection, header.properties, routes);
-  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
-
-  std::vector<uint8_t> header_payload = encode_content_header(header);
+  routed.ttl = check_message(connection, header.properties, routes);
+  routed.cc = std::move(routes.cc);
+  routed.bcc = std::move(routes.bcc);
+  routed.priority = header.properties.priority.value_or(0);
+  routed.header_payload = encode_content_header(header);
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
-    const bool delivered =
-        deliver_direct_reply(connection, publish.routing_key, header_payload, body);
-    if (!delivered && publish.mandatory) {
-      connection.broker().metrics().returned.inc();
-      connection.send_content(channel.number,
-                              BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
-                                          publish.exchange, publish.routing_key},
-                              header_payload, body);
+    routed.delivered_direct_reply =
+        deliver_direct_reply(connection, publish.routing_key, routed.header_payload, body);
+  }
+  return routed;
+}
+
+void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                   const RoutedPublish& routed, const std::string& body) {
+  uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
+  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
+  if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
+    if (!routed.delivered_direct_reply && publish.mandatory) {
+      send_return(connection, channel, publish, routed.header_payload, body);
     }
     if (channel.confirm_mode) connection.send_method(channel.number, BasicAck{seq, false});
     return;
   }
-  storage::Bytes properties = storage::make_bytes(
-      std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size()));
+  storage::Bytes properties = storage::make_bytes(std::string(
+      reinterpret_cast<const char*>(routed.header_payload.data()), routed.header_payload.size()));
   storage::Bytes body_bytes = storage::make_bytes(body);
 
+  bool reached = false;  // a routed queue still exists (RabbitMQ looks them up now)
   bool refused = false;
-  for (const std::string& name : queues) {
+  for (const std::string& name : routed.queues) {
     auto queue = connection.vhost().open_queue(name, 0);
     std::shared_ptr<storage::Queue> target;
     if (queue.ok()) {
@@ -162,15 +188,16 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
       target = connection.broker().storage().queues().find(connection.vhost().name(), name);
     }
     if (!target) continue;
+    reached = true;
     storage::Message message;
     message.body = body_bytes;
     message.properties = properties;
     message.exchange = publish.exchange;
     message.routing_key = publish.routing_key;
-    message.cc_routing_keys = routes.cc;
-    message.bcc_routing_keys = routes.bcc;
-    message.priority = header.properties.priority.value_or(0);
-    message.ttl = ttl;
+    message.cc_routing_keys = routed.cc;
+    message.bcc_routing_keys = routed.bcc;
+    message.priority = routed.priority;
+    message.ttl = routed.ttl;
     auto pushed = target->push(std::move(message));
     if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
       refused = true;
@@ -183,13 +210,9 @@ void publish_message(AmqpConnection& connection, Channel& channel, const BasicPu
     }
   }
 
-  if (!queues.empty()) connection.broker().check_memory_alarm();
-  if (queues.empty() && publish.mandatory) {
-    connection.broker().metrics().returned.inc();
-    connection.send_content(channel.number,
-                            BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
-                                        publish.exchange, publish.routing_key},
-                            header_payload, body);
+  if (reached) connection.broker().check_memory_alarm();
+  if (!reached && publish.mandatory) {
+    send_return(connection, channel, publish, routed.header_payload, body);
   }
   if (channel.confirm_mode) {
     if (refused) {

@@ -1,11 +1,16 @@
-// The path of a published message, shared by basic.publish and tx.commit:
-// the checks RabbitMQ makes on a message (user_id, expiration, CC and BCC
-// headers), routing by the publish's and the CC/BCC keys, storing, returns of
-// unroutable mandatory messages, direct reply-to replies and confirms.
+// The path of a published message, in two steps as RabbitMQ takes them.
+// route_publish() runs when basic.publish arrives, in a transaction too: the
+// checks (exchange, direct reply-to, user_id, expiration, CC and BCC headers,
+// in RabbitMQ's order) and the routing, by the publish's and the CC/BCC keys
+// (a direct reply goes to the requester then). store_publish() stores the
+// message in the routed queues that still exist, returns it if mandatory and
+// it reached none, and confirms; at once, or at tx.commit.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,28 +18,23 @@
 
 namespace mockforge::amqp {
 
-// The routing keys of a message's CC and BCC headers (RabbitMQ's
-// sender-selected distribution): each header, if present, must be an array;
-// its longstr elements are keys, anything else in it is skipped.
-struct HeaderRoutes {
-  std::vector<std::string> cc;
+struct RoutedPublish {
+  std::vector<uint8_t> header_payload;  // as delivered: reply_to resolved, BCC removed
+  uint8_t priority = 0;
+  std::vector<std::string> cc;  // the CC and BCC headers' routing keys
   std::vector<std::string> bcc;
-  // Set when a header is not an array: RabbitMQ's 406 for it (CC checked first).
-  std::optional<AmqpError> error;
+  std::optional<std::chrono::milliseconds> ttl;  // the expiration property
+  std::set<std::string> queues;
+  bool delivered_direct_reply = false;
 };
 
-HeaderRoutes header_routes(const BasicProperties& properties);
+// Throws AmqpError when a check fails (the caller checked immediate and the
+// write permission).
+RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
+                            const BasicPublish& publish, const ContentHeader& header,
+                            const std::string& body);
 
-// The checks RabbitMQ makes on a published message once the exchange is
-// known, in its order: user_id, expiration, then the CC and BCC headers.
-// Returns the per-message TTL.
-std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connection,
-                                                       const BasicProperties& properties,
-                                                       const HeaderRoutes& routes);
-
-// Publishes a message (basic.publish, or at tx.commit): routes, stores,
-// returns unroutable mandatory messages and confirms.
-void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                     const ContentHeader& header, const std::string& body);
+void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                   const RoutedPublish& routed, const std::string& body);
 
 }  // namespace mockforge::amqp
