@@ -1,10 +1,14 @@
-// One handler per client-to-server method of the exchange, queue, basic,
-// confirm and tx classes, registered in one table by (class id, method id).
-// Every handler has the same shape: take the decoded method, check, act on
-// the vhost and storage, reply. Failures throw AmqpError.
+// The handlers of the client-to-server methods of the exchange, queue, basic,
+// confirm and tx classes: one file per method (`exchange_declare.cpp`, ...),
+// each defining a `HandlerEntry` keyed by its method's generated ids; the
+// registry (`handler_table.cpp`) lists them all, and dispatch looks a method
+// up there with find_handler(). Every handler has the same shape: take the
+// decoded method, check, act on the vhost and storage, reply. Failures throw
+// AmqpError.
 #pragma once
 
 #include <span>
+#include <variant>
 
 #include "brokers/amqp/codec/command_assembler.h"
 #include "brokers/amqp/protocol/channel.h"
@@ -25,21 +29,21 @@ struct HandlerEntry {
   Handler handler;
 };
 
+// The entry of a handler of method M: keyed by M's ids, and the handler gets
+// the decoded M (the key and the method type cannot disagree).
+template <typename M, void (*Handle)(HandlerContext&, const M&)>
+constexpr HandlerEntry handles() {
+  return {M::kId, [](HandlerContext& ctx) { Handle(ctx, std::get<M>(ctx.command.method)); }};
+}
+
 // The handler of a method, or nullptr when the server does not accept it.
 Handler find_handler(MethodId id);
 
-// Per-class registrations, gathered by find_handler().
-std::span<const HandlerEntry> exchange_handlers();
-std::span<const HandlerEntry> queue_handlers();
-std::span<const HandlerEntry> basic_handlers();
-std::span<const HandlerEntry> confirm_tx_handlers();
+// Every registered entry, ordered by method id.
+std::span<const HandlerEntry> registered_handlers();
 
-// Publishes a message (basic.publish, or at tx.commit): routes, stores,
-// returns unroutable mandatory messages and confirms.
-void publish_message(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                     const ContentHeader& header, const std::string& body);
-
-// Resolves an empty queue name to the channel's last declared queue.
+// Resolves an empty queue name to the channel's last declared queue (404 if
+// there is none), as RabbitMQ does.
 const std::string& resolve_queue_name(Channel& channel, const std::string& name);
 
 // Throws AmqpError for a ModelResult error.

@@ -712,6 +712,76 @@ def confirms_tx(run):
     run.attempt("commit-without-select", bad.tx_commit)
 
 
+def tx_publish(run):
+    """In a transaction basic.publish is checked and routed when it arrives: a bad publish
+    closes the channel before any tx.commit, and where the message goes is decided then
+    (a binding made before the commit does not change it; a routed queue deleted before
+    the commit makes a mandatory message come back). Storing and returns wait for the
+    commit; a direct reply goes to the requester at once."""
+    conn = run.connect()
+    ch = conn.channel()
+    ch.exchange_declare("tp.x", "direct")
+    ch.exchange_declare("tp.internal", "fanout", internal=True)
+    ch.queue_declare("tp.q")
+    ch.queue_declare("tp.late")
+    ch.queue_bind("tp.q", "tp.x", "k")
+    for label, exchange, props in [
+            ("tx-expiration", "tp.x", pika.BasicProperties(expiration="soon")),
+            ("tx-expiration-negative", "tp.x", pika.BasicProperties(expiration="-1")),
+            ("tx-user-id", "tp.x", pika.BasicProperties(user_id="someone-else")),
+            ("tx-reply-to-without-consumer", "tp.x",
+             pika.BasicProperties(reply_to="amq.rabbitmq.reply-to")),
+            ("tx-missing-exchange-first", "tp.missing", pika.BasicProperties(expiration="soon")),
+            ("tx-internal-exchange", "tp.internal", None)]:
+        tx = conn.channel()
+        tx.tx_select()
+        tx.basic_publish("tp.x", "k", b"good")
+        run.attempt(label, lambda: (tx.basic_publish(exchange, "k", b"bad", props), sync(tx)))
+    run.count(ch, "tp.q")  # the closed channels' publishes were never committed
+
+    tx = conn.channel()
+    tx.tx_select()
+    tx.add_on_return_callback(lambda c, m, p, b: run.log(
+        "return", m.reply_code, m.exchange, m.routing_key, b.decode()))
+    ch.queue_declare("tp.gone")
+    tx.basic_publish("tp.x", "late", b"before-bind", mandatory=True)
+    tx.basic_publish("", "tp.gone", b"to-deleted-queue", mandatory=True)
+    ch.queue_bind("tp.late", "tp.x", "late")
+    ch.queue_delete("tp.gone")
+    tx.basic_publish("tp.x", "late", b"after-bind", mandatory=True)
+    tx.basic_publish("tp.x", "k", b"to-q")
+    sync(tx)
+    conn.process_data_events(time_limit=0)
+    run.log("before-commit")
+    run.count(ch, "tp.q")
+    tx.tx_commit()
+    conn.process_data_events(time_limit=0)
+    run.drain(ch, "tp.late")
+    run.drain(ch, "tp.q")
+
+    # A direct reply published in a transaction reaches the requester before the commit.
+    requester = run.connect()
+    rch = requester.channel()
+    replies = []
+    rch.basic_consume("amq.rabbitmq.reply-to", lambda c, m, p, b: replies.append(b.decode()),
+                      auto_ack=True)
+    rch.basic_publish("", "tp.q", b"request",
+                      pika.BasicProperties(reply_to="amq.rabbitmq.reply-to"))
+    request = None
+    deadline = time.monotonic() + TIMEOUT
+    while request is None and time.monotonic() < deadline:
+        request = ch.basic_get("tp.q", auto_ack=True)[1]
+    tx.basic_publish("", request.reply_to, b"reply")
+    sync(tx)
+    deadline = time.monotonic() + TIMEOUT
+    while not replies and time.monotonic() < deadline:
+        requester.process_data_events(time_limit=0.05)
+    run.log("replies-before-commit", replies)
+    tx.tx_rollback()
+    requester.process_data_events(time_limit=QUIET)
+    run.log("replies-after-rollback", replies)
+
+
 def errors(run):
     conn = run.connect()
 
@@ -1230,6 +1300,9 @@ class Differential(unittest.TestCase):
 
     def test_confirms_tx(self):
         self.compare(confirms_tx)
+
+    def test_tx_publish(self):
+        self.compare(tx_publish)
 
     def test_errors(self):
         self.compare(errors)

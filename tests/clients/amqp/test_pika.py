@@ -186,6 +186,37 @@ class PikaTest(PikaTestCase):
         ch.tx_commit()
         self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"committed")
 
+    def test_transaction_publish_is_checked_when_it_arrives(self):
+        # As in RabbitMQ: an invalid expiration closes the channel at the publish, not
+        # at tx.commit, and the transaction's earlier publishes are never stored.
+        conn = self.connect()
+        ch = conn.channel()
+        q = ch.queue_declare("pk.txcheck").method.queue
+        ch.tx_select()
+        ch.basic_publish("", q, b"held")
+        ch.basic_publish("", q, b"bad", pika.BasicProperties(expiration="soon"))
+        with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as ctx:
+            ch.queue_declare(q, passive=True)  # a round trip; no tx.commit is sent
+        self.assertEqual(ctx.exception.reply_code, 406)
+        self.assertEqual(ctx.exception.reply_text,
+                         "PRECONDITION_FAILED - invalid expiration 'soon': no_integer")
+        self.assertEqual(conn.channel().queue_declare(q, passive=True).method.message_count, 0)
+
+    def test_transaction_routes_when_the_publish_arrives(self):
+        # RabbitMQ routes a transactional publish when it arrives and stores it at commit:
+        # a binding made in between does not get it.
+        ch = self.connect().channel()
+        ch.exchange_declare("pk.txroute", "direct")
+        q = ch.queue_declare("pk.txroute.q").method.queue
+        ch.tx_select()
+        ch.basic_publish("pk.txroute", "k", b"before-bind")
+        ch.queue_bind(q, "pk.txroute", "k")
+        ch.basic_publish("pk.txroute", "k", b"after-bind")
+        self.assertEqual(ch.queue_declare(q, passive=True).method.message_count, 0)
+        ch.tx_commit()
+        self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"after-bind")
+        self.assertEqual(ch.basic_get(q, auto_ack=True), (None, None, None))
+
     def test_consumer_cancel_notification_on_queue_delete(self):
         conn = self.connect()
         ch = conn.channel()

@@ -1,4 +1,5 @@
-// exchange.declare, exchange.delete, exchange.bind, exchange.unbind.
+// exchange.declare: creates an exchange or checks an existing one (passive,
+// or equivalence of a redeclare).
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
@@ -18,16 +19,7 @@ void check_exchange_name(const std::string& name) {
   }
 }
 
-// RabbitMQ: write on the destination, read on the source.
-void check_binding_access(AmqpConnection& connection, const std::string& destination,
-                          const std::string& source) {
-  using Kind = AmqpConnection::ResourceKind;
-  connection.check_access(Permission::kWrite, Kind::kExchange, destination);
-  connection.check_access(Permission::kRead, Kind::kExchange, source);
-}
-
-void declare(HandlerContext& ctx) {
-  const auto& method = std::get<ExchangeDeclare>(ctx.command.method);
+void declare(HandlerContext& ctx, const ExchangeDeclare& method) {
   check_exchange_name(method.exchange);
   Exchange wanted;
   wanted.name = method.exchange;
@@ -67,41 +59,8 @@ void declare(HandlerContext& ctx) {
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeDeclareOk{});
 }
 
-void remove(HandlerContext& ctx) {
-  const auto& method = std::get<ExchangeDelete>(ctx.command.method);
-  ctx.connection.check_access(Permission::kConfigure, AmqpConnection::ResourceKind::kExchange,
-                              method.exchange);
-  auto result = ctx.connection.vhost().delete_exchange(method.exchange, method.if_unused);
-  // Deleting an exchange that does not exist succeeds, as in RabbitMQ 3.x.
-  if (!result.ok() && result.error->reply_code != 404) take(std::move(result));
-  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeDeleteOk{});
-}
-
-void bind(HandlerContext& ctx) {
-  const auto& method = std::get<ExchangeBind>(ctx.command.method);
-  check_binding_access(ctx.connection, method.destination, method.source);
-  take(ctx.connection.vhost().bind_exchange(method.destination, method.source, method.routing_key,
-                                            method.arguments));
-  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeBindOk{});
-}
-
-void unbind(HandlerContext& ctx) {
-  const auto& method = std::get<ExchangeUnbind>(ctx.command.method);
-  check_binding_access(ctx.connection, method.destination, method.source);
-  take(ctx.connection.vhost().unbind_exchange(method.destination, method.source, method.routing_key,
-                                              method.arguments));
-  if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeUnbindOk{});
-}
-
-constexpr HandlerEntry kHandlers[] = {
-    {ExchangeDeclare::kId, declare},
-    {ExchangeDelete::kId, remove},
-    {ExchangeBind::kId, bind},
-    {ExchangeUnbind::kId, unbind},
-};
-
 }  // namespace
 
-std::span<const HandlerEntry> exchange_handlers() { return kHandlers; }
+extern const HandlerEntry kExchangeDeclareHandler = handles<ExchangeDeclare, declare>();
 
 }  // namespace mockforge::amqp

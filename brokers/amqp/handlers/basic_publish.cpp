@@ -1,0 +1,34 @@
+// basic.publish: checked and routed when it arrives; stored (returned,
+// confirmed) now or, in a transaction, at tx.commit, as RabbitMQ does.
+#include "brokers/amqp/handlers/publish_path.h"
+
+namespace mockforge::amqp {
+namespace {
+
+void publish(HandlerContext& ctx, const BasicPublish& method) {
+  if (method.immediate) {
+    throw AmqpError(ReplyCode::kNotImplemented, "NOT_IMPLEMENTED - immediate=true");
+  }
+  ctx.connection.check_access(Permission::kWrite, AmqpConnection::ResourceKind::kExchange,
+                              method.exchange);
+  RoutedPublish routed =
+      route_publish(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
+  if (!ctx.channel.tx_mode) {
+    store_publish(ctx.connection, ctx.channel, method, routed, ctx.command.body);
+    return;
+  }
+  AmqpConnection* connection = &ctx.connection;
+  uint16_t number = ctx.channel.number;
+  ctx.channel.tx_pending.push_back(
+      [connection, number, method, routed = std::move(routed), body = ctx.command.body] {
+        if (Channel* channel = connection->find_channel(number)) {
+          store_publish(*connection, *channel, method, routed, body);
+        }
+      });
+}
+
+}  // namespace
+
+extern const HandlerEntry kBasicPublishHandler = handles<BasicPublish, publish>();
+
+}  // namespace mockforge::amqp

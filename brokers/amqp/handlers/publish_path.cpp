@@ -1,0 +1,226 @@
+// publish_message() and the message checks it runs; see publish_path.h.
+#include "brokers/amqp/handlers/publish_path.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "brokers/amqp/handlers/direct_reply_to.h"
+#include "brokers/amqp/handlers/rabbit_type_name.h"
+#include "brokers/amqp/protocol/dead_letter.h"
+
+namespace mockforge::amqp {
+namespace {
+
+// A direct reply (default exchange, key amq.rabbitmq.reply-to.*) goes
+// straight to the requesting channel's reply consumer. False if none.
+bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing_key,
+                          const std::vector<uint8_t>& header_payload, const std::string& body) {
+  auto target = connection.broker().find_reply_to(routing_key);
+  if (!target) return false;
+  auto requester = target->connection.lock();
+  if (!requester) return false;
+  requester->deliver_direct_reply(
+      target->channel, routing_key,
+      storage::make_bytes(
+          std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size())),
+      storage::make_bytes(body));
+  return true;
+}
+
+// The `expiration` property in milliseconds, refused as RabbitMQ refuses it (its
+// reasons, in its words: no_integer, {leftover_string,"..."}, {value_negative,N}).
+std::chrono::milliseconds parse_expiration(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* digits = begin != end && (*begin == '+' || *begin == '-') ? begin + 1 : begin;
+  int64_t millis = 0;
+  auto [stop, error] = std::from_chars(digits, end, millis);
+  std::string reason;
+  if (stop == digits) {
+    reason = "no_integer";
+  } else if (error != std::errc()) {
+    reason = fmt::format("{{value_too_large,{}}}", text);
+  } else if (stop != end) {
+    reason = fmt::format("{{leftover_string,\"{}\"}}", std::string_view(stop, end));
+  } else {
+    if (*begin == '-') millis = -millis;
+    if (millis < 0) reason = fmt::format("{{value_negative,{}}}", millis);
+  }
+  if (!reason.empty()) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - invalid expiration '{}': {}", text, reason));
+  }
+  return std::chrono::milliseconds(millis);
+}
+
+// The routing keys of a message's CC and BCC headers (RabbitMQ's
+// sender-selected distribution): each header, if present, must be an array;
+// its longstr elements are keys, anything else in it is skipped.
+struct HeaderRoutes {
+  std::vector<std::string> cc;
+  std::vector<std::string> bcc;
+  // Set when a header is not an array: RabbitMQ's 406 for it (CC checked first).
+  std::optional<AmqpError> error;
+};
+
+HeaderRoutes header_routes(const BasicProperties& properties) {
+  HeaderRoutes routes;
+  if (!properties.headers) return routes;
+  for (auto [name, keys] : {std::pair{"CC", &routes.cc}, std::pair{"BCC", &routes.bcc}}) {
+    const FieldValue* value = properties.headers->find(name);
+    if (!value) continue;
+    const auto* array = value->get_if<FieldArray>();
+    if (!array) {
+      routes.error.emplace(ReplyCode::kPreconditionFailed,
+                           fmt::format("PRECONDITION_FAILED - invalid message: "
+                                       "{{unacceptable_type_in_header,\"{}\",{}}}",
+                                       name, rabbit_type_name(*value)));
+      return routes;
+    }
+    for (const FieldValue& element : array->values) {
+      if (const auto* key = element.get_if<std::string>()) keys->push_back(*key);
+    }
+  }
+  return routes;
+}
+
+// Removes the first BCC header, which RabbitMQ strips before delivery (an
+// emptied table stays, empty).
+void strip_bcc(BasicProperties& properties) {
+  if (!properties.headers) return;
+  auto& entries = properties.headers->entries;
+  auto bcc = std::ranges::find(entries, std::string_view("BCC"), &FieldTableEntry::name);
+  if (bcc != entries.end()) entries.erase(bcc);
+}
+
+// The checks RabbitMQ makes on a published message after the exchange and the
+// direct reply-to: user_id, expiration, then the CC and BCC headers. Returns
+// the per-message TTL.
+std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connection,
+                                                       const BasicProperties& properties,
+                                                       const HeaderRoutes& routes) {
+  // A user_id naming anyone but the authenticated user is refused.
+  const std::string& user = connection.user();
+  if (properties.user_id && *properties.user_id != user) {
+    throw AmqpError(ReplyCode::kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but "
+                                "authenticated user was '{}'",
+                                *properties.user_id, user));
+  }
+  std::optional<std::chrono::milliseconds> ttl;
+  if (properties.expiration) ttl = parse_expiration(*properties.expiration);
+  if (routes.error) throw *routes.error;
+  return ttl;
+}
+
+void send_return(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                 const std::vector<uint8_t>& header_payload, const std::string& body) {
+  connection.broker().metrics().returned.inc();
+  connection.send_content(channel.number,
+                          BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
+                                      publish.exchange, publish.routing_key},
+                          header_payload, body);
+}
+
+}  // namespace
+
+RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
+                            const BasicPublish& publish, const ContentHeader& received_header,
+                            const std::string& body) {
+  ContentHeader header = received_header;
+  // The message is routed with the publish's routing key and its CC and BCC
+  // keys; the BCC header is removed first, so a headers exchange does not see it.
+  // A CC or BCC header of the wrong type is refused after the other checks.
+  HeaderRoutes routes = header_routes(header.properties);
+  strip_bcc(header.properties);
+  std::vector<std::string> routing_keys{publish.routing_key};
+  routing_keys.insert(routing_keys.end(), routes.cc.begin(), routes.cc.end());
+  routing_keys.insert(routing_keys.end(), routes.bcc.begin(), routes.bcc.end());
+  const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
+  // The exchange first: 404 if missing, 403 if internal.
+  RoutedPublish routed;
+  routed.queues = take(connection.vhost().route(publish.exchange, routing_keys, headers));
+  if (header.properties.reply_to == kReplyToQueue) {
+    // Direct reply-to: the requester names its channel's reply consumer.
+    if (channel.reply_consumer_tag.empty()) {
+      throw AmqpError(ReplyCode::kPreconditionFailed,
+                      "PRECONDITION_FAILED - fast reply consumer does not exist");
+    }
+    header.properties.reply_to = channel.reply_to_key;
+  }
+  routed.ttl = check_message(connection, header.properties, routes);
+  routed.cc = std::move(routes.cc);
+  routed.bcc = std::move(routes.bcc);
+  routed.priority = header.properties.priority.value_or(0);
+  routed.header_payload = encode_content_header(header);
+  if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
+    routed.delivered_direct_reply =
+        deliver_direct_reply(connection, publish.routing_key, routed.header_payload, body);
+  }
+  return routed;
+}
+
+void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                   const RoutedPublish& routed, const std::string& body) {
+  uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
+  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
+  if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
+    if (!routed.delivered_direct_reply && publish.mandatory) {
+      send_return(connection, channel, publish, routed.header_payload, body);
+    }
+    if (channel.confirm_mode) connection.send_method(channel.number, BasicAck{seq, false});
+    return;
+  }
+  storage::Bytes properties = storage::make_bytes(std::string(
+      reinterpret_cast<const char*>(routed.header_payload.data()), routed.header_payload.size()));
+  storage::Bytes body_bytes = storage::make_bytes(body);
+
+  bool reached = false;  // a routed queue still exists (RabbitMQ looks them up now)
+  bool refused = false;
+  for (const std::string& name : routed.queues) {
+    auto queue = connection.vhost().open_queue(name, 0);
+    std::shared_ptr<storage::Queue> target;
+    if (queue.ok()) {
+      target = *queue.value;
+    } else {
+      target = connection.broker().storage().queues().find(connection.vhost().name(), name);
+    }
+    if (!target) continue;
+    reached = true;
+    storage::Message message;
+    message.body = body_bytes;
+    message.properties = properties;
+    message.exchange = publish.exchange;
+    message.routing_key = publish.routing_key;
+    message.cc_routing_keys = routed.cc;
+    message.bcc_routing_keys = routed.bcc;
+    message.priority = routed.priority;
+    message.ttl = routed.ttl;
+    auto pushed = target->push(std::move(message));
+    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
+      refused = true;
+      continue;
+    }
+    if (pushed.value().expires_at) connection.broker().housekeeping_at(*pushed.value().expires_at);
+    if (!pushed.value().dropped.empty()) {
+      dead_letter(connection.broker(), connection.vhost(), name, std::move(pushed.value().dropped),
+                  DeathReason::kMaxLength);
+    }
+  }
+
+  if (reached) connection.broker().check_memory_alarm();
+  if (!reached && publish.mandatory) {
+    send_return(connection, channel, publish, routed.header_payload, body);
+  }
+  if (channel.confirm_mode) {
+    if (refused) {
+      connection.send_method(channel.number, BasicNack{seq, false, false});
+    } else {
+      connection.send_method(channel.number, BasicAck{seq, false});
+    }
+  }
+}
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,40 @@
+// The path of a published message, in two steps as RabbitMQ takes them.
+// route_publish() runs when basic.publish arrives, in a transaction too: the
+// checks (exchange, direct reply-to, user_id, expiration, CC and BCC headers,
+// in RabbitMQ's order) and the routing, by the publish's and the CC/BCC keys
+// (a direct reply goes to the requester then). store_publish() stores the
+// message in the routed queues that still exist, returns it if mandatory and
+// it reached none, and confirms; at once, or at tx.commit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "brokers/amqp/handlers/handler_table.h"
+
+namespace mockforge::amqp {
+
+struct RoutedPublish {
+  std::vector<uint8_t> header_payload;  // as delivered: reply_to resolved, BCC removed
+  uint8_t priority = 0;
+  std::vector<std::string> cc;  // the CC and BCC headers' routing keys
+  std::vector<std::string> bcc;
+  std::optional<std::chrono::milliseconds> ttl;  // the expiration property
+  std::set<std::string> queues;
+  bool delivered_direct_reply = false;
+};
+
+// Throws AmqpError when a check fails (the caller checked immediate and the
+// write permission).
+RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
+                            const BasicPublish& publish, const ContentHeader& header,
+                            const std::string& body);
+
+void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
+                   const RoutedPublish& routed, const std::string& body);
+
+}  // namespace mockforge::amqp
