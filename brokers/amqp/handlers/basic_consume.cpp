@@ -125,6 +125,7 @@ void consume(HandlerContext& ctx, const BasicConsume& method) {
 
   Consumer consumer;
   consumer.tag = tag;
+  consumer.shared_tag = std::make_shared<const std::string>(tag);
   consumer.queue = queue_name;
   consumer.storage = storage_queue;
   consumer.no_ack = method.no_ack;

@@ -27,7 +27,7 @@ void get(HandlerContext& ctx, const BasicGet& method) {
   if (method.no_ack) {
     queue->ack(delivery.id);
   } else {
-    ctx.channel.unacked[tag] = UnackedDelivery{queue, queue_name, delivery.id, ""};
+    ctx.channel.unacked.add(tag, UnackedDelivery{queue, delivery.id, nullptr});
   }
   auto& metrics = ctx.connection.broker().metrics();
   metrics.delivered(ctx.connection.vhost().name(), queue_name);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "brokers/amqp/protocol/delivery_tags.h"
 #include "core/metrics/registry.h"
 #include "core/storage/queue.h"
 
@@ -17,6 +18,8 @@ namespace mockforge::amqp {
 
 struct Consumer {
   std::string tag;
+  // The tag again, shared by this consumer's unacked deliveries.
+  std::shared_ptr<const std::string> shared_tag;
   std::string queue;
   std::shared_ptr<storage::Queue> storage;
   bool no_ack = false;
@@ -33,10 +36,9 @@ struct Consumer {
 };
 
 struct UnackedDelivery {
-  std::shared_ptr<storage::Queue> queue;
-  std::string queue_name;
+  std::shared_ptr<storage::Queue> queue;  // its name() is the AMQP queue name
   storage::MessageId id = 0;
-  std::string consumer_tag;  // empty for basic.get
+  std::shared_ptr<const std::string> consumer_tag;  // null for basic.get
 };
 
 struct Channel {
@@ -47,7 +49,7 @@ struct Channel {
   bool flow_active = true;
 
   std::map<std::string, Consumer> consumers;
-  std::map<uint64_t, UnackedDelivery> unacked;  // by delivery tag
+  DeliveryTagMap<UnackedDelivery> unacked;
   uint64_t next_delivery_tag = 1;
   uint16_t consumer_prefetch = 0;  // basic.qos global=false: for consumers created next
   uint16_t channel_prefetch = 0;   // basic.qos global=true: shared by the channel

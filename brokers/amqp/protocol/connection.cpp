@@ -680,12 +680,11 @@ void AmqpConnection::run_scheduled_pumps() {
 }
 
 void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how) {
-  auto it = channel.unacked.find(delivery_tag);
-  if (it == channel.unacked.end()) return;
-  UnackedDelivery delivery = std::move(it->second);
-  channel.unacked.erase(it);
-  if (!delivery.consumer_tag.empty()) {
-    if (auto consumer = channel.consumers.find(delivery.consumer_tag);
+  std::optional<UnackedDelivery> taken = channel.unacked.take(delivery_tag);
+  if (!taken) return;
+  UnackedDelivery& delivery = *taken;
+  if (delivery.consumer_tag) {
+    if (auto consumer = channel.consumers.find(*delivery.consumer_tag);
         consumer != channel.consumers.end() && consumer->second.unacked->load() > 0) {
       // The last unacked delivery of a single active consumer that is
       // being replaced: the replacement may start now.
@@ -707,7 +706,7 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       if (auto removed = delivery.queue->remove(delivery.id); removed && vhost_) {
         std::vector<storage::Message> messages;
         messages.push_back(std::move(*removed));
-        dead_letter(broker_, *vhost_, delivery.queue_name, std::move(messages),
+        dead_letter(broker_, *vhost_, delivery.queue->name(), std::move(messages),
                     DeathReason::kRejected);
       }
       break;
@@ -760,8 +759,9 @@ void AmqpConnection::pump(Channel& channel) {
       if (consumer.no_ack) {
         consumer.storage->ack(message.id);
       } else {
-        channel.unacked[delivery_tag] =
-            UnackedDelivery{consumer.storage, consumer.queue, message.id, tag};
+        if (!consumer.shared_tag) consumer.shared_tag = std::make_shared<const std::string>(tag);
+        channel.unacked.add(delivery_tag,
+                            UnackedDelivery{consumer.storage, message.id, consumer.shared_tag});
         consumer.unacked->fetch_add(1);
       }
       if (consumer.delivered_counter == nullptr) {
