@@ -1,5 +1,7 @@
 #include "core/storage/queue.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,8 +20,30 @@ Queue::Queue(StorageContext& context, std::string vhost, std::string name, Queue
       options_(std::move(options)),
       levels_(static_cast<std::size_t>(options_.max_priority) + 1) {}
 
+// Listeners to call once the lock is released: a push with a consumer or two
+// waiting allocates nothing for them.
+class Queue::ListenerBatch {
+ public:
+  void add(const std::shared_ptr<std::function<void()>>& listener) {
+    if (count_ < inline_.size()) {
+      inline_[count_++] = listener;
+    } else {
+      more_.push_back(listener);
+    }
+  }
+  void run() {
+    for (std::size_t i = 0; i < count_; ++i) (*inline_[i])();
+    for (const auto& listener : more_) (*listener)();
+  }
+
+ private:
+  std::array<std::shared_ptr<std::function<void()>>, 4> inline_;
+  std::size_t count_ = 0;
+  std::vector<std::shared_ptr<std::function<void()>>> more_;
+};
+
 Result<PushResult> Queue::push(Message message) {
-  DeferredCallbacks deferred;
+  ListenerBatch deferred;
   PushResult result;
   {
     std::lock_guard lock(mutex_);
@@ -72,7 +96,7 @@ Result<PushResult> Queue::push(Message message) {
     }
     if (ready_count_ > 0) collect_listeners_locked(deferred);
   }
-  run_deferred(deferred);
+  deferred.run();
   return result;
 }
 
@@ -107,7 +131,7 @@ bool Queue::ack(MessageId id) {
 }
 
 bool Queue::requeue(MessageId id) {
-  DeferredCallbacks deferred;
+  ListenerBatch deferred;
   {
     std::lock_guard lock(mutex_);
     auto it = unacked_.find(id);
@@ -118,7 +142,7 @@ bool Queue::requeue(MessageId id) {
     insert_ready_locked(std::move(entry));
     collect_listeners_locked(deferred);
   }
-  run_deferred(deferred);
+  deferred.run();
   return true;
 }
 
@@ -242,6 +266,10 @@ void Queue::expire_heads_locked(TimePoint now, std::vector<Message>& expired) {
       expired.push_back(std::move(message));
     }
   }
+}
+
+void Queue::collect_listeners_locked(ListenerBatch& batch) {
+  for (const auto& [token, listener] : listeners_) batch.add(listener);
 }
 
 void Queue::collect_listeners_locked(DeferredCallbacks& deferred) {

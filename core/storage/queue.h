@@ -161,6 +161,8 @@ class Queue {
   void insert_ready_locked(QueuedMessage entry);
   Message take_head_locked(std::deque<QueuedMessage>& level);
   void expire_heads_locked(TimePoint now, std::vector<Message>& expired);
+  class ListenerBatch;
+  void collect_listeners_locked(ListenerBatch& batch);
   void collect_listeners_locked(DeferredCallbacks& deferred);
   void release_all_locked();
 

@@ -1,5 +1,7 @@
 #include "brokers/amqp/codec/buffer.h"
 
+#include <cstring>
+
 #include <bit>
 #include <limits>
 
@@ -71,20 +73,19 @@ void ByteReader::expect_end(std::string_view what) const {
 }
 
 void ByteWriter::write_u16(uint16_t value) {
-  const uint8_t bytes[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
-  bytes_.insert(bytes_.end(), bytes, bytes + 2);
+  uint8_t* out = grow(2);
+  out[0] = static_cast<uint8_t>(value >> 8);
+  out[1] = static_cast<uint8_t>(value);
 }
 
 void ByteWriter::write_u32(uint32_t value) {
-  uint8_t bytes[4];
-  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<uint8_t>(value >> (24 - 8 * i));
-  bytes_.insert(bytes_.end(), bytes, bytes + 4);
+  uint8_t* out = grow(4);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(value >> (24 - 8 * i));
 }
 
 void ByteWriter::write_u64(uint64_t value) {
-  uint8_t bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
-  bytes_.insert(bytes_.end(), bytes, bytes + 8);
+  uint8_t* out = grow(8);
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
 }
 
 void ByteWriter::write_f32(float value) { write_u32(std::bit_cast<uint32_t>(value)); }
@@ -92,11 +93,11 @@ void ByteWriter::write_f32(float value) { write_u32(std::bit_cast<uint32_t>(valu
 void ByteWriter::write_f64(double value) { write_u64(std::bit_cast<uint64_t>(value)); }
 
 void ByteWriter::write_bytes(std::span<const uint8_t> bytes) {
-  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  if (!bytes.empty()) std::memcpy(grow(bytes.size()), bytes.data(), bytes.size());
 }
 
 void ByteWriter::write_bytes(std::string_view bytes) {
-  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  if (!bytes.empty()) std::memcpy(grow(bytes.size()), bytes.data(), bytes.size());
 }
 
 void ByteWriter::write_shortstr(std::string_view value) {
@@ -117,13 +118,13 @@ void ByteWriter::write_longstr(std::string_view value) {
 }
 
 std::size_t ByteWriter::begin_u32_length() {
-  const std::size_t offset = bytes_.size();
+  const std::size_t offset = used_;
   write_u32(0);
   return offset;
 }
 
 void ByteWriter::end_u32_length(std::size_t placeholder) {
-  const std::size_t length = bytes_.size() - placeholder - 4;
+  const std::size_t length = used_ - placeholder - 4;
   if (length > std::numeric_limits<uint32_t>::max()) {
     throw EncodeError("length-prefixed section exceeds 4 GiB");
   }
@@ -131,8 +132,9 @@ void ByteWriter::end_u32_length(std::size_t placeholder) {
 }
 
 void ByteWriter::overwrite_u32(std::size_t offset, uint32_t value) {
+  if (offset > used_ || used_ - offset < 4) throw std::out_of_range("overwrite_u32 past the end");
   for (int i = 0; i < 4; ++i) {
-    bytes_.at(offset + static_cast<std::size_t>(i)) = static_cast<uint8_t>(value >> (24 - 8 * i));
+    bytes_[offset + static_cast<std::size_t>(i)] = static_cast<uint8_t>(value >> (24 - 8 * i));
   }
 }
 

@@ -80,18 +80,32 @@ class ByteWriter {
  public:
   ByteWriter() = default;
   // Appends to `bytes` (e.g. a batch of frames being built up).
-  explicit ByteWriter(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
+  explicit ByteWriter(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)), used_(bytes_.size()) {}
 
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
-  std::vector<uint8_t> take() { return std::move(bytes_); }
-  std::size_t size() const { return bytes_.size(); }
+  const std::vector<uint8_t>& bytes() const {
+    bytes_.resize(used_);
+    return bytes_;
+  }
+  std::vector<uint8_t> take() {
+    bytes_.resize(used_);
+    used_ = 0;
+    return std::move(bytes_);
+  }
+  std::size_t size() const { return used_; }
   // Makes room for `capacity` bytes in all; grows geometrically, so reserving
   // before each of many appends stays amortised O(1).
   void reserve(std::size_t capacity) {
-    if (capacity > bytes_.capacity()) bytes_.reserve(std::max(capacity, 2 * bytes_.capacity()));
+    if (capacity > bytes_.size()) bytes_.resize(std::max(capacity, 2 * bytes_.size()));
+  }
+  // Appends `count` bytes and returns where they start, for the caller to fill.
+  uint8_t* grow(std::size_t count) {
+    if (used_ + count > bytes_.size()) reserve(std::max<std::size_t>(used_ + count, 64));
+    uint8_t* at = bytes_.data() + used_;
+    used_ += count;
+    return at;
   }
 
-  void write_u8(uint8_t value) { bytes_.push_back(value); }
+  void write_u8(uint8_t value) { *grow(1) = value; }
   void write_u16(uint16_t value);
   void write_u32(uint32_t value);
   void write_u64(uint64_t value);
@@ -116,7 +130,10 @@ class ByteWriter {
   void overwrite_u32(std::size_t offset, uint32_t value);
 
  private:
-  std::vector<uint8_t> bytes_;
+  // Sized ahead of what is written (bytes past used_ are scratch), so that
+  // appending is a store rather than a vector insertion.
+  mutable std::vector<uint8_t> bytes_;
+  std::size_t used_ = 0;
 };
 
 }  // namespace mockforge::amqp

@@ -112,7 +112,7 @@ AssembleResult CommandAssembler::add_body(const FrameView& frame) {
     return CommandError{ReplyCode::kFrameError, frame.channel, id,
                         "content body longer than the size in its header"};
   }
-  body.append(frame.payload.begin(), frame.payload.end());
+  body.append(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size());
   if (body.size() < pending->body_size) return NeedMoreFrames{};
   pending->active = false;
   return std::move(pending->command);

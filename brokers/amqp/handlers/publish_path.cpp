@@ -165,7 +165,12 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
 void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
                    const RoutedPublish& routed, const std::string& body) {
   uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
-  connection.broker().metrics().published(connection.vhost().name(), publish.exchange);
+  if (channel.published_counter == nullptr || channel.published_exchange != publish.exchange) {
+    channel.published_counter =
+        &connection.broker().metrics().published_series(connection.vhost().name(), publish.exchange);
+    channel.published_exchange = publish.exchange;
+  }
+  channel.published_counter->inc();
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
     if (!routed.delivered_direct_reply && publish.mandatory) {
       send_return(connection, channel, publish, routed.header_payload, body);

@@ -45,7 +45,10 @@ class BrokerMetrics {
   // Per-exchange and per-queue series carry the vhost first, as RabbitMQ's
   // Prometheus plugin labels them.
   void published(const std::string& vhost, const std::string& exchange) {
-    published_.with({vhost, exchange}).inc();
+    published_series(vhost, exchange).inc();
+  }
+  metrics::Counter& published_series(const std::string& vhost, const std::string& exchange) {
+    return published_.with({vhost, exchange});
   }
   void delivered(const std::string& vhost, const std::string& queue) {
     delivered_series(vhost, queue).inc();

@@ -55,6 +55,11 @@ struct Channel {
   uint16_t channel_prefetch = 0;   // basic.qos global=true: shared by the channel
   uint64_t next_consumer_number = 1;
 
+  // amqp_messages_published_total{vhost,exchange} of the exchange this
+  // channel published to last (publishers mostly stick to one).
+  std::string published_exchange;
+  metrics::Counter* published_counter = nullptr;
+
   bool confirm_mode = false;
   uint64_t next_publish_seq = 1;
   bool tx_mode = false;

@@ -95,10 +95,8 @@ void AmqpConnection::emit(Write&& write) {
     output_->send(out.take());
     return;
   }
-  ByteWriter out(std::move(batch_));
-  if (out.size() == 0) out.reserve(kBatchReserve);
-  write(out);
-  batch_ = out.take();
+  if (batch_.size() == 0) batch_.reserve(kBatchReserve);
+  write(batch_);
   if (batch_.size() >= kBatchFlushBytes) flush_batch();
 }
 
@@ -577,8 +575,8 @@ Channel* AmqpConnection::find_channel(uint16_t number) {
 }
 
 void AmqpConnection::flush_batch() {
-  if (batch_.empty()) return;
-  output_->send(std::exchange(batch_, {}));
+  if (batch_.size() == 0) return;
+  output_->send(batch_.take());
 }
 
 void AmqpConnection::close_output(std::string reason) {

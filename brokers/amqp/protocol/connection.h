@@ -157,7 +157,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   std::deque<Command> held_;
   bool released_ = false;
   std::map<uint16_t, Channel> channels_;
-  std::vector<uint8_t> batch_;
+  ByteWriter batch_;
   int batch_depth_ = 0;
   // Pumps asked for from any thread (queue listeners run on the publisher's
   // thread); one posted task serves every channel asked for until it runs.
