@@ -93,13 +93,15 @@ class ByteWriter {
   }
   std::size_t size() const { return used_; }
   // Makes room for `capacity` bytes in all; grows geometrically, so reserving
-  // before each of many appends stays amortised O(1).
+  // before each of many appends stays amortised O(1). The room is zeroed
+  // (std::vector cannot leave it uninitialised): reserve what will be
+  // written, not a large guess.
   void reserve(std::size_t capacity) {
     if (capacity > bytes_.size()) bytes_.resize(std::max(capacity, 2 * bytes_.size()));
   }
   // Appends `count` bytes and returns where they start, for the caller to fill.
   uint8_t* grow(std::size_t count) {
-    if (used_ + count > bytes_.size()) reserve(std::max<std::size_t>(used_ + count, 64));
+    if (used_ + count > bytes_.size()) reserve(std::max<std::size_t>(used_ + count, 128));
     uint8_t* at = bytes_.data() + used_;
     used_ += count;
     return at;

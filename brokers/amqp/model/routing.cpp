@@ -4,50 +4,36 @@
 #include <vector>
 
 namespace mockforge::amqp {
-namespace {
 
-// The dot-separated words of a topic or routing key, without allocating for
-// the usual handful of words. An empty text has no words.
-class Words {
- public:
-  explicit Words(std::string_view text) {
-    if (text.empty()) return;
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t dot = text.find('.', start);
-      add(text.substr(start, dot == std::string_view::npos ? dot : dot - start));
-      if (dot == std::string_view::npos) return;
-      start = dot + 1;
-    }
+TopicWords::TopicWords(std::string_view text) {
+  if (text.empty()) return;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = text.find('.', start);
+    add(text.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return;
+    start = dot + 1;
   }
-  std::size_t size() const { return size_; }
-  std::string_view operator[](std::size_t i) const {
-    return i < kInline ? inline_[i] : overflow_[i - kInline];
-  }
+}
 
- private:
-  static constexpr std::size_t kInline = 16;
-  void add(std::string_view word) {
-    if (size_ < kInline) {
-      inline_[size_] = word;
-    } else {
-      overflow_.push_back(word);
-    }
-    ++size_;
+void TopicWords::add(std::string_view word) {
+  if (size_ < kInline) {
+    inline_[size_] = word;
+  } else {
+    overflow_.push_back(word);
   }
-  std::array<std::string_view, kInline> inline_;
-  std::vector<std::string_view> overflow_;
-  std::size_t size_ = 0;
-};
+  ++size_;
+}
 
-}  // namespace
+bool topic_matches(std::string_view pattern, std::string_view routing_key) {
+  return topic_matches(pattern, TopicWords(routing_key));
+}
 
 // Dynamic programming over (pattern word, key prefix): reach[k] says whether
 // the pattern words so far match the first k key words. O(pattern x key),
 // whatever the number of '#' (backtracking is exponential in it).
-bool topic_matches(std::string_view pattern, std::string_view routing_key) {
-  const Words key(routing_key);
-  const Words words(pattern);
+bool topic_matches(std::string_view pattern, const TopicWords& key) {
+  const TopicWords words(pattern);
   const std::size_t n = key.size();
   std::array<bool, 33> inline_reach{};
   std::vector<bool> heap_reach;

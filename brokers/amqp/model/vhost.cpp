@@ -597,6 +597,12 @@ void Vhost::route_locked(const Exchange& exchange, std::span<const std::string> 
                          const FieldTable* headers, std::set<std::string>& queues,
                          std::set<std::string>& visited) const {
   if (!visited.insert(exchange.name).second) return;
+  // Topic bindings match against the keys' words, split once per exchange.
+  std::vector<TopicWords> key_words;
+  if (exchange.type == ExchangeType::kTopic && !exchange.bindings.empty()) {
+    key_words.reserve(routing_keys.size());
+    for (const std::string& key : routing_keys) key_words.emplace_back(key);
+  }
   for (const Binding& binding : exchange.bindings) {
     bool matched = false;
     switch (exchange.type) {
@@ -607,7 +613,7 @@ void Vhost::route_locked(const Exchange& exchange, std::span<const std::string> 
         matched = true;
         break;
       case ExchangeType::kTopic:
-        matched = std::ranges::any_of(routing_keys, [&binding](const std::string& key) {
+        matched = std::ranges::any_of(key_words, [&binding](const TopicWords& key) {
           return topic_matches(binding.routing_key, key);
         });
         break;

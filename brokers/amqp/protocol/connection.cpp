@@ -13,9 +13,7 @@ namespace {
 
 // Deliveries per pump() before yielding the strand to other work.
 constexpr int kDeliveriesPerPump = 256;
-// Output batches: the first buffer's capacity, and the size at which a batch
-// is handed to the socket before it closes.
-constexpr std::size_t kBatchReserve = 16 * 1024;
+// The size at which an output batch is handed to the socket before it closes.
 constexpr std::size_t kBatchFlushBytes = 256 * 1024;
 
 FieldTable server_properties(const BrokerSettings& settings) {
@@ -95,7 +93,6 @@ void AmqpConnection::emit(Write&& write) {
     output_->send(out.take());
     return;
   }
-  if (batch_.size() == 0) batch_.reserve(kBatchReserve);
   write(batch_);
   if (batch_.size() >= kBatchFlushBytes) flush_batch();
 }
