@@ -14,13 +14,15 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
   RoutedPublish routed =
       route_publish(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
   if (!ctx.channel.tx_mode) {
-    store_publish(ctx.connection, ctx.channel, method, routed, ctx.command.body);
+    store_publish(ctx.connection, ctx.channel, method, routed,
+                  storage::make_bytes(std::move(ctx.command.body)));
     return;
   }
   AmqpConnection* connection = &ctx.connection;
   uint16_t number = ctx.channel.number;
   ctx.channel.tx_pending.push_back(
-      [connection, number, method, routed = std::move(routed), body = ctx.command.body] {
+      [connection, number, method, routed = std::move(routed),
+       body = storage::make_bytes(std::move(ctx.command.body))] {
         if (Channel* channel = connection->find_channel(number)) {
           store_publish(*connection, *channel, method, routed, body);
         }

@@ -16,16 +16,13 @@ namespace {
 // A direct reply (default exchange, key amq.rabbitmq.reply-to.*) goes
 // straight to the requesting channel's reply consumer. False if none.
 bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing_key,
-                          const std::vector<uint8_t>& header_payload, const std::string& body) {
+                          const storage::Bytes& properties, const std::string& body) {
   auto target = connection.broker().find_reply_to(routing_key);
   if (!target) return false;
   auto requester = target->connection.lock();
   if (!requester) return false;
-  requester->deliver_direct_reply(
-      target->channel, routing_key,
-      storage::make_bytes(
-          std::string(reinterpret_cast<const char*>(header_payload.data()), header_payload.size())),
-      storage::make_bytes(body));
+  requester->deliver_direct_reply(target->channel, routing_key, properties,
+                                  storage::make_bytes(body));
   return true;
 }
 
@@ -116,12 +113,13 @@ std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connectio
 }
 
 void send_return(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                 const std::vector<uint8_t>& header_payload, const std::string& body) {
+                 const std::string& properties, const std::string& body) {
   connection.broker().metrics().returned.inc();
-  connection.send_content(channel.number,
-                          BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE",
-                                      publish.exchange, publish.routing_key},
-                          header_payload, body);
+  connection.send_content(
+      channel.number,
+      BasicReturn{static_cast<uint16_t>(ReplyCode::kNoRoute), "NO_ROUTE", publish.exchange,
+                  publish.routing_key},
+      std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()), body);
 }
 
 }  // namespace
@@ -154,16 +152,19 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
   routed.cc = std::move(routes.cc);
   routed.bcc = std::move(routes.bcc);
   routed.priority = header.properties.priority.value_or(0);
-  routed.header_payload = encode_content_header(header);
+  const std::vector<uint8_t> encoded = encode_content_header(header);
+  routed.properties = storage::make_bytes(
+      std::string(reinterpret_cast<const char*>(encoded.data()), encoded.size()));
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
     routed.delivered_direct_reply =
-        deliver_direct_reply(connection, publish.routing_key, routed.header_payload, body);
+        deliver_direct_reply(connection, publish.routing_key, routed.properties, body);
   }
   return routed;
 }
 
 void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                   const RoutedPublish& routed, const std::string& body) {
+                   const RoutedPublish& routed, const storage::Bytes& body_bytes) {
+  const std::string& body = *body_bytes;
   uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
   if (channel.published_counter == nullptr || channel.published_exchange != publish.exchange) {
     channel.published_counter =
@@ -173,14 +174,11 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
   channel.published_counter->inc();
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
     if (!routed.delivered_direct_reply && publish.mandatory) {
-      send_return(connection, channel, publish, routed.header_payload, body);
+      send_return(connection, channel, publish, *routed.properties, body);
     }
     if (channel.confirm_mode) connection.send_method(channel.number, BasicAck{seq, false});
     return;
   }
-  storage::Bytes properties = storage::make_bytes(std::string(
-      reinterpret_cast<const char*>(routed.header_payload.data()), routed.header_payload.size()));
-  storage::Bytes body_bytes = storage::make_bytes(body);
 
   bool reached = false;  // a routed queue still exists (RabbitMQ looks them up now)
   bool refused = false;
@@ -196,7 +194,7 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
     reached = true;
     storage::Message message;
     message.body = body_bytes;
-    message.properties = properties;
+    message.properties = routed.properties;
     message.exchange = publish.exchange;
     message.routing_key = publish.routing_key;
     message.cc_routing_keys = routed.cc;
@@ -217,7 +215,7 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
 
   if (reached) connection.broker().check_memory_alarm();
   if (!reached && publish.mandatory) {
-    send_return(connection, channel, publish, routed.header_payload, body);
+    send_return(connection, channel, publish, *routed.properties, body);
   }
   if (channel.confirm_mode) {
     if (refused) {

@@ -19,7 +19,9 @@
 namespace mockforge::amqp {
 
 struct RoutedPublish {
-  std::vector<uint8_t> header_payload;  // as delivered: reply_to resolved, BCC removed
+  // The content header payload as delivered (reply_to resolved, BCC removed),
+  // shared by every queue the message is stored in.
+  storage::Bytes properties;
   uint8_t priority = 0;
   std::vector<std::string> cc;  // the CC and BCC headers' routing keys
   std::vector<std::string> bcc;
@@ -35,6 +37,6 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
                             const std::string& body);
 
 void store_publish(AmqpConnection& connection, Channel& channel, const BasicPublish& publish,
-                   const RoutedPublish& routed, const std::string& body);
+                   const RoutedPublish& routed, const storage::Bytes& body);
 
 }  // namespace mockforge::amqp
