@@ -1,8 +1,12 @@
 #include "core/net/connection.h"
 
-#include <cstring>
-
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cstring>
+#include <limits>
+
+#include "core/net/deadline_wheel.h"
+#include "core/net/transports.h"
 
 namespace mockforge::net {
 
@@ -14,47 +18,101 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxCoalescedWrite = 1 << 20;
 std::atomic<uint64_t> next_connection_id{1};
 
+uint32_t clamp32(std::size_t value) {
+  return static_cast<uint32_t>(std::min<std::size_t>(value, std::numeric_limits<uint32_t>::max()));
+}
+
+void unlink(detail::ListLinks& links) {
+  links.prev->next = links.next;
+  links.next->prev = links.prev;
+  links.prev = links.next = nullptr;
+}
+
 }  // namespace
 
-Connection::Connection(std::unique_ptr<Transport> transport, asio::any_io_executor strand,
-                       ConnectionLimits limits, ConnectionSet& set)
-    : transport_(std::move(transport)),
-      limits_(limits),
-      set_(set),
-      remote_address_(transport_->remote_address()),
-      id_(next_connection_id.fetch_add(1)),
-      timer_(std::move(strand)),
-      last_read_(std::chrono::steady_clock::now()) {}
+// ---- ByteLock ------------------------------------------------------------------
 
-Connection::~Connection() = default;
+void detail::ByteLock::lock() noexcept {
+  while (locked_.exchange(true, std::memory_order_acquire)) {
+    locked_.wait(true, std::memory_order_relaxed);
+  }
+}
 
-std::shared_ptr<Connection> Connection::start(std::unique_ptr<Transport> transport,
-                                              asio::any_io_executor strand, ConnectionLimits limits,
+void detail::ByteLock::unlock() noexcept {
+  locked_.store(false, std::memory_order_release);
+  locked_.notify_one();
+}
+
+// ---- Creation ------------------------------------------------------------------
+
+// The connection and its transport in one allocation.
+template <typename T>
+class ConnectionWith final : public Connection {
+ public:
+  template <typename... Args>
+  ConnectionWith(ConnectionLimits limits, ConnectionSet& set, Args&&... args)
+      : Connection(own_transport_, limits, set), own_transport_(std::forward<Args>(args)...) {}
+  // The protocol goes first, while the transport it may still ask is there.
+  ~ConnectionWith() { protocol_.reset(); }
+
+ private:
+  T own_transport_;  // the base only keeps a reference to it until then
+};
+
+Connection::Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set)
+    : transport_(transport),
+      set_(&set),
+      id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
+      last_read_(std::chrono::steady_clock::now()),
+      max_buffered_bytes_(clamp32(limits.max_buffered_bytes)),
+      max_outbound_bytes_(clamp32(limits.max_outbound_bytes)),
+      idle_timeout_ms_(
+          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))) {}
+
+Connection::~Connection() {
+  // Normally finish() did this; not when the io_context stopped first.
+  DeadlineWheel::disarm(*this);
+  if (set_) set_->remove(*this);
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, ConnectionLimits limits,
                                               ConnectionSet& set, ProtocolFactory make_protocol) {
-  // One allocation for the object and its control block.
-  struct Constructible : Connection {
-    Constructible(std::unique_ptr<Transport> t, asio::any_io_executor s, ConnectionLimits l,
-                  ConnectionSet& c)
-        : Connection(std::move(t), std::move(s), l, c) {}
-  };
-  std::shared_ptr<Connection> connection =
-      std::make_shared<Constructible>(std::move(transport), strand, limits, set);
-  set.add(connection);
-  asio::dispatch(strand, [connection, make_protocol = std::move(make_protocol)] {
-    try {
-      connection->protocol_ = make_protocol(*connection);
-    } catch (const std::exception& e) {
-      connection->finish(std::string("protocol set-up failed: ") + e.what());
-      return;
-    }
-    connection->transport_->async_handshake(connection->completion(TransportEvent::kHandshake));
-    connection->arm_timer();
-  });
+  return launch(std::make_shared<ConnectionWith<TcpTransport>>(limits, set, std::move(socket)),
+                std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions websocket,
+                                              ConnectionLimits limits, ConnectionSet& set,
+                                              ProtocolFactory make_protocol) {
+  return launch(std::make_shared<ConnectionWith<WebSocketTransport>>(limits, set, std::move(socket),
+                                                                     std::move(websocket)),
+                std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::launch(std::shared_ptr<Connection> connection,
+                                               ProtocolFactory make_protocol) {
+  connection->set_->add(*connection);
+  asio::dispatch(
+      connection->transport_.executor(), [connection, make_protocol = std::move(make_protocol)] {
+        try {
+          connection->protocol_ = make_protocol(*connection);
+        } catch (const std::exception& e) {
+          connection->finish(std::string("protocol set-up failed: ") + e.what());
+          return;
+        }
+        connection->transport_.async_handshake(connection->completion(TransportEvent::kHandshake));
+        connection->arm_deadline();
+      });
   return connection;
 }
 
 TransportCompletion Connection::completion(TransportEvent event) {
-  return TransportCompletion{std::shared_ptr<TransportOwner>(shared_from_this()), event};
+  return TransportCompletion{shared_from_this(), event};
+}
+
+void TransportCompletion::operator()(const boost::system::error_code& error,
+                                     std::size_t bytes) const {
+  owner->on_transport(event, error, bytes);
 }
 
 void Connection::on_transport(TransportEvent event, const boost::system::error_code& error,
@@ -78,13 +136,15 @@ void Connection::on_transport(TransportEvent event, const boost::system::error_c
     case TransportEvent::kWritten:
       on_written(error, bytes);
       return;
-    case TransportEvent::kClosed:
-      finish(close_reason_);
+    case TransportEvent::kClosed: {
+      std::string reason;
+      {
+        std::lock_guard lock(out_lock_);
+        if (out_) reason = std::move(out_->close_reason);
+      }
+      finish(std::move(reason));
       return;
-    case TransportEvent::kTimer:
-      timer_pending_ = false;
-      on_timer();
-      return;
+    }
   }
 }
 
@@ -94,74 +154,82 @@ void Connection::send(std::vector<uint8_t> bytes) {
   if (bytes.empty() || closed()) return;
   bool start_writer = false;
   {
-    std::lock_guard lock(outbound_mutex_);
+    std::lock_guard lock(out_lock_);
     if (flush_then_close_) return;
+    if (!out_) out_ = std::make_unique<Outbound>();
     outbound_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
-    outbound_.push_back(std::move(bytes));
+    out_->queue.push_back(std::move(bytes));
     start_writer = !std::exchange(writer_scheduled_, true);
   }
-  if (start_writer) asio::dispatch(executor(), [self = shared_from_this()] { self->write_more(); });
+  if (start_writer) {
+    asio::dispatch(transport_.executor(), [self = shared_from_this()] { self->write_more(); });
+  }
 }
 
 void Connection::close_after_flush(std::string reason) {
-  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-    if (self->finished_) return;
-    self->reading_stopped_ = true;
-    bool start_writer = false;
-    {
-      std::lock_guard lock(self->outbound_mutex_);
-      if (self->flush_then_close_) return;
-      self->flush_then_close_ = true;
-      self->close_reason_ = std::move(reason);
-      start_writer = !std::exchange(self->writer_scheduled_, true);
-    }
-    if (start_writer) self->write_more();
-  });
+  asio::dispatch(transport_.executor(),
+                 [self = shared_from_this(), reason = std::move(reason)]() mutable {
+                   if (self->finished_) return;
+                   self->reading_stopped_ = true;
+                   bool start_writer = false;
+                   {
+                     std::lock_guard lock(self->out_lock_);
+                     if (self->flush_then_close_) return;
+                     self->flush_then_close_ = true;
+                     if (!self->out_) self->out_ = std::make_unique<Outbound>();
+                     self->out_->close_reason = std::move(reason);
+                     start_writer = !std::exchange(self->writer_scheduled_, true);
+                   }
+                   if (start_writer) self->write_more();
+                 });
 }
 
 void Connection::abort(std::string reason) {
-  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-    self->finish(std::move(reason));
-  });
+  asio::dispatch(transport_.executor(),
+                 [self = shared_from_this(), reason = std::move(reason)]() mutable {
+                   self->finish(std::move(reason));
+                 });
 }
 
 void Connection::write_more() {
   if (finished_ || closing_) return;
   bool close_now = false;
+  Outbound* out = nullptr;
   {
-    std::lock_guard lock(outbound_mutex_);
-    if (outbound_.empty()) {
+    std::lock_guard lock(out_lock_);
+    out = out_.get();  // exists: writer_scheduled_ was set with something queued or a close
+    auto& queue = out->queue;
+    if (queue.empty()) {
       close_now = flush_then_close_;
       if (!close_now) {
         writer_scheduled_ = false;
-        // Drained: hold no write buffer while idle.
-        std::vector<uint8_t>().swap(writing_);
-        std::vector<std::vector<uint8_t>>().swap(outbound_);
+        out_.reset();  // drained: hold nothing while idle
         return;
       }
-    } else if (outbound_.size() == 1 || outbound_.front().size() >= kMaxCoalescedWrite) {
-      writing_ = std::move(outbound_.front());
-      outbound_.erase(outbound_.begin());
+    } else if (queue.size() == 1 || queue.front().size() >= kMaxCoalescedWrite) {
+      out->writing = std::move(queue.front());
+      queue.erase(queue.begin());
     } else {
       // Coalesce queued frames into one write of at most kMaxCoalescedWrite.
-      writing_.clear();
+      out->writing.clear();
       std::size_t taken = 0;
-      while (taken < outbound_.size() &&
-             writing_.size() + outbound_[taken].size() <= kMaxCoalescedWrite) {
-        writing_.insert(writing_.end(), outbound_[taken].begin(), outbound_[taken].end());
+      while (taken < queue.size() &&
+             out->writing.size() + queue[taken].size() <= kMaxCoalescedWrite) {
+        out->writing.insert(out->writing.end(), queue[taken].begin(), queue[taken].end());
         ++taken;
       }
-      outbound_.erase(outbound_.begin(), outbound_.begin() + static_cast<std::ptrdiff_t>(taken));
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(taken));
     }
-    if (outbound_.empty()) std::vector<std::vector<uint8_t>>().swap(outbound_);
+    if (queue.empty()) std::vector<std::vector<uint8_t>>().swap(queue);
   }
+  // The writing buffer is the executor's alone; send() only touches the queue.
   if (close_now) {
     closing_ = true;
-    std::vector<uint8_t>().swap(writing_);
-    transport_->async_graceful_close(completion(TransportEvent::kClosed));
+    std::vector<uint8_t>().swap(out->writing);
+    transport_.async_graceful_close(completion(TransportEvent::kClosed));
     return;
   }
-  transport_->async_write(asio::buffer(writing_), completion(TransportEvent::kWritten));
+  transport_.async_write(asio::buffer(out->writing), completion(TransportEvent::kWritten));
 }
 
 void Connection::on_written(const boost::system::error_code& error, std::size_t) {
@@ -170,10 +238,19 @@ void Connection::on_written(const boost::system::error_code& error, std::size_t)
     fail(error);
     return;
   }
-  const std::size_t written = writing_.size();
+  Outbound* out = nullptr;
+  {
+    std::lock_guard lock(out_lock_);
+    out = out_.get();  // kept while the write was in flight
+  }
+  const std::size_t written = out->writing.size();
   const auto left = outbound_bytes_.fetch_sub(written, std::memory_order_relaxed) - written;
-  if (writing_.capacity() > kMaxCoalescedWrite) std::vector<uint8_t>().swap(writing_);
-  if (paused_by_backpressure_ && left <= limits_.max_outbound_bytes / 2) {
+  if (out->writing.capacity() > kMaxCoalescedWrite) {
+    std::vector<uint8_t>().swap(out->writing);
+  } else {
+    out->writing.clear();
+  }
+  if (paused_by_backpressure_ && left <= max_outbound_bytes_ / 2) {
     paused_by_backpressure_ = false;
     read_more();
     if (finished_) return;
@@ -187,9 +264,16 @@ bool Connection::may_read() const {
   return handshake_done_ && !finished_ && !reading_stopped_ && !paused_by_protocol_;
 }
 
+void Connection::resize_buffer(std::size_t size, std::size_t keep) {
+  auto bigger = std::make_unique_for_overwrite<uint8_t[]>(size);
+  if (keep > 0) std::memcpy(bigger.get(), buffer_.get(), keep);
+  buffer_ = std::move(bigger);
+  buffer_size_ = static_cast<uint32_t>(size);
+}
+
 void Connection::read_more() {
   if (read_pending_ || processing_ || !may_read()) return;
-  if (outbound_bytes() > limits_.max_outbound_bytes) {
+  if (outbound_bytes() > max_outbound_bytes_) {
     paused_by_backpressure_ = true;  // on_written resumes
     return;
   }
@@ -198,8 +282,9 @@ void Connection::read_more() {
     // Nothing buffered: wait without holding a buffer (10,000 idle clients
     // would otherwise keep 16 KiB each).
     read_pos_ = write_pos_ = 0;
-    std::vector<UninitializedByte>().swap(buffer_);
-    transport_->async_wait_readable(completion(TransportEvent::kReadable));
+    buffer_.reset();
+    buffer_size_ = 0;
+    transport_.async_wait_readable(completion(TransportEvent::kReadable));
     return;
   }
   on_readable({});
@@ -212,17 +297,18 @@ void Connection::on_readable(const boost::system::error_code& error) {
     return;
   }
   if (!may_read()) return;
-  if (buffer_.size() - write_pos_ < kReadChunk / 4) {
+  if (buffer_size_ - write_pos_ < kReadChunk / 4) {
     if (read_pos_ > 0) {
       std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
       write_pos_ -= read_pos_;
       read_pos_ = 0;
     }
-    if (buffer_.size() - write_pos_ < kReadChunk / 4) buffer_.resize(write_pos_ + kReadChunk);
+    if (buffer_size_ - write_pos_ < kReadChunk / 4)
+      resize_buffer(write_pos_ + kReadChunk, write_pos_);
   }
   read_pending_ = true;
-  transport_->async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_.size() - write_pos_),
-                              completion(TransportEvent::kRead));
+  transport_.async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_size_ - write_pos_),
+                             completion(TransportEvent::kRead));
 }
 
 void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
@@ -231,7 +317,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     fail(error);
     return;
   }
-  write_pos_ += bytes;
+  write_pos_ += static_cast<uint32_t>(bytes);
   last_read_ = std::chrono::steady_clock::now();
   if (process_buffer()) read_more();
 }
@@ -249,21 +335,21 @@ bool Connection::process_buffer() {
     switch (status.kind) {
       case FrameStatus::Kind::kComplete:
         protocol_->on_frame(unread.first(status.length));
-        read_pos_ += status.length;
+        read_pos_ += static_cast<uint32_t>(status.length);
         continue;
       case FrameStatus::Kind::kNeedMore: {
         const std::size_t needed = std::max(status.length, unread.size());
-        if (needed > limits_.max_buffered_bytes) {
+        if (needed > max_buffered_bytes_) {
           protocol_->on_invalid_frame("frame larger than the connection's buffer limit");
           close_after_flush("frame too large");
           return false;
         }
-        if (status.length > 0 && buffer_.size() - read_pos_ < status.length) {
+        if (status.length > 0 && buffer_size_ - read_pos_ < status.length) {
           // Make room for the whole frame at once; its size was checked above.
-          std::memmove(buffer_data(), buffer_data() + read_pos_, unread.size());
-          write_pos_ = unread.size();
+          if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread.size());
+          write_pos_ = static_cast<uint32_t>(unread.size());
           read_pos_ = 0;
-          buffer_.resize(status.length);
+          resize_buffer(status.length, unread.size());
         }
         return true;
       }
@@ -278,7 +364,12 @@ bool Connection::process_buffer() {
   return !finished_ && !reading_stopped_;
 }
 
-void Connection::pause_reading() { paused_by_protocol_ = true; }
+void Connection::pause_reading() {
+  if (paused_by_protocol_ || finished_) return;
+  paused_by_protocol_ = true;
+  // No read will be pending to keep this connection alive meanwhile.
+  if (set_) set_->retain(shared_from_this());
+}
 
 void Connection::resume_reading() {
   if (!paused_by_protocol_) return;
@@ -286,8 +377,10 @@ void Connection::resume_reading() {
   // Called from on_frame, the frame loop simply goes on; otherwise deliver
   // what is buffered, then read. Posted, so that the caller's own state is
   // settled before frames arrive.
+  auto self = shared_from_this();
+  if (set_) set_->release(*this);
   if (processing_) return;
-  asio::post(executor(), [self = shared_from_this()] {
+  asio::post(transport_.executor(), [self = std::move(self)] {
     if (self->processing_ || !self->may_read()) return;
     if (self->process_buffer()) self->read_more();
   });
@@ -296,71 +389,112 @@ void Connection::resume_reading() {
 // ---- Idle deadline -------------------------------------------------------------
 
 void Connection::set_idle_timeout(std::chrono::milliseconds timeout) {
-  limits_.idle_timeout = timeout;
+  idle_timeout_ms_ = clamp32(static_cast<std::size_t>(std::max<int64_t>(0, timeout.count())));
   last_read_ = std::chrono::steady_clock::now();
-  if (finished_) return;
-  if (timer_pending_) {
-    // A later deadline is picked up when the pending wait fires; an earlier
-    // one needs the wait cancelled (it then re-arms).
-    if (timeout.count() > 0 && last_read_ + timeout < timer_.expiry()) timer_.cancel();
+  arm_deadline();
+}
+
+void Connection::arm_deadline() {
+  if (finished_ || idle_timeout_ms_ == 0) {
+    DeadlineWheel::disarm(*this);
     return;
   }
-  arm_timer();
+  DeadlineWheel::of(transport_.executor()).arm(*this, deadline());
 }
 
-void Connection::arm_timer() {
-  if (finished_ || timer_pending_ || limits_.idle_timeout.count() == 0) return;
-  timer_.expires_at(last_read_ + limits_.idle_timeout);
-  timer_pending_ = true;
-  timer_.async_wait(completion(TransportEvent::kTimer));
-}
-
-void Connection::on_timer() {
-  if (finished_ || limits_.idle_timeout.count() == 0) return;
-  if (std::chrono::steady_clock::now() >= last_read_ + limits_.idle_timeout) {
-    last_read_ = std::chrono::steady_clock::now();
-    protocol_->on_idle_timeout();
-  }
-  arm_timer();
+void Connection::on_deadline() {
+  if (finished_ || idle_timeout_ms_ == 0) return;
+  last_read_ = std::chrono::steady_clock::now();
+  protocol_->on_idle_timeout();
+  arm_deadline();
 }
 
 // ---- Closing -----------------------------------------------------------------
 
 void Connection::fail(const boost::system::error_code& error) {
   if (finished_) return;
-  finish(transport_->is_orderly_close(error) ? std::string("closed by peer")
-                                             : boost::system::system_error(error).what());
+  finish(transport_.is_orderly_close(error) ? std::string("closed by peer")
+                                            : boost::system::system_error(error).what());
 }
 
 void Connection::finish(std::string reason) {
   if (finished_) return;
   finished_ = true;
   closed_.store(true, std::memory_order_release);
-  transport_->close();
-  timer_.cancel();
+  // Whoever holds the last reference (a pending operation, the set while
+  // paused) may let go below; this call still needs the object.
+  const auto keep = shared_from_this();
+  transport_.close();
+  DeadlineWheel::disarm(*this);
   {
-    std::lock_guard lock(outbound_mutex_);
-    std::vector<std::vector<uint8_t>>().swap(outbound_);
+    std::lock_guard lock(out_lock_);
+    out_.reset();
     outbound_bytes_.store(0, std::memory_order_relaxed);
   }
-  set_.remove(this);
+  buffer_.reset();
+  buffer_size_ = read_pos_ = write_pos_ = 0;
+  if (set_) set_->remove(*this);
   if (protocol_) protocol_->on_closed(reason);
 }
 
 // ---- ConnectionSet ---------------------------------------------------------
 
-void ConnectionSet::add(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(mutex_);
-  connections_.insert(connection);
+ConnectionSet::ConnectionSet() { head_.prev = head_.next = &head_; }
+
+ConnectionSet::~ConnectionSet() {
+  std::vector<std::shared_ptr<Connection>> retained;
+  {
+    std::lock_guard lock(mutex_);
+    while (head_.next != &head_) {
+      auto& links = static_cast<detail::SetLinks&>(*head_.next);
+      unlink(links);
+      static_cast<Connection&>(links).set_ = nullptr;
+    }
+    size_ = 0;
+    retained.swap(retained_);
+  }
+  for (auto& connection : retained) connection->set_ = nullptr;
 }
 
-void ConnectionSet::remove(const Connection* connection) {
-  std::shared_ptr<Connection> keep;  // released outside the lock
+void ConnectionSet::add(Connection& connection) {
   std::lock_guard lock(mutex_);
-  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-    if (it->get() == connection) {
-      keep = *it;
-      connections_.erase(it);
+  auto& links = static_cast<detail::SetLinks&>(connection);
+  links.prev = head_.prev;
+  links.next = &head_;
+  head_.prev->next = &links;
+  head_.prev = &links;
+  ++size_;
+}
+
+void ConnectionSet::remove(Connection& connection) {
+  std::shared_ptr<Connection> retained;  // released outside the lock
+  std::lock_guard lock(mutex_);
+  auto& links = static_cast<detail::SetLinks&>(connection);
+  if (links.linked()) {
+    unlink(links);
+    --size_;
+  }
+  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
+    if (it->get() == &connection) {
+      retained = std::move(*it);
+      retained_.erase(it);
+      break;
+    }
+  }
+}
+
+void ConnectionSet::retain(std::shared_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  retained_.push_back(std::move(connection));
+}
+
+void ConnectionSet::release(Connection& connection) {
+  std::shared_ptr<Connection> retained;  // released outside the lock
+  std::lock_guard lock(mutex_);
+  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
+    if (it->get() == &connection) {
+      retained = std::move(*it);
+      retained_.erase(it);
       break;
     }
   }
@@ -368,7 +502,7 @@ void ConnectionSet::remove(const Connection* connection) {
 
 std::size_t ConnectionSet::size() const {
   std::lock_guard lock(mutex_);
-  return connections_.size();
+  return size_;
 }
 
 void ConnectionSet::for_each(
@@ -376,15 +510,22 @@ void ConnectionSet::for_each(
   std::vector<std::shared_ptr<Connection>> snapshot;
   {
     std::lock_guard lock(mutex_);
-    snapshot.assign(connections_.begin(), connections_.end());
+    snapshot.reserve(size_);
+    for (auto* links = head_.next; links != &head_; links = links->next) {
+      // A connection whose last reference is going away unlinks itself
+      // under this lock in its destructor; skip it.
+      auto& connection = static_cast<Connection&>(static_cast<detail::SetLinks&>(*links));
+      if (auto alive = connection.weak_from_this().lock()) snapshot.push_back(std::move(alive));
+    }
   }
   for (const auto& connection : snapshot) fn(connection);
 }
 
 void ConnectionSet::shutdown_all() {
   for_each([](const std::shared_ptr<Connection>& connection) {
-    asio::dispatch(connection->executor(), [connection] {
-      if (!connection->finished_ && connection->protocol_) connection->protocol_->on_server_shutdown();
+    asio::dispatch(connection->transport_.executor(), [connection] {
+      if (!connection->finished_ && connection->protocol_)
+        connection->protocol_->on_server_shutdown();
     });
   });
 }

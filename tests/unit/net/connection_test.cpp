@@ -78,10 +78,9 @@ class ConnectionTest : public ::testing::Test {
   void start(ConnectionLimits limits = {}) {
     listener_ = std::make_unique<runtime::TcpListener>(
         runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
-        [this, limits](asio::ip::tcp::socket socket) {
-          auto strand = socket.get_executor();
+        [this, limits](runtime::Socket socket) {
           Connection::start(
-              make_tcp_transport(std::move(socket)), strand, limits, set_,
+              std::move(socket), limits, set_,
               [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
         });
     listener_->start();
