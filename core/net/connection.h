@@ -147,7 +147,8 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void resume_reading();
   bool reading_paused() const { return paused_by_protocol_; }
 
-  boost::asio::any_io_executor executor() const { return transport_.executor(); }
+  // The connection's io_context executor (converts to any_io_executor).
+  Executor executor() const { return transport_.executor(); }
   // "host:port" of the peer, kept from when the connection was accepted.
   std::string remote_address() const { return transport_.remote_address(); }
   uint64_t id() const { return id_; }

@@ -308,8 +308,9 @@ SessionStore::SessionStore(StorageContext& context, std::size_t default_offline_
 SessionStore::OpenResult SessionStore::open(std::string client_id) {
   std::lock_guard lock(mutex_);
   if (auto it = sessions_.find(client_id); it != sessions_.end()) return {it->second, false};
-  auto session = std::make_shared<Session>(context_, client_id, default_offline_cap_, overflow_);
-  sessions_.emplace(std::move(client_id), session);
+  auto session =
+      std::make_shared<Session>(context_, std::move(client_id), default_offline_cap_, overflow_);
+  sessions_.emplace(session->client_id(), session);
   return {session, true};
 }
 
@@ -332,7 +333,7 @@ std::vector<std::string> SessionStore::client_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   ids.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) ids.push_back(client_id);
+  for (const auto& [client_id, session] : sessions_) ids.emplace_back(client_id);
   return ids;
 }
 
@@ -349,7 +350,7 @@ std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second->expired(now)) {
         it->second->mark_deleted();
-        expired.push_back(it->first);
+        expired.emplace_back(it->first);
         it = sessions_.erase(it);
       } else {
         ++it;
@@ -393,7 +394,7 @@ std::vector<SessionImage> SessionStore::capture() const {
 
 void SessionStore::restore(const std::vector<SessionImage>& images) {
   std::lock_guard lock(mutex_);
-  std::map<std::string, std::shared_ptr<Session>, std::less<>> restored;
+  std::map<std::string_view, std::shared_ptr<Session>, std::less<>> restored;
   for (const SessionImage& image : images) {
     std::shared_ptr<Session> session;
     if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {
@@ -403,7 +404,8 @@ void SessionStore::restore(const std::vector<SessionImage>& images) {
       session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
     }
     session->restore(image);
-    restored.emplace(image.client_id, std::move(session));
+    const std::string_view key = session->client_id();
+    restored.emplace(key, std::move(session));
   }
   for (auto& [client_id, session] : sessions_) session->mark_deleted();
   sessions_ = std::move(restored);

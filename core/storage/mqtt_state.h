@@ -231,7 +231,8 @@ class SessionStore {
   const OfflineOverflow overflow_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
+  // Keyed by a view of the session's own client id (one copy per session).
+  std::map<std::string_view, std::shared_ptr<Session>, std::less<>> sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;
 };
 

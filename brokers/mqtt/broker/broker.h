@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "brokers/mqtt/broker/message.h"
@@ -173,8 +174,15 @@ class Broker {
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
 
+  // A connected client: its link, and the session whose client id the map
+  // key points into (kept here so that the key outlives any other holder).
+  struct Connected {
+    std::shared_ptr<ClientLink> link;
+    std::shared_ptr<const storage::Session> session;
+  };
+
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<ClientLink>> links_;
+  std::map<std::string_view, Connected, std::less<>> links_;
   // filter -> client id -> options (plain subscriptions).
   std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
   // "group\nfilter" -> members, served round-robin.
