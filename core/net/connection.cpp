@@ -30,19 +30,6 @@ void unlink(detail::ListLinks& links) {
 
 }  // namespace
 
-// ---- ByteLock ------------------------------------------------------------------
-
-void detail::ByteLock::lock() noexcept {
-  while (locked_.exchange(true, std::memory_order_acquire)) {
-    locked_.wait(true, std::memory_order_relaxed);
-  }
-}
-
-void detail::ByteLock::unlock() noexcept {
-  locked_.store(false, std::memory_order_release);
-  locked_.notify_one();
-}
-
 // ---- Creation ------------------------------------------------------------------
 
 // The connection and its transport in one allocation.

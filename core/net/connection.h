@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/net/transport.h"
+#include "core/small_mutex.h"
 
 namespace mockforge::net {
 
@@ -91,17 +92,6 @@ struct ListLinks {
 };
 struct SetLinks : ListLinks {};
 struct WheelLinks : ListLinks {};
-
-// A lock of one byte for the outbound queue: its critical sections are a
-// few instructions, and std::mutex is 40 bytes per connection.
-class ByteLock {
- public:
-  void lock() noexcept;
-  void unlock() noexcept;
-
- private:
-  std::atomic<bool> locked_{false};
-};
 
 }  // namespace detail
 
@@ -219,7 +209,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   };
   std::unique_ptr<Outbound> out_;
   std::atomic<std::size_t> outbound_bytes_{0};
-  detail::ByteLock out_lock_;
+  SmallMutex out_lock_;
   bool writer_scheduled_ = false;  // a write is in flight or about to start (under the lock)
   bool flush_then_close_ = false;  // under the lock
 

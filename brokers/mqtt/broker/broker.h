@@ -174,15 +174,10 @@ class Broker {
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
 
-  // A connected client: its link, and the session whose client id the map
-  // key points into (kept here so that the key outlives any other holder).
-  struct Connected {
-    std::shared_ptr<ClientLink> link;
-    std::shared_ptr<const storage::Session> session;
-  };
-
+  // Connected clients by client id. The key views the id in the client's
+  // storage::Session, which its Client keeps while the link is registered.
   mutable std::mutex mutex_;
-  std::map<std::string_view, Connected, std::less<>> links_;
+  std::map<std::string_view, std::shared_ptr<ClientLink>, std::less<>> links_;
   // filter -> client id -> options (plain subscriptions).
   std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
   // "group\nfilter" -> members, served round-robin.

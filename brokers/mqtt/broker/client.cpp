@@ -22,6 +22,11 @@ const std::string& Client::client_id() const {
   return session_ ? session_->client_id() : none;
 }
 
+Client::Extras& Client::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
 Client::Flows& Client::flows() {
   if (!flows_) flows_ = std::make_unique<Flows>();
   return *flows_;
@@ -113,12 +118,9 @@ void Client::on_closed() {
   }
   backlog_.clear();
   std::optional<WillMessage> will;
-  if (send_will_ && will_) will = std::move(*will_);
-  // The broker's link, if it still has it, is this client's (a weak
-  // reference that expired means the broker already let it go).
-  const auto link = link_.lock();
-  broker_.disconnected(client_id(), link.get(), session_.get(), session_expiry_,
-                       std::move(hand_over), std::move(will));
+  if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
+  broker_.disconnected(client_id(), link_, session_.get(), session_expiry_, std::move(hand_over),
+                       std::move(will));
 }
 
 void Client::send(const Packet& packet) {
@@ -132,7 +134,7 @@ void Client::send(const Packet& packet) {
 Identity Client::identity() const {
   Identity who;
   who.client_id = client_id();
-  if (username_) who.username = *username_;
+  if (extras_ && extras_->username) who.username = *extras_->username;
   return who;
 }
 
@@ -171,21 +173,21 @@ void Client::end(std::string reason) {
 
 bool Client::accept(Accepted accepted) {
   session_expiry_ = accepted.session_expiry;
-  if (accepted.will) will_ = std::make_unique<WillMessage>(std::move(*accepted.will));
+  if (accepted.will) extras().will = std::move(accepted.will);
   client_receive_maximum_ = accepted.receive_maximum;
   client_maximum_packet_size_ = accepted.maximum_packet_size;
   client_topic_alias_maximum_ = accepted.topic_alias_maximum;
-  if (accepted.username) username_ = std::make_unique<std::string>(std::move(*accepted.username));
+  if (accepted.username) extras().username = std::move(accepted.username);
   connected_ = true;
   auto link = io_.make_link();
-  link_ = link;
+  link_ = link.get();
   io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
       broker_.connect(accepted.client_id, accepted.clean_start, session_expiry_, std::move(link));
   session_ = std::move(result.session);
   if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
       !result.queued.empty()) {
-    resumption_ = std::make_unique<Resumption>(
+    extras().resumption = std::make_unique<Resumption>(
         Resumption{std::move(result.resumed), std::move(result.queued)});
   }
   awaiting_hand_over_ = result.awaiting_hand_over;
@@ -193,8 +195,8 @@ bool Client::accept(Accepted accepted) {
 }
 
 void Client::resume() {
-  const auto resumption = std::move(resumption_);
-  if (!resumption) return;
+  if (!extras_ || !extras_->resumption) return;
+  const auto resumption = std::move(extras_->resumption);
   for (auto& delivery : resend_inflight(resumption->resumed)) deliver(std::move(delivery));
   for (const auto& offline : resumption->queued) deliver(from_offline(offline));
 }

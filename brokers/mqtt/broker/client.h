@@ -37,8 +37,8 @@ class ClientIo {
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
   // connection's executor, safe to call from any thread and after close.
-  // The broker holds it while the client is connected; the client keeps
-  // only a weak reference.
+  // The broker holds it while the client is connected; it must stay alive
+  // (and unique) at least as long as the Client, which keeps its address.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.
@@ -147,12 +147,24 @@ class Client {
     return flows_ && flows_->inflight.contains(packet_id);
   }
 
+  // Between accept() and resume(): what the session kept while offline.
+  struct Resumption {
+    SessionHandOver resumed;
+    std::vector<storage::OfflineMessage> queued;
+  };
+  // What few clients have, in one allocation when any of it is there.
+  struct Extras {
+    std::optional<WillMessage> will;
+    std::optional<std::string> username;
+    std::unique_ptr<Resumption> resumption;  // null when there is nothing
+  };
+  Extras& extras();
+
   Broker& broker_;
   ClientIo& io_;
-  std::weak_ptr<ClientLink> link_;  // the broker holds it
+  const ClientLink* link_ = nullptr;  // the broker holds it; it outlives this client
   std::shared_ptr<storage::Session> session_;
-  std::unique_ptr<WillMessage> will_;      // rare, so out of line
-  std::unique_ptr<std::string> username_;  // null: none
+  std::unique_ptr<Extras> extras_;
   std::unique_ptr<Flows> flows_;
   storage::LazyDeque<Delivery> backlog_;  // empty for nearly every client
   uint32_t session_expiry_ = 0;
@@ -168,13 +180,6 @@ class Client {
   // Until the connection this one took over hands its in-flight state over,
   // QoS 1/2 deliveries wait in the backlog (so packet ids cannot collide).
   bool awaiting_hand_over_ = false;
-
-  // Between accept() and resume(): what the session kept while offline.
-  struct Resumption {
-    SessionHandOver resumed;
-    std::vector<storage::OfflineMessage> queued;
-  };
-  std::unique_ptr<Resumption> resumption_;  // null when there is nothing
 };
 
 }  // namespace mockforge::mqtt
