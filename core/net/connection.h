@@ -139,7 +139,8 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   // The connection's io_context executor (converts to any_io_executor).
   Executor executor() const { return transport_.executor(); }
-  // "host:port" of the peer, kept from when the connection was accepted.
+  // "host:port" of the peer while the socket is open, then "unknown" (asks
+  // the socket each time; nothing is kept per connection).
   std::string remote_address() const { return transport_.remote_address(); }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }

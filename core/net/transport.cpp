@@ -18,37 +18,19 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::ip::tcp;
 
-// ---- PeerAddress ---------------------------------------------------------------
+namespace {
 
-PeerAddress::PeerAddress(const Socket& socket) {
+template <typename Socket>
+std::string format_endpoint(const Socket& socket) {
   boost::system::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return;
-  port_ = endpoint.port();
-  if (endpoint.address().is_v4()) {
-    const auto bytes = endpoint.address().to_v4().to_bytes();
-    std::memcpy(bytes_.data(), bytes.data(), bytes.size());
-    family_ = 4;
-  } else {
-    const auto bytes = endpoint.address().to_v6().to_bytes();
-    std::memcpy(bytes_.data(), bytes.data(), bytes.size());
-    family_ = 6;
-  }
+  if (ec) return "unknown";
+  const auto address = endpoint.address().to_string();
+  return endpoint.address().is_v6() ? fmt::format("[{}]:{}", address, endpoint.port())
+                                    : fmt::format("{}:{}", address, endpoint.port());
 }
 
-std::string PeerAddress::to_string() const {
-  if (family_ == 4) {
-    asio::ip::address_v4::bytes_type bytes;
-    std::memcpy(bytes.data(), bytes_.data(), bytes.size());
-    return fmt::format("{}:{}", asio::ip::address_v4(bytes).to_string(), port_);
-  }
-  if (family_ == 6) {
-    asio::ip::address_v6::bytes_type bytes;
-    std::memcpy(bytes.data(), bytes_.data(), bytes.size());
-    return fmt::format("[{}]:{}", asio::ip::address_v6(bytes).to_string(), port_);
-  }
-  return "unknown";
-}
+}  // namespace
 
 bool Transport::is_orderly_close(const boost::system::error_code& error) const {
   return error == asio::error::eof || error == asio::error::connection_reset ||
@@ -57,7 +39,9 @@ bool Transport::is_orderly_close(const boost::system::error_code& error) const {
 
 // ---- TCP -----------------------------------------------------------------------
 
-TcpTransport::TcpTransport(Socket socket) : socket_(std::move(socket)), peer_(socket_) {}
+TcpTransport::TcpTransport(Socket socket) : socket_(std::move(socket)) {}
+
+std::string TcpTransport::remote_address() const { return format_endpoint(socket_); }
 
 void TcpTransport::async_handshake(TransportCompletion done) {
   asio::post(socket_.get_executor(),
@@ -110,7 +94,6 @@ bool offers_subprotocol(std::string_view header, std::string_view wanted) {
 
 WebSocketTransport::WebSocketTransport(Socket socket, WebSocketOptions options)
     : executor_(socket.get_executor()),
-      peer_(socket),
       ws_(tcp::socket(std::move(socket))),
       options_(std::move(options)) {}
 
@@ -163,6 +146,10 @@ void WebSocketTransport::async_graceful_close(TransportCompletion done) {
 void WebSocketTransport::close() {
   boost::system::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+std::string WebSocketTransport::remote_address() const {
+  return format_endpoint(beast::get_lowest_layer(ws_).socket());
 }
 
 bool WebSocketTransport::is_orderly_close(const boost::system::error_code& error) const {

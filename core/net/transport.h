@@ -77,7 +77,7 @@ class Transport {
   // Immediate close; pending operations complete with operation_aborted. Safe
   // to call more than once. Must run on the connection's executor.
   virtual void close() = 0;
-  // "host:port" of the peer ("[v6]:port"), "unknown" once closed.
+  // "host:port" of the peer ("[v6]:port"); "unknown" once closed.
   virtual std::string remote_address() const = 0;
   // "closed by peer" and the like: true for the errors of an orderly end.
   virtual bool is_orderly_close(const boost::system::error_code& error) const;

@@ -3,7 +3,6 @@
 // The transports Connection::start builds (core/net internals; brokers use
 // connection.h). Each is a member of its connection's allocation.
 
-#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -14,19 +13,6 @@
 #include "core/net/transport.h"
 
 namespace mockforge::net {
-
-// The peer's address, kept compactly (the socket cannot tell once closed).
-class PeerAddress {
- public:
-  PeerAddress() = default;
-  explicit PeerAddress(const Socket& socket);
-  std::string to_string() const;
-
- private:
-  std::array<uint8_t, 16> bytes_{};
-  uint16_t port_ = 0;
-  uint8_t family_ = 0;  // 0: unknown, 4, 6
-};
 
 class TcpTransport final : public Transport {
  public:
@@ -39,11 +25,10 @@ class TcpTransport final : public Transport {
   void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
   void async_graceful_close(TransportCompletion done) override;
   void close() override;
-  std::string remote_address() const override { return peer_.to_string(); }
+  std::string remote_address() const override;
 
  private:
   mutable Socket socket_;  // mutable: get_executor() is not const
-  PeerAddress peer_;
 };
 
 class WebSocketTransport final : public Transport {
@@ -57,14 +42,13 @@ class WebSocketTransport final : public Transport {
   void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
   void async_graceful_close(TransportCompletion done) override;
   void close() override;
-  std::string remote_address() const override { return peer_.to_string(); }
+  std::string remote_address() const override;
   bool is_orderly_close(const boost::system::error_code& error) const override;
 
  private:
   boost::asio::awaitable<void> handshake();
 
   Executor executor_;
-  PeerAddress peer_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   WebSocketOptions options_;
 };

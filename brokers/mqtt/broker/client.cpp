@@ -27,11 +27,6 @@ Client::Extras& Client::extras() {
   return *extras_;
 }
 
-Client::Flows& Client::flows() {
-  if (!flows_) flows_ = std::make_unique<Flows>();
-  return *flows_;
-}
-
 void Client::on_frame(std::span<const uint8_t> frame) {
   if (ending_ || frame.empty()) return;
   const PacketType type = frame_type(frame);
@@ -106,17 +101,17 @@ void Client::on_closed() {
   if (!connected_) return;
   connected_ = false;
   SessionHandOver hand_over;
-  if (flows_) {
-    for (auto& [packet_id, inflight] : flows_->inflight) {
+  if (extras_) {
+    for (auto& [packet_id, inflight] : extras_->inflight) {
       hand_over.outbound.push_back({packet_id, inflight.released, std::move(inflight.delivery)});
     }
-    flows_->inflight.clear();
+    extras_->inflight.clear();
+    for (auto& delivery : extras_->backlog) {
+      hand_over.outbound.push_back({0, false, std::move(delivery)});
+    }
+    extras_->backlog.clear();
+    hand_over.inbound_qos2.assign(extras_->inbound_qos2.begin(), extras_->inbound_qos2.end());
   }
-  for (auto& delivery : backlog_) hand_over.outbound.push_back({0, false, std::move(delivery)});
-  if (flows_) {
-    hand_over.inbound_qos2.assign(flows_->inbound_qos2.begin(), flows_->inbound_qos2.end());
-  }
-  backlog_.clear();
   std::optional<WillMessage> will;
   if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
   broker_.disconnected(client_id(), link_, session_.get(), session_expiry_, std::move(hand_over),
@@ -203,7 +198,7 @@ void Client::resume() {
 
 std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
   if (!hand_over.inbound_qos2.empty()) {
-    flows().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+    extras().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
   }
   std::vector<Delivery> unsent;
   for (auto& pending : hand_over.outbound) {
@@ -211,7 +206,7 @@ std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
       unsent.push_back(std::move(pending.delivery));
       continue;
     }
-    auto& inflight = flows().inflight[pending.packet_id];
+    auto& inflight = extras().inflight[pending.packet_id];
     inflight.delivery = std::move(pending.delivery);
     inflight.released = pending.released;
     if (inflight.released) {
@@ -229,16 +224,19 @@ void Client::adopt(SessionHandOver hand_over) {
   if (!connected_) return;
   if (ending_) {
     // Closing too: pass it on with this connection's own hand-over.
-    for (auto& pending : hand_over.outbound) backlog_.push_back(std::move(pending.delivery));
+    for (auto& pending : hand_over.outbound)
+      extras().backlog.push_back(std::move(pending.delivery));
     if (!hand_over.inbound_qos2.empty()) {
-      flows().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+      extras().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
     }
     return;
   }
   awaiting_hand_over_ = false;
   auto unsent = resend_inflight(hand_over);
   // Never-sent ones go before what arrived while waiting.
-  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) backlog_.push_front(std::move(*it));
+  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) {
+    extras().backlog.push_front(std::move(*it));
+  }
   pump_backlog();
 }
 
@@ -246,7 +244,7 @@ void Client::deliver(Delivery delivery) {
   if (!connected_) return;
   if (ending_) {
     // Closing: keep QoS 1/2 for the session hand-over.
-    if (delivery.qos != QoS::at_most_once) backlog_.push_back(std::move(delivery));
+    if (delivery.qos != QoS::at_most_once) extras().backlog.push_back(std::move(delivery));
     return;
   }
   const auto& expires_at = delivery.message->expires_at;
@@ -269,16 +267,17 @@ void Client::deliver(Delivery delivery) {
   }
   if (!awaiting_hand_over_ && inflight_count() < client_receive_maximum_) {
     const uint16_t packet_id = next_packet_id();
-    auto& inflight = flows().inflight[packet_id];
+    auto& inflight = extras().inflight[packet_id];
     inflight.delivery = std::move(delivery);
     send_publish(packet_id, inflight.delivery, false);
     return;
   }
-  if (backlog_.size() >= options().max_queued_messages) {
+  auto& backlog = extras().backlog;
+  if (backlog.size() >= options().max_queued_messages) {
     broker_.dropped("queue_full");
     return;
   }
-  backlog_.push_back(std::move(delivery));
+  backlog.push_back(std::move(delivery));
 }
 
 bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
@@ -306,7 +305,7 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     // the first PUBLISH on a topic carries topic and alias, later ones only
     // the alias. Once every alias is taken, new topics go without one.
     if (client_topic_alias_maximum_ > 0) {
-      auto& aliases = flows().outbound_aliases;
+      auto& aliases = extras().outbound_aliases;
       if (auto it = aliases.find(message.topic); it != aliases.end()) {
         publish.topic_name.clear();
         publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(it->second));
@@ -320,10 +319,10 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
   if (v5() && encoded.size() > client_maximum_packet_size_) {
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
     broker_.dropped("too_large");
-    if (packet_id != 0 && flows_) flows_->inflight.erase(packet_id);
+    if (packet_id != 0 && extras_) extras_->inflight.erase(packet_id);
     return false;
   }
-  if (new_alias != 0) flows().outbound_aliases.emplace(message.topic, new_alias);
+  if (new_alias != 0) extras().outbound_aliases.emplace(message.topic, new_alias);
   auto& stats = broker_.stats();
   stats.packets_sent.fetch_add(1, std::memory_order_relaxed);
   stats.bytes_sent.fetch_add(encoded.size(), std::memory_order_relaxed);
@@ -342,17 +341,17 @@ uint16_t Client::next_packet_id() {
 }
 
 void Client::pump_backlog() {
-  while (!backlog_.empty() && inflight_count() < client_receive_maximum_ && !ending_ &&
+  while (!backlog_empty() && inflight_count() < client_receive_maximum_ && !ending_ &&
          !awaiting_hand_over_) {
-    Delivery delivery = std::move(backlog_.front());
-    backlog_.pop_front();
+    Delivery delivery = std::move(extras_->backlog.front());
+    extras_->backlog.pop_front();
     deliver(std::move(delivery));
   }
 }
 
 void Client::on_puback(uint16_t packet_id) {
-  if (!flows_) return;
-  auto& inflight = flows_->inflight;
+  if (!extras_) return;
+  auto& inflight = extras_->inflight;
   auto it = inflight.find(packet_id);
   if (it == inflight.end() || it->second.delivery.qos != QoS::at_least_once) return;
   inflight.erase(it);
@@ -360,7 +359,7 @@ void Client::on_puback(uint16_t packet_id) {
 }
 
 void Client::on_pubrec(const PubRec& pubrec) {
-  auto& inflight = flows().inflight;
+  auto& inflight = extras().inflight;
   auto it = inflight.find(pubrec.packet_id);
   PubRel pubrel;
   pubrel.packet_id = pubrec.packet_id;
@@ -379,8 +378,8 @@ void Client::on_pubrec(const PubRec& pubrec) {
 }
 
 void Client::on_pubcomp(uint16_t packet_id) {
-  if (!flows_) return;
-  auto& inflight = flows_->inflight;
+  if (!extras_) return;
+  auto& inflight = extras_->inflight;
   auto it = inflight.find(packet_id);
   if (it == inflight.end() || !it->second.released) return;
   inflight.erase(it);

@@ -4,8 +4,9 @@
 // Frames and events in, packets out through ClientIo; no sockets, so unit
 // tests drive it directly. Every call runs on the connection's executor.
 //
-// Memory: an idle client is the fields below and nothing else; the packet
-// id maps, alias tables and QoS 2 state are allocated when first used.
+// Memory: an idle client is the fields below and nothing else; QoS 1/2
+// state, alias tables, the backlog, a will or a user name go in Extras,
+// allocated when first needed.
 #pragma once
 
 #include <chrono>
@@ -111,9 +112,9 @@ class Client {
   void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
 
   // Inbound QoS 2 ids received, waiting for PUBREL (exactly-once).
-  std::set<uint16_t>& inbound_qos2() { return flows().inbound_qos2; }
+  std::set<uint16_t>& inbound_qos2() { return extras().inbound_qos2; }
   // Inbound topic aliases.
-  std::map<uint16_t, std::string>& topic_aliases() { return flows().topic_aliases; }
+  std::map<uint16_t, std::string>& topic_aliases() { return extras().topic_aliases; }
   // Outbound acknowledgements.
   void on_puback(uint16_t packet_id);
   void on_pubrec(const PubRec& pubrec);
@@ -134,39 +135,35 @@ class Client {
   uint16_t next_packet_id();
   void end(std::string reason);
 
-  // Packet flows and alias tables, allocated on first use.
-  struct Flows {
-    std::map<uint16_t, Inflight> inflight;  // outbound QoS 1/2 by packet id
-    std::set<uint16_t> inbound_qos2;
-    std::map<uint16_t, std::string> topic_aliases;                  // inbound
-    std::map<std::string, uint16_t, std::less<>> outbound_aliases;  // topic -> alias
-  };
-  Flows& flows();
-  std::size_t inflight_count() const { return flows_ ? flows_->inflight.size() : 0; }
-  bool inflight_contains(uint16_t packet_id) const {
-    return flows_ && flows_->inflight.contains(packet_id);
-  }
-
   // Between accept() and resume(): what the session kept while offline.
   struct Resumption {
     SessionHandOver resumed;
     std::vector<storage::OfflineMessage> queued;
   };
-  // What few clients have, in one allocation when any of it is there.
+  // Everything an idle client does without, in one allocation made on first
+  // use: QoS 1/2 flows, alias tables, the backlog, a will, a user name.
   struct Extras {
+    std::map<uint16_t, Inflight> inflight;  // outbound QoS 1/2 by packet id
+    std::set<uint16_t> inbound_qos2;
+    std::map<uint16_t, std::string> topic_aliases;                  // inbound
+    std::map<std::string, uint16_t, std::less<>> outbound_aliases;  // topic -> alias
+    storage::LazyDeque<Delivery> backlog;  // waiting for Receive Maximum room
     std::optional<WillMessage> will;
     std::optional<std::string> username;
     std::unique_ptr<Resumption> resumption;  // null when there is nothing
   };
   Extras& extras();
+  std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }
+  bool inflight_contains(uint16_t packet_id) const {
+    return extras_ && extras_->inflight.contains(packet_id);
+  }
+  bool backlog_empty() const { return !extras_ || extras_->backlog.empty(); }
 
   Broker& broker_;
   ClientIo& io_;
   const ClientLink* link_ = nullptr;  // the broker holds it; it outlives this client
   std::shared_ptr<storage::Session> session_;
   std::unique_ptr<Extras> extras_;
-  std::unique_ptr<Flows> flows_;
-  storage::LazyDeque<Delivery> backlog_;  // empty for nearly every client
   uint32_t session_expiry_ = 0;
   uint32_t client_maximum_packet_size_ = kMaxPacketSize;
   uint16_t client_receive_maximum_ = 65535;

@@ -42,7 +42,12 @@ net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximu
 class MqttProtocol final : public net::FrameProtocol, public ClientIo, public ClientLink {
  public:
   MqttProtocol(net::Connection& connection, Broker& broker)
-      : connection_(connection), client_(broker, *this) {}
+      : connection_(connection), client_(broker, *this) {
+    // The peer's address is not kept, so it is logged now.
+    if (const auto log = log::get("mqtt"); log->should_log(spdlog::level::debug)) {
+      log->debug("mqtt connection {} from {}", connection_.id(), connection_.remote_address());
+    }
+  }
 
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
     // Garbage is refused at its first byte instead of waiting for its "length".
@@ -62,8 +67,7 @@ class MqttProtocol final : public net::FrameProtocol, public ClientIo, public Cl
   void on_idle_timeout() override { client_.on_read_timeout(); }
   void on_server_shutdown() override { client_.on_server_shutdown(); }
   void on_closed(std::string_view reason) override {
-    log::get("mqtt")->debug("mqtt connection {} from {} closed: {}", connection_.id(),
-                            connection_.remote_address(), reason);
+    log::get("mqtt")->debug("mqtt connection {} closed: {}", connection_.id(), reason);
     client_.on_closed();
   }
 
