@@ -16,7 +16,12 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxCoalescedWrite = 1 << 20;
-std::atomic<uint64_t> next_connection_id{1};
+std::atomic<uint32_t> next_connection_id{1};
+
+uint32_t clock_ms(std::chrono::steady_clock::time_point at) {
+  return static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+}
 
 uint32_t clamp32(std::size_t value) {
   return static_cast<uint32_t>(std::min<std::size_t>(value, std::numeric_limits<uint32_t>::max()));
@@ -50,7 +55,7 @@ Connection::Connection(Transport& transport, ConnectionLimits limits, Connection
     : transport_(transport),
       set_(&set),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
-      last_read_(std::chrono::steady_clock::now()),
+      last_read_ms_(clock_ms(std::chrono::steady_clock::now())),
       max_buffered_bytes_(clamp32(limits.max_buffered_bytes)),
       max_outbound_bytes_(clamp32(limits.max_outbound_bytes)),
       idle_timeout_ms_(
@@ -305,16 +310,16 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     return;
   }
   write_pos_ += static_cast<uint32_t>(bytes);
-  last_read_ = std::chrono::steady_clock::now();
+  note_read(std::chrono::steady_clock::now());
   if (process_buffer()) read_more();
 }
 
 bool Connection::process_buffer() {
   processing_ = true;
   struct Done {
-    bool& flag;
-    ~Done() { flag = false; }
-  } done{processing_};
+    Connection& connection;
+    ~Done() { connection.processing_ = false; }
+  } done{*this};
   while (read_pos_ < write_pos_) {
     if (finished_ || reading_stopped_ || paused_by_protocol_) return false;
     const std::span<const uint8_t> unread(buffer_data() + read_pos_, write_pos_ - read_pos_);
@@ -377,8 +382,18 @@ void Connection::resume_reading() {
 
 void Connection::set_idle_timeout(std::chrono::milliseconds timeout) {
   idle_timeout_ms_ = clamp32(static_cast<std::size_t>(std::max<int64_t>(0, timeout.count())));
-  last_read_ = std::chrono::steady_clock::now();
+  note_read(std::chrono::steady_clock::now());
   arm_deadline();
+}
+
+void Connection::note_read(std::chrono::steady_clock::time_point now) {
+  last_read_ms_ = clock_ms(now);
+}
+
+std::chrono::steady_clock::time_point Connection::deadline(
+    std::chrono::steady_clock::time_point now) const {
+  const uint32_t idle_for = clock_ms(now) - last_read_ms_;
+  return now - std::chrono::milliseconds(idle_for) + std::chrono::milliseconds(idle_timeout_ms_);
 }
 
 void Connection::arm_deadline() {
@@ -386,12 +401,12 @@ void Connection::arm_deadline() {
     DeadlineWheel::disarm(*this);
     return;
   }
-  DeadlineWheel::of(transport_.executor()).arm(*this, deadline());
+  DeadlineWheel::of(transport_.executor()).arm(*this, deadline(std::chrono::steady_clock::now()));
 }
 
 void Connection::on_deadline() {
   if (finished_ || idle_timeout_ms_ == 0) return;
-  last_read_ = std::chrono::steady_clock::now();
+  note_read(std::chrono::steady_clock::now());
   protocol_->on_idle_timeout();
   arm_deadline();
 }

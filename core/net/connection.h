@@ -175,18 +175,22 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void on_written(const boost::system::error_code& error, std::size_t bytes);
   // The idle deadline.
   void arm_deadline();
-  std::chrono::steady_clock::time_point deadline() const {
-    return last_read_ + std::chrono::milliseconds(idle_timeout_ms_);
-  }
+  // When the idle timeout ends, seen at `now`.
+  std::chrono::steady_clock::time_point deadline(std::chrono::steady_clock::time_point now) const;
+  void note_read(std::chrono::steady_clock::time_point now);
   void on_deadline();
   void fail(const boost::system::error_code& error);
   void finish(std::string reason);
 
+  // Fields are ordered and sized so that an idle connection with its TCP
+  // transport fits 200 bytes (a 208-byte heap block).
   Transport& transport_;
   std::unique_ptr<FrameProtocol> protocol_;
   ConnectionSet* set_;  // null once the set is gone
-  uint64_t id_;
-  std::chrono::steady_clock::time_point last_read_;
+  uint32_t id_;
+  // When something was last read: the steady clock in milliseconds, modulo
+  // 2^32 (differences are right for anything under 49 days).
+  uint32_t last_read_ms_;
 
   // Bytes read but not yet framed. Growing it does not zero the new bytes
   // (they are overwritten by the read), and it is released whenever the
@@ -215,15 +219,15 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool flush_then_close_ = false;  // under the lock
 
   std::atomic<bool> closed_{false};
-  // Executor-only state.
-  bool read_pending_ = false;  // a wait or read is in flight
-  bool processing_ = false;    // inside process_buffer()
-  bool handshake_done_ = false;
-  bool reading_stopped_ = false;  // for good: closing
-  bool paused_by_protocol_ = false;
-  bool paused_by_backpressure_ = false;
-  bool closing_ = false;  // the graceful close is under way
-  bool finished_ = false;
+  // Executor-only state (bits of one byte, which nothing else touches).
+  bool read_pending_ : 1 = false;  // a wait or read is in flight
+  bool processing_ : 1 = false;    // inside process_buffer()
+  bool handshake_done_ : 1 = false;
+  bool reading_stopped_ : 1 = false;  // for good: closing
+  bool paused_by_protocol_ : 1 = false;
+  bool paused_by_backpressure_ : 1 = false;
+  bool closing_ : 1 = false;  // the graceful close is under way
+  bool finished_ : 1 = false;
 };
 
 // The live connections of one listener: shutdown and gauges. Destroy it only

@@ -127,10 +127,11 @@ void DeadlineWheel::process_slot(std::size_t slot, Clock::time_point now) {
     // Linked connections are alive (they unlink before they are destroyed).
     const auto keep = connection.weak_from_this().lock();
     if (!keep || connection.finished_ || connection.idle_timeout_ms_ == 0) continue;
-    if (connection.deadline() <= now) {
+    const auto due = connection.deadline(now);
+    if (due <= now) {
       connection.on_deadline();
     } else {
-      arm(connection, connection.deadline());
+      arm(connection, due);
     }
   }
 }
