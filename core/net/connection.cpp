@@ -269,17 +269,105 @@ void Connection::read_more() {
     paused_by_backpressure_ = true;  // on_written resumes
     return;
   }
-  read_pending_ = true;
   if (read_pos_ == write_pos_) {
-    // Nothing buffered: wait without holding a buffer (10,000 idle clients
-    // would otherwise keep 16 KiB each).
+    // Nothing buffered: hold no buffer (10,000 idle clients would otherwise
+    // keep 16 KiB each).
     read_pos_ = write_pos_ = 0;
     buffer_.reset();
     buffer_size_ = 0;
-    transport_.async_wait_readable(completion(TransportEvent::kReadable));
+    if (transport_.can_read_now()) {
+      read_directly();
+    } else {
+      read_pending_ = true;
+      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+    }
     return;
   }
-  on_readable({});
+  read_buffered();
+}
+
+namespace {
+
+// Each io_context thread reads into one buffer of its own; a connection
+// keeps only the bytes of a frame that is not complete yet.
+struct ScratchBuffer {
+  std::unique_ptr<uint8_t[]> bytes = std::make_unique_for_overwrite<uint8_t[]>(kReadChunk);
+  bool busy = false;
+};
+
+ScratchBuffer& scratch_buffer() {
+  thread_local ScratchBuffer scratch;
+  return scratch;
+}
+
+// Reads in a row before a connection lets the others of its thread go first.
+constexpr int kDirectReadRounds = 4;
+
+}  // namespace
+
+void Connection::read_directly() {
+  for (int round = 0; round < kDirectReadRounds; ++round) {
+    ScratchBuffer& scratch = scratch_buffer();
+    if (scratch.busy) {  // not expected: reads never nest on one thread
+      read_buffered();
+      return;
+    }
+    boost::system::error_code error;
+    const std::size_t bytes =
+        transport_.read_now(asio::buffer(scratch.bytes.get(), kReadChunk), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      // Drained: wait (Asio re-arms the socket's edge-triggered epoll
+      // registration for a wait, so data that came meanwhile is seen).
+      read_pending_ = true;
+      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+      return;
+    }
+    if (error) {
+      fail(error);
+      return;
+    }
+    note_read(std::chrono::steady_clock::now());
+    bool go_on = false;
+    {
+      processing_ = true;
+      scratch.busy = true;
+      struct Done {
+        Connection& connection;
+        ScratchBuffer& scratch;
+        ~Done() {
+          connection.processing_ = false;
+          scratch.busy = false;
+        }
+      } done{*this, scratch};
+      std::size_t needed = 0;
+      const std::span<const uint8_t> read(scratch.bytes.get(), bytes);
+      const std::size_t used = hand_frames(read, go_on, needed);
+      if (used < bytes && (go_on || paused_by_protocol_) && !finished_ && !reading_stopped_) {
+        // Keep the rest: an incomplete frame, or frames held back while paused.
+        const std::size_t rest = bytes - used;
+        resize_buffer(std::max(needed, rest), 0);
+        std::memcpy(buffer_data(), read.data() + used, rest);
+        read_pos_ = 0;
+        write_pos_ = static_cast<uint32_t>(rest);
+      }
+    }
+    if (!go_on || !may_read()) return;
+    if (read_pos_ != write_pos_) {
+      read_buffered();  // the rest of the frame goes into the buffer
+      return;
+    }
+    if (outbound_bytes() > max_outbound_bytes_) {
+      paused_by_backpressure_ = true;  // on_written resumes
+      return;
+    }
+  }
+  // More keeps arriving: let the other connections of this thread run first.
+  read_pending_ = true;
+  asio::post(transport_.executor(),
+             asio::bind_allocator(ExactAllocator<void>(), [self = shared_from_this()] {
+               self->read_pending_ = false;
+               self->read_more();
+             }));
 }
 
 void Connection::on_readable(const boost::system::error_code& error) {
@@ -289,14 +377,23 @@ void Connection::on_readable(const boost::system::error_code& error) {
     return;
   }
   if (!may_read()) return;
+  if (read_pos_ == write_pos_ && transport_.can_read_now()) {
+    read_more();
+    return;
+  }
+  read_buffered();
+}
+
+void Connection::read_buffered() {
   if (buffer_size_ - write_pos_ < kReadChunk / 4) {
     if (read_pos_ > 0) {
       std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
       write_pos_ -= read_pos_;
       read_pos_ = 0;
     }
-    if (buffer_size_ - write_pos_ < kReadChunk / 4)
+    if (buffer_size_ - write_pos_ < kReadChunk / 4) {
       resize_buffer(write_pos_ + kReadChunk, write_pos_);
+    }
   }
   read_pending_ = true;
   transport_.async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_size_ - write_pos_),
@@ -314,46 +411,63 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   if (process_buffer()) read_more();
 }
 
+std::size_t Connection::hand_frames(std::span<const uint8_t> bytes, bool& go_on,
+                                    std::size_t& needed) {
+  std::size_t used = 0;
+  go_on = false;
+  while (used < bytes.size()) {
+    if (finished_ || reading_stopped_ || paused_by_protocol_) return used;
+    const auto unread = bytes.subspan(used);
+    const auto status = protocol_->next_frame(unread);
+    switch (status.kind) {
+      case FrameStatus::Kind::kComplete:
+        protocol_->on_frame(unread.first(status.length));
+        used += status.length;
+        continue;
+      case FrameStatus::Kind::kNeedMore:
+        if (std::max(status.length, unread.size()) > max_buffered_bytes_) {
+          protocol_->on_invalid_frame("frame larger than the connection's buffer limit");
+          close_after_flush("frame too large");
+          return used;
+        }
+        needed = status.length;
+        go_on = true;
+        return used;
+      case FrameStatus::Kind::kInvalid:
+        protocol_->on_invalid_frame(status.error);
+        close_after_flush("invalid frame: " + status.error);
+        return used;
+    }
+  }
+  go_on = !finished_ && !reading_stopped_;
+  return used;
+}
+
 bool Connection::process_buffer() {
   processing_ = true;
   struct Done {
     Connection& connection;
     ~Done() { connection.processing_ = false; }
   } done{*this};
-  while (read_pos_ < write_pos_) {
-    if (finished_ || reading_stopped_ || paused_by_protocol_) return false;
-    const std::span<const uint8_t> unread(buffer_data() + read_pos_, write_pos_ - read_pos_);
-    const auto status = protocol_->next_frame(unread);
-    switch (status.kind) {
-      case FrameStatus::Kind::kComplete:
-        protocol_->on_frame(unread.first(status.length));
-        read_pos_ += static_cast<uint32_t>(status.length);
-        continue;
-      case FrameStatus::Kind::kNeedMore: {
-        const std::size_t needed = std::max(status.length, unread.size());
-        if (needed > max_buffered_bytes_) {
-          protocol_->on_invalid_frame("frame larger than the connection's buffer limit");
-          close_after_flush("frame too large");
-          return false;
-        }
-        if (status.length > 0 && buffer_size_ - read_pos_ < status.length) {
-          // Make room for the whole frame at once; its size was checked above.
-          if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread.size());
-          write_pos_ = static_cast<uint32_t>(unread.size());
-          read_pos_ = 0;
-          resize_buffer(status.length, unread.size());
-        }
-        return true;
-      }
-      case FrameStatus::Kind::kInvalid:
-        protocol_->on_invalid_frame(status.error);
-        close_after_flush("invalid frame: " + status.error);
-        return false;
-    }
+  bool go_on = false;
+  std::size_t needed = 0;
+  read_pos_ += static_cast<uint32_t>(hand_frames(
+      std::span<const uint8_t>(buffer_data() + read_pos_, write_pos_ - read_pos_), go_on, needed));
+  if (!go_on) return false;
+  if (read_pos_ == write_pos_) {
+    // Everything consumed; read_more() releases the buffer.
+    read_pos_ = write_pos_ = 0;
+    return true;
   }
-  // Everything consumed; read_more() releases the buffer before it waits.
-  read_pos_ = write_pos_ = 0;
-  return !finished_ && !reading_stopped_;
+  if (needed > 0 && buffer_size_ - read_pos_ < needed) {
+    // Make room for the whole frame at once; its size was checked.
+    const std::size_t unread = write_pos_ - read_pos_;
+    if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread);
+    write_pos_ = static_cast<uint32_t>(unread);
+    read_pos_ = 0;
+    resize_buffer(needed, unread);
+  }
+  return true;
 }
 
 void Connection::pause_reading() {

@@ -160,11 +160,21 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void on_transport(TransportEvent event, const boost::system::error_code& error,
                     std::size_t bytes);
   TransportCompletion completion(TransportEvent event);
-  // Reading: wait for readability, then read; frames go out in between.
+  // Reading. With nothing buffered, a transport that can read without
+  // waiting (TCP) reads into its thread's scratch buffer until the socket
+  // is drained, then waits for readability; otherwise, and for the rest of
+  // an incomplete frame, reads go into this connection's buffer.
   void read_more();
+  void read_directly();
+  void read_buffered();
   void on_readable(const boost::system::error_code& error);
   void on_read(const boost::system::error_code& error, std::size_t bytes);
-  // Hands complete frames to the protocol; false once reading must stop.
+  // Hands the complete frames at the start of `bytes` to the protocol and
+  // returns how many bytes they took. `go_on`: reading may go on (an
+  // incomplete frame follows, of `needed` bytes in all if known, or all was
+  // used); false when closing, paused or after an invalid frame.
+  std::size_t hand_frames(std::span<const uint8_t> bytes, bool& go_on, std::size_t& needed);
+  // Frames what is buffered; false once reading must stop.
   bool process_buffer();
   bool may_read() const;
   uint8_t* buffer_data() { return buffer_.get(); }

@@ -39,7 +39,20 @@ bool Transport::is_orderly_close(const boost::system::error_code& error) const {
 
 // ---- TCP -----------------------------------------------------------------------
 
-TcpTransport::TcpTransport(Socket socket) : socket_(std::move(socket)) {}
+std::size_t Transport::read_now(asio::mutable_buffer, boost::system::error_code& error) {
+  error = asio::error::operation_not_supported;
+  return 0;
+}
+
+TcpTransport::TcpTransport(Socket socket) : socket_(std::move(socket)) {
+  // read_now() must not block; Asio's own operations are unaffected.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+}
+
+std::size_t TcpTransport::read_now(asio::mutable_buffer into, boost::system::error_code& error) {
+  return socket_.read_some(into, error);
+}
 
 std::string TcpTransport::remote_address() const { return format_endpoint(socket_); }
 

@@ -67,6 +67,12 @@ class Transport {
   // Completes when data can be read, without reading it (so idle connections
   // hold no read buffer). Transports that cannot tell complete at once.
   virtual void async_wait_readable(TransportCompletion done) = 0;
+  // Whether read_now() works (plain TCP; not a WebSocket, whose messages
+  // Beast reads).
+  virtual bool can_read_now() const { return false; }
+  // Reads what is there without waiting: at least one byte, or would_block,
+  // or an error (eof included).
+  virtual std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error);
   // Reads at least one byte; an error (eof included) when it cannot.
   virtual void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) = 0;
   // Writes all of `bytes`.

@@ -21,6 +21,8 @@ class TcpTransport final : public Transport {
   Executor executor() const override { return socket_.get_executor(); }
   void async_handshake(TransportCompletion done) override;
   void async_wait_readable(TransportCompletion done) override;
+  bool can_read_now() const override { return true; }
+  std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error) override;
   void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) override;
   void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
   void async_graceful_close(TransportCompletion done) override;
