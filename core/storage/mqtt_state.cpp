@@ -365,6 +365,7 @@ std::vector<std::string> SessionStore::client_ids() const {
   std::vector<std::string> ids;
   ids.reserve(sessions_.size());
   for (const auto& [client_id, session] : sessions_) ids.emplace_back(client_id);
+  std::sort(ids.begin(), ids.end());  // the table has no order of its own
   return ids;
 }
 
@@ -378,14 +379,14 @@ std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
   std::shared_ptr<ExpiryHook> hook;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second->expired(now)) {
-        it->second->mark_deleted();
-        expired.emplace_back(it->first);
-        it = sessions_.erase(it);
-      } else {
-        ++it;
-      }
+    for (const auto& [client_id, session] : sessions_) {
+      if (session->expired(now)) expired.emplace_back(client_id);
+    }
+    std::sort(expired.begin(), expired.end());
+    for (const std::string& client_id : expired) {
+      auto it = sessions_.find(client_id);
+      it->second->mark_deleted();
+      sessions_.erase(it);
     }
     hook = expiry_hook_;
   }
@@ -420,12 +421,15 @@ std::vector<SessionImage> SessionStore::capture() const {
   std::vector<SessionImage> images;
   images.reserve(sessions_.size());
   for (const auto& [client_id, session] : sessions_) images.push_back(session->capture());
+  // In client id order, as snapshots always were.
+  std::sort(images.begin(), images.end(),
+            [](const SessionImage& a, const SessionImage& b) { return a.client_id < b.client_id; });
   return images;
 }
 
 void SessionStore::restore(const std::vector<SessionImage>& images) {
   std::lock_guard lock(mutex_);
-  std::map<std::string_view, std::shared_ptr<Session>, std::less<>> restored;
+  Sessions restored;
   for (const SessionImage& image : images) {
     std::shared_ptr<Session> session;
     if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {

@@ -7,6 +7,7 @@
 // the session expiry hook run after locks are released.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -239,8 +240,11 @@ class SessionStore {
   const OfflineOverflow overflow_;
 
   mutable std::mutex mutex_;
-  // Keyed by a view of the session's own client id (one copy per session).
-  std::map<std::string_view, std::shared_ptr<Session>, std::less<>> sessions_;
+  // Keyed by a view of the session's own client id (one copy per session),
+  // in an open-addressing table (no node allocated per session).
+  using Sessions = boost::unordered_flat_map<std::string_view, std::shared_ptr<Session>,
+                                             std::hash<std::string_view>>;
+  Sessions sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;
 };
 
