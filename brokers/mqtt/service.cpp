@@ -93,14 +93,12 @@ class MqttService : public runtime::Service {
   void start() override {
     const auto& bind = context_.config.server.bind;
     tcp_ = std::make_unique<runtime::TcpListener>(
-        context_.io, "mqtt", bind, context_.config.mqtt.port,
-        [this](runtime::Socket socket) {
+        context_.io, "mqtt", bind, context_.config.mqtt.port, [this](runtime::Socket socket) {
           net::Connection::start(std::move(socket), limits(), tcp_connections_,
                                  make_mqtt_protocol_factory(broker_));
         });
     ws_ = std::make_unique<runtime::TcpListener>(
-        context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port,
-        [this](runtime::Socket socket) {
+        context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port, [this](runtime::Socket socket) {
           net::WebSocketOptions ws_options;
           ws_options.path = "/mqtt";
           ws_options.subprotocol = "mqtt";

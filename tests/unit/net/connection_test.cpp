@@ -79,9 +79,9 @@ class ConnectionTest : public ::testing::Test {
     listener_ = std::make_unique<runtime::TcpListener>(
         runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
         [this, limits](runtime::Socket socket) {
-          Connection::start(
-              std::move(socket), limits, set_,
-              [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
+          Connection::start(std::move(socket), limits, set_, [this](Connection& c) {
+            return std::make_unique<EchoProtocol>(c, events_);
+          });
         });
     listener_->start();
     runtime_.start();
