@@ -93,21 +93,16 @@ class MqttService : public runtime::Service {
   void start() override {
     const auto& bind = context_.config.server.bind;
     tcp_ = std::make_unique<runtime::TcpListener>(
-        context_.io, "mqtt", bind, context_.config.mqtt.port,
-        [this](boost::asio::ip::tcp::socket socket) {
-          auto strand = socket.get_executor();
-          net::Connection::start(net::make_tcp_transport(std::move(socket)), strand, limits(),
-                                 tcp_connections_, make_mqtt_protocol_factory(broker_));
+        context_.io, "mqtt", bind, context_.config.mqtt.port, [this](runtime::Socket socket) {
+          net::Connection::start(std::move(socket), limits(), tcp_connections_,
+                                 make_mqtt_protocol_factory(broker_));
         });
     ws_ = std::make_unique<runtime::TcpListener>(
-        context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port,
-        [this](boost::asio::ip::tcp::socket socket) {
-          auto strand = socket.get_executor();
+        context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port, [this](runtime::Socket socket) {
           net::WebSocketOptions ws_options;
           ws_options.path = "/mqtt";
           ws_options.subprotocol = "mqtt";
-          net::Connection::start(net::make_websocket_transport(std::move(socket), ws_options),
-                                 strand, limits(), ws_connections_,
+          net::Connection::start(std::move(socket), ws_options, limits(), ws_connections_,
                                  make_mqtt_protocol_factory(broker_));
         });
     tcp_->start();

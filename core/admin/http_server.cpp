@@ -219,8 +219,8 @@ void HttpServer::start() {
   auto impl = impl_;
   impl_->listener = std::make_unique<runtime::TcpListener>(
       impl_->io, "admin", impl_->addresses, impl_->requested_port,
-      [weak = std::weak_ptr<Impl>(impl)](tcp::socket socket) {
-        if (auto self = weak.lock()) self->on_accept(std::move(socket));
+      [weak = std::weak_ptr<Impl>(impl)](runtime::Socket socket) {
+        if (auto self = weak.lock()) self->on_accept(tcp::socket(std::move(socket)));
       });
   impl_->listener->start();
 }

@@ -1,8 +1,12 @@
 #include "core/net/connection.h"
 
-#include <cstring>
-
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cstring>
+#include <limits>
+
+#include "core/net/deadline_wheel.h"
+#include "core/net/transports.h"
 
 namespace mockforge::net {
 
@@ -12,49 +16,95 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxCoalescedWrite = 1 << 20;
-std::atomic<uint64_t> next_connection_id{1};
+std::atomic<uint32_t> next_connection_id{1};
+
+uint32_t clock_ms(std::chrono::steady_clock::time_point at) {
+  return static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+}
+
+uint32_t clamp32(std::size_t value) {
+  return static_cast<uint32_t>(std::min<std::size_t>(value, std::numeric_limits<uint32_t>::max()));
+}
+
+void unlink(detail::ListLinks& links) {
+  links.prev->next = links.next;
+  links.next->prev = links.prev;
+  links.prev = links.next = nullptr;
+}
 
 }  // namespace
 
-Connection::Connection(std::unique_ptr<Transport> transport, asio::any_io_executor strand,
-                       ConnectionLimits limits, ConnectionSet& set)
-    : transport_(std::move(transport)),
-      limits_(limits),
-      set_(set),
-      remote_address_(transport_->remote_address()),
-      id_(next_connection_id.fetch_add(1)),
-      timer_(std::move(strand)),
-      last_read_(std::chrono::steady_clock::now()) {}
+// ---- Creation ------------------------------------------------------------------
 
-Connection::~Connection() = default;
+// The connection and its transport in one allocation.
+template <typename T>
+class ConnectionWith final : public Connection {
+ public:
+  template <typename... Args>
+  ConnectionWith(ConnectionLimits limits, ConnectionSet& set, Args&&... args)
+      : Connection(own_transport_, limits, set), own_transport_(std::forward<Args>(args)...) {}
+  // The protocol goes first, while the transport it may still ask is there.
+  ~ConnectionWith() { protocol_.reset(); }
 
-std::shared_ptr<Connection> Connection::start(std::unique_ptr<Transport> transport,
-                                              asio::any_io_executor strand, ConnectionLimits limits,
+ private:
+  T own_transport_;  // the base only keeps a reference to it until then
+};
+
+Connection::Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set)
+    : transport_(transport),
+      set_(&set),
+      id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
+      last_read_ms_(clock_ms(std::chrono::steady_clock::now())),
+      max_buffered_bytes_(clamp32(limits.max_buffered_bytes)),
+      max_outbound_bytes_(clamp32(limits.max_outbound_bytes)),
+      idle_timeout_ms_(
+          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))) {}
+
+Connection::~Connection() {
+  // Normally finish() did this; not when the io_context stopped first.
+  DeadlineWheel::disarm(*this);
+  if (set_) set_->remove(*this);
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, ConnectionLimits limits,
                                               ConnectionSet& set, ProtocolFactory make_protocol) {
-  // One allocation for the object and its control block.
-  struct Constructible : Connection {
-    Constructible(std::unique_ptr<Transport> t, asio::any_io_executor s, ConnectionLimits l,
-                  ConnectionSet& c)
-        : Connection(std::move(t), std::move(s), l, c) {}
-  };
-  std::shared_ptr<Connection> connection =
-      std::make_shared<Constructible>(std::move(transport), strand, limits, set);
-  set.add(connection);
-  asio::dispatch(strand, [connection, make_protocol = std::move(make_protocol)] {
-    try {
-      connection->protocol_ = make_protocol(*connection);
-    } catch (const std::exception& e) {
-      connection->finish(std::string("protocol set-up failed: ") + e.what());
-      return;
-    }
-    connection->transport_->async_handshake(connection->completion(TransportEvent::kHandshake));
-    connection->arm_timer();
-  });
+  return launch(std::make_shared<ConnectionWith<TcpTransport>>(limits, set, std::move(socket)),
+                std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions websocket,
+                                              ConnectionLimits limits, ConnectionSet& set,
+                                              ProtocolFactory make_protocol) {
+  return launch(std::make_shared<ConnectionWith<WebSocketTransport>>(limits, set, std::move(socket),
+                                                                     std::move(websocket)),
+                std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::launch(std::shared_ptr<Connection> connection,
+                                               ProtocolFactory make_protocol) {
+  connection->set_->add(*connection);
+  asio::dispatch(
+      connection->transport_.executor(), [connection, make_protocol = std::move(make_protocol)] {
+        try {
+          connection->protocol_ = make_protocol(*connection);
+        } catch (const std::exception& e) {
+          connection->finish(std::string("protocol set-up failed: ") + e.what());
+          return;
+        }
+        connection->transport_.async_handshake(connection->completion(TransportEvent::kHandshake));
+        connection->arm_deadline();
+      });
   return connection;
 }
 
 TransportCompletion Connection::completion(TransportEvent event) {
-  return TransportCompletion{std::shared_ptr<TransportOwner>(shared_from_this()), event};
+  return TransportCompletion{shared_from_this(), event};
+}
+
+void TransportCompletion::operator()(const boost::system::error_code& error,
+                                     std::size_t bytes) const {
+  owner->on_transport(event, error, bytes);
 }
 
 void Connection::on_transport(TransportEvent event, const boost::system::error_code& error,
@@ -78,13 +128,15 @@ void Connection::on_transport(TransportEvent event, const boost::system::error_c
     case TransportEvent::kWritten:
       on_written(error, bytes);
       return;
-    case TransportEvent::kClosed:
-      finish(close_reason_);
+    case TransportEvent::kClosed: {
+      std::string reason;
+      {
+        std::lock_guard lock(out_lock_);
+        if (out_) reason = std::move(out_->close_reason);
+      }
+      finish(std::move(reason));
       return;
-    case TransportEvent::kTimer:
-      timer_pending_ = false;
-      on_timer();
-      return;
+    }
   }
 }
 
@@ -94,74 +146,82 @@ void Connection::send(std::vector<uint8_t> bytes) {
   if (bytes.empty() || closed()) return;
   bool start_writer = false;
   {
-    std::lock_guard lock(outbound_mutex_);
+    std::lock_guard lock(out_lock_);
     if (flush_then_close_) return;
+    if (!out_) out_ = std::make_unique<Outbound>();
     outbound_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
-    outbound_.push_back(std::move(bytes));
+    out_->queue.push_back(std::move(bytes));
     start_writer = !std::exchange(writer_scheduled_, true);
   }
-  if (start_writer) asio::dispatch(executor(), [self = shared_from_this()] { self->write_more(); });
+  if (start_writer) {
+    asio::dispatch(transport_.executor(), [self = shared_from_this()] { self->write_more(); });
+  }
 }
 
 void Connection::close_after_flush(std::string reason) {
-  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-    if (self->finished_) return;
-    self->reading_stopped_ = true;
-    bool start_writer = false;
-    {
-      std::lock_guard lock(self->outbound_mutex_);
-      if (self->flush_then_close_) return;
-      self->flush_then_close_ = true;
-      self->close_reason_ = std::move(reason);
-      start_writer = !std::exchange(self->writer_scheduled_, true);
-    }
-    if (start_writer) self->write_more();
-  });
+  asio::dispatch(transport_.executor(),
+                 [self = shared_from_this(), reason = std::move(reason)]() mutable {
+                   if (self->finished_) return;
+                   self->reading_stopped_ = true;
+                   bool start_writer = false;
+                   {
+                     std::lock_guard lock(self->out_lock_);
+                     if (self->flush_then_close_) return;
+                     self->flush_then_close_ = true;
+                     if (!self->out_) self->out_ = std::make_unique<Outbound>();
+                     self->out_->close_reason = std::move(reason);
+                     start_writer = !std::exchange(self->writer_scheduled_, true);
+                   }
+                   if (start_writer) self->write_more();
+                 });
 }
 
 void Connection::abort(std::string reason) {
-  asio::dispatch(executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-    self->finish(std::move(reason));
-  });
+  asio::dispatch(transport_.executor(),
+                 [self = shared_from_this(), reason = std::move(reason)]() mutable {
+                   self->finish(std::move(reason));
+                 });
 }
 
 void Connection::write_more() {
   if (finished_ || closing_) return;
   bool close_now = false;
+  Outbound* out = nullptr;
   {
-    std::lock_guard lock(outbound_mutex_);
-    if (outbound_.empty()) {
+    std::lock_guard lock(out_lock_);
+    out = out_.get();  // exists: writer_scheduled_ was set with something queued or a close
+    auto& queue = out->queue;
+    if (queue.empty()) {
       close_now = flush_then_close_;
       if (!close_now) {
         writer_scheduled_ = false;
-        // Drained: hold no write buffer while idle.
-        std::vector<uint8_t>().swap(writing_);
-        std::vector<std::vector<uint8_t>>().swap(outbound_);
+        out_.reset();  // drained: hold nothing while idle
         return;
       }
-    } else if (outbound_.size() == 1 || outbound_.front().size() >= kMaxCoalescedWrite) {
-      writing_ = std::move(outbound_.front());
-      outbound_.erase(outbound_.begin());
+    } else if (queue.size() == 1 || queue.front().size() >= kMaxCoalescedWrite) {
+      out->writing = std::move(queue.front());
+      queue.erase(queue.begin());
     } else {
       // Coalesce queued frames into one write of at most kMaxCoalescedWrite.
-      writing_.clear();
+      out->writing.clear();
       std::size_t taken = 0;
-      while (taken < outbound_.size() &&
-             writing_.size() + outbound_[taken].size() <= kMaxCoalescedWrite) {
-        writing_.insert(writing_.end(), outbound_[taken].begin(), outbound_[taken].end());
+      while (taken < queue.size() &&
+             out->writing.size() + queue[taken].size() <= kMaxCoalescedWrite) {
+        out->writing.insert(out->writing.end(), queue[taken].begin(), queue[taken].end());
         ++taken;
       }
-      outbound_.erase(outbound_.begin(), outbound_.begin() + static_cast<std::ptrdiff_t>(taken));
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(taken));
     }
-    if (outbound_.empty()) std::vector<std::vector<uint8_t>>().swap(outbound_);
+    if (queue.empty()) std::vector<std::vector<uint8_t>>().swap(queue);
   }
+  // The writing buffer is the executor's alone; send() only touches the queue.
   if (close_now) {
     closing_ = true;
-    std::vector<uint8_t>().swap(writing_);
-    transport_->async_graceful_close(completion(TransportEvent::kClosed));
+    std::vector<uint8_t>().swap(out->writing);
+    transport_.async_graceful_close(completion(TransportEvent::kClosed));
     return;
   }
-  transport_->async_write(asio::buffer(writing_), completion(TransportEvent::kWritten));
+  transport_.async_write(asio::buffer(out->writing), completion(TransportEvent::kWritten));
 }
 
 void Connection::on_written(const boost::system::error_code& error, std::size_t) {
@@ -170,10 +230,19 @@ void Connection::on_written(const boost::system::error_code& error, std::size_t)
     fail(error);
     return;
   }
-  const std::size_t written = writing_.size();
+  Outbound* out = nullptr;
+  {
+    std::lock_guard lock(out_lock_);
+    out = out_.get();  // kept while the write was in flight
+  }
+  const std::size_t written = out->writing.size();
   const auto left = outbound_bytes_.fetch_sub(written, std::memory_order_relaxed) - written;
-  if (writing_.capacity() > kMaxCoalescedWrite) std::vector<uint8_t>().swap(writing_);
-  if (paused_by_backpressure_ && left <= limits_.max_outbound_bytes / 2) {
+  if (out->writing.capacity() > kMaxCoalescedWrite) {
+    std::vector<uint8_t>().swap(out->writing);
+  } else {
+    out->writing.clear();
+  }
+  if (paused_by_backpressure_ && left <= max_outbound_bytes_ / 2) {
     paused_by_backpressure_ = false;
     read_more();
     if (finished_) return;
@@ -187,22 +256,118 @@ bool Connection::may_read() const {
   return handshake_done_ && !finished_ && !reading_stopped_ && !paused_by_protocol_;
 }
 
+void Connection::resize_buffer(std::size_t size, std::size_t keep) {
+  auto bigger = std::make_unique_for_overwrite<uint8_t[]>(size);
+  if (keep > 0) std::memcpy(bigger.get(), buffer_.get(), keep);
+  buffer_ = std::move(bigger);
+  buffer_size_ = static_cast<uint32_t>(size);
+}
+
 void Connection::read_more() {
   if (read_pending_ || processing_ || !may_read()) return;
-  if (outbound_bytes() > limits_.max_outbound_bytes) {
+  if (outbound_bytes() > max_outbound_bytes_) {
     paused_by_backpressure_ = true;  // on_written resumes
     return;
   }
-  read_pending_ = true;
   if (read_pos_ == write_pos_) {
-    // Nothing buffered: wait without holding a buffer (10,000 idle clients
-    // would otherwise keep 16 KiB each).
+    // Nothing buffered: hold no buffer (10,000 idle clients would otherwise
+    // keep 16 KiB each).
     read_pos_ = write_pos_ = 0;
-    std::vector<UninitializedByte>().swap(buffer_);
-    transport_->async_wait_readable(completion(TransportEvent::kReadable));
+    buffer_.reset();
+    buffer_size_ = 0;
+    if (transport_.can_read_now()) {
+      read_directly();
+    } else {
+      read_pending_ = true;
+      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+    }
     return;
   }
-  on_readable({});
+  read_buffered();
+}
+
+namespace {
+
+// Each io_context thread reads into one buffer of its own; a connection
+// keeps only the bytes of a frame that is not complete yet.
+struct ScratchBuffer {
+  std::unique_ptr<uint8_t[]> bytes = std::make_unique_for_overwrite<uint8_t[]>(kReadChunk);
+  bool busy = false;
+};
+
+ScratchBuffer& scratch_buffer() {
+  thread_local ScratchBuffer scratch;
+  return scratch;
+}
+
+// Reads in a row before a connection lets the others of its thread go first.
+constexpr int kDirectReadRounds = 4;
+
+}  // namespace
+
+void Connection::read_directly() {
+  for (int round = 0; round < kDirectReadRounds; ++round) {
+    ScratchBuffer& scratch = scratch_buffer();
+    if (scratch.busy) {  // not expected: reads never nest on one thread
+      read_buffered();
+      return;
+    }
+    boost::system::error_code error;
+    const std::size_t bytes =
+        transport_.read_now(asio::buffer(scratch.bytes.get(), kReadChunk), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      // Drained: wait (Asio re-arms the socket's edge-triggered epoll
+      // registration for a wait, so data that came meanwhile is seen).
+      read_pending_ = true;
+      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+      return;
+    }
+    if (error) {
+      fail(error);
+      return;
+    }
+    note_read(std::chrono::steady_clock::now());
+    bool go_on = false;
+    {
+      processing_ = true;
+      scratch.busy = true;
+      struct Done {
+        Connection& connection;
+        ScratchBuffer& scratch;
+        ~Done() {
+          connection.processing_ = false;
+          scratch.busy = false;
+        }
+      } done{*this, scratch};
+      std::size_t needed = 0;
+      const std::span<const uint8_t> read(scratch.bytes.get(), bytes);
+      const std::size_t used = hand_frames(read, go_on, needed);
+      if (used < bytes && (go_on || paused_by_protocol_) && !finished_ && !reading_stopped_) {
+        // Keep the rest: an incomplete frame, or frames held back while paused.
+        const std::size_t rest = bytes - used;
+        resize_buffer(std::max(needed, rest), 0);
+        std::memcpy(buffer_data(), read.data() + used, rest);
+        read_pos_ = 0;
+        write_pos_ = static_cast<uint32_t>(rest);
+      }
+    }
+    if (!go_on || !may_read()) return;
+    if (read_pos_ != write_pos_) {
+      read_buffered();  // the rest of the frame goes into the buffer
+      return;
+    }
+    if (outbound_bytes() > max_outbound_bytes_) {
+      paused_by_backpressure_ = true;  // on_written resumes
+      return;
+    }
+  }
+  // More keeps arriving: let the other connections of this thread run first.
+  read_pending_ = true;
+  asio::post(transport_.executor(),
+             asio::bind_allocator(ExactAllocator<void>(), [self = shared_from_this()] {
+               self->read_pending_ = false;
+               self->read_more();
+             }));
 }
 
 void Connection::on_readable(const boost::system::error_code& error) {
@@ -212,17 +377,27 @@ void Connection::on_readable(const boost::system::error_code& error) {
     return;
   }
   if (!may_read()) return;
-  if (buffer_.size() - write_pos_ < kReadChunk / 4) {
+  if (read_pos_ == write_pos_ && transport_.can_read_now()) {
+    read_more();
+    return;
+  }
+  read_buffered();
+}
+
+void Connection::read_buffered() {
+  if (buffer_size_ - write_pos_ < kReadChunk / 4) {
     if (read_pos_ > 0) {
       std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
       write_pos_ -= read_pos_;
       read_pos_ = 0;
     }
-    if (buffer_.size() - write_pos_ < kReadChunk / 4) buffer_.resize(write_pos_ + kReadChunk);
+    if (buffer_size_ - write_pos_ < kReadChunk / 4) {
+      resize_buffer(write_pos_ + kReadChunk, write_pos_);
+    }
   }
   read_pending_ = true;
-  transport_->async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_.size() - write_pos_),
-                              completion(TransportEvent::kRead));
+  transport_.async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_size_ - write_pos_),
+                             completion(TransportEvent::kRead));
 }
 
 void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
@@ -231,54 +406,76 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     fail(error);
     return;
   }
-  write_pos_ += bytes;
-  last_read_ = std::chrono::steady_clock::now();
+  write_pos_ += static_cast<uint32_t>(bytes);
+  note_read(std::chrono::steady_clock::now());
   if (process_buffer()) read_more();
+}
+
+std::size_t Connection::hand_frames(std::span<const uint8_t> bytes, bool& go_on,
+                                    std::size_t& needed) {
+  std::size_t used = 0;
+  go_on = false;
+  while (used < bytes.size()) {
+    if (finished_ || reading_stopped_ || paused_by_protocol_) return used;
+    const auto unread = bytes.subspan(used);
+    const auto status = protocol_->next_frame(unread);
+    switch (status.kind) {
+      case FrameStatus::Kind::kComplete:
+        protocol_->on_frame(unread.first(status.length));
+        used += status.length;
+        continue;
+      case FrameStatus::Kind::kNeedMore:
+        if (std::max(status.length, unread.size()) > max_buffered_bytes_) {
+          protocol_->on_invalid_frame("frame larger than the connection's buffer limit");
+          close_after_flush("frame too large");
+          return used;
+        }
+        needed = status.length;
+        go_on = true;
+        return used;
+      case FrameStatus::Kind::kInvalid:
+        protocol_->on_invalid_frame(status.error);
+        close_after_flush("invalid frame: " + status.error);
+        return used;
+    }
+  }
+  go_on = !finished_ && !reading_stopped_;
+  return used;
 }
 
 bool Connection::process_buffer() {
   processing_ = true;
   struct Done {
-    bool& flag;
-    ~Done() { flag = false; }
-  } done{processing_};
-  while (read_pos_ < write_pos_) {
-    if (finished_ || reading_stopped_ || paused_by_protocol_) return false;
-    const std::span<const uint8_t> unread(buffer_data() + read_pos_, write_pos_ - read_pos_);
-    const auto status = protocol_->next_frame(unread);
-    switch (status.kind) {
-      case FrameStatus::Kind::kComplete:
-        protocol_->on_frame(unread.first(status.length));
-        read_pos_ += status.length;
-        continue;
-      case FrameStatus::Kind::kNeedMore: {
-        const std::size_t needed = std::max(status.length, unread.size());
-        if (needed > limits_.max_buffered_bytes) {
-          protocol_->on_invalid_frame("frame larger than the connection's buffer limit");
-          close_after_flush("frame too large");
-          return false;
-        }
-        if (status.length > 0 && buffer_.size() - read_pos_ < status.length) {
-          // Make room for the whole frame at once; its size was checked above.
-          std::memmove(buffer_data(), buffer_data() + read_pos_, unread.size());
-          write_pos_ = unread.size();
-          read_pos_ = 0;
-          buffer_.resize(status.length);
-        }
-        return true;
-      }
-      case FrameStatus::Kind::kInvalid:
-        protocol_->on_invalid_frame(status.error);
-        close_after_flush("invalid frame: " + status.error);
-        return false;
-    }
+    Connection& connection;
+    ~Done() { connection.processing_ = false; }
+  } done{*this};
+  bool go_on = false;
+  std::size_t needed = 0;
+  read_pos_ += static_cast<uint32_t>(hand_frames(
+      std::span<const uint8_t>(buffer_data() + read_pos_, write_pos_ - read_pos_), go_on, needed));
+  if (!go_on) return false;
+  if (read_pos_ == write_pos_) {
+    // Everything consumed; read_more() releases the buffer.
+    read_pos_ = write_pos_ = 0;
+    return true;
   }
-  // Everything consumed; read_more() releases the buffer before it waits.
-  read_pos_ = write_pos_ = 0;
-  return !finished_ && !reading_stopped_;
+  if (needed > 0 && buffer_size_ - read_pos_ < needed) {
+    // Make room for the whole frame at once; its size was checked.
+    const std::size_t unread = write_pos_ - read_pos_;
+    if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread);
+    write_pos_ = static_cast<uint32_t>(unread);
+    read_pos_ = 0;
+    resize_buffer(needed, unread);
+  }
+  return true;
 }
 
-void Connection::pause_reading() { paused_by_protocol_ = true; }
+void Connection::pause_reading() {
+  if (paused_by_protocol_ || finished_) return;
+  paused_by_protocol_ = true;
+  // No read will be pending to keep this connection alive meanwhile.
+  if (set_) set_->retain(shared_from_this());
+}
 
 void Connection::resume_reading() {
   if (!paused_by_protocol_) return;
@@ -286,8 +483,10 @@ void Connection::resume_reading() {
   // Called from on_frame, the frame loop simply goes on; otherwise deliver
   // what is buffered, then read. Posted, so that the caller's own state is
   // settled before frames arrive.
+  auto self = shared_from_this();
+  if (set_) set_->release(*this);
   if (processing_) return;
-  asio::post(executor(), [self = shared_from_this()] {
+  asio::post(transport_.executor(), [self = std::move(self)] {
     if (self->processing_ || !self->may_read()) return;
     if (self->process_buffer()) self->read_more();
   });
@@ -296,71 +495,122 @@ void Connection::resume_reading() {
 // ---- Idle deadline -------------------------------------------------------------
 
 void Connection::set_idle_timeout(std::chrono::milliseconds timeout) {
-  limits_.idle_timeout = timeout;
-  last_read_ = std::chrono::steady_clock::now();
-  if (finished_) return;
-  if (timer_pending_) {
-    // A later deadline is picked up when the pending wait fires; an earlier
-    // one needs the wait cancelled (it then re-arms).
-    if (timeout.count() > 0 && last_read_ + timeout < timer_.expiry()) timer_.cancel();
+  idle_timeout_ms_ = clamp32(static_cast<std::size_t>(std::max<int64_t>(0, timeout.count())));
+  note_read(std::chrono::steady_clock::now());
+  arm_deadline();
+}
+
+void Connection::note_read(std::chrono::steady_clock::time_point now) {
+  last_read_ms_ = clock_ms(now);
+}
+
+std::chrono::steady_clock::time_point Connection::deadline(
+    std::chrono::steady_clock::time_point now) const {
+  const uint32_t idle_for = clock_ms(now) - last_read_ms_;
+  return now - std::chrono::milliseconds(idle_for) + std::chrono::milliseconds(idle_timeout_ms_);
+}
+
+void Connection::arm_deadline() {
+  if (finished_ || idle_timeout_ms_ == 0) {
+    DeadlineWheel::disarm(*this);
     return;
   }
-  arm_timer();
+  DeadlineWheel::of(transport_.executor()).arm(*this, deadline(std::chrono::steady_clock::now()));
 }
 
-void Connection::arm_timer() {
-  if (finished_ || timer_pending_ || limits_.idle_timeout.count() == 0) return;
-  timer_.expires_at(last_read_ + limits_.idle_timeout);
-  timer_pending_ = true;
-  timer_.async_wait(completion(TransportEvent::kTimer));
-}
-
-void Connection::on_timer() {
-  if (finished_ || limits_.idle_timeout.count() == 0) return;
-  if (std::chrono::steady_clock::now() >= last_read_ + limits_.idle_timeout) {
-    last_read_ = std::chrono::steady_clock::now();
-    protocol_->on_idle_timeout();
-  }
-  arm_timer();
+void Connection::on_deadline() {
+  if (finished_ || idle_timeout_ms_ == 0) return;
+  note_read(std::chrono::steady_clock::now());
+  protocol_->on_idle_timeout();
+  arm_deadline();
 }
 
 // ---- Closing -----------------------------------------------------------------
 
 void Connection::fail(const boost::system::error_code& error) {
   if (finished_) return;
-  finish(transport_->is_orderly_close(error) ? std::string("closed by peer")
-                                             : boost::system::system_error(error).what());
+  finish(transport_.is_orderly_close(error) ? std::string("closed by peer")
+                                            : boost::system::system_error(error).what());
 }
 
 void Connection::finish(std::string reason) {
   if (finished_) return;
   finished_ = true;
   closed_.store(true, std::memory_order_release);
-  transport_->close();
-  timer_.cancel();
+  // Whoever holds the last reference (a pending operation, the set while
+  // paused) may let go below; this call still needs the object.
+  const auto keep = shared_from_this();
+  transport_.close();
+  DeadlineWheel::disarm(*this);
   {
-    std::lock_guard lock(outbound_mutex_);
-    std::vector<std::vector<uint8_t>>().swap(outbound_);
+    std::lock_guard lock(out_lock_);
+    out_.reset();
     outbound_bytes_.store(0, std::memory_order_relaxed);
   }
-  set_.remove(this);
+  buffer_.reset();
+  buffer_size_ = read_pos_ = write_pos_ = 0;
+  if (set_) set_->remove(*this);
   if (protocol_) protocol_->on_closed(reason);
 }
 
 // ---- ConnectionSet ---------------------------------------------------------
 
-void ConnectionSet::add(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(mutex_);
-  connections_.insert(connection);
+ConnectionSet::ConnectionSet() { head_.prev = head_.next = &head_; }
+
+ConnectionSet::~ConnectionSet() {
+  std::vector<std::shared_ptr<Connection>> retained;
+  {
+    std::lock_guard lock(mutex_);
+    while (head_.next != &head_) {
+      auto& links = static_cast<detail::SetLinks&>(*head_.next);
+      unlink(links);
+      static_cast<Connection&>(links).set_ = nullptr;
+    }
+    size_ = 0;
+    retained.swap(retained_);
+  }
+  for (auto& connection : retained) connection->set_ = nullptr;
 }
 
-void ConnectionSet::remove(const Connection* connection) {
-  std::shared_ptr<Connection> keep;  // released outside the lock
+void ConnectionSet::add(Connection& connection) {
   std::lock_guard lock(mutex_);
-  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-    if (it->get() == connection) {
-      keep = *it;
-      connections_.erase(it);
+  auto& links = static_cast<detail::SetLinks&>(connection);
+  links.prev = head_.prev;
+  links.next = &head_;
+  head_.prev->next = &links;
+  head_.prev = &links;
+  ++size_;
+}
+
+void ConnectionSet::remove(Connection& connection) {
+  std::shared_ptr<Connection> retained;  // released outside the lock
+  std::lock_guard lock(mutex_);
+  auto& links = static_cast<detail::SetLinks&>(connection);
+  if (links.linked()) {
+    unlink(links);
+    --size_;
+  }
+  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
+    if (it->get() == &connection) {
+      retained = std::move(*it);
+      retained_.erase(it);
+      break;
+    }
+  }
+}
+
+void ConnectionSet::retain(std::shared_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  retained_.push_back(std::move(connection));
+}
+
+void ConnectionSet::release(Connection& connection) {
+  std::shared_ptr<Connection> retained;  // released outside the lock
+  std::lock_guard lock(mutex_);
+  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
+    if (it->get() == &connection) {
+      retained = std::move(*it);
+      retained_.erase(it);
       break;
     }
   }
@@ -368,7 +618,7 @@ void ConnectionSet::remove(const Connection* connection) {
 
 std::size_t ConnectionSet::size() const {
   std::lock_guard lock(mutex_);
-  return connections_.size();
+  return size_;
 }
 
 void ConnectionSet::for_each(
@@ -376,15 +626,22 @@ void ConnectionSet::for_each(
   std::vector<std::shared_ptr<Connection>> snapshot;
   {
     std::lock_guard lock(mutex_);
-    snapshot.assign(connections_.begin(), connections_.end());
+    snapshot.reserve(size_);
+    for (auto* links = head_.next; links != &head_; links = links->next) {
+      // A connection whose last reference is going away unlinks itself
+      // under this lock in its destructor; skip it.
+      auto& connection = static_cast<Connection&>(static_cast<detail::SetLinks&>(*links));
+      if (auto alive = connection.weak_from_this().lock()) snapshot.push_back(std::move(alive));
+    }
   }
   for (const auto& connection : snapshot) fn(connection);
 }
 
 void ConnectionSet::shutdown_all() {
   for_each([](const std::shared_ptr<Connection>& connection) {
-    asio::dispatch(connection->executor(), [connection] {
-      if (!connection->finished_ && connection->protocol_) connection->protocol_->on_server_shutdown();
+    asio::dispatch(connection->transport_.executor(), [connection] {
+      if (!connection->finished_ && connection->protocol_)
+        connection->protocol_->on_server_shutdown();
     });
   });
 }

@@ -3,7 +3,8 @@
 // One client connection: transport, framing loop, bounded outbound queue.
 //
 // The protocol implements FrameProtocol. All its callbacks run on the
-// connection's strand, one at a time. send() may be called from any thread.
+// connection's executor (its io_context, which one thread runs), one at a
+// time. send() may be called from any thread.
 //
 // Reading: bytes accumulate in a buffer; next_frame() says whether a complete
 // frame starts it. A protocol rejects an oversize length in next_frame(), so
@@ -17,11 +18,14 @@
 // A protocol may also stop reading itself (pause_reading, e.g. AMQP
 // connection.blocked) until it calls resume_reading().
 //
-// Memory: an idle connection holds its Connection object, its socket and
-// the two operations waiting on it (socket readable, idle deadline); no read
-// buffer, no write buffer, no coroutine frame.
+// Memory: an idle connection is one allocation (this object, its transport
+// and socket) plus its protocol, Asio's per-socket reactor state and the one
+// operation waiting for the socket to become readable. No read buffer, no
+// write queue, no timer: idle deadlines sit in a timing wheel shared by every
+// connection of the io_context (deadline_wheel.h).
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,13 +33,10 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "core/net/transport.h"
+#include "core/small_mutex.h"
 
 namespace mockforge::net {
 
@@ -62,6 +63,7 @@ class FrameProtocol {
   // reply) with send(); the connection then flushes and closes.
   virtual void on_invalid_frame(std::string_view error) = 0;
   // Nothing was read for the idle timeout (MQTT keep-alive, AMQP heartbeat).
+  // Checked at the resolution of the deadline wheel (0.1 s), never early.
   virtual void on_idle_timeout() = 0;
   // The server is shutting down: say goodbye the protocol's way, then
   // close_after_flush().
@@ -77,22 +79,41 @@ struct ConnectionLimits {
 };
 
 class ConnectionSet;
+class DeadlineWheel;
+
+namespace detail {
+
+// Links of an intrusive doubly linked list (a connection in its set, in its
+// deadline wheel slot).
+struct ListLinks {
+  ListLinks* prev = nullptr;
+  ListLinks* next = nullptr;
+  bool linked() const { return prev != nullptr; }
+};
+struct SetLinks : ListLinks {};
+struct WheelLinks : ListLinks {};
+
+}  // namespace detail
 
 // Completion-handler driven: an idle connection holds no coroutine frame and
-// no buffer, only its pending socket wait and (with an idle timeout) one
-// timer wait. The outbound queue allocates nothing while empty.
-class Connection : public std::enable_shared_from_this<Connection>, public TransportOwner {
+// no buffer, only its pending socket wait. The outbound queue allocates
+// nothing while empty.
+class Connection : public std::enable_shared_from_this<Connection>,
+                   private detail::SetLinks,
+                   private detail::WheelLinks {
  public:
   using ProtocolFactory = std::function<std::unique_ptr<FrameProtocol>(Connection&)>;
 
-  // Creates the connection, registers it in `set`, and starts it on the
-  // transport's strand. The factory runs there, before the first read.
-  static std::shared_ptr<Connection> start(std::unique_ptr<Transport> transport,
-                                           boost::asio::any_io_executor strand,
+  // Creates a connection over plain TCP, registers it in `set`, and starts it
+  // on the socket's executor. The factory runs there, before the first read.
+  static std::shared_ptr<Connection> start(Socket socket, ConnectionLimits limits,
+                                           ConnectionSet& set, ProtocolFactory make_protocol);
+  // The same over a WebSocket (binary messages carry the byte stream).
+  static std::shared_ptr<Connection> start(Socket socket, WebSocketOptions websocket,
                                            ConnectionLimits limits, ConnectionSet& set,
                                            ProtocolFactory make_protocol);
 
-  virtual ~Connection();
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -105,10 +126,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   // Close now, dropping queued output. Thread-safe.
   void abort(std::string reason);
 
-  // Strand-only: changes the idle timeout (0 disables it) and restarts it.
+  // Executor-only: changes the idle timeout (0 disables it) and restarts it.
   void set_idle_timeout(std::chrono::milliseconds timeout);
 
-  // Strand-only: stop reading the socket (no further on_frame either, even
+  // Executor-only: stop reading the socket (no further on_frame either, even
   // for frames already buffered) until resume_reading(). Independent of the
   // backpressure pause; reading resumes when neither holds. The idle timeout
   // keeps running.
@@ -116,88 +137,120 @@ class Connection : public std::enable_shared_from_this<Connection>, public Trans
   void resume_reading();
   bool reading_paused() const { return paused_by_protocol_; }
 
-  boost::asio::any_io_executor executor() const { return timer_.get_executor(); }
-  const std::string& remote_address() const { return remote_address_; }
+  // The connection's io_context executor (converts to any_io_executor).
+  Executor executor() const { return transport_.executor(); }
+  // "host:port" of the peer while the socket is open, then "unknown" (asks
+  // the socket each time; nothing is kept per connection).
+  std::string remote_address() const { return transport_.remote_address(); }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
- private:
-  Connection(std::unique_ptr<Transport> transport, boost::asio::any_io_executor strand,
-             ConnectionLimits limits, ConnectionSet& set);
+ protected:
+  Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set);
 
+ private:
+  friend struct TransportCompletion;
   friend class ConnectionSet;
+  friend class DeadlineWheel;
+  template <typename T>
+  friend class ConnectionWith;
+
+  static std::shared_ptr<Connection> launch(std::shared_ptr<Connection> connection,
+                                            ProtocolFactory make_protocol);
   void on_transport(TransportEvent event, const boost::system::error_code& error,
-                    std::size_t bytes) override;
+                    std::size_t bytes);
   TransportCompletion completion(TransportEvent event);
-  // Reading: wait for readability, then read; frames go out in between.
+  // Reading. With nothing buffered, a transport that can read without
+  // waiting (TCP) reads into its thread's scratch buffer until the socket
+  // is drained, then waits for readability; otherwise, and for the rest of
+  // an incomplete frame, reads go into this connection's buffer.
   void read_more();
+  void read_directly();
+  void read_buffered();
   void on_readable(const boost::system::error_code& error);
   void on_read(const boost::system::error_code& error, std::size_t bytes);
-  // Hands complete frames to the protocol; false once reading must stop.
+  // Hands the complete frames at the start of `bytes` to the protocol and
+  // returns how many bytes they took. `go_on`: reading may go on (an
+  // incomplete frame follows, of `needed` bytes in all if known, or all was
+  // used); false when closing, paused or after an invalid frame.
+  std::size_t hand_frames(std::span<const uint8_t> bytes, bool& go_on, std::size_t& needed);
+  // Frames what is buffered; false once reading must stop.
   bool process_buffer();
   bool may_read() const;
+  uint8_t* buffer_data() { return buffer_.get(); }
+  // Makes the buffer `size` bytes long, keeping its first `keep` bytes.
+  void resize_buffer(std::size_t size, std::size_t keep);
   // Writing: one write in flight at a time.
   void write_more();
   void on_written(const boost::system::error_code& error, std::size_t bytes);
   // The idle deadline.
-  void arm_timer();
-  void on_timer();
+  void arm_deadline();
+  // When the idle timeout ends, seen at `now`.
+  std::chrono::steady_clock::time_point deadline(std::chrono::steady_clock::time_point now) const;
+  void note_read(std::chrono::steady_clock::time_point now);
+  void on_deadline();
   void fail(const boost::system::error_code& error);
   void finish(std::string reason);
 
-  std::unique_ptr<Transport> transport_;
-  ConnectionLimits limits_;
-  ConnectionSet& set_;
+  // Fields are ordered and sized so that an idle connection with its TCP
+  // transport fits 200 bytes (a 208-byte heap block).
+  Transport& transport_;
   std::unique_ptr<FrameProtocol> protocol_;
-  std::string remote_address_;
-  uint64_t id_;
+  ConnectionSet* set_;  // null once the set is gone
+  uint32_t id_;
+  // When something was last read: the steady clock in milliseconds, modulo
+  // 2^32 (differences are right for anything under 49 days).
+  uint32_t last_read_ms_;
 
   // Bytes read but not yet framed. Growing it does not zero the new bytes
   // (they are overwritten by the read), and it is released whenever the
   // connection goes idle, so an idle connection holds no read buffer.
-  struct UninitializedByte {
-    uint8_t value;
-    UninitializedByte() {}  // NOLINT: deliberately leaves value uninitialised
+  std::unique_ptr<uint8_t[]> buffer_;
+  uint32_t buffer_size_ = 0;
+  uint32_t read_pos_ = 0;
+  uint32_t write_pos_ = 0;
+
+  // Limits, stored compactly.
+  uint32_t max_buffered_bytes_;
+  uint32_t max_outbound_bytes_;
+  uint32_t idle_timeout_ms_;
+
+  // Outbound: frames queued by send() (any thread), under the lock. Exists
+  // only while something is queued or being written.
+  struct Outbound {
+    std::vector<std::vector<uint8_t>> queue;
+    std::vector<uint8_t> writing;  // the write in flight (executor only)
+    std::string close_reason;      // close_after_flush()'s
   };
-  static_assert(sizeof(UninitializedByte) == 1);
-  std::vector<UninitializedByte> buffer_;
-  // A standard-layout struct shares its address with its first member.
-  uint8_t* buffer_data() { return reinterpret_cast<uint8_t*>(buffer_.data()); }
-  std::size_t read_pos_ = 0;
-  std::size_t write_pos_ = 0;
-
-  // Outbound: frames queued by send() (any thread), under the mutex. A
-  // vector, so an empty queue holds no allocation; it is released when drained.
-  std::mutex outbound_mutex_;
-  std::vector<std::vector<uint8_t>> outbound_;
-  bool writer_scheduled_ = false;  // a write is in flight or about to start
-  bool flush_then_close_ = false;
+  std::unique_ptr<Outbound> out_;
   std::atomic<std::size_t> outbound_bytes_{0};
-  std::string close_reason_;
-  // The bytes of the write in flight (strand only).
-  std::vector<uint8_t> writing_;
+  SmallMutex out_lock_;
+  bool writer_scheduled_ = false;  // a write is in flight or about to start (under the lock)
+  bool flush_then_close_ = false;  // under the lock
 
-  // The idle deadline; its executor is the strand (mutable: get_executor() is not const).
-  mutable boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point last_read_;
   std::atomic<bool> closed_{false};
-  // Strand-only state.
-  bool read_pending_ = false;  // a wait or read is in flight
-  bool processing_ = false;    // inside process_buffer()
-  bool handshake_done_ = false;
-  bool reading_stopped_ = false;  // for good: closing
-  bool paused_by_protocol_ = false;
-  bool paused_by_backpressure_ = false;
-  bool timer_pending_ = false;
-  bool closing_ = false;  // the graceful close is under way
-  bool finished_ = false;
+  // Executor-only state (bits of one byte, which nothing else touches).
+  bool read_pending_ : 1 = false;  // a wait or read is in flight
+  bool processing_ : 1 = false;    // inside process_buffer()
+  bool handshake_done_ : 1 = false;
+  bool reading_stopped_ : 1 = false;  // for good: closing
+  bool paused_by_protocol_ : 1 = false;
+  bool paused_by_backpressure_ : 1 = false;
+  bool closing_ : 1 = false;  // the graceful close is under way
+  bool finished_ : 1 = false;
 };
 
-// The live connections of one listener: shutdown and gauges.
+// The live connections of one listener: shutdown and gauges. Destroy it only
+// once the io_contexts' threads have stopped.
 class ConnectionSet {
  public:
+  ConnectionSet();
+  ~ConnectionSet();
+  ConnectionSet(const ConnectionSet&) = delete;
+  ConnectionSet& operator=(const ConnectionSet&) = delete;
+
   std::size_t size() const;
-  // Calls on_server_shutdown() on every connection, on its strand.
+  // Calls on_server_shutdown() on every connection, on its executor.
   void shutdown_all();
   // Aborts every connection.
   void abort_all(const std::string& reason);
@@ -205,11 +258,17 @@ class ConnectionSet {
 
  private:
   friend class Connection;
-  void add(const std::shared_ptr<Connection>& connection);
-  void remove(const Connection* connection);
+  void add(Connection& connection);
+  void remove(Connection& connection);
+  // A connection with no operation pending (reading paused by its protocol)
+  // is kept alive here until it resumes or closes.
+  void retain(std::shared_ptr<Connection> connection);
+  void release(Connection& connection);
 
   mutable std::mutex mutex_;
-  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  detail::ListLinks head_;  // sentinel of a circular list
+  std::size_t size_ = 0;
+  std::vector<std::shared_ptr<Connection>> retained_;
 };
 
 }  // namespace mockforge::net

@@ -1,54 +1,78 @@
 #pragma once
 
 // Byte-stream transports under a Connection: plain TCP, or a WebSocket whose
-// binary messages carry the stream (MQTT over WebSocket).
+// binary messages carry the stream (MQTT over WebSocket). Connection::start
+// picks one; the transport lives inside the connection's own allocation.
 //
 // Completion-handler style, so that nothing but the pending operation itself
 // is kept while a connection waits: every operation completes by calling a
-// TransportCompletion (a pointer to its owner and which operation it was) on
-// the transport's executor (the connection's strand).
-
-#include <cstdint>
-#include <memory>
-#include <string>
+// TransportCompletion (the connection and which operation it was) on the
+// connection's executor.
 
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "core/runtime/listener.h"
 
 namespace mockforge::net {
 
-enum class TransportEvent : uint8_t { kHandshake, kReadable, kRead, kWritten, kClosed, kTimer };
+using Socket = runtime::Socket;
+// A connection's executor: its io_context, run by one thread.
+using Executor = boost::asio::io_context::executor_type;
 
-// The owner of a transport (the connection) receives every completion here.
-class TransportOwner {
- public:
-  virtual void on_transport(TransportEvent event, const boost::system::error_code& error,
-                            std::size_t bytes) = 0;
+class Connection;
 
- protected:
-  ~TransportOwner() = default;
+enum class TransportEvent : uint8_t { kHandshake, kReadable, kRead, kWritten, kClosed };
+
+// Allocates Asio's operation objects with plain operator new at their exact
+// size. Asio's default recycles per-thread blocks of whatever size was freed
+// last, so an idle connection's pending wait could sit in a block sized for
+// an accept operation.
+template <typename T>
+struct ExactAllocator {
+  using value_type = T;
+  ExactAllocator() noexcept = default;
+  template <typename U>
+  ExactAllocator(const ExactAllocator<U>&) noexcept {}  // NOLINT: implicit by design
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  template <typename U>
+  bool operator==(const ExactAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
-// A completion handler of one pointer and a tag; it keeps its owner alive
-// until the operation completes.
+// A completion handler of one pointer and a tag; it keeps its connection
+// alive until the operation completes.
 struct TransportCompletion {
-  std::shared_ptr<TransportOwner> owner;
+  std::shared_ptr<Connection> owner;
   TransportEvent event;
 
-  void operator()(const boost::system::error_code& error, std::size_t bytes = 0) const {
-    owner->on_transport(event, error, bytes);
-  }
+  using allocator_type = ExactAllocator<void>;
+  allocator_type get_allocator() const noexcept { return {}; }
+  void operator()(const boost::system::error_code& error, std::size_t bytes = 0) const;
 };
 
 class Transport {
  public:
   virtual ~Transport() = default;
+  virtual Executor executor() const = 0;
   // Completes the transport's own handshake (WebSocket upgrade).
   virtual void async_handshake(TransportCompletion done) = 0;
   // Completes when data can be read, without reading it (so idle connections
   // hold no read buffer). Transports that cannot tell complete at once.
   virtual void async_wait_readable(TransportCompletion done) = 0;
+  // Whether read_now() works (plain TCP; not a WebSocket, whose messages
+  // Beast reads).
+  virtual bool can_read_now() const { return false; }
+  // Reads what is there without waiting: at least one byte, or would_block,
+  // or an error (eof included).
+  virtual std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error);
   // Reads at least one byte; an error (eof included) when it cannot.
   virtual void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) = 0;
   // Writes all of `bytes`.
@@ -57,21 +81,18 @@ class Transport {
   // closes the socket.
   virtual void async_graceful_close(TransportCompletion done) = 0;
   // Immediate close; pending operations complete with operation_aborted. Safe
-  // to call more than once. Must run on the connection's strand.
+  // to call more than once. Must run on the connection's executor.
   virtual void close() = 0;
+  // "host:port" of the peer ("[v6]:port"); "unknown" once closed.
   virtual std::string remote_address() const = 0;
   // "closed by peer" and the like: true for the errors of an orderly end.
   virtual bool is_orderly_close(const boost::system::error_code& error) const;
 };
 
-std::unique_ptr<Transport> make_tcp_transport(boost::asio::ip::tcp::socket socket);
-
 struct WebSocketOptions {
-  std::string path = "/mqtt";          // requests for other paths are refused with 404
-  std::string subprotocol = "mqtt";    // echoed when the client offers it
-  std::size_t max_message_bytes = 0;   // 0: no limit beyond the protocol's own
+  std::string path = "/mqtt";         // requests for other paths are refused with 404
+  std::string subprotocol = "mqtt";   // echoed when the client offers it
+  std::size_t max_message_bytes = 0;  // 0: no limit beyond the protocol's own
 };
-std::unique_ptr<Transport> make_websocket_transport(boost::asio::ip::tcp::socket socket,
-                                                    WebSocketOptions options);
 
 }  // namespace mockforge::net

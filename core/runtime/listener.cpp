@@ -1,9 +1,11 @@
 #include "core/runtime/listener.h"
 
-#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "core/log/logging.h"
+#include "core/runtime/context_pool.h"
 
 namespace mockforge::runtime {
 
@@ -29,7 +31,10 @@ bool is_missing_ipv6(const std::string& address, const boost::system::error_code
 TcpListener::TcpListener(asio::io_context& io, std::string service,
                          const std::vector<std::string>& addresses, uint16_t port,
                          AcceptHandler on_accept)
-    : io_(io), service_(std::move(service)), on_accept_(std::move(on_accept)) {
+    : io_(io),
+      pool_(ContextPool::of(io)),
+      service_(std::move(service)),
+      on_accept_(std::move(on_accept)) {
   if (addresses.empty()) throw ListenError(fmt::format("{}: no bind address given", service_));
   // With port 0 another process may take our ephemeral port on the second
   // address between the two binds: retry a few times with a fresh port.
@@ -107,8 +112,9 @@ void TcpListener::start() {
 }
 
 void TcpListener::accept_next(const std::shared_ptr<Acceptor>& acceptor) {
+  asio::io_context& peer = pool_ ? pool_->next() : io_;
   acceptor->acceptor.async_accept(
-      asio::make_strand(io_), [this, acceptor](boost::system::error_code ec, tcp::socket socket) {
+      peer, [this, acceptor](boost::system::error_code ec, Socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor->acceptor.is_open()) return;
         if (!ec) {
           boost::system::error_code ignored;

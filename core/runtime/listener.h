@@ -4,6 +4,8 @@
 // loopbacks, since clients resolve `localhost` to ::1 first). Included only by
 // session code, which uses Asio anyway.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,9 +13,13 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
-
 namespace mockforge::runtime {
+
+class ContextPool;
+
+// An accepted socket, bound to the io_context (one thread) it is served on.
+using Socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 // Thrown when a listener cannot bind; the message names service, address and port.
 class ListenError : public std::runtime_error {
@@ -23,11 +29,14 @@ class ListenError : public std::runtime_error {
 
 class TcpListener {
  public:
-  using AcceptHandler = std::function<void(boost::asio::ip::tcp::socket)>;
+  using AcceptHandler = std::function<void(Socket)>;
 
   // Binds and listens at once (so failures surface before anything starts).
   // Port 0 takes an ephemeral port for the first address and the same port
-  // on the others. Each accepted socket gets its own strand.
+  // on the others. Accepting runs on `io`; when `io` is a Runtime's main
+  // context, accepted sockets are spread over the Runtime's contexts
+  // (ContextPool), otherwise they stay on `io`, which must then be run by a
+  // single thread. The handler runs on `io`.
   TcpListener(boost::asio::io_context& io, std::string service,
               const std::vector<std::string>& addresses, uint16_t port, AcceptHandler on_accept);
   // Destroy only once the io_context's threads have stopped (or after
@@ -49,6 +58,7 @@ class TcpListener {
   void accept_next(const std::shared_ptr<Acceptor>& acceptor);
 
   boost::asio::io_context& io_;
+  ContextPool* pool_;
   std::string service_;
   uint16_t port_ = 0;
   AcceptHandler on_accept_;

@@ -1,7 +1,12 @@
 #pragma once
 
-// The process-wide Asio runtime: one io_context served by a small pool of
-// threads. Brokers create their sockets on strands of this context.
+// The process-wide Asio runtime: one io_context per worker thread.
+//
+// io() is the first context: listeners, service timers and the admin server
+// run there. Accepted connections are spread over all contexts (the
+// ContextPool service, context_pool.h, which TcpListener consults). Each
+// context is run by exactly one thread, so everything posted to one context
+// runs one handler at a time: a connection needs no strand of its own.
 
 #include <memory>
 
@@ -18,12 +23,15 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
+  // The main context (the first of the pool).
   boost::asio::io_context& io();
+  // Contexts (and threads): at least one.
   unsigned threads() const;
 
-  // Starts the worker threads; the context keeps running until stop().
+  // Starts the worker threads; the contexts keep running until stop().
   void start();
-  // Lets pending handlers finish, stops the context and joins the threads.
+  // Stops the contexts and joins the threads. Handlers still queued are
+  // destroyed with the contexts.
   void stop();
 
  private:

@@ -128,27 +128,33 @@ Session::Session(StorageContext& context, std::string client_id, std::size_t off
                  OfflineOverflow overflow)
     : context_(context),
       client_id_(std::move(client_id)),
-      overflow_(overflow),
-      offline_cap_(offline_cap) {}
+      offline_cap_(offline_cap),
+      overflow_(overflow) {}
+
+Session::Data& Session::data_locked() {
+  if (!data_) data_ = std::make_unique<Data>();
+  return *data_;
+}
 
 bool Session::subscribe(std::string filter, SubscriptionOptions options) {
   std::lock_guard lock(mutex_);
   ++version_;
-  return subscriptions_.insert_or_assign(std::move(filter), options).second;
+  return data_locked().subscriptions.insert_or_assign(std::move(filter), options).second;
 }
 
 bool Session::unsubscribe(std::string_view filter) {
   std::lock_guard lock(mutex_);
   ++version_;
-  auto it = subscriptions_.find(filter);
-  if (it == subscriptions_.end()) return false;
-  subscriptions_.erase(it);
+  if (!data_) return false;
+  auto it = data_->subscriptions.find(filter);
+  if (it == data_->subscriptions.end()) return false;
+  data_->subscriptions.erase(it);
   return true;
 }
 
 SubscriptionMap Session::subscriptions() const {
   std::lock_guard lock(mutex_);
-  return subscriptions_;
+  return data_ ? data_->subscriptions : SubscriptionMap{};
 }
 
 Result<bool> Session::enqueue_offline(OfflineMessage message) {
@@ -156,9 +162,11 @@ Result<bool> Session::enqueue_offline(OfflineMessage message) {
   if (deleted_) {
     return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id_)};
   }
-  const bool full = offline_.size() >= offline_cap_;
-  if (full && (overflow_ == OfflineOverflow::kDropNewest || offline_.empty())) {
-    ++dropped_count_;
+  Data& data = data_locked();
+  auto& offline = data.offline;
+  const bool full = offline.size() >= offline_cap_;
+  if (full && (overflow_ == OfflineOverflow::kDropNewest || offline.empty())) {
+    ++data.dropped_count;
     ++version_;
     return false;
   }
@@ -166,15 +174,15 @@ Result<bool> Session::enqueue_offline(OfflineMessage message) {
   if (!context_.budget.try_reserve(MemoryCategory::kSessions, size)) {
     return storage_full_error(MemoryCategory::kSessions, size, context_.budget);
   }
-  while (!offline_.empty() && offline_.size() >= offline_cap_) {
-    ++dropped_count_;
-    const uint64_t dropped_size = offline_.front().stored_size();
+  while (!offline.empty() && offline.size() >= offline_cap_) {
+    ++data.dropped_count;
+    const uint64_t dropped_size = offline.front().stored_size();
     context_.budget.release(MemoryCategory::kSessions, dropped_size);
-    offline_bytes_ -= dropped_size;
-    offline_.pop_front();
+    data.offline_bytes -= dropped_size;
+    offline.pop_front();
   }
-  offline_bytes_ += size;
-  offline_.push_back(std::move(message));
+  data.offline_bytes += size;
+  offline.push_back(std::move(message));
   ++version_;
   return true;
 }
@@ -182,20 +190,21 @@ Result<bool> Session::enqueue_offline(OfflineMessage message) {
 std::vector<OfflineMessage> Session::take_offline() {
   std::lock_guard lock(mutex_);
   ++version_;
-  std::vector<OfflineMessage> messages(std::make_move_iterator(offline_.begin()),
-                                       std::make_move_iterator(offline_.end()));
+  if (!data_) return {};
+  std::vector<OfflineMessage> messages(std::make_move_iterator(data_->offline.begin()),
+                                       std::make_move_iterator(data_->offline.end()));
   release_offline_locked();
   return messages;
 }
 
 std::size_t Session::offline_count() const {
   std::lock_guard lock(mutex_);
-  return offline_.size();
+  return data_ ? data_->offline.size() : 0;
 }
 
 uint64_t Session::dropped_count() const {
   std::lock_guard lock(mutex_);
-  return dropped_count_;
+  return data_ ? data_->dropped_count : 0;
 }
 
 void Session::set_offline_cap(std::size_t cap) {
@@ -224,34 +233,38 @@ void Session::mark_disconnected(TimePoint when) {
   std::lock_guard lock(mutex_);
   ++version_;
   disconnected_at_ = when;
+  disconnected_ = true;
 }
 
 void Session::mark_connected() {
   std::lock_guard lock(mutex_);
   ++version_;
-  disconnected_at_.reset();
+  disconnected_at_ = {};
+  disconnected_ = false;
 }
 
 std::optional<TimePoint> Session::disconnected_at() const {
   std::lock_guard lock(mutex_);
+  if (!disconnected_) return std::nullopt;
   return disconnected_at_;
 }
 
 bool Session::expired(TimePoint now) const {
   std::lock_guard lock(mutex_);
-  if (!disconnected_at_ || expiry_interval_seconds_ == kSessionNeverExpires) return false;
-  return now >= *disconnected_at_ + std::chrono::seconds(expiry_interval_seconds_);
+  if (!disconnected_ || expiry_interval_seconds_ == kSessionNeverExpires) return false;
+  return now >= disconnected_at_ + std::chrono::seconds(expiry_interval_seconds_);
 }
 
 void Session::set_broker_state(Bytes state) {
   std::lock_guard lock(mutex_);
   ++version_;
-  broker_state_ = std::move(state);
+  if (!state && !data_) return;
+  data_locked().broker_state = std::move(state);
 }
 
 Bytes Session::broker_state() const {
   std::lock_guard lock(mutex_);
-  return broker_state_;
+  return data_ ? data_->broker_state : Bytes{};
 }
 
 bool Session::deleted() const {
@@ -260,16 +273,27 @@ bool Session::deleted() const {
 }
 
 void Session::release_offline_locked() {
-  context_.budget.release(MemoryCategory::kSessions, offline_bytes_);
-  offline_bytes_ = 0;
-  offline_.clear();
+  if (!data_) return;
+  context_.budget.release(MemoryCategory::kSessions, data_->offline_bytes);
+  data_->offline_bytes = 0;
+  data_->offline.clear();
 }
 
 SessionImage Session::capture() const {
   std::lock_guard lock(mutex_);
-  return SessionImage{client_id_,       subscriptions_, offline_,
-                      dropped_count_,   offline_cap_,   expiry_interval_seconds_,
-                      disconnected_at_, broker_state_,  ImageSource{instance_id_, version_}};
+  SessionImage image;
+  image.client_id = client_id_;
+  if (data_) {
+    image.subscriptions = data_->subscriptions;
+    image.offline = data_->offline;
+    image.dropped_count = data_->dropped_count;
+    image.broker_state = data_->broker_state;
+  }
+  image.offline_cap = offline_cap_;
+  image.expiry_interval_seconds = expiry_interval_seconds_;
+  if (disconnected_) image.disconnected_at = disconnected_at_;
+  image.source = ImageSource{instance_id_, version_};
+  return image;
 }
 
 void Session::restore(const SessionImage& image) {
@@ -279,14 +303,21 @@ void Session::restore(const SessionImage& image) {
   if (!deleted_ && image.source.is(instance_id_, version_)) return;
   release_offline_locked();
   context_.budget.force_reserve(MemoryCategory::kSessions, image_bytes);
-  subscriptions_ = image.subscriptions;
-  offline_ = image.offline;
-  offline_bytes_ = image_bytes;
-  dropped_count_ = image.dropped_count;
+  if (image.subscriptions.empty() && image.offline.empty() && image.dropped_count == 0 &&
+      !image.broker_state) {
+    data_.reset();
+  } else {
+    Data& data = data_locked();
+    data.subscriptions = image.subscriptions;
+    data.offline = image.offline;
+    data.offline_bytes = image_bytes;
+    data.dropped_count = image.dropped_count;
+    data.broker_state = image.broker_state;
+  }
   offline_cap_ = image.offline_cap;
   expiry_interval_seconds_ = image.expiry_interval_seconds;
-  disconnected_at_ = image.disconnected_at;
-  broker_state_ = image.broker_state;
+  disconnected_ = image.disconnected_at.has_value();
+  disconnected_at_ = image.disconnected_at.value_or(TimePoint{});
   deleted_ = false;
   version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
 }
@@ -295,7 +326,7 @@ void Session::mark_deleted() {
   std::lock_guard lock(mutex_);
   ++version_;
   release_offline_locked();
-  subscriptions_.clear();
+  if (data_) data_->subscriptions.clear();
   deleted_ = true;
 }
 
@@ -308,8 +339,9 @@ SessionStore::SessionStore(StorageContext& context, std::size_t default_offline_
 SessionStore::OpenResult SessionStore::open(std::string client_id) {
   std::lock_guard lock(mutex_);
   if (auto it = sessions_.find(client_id); it != sessions_.end()) return {it->second, false};
-  auto session = std::make_shared<Session>(context_, client_id, default_offline_cap_, overflow_);
-  sessions_.emplace(std::move(client_id), session);
+  auto session =
+      std::make_shared<Session>(context_, std::move(client_id), default_offline_cap_, overflow_);
+  sessions_.emplace(session->client_id(), session);
   return {session, true};
 }
 
@@ -332,7 +364,8 @@ std::vector<std::string> SessionStore::client_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   ids.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) ids.push_back(client_id);
+  for (const auto& [client_id, session] : sessions_) ids.emplace_back(client_id);
+  std::sort(ids.begin(), ids.end());  // the table has no order of its own
   return ids;
 }
 
@@ -346,14 +379,14 @@ std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
   std::shared_ptr<ExpiryHook> hook;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second->expired(now)) {
-        it->second->mark_deleted();
-        expired.push_back(it->first);
-        it = sessions_.erase(it);
-      } else {
-        ++it;
-      }
+    for (const auto& [client_id, session] : sessions_) {
+      if (session->expired(now)) expired.emplace_back(client_id);
+    }
+    std::sort(expired.begin(), expired.end());
+    for (const std::string& client_id : expired) {
+      auto it = sessions_.find(client_id);
+      it->second->mark_deleted();
+      sessions_.erase(it);
     }
     hook = expiry_hook_;
   }
@@ -388,12 +421,15 @@ std::vector<SessionImage> SessionStore::capture() const {
   std::vector<SessionImage> images;
   images.reserve(sessions_.size());
   for (const auto& [client_id, session] : sessions_) images.push_back(session->capture());
+  // In client id order, as snapshots always were.
+  std::sort(images.begin(), images.end(),
+            [](const SessionImage& a, const SessionImage& b) { return a.client_id < b.client_id; });
   return images;
 }
 
 void SessionStore::restore(const std::vector<SessionImage>& images) {
   std::lock_guard lock(mutex_);
-  std::map<std::string, std::shared_ptr<Session>, std::less<>> restored;
+  Sessions restored;
   for (const SessionImage& image : images) {
     std::shared_ptr<Session> session;
     if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {
@@ -403,7 +439,8 @@ void SessionStore::restore(const std::vector<SessionImage>& images) {
       session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
     }
     session->restore(image);
-    restored.emplace(image.client_id, std::move(session));
+    const std::string_view key = session->client_id();
+    restored.emplace(key, std::move(session));
   }
   for (auto& [client_id, session] : sessions_) session->mark_deleted();
   sessions_ = std::move(restored);

@@ -7,6 +7,7 @@
 // the session expiry hook run after locks are released.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -18,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/small_mutex.h"
 #include "core/storage/common.h"
 #include "core/storage/lazy_deque.h"
 #include "core/storage/memory_budget.h"
@@ -105,7 +107,7 @@ struct OfflineMessage {
   uint64_t stored_size() const { return topic.size() + byte_size(payload) + byte_size(properties); }
 };
 
-enum class OfflineOverflow {
+enum class OfflineOverflow : uint8_t {
   kDropNewest,  // refuse the incoming message (Mosquitto's behaviour)
   kDropOldest,  // make room by discarding the oldest queued message
 };
@@ -169,24 +171,31 @@ class Session {
   void mark_deleted();
 
  private:
+  // What many sessions never use (a connected clean-session client has no
+  // subscription at first and never an offline queue), allocated on first
+  // use: an MQTT broker keeps one Session per connected client.
+  struct Data {
+    SubscriptionMap subscriptions;
+    LazyDeque<OfflineMessage> offline;
+    uint64_t offline_bytes = 0;
+    uint64_t dropped_count = 0;
+    Bytes broker_state;
+  };
+  Data& data_locked();
   void release_offline_locked();
 
   StorageContext& context_;
   const std::string client_id_;
-  const OfflineOverflow overflow_;
   const uint64_t instance_id_ = next_instance_id();
-
-  mutable std::mutex mutex_;
-  SubscriptionMap subscriptions_;
-  LazyDeque<OfflineMessage> offline_;
-  uint64_t offline_bytes_ = 0;
-  uint64_t dropped_count_ = 0;
-  std::size_t offline_cap_;
-  uint32_t expiry_interval_seconds_ = 0;
-  std::optional<TimePoint> disconnected_at_;
-  Bytes broker_state_;
-  bool deleted_ = false;
   uint64_t version_ = 0;  // bumped by every change
+  std::size_t offline_cap_;
+  TimePoint disconnected_at_{};  // while disconnected_
+  std::unique_ptr<Data> data_;
+  uint32_t expiry_interval_seconds_ = 0;
+  mutable SmallMutex mutex_;
+  const OfflineOverflow overflow_;
+  bool disconnected_ = false;
+  bool deleted_ = false;
 };
 
 struct SessionStoreStats {
@@ -231,7 +240,11 @@ class SessionStore {
   const OfflineOverflow overflow_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
+  // Keyed by a view of the session's own client id (one copy per session),
+  // in an open-addressing table (no node allocated per session).
+  using Sessions = boost::unordered_flat_map<std::string_view, std::shared_ptr<Session>,
+                                             std::hash<std::string_view>>;
+  Sessions sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;
 };
 

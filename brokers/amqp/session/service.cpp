@@ -123,7 +123,7 @@ class AmqpService : public runtime::Service {
     const auto& config = context_.config;
     listener_ = std::make_unique<runtime::TcpListener>(
         context_.io, "amqp", config.server.bind, static_cast<uint16_t>(config.amqp.port),
-        [this](boost::asio::ip::tcp::socket socket) { accept(std::move(socket)); });
+        [this](runtime::Socket socket) { accept(std::move(socket)); });
     listener_->start();
   }
 
@@ -144,7 +144,7 @@ class AmqpService : public runtime::Service {
   void reset() override {}
 
  private:
-  void accept(boost::asio::ip::tcp::socket socket) {
+  void accept(runtime::Socket socket) {
     auto max = context_.config.amqp.max_connections;
     if (max > 0 && connections_.size() >= static_cast<std::size_t>(max)) {
       log::get("amqp")->warn("refusing a connection: amqp.max_connections ({}) reached", max);
@@ -152,9 +152,8 @@ class AmqpService : public runtime::Service {
       socket.close(ignored);
       return;
     }
-    auto strand = socket.get_executor();
     net::ConnectionLimits limits;
-    net::Connection::start(net::make_tcp_transport(std::move(socket)), strand, limits, connections_,
+    net::Connection::start(std::move(socket), limits, connections_,
                            [this](net::Connection& connection) {
                              return std::make_unique<AmqpSession>(connection, broker_);
                            });

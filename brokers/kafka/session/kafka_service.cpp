@@ -51,7 +51,7 @@ class KafkaService : public runtime::Service {
   void start() override {
     auto broker = broker_;
     listener_ = std::make_unique<runtime::TcpListener>(
-        io_, "kafka", addresses_, port_, [this, broker](tcp::socket socket) {
+        io_, "kafka", addresses_, port_, [this, broker](runtime::Socket socket) {
           boost::system::error_code ec;
           auto local = socket.local_endpoint(ec);
           if (ec) return;
@@ -61,12 +61,11 @@ class KafkaService : public runtime::Service {
                   : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6())
                         .to_string();
           int32_t port = listener_ ? listener_->port() : local.port();
-          auto strand = socket.get_executor();
-          net::Connection::start(
-              net::make_tcp_transport(std::move(socket)), strand, net::ConnectionLimits{},
-              connections_, [broker, host, port](net::Connection& connection) {
-                return std::make_unique<KafkaSession>(connection, *broker, host, port);
-              });
+          net::Connection::start(std::move(socket), net::ConnectionLimits{}, connections_,
+                                 [broker, host, port](net::Connection& connection) {
+                                   return std::make_unique<KafkaSession>(connection, *broker, host,
+                                                                         port);
+                                 });
         });
     listener_->start();
     running_ = true;

@@ -63,8 +63,10 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
   std::shared_ptr<ClientLink> previous;
   {
     std::lock_guard lock(mutex_);
-    auto& slot = links_[client_id];
-    previous = std::exchange(slot, std::move(link));
+    if (auto it = links_.find(client_id); it != links_.end()) {
+      previous = std::move(it->second);
+      links_.erase(it);
+    }
     pending_wills_.erase(client_id);
     if (clean_start && sessions_.find(client_id)) remove_session_locked(client_id);
     auto opened = sessions_.open(client_id);
@@ -73,6 +75,7 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
     result.session->set_expiry_interval(session_expiry_seconds);
     result.session->set_offline_cap(options_.max_queued_messages);
     result.session->mark_connected();
+    links_.emplace(result.session->client_id(), std::move(link));
     if (auto it = hand_overs_.find(client_id); it != hand_overs_.end()) {
       result.resumed = std::move(it->second);
       hand_overs_.erase(it);
@@ -105,7 +108,9 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
       // normally; a delayed one is cancelled by the new connection.
       if (will && will->delay_seconds == 0) will_now = std::move(will);
       auto current = sessions_.find(client_id);
-      if (it != links_.end() && current && current.get() == session_used) successor = it->second;
+      if (it != links_.end() && current && current.get() == session_used) {
+        successor = it->second;
+      }
     } else {
       links_.erase(it);
       if (metrics_) metrics_->client_disconnected();

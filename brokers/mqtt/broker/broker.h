@@ -10,12 +10,14 @@
 #pragma once
 
 #include <atomic>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "brokers/mqtt/broker/message.h"
@@ -173,8 +175,13 @@ class Broker {
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
 
+  // Connected clients by client id. The key views the id in the client's
+  // storage::Session, which its Client keeps while the link is registered.
+  // An open-addressing table: no node allocated per client.
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<ClientLink>> links_;
+  boost::unordered_flat_map<std::string_view, std::shared_ptr<ClientLink>,
+                            std::hash<std::string_view>>
+      links_;
   // filter -> client id -> options (plain subscriptions).
   std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
   // "group\nfilter" -> members, served round-robin.

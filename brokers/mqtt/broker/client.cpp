@@ -17,6 +17,16 @@ PacketType frame_type(std::span<const uint8_t> frame) {
 Client::Client(Broker& broker, ClientIo& io) : broker_(broker), io_(io) {}
 Client::~Client() = default;
 
+const std::string& Client::client_id() const {
+  static const std::string none;
+  return session_ ? session_->client_id() : none;
+}
+
+Client::Extras& Client::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
 void Client::on_frame(std::span<const uint8_t> frame) {
   if (ending_ || frame.empty()) return;
   const PacketType type = frame_type(frame);
@@ -91,17 +101,21 @@ void Client::on_closed() {
   if (!connected_) return;
   connected_ = false;
   SessionHandOver hand_over;
-  for (auto& [packet_id, inflight] : inflight_) {
-    hand_over.outbound.push_back({packet_id, inflight.released, std::move(inflight.delivery)});
+  if (extras_) {
+    for (auto& [packet_id, inflight] : extras_->inflight) {
+      hand_over.outbound.push_back({packet_id, inflight.released, std::move(inflight.delivery)});
+    }
+    extras_->inflight.clear();
+    for (auto& delivery : extras_->backlog) {
+      hand_over.outbound.push_back({0, false, std::move(delivery)});
+    }
+    extras_->backlog.clear();
+    hand_over.inbound_qos2.assign(extras_->inbound_qos2.begin(), extras_->inbound_qos2.end());
   }
-  for (auto& delivery : backlog_) hand_over.outbound.push_back({0, false, std::move(delivery)});
-  hand_over.inbound_qos2.assign(inbound_qos2_.begin(), inbound_qos2_.end());
-  inflight_.clear();
-  backlog_.clear();
   std::optional<WillMessage> will;
-  if (send_will_ && will_) will = std::move(*will_);
-  broker_.disconnected(client_id_, link_.get(), session_.get(), session_expiry_,
-                       std::move(hand_over), std::move(will));
+  if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
+  broker_.disconnected(client_id(), link_, session_.get(), session_expiry_, std::move(hand_over),
+                       std::move(will));
 }
 
 void Client::send(const Packet& packet) {
@@ -114,8 +128,8 @@ void Client::send(const Packet& packet) {
 
 Identity Client::identity() const {
   Identity who;
-  who.client_id = client_id_;
-  if (username_) who.username = *username_;
+  who.client_id = client_id();
+  if (extras_ && extras_->username) who.username = *extras_->username;
   return who;
 }
 
@@ -153,21 +167,22 @@ void Client::end(std::string reason) {
 }
 
 bool Client::accept(Accepted accepted) {
-  client_id_ = std::move(accepted.client_id);
   session_expiry_ = accepted.session_expiry;
-  if (accepted.will) will_ = std::make_unique<WillMessage>(std::move(*accepted.will));
+  if (accepted.will) extras().will = std::move(accepted.will);
   client_receive_maximum_ = accepted.receive_maximum;
   client_maximum_packet_size_ = accepted.maximum_packet_size;
   client_topic_alias_maximum_ = accepted.topic_alias_maximum;
-  username_ = std::move(accepted.username);
+  if (accepted.username) extras().username = std::move(accepted.username);
   connected_ = true;
-  link_ = io_.make_link();
+  auto link = io_.make_link();
+  link_ = link.get();
   io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
-  auto result = broker_.connect(client_id_, accepted.clean_start, session_expiry_, link_);
+  auto result =
+      broker_.connect(accepted.client_id, accepted.clean_start, session_expiry_, std::move(link));
   session_ = std::move(result.session);
   if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
       !result.queued.empty()) {
-    resumption_ = std::make_unique<Resumption>(
+    extras().resumption = std::make_unique<Resumption>(
         Resumption{std::move(result.resumed), std::move(result.queued)});
   }
   awaiting_hand_over_ = result.awaiting_hand_over;
@@ -175,21 +190,23 @@ bool Client::accept(Accepted accepted) {
 }
 
 void Client::resume() {
-  const auto resumption = std::move(resumption_);
-  if (!resumption) return;
+  if (!extras_ || !extras_->resumption) return;
+  const auto resumption = std::move(extras_->resumption);
   for (auto& delivery : resend_inflight(resumption->resumed)) deliver(std::move(delivery));
   for (const auto& offline : resumption->queued) deliver(from_offline(offline));
 }
 
 std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
-  inbound_qos2_.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+  if (!hand_over.inbound_qos2.empty()) {
+    extras().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+  }
   std::vector<Delivery> unsent;
   for (auto& pending : hand_over.outbound) {
-    if (pending.packet_id == 0 || inflight_.contains(pending.packet_id)) {
+    if (pending.packet_id == 0 || inflight_contains(pending.packet_id)) {
       unsent.push_back(std::move(pending.delivery));
       continue;
     }
-    auto& inflight = inflight_[pending.packet_id];
+    auto& inflight = extras().inflight[pending.packet_id];
     inflight.delivery = std::move(pending.delivery);
     inflight.released = pending.released;
     if (inflight.released) {
@@ -207,14 +224,19 @@ void Client::adopt(SessionHandOver hand_over) {
   if (!connected_) return;
   if (ending_) {
     // Closing too: pass it on with this connection's own hand-over.
-    for (auto& pending : hand_over.outbound) backlog_.push_back(std::move(pending.delivery));
-    inbound_qos2_.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+    for (auto& pending : hand_over.outbound)
+      extras().backlog.push_back(std::move(pending.delivery));
+    if (!hand_over.inbound_qos2.empty()) {
+      extras().inbound_qos2.insert(hand_over.inbound_qos2.begin(), hand_over.inbound_qos2.end());
+    }
     return;
   }
   awaiting_hand_over_ = false;
   auto unsent = resend_inflight(hand_over);
   // Never-sent ones go before what arrived while waiting.
-  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) backlog_.push_front(std::move(*it));
+  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) {
+    extras().backlog.push_front(std::move(*it));
+  }
   pump_backlog();
 }
 
@@ -222,7 +244,7 @@ void Client::deliver(Delivery delivery) {
   if (!connected_) return;
   if (ending_) {
     // Closing: keep QoS 1/2 for the session hand-over.
-    if (delivery.qos != QoS::at_most_once) backlog_.push_back(std::move(delivery));
+    if (delivery.qos != QoS::at_most_once) extras().backlog.push_back(std::move(delivery));
     return;
   }
   const auto& expires_at = delivery.message->expires_at;
@@ -243,18 +265,19 @@ void Client::deliver(Delivery delivery) {
     send_publish(0, delivery, false);
     return;
   }
-  if (!awaiting_hand_over_ && inflight_.size() < client_receive_maximum_) {
+  if (!awaiting_hand_over_ && inflight_count() < client_receive_maximum_) {
     const uint16_t packet_id = next_packet_id();
-    auto& inflight = inflight_[packet_id];
+    auto& inflight = extras().inflight[packet_id];
     inflight.delivery = std::move(delivery);
     send_publish(packet_id, inflight.delivery, false);
     return;
   }
-  if (backlog_.size() >= options().max_queued_messages) {
+  auto& backlog = extras().backlog;
+  if (backlog.size() >= options().max_queued_messages) {
     broker_.dropped("queue_full");
     return;
   }
-  backlog_.push_back(std::move(delivery));
+  backlog.push_back(std::move(delivery));
 }
 
 bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
@@ -282,11 +305,12 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     // the first PUBLISH on a topic carries topic and alias, later ones only
     // the alias. Once every alias is taken, new topics go without one.
     if (client_topic_alias_maximum_ > 0) {
-      if (auto it = outbound_aliases_.find(message.topic); it != outbound_aliases_.end()) {
+      auto& aliases = extras().outbound_aliases;
+      if (auto it = aliases.find(message.topic); it != aliases.end()) {
         publish.topic_name.clear();
         publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(it->second));
-      } else if (outbound_aliases_.size() < client_topic_alias_maximum_) {
-        new_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+      } else if (aliases.size() < client_topic_alias_maximum_) {
+        new_alias = static_cast<uint16_t>(aliases.size() + 1);
         publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(new_alias));
       }
     }
@@ -295,10 +319,10 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
   if (v5() && encoded.size() > client_maximum_packet_size_) {
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
     broker_.dropped("too_large");
-    if (packet_id != 0) inflight_.erase(packet_id);
+    if (packet_id != 0 && extras_) extras_->inflight.erase(packet_id);
     return false;
   }
-  if (new_alias != 0) outbound_aliases_.emplace(message.topic, new_alias);
+  if (new_alias != 0) extras().outbound_aliases.emplace(message.topic, new_alias);
   auto& stats = broker_.stats();
   stats.packets_sent.fetch_add(1, std::memory_order_relaxed);
   stats.bytes_sent.fetch_add(encoded.size(), std::memory_order_relaxed);
@@ -312,37 +336,40 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
 uint16_t Client::next_packet_id() {
   do {
     last_packet_id_ = static_cast<uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
-  } while (inflight_.contains(last_packet_id_));
+  } while (inflight_contains(last_packet_id_));
   return last_packet_id_;
 }
 
 void Client::pump_backlog() {
-  while (!backlog_.empty() && inflight_.size() < client_receive_maximum_ && !ending_ &&
+  while (!backlog_empty() && inflight_count() < client_receive_maximum_ && !ending_ &&
          !awaiting_hand_over_) {
-    Delivery delivery = std::move(backlog_.front());
-    backlog_.pop_front();
+    Delivery delivery = std::move(extras_->backlog.front());
+    extras_->backlog.pop_front();
     deliver(std::move(delivery));
   }
 }
 
 void Client::on_puback(uint16_t packet_id) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || it->second.delivery.qos != QoS::at_least_once) return;
-  inflight_.erase(it);
+  if (!extras_) return;
+  auto& inflight = extras_->inflight;
+  auto it = inflight.find(packet_id);
+  if (it == inflight.end() || it->second.delivery.qos != QoS::at_least_once) return;
+  inflight.erase(it);
   pump_backlog();
 }
 
 void Client::on_pubrec(const PubRec& pubrec) {
-  auto it = inflight_.find(pubrec.packet_id);
+  auto& inflight = extras().inflight;
+  auto it = inflight.find(pubrec.packet_id);
   PubRel pubrel;
   pubrel.packet_id = pubrec.packet_id;
-  if (it == inflight_.end() || it->second.delivery.qos != QoS::exactly_once) {
+  if (it == inflight.end() || it->second.delivery.qos != QoS::exactly_once) {
     pubrel.reason_code = ReasonCode::packet_identifier_not_found;
     send(pubrel);
     return;
   }
   if (is_error(pubrec.reason_code)) {  // the receiver refused it: the flow ends here
-    inflight_.erase(it);
+    inflight.erase(it);
     pump_backlog();
     return;
   }
@@ -351,9 +378,11 @@ void Client::on_pubrec(const PubRec& pubrec) {
 }
 
 void Client::on_pubcomp(uint16_t packet_id) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || !it->second.released) return;
-  inflight_.erase(it);
+  if (!extras_) return;
+  auto& inflight = extras_->inflight;
+  auto it = inflight.find(packet_id);
+  if (it == inflight.end() || !it->second.released) return;
+  inflight.erase(it);
   pump_backlog();
 }
 

@@ -2,7 +2,11 @@
 // alive, packet identifiers, the QoS 1/2 flows both ways, Receive Maximum,
 // topic aliases, the will, and the hand-over of session state on close.
 // Frames and events in, packets out through ClientIo; no sockets, so unit
-// tests drive it directly. Every call runs on the connection's strand.
+// tests drive it directly. Every call runs on the connection's executor.
+//
+// Memory: an idle client is the fields below and nothing else; QoS 1/2
+// state, alias tables, the backlog, a will or a user name go in Extras,
+// allocated when first needed.
 #pragma once
 
 #include <chrono>
@@ -33,7 +37,9 @@ class ClientIo {
   // Close when nothing was read for `timeout` (0: never).
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
-  // connection's strand, safe to call from any thread and after close.
+  // connection's executor, safe to call from any thread and after close.
+  // The broker holds it while the client is connected; it must stay alive
+  // (and unique) at least as long as the Client, which keeps its address.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.
@@ -68,7 +74,8 @@ class Client {
   bool v5() const { return is_v5(version_); }
   // CONNECT fixes the version every later packet (and a refusal) uses.
   void set_version(ProtocolVersion version) { version_ = version; }
-  const std::string& client_id() const { return client_id_; }
+  // Empty until CONNECT is accepted (the session keeps the one copy).
+  const std::string& client_id() const;
   // Client id and user name, for the ACL.
   Identity identity() const;
   // The ACL, or null when everything is allowed.
@@ -105,9 +112,9 @@ class Client {
   void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
 
   // Inbound QoS 2 ids received, waiting for PUBREL (exactly-once).
-  std::set<uint16_t>& inbound_qos2() { return inbound_qos2_; }
+  std::set<uint16_t>& inbound_qos2() { return extras().inbound_qos2; }
   // Inbound topic aliases.
-  std::map<uint16_t, std::string>& topic_aliases() { return topic_aliases_; }
+  std::map<uint16_t, std::string>& topic_aliases() { return extras().topic_aliases; }
   // Outbound acknowledgements.
   void on_puback(uint16_t packet_id);
   void on_pubrec(const PubRec& pubrec);
@@ -128,40 +135,48 @@ class Client {
   uint16_t next_packet_id();
   void end(std::string reason);
 
-  Broker& broker_;
-  ClientIo& io_;
-  ProtocolVersion version_ = ProtocolVersion::v5;  // until CONNECT says otherwise
-  bool connect_seen_ = false;
-  bool connected_ = false;
-  bool ending_ = false;
-  bool send_will_ = true;
-  std::string client_id_;
-  uint32_t session_expiry_ = 0;
-  std::unique_ptr<WillMessage> will_;  // rare, so out of line
-  std::shared_ptr<ClientLink> link_;
-  std::shared_ptr<storage::Session> session_;
-
-  std::optional<std::string> username_;
-  uint16_t client_receive_maximum_ = 65535;
-  uint16_t client_topic_alias_maximum_ = 0;
-  std::map<std::string, uint16_t, std::less<>> outbound_aliases_;  // topic -> alias
-  // Until the connection this one took over hands its in-flight state over,
-  // QoS 1/2 deliveries wait in the backlog (so packet ids cannot collide).
-  bool awaiting_hand_over_ = false;
-  uint32_t client_maximum_packet_size_ = kMaxPacketSize;
-  std::set<uint16_t> inbound_qos2_;
-  std::map<uint16_t, std::string> topic_aliases_;
-
-  std::map<uint16_t, Inflight> inflight_;
-  storage::LazyDeque<Delivery> backlog_;  // empty for nearly every client
-  uint16_t last_packet_id_ = 0;
-
   // Between accept() and resume(): what the session kept while offline.
   struct Resumption {
     SessionHandOver resumed;
     std::vector<storage::OfflineMessage> queued;
   };
-  std::unique_ptr<Resumption> resumption_;  // null when there is nothing
+  // Everything an idle client does without, in one allocation made on first
+  // use: QoS 1/2 flows, alias tables, the backlog, a will, a user name.
+  struct Extras {
+    std::map<uint16_t, Inflight> inflight;  // outbound QoS 1/2 by packet id
+    std::set<uint16_t> inbound_qos2;
+    std::map<uint16_t, std::string> topic_aliases;                  // inbound
+    std::map<std::string, uint16_t, std::less<>> outbound_aliases;  // topic -> alias
+    storage::LazyDeque<Delivery> backlog;  // waiting for Receive Maximum room
+    std::optional<WillMessage> will;
+    std::optional<std::string> username;
+    std::unique_ptr<Resumption> resumption;  // null when there is nothing
+  };
+  Extras& extras();
+  std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }
+  bool inflight_contains(uint16_t packet_id) const {
+    return extras_ && extras_->inflight.contains(packet_id);
+  }
+  bool backlog_empty() const { return !extras_ || extras_->backlog.empty(); }
+
+  Broker& broker_;
+  ClientIo& io_;
+  const ClientLink* link_ = nullptr;  // the broker holds it; it outlives this client
+  std::shared_ptr<storage::Session> session_;
+  std::unique_ptr<Extras> extras_;
+  uint32_t session_expiry_ = 0;
+  uint32_t client_maximum_packet_size_ = kMaxPacketSize;
+  uint16_t client_receive_maximum_ = 65535;
+  uint16_t client_topic_alias_maximum_ = 0;
+  uint16_t last_packet_id_ = 0;
+  ProtocolVersion version_ = ProtocolVersion::v5;  // until CONNECT says otherwise
+  bool connect_seen_ = false;
+  bool connected_ = false;
+  bool ending_ = false;
+  bool send_will_ = true;
+  // Until the connection this one took over hands its in-flight state over,
+  // QoS 1/2 deliveries wait in the backlog (so packet ids cannot collide).
+  bool awaiting_hand_over_ = false;
 };
 
 }  // namespace mockforge::mqtt

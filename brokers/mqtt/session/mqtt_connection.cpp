@@ -34,12 +34,55 @@ net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximu
   return net::FrameStatus::invalid("malformed Remaining Length");
 }
 
-// Delivers onto the connection's strand; harmless once the client is gone.
-class StrandLink : public ClientLink {
+// One MQTT connection's protocol: the framing for core/net, the Client, and
+// the link the broker reaches it through, in one object (owned by the
+// connection). The broker's reference to the link shares ownership of the
+// connection, so a delivery posted to it finds the client alive; once closed,
+// the client ignores deliveries.
+class MqttProtocol final : public net::FrameProtocol, public ClientIo, public ClientLink {
  public:
-  StrandLink(std::weak_ptr<net::Connection> connection, std::weak_ptr<Client> client)
-      : connection_(std::move(connection)), client_(std::move(client)) {}
+  MqttProtocol(net::Connection& connection, Broker& broker)
+      : connection_(connection), client_(broker, *this) {
+    // The peer's address is not kept, so it is logged now.
+    if (const auto log = log::get("mqtt"); log->should_log(spdlog::level::debug)) {
+      log->debug("mqtt connection {} from {}", connection_.id(), connection_.remote_address());
+    }
+  }
 
+  net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
+    // Garbage is refused at its first byte instead of waiting for its "length".
+    if (!client_.connect_seen() && (unread[0] >> 4) != static_cast<uint8_t>(PacketType::connect)) {
+      return net::FrameStatus::invalid("first packet is not CONNECT");
+    }
+    return frame_boundary(unread, client_.maximum_inbound_packet_size());
+  }
+  void on_frame(std::span<const uint8_t> frame) override { client_.on_frame(frame); }
+  void on_invalid_frame(std::string_view error) override {
+    DecodeError decode_error;
+    decode_error.reason_code = error.starts_with("malformed") ? ReasonCode::malformed_packet
+                                                              : ReasonCode::packet_too_large;
+    decode_error.message = std::string(error);
+    client_.on_framing_error(decode_error);
+  }
+  void on_idle_timeout() override { client_.on_read_timeout(); }
+  void on_server_shutdown() override { client_.on_server_shutdown(); }
+  void on_closed(std::string_view reason) override {
+    log::get("mqtt")->debug("mqtt connection {} closed: {}", connection_.id(), reason);
+    client_.on_closed();
+  }
+
+  // ClientIo
+  void send(Bytes bytes) override { connection_.send(std::move(bytes)); }
+  void close(std::string reason) override { connection_.close_after_flush(std::move(reason)); }
+  void set_read_timeout(std::chrono::milliseconds timeout) override {
+    connection_.set_idle_timeout(timeout);
+  }
+  bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
+  std::shared_ptr<ClientLink> make_link() override {
+    return std::shared_ptr<ClientLink>(connection_.shared_from_this(), this);
+  }
+
+  // ClientLink: any thread; runs on the connection's executor.
   void deliver(Delivery delivery) override {
     run([delivery = std::move(delivery)](Client& client) mutable {
       client.deliver(std::move(delivery));
@@ -57,64 +100,15 @@ class StrandLink : public ClientLink {
  private:
   template <typename F>
   void run(F&& action) {
-    auto connection = connection_.lock();
-    if (!connection) return;
-    // The connection (which owns the client's I/O) stays alive until the
-    // action has run.
-    auto executor = connection->executor();
-    boost::asio::post(executor, [connection = std::move(connection), client = client_,
-                                 action = std::forward<F>(action)]() mutable {
-      if (auto alive = client.lock()) action(*alive);
-    });
+    // The caller holds the link, so the connection (and this) is alive; the
+    // posted action keeps it so until it has run.
+    boost::asio::post(connection_.executor(),
+                      [connection = connection_.shared_from_this(), this,
+                       action = std::forward<F>(action)]() mutable { action(client_); });
   }
 
-  std::weak_ptr<net::Connection> connection_;
-  std::weak_ptr<Client> client_;
-};
-
-class MqttProtocol : public net::FrameProtocol, public ClientIo {
- public:
-  MqttProtocol(net::Connection& connection, Broker& broker)
-      : connection_(connection), client_(std::make_shared<Client>(broker, *this)) {}
-
-  net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
-    // Garbage is refused at its first byte instead of waiting for its "length".
-    if (!client_->connect_seen() && (unread[0] >> 4) != static_cast<uint8_t>(PacketType::connect)) {
-      return net::FrameStatus::invalid("first packet is not CONNECT");
-    }
-    return frame_boundary(unread, client_->maximum_inbound_packet_size());
-  }
-  void on_frame(std::span<const uint8_t> frame) override { client_->on_frame(frame); }
-  void on_invalid_frame(std::string_view error) override {
-    DecodeError decode_error;
-    decode_error.reason_code = error.starts_with("malformed") ? ReasonCode::malformed_packet
-                                                              : ReasonCode::packet_too_large;
-    decode_error.message = std::string(error);
-    client_->on_framing_error(decode_error);
-  }
-  void on_idle_timeout() override { client_->on_read_timeout(); }
-  void on_server_shutdown() override { client_->on_server_shutdown(); }
-  void on_closed(std::string_view reason) override {
-    log_->debug("mqtt connection {} from {} closed: {}", connection_.id(),
-                connection_.remote_address(), reason);
-    client_->on_closed();
-  }
-
-  // ClientIo
-  void send(Bytes bytes) override { connection_.send(std::move(bytes)); }
-  void close(std::string reason) override { connection_.close_after_flush(std::move(reason)); }
-  void set_read_timeout(std::chrono::milliseconds timeout) override {
-    connection_.set_idle_timeout(timeout);
-  }
-  bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
-  std::shared_ptr<ClientLink> make_link() override {
-    return std::make_shared<StrandLink>(connection_.weak_from_this(), client_);
-  }
-
- private:
   net::Connection& connection_;
-  std::shared_ptr<Client> client_;
-  std::shared_ptr<spdlog::logger> log_ = log::get("mqtt");
+  Client client_;
 };
 
 }  // namespace

@@ -63,7 +63,9 @@ class TestClient : public ClientIo {
         });
       }
     };
-    return std::make_shared<Link>(tasks_, client_);
+    // Kept here too: a link outlives its client (ClientIo::make_link).
+    link_ = std::make_shared<Link>(tasks_, client_);
+    return link_;
   }
 
   void packet(const Packet& packet) {
@@ -99,6 +101,7 @@ class TestClient : public ClientIo {
   Tasks& tasks_;
   ProtocolVersion version_;
   std::shared_ptr<Client> client_;
+  std::shared_ptr<ClientLink> link_;
 };
 
 class MqttBrokerTest : public ::testing::Test {

@@ -78,11 +78,10 @@ class ConnectionTest : public ::testing::Test {
   void start(ConnectionLimits limits = {}) {
     listener_ = std::make_unique<runtime::TcpListener>(
         runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
-        [this, limits](asio::ip::tcp::socket socket) {
-          auto strand = socket.get_executor();
-          Connection::start(
-              make_tcp_transport(std::move(socket)), strand, limits, set_,
-              [this](Connection& c) { return std::make_unique<EchoProtocol>(c, events_); });
+        [this, limits](runtime::Socket socket) {
+          Connection::start(std::move(socket), limits, set_, [this](Connection& c) {
+            return std::make_unique<EchoProtocol>(c, events_);
+          });
         });
     listener_->start();
     runtime_.start();

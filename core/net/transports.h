@@ -1,0 +1,58 @@
+#pragma once
+
+// The transports Connection::start builds (core/net internals; brokers use
+// connection.h). Each is a member of its connection's allocation.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <cstdint>
+#include <string>
+
+#include "core/net/transport.h"
+
+namespace mockforge::net {
+
+class TcpTransport final : public Transport {
+ public:
+  explicit TcpTransport(Socket socket);
+
+  Executor executor() const override { return socket_.get_executor(); }
+  void async_handshake(TransportCompletion done) override;
+  void async_wait_readable(TransportCompletion done) override;
+  bool can_read_now() const override { return true; }
+  std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error) override;
+  void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) override;
+  void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
+  void async_graceful_close(TransportCompletion done) override;
+  void close() override;
+  std::string remote_address() const override;
+
+ private:
+  mutable Socket socket_;  // mutable: get_executor() is not const
+};
+
+class WebSocketTransport final : public Transport {
+ public:
+  WebSocketTransport(Socket socket, WebSocketOptions options);
+
+  Executor executor() const override { return executor_; }
+  void async_handshake(TransportCompletion done) override;
+  void async_wait_readable(TransportCompletion done) override;
+  void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) override;
+  void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
+  void async_graceful_close(TransportCompletion done) override;
+  void close() override;
+  std::string remote_address() const override;
+  bool is_orderly_close(const boost::system::error_code& error) const override;
+
+ private:
+  boost::asio::awaitable<void> handshake();
+
+  Executor executor_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  WebSocketOptions options_;
+};
+
+}  // namespace mockforge::net
