@@ -126,10 +126,7 @@ void RetainedStore::restore(const RetainedImage& image) {
 
 Session::Session(StorageContext& context, std::string client_id, std::size_t offline_cap,
                  OfflineOverflow overflow)
-    : context_(context),
-      client_id_(std::move(client_id)),
-      offline_cap_(offline_cap),
-      overflow_(overflow) {}
+    : context_(context), client_id_(client_id), offline_cap_(offline_cap), overflow_(overflow) {}
 
 Session::Data& Session::data_locked() {
   if (!data_) data_ = std::make_unique<Data>();
@@ -160,7 +157,7 @@ SubscriptionMap Session::subscriptions() const {
 Result<bool> Session::enqueue_offline(OfflineMessage message) {
   std::lock_guard lock(mutex_);
   if (deleted_) {
-    return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id_)};
+    return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id())};
   }
   Data& data = data_locked();
   auto& offline = data.offline;
@@ -282,7 +279,7 @@ void Session::release_offline_locked() {
 SessionImage Session::capture() const {
   std::lock_guard lock(mutex_);
   SessionImage image;
-  image.client_id = client_id_;
+  image.client_id = std::string(client_id());
   if (data_) {
     image.subscriptions = data_->subscriptions;
     image.offline = data_->offline;

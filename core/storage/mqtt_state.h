@@ -21,6 +21,7 @@
 
 #include "core/small_mutex.h"
 #include "core/storage/common.h"
+#include "core/storage/compact_string.h"
 #include "core/storage/lazy_deque.h"
 #include "core/storage/memory_budget.h"
 
@@ -134,7 +135,7 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  const std::string& client_id() const { return client_id_; }
+  std::string_view client_id() const { return client_id_.view(); }
 
   // True if the filter is new, false if its options were replaced.
   bool subscribe(std::string filter, SubscriptionOptions options);
@@ -185,7 +186,7 @@ class Session {
   void release_offline_locked();
 
   StorageContext& context_;
-  const std::string client_id_;
+  const CompactString client_id_;  // inline up to 23 characters
   const uint64_t instance_id_ = next_instance_id();
   uint64_t version_ = 0;  // bumped by every change
   std::size_t offline_cap_;

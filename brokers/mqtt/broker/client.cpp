@@ -17,9 +17,8 @@ PacketType frame_type(std::span<const uint8_t> frame) {
 Client::Client(Broker& broker, ClientIo& io) : broker_(broker), io_(io) {}
 Client::~Client() = default;
 
-const std::string& Client::client_id() const {
-  static const std::string none;
-  return session_ ? session_->client_id() : none;
+std::string_view Client::client_id() const {
+  return session_ ? session_->client_id() : std::string_view();
 }
 
 Client::Extras& Client::extras() {
@@ -114,8 +113,8 @@ void Client::on_closed() {
   }
   std::optional<WillMessage> will;
   if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
-  broker_.disconnected(client_id(), link_, session_.get(), session_expiry_, std::move(hand_over),
-                       std::move(will));
+  broker_.disconnected(std::string(client_id()), link_, session_.get(), session_expiry_,
+                       std::move(hand_over), std::move(will));
 }
 
 void Client::send(const Packet& packet) {

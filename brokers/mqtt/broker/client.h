@@ -75,7 +75,7 @@ class Client {
   // CONNECT fixes the version every later packet (and a refusal) uses.
   void set_version(ProtocolVersion version) { version_ = version; }
   // Empty until CONNECT is accepted (the session keeps the one copy).
-  const std::string& client_id() const;
+  std::string_view client_id() const;
   // Client id and user name, for the ACL.
   Identity identity() const;
   // The ACL, or null when everything is allowed.
