@@ -335,24 +335,26 @@ SessionStore::SessionStore(StorageContext& context, std::size_t default_offline_
 
 SessionStore::OpenResult SessionStore::open(std::string client_id) {
   std::lock_guard lock(mutex_);
-  if (auto it = sessions_.find(client_id); it != sessions_.end()) return {it->second, false};
+  if (auto it = sessions_.find(std::string_view(client_id)); it != sessions_.end()) {
+    return {*it, false};
+  }
   auto session =
       std::make_shared<Session>(context_, std::move(client_id), default_offline_cap_, overflow_);
-  sessions_.emplace(session->client_id(), session);
+  sessions_.insert(session);
   return {session, true};
 }
 
 std::shared_ptr<Session> SessionStore::find(std::string_view client_id) const {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second;
+  return it == sessions_.end() ? nullptr : *it;
 }
 
 bool SessionStore::remove(std::string_view client_id) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return false;
-  it->second->mark_deleted();
+  (*it)->mark_deleted();
   sessions_.erase(it);
   return true;
 }
@@ -361,7 +363,7 @@ std::vector<std::string> SessionStore::client_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   ids.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) ids.emplace_back(client_id);
+  for (const auto& session : sessions_) ids.emplace_back(session->client_id());
   std::sort(ids.begin(), ids.end());  // the table has no order of its own
   return ids;
 }
@@ -376,13 +378,13 @@ std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
   std::shared_ptr<ExpiryHook> hook;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [client_id, session] : sessions_) {
-      if (session->expired(now)) expired.emplace_back(client_id);
+    for (const auto& session : sessions_) {
+      if (session->expired(now)) expired.emplace_back(session->client_id());
     }
     std::sort(expired.begin(), expired.end());
     for (const std::string& client_id : expired) {
-      auto it = sessions_.find(client_id);
-      it->second->mark_deleted();
+      auto it = sessions_.find(std::string_view(client_id));
+      (*it)->mark_deleted();
       sessions_.erase(it);
     }
     hook = expiry_hook_;
@@ -402,7 +404,7 @@ SessionStoreStats SessionStore::stats() const {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [client_id, session] : sessions_) sessions.push_back(session);
+    sessions.assign(sessions_.begin(), sessions_.end());
   }
   SessionStoreStats stats;
   stats.session_count = sessions.size();
@@ -417,7 +419,7 @@ std::vector<SessionImage> SessionStore::capture() const {
   std::lock_guard lock(mutex_);
   std::vector<SessionImage> images;
   images.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) images.push_back(session->capture());
+  for (const auto& session : sessions_) images.push_back(session->capture());
   // In client id order, as snapshots always were.
   std::sort(images.begin(), images.end(),
             [](const SessionImage& a, const SessionImage& b) { return a.client_id < b.client_id; });
@@ -429,17 +431,16 @@ void SessionStore::restore(const std::vector<SessionImage>& images) {
   Sessions restored;
   for (const SessionImage& image : images) {
     std::shared_ptr<Session> session;
-    if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {
-      session = it->second;
+    if (auto it = sessions_.find(std::string_view(image.client_id)); it != sessions_.end()) {
+      session = *it;
       sessions_.erase(it);
     } else {
       session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
     }
     session->restore(image);
-    const std::string_view key = session->client_id();
-    restored.emplace(key, std::move(session));
+    restored.insert(std::move(session));
   }
-  for (auto& [client_id, session] : sessions_) session->mark_deleted();
+  for (const auto& session : sessions_) session->mark_deleted();
   sessions_ = std::move(restored);
 }
 

@@ -7,7 +7,7 @@
 // the session expiry hook run after locks are released.
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -241,10 +241,24 @@ class SessionStore {
   const OfflineOverflow overflow_;
 
   mutable std::mutex mutex_;
-  // Keyed by a view of the session's own client id (one copy per session),
-  // in an open-addressing table (no node allocated per session).
-  using Sessions = boost::unordered_flat_map<std::string_view, std::shared_ptr<Session>,
-                                             std::hash<std::string_view>>;
+  // The sessions, found by client id (their own: one copy per session), in
+  // an open-addressing set of pointers: no node allocated per session.
+  struct ById {
+    using is_transparent = void;
+    static std::string_view id(std::string_view client_id) { return client_id; }
+    static std::string_view id(const std::shared_ptr<Session>& session) {
+      return session->client_id();
+    }
+    template <typename T>
+    std::size_t operator()(const T& key) const {
+      return std::hash<std::string_view>{}(id(key));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return id(a) == id(b);
+    }
+  };
+  using Sessions = boost::unordered_flat_set<std::shared_ptr<Session>, ById, ById>;
   Sessions sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;
 };
