@@ -229,27 +229,26 @@ uint32_t Session::expiry_interval() const {
 void Session::mark_disconnected(TimePoint when) {
   std::lock_guard lock(mutex_);
   ++version_;
-  disconnected_at_ = when;
+  data_locked().disconnected_at = when;
   disconnected_ = true;
 }
 
 void Session::mark_connected() {
   std::lock_guard lock(mutex_);
   ++version_;
-  disconnected_at_ = {};
   disconnected_ = false;
 }
 
 std::optional<TimePoint> Session::disconnected_at() const {
   std::lock_guard lock(mutex_);
   if (!disconnected_) return std::nullopt;
-  return disconnected_at_;
+  return data_->disconnected_at;
 }
 
 bool Session::expired(TimePoint now) const {
   std::lock_guard lock(mutex_);
   if (!disconnected_ || expiry_interval_seconds_ == kSessionNeverExpires) return false;
-  return now >= disconnected_at_ + std::chrono::seconds(expiry_interval_seconds_);
+  return now >= data_->disconnected_at + std::chrono::seconds(expiry_interval_seconds_);
 }
 
 void Session::set_broker_state(Bytes state) {
@@ -288,7 +287,7 @@ SessionImage Session::capture() const {
   }
   image.offline_cap = offline_cap_;
   image.expiry_interval_seconds = expiry_interval_seconds_;
-  if (disconnected_) image.disconnected_at = disconnected_at_;
+  if (disconnected_) image.disconnected_at = data_->disconnected_at;
   image.source = ImageSource{instance_id_, version_};
   return image;
 }
@@ -301,7 +300,7 @@ void Session::restore(const SessionImage& image) {
   release_offline_locked();
   context_.budget.force_reserve(MemoryCategory::kSessions, image_bytes);
   if (image.subscriptions.empty() && image.offline.empty() && image.dropped_count == 0 &&
-      !image.broker_state) {
+      !image.broker_state && !image.disconnected_at) {
     data_.reset();
   } else {
     Data& data = data_locked();
@@ -310,11 +309,11 @@ void Session::restore(const SessionImage& image) {
     data.offline_bytes = image_bytes;
     data.dropped_count = image.dropped_count;
     data.broker_state = image.broker_state;
+    data.disconnected_at = image.disconnected_at.value_or(TimePoint{});
   }
   offline_cap_ = image.offline_cap;
   expiry_interval_seconds_ = image.expiry_interval_seconds;
   disconnected_ = image.disconnected_at.has_value();
-  disconnected_at_ = image.disconnected_at.value_or(TimePoint{});
   deleted_ = false;
   version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
 }

@@ -181,6 +181,7 @@ class Session {
     uint64_t offline_bytes = 0;
     uint64_t dropped_count = 0;
     Bytes broker_state;
+    TimePoint disconnected_at{};  // while disconnected_
   };
   Data& data_locked();
   void release_offline_locked();
@@ -190,7 +191,6 @@ class Session {
   const uint64_t instance_id_ = next_instance_id();
   uint64_t version_ = 0;  // bumped by every change
   std::size_t offline_cap_;
-  TimePoint disconnected_at_{};  // while disconnected_
   std::unique_ptr<Data> data_;
   uint32_t expiry_interval_seconds_ = 0;
   mutable SmallMutex mutex_;
