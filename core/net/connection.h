@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -119,7 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   // Thread-safe. Bytes sent after close are dropped.
   void send(std::vector<uint8_t> bytes);
-  std::size_t outbound_bytes() const { return outbound_bytes_.load(std::memory_order_relaxed); }
+  std::size_t outbound_bytes() const;
 
   // Stop reading, write what is queued, then close. Thread-safe.
   void close_after_flush(std::string reason);
@@ -138,25 +139,29 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool reading_paused() const { return paused_by_protocol_; }
 
   // The connection's io_context executor (converts to any_io_executor).
-  Executor executor() const { return transport_.executor(); }
+  Executor executor() const { return transport().executor(); }
   // "host:port" of the peer while the socket is open, then "unknown" (asks
   // the socket each time; nothing is kept per connection).
-  std::string remote_address() const { return transport_.remote_address(); }
+  std::string remote_address() const { return transport().remote_address(); }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
-
- protected:
-  Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set);
 
  private:
   friend struct TransportCompletion;
   friend class ConnectionSet;
   friend class DeadlineWheel;
-  template <typename T>
-  friend class ConnectionWith;
 
-  static std::shared_ptr<Connection> launch(std::shared_ptr<Connection> connection,
+  // Builds the transport in place: plain TCP, or a WebSocket when given
+  // options. Only through start().
+  Connection(Socket socket, const WebSocketOptions* websocket, ConnectionLimits limits,
+             ConnectionSet& set);
+  static std::shared_ptr<Connection> launch(Socket socket, const WebSocketOptions* websocket,
+                                            ConnectionLimits limits, ConnectionSet& set,
                                             ProtocolFactory make_protocol);
+  Transport& transport() { return *std::launder(reinterpret_cast<Transport*>(transport_slot_)); }
+  const Transport& transport() const {
+    return *std::launder(reinterpret_cast<const Transport*>(transport_slot_));
+  }
   void on_transport(TransportEvent event, const boost::system::error_code& error,
                     std::size_t bytes);
   TransportCompletion completion(TransportEvent event);
@@ -193,8 +198,13 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void finish(std::string reason);
 
   // Fields are ordered and sized so that an idle connection with its TCP
-  // transport fits 200 bytes (a 208-byte heap block).
-  Transport& transport_;
+  // transport and shared_ptr control block fits 184 bytes (a 192-byte heap
+  // block).
+  //
+  // The transport, built in place: a TcpTransport (its socket inline), or a
+  // small proxy owning a WebSocket transport, which is much larger.
+  static constexpr std::size_t kTransportSlot = sizeof(void*) + sizeof(Socket);
+  alignas(alignof(Socket)) unsigned char transport_slot_[kTransportSlot];
   std::unique_ptr<FrameProtocol> protocol_;
   ConnectionSet* set_;  // null once the set is gone
   uint32_t id_;
@@ -221,10 +231,10 @@ class Connection : public std::enable_shared_from_this<Connection>,
     std::vector<std::vector<uint8_t>> queue;
     std::vector<uint8_t> writing;  // the write in flight (executor only)
     std::string close_reason;      // close_after_flush()'s
+    std::size_t bytes = 0;         // queued and in flight: outbound_bytes()
   };
   std::unique_ptr<Outbound> out_;
-  std::atomic<std::size_t> outbound_bytes_{0};
-  SmallMutex out_lock_;
+  mutable SmallMutex out_lock_;
   bool writer_scheduled_ = false;  // a write is in flight or about to start (under the lock)
   bool flush_then_close_ = false;  // under the lock
 
