@@ -113,7 +113,8 @@ void Client::on_closed() {
   }
   std::optional<WillMessage> will;
   if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
-  broker_.disconnected(std::string(client_id()), link_, session_.get(), session_expiry_,
+  const auto link = io_.make_link();
+  broker_.disconnected(std::string(client_id()), link.get(), session_.get(), session_expiry_,
                        std::move(hand_over), std::move(will));
 }
 
@@ -169,12 +170,13 @@ bool Client::accept(Accepted accepted) {
   session_expiry_ = accepted.session_expiry;
   if (accepted.will) extras().will = std::move(accepted.will);
   client_receive_maximum_ = accepted.receive_maximum;
-  client_maximum_packet_size_ = accepted.maximum_packet_size;
+  if (accepted.maximum_packet_size != kMaxPacketSize) {
+    extras().maximum_packet_size = accepted.maximum_packet_size;
+  }
   client_topic_alias_maximum_ = accepted.topic_alias_maximum;
   if (accepted.username) extras().username = std::move(accepted.username);
   connected_ = true;
   auto link = io_.make_link();
-  link_ = link.get();
   io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
       broker_.connect(accepted.client_id, accepted.clean_start, session_expiry_, std::move(link));
@@ -315,7 +317,7 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     }
   }
   Bytes encoded = encode_packet(publish, version_);
-  if (v5() && encoded.size() > client_maximum_packet_size_) {
+  if (v5() && extras_ && encoded.size() > extras_->maximum_packet_size) {
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
     broker_.dropped("too_large");
     if (packet_id != 0 && extras_) extras_->inflight.erase(packet_id);

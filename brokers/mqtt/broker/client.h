@@ -38,8 +38,9 @@ class ClientIo {
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
   // connection's executor, safe to call from any thread and after close.
-  // The broker holds it while the client is connected; it must stay alive
-  // (and unique) at least as long as the Client, which keeps its address.
+  // The broker holds it while the client is connected. The same link every
+  // time: the client asks again when it closes, to tell the broker which
+  // registration ends.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.
@@ -150,7 +151,8 @@ class Client {
     storage::LazyDeque<Delivery> backlog;  // waiting for Receive Maximum room
     std::optional<WillMessage> will;
     std::optional<std::string> username;
-    std::unique_ptr<Resumption> resumption;  // null when there is nothing
+    std::unique_ptr<Resumption> resumption;         // null when there is nothing
+    uint32_t maximum_packet_size = kMaxPacketSize;  // the client's (v5)
   };
   Extras& extras();
   std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }
@@ -161,11 +163,9 @@ class Client {
 
   Broker& broker_;
   ClientIo& io_;
-  const ClientLink* link_ = nullptr;  // the broker holds it; it outlives this client
   std::shared_ptr<storage::Session> session_;
   std::unique_ptr<Extras> extras_;
   uint32_t session_expiry_ = 0;
-  uint32_t client_maximum_packet_size_ = kMaxPacketSize;
   uint16_t client_receive_maximum_ = 65535;
   uint16_t client_topic_alias_maximum_ = 0;
   uint16_t last_packet_id_ = 0;
