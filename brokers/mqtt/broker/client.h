@@ -38,9 +38,8 @@ class ClientIo {
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
   // connection's executor, safe to call from any thread and after close.
-  // The broker holds it while the client is connected. The same link every
-  // time: the client asks again when it closes, to tell the broker which
-  // registration ends.
+  // The same link every time (the client asks again when it closes, to tell
+  // the broker which registration ends); it must stay alive until then.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.

@@ -91,6 +91,7 @@ class MqttProtocol final : public net::FrameProtocol, public ClientIo, public Cl
   void take_over() override {
     run([](Client& client) { client.taken_over(); });
   }
+  std::shared_ptr<ClientLink> shared() override { return make_link(); }
   void adopt(SessionHandOver hand_over) override {
     run([hand_over = std::move(hand_over)](Client& client) mutable {
       client.adopt(std::move(hand_over));

@@ -43,7 +43,7 @@ class TestClient : public ClientIo {
   void set_read_timeout(std::chrono::milliseconds timeout) override { read_timeout = timeout; }
   bool congested() const override { return congested_output; }
   std::shared_ptr<ClientLink> make_link() override {
-    struct Link : ClientLink {
+    struct Link : ClientLink, std::enable_shared_from_this<Link> {
       Tasks& tasks;
       std::weak_ptr<Client> client;
       Link(Tasks& t, std::weak_ptr<Client> c) : tasks(t), client(std::move(c)) {}
@@ -57,6 +57,7 @@ class TestClient : public ClientIo {
           if (auto alive = c.lock()) alive->taken_over();
         });
       }
+      std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
       void adopt(SessionHandOver hand_over) override {
         tasks.push_back([c = client, h = std::move(hand_over)]() mutable {
           if (auto alive = c.lock()) alive->adopt(std::move(h));
