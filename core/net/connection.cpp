@@ -192,7 +192,8 @@ void Connection::send(std::vector<uint8_t> bytes) {
     if (!out_) out_ = std::make_unique<Outbound>();
     out_->bytes += bytes.size();
     out_->queue.push_back(std::move(bytes));
-    start_writer = !std::exchange(writer_scheduled_, true);
+    start_writer = !writer_scheduled_;
+    writer_scheduled_ = true;
   }
   if (start_writer) {
     asio::dispatch(transport().executor(), [self = shared_from_this()] { self->write_more(); });
@@ -211,7 +212,8 @@ void Connection::close_after_flush(std::string reason) {
                      self->flush_then_close_ = true;
                      if (!self->out_) self->out_ = std::make_unique<Outbound>();
                      self->out_->close_reason = std::move(reason);
-                     start_writer = !std::exchange(self->writer_scheduled_, true);
+                     start_writer = !self->writer_scheduled_;
+                     self->writer_scheduled_ = true;
                    }
                    if (start_writer) self->write_more();
                  });
@@ -299,10 +301,12 @@ bool Connection::may_read() const {
 }
 
 void Connection::resize_buffer(std::size_t size, std::size_t keep) {
-  auto bigger = std::make_unique_for_overwrite<uint8_t[]>(size);
-  if (keep > 0) std::memcpy(bigger.get(), buffer_.get(), keep);
+  std::unique_ptr<ReadBuffer, FreeReadBuffer> bigger(new (::operator new(sizeof(ReadBuffer) + size))
+                                                         ReadBuffer);
+  bigger->size = static_cast<uint32_t>(size);
+  bigger->write = static_cast<uint32_t>(keep);
+  if (keep > 0) std::memcpy(bigger->bytes(), buffer_->bytes(), keep);
   buffer_ = std::move(bigger);
-  buffer_size_ = static_cast<uint32_t>(size);
 }
 
 void Connection::read_more() {
@@ -311,12 +315,10 @@ void Connection::read_more() {
     paused_by_backpressure_ = true;  // on_written resumes
     return;
   }
-  if (read_pos_ == write_pos_) {
+  if (!has_unread()) {
     // Nothing buffered: hold no buffer (10,000 idle clients would otherwise
     // keep 16 KiB each).
-    read_pos_ = write_pos_ = 0;
     buffer_.reset();
-    buffer_size_ = 0;
     if (transport().can_read_now()) {
       read_directly();
     } else {
@@ -388,13 +390,12 @@ void Connection::read_directly() {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
         resize_buffer(std::max(needed, rest), 0);
-        std::memcpy(buffer_data(), read.data() + used, rest);
-        read_pos_ = 0;
-        write_pos_ = static_cast<uint32_t>(rest);
+        std::memcpy(buffer_->bytes(), read.data() + used, rest);
+        buffer_->write = static_cast<uint32_t>(rest);
       }
     }
     if (!go_on || !may_read()) return;
-    if (read_pos_ != write_pos_) {
+    if (has_unread()) {
       read_buffered();  // the rest of the frame goes into the buffer
       return;
     }
@@ -419,7 +420,7 @@ void Connection::on_readable(const boost::system::error_code& error) {
     return;
   }
   if (!may_read()) return;
-  if (read_pos_ == write_pos_ && transport().can_read_now()) {
+  if (!has_unread() && transport().can_read_now()) {
     read_more();
     return;
   }
@@ -427,19 +428,22 @@ void Connection::on_readable(const boost::system::error_code& error) {
 }
 
 void Connection::read_buffered() {
-  if (buffer_size_ - write_pos_ < kReadChunk / 4) {
-    if (read_pos_ > 0) {
-      std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
-      write_pos_ -= read_pos_;
-      read_pos_ = 0;
+  if (!buffer_) resize_buffer(kReadChunk, 0);
+  if (buffer_->size - buffer_->write < kReadChunk / 4) {
+    ReadBuffer& buffer = *buffer_;
+    if (buffer.read > 0) {
+      std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, buffer.write - buffer.read);
+      buffer.write -= buffer.read;
+      buffer.read = 0;
     }
-    if (buffer_size_ - write_pos_ < kReadChunk / 4) {
-      resize_buffer(write_pos_ + kReadChunk, write_pos_);
+    if (buffer.size - buffer.write < kReadChunk / 4) {
+      resize_buffer(buffer.write + kReadChunk, buffer.write);
     }
   }
   read_pending_ = true;
-  transport().async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_size_ - write_pos_),
-                              completion(TransportEvent::kRead));
+  transport().async_read_some(
+      asio::buffer(buffer_->bytes() + buffer_->write, buffer_->size - buffer_->write),
+      completion(TransportEvent::kRead));
 }
 
 void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
@@ -448,7 +452,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     fail(error);
     return;
   }
-  write_pos_ += static_cast<uint32_t>(bytes);
+  buffer_->write += static_cast<uint32_t>(bytes);
   note_read(std::chrono::steady_clock::now());
   if (process_buffer()) read_more();
 }
@@ -486,6 +490,7 @@ std::size_t Connection::hand_frames(std::span<const uint8_t> bytes, bool& go_on,
 }
 
 bool Connection::process_buffer() {
+  if (!has_unread()) return !finished_ && !reading_stopped_;
   processing_ = true;
   struct Done {
     Connection& connection;
@@ -493,20 +498,22 @@ bool Connection::process_buffer() {
   } done{*this};
   bool go_on = false;
   std::size_t needed = 0;
-  read_pos_ += static_cast<uint32_t>(hand_frames(
-      std::span<const uint8_t>(buffer_data() + read_pos_, write_pos_ - read_pos_), go_on, needed));
+  ReadBuffer& buffer = *buffer_;  // freed only when the connection is
+  buffer.read += static_cast<uint32_t>(hand_frames(
+      std::span<const uint8_t>(buffer.bytes() + buffer.read, buffer.write - buffer.read), go_on,
+      needed));
   if (!go_on) return false;
-  if (read_pos_ == write_pos_) {
+  if (buffer.read == buffer.write) {
     // Everything consumed; read_more() releases the buffer.
-    read_pos_ = write_pos_ = 0;
+    buffer.read = buffer.write = 0;
     return true;
   }
-  if (needed > 0 && buffer_size_ - read_pos_ < needed) {
+  if (needed > 0 && buffer.size - buffer.read < needed) {
     // Make room for the whole frame at once; its size was checked.
-    const std::size_t unread = write_pos_ - read_pos_;
-    if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread);
-    write_pos_ = static_cast<uint32_t>(unread);
-    read_pos_ = 0;
+    const std::size_t unread = buffer.write - buffer.read;
+    if (buffer.read > 0) std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, unread);
+    buffer.read = 0;
+    buffer.write = static_cast<uint32_t>(unread);
     resize_buffer(needed, unread);
   }
   return true;
@@ -588,8 +595,8 @@ void Connection::finish(std::string reason) {
     std::lock_guard lock(out_lock_);
     out_.reset();
   }
-  buffer_.reset();
-  buffer_size_ = read_pos_ = write_pos_ = 0;
+  // The read buffer stays until the connection goes: a frame loop may still
+  // be walking it (when a frame's handler closed the connection).
   if (set_) set_->remove(*this);
   if (protocol_) protocol_->on_closed(reason);
 }

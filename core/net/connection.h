@@ -182,8 +182,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // Frames what is buffered; false once reading must stop.
   bool process_buffer();
   bool may_read() const;
-  uint8_t* buffer_data() { return buffer_.get(); }
-  // Makes the buffer `size` bytes long, keeping its first `keep` bytes.
+  bool has_unread() const { return buffer_ && buffer_->read < buffer_->write; }
+  // Makes the buffer `size` bytes long, keeping its first `keep` bytes as
+  // the unread ones.
   void resize_buffer(std::size_t size, std::size_t keep);
   // Writing: one write in flight at a time.
   void write_more();
@@ -198,7 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void finish(std::string reason);
 
   // Fields are ordered and sized so that an idle connection with its TCP
-  // transport and shared_ptr control block fits 184 bytes (a 192-byte heap
+  // transport and shared_ptr control block fits 168 bytes (a 176-byte heap
   // block).
   //
   // The transport, built in place: a TcpTransport (its socket inline), or a
@@ -212,34 +213,36 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // 2^32 (differences are right for anything under 49 days).
   uint32_t last_read_ms_;
 
-  // Bytes read but not yet framed. Growing it does not zero the new bytes
-  // (they are overwritten by the read), and it is released whenever the
-  // connection goes idle, so an idle connection holds no read buffer.
-  std::unique_ptr<uint8_t[]> buffer_;
-  uint32_t buffer_size_ = 0;
-  uint32_t read_pos_ = 0;
-  uint32_t write_pos_ = 0;
+  // Bytes read but not yet framed (only ever the rest of a frame that did
+  // not arrive whole), with their positions, in one heap block. Growing it
+  // does not zero the new bytes (they are overwritten by the read); null
+  // once everything was framed, so an idle connection holds no read buffer.
+  struct ReadBuffer {
+    uint32_t size = 0;   // bytes after this header
+    uint32_t read = 0;   // framed up to here
+    uint32_t write = 0;  // read from the socket up to here
+    uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
+  };
+  struct FreeReadBuffer {
+    void operator()(ReadBuffer* buffer) const {
+      buffer->~ReadBuffer();
+      ::operator delete(buffer);
+    }
+  };
+  std::unique_ptr<ReadBuffer, FreeReadBuffer> buffer_;
 
   // Limits, stored compactly.
   uint32_t max_buffered_bytes_;
   uint32_t max_outbound_bytes_;
   uint32_t idle_timeout_ms_;
 
-  // Outbound: frames queued by send() (any thread), under the lock. Exists
-  // only while something is queued or being written.
-  struct Outbound {
-    std::vector<std::vector<uint8_t>> queue;
-    std::vector<uint8_t> writing;  // the write in flight (executor only)
-    std::string close_reason;      // close_after_flush()'s
-    std::size_t bytes = 0;         // queued and in flight: outbound_bytes()
-  };
-  std::unique_ptr<Outbound> out_;
+  // Four bytes, each a memory location of its own (different threads).
   mutable SmallMutex out_lock_;
-  bool writer_scheduled_ = false;  // a write is in flight or about to start (under the lock)
-  bool flush_then_close_ = false;  // under the lock
-
+  // Under out_lock_.
+  bool writer_scheduled_ : 1 = false;  // a write is in flight or about to start
+  bool flush_then_close_ : 1 = false;
   std::atomic<bool> closed_{false};
-  // Executor-only state (bits of one byte, which nothing else touches).
+  // Executor-only state.
   bool read_pending_ : 1 = false;  // a wait or read is in flight
   bool processing_ : 1 = false;    // inside process_buffer()
   bool handshake_done_ : 1 = false;
@@ -248,6 +251,16 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool paused_by_backpressure_ : 1 = false;
   bool closing_ : 1 = false;  // the graceful close is under way
   bool finished_ : 1 = false;
+
+  // Outbound: frames queued by send() (any thread), under out_lock_. Exists
+  // only while something is queued or being written.
+  struct Outbound {
+    std::vector<std::vector<uint8_t>> queue;
+    std::vector<uint8_t> writing;  // the write in flight (executor only)
+    std::string close_reason;      // close_after_flush()'s
+    std::size_t bytes = 0;         // queued and in flight: outbound_bytes()
+  };
+  std::unique_ptr<Outbound> out_;
 };
 
 // The live connections of one listener: shutdown and gauges. Destroy it only
