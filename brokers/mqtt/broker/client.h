@@ -27,13 +27,14 @@
 
 namespace mockforge::mqtt {
 
-// What the protocol state needs from its connection.
+// What the protocol state needs from its connection: Client is abstract, and
+// the session layer (MqttProtocol) or a unit test derives from it.
 class ClientIo {
  public:
   virtual ~ClientIo() = default;
-  virtual void send(Bytes bytes) = 0;
+  virtual void send_bytes(Bytes bytes) = 0;
   // Write what is queued, then close.
-  virtual void close(std::string reason) = 0;
+  virtual void close_connection(std::string reason) = 0;
   // Close when nothing was read for `timeout` (0: never).
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
@@ -46,10 +47,10 @@ class ClientIo {
   virtual bool congested() const = 0;
 };
 
-class Client {
+class Client : public ClientIo {
  public:
-  Client(Broker& broker, ClientIo& io);
-  ~Client();
+  explicit Client(Broker& broker);
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -108,8 +109,10 @@ class Client {
   void resume();
   bool connected() const { return connected_; }
   bool connect_seen() const { return connect_seen_; }
-  uint32_t session_expiry() const { return session_expiry_; }
-  void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
+  uint32_t session_expiry() const { return extras_ ? extras_->session_expiry : 0; }
+  void set_session_expiry(uint32_t seconds) {
+    if (seconds != 0 || extras_) extras().session_expiry = seconds;
+  }
 
   // Inbound QoS 2 ids received, waiting for PUBREL (exactly-once).
   std::set<uint16_t>& inbound_qos2() { return extras().inbound_qos2; }
@@ -150,8 +153,12 @@ class Client {
     storage::LazyDeque<Delivery> backlog;  // waiting for Receive Maximum room
     std::optional<WillMessage> will;
     std::optional<std::string> username;
-    std::unique_ptr<Resumption> resumption;         // null when there is nothing
+    std::unique_ptr<Resumption> resumption;  // null when there is nothing
+    uint32_t session_expiry = 0;
     uint32_t maximum_packet_size = kMaxPacketSize;  // the client's (v5)
+    uint16_t receive_maximum = 65535;               // the client's (v5)
+    uint16_t topic_alias_maximum = 0;               // the client's (v5): server -> client aliases
+    uint16_t last_packet_id = 0;
   };
   Extras& extras();
   std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }
@@ -160,14 +167,11 @@ class Client {
   }
   bool backlog_empty() const { return !extras_ || extras_->backlog.empty(); }
 
+  uint16_t receive_maximum() const { return extras_ ? extras_->receive_maximum : 65535; }
+
   Broker& broker_;
-  ClientIo& io_;
   std::shared_ptr<storage::Session> session_;
   std::unique_ptr<Extras> extras_;
-  uint32_t session_expiry_ = 0;
-  uint16_t client_receive_maximum_ = 65535;
-  uint16_t client_topic_alias_maximum_ = 0;
-  uint16_t last_packet_id_ = 0;
   ProtocolVersion version_ = ProtocolVersion::v5;  // until CONNECT says otherwise
   bool connect_seen_ = false;
   bool connected_ = false;
