@@ -37,31 +37,62 @@ void unlink(detail::ListLinks& links) {
 
 // ---- Creation ------------------------------------------------------------------
 
-// The connection and its transport in one allocation.
-template <typename T>
-class ConnectionWith final : public Connection {
+// A WebSocket transport is too large to sit in the connection's transport
+// slot: the slot holds this, and the WebSocket its own allocation.
+class WebSocketProxy final : public Transport {
  public:
-  template <typename... Args>
-  ConnectionWith(ConnectionLimits limits, ConnectionSet& set, Args&&... args)
-      : Connection(own_transport_, limits, set), own_transport_(std::forward<Args>(args)...) {}
-  // The protocol goes first, while the transport it may still ask is there.
-  ~ConnectionWith() { protocol_.reset(); }
+  WebSocketProxy(Socket socket, WebSocketOptions options)
+      : impl_(std::make_unique<WebSocketTransport>(std::move(socket), std::move(options))) {}
+
+  Executor executor() const override { return impl_->executor(); }
+  void async_handshake(TransportCompletion done) override {
+    impl_->async_handshake(std::move(done));
+  }
+  void async_wait_readable(TransportCompletion done) override {
+    impl_->async_wait_readable(std::move(done));
+  }
+  void async_read_some(asio::mutable_buffer into, TransportCompletion done) override {
+    impl_->async_read_some(into, std::move(done));
+  }
+  void async_write(asio::const_buffer bytes, TransportCompletion done) override {
+    impl_->async_write(bytes, std::move(done));
+  }
+  void async_graceful_close(TransportCompletion done) override {
+    impl_->async_graceful_close(std::move(done));
+  }
+  void close() override { impl_->close(); }
+  std::string remote_address() const override { return impl_->remote_address(); }
+  bool is_orderly_close(const boost::system::error_code& error) const override {
+    return impl_->is_orderly_close(error);
+  }
 
  private:
-  T own_transport_;  // the base only keeps a reference to it until then
+  std::unique_ptr<WebSocketTransport> impl_;
 };
 
-Connection::Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set)
-    : transport_(transport),
-      set_(&set),
+Connection::Connection(Socket socket, const WebSocketOptions* websocket, ConnectionLimits limits,
+                       ConnectionSet& set)
+    : set_(&set),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
       last_read_ms_(clock_ms(std::chrono::steady_clock::now())),
       max_buffered_bytes_(clamp32(limits.max_buffered_bytes)),
       max_outbound_bytes_(clamp32(limits.max_outbound_bytes)),
       idle_timeout_ms_(
-          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))) {}
+          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))) {
+  static_assert(sizeof(TcpTransport) <= kTransportSlot && sizeof(WebSocketProxy) <= kTransportSlot);
+  static_assert(alignof(TcpTransport) <= alignof(Socket) &&
+                alignof(WebSocketProxy) <= alignof(Socket));
+  if (websocket) {
+    new (transport_slot_) WebSocketProxy(std::move(socket), *websocket);
+  } else {
+    new (transport_slot_) TcpTransport(std::move(socket));
+  }
+}
 
 Connection::~Connection() {
+  // The protocol goes first, while the transport it may still ask is there.
+  protocol_.reset();
+  transport().~Transport();
   // Normally finish() did this; not when the io_context stopped first.
   DeadlineWheel::disarm(*this);
   if (set_) set_->remove(*this);
@@ -69,30 +100,35 @@ Connection::~Connection() {
 
 std::shared_ptr<Connection> Connection::start(Socket socket, ConnectionLimits limits,
                                               ConnectionSet& set, ProtocolFactory make_protocol) {
-  return launch(std::make_shared<ConnectionWith<TcpTransport>>(limits, set, std::move(socket)),
-                std::move(make_protocol));
+  return launch(std::move(socket), nullptr, limits, set, std::move(make_protocol));
 }
 
 std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions websocket,
                                               ConnectionLimits limits, ConnectionSet& set,
                                               ProtocolFactory make_protocol) {
-  return launch(std::make_shared<ConnectionWith<WebSocketTransport>>(limits, set, std::move(socket),
-                                                                     std::move(websocket)),
-                std::move(make_protocol));
+  return launch(std::move(socket), &websocket, limits, set, std::move(make_protocol));
 }
 
-std::shared_ptr<Connection> Connection::launch(std::shared_ptr<Connection> connection,
+std::shared_ptr<Connection> Connection::launch(Socket socket, const WebSocketOptions* websocket,
+                                               ConnectionLimits limits, ConnectionSet& set,
                                                ProtocolFactory make_protocol) {
-  connection->set_->add(*connection);
+  // One allocation for the object (with its transport) and its control block.
+  struct Constructible : Connection {
+    Constructible(Socket s, const WebSocketOptions* w, ConnectionLimits l, ConnectionSet& c)
+        : Connection(std::move(s), w, l, c) {}
+  };
+  std::shared_ptr<Connection> connection =
+      std::make_shared<Constructible>(std::move(socket), websocket, limits, set);
+  set.add(*connection);
   asio::dispatch(
-      connection->transport_.executor(), [connection, make_protocol = std::move(make_protocol)] {
+      connection->transport().executor(), [connection, make_protocol = std::move(make_protocol)] {
         try {
           connection->protocol_ = make_protocol(*connection);
         } catch (const std::exception& e) {
           connection->finish(std::string("protocol set-up failed: ") + e.what());
           return;
         }
-        connection->transport_.async_handshake(connection->completion(TransportEvent::kHandshake));
+        connection->transport().async_handshake(connection->completion(TransportEvent::kHandshake));
         connection->arm_deadline();
       });
   return connection;
@@ -142,6 +178,11 @@ void Connection::on_transport(TransportEvent event, const boost::system::error_c
 
 // ---- Sending -----------------------------------------------------------------
 
+std::size_t Connection::outbound_bytes() const {
+  std::lock_guard lock(out_lock_);
+  return out_ ? out_->bytes : 0;
+}
+
 void Connection::send(std::vector<uint8_t> bytes) {
   if (bytes.empty() || closed()) return;
   bool start_writer = false;
@@ -149,17 +190,18 @@ void Connection::send(std::vector<uint8_t> bytes) {
     std::lock_guard lock(out_lock_);
     if (flush_then_close_) return;
     if (!out_) out_ = std::make_unique<Outbound>();
-    outbound_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
+    out_->bytes += bytes.size();
     out_->queue.push_back(std::move(bytes));
-    start_writer = !std::exchange(writer_scheduled_, true);
+    start_writer = !writer_scheduled_;
+    writer_scheduled_ = true;
   }
   if (start_writer) {
-    asio::dispatch(transport_.executor(), [self = shared_from_this()] { self->write_more(); });
+    asio::dispatch(transport().executor(), [self = shared_from_this()] { self->write_more(); });
   }
 }
 
 void Connection::close_after_flush(std::string reason) {
-  asio::dispatch(transport_.executor(),
+  asio::dispatch(transport().executor(),
                  [self = shared_from_this(), reason = std::move(reason)]() mutable {
                    if (self->finished_) return;
                    self->reading_stopped_ = true;
@@ -170,14 +212,15 @@ void Connection::close_after_flush(std::string reason) {
                      self->flush_then_close_ = true;
                      if (!self->out_) self->out_ = std::make_unique<Outbound>();
                      self->out_->close_reason = std::move(reason);
-                     start_writer = !std::exchange(self->writer_scheduled_, true);
+                     start_writer = !self->writer_scheduled_;
+                     self->writer_scheduled_ = true;
                    }
                    if (start_writer) self->write_more();
                  });
 }
 
 void Connection::abort(std::string reason) {
-  asio::dispatch(transport_.executor(),
+  asio::dispatch(transport().executor(),
                  [self = shared_from_this(), reason = std::move(reason)]() mutable {
                    self->finish(std::move(reason));
                  });
@@ -218,10 +261,10 @@ void Connection::write_more() {
   if (close_now) {
     closing_ = true;
     std::vector<uint8_t>().swap(out->writing);
-    transport_.async_graceful_close(completion(TransportEvent::kClosed));
+    transport().async_graceful_close(completion(TransportEvent::kClosed));
     return;
   }
-  transport_.async_write(asio::buffer(out->writing), completion(TransportEvent::kWritten));
+  transport().async_write(asio::buffer(out->writing), completion(TransportEvent::kWritten));
 }
 
 void Connection::on_written(const boost::system::error_code& error, std::size_t) {
@@ -231,12 +274,13 @@ void Connection::on_written(const boost::system::error_code& error, std::size_t)
     return;
   }
   Outbound* out = nullptr;
+  std::size_t left = 0;
   {
     std::lock_guard lock(out_lock_);
     out = out_.get();  // kept while the write was in flight
+    out->bytes -= out->writing.size();
+    left = out->bytes;
   }
-  const std::size_t written = out->writing.size();
-  const auto left = outbound_bytes_.fetch_sub(written, std::memory_order_relaxed) - written;
   if (out->writing.capacity() > kMaxCoalescedWrite) {
     std::vector<uint8_t>().swap(out->writing);
   } else {
@@ -257,10 +301,12 @@ bool Connection::may_read() const {
 }
 
 void Connection::resize_buffer(std::size_t size, std::size_t keep) {
-  auto bigger = std::make_unique_for_overwrite<uint8_t[]>(size);
-  if (keep > 0) std::memcpy(bigger.get(), buffer_.get(), keep);
+  std::unique_ptr<ReadBuffer, FreeReadBuffer> bigger(new (::operator new(sizeof(ReadBuffer) + size))
+                                                         ReadBuffer);
+  bigger->size = static_cast<uint32_t>(size);
+  bigger->write = static_cast<uint32_t>(keep);
+  if (keep > 0) std::memcpy(bigger->bytes(), buffer_->bytes(), keep);
   buffer_ = std::move(bigger);
-  buffer_size_ = static_cast<uint32_t>(size);
 }
 
 void Connection::read_more() {
@@ -269,17 +315,15 @@ void Connection::read_more() {
     paused_by_backpressure_ = true;  // on_written resumes
     return;
   }
-  if (read_pos_ == write_pos_) {
+  if (!has_unread()) {
     // Nothing buffered: hold no buffer (10,000 idle clients would otherwise
     // keep 16 KiB each).
-    read_pos_ = write_pos_ = 0;
     buffer_.reset();
-    buffer_size_ = 0;
-    if (transport_.can_read_now()) {
+    if (transport().can_read_now()) {
       read_directly();
     } else {
       read_pending_ = true;
-      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+      transport().async_wait_readable(completion(TransportEvent::kReadable));
     }
     return;
   }
@@ -314,12 +358,12 @@ void Connection::read_directly() {
     }
     boost::system::error_code error;
     const std::size_t bytes =
-        transport_.read_now(asio::buffer(scratch.bytes.get(), kReadChunk), error);
+        transport().read_now(asio::buffer(scratch.bytes.get(), kReadChunk), error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
       // Drained: wait (Asio re-arms the socket's edge-triggered epoll
       // registration for a wait, so data that came meanwhile is seen).
       read_pending_ = true;
-      transport_.async_wait_readable(completion(TransportEvent::kReadable));
+      transport().async_wait_readable(completion(TransportEvent::kReadable));
       return;
     }
     if (error) {
@@ -346,13 +390,12 @@ void Connection::read_directly() {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
         resize_buffer(std::max(needed, rest), 0);
-        std::memcpy(buffer_data(), read.data() + used, rest);
-        read_pos_ = 0;
-        write_pos_ = static_cast<uint32_t>(rest);
+        std::memcpy(buffer_->bytes(), read.data() + used, rest);
+        buffer_->write = static_cast<uint32_t>(rest);
       }
     }
     if (!go_on || !may_read()) return;
-    if (read_pos_ != write_pos_) {
+    if (has_unread()) {
       read_buffered();  // the rest of the frame goes into the buffer
       return;
     }
@@ -363,7 +406,7 @@ void Connection::read_directly() {
   }
   // More keeps arriving: let the other connections of this thread run first.
   read_pending_ = true;
-  asio::post(transport_.executor(),
+  asio::post(transport().executor(),
              asio::bind_allocator(ExactAllocator<void>(), [self = shared_from_this()] {
                self->read_pending_ = false;
                self->read_more();
@@ -377,7 +420,7 @@ void Connection::on_readable(const boost::system::error_code& error) {
     return;
   }
   if (!may_read()) return;
-  if (read_pos_ == write_pos_ && transport_.can_read_now()) {
+  if (!has_unread() && transport().can_read_now()) {
     read_more();
     return;
   }
@@ -385,19 +428,22 @@ void Connection::on_readable(const boost::system::error_code& error) {
 }
 
 void Connection::read_buffered() {
-  if (buffer_size_ - write_pos_ < kReadChunk / 4) {
-    if (read_pos_ > 0) {
-      std::memmove(buffer_data(), buffer_data() + read_pos_, write_pos_ - read_pos_);
-      write_pos_ -= read_pos_;
-      read_pos_ = 0;
+  if (!buffer_) resize_buffer(kReadChunk, 0);
+  if (buffer_->size - buffer_->write < kReadChunk / 4) {
+    ReadBuffer& buffer = *buffer_;
+    if (buffer.read > 0) {
+      std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, buffer.write - buffer.read);
+      buffer.write -= buffer.read;
+      buffer.read = 0;
     }
-    if (buffer_size_ - write_pos_ < kReadChunk / 4) {
-      resize_buffer(write_pos_ + kReadChunk, write_pos_);
+    if (buffer.size - buffer.write < kReadChunk / 4) {
+      resize_buffer(buffer.write + kReadChunk, buffer.write);
     }
   }
   read_pending_ = true;
-  transport_.async_read_some(asio::buffer(buffer_data() + write_pos_, buffer_size_ - write_pos_),
-                             completion(TransportEvent::kRead));
+  transport().async_read_some(
+      asio::buffer(buffer_->bytes() + buffer_->write, buffer_->size - buffer_->write),
+      completion(TransportEvent::kRead));
 }
 
 void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
@@ -406,7 +452,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     fail(error);
     return;
   }
-  write_pos_ += static_cast<uint32_t>(bytes);
+  buffer_->write += static_cast<uint32_t>(bytes);
   note_read(std::chrono::steady_clock::now());
   if (process_buffer()) read_more();
 }
@@ -444,6 +490,7 @@ std::size_t Connection::hand_frames(std::span<const uint8_t> bytes, bool& go_on,
 }
 
 bool Connection::process_buffer() {
+  if (!has_unread()) return !finished_ && !reading_stopped_;
   processing_ = true;
   struct Done {
     Connection& connection;
@@ -451,20 +498,22 @@ bool Connection::process_buffer() {
   } done{*this};
   bool go_on = false;
   std::size_t needed = 0;
-  read_pos_ += static_cast<uint32_t>(hand_frames(
-      std::span<const uint8_t>(buffer_data() + read_pos_, write_pos_ - read_pos_), go_on, needed));
+  ReadBuffer& buffer = *buffer_;  // freed only when the connection is
+  buffer.read += static_cast<uint32_t>(hand_frames(
+      std::span<const uint8_t>(buffer.bytes() + buffer.read, buffer.write - buffer.read), go_on,
+      needed));
   if (!go_on) return false;
-  if (read_pos_ == write_pos_) {
+  if (buffer.read == buffer.write) {
     // Everything consumed; read_more() releases the buffer.
-    read_pos_ = write_pos_ = 0;
+    buffer.read = buffer.write = 0;
     return true;
   }
-  if (needed > 0 && buffer_size_ - read_pos_ < needed) {
+  if (needed > 0 && buffer.size - buffer.read < needed) {
     // Make room for the whole frame at once; its size was checked.
-    const std::size_t unread = write_pos_ - read_pos_;
-    if (read_pos_ > 0) std::memmove(buffer_data(), buffer_data() + read_pos_, unread);
-    write_pos_ = static_cast<uint32_t>(unread);
-    read_pos_ = 0;
+    const std::size_t unread = buffer.write - buffer.read;
+    if (buffer.read > 0) std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, unread);
+    buffer.read = 0;
+    buffer.write = static_cast<uint32_t>(unread);
     resize_buffer(needed, unread);
   }
   return true;
@@ -486,7 +535,7 @@ void Connection::resume_reading() {
   auto self = shared_from_this();
   if (set_) set_->release(*this);
   if (processing_) return;
-  asio::post(transport_.executor(), [self = std::move(self)] {
+  asio::post(transport().executor(), [self = std::move(self)] {
     if (self->processing_ || !self->may_read()) return;
     if (self->process_buffer()) self->read_more();
   });
@@ -515,7 +564,7 @@ void Connection::arm_deadline() {
     DeadlineWheel::disarm(*this);
     return;
   }
-  DeadlineWheel::of(transport_.executor()).arm(*this, deadline(std::chrono::steady_clock::now()));
+  DeadlineWheel::of(transport().executor()).arm(*this, deadline(std::chrono::steady_clock::now()));
 }
 
 void Connection::on_deadline() {
@@ -529,8 +578,8 @@ void Connection::on_deadline() {
 
 void Connection::fail(const boost::system::error_code& error) {
   if (finished_) return;
-  finish(transport_.is_orderly_close(error) ? std::string("closed by peer")
-                                            : boost::system::system_error(error).what());
+  finish(transport().is_orderly_close(error) ? std::string("closed by peer")
+                                             : boost::system::system_error(error).what());
 }
 
 void Connection::finish(std::string reason) {
@@ -540,15 +589,14 @@ void Connection::finish(std::string reason) {
   // Whoever holds the last reference (a pending operation, the set while
   // paused) may let go below; this call still needs the object.
   const auto keep = shared_from_this();
-  transport_.close();
+  transport().close();
   DeadlineWheel::disarm(*this);
   {
     std::lock_guard lock(out_lock_);
     out_.reset();
-    outbound_bytes_.store(0, std::memory_order_relaxed);
   }
-  buffer_.reset();
-  buffer_size_ = read_pos_ = write_pos_ = 0;
+  // The read buffer stays until the connection goes: a frame loop may still
+  // be walking it (when a frame's handler closed the connection).
   if (set_) set_->remove(*this);
   if (protocol_) protocol_->on_closed(reason);
 }
@@ -639,7 +687,7 @@ void ConnectionSet::for_each(
 
 void ConnectionSet::shutdown_all() {
   for_each([](const std::shared_ptr<Connection>& connection) {
-    asio::dispatch(connection->transport_.executor(), [connection] {
+    asio::dispatch(connection->transport().executor(), [connection] {
       if (!connection->finished_ && connection->protocol_)
         connection->protocol_->on_server_shutdown();
     });

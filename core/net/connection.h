@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -119,7 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   // Thread-safe. Bytes sent after close are dropped.
   void send(std::vector<uint8_t> bytes);
-  std::size_t outbound_bytes() const { return outbound_bytes_.load(std::memory_order_relaxed); }
+  std::size_t outbound_bytes() const;
 
   // Stop reading, write what is queued, then close. Thread-safe.
   void close_after_flush(std::string reason);
@@ -138,25 +139,29 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool reading_paused() const { return paused_by_protocol_; }
 
   // The connection's io_context executor (converts to any_io_executor).
-  Executor executor() const { return transport_.executor(); }
+  Executor executor() const { return transport().executor(); }
   // "host:port" of the peer while the socket is open, then "unknown" (asks
   // the socket each time; nothing is kept per connection).
-  std::string remote_address() const { return transport_.remote_address(); }
+  std::string remote_address() const { return transport().remote_address(); }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
-
- protected:
-  Connection(Transport& transport, ConnectionLimits limits, ConnectionSet& set);
 
  private:
   friend struct TransportCompletion;
   friend class ConnectionSet;
   friend class DeadlineWheel;
-  template <typename T>
-  friend class ConnectionWith;
 
-  static std::shared_ptr<Connection> launch(std::shared_ptr<Connection> connection,
+  // Builds the transport in place: plain TCP, or a WebSocket when given
+  // options. Only through start().
+  Connection(Socket socket, const WebSocketOptions* websocket, ConnectionLimits limits,
+             ConnectionSet& set);
+  static std::shared_ptr<Connection> launch(Socket socket, const WebSocketOptions* websocket,
+                                            ConnectionLimits limits, ConnectionSet& set,
                                             ProtocolFactory make_protocol);
+  Transport& transport() { return *std::launder(reinterpret_cast<Transport*>(transport_slot_)); }
+  const Transport& transport() const {
+    return *std::launder(reinterpret_cast<const Transport*>(transport_slot_));
+  }
   void on_transport(TransportEvent event, const boost::system::error_code& error,
                     std::size_t bytes);
   TransportCompletion completion(TransportEvent event);
@@ -177,8 +182,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // Frames what is buffered; false once reading must stop.
   bool process_buffer();
   bool may_read() const;
-  uint8_t* buffer_data() { return buffer_.get(); }
-  // Makes the buffer `size` bytes long, keeping its first `keep` bytes.
+  bool has_unread() const { return buffer_ && buffer_->read < buffer_->write; }
+  // Makes the buffer `size` bytes long, keeping its first `keep` bytes as
+  // the unread ones.
   void resize_buffer(std::size_t size, std::size_t keep);
   // Writing: one write in flight at a time.
   void write_more();
@@ -193,8 +199,13 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void finish(std::string reason);
 
   // Fields are ordered and sized so that an idle connection with its TCP
-  // transport fits 200 bytes (a 208-byte heap block).
-  Transport& transport_;
+  // transport and shared_ptr control block fits 168 bytes (a 176-byte heap
+  // block).
+  //
+  // The transport, built in place: a TcpTransport (its socket inline), or a
+  // small proxy owning a WebSocket transport, which is much larger.
+  static constexpr std::size_t kTransportSlot = sizeof(void*) + sizeof(Socket);
+  alignas(alignof(Socket)) unsigned char transport_slot_[kTransportSlot];
   std::unique_ptr<FrameProtocol> protocol_;
   ConnectionSet* set_;  // null once the set is gone
   uint32_t id_;
@@ -202,34 +213,36 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // 2^32 (differences are right for anything under 49 days).
   uint32_t last_read_ms_;
 
-  // Bytes read but not yet framed. Growing it does not zero the new bytes
-  // (they are overwritten by the read), and it is released whenever the
-  // connection goes idle, so an idle connection holds no read buffer.
-  std::unique_ptr<uint8_t[]> buffer_;
-  uint32_t buffer_size_ = 0;
-  uint32_t read_pos_ = 0;
-  uint32_t write_pos_ = 0;
+  // Bytes read but not yet framed (only ever the rest of a frame that did
+  // not arrive whole), with their positions, in one heap block. Growing it
+  // does not zero the new bytes (they are overwritten by the read); null
+  // once everything was framed, so an idle connection holds no read buffer.
+  struct ReadBuffer {
+    uint32_t size = 0;   // bytes after this header
+    uint32_t read = 0;   // framed up to here
+    uint32_t write = 0;  // read from the socket up to here
+    uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
+  };
+  struct FreeReadBuffer {
+    void operator()(ReadBuffer* buffer) const {
+      buffer->~ReadBuffer();
+      ::operator delete(buffer);
+    }
+  };
+  std::unique_ptr<ReadBuffer, FreeReadBuffer> buffer_;
 
   // Limits, stored compactly.
   uint32_t max_buffered_bytes_;
   uint32_t max_outbound_bytes_;
   uint32_t idle_timeout_ms_;
 
-  // Outbound: frames queued by send() (any thread), under the lock. Exists
-  // only while something is queued or being written.
-  struct Outbound {
-    std::vector<std::vector<uint8_t>> queue;
-    std::vector<uint8_t> writing;  // the write in flight (executor only)
-    std::string close_reason;      // close_after_flush()'s
-  };
-  std::unique_ptr<Outbound> out_;
-  std::atomic<std::size_t> outbound_bytes_{0};
-  SmallMutex out_lock_;
-  bool writer_scheduled_ = false;  // a write is in flight or about to start (under the lock)
-  bool flush_then_close_ = false;  // under the lock
-
+  // Four bytes, each a memory location of its own (different threads).
+  mutable SmallMutex out_lock_;
+  // Under out_lock_.
+  bool writer_scheduled_ : 1 = false;  // a write is in flight or about to start
+  bool flush_then_close_ : 1 = false;
   std::atomic<bool> closed_{false};
-  // Executor-only state (bits of one byte, which nothing else touches).
+  // Executor-only state.
   bool read_pending_ : 1 = false;  // a wait or read is in flight
   bool processing_ : 1 = false;    // inside process_buffer()
   bool handshake_done_ : 1 = false;
@@ -238,6 +251,16 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool paused_by_backpressure_ : 1 = false;
   bool closing_ : 1 = false;  // the graceful close is under way
   bool finished_ : 1 = false;
+
+  // Outbound: frames queued by send() (any thread), under out_lock_. Exists
+  // only while something is queued or being written.
+  struct Outbound {
+    std::vector<std::vector<uint8_t>> queue;
+    std::vector<uint8_t> writing;  // the write in flight (executor only)
+    std::string close_reason;      // close_after_flush()'s
+    std::size_t bytes = 0;         // queued and in flight: outbound_bytes()
+  };
+  std::unique_ptr<Outbound> out_;
 };
 
 // The live connections of one listener: shutdown and gauges. Destroy it only

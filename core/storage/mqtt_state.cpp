@@ -126,10 +126,7 @@ void RetainedStore::restore(const RetainedImage& image) {
 
 Session::Session(StorageContext& context, std::string client_id, std::size_t offline_cap,
                  OfflineOverflow overflow)
-    : context_(context),
-      client_id_(std::move(client_id)),
-      offline_cap_(offline_cap),
-      overflow_(overflow) {}
+    : context_(context), client_id_(client_id), offline_cap_(offline_cap), overflow_(overflow) {}
 
 Session::Data& Session::data_locked() {
   if (!data_) data_ = std::make_unique<Data>();
@@ -160,7 +157,7 @@ SubscriptionMap Session::subscriptions() const {
 Result<bool> Session::enqueue_offline(OfflineMessage message) {
   std::lock_guard lock(mutex_);
   if (deleted_) {
-    return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id_)};
+    return Error{ErrorCode::kDeleted, fmt::format("session '{}' has been removed", client_id())};
   }
   Data& data = data_locked();
   auto& offline = data.offline;
@@ -232,27 +229,26 @@ uint32_t Session::expiry_interval() const {
 void Session::mark_disconnected(TimePoint when) {
   std::lock_guard lock(mutex_);
   ++version_;
-  disconnected_at_ = when;
+  data_locked().disconnected_at = when;
   disconnected_ = true;
 }
 
 void Session::mark_connected() {
   std::lock_guard lock(mutex_);
   ++version_;
-  disconnected_at_ = {};
   disconnected_ = false;
 }
 
 std::optional<TimePoint> Session::disconnected_at() const {
   std::lock_guard lock(mutex_);
   if (!disconnected_) return std::nullopt;
-  return disconnected_at_;
+  return data_->disconnected_at;
 }
 
 bool Session::expired(TimePoint now) const {
   std::lock_guard lock(mutex_);
   if (!disconnected_ || expiry_interval_seconds_ == kSessionNeverExpires) return false;
-  return now >= disconnected_at_ + std::chrono::seconds(expiry_interval_seconds_);
+  return now >= data_->disconnected_at + std::chrono::seconds(expiry_interval_seconds_);
 }
 
 void Session::set_broker_state(Bytes state) {
@@ -282,7 +278,7 @@ void Session::release_offline_locked() {
 SessionImage Session::capture() const {
   std::lock_guard lock(mutex_);
   SessionImage image;
-  image.client_id = client_id_;
+  image.client_id = std::string(client_id());
   if (data_) {
     image.subscriptions = data_->subscriptions;
     image.offline = data_->offline;
@@ -291,7 +287,7 @@ SessionImage Session::capture() const {
   }
   image.offline_cap = offline_cap_;
   image.expiry_interval_seconds = expiry_interval_seconds_;
-  if (disconnected_) image.disconnected_at = disconnected_at_;
+  if (disconnected_) image.disconnected_at = data_->disconnected_at;
   image.source = ImageSource{instance_id_, version_};
   return image;
 }
@@ -304,7 +300,7 @@ void Session::restore(const SessionImage& image) {
   release_offline_locked();
   context_.budget.force_reserve(MemoryCategory::kSessions, image_bytes);
   if (image.subscriptions.empty() && image.offline.empty() && image.dropped_count == 0 &&
-      !image.broker_state) {
+      !image.broker_state && !image.disconnected_at) {
     data_.reset();
   } else {
     Data& data = data_locked();
@@ -313,11 +309,11 @@ void Session::restore(const SessionImage& image) {
     data.offline_bytes = image_bytes;
     data.dropped_count = image.dropped_count;
     data.broker_state = image.broker_state;
+    data.disconnected_at = image.disconnected_at.value_or(TimePoint{});
   }
   offline_cap_ = image.offline_cap;
   expiry_interval_seconds_ = image.expiry_interval_seconds;
   disconnected_ = image.disconnected_at.has_value();
-  disconnected_at_ = image.disconnected_at.value_or(TimePoint{});
   deleted_ = false;
   version_ = image.source.instance == instance_id_ ? image.source.version : version_ + 1;
 }
@@ -338,24 +334,26 @@ SessionStore::SessionStore(StorageContext& context, std::size_t default_offline_
 
 SessionStore::OpenResult SessionStore::open(std::string client_id) {
   std::lock_guard lock(mutex_);
-  if (auto it = sessions_.find(client_id); it != sessions_.end()) return {it->second, false};
+  if (auto it = sessions_.find(std::string_view(client_id)); it != sessions_.end()) {
+    return {*it, false};
+  }
   auto session =
       std::make_shared<Session>(context_, std::move(client_id), default_offline_cap_, overflow_);
-  sessions_.emplace(session->client_id(), session);
+  sessions_.insert(session);
   return {session, true};
 }
 
 std::shared_ptr<Session> SessionStore::find(std::string_view client_id) const {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second;
+  return it == sessions_.end() ? nullptr : *it;
 }
 
 bool SessionStore::remove(std::string_view client_id) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return false;
-  it->second->mark_deleted();
+  (*it)->mark_deleted();
   sessions_.erase(it);
   return true;
 }
@@ -364,7 +362,7 @@ std::vector<std::string> SessionStore::client_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   ids.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) ids.emplace_back(client_id);
+  for (const auto& session : sessions_) ids.emplace_back(session->client_id());
   std::sort(ids.begin(), ids.end());  // the table has no order of its own
   return ids;
 }
@@ -379,13 +377,13 @@ std::vector<std::string> SessionStore::remove_expired(TimePoint now) {
   std::shared_ptr<ExpiryHook> hook;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [client_id, session] : sessions_) {
-      if (session->expired(now)) expired.emplace_back(client_id);
+    for (const auto& session : sessions_) {
+      if (session->expired(now)) expired.emplace_back(session->client_id());
     }
     std::sort(expired.begin(), expired.end());
     for (const std::string& client_id : expired) {
-      auto it = sessions_.find(client_id);
-      it->second->mark_deleted();
+      auto it = sessions_.find(std::string_view(client_id));
+      (*it)->mark_deleted();
       sessions_.erase(it);
     }
     hook = expiry_hook_;
@@ -405,7 +403,7 @@ SessionStoreStats SessionStore::stats() const {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [client_id, session] : sessions_) sessions.push_back(session);
+    sessions.assign(sessions_.begin(), sessions_.end());
   }
   SessionStoreStats stats;
   stats.session_count = sessions.size();
@@ -420,7 +418,7 @@ std::vector<SessionImage> SessionStore::capture() const {
   std::lock_guard lock(mutex_);
   std::vector<SessionImage> images;
   images.reserve(sessions_.size());
-  for (const auto& [client_id, session] : sessions_) images.push_back(session->capture());
+  for (const auto& session : sessions_) images.push_back(session->capture());
   // In client id order, as snapshots always were.
   std::sort(images.begin(), images.end(),
             [](const SessionImage& a, const SessionImage& b) { return a.client_id < b.client_id; });
@@ -432,17 +430,16 @@ void SessionStore::restore(const std::vector<SessionImage>& images) {
   Sessions restored;
   for (const SessionImage& image : images) {
     std::shared_ptr<Session> session;
-    if (auto it = sessions_.find(image.client_id); it != sessions_.end()) {
-      session = it->second;
+    if (auto it = sessions_.find(std::string_view(image.client_id)); it != sessions_.end()) {
+      session = *it;
       sessions_.erase(it);
     } else {
       session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
     }
     session->restore(image);
-    const std::string_view key = session->client_id();
-    restored.emplace(key, std::move(session));
+    restored.insert(std::move(session));
   }
-  for (auto& [client_id, session] : sessions_) session->mark_deleted();
+  for (const auto& session : sessions_) session->mark_deleted();
   sessions_ = std::move(restored);
 }
 

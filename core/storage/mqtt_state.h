@@ -7,7 +7,7 @@
 // the session expiry hook run after locks are released.
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -21,6 +21,7 @@
 
 #include "core/small_mutex.h"
 #include "core/storage/common.h"
+#include "core/storage/compact_string.h"
 #include "core/storage/lazy_deque.h"
 #include "core/storage/memory_budget.h"
 
@@ -134,7 +135,7 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  const std::string& client_id() const { return client_id_; }
+  std::string_view client_id() const { return client_id_.view(); }
 
   // True if the filter is new, false if its options were replaced.
   bool subscribe(std::string filter, SubscriptionOptions options);
@@ -180,16 +181,16 @@ class Session {
     uint64_t offline_bytes = 0;
     uint64_t dropped_count = 0;
     Bytes broker_state;
+    TimePoint disconnected_at{};  // while disconnected_
   };
   Data& data_locked();
   void release_offline_locked();
 
   StorageContext& context_;
-  const std::string client_id_;
+  const CompactString client_id_;  // inline up to 23 characters
   const uint64_t instance_id_ = next_instance_id();
   uint64_t version_ = 0;  // bumped by every change
   std::size_t offline_cap_;
-  TimePoint disconnected_at_{};  // while disconnected_
   std::unique_ptr<Data> data_;
   uint32_t expiry_interval_seconds_ = 0;
   mutable SmallMutex mutex_;
@@ -240,10 +241,24 @@ class SessionStore {
   const OfflineOverflow overflow_;
 
   mutable std::mutex mutex_;
-  // Keyed by a view of the session's own client id (one copy per session),
-  // in an open-addressing table (no node allocated per session).
-  using Sessions = boost::unordered_flat_map<std::string_view, std::shared_ptr<Session>,
-                                             std::hash<std::string_view>>;
+  // The sessions, found by client id (their own: one copy per session), in
+  // an open-addressing set of pointers: no node allocated per session.
+  struct ById {
+    using is_transparent = void;
+    static std::string_view id(std::string_view client_id) { return client_id; }
+    static std::string_view id(const std::shared_ptr<Session>& session) {
+      return session->client_id();
+    }
+    template <typename T>
+    std::size_t operator()(const T& key) const {
+      return std::hash<std::string_view>{}(id(key));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return id(a) == id(b);
+    }
+  };
+  using Sessions = boost::unordered_flat_set<std::shared_ptr<Session>, ById, ById>;
   Sessions sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;
 };

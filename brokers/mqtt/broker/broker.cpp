@@ -53,7 +53,8 @@ storage::TimePoint Broker::now() const { return storage::Clock::now(); }
 bool Broker::has_room_for(const std::string& client_id) const {
   if (options_.max_connections == 0) return true;
   std::lock_guard lock(mutex_);
-  if (links_.contains(client_id)) return true;  // a takeover does not add a client
+  // A takeover does not add a client.
+  if (links_.contains(std::string_view(client_id))) return true;
   return links_.size() < options_.max_connections;
 }
 
@@ -63,8 +64,8 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
   std::shared_ptr<ClientLink> previous;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = links_.find(client_id); it != links_.end()) {
-      previous = std::move(it->second);
+    if (auto it = links_.find(std::string_view(client_id)); it != links_.end()) {
+      previous = it->link->shared();
       links_.erase(it);
     }
     pending_wills_.erase(client_id);
@@ -75,7 +76,7 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
     result.session->set_expiry_interval(session_expiry_seconds);
     result.session->set_offline_cap(options_.max_queued_messages);
     result.session->mark_connected();
-    links_.emplace(result.session->client_id(), std::move(link));
+    links_.insert(Registered{result.session.get(), link.get()});
     if (auto it = hand_overs_.find(client_id); it != hand_overs_.end()) {
       result.resumed = std::move(it->second);
       hand_overs_.erase(it);
@@ -101,15 +102,15 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
   std::shared_ptr<ClientLink> successor;
   {
     std::lock_guard lock(mutex_);
-    auto it = links_.find(client_id);
-    if (it == links_.end() || it->second.get() != link) {
+    auto it = links_.find(std::string_view(client_id));
+    if (it == links_.end() || it->link != link) {
       // Taken over: the session lives on with the new connection. A will
       // without delay still goes out, since this connection did not end
       // normally; a delayed one is cancelled by the new connection.
       if (will && will->delay_seconds == 0) will_now = std::move(will);
       auto current = sessions_.find(client_id);
       if (it != links_.end() && current && current.get() == session_used) {
-        successor = it->second;
+        successor = it->link->shared();
       }
     } else {
       links_.erase(it);
@@ -281,7 +282,7 @@ std::size_t Broker::route(const Message& message) {
       std::size_t chosen = group.next % group.members.size();
       for (std::size_t i = 0; i < group.members.size(); ++i) {
         const std::size_t candidate = (group.next + i) % group.members.size();
-        if (links_.contains(group.members[candidate].client_id)) {
+        if (links_.contains(std::string_view(group.members[candidate].client_id))) {
           chosen = candidate;
           break;
         }
@@ -292,8 +293,8 @@ std::size_t Broker::route(const Message& message) {
     }
     for (auto& [client_id, pending] : targets) {
       pending.delivery.message = shared_message;
-      if (auto link = links_.find(client_id); link != links_.end()) {
-        online.emplace_back(link->second, std::move(pending.delivery));
+      if (auto link = links_.find(std::string_view(client_id)); link != links_.end()) {
+        online.emplace_back(link->link->shared(), std::move(pending.delivery));
       } else {
         offline.emplace_back(client_id, std::move(pending.delivery));
       }

@@ -10,7 +10,7 @@
 #pragma once
 
 #include <atomic>
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,6 +52,10 @@ class ClientLink {
   // The connection this one took over is gone: its unacknowledged messages
   // and unreleased QoS 2 ids, to resend with DUP (ConnectResult::awaiting_hand_over).
   virtual void adopt(SessionHandOver hand_over) = 0;
+  // A strong reference to this link, so that the broker can call it outside
+  // its lock. While a client is registered the broker keeps only the link's
+  // address: a link stays alive until Broker::disconnected() for its client.
+  virtual std::shared_ptr<ClientLink> shared() = 0;
 };
 
 struct ConnectResult {
@@ -175,13 +179,30 @@ class Broker {
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
 
-  // Connected clients by client id. The key views the id in the client's
-  // storage::Session, which its Client keeps while the link is registered.
-  // An open-addressing table: no node allocated per client.
+  // Connected clients, found by client id: the id of the session each
+  // registered with (which its Client keeps), and the address of its link
+  // (ClientLink::shared()). An open-addressing set of 16-byte entries.
+  struct Registered {
+    const storage::Session* session;
+    ClientLink* link;
+  };
+  struct ByClientId {
+    using is_transparent = void;
+    static std::string_view id(std::string_view client_id) { return client_id; }
+    static std::string_view id(const Registered& registered) {
+      return registered.session->client_id();
+    }
+    template <typename T>
+    std::size_t operator()(const T& key) const {
+      return std::hash<std::string_view>{}(id(key));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return id(a) == id(b);
+    }
+  };
   mutable std::mutex mutex_;
-  boost::unordered_flat_map<std::string_view, std::shared_ptr<ClientLink>,
-                            std::hash<std::string_view>>
-      links_;
+  boost::unordered_flat_set<Registered, ByClientId, ByClientId> links_;
   // filter -> client id -> options (plain subscriptions).
   std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
   // "group\nfilter" -> members, served round-robin.

@@ -14,12 +14,11 @@ PacketType frame_type(std::span<const uint8_t> frame) {
 
 }  // namespace
 
-Client::Client(Broker& broker, ClientIo& io) : broker_(broker), io_(io) {}
+Client::Client(Broker& broker) : broker_(broker) {}
 Client::~Client() = default;
 
-const std::string& Client::client_id() const {
-  static const std::string none;
-  return session_ ? session_->client_id() : none;
+std::string_view Client::client_id() const {
+  return session_ ? session_->client_id() : std::string_view();
 }
 
 Client::Extras& Client::extras() {
@@ -114,8 +113,9 @@ void Client::on_closed() {
   }
   std::optional<WillMessage> will;
   if (send_will_ && extras_ && extras_->will) will = std::move(extras_->will);
-  broker_.disconnected(client_id(), link_, session_.get(), session_expiry_, std::move(hand_over),
-                       std::move(will));
+  const auto link = make_link();
+  broker_.disconnected(std::string(client_id()), link.get(), session_.get(), session_expiry(),
+                       std::move(hand_over), std::move(will));
 }
 
 void Client::send(const Packet& packet) {
@@ -123,7 +123,7 @@ void Client::send(const Packet& packet) {
   auto& stats = broker_.stats();
   stats.packets_sent.fetch_add(1, std::memory_order_relaxed);
   stats.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
-  io_.send(std::move(bytes));
+  send_bytes(std::move(bytes));
 }
 
 Identity Client::identity() const {
@@ -163,22 +163,25 @@ void Client::client_disconnected(const Disconnect& disconnect) {
 void Client::end(std::string reason) {
   if (ending_) return;
   ending_ = true;
-  io_.close(std::move(reason));
+  close_connection(std::move(reason));
 }
 
 bool Client::accept(Accepted accepted) {
-  session_expiry_ = accepted.session_expiry;
+  set_session_expiry(accepted.session_expiry);
   if (accepted.will) extras().will = std::move(accepted.will);
-  client_receive_maximum_ = accepted.receive_maximum;
-  client_maximum_packet_size_ = accepted.maximum_packet_size;
-  client_topic_alias_maximum_ = accepted.topic_alias_maximum;
+  if (accepted.receive_maximum != 65535) extras().receive_maximum = accepted.receive_maximum;
+  if (accepted.maximum_packet_size != kMaxPacketSize) {
+    extras().maximum_packet_size = accepted.maximum_packet_size;
+  }
+  if (accepted.topic_alias_maximum != 0) {
+    extras().topic_alias_maximum = accepted.topic_alias_maximum;
+  }
   if (accepted.username) extras().username = std::move(accepted.username);
   connected_ = true;
-  auto link = io_.make_link();
-  link_ = link.get();
-  io_.set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
+  auto link = make_link();
+  set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
-      broker_.connect(accepted.client_id, accepted.clean_start, session_expiry_, std::move(link));
+      broker_.connect(accepted.client_id, accepted.clean_start, session_expiry(), std::move(link));
   session_ = std::move(result.session);
   if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
       !result.queued.empty()) {
@@ -258,14 +261,14 @@ void Client::deliver(Delivery delivery) {
     return;
   }
   if (delivery.qos == QoS::at_most_once) {
-    if (io_.congested()) {
+    if (congested()) {
       broker_.dropped("slow_subscriber");
       return;
     }
     send_publish(0, delivery, false);
     return;
   }
-  if (!awaiting_hand_over_ && inflight_count() < client_receive_maximum_) {
+  if (!awaiting_hand_over_ && inflight_count() < receive_maximum()) {
     const uint16_t packet_id = next_packet_id();
     auto& inflight = extras().inflight[packet_id];
     inflight.delivery = std::move(delivery);
@@ -304,19 +307,19 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     // Server -> client topic aliases, up to the client's Topic Alias Maximum:
     // the first PUBLISH on a topic carries topic and alias, later ones only
     // the alias. Once every alias is taken, new topics go without one.
-    if (client_topic_alias_maximum_ > 0) {
+    if (extras_ && extras_->topic_alias_maximum > 0) {
       auto& aliases = extras().outbound_aliases;
       if (auto it = aliases.find(message.topic); it != aliases.end()) {
         publish.topic_name.clear();
         publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(it->second));
-      } else if (aliases.size() < client_topic_alias_maximum_) {
+      } else if (aliases.size() < extras_->topic_alias_maximum) {
         new_alias = static_cast<uint16_t>(aliases.size() + 1);
         publish.properties.set(PropertyId::topic_alias, static_cast<uint32_t>(new_alias));
       }
     }
   }
   Bytes encoded = encode_packet(publish, version_);
-  if (v5() && encoded.size() > client_maximum_packet_size_) {
+  if (v5() && extras_ && encoded.size() > extras_->maximum_packet_size) {
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
     broker_.dropped("too_large");
     if (packet_id != 0 && extras_) extras_->inflight.erase(packet_id);
@@ -328,20 +331,21 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
   stats.bytes_sent.fetch_add(encoded.size(), std::memory_order_relaxed);
   stats.publish_sent.fetch_add(1, std::memory_order_relaxed);
   stats.publish_bytes_sent.fetch_add(message.payload->size(), std::memory_order_relaxed);
-  io_.send(std::move(encoded));
+  send_bytes(std::move(encoded));
   if (auto* metrics = broker_.metrics()) metrics->delivered();
   return true;
 }
 
 uint16_t Client::next_packet_id() {
   do {
-    last_packet_id_ = static_cast<uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
-  } while (inflight_contains(last_packet_id_));
-  return last_packet_id_;
+    uint16_t& last = extras().last_packet_id;
+    last = static_cast<uint16_t>(last == 65535 ? 1 : last + 1);
+  } while (inflight_contains(extras_->last_packet_id));
+  return extras_->last_packet_id;
 }
 
 void Client::pump_backlog() {
-  while (!backlog_empty() && inflight_count() < client_receive_maximum_ && !ending_ &&
+  while (!backlog_empty() && inflight_count() < receive_maximum() && !ending_ &&
          !awaiting_hand_over_) {
     Delivery delivery = std::move(extras_->backlog.front());
     extras_->backlog.pop_front();

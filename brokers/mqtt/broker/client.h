@@ -27,29 +27,30 @@
 
 namespace mockforge::mqtt {
 
-// What the protocol state needs from its connection.
+// What the protocol state needs from its connection: Client is abstract, and
+// the session layer (MqttProtocol) or a unit test derives from it.
 class ClientIo {
  public:
   virtual ~ClientIo() = default;
-  virtual void send(Bytes bytes) = 0;
+  virtual void send_bytes(Bytes bytes) = 0;
   // Write what is queued, then close.
-  virtual void close(std::string reason) = 0;
+  virtual void close_connection(std::string reason) = 0;
   // Close when nothing was read for `timeout` (0: never).
   virtual void set_read_timeout(std::chrono::milliseconds timeout) = 0;
   // A link that runs Client::deliver / Client::taken_over on this
   // connection's executor, safe to call from any thread and after close.
-  // The broker holds it while the client is connected; it must stay alive
-  // (and unique) at least as long as the Client, which keeps its address.
+  // The same link every time (the client asks again when it closes, to tell
+  // the broker which registration ends); it must stay alive until then.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.
   virtual bool congested() const = 0;
 };
 
-class Client {
+class Client : public ClientIo {
  public:
-  Client(Broker& broker, ClientIo& io);
-  ~Client();
+  explicit Client(Broker& broker);
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -75,7 +76,7 @@ class Client {
   // CONNECT fixes the version every later packet (and a refusal) uses.
   void set_version(ProtocolVersion version) { version_ = version; }
   // Empty until CONNECT is accepted (the session keeps the one copy).
-  const std::string& client_id() const;
+  std::string_view client_id() const;
   // Client id and user name, for the ACL.
   Identity identity() const;
   // The ACL, or null when everything is allowed.
@@ -108,8 +109,10 @@ class Client {
   void resume();
   bool connected() const { return connected_; }
   bool connect_seen() const { return connect_seen_; }
-  uint32_t session_expiry() const { return session_expiry_; }
-  void set_session_expiry(uint32_t seconds) { session_expiry_ = seconds; }
+  uint32_t session_expiry() const { return extras_ ? extras_->session_expiry : 0; }
+  void set_session_expiry(uint32_t seconds) {
+    if (seconds != 0 || extras_) extras().session_expiry = seconds;
+  }
 
   // Inbound QoS 2 ids received, waiting for PUBREL (exactly-once).
   std::set<uint16_t>& inbound_qos2() { return extras().inbound_qos2; }
@@ -151,6 +154,11 @@ class Client {
     std::optional<WillMessage> will;
     std::optional<std::string> username;
     std::unique_ptr<Resumption> resumption;  // null when there is nothing
+    uint32_t session_expiry = 0;
+    uint32_t maximum_packet_size = kMaxPacketSize;  // the client's (v5)
+    uint16_t receive_maximum = 65535;               // the client's (v5)
+    uint16_t topic_alias_maximum = 0;               // the client's (v5): server -> client aliases
+    uint16_t last_packet_id = 0;
   };
   Extras& extras();
   std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }
@@ -159,16 +167,11 @@ class Client {
   }
   bool backlog_empty() const { return !extras_ || extras_->backlog.empty(); }
 
+  uint16_t receive_maximum() const { return extras_ ? extras_->receive_maximum : 65535; }
+
   Broker& broker_;
-  ClientIo& io_;
-  const ClientLink* link_ = nullptr;  // the broker holds it; it outlives this client
   std::shared_ptr<storage::Session> session_;
   std::unique_ptr<Extras> extras_;
-  uint32_t session_expiry_ = 0;
-  uint32_t client_maximum_packet_size_ = kMaxPacketSize;
-  uint16_t client_receive_maximum_ = 65535;
-  uint16_t client_topic_alias_maximum_ = 0;
-  uint16_t last_packet_id_ = 0;
   ProtocolVersion version_ = ProtocolVersion::v5;  // until CONNECT says otherwise
   bool connect_seen_ = false;
   bool connected_ = false;

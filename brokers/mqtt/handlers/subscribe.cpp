@@ -80,8 +80,8 @@ void handle_subscribe(Client& client, Subscribe& subscribe) {
     stored.retain_as_published = subscription.options.retain_as_published;
     stored.retain_handling = static_cast<uint8_t>(subscription.options.retain_handling);
     stored.subscription_identifier = subscription_identifier;
-    const bool is_new =
-        client.broker().subscribe(client.client_id(), subscription.topic_filter, stored);
+    const bool is_new = client.broker().subscribe(std::string(client.client_id()),
+                                                  subscription.topic_filter, stored);
     suback.reason_codes.push_back(static_cast<ReasonCode>(granted));
 
     const auto handling = subscription.options.retain_handling;

@@ -6,7 +6,7 @@ void handle_unsubscribe(Client& client, Unsubscribe& unsubscribe) {
   Unsuback unsuback;
   unsuback.packet_id = unsubscribe.packet_id;
   for (const auto& filter : unsubscribe.topic_filters) {
-    const bool existed = client.broker().unsubscribe(client.client_id(), filter);
+    const bool existed = client.broker().unsubscribe(std::string(client.client_id()), filter);
     unsuback.reason_codes.push_back(existed ? ReasonCode::success
                                             : ReasonCode::no_subscription_existed);
   }

@@ -39,47 +39,52 @@ net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximu
 // connection). The broker's reference to the link shares ownership of the
 // connection, so a delivery posted to it finds the client alive; once closed,
 // the client ignores deliveries.
-class MqttProtocol final : public net::FrameProtocol, public ClientIo, public ClientLink {
+class MqttProtocol final : public Client, public net::FrameProtocol, public ClientLink {
  public:
   MqttProtocol(net::Connection& connection, Broker& broker)
-      : connection_(connection), client_(broker, *this) {
+      : Client(broker), connection_(connection) {
     // The peer's address is not kept, so it is logged now.
     if (const auto log = log::get("mqtt"); log->should_log(spdlog::level::debug)) {
       log->debug("mqtt connection {} from {}", connection_.id(), connection_.remote_address());
     }
   }
 
+  // FrameProtocol. Client has same-named (non-virtual) events: the calls
+  // below name it.
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override {
     // Garbage is refused at its first byte instead of waiting for its "length".
-    if (!client_.connect_seen() && (unread[0] >> 4) != static_cast<uint8_t>(PacketType::connect)) {
+    if (!connect_seen() && (unread[0] >> 4) != static_cast<uint8_t>(PacketType::connect)) {
       return net::FrameStatus::invalid("first packet is not CONNECT");
     }
-    return frame_boundary(unread, client_.maximum_inbound_packet_size());
+    return frame_boundary(unread, maximum_inbound_packet_size());
   }
-  void on_frame(std::span<const uint8_t> frame) override { client_.on_frame(frame); }
+  void on_frame(std::span<const uint8_t> frame) override { Client::on_frame(frame); }
   void on_invalid_frame(std::string_view error) override {
     DecodeError decode_error;
     decode_error.reason_code = error.starts_with("malformed") ? ReasonCode::malformed_packet
                                                               : ReasonCode::packet_too_large;
     decode_error.message = std::string(error);
-    client_.on_framing_error(decode_error);
+    on_framing_error(decode_error);
   }
-  void on_idle_timeout() override { client_.on_read_timeout(); }
-  void on_server_shutdown() override { client_.on_server_shutdown(); }
+  void on_idle_timeout() override { on_read_timeout(); }
+  void on_server_shutdown() override { Client::on_server_shutdown(); }
   void on_closed(std::string_view reason) override {
     log::get("mqtt")->debug("mqtt connection {} closed: {}", connection_.id(), reason);
-    client_.on_closed();
+    Client::on_closed();
   }
 
   // ClientIo
-  void send(Bytes bytes) override { connection_.send(std::move(bytes)); }
-  void close(std::string reason) override { connection_.close_after_flush(std::move(reason)); }
+  void send_bytes(Bytes bytes) override { connection_.send(std::move(bytes)); }
+  void close_connection(std::string reason) override {
+    connection_.close_after_flush(std::move(reason));
+  }
   void set_read_timeout(std::chrono::milliseconds timeout) override {
     connection_.set_idle_timeout(timeout);
   }
   bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
   std::shared_ptr<ClientLink> make_link() override {
-    return std::shared_ptr<ClientLink>(connection_.shared_from_this(), this);
+    return std::shared_ptr<ClientLink>(connection_.shared_from_this(),
+                                       static_cast<ClientLink*>(this));
   }
 
   // ClientLink: any thread; runs on the connection's executor.
@@ -91,6 +96,7 @@ class MqttProtocol final : public net::FrameProtocol, public ClientIo, public Cl
   void take_over() override {
     run([](Client& client) { client.taken_over(); });
   }
+  std::shared_ptr<ClientLink> shared() override { return make_link(); }
   void adopt(SessionHandOver hand_over) override {
     run([hand_over = std::move(hand_over)](Client& client) mutable {
       client.adopt(std::move(hand_over));
@@ -102,13 +108,13 @@ class MqttProtocol final : public net::FrameProtocol, public ClientIo, public Cl
   void run(F&& action) {
     // The caller holds the link, so the connection (and this) is alive; the
     // posted action keeps it so until it has run.
-    boost::asio::post(connection_.executor(),
-                      [connection = connection_.shared_from_this(), this,
-                       action = std::forward<F>(action)]() mutable { action(client_); });
+    boost::asio::post(connection_.executor(), [connection = connection_.shared_from_this(), this,
+                                               action = std::forward<F>(action)]() mutable {
+      action(static_cast<Client&>(*this));
+    });
   }
 
   net::Connection& connection_;
-  Client client_;
 };
 
 }  // namespace

@@ -23,27 +23,45 @@ namespace {
 
 using Tasks = std::deque<std::function<void()>>;
 
-class TestClient : public ClientIo {
+class TestClient;
+
+// The Client under test, its connection side forwarded to a TestClient.
+class ClientUnderTest final : public Client {
+ public:
+  ClientUnderTest(Broker& broker, TestClient& owner) : Client(broker), owner_(owner) {}
+  void send_bytes(Bytes bytes) override;
+  void close_connection(std::string reason) override;
+  void set_read_timeout(std::chrono::milliseconds timeout) override;
+  bool congested() const override;
+  std::shared_ptr<ClientLink> make_link() override;
+
+ private:
+  TestClient& owner_;
+};
+
+class TestClient {
  public:
   TestClient(Broker& broker, Tasks& tasks, ProtocolVersion version)
-      : tasks_(tasks), version_(version), client_(std::make_shared<Client>(broker, *this)) {}
+      : tasks_(tasks),
+        version_(version),
+        client_(std::make_shared<ClientUnderTest>(broker, *this)) {}
 
-  // ClientIo
-  void send(Bytes bytes) override {
+  // The connection side.
+  void send(Bytes bytes) {
     auto decoded = decode_packet(bytes, version_);
     ASSERT_TRUE(decoded) << decoded.error().message;
     received.push_back(std::move(decoded.value()));
   }
-  void close(std::string reason) override {
+  void close(std::string reason) {
     if (closed) return;
     closed = true;
     close_reason = std::move(reason);
     tasks_.push_back([client = client_] { client->on_closed(); });
   }
-  void set_read_timeout(std::chrono::milliseconds timeout) override { read_timeout = timeout; }
-  bool congested() const override { return congested_output; }
-  std::shared_ptr<ClientLink> make_link() override {
-    struct Link : ClientLink {
+  void set_read_timeout(std::chrono::milliseconds timeout) { read_timeout = timeout; }
+  bool congested() const { return congested_output; }
+  std::shared_ptr<ClientLink> make_link() {
+    struct Link : ClientLink, std::enable_shared_from_this<Link> {
       Tasks& tasks;
       std::weak_ptr<Client> client;
       Link(Tasks& t, std::weak_ptr<Client> c) : tasks(t), client(std::move(c)) {}
@@ -57,14 +75,15 @@ class TestClient : public ClientIo {
           if (auto alive = c.lock()) alive->taken_over();
         });
       }
+      std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
       void adopt(SessionHandOver hand_over) override {
         tasks.push_back([c = client, h = std::move(hand_over)]() mutable {
           if (auto alive = c.lock()) alive->adopt(std::move(h));
         });
       }
     };
-    // Kept here too: a link outlives its client (ClientIo::make_link).
-    link_ = std::make_shared<Link>(tasks_, client_);
+    // The same link every time (ClientIo::make_link).
+    if (!link_) link_ = std::make_shared<Link>(tasks_, client_);
     return link_;
   }
 
@@ -103,6 +122,14 @@ class TestClient : public ClientIo {
   std::shared_ptr<Client> client_;
   std::shared_ptr<ClientLink> link_;
 };
+
+void ClientUnderTest::send_bytes(Bytes bytes) { owner_.send(std::move(bytes)); }
+void ClientUnderTest::close_connection(std::string reason) { owner_.close(std::move(reason)); }
+void ClientUnderTest::set_read_timeout(std::chrono::milliseconds timeout) {
+  owner_.set_read_timeout(timeout);
+}
+bool ClientUnderTest::congested() const { return owner_.congested(); }
+std::shared_ptr<ClientLink> ClientUnderTest::make_link() { return owner_.make_link(); }
 
 class MqttBrokerTest : public ::testing::Test {
  protected:

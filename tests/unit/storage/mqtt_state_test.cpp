@@ -38,6 +38,25 @@ class StorageMqttStateTest : public ::testing::Test {
   SessionStore sessions_{context_, 3};
 };
 
+TEST(CompactStringTest, KeepsShortAndLongTextsWhole) {
+  for (const std::string& text :
+       {std::string(), std::string("c"), std::string(22, 'a'), std::string(23, 'b'),
+        std::string(24, 'c'), std::string(200, 'd'), std::string("with\0nul", 8)}) {
+    const CompactString compact(text);
+    EXPECT_EQ(compact.view(), text) << text.size();
+  }
+}
+
+TEST_F(StorageMqttStateTest, SessionKeepsItsClientIdOfAnyLength) {
+  for (const std::string& id : {std::string(23, 'x'), std::string(24, 'y'), std::string()}) {
+    auto opened = sessions_.open(id);
+    EXPECT_EQ(opened.session->client_id(), id);
+    EXPECT_EQ(sessions_.find(id), opened.session);
+  }
+  EXPECT_EQ(sessions_.client_ids(),
+            (std::vector<std::string>{"", std::string(23, 'x'), std::string(24, 'y')}));
+}
+
 TEST_F(StorageMqttStateTest, RetainedSetReplaceGetAndClearWithEmptyPayload) {
   const TimePoint now = clock_.now();
   ASSERT_TRUE(retained_.set("sensors/1", retained("20C", now)).ok());
