@@ -176,7 +176,7 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
     if (!routed.delivered_direct_reply && publish.mandatory) {
       send_return(connection, channel, publish, *routed.properties, body);
     }
-    if (channel.confirm_mode) connection.send_method(channel.number, BasicAck{seq, false});
+    if (channel.confirm_mode) connection.confirm_publish(channel, seq, true);
     return;
   }
 
@@ -217,13 +217,7 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
   if (!reached && publish.mandatory) {
     send_return(connection, channel, publish, *routed.properties, body);
   }
-  if (channel.confirm_mode) {
-    if (refused) {
-      connection.send_method(channel.number, BasicNack{seq, false, false});
-    } else {
-      connection.send_method(channel.number, BasicAck{seq, false});
-    }
-  }
+  if (channel.confirm_mode) connection.confirm_publish(channel, seq, !refused);
 }
 
 }  // namespace mockforge::amqp

@@ -62,6 +62,11 @@ struct Channel {
 
   bool confirm_mode = false;
   uint64_t next_publish_seq = 1;
+  // Publisher confirms go out coalesced: every sequence number up to
+  // confirms_sent is confirmed on the wire, and acks up to confirms_owed wait
+  // for AmqpConnection::flush_confirms() (one basic.ack with multiple set).
+  uint64_t confirms_sent = 0;
+  uint64_t confirms_owed = 0;
   bool tx_mode = false;
   std::vector<std::function<void()>> tx_pending;  // publishes and acks until commit
 

@@ -1,6 +1,7 @@
 #include "brokers/amqp/protocol/connection.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -249,6 +250,7 @@ void AmqpConnection::on_connection_method(Command& command) {
     return false;
   };
   if (id == ConnectionClose::kId) {
+    flush_confirms();
     release_all_channels();
     send_method(0, ConnectionCloseOk{});
     state_ = State::kClosed;
@@ -443,6 +445,7 @@ void AmqpConnection::on_channel_method(Command& command) {
   }
   Channel& channel = it->second;
   if (id == ChannelClose::kId) {
+    flush_confirms(channel);
     release_channel(channel);
     assembler_.forget_channel(command.channel);
     channels_.erase(it);
@@ -492,6 +495,7 @@ void AmqpConnection::dispatch(Channel& channel, Command& command) {
 
 void AmqpConnection::close_channel_with_error(Channel& channel, ReplyCode code,
                                               const std::string& text, MethodId method) {
+  flush_confirms(channel);
   release_channel(channel);
   channel.state = Channel::State::kClosing;
   send_method(channel.number, ChannelClose{static_cast<uint16_t>(code), text.substr(0, 255),
@@ -500,6 +504,7 @@ void AmqpConnection::close_channel_with_error(Channel& channel, ReplyCode code,
 
 void AmqpConnection::close_connection(ReplyCode code, const std::string& text, MethodId method) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
+  flush_confirms();
   release_all_channels();
   if (state_ == State::kAwaitHeader) {
     state_ = State::kClosed;
@@ -520,6 +525,7 @@ void AmqpConnection::on_heartbeat_timeout() {
 
 void AmqpConnection::on_server_shutdown() {
   if (state_ == State::kClosed) return;
+  flush_confirms();
   release_all_channels();
   if (state_ != State::kAwaitHeader && state_ != State::kClosing) {
     send_method(0, ConnectionClose{static_cast<uint16_t>(ReplyCode::kConnectionForced),
@@ -672,6 +678,42 @@ void AmqpConnection::run_scheduled_pumps() {
   for (uint16_t number : channels) {
     if (Channel* channel = find_channel(number)) pump(*channel);
   }
+}
+
+void AmqpConnection::confirm_publish(Channel& channel, uint64_t seq, bool ack) {
+  if (!ack) {
+    flush_confirms(channel);
+    send_method(channel.number, BasicNack{seq, false, false});
+    channel.confirms_sent = channel.confirms_owed = seq;
+    return;
+  }
+  if (channel.confirms_owed == channel.confirms_sent) confirm_channels_.push_back(channel.number);
+  channel.confirms_owed = seq;
+  if (std::exchange(confirm_flush_posted_, true)) return;
+  // Runs after the frames of this read (and any read completed meanwhile).
+  std::weak_ptr<AmqpConnection> weak = weak_from_this();
+  output_->post([weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->confirm_flush_posted_ = false;
+    if (self->state_ != State::kOpen) return;
+    OutputBatch batch(*self);
+    self->flush_confirms();
+  });
+}
+
+void AmqpConnection::flush_confirms(Channel& channel) {
+  if (channel.confirms_owed == channel.confirms_sent) return;
+  const uint64_t owed = channel.confirms_owed;
+  send_method(channel.number, BasicAck{owed, owed - channel.confirms_sent > 1});
+  channel.confirms_sent = owed;
+}
+
+void AmqpConnection::flush_confirms() {
+  for (uint16_t number : confirm_channels_) {
+    if (auto it = channels_.find(number); it != channels_.end()) flush_confirms(it->second);
+  }
+  confirm_channels_.clear();
 }
 
 void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how) {

@@ -75,6 +75,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // A content method with its header (encoded content header payload) and body.
   void send_content(uint16_t channel, const Method& method, std::span<const uint8_t> header_payload,
                     std::string_view body);
+  // Publisher confirms: an ack is owed and sent, coalesced with the channel's
+  // other owed acks into one basic.ack with multiple set, once this
+  // connection's current input is handled (RabbitMQ coalesces too). A nack
+  // goes out at once, after the acks owed before it.
+  void confirm_publish(Channel& channel, uint64_t seq, bool ack);
   // Delivers ready messages to the channel's consumers within their prefetch.
   void pump(Channel& channel);
   // Runs pump() later on this connection's strand (from any thread).
@@ -121,6 +126,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void release_channel(Channel& channel);
   void release_all_channels();
   void send_connection_start();
+  // Sends the acks owed on one channel, or on all of them (before anything
+  // that ends a channel or the connection, and from the posted flush).
+  void flush_confirms(Channel& channel);
+  void flush_confirms();
   void apply_memory_alarm();
 
   // Output batching: while a batch is open (a frame being handled, a pump),
@@ -165,6 +174,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   std::mutex pump_mutex_;
   std::vector<uint16_t> pump_requests_;
   bool pump_posted_ = false;
+  // Channels owing confirms, and whether the flush is posted.
+  std::vector<uint16_t> confirm_channels_;
+  bool confirm_flush_posted_ = false;
 };
 
 }  // namespace mockforge::amqp

@@ -230,5 +230,61 @@ TEST_F(AmqpConnectionTest, UnackedGetIsRequeuedRedeliveredWhenTheChannelCloses) 
   EXPECT_EQ(replies.back().body, "");
 }
 
+TEST_F(AmqpConnectionTest, ConfirmsOfOneReadGoOutAsOneAckWithMultiple) {
+  handshake();
+  feed_method(1, ChannelOpen{});
+  feed_method(1, ConfirmSelect{false});
+  feed_method(1, QueueDeclare{0, "q", false, false, false, false, false, {}});
+  received();
+  std::vector<uint8_t> publish = encode_method_frame(1, BasicPublish{0, "", "q", false, false});
+  std::vector<uint8_t> header_frame = encode_content_header_frame(1, ContentHeader{});
+  publish.insert(publish.end(), header_frame.begin(), header_frame.end());
+  for (int i = 0; i < 3; ++i) feed(publish);
+  EXPECT_TRUE(received().empty());  // owed until the input is handled
+  ASSERT_EQ(output->posted.size(), 1u);
+  output->posted[0]();
+  output->posted.clear();
+  auto acks = received();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(std::get<BasicAck>(acks[0].method).delivery_tag, 3u);
+  EXPECT_TRUE(std::get<BasicAck>(acks[0].method).multiple);
+  // A lone confirm is not marked multiple.
+  feed(publish);
+  ASSERT_EQ(output->posted.size(), 1u);
+  output->posted[0]();
+  output->posted.clear();
+  acks = received();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(std::get<BasicAck>(acks[0].method), (BasicAck{4, false}));
+}
+
+TEST_F(AmqpConnectionTest, OwedConfirmsGoOutBeforeANackAndBeforeChannelCloseOk) {
+  handshake();
+  feed_method(1, ChannelOpen{});
+  feed_method(1, ConfirmSelect{false});
+  FieldTable arguments;
+  arguments.set("x-max-length", int64_t{1});
+  arguments.set("x-overflow", std::string("reject-publish"));
+  feed_method(1, QueueDeclare{0, "q", false, false, false, false, false, arguments});
+  received();
+  std::vector<uint8_t> publish = encode_method_frame(1, BasicPublish{0, "", "q", false, false});
+  std::vector<uint8_t> header_frame = encode_content_header_frame(1, ContentHeader{});
+  publish.insert(publish.end(), header_frame.begin(), header_frame.end());
+  feed(publish);  // 1: stored
+  feed(publish);  // 2: refused, nacked
+  feed_method(1, QueuePurge{0, "q", false});
+  feed(publish);  // 3: stored, owed
+  feed_method(1, ChannelClose{200, "bye", 0, 0});
+  auto replies = received();
+  ASSERT_EQ(replies.size(), 5u);
+  EXPECT_EQ(std::get<BasicAck>(replies[0].method), (BasicAck{1, false}));
+  EXPECT_EQ(std::get<BasicNack>(replies[1].method), (BasicNack{2, false, false}));
+  EXPECT_TRUE(std::holds_alternative<QueuePurgeOk>(replies[2].method));
+  EXPECT_EQ(std::get<BasicAck>(replies[3].method), (BasicAck{3, false}));
+  EXPECT_TRUE(std::holds_alternative<ChannelCloseOk>(replies[4].method));
+  for (auto& task : output->posted) task();  // the posted flush finds nothing owed
+  EXPECT_TRUE(received().empty());
+}
+
 }  // namespace
 }  // namespace mockforge::amqp
