@@ -92,6 +92,12 @@ class ByteWriter {
     return std::move(bytes_);
   }
   std::size_t size() const { return used_; }
+  // What is written so far, valid until the next write.
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes_.data()), used_};
+  }
+  // Forgets what is written, keeping the room (a scratch writer).
+  void clear() { used_ = 0; }
   // Makes room for `capacity` bytes in all; grows geometrically, so reserving
   // before each of many appends stays amortised O(1). The room is zeroed
   // (std::vector cannot leave it uninitialised): reserve what will be

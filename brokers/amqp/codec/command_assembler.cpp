@@ -58,6 +58,7 @@ AssembleResult CommandAssembler::add_method(const FrameView& frame) {
     pending.command.header.reset();
     pending.command.body.clear();
     pending.body_size = 0;
+    pending.received = 0;
     pending.active = true;
     return NeedMoreFrames{};
   } catch (const DecodeError& error) {
@@ -92,7 +93,9 @@ AssembleResult CommandAssembler::add_header(const FrameView& frame) {
     pending->active = false;
     return std::move(pending->command);
   }
-  pending->command.body.reserve(std::min(pending->body_size, kMaxBodyReserve));
+  if (max_body_size_ == 0 || pending->body_size <= max_body_size_) {
+    pending->command.body.reserve(std::min(pending->body_size, kMaxBodyReserve));
+  }
   return NeedMoreFrames{};
 }
 
@@ -105,15 +108,18 @@ AssembleResult CommandAssembler::add_body(const FrameView& frame) {
                         "content body frame on channel " + std::to_string(frame.channel) +
                             " without a content header before it"};
   }
-  std::string& body = pending->command.body;
-  if (frame.payload.size() > pending->body_size - body.size()) {
+  if (frame.payload.size() > pending->body_size - pending->received) {
     const MethodId id = method_id(pending->command.method);
     pending_.erase(frame.channel);
     return CommandError{ReplyCode::kFrameError, frame.channel, id,
                         "content body longer than the size in its header"};
   }
-  body.append(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size());
-  if (body.size() < pending->body_size) return NeedMoreFrames{};
+  pending->received += frame.payload.size();
+  if (max_body_size_ == 0 || pending->body_size <= max_body_size_) {
+    pending->command.body.append(reinterpret_cast<const char*>(frame.payload.data()),
+                                 frame.payload.size());
+  }
+  if (pending->received < pending->body_size) return NeedMoreFrames{};
   pending->active = false;
   return std::move(pending->command);
 }

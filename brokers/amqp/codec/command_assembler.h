@@ -55,6 +55,10 @@ class CommandAssembler {
   }
   // Drops partial content of a channel, e.g. when it closes.
   void forget_channel(uint16_t channel) { pending_.erase(channel); }
+  // Bodies announced larger than this are counted as their frames arrive but
+  // not kept: the command comes out with an empty body and the header's size,
+  // for the caller to refuse (0: no limit).
+  void set_max_body_size(uint64_t size) { max_body_size_ = size; }
 
  private:
   AssembleResult add_method(const FrameView& frame);
@@ -66,10 +70,12 @@ class CommandAssembler {
   struct Pending {
     Command command;
     uint64_t body_size = 0;
+    uint64_t received = 0;  // body bytes so far, kept or not
     bool active = false;
   };
   Pending* active_pending(uint16_t channel);
   std::map<uint16_t, Pending> pending_;
+  uint64_t max_body_size_ = 0;
 };
 
 }  // namespace mockforge::amqp

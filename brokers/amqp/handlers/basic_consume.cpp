@@ -133,9 +133,11 @@ void consume(HandlerContext& ctx, const BasicConsume& method) {
   consumer.registration = registration_id;
   consumer.ready = ready;
   consumer.unacked = unacked;
-  consumer.listener = storage_queue->add_available_listener([weak, channel_number] {
-    if (auto self = weak.lock()) self->schedule_pump(channel_number);
-  });
+  consumer.listener =
+      storage_queue->add_available_listener([weak, channel_number, wanted = consumer.pump_wanted] {
+        if (wanted->exchange(true, std::memory_order_acq_rel)) return;  // a pump is due anyway
+        if (auto self = weak.lock()) self->schedule_pump(channel_number);
+      });
   ctx.channel.consumers[tag] = std::move(consumer);
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
   ctx.connection.pump(ctx.channel);

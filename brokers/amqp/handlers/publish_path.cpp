@@ -133,13 +133,19 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
   // A CC or BCC header of the wrong type is refused after the other checks.
   HeaderRoutes routes = header_routes(header.properties);
   strip_bcc(header.properties);
-  std::vector<std::string> routing_keys{publish.routing_key};
-  routing_keys.insert(routing_keys.end(), routes.cc.begin(), routes.cc.end());
-  routing_keys.insert(routing_keys.end(), routes.bcc.begin(), routes.bcc.end());
+  std::span<const std::string> routing_keys(&publish.routing_key, 1);
+  std::vector<std::string> all_keys;  // only when there are CC or BCC keys
+  if (!routes.cc.empty() || !routes.bcc.empty()) {
+    all_keys.push_back(publish.routing_key);
+    all_keys.insert(all_keys.end(), routes.cc.begin(), routes.cc.end());
+    all_keys.insert(all_keys.end(), routes.bcc.begin(), routes.bcc.end());
+    routing_keys = all_keys;
+  }
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   // The exchange first: 404 if missing, 403 if internal.
   RoutedPublish routed;
-  routed.queues = take(connection.vhost().route(publish.exchange, routing_keys, headers));
+  routed.queues = take(connection.vhost().route(publish.exchange, routing_keys, headers,
+                                                /*allow_internal=*/false, &routed.targets));
   if (header.properties.reply_to == kReplyToQueue) {
     // Direct reply-to: the requester names its channel's reply consumer.
     if (channel.reply_consumer_tag.empty()) {
@@ -152,9 +158,13 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
   routed.cc = std::move(routes.cc);
   routed.bcc = std::move(routes.bcc);
   routed.priority = header.properties.priority.value_or(0);
-  const std::vector<uint8_t> encoded = encode_content_header(header);
-  routed.properties = storage::make_bytes(
-      std::string(reinterpret_cast<const char*>(encoded.data()), encoded.size()));
+  thread_local ByteWriter encoded;  // scratch: the stored copy is the only allocation
+  encoded.clear();
+  encode_content_header(encoded, header);
+  if (!channel.last_properties || *channel.last_properties != encoded.view()) {
+    channel.last_properties = storage::make_bytes(std::string(encoded.view()));
+  }
+  routed.properties = channel.last_properties;
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
     routed.delivered_direct_reply =
         deliver_direct_reply(connection, publish.routing_key, routed.properties, body);
@@ -180,16 +190,16 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
     return;
   }
 
-  bool reached = false;  // a routed queue still exists (RabbitMQ looks them up now)
+  bool reached = false;  // a routed queue still exists
   bool refused = false;
+  auto look_up = [&](const std::string& name) {
+    return connection.broker().storage().queues().find(connection.vhost().name(), name);
+  };
+  const bool found_while_routing = !routed.targets.empty();
+  std::size_t index = 0;
   for (const std::string& name : routed.queues) {
-    auto queue = connection.vhost().open_queue(name, 0);
-    std::shared_ptr<storage::Queue> target;
-    if (queue.ok()) {
-      target = *queue.value;
-    } else {
-      target = connection.broker().storage().queues().find(connection.vhost().name(), name);
-    }
+    std::shared_ptr<storage::Queue> target =
+        found_while_routing ? routed.targets[index++] : look_up(name);
     if (!target) continue;
     reached = true;
     storage::Message message;

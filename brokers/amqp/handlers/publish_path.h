@@ -27,6 +27,9 @@ struct RoutedPublish {
   std::vector<std::string> bcc;
   std::optional<std::chrono::milliseconds> ttl;  // the expiration property
   std::set<std::string> queues;
+  // Their storage, found while routing; empty for a publish stored at
+  // tx.commit, which looks the queues up again then (as RabbitMQ does).
+  std::vector<std::shared_ptr<storage::Queue>> targets;
   bool delivered_direct_reply = false;
 };
 

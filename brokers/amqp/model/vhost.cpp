@@ -554,7 +554,9 @@ void Vhost::drop_connection(uint64_t connection_id) {
 ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
                                                 std::span<const std::string> routing_keys,
                                                 const FieldTable* headers,
-                                                bool allow_internal) const {
+                                                bool allow_internal,
+                                                std::vector<std::shared_ptr<storage::Queue>>* targets)
+    const {
   std::lock_guard lock(mutex_);
   auto it = exchanges_.find(exchange);
   if (it == exchanges_.end()) {
@@ -572,23 +574,33 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
     for (const std::string& key : routing_keys) {
       if (queues_.contains(key)) queues.insert(key);
     }
-    return succeed(std::move(queues));
+  } else {
+    std::set<std::string> visited;
+    route_locked(it->second, routing_keys, headers, queues, visited);
+    if (queues.empty()) {
+      // Nothing routed: the alternate exchange (and its own, in turn) gets
+      // the message, as RabbitMQ does. A loop of alternate exchanges stops.
+      std::set<std::string> alternates{exchange};
+      const Exchange* current = &it->second;
+      while (queues.empty()) {
+        const FieldValue* alternate = current->arguments.find("alternate-exchange");
+        const auto* name = alternate ? alternate->get_if<std::string>() : nullptr;
+        if (!name || !alternates.insert(*name).second) break;
+        auto next = exchanges_.find(*name);
+        if (next == exchanges_.end()) break;
+        current = &next->second;
+        visited.clear();
+        route_locked(*current, routing_keys, headers, queues, visited);
+      }
+    }
   }
-  std::set<std::string> visited;
-  route_locked(it->second, routing_keys, headers, queues, visited);
-  // Nothing routed: the alternate exchange (and its own, in turn) gets the
-  // message, as RabbitMQ does. A loop of alternate exchanges stops.
-  std::set<std::string> alternates{exchange};
-  const Exchange* current = &it->second;
-  while (queues.empty()) {
-    const FieldValue* alternate = current->arguments.find("alternate-exchange");
-    const auto* name = alternate ? alternate->get_if<std::string>() : nullptr;
-    if (!name || !alternates.insert(*name).second) break;
-    auto next = exchanges_.find(*name);
-    if (next == exchanges_.end()) break;
-    current = &next->second;
-    visited.clear();
-    route_locked(*current, routing_keys, headers, queues, visited);
+  if (targets) {
+    targets->clear();
+    for (const std::string& name : queues) {
+      if (auto entry = queues_.find(name); entry != queues_.end()) {
+        targets->push_back(entry->second.storage);
+      }
+    }
   }
   return succeed(std::move(queues));
 }

@@ -212,11 +212,12 @@ class Vhost {
   // reaches every queue a key names, fanout and headers exchanges ignore the
   // keys. Error 404 if the exchange does not exist, 403 if it is internal
   // (reachable only through bindings) unless `allow_internal` (dead-lettering
-  // may target an internal exchange).
-  ModelResult<std::set<std::string>> route(const std::string& exchange,
-                                           std::span<const std::string> routing_keys,
-                                           const FieldTable* headers,
-                                           bool allow_internal = false) const;
+  // may target an internal exchange). With `targets`, also hands out the
+  // routed queues' storage, in the order of the names, found under the same lock.
+  ModelResult<std::set<std::string>> route(
+      const std::string& exchange, std::span<const std::string> routing_keys,
+      const FieldTable* headers, bool allow_internal = false,
+      std::vector<std::shared_ptr<storage::Queue>>* targets = nullptr) const;
   ModelResult<std::set<std::string>> route(const std::string& exchange,
                                            const std::string& routing_key,
                                            const FieldTable* headers,

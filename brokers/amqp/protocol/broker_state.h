@@ -24,6 +24,7 @@ class AmqpConnection;
 struct BrokerSettings {
   uint32_t frame_max = 131072;
   uint16_t channel_max = 2047;
+  uint64_t max_message_size = uint64_t{128} << 20;  // amqp.max_message_size
   uint16_t heartbeat_seconds = 60;
   std::string version = "0";
   // Users, vhosts and permissions (amqp.users, amqp.vhosts, amqp.permissions).

@@ -29,6 +29,12 @@ struct Consumer {
   std::shared_ptr<std::atomic<uint32_t>> unacked = std::make_shared<std::atomic<uint32_t>>(0);
   uint64_t registration = 0;
   storage::ListenerToken listener = 0;
+  // Set by the queue's listener when it asks for a pump, cleared when a pump
+  // starts: pushes meanwhile need no further request (the pump will see them).
+  std::shared_ptr<std::atomic<bool>> pump_wanted = std::make_shared<std::atomic<bool>>(false);
+  // may_consume() as asked once per pump (pump_round of the channel).
+  uint64_t checked_round = 0;
+  bool may_consume = false;
   // Shared with the vhost registration (consumer priorities).
   std::shared_ptr<std::atomic<bool>> ready = std::make_shared<std::atomic<bool>>(true);
   // amqp_messages_delivered_total{vhost,queue}, looked up on first delivery.
@@ -54,6 +60,7 @@ struct Channel {
   uint16_t consumer_prefetch = 0;  // basic.qos global=false: for consumers created next
   uint16_t channel_prefetch = 0;   // basic.qos global=true: shared by the channel
   uint64_t next_consumer_number = 1;
+  uint64_t pump_round = 0;
 
   // amqp_messages_published_total{vhost,exchange} of the exchange this
   // channel published to last (publishers mostly stick to one).
@@ -69,6 +76,10 @@ struct Channel {
   uint64_t confirms_owed = 0;
   bool tx_mode = false;
   std::vector<std::function<void()>> tx_pending;  // publishes and acks until commit
+
+  // The content header stored with the last publish: publishers mostly send
+  // the same properties each time, and then share one stored copy.
+  storage::Bytes last_properties;
 
   std::string last_declared_queue;  // what an empty queue name means (RabbitMQ)
 

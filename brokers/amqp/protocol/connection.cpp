@@ -105,6 +105,7 @@ AmqpConnection::AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOu
       splitter_(FrameSplitter::Start::kExpectProtocolHeader, broker.settings().frame_max),
       frame_max_(broker.settings().frame_max),
       channel_max_(broker.settings().channel_max) {
+  assembler_.set_max_body_size(broker.settings().max_message_size);
   broker_.metrics().connections.inc();
 }
 
@@ -776,6 +777,21 @@ void AmqpConnection::pump(Channel& channel) {
       vhost_->wake_consumers(consumer.queue, consumer.registration);
     }
   };
+  // Pushes from now on ask for another pump; earlier ones are seen by this one.
+  for (auto& [tag, consumer] : channel.consumers) {
+    consumer.pump_wanted->store(false, std::memory_order_seq_cst);
+  }
+  const uint64_t round = ++channel.pump_round;
+  // Whether priorities or single-active-consumer let a consumer take
+  // messages is asked once per consumer per pump (it takes the vhost's lock).
+  auto may_consume = [&](Consumer& consumer) {
+    if (!vhost_) return true;
+    if (consumer.checked_round != round) {
+      consumer.checked_round = round;
+      consumer.may_consume = vhost_->may_consume(consumer.queue, consumer.registration);
+    }
+    return consumer.may_consume;
+  };
   int delivered = 0;
   bool progress = true;
   while (progress) {
@@ -784,7 +800,7 @@ void AmqpConnection::pump(Channel& channel) {
       const bool ready = has_capacity(consumer);
       set_ready(consumer, ready);
       if (!ready) continue;
-      if (vhost_ && !vhost_->may_consume(consumer.queue, consumer.registration)) continue;
+      if (!may_consume(consumer)) continue;
       storage::PopResult popped = consumer.storage->pop(storage::Clock::now());
       if (!popped.expired.empty()) {
         dead_letter(broker_, *vhost_, consumer.queue, std::move(popped.expired),

@@ -24,6 +24,7 @@ BrokerSettings settings_from(const config::Config& config) {
   BrokerSettings settings;
   settings.frame_max = static_cast<uint32_t>(config.amqp.frame_max);
   settings.channel_max = static_cast<uint16_t>(config.amqp.channel_max);
+  settings.max_message_size = config.amqp.max_message_size;
   settings.heartbeat_seconds = static_cast<uint16_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config.amqp.heartbeat_interval).count());
   settings.version = MOCKFORGE_AMQP_VERSION;

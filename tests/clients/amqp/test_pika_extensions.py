@@ -544,3 +544,28 @@ class PikaMemoryAlarmTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PikaMaxMessageSizeTest(unittest.TestCase):
+    """amqp.max_message_size, as RabbitMQ's max_message_size: a larger publish
+    closes the channel with 406 and is not stored; the connection goes on."""
+
+    def test_oversize_publish_closes_the_channel_only(self):
+        server = Mockforge(env={"MOCKFORGE_AMQP_MAX_MESSAGE_SIZE": "1KiB"})
+        self.addCleanup(server.close)
+        connection = pika.BlockingConnection(
+            pika.ConnectionParameters("127.0.0.1", server.ports["amqp"], socket_timeout=10))
+        self.addCleanup(lambda: connection.is_open and connection.close())
+        ch = connection.channel()
+        q = ch.queue_declare("size.q").method.queue
+        ch.basic_publish("", q, b"x" * 1024)  # at the limit: stored
+        ch.basic_publish("", q, b"y" * 5000)  # over it, in several body frames
+        with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as ctx:
+            ch.queue_declare(q, passive=True)
+        self.assertEqual(ctx.exception.reply_code, 406)
+        self.assertEqual(ctx.exception.reply_text,
+                         "PRECONDITION_FAILED - message size 5000 is larger than configured "
+                         "max size 1024")
+        ch2 = connection.channel()
+        self.assertEqual(ch2.queue_declare(q, passive=True).method.message_count, 1)
+        self.assertEqual(ch2.basic_get(q, auto_ack=True)[2], b"x" * 1024)

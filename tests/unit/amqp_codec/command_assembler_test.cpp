@@ -81,6 +81,26 @@ TEST(AmqpCommandAssembler, BodyLongerThanDeclaredIsAFrameError) {
   EXPECT_EQ(expect_error(assembler.add(body_frame(1, "abc"))).reply_code, ReplyCode::kFrameError);
 }
 
+TEST(AmqpCommandAssembler, BodyOverTheLimitIsCountedButNotKept) {
+  CommandAssembler assembler;
+  assembler.set_max_body_size(4);
+  assembler.add(method_frame(1, BasicPublish{}));
+  assembler.add(header_frame(1, 6));
+  EXPECT_TRUE(std::holds_alternative<NeedMoreFrames>(assembler.add(body_frame(1, "abc"))));
+  const auto result = assembler.add(body_frame(1, "def"));
+  const auto& command = std::get<Command>(result);
+  EXPECT_EQ(command.body, "");
+  EXPECT_EQ(command.header->body_size, 6u);
+  // Still checked against the header's size, and a body at the limit is kept.
+  assembler.add(method_frame(1, BasicPublish{}));
+  assembler.add(header_frame(1, 5));
+  EXPECT_EQ(expect_error(assembler.add(body_frame(1, "abcdef"))).reply_code,
+            ReplyCode::kFrameError);
+  assembler.add(method_frame(2, BasicPublish{}));
+  assembler.add(header_frame(2, 4));
+  EXPECT_EQ(std::get<Command>(assembler.add(body_frame(2, "abcd"))).body, "abcd");
+}
+
 TEST(AmqpCommandAssembler, DecodeErrorsCarryTheirReplyCode) {
   CommandAssembler assembler;
   const auto& error =
