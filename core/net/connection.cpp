@@ -112,16 +112,21 @@ std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions we
 std::shared_ptr<Connection> Connection::launch(Socket socket, const WebSocketOptions* websocket,
                                                ConnectionLimits limits, ConnectionSet& set,
                                                ProtocolFactory make_protocol) {
-  // One allocation for the object (with its transport) and its control block.
+  // One block of the small-object pool for the object (with its transport)
+  // and its control block.
   struct Constructible : Connection {
     Constructible(Socket s, const WebSocketOptions* w, ConnectionLimits l, ConnectionSet& c)
         : Connection(std::move(s), w, l, c) {}
   };
-  std::shared_ptr<Connection> connection =
-      std::make_shared<Constructible>(std::move(socket), websocket, limits, set);
+  std::shared_ptr<Connection> connection = std::allocate_shared<Constructible>(
+      SmallPoolAllocator<Constructible>(), std::move(socket), websocket, limits, set);
   set.add(*connection);
+  // Posted from the accepting thread; from the pool, since a burst of
+  // connects queues many of these at once.
   asio::dispatch(
-      connection->transport().executor(), [connection, make_protocol = std::move(make_protocol)] {
+      connection->transport().executor(),
+      asio::bind_allocator(OperationAllocator<void>(), [connection,
+                                                        make_protocol = std::move(make_protocol)] {
         try {
           connection->protocol_ = make_protocol(*connection);
         } catch (const std::exception& e) {
@@ -130,7 +135,7 @@ std::shared_ptr<Connection> Connection::launch(Socket socket, const WebSocketOpt
         }
         connection->transport().async_handshake(connection->completion(TransportEvent::kHandshake));
         connection->arm_deadline();
-      });
+      }));
   return connection;
 }
 
@@ -407,7 +412,7 @@ void Connection::read_directly() {
   // More keeps arriving: let the other connections of this thread run first.
   read_pending_ = true;
   asio::post(transport().executor(),
-             asio::bind_allocator(ExactAllocator<void>(), [self = shared_from_this()] {
+             asio::bind_allocator(OperationAllocator<void>(), [self = shared_from_this()] {
                self->read_pending_ = false;
                self->read_more();
              }));

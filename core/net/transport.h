@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/runtime/listener.h"
+#include "core/small_pool.h"
 
 namespace mockforge::net {
 
@@ -29,23 +30,13 @@ class Connection;
 
 enum class TransportEvent : uint8_t { kHandshake, kReadable, kRead, kWritten, kClosed };
 
-// Allocates Asio's operation objects with plain operator new at their exact
-// size. Asio's default recycles per-thread blocks of whatever size was freed
-// last, so an idle connection's pending wait could sit in a block sized for
-// an accept operation.
+// Asio's operation objects come from the small-object pool at their own
+// size (core/small_pool.h). Asio's default recycles per-thread blocks of
+// whatever size was freed last, so an idle connection's pending wait could
+// sit in a block sized for an accept operation; operator new would add
+// malloc's header to each.
 template <typename T>
-struct ExactAllocator {
-  using value_type = T;
-  ExactAllocator() noexcept = default;
-  template <typename U>
-  ExactAllocator(const ExactAllocator<U>&) noexcept {}  // NOLINT: implicit by design
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
-  template <typename U>
-  bool operator==(const ExactAllocator<U>&) const noexcept {
-    return true;
-  }
-};
+using OperationAllocator = SmallPoolAllocator<T>;
 
 // A completion handler of one pointer and a tag; it keeps its connection
 // alive until the operation completes.
@@ -53,7 +44,7 @@ struct TransportCompletion {
   std::shared_ptr<Connection> owner;
   TransportEvent event;
 
-  using allocator_type = ExactAllocator<void>;
+  using allocator_type = OperationAllocator<void>;
   allocator_type get_allocator() const noexcept { return {}; }
   void operator()(const boost::system::error_code& error, std::size_t bytes = 0) const;
 };

@@ -6,6 +6,7 @@
 
 #include "brokers/mqtt/broker/client.h"
 #include "core/log/logging.h"
+#include "core/small_pool.h"
 
 namespace mockforge::mqtt {
 
@@ -41,6 +42,12 @@ net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximu
 // the client ignores deliveries.
 class MqttProtocol final : public Client, public net::FrameProtocol, public ClientLink {
  public:
+  // From the small-object pool: one per connection, kept while it is idle.
+  static void* operator new(std::size_t size) { return SmallPool::allocate(size); }
+  static void operator delete(void* block, std::size_t size) noexcept {
+    SmallPool::deallocate(block, size);
+  }
+
   MqttProtocol(net::Connection& connection, Broker& broker)
       : Client(broker), connection_(connection) {
     // The peer's address is not kept, so it is logged now.
