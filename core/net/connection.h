@@ -148,6 +148,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
  private:
+  template <TransportEvent>
   friend struct TransportCompletion;
   friend class ConnectionSet;
   friend class DeadlineWheel;
@@ -165,7 +166,10 @@ class Connection : public std::enable_shared_from_this<Connection>,
   }
   void on_transport(TransportEvent event, const boost::system::error_code& error,
                     std::size_t bytes);
-  TransportCompletion completion(TransportEvent event);
+  template <TransportEvent Event>
+  TransportCompletion<Event> completion() {
+    return TransportCompletion<Event>{shared_from_this()};
+  }
   // Reading. With nothing buffered, a transport that can read without
   // waiting (TCP) reads into its thread's scratch buffer until the socket
   // is drained, then waits for readability; otherwise, and for the rest of

@@ -6,8 +6,8 @@
 //
 // Completion-handler style, so that nothing but the pending operation itself
 // is kept while a connection waits: every operation completes by calling a
-// TransportCompletion (the connection and which operation it was) on the
-// connection's executor.
+// TransportCompletion (the connection; which operation it was is in its
+// type) on the connection's executor.
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
@@ -38,26 +38,32 @@ enum class TransportEvent : uint8_t { kHandshake, kReadable, kRead, kWritten, kC
 template <typename T>
 using OperationAllocator = SmallPoolAllocator<T>;
 
-// A completion handler of one pointer and a tag; it keeps its connection
-// alive until the operation completes.
+// A completion handler of one pointer, which keeps its connection alive
+// until the operation completes; which operation it was is in its type (so
+// that Asio's pending socket wait is 8 bytes smaller than with a tag).
+template <TransportEvent Event>
 struct TransportCompletion {
   std::shared_ptr<Connection> owner;
-  TransportEvent event;
 
   using allocator_type = OperationAllocator<void>;
   allocator_type get_allocator() const noexcept { return {}; }
   void operator()(const boost::system::error_code& error, std::size_t bytes = 0) const;
 };
+using HandshakeCompletion = TransportCompletion<TransportEvent::kHandshake>;
+using ReadableCompletion = TransportCompletion<TransportEvent::kReadable>;
+using ReadCompletion = TransportCompletion<TransportEvent::kRead>;
+using WrittenCompletion = TransportCompletion<TransportEvent::kWritten>;
+using ClosedCompletion = TransportCompletion<TransportEvent::kClosed>;
 
 class Transport {
  public:
   virtual ~Transport() = default;
   virtual Executor executor() const = 0;
   // Completes the transport's own handshake (WebSocket upgrade).
-  virtual void async_handshake(TransportCompletion done) = 0;
+  virtual void async_handshake(HandshakeCompletion done) = 0;
   // Completes when data can be read, without reading it (so idle connections
   // hold no read buffer). Transports that cannot tell complete at once.
-  virtual void async_wait_readable(TransportCompletion done) = 0;
+  virtual void async_wait_readable(ReadableCompletion done) = 0;
   // Whether read_now() works (plain TCP; not a WebSocket, whose messages
   // Beast reads).
   virtual bool can_read_now() const { return false; }
@@ -65,12 +71,12 @@ class Transport {
   // or an error (eof included).
   virtual std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error);
   // Reads at least one byte; an error (eof included) when it cannot.
-  virtual void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) = 0;
+  virtual void async_read_some(boost::asio::mutable_buffer into, ReadCompletion done) = 0;
   // Writes all of `bytes`.
-  virtual void async_write(boost::asio::const_buffer bytes, TransportCompletion done) = 0;
+  virtual void async_write(boost::asio::const_buffer bytes, WrittenCompletion done) = 0;
   // Orderly close where the transport has one (WebSocket close frame), then
   // closes the socket.
-  virtual void async_graceful_close(TransportCompletion done) = 0;
+  virtual void async_graceful_close(ClosedCompletion done) = 0;
   // Immediate close; pending operations complete with operation_aborted. Safe
   // to call more than once. Must run on the connection's executor.
   virtual void close() = 0;
