@@ -182,7 +182,8 @@ bool Client::accept(Accepted accepted) {
   set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
       broker_.connect(accepted.client_id, accepted.clean_start, session_expiry(), std::move(link));
-  session_ = std::move(result.session);
+  // The broker set session_ (registered()) under its lock: it keys the
+  // broker's registry, which other connections' threads read.
   if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
       !result.queued.empty()) {
     extras().resumption = std::make_unique<Resumption>(

@@ -112,6 +112,11 @@ class Client : public ClientIo {
   // After the CONNACK: resend what was in flight and queued.
   void resume();
   bool connected() const { return connected_; }
+  // ClientLink: the broker hands the client its session as it registers it.
+  void registered(std::shared_ptr<storage::Session> session) final {
+    session_ = std::move(session);
+  }
+  std::string_view registered_id() const final { return session_->client_id(); }
   bool connect_seen() const { return connect_seen_; }
   uint32_t session_expiry() const { return extras_ ? extras_->session_expiry : 0; }
   void set_session_expiry(uint32_t seconds) {

@@ -81,6 +81,14 @@ class TestClient {
         });
       }
       std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
+      // The client's own (Client implements them), kept here since the
+      // broker reads the id after the client may be gone.
+      void registered(std::shared_ptr<storage::Session> session) override {
+        if (auto alive = client.lock()) alive->registered(session);
+        id = std::string(session->client_id());
+      }
+      std::string_view registered_id() const override { return id; }
+      std::string id;
       void adopt(SessionHandOver hand_over) override {
         tasks.push_back([c = client, h = std::move(hand_over)]() mutable {
           if (auto alive = c.lock()) alive->adopt_now(std::move(h));
