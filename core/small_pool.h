@@ -57,9 +57,9 @@ class SmallPool {
     }
 #endif
     if (alignment <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
-      ::operator delete(block);
+      ::operator delete(block, size);
     } else {
-      ::operator delete(block, std::align_val_t(alignment));
+      ::operator delete(block, size, std::align_val_t(alignment));
     }
   }
 
