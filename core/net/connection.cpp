@@ -45,19 +45,19 @@ class WebSocketProxy final : public Transport {
       : impl_(std::make_unique<WebSocketTransport>(std::move(socket), std::move(options))) {}
 
   Executor executor() const override { return impl_->executor(); }
-  void async_handshake(TransportCompletion done) override {
+  void async_handshake(HandshakeCompletion done) override {
     impl_->async_handshake(std::move(done));
   }
-  void async_wait_readable(TransportCompletion done) override {
+  void async_wait_readable(ReadableCompletion done) override {
     impl_->async_wait_readable(std::move(done));
   }
-  void async_read_some(asio::mutable_buffer into, TransportCompletion done) override {
+  void async_read_some(asio::mutable_buffer into, ReadCompletion done) override {
     impl_->async_read_some(into, std::move(done));
   }
-  void async_write(asio::const_buffer bytes, TransportCompletion done) override {
+  void async_write(asio::const_buffer bytes, WrittenCompletion done) override {
     impl_->async_write(bytes, std::move(done));
   }
-  void async_graceful_close(TransportCompletion done) override {
+  void async_graceful_close(ClosedCompletion done) override {
     impl_->async_graceful_close(std::move(done));
   }
   void close() override { impl_->close(); }
@@ -112,36 +112,44 @@ std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions we
 std::shared_ptr<Connection> Connection::launch(Socket socket, const WebSocketOptions* websocket,
                                                ConnectionLimits limits, ConnectionSet& set,
                                                ProtocolFactory make_protocol) {
-  // One allocation for the object (with its transport) and its control block.
+  // One block of the small-object pool for the object (with its transport)
+  // and its control block.
   struct Constructible : Connection {
     Constructible(Socket s, const WebSocketOptions* w, ConnectionLimits l, ConnectionSet& c)
         : Connection(std::move(s), w, l, c) {}
   };
-  std::shared_ptr<Connection> connection =
-      std::make_shared<Constructible>(std::move(socket), websocket, limits, set);
+  std::shared_ptr<Connection> connection = std::allocate_shared<Constructible>(
+      SmallPoolAllocator<Constructible>(), std::move(socket), websocket, limits, set);
   set.add(*connection);
+  // Posted from the accepting thread; from the pool, since a burst of
+  // connects queues many of these at once.
   asio::dispatch(
-      connection->transport().executor(), [connection, make_protocol = std::move(make_protocol)] {
-        try {
-          connection->protocol_ = make_protocol(*connection);
-        } catch (const std::exception& e) {
-          connection->finish(std::string("protocol set-up failed: ") + e.what());
-          return;
-        }
-        connection->transport().async_handshake(connection->completion(TransportEvent::kHandshake));
-        connection->arm_deadline();
-      });
+      connection->transport().executor(),
+      asio::bind_allocator(
+          OperationAllocator<void>(), [connection, make_protocol = std::move(make_protocol)] {
+            try {
+              connection->protocol_ = make_protocol(*connection);
+            } catch (const std::exception& e) {
+              connection->finish(std::string("protocol set-up failed: ") + e.what());
+              return;
+            }
+            connection->transport().async_handshake(
+                connection->completion<TransportEvent::kHandshake>());
+            connection->arm_deadline();
+          }));
   return connection;
 }
 
-TransportCompletion Connection::completion(TransportEvent event) {
-  return TransportCompletion{shared_from_this(), event};
+template <TransportEvent Event>
+void TransportCompletion<Event>::operator()(const boost::system::error_code& error,
+                                            std::size_t bytes) const {
+  owner->on_transport(Event, error, bytes);
 }
-
-void TransportCompletion::operator()(const boost::system::error_code& error,
-                                     std::size_t bytes) const {
-  owner->on_transport(event, error, bytes);
-}
+template struct TransportCompletion<TransportEvent::kHandshake>;
+template struct TransportCompletion<TransportEvent::kReadable>;
+template struct TransportCompletion<TransportEvent::kRead>;
+template struct TransportCompletion<TransportEvent::kWritten>;
+template struct TransportCompletion<TransportEvent::kClosed>;
 
 void Connection::on_transport(TransportEvent event, const boost::system::error_code& error,
                               std::size_t bytes) {
@@ -261,10 +269,10 @@ void Connection::write_more() {
   if (close_now) {
     closing_ = true;
     std::vector<uint8_t>().swap(out->writing);
-    transport().async_graceful_close(completion(TransportEvent::kClosed));
+    transport().async_graceful_close(completion<TransportEvent::kClosed>());
     return;
   }
-  transport().async_write(asio::buffer(out->writing), completion(TransportEvent::kWritten));
+  transport().async_write(asio::buffer(out->writing), completion<TransportEvent::kWritten>());
 }
 
 void Connection::on_written(const boost::system::error_code& error, std::size_t) {
@@ -323,7 +331,7 @@ void Connection::read_more() {
       read_directly();
     } else {
       read_pending_ = true;
-      transport().async_wait_readable(completion(TransportEvent::kReadable));
+      transport().async_wait_readable(completion<TransportEvent::kReadable>());
     }
     return;
   }
@@ -363,7 +371,7 @@ void Connection::read_directly() {
       // Drained: wait (Asio re-arms the socket's edge-triggered epoll
       // registration for a wait, so data that came meanwhile is seen).
       read_pending_ = true;
-      transport().async_wait_readable(completion(TransportEvent::kReadable));
+      transport().async_wait_readable(completion<TransportEvent::kReadable>());
       return;
     }
     if (error) {
@@ -407,7 +415,7 @@ void Connection::read_directly() {
   // More keeps arriving: let the other connections of this thread run first.
   read_pending_ = true;
   asio::post(transport().executor(),
-             asio::bind_allocator(ExactAllocator<void>(), [self = shared_from_this()] {
+             asio::bind_allocator(OperationAllocator<void>(), [self = shared_from_this()] {
                self->read_pending_ = false;
                self->read_more();
              }));
@@ -443,7 +451,7 @@ void Connection::read_buffered() {
   read_pending_ = true;
   transport().async_read_some(
       asio::buffer(buffer_->bytes() + buffer_->write, buffer_->size - buffer_->write),
-      completion(TransportEvent::kRead));
+      completion<TransportEvent::kRead>());
 }
 
 void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {

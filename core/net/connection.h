@@ -38,6 +38,7 @@
 
 #include "core/net/transport.h"
 #include "core/small_mutex.h"
+#include "core/small_pool.h"
 
 namespace mockforge::net {
 
@@ -147,6 +148,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
  private:
+  template <TransportEvent>
   friend struct TransportCompletion;
   friend class ConnectionSet;
   friend class DeadlineWheel;
@@ -164,7 +166,10 @@ class Connection : public std::enable_shared_from_this<Connection>,
   }
   void on_transport(TransportEvent event, const boost::system::error_code& error,
                     std::size_t bytes);
-  TransportCompletion completion(TransportEvent event);
+  template <TransportEvent Event>
+  TransportCompletion<Event> completion() {
+    return TransportCompletion<Event>{shared_from_this()};
+  }
   // Reading. With nothing buffered, a transport that can read without
   // waiting (TCP) reads into its thread's scratch buffer until the socket
   // is drained, then waits for readability; otherwise, and for the rest of
@@ -254,7 +259,13 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   // Outbound: frames queued by send() (any thread), under out_lock_. Exists
   // only while something is queued or being written.
+  // From the small-object pool, like the connection: during a burst of
+  // connects, each has one while its CONNACK-like first reply is written.
   struct Outbound {
+    static void* operator new(std::size_t size) { return SmallPool::allocate(size); }
+    static void operator delete(void* block, std::size_t size) noexcept {
+      SmallPool::deallocate(block, size);
+    }
     std::vector<std::vector<uint8_t>> queue;
     std::vector<uint8_t> writing;  // the write in flight (executor only)
     std::string close_reason;      // close_after_flush()'s

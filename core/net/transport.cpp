@@ -56,24 +56,24 @@ std::size_t TcpTransport::read_now(asio::mutable_buffer into, boost::system::err
 
 std::string TcpTransport::remote_address() const { return format_endpoint(socket_); }
 
-void TcpTransport::async_handshake(TransportCompletion done) {
+void TcpTransport::async_handshake(HandshakeCompletion done) {
   asio::post(socket_.get_executor(),
              asio::bind_allocator(done.get_allocator(), [done = std::move(done)] { done({}); }));
 }
 
-void TcpTransport::async_wait_readable(TransportCompletion done) {
+void TcpTransport::async_wait_readable(ReadableCompletion done) {
   socket_.async_wait(Socket::wait_read, std::move(done));
 }
 
-void TcpTransport::async_read_some(asio::mutable_buffer into, TransportCompletion done) {
+void TcpTransport::async_read_some(asio::mutable_buffer into, ReadCompletion done) {
   socket_.async_read_some(into, std::move(done));
 }
 
-void TcpTransport::async_write(asio::const_buffer bytes, TransportCompletion done) {
+void TcpTransport::async_write(asio::const_buffer bytes, WrittenCompletion done) {
   asio::async_write(socket_, bytes, std::move(done));
 }
 
-void TcpTransport::async_graceful_close(TransportCompletion done) {
+void TcpTransport::async_graceful_close(ClosedCompletion done) {
   boost::system::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
   close();
@@ -112,7 +112,7 @@ WebSocketTransport::WebSocketTransport(Socket socket, WebSocketOptions options)
 
 // The upgrade is a one-off exchange, so it stays a coroutine: its frame
 // lives only until the WebSocket is open.
-void WebSocketTransport::async_handshake(TransportCompletion done) {
+void WebSocketTransport::async_handshake(HandshakeCompletion done) {
   asio::co_spawn(executor_, handshake(), [done = std::move(done)](std::exception_ptr failure) {
     boost::system::error_code error;
     if (failure) {
@@ -131,11 +131,11 @@ void WebSocketTransport::async_handshake(TransportCompletion done) {
 
 // Beast may hold buffered bytes the socket no longer shows, so reading is
 // always attempted.
-void WebSocketTransport::async_wait_readable(TransportCompletion done) {
+void WebSocketTransport::async_wait_readable(ReadableCompletion done) {
   asio::post(executor_, [done = std::move(done)] { done({}); });
 }
 
-void WebSocketTransport::async_read_some(asio::mutable_buffer into, TransportCompletion done) {
+void WebSocketTransport::async_read_some(asio::mutable_buffer into, ReadCompletion done) {
   ws_.async_read_some(
       into, [this, done = std::move(done)](boost::system::error_code error, std::size_t n) {
         // MQTT over WebSocket is binary only.
@@ -144,11 +144,11 @@ void WebSocketTransport::async_read_some(asio::mutable_buffer into, TransportCom
       });
 }
 
-void WebSocketTransport::async_write(asio::const_buffer bytes, TransportCompletion done) {
+void WebSocketTransport::async_write(asio::const_buffer bytes, WrittenCompletion done) {
   ws_.async_write(bytes, std::move(done));
 }
 
-void WebSocketTransport::async_graceful_close(TransportCompletion done) {
+void WebSocketTransport::async_graceful_close(ClosedCompletion done) {
   ws_.async_close(websocket::close_code::normal,
                   [this, done = std::move(done)](const boost::system::error_code&) {
                     close();

@@ -6,8 +6,8 @@
 //
 // Completion-handler style, so that nothing but the pending operation itself
 // is kept while a connection waits: every operation completes by calling a
-// TransportCompletion (the connection and which operation it was) on the
-// connection's executor.
+// TransportCompletion (the connection; which operation it was is in its
+// type) on the connection's executor.
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/runtime/listener.h"
+#include "core/small_pool.h"
 
 namespace mockforge::net {
 
@@ -29,44 +30,40 @@ class Connection;
 
 enum class TransportEvent : uint8_t { kHandshake, kReadable, kRead, kWritten, kClosed };
 
-// Allocates Asio's operation objects with plain operator new at their exact
-// size. Asio's default recycles per-thread blocks of whatever size was freed
-// last, so an idle connection's pending wait could sit in a block sized for
-// an accept operation.
+// Asio's operation objects come from the small-object pool at their own
+// size (core/small_pool.h). Asio's default recycles per-thread blocks of
+// whatever size was freed last, so an idle connection's pending wait could
+// sit in a block sized for an accept operation; operator new would add
+// malloc's header to each.
 template <typename T>
-struct ExactAllocator {
-  using value_type = T;
-  ExactAllocator() noexcept = default;
-  template <typename U>
-  ExactAllocator(const ExactAllocator<U>&) noexcept {}  // NOLINT: implicit by design
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
-  template <typename U>
-  bool operator==(const ExactAllocator<U>&) const noexcept {
-    return true;
-  }
-};
+using OperationAllocator = SmallPoolAllocator<T>;
 
-// A completion handler of one pointer and a tag; it keeps its connection
-// alive until the operation completes.
+// A completion handler of one pointer, which keeps its connection alive
+// until the operation completes; which operation it was is in its type (so
+// that Asio's pending socket wait is 8 bytes smaller than with a tag).
+template <TransportEvent Event>
 struct TransportCompletion {
   std::shared_ptr<Connection> owner;
-  TransportEvent event;
 
-  using allocator_type = ExactAllocator<void>;
+  using allocator_type = OperationAllocator<void>;
   allocator_type get_allocator() const noexcept { return {}; }
   void operator()(const boost::system::error_code& error, std::size_t bytes = 0) const;
 };
+using HandshakeCompletion = TransportCompletion<TransportEvent::kHandshake>;
+using ReadableCompletion = TransportCompletion<TransportEvent::kReadable>;
+using ReadCompletion = TransportCompletion<TransportEvent::kRead>;
+using WrittenCompletion = TransportCompletion<TransportEvent::kWritten>;
+using ClosedCompletion = TransportCompletion<TransportEvent::kClosed>;
 
 class Transport {
  public:
   virtual ~Transport() = default;
   virtual Executor executor() const = 0;
   // Completes the transport's own handshake (WebSocket upgrade).
-  virtual void async_handshake(TransportCompletion done) = 0;
+  virtual void async_handshake(HandshakeCompletion done) = 0;
   // Completes when data can be read, without reading it (so idle connections
   // hold no read buffer). Transports that cannot tell complete at once.
-  virtual void async_wait_readable(TransportCompletion done) = 0;
+  virtual void async_wait_readable(ReadableCompletion done) = 0;
   // Whether read_now() works (plain TCP; not a WebSocket, whose messages
   // Beast reads).
   virtual bool can_read_now() const { return false; }
@@ -74,12 +71,12 @@ class Transport {
   // or an error (eof included).
   virtual std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error);
   // Reads at least one byte; an error (eof included) when it cannot.
-  virtual void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) = 0;
+  virtual void async_read_some(boost::asio::mutable_buffer into, ReadCompletion done) = 0;
   // Writes all of `bytes`.
-  virtual void async_write(boost::asio::const_buffer bytes, TransportCompletion done) = 0;
+  virtual void async_write(boost::asio::const_buffer bytes, WrittenCompletion done) = 0;
   // Orderly close where the transport has one (WebSocket close frame), then
   // closes the socket.
-  virtual void async_graceful_close(TransportCompletion done) = 0;
+  virtual void async_graceful_close(ClosedCompletion done) = 0;
   // Immediate close; pending operations complete with operation_aborted. Safe
   // to call more than once. Must run on the connection's executor.
   virtual void close() = 0;

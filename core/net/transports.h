@@ -19,13 +19,13 @@ class TcpTransport final : public Transport {
   explicit TcpTransport(Socket socket);
 
   Executor executor() const override { return socket_.get_executor(); }
-  void async_handshake(TransportCompletion done) override;
-  void async_wait_readable(TransportCompletion done) override;
+  void async_handshake(HandshakeCompletion done) override;
+  void async_wait_readable(ReadableCompletion done) override;
   bool can_read_now() const override { return true; }
   std::size_t read_now(boost::asio::mutable_buffer into, boost::system::error_code& error) override;
-  void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) override;
-  void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
-  void async_graceful_close(TransportCompletion done) override;
+  void async_read_some(boost::asio::mutable_buffer into, ReadCompletion done) override;
+  void async_write(boost::asio::const_buffer bytes, WrittenCompletion done) override;
+  void async_graceful_close(ClosedCompletion done) override;
   void close() override;
   std::string remote_address() const override;
 
@@ -38,11 +38,11 @@ class WebSocketTransport final : public Transport {
   WebSocketTransport(Socket socket, WebSocketOptions options);
 
   Executor executor() const override { return executor_; }
-  void async_handshake(TransportCompletion done) override;
-  void async_wait_readable(TransportCompletion done) override;
-  void async_read_some(boost::asio::mutable_buffer into, TransportCompletion done) override;
-  void async_write(boost::asio::const_buffer bytes, TransportCompletion done) override;
-  void async_graceful_close(TransportCompletion done) override;
+  void async_handshake(HandshakeCompletion done) override;
+  void async_wait_readable(ReadableCompletion done) override;
+  void async_read_some(boost::asio::mutable_buffer into, ReadCompletion done) override;
+  void async_write(boost::asio::const_buffer bytes, WrittenCompletion done) override;
+  void async_graceful_close(ClosedCompletion done) override;
   void close() override;
   std::string remote_address() const override;
   bool is_orderly_close(const boost::system::error_code& error) const override;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/small_pool.h"
+
 namespace mockforge::storage {
 
 // ---------------------------------------------------------------- RetainedStore
@@ -338,7 +340,8 @@ SessionStore::OpenResult SessionStore::open(std::string client_id) {
     return {*it, false};
   }
   auto session =
-      std::make_shared<Session>(context_, std::move(client_id), default_offline_cap_, overflow_);
+      std::allocate_shared<Session>(SmallPoolAllocator<Session>(), context_, std::move(client_id),
+                                    default_offline_cap_, overflow_);
   sessions_.insert(session);
   return {session, true};
 }
@@ -434,7 +437,8 @@ void SessionStore::restore(const std::vector<SessionImage>& images) {
       session = *it;
       sessions_.erase(it);
     } else {
-      session = std::make_shared<Session>(context_, image.client_id, image.offline_cap, overflow_);
+      session = std::allocate_shared<Session>(SmallPoolAllocator<Session>(), context_,
+                                              image.client_id, image.offline_cap, overflow_);
     }
     session->restore(image);
     restored.insert(std::move(session));

@@ -65,7 +65,7 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
   {
     std::lock_guard lock(mutex_);
     if (auto it = links_.find(std::string_view(client_id)); it != links_.end()) {
-      previous = it->link->shared();
+      previous = (*it)->shared();
       links_.erase(it);
     }
     pending_wills_.erase(client_id);
@@ -76,7 +76,8 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
     result.session->set_expiry_interval(session_expiry_seconds);
     result.session->set_offline_cap(options_.max_queued_messages);
     result.session->mark_connected();
-    links_.insert(Registered{result.session.get(), link.get()});
+    link->registered(result.session);
+    links_.insert(link.get());
     if (auto it = hand_overs_.find(client_id); it != hand_overs_.end()) {
       result.resumed = std::move(it->second);
       hand_overs_.erase(it);
@@ -103,14 +104,14 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
   {
     std::lock_guard lock(mutex_);
     auto it = links_.find(std::string_view(client_id));
-    if (it == links_.end() || it->link != link) {
+    if (it == links_.end() || *it != link) {
       // Taken over: the session lives on with the new connection. A will
       // without delay still goes out, since this connection did not end
       // normally; a delayed one is cancelled by the new connection.
       if (will && will->delay_seconds == 0) will_now = std::move(will);
       auto current = sessions_.find(client_id);
       if (it != links_.end() && current && current.get() == session_used) {
-        successor = it->link->shared();
+        successor = (*it)->shared();
       }
     } else {
       links_.erase(it);
@@ -294,7 +295,7 @@ std::size_t Broker::route(const Message& message) {
     for (auto& [client_id, pending] : targets) {
       pending.delivery.message = shared_message;
       if (auto link = links_.find(std::string_view(client_id)); link != links_.end()) {
-        online.emplace_back(link->link->shared(), std::move(pending.delivery));
+        online.emplace_back((*link)->shared(), std::move(pending.delivery));
       } else {
         offline.emplace_back(client_id, std::move(pending.delivery));
       }

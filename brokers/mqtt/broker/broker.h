@@ -56,6 +56,13 @@ class ClientLink {
   // its lock. While a client is registered the broker keeps only the link's
   // address: a link stays alive until Broker::disconnected() for its client.
   virtual std::shared_ptr<ClientLink> shared() = 0;
+  // Broker::connect, under the broker's lock and before it registers the
+  // link: the session the client registered with. The link keeps it; its
+  // client id is the registration's key until Broker::disconnected() for
+  // this link (so it must not change meanwhile).
+  virtual void registered(std::shared_ptr<storage::Session> session) = 0;
+  // That session's client id.
+  virtual std::string_view registered_id() const = 0;
 };
 
 struct ConnectResult {
@@ -179,19 +186,14 @@ class Broker {
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
 
-  // Connected clients, found by client id: the id of the session each
-  // registered with (which its Client keeps), and the address of its link
-  // (ClientLink::shared()). An open-addressing set of 16-byte entries.
-  struct Registered {
-    const storage::Session* session;
-    ClientLink* link;
-  };
+  // Connected clients, found by client id: the address of each one's link
+  // (ClientLink::shared() for a strong reference), keyed by the id of the
+  // session it registered with (ClientLink::registered_id()). An
+  // open-addressing set of 8-byte entries.
   struct ByClientId {
     using is_transparent = void;
     static std::string_view id(std::string_view client_id) { return client_id; }
-    static std::string_view id(const Registered& registered) {
-      return registered.session->client_id();
-    }
+    static std::string_view id(const ClientLink* link) { return link->registered_id(); }
     template <typename T>
     std::size_t operator()(const T& key) const {
       return std::hash<std::string_view>{}(id(key));
@@ -202,7 +204,7 @@ class Broker {
     }
   };
   mutable std::mutex mutex_;
-  boost::unordered_flat_set<Registered, ByClientId, ByClientId> links_;
+  boost::unordered_flat_set<ClientLink*, ByClientId, ByClientId> links_;
   // filter -> client id -> options (plain subscriptions).
   std::map<std::string, std::map<std::string, storage::SubscriptionOptions>> plain_;
   // "group\nfilter" -> members, served round-robin.

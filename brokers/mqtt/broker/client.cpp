@@ -182,7 +182,8 @@ bool Client::accept(Accepted accepted) {
   set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
       broker_.connect(accepted.client_id, accepted.clean_start, session_expiry(), std::move(link));
-  session_ = std::move(result.session);
+  // The broker set session_ (registered()) under its lock: it keys the
+  // broker's registry, which other connections' threads read.
   if (!result.resumed.outbound.empty() || !result.resumed.inbound_qos2.empty() ||
       !result.queued.empty()) {
     extras().resumption = std::make_unique<Resumption>(
@@ -195,8 +196,8 @@ bool Client::accept(Accepted accepted) {
 void Client::resume() {
   if (!extras_ || !extras_->resumption) return;
   const auto resumption = std::move(extras_->resumption);
-  for (auto& delivery : resend_inflight(resumption->resumed)) deliver(std::move(delivery));
-  for (const auto& offline : resumption->queued) deliver(from_offline(offline));
+  for (auto& delivery : resend_inflight(resumption->resumed)) deliver_now(std::move(delivery));
+  for (const auto& offline : resumption->queued) deliver_now(from_offline(offline));
 }
 
 std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
@@ -223,7 +224,7 @@ std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
   return unsent;
 }
 
-void Client::adopt(SessionHandOver hand_over) {
+void Client::adopt_now(SessionHandOver hand_over) {
   if (!connected_) return;
   if (ending_) {
     // Closing too: pass it on with this connection's own hand-over.
@@ -243,7 +244,7 @@ void Client::adopt(SessionHandOver hand_over) {
   pump_backlog();
 }
 
-void Client::deliver(Delivery delivery) {
+void Client::deliver_now(Delivery delivery) {
   if (!connected_) return;
   if (ending_) {
     // Closing: keep QoS 1/2 for the session hand-over.
@@ -349,7 +350,7 @@ void Client::pump_backlog() {
          !awaiting_hand_over_) {
     Delivery delivery = std::move(extras_->backlog.front());
     extras_->backlog.pop_front();
-    deliver(std::move(delivery));
+    deliver_now(std::move(delivery));
   }
 }
 

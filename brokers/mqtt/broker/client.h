@@ -28,8 +28,12 @@
 namespace mockforge::mqtt {
 
 // What the protocol state needs from its connection: Client is abstract, and
-// the session layer (MqttProtocol) or a unit test derives from it.
-class ClientIo {
+// the session layer (MqttProtocol) or a unit test derives from it. It is also
+// the link the broker reaches the client through (ClientLink: deliver,
+// take_over, adopt and shared run the client's deliver_now, taken_over and
+// adopt_now on its executor), so that an idle client has one vtable pointer
+// for both.
+class ClientIo : public ClientLink {
  public:
   virtual ~ClientIo() = default;
   virtual void send_bytes(Bytes bytes) = 0;
@@ -61,9 +65,9 @@ class Client : public ClientIo {
   void on_server_shutdown();
   void on_closed();
   // From the broker (through the link).
-  void deliver(Delivery delivery);
+  void deliver_now(Delivery delivery);
   void taken_over();
-  void adopt(SessionHandOver hand_over);
+  void adopt_now(SessionHandOver hand_over);
 
   // The largest packet the broker accepts from this client.
   uint32_t maximum_inbound_packet_size() const { return broker_.options().maximum_packet_size; }
@@ -108,6 +112,11 @@ class Client : public ClientIo {
   // After the CONNACK: resend what was in flight and queued.
   void resume();
   bool connected() const { return connected_; }
+  // ClientLink: the broker hands the client its session as it registers it.
+  void registered(std::shared_ptr<storage::Session> session) final {
+    session_ = std::move(session);
+  }
+  std::string_view registered_id() const final { return session_->client_id(); }
   bool connect_seen() const { return connect_seen_; }
   uint32_t session_expiry() const { return extras_ ? extras_->session_expiry : 0; }
   void set_session_expiry(uint32_t seconds) {

@@ -95,7 +95,7 @@ void handle_subscribe(Client& client, Subscribe& subscribe) {
     }
   }
   client.send(suback);
-  for (auto& delivery : retained) client.deliver(std::move(delivery));
+  for (auto& delivery : retained) client.deliver_now(std::move(delivery));
 }
 
 }  // namespace mockforge::mqtt

@@ -6,6 +6,7 @@
 
 #include "brokers/mqtt/broker/client.h"
 #include "core/log/logging.h"
+#include "core/small_pool.h"
 
 namespace mockforge::mqtt {
 
@@ -39,8 +40,14 @@ net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximu
 // connection). The broker's reference to the link shares ownership of the
 // connection, so a delivery posted to it finds the client alive; once closed,
 // the client ignores deliveries.
-class MqttProtocol final : public Client, public net::FrameProtocol, public ClientLink {
+class MqttProtocol final : public Client, public net::FrameProtocol {
  public:
+  // From the small-object pool: one per connection, kept while it is idle.
+  static void* operator new(std::size_t size) { return SmallPool::allocate(size); }
+  static void operator delete(void* block, std::size_t size) noexcept {
+    SmallPool::deallocate(block, size);
+  }
+
   MqttProtocol(net::Connection& connection, Broker& broker)
       : Client(broker), connection_(connection) {
     // The peer's address is not kept, so it is logged now.
@@ -90,7 +97,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol, public Clie
   // ClientLink: any thread; runs on the connection's executor.
   void deliver(Delivery delivery) override {
     run([delivery = std::move(delivery)](Client& client) mutable {
-      client.deliver(std::move(delivery));
+      client.deliver_now(std::move(delivery));
     });
   }
   void take_over() override {
@@ -99,7 +106,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol, public Clie
   std::shared_ptr<ClientLink> shared() override { return make_link(); }
   void adopt(SessionHandOver hand_over) override {
     run([hand_over = std::move(hand_over)](Client& client) mutable {
-      client.adopt(std::move(hand_over));
+      client.adopt_now(std::move(hand_over));
     });
   }
 

@@ -34,6 +34,11 @@ class ClientUnderTest final : public Client {
   void set_read_timeout(std::chrono::milliseconds timeout) override;
   bool congested() const override;
   std::shared_ptr<ClientLink> make_link() override;
+  // ClientLink: through the test's link (make_link()).
+  void deliver(Delivery delivery) override;
+  void take_over() override;
+  void adopt(SessionHandOver hand_over) override;
+  std::shared_ptr<ClientLink> shared() override { return make_link(); }
 
  private:
   TestClient& owner_;
@@ -67,7 +72,7 @@ class TestClient {
       Link(Tasks& t, std::weak_ptr<Client> c) : tasks(t), client(std::move(c)) {}
       void deliver(Delivery delivery) override {
         tasks.push_back([c = client, d = std::move(delivery)]() mutable {
-          if (auto alive = c.lock()) alive->deliver(std::move(d));
+          if (auto alive = c.lock()) alive->deliver_now(std::move(d));
         });
       }
       void take_over() override {
@@ -76,9 +81,17 @@ class TestClient {
         });
       }
       std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
+      // The client's own (Client implements them), kept here since the
+      // broker reads the id after the client may be gone.
+      void registered(std::shared_ptr<storage::Session> session) override {
+        if (auto alive = client.lock()) alive->registered(session);
+        id = std::string(session->client_id());
+      }
+      std::string_view registered_id() const override { return id; }
+      std::string id;
       void adopt(SessionHandOver hand_over) override {
         tasks.push_back([c = client, h = std::move(hand_over)]() mutable {
-          if (auto alive = c.lock()) alive->adopt(std::move(h));
+          if (auto alive = c.lock()) alive->adopt_now(std::move(h));
         });
       }
     };
@@ -130,6 +143,9 @@ void ClientUnderTest::set_read_timeout(std::chrono::milliseconds timeout) {
 }
 bool ClientUnderTest::congested() const { return owner_.congested(); }
 std::shared_ptr<ClientLink> ClientUnderTest::make_link() { return owner_.make_link(); }
+void ClientUnderTest::deliver(Delivery delivery) { make_link()->deliver(std::move(delivery)); }
+void ClientUnderTest::take_over() { make_link()->take_over(); }
+void ClientUnderTest::adopt(SessionHandOver hand_over) { make_link()->adopt(std::move(hand_over)); }
 
 class MqttBrokerTest : public ::testing::Test {
  protected:
