@@ -411,6 +411,13 @@ void Connection::read_directly() {
       paused_by_backpressure_ = true;  // on_written resumes
       return;
     }
+    if (bytes < kReadChunk) {
+      // A short read left the socket empty: wait now rather than spend a
+      // read on being told so (the wait re-arms, as after would_block).
+      read_pending_ = true;
+      transport().async_wait_readable(completion<TransportEvent::kReadable>());
+      return;
+    }
   }
   // More keeps arriving: let the other connections of this thread run first.
   read_pending_ = true;
