@@ -22,6 +22,7 @@
 #include "core/small_mutex.h"
 #include "core/storage/common.h"
 #include "core/storage/compact_string.h"
+#include "core/storage/id_key.h"
 #include "core/storage/lazy_deque.h"
 #include "core/storage/memory_budget.h"
 
@@ -243,21 +244,13 @@ class SessionStore {
   mutable std::mutex mutex_;
   // The sessions, found by client id (their own: one copy per session), in
   // an open-addressing set of pointers: no node allocated per session.
-  struct ById {
-    using is_transparent = void;
+  struct SessionIds {
     static std::string_view id(std::string_view client_id) { return client_id; }
     static std::string_view id(const std::shared_ptr<Session>& session) {
       return session->client_id();
     }
-    template <typename T>
-    std::size_t operator()(const T& key) const {
-      return std::hash<std::string_view>{}(id(key));
-    }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return id(a) == id(b);
-    }
   };
+  using ById = IdKey<SessionIds>;
   using Sessions = boost::unordered_flat_set<std::shared_ptr<Session>, ById, ById>;
   Sessions sessions_;
   std::shared_ptr<ExpiryHook> expiry_hook_;

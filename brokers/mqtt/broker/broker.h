@@ -190,19 +190,11 @@ class Broker {
   // (ClientLink::shared() for a strong reference), keyed by the id of the
   // session it registered with (ClientLink::registered_id()). An
   // open-addressing set of 8-byte entries.
-  struct ByClientId {
-    using is_transparent = void;
+  struct LinkIds {
     static std::string_view id(std::string_view client_id) { return client_id; }
     static std::string_view id(const ClientLink* link) { return link->registered_id(); }
-    template <typename T>
-    std::size_t operator()(const T& key) const {
-      return std::hash<std::string_view>{}(id(key));
-    }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return id(a) == id(b);
-    }
   };
+  using ByClientId = storage::IdKey<LinkIds>;
   mutable std::mutex mutex_;
   boost::unordered_flat_set<ClientLink*, ByClientId, ByClientId> links_;
   // filter -> client id -> options (plain subscriptions).
