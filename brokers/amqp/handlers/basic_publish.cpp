@@ -30,7 +30,6 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
                   storage::make_bytes(std::move(ctx.command.body)));
     return;
   }
-  routed.targets.clear();  // looked up again at commit
   AmqpConnection* connection = &ctx.connection;
   uint16_t number = ctx.channel.number;
   ctx.channel.tx_pending.push_back(

@@ -144,8 +144,10 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
   const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
   // The exchange first: 404 if missing, 403 if internal.
   RoutedPublish routed;
+  // A publish stored at tx.commit looks its queues up again then.
   routed.queues = take(connection.vhost().route(publish.exchange, routing_keys, headers,
-                                                /*allow_internal=*/false, &routed.targets));
+                                                /*allow_internal=*/false,
+                                                channel.tx_mode ? nullptr : &routed.targets));
   if (header.properties.reply_to == kReplyToQueue) {
     // Direct reply-to: the requester names its channel's reply consumer.
     if (channel.reply_consumer_tag.empty()) {

@@ -597,9 +597,8 @@ ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
   if (targets) {
     targets->clear();
     for (const std::string& name : queues) {
-      if (auto entry = queues_.find(name); entry != queues_.end()) {
-        targets->push_back(entry->second.storage);
-      }
+      auto entry = queues_.find(name);
+      targets->push_back(entry != queues_.end() ? entry->second.storage : nullptr);
     }
   }
   return succeed(std::move(queues));

@@ -213,7 +213,8 @@ class Vhost {
   // keys. Error 404 if the exchange does not exist, 403 if it is internal
   // (reachable only through bindings) unless `allow_internal` (dead-lettering
   // may target an internal exchange). With `targets`, also hands out the
-  // routed queues' storage, in the order of the names, found under the same lock.
+  // routed queues' storage, one per name in the names' order, found under the
+  // same lock.
   ModelResult<std::set<std::string>> route(
       const std::string& exchange, std::span<const std::string> routing_keys,
       const FieldTable* headers, bool allow_internal = false,

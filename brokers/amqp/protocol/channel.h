@@ -18,7 +18,8 @@ namespace mockforge::amqp {
 
 struct Consumer {
   std::string tag;
-  // The tag again, shared by this consumer's unacked deliveries.
+  // The tag again, shared by this consumer's unacked deliveries (set by
+  // basic.consume).
   std::shared_ptr<const std::string> shared_tag;
   std::string queue;
   std::shared_ptr<storage::Queue> storage;

@@ -812,7 +812,6 @@ void AmqpConnection::pump(Channel& channel) {
       if (consumer.no_ack) {
         consumer.storage->ack(message.id);
       } else {
-        if (!consumer.shared_tag) consumer.shared_tag = std::make_shared<const std::string>(tag);
         channel.unacked.add(delivery_tag,
                             UnackedDelivery{consumer.storage, message.id, consumer.shared_tag});
         consumer.unacked->fetch_add(1);
