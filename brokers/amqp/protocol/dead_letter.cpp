@@ -167,21 +167,21 @@ void dead_letter_at_depth(BrokerState& broker, Vhost& vhost, const std::string& 
     }
     const std::string& routing_key = routing_keys.front();
     const FieldTable* headers = header.properties.headers ? &*header.properties.headers : nullptr;
-    auto routed = vhost.route(target->exchange, routing_keys, headers, /*allow_internal=*/true);
+    std::vector<std::shared_ptr<storage::Queue>> targets;  // storage per routed name
+    auto routed =
+        vhost.route(target->exchange, routing_keys, headers, /*allow_internal=*/true, &targets);
     if (!routed.ok()) continue;  // the dead-letter exchange does not exist: dropped
     std::vector<uint8_t> payload = encode_content_header(header);
     storage::Bytes properties = storage::make_bytes(
         std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    std::size_t index = 0;
     for (const std::string& destination : *routed.value) {
+      std::shared_ptr<storage::Queue> target_queue = targets[index++];
       if (reason != DeathReason::kRejected && is_death_cycle(header.properties, destination)) {
         log::get("amqp")->warn("dead-letter cycle through queue '{}': message dropped",
                                destination);
         continue;
       }
-      auto storage_queue = vhost.open_queue(destination, 0);
-      std::shared_ptr<storage::Queue> target_queue =
-          storage_queue.ok() ? *storage_queue.value
-                             : broker.storage().queues().find(vhost.name(), destination);
       if (!target_queue) continue;
       storage::Message copy;
       copy.body = message.body;
