@@ -78,7 +78,8 @@ Connection::Connection(Socket socket, const WebSocketOptions* websocket, Connect
       max_buffered_bytes_(clamp32(limits.max_buffered_bytes)),
       max_outbound_bytes_(clamp32(limits.max_outbound_bytes)),
       idle_timeout_ms_(
-          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))) {
+          clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))),
+      keep_read_buffer_(limits.keep_read_buffer) {
   static_assert(sizeof(TcpTransport) <= kTransportSlot && sizeof(WebSocketProxy) <= kTransportSlot);
   static_assert(alignof(TcpTransport) <= alignof(Socket) &&
                 alignof(WebSocketProxy) <= alignof(Socket));
@@ -321,6 +322,12 @@ void Connection::read_more() {
   if (read_pending_ || processing_ || !may_read()) return;
   if (outbound_bytes() > max_outbound_bytes_) {
     paused_by_backpressure_ = true;  // on_written resumes
+    return;
+  }
+  if (keep_read_buffer_) {
+    // A buffer grown for one large frame goes back to the usual size.
+    if (!has_unread() && buffer_ && buffer_->size > kReadChunk) buffer_.reset();
+    read_buffered();
     return;
   }
   if (!has_unread()) {

@@ -78,6 +78,12 @@ struct ConnectionLimits {
   std::size_t max_buffered_bytes = 100u << 20;  // unread bytes; beyond it the frame is invalid
   std::size_t max_outbound_bytes = 8u << 20;    // queued for writing before reads pause
   std::chrono::milliseconds idle_timeout{0};    // 0: none
+  // Read through Asio into a buffer the connection keeps while open (16 KiB)
+  // instead of a per-thread scratch buffer after a readiness wait: one system
+  // call fewer per read (a wait re-arms the socket's epoll registration), for
+  // protocols with few, busy connections (AMQP, Kafka). Off for MQTT, whose
+  // idle clients must stay small.
+  bool keep_read_buffer = false;
 };
 
 class ConnectionSet;
@@ -172,8 +178,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   }
   // Reading. With nothing buffered, a transport that can read without
   // waiting (TCP) reads into its thread's scratch buffer until the socket
-  // is drained, then waits for readability; otherwise, and for the rest of
-  // an incomplete frame, reads go into this connection's buffer.
+  // is drained, then waits for readability; otherwise, for the rest of an
+  // incomplete frame, and always with keep_read_buffer_, reads go into this
+  // connection's buffer.
   void read_more();
   void read_directly();
   void read_buffered();
@@ -256,6 +263,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool paused_by_backpressure_ : 1 = false;
   bool closing_ : 1 = false;  // the graceful close is under way
   bool finished_ : 1 = false;
+  bool keep_read_buffer_ : 1 = false;  // ConnectionLimits::keep_read_buffer
 
   // Outbound: frames queued by send() (any thread), under out_lock_. Exists
   // only while something is queued or being written.

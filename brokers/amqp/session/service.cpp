@@ -154,6 +154,7 @@ class AmqpService : public runtime::Service {
       return;
     }
     net::ConnectionLimits limits;
+    limits.keep_read_buffer = true;  // few, busy connections
     net::Connection::start(std::move(socket), limits, connections_,
                            [this](net::Connection& connection) {
                              return std::make_unique<AmqpSession>(connection, broker_);

@@ -73,9 +73,12 @@ class EchoProtocol : public FrameProtocol {
   Events& events_;
 };
 
-class ConnectionTest : public ::testing::Test {
+// Every test runs in both read modes: the per-thread scratch buffer after a
+// readiness wait (MQTT), and a buffer the connection keeps (AMQP, Kafka).
+class ConnectionTest : public ::testing::TestWithParam<bool> {
  protected:
   void start(ConnectionLimits limits = {}) {
+    limits.keep_read_buffer = GetParam();
     listener_ = std::make_unique<runtime::TcpListener>(
         runtime_.io(), "test", std::vector<std::string>{"127.0.0.1"}, 0,
         [this, limits](runtime::Socket socket) {
@@ -122,7 +125,7 @@ class ConnectionTest : public ::testing::Test {
   std::unique_ptr<runtime::TcpListener> listener_;
 };
 
-TEST_F(ConnectionTest, EchoesFramesSplitAcrossWritesAndCoalesced) {
+TEST_P(ConnectionTest, EchoesFramesSplitAcrossWritesAndCoalesced) {
   start();
   const int fd = connect_client();
   // One frame in two pieces, then two frames in one write.
@@ -138,7 +141,29 @@ TEST_F(ConnectionTest, EchoesFramesSplitAcrossWritesAndCoalesced) {
   EXPECT_EQ(set_.size(), 0u);
 }
 
-TEST_F(ConnectionTest, InvalidFrameGetsReplyThenClose) {
+TEST_P(ConnectionTest, LargeFramesBetweenSmallOnes) {
+  start();
+  const int fd = connect_client();
+  // Frames larger than a read chunk (16 KiB) grow the buffer; the small
+  // frames after them still arrive whole and in order.
+  std::string out;
+  for (const std::size_t length : {3u, 40000u, 5u, 65000u, 1u}) {
+    out += static_cast<char>(length >> 8);
+    out += static_cast<char>(length & 0xFF);
+    for (std::size_t i = 0; i < length; ++i) out += static_cast<char>('a' + i % 26);
+  }
+  std::size_t sent = 0;
+  while (sent < out.size()) {
+    const auto n = ::send(fd, out.data() + sent, out.size() - sent, 0);
+    ASSERT_GT(n, 0);
+    sent += static_cast<std::size_t>(n);
+  }
+  EXPECT_EQ(read_exactly(fd, out.size()), out);
+  EXPECT_EQ(events_.frames.load(), 5);
+  ::close(fd);
+}
+
+TEST_P(ConnectionTest, InvalidFrameGetsReplyThenClose) {
   start();
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\xff\xff", 2, 0), 2);
@@ -153,7 +178,7 @@ TEST_F(ConnectionTest, InvalidFrameGetsReplyThenClose) {
   EXPECT_EQ(closed.get(), "invalid frame: length 65535 is reserved");
 }
 
-TEST_F(ConnectionTest, OversizeLengthIsRefusedBeforeTheBodyArrives) {
+TEST_P(ConnectionTest, OversizeLengthIsRefusedBeforeTheBodyArrives) {
   start(ConnectionLimits{.max_buffered_bytes = 1000});
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\x10\x00", 2, 0), 2);  // announces 4096 bytes, over the limit
@@ -163,7 +188,7 @@ TEST_F(ConnectionTest, OversizeLengthIsRefusedBeforeTheBodyArrives) {
   ::close(fd);
 }
 
-TEST_F(ConnectionTest, IdleTimeoutReachesProtocol) {
+TEST_P(ConnectionTest, IdleTimeoutReachesProtocol) {
   start(ConnectionLimits{.idle_timeout = std::chrono::milliseconds(100)});
   const int fd = connect_client();
   char byte;
@@ -172,7 +197,7 @@ TEST_F(ConnectionTest, IdleTimeoutReachesProtocol) {
   ::close(fd);
 }
 
-TEST_F(ConnectionTest, ServerShutdownLetsProtocolSayGoodbye) {
+TEST_P(ConnectionTest, ServerShutdownLetsProtocolSayGoodbye) {
   start();
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
@@ -224,7 +249,7 @@ std::size_t drain_echoes(int fd, std::size_t sent) {
   return received;
 }
 
-TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
+TEST_P(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
   start(ConnectionLimits{.max_outbound_bytes = 64 * 1024});
   const int fd = connect_client();
   // Send up to 100 MB of frames without reading the echoes. Kernel buffers
@@ -238,7 +263,7 @@ TEST_F(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
   ::close(fd);
 }
 
-TEST_F(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
+TEST_P(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
   start();
   const int fd = connect_client();
   // "P" pauses; the two frames behind it arrive in the same write but must
@@ -282,7 +307,7 @@ TEST_F(ConnectionTest, PausedReadingLeavesFramesUnreadUntilResumed) {
   events_.paused_connection.reset();
 }
 
-TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
+TEST_P(ConnectionTest, PausedReadingStopsReadingTheSocket) {
   start();
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\x00\x01P", 3, 0), 3);
@@ -300,7 +325,7 @@ TEST_F(ConnectionTest, PausedReadingStopsReadingTheSocket) {
   events_.paused_connection.reset();
 }
 
-TEST_F(ConnectionTest, IdleConnectionsSurviveManyTimeoutChanges) {
+TEST_P(ConnectionTest, IdleConnectionsSurviveManyTimeoutChanges) {
   start();
   const int fd = connect_client();
   ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
@@ -322,6 +347,11 @@ TEST_F(ConnectionTest, IdleConnectionsSurviveManyTimeoutChanges) {
   EXPECT_EQ(events_.idle.load(), 1);
   ::close(fd);
 }
+
+INSTANTIATE_TEST_SUITE_P(ReadModes, ConnectionTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "KeptBuffer" : "ScratchBuffer";
+                         });
 
 }  // namespace
 }  // namespace mockforge::net
