@@ -1,8 +1,9 @@
-// AMQP 0-9-1 benchmark client (rabbitmq-c). A publisher connection and a consumer connection,
-// each in its own thread. Prints one JSON object on stdout.
+// AMQP 0-9-1 benchmark client (rabbitmq-c). Publisher connections (--publishers, default 1)
+// and a consumer connection, each in its own thread. Prints one JSON object on stdout.
 //
 //   amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms] [--messages N]
-//              [--size B] [--queues Q] [--prefetch 1000] [--window W] [--expect-all] [--quick]
+//              [--size B] [--queues Q] [--prefetch 1000] [--window W] [--publishers P]
+//              [--expect-all] [--quick]
 //
 // direct: N messages through the default exchange to one queue.
 // fanout: N messages to a topic exchange bound to Q queues (default 10) with "bench.#";
@@ -10,10 +11,13 @@
 // The consumer uses one channel per queue, basic.qos prefetch (per channel), manual acks
 // (multiple=true every 100 deliveries and at the end). --confirms puts the publisher channel
 // in confirm mode, with at most --window unconfirmed messages. Values start with their
-// sequence number, so each queue's consumer checks it got every message once.
+// sequence number (each publisher has a range of its own), so each queue's consumer checks it
+// got every message once, and in each publisher's order. publisher_cpu_s is the CPU time of
+// the publisher threads: near publish_s times the publishers, the client limits the rate.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +32,12 @@
 #include <vector>
 
 namespace {
+
+double thread_cpu_s() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 double now_s() {
   using clock = std::chrono::steady_clock;
@@ -44,6 +54,7 @@ struct Options {
   int queues = 1;
   int prefetch = 1000;
   long window = 1000;
+  int publishers = 1;
   bool expect_all = false;
 };
 
@@ -83,6 +94,7 @@ struct PublishResult {
   long confirmed = 0;
   long nacked = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // the publisher thread's own CPU time
 };
 
 // Reads one frame from the publisher's connection (confirms); returns false on timeout.
@@ -125,8 +137,9 @@ bool read_confirm(amqp_connection_state_t conn, std::vector<uint8_t>& acked, lon
   return true;
 }
 
+// Publishes sequence numbers [first, first + count) on a connection of its own.
 void publish(const Options& o, const std::string& exchange, const std::string& routing_key,
-             Shared& shared, PublishResult& result) {
+             long first, long count, Shared& shared, PublishResult& result) {
   amqp_connection_state_t conn = open_connection(o);
   amqp_channel_open(conn, 1);
   check(amqp_get_rpc_reply(conn), "publisher: channel.open");
@@ -138,11 +151,12 @@ void publish(const Options& o, const std::string& exchange, const std::string& r
   amqp_basic_properties_t props;
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.delivery_mode = 1;  // transient: neither broker writes to disk
-  std::vector<uint8_t> acked(o.confirms ? static_cast<size_t>(o.messages) + 1 : 0, 0);
+  std::vector<uint8_t> acked(o.confirms ? static_cast<size_t>(count) + 1 : 0, 0);
   long low = 0;  // every tag <= low is confirmed
   const double begin = now_s();
-  for (long i = 0; i < o.messages && !shared.failed; ++i) {
-    uint64_t seq = static_cast<uint64_t>(i);
+  const double cpu_begin = thread_cpu_s();
+  for (long i = 0; i < count && !shared.failed; ++i) {
+    uint64_t seq = static_cast<uint64_t>(first + i);
     std::memcpy(value.data(), &seq, sizeof(seq));
     amqp_bytes_t body{value.size(), value.data()};
     int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange.c_str()),
@@ -166,6 +180,7 @@ void publish(const Options& o, const std::string& exchange, const std::string& r
     }
   }
   result.seconds = now_s() - begin;
+  result.cpu_seconds = thread_cpu_s() - cpu_begin;
   close_connection(conn);
 }
 
@@ -174,7 +189,7 @@ struct QueueCount {
   long duplicates = 0;
   long out_of_order = 0;
   long foreign = 0;
-  long last_seq = -1;
+  std::vector<long> last_seq;  // per publisher
   uint64_t unacked_tag = 0;
   int unacked = 0;
   std::vector<uint8_t> seen;
@@ -216,10 +231,22 @@ int run(const Options& o) {
     counts[q].seen.assign(static_cast<size_t>(o.messages), 0);
   }
 
+  // Each publisher has a range of sequence numbers of its own.
+  const long per_publisher = (o.messages + o.publishers - 1) / o.publishers;
+  for (QueueCount& c : counts) {
+    for (int p = 0; p < o.publishers; ++p) c.last_seq.push_back(p * per_publisher - 1);
+  }
   Shared shared;
-  PublishResult published;
+  std::vector<PublishResult> results(static_cast<size_t>(o.publishers));
   const double begin = now_s();
-  std::thread publisher([&] { publish(o, exchange, routing_key, shared, published); });
+  std::vector<std::thread> publishers;
+  for (int p = 0; p < o.publishers; ++p) {
+    const long first = p * per_publisher;
+    const long count = std::min(per_publisher, o.messages - first);
+    publishers.emplace_back([&, p, first, count] {
+      publish(o, exchange, routing_key, first, count, shared, results[static_cast<size_t>(p)]);
+    });
+  }
 
   const long expected = o.messages * static_cast<long>(queues.size());
   long delivered = 0;
@@ -260,8 +287,9 @@ int run(const Options& o) {
     } else {
       ++c.received;
       ++delivered;
-      if (static_cast<long>(seq) != c.last_seq + 1) ++c.out_of_order;
-      c.last_seq = static_cast<long>(seq);
+      long& last = c.last_seq[seq / static_cast<uint64_t>(per_publisher)];
+      if (static_cast<long>(seq) != last + 1) ++c.out_of_order;
+      last = static_cast<long>(seq);
     }
     c.unacked_tag = envelope.delivery_tag;
     if (++c.unacked >= 100 || c.received == o.messages) {
@@ -272,7 +300,15 @@ int run(const Options& o) {
   }
   const double seconds = now_s() - begin;
   if (!ok) shared.failed = true;
-  publisher.join();
+  PublishResult published;
+  for (size_t p = 0; p < publishers.size(); ++p) {
+    publishers[p].join();
+    published.published += results[p].published;
+    published.confirmed += results[p].confirmed;
+    published.nacked += results[p].nacked;
+    published.seconds = std::max(published.seconds, results[p].seconds);
+    published.cpu_seconds += results[p].cpu_seconds;
+  }
   const double total_seconds = std::max(seconds, published.seconds);
 
   long duplicates = 0, out_of_order = 0, foreign = 0;
@@ -293,11 +329,12 @@ int run(const Options& o) {
   std::printf("{\"mode\": \"%s\", \"confirms\": %s, \"messages\": %ld, \"queues\": %zu, "
               "\"published\": %ld, \"confirmed\": %ld, \"nacked\": %ld, \"expected\": %ld, "
               "\"delivered\": %ld, \"missing\": %ld, \"duplicates\": %ld, \"out_of_order\": %ld, "
-              "\"foreign\": %ld, \"publish_s\": %.6f, \"seconds\": %.6f, \"ok\": %s}\n",
+              "\"foreign\": %ld, \"publish_s\": %.6f, \"publisher_cpu_s\": %.6f, \"seconds\": %.6f, "
+              "\"ok\": %s}\n",
               o.mode.c_str(), o.confirms ? "true" : "false", o.messages, queues.size(),
               published.published, published.confirmed, published.nacked, expected, delivered,
               expected - delivered, duplicates, out_of_order, foreign, published.seconds,
-              total_seconds, ok ? "true" : "false");
+              published.cpu_seconds, total_seconds, ok ? "true" : "false");
   return ok ? 0 : 1;
 }
 
@@ -305,7 +342,7 @@ int run(const Options& o) {
   std::fprintf(stderr,
                "usage: amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms]\n"
                "                  [--messages N] [--size B] [--queues Q] [--prefetch N]\n"
-               "                  [--window W] [--expect-all] [--quick]\n");
+               "                  [--window W] [--publishers P] [--expect-all] [--quick]\n");
   std::exit(2);
 }
 
@@ -329,6 +366,7 @@ int main(int argc, char** argv) {
     else if (arg == "--queues") { o.queues = std::atoi(value().c_str()); queues_set = true; }
     else if (arg == "--prefetch") o.prefetch = std::atoi(value().c_str());
     else if (arg == "--window") o.window = std::atol(value().c_str());
+    else if (arg == "--publishers") o.publishers = std::atoi(value().c_str());
     else if (arg == "--expect-all") o.expect_all = true;
     else if (arg == "--quick") quick = true;
     else usage();
@@ -337,7 +375,8 @@ int main(int argc, char** argv) {
   if (o.mode == "direct") o.queues = 1;
   if (quick && !messages_set) o.messages = 5000;
   if ((o.mode != "direct" && o.mode != "fanout") || o.size < 8 || o.messages <= 0 ||
-      o.queues <= 0 || o.prefetch <= 0 || o.prefetch > 65535 || o.window <= 0) {
+      o.queues <= 0 || o.prefetch <= 0 || o.prefetch > 65535 || o.window <= 0 ||
+      o.publishers <= 0 || o.publishers > o.messages) {
     usage();
   }
   return run(o);
