@@ -1,6 +1,7 @@
 #include "core/runtime/listener.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -19,6 +20,18 @@ struct TcpListener::Acceptor {
 };
 
 namespace {
+
+// The same connected socket, registered with another io_context's reactor.
+Socket move_to(Socket socket, asio::io_context& io, boost::system::error_code& ec) {
+  const auto endpoint = socket.local_endpoint(ec);
+  if (ec) return socket;
+  const auto handle = socket.release(ec);
+  if (ec) return socket;
+  Socket moved(io);
+  moved.assign(endpoint.protocol(), handle, ec);
+  if (ec) ::close(handle);
+  return moved;
+}
 
 bool is_missing_ipv6(const std::string& address, const boost::system::error_code& ec) {
   return address.find(':') != std::string::npos &&
@@ -112,10 +125,21 @@ void TcpListener::start() {
 }
 
 void TcpListener::accept_next(const std::shared_ptr<Acceptor>& acceptor) {
-  asio::io_context& peer = pool_ ? pool_->next() : io_;
   acceptor->acceptor.async_accept(
-      peer, [this, acceptor](boost::system::error_code ec, Socket socket) {
+      io_, [this, acceptor](boost::system::error_code ec, Socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor->acceptor.is_open()) return;
+        if (!ec && pool_) {
+          // Placed now, by how busy the threads are now (context_pool.h).
+          asio::io_context& peer = pool_->next();
+          boost::system::error_code move_error;
+          if (&peer != &io_) socket = move_to(std::move(socket), peer, move_error);
+          if (move_error) {
+            log::get("runtime")->warn("{}: could not hand a connection to its thread: {}", service_,
+                                      move_error.message());
+            accept_next(acceptor);
+            return;
+          }
+        }
         if (!ec) {
           boost::system::error_code ignored;
           socket.set_option(tcp::no_delay(true), ignored);

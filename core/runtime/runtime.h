@@ -3,8 +3,9 @@
 // The process-wide Asio runtime: one io_context per worker thread.
 //
 // io() is the first context: listeners, service timers and the admin server
-// run there. Accepted connections are spread over all contexts (the
-// ContextPool service, context_pool.h, which TcpListener consults). Each
+// run there. Accepted connections are placed on the contexts by how busy
+// their threads are (the ContextPool service, context_pool.h, which
+// TcpListener consults). Each
 // context is run by exactly one thread, so everything posted to one context
 // runs one handler at a time: a connection needs no strand of its own.
 

@@ -9,8 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <chrono>
+#include <ctime>
 #include <future>
 
 #include "core/runtime/listener.h"
@@ -27,6 +30,7 @@ struct Events {
   std::atomic<int> idle{0};
   std::atomic<int> shutdown{0};
   std::promise<std::string> closed;
+  std::atomic<bool> closed_once{false};
   std::shared_ptr<Connection> paused_connection;
 };
 
@@ -65,7 +69,8 @@ class EchoProtocol : public FrameProtocol {
     connection_.close_after_flush("server shutdown");
   }
   void on_closed(std::string_view reason) override {
-    events_.closed.set_value(std::string(reason));
+    // The first connection to close (tests with several look at none).
+    if (!events_.closed_once.exchange(true)) events_.closed.set_value(std::string(reason));
   }
 
  private:
@@ -346,6 +351,65 @@ TEST_P(ConnectionTest, IdleConnectionsSurviveManyTimeoutChanges) {
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // the protocol closes on idle
   EXPECT_EQ(events_.idle.load(), 1);
   ::close(fd);
+}
+
+// Placement (core/runtime/context_pool.h): connections share an idle
+// thread, and go to another one once it is busy.
+TEST_P(ConnectionTest, ConnectionsShareAnIdleThreadUntilItIsBusy) {
+  start();
+  auto contexts_of_connections = [this] {
+    std::vector<const asio::io_context*> contexts;
+    set_.for_each([&](const std::shared_ptr<Connection>& c) {
+      contexts.push_back(&c->executor().context());
+    });
+    return contexts;
+  };
+  auto echo = [this](int fd) {
+    ASSERT_EQ(::send(fd, "\x00\x01x", 3, 0), 3);
+    EXPECT_EQ(read_exactly(fd, 3), std::string("\x00\x01x", 3));
+  };
+  const int first = connect_client();
+  echo(first);
+  const int second = connect_client();
+  echo(second);
+  auto contexts = contexts_of_connections();
+  ASSERT_EQ(contexts.size(), 2u);
+  EXPECT_EQ(contexts[0], contexts[1]) << "two connections to an idle server got different threads";
+
+  // Keep that thread busy for 400 ms of its CPU time; the next connection is
+  // accepted there too (the listener runs on the first context), right after.
+  auto thread_cpu = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+  };
+  std::promise<double> busy_share;
+  auto shared = std::shared_ptr<Connection>();
+  set_.for_each([&](const std::shared_ptr<Connection>& c) { shared = c; });
+  asio::post(shared->executor(), [&] {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const auto cpu_start = thread_cpu();
+    while (thread_cpu() - cpu_start < std::chrono::milliseconds(400)) {
+    }
+    busy_share.set_value(
+        std::chrono::duration<double>(thread_cpu() - cpu_start).count() /
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+  });
+  const int third = connect_client();
+  const double share = busy_share.get_future().get();
+  echo(third);
+  if (share < 0.7) {
+    GTEST_SKIP() << "the machine is too loaded to keep a thread busy (" << share << ")";
+  }
+  contexts = contexts_of_connections();
+  ASSERT_EQ(contexts.size(), 3u);
+  const auto* busy = &shared->executor().context();
+  EXPECT_EQ(std::count(contexts.begin(), contexts.end(), busy), 2)
+      << "the connection accepted while its thread was busy went there anyway";
+  shared.reset();
+  ::close(first);
+  ::close(second);
+  ::close(third);
 }
 
 INSTANTIATE_TEST_SUITE_P(ReadModes, ConnectionTest, ::testing::Bool(),
