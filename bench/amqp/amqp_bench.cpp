@@ -3,7 +3,7 @@
 //
 //   amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms] [--messages N]
 //              [--size B] [--queues Q] [--prefetch 1000] [--window W] [--publishers P]
-//              [--expect-all] [--quick]
+//              [--no-consumer] [--expect-all] [--quick]
 //
 // direct: N messages through the default exchange to one queue.
 // fanout: N messages to a topic exchange bound to Q queues (default 10) with "bench.#";
@@ -14,6 +14,8 @@
 // sequence number (each publisher has a range of its own), so each queue's consumer checks it
 // got every message once, and in each publisher's order. publisher_cpu_s is the CPU time of
 // the publisher threads: near publish_s times the publishers, the client limits the rate.
+// --no-consumer only publishes (the queues are deleted at the end, with what they hold):
+// how fast the publishers alone can go.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
@@ -55,6 +57,7 @@ struct Options {
   int prefetch = 1000;
   long window = 1000;
   int publishers = 1;
+  bool no_consumer = false;
   bool expect_all = false;
 };
 
@@ -223,11 +226,13 @@ int run(const Options& o) {
                       amqp_empty_table);
       check(amqp_get_rpc_reply(conn), "queue.bind");
     }
-    amqp_basic_qos(conn, ch, 0, static_cast<uint16_t>(o.prefetch), 0);
-    check(amqp_get_rpc_reply(conn), "basic.qos");
-    amqp_basic_consume(conn, ch, amqp_cstring_bytes(queues[q].c_str()), amqp_empty_bytes, 0, 0, 0,
-                       amqp_empty_table);
-    check(amqp_get_rpc_reply(conn), "basic.consume");
+    if (!o.no_consumer) {
+      amqp_basic_qos(conn, ch, 0, static_cast<uint16_t>(o.prefetch), 0);
+      check(amqp_get_rpc_reply(conn), "basic.qos");
+      amqp_basic_consume(conn, ch, amqp_cstring_bytes(queues[q].c_str()), amqp_empty_bytes, 0, 0,
+                         0, amqp_empty_table);
+      check(amqp_get_rpc_reply(conn), "basic.consume");
+    }
     counts[q].seen.assign(static_cast<size_t>(o.messages), 0);
   }
 
@@ -248,7 +253,7 @@ int run(const Options& o) {
     });
   }
 
-  const long expected = o.messages * static_cast<long>(queues.size());
+  const long expected = o.no_consumer ? 0 : o.messages * static_cast<long>(queues.size());
   long delivered = 0;
   bool ok = true;
   while (delivered < expected) {
@@ -342,7 +347,8 @@ int run(const Options& o) {
   std::fprintf(stderr,
                "usage: amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms]\n"
                "                  [--messages N] [--size B] [--queues Q] [--prefetch N]\n"
-               "                  [--window W] [--publishers P] [--expect-all] [--quick]\n");
+               "                  [--window W] [--publishers P] [--no-consumer] [--expect-all]\n"
+               "                  [--quick]\n");
   std::exit(2);
 }
 
@@ -367,6 +373,7 @@ int main(int argc, char** argv) {
     else if (arg == "--prefetch") o.prefetch = std::atoi(value().c_str());
     else if (arg == "--window") o.window = std::atol(value().c_str());
     else if (arg == "--publishers") o.publishers = std::atoi(value().c_str());
+    else if (arg == "--no-consumer") o.no_consumer = true;
     else if (arg == "--expect-all") o.expect_all = true;
     else if (arg == "--quick") quick = true;
     else usage();
