@@ -68,7 +68,8 @@ struct Options {
 
 void check(amqp_rpc_reply_t reply, const char* what) {
   if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
-  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) die(what, amqp_error_string2(reply.library_error));
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+    die(what, amqp_error_string2(reply.library_error));
   die(what, "(server exception)");
 }
 
@@ -229,8 +230,8 @@ int run(const Options& o) {
     if (!o.no_consumer) {
       amqp_basic_qos(conn, ch, 0, static_cast<uint16_t>(o.prefetch), 0);
       check(amqp_get_rpc_reply(conn), "basic.qos");
-      amqp_basic_consume(conn, ch, amqp_cstring_bytes(queues[q].c_str()), amqp_empty_bytes, 0, 0,
-                         0, amqp_empty_table);
+      amqp_basic_consume(conn, ch, amqp_cstring_bytes(queues[q].c_str()), amqp_empty_bytes, 0, 0, 0,
+                         amqp_empty_table);
       check(amqp_get_rpc_reply(conn), "basic.consume");
     }
     counts[q].seen.assign(static_cast<size_t>(o.messages), 0);
@@ -284,7 +285,8 @@ int run(const Options& o) {
     if (q >= counts.size()) die("consumer: delivery on an unknown channel");
     QueueCount& c = counts[q];
     uint64_t seq = UINT64_MAX;
-    if (envelope.message.body.len == o.size) std::memcpy(&seq, envelope.message.body.bytes, sizeof(seq));
+    if (envelope.message.body.len == o.size)
+      std::memcpy(&seq, envelope.message.body.bytes, sizeof(seq));
     if (seq >= static_cast<uint64_t>(o.messages)) {
       ++c.foreign;
     } else if (c.seen[seq]++) {
@@ -323,23 +325,24 @@ int run(const Options& o) {
     foreign += c.foreign;
   }
   for (size_t q = 0; q < queues.size(); ++q) {
-    amqp_queue_delete(conn, static_cast<amqp_channel_t>(q + 1), amqp_cstring_bytes(queues[q].c_str()),
-                      0, 0);
+    amqp_queue_delete(conn, static_cast<amqp_channel_t>(q + 1),
+                      amqp_cstring_bytes(queues[q].c_str()), 0, 0);
   }
   if (!exchange.empty()) amqp_exchange_delete(conn, 1, amqp_cstring_bytes(exchange.c_str()), 0);
   close_connection(conn);
 
   if (o.confirms && published.confirmed != o.messages) ok = false;
   if (o.expect_all && (delivered != expected || duplicates || foreign)) ok = false;
-  std::printf("{\"mode\": \"%s\", \"confirms\": %s, \"messages\": %ld, \"queues\": %zu, "
-              "\"published\": %ld, \"confirmed\": %ld, \"nacked\": %ld, \"expected\": %ld, "
-              "\"delivered\": %ld, \"missing\": %ld, \"duplicates\": %ld, \"out_of_order\": %ld, "
-              "\"foreign\": %ld, \"publish_s\": %.6f, \"publisher_cpu_s\": %.6f, \"seconds\": %.6f, "
-              "\"ok\": %s}\n",
-              o.mode.c_str(), o.confirms ? "true" : "false", o.messages, queues.size(),
-              published.published, published.confirmed, published.nacked, expected, delivered,
-              expected - delivered, duplicates, out_of_order, foreign, published.seconds,
-              published.cpu_seconds, total_seconds, ok ? "true" : "false");
+  std::printf(
+      "{\"mode\": \"%s\", \"confirms\": %s, \"messages\": %ld, \"queues\": %zu, "
+      "\"published\": %ld, \"confirmed\": %ld, \"nacked\": %ld, \"expected\": %ld, "
+      "\"delivered\": %ld, \"missing\": %ld, \"duplicates\": %ld, \"out_of_order\": %ld, "
+      "\"foreign\": %ld, \"publish_s\": %.6f, \"publisher_cpu_s\": %.6f, \"seconds\": %.6f, "
+      "\"ok\": %s}\n",
+      o.mode.c_str(), o.confirms ? "true" : "false", o.messages, queues.size(), published.published,
+      published.confirmed, published.nacked, expected, delivered, expected - delivered, duplicates,
+      out_of_order, foreign, published.seconds, published.cpu_seconds, total_seconds,
+      ok ? "true" : "false");
   return ok ? 0 : 1;
 }
 
@@ -363,20 +366,36 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
-    if (arg == "--host") o.host = value();
-    else if (arg == "--port") o.port = std::atoi(value().c_str());
-    else if (arg == "--mode") o.mode = value();
-    else if (arg == "--confirms") o.confirms = true;
-    else if (arg == "--messages") { o.messages = std::atol(value().c_str()); messages_set = true; }
-    else if (arg == "--size") o.size = static_cast<size_t>(std::atol(value().c_str()));
-    else if (arg == "--queues") { o.queues = std::atoi(value().c_str()); queues_set = true; }
-    else if (arg == "--prefetch") o.prefetch = std::atoi(value().c_str());
-    else if (arg == "--window") o.window = std::atol(value().c_str());
-    else if (arg == "--publishers") o.publishers = std::atoi(value().c_str());
-    else if (arg == "--no-consumer") o.no_consumer = true;
-    else if (arg == "--expect-all") o.expect_all = true;
-    else if (arg == "--quick") quick = true;
-    else usage();
+    if (arg == "--host")
+      o.host = value();
+    else if (arg == "--port")
+      o.port = std::atoi(value().c_str());
+    else if (arg == "--mode")
+      o.mode = value();
+    else if (arg == "--confirms")
+      o.confirms = true;
+    else if (arg == "--messages") {
+      o.messages = std::atol(value().c_str());
+      messages_set = true;
+    } else if (arg == "--size")
+      o.size = static_cast<size_t>(std::atol(value().c_str()));
+    else if (arg == "--queues") {
+      o.queues = std::atoi(value().c_str());
+      queues_set = true;
+    } else if (arg == "--prefetch")
+      o.prefetch = std::atoi(value().c_str());
+    else if (arg == "--window")
+      o.window = std::atol(value().c_str());
+    else if (arg == "--publishers")
+      o.publishers = std::atoi(value().c_str());
+    else if (arg == "--no-consumer")
+      o.no_consumer = true;
+    else if (arg == "--expect-all")
+      o.expect_all = true;
+    else if (arg == "--quick")
+      quick = true;
+    else
+      usage();
   }
   if (o.mode == "fanout" && !queues_set) o.queues = 10;
   if (o.mode == "direct") o.queues = 1;

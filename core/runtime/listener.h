@@ -35,8 +35,8 @@ class TcpListener {
   // Port 0 takes an ephemeral port for the first address and the same port
   // on the others. Accepting runs on `io`; when `io` is a Runtime's main
   // context, each accepted socket is placed on one of the Runtime's contexts
-  // by how busy their threads are (ContextPool), otherwise they stay on `io`, which must then be run by a
-  // single thread. The handler runs on `io`.
+  // by how busy their threads are (ContextPool), otherwise they stay on `io`, which must then be
+  // run by a single thread. The handler runs on `io`.
   TcpListener(boost::asio::io_context& io, std::string service,
               const std::vector<std::string>& addresses, uint16_t port, AcceptHandler on_accept);
   // Destroy only once the io_context's threads have stopped (or after

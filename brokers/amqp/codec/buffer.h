@@ -80,7 +80,8 @@ class ByteWriter {
  public:
   ByteWriter() = default;
   // Appends to `bytes` (e.g. a batch of frames being built up).
-  explicit ByteWriter(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)), used_(bytes_.size()) {}
+  explicit ByteWriter(std::vector<uint8_t> bytes)
+      : bytes_(std::move(bytes)), used_(bytes_.size()) {}
 
   const std::vector<uint8_t>& bytes() const {
     bytes_.resize(used_);
@@ -93,9 +94,7 @@ class ByteWriter {
   }
   std::size_t size() const { return used_; }
   // What is written so far, valid until the next write.
-  std::string_view view() const {
-    return {reinterpret_cast<const char*>(bytes_.data()), used_};
-  }
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes_.data()), used_}; }
   // Forgets what is written, keeping the room (a scratch writer).
   void clear() { used_ = 0; }
   // Makes room for `capacity` bytes in all; grows geometrically, so reserving

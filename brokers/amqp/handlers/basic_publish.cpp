@@ -17,9 +17,10 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
   const uint64_t max = ctx.connection.broker().settings().max_message_size;
   if (size > max) {
     // RabbitMQ leaves out "configured" at its own ceiling, 512 MiB.
-    throw AmqpError(ReplyCode::kPreconditionFailed,
-                    fmt::format("PRECONDITION_FAILED - message size {} is larger than {}max size {}",
-                                size, max == (uint64_t{512} << 20) ? "" : "configured ", max));
+    throw AmqpError(
+        ReplyCode::kPreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - message size {} is larger than {}max size {}", size,
+                    max == (uint64_t{512} << 20) ? "" : "configured ", max));
   }
   ctx.connection.check_access(Permission::kWrite, AmqpConnection::ResourceKind::kExchange,
                               method.exchange);
@@ -32,13 +33,12 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
   }
   AmqpConnection* connection = &ctx.connection;
   uint16_t number = ctx.channel.number;
-  ctx.channel.tx_pending.push_back(
-      [connection, number, method, routed = std::move(routed),
-       body = storage::make_bytes(std::move(ctx.command.body))] {
-        if (Channel* channel = connection->find_channel(number)) {
-          store_publish(*connection, *channel, method, routed, body);
-        }
-      });
+  ctx.channel.tx_pending.push_back([connection, number, method, routed = std::move(routed),
+                                    body = storage::make_bytes(std::move(ctx.command.body))] {
+    if (Channel* channel = connection->find_channel(number)) {
+      store_publish(*connection, *channel, method, routed, body);
+    }
+  });
 }
 
 }  // namespace

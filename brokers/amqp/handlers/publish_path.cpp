@@ -179,8 +179,8 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
   const std::string& body = *body_bytes;
   uint64_t seq = channel.confirm_mode ? channel.next_publish_seq++ : 0;
   if (channel.published_counter == nullptr || channel.published_exchange != publish.exchange) {
-    channel.published_counter =
-        &connection.broker().metrics().published_series(connection.vhost().name(), publish.exchange);
+    channel.published_counter = &connection.broker().metrics().published_series(
+        connection.vhost().name(), publish.exchange);
     channel.published_exchange = publish.exchange;
   }
   channel.published_counter->inc();

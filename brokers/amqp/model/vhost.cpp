@@ -551,12 +551,10 @@ void Vhost::drop_connection(uint64_t connection_id) {
   for (const std::string& name : owned) remove_queue_locked(name, ignored);
 }
 
-ModelResult<std::set<std::string>> Vhost::route(const std::string& exchange,
-                                                std::span<const std::string> routing_keys,
-                                                const FieldTable* headers,
-                                                bool allow_internal,
-                                                std::vector<std::shared_ptr<storage::Queue>>* targets)
-    const {
+ModelResult<std::set<std::string>> Vhost::route(
+    const std::string& exchange, std::span<const std::string> routing_keys,
+    const FieldTable* headers, bool allow_internal,
+    std::vector<std::shared_ptr<storage::Queue>>* targets) const {
   std::lock_guard lock(mutex_);
   auto it = exchanges_.find(exchange);
   if (it == exchanges_.end()) {

@@ -1,9 +1,9 @@
 #include "brokers/amqp/protocol/connection.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
 #include "brokers/amqp/protocol/dead_letter.h"
@@ -609,9 +609,8 @@ void AmqpConnection::write_delivery(ByteWriter& out, uint16_t channel,
                                     const storage::Message& message) {
   const std::string& properties = *message.properties;
   const std::string& body = *message.body;
-  out.reserve(out.size() + 3 * kFrameOverhead + 16 + consumer_tag.size() +
-              message.exchange.size() + message.routing_key.size() + properties.size() +
-              body.size());
+  out.reserve(out.size() + 3 * kFrameOverhead + 16 + consumer_tag.size() + message.exchange.size() +
+              message.routing_key.size() + properties.size() + body.size());
   const std::size_t placeholder = begin_frame(out, FrameType::kMethod, channel);
   out.write_u16(BasicDeliver::kId.class_id);
   out.write_u16(BasicDeliver::kId.method_id);
@@ -817,7 +816,8 @@ void AmqpConnection::pump(Channel& channel) {
         consumer.unacked->fetch_add(1);
       }
       if (consumer.delivered_counter == nullptr) {
-        consumer.delivered_counter = &broker_.metrics().delivered_series(vhost_->name(), consumer.queue);
+        consumer.delivered_counter =
+            &broker_.metrics().delivered_series(vhost_->name(), consumer.queue);
       }
       consumer.delivered_counter->inc();
       if (message.message.redelivered) broker_.metrics().redelivered.inc();

@@ -61,8 +61,8 @@ class KafkaService : public runtime::Service {
                   : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6())
                         .to_string();
           int32_t port = listener_ ? listener_->port() : local.port();
-          net::Connection::start(std::move(socket), net::ConnectionLimits{.keep_read_buffer = true}, connections_,
-                                 [broker, host, port](net::Connection& connection) {
+          net::Connection::start(std::move(socket), net::ConnectionLimits{.keep_read_buffer = true},
+                                 connections_, [broker, host, port](net::Connection& connection) {
                                    return std::make_unique<KafkaSession>(connection, *broker, host,
                                                                          port);
                                  });
