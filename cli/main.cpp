@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -6,7 +8,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"mockforge: Kafka, MQTT and AMQP brokers for integration tests", "mockforge"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(mockforge::version()));
+  app.set_version_flag("--version", fmt::format("mockforge {} ({})", mockforge::version(),
+                                                mockforge::git_revision()));
   int exit_code = 0;
   mockforge::cli::add_serve_command(app, exit_code);
   mockforge::cli::add_config_command(app, exit_code);

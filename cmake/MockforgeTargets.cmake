@@ -8,6 +8,7 @@
 # shared precompiled header. Headers that most files include stay Asio-free.
 
 get_filename_component(MOCKFORGE_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+include(GNUInstallDirs)
 
 function(mockforge_apply_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wnon-virtual-dtor)
@@ -44,7 +45,17 @@ endfunction()
 function(mockforge_library name)
   cmake_parse_arguments(ARG "ASIO" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
-  target_include_directories(${name} PUBLIC ${MOCKFORGE_SOURCE_ROOT} ${CMAKE_BINARY_DIR}/generated)
+  target_include_directories(${name} PUBLIC
+    $<BUILD_INTERFACE:${MOCKFORGE_SOURCE_ROOT}>
+    $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/generated>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/mockforge>)
+  # The embeddable server's libraries are installed (cmake/MockforgeInstall.cmake);
+  # the CLI's are linked into the binary only.
+  file(RELATIVE_PATH rel ${MOCKFORGE_SOURCE_ROOT} ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT rel MATCHES "^(cli|tests|bench)(/|$)")
+    set_property(GLOBAL APPEND PROPERTY MOCKFORGE_INSTALLED_LIBRARIES ${name})
+  endif()
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   mockforge_apply_options(${name})
 endfunction()

@@ -2,13 +2,15 @@
 # Installs what mockforge needs from Debian 12 (and npm for the JS client
 # tests). README, CI and the benchmarks all use this one script.
 #
-#   scripts/install-deps.sh [build] [test] [peers]     (no argument: all three)
+#   scripts/install-deps.sh [build] [test] [peers] [ci]   (no argument: the first three)
 #
 #   build  compiler toolchain and the libraries mockforge links
 #   test   real client libraries and tools the test suites drive, fuzzing and
 #          promtool
 #   peers  the brokers that differential tests and benchmarks compare against,
 #          and the client libraries the benchmark programs (bench/) link
+#   ci     what CI's own checks need: clang-format, and mmdebstrap for the
+#          fresh-root stage (scripts/ci/fresh-root.sh)
 set -euo pipefail
 
 groups=("$@")
@@ -30,6 +32,7 @@ test_pkgs=(
   prometheus curl procps
 )
 peer_pkgs=(mosquitto rabbitmq-server librdkafka-dev libmosquitto-dev librabbitmq-dev)
+ci_pkgs=(clang-format mmdebstrap curl)
 
 pkgs=()
 for group in "${groups[@]}"; do
@@ -41,7 +44,8 @@ for group in "${groups[@]}"; do
       command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
       ;;
     peers) pkgs+=("${peer_pkgs[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (build, test, peers)" >&2; exit 2 ;;
+    ci) pkgs+=("${ci_pkgs[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (build, test, peers, ci)" >&2; exit 2 ;;
   esac
 done
 

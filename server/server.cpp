@@ -1,19 +1,18 @@
 #include "server/server.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
@@ -25,11 +24,14 @@
 #include "core/runtime/runtime.h"
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
+#include "core/version/version.h"
 #include "fixtures/engine.h"
 
 namespace mockforge {
 
-std::string_view version() { return MOCKFORGE_VERSION; }
+std::string_view version() { return build::version(); }
+
+std::string_view git_revision() { return build::git_revision(); }
 
 namespace {
 
@@ -113,6 +115,7 @@ struct Server::Impl {
     return {
         {"name", "mockforge"},
         {"version", std::string(version())},
+        {"revision", std::string(git_revision())},
         {"pid", static_cast<int64_t>(::getpid())},
         {"protocols", enabled_protocols(config)},
         {"bind", config.server.bind},
@@ -124,7 +127,8 @@ struct Server::Impl {
     if (!admin) return;
     if (config.metrics.enabled) {
       admin->route("GET", config.metrics.path, [this](const admin::HttpRequest&) {
-        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                   metrics.render()};
       });
     }
     admin->route("GET", "/__mockforge/health", [](const admin::HttpRequest&) {
@@ -135,12 +139,14 @@ struct Server::Impl {
       return admin::HttpResponse::json(ready ? 200 : 503,
                                        ready ? R"({"ready":true})" : R"({"ready":false})");
     });
-    admin->route("GET", "/__mockforge/api/info",
-                 [this](const admin::HttpRequest&) { return admin::HttpResponse::json(200, info().dump()); });
+    admin->route("GET", "/__mockforge/api/info", [this](const admin::HttpRequest&) {
+      return admin::HttpResponse::json(200, info().dump());
+    });
     admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest&) {
       const auto micros = reset();
       return admin::HttpResponse::json(
-          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}.dump());
+          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
+                   .dump());
     });
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
@@ -177,7 +183,8 @@ struct Server::Impl {
   }
 
   void schedule_snapshot() {
-    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0) return;
+    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0)
+      return;
     snapshot_timer->expires_after(config.storage.snapshot_interval);
     snapshot_timer->async_wait([this](boost::system::error_code ec) {
       if (ec) return;
@@ -210,9 +217,9 @@ struct Server::Impl {
     storage->reset();
     for (auto& service : services) service->reset();
     if (fixtures) fixtures->reset();
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin)
-            .count();
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - begin)
+                            .count();
     logger->info("reset to the initial state in {:.3f} ms", static_cast<double>(micros) / 1000.0);
     return micros;
   }
@@ -255,7 +262,8 @@ Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(c
   auto& cfg = impl_->config;
   storage::EngineOptions options;
   options.memory_cap_bytes = cfg.storage.memory_cap;
-  if (cfg.storage.retention_bytes > 0) options.default_retention_bytes = cfg.storage.retention_bytes;
+  if (cfg.storage.retention_bytes > 0)
+    options.default_retention_bytes = cfg.storage.retention_bytes;
   if (cfg.storage.retention_time.count() > 0) {
     options.default_retention_ms = cfg.storage.retention_time.count();
   }
@@ -274,8 +282,12 @@ void Server::start() {
   }
   impl.started_at = std::chrono::steady_clock::now();
   const auto& cfg = impl.config;
+  // Embedded servers log as log.level and log.format say, as `serve` does.
+  log::init(config::enum_name(cfg.log.level),
+            cfg.log.format == config::LogFormat::json ? log::Format::kJson : log::Format::kText);
   try {
-    impl.fixtures = std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
+    impl.fixtures =
+        std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
     if (const auto errors = impl.fixtures->load(); !errors.empty()) {
       std::string message = "invalid fixtures:";
       for (const auto& error : errors) message += "\n  " + error.to_string();
@@ -293,7 +305,8 @@ void Server::start() {
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
     impl.register_storage_metrics();
     if (cfg.admin.enabled) {
-      impl.admin = std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
+      impl.admin =
+          std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
       impl.register_routes();
     }
     const runtime::ServiceContext context{impl.runtime->io(), impl.config, *impl.storage,

@@ -22,7 +22,8 @@
 
 namespace mockforge {
 
-std::string_view version();
+std::string_view version();       // "0.1.0"
+std::string_view git_revision();  // `git describe` of the build, or "unknown"
 
 class Server {
  public:

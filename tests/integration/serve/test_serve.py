@@ -70,11 +70,38 @@ class ServeLifecycle(unittest.TestCase):
                 self.assertLess(time.monotonic() - begin, 6.0)
                 self.assertIn("stopped", mf.output())
 
-    def test_reset_endpoint_reports_elapsed_time(self):
+    def test_reset_endpoint_drops_produced_data_and_reports_elapsed_time(self):
+        from confluent_kafka import Consumer, Producer, TopicPartition
+
         with Mockforge() as mf:
+            bootstrap = f"127.0.0.1:{mf.ports['kafka']}"
+            producer = Producer({"bootstrap.servers": bootstrap})
+            producer.produce("reset.check", b"before reset")
+            self.assertEqual(producer.flush(10), 0)
+
+            def topics_and_high_watermark():
+                consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reset-check"})
+                try:
+                    topics = set(consumer.list_topics(timeout=10).topics)
+                    if "reset.check" not in topics:
+                        return topics, None
+                    _, high = consumer.get_watermark_offsets(
+                        TopicPartition("reset.check", 0), timeout=10)
+                    return topics, high
+                finally:
+                    consumer.close()
+
+            self.assertEqual(topics_and_high_watermark()[1], 1)
             status, _, body = mf.request("POST", "/__mockforge/api/reset")
             self.assertEqual(status, 200)
-            self.assertTrue(json.loads(body)["reset"])
+            reply = json.loads(body)
+            self.assertTrue(reply["reset"])
+            self.assertIsInstance(reply["elapsed_ms"], float)
+            self.assertGreaterEqual(reply["elapsed_ms"], 0.0)
+            # The topic was auto-created after start-up: a reset removes it.
+            topics, high = topics_and_high_watermark()
+            self.assertNotIn("reset.check", topics)
+            self.assertIsNone(high)
 
 
 class AdminErrors(unittest.TestCase):

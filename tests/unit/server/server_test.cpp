@@ -2,15 +2,19 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <thread>
 
 #include "core/metrics/registry.h"
+#include "core/storage/engine.h"
+#include "core/storage/log.h"
 #include "server/testing/mockforge_test.h"
 
 namespace mockforge {
@@ -44,11 +48,47 @@ TEST_F(ServerFixture, AdminListensOnAnEphemeralPort) {
   EXPECT_THAT(server().info_json(), HasSubstr(fmt::format("\"admin\":{}", admin)));
 }
 
-TEST_F(ServerFixture, ResetIsFastAndStopIsIdempotent) {
-  EXPECT_GE(server().reset(), 0);
+TEST_F(ServerFixture, ResetDropsWhatTestsStoredAndStopIsIdempotent) {
+  produce("reset.me", "gone after reset");
+  ASSERT_NE(server().storage().logs().find("reset.me"), nullptr);
+  server().reset();
+  EXPECT_EQ(server().storage().logs().find("reset.me"), nullptr);
   server().stop();
   server().stop();
   EXPECT_FALSE(server().running());
+}
+
+TEST_F(ServerFixture, ProduceAndConsumeHelpersRoundTripKeyValueAndHeaders) {
+  EXPECT_EQ(kafka_bootstrap(), fmt::format("127.0.0.1:{}", port("kafka")));
+  EXPECT_EQ(mqtt_url(), fmt::format("tcp://127.0.0.1:{}", port("mqtt")));
+  EXPECT_EQ(amqp_url(), fmt::format("amqp://guest:guest@127.0.0.1:{}/", port("amqp")));
+  EXPECT_EQ(admin_url(), fmt::format("http://127.0.0.1:{}", port("admin")));
+
+  EXPECT_EQ(produce("orders", "first", "k-1", {{"source", "test"}}, 0), 0);
+  EXPECT_EQ(produce("orders", "second", std::nullopt, {}, 0), 1);
+  auto messages = consume("orders", 2, std::chrono::seconds(2));
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].key, "k-1");
+  EXPECT_EQ(messages[0].value, "first");
+  ASSERT_EQ(messages[0].headers.size(), 1u);
+  EXPECT_EQ(messages[0].headers[0].first, "source");
+  EXPECT_EQ(messages[0].headers[0].second, "test");
+  EXPECT_EQ(messages[1].offset, 1);
+  EXPECT_FALSE(messages[1].key.has_value());
+  // Consumed records are not returned again; a timeout returns what arrived.
+  EXPECT_TRUE(consume("orders", 1, std::chrono::milliseconds(20)).empty());
+
+  std::thread later([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    produce("orders", R"({"status":"skip"})", std::nullopt, {}, 0);
+    produce("orders", R"({"status":"paid"})", std::nullopt, {}, 0);
+  });
+  auto paid = wait_for_message("orders", [](const testing::KafkaMessage& message) {
+    return message.value && message.value->find("paid") != std::string::npos;
+  });
+  later.join();
+  ASSERT_TRUE(paid.has_value());
+  EXPECT_EQ(paid->offset, 3);
 }
 
 TEST(ServerLifecycle, PortInUseFailsStartNamingThePortAndLeavesNothingRunning) {
@@ -72,11 +112,22 @@ TEST(ServerLifecycle, PortInUseFailsStartNamingThePortAndLeavesNothingRunning) {
   third.stop();
 }
 
-TEST(ServerLifecycle, MetricsEndpointRendersRegistry) {
+TEST(ServerLifecycle, MetricsEndpointServesTheRegistry) {
   Server server(testing::ephemeral_config());
   server.start();
   server.metrics().counter("test_events_total", "Test events.").get().inc(2);
-  EXPECT_THAT(server.metrics().render(), HasSubstr("test_events_total 2\n"));
+  const int fd = connect_loopback(*server.port("admin"));
+  ASSERT_GE(fd, 0);
+  const std::string request = "GET /__mockforge/metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_THAT(response, ::testing::StartsWith("HTTP/1.0 200"));
+  EXPECT_THAT(response, HasSubstr("\ntest_events_total 2\n"));
   server.stop();
 }
 
