@@ -50,7 +50,7 @@ make_base() {
   [ -s "$base" ] && return
   log "making the base root (mmdebstrap, once)"
   command -v mmdebstrap >/dev/null || { echo "fresh-root: mmdebstrap missing (scripts/install-deps.sh ci)" >&2; exit 1; }
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates,git \
+  mmdebstrap --quiet --format=tar --variant=minbase --include=ca-certificates,git \
     bookworm "$base.tmp" "$(host_sources)"
   mv "$base.tmp" "$base"
 }

@@ -795,7 +795,11 @@ void AmqpConnection::pump(Channel& channel) {
   bool progress = true;
   while (progress) {
     progress = false;
-    for (auto& [tag, consumer] : channel.consumers) {
+    // Named references, not a structured binding: the delivery lambda below
+    // captures `tag`, and clang before 16 cannot capture structured bindings.
+    for (auto& entry : channel.consumers) {
+      const auto& tag = entry.first;
+      auto& consumer = entry.second;
       const bool ready = has_capacity(consumer);
       set_ready(consumer, ready);
       if (!ready) continue;
