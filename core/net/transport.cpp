@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <cstring>
+#include <memory>
 
 #include "core/net/transports.h"
 
@@ -73,12 +76,50 @@ void TcpTransport::async_write(asio::const_buffer bytes, WrittenCompletion done)
   asio::async_write(socket_, bytes, std::move(done));
 }
 
+// A graceful close half-closes, then reads and discards until the peer
+// closes too or kDrainTimeout passes, and only then closes the socket, as
+// RabbitMQ does after close-ok. Closing a socket with unread input makes the
+// kernel answer with a reset, and a peer still writing (a client that closes
+// mid-flood) would then lose the close frame just sent and see ECONNRESET or
+// EPIPE instead. The drain's state lives only while it runs.
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+
+struct Drain {
+  explicit Drain(const Executor& executor) : timer(executor) {}
+  asio::steady_timer timer;
+  bool finished = false;
+  std::array<char, 4096> discard;
+};
+
 void TcpTransport::async_graceful_close(ClosedCompletion done) {
   boost::system::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
-  close();
-  asio::post(socket_.get_executor(),
-             asio::bind_allocator(done.get_allocator(), [done = std::move(done)] { done({}); }));
+  auto drain = std::make_shared<Drain>(socket_.get_executor());
+  drain->timer.expires_after(kDrainTimeout);
+  // Both handlers run on the connection's executor, one at a time; the read
+  // handler holds `done` (and so the connection) until the drain ends.
+  drain->timer.async_wait([this, drain](const boost::system::error_code& error) {
+    if (error || drain->finished) return;
+    boost::system::error_code cancel_error;
+    socket_.cancel(cancel_error);
+  });
+  drain_input(std::move(drain), std::move(done));
+}
+
+void TcpTransport::drain_input(std::shared_ptr<Drain> drain, ClosedCompletion done) {
+  // The buffer first: the handler below takes `drain` over.
+  const auto into = asio::buffer(drain->discard);
+  socket_.async_read_some(into, [this, drain = std::move(drain), done = std::move(done)](
+                                    const boost::system::error_code& error, std::size_t) mutable {
+    if (!error) {
+      drain_input(std::move(drain), std::move(done));
+      return;
+    }
+    drain->finished = true;
+    drain->timer.cancel();
+    close();
+    done({});
+  });
 }
 
 void TcpTransport::close() {

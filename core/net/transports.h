@@ -8,11 +8,14 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/net/transport.h"
 
 namespace mockforge::net {
+
+struct Drain;
 
 class TcpTransport final : public Transport {
  public:
@@ -30,6 +33,8 @@ class TcpTransport final : public Transport {
   std::string remote_address() const override;
 
  private:
+  void drain_input(std::shared_ptr<Drain> drain, ClosedCompletion done);
+
   mutable Socket socket_;  // mutable: get_executor() is not const
 };
 
