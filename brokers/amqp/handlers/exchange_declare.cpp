@@ -8,19 +8,9 @@
 namespace mockforge::amqp {
 namespace {
 
-void check_exchange_name(const std::string& name) {
-  for (char c : name) {
-    bool allowed =
-        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
-    if (!allowed) {
-      throw AmqpError(ReplyCode::kPreconditionFailed,
-                      fmt::format("PRECONDITION_FAILED - invalid exchange name '{}'", name));
-    }
-  }
-}
-
 void declare(HandlerContext& ctx, const ExchangeDeclare& method) {
-  check_exchange_name(method.exchange);
+  // Any name is allowed, as RabbitMQ allows it (the AMQP spec's character set
+  // is not enforced there either); the codec bounds it to 255 bytes.
   Exchange wanted;
   wanted.name = method.exchange;
   if (!method.passive) {

@@ -26,6 +26,11 @@ struct BrokerSettings {
   uint16_t channel_max = 2047;
   uint64_t max_message_size = uint64_t{128} << 20;  // amqp.max_message_size
   uint16_t heartbeat_seconds = 60;
+  // Server properties of connection.start: product and version as RabbitMQ's
+  // (amqp.server_product, amqp.server_version), mockforge's own version in
+  // information and platform.
+  std::string product = "RabbitMQ";
+  std::string product_version = "3.10.8";
   std::string version = "0";
   // Users, vhosts and permissions (amqp.users, amqp.vhosts, amqp.permissions).
   AccessControl access;

@@ -28,10 +28,11 @@ FieldTable server_properties(const BrokerSettings& settings) {
   properties.set("capabilities", std::move(capabilities));
   properties.set("cluster_name", std::string("mockforge"));
   properties.set("copyright", std::string("mockforge"));
-  properties.set("information", std::string("mockforge mock AMQP 0-9-1 broker"));
-  properties.set("platform", std::string("C++20"));
-  properties.set("product", std::string("mockforge"));
-  properties.set("version", settings.version);
+  properties.set("information", "mockforge " + settings.version +
+                                    ": a mock AMQP 0-9-1 broker, RabbitMQ-compatible");
+  properties.set("platform", "mockforge " + settings.version + " (C++20)");
+  properties.set("product", settings.product);
+  properties.set("version", settings.product_version);
   return properties;
 }
 

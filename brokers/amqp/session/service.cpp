@@ -28,6 +28,8 @@ BrokerSettings settings_from(const config::Config& config) {
   settings.heartbeat_seconds = static_cast<uint16_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config.amqp.heartbeat_interval).count());
   settings.version = MOCKFORGE_AMQP_VERSION;
+  settings.product = config.amqp.server_product;
+  settings.product_version = config.amqp.server_version;
   settings.memory_high_watermark_percent =
       static_cast<uint32_t>(config.amqp.memory_high_watermark_percent);
   settings.access =

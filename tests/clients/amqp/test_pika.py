@@ -276,6 +276,25 @@ class PikaTest(PikaTestCase):
             ch.queue_declare("pk.exclusive.gone", passive=True)
         self.assertEqual(ctx.exception.reply_code, 404)
 
+    def test_server_properties_identify_as_rabbitmq_with_mockforge_information(self):
+        connection = self.connect()
+        properties = connection._impl.server_properties
+        self.assertEqual(properties["product"], "RabbitMQ")
+        self.assertEqual(properties["version"], "3.10.8")
+        self.assertIn("mockforge", properties["information"])
+        self.assertIn("mockforge", properties["platform"])
+        self.assertTrue(properties["capabilities"]["publisher_confirms"])
+
+    def test_any_exchange_name_is_accepted_and_a_missing_one_is_404(self):
+        ch = self.connect().channel()
+        for name in ("orders/created", "a=b", "spaces are fine", "ünïcödé"):
+            ch.exchange_declare(name, "fanout")
+            ch.exchange_declare(name, passive=True)
+            ch.exchange_delete(name)
+        with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as caught:
+            ch.exchange_declare("missing/with=odd chars", passive=True)
+        self.assertEqual(caught.exception.reply_code, 404)
+
     def test_bad_credentials_refused(self):
         with self.assertRaises(pika.exceptions.ProbableAuthenticationError):
             self.connect(credentials=pika.PlainCredentials("guest", "wrong"))
