@@ -1,19 +1,18 @@
 #include "server/server.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
@@ -25,6 +24,7 @@
 #include "core/runtime/runtime.h"
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
+#include "core/traffic/hub.h"
 #include "fixtures/engine.h"
 
 namespace mockforge {
@@ -70,6 +70,8 @@ struct Server::Impl {
   std::shared_ptr<void> process_metrics;
   std::shared_ptr<void> storage_metrics;
   std::unique_ptr<storage::Engine> storage;
+  // Before the services and fixtures, which attach to it and publish through it.
+  traffic::Hub traffic;
   std::unique_ptr<runtime::Runtime> runtime;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
@@ -124,7 +126,8 @@ struct Server::Impl {
     if (!admin) return;
     if (config.metrics.enabled) {
       admin->route("GET", config.metrics.path, [this](const admin::HttpRequest&) {
-        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                   metrics.render()};
       });
     }
     admin->route("GET", "/__mockforge/health", [](const admin::HttpRequest&) {
@@ -135,12 +138,14 @@ struct Server::Impl {
       return admin::HttpResponse::json(ready ? 200 : 503,
                                        ready ? R"({"ready":true})" : R"({"ready":false})");
     });
-    admin->route("GET", "/__mockforge/api/info",
-                 [this](const admin::HttpRequest&) { return admin::HttpResponse::json(200, info().dump()); });
+    admin->route("GET", "/__mockforge/api/info", [this](const admin::HttpRequest&) {
+      return admin::HttpResponse::json(200, info().dump());
+    });
     admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest&) {
       const auto micros = reset();
       return admin::HttpResponse::json(
-          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}.dump());
+          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
+                   .dump());
     });
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
@@ -177,7 +182,8 @@ struct Server::Impl {
   }
 
   void schedule_snapshot() {
-    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0) return;
+    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0)
+      return;
     snapshot_timer->expires_after(config.storage.snapshot_interval);
     snapshot_timer->async_wait([this](boost::system::error_code ec) {
       if (ec) return;
@@ -210,9 +216,9 @@ struct Server::Impl {
     storage->reset();
     for (auto& service : services) service->reset();
     if (fixtures) fixtures->reset();
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin)
-            .count();
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - begin)
+                            .count();
     logger->info("reset to the initial state in {:.3f} ms", static_cast<double>(micros) / 1000.0);
     return micros;
   }
@@ -255,7 +261,8 @@ Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(c
   auto& cfg = impl_->config;
   storage::EngineOptions options;
   options.memory_cap_bytes = cfg.storage.memory_cap;
-  if (cfg.storage.retention_bytes > 0) options.default_retention_bytes = cfg.storage.retention_bytes;
+  if (cfg.storage.retention_bytes > 0)
+    options.default_retention_bytes = cfg.storage.retention_bytes;
   if (cfg.storage.retention_time.count() > 0) {
     options.default_retention_ms = cfg.storage.retention_time.count();
   }
@@ -275,7 +282,8 @@ void Server::start() {
   impl.started_at = std::chrono::steady_clock::now();
   const auto& cfg = impl.config;
   try {
-    impl.fixtures = std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
+    impl.fixtures =
+        std::make_unique<fixtures::FixtureEngine>(impl.config, impl.traffic, impl.metrics);
     if (const auto errors = impl.fixtures->load(); !errors.empty()) {
       std::string message = "invalid fixtures:";
       for (const auto& error : errors) message += "\n  " + error.to_string();
@@ -293,11 +301,12 @@ void Server::start() {
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
     impl.register_storage_metrics();
     if (cfg.admin.enabled) {
-      impl.admin = std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
+      impl.admin =
+          std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
       impl.register_routes();
     }
-    const runtime::ServiceContext context{impl.runtime->io(), impl.config, *impl.storage,
-                                          impl.metrics, impl.admin.get()};
+    const runtime::ServiceContext context{impl.runtime->io(), impl.config,      *impl.storage,
+                                          impl.metrics,       impl.admin.get(), impl.traffic};
     impl.services = create_services(context);
     // Bind everything before serving anything, so a port in use fails the
     // whole start.
@@ -387,5 +396,7 @@ int64_t Server::reset() { return impl_->reset(); }
 storage::Engine& Server::storage() { return *impl_->storage; }
 
 metrics::Registry& Server::metrics() { return impl_->metrics; }
+
+traffic::Hub& Server::traffic() { return impl_->traffic; }
 
 }  // namespace mockforge
