@@ -19,3 +19,6 @@ class Registry;
 namespace mockforge::admin {
 class HttpServer;
 }
+namespace mockforge::traffic {
+class Hub;
+}

@@ -24,6 +24,7 @@
 #include "core/runtime/runtime.h"
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
+#include "core/traffic/hub.h"
 #include "core/version/version.h"
 #include "fixtures/engine.h"
 
@@ -72,6 +73,8 @@ struct Server::Impl {
   std::shared_ptr<void> process_metrics;
   std::shared_ptr<void> storage_metrics;
   std::unique_ptr<storage::Engine> storage;
+  // Before the services and fixtures, which attach to it and publish through it.
+  traffic::Hub traffic;
   std::unique_ptr<runtime::Runtime> runtime;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
@@ -287,7 +290,7 @@ void Server::start() {
             cfg.log.format == config::LogFormat::json ? log::Format::kJson : log::Format::kText);
   try {
     impl.fixtures =
-        std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
+        std::make_unique<fixtures::FixtureEngine>(impl.config, impl.traffic, impl.metrics);
     if (const auto errors = impl.fixtures->load(); !errors.empty()) {
       std::string message = "invalid fixtures:";
       for (const auto& error : errors) message += "\n  " + error.to_string();
@@ -309,8 +312,8 @@ void Server::start() {
           std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
       impl.register_routes();
     }
-    const runtime::ServiceContext context{impl.runtime->io(), impl.config, *impl.storage,
-                                          impl.metrics, impl.admin.get()};
+    const runtime::ServiceContext context{impl.runtime->io(), impl.config,      *impl.storage,
+                                          impl.metrics,       impl.admin.get(), impl.traffic};
     impl.services = create_services(context);
     // Bind everything before serving anything, so a port in use fails the
     // whole start.
@@ -400,5 +403,7 @@ int64_t Server::reset() { return impl_->reset(); }
 storage::Engine& Server::storage() { return *impl_->storage; }
 
 metrics::Registry& Server::metrics() { return impl_->metrics; }
+
+traffic::Hub& Server::traffic() { return impl_->traffic; }
 
 }  // namespace mockforge

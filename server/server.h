@@ -56,6 +56,8 @@ class Server {
 
   storage::Engine& storage();
   metrics::Registry& metrics();
+  // The traffic seam: publish through the brokers, observe what they accept.
+  traffic::Hub& traffic();
 
  private:
   struct Impl;

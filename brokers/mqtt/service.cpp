@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/broker/traffic.h"
 #include "brokers/mqtt/session/mqtt_connection.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -88,6 +89,7 @@ class MqttService : public runtime::Service {
     metrics_.observe_state([this] { return broker_.subscription_count(); },
                            [this] { return context_.storage.retained().size(); },
                            [this] { return context_.storage.sessions().size(); });
+    broker_.set_traffic(&context_.traffic);
   }
 
   ~MqttService() override = default;
@@ -111,6 +113,8 @@ class MqttService : public runtime::Service {
         });
     tcp_->start();
     ws_->start();
+    endpoint_ = make_traffic_endpoint(broker_);
+    context_.traffic.attach(traffic::Protocol::kMqtt, endpoint_);
     log::get("mqtt")->info("MQTT listening on port {} (WebSocket {})", tcp_->port(), ws_->port());
     schedule_tick();
     if (options_.sys_interval.count() > 0) {
@@ -127,6 +131,7 @@ class MqttService : public runtime::Service {
   }
 
   void stop() override {
+    if (endpoint_) context_.traffic.detach(traffic::Protocol::kMqtt, endpoint_.get());
     if (tcp_) tcp_->close();
     if (ws_) ws_->close();
     boost::asio::post(context_.io, [this] {
@@ -178,6 +183,7 @@ class MqttService : public runtime::Service {
   net::ConnectionSet ws_connections_;
   std::unique_ptr<runtime::TcpListener> tcp_;
   std::unique_ptr<runtime::TcpListener> ws_;
+  std::shared_ptr<traffic::Endpoint> endpoint_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer sys_timer_;
   bool stopping_ = false;  // on the io threads only

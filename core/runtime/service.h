@@ -20,6 +20,9 @@ struct ServiceContext {
   storage::Engine& storage;
   metrics::Registry& metrics;
   admin::HttpServer* admin;  // null when the admin port is disabled
+  // Brokers attach their traffic::Endpoint at start() and detach it at stop(),
+  // and tell it about every client publish they accept (core/traffic/hub.h).
+  traffic::Hub& traffic;
 };
 
 class Service {

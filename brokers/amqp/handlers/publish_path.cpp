@@ -9,22 +9,10 @@
 #include "brokers/amqp/handlers/direct_reply_to.h"
 #include "brokers/amqp/handlers/rabbit_type_name.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/protocol/traffic.h"
 
 namespace mockforge::amqp {
 namespace {
-
-// A direct reply (default exchange, key amq.rabbitmq.reply-to.*) goes
-// straight to the requesting channel's reply consumer. False if none.
-bool deliver_direct_reply(AmqpConnection& connection, const std::string& routing_key,
-                          const storage::Bytes& properties, const std::string& body) {
-  auto target = connection.broker().find_reply_to(routing_key);
-  if (!target) return false;
-  auto requester = target->connection.lock();
-  if (!requester) return false;
-  requester->deliver_direct_reply(target->channel, routing_key, properties,
-                                  storage::make_bytes(body));
-  return true;
-}
 
 // The `expiration` property in milliseconds, refused as RabbitMQ refuses it (its
 // reasons, in its words: no_integer, {leftover_string,"..."}, {value_negative,N}).
@@ -122,7 +110,53 @@ void send_return(AmqpConnection& connection, Channel& channel, const BasicPublis
       std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()), body);
 }
 
+// Tells the traffic observers, if any watch, about an accepted publish.
+void observe(AmqpConnection& connection, const BasicPublish& publish, const std::string& properties,
+             const std::string& body) {
+  auto* hub = connection.broker().traffic();
+  if (hub == nullptr || !hub->observed()) return;
+  hub->accepted(to_traffic(publish.exchange, publish.routing_key, properties, body,
+                           connection.vhost().name(), connection.client_id()));
+}
+
 }  // namespace
+
+bool deliver_direct_reply(BrokerState& broker, const std::string& routing_key,
+                          const storage::Bytes& properties, const std::string& body) {
+  auto target = broker.find_reply_to(routing_key);
+  if (!target) return false;
+  auto requester = target->connection.lock();
+  if (!requester) return false;
+  requester->deliver_direct_reply(target->channel, routing_key, properties,
+                                  storage::make_bytes(body));
+  return true;
+}
+
+QueueStoreOutcome store_in_queues(BrokerState& broker, Vhost& vhost,
+                                  const std::set<std::string>& queues,
+                                  const std::vector<std::shared_ptr<storage::Queue>>& targets,
+                                  const storage::Message& message) {
+  QueueStoreOutcome outcome;
+  const bool found_while_routing = !targets.empty();
+  std::size_t index = 0;
+  for (const std::string& name : queues) {
+    std::shared_ptr<storage::Queue> target =
+        found_while_routing ? targets[index++] : broker.storage().queues().find(vhost.name(), name);
+    if (!target) continue;
+    outcome.reached = true;
+    auto pushed = target->push(message);
+    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
+      outcome.refused = true;
+      continue;
+    }
+    if (pushed.value().expires_at) broker.housekeeping_at(*pushed.value().expires_at);
+    if (!pushed.value().dropped.empty()) {
+      dead_letter(broker, vhost, name, std::move(pushed.value().dropped), DeathReason::kMaxLength);
+    }
+  }
+  if (outcome.reached) broker.check_memory_alarm();
+  return outcome;
+}
 
 RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
                             const BasicPublish& publish, const ContentHeader& received_header,
@@ -169,7 +203,7 @@ RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,
   routed.properties = channel.last_properties;
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
     routed.delivered_direct_reply =
-        deliver_direct_reply(connection, publish.routing_key, routed.properties, body);
+        deliver_direct_reply(connection.broker(), publish.routing_key, routed.properties, body);
   }
   return routed;
 }
@@ -185,6 +219,7 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
   }
   channel.published_counter->inc();
   if (publish.exchange.empty() && publish.routing_key.starts_with(kReplyToPrefix)) {
+    if (routed.delivered_direct_reply) observe(connection, publish, *routed.properties, body);
     if (!routed.delivered_direct_reply && publish.mandatory) {
       send_return(connection, channel, publish, *routed.properties, body);
     }
@@ -192,40 +227,18 @@ void store_publish(AmqpConnection& connection, Channel& channel, const BasicPubl
     return;
   }
 
-  bool reached = false;  // a routed queue still exists
-  bool refused = false;
-  auto look_up = [&](const std::string& name) {
-    return connection.broker().storage().queues().find(connection.vhost().name(), name);
-  };
-  const bool found_while_routing = !routed.targets.empty();
-  std::size_t index = 0;
-  for (const std::string& name : routed.queues) {
-    std::shared_ptr<storage::Queue> target =
-        found_while_routing ? routed.targets[index++] : look_up(name);
-    if (!target) continue;
-    reached = true;
-    storage::Message message;
-    message.body = body_bytes;
-    message.properties = routed.properties;
-    message.exchange = publish.exchange;
-    message.routing_key = publish.routing_key;
-    message.cc_routing_keys = routed.cc;
-    message.bcc_routing_keys = routed.bcc;
-    message.priority = routed.priority;
-    message.ttl = routed.ttl;
-    auto pushed = target->push(std::move(message));
-    if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
-      refused = true;
-      continue;
-    }
-    if (pushed.value().expires_at) connection.broker().housekeeping_at(*pushed.value().expires_at);
-    if (!pushed.value().dropped.empty()) {
-      dead_letter(connection.broker(), connection.vhost(), name, std::move(pushed.value().dropped),
-                  DeathReason::kMaxLength);
-    }
-  }
-
-  if (reached) connection.broker().check_memory_alarm();
+  storage::Message message;
+  message.body = body_bytes;
+  message.properties = routed.properties;
+  message.exchange = publish.exchange;
+  message.routing_key = publish.routing_key;
+  message.cc_routing_keys = routed.cc;
+  message.bcc_routing_keys = routed.bcc;
+  message.priority = routed.priority;
+  message.ttl = routed.ttl;
+  const auto [reached, refused] = store_in_queues(connection.broker(), connection.vhost(),
+                                                  routed.queues, routed.targets, message);
+  observe(connection, publish, *routed.properties, body);
   if (!reached && publish.mandatory) {
     send_return(connection, channel, publish, *routed.properties, body);
   }

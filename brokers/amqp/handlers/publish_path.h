@@ -33,6 +33,24 @@ struct RoutedPublish {
   bool delivered_direct_reply = false;
 };
 
+// A direct reply (default exchange, key amq.rabbitmq.reply-to.*) goes
+// straight to the requesting channel's reply consumer. False if none.
+bool deliver_direct_reply(BrokerState& broker, const std::string& routing_key,
+                          const storage::Bytes& properties, const std::string& body);
+
+struct QueueStoreOutcome {
+  bool reached = false;  // a routed queue still exists
+  bool refused = false;  // one of them refused the message (length limit reject-publish, memory)
+};
+
+// Stores `message` in each routed queue that still exists (`targets`, found
+// while routing, or looked up by name when empty), scheduling its expiry and
+// dead-lettering what x-max-length pushed out.
+QueueStoreOutcome store_in_queues(BrokerState& broker, Vhost& vhost,
+                                  const std::set<std::string>& queues,
+                                  const std::vector<std::shared_ptr<storage::Queue>>& targets,
+                                  const storage::Message& message);
+
 // Throws AmqpError when a check fails (the caller checked immediate and the
 // write permission).
 RoutedPublish route_publish(AmqpConnection& connection, Channel& channel,

@@ -204,7 +204,8 @@ QueueEntry* Vhost::find_queue_locked(const std::string& name, uint64_t connectio
 
 ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
                                                 const QueueDefinition& definition, bool passive,
-                                                uint64_t connection_id, bool server_named) {
+                                                uint64_t connection_id, bool server_named,
+                                                bool keep_stored) {
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
   if (passive) {
@@ -253,16 +254,18 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   if (!policy.ok()) return {std::nullopt, policy.error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
   // is replaced so that the declared options apply.
-  storage_.remove(name_, name);
+  std::shared_ptr<storage::Queue> kept = keep_stored ? storage_.find(name_, name) : nullptr;
+  if (!kept) storage_.remove(name_, name);
   QueueEntry entry;
   entry.name = name;
   entry.definition = definition;
   entry.owner_connection = definition.exclusive ? connection_id : 0;
-  entry.storage = storage_.declare(name_, name, *options.value).queue;
+  entry.storage = kept ? kept : storage_.declare(name_, name, *options.value).queue;
   entry.policy = std::move(*policy.value);
   entry.last_used = storage::Clock::now();
+  const auto ready = static_cast<uint32_t>(entry.storage->ready_count());
   queues_[name] = std::move(entry);
-  return succeed(QueueDeclared{name, 0, 0});
+  return succeed(QueueDeclared{name, ready, 0});
 }
 
 void Vhost::remove_queue_locked(const std::string& name,

@@ -158,9 +158,13 @@ class Vhost {
   ModelResult<bool> unbind_exchange(const std::string& destination, const std::string& source,
                                     const std::string& routing_key, const FieldTable& arguments);
 
+  // With `keep_stored`, a new queue takes over a storage queue of the same
+  // name with its messages (fixture queues after a reset); otherwise a
+  // leftover storage queue is replaced.
   ModelResult<QueueDeclared> declare_queue(const std::string& name,
                                            const QueueDefinition& definition, bool passive,
-                                           uint64_t connection_id, bool server_named = false);
+                                           uint64_t connection_id, bool server_named = false,
+                                           bool keep_stored = false);
   ModelResult<QueueDeleted> delete_queue(const std::string& name, bool if_unused, bool if_empty,
                                          uint64_t connection_id);
   ModelResult<uint32_t> purge_queue(const std::string& name, uint64_t connection_id);

@@ -17,6 +17,10 @@
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
+namespace mockforge::traffic {
+class Hub;
+}
+
 namespace mockforge::amqp {
 
 class AmqpConnection;
@@ -98,6 +102,11 @@ class BrokerState {
   void unregister_reply_to(const std::string& key);
   std::optional<ReplyTarget> find_reply_to(const std::string& key) const;
 
+  // Where accepted publishes are reported (core/traffic/hub.h); null:
+  // nowhere. Set before serving.
+  void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
+  traffic::Hub* traffic() const { return traffic_; }
+
   // Open connections, for the memory alarm broadcast. Thread-safe.
   void add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection);
   void remove_connection(uint64_t id);
@@ -124,6 +133,7 @@ class BrokerState {
   std::atomic<uint64_t> next_connection_id_{0};
   HousekeepingHook housekeeping_hook_;
   std::atomic<bool> memory_alarm_{false};
+  traffic::Hub* traffic_ = nullptr;
   std::mutex connections_mutex_;
   std::map<uint64_t, std::weak_ptr<AmqpConnection>> connections_;
   mutable std::mutex reply_mutex_;

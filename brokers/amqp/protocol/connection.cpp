@@ -282,6 +282,9 @@ void AmqpConnection::on_connection_method(Command& command) {
 void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
   consumer_cancel_notify_ = bool_capability(start_ok.client_properties, "consumer_cancel_notify");
   blocked_capability_ = bool_capability(start_ok.client_properties, "connection.blocked");
+  if (const FieldValue* name = start_ok.client_properties.find("connection_name")) {
+    if (const auto* text = name->get_if<std::string>()) client_name_ = *text;
+  }
   if (start_ok.mechanism != "PLAIN" && start_ok.mechanism != "AMQPLAIN") {
     close_connection(
         ReplyCode::kCommandInvalid,

@@ -67,6 +67,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   Vhost& vhost() { return *vhost_; }
   uint32_t frame_max() const { return frame_max_; }
   const std::string& user() const { return user_; }
+  // Who published, for the traffic observers: the client's connection_name
+  // property, else "user#connection-id".
+  std::string client_id() const {
+    return client_name_.empty() ? user_ + "#" + std::to_string(id_) : client_name_;
+  }
   // Throws AmqpError 403 unless the user's permission on this vhost matches
   // the exchange or queue name (the default exchange as "amq.default").
   enum class ResourceKind { kExchange, kQueue };
@@ -154,6 +159,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   CommandAssembler assembler_;
   Vhost* vhost_ = nullptr;
   std::string user_;
+  std::string client_name_;                        // client property connection_name
   const VhostPermissions* permissions_ = nullptr;  // owned by broker_.access()
   uint32_t frame_max_;
   uint16_t channel_max_;

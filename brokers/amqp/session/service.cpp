@@ -7,6 +7,7 @@
 
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/protocol/traffic.h"
 #include "brokers/amqp/session/admin_api.h"
 #include "brokers/amqp/session/session.h"
 #include "core/config/config.h"
@@ -103,13 +104,16 @@ class AmqpService : public runtime::Service {
         broker_(std::make_shared<BrokerState>(settings_from(context.config), context.storage,
                                               context.metrics)),
         queue_metrics_(register_queue_metrics()),
-        housekeeper_(std::make_shared<Housekeeper>(context.io, broker_)) {
+        housekeeper_(std::make_shared<Housekeeper>(context.io, broker_)),
+        endpoint_(std::make_shared<TrafficEndpoint>(*broker_)) {
+    broker_->set_traffic(&context.traffic);
     broker_->set_housekeeping_hook(
         [weak = std::weak_ptr<Housekeeper>(housekeeper_)](storage::TimePoint when) {
           if (auto housekeeper = weak.lock()) housekeeper->request(when);
         });
     reset_observer_ = context.storage.add_reset_observer([this](storage::StateChange) {
       for (Vhost* vhost : broker_->vhosts()) vhost->reset();
+      endpoint_->redeclare();
       connections_.shutdown_all();
     });
     if (context.admin != nullptr) register_admin_routes(*context.admin, broker_);
@@ -128,6 +132,7 @@ class AmqpService : public runtime::Service {
         context_.io, "amqp", config.server.bind, static_cast<uint16_t>(config.amqp.port),
         [this](runtime::Socket socket) { accept(std::move(socket)); });
     listener_->start();
+    context_.traffic.attach(traffic::Protocol::kAmqp, endpoint_);
   }
 
   std::map<std::string, uint16_t> ports() const override {
@@ -136,6 +141,7 @@ class AmqpService : public runtime::Service {
   }
 
   void stop() override {
+    context_.traffic.detach(traffic::Protocol::kAmqp, endpoint_.get());
     if (listener_) listener_->close();
     housekeeper_->stop();
     connections_.shutdown_all();
@@ -186,6 +192,7 @@ class AmqpService : public runtime::Service {
   std::shared_ptr<void> queue_metrics_;
   std::shared_ptr<Housekeeper> housekeeper_;
   storage::ObserverToken reset_observer_ = 0;
+  std::shared_ptr<TrafficEndpoint> endpoint_;
 };
 
 }  // namespace

@@ -18,6 +18,10 @@
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
+namespace mockforge::traffic {
+class Hub;
+}
+
 namespace mockforge::kafka {
 
 class GroupCoordinator;
@@ -110,6 +114,11 @@ class BrokerState {
   // Drops producer and group state (storage was reset by the engine).
   void reset();
 
+  // Where accepted Produce batches are reported (core/traffic/hub.h); null:
+  // nowhere. Set before serving.
+  void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
+  traffic::Hub* traffic() const { return traffic_; }
+
  private:
   BrokerOptions options_;
   storage::Engine& storage_;
@@ -117,6 +126,7 @@ class BrokerState {
   BrokerMetrics metrics_;
   ProducerRegistry producers_;
   std::unique_ptr<GroupCoordinator> groups_;
+  traffic::Hub* traffic_ = nullptr;
 };
 
 // Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".

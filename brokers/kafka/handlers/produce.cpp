@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/traffic.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
@@ -124,6 +125,15 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   auto& metrics = request.broker.metrics();
   metrics.messages_produced.with({topic.name()}).inc(header.record_count);
   metrics.bytes_produced.inc(static_cast<double>(batches[0].bytes.size()));
+  if (auto* hub = request.broker.traffic(); hub != nullptr && hub->observed()) {
+    try {
+      for (const auto& message : to_traffic(batches[0], topic.name(), index, request.client_id())) {
+        hub->accepted(message);
+      }
+    } catch (const std::exception&) {
+      // A batch that validated but does not decompress is stored, not observed.
+    }
+  }
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/traffic.h"
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
 #include "core/config/config.h"
@@ -40,8 +41,10 @@ class KafkaService : public runtime::Service {
         port_(context.config.kafka.port),
         broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
                                               context.metrics)),
+        traffic_(context.traffic),
         tick_timer_(context.io) {
     register_scrape_metrics(context.metrics);
+    broker_->set_traffic(&traffic_);
   }
 
   ~KafkaService() override { scrape_handles_.clear(); }
@@ -68,6 +71,8 @@ class KafkaService : public runtime::Service {
                                  });
         });
     listener_->start();
+    endpoint_ = make_traffic_endpoint(*broker_);
+    traffic_.attach(traffic::Protocol::kKafka, endpoint_);
     running_ = true;
     schedule_tick();
   }
@@ -78,6 +83,7 @@ class KafkaService : public runtime::Service {
   }
 
   void stop() override {
+    if (endpoint_) traffic_.detach(traffic::Protocol::kKafka, endpoint_.get());
     running_ = false;
     asio::post(io_, [this] { tick_timer_.cancel(); });
     if (listener_) listener_->close();
@@ -140,6 +146,8 @@ class KafkaService : public runtime::Service {
   std::vector<std::string> addresses_;
   uint16_t port_;
   std::shared_ptr<BrokerState> broker_;
+  traffic::Hub& traffic_;
+  std::shared_ptr<traffic::Endpoint> endpoint_;
   std::unique_ptr<runtime::TcpListener> listener_;
   net::ConnectionSet connections_;
   asio::steady_timer tick_timer_;

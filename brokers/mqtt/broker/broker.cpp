@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "brokers/mqtt/broker/traffic.h"
 #include "brokers/mqtt/codec/topic.h"
 
 namespace mockforge::mqtt {
@@ -137,7 +138,13 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
   if (will_now) send_will(*will_now);
 }
 
-void Broker::send_will(const WillMessage& will) { publish(will.message); }
+void Broker::send_will(const WillMessage& will) { publish_from_client(will.message); }
+
+std::size_t Broker::publish_from_client(const Message& message) {
+  const std::size_t routed = publish(message);
+  if (traffic_ != nullptr && traffic_->observed()) traffic_->accepted(to_traffic(message));
+  return routed;
+}
 
 void Broker::dropped(std::string_view reason) {
   stats_.publish_dropped.fetch_add(1, std::memory_order_relaxed);

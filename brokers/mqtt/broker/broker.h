@@ -25,6 +25,10 @@
 #include "brokers/mqtt/broker/options.h"
 #include "core/storage/mqtt_state.h"
 
+namespace mockforge::traffic {
+class Hub;
+}
+
 namespace mockforge::mqtt {
 
 // Outgoing QoS 1/2 messages not yet acknowledged when a client with a
@@ -146,6 +150,11 @@ class Broker {
   // Routes a message to every matching subscription and stores it when it
   // is retained. Returns how many clients it was routed to.
   std::size_t publish(const Message& message);
+  // A client's message (or its will): publish(), then the traffic observers
+  // are told, if any watch.
+  std::size_t publish_from_client(const Message& message);
+  // Where publish_from_client() reports; null: nowhere. Set before serving.
+  void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
 
   // Expires sessions and sends wills whose delay ended.
   void tick(storage::TimePoint now);
@@ -185,6 +194,7 @@ class Broker {
   storage::RetainedStore& retained_;
   storage::SessionStore& sessions_;
   BrokerMetrics* metrics_;
+  traffic::Hub* traffic_ = nullptr;
 
   // Connected clients, found by client id: the address of each one's link
   // (ClientLink::shared() for a strong reference), keyed by the id of the

@@ -123,7 +123,7 @@ void handle_publish(Client& client, Publish& publish) {
   if (auto expiry = publish.properties.integer(PropertyId::message_expiry_interval)) {
     message.expires_at = storage::Clock::now() + std::chrono::seconds(*expiry);
   }
-  const std::size_t routed = client.broker().publish(message);
+  const std::size_t routed = client.broker().publish_from_client(message);
   if (publish.qos == QoS::exactly_once) client.inbound_qos2().insert(publish.packet_id);
   acknowledge(
       client, publish,

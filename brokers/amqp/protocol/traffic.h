@@ -1,0 +1,47 @@
+// The AMQP broker on the traffic seam (core/traffic/hub.h). The endpoint
+// publishes as basic.publish does without mandatory: routed through the
+// exchange (and its exchange-to-exchange bindings and alternate exchange)
+// into the queues, where consumers are woken, with TTLs, length limits and
+// dead-lettering; a direct reply-to key reaches the requester. It declares
+// exchanges, queues and bindings as their methods would from a connection
+// that owns nothing, and declares them again after a reset (taking over the
+// storage queues the reset restored), so what the seam declared is part of
+// the state reset returns to.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/traffic/hub.h"
+
+namespace mockforge::amqp {
+
+class BrokerState;
+
+// An accepted publish as the observers see it. `properties` is the encoded
+// content header payload.
+traffic::Message to_traffic(const std::string& exchange, const std::string& routing_key,
+                            const std::string& properties, const std::string& body,
+                            const std::string& vhost, const std::string& client_id);
+
+class TrafficEndpoint : public traffic::Endpoint {
+ public:
+  explicit TrafficEndpoint(BrokerState& broker) : broker_(broker) {}
+
+  traffic::PublishResult publish(std::span<const traffic::Message> messages) override;
+  std::string declare(const traffic::Resource& resource) override;
+  // After the vhosts were reset: declares everything declared so far again.
+  void redeclare();
+
+ private:
+  std::string apply(const traffic::Resource& resource);
+  std::string publish_one(const traffic::Message& message);
+
+  BrokerState& broker_;
+  std::mutex mutex_;
+  std::vector<traffic::Resource> declared_;  // in order, each once
+};
+
+}  // namespace mockforge::amqp

@@ -1,0 +1,164 @@
+#include "brokers/kafka/broker/traffic.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "brokers/kafka/broker/broker_state.h"
+#include "brokers/kafka/codec/murmur2.h"
+
+namespace mockforge::kafka {
+namespace {
+
+constexpr std::size_t kRecordsPerBatch = 500;
+
+Bytes to_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
+
+std::string text(const std::optional<Bytes>& bytes) {
+  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
+}
+
+class KafkaEndpoint : public traffic::Endpoint {
+ public:
+  explicit KafkaEndpoint(BrokerState& broker) : broker_(broker) {}
+
+  traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
+    traffic::PublishResult result;
+    // Consecutive messages of one topic go in as few batches as possible.
+    std::size_t begin = 0;
+    while (begin < messages.size()) {
+      std::size_t end = begin + 1;
+      while (end < messages.size() && messages[end].destination == messages[begin].destination)
+        ++end;
+      auto stored = append(messages.subspan(begin, end - begin), result.error);
+      result.accepted += stored;
+      if (!result.ok()) return result;
+      begin = end;
+    }
+    return result;
+  }
+
+  std::string declare(const traffic::Resource& resource) override {
+    if (resource.kind != traffic::Resource::Kind::kTopic) {
+      return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
+    }
+    if (!is_valid_topic_name(resource.name)) {
+      return fmt::format("\"{}\" is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249)",
+                         resource.name);
+    }
+    auto& logs = broker_.storage().logs();
+    if (logs.find(resource.name)) return {};  // partitions and configs apply when it is created
+    storage::ConfigMap configs;
+    for (const auto& argument : resource.arguments) {
+      configs[argument.name] = traffic::header_text(argument.value);
+    }
+    const int32_t partitions =
+        resource.partitions > 0 ? resource.partitions : broker_.options().default_partitions;
+    auto created = logs.create_topic(resource.name, partitions, std::move(configs));
+    if (created.ok() || created.code() == storage::ErrorCode::kTopicAlreadyExists) return {};
+    return fmt::format("topic {}: {}", resource.name, created.error().message);
+  }
+
+ private:
+  // Appends messages of one topic; returns how many were stored.
+  std::size_t append(std::span<const traffic::Message> messages, std::string& error) {
+    const std::string& name = messages.front().destination;
+    auto topic = broker_.find_or_create_topic(name, true);
+    if (!topic) {
+      error = fmt::format(
+          "unknown topic {} (and kafka.auto_create_topics is off or the name is illegal)", name);
+      return 0;
+    }
+    const int32_t partition_count = topic->partition_count();
+    std::map<int32_t, std::vector<NewRecord>> by_partition;
+    const int64_t now = now_ms();
+    for (const auto& message : messages) {
+      NewRecord record;
+      record.timestamp_ms = message.timestamp_ms > 0 ? message.timestamp_ms : now;
+      if (message.key) record.key = to_bytes(*message.key);
+      record.value = to_bytes(message.payload);
+      for (const auto& header : message.headers) {
+        record.headers.push_back({header.name, to_bytes(traffic::header_text(header.value))});
+      }
+      int32_t partition;
+      if (message.partition) {
+        partition = *message.partition;
+        if (partition < 0 || partition >= partition_count) {
+          error = fmt::format("topic {} has no partition {}", name, partition);
+          return 0;
+        }
+      } else if (record.key) {
+        partition = murmur2_partition(*record.key, partition_count);
+      } else if (message.round_robin_index) {
+        partition = static_cast<int32_t>(*message.round_robin_index %
+                                         static_cast<uint64_t>(partition_count));
+      } else {
+        partition = next_round_robin(name, partition_count);
+      }
+      by_partition[partition].push_back(std::move(record));
+    }
+    std::size_t stored = 0;
+    auto& metrics = broker_.metrics();
+    for (auto& [index, records] : by_partition) {
+      auto partition = topic->partition(index);
+      for (std::size_t first = 0; first < records.size(); first += kRecordsPerBatch) {
+        const auto last = std::min(records.size(), first + kRecordsPerBatch);
+        const std::span<const NewRecord> slice(records.data() + first, last - first);
+        const auto batch = build_record_batch(slice);
+        int64_t max_timestamp = 0;
+        for (const auto& record : slice)
+          max_timestamp = std::max(max_timestamp, record.timestamp_ms);
+        auto appended =
+            partition->append(std::span<const uint8_t>(batch), static_cast<int32_t>(slice.size()),
+                              max_timestamp, [](std::span<uint8_t> bytes, int64_t base_offset) {
+                                set_base_offset(bytes, base_offset);
+                              });
+        if (!appended.ok()) {
+          error = fmt::format("topic {} partition {}: {}", name, index, appended.error().message);
+          return stored;
+        }
+        stored += slice.size();
+        metrics.messages_produced.with({name}).inc(static_cast<double>(slice.size()));
+        metrics.bytes_produced.inc(static_cast<double>(batch.size()));
+      }
+    }
+    return stored;
+  }
+
+  int32_t next_round_robin(const std::string& topic, int32_t partitions) {
+    std::lock_guard lock(mutex_);
+    return static_cast<int32_t>(round_robin_[topic]++ % static_cast<uint64_t>(partitions));
+  }
+
+  BrokerState& broker_;
+  std::mutex mutex_;
+  std::map<std::string, uint64_t> round_robin_;
+};
+
+}  // namespace
+
+std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker) {
+  return std::make_shared<KafkaEndpoint>(broker);
+}
+
+std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,
+                                         int32_t partition, const std::string& client_id) {
+  std::vector<traffic::Message> out;
+  for (auto& record : decode_records(batch)) {
+    traffic::Message message;
+    message.protocol = traffic::Protocol::kKafka;
+    message.destination = topic;
+    message.partition = partition;
+    if (record.key) message.key = text(record.key);
+    message.payload = text(record.value);
+    for (const auto& header : record.headers)
+      message.headers.push_back({header.key, text(header.value)});
+    message.client_id = client_id;
+    message.timestamp_ms = batch.header.base_timestamp + record.timestamp_delta;
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,25 @@
+// The Kafka broker on the traffic seam (core/traffic/hub.h): the Endpoint
+// appends neutral messages to storage as a producer's Produce would
+// (RecordBatch v2, murmur2 partitioning for keyed messages, round robin
+// otherwise), which wakes long-polling fetchers; and the records of an
+// accepted Produce batch as neutral messages for the observers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "brokers/kafka/codec/record_batch.h"
+#include "core/traffic/hub.h"
+
+namespace mockforge::kafka {
+
+class BrokerState;
+
+std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker);
+
+// The records of one stored batch, as the observers see them.
+std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,
+                                         int32_t partition, const std::string& client_id);
+
+}  // namespace mockforge::kafka

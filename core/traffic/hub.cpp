@@ -1,0 +1,139 @@
+#include "core/traffic/hub.h"
+
+#include <string>
+
+namespace mockforge::traffic {
+
+std::string_view to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kKafka:
+      return "kafka";
+    case Protocol::kMqtt:
+      return "mqtt";
+    case Protocol::kAmqp:
+      return "amqp";
+  }
+  return "unknown";
+}
+
+std::optional<Protocol> parse_protocol(std::string_view name) {
+  if (name == "kafka") return Protocol::kKafka;
+  if (name == "mqtt") return Protocol::kMqtt;
+  if (name == "amqp") return Protocol::kAmqp;
+  return std::nullopt;
+}
+
+std::string_view to_string(Resource::Kind kind) {
+  switch (kind) {
+    case Resource::Kind::kTopic:
+      return "topic";
+    case Resource::Kind::kExchange:
+      return "exchange";
+    case Resource::Kind::kQueue:
+      return "queue";
+    case Resource::Kind::kBinding:
+      return "binding";
+  }
+  return "unknown";
+}
+
+std::string header_text(const HeaderValue& value) {
+  struct Visitor {
+    std::string operator()(const std::string& text) const { return text; }
+    std::string operator()(int64_t number) const { return std::to_string(number); }
+    std::string operator()(double number) const {
+      std::string text = std::to_string(number);
+      // std::to_string gives six decimals; drop the trailing zeros.
+      if (text.find('.') != std::string::npos) {
+        while (text.back() == '0') text.pop_back();
+        if (text.back() == '.') text.pop_back();
+      }
+      return text;
+    }
+    std::string operator()(bool flag) const { return flag ? "true" : "false"; }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+void Hub::attach(Protocol protocol, std::shared_ptr<Endpoint> endpoint) {
+  std::lock_guard lock(mutex_);
+  endpoints_[static_cast<std::size_t>(protocol)] = std::move(endpoint);
+}
+
+void Hub::detach(Protocol protocol, const Endpoint* endpoint) {
+  std::lock_guard lock(mutex_);
+  auto& slot = endpoints_[static_cast<std::size_t>(protocol)];
+  if (slot.get() == endpoint) slot.reset();
+}
+
+bool Hub::attached(Protocol protocol) const { return endpoint(protocol) != nullptr; }
+
+std::shared_ptr<Endpoint> Hub::endpoint(Protocol protocol) const {
+  std::lock_guard lock(mutex_);
+  return endpoints_[static_cast<std::size_t>(protocol)];
+}
+
+PublishResult Hub::publish(std::span<const Message> messages) {
+  PublishResult result;
+  std::size_t begin = 0;
+  while (begin < messages.size()) {
+    // One call per run of messages of the same protocol.
+    const Protocol protocol = messages[begin].protocol;
+    std::size_t end = begin + 1;
+    while (end < messages.size() && messages[end].protocol == protocol) ++end;
+    auto target = endpoint(protocol);
+    if (!target) {
+      result.error = std::string(to_string(protocol)) + " is not enabled";
+      return result;
+    }
+    const auto run = messages.subspan(begin, end - begin);
+    const auto outcome = target->publish(run);
+    if (observed()) {
+      for (std::size_t i = 0; i < outcome.accepted && i < run.size(); ++i) accepted(run[i]);
+    }
+    result.accepted += outcome.accepted;
+    if (!outcome.ok()) {
+      result.error = outcome.error;
+      return result;
+    }
+    begin = end;
+  }
+  return result;
+}
+
+std::string Hub::declare(const Resource& resource) {
+  auto target = endpoint(resource.protocol);
+  if (!target) return std::string(to_string(resource.protocol)) + " is not enabled";
+  return target->declare(resource);
+}
+
+ObserverToken Hub::observe(Observer observer) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<ObserverList>(*observers_);
+  const ObserverToken token = next_token_++;
+  next->emplace(token, std::make_shared<const Observer>(std::move(observer)));
+  observers_ = std::move(next);
+  observer_count_.store(observers_->size(), std::memory_order_relaxed);
+  return token;
+}
+
+bool Hub::unobserve(ObserverToken token) {
+  std::lock_guard lock(mutex_);
+  if (!observers_->contains(token)) return false;
+  auto next = std::make_shared<ObserverList>(*observers_);
+  next->erase(token);
+  observers_ = std::move(next);
+  observer_count_.store(observers_->size(), std::memory_order_relaxed);
+  return true;
+}
+
+void Hub::accepted(const Message& message) const {
+  std::shared_ptr<const ObserverList> observers;
+  {
+    std::lock_guard lock(mutex_);
+    observers = observers_;
+  }
+  for (const auto& [token, observer] : *observers) (*observer)(message);
+}
+
+}  // namespace mockforge::traffic

@@ -1,0 +1,98 @@
+// The traffic hub: the one seam between the brokers and everything that
+// publishes into them or watches what they accept (fixtures, responders, the
+// control plane), in protocol-neutral terms (core/traffic/message.h).
+//
+//   Inbound: each broker attaches an Endpoint at start() and detaches it at
+//   stop(). Hub::publish() hands messages to that broker's own delivery path,
+//   exactly where a client's publish would go (MQTT routing with retained
+//   messages and QoS, AMQP exchanges to queues and consumers, Kafka appends
+//   that wake fetchers).
+//
+//   Observed: every publish a broker accepts, from a client or through
+//   publish(), is passed to the observers with the sender's client id.
+//   Brokers check observed() (one relaxed atomic load) before building the
+//   neutral message, so watching costs nothing while nobody watches.
+//
+// Observers run on the publishing thread (a connection's, or the caller of
+// publish()) after the broker accepted the message and outside the hub's
+// locks; they must be quick and thread-safe, and may call publish().
+// A later stage that may refuse a message (AsyncAPI validation) belongs
+// before the broker accepts it: it will be a second list beside the
+// observers, consulted at the same points, returning a verdict.
+//
+// Thread-safe throughout.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "core/traffic/message.h"
+
+namespace mockforge::traffic {
+
+struct PublishResult {
+  std::size_t accepted = 0;  // messages the broker took, in order
+  std::string error;         // set: the first refused message's reason; later ones were not tried
+  bool ok() const { return error.empty(); }
+};
+
+// What a broker offers the hub. Called from any thread.
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  // Publishes through the broker's delivery path. All messages are of the
+  // broker's protocol. Stops at the first refusal.
+  virtual PublishResult publish(std::span<const Message> messages) = 0;
+  // Declares a resource; "" on success, else why not. Declaring what exists
+  // with the same definition succeeds and changes nothing.
+  virtual std::string declare(const Resource& resource) = 0;
+};
+
+using Observer = std::function<void(const Message&)>;
+using ObserverToken = uint64_t;
+
+class Hub {
+ public:
+  Hub() = default;
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Brokers: attach at start(), detach at stop(). A second attach for a
+  // protocol replaces the first.
+  void attach(Protocol protocol, std::shared_ptr<Endpoint> endpoint);
+  void detach(Protocol protocol, const Endpoint* endpoint);
+  bool attached(Protocol protocol) const;
+
+  // Publishes through each message's broker, in order, then tells the
+  // observers about every accepted one. Stops at the first refusal (an
+  // unattached protocol is one).
+  PublishResult publish(std::span<const Message> messages);
+  PublishResult publish(const Message& message) { return publish(std::span(&message, 1)); }
+  std::string declare(const Resource& resource);
+
+  ObserverToken observe(Observer observer);
+  bool unobserve(ObserverToken token);
+  // The hot-path check brokers make before building a message for accepted().
+  bool observed() const { return observer_count_.load(std::memory_order_relaxed) != 0; }
+  // Brokers: a client's publish was accepted. Call only when observed().
+  void accepted(const Message& message) const;
+
+ private:
+  using ObserverList = std::map<ObserverToken, std::shared_ptr<const Observer>>;
+  std::shared_ptr<Endpoint> endpoint(Protocol protocol) const;
+
+  mutable std::mutex mutex_;
+  std::array<std::shared_ptr<Endpoint>, kProtocolCount> endpoints_;
+  std::shared_ptr<const ObserverList> observers_ = std::make_shared<const ObserverList>();
+  ObserverToken next_token_ = 1;
+  std::atomic<std::size_t> observer_count_{0};
+};
+
+}  // namespace mockforge::traffic
