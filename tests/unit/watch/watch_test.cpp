@@ -1,0 +1,210 @@
+// History and expectations over a traffic hub fed directly (as brokers feed
+// it when they accept a message).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "watch/expectations.h"
+#include "watch/history.h"
+#include "watch/json_path.h"
+
+namespace mockforge::watch {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using traffic::Protocol;
+
+traffic::Message kafka(std::string topic, std::string payload,
+                       std::optional<std::string> key = {}) {
+  traffic::Message message;
+  message.protocol = Protocol::kKafka;
+  message.destination = std::move(topic);
+  message.payload = std::move(payload);
+  message.key = std::move(key);
+  message.client_id = "svc";
+  return message;
+}
+
+traffic::Message mqtt(std::string topic, std::string payload) {
+  traffic::Message message;
+  message.protocol = Protocol::kMqtt;
+  message.destination = std::move(topic);
+  message.payload = std::move(payload);
+  return message;
+}
+
+class WatchTest : public ::testing::Test {
+ protected:
+  void publish(const traffic::Message& message) {
+    ASSERT_TRUE(hub.observed());
+    hub.accepted(message);
+  }
+  Expectation parse(const std::string& text) { return Expectation::from_json(json::parse(text)); }
+
+  traffic::Hub hub;
+  History history{hub, HistoryLimits{5, 1 << 20}};
+  Expectations expectations{history};
+};
+
+TEST(JsonPathTest, FindsNamesIndexesAndQuotedNames) {
+  const auto document = json::parse(R"({"a": {"b c": [1, {"d": "x"}]}, "n": 3})");
+  EXPECT_EQ(*JsonPath::parse("$.n").find(document), 3);
+  EXPECT_EQ(*JsonPath::parse("$.a['b c'][1].d").find(document), "x");
+  EXPECT_EQ(*JsonPath::parse("$.a[\"b c\"][-1].d").find(document), "x");
+  EXPECT_EQ(JsonPath::parse("$.a.missing").find(document), nullptr);
+  EXPECT_EQ(JsonPath::parse("$.n[0]").find(document), nullptr);
+  EXPECT_EQ(JsonPath::parse("$").find(document), &document);
+  EXPECT_THROW(JsonPath::parse("a.b"), std::invalid_argument);
+  EXPECT_THROW(JsonPath::parse("$.a[x]"), std::invalid_argument);
+  EXPECT_THROW(JsonPath::parse("$.a['x"), std::invalid_argument);
+  EXPECT_THROW(JsonPath::parse("$."), std::invalid_argument);
+}
+
+TEST_F(WatchTest, HistoryKeepsTheNewestWithinItsLimitAndResetEmptiesIt) {
+  for (int i = 0; i < 7; ++i) publish(kafka("t", std::to_string(i)));
+  EXPECT_EQ(history.size(), 5u);
+  EXPECT_EQ(history.dropped(), 2u);
+  EXPECT_EQ(history.last_seq(), 7u);
+  const auto tail = history.since(5);
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].seq, 6u);
+  EXPECT_EQ(tail[0].message.payload, "5");
+  EXPECT_EQ(history.since(0, 2).size(), 2u);
+  history.reset();
+  EXPECT_EQ(history.size(), 0u);
+  publish(kafka("t", "after"));
+  ASSERT_EQ(history.since(0).size(), 1u);
+  EXPECT_EQ(history.since(0)[0].seq, 8u);
+}
+
+TEST_F(WatchTest, ParseErrorsNameTheField) {
+  auto error_of = [&](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error_of(R"({"topic": "t"})"), HasSubstr("protocol"));
+  EXPECT_THAT(error_of(R"({"protocol": "nats"})"), HasSubstr("protocol"));
+  EXPECT_THAT(error_of(R"({"protocol": "kafka", "topik": "t"})"),
+              HasSubstr("topik: unknown field"));
+  EXPECT_THAT(error_of(R"({"protocol": "kafka", "match": {"json": [{"path": "x", "equals": 1}]}})"),
+              HasSubstr("match.json[0].path"));
+  EXPECT_THAT(error_of(R"({"protocol": "kafka", "match": {"json": [{"path": "$.a", "gt": "x"}]}})"),
+              HasSubstr("match.json[0]: a comparison needs a number"));
+  EXPECT_THAT(error_of(R"({"protocol": "kafka", "match": {"regex": "("}})"),
+              HasSubstr("match.regex"));
+  EXPECT_THAT(error_of(R"({"protocol": "mqtt", "topic": "a/#/b"})"), HasSubstr("topic filter"));
+  EXPECT_THAT(error_of(R"({"protocol": "mqtt", "match": {"key": "k"}})"), HasSubstr("match.key"));
+  EXPECT_THAT(error_of(R"({"protocol": "kafka", "count": {"most": 2}})"), HasSubstr("count.most"));
+  EXPECT_THAT(error_of(R"({"protocol": "amqp", "match": {"properties": {"colour": "x"}}})"),
+              HasSubstr("match.properties.colour"));
+}
+
+TEST_F(WatchTest, AtLeastIsMetByHistoryAndExplainsMissesOtherwise) {
+  publish(kafka("orders.confirmed", R"({"order_id": "o-1", "status": "pending"})", "o-1"));
+  publish(kafka("orders.created", R"({"order_id": "o-2", "status": "confirmed"})", "o-2"));
+  publish(mqtt("alerts/critical", "hot"));
+  auto e = parse(R"({"protocol": "kafka", "topic": "orders.confirmed",
+                     "match": {"json": [{"path": "$.status", "equals": "confirmed"}]},
+                     "timeout_ms": 0})");
+  auto verdict = expectations.wait(e);
+  EXPECT_FALSE(verdict.met);
+  EXPECT_EQ(verdict.matched, 0u);
+  EXPECT_EQ(verdict.window_messages, 2u);
+  ASSERT_EQ(verdict.closest_misses.size(), 2u);
+  EXPECT_THAT(verdict.closest_misses[0].reasons[0], HasSubstr(R"($.status is "pending")"));
+  EXPECT_THAT(verdict.closest_misses[1].reasons[0], HasSubstr("topic is 'orders.created'"));
+  EXPECT_THAT(verdict.message, HasSubstr("0 of 2 kafka message(s)"));
+
+  publish(kafka("orders.confirmed", R"({"order_id": "o-1", "status": "confirmed"})", "o-1"));
+  verdict = expectations.wait(e);
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched_seqs, std::vector<uint64_t>{4});
+}
+
+TEST_F(WatchTest, AnswersWhenTheMatchArrivesNotAtTheTimeout) {
+  auto e = parse(R"({"protocol": "mqtt", "topic": "alerts/+", "match": {"regex": "^hot"},
+                     "since": "now", "timeout_ms": 60000})");
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    publish(mqtt("alerts/warm", "cold"));
+    publish(mqtt("alerts/critical", "hot 85"));
+  });
+  const auto verdict = expectations.wait(e);
+  later.join();
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched, 1u);
+  EXPECT_EQ(expectations.pending(), 0u);
+}
+
+TEST_F(WatchTest, SinceNowIgnoresEarlierMessages) {
+  publish(kafka("t", "old"));
+  auto e = parse(R"({"protocol": "kafka", "topic": "t", "since": "now", "timeout_ms": 0})");
+  EXPECT_FALSE(expectations.wait(e).met);
+}
+
+TEST_F(WatchTest, ExactlyAndNoneFailAsSoonAsOneTooManyArrives) {
+  auto none = parse(R"({"protocol": "kafka", "topic": "t", "count": {"none": true},
+                        "timeout_ms": 60000})");
+  std::optional<Verdict> none_verdict;
+  const auto id = expectations.start(none, [&](Verdict v) { none_verdict = std::move(v); });
+  EXPECT_NE(id, 0u);
+  EXPECT_FALSE(none_verdict.has_value());
+  publish(kafka("other", "x"));
+  EXPECT_FALSE(none_verdict.has_value());
+  publish(kafka("t", "x"));
+  ASSERT_TRUE(none_verdict.has_value());
+  EXPECT_FALSE(none_verdict->met);
+
+  auto exactly = parse(R"({"protocol": "kafka", "topic": "t", "count": {"exactly": 1},
+                           "timeout_ms": 60000})");
+  std::optional<Verdict> exact;
+  const auto exact_id = expectations.start(exactly, [&](Verdict v) { exact = std::move(v); });
+  EXPECT_FALSE(exact.has_value());  // one so far: met only when the window closes
+  expectations.expire(exact_id);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_TRUE(exact->met);
+  publish(kafka("t", "y"));
+  exactly.timeout = std::chrono::milliseconds(0);
+  EXPECT_FALSE(expectations.wait(exactly).met);
+}
+
+TEST_F(WatchTest, HeadersPropertiesKeyAndClientId) {
+  auto message = kafka("t", "{}", "k-1");
+  message.headers.push_back({"source", int64_t{7}});
+  publish(message);
+  EXPECT_TRUE(expectations
+                  .wait(parse(R"({"protocol": "kafka", "match": {"headers": {"source": "7"},
+                                  "key": "k-1", "client_id": "svc"}, "timeout_ms": 0})"))
+                  .met);
+  const auto miss = expectations.wait(parse(
+      R"({"protocol": "kafka", "match": {"headers": {"source": "8"}, "key": "k-2"}, "timeout_ms": 0})"));
+  ASSERT_EQ(miss.closest_misses.size(), 1u);
+  EXPECT_THAT(miss.closest_misses[0].reasons,
+              ::testing::ElementsAre("key is 'k-1', not 'k-2'", "header source is '7', not '8'"));
+
+  traffic::Message amqp;
+  amqp.protocol = Protocol::kAmqp;
+  amqp.destination = "notifications";
+  amqp.routing_key = "notification.email.order";
+  amqp.properties.correlation_id = "c-9";
+  publish(amqp);
+  EXPECT_TRUE(expectations
+                  .wait(parse(R"({"protocol": "amqp", "exchange": "notifications",
+                                  "routing_key": "notification.email.*",
+                                  "match": {"properties": {"correlation_id": "c-9"}},
+                                  "timeout_ms": 0})"))
+                  .met);
+  EXPECT_FALSE(expectations
+                   .wait(parse(R"({"protocol": "amqp", "exchange": "notifications",
+                                   "routing_key": "notification.sms.#", "timeout_ms": 0})"))
+                   .met);
+}
+
+}  // namespace
+}  // namespace mockforge::watch
