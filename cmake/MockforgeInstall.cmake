@@ -4,7 +4,7 @@
 #   bin/mockforge                          the binary            (component runtime)
 #   share/doc/mockforge/                   README and docs       (component runtime)
 #   share/mockforge/examples/              example configs       (component runtime)
-#   include/mockforge/{core,fixtures,server}/   public headers   (component dev)
+#   include/mockforge/{core,fixtures,watch,server}/   public headers (component dev)
 #   lib/<arch>/mockforge/libmockforge_*.a  the embeddable server (component dev)
 #   lib/<arch>/cmake/mockforge/            find_package(mockforge CONFIG):
 #                                          mockforge::server, mockforge::gtest
@@ -35,7 +35,7 @@ endif()
 install(TARGETS ${installed_libraries}
         EXPORT mockforgeTargets
         ARCHIVE DESTINATION ${MOCKFORGE_ARCHIVE_DIR} COMPONENT dev)
-foreach(dir core fixtures server)
+foreach(dir core fixtures watch server)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mockforge/${dir}
           COMPONENT dev
           FILES_MATCHING PATTERN "*.h" PATTERN "*.def")

@@ -27,6 +27,8 @@
 #include "core/traffic/hub.h"
 #include "core/version/version.h"
 #include "fixtures/engine.h"
+#include "watch/expectations.h"
+#include "watch/history.h"
 
 namespace mockforge {
 
@@ -75,6 +77,9 @@ struct Server::Impl {
   std::unique_ptr<storage::Engine> storage;
   // Before the services and fixtures, which attach to it and publish through it.
   traffic::Hub traffic;
+  // Observes the hub from construction, so it sees fixtures' seeds too.
+  watch::History history{traffic};
+  watch::Expectations expectations{history};
   std::unique_ptr<runtime::Runtime> runtime;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
@@ -218,6 +223,7 @@ struct Server::Impl {
   int64_t reset() {
     const auto begin = std::chrono::steady_clock::now();
     storage->reset();
+    history.reset();
     for (auto& service : services) service->reset();
     if (fixtures) fixtures->reset();
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -321,6 +327,9 @@ void Server::start() {
     for (auto& service : impl.services) service->start();
     if (!restored) impl.fixtures->seed();
     impl.storage->mark_initial_state();
+    // The history starts with the initial state, as after every reset: what
+    // fixtures seeded is state, not traffic.
+    impl.history.reset();
     impl.fixtures->start(impl.runtime->io());
     impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
     impl.schedule_snapshot();
@@ -405,5 +414,9 @@ storage::Engine& Server::storage() { return *impl_->storage; }
 metrics::Registry& Server::metrics() { return impl_->metrics; }
 
 traffic::Hub& Server::traffic() { return impl_->traffic; }
+
+watch::History& Server::history() { return impl_->history; }
+
+watch::Expectations& Server::expectations() { return impl_->expectations; }
 
 }  // namespace mockforge

@@ -22,6 +22,11 @@
 
 namespace mockforge {
 
+namespace watch {
+class History;
+class Expectations;
+}  // namespace watch
+
 std::string_view version();       // "0.1.0"
 std::string_view git_revision();  // `git describe` of the build, or "unknown"
 
@@ -58,6 +63,10 @@ class Server {
   metrics::Registry& metrics();
   // The traffic seam: publish through the brokers, observe what they accept.
   traffic::Hub& traffic();
+  // What the brokers accepted (bounded; a reset empties it), and the
+  // expectations that wait on it (watch/).
+  watch::History& history();
+  watch::Expectations& expectations();
 
  private:
   struct Impl;

@@ -23,7 +23,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/mockforge"
 base="$cache/bookworm-minbase.tar"
 ccache_dir="${CCACHE_DIR:-$HOME/.cache/ccache}"
 work="$(mktemp -d /tmp/mockforge-fresh.XXXXXX)"
-out="$work/out"
+out="$repo/build/fresh-root"  # the .deb packages, kept after the run
 mkdir -p "$cache" "$ccache_dir" "$out"
 
 mounted=()
@@ -72,11 +72,22 @@ new_root() {
   mounted+=("$root/root/.cache/ccache")
 }
 
+root_env=(/usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+  CCACHE_DIR=/root/.cache/ccache)
+
 in_root() {
   local root="$1"
   shift
-  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    CCACHE_DIR=/root/.cache/ccache "$@"
+  chroot "$root" "${root_env[@]}" "$@"
+}
+
+# start_in_root ROOT CMD...: runs CMD in the background; server_pid is the
+# process itself (chroot, env and bash all exec), so signals reach it.
+start_in_root() {
+  local root="$1"
+  shift
+  chroot "$root" "${root_env[@]}" "$@" &
+  server_pid=$!
 }
 
 # wait_ready ROOT READY_FILE PID SECONDS: waits for the ready file, then asks
@@ -122,14 +133,14 @@ stage_serve() {
   new_root "$root"
   git clone -q "$repo" "$root/src/mockforge"
   log "README's first command in a fresh root: scripts/serve.sh"
-  in_root "$root" bash -c "cd /src/mockforge && exec scripts/serve.sh ${serve_args[*]} --ready-file /tmp/ready.json" &
-  local pid=$!
-  wait_ready "$root" /tmp/ready.json "$pid" 3000
-  stop_server "$pid"
+  start_in_root "$root" bash -c "cd /src/mockforge && exec scripts/serve.sh ${serve_args[*]} --ready-file /tmp/ready.json"
+  wait_ready "$root" /tmp/ready.json "$server_pid" 3000
+  stop_server "$server_pid"
 
   log "building the Debian packages (preset package, CPack)"
   in_root "$root" bash -c "cd /src/mockforge && cmake --preset package >/dev/null && \
     cmake --build --preset package && cd build/package && cpack -G DEB >/dev/null"
+  rm -f "$out"/*.deb
   cp "$root"/src/mockforge/build/package/mockforge*.deb "$out/"
   ls -l "$out"
 }
@@ -147,10 +158,9 @@ stage_package() {
   in_root "$root" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends /debs/mockforge_*.deb /debs/mockforge-dev_*.deb >/dev/null"
   in_root "$root" mockforge --version
-  in_root "$root" mockforge serve "${serve_args[@]}" --ready-file /tmp/ready.json &
-  local pid=$!
-  wait_ready "$root" /tmp/ready.json "$pid" 60
-  stop_server "$pid"
+  start_in_root "$root" mockforge serve "${serve_args[@]}" --ready-file /tmp/ready.json
+  wait_ready "$root" /tmp/ready.json "$server_pid" 60
+  stop_server "$server_pid"
 
   log "examples/cpp-gtest against the installed package"
   mkdir -p "$root/src"

@@ -9,6 +9,8 @@
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "core/storage/engine.h"
+#include "core/traffic/hub.h"
+#include "watch/expectations.h"
 
 namespace mockforge::testing {
 
@@ -166,6 +168,40 @@ std::optional<KafkaMessage> MockforgeSteps::wait_for_message(const std::string& 
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+void MockforgeSteps::publish_mqtt(const std::string& topic, const std::string& payload, int qos,
+                                  bool retain) {
+  traffic::Message message;
+  message.protocol = traffic::Protocol::kMqtt;
+  message.destination = topic;
+  message.payload = payload;
+  message.qos = static_cast<uint8_t>(qos);
+  message.retain = retain;
+  message.client_id = "mockforge:test";
+  const auto result = running_server().traffic().publish(message);
+  if (!result.ok()) throw std::runtime_error("mockforge: MQTT publish refused: " + result.error);
+}
+
+void MockforgeSteps::publish_amqp(const std::string& exchange, const std::string& routing_key,
+                                  const std::string& body, const traffic::Properties& properties,
+                                  const std::vector<traffic::Header>& headers) {
+  traffic::Message message;
+  message.protocol = traffic::Protocol::kAmqp;
+  message.destination = exchange;
+  message.routing_key = routing_key;
+  message.payload = body;
+  message.properties = properties;
+  message.headers = headers;
+  message.client_id = "mockforge:test";
+  const auto result = running_server().traffic().publish(message);
+  if (!result.ok()) throw std::runtime_error("mockforge: AMQP publish refused: " + result.error);
+}
+
+watch::Verdict MockforgeSteps::expect(const std::string& spec_json) {
+  const auto spec = nlohmann::json::parse(spec_json, nullptr, false);
+  if (spec.is_discarded()) throw std::invalid_argument("mockforge: expect() needs a JSON object");
+  return running_server().expectations().wait(watch::Expectation::from_json(spec));
 }
 
 void MockforgeTest::SetUp() {

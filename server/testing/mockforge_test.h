@@ -5,10 +5,14 @@
 //
 //   class OrdersTest : public mockforge::testing::MockforgeTest {};
 //   TEST_F(OrdersTest, ServicePublishesConfirmation) {
-//     my_service.start(kafka_bootstrap(), mqtt_url());   // "127.0.0.1:<port>",
-//     "tcp://127.0.0.1:<port>" produce("orders.created", R"({"order_id":"o-1"})", "o-1"); auto
-//     confirmed = consume("orders.confirmed", 1);   // waits up to 5 s ASSERT_EQ(confirmed.size(),
-//     1u);
+//     // kafka_bootstrap() is "127.0.0.1:<port>", mqtt_url() "tcp://127.0.0.1:<port>"
+//     my_service.start(kafka_bootstrap(), mqtt_url());
+//     produce("orders.created", R"({"order_id":"o-1"})", "o-1");
+//     auto confirmed = consume("orders.confirmed", 1);  // waits up to 5 s
+//     ASSERT_EQ(confirmed.size(), 1u);
+//     publish_mqtt("warehouse/sensors/zone-1/temperature", R"({"celsius": 85})");
+//     auto alert = expect(R"({"protocol": "mqtt", "topic": "alerts/critical"})");
+//     EXPECT_TRUE(alert.met) << alert.message;
 //   }
 //
 // MockforgeTest starts a fresh server per test; override make_config() to
@@ -34,7 +38,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/traffic/message.h"
 #include "server/server.h"
+#include "watch/expectation.h"
 
 namespace mockforge::testing {
 
@@ -93,6 +99,23 @@ class MockforgeSteps {
   std::optional<KafkaMessage> wait_for_message(
       const std::string& topic, const KafkaMatcher& matches,
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // MQTT and AMQP: publishes through the broker's own delivery path
+  // (subscribers, retained messages, exchanges and queues) exactly as a
+  // client's publish would be delivered. Throws std::runtime_error if the
+  // broker refuses (e.g. a missing exchange).
+  void publish_mqtt(const std::string& topic, const std::string& payload, int qos = 0,
+                    bool retain = false);
+  void publish_amqp(const std::string& exchange, const std::string& routing_key,
+                    const std::string& body, const traffic::Properties& properties = {},
+                    const std::vector<traffic::Header>& headers = {});
+
+  // Waits for an expectation on what the brokers accepted, from any source
+  // (clients, fixtures, these helpers), in the JSON form of
+  // POST /__mockforge/api/expect (watch/expectation.h, docs/admin-api.md).
+  // Returns as soon as it is decided; `.met`, and `.message` and
+  // `.closest_misses` say why not. Throws std::invalid_argument for a bad spec.
+  watch::Verdict expect(const std::string& spec_json);
 
  protected:
   virtual Server& running_server() const = 0;

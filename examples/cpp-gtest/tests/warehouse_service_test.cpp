@@ -1,6 +1,5 @@
 // The warehouse service against mockforge, in-process: real librdkafka and
 // paho clients on ephemeral ports, a fresh state for every test.
-#include <MQTTClient.h>
 #include <gtest/gtest.h>
 #include <mockforge/server/testing/mockforge_test.h>
 
@@ -29,57 +28,23 @@ TEST_F(WarehouseServiceTest, ConfirmsAnOrderItConsumed) {
   EXPECT_EQ(service.confirmed(), 1);
 }
 
-// A test-side MQTT client: publishes readings and collects alerts.
-class Probe {
- public:
-  explicit Probe(const std::string& uri) {
-    MQTTClient_create(&client_, uri.c_str(), "test-probe", MQTTCLIENT_PERSISTENCE_NONE, nullptr);
-    MQTTClient_connectOptions options = MQTTClient_connectOptions_initializer;
-    EXPECT_EQ(MQTTClient_connect(client_, &options), MQTTCLIENT_SUCCESS);
-    EXPECT_EQ(MQTTClient_subscribe(client_, "alerts/critical", 1), MQTTCLIENT_SUCCESS);
-  }
-  ~Probe() {
-    MQTTClient_disconnect(client_, 1000);
-    MQTTClient_destroy(&client_);
-  }
-  void publish(const std::string& topic, const std::string& payload) {
-    MQTTClient_deliveryToken token;
-    ASSERT_EQ(MQTTClient_publish(client_, topic.c_str(), static_cast<int>(payload.size()),
-                                 payload.data(), 1, 0, &token),
-              MQTTCLIENT_SUCCESS);
-    ASSERT_EQ(MQTTClient_waitForCompletion(client_, token, 5000), MQTTCLIENT_SUCCESS);
-  }
-  // The next message on the subscription, or "" after `timeout`.
-  std::string receive(std::chrono::milliseconds timeout) {
-    char* topic = nullptr;
-    int topic_length = 0;
-    MQTTClient_message* message = nullptr;
-    MQTTClient_receive(client_, &topic, &topic_length, &message,
-                       static_cast<unsigned long>(timeout.count()));
-    if (!message) return "";
-    std::string payload(static_cast<const char*>(message->payload),
-                        static_cast<size_t>(message->payloadlen));
-    MQTTClient_freeMessage(&message);
-    MQTTClient_free(topic);
-    return payload;
-  }
-
- private:
-  MQTTClient client_ = nullptr;
-};
-
 TEST_F(WarehouseServiceTest, RaisesAnAlertForAHotReadingOnly) {
   TelemetryMonitor monitor(mqtt_url());
-  monitor.start();
-  Probe probe(mqtt_url());
+  monitor.start();  // subscribed once start() returns
 
-  probe.publish("warehouse/sensors/zone-1/temperature", R"({"celsius": 21.5})");
-  EXPECT_EQ(probe.receive(std::chrono::milliseconds(300)), "");
+  // Delivered to the monitor's paho subscription as a sensor's publish would be.
+  publish_mqtt("warehouse/sensors/zone-1/temperature", R"({"celsius": 21.5})", 1);
+  publish_mqtt("warehouse/sensors/zone-2/temperature", R"({"celsius": 85.0})", 1);
 
-  probe.publish("warehouse/sensors/zone-2/temperature", R"({"celsius": 85.0})");
-  const auto alert = probe.receive(std::chrono::seconds(5));
-  EXPECT_NE(alert.find("zone-2"), std::string::npos) << alert;
-  EXPECT_NE(alert.find("85"), std::string::npos) << alert;
+  const auto alert = expect(R"({"protocol": "mqtt", "topic": "alerts/critical",
+      "match": {"json": [{"path": "$.source", "contains": "zone-2"},
+                         {"path": "$.celsius", "gt": 80}]},
+      "timeout_ms": 5000})");
+  EXPECT_TRUE(alert.met) << alert.message;
+  const auto quiet = expect(R"({"protocol": "mqtt", "topic": "alerts/critical",
+      "match": {"json": [{"path": "$.source", "contains": "zone-1"}]},
+      "count": {"none": true}, "timeout_ms": 300})");
+  EXPECT_TRUE(quiet.met) << quiet.message;
 }
 
 }  // namespace

@@ -91,6 +91,27 @@ TEST_F(ServerFixture, ProduceAndConsumeHelpersRoundTripKeyValueAndHeaders) {
   EXPECT_EQ(paid->offset, 3);
 }
 
+TEST_F(ServerFixture, PublishHelpersGoThroughTheBrokersAndExpectSeesThem) {
+  publish_mqtt("sensors/zone-1", R"({"celsius": 85})", 1, true);
+  auto verdict = expect(R"({"protocol": "mqtt", "topic": "sensors/+",
+                           "match": {"json": [{"path": "$.celsius", "gte": 80}]}, "timeout_ms": 0})");
+  EXPECT_TRUE(verdict.met) << verdict.message;
+
+  EXPECT_THROW(publish_amqp("no.such.exchange", "k", "x"), std::runtime_error);
+  publish_amqp("amq.topic", "notification.email.order", "hello");
+  verdict =
+      expect(R"({"protocol": "amqp", "exchange": "amq.topic", "routing_key": "notification.sms.*",
+                      "timeout_ms": 0})");
+  EXPECT_FALSE(verdict.met);
+  ASSERT_EQ(verdict.closest_misses.size(), 1u);
+  EXPECT_THAT(verdict.closest_misses[0].reasons[0], HasSubstr("notification.email.order"));
+
+  // A reset starts a new window: what came before is not counted.
+  server().reset();
+  verdict = expect(R"({"protocol": "mqtt", "topic": "sensors/+", "timeout_ms": 0})");
+  EXPECT_FALSE(verdict.met);
+}
+
 TEST(ServerLifecycle, PortInUseFailsStartNamingThePortAndLeavesNothingRunning) {
   auto config = testing::ephemeral_config();
   Server first(config);
