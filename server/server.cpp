@@ -25,6 +25,7 @@
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
 #include "core/traffic/hub.h"
+#include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
 
 namespace mockforge {
@@ -147,6 +148,7 @@ struct Server::Impl {
           200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
                    .dump());
     });
+    if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
@@ -312,7 +314,7 @@ void Server::start() {
     // whole start.
     if (impl.admin) impl.admin->start();
     for (auto& service : impl.services) service->start();
-    if (!restored) impl.fixtures->seed();
+    impl.fixtures->seed(/*messages=*/!restored);
     impl.storage->mark_initial_state();
     impl.fixtures->start(impl.runtime->io());
     impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
