@@ -26,6 +26,7 @@
 #include "core/storage/engine.h"
 #include "core/traffic/hub.h"
 #include "core/version/version.h"
+#include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
 #include "watch/expectations.h"
 #include "watch/history.h"
@@ -156,6 +157,7 @@ struct Server::Impl {
           200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
                    .dump());
     });
+    if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
@@ -325,7 +327,7 @@ void Server::start() {
     // whole start.
     if (impl.admin) impl.admin->start();
     for (auto& service : impl.services) service->start();
-    if (!restored) impl.fixtures->seed();
+    impl.fixtures->seed(/*messages=*/!restored);
     impl.storage->mark_initial_state();
     // The history starts with the initial state, as after every reset: what
     // fixtures seeded is state, not traffic.

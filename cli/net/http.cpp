@@ -67,7 +67,8 @@ HttpReply parse_head(const HttpUrl& url, std::string_view head) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     reply.headers[lower(std::string(line.substr(0, colon)))] = std::string(value);
   }
@@ -81,17 +82,27 @@ constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
 
 HttpReply http_get(const HttpUrl& url, const std::string& target,
                    std::chrono::milliseconds timeout) {
+  return http_request("GET", url, target, timeout);
+}
+
+HttpReply http_post(const HttpUrl& url, const std::string& target,
+                    std::chrono::milliseconds timeout) {
+  return http_request("POST", url, target, timeout);
+}
+
+HttpReply http_request(const std::string& method, const HttpUrl& url, const std::string& target,
+                       std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto connection = TcpConnection::connect(url.endpoint, timeout);
   std::string host = url.endpoint.host.find(':') != std::string::npos
                          ? "[" + url.endpoint.host + "]"
                          : url.endpoint.host;
-  const std::string request = "GET " + url.base_path + target + " HTTP/1.1\r\nHost: " + host +
+  const std::string request = method + " " + url.base_path + target + " HTTP/1.1\r\nHost: " + host +
                               ":" + std::to_string(url.endpoint.port) +
                               "\r\nAccept: application/json\r\nConnection: close\r\n"
-                              "User-Agent: mockforge-cli\r\n\r\n";
-  connection.send_all(
-      {reinterpret_cast<const std::uint8_t*>(request.data()), request.size()}, remaining(deadline));
+                              "Content-Length: 0\r\nUser-Agent: mockforge-cli\r\n\r\n";
+  connection.send_all({reinterpret_cast<const std::uint8_t*>(request.data()), request.size()},
+                      remaining(deadline));
 
   std::vector<std::uint8_t> received;
   std::optional<HttpReply> reply;

@@ -1,4 +1,4 @@
-// A minimal blocking HTTP/1.1 GET over TcpConnection, for the commands that
+// A minimal blocking HTTP/1.1 GET (and body-less POST) over TcpConnection, for the commands that
 // read mockforge's admin API. Plain http:// only; no redirects, no chunked
 // bodies (mockforge's admin server sends Content-Length).
 #pragma once
@@ -30,6 +30,14 @@ struct HttpReply {
 // server cannot be reached or does not answer with HTTP/1.x.
 HttpReply http_get(const HttpUrl& url, const std::string& target,
                    std::chrono::milliseconds timeout);
+
+// POST `target` with an empty body (the query carries the arguments).
+HttpReply http_post(const HttpUrl& url, const std::string& target,
+                    std::chrono::milliseconds timeout);
+
+// `method` with an empty body.
+HttpReply http_request(const std::string& method, const HttpUrl& url, const std::string& target,
+                       std::chrono::milliseconds timeout);
 
 // Percent-encodes a query value (everything but unreserved characters).
 std::string url_encode(std::string_view text);

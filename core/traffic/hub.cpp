@@ -107,6 +107,12 @@ std::string Hub::declare(const Resource& resource) {
   return target->declare(resource);
 }
 
+std::string Hub::check(const Resource& resource) {
+  auto target = endpoint(resource.protocol);
+  if (!target) return std::string(to_string(resource.protocol)) + " is not enabled";
+  return target->check(resource);
+}
+
 ObserverToken Hub::observe(Observer observer) {
   std::lock_guard lock(mutex_);
   auto next = std::make_shared<ObserverList>(*observers_);

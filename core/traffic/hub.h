@@ -53,6 +53,9 @@ class Endpoint {
   // Declares a resource; "" on success, else why not. Declaring what exists
   // with the same definition succeeds and changes nothing.
   virtual std::string declare(const Resource& resource) = 0;
+  // Whether declare(resource) would succeed, changing nothing: "" or why
+  // not. A resource that does not exist yet passes if it could be created.
+  virtual std::string check(const Resource& resource) = 0;
 };
 
 using Observer = std::function<void(const Message&)>;
@@ -76,6 +79,7 @@ class Hub {
   PublishResult publish(std::span<const Message> messages);
   PublishResult publish(const Message& message) { return publish(std::span(&message, 1)); }
   std::string declare(const Resource& resource);
+  std::string check(const Resource& resource);
 
   ObserverToken observe(Observer observer);
   bool unobserve(ObserverToken token);

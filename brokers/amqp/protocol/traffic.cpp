@@ -7,6 +7,7 @@
 #include "brokers/amqp/codec/content_header.h"
 #include "brokers/amqp/handlers/direct_reply_to.h"
 #include "brokers/amqp/handlers/publish_path.h"
+#include "brokers/amqp/model/queue_arguments.h"
 #include "brokers/amqp/protocol/broker_state.h"
 
 namespace mockforge::amqp {
@@ -186,7 +187,12 @@ void TrafficEndpoint::redeclare() {
   for (const auto& resource : declared_) (void)apply(resource);
 }
 
-std::string TrafficEndpoint::apply(const traffic::Resource& resource) {
+std::string TrafficEndpoint::check(const traffic::Resource& resource) {
+  std::lock_guard lock(mutex_);
+  return apply(resource, /*dry_run=*/true);
+}
+
+std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_run) {
   std::string error;
   Vhost* vhost = vhost_named(broker_, resource.vhost, error);
   if (vhost == nullptr) return error;
@@ -205,6 +211,12 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource) {
       exchange.auto_delete = resource.auto_delete;
       exchange.internal = resource.internal;
       exchange.arguments = to_table(resource.arguments);
+      if (dry_run && !vhost->has_exchange(exchange.name)) {
+        return exchange.name.starts_with("amq.")
+                   ? fmt::format("exchange name '{}' contains reserved prefix 'amq.*'",
+                                 exchange.name)
+                   : std::string();
+      }
       return model_error(vhost->declare_exchange(exchange, false).error);
     }
     case traffic::Resource::Kind::kQueue: {
@@ -212,12 +224,23 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource) {
       definition.durable = resource.durable;
       definition.auto_delete = resource.auto_delete;
       definition.arguments = to_table(resource.arguments);
+      if (dry_run && !vhost->has_queue(resource.name)) {
+        const std::string what = fmt::format("queue '{}'", resource.name);
+        if (auto options = queue_options_from_arguments(definition.arguments, what);
+            !options.ok()) {
+          return model_error(options.error);
+        }
+        return model_error(queue_policy_from_arguments(definition.arguments, what).error);
+      }
       return model_error(vhost
                              ->declare_queue(resource.name, definition, false, 0,
                                              /*server_named=*/false, /*keep_stored=*/true)
                              .error);
     }
     case traffic::Resource::Kind::kBinding: {
+      // A binding's exchange and queue may be declared by the same load, so
+      // only apply() can tell; the fixture loader checks the references.
+      if (dry_run) return {};
       const auto arguments = to_table(resource.arguments);
       if (resource.to_exchange) {
         return model_error(vhost

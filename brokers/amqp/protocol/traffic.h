@@ -32,11 +32,15 @@ class TrafficEndpoint : public traffic::Endpoint {
 
   traffic::PublishResult publish(std::span<const traffic::Message> messages) override;
   std::string declare(const traffic::Resource& resource) override;
+  // An existing exchange or queue is declared again (which changes nothing
+  // when equivalent, and is refused when not); a new one is only checked.
+  std::string check(const traffic::Resource& resource) override;
   // After the vhosts were reset: declares everything declared so far again.
   void redeclare();
 
  private:
-  std::string apply(const traffic::Resource& resource);
+  // With `dry_run`, what check() does.
+  std::string apply(const traffic::Resource& resource, bool dry_run = false);
   std::string publish_one(const traffic::Message& message);
 
   BrokerState& broker_;

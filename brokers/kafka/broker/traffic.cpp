@@ -39,7 +39,7 @@ class KafkaEndpoint : public traffic::Endpoint {
     return result;
   }
 
-  std::string declare(const traffic::Resource& resource) override {
+  std::string check(const traffic::Resource& resource) override {
     if (resource.kind != traffic::Resource::Kind::kTopic) {
       return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
     }
@@ -47,6 +47,11 @@ class KafkaEndpoint : public traffic::Endpoint {
       return fmt::format("\"{}\" is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249)",
                          resource.name);
     }
+    return {};
+  }
+
+  std::string declare(const traffic::Resource& resource) override {
+    if (auto error = check(resource); !error.empty()) return error;
     auto& logs = broker_.storage().logs();
     if (logs.find(resource.name)) return {};  // partitions and configs apply when it is created
     storage::ConfigMap configs;

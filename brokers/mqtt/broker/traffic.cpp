@@ -12,7 +12,7 @@ namespace mockforge::mqtt {
 namespace {
 
 // Refuses what the broker would refuse from a client, with the reason.
-std::string check(const traffic::Message& message, const BrokerOptions& options) {
+std::string refusal(const traffic::Message& message, const BrokerOptions& options) {
   if (message.destination.empty() || !is_valid_topic_name(message.destination)) {
     return fmt::format("\"{}\" is not a valid MQTT topic name", message.destination);
   }
@@ -61,7 +61,7 @@ class MqttEndpoint : public traffic::Endpoint {
   traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
     traffic::PublishResult result;
     for (const auto& message : messages) {
-      if (auto refused = check(message, broker_.options()); !refused.empty()) {
+      if (auto refused = refusal(message, broker_.options()); !refused.empty()) {
         result.error = std::move(refused);
         return result;
       }
@@ -71,7 +71,9 @@ class MqttEndpoint : public traffic::Endpoint {
     return result;
   }
 
-  std::string declare(const traffic::Resource& resource) override {
+  std::string declare(const traffic::Resource& resource) override { return check(resource); }
+
+  std::string check(const traffic::Resource& resource) override {
     return fmt::format("MQTT has no {} to declare", traffic::to_string(resource.kind));
   }
 

@@ -16,6 +16,7 @@
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 #include "core/traffic/hub.h"
+#include "tests/unit/support/kafka_records.h"
 
 namespace mockforge {
 namespace {
@@ -26,37 +27,7 @@ using traffic::Resource;
 
 // ---- Kafka ------------------------------------------------------------------
 
-struct KafkaRecord {
-  int32_t partition;
-  std::string key;
-  std::string value;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-std::vector<KafkaRecord> read_topic(storage::Engine& storage, const std::string& name) {
-  std::vector<KafkaRecord> out;
-  auto topic = storage.logs().find(name);
-  if (!topic) return out;
-  for (int32_t p = 0; p < topic->partition_count(); ++p) {
-    auto read = topic->partition(p)->read(0, 64 << 20);
-    if (!read.ok()) continue;
-    for (const auto& batch : read->batches) {
-      const auto view = kafka::parse_record_batch(batch.bytes.span());
-      for (const auto& record : kafka::decode_records(view)) {
-        KafkaRecord r{p,
-                      record.key ? std::string(record.key->begin(), record.key->end()) : "",
-                      record.value ? std::string(record.value->begin(), record.value->end()) : "",
-                      {}};
-        for (const auto& h : record.headers) {
-          r.headers.emplace_back(h.key,
-                                 h.value ? std::string(h.value->begin(), h.value->end()) : "");
-        }
-        out.push_back(std::move(r));
-      }
-    }
-  }
-  return out;
-}
+using testing::read_topic;
 
 TEST(KafkaTrafficEndpoint, DeclaresTopicsAndAppendsLikeAProducer) {
   storage::Engine storage;
@@ -384,6 +355,32 @@ TEST_F(AmqpTrafficEndpointTest, QueueArgumentsApply) {
   const auto third = hub.publish(publish_to("", "bounded", "3"));
   EXPECT_NE(third.error.find("refused the message"), std::string::npos);
   EXPECT_EQ(ready("bounded"), 2u);
+}
+
+}  // namespace
+}  // namespace mockforge
+
+namespace mockforge {
+namespace {
+
+TEST_F(AmqpTrafficEndpointTest, CheckChangesNothing) {
+  Resource exchange;
+  exchange.protocol = Protocol::kAmqp;
+  exchange.kind = Resource::Kind::kExchange;
+  exchange.name = "audit";
+  exchange.type = "fanout";
+  EXPECT_EQ(hub.check(exchange), "");
+  EXPECT_FALSE(broker.find_vhost("/")->has_exchange("audit"));
+  ASSERT_EQ(hub.declare(exchange), "");
+  exchange.type = "topic";
+  EXPECT_NE(hub.check(exchange).find("406 PRECONDITION_FAILED"), std::string::npos);
+  Resource queue;
+  queue.protocol = Protocol::kAmqp;
+  queue.kind = Resource::Kind::kQueue;
+  queue.name = "bad.args";
+  queue.arguments.push_back({"x-max-length", std::string("lots")});
+  EXPECT_NE(hub.check(queue).find("x-max-length"), std::string::npos);
+  EXPECT_FALSE(broker.find_vhost("/")->has_queue("bad.args"));
 }
 
 }  // namespace

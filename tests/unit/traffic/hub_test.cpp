@@ -26,6 +26,9 @@ class RecordingEndpoint : public Endpoint {
   }
   std::string declare(const Resource& resource) override {
     declared.push_back(resource);
+    return check(resource);
+  }
+  std::string check(const Resource& resource) override {
     return resource.name == "bad" ? "no" : "";
   }
   int calls = 0;

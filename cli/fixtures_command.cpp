@@ -1,0 +1,245 @@
+// mockforge fixtures validate|load|list|start|stop, and the seed's
+// mockforge kafka|mqtt|amqp fixtures load DIR. `validate` reads the files
+// only; the others talk to a running mockforge's admin API.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/net/http.h"
+#include "core/traffic/message.h"
+#include "fixtures/fixture_set.h"
+
+namespace mockforge::cli {
+namespace {
+
+struct AdminOptions {
+  std::string url = "http://127.0.0.1:9080";
+  double timeout = 30;
+};
+
+void add_admin_url(CLI::App& command, AdminOptions& options) {
+  command
+      .add_option("--admin-url,--admin", options.url,
+                  "mockforge's admin API (mockforge serve --admin-port)")
+      ->capture_default_str();
+  command.add_option("--timeout", options.timeout, "Seconds to wait for the admin API")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+// Runs `body`, turning exceptions into a message on stderr and exit code 1.
+void run(int& exit_code, const std::function<int()>& body) {
+  try {
+    exit_code = body();
+  } catch (const std::exception& e) {
+    std::cerr << "mockforge: " << e.what() << std::endl;
+    exit_code = 1;
+  }
+}
+
+// POSTs or GETs `target`; returns the JSON reply of a 200, throws with the
+// server's message otherwise (each fixture error on its own line).
+nlohmann::json admin_call(const AdminOptions& options, const std::string& method,
+                          const std::string& target) {
+  const auto url = net::parse_http_url(options.url);
+  net::HttpReply reply;
+  try {
+    reply =
+        net::http_request(method, url, target,
+                          std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)));
+  } catch (const net::NetError& e) {
+    throw std::runtime_error(
+        fmt::format("no mockforge admin API at {}: {} (start it with mockforge serve; "
+                    "--admin-url names another)",
+                    options.url, e.what()));
+  }
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status == 200 && body.is_object()) return body;
+  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
+      body["error"].value("message", "").size() > 0) {
+    throw std::runtime_error(body["error"]["message"].get<std::string>());
+  }
+  throw std::runtime_error(fmt::format("{} is not mockforge's admin API ({} {} answered HTTP {})",
+                                       options.url, method, target, reply.status));
+}
+
+std::string absolute(const std::string& directory) {
+  std::error_code ec;
+  auto path = std::filesystem::absolute(directory, ec);
+  return ec ? directory : path.lexically_normal().string();
+}
+
+int load(const AdminOptions& options, const std::string& directory,
+         std::optional<traffic::Protocol> section) {
+  std::string target = "/__mockforge/api/fixtures/load?dir=" + net::url_encode(absolute(directory));
+  if (section) target += "&protocol=" + std::string(traffic::to_string(*section));
+  const auto reply = admin_call(options, "POST", target);
+  const auto count = [&](const char* key) { return reply.contains(key) ? reply[key].size() : 0; };
+  std::cout << fmt::format(
+                   "loaded {}: {} new fixture(s), {} already loaded, {} declaration(s), {} seed "
+                   "message(s)",
+                   directory, count("added"), count("unchanged"), reply.value("declared", 0),
+                   reply.value("seeded", 0))
+            << std::endl;
+  return 0;
+}
+
+int validate(const std::vector<std::string>& directories, const std::string& protocol) {
+  std::optional<traffic::Protocol> section;
+  if (!protocol.empty()) section = traffic::parse_protocol(protocol);
+  fixtures::LoadedFixtures set;
+  for (const auto& directory : directories)
+    set.merge(fixtures::load_fixture_dir(directory, section));
+  fixtures::check_references(set);
+  for (const auto& error : set.errors) std::cerr << error.to_string() << std::endl;
+  if (!set.ok()) {
+    std::cerr << set.errors.size() << " error(s)" << std::endl;
+    return 1;
+  }
+  std::size_t per_protocol[traffic::kProtocolCount] = {};
+  for (const auto& fixture : set.fixtures)
+    ++per_protocol[static_cast<std::size_t>(fixture.protocol)];
+  std::cout << fmt::format("ok: {} fixture(s) (kafka {}, mqtt {}, amqp {}), {} declaration(s)",
+                           set.fixtures.size(), per_protocol[0], per_protocol[1], per_protocol[2],
+                           set.declarations.size())
+            << std::endl;
+  return 0;
+}
+
+int list(const AdminOptions& options, const std::string& format) {
+  const auto reply = admin_call(options, "GET", "/__mockforge/api/fixtures");
+  if (format == "json") {
+    std::cout << reply.dump(2) << std::endl;
+    return 0;
+  }
+  std::map<std::string, nlohmann::json> schedules;
+  for (const auto& schedule : reply.value("schedules", nlohmann::json::array())) {
+    schedules[schedule.value("identifier", "")] = schedule;
+  }
+  std::cout << "identifier\tprotocol\tdestination\tseeds\tauto_produce\tproduced" << std::endl;
+  for (const auto& fixture : reply.value("fixtures", nlohmann::json::array())) {
+    const auto id = fixture.value("identifier", "");
+    std::string state = "-";
+    std::string produced = "-";
+    if (auto it = schedules.find(id); it != schedules.end()) {
+      state = fmt::format("{}/s {}", it->second.value("rate_per_second", 0.0),
+                          it->second.value("running", false) ? "running" : "stopped");
+      produced = std::to_string(it->second.value("produced", 0));
+    }
+    std::cout << id << '\t' << fixture.value("protocol", "") << '\t'
+              << fixture.value("destination", "") << '\t' << fixture.value("seed_count", 0) << '\t'
+              << state << '\t' << produced << std::endl;
+  }
+  return 0;
+}
+
+int set_running(const AdminOptions& options, const std::string& id, bool running) {
+  std::string target = std::string("/__mockforge/api/fixtures/") + (running ? "start" : "stop");
+  if (!id.empty()) target += "?id=" + net::url_encode(id);
+  const auto reply = admin_call(options, "POST", target);
+  const auto& changed = reply[running ? "started" : "stopped"];
+  std::cout << (running ? "started" : "stopped") << ' ' << changed.size() << " schedule(s)";
+  for (const auto& name : changed) std::cout << ' ' << name.get<std::string>();
+  std::cout << std::endl;
+  return 0;
+}
+
+// `<protocol> fixtures load DIR`, under an existing protocol command.
+void add_protocol_load(CLI::App& app, const std::string& name, traffic::Protocol protocol,
+                       int& exit_code) {
+  CLI::App* parent = nullptr;
+  try {
+    parent = app.get_subcommand(name);
+  } catch (const CLI::OptionNotFound&) {
+    return;
+  }
+  auto* group =
+      parent->add_subcommand("fixtures", "Fixtures of a running mockforge (through its admin API)");
+  group->require_subcommand(1);
+  auto* command = group->add_subcommand(
+      "load", fmt::format("Load a directory of {} fixture files into a running mockforge", name));
+  auto options = std::make_shared<AdminOptions>();
+  auto directory = std::make_shared<std::string>();
+  command
+      ->add_option("DIR", *directory,
+                   "Directory of *.yaml files (bare sections of this protocol allowed)")
+      ->required();
+  add_admin_url(*command, *options);
+  command->callback([options, directory, protocol, &exit_code] {
+    run(exit_code, [&] { return load(*options, *directory, protocol); });
+  });
+}
+
+}  // namespace
+
+void add_fixtures_command(CLI::App& app, int& exit_code) {
+  auto* fixtures = app.add_subcommand(
+      "fixtures", "Check fixture files; load and control them in a running mockforge");
+  fixtures->require_subcommand(1);
+
+  auto* validate_command =
+      fixtures->add_subcommand("validate", "Check fixture files without a server");
+  auto directories = std::make_shared<std::vector<std::string>>();
+  auto protocol = std::make_shared<std::string>();
+  validate_command->add_option("DIR", *directories, "Directories of *.yaml files, checked together")
+      ->required();
+  validate_command
+      ->add_option("--protocol", *protocol,
+                   "Read the directories as a <protocol>.fixtures_dir (files may be bare sections)")
+      ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
+  validate_command->callback([directories, protocol, &exit_code] {
+    run(exit_code, [&] { return validate(*directories, *protocol); });
+  });
+
+  auto* load_command = fixtures->add_subcommand(
+      "load", "Load a directory of fixture files into a running mockforge");
+  auto load_options = std::make_shared<AdminOptions>();
+  auto load_directory = std::make_shared<std::string>();
+  auto load_protocol = std::make_shared<std::string>();
+  load_command->add_option("DIR", *load_directory, "Directory of *.yaml files")->required();
+  load_command->add_option("--protocol", *load_protocol, "Read it as a <protocol>.fixtures_dir")
+      ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
+  add_admin_url(*load_command, *load_options);
+  load_command->callback([load_options, load_directory, load_protocol, &exit_code] {
+    run(exit_code, [&] {
+      std::optional<traffic::Protocol> section;
+      if (!load_protocol->empty()) section = traffic::parse_protocol(*load_protocol);
+      return load(*load_options, *load_directory, section);
+    });
+  });
+
+  auto* list_command = fixtures->add_subcommand(
+      "list", "List the fixtures and auto-produce schedules of a running mockforge");
+  auto list_options = std::make_shared<AdminOptions>();
+  auto format = std::make_shared<std::string>("text");
+  add_admin_url(*list_command, *list_options);
+  list_command->add_option("--format", *format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  list_command->callback([list_options, format, &exit_code] {
+    run(exit_code, [&] { return list(*list_options, *format); });
+  });
+
+  for (const bool running : {true, false}) {
+    auto* command = fixtures->add_subcommand(
+        running ? "start" : "stop",
+        running ? "Start an auto-produce schedule from the beginning (all without ID)"
+                : "Stop an auto-produce schedule (all without ID)");
+    auto options = std::make_shared<AdminOptions>();
+    auto id = std::make_shared<std::string>();
+    command->add_option("ID", *id, "The fixture's identifier");
+    add_admin_url(*command, *options);
+    command->callback([options, id, running, &exit_code] {
+      run(exit_code, [&] { return set_running(*options, *id, running); });
+    });
+  }
+
+  add_protocol_load(app, "kafka", traffic::Protocol::kKafka, exit_code);
+  add_protocol_load(app, "mqtt", traffic::Protocol::kMqtt, exit_code);
+  add_protocol_load(app, "amqp", traffic::Protocol::kAmqp, exit_code);
+}
+
+}  // namespace mockforge::cli
