@@ -104,6 +104,18 @@ class ServeLifecycle(unittest.TestCase):
             self.assertIsNone(high)
 
 
+class SeedFlags(unittest.TestCase):
+    def test_admin_and_metrics_flags_override_a_config_that_turned_them_off(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "mockforge.yaml")
+            with open(config, "w") as f:
+                f.write("admin:\n  enabled: false\nmetrics:\n  enabled: false\n")
+            with Mockforge("--config", config, "--admin", "--metrics") as mf:
+                status, _, body = mf.request("GET", "/__mockforge/metrics")
+                self.assertEqual(status, 200)
+                self.assertIn("mockforge_build_info", body)
+
+
 class AdminErrors(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
