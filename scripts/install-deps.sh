@@ -28,7 +28,7 @@ test_pkgs=(
   librdkafka-dev kcat
   libpaho-mqtt-dev mosquitto-clients
   librabbitmq-dev amqp-tools
-  python3-confluent-kafka python3-kafka python3-paho-mqtt python3-pika
+  python3-confluent-kafka python3-kafka python3-paho-mqtt python3-pika python3-jsonschema
   prometheus curl procps
 )
 peer_pkgs=(mosquitto rabbitmq-server librdkafka-dev libmosquitto-dev librabbitmq-dev)
