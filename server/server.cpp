@@ -1,23 +1,24 @@
 #include "server/server.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <thread>
-#include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <variant>
+#include <vector>
 
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"
+#include "core/admin/auth.h"
 #include "core/admin/http_server.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
@@ -26,6 +27,7 @@
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
 #include "fixtures/engine.h"
+#include "server/admin_access.h"
 
 namespace mockforge {
 
@@ -116,6 +118,7 @@ struct Server::Impl {
         {"pid", static_cast<int64_t>(::getpid())},
         {"protocols", enabled_protocols(config)},
         {"bind", config.server.bind},
+        {"admin_bind", config.admin.bind},
         {"ports", ports_json},
     };
   }
@@ -124,7 +127,8 @@ struct Server::Impl {
     if (!admin) return;
     if (config.metrics.enabled) {
       admin->route("GET", config.metrics.path, [this](const admin::HttpRequest&) {
-        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+        return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                   metrics.render()};
       });
     }
     admin->route("GET", "/__mockforge/health", [](const admin::HttpRequest&) {
@@ -135,33 +139,47 @@ struct Server::Impl {
       return admin::HttpResponse::json(ready ? 200 : 503,
                                        ready ? R"({"ready":true})" : R"({"ready":false})");
     });
-    admin->route("GET", "/__mockforge/api/info",
-                 [this](const admin::HttpRequest&) { return admin::HttpResponse::json(200, info().dump()); });
+    admin->route("GET", "/__mockforge/api/info", [this](const admin::HttpRequest&) {
+      return admin::HttpResponse::json(200, info().dump());
+    });
     admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest&) {
       const auto micros = reset();
       return admin::HttpResponse::json(
-          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}.dump());
+          200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
+                   .dump());
     });
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400, "snapshot needs ?path=FILE");
+        return admin::HttpResponse::error(400,
+                                          "snapshot needs ?path=FILE (under storage.snapshot_dir)");
       }
-      if (auto status = storage->snapshot_to_file(path->second); !status) {
+      const auto confined = confine_path(config.storage.snapshot_dir, path->second);
+      if (const auto* refusal = std::get_if<std::string>(&confined)) {
+        return admin::HttpResponse::error(403, *refusal);
+      }
+      const auto& file = std::get<std::filesystem::path>(confined);
+      if (auto status = storage->snapshot_to_file(file); !status) {
         return admin::HttpResponse::error(500, status.error().message);
       }
-      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", path->second}}.dump());
+      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", file.string()}}.dump());
     });
     admin->route("POST", "/__mockforge/api/restore", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400, "restore needs ?path=FILE");
+        return admin::HttpResponse::error(400,
+                                          "restore needs ?path=FILE (under storage.snapshot_dir)");
       }
-      if (auto status = storage->restore_from_file(path->second); !status) {
+      const auto confined = confine_path(config.storage.snapshot_dir, path->second);
+      if (const auto* refusal = std::get_if<std::string>(&confined)) {
+        return admin::HttpResponse::error(403, *refusal);
+      }
+      const auto& file = std::get<std::filesystem::path>(confined);
+      if (auto status = storage->restore_from_file(file); !status) {
         return admin::HttpResponse::error(422, status.error().message);
       }
       for (auto& service : services) service->reset();
-      return admin::HttpResponse::json(200, nlohmann::json{{"restored", path->second}}.dump());
+      return admin::HttpResponse::json(200, nlohmann::json{{"restored", file.string()}}.dump());
     });
   }
 
@@ -177,7 +195,8 @@ struct Server::Impl {
   }
 
   void schedule_snapshot() {
-    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0) return;
+    if (config.storage.snapshot_file.empty() || config.storage.snapshot_interval.count() == 0)
+      return;
     snapshot_timer->expires_after(config.storage.snapshot_interval);
     snapshot_timer->async_wait([this](boost::system::error_code ec) {
       if (ec) return;
@@ -210,9 +229,9 @@ struct Server::Impl {
     storage->reset();
     for (auto& service : services) service->reset();
     if (fixtures) fixtures->reset();
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin)
-            .count();
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - begin)
+                            .count();
     logger->info("reset to the initial state in {:.3f} ms", static_cast<double>(micros) / 1000.0);
     return micros;
   }
@@ -255,7 +274,8 @@ Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(c
   auto& cfg = impl_->config;
   storage::EngineOptions options;
   options.memory_cap_bytes = cfg.storage.memory_cap;
-  if (cfg.storage.retention_bytes > 0) options.default_retention_bytes = cfg.storage.retention_bytes;
+  if (cfg.storage.retention_bytes > 0)
+    options.default_retention_bytes = cfg.storage.retention_bytes;
   if (cfg.storage.retention_time.count() > 0) {
     options.default_retention_ms = cfg.storage.retention_time.count();
   }
@@ -275,7 +295,8 @@ void Server::start() {
   impl.started_at = std::chrono::steady_clock::now();
   const auto& cfg = impl.config;
   try {
-    impl.fixtures = std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
+    impl.fixtures =
+        std::make_unique<fixtures::FixtureEngine>(impl.config, *impl.storage, impl.metrics);
     if (const auto errors = impl.fixtures->load(); !errors.empty()) {
       std::string message = "invalid fixtures:";
       for (const auto& error : errors) message += "\n  " + error.to_string();
@@ -293,7 +314,16 @@ void Server::start() {
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
     impl.register_storage_metrics();
     if (cfg.admin.enabled) {
-      impl.admin = std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
+      const auto token = load_admin_token(cfg.admin);
+      check_admin_exposure(cfg.admin, token);
+      impl.admin =
+          std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.admin.bind, cfg.admin.port);
+      // Health and readiness stay open: Kubernetes probes and load balancers
+      // check them without credentials, and they reveal nothing.
+      if (!token.empty()) {
+        impl.admin->set_guard(
+            admin::bearer_guard(token, {"/__mockforge/health", "/__mockforge/ready"}));
+      }
       impl.register_routes();
     }
     const runtime::ServiceContext context{impl.runtime->io(), impl.config, *impl.storage,
