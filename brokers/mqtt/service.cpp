@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/control/mqtt_control.h"
 #include "brokers/mqtt/session/mqtt_connection.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -84,6 +85,8 @@ class MqttService : public runtime::Service {
     metrics_.observe_state([this] { return broker_.subscription_count(); },
                            [this] { return context_.storage.retained().size(); },
                            [this] { return context_.storage.sessions().size(); });
+    if (context.admin != nullptr)
+      control::mount(*context.admin, make_control(broker_, context.storage));
   }
 
   ~MqttService() override = default;

@@ -7,6 +7,7 @@
 
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/control/kafka_control.h"
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
 #include "core/config/config.h"
@@ -42,6 +43,7 @@ class KafkaService : public runtime::Service {
                                               context.metrics)),
         tick_timer_(context.io) {
     register_scrape_metrics(context.metrics);
+    if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
   }
 
   ~KafkaService() override { scrape_handles_.clear(); }

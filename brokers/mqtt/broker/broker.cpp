@@ -353,6 +353,47 @@ std::size_t Broker::subscription_count() const {
   return count;
 }
 
+std::vector<ClientInfo> Broker::clients() const {
+  std::vector<ClientInfo> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(links_.size());
+    for (const ClientLink* link : links_) out.push_back(link->describe());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ClientInfo& a, const ClientInfo& b) { return a.client_id < b.client_id; });
+  return out;
+}
+
+std::vector<SubscriptionInfo> Broker::subscriptions() const {
+  std::vector<SubscriptionInfo> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [filter, subscribers] : plain_) {
+    for (const auto& [client_id, options] : subscribers)
+      out.push_back({client_id, filter, "", options});
+  }
+  for (const auto& [key, group] : shared_) {
+    const auto newline = key.find('\n');
+    for (const auto& member : group.members) {
+      out.push_back(
+          {member.client_id, key.substr(newline + 1), key.substr(0, newline), member.options});
+    }
+  }
+  return out;
+}
+
+bool Broker::is_connected(std::string_view client_id) const {
+  std::lock_guard lock(mutex_);
+  return links_.contains(client_id);
+}
+
+bool Broker::remove_offline_session(const std::string& client_id) {
+  std::lock_guard lock(mutex_);
+  if (links_.contains(std::string_view(client_id)) || !sessions_.find(client_id)) return false;
+  remove_session_locked(client_id);  // a pending will still goes out when due
+  return true;
+}
+
 void Broker::reset() {
   std::lock_guard lock(mutex_);
   pending_wills_.clear();
