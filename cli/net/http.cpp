@@ -67,7 +67,8 @@ HttpReply parse_head(const HttpUrl& url, std::string_view head) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     reply.headers[lower(std::string(line.substr(0, colon)))] = std::string(value);
   }
@@ -79,19 +80,22 @@ HttpReply parse_head(const HttpUrl& url, std::string_view head) {
 // Admin API replies are small JSON documents; anything past this is not one.
 constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
 
-HttpReply http_get(const HttpUrl& url, const std::string& target,
-                   std::chrono::milliseconds timeout) {
+HttpReply http_get(const HttpUrl& url, const std::string& target, std::chrono::milliseconds timeout,
+                   const std::string& bearer_token) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto connection = TcpConnection::connect(url.endpoint, timeout);
   std::string host = url.endpoint.host.find(':') != std::string::npos
                          ? "[" + url.endpoint.host + "]"
                          : url.endpoint.host;
-  const std::string request = "GET " + url.base_path + target + " HTTP/1.1\r\nHost: " + host +
-                              ":" + std::to_string(url.endpoint.port) +
-                              "\r\nAccept: application/json\r\nConnection: close\r\n"
-                              "User-Agent: mockforge-cli\r\n\r\n";
-  connection.send_all(
-      {reinterpret_cast<const std::uint8_t*>(request.data()), request.size()}, remaining(deadline));
+  const std::string request =
+      "GET " + url.base_path + target + " HTTP/1.1\r\nHost: " + host + ":" +
+      std::to_string(url.endpoint.port) +
+      "\r\nAccept: application/json\r\nConnection: close\r\n"
+      "User-Agent: mockforge-cli\r\n" +
+      (bearer_token.empty() ? std::string() : "Authorization: Bearer " + bearer_token + "\r\n") +
+      "\r\n";
+  connection.send_all({reinterpret_cast<const std::uint8_t*>(request.data()), request.size()},
+                      remaining(deadline));
 
   std::vector<std::uint8_t> received;
   std::optional<HttpReply> reply;

@@ -26,10 +26,11 @@ struct HttpReply {
   std::string body;
 };
 
-// GET `target` (path and query, already escaped). Throws NetError when the
+// GET `target` (path and query, already escaped), with `Authorization:
+// Bearer <bearer_token>` when the token is not empty. Throws NetError when the
 // server cannot be reached or does not answer with HTTP/1.x.
-HttpReply http_get(const HttpUrl& url, const std::string& target,
-                   std::chrono::milliseconds timeout);
+HttpReply http_get(const HttpUrl& url, const std::string& target, std::chrono::milliseconds timeout,
+                   const std::string& bearer_token = "");
 
 // Percent-encodes a query value (everything but unreserved characters).
 std::string url_encode(std::string_view text);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "brokers/mqtt/codec/topic.h"
@@ -224,6 +225,26 @@ void Broker::publish_sys(storage::TimePoint at) {
   values[prefix + "subscriptions/count"] = std::to_string(subscriptions);
   values[prefix + "shared_subscriptions/count"] = std::to_string(shared_subscriptions);
   values[prefix + "retained messages/count"] = std::to_string(retained_.size());
+  // As Mosquitto: rate per minute over the last interval, folded into a
+  // one-minute exponential moving average.
+  const std::pair<const char*, const std::atomic<uint64_t>*> counted[] = {
+      {"messages/received", &stats_.packets_received}, {"messages/sent", &stats_.packets_sent},
+      {"publish/received", &stats_.publish_received},  {"publish/sent", &stats_.publish_sent},
+      {"bytes/received", &stats_.bytes_received},      {"bytes/sent", &stats_.bytes_sent}};
+  const double elapsed =
+      last_load_update_ ? std::chrono::duration<double>(at - *last_load_update_).count() : 0.0;
+  for (const auto& [name, counter] : counted) {
+    auto& load = loads_[name];
+    const uint64_t count = counter->load(std::memory_order_relaxed);
+    if (elapsed > 0) {
+      const double rate = static_cast<double>(count - load.last_count) * 60.0 / elapsed;
+      const double exponent = std::exp(-elapsed / 60.0);
+      load.per_minute = load.per_minute * exponent + rate * (1.0 - exponent);
+    }
+    if (elapsed > 0 || !last_load_update_) load.last_count = count;
+    values[prefix + "load/" + name + "/1min"] = fmt::format("{:.2f}", load.per_minute);
+  }
+  if (elapsed > 0 || !last_load_update_) last_load_update_ = at;
 
   std::vector<std::pair<std::string, std::string>> changed;
   {

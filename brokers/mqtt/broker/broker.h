@@ -231,6 +231,14 @@ class Broker {
   std::map<std::string, SessionHandOver> hand_overs_;
   std::map<std::string, PendingWill> pending_wills_;
   std::map<std::string, std::string> sys_;  // $SYS topic -> payload last published
+  // Mosquitto's $SYS/broker/load/.../1min: one-minute moving averages of the
+  // counters' per-minute rates, updated by publish_sys() (its thread only).
+  struct Load {
+    uint64_t last_count = 0;
+    double per_minute = 0;
+  };
+  std::map<std::string, Load> loads_;  // "messages/received", ...
+  std::optional<storage::TimePoint> last_load_update_;
 
   BrokerStats stats_;
   const storage::TimePoint started_ = storage::Clock::now();
