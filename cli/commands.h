@@ -13,5 +13,7 @@ void add_kafka_command(CLI::App& app, int& exit_code);
 // `fixtures ...`, and `fixtures load` under the kafka, mqtt and amqp commands
 // (so it runs after those are added).
 void add_fixtures_command(CLI::App& app, int& exit_code);
+// `expect` and `history`, on the admin API.
+void add_expect_commands(CLI::App& app, int& exit_code);
 
 }  // namespace mockforge::cli

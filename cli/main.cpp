@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   mockforge::cli::add_mqtt_amqp_commands(app, exit_code);
   mockforge::cli::add_kafka_command(app, exit_code);
   mockforge::cli::add_fixtures_command(app, exit_code);
+  mockforge::cli::add_expect_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

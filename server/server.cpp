@@ -31,6 +31,7 @@
 #include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
 #include "server/admin_access.h"
+#include "watch/admin_api.h"
 #include "watch/expectations.h"
 #include "watch/history.h"
 
@@ -162,6 +163,7 @@ struct Server::Impl {
                    .dump());
     });
     if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
+    watch::register_admin_routes(*admin, runtime->io(), history, expectations);
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {

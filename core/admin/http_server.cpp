@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <future>
 #include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -85,9 +86,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   uint16_t requested_port;
   Limits limits;
   mutable std::shared_mutex routes_mutex;
-  std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
-  std::map<std::string, std::map<std::string, Handler>>
-      prefix_routes;  // prefix -> method -> handler
+  // path (or prefix) -> method -> handler; synchronous handlers are wrapped.
+  std::map<std::string, std::map<std::string, AsyncHandler>> routes;
+  std::map<std::string, std::map<std::string, AsyncHandler>> prefix_routes;
   Guard guard;
   std::unique_ptr<runtime::TcpListener> listener;
   std::mutex connections_mutex;
@@ -95,9 +96,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   bool stopping = false;
 
   // The exact route of `path`, else the longest prefix route; null if none.
-  const std::map<std::string, Handler>* find_routes(const std::string& path) const {
+  const std::map<std::string, AsyncHandler>* find_routes(const std::string& path) const {
     if (const auto it = routes.find(path); it != routes.end()) return &it->second;
-    const std::map<std::string, Handler>* best = nullptr;
+    const std::map<std::string, AsyncHandler>* best = nullptr;
     std::size_t best_length = 0;
     for (const auto& [prefix, methods] : prefix_routes) {
       if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
@@ -109,17 +110,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     return best;
   }
 
-  HttpResponse dispatch(const HttpRequest& request) const {
-    Handler handler;
+  void dispatch(const HttpRequest& request, Respond respond) const {
+    AsyncHandler handler;
     std::string allowed;
     {
       std::shared_lock lock(routes_mutex);
       if (guard) {
-        if (auto refused = guard(request)) return std::move(*refused);
+        if (auto refused = guard(request)) return respond(std::move(*refused));
       }
       const auto* methods = find_routes(request.path);
       if (methods == nullptr) {
-        return HttpResponse::error(404, "no such endpoint: " + request.path);
+        return respond(HttpResponse::error(404, "no such endpoint: " + request.path));
       }
       const auto* path_it = methods;
       const auto method_it = path_it->find(request.method);
@@ -130,15 +131,41 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         auto response = HttpResponse::error(405, "method " + request.method + " not allowed on " +
                                                      request.path + "; allowed: " + allowed);
         response.headers.emplace_back("Allow", allowed);
-        return response;
+        return respond(std::move(response));
       }
       handler = method_it->second;
     }
+    // A handler throws before it responds (synchronous ones always do).
     try {
-      return handler(request);
+      handler(request, respond);
     } catch (const std::exception& e) {
-      return HttpResponse::error(500, e.what());
+      respond(HttpResponse::error(500, e.what()));
     }
+  }
+
+  // Waits, holding no thread, for the response of an asynchronous handler:
+  // `respond` may run on any thread, so it posts to the connection.
+  static asio::awaitable<HttpResponse> respond_to(std::shared_ptr<Impl> self,
+                                                  std::shared_ptr<Connection> connection,
+                                                  const HttpRequest& request) {
+    struct Waiting {
+      explicit Waiting(asio::any_io_executor executor)
+          : ready(std::move(executor), std::chrono::steady_clock::time_point::max()) {}
+      asio::steady_timer ready;
+      std::optional<HttpResponse> response;
+    };
+    auto executor = connection->stream.get_executor();
+    auto waiting = std::make_shared<Waiting>(executor);
+    self->dispatch(request, [waiting, executor](HttpResponse response) {
+      asio::post(executor, [waiting, response = std::move(response)]() mutable {
+        waiting->response = std::move(response);
+        waiting->ready.cancel();
+      });
+    });
+    while (!waiting->response) {
+      co_await waiting->ready.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return std::move(*waiting->response);
   }
 
   void on_accept(tcp::socket socket) {
@@ -219,7 +246,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         plain.headers[std::move(name)] = std::string(field.value());
       }
-      auto response = to_beast(self->dispatch(plain), request.version(), request.keep_alive());
+      auto response = to_beast(co_await respond_to(self, connection, plain), request.version(),
+                               request.keep_alive());
       connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
       auto [write_ec, written] = co_await http::async_write(connection->stream, response,
                                                             asio::as_tuple(asio::use_awaitable));
@@ -238,7 +266,22 @@ HttpServer::HttpServer(asio::io_context& io, std::vector<std::string> addresses,
 
 HttpServer::~HttpServer() { stop(); }
 
+namespace {
+
+AsyncHandler answering_at_once(Handler handler) {
+  return [handler = std::move(handler)](const HttpRequest& request, Respond respond) {
+    respond(handler(request));
+  };
+}
+
+}  // namespace
+
 void HttpServer::route(const std::string& method, const std::string& path, Handler handler) {
+  route_async(method, path, answering_at_once(std::move(handler)));
+}
+
+void HttpServer::route_async(const std::string& method, const std::string& path,
+                             AsyncHandler handler) {
   std::unique_lock lock(impl_->routes_mutex);
   impl_->routes[path][method] = std::move(handler);
 }
@@ -246,7 +289,7 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
 void HttpServer::route_prefix(const std::string& method, const std::string& prefix,
                               Handler handler) {
   std::unique_lock lock(impl_->routes_mutex);
-  impl_->prefix_routes[prefix][method] = std::move(handler);
+  impl_->prefix_routes[prefix][method] = answering_at_once(std::move(handler));
 }
 
 void HttpServer::set_guard(Guard guard) {
@@ -282,7 +325,15 @@ void HttpServer::stop() {
 uint16_t HttpServer::port() const { return impl_->listener ? impl_->listener->port() : 0; }
 
 HttpResponse HttpServer::dispatch(const HttpRequest& request) const {
-  return impl_->dispatch(request);
+  auto answer = std::make_shared<std::promise<HttpResponse>>();
+  auto future = answer->get_future();
+  impl_->dispatch(request,
+                  [answer](HttpResponse response) { answer->set_value(std::move(response)); });
+  return future.get();
+}
+
+void HttpServer::dispatch_async(const HttpRequest& request, Respond respond) const {
+  impl_->dispatch(request, std::move(respond));
 }
 
 }  // namespace mockforge::admin

@@ -37,6 +37,10 @@ struct HttpResponse {
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// A handler that answers later: it calls `respond` exactly once, from any
+// thread (the request's connection waits, holding no thread meanwhile).
+using Respond = std::function<void(HttpResponse)>;
+using AsyncHandler = std::function<void(const HttpRequest&, Respond respond)>;
 // Runs before every handler; a response it returns is sent instead.
 using Guard = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
@@ -58,6 +62,8 @@ class HttpServer {
   // Routes every path that starts with `prefix` (ending in '/') and has no
   // exact route; the longest matching prefix wins.
   void route_prefix(const std::string& method, const std::string& prefix, Handler handler);
+  // An exact-path route whose handler answers later (long polls).
+  void route_async(const std::string& method, const std::string& path, AsyncHandler handler);
   // Installs the guard (one; a later call replaces it).
   void set_guard(Guard guard);
 
@@ -66,8 +72,10 @@ class HttpServer {
   void stop();
   uint16_t port() const;
 
-  // Dispatches without the network (used by tests and by the server itself).
+  // Dispatches without the network (used by tests and by the server itself);
+  // blocks until an asynchronous handler has answered.
   HttpResponse dispatch(const HttpRequest& request) const;
+  void dispatch_async(const HttpRequest& request, Respond respond) const;
 
  private:
   struct Impl;

@@ -143,6 +143,7 @@ class RecordingLink : public mqtt::ClientLink, public std::enable_shared_from_th
     id = std::string(session->client_id());
   }
   std::string_view registered_id() const override { return id; }
+  mqtt::ClientInfo describe() const override { return {id, 5, 0, "test", 0, 0}; }
   std::vector<mqtt::Delivery> deliveries;
   std::string id;
 };
