@@ -242,6 +242,36 @@ class RespondersTest(unittest.TestCase):
         self.assertEqual(status["hop_limited"], 1)
         self.assertEqual(status["firings"], 8)
 
+    def test_fixtures_load_brings_responders_that_answer_schedules(self):
+        # One run-time load: an exchange, a schedule, and a responder that
+        # answers the schedule's messages on that exchange.
+        directory = make_dir({"stock.yaml": """
+kafka:
+  topics: [{name: orders.stream, partitions: 1}]
+  fixtures:
+    - identifier: order-stream
+      topic: orders.stream
+      value_template: {n: "{{seq}}"}
+      auto_produce: {rate_per_second: 20, count: 3}
+amqp:
+  exchanges: [{name: stock, type: topic}]
+  queues: [{name: stock.audit}]
+  bindings: [{exchange: stock, queue: stock.audit, routing_key: "stock.#"}]
+responders:
+  - identifier: stock-keeper
+    when: {protocol: kafka, topic: orders.stream}
+    then: {protocol: amqp, exchange: stock, routing_key: "stock.{{request.body.n}}",
+           payload: {order: "{{request.body.n}}"}}
+"""})
+        self.addCleanup(shutil.rmtree, directory, True)
+        loaded = self.cli("fixtures", "load", directory)
+        self.assertEqual(loaded.returncode, 0, loaded.stderr)
+        self.assertIn("stock-keeper", self.responders())
+        channel = self.amqp()
+        got = [self.basic_get(channel, "stock.audit") for _ in range(3)]
+        self.assertEqual([m.routing_key for m, _, _ in got], ["stock.1", "stock.2", "stock.3"])
+        self.assertEqual(json.loads(got[0][2]), {"order": 1})
+
     def test_add_list_remove_at_run_time_and_reset(self):
         directory = make_dir({
             "ok.yaml": """
