@@ -195,6 +195,21 @@ int remove_responder(const AdminOptions& options, const std::string& id) {
   return 0;
 }
 
+// `<parent> list [--format text|json]`, printing through `print`.
+void add_list_command(CLI::App& parent, const std::string& description, int& exit_code,
+                      int (*print)(const AdminOptions&, const std::string&)) {
+  auto* command = parent.add_subcommand("list", description);
+  auto options = std::make_shared<AdminOptions>();
+  auto format = std::make_shared<std::string>("text");
+  add_admin_url(*command, *options);
+  command->add_option("--format", *format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command->callback([options, format, print, &exit_code] {
+    run(exit_code, [&] { return print(*options, *format); });
+  });
+}
+
 // `<protocol> fixtures load DIR`, under an existing protocol command.
 void add_protocol_load(CLI::App& app, const std::string& name, traffic::Protocol protocol,
                        int& exit_code) {
@@ -226,16 +241,8 @@ void add_responders_command(CLI::App& app, int& exit_code) {
       "responders", "Responders of a running mockforge: rules that answer matching messages");
   responders->require_subcommand(1);
 
-  auto* list_command = responders->add_subcommand("list", "List the responders and their firings");
-  auto list_options = std::make_shared<AdminOptions>();
-  auto format = std::make_shared<std::string>("text");
-  add_admin_url(*list_command, *list_options);
-  list_command->add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  list_command->callback([list_options, format, &exit_code] {
-    run(exit_code, [&] { return list_responders(*list_options, *format); });
-  });
+  add_list_command(*responders, "List the responders and their firings", exit_code,
+                   list_responders);
 
   auto* add_command = responders->add_subcommand(
       "add", "Add the responders of a file (a `responders:` list, docs/fixtures.md)");
@@ -295,17 +302,8 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
     });
   });
 
-  auto* list_command = fixtures->add_subcommand(
-      "list", "List the fixtures and auto-produce schedules of a running mockforge");
-  auto list_options = std::make_shared<AdminOptions>();
-  auto format = std::make_shared<std::string>("text");
-  add_admin_url(*list_command, *list_options);
-  list_command->add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  list_command->callback([list_options, format, &exit_code] {
-    run(exit_code, [&] { return list(*list_options, *format); });
-  });
+  add_list_command(*fixtures, "List the fixtures and auto-produce schedules of a running mockforge",
+                   exit_code, list);
 
   for (const bool running : {true, false}) {
     auto* command = fixtures->add_subcommand(

@@ -9,7 +9,6 @@ import os
 import queue
 import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 import uuid
@@ -20,18 +19,14 @@ from paho.mqtt.properties import Properties
 import pika
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from mockforge_harness import BIN, Mockforge
+from mockforge_harness import BIN, Mockforge, files_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = 15
 
 
 def make_dir(files):
-    directory = tempfile.mkdtemp(prefix="mockforge-responders-")
-    for name, text in files.items():
-        with open(os.path.join(directory, name), "w") as out:
-            out.write(text)
-    return directory
+    return files_dir(files, prefix="mockforge-responders-")
 
 
 class Mqtt:
