@@ -13,13 +13,13 @@ import time
 import unittest
 import uuid
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 import pika
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from mockforge_harness import BIN, Mockforge, files_dir
+from mqtt_queue import MqttQueue
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = 15
@@ -29,30 +29,7 @@ def make_dir(files):
     return files_dir(files, prefix="mockforge-responders-")
 
 
-class Mqtt:
-    """paho-mqtt v5 with received messages queued."""
-
-    def __init__(self, port, client_id, *topics):
-        self.messages = queue.Queue()
-        subscribed = queue.Queue()
-        self.client = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv5)
-        self.client.on_message = lambda c, u, msg: self.messages.put(msg)
-        self.client.on_subscribe = lambda *args: subscribed.put(True)
-        self.client.connect("127.0.0.1", port, keepalive=30)
-        self.client.loop_start()
-        for topic in topics:
-            self.client.subscribe(topic, qos=1)
-            subscribed.get(timeout=TIMEOUT)
-
-    def publish(self, topic, payload, properties=None):
-        self.client.publish(topic, payload, qos=1, properties=properties).wait_for_publish(TIMEOUT)
-
-    def take(self):
-        return self.messages.get(timeout=TIMEOUT)
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
+Mqtt = MqttQueue
 
 
 class RespondersTest(unittest.TestCase):
