@@ -215,8 +215,9 @@ class RespondersTest(unittest.TestCase):
         self.assertEqual(status["firings"], 8)
 
     def test_fixtures_load_brings_responders_that_answer_schedules(self):
-        # One run-time load: an exchange, a schedule, and a responder that
-        # answers the schedule's messages on that exchange.
+        # One run-time load: an exchange, seeds and a schedule, and a
+        # responder that answers the schedule's messages (not the seeds,
+        # which are state) on that exchange.
         directory = make_dir({"stock.yaml": """
 kafka:
   topics: [{name: orders.stream, partitions: 1}]
@@ -224,6 +225,7 @@ kafka:
     - identifier: order-stream
       topic: orders.stream
       value_template: {n: "{{seq}}"}
+      seed_count: 2
       auto_produce: {rate_per_second: 20, count: 3}
 amqp:
   exchanges: [{name: stock, type: topic}]
@@ -241,8 +243,10 @@ responders:
         self.assertIn("stock-keeper", self.responders())
         channel = self.amqp()
         got = [self.basic_get(channel, "stock.audit") for _ in range(3)]
-        self.assertEqual([m.routing_key for m, _, _ in got], ["stock.1", "stock.2", "stock.3"])
-        self.assertEqual(json.loads(got[0][2]), {"order": 1})
+        self.assertEqual([m.routing_key for m, _, _ in got], ["stock.3", "stock.4", "stock.5"])
+        self.assertEqual(json.loads(got[0][2]), {"order": 3})
+        time.sleep(0.3)
+        self.assertIsNone(channel.basic_get("stock.audit", auto_ack=True)[0])
 
     def test_add_list_remove_at_run_time_and_reset(self):
         directory = make_dir({
