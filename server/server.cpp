@@ -12,11 +12,13 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"
+#include "core/admin/auth.h"
 #include "core/admin/http_server.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
@@ -29,6 +31,7 @@
 #include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
 #include "fixtures/responders.h"
+#include "server/admin_access.h"
 #include "watch/expectations.h"
 #include "watch/history.h"
 
@@ -131,6 +134,7 @@ struct Server::Impl {
         {"pid", static_cast<int64_t>(::getpid())},
         {"protocols", enabled_protocols(config)},
         {"bind", config.server.bind},
+        {"admin_bind", config.admin.bind},
         {"ports", ports_json},
     };
   }
@@ -165,23 +169,35 @@ struct Server::Impl {
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400, "snapshot needs ?path=FILE");
+        return admin::HttpResponse::error(400,
+                                          "snapshot needs ?path=FILE (under storage.snapshot_dir)");
       }
-      if (auto status = storage->snapshot_to_file(path->second); !status) {
+      const auto confined = confine_path(config.storage.snapshot_dir, path->second);
+      if (const auto* refusal = std::get_if<std::string>(&confined)) {
+        return admin::HttpResponse::error(403, *refusal);
+      }
+      const auto& file = std::get<std::filesystem::path>(confined);
+      if (auto status = storage->snapshot_to_file(file); !status) {
         return admin::HttpResponse::error(500, status.error().message);
       }
-      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", path->second}}.dump());
+      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", file.string()}}.dump());
     });
     admin->route("POST", "/__mockforge/api/restore", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400, "restore needs ?path=FILE");
+        return admin::HttpResponse::error(400,
+                                          "restore needs ?path=FILE (under storage.snapshot_dir)");
       }
-      if (auto status = storage->restore_from_file(path->second); !status) {
+      const auto confined = confine_path(config.storage.snapshot_dir, path->second);
+      if (const auto* refusal = std::get_if<std::string>(&confined)) {
+        return admin::HttpResponse::error(403, *refusal);
+      }
+      const auto& file = std::get<std::filesystem::path>(confined);
+      if (auto status = storage->restore_from_file(file); !status) {
         return admin::HttpResponse::error(422, status.error().message);
       }
       for (auto& service : services) service->reset();
-      return admin::HttpResponse::json(200, nlohmann::json{{"restored", path->second}}.dump());
+      return admin::HttpResponse::json(200, nlohmann::json{{"restored", file.string()}}.dump());
     });
   }
 
@@ -329,8 +345,16 @@ void Server::start() {
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
     impl.register_storage_metrics();
     if (cfg.admin.enabled) {
+      const auto token = load_admin_token(cfg.admin);
+      check_admin_exposure(cfg.admin, token);
       impl.admin =
-          std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.server.bind, cfg.admin.port);
+          std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.admin.bind, cfg.admin.port);
+      // Health and readiness stay open: Kubernetes probes and load balancers
+      // check them without credentials, and they reveal nothing.
+      if (!token.empty()) {
+        impl.admin->set_guard(
+            admin::bearer_guard(token, {"/__mockforge/health", "/__mockforge/ready"}));
+      }
       impl.register_routes();
     }
     const runtime::ServiceContext context{impl.runtime->io(), impl.config,      *impl.storage,

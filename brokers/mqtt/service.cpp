@@ -13,6 +13,7 @@
 
 #include "brokers/mqtt/broker/broker.h"
 #include "brokers/mqtt/broker/traffic.h"
+#include "brokers/mqtt/control/mqtt_control.h"
 #include "brokers/mqtt/session/mqtt_connection.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -90,6 +91,8 @@ class MqttService : public runtime::Service {
                            [this] { return context_.storage.retained().size(); },
                            [this] { return context_.storage.sessions().size(); });
     broker_.set_traffic(&context_.traffic);
+    if (context.admin != nullptr)
+      control::mount(*context.admin, make_control(broker_, context.storage));
   }
 
   ~MqttService() override = default;

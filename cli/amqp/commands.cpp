@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli/amqp/client.h"
+#include "cli/net/admin_client.h"
 #include "cli/net/http.h"
 #include "cli/net/payload.h"
 
@@ -215,21 +216,19 @@ void print_delivery(const Delivery& d, const std::string& format) {
 // ---- listings through mockforge's admin API -------------------------------------------------
 
 struct AdminFlags {
-  std::string admin = "http://localhost:9080";
+  net::AdminApi api;
   std::string vhost = "/";
   std::string queue;
   std::string format = "text";
-  double timeout = 10;
 };
 
 void add_admin_options(CLI::App& command, AdminFlags& flags) {
-  command.add_option("--admin", flags.admin, "mockforge's admin API (mockforge serve --admin-port)")
-      ->capture_default_str();
+  net::add_admin_api_options(command, flags.api);
   command.add_option("--vhost", flags.vhost, "Virtual host")->capture_default_str();
   command.add_option("--format", flags.format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  command.add_option("--timeout", flags.timeout, "Seconds to wait for the admin API")
+  command.add_option("--timeout", flags.api.timeout, "Seconds to wait for the admin API")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }
@@ -238,38 +237,14 @@ constexpr const char* kNoManagementHint =
     "these listings read mockforge's admin API (mockforge serve, admin port 9080 by default); "
     "a RabbitMQ broker answers them only through rabbitmqctl or its management plugin";
 
-// GETs `target` and returns the member `key` of the JSON reply; anything that
-// is not mockforge's admin API is reported naming the URL.
 nlohmann::json admin_get(const AdminFlags& flags, const std::string& target,
                          const std::string& key) {
-  const auto url = net::parse_http_url(flags.admin);
-  net::HttpReply reply;
-  try {
-    reply = net::http_get(url, target, seconds_to_ms(flags.timeout));
-  } catch (const net::NetError& e) {
-    throw std::runtime_error("no mockforge admin API at " + flags.admin + ": " + e.what() + " (" +
-                             kNoManagementHint + ")");
+  auto rows = net::admin_get(flags.api, target, key, kNoManagementHint);
+  if (!rows.is_array()) {
+    throw std::runtime_error(flags.api.url + " is not mockforge's admin API (GET " + target +
+                             ": no list '" + key + "'; " + kNoManagementHint + ")");
   }
-  auto body = nlohmann::json::parse(reply.body, nullptr, false);
-  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
-      body["error"].contains("message") && reply.status != 200) {
-    const auto& message = body["error"]["message"];
-    if (reply.status == 404 && message.is_string() &&
-        message.get<std::string>().starts_with("no such endpoint")) {
-      throw std::runtime_error(flags.admin +
-                               " is a mockforge admin API without the AMQP listings (" +
-                               message.get<std::string>() + ")");
-    }
-    throw std::runtime_error("admin API " + flags.admin + " answered " +
-                             std::to_string(reply.status) + ": " +
-                             (message.is_string() ? message.get<std::string>() : message.dump()));
-  }
-  if (reply.status != 200 || !body.is_object() || !body.contains(key) || !body[key].is_array()) {
-    throw std::runtime_error(flags.admin + " is not mockforge's admin API (GET " + target +
-                             " answered HTTP " + std::to_string(reply.status) + "; " +
-                             kNoManagementHint + ")");
-  }
-  return body[key];
+  return rows;
 }
 
 std::string cell(const nlohmann::json& value) {
@@ -278,9 +253,9 @@ std::string cell(const nlohmann::json& value) {
 }
 
 // Tab-separated with a header line, as rabbitmqctl prints its lists.
-void print_rows(const nlohmann::json& rows, const std::vector<std::string>& columns,
-                const std::function<nlohmann::json(const nlohmann::json&, const std::string&)>&
-                    value) {
+void print_rows(
+    const nlohmann::json& rows, const std::vector<std::string>& columns,
+    const std::function<nlohmann::json(const nlohmann::json&, const std::string&)>& value) {
   for (std::size_t i = 0; i < columns.size(); ++i) std::cout << (i ? "\t" : "") << columns[i];
   std::cout << "\n";
   for (const auto& row : rows) {
@@ -292,8 +267,8 @@ void print_rows(const nlohmann::json& rows, const std::vector<std::string>& colu
 }
 
 int queue_list_command(const AdminFlags& flags) {
-  auto queues = admin_get(flags, "/__mockforge/api/amqp/queues?vhost=" + net::url_encode(flags.vhost),
-                          "queues");
+  auto queues = admin_get(
+      flags, "/__mockforge/api/amqp/queues?vhost=" + net::url_encode(flags.vhost), "queues");
   if (flags.format == "json") {
     std::cout << queues.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
@@ -328,7 +303,6 @@ int bindings_list_command(const AdminFlags& flags) {
              });
   return 0;
 }
-
 
 // ---- exchange / queue management ----------------------------------------------------------
 
@@ -693,7 +667,6 @@ int get_command(const ConsumeFlags& flags) {
     return 0;
   }
 }
-
 
 }  // namespace
 

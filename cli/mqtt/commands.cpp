@@ -1,13 +1,17 @@
 #include "cli/mqtt/commands.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/mqtt/client.h"
+#include "cli/net/admin_client.h"
 #include "cli/net/payload.h"
 
 namespace mockforge::cli {
@@ -250,6 +254,55 @@ int stats_command(const CLI::App& command, const CommonFlags& common, double tim
     return 1;
   }
   for (const auto& [topic, value] : latest) std::cout << topic << " " << value << "\n";
+  // The summary the $SYS topics allow: connections, subscriptions and the
+  // one-minute message rates (Mosquitto's and mockforge's load topics).
+  auto value_of = [&latest](const std::string& name) {
+    const auto it = latest.find("$SYS/broker/" + name);
+    return it == latest.end() ? std::string("-") : it->second;
+  };
+  std::cout << "\nActive connections: " << value_of("clients/connected")
+            << "\nSubscriptions: " << value_of("subscriptions/count")
+            << "\nMessages received per minute (1 min average): "
+            << value_of("load/publish/received/1min")
+            << "\nMessages sent per minute (1 min average): " << value_of("load/publish/sent/1min")
+            << "\n";
+  return 0;
+}
+
+// Two samples of mockforge's /__mockforge/api/mqtt/stats `window` seconds
+// apart: the current counts and the rates between the samples.
+int admin_stats_command(const net::AdminApi& api, double window, const std::string& format) {
+  constexpr const char* kHint = "mqtt stats --admin-url reads mockforge's admin API";
+  const auto first = net::admin_get(api, "/__mockforge/api/mqtt/stats", "", kHint);
+  std::this_thread::sleep_for(std::chrono::duration<double>(window));
+  auto second = net::admin_get(api, "/__mockforge/api/mqtt/stats", "", kHint);
+  const double seconds = std::max(
+      1e-3, (second.value("sampled_at_ms", 0.0) - first.value("sampled_at_ms", 0.0)) / 1000.0);
+  nlohmann::json rates = nlohmann::json::object();
+  for (const char* counter :
+       {"messages_received", "messages_sent", "messages_dropped", "bytes_received", "bytes_sent"}) {
+    rates[counter] = (second.value(counter, 0.0) - first.value(counter, 0.0)) / seconds;
+  }
+  second["rates_per_second"] = rates;
+  second["rate_window_seconds"] = seconds;
+  if (format == "json") {
+    std::cout << second.dump() << "\n";
+    return 0;
+  }
+  std::cout << "Active connections: " << second.value("connections", 0) << "\n"
+            << "Sessions: " << second.value("sessions", 0) << "\n"
+            << "Subscriptions: " << second.value("subscriptions", 0) << "\n"
+            << "Retained messages: " << second.value("retained", 0) << "\n";
+  for (const auto& [label, counter] :
+       std::vector<std::pair<std::string, std::string>>{{"Messages received", "messages_received"},
+                                                        {"Messages sent", "messages_sent"},
+                                                        {"Messages dropped", "messages_dropped"},
+                                                        {"Bytes received", "bytes_received"},
+                                                        {"Bytes sent", "bytes_sent"}}) {
+    std::cout << label << ": " << second.value(counter, 0) << " ("
+              << fmt::format("{:.1f}", rates[counter].get<double>()) << "/s over "
+              << fmt::format("{:.1f}", seconds) << " s)\n";
+  }
   return 0;
 }
 
@@ -307,14 +360,30 @@ void add_mqtt_command(CLI::App& app, int& exit_code) {
 
   auto common_stats = std::make_shared<CommonFlags>();
   auto stats_timeout = std::make_shared<double>(2.0);
+  auto stats_admin = std::make_shared<net::AdminApi>();
+  auto stats_format = std::make_shared<std::string>("text");
   auto* stats = mqtt->add_subcommand(
-      "stats", "Subscribe to $SYS/# for --timeout seconds and print the latest value per topic");
+      "stats",
+      "Subscribe to $SYS/# for --timeout seconds and print the latest value per topic and a "
+      "summary; with --admin-url, read mockforge's admin API twice, --timeout seconds apart, "
+      "and print counts and rates");
   add_common_flags(*stats, *common_stats);
-  stats->add_option("--timeout", *stats_timeout, "Seconds to listen")
+  stats
+      ->add_option("--timeout", *stats_timeout,
+                   "Seconds to listen ($SYS), or between the two samples (--admin-url)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  stats->callback([stats, common_stats, stats_timeout, &exit_code] {
-    run(exit_code, [&] { return stats_command(*stats, *common_stats, *stats_timeout); });
+  net::add_admin_api_options(*stats, *stats_admin, true);
+  stats->add_option("--format", *stats_format, "Output format with --admin-url")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  stats->callback([stats, common_stats, stats_timeout, stats_admin, stats_format, &exit_code] {
+    run(exit_code, [&] {
+      if (!stats_admin->url.empty()) {
+        return admin_stats_command(*stats_admin, *stats_timeout, *stats_format);
+      }
+      return stats_command(*stats, *common_stats, *stats_timeout);
+    });
   });
 }
 

@@ -80,27 +80,32 @@ HttpReply parse_head(const HttpUrl& url, std::string_view head) {
 // Admin API replies are small JSON documents; anything past this is not one.
 constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
 
-HttpReply http_get(const HttpUrl& url, const std::string& target,
-                   std::chrono::milliseconds timeout) {
-  return http_request("GET", url, target, timeout);
+HttpReply http_get(const HttpUrl& url, const std::string& target, std::chrono::milliseconds timeout,
+                   const std::string& bearer_token) {
+  return http_request("GET", url, target, timeout, bearer_token);
 }
 
 HttpReply http_post(const HttpUrl& url, const std::string& target,
-                    std::chrono::milliseconds timeout) {
-  return http_request("POST", url, target, timeout);
+                    std::chrono::milliseconds timeout, const std::string& bearer_token,
+                    const std::string& body) {
+  return http_request("POST", url, target, timeout, bearer_token, body);
 }
 
 HttpReply http_request(const std::string& method, const HttpUrl& url, const std::string& target,
-                       std::chrono::milliseconds timeout) {
+                       std::chrono::milliseconds timeout, const std::string& bearer_token,
+                       const std::string& body) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto connection = TcpConnection::connect(url.endpoint, timeout);
   std::string host = url.endpoint.host.find(':') != std::string::npos
                          ? "[" + url.endpoint.host + "]"
                          : url.endpoint.host;
-  const std::string request = method + " " + url.base_path + target + " HTTP/1.1\r\nHost: " + host +
-                              ":" + std::to_string(url.endpoint.port) +
-                              "\r\nAccept: application/json\r\nConnection: close\r\n"
-                              "Content-Length: 0\r\nUser-Agent: mockforge-cli\r\n\r\n";
+  const std::string request =
+      method + " " + url.base_path + target + " HTTP/1.1\r\nHost: " + host + ":" +
+      std::to_string(url.endpoint.port) +
+      "\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: mockforge-cli\r\n" +
+      (bearer_token.empty() ? std::string() : "Authorization: Bearer " + bearer_token + "\r\n") +
+      (body.empty() ? std::string() : "Content-Type: application/json\r\n") +
+      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   connection.send_all({reinterpret_cast<const std::uint8_t*>(request.data()), request.size()},
                       remaining(deadline));
 

@@ -1,4 +1,4 @@
-// A minimal blocking HTTP/1.1 GET (and body-less POST) over TcpConnection, for the commands that
+// A minimal blocking HTTP/1.1 client (GET, POST, DELETE) over TcpConnection, for the commands that
 // read mockforge's admin API. Plain http:// only; no redirects, no chunked
 // bodies (mockforge's admin server sends Content-Length).
 #pragma once
@@ -26,18 +26,21 @@ struct HttpReply {
   std::string body;
 };
 
-// GET `target` (path and query, already escaped). Throws NetError when the
-// server cannot be reached or does not answer with HTTP/1.x.
-HttpReply http_get(const HttpUrl& url, const std::string& target,
-                   std::chrono::milliseconds timeout);
-
-// POST `target` with an empty body (the query carries the arguments).
-HttpReply http_post(const HttpUrl& url, const std::string& target,
-                    std::chrono::milliseconds timeout);
-
-// `method` with an empty body.
+// `method` on `target` (path and query, already escaped), with `Authorization:
+// Bearer <bearer_token>` when the token is not empty and `body` (JSON) when
+// it is not empty. Throws NetError when the server cannot be reached or does
+// not answer with HTTP/1.x.
 HttpReply http_request(const std::string& method, const HttpUrl& url, const std::string& target,
-                       std::chrono::milliseconds timeout);
+                       std::chrono::milliseconds timeout, const std::string& bearer_token = "",
+                       const std::string& body = "");
+
+HttpReply http_get(const HttpUrl& url, const std::string& target, std::chrono::milliseconds timeout,
+                   const std::string& bearer_token = "");
+
+// POST `target`; the query (and `body`, when given) carry the arguments.
+HttpReply http_post(const HttpUrl& url, const std::string& target,
+                    std::chrono::milliseconds timeout, const std::string& bearer_token = "",
+                    const std::string& body = "");
 
 // Percent-encodes a query value (everything but unreserved characters).
 std::string url_encode(std::string_view text);

@@ -3,12 +3,13 @@
 #pragma once
 
 #include <istream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "core/control/broker_control.h"
 
 namespace mockforge::cli::net {
 
@@ -19,9 +20,9 @@ std::vector<std::string> read_lines(std::istream& in);
 // "k=v" -> {k, v}; throws std::runtime_error naming `flag` when '=' is
 // missing or the key is empty.
 std::pair<std::string, std::string> split_key_value(std::string_view text, std::string_view flag);
-std::string base64_encode(std::string_view bytes);
+using control::base64_encode;
 // Whether `bytes` is well-formed UTF-8 (so it can go into JSON as a string).
-bool is_utf8(std::string_view bytes);
+using control::is_utf8;
 // Sets json[key] to the text, or json[key + "_base64"] when it is not UTF-8.
 void put_bytes(nlohmann::json& object, const std::string& key, std::string_view bytes);
 

@@ -1,13 +1,12 @@
 #include "core/admin/http_server.h"
 
-#include <list>
-#include <mutex>
-#include <shared_mutex>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <list>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <shared_mutex>
 
 #include "core/log/logging.h"
 #include "core/runtime/listener.h"
@@ -43,8 +42,8 @@ std::string percent_decode(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() &&
-               hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else {
@@ -87,27 +86,50 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Limits limits;
   mutable std::shared_mutex routes_mutex;
   std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
+  std::map<std::string, std::map<std::string, Handler>>
+      prefix_routes;  // prefix -> method -> handler
+  Guard guard;
   std::unique_ptr<runtime::TcpListener> listener;
   std::mutex connections_mutex;
   std::list<std::weak_ptr<Connection>> connections;
   bool stopping = false;
+
+  // The exact route of `path`, else the longest prefix route; null if none.
+  const std::map<std::string, Handler>* find_routes(const std::string& path) const {
+    if (const auto it = routes.find(path); it != routes.end()) return &it->second;
+    const std::map<std::string, Handler>* best = nullptr;
+    std::size_t best_length = 0;
+    for (const auto& [prefix, methods] : prefix_routes) {
+      if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+          prefix.size() > best_length) {
+        best = &methods;
+        best_length = prefix.size();
+      }
+    }
+    return best;
+  }
 
   HttpResponse dispatch(const HttpRequest& request) const {
     Handler handler;
     std::string allowed;
     {
       std::shared_lock lock(routes_mutex);
-      const auto path_it = routes.find(request.path);
-      if (path_it == routes.end()) {
+      if (guard) {
+        if (auto refused = guard(request)) return std::move(*refused);
+      }
+      const auto* methods = find_routes(request.path);
+      if (methods == nullptr) {
         return HttpResponse::error(404, "no such endpoint: " + request.path);
       }
-      const auto method_it = path_it->second.find(request.method);
-      if (method_it == path_it->second.end()) {
-        for (const auto& [method, unused] : path_it->second) {
+      const auto* path_it = methods;
+      const auto method_it = path_it->find(request.method);
+      if (method_it == path_it->end()) {
+        for (const auto& [method, unused] : *path_it) {
           allowed += allowed.empty() ? method : ", " + method;
         }
-        auto response = HttpResponse::error(
-            405, "method " + request.method + " not allowed on " + request.path + "; allowed: " + allowed);
+        auto response = HttpResponse::error(405, "method " + request.method + " not allowed on " +
+                                                     request.path + "; allowed: " + allowed);
+        response.headers.emplace_back("Allow", allowed);
         return response;
       }
       handler = method_it->second;
@@ -131,11 +153,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                    asio::detached);
   }
 
-  static http::response<http::string_body> to_beast(const HttpResponse& response,
-                                                     unsigned version, bool keep_alive) {
+  static http::response<http::string_body> to_beast(const HttpResponse& response, unsigned version,
+                                                    bool keep_alive) {
     http::response<http::string_body> out{static_cast<http::status>(response.status), version};
     out.set(http::field::server, "mockforge");
     out.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) out.set(name, value);
     out.keep_alive(keep_alive);
     out.body() = response.body;
     out.prepare_payload();
@@ -146,8 +169,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                            std::string_view message) {
     auto response = to_beast(HttpResponse::error(status, message), 11, false);
     connection.stream.expires_after(std::chrono::seconds(5));
-    co_await http::async_write(connection.stream, response,
-                               asio::as_tuple(asio::use_awaitable));
+    co_await http::async_write(connection.stream, response, asio::as_tuple(asio::use_awaitable));
   }
 
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
@@ -170,9 +192,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       if (ec == http::error::body_limit) {
-        co_await write_error(*connection, 413,
-                             "request body larger than " + std::to_string(self->limits.max_body_bytes) +
-                                 " bytes");
+        co_await write_error(
+            *connection, 413,
+            "request body larger than " + std::to_string(self->limits.max_body_bytes) + " bytes");
         break;
       }
       if (ec == http::error::header_limit) {
@@ -189,12 +211,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       const std::string_view target(request.target().data(), request.target().size());
       const auto question = target.find('?');
       plain.path = std::string(target.substr(0, question));
-      if (question != std::string_view::npos) plain.query = parse_query(target.substr(question + 1));
+      if (question != std::string_view::npos)
+        plain.query = parse_query(target.substr(question + 1));
       plain.body = std::move(request.body());
+      for (const auto& field : request) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        plain.headers[std::move(name)] = std::string(field.value());
+      }
       auto response = to_beast(self->dispatch(plain), request.version(), request.keep_alive());
       connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
-      auto [write_ec, written] =
-          co_await http::async_write(connection->stream, response, asio::as_tuple(asio::use_awaitable));
+      auto [write_ec, written] = co_await http::async_write(connection->stream, response,
+                                                            asio::as_tuple(asio::use_awaitable));
       (void)written;
       if (write_ec || !response.keep_alive()) break;
     }
@@ -213,6 +241,17 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::route(const std::string& method, const std::string& path, Handler handler) {
   std::unique_lock lock(impl_->routes_mutex);
   impl_->routes[path][method] = std::move(handler);
+}
+
+void HttpServer::route_prefix(const std::string& method, const std::string& prefix,
+                              Handler handler) {
+  std::unique_lock lock(impl_->routes_mutex);
+  impl_->prefix_routes[prefix][method] = std::move(handler);
+}
+
+void HttpServer::set_guard(Guard guard) {
+  std::unique_lock lock(impl_->routes_mutex);
+  impl_->guard = std::move(guard);
 }
 
 void HttpServer::start() {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,17 @@ namespace mockforge::admin {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string
+  std::string path;    // without the query string, not percent-decoded
   std::map<std::string, std::string> query;
   std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
 };
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers
 
   static HttpResponse json(int status, std::string body);
   // {"error": {"status": N, "message": "..."}}
@@ -34,6 +37,8 @@ struct HttpResponse {
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// Runs before every handler; a response it returns is sent instead.
+using Guard = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 struct Limits {
   std::size_t max_body_bytes = 1 << 20;
@@ -50,6 +55,11 @@ class HttpServer {
   // Exact-path routes. A path registered for other methods only answers
   // 405 with an Allow header; an unknown path answers 404.
   void route(const std::string& method, const std::string& path, Handler handler);
+  // Routes every path that starts with `prefix` (ending in '/') and has no
+  // exact route; the longest matching prefix wins.
+  void route_prefix(const std::string& method, const std::string& prefix, Handler handler);
+  // Installs the guard (one; a later call replaces it).
+  void set_guard(Guard guard);
 
   // Binds (throws runtime::ListenError naming the port) and starts accepting.
   void start();

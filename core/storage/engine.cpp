@@ -42,14 +42,16 @@ void Engine::mark_initial_state() {
   initial_state_ = std::move(image);
 }
 
-void Engine::reset() {
+void Engine::reset() { reset(kAllParts); }
+
+void Engine::reset(unsigned parts) {
   std::shared_ptr<const EngineImage> image;
   {
     std::lock_guard lock(state_mutex_);
     image = initial_state_;
   }
   const auto started = std::chrono::steady_clock::now();
-  apply(*image, StateChange::kReset);
+  apply(*image, StateChange::kReset, parts);
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   std::lock_guard lock(state_mutex_);
@@ -61,28 +63,31 @@ std::chrono::microseconds Engine::last_reset_duration() const {
   return last_reset_duration_;
 }
 
-void Engine::apply(const EngineImage& image, StateChange change) {
+void Engine::apply(const EngineImage& image, StateChange change, unsigned parts) {
   DeferredCallbacks deferred;
   {
     std::lock_guard lock(apply_mutex_);
-    logs_.restore(image.topics, deferred);
-    queues_.restore(image.queues, deferred);
-    retained_.restore(image.retained);
-    sessions_.restore(image.sessions);
+    if (parts & kLogParts) logs_.restore(image.topics, deferred);
+    if (parts & kQueueParts) queues_.restore(image.queues, deferred);
+    if (parts & kRetainedParts) retained_.restore(image.retained);
+    if (parts & kSessionParts) sessions_.restore(image.sessions);
   }
   run_deferred(deferred);
   std::vector<std::shared_ptr<ResetObserver>> observers;
   {
     std::lock_guard lock(state_mutex_);
-    for (const auto& [token, observer] : observers_) observers.push_back(observer);
+    for (const auto& [token, entry] : observers_) {
+      if (entry.first & parts) observers.push_back(entry.second);
+    }
   }
   for (const auto& observer : observers) (*observer)(change);
 }
 
-ObserverToken Engine::add_reset_observer(ResetObserver observer) {
+ObserverToken Engine::add_reset_observer(ResetObserver observer, unsigned parts) {
   std::lock_guard lock(state_mutex_);
   const ObserverToken token = next_observer_token_++;
-  observers_.emplace(token, std::make_shared<ResetObserver>(std::move(observer)));
+  observers_.emplace(token,
+                     std::make_pair(parts, std::make_shared<ResetObserver>(std::move(observer))));
   return token;
 }
 

@@ -60,6 +60,14 @@ enum class StateChange {
   kRestored,  // restore_from_file() replaced the state
 };
 using ResetObserver = std::function<void(StateChange)>;
+// The parts of the state, for resetting one protocol's data alone.
+enum StatePart : unsigned {
+  kLogParts = 1,       // Kafka
+  kQueueParts = 2,     // AMQP
+  kRetainedParts = 4,  // MQTT
+  kSessionParts = 8,   // MQTT
+  kAllParts = 15,
+};
 using ObserverToken = uint64_t;
 
 class Engine {
@@ -86,10 +94,14 @@ class Engine {
   // waiters get kPartitionReset, then reset observers are told (kReset).
   // Unacked queue messages at mark time come back as ready, redelivered.
   void reset();
+  // Restores only `parts` (a StatePart mask) of the marked initial state;
+  // only observers of those parts are told.
+  void reset(unsigned parts);
   // How long the last reset() took.
   std::chrono::microseconds last_reset_duration() const;
 
-  ObserverToken add_reset_observer(ResetObserver observer);
+  // The observer is told of resets and restores touching any of `parts`.
+  ObserverToken add_reset_observer(ResetObserver observer, unsigned parts = kAllParts);
   bool remove_reset_observer(ObserverToken token);
 
   // Writes a versioned, checksummed snapshot (via a temporary file + rename).
@@ -108,7 +120,7 @@ class Engine {
 
  private:
   EngineImage capture() const;
-  void apply(const EngineImage& image, StateChange change);
+  void apply(const EngineImage& image, StateChange change, unsigned parts = kAllParts);
 
   StorageContext context_;
   LogStore logs_;
@@ -121,7 +133,7 @@ class Engine {
   std::shared_ptr<const EngineImage> initial_state_;
   std::chrono::microseconds last_reset_duration_{0};
   ObserverToken next_observer_token_ = 1;
-  std::map<ObserverToken, std::shared_ptr<ResetObserver>> observers_;
+  std::map<ObserverToken, std::pair<unsigned, std::shared_ptr<ResetObserver>>> observers_;
 };
 
 }  // namespace mockforge::storage

@@ -1,10 +1,9 @@
 #include "core/storage/queue.h"
 
-#include <array>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace mockforge::storage {
 namespace {
@@ -228,6 +227,18 @@ QueueStats Queue::stats() const {
 bool Queue::deleted() const {
   std::lock_guard lock(mutex_);
   return deleted_;
+}
+
+std::vector<Message> Queue::peek(std::size_t limit) const {
+  std::vector<Message> out;
+  std::lock_guard lock(mutex_);
+  for (auto level = levels_.rbegin(); level != levels_.rend() && out.size() < limit; ++level) {
+    for (const auto& entry : *level) {
+      if (out.size() >= limit) break;
+      out.push_back(entry.message);
+    }
+  }
+  return out;
 }
 
 std::deque<QueuedMessage>* Queue::head_level_locked() {

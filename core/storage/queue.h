@@ -147,6 +147,9 @@ class Queue {
 
   uint64_t ready_count() const;
   uint64_t unacked_count() const;
+  // Copies of up to `limit` ready messages in the order pop() would take
+  // them; nothing changes (the admin API's peek).
+  std::vector<Message> peek(std::size_t limit) const;
   QueueStats stats() const;
   bool deleted() const;
 

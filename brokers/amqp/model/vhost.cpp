@@ -687,4 +687,29 @@ std::optional<std::vector<BindingSnapshot>> Vhost::queue_bindings(const std::str
   return out;
 }
 
+std::vector<ExchangeSnapshot> Vhost::exchange_snapshots() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ExchangeSnapshot> out;
+  out.reserve(exchanges_.size());
+  for (const auto& [name, exchange] : exchanges_) {
+    out.push_back(ExchangeSnapshot{name, exchange.type_name, exchange.durable, exchange.auto_delete,
+                                   exchange.internal, exchange.arguments, exchange.bindings});
+  }
+  return out;
+}
+
+std::vector<ConsumerSnapshot> Vhost::consumer_snapshots() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ConsumerSnapshot> out;
+  for (const auto& [name, entry] : queues_) {
+    for (const auto& [id, consumer] : entry.consumers) {
+      const bool active = !entry.policy.single_active_consumer || entry.active_consumer == id;
+      out.push_back(ConsumerSnapshot{name, consumer.tag, consumer.connection_id, consumer.exclusive,
+                                     consumer.priority,
+                                     consumer.unacked ? consumer.unacked->load() : 0u, active});
+    }
+  }
+  return out;
+}
+
 }  // namespace mockforge::amqp

@@ -136,6 +136,24 @@ struct QueueSnapshot {
   std::size_t consumers = 0;
 };
 
+struct ExchangeSnapshot {
+  std::string name;  // "" for the default exchange
+  std::string type_name;
+  bool durable = false;
+  bool auto_delete = false;
+  bool internal = false;
+  FieldTable arguments;
+  std::vector<Binding> bindings;  // where it routes to
+};
+struct ConsumerSnapshot {
+  std::string queue;
+  std::string tag;
+  uint64_t connection_id = 0;
+  bool exclusive = false;
+  int64_t priority = 0;
+  uint32_t unacked = 0;
+  bool active = true;  // false: waiting behind x-single-active-consumer
+};
 struct BindingSnapshot {
   std::string source;  // "" for the default exchange's implicit binding
   std::string routing_key;
@@ -240,6 +258,9 @@ class Vhost {
   // implicit one first (as RabbitMQ lists them), then by source exchange;
   // nullopt if no such queue.
   std::optional<std::vector<BindingSnapshot>> queue_bindings(const std::string& queue) const;
+  // Every exchange with its bindings, by name; every consumer, by queue.
+  std::vector<ExchangeSnapshot> exchange_snapshots() const;
+  std::vector<ConsumerSnapshot> consumer_snapshots() const;
 
  private:
   void predeclare();

@@ -59,6 +59,20 @@ void BrokerState::remove_connection(uint64_t id) {
   connections_.erase(id);
 }
 
+std::vector<ConnectionSummary> BrokerState::connection_summaries() {
+  std::vector<std::shared_ptr<AmqpConnection>> open;
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (const auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) open.push_back(std::move(connection));
+    }
+  }
+  std::vector<ConnectionSummary> out;
+  out.reserve(open.size());
+  for (const auto& connection : open) out.push_back(connection->summary());
+  return out;
+}
+
 void BrokerState::check_memory_alarm() {
   const storage::MemoryBudget& budget = storage_.context().budget;
   const uint64_t cap = budget.cap();

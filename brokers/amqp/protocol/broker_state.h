@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "brokers/amqp/model/vhost.h"
 #include "brokers/amqp/protocol/access.h"
@@ -24,6 +25,7 @@ class Hub;
 namespace mockforge::amqp {
 
 class AmqpConnection;
+struct ConnectionSummary;
 
 struct BrokerSettings {
   uint32_t frame_max = 131072;
@@ -110,6 +112,8 @@ class BrokerState {
   // Open connections, for the memory alarm broadcast. Thread-safe.
   void add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection);
   void remove_connection(uint64_t id);
+  // What the admin API shows of every open connection, by id. Thread-safe.
+  std::vector<ConnectionSummary> connection_summaries();
   // Checks stored bytes against the high watermark; raises or clears the
   // alarm and tells every open connection when it changes. Thread-safe.
   void check_memory_alarm();

@@ -280,6 +280,18 @@ void AmqpConnection::on_connection_method(Command& command) {
 }
 
 void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
+  {
+    auto text = [&](std::string_view key) {
+      const FieldValue* value = start_ok.client_properties.find(key);
+      const auto* string = value ? value->get_if<std::string>() : nullptr;
+      return string ? *string : std::string();
+    };
+    std::lock_guard lock(summary_mutex_);
+    summary_.name = text("connection_name");
+    summary_.product = text("product");
+    summary_.version = text("version");
+    summary_.platform = text("platform");
+  }
   consumer_cancel_notify_ = bool_capability(start_ok.client_properties, "consumer_cancel_notify");
   blocked_capability_ = bool_capability(start_ok.client_properties, "connection.blocked");
   if (const FieldValue* name = start_ok.client_properties.find("connection_name")) {
@@ -368,6 +380,11 @@ void AmqpConnection::handle_open(const ConnectionOpen& open) {
     return;
   }
   state_ = State::kOpen;
+  {
+    std::lock_guard lock(summary_mutex_);
+    summary_.vhost = open.virtual_host;
+    summary_.user = user_;
+  }
   send_method(0, ConnectionOpenOk{});
   broker_.add_connection(id_, weak_from_this());
   apply_memory_alarm();
@@ -440,6 +457,7 @@ void AmqpConnection::on_channel_method(Command& command) {
     }
     Channel& channel = channels_[command.channel];
     channel.number = command.channel;
+    note_channel(channel);
     broker_.metrics().channels.inc();
     send_method(command.channel, ChannelOpenOk{});
     return;
@@ -454,12 +472,14 @@ void AmqpConnection::on_channel_method(Command& command) {
     release_channel(channel);
     assembler_.forget_channel(command.channel);
     channels_.erase(it);
+    forget_channel(command.channel);
     send_method(command.channel, ChannelCloseOk{});
     return;
   }
   if (id == ChannelCloseOk::kId) {
     if (channel.state == Channel::State::kClosing) {
       channels_.erase(it);
+      forget_channel(command.channel);
     }
     return;
   }
@@ -471,6 +491,39 @@ void AmqpConnection::on_channel_method(Command& command) {
     return;
   }
   dispatch(channel, command);
+  if (id == BasicQos::kId || id == BasicConsume::kId || id == BasicCancel::kId ||
+      id == ConfirmSelect::kId || id == TxSelect::kId) {
+    // The channel may have been closed by an error meanwhile.
+    if (auto open = channels_.find(command.channel); open != channels_.end())
+      note_channel(open->second);
+  }
+}
+
+ConnectionSummary AmqpConnection::summary() const {
+  std::lock_guard lock(summary_mutex_);
+  ConnectionSummary copy = summary_;
+  copy.id = id_;
+  copy.address = output_->peer_address();
+  return copy;
+}
+
+void AmqpConnection::note_channel(const Channel& channel) {
+  ChannelSummary entry{channel.number,       channel.consumer_prefetch, channel.channel_prefetch,
+                       channel.confirm_mode, channel.tx_mode,           channel.consumers.size()};
+  std::lock_guard lock(summary_mutex_);
+  auto& channels = summary_.channels;
+  auto it = std::find_if(channels.begin(), channels.end(),
+                         [&](const ChannelSummary& c) { return c.number == channel.number; });
+  if (it == channels.end()) {
+    channels.push_back(entry);
+  } else {
+    *it = entry;
+  }
+}
+
+void AmqpConnection::forget_channel(uint16_t number) {
+  std::lock_guard lock(summary_mutex_);
+  std::erase_if(summary_.channels, [&](const ChannelSummary& c) { return c.number == number; });
 }
 
 void AmqpConnection::dispatch(Channel& channel, Command& command) {
@@ -552,6 +605,10 @@ void AmqpConnection::on_closed() {
 
 void AmqpConnection::release_all_channels() {
   for (auto& [number, channel] : channels_) release_channel(channel);
+  {
+    std::lock_guard lock(summary_mutex_);
+    summary_.channels.clear();
+  }
   if (!released_ && vhost_) {
     released_ = true;
     vhost_->drop_connection(id_);

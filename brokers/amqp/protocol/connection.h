@@ -45,6 +45,31 @@ struct FrameBoundary {
   std::size_t length = 0;  // kComplete: frame length; kNeedMore: total bytes needed
 };
 
+// What the admin API shows of a connection and its channels. The connection
+// keeps a copy under a mutex, refreshed when a channel opens or closes and
+// on basic.qos, basic.consume, basic.cancel, confirm.select and tx.select
+// (not on publishes, acks or deliveries), so any thread may read it.
+struct ChannelSummary {
+  uint16_t number = 0;
+  uint16_t prefetch_count = 0;         // basic.qos global=false
+  uint16_t global_prefetch_count = 0;  // basic.qos global=true
+  bool confirm = false;
+  bool transactional = false;
+  std::size_t consumers = 0;
+};
+struct ConnectionSummary {
+  uint64_t id = 0;
+  std::string address;  // the peer
+  std::string user;
+  std::string vhost;
+  // From the client properties (connection_name, product, version, platform).
+  std::string name;
+  std::string product;
+  std::string version;
+  std::string platform;
+  std::vector<ChannelSummary> channels;
+};
+
 class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
  public:
   AmqpConnection(BrokerState& broker, std::shared_ptr<ConnectionOutput> output);
@@ -63,6 +88,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
 
   // --- for handlers ---
   uint64_t id() const { return id_; }
+  // Any thread.
+  ConnectionSummary summary() const;
   BrokerState& broker() { return broker_; }
   Vhost& vhost() { return *vhost_; }
   uint32_t frame_max() const { return frame_max_; }
@@ -151,8 +178,14 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void write_delivery(ByteWriter& out, uint16_t channel, std::string_view consumer_tag,
                       uint64_t delivery_tag, const storage::Message& message);
 
+  // Refreshes (or drops) the channel's entry in summary_.
+  void note_channel(const Channel& channel);
+  void forget_channel(uint16_t number);
+
   BrokerState& broker_;
   std::shared_ptr<ConnectionOutput> output_;
+  mutable std::mutex summary_mutex_;
+  ConnectionSummary summary_;
   const uint64_t id_;
   State state_ = State::kAwaitHeader;
   FrameSplitter splitter_;

@@ -27,6 +27,9 @@ class ConnectionOutput {
   // connection blocked by a resource alarm; resume_reading() undoes both.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
+  // The peer's address, "host:port" ("" where there is no socket, as in
+  // unit tests). Any thread.
+  virtual std::string peer_address() const { return ""; }
 };
 
 }  // namespace mockforge::amqp

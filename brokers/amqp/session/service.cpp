@@ -5,10 +5,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 
+#include "brokers/amqp/control/amqp_control.h"
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/dead_letter.h"
 #include "brokers/amqp/protocol/traffic.h"
-#include "brokers/amqp/session/admin_api.h"
 #include "brokers/amqp/session/session.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
@@ -111,12 +111,14 @@ class AmqpService : public runtime::Service {
         [weak = std::weak_ptr<Housekeeper>(housekeeper_)](storage::TimePoint when) {
           if (auto housekeeper = weak.lock()) housekeeper->request(when);
         });
-    reset_observer_ = context.storage.add_reset_observer([this](storage::StateChange) {
-      for (Vhost* vhost : broker_->vhosts()) vhost->reset();
-      endpoint_->redeclare();
-      connections_.shutdown_all();
-    });
-    if (context.admin != nullptr) register_admin_routes(*context.admin, broker_);
+    reset_observer_ = context.storage.add_reset_observer(
+        [this](storage::StateChange) {
+          for (Vhost* vhost : broker_->vhosts()) vhost->reset();
+          endpoint_->redeclare();
+          connections_.shutdown_all();
+        },
+        storage::kQueueParts);
+    if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
   }
 
   ~AmqpService() override {

@@ -50,6 +50,11 @@ void SessionOutput::resume_reading() {
   }
 }
 
+std::string SessionOutput::peer_address() const {
+  auto connection = connection_.lock();
+  return connection ? connection->remote_address() : std::string();
+}
+
 void SessionOutput::arm_heartbeat_timer() {
   heartbeat_timer_.expires_after(std::chrono::milliseconds(heartbeat_) / 2);
   std::weak_ptr<SessionOutput> weak = weak_from_this();

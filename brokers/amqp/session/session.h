@@ -21,6 +21,7 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   void post(std::function<void()> task) override;
   void pause_reading() override;
   void resume_reading() override;
+  std::string peer_address() const override;
 
  private:
   std::chrono::milliseconds receive_timeout() const;

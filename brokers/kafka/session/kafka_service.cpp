@@ -8,6 +8,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/broker/traffic.h"
+#include "brokers/kafka/control/kafka_control.h"
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
 #include "core/config/config.h"
@@ -45,6 +46,7 @@ class KafkaService : public runtime::Service {
         tick_timer_(context.io) {
     register_scrape_metrics(context.metrics);
     broker_->set_traffic(&traffic_);
+    if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
   }
 
   ~KafkaService() override { scrape_handles_.clear(); }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "brokers/mqtt/broker/traffic.h"
@@ -231,6 +232,26 @@ void Broker::publish_sys(storage::TimePoint at) {
   values[prefix + "subscriptions/count"] = std::to_string(subscriptions);
   values[prefix + "shared_subscriptions/count"] = std::to_string(shared_subscriptions);
   values[prefix + "retained messages/count"] = std::to_string(retained_.size());
+  // As Mosquitto: rate per minute over the last interval, folded into a
+  // one-minute exponential moving average.
+  const std::pair<const char*, const std::atomic<uint64_t>*> counted[] = {
+      {"messages/received", &stats_.packets_received}, {"messages/sent", &stats_.packets_sent},
+      {"publish/received", &stats_.publish_received},  {"publish/sent", &stats_.publish_sent},
+      {"bytes/received", &stats_.bytes_received},      {"bytes/sent", &stats_.bytes_sent}};
+  const double elapsed =
+      last_load_update_ ? std::chrono::duration<double>(at - *last_load_update_).count() : 0.0;
+  for (const auto& [name, counter] : counted) {
+    auto& load = loads_[name];
+    const uint64_t count = counter->load(std::memory_order_relaxed);
+    if (elapsed > 0) {
+      const double rate = static_cast<double>(count - load.last_count) * 60.0 / elapsed;
+      const double exponent = std::exp(-elapsed / 60.0);
+      load.per_minute = load.per_minute * exponent + rate * (1.0 - exponent);
+    }
+    if (elapsed > 0 || !last_load_update_) load.last_count = count;
+    values[prefix + "load/" + name + "/1min"] = fmt::format("{:.2f}", load.per_minute);
+  }
+  if (elapsed > 0 || !last_load_update_) last_load_update_ = at;
 
   std::vector<std::pair<std::string, std::string>> changed;
   {
@@ -358,6 +379,47 @@ std::size_t Broker::subscription_count() const {
   for (const auto& [filter, subscribers] : plain_) count += subscribers.size();
   for (const auto& [key, group] : shared_) count += group.members.size();
   return count;
+}
+
+std::vector<ClientInfo> Broker::clients() const {
+  std::vector<ClientInfo> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(links_.size());
+    for (const ClientLink* link : links_) out.push_back(link->describe());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ClientInfo& a, const ClientInfo& b) { return a.client_id < b.client_id; });
+  return out;
+}
+
+std::vector<SubscriptionInfo> Broker::subscriptions() const {
+  std::vector<SubscriptionInfo> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [filter, subscribers] : plain_) {
+    for (const auto& [client_id, options] : subscribers)
+      out.push_back({client_id, filter, "", options});
+  }
+  for (const auto& [key, group] : shared_) {
+    const auto newline = key.find('\n');
+    for (const auto& member : group.members) {
+      out.push_back(
+          {member.client_id, key.substr(newline + 1), key.substr(0, newline), member.options});
+    }
+  }
+  return out;
+}
+
+bool Broker::is_connected(std::string_view client_id) const {
+  std::lock_guard lock(mutex_);
+  return links_.contains(client_id);
+}
+
+bool Broker::remove_offline_session(const std::string& client_id) {
+  std::lock_guard lock(mutex_);
+  if (links_.contains(std::string_view(client_id)) || !sessions_.find(client_id)) return false;
+  remove_session_locked(client_id);  // a pending will still goes out when due
+  return true;
 }
 
 void Broker::reset() {

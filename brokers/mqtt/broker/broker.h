@@ -44,6 +44,24 @@ struct SessionHandOver {
   std::vector<uint16_t> inbound_qos2;     // ids received, waiting for PUBREL
 };
 
+// What the admin API shows of a connected client (ClientLink::describe).
+struct ClientInfo {
+  std::string client_id;
+  uint8_t protocol_version = 0;  // 3 (3.1), 4 (3.1.1), 5
+  uint16_t keep_alive_secs = 0;
+  std::string address;    // the peer, "host:port"
+  uint32_t inflight = 0;  // outbound QoS 1/2 messages not yet acknowledged
+  uint32_t queued = 0;    // waiting for Receive Maximum room
+};
+
+// One subscription as the admin API lists it.
+struct SubscriptionInfo {
+  std::string client_id;
+  std::string filter;
+  std::string share_group;  // empty for a plain subscription
+  storage::SubscriptionOptions options;
+};
+
 // What the broker needs of a connected client. Implementations run the
 // calls on the client's own strand (or synchronously in unit tests).
 class ClientLink {
@@ -67,6 +85,8 @@ class ClientLink {
   virtual void registered(std::shared_ptr<storage::Session> session) = 0;
   // That session's client id.
   virtual std::string_view registered_id() const = 0;
+  // Any thread, while registered: what the admin API shows.
+  virtual ClientInfo describe() const = 0;
 };
 
 struct ConnectResult {
@@ -161,6 +181,13 @@ class Broker {
 
   std::size_t connected_clients() const;
   std::size_t subscription_count() const;
+  // Connected clients by client id, and every subscription (plain and
+  // shared) by filter, for the admin API.
+  std::vector<ClientInfo> clients() const;
+  std::vector<SubscriptionInfo> subscriptions() const;
+  bool is_connected(std::string_view client_id) const;
+  // Removes an offline client's session; false if it is connected or has none.
+  bool remove_offline_session(const std::string& client_id);
 
   // After a storage reset: forget protocol-only state (pending wills,
   // hand-overs) and rebuild the subscription index from storage.
@@ -214,6 +241,14 @@ class Broker {
   std::map<std::string, SessionHandOver> hand_overs_;
   std::map<std::string, PendingWill> pending_wills_;
   std::map<std::string, std::string> sys_;  // $SYS topic -> payload last published
+  // Mosquitto's $SYS/broker/load/.../1min: one-minute moving averages of the
+  // counters' per-minute rates, updated by publish_sys() (its thread only).
+  struct Load {
+    uint64_t last_count = 0;
+    double per_minute = 0;
+  };
+  std::map<std::string, Load> loads_;  // "messages/received", ...
+  std::optional<storage::TimePoint> last_load_update_;
 
   BrokerStats stats_;
   const storage::TimePoint started_ = storage::Clock::now();

@@ -105,6 +105,7 @@ void Client::on_closed() {
       hand_over.outbound.push_back({packet_id, inflight.released, std::move(inflight.delivery)});
     }
     extras_->inflight.clear();
+    inflight_seen_.store(0, std::memory_order_relaxed);
     for (auto& delivery : extras_->backlog) {
       hand_over.outbound.push_back({0, false, std::move(delivery)});
     }
@@ -178,6 +179,7 @@ bool Client::accept(Accepted accepted) {
   }
   if (accepted.username) extras().username = std::move(accepted.username);
   connected_ = true;
+  keep_alive_secs_ = accepted.keep_alive_secs;
   auto link = make_link();
   set_read_timeout(std::chrono::milliseconds(accepted.keep_alive_secs) * 1500);
   auto result =
@@ -221,6 +223,7 @@ std::vector<Delivery> Client::resend_inflight(SessionHandOver& hand_over) {
       send_publish(pending.packet_id, inflight.delivery, true);
     }
   }
+  note_flow_counts();
   return unsent;
 }
 
@@ -274,6 +277,7 @@ void Client::deliver_now(Delivery delivery) {
     auto& inflight = extras().inflight[packet_id];
     inflight.delivery = std::move(delivery);
     send_publish(packet_id, inflight.delivery, false);
+    note_flow_counts();
     return;
   }
   auto& backlog = extras().backlog;
@@ -282,6 +286,24 @@ void Client::deliver_now(Delivery delivery) {
     return;
   }
   backlog.push_back(std::move(delivery));
+  note_flow_counts();
+}
+
+void Client::note_flow_counts() {
+  inflight_seen_.store(static_cast<uint16_t>(inflight_count()), std::memory_order_relaxed);
+  queued_seen_.store(extras_ ? static_cast<uint32_t>(extras_->backlog.size()) : 0,
+                     std::memory_order_relaxed);
+}
+
+ClientInfo Client::describe() const {
+  ClientInfo info;
+  info.client_id = std::string(registered_id());
+  info.protocol_version = static_cast<uint8_t>(version_);
+  info.keep_alive_secs = keep_alive_secs_;
+  info.address = peer_address();
+  info.inflight = inflight_seen_.load(std::memory_order_relaxed);
+  info.queued = queued_seen_.load(std::memory_order_relaxed);
+  return info;
 }
 
 bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup) {
@@ -324,6 +346,7 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
     // The client's Maximum Packet Size: the message is discarded [MQTT-3.1.2-25].
     broker_.dropped("too_large");
     if (packet_id != 0 && extras_) extras_->inflight.erase(packet_id);
+    note_flow_counts();
     return false;
   }
   if (new_alias != 0) extras().outbound_aliases.emplace(message.topic, new_alias);
@@ -361,6 +384,7 @@ void Client::on_puback(uint16_t packet_id) {
   if (it == inflight.end() || it->second.delivery.qos != QoS::at_least_once) return;
   inflight.erase(it);
   pump_backlog();
+  note_flow_counts();
 }
 
 void Client::on_pubrec(const PubRec& pubrec) {
@@ -376,6 +400,7 @@ void Client::on_pubrec(const PubRec& pubrec) {
   if (is_error(pubrec.reason_code)) {  // the receiver refused it: the flow ends here
     inflight.erase(it);
     pump_backlog();
+    note_flow_counts();
     return;
   }
   it->second.released = true;
@@ -389,6 +414,7 @@ void Client::on_pubcomp(uint16_t packet_id) {
   if (it == inflight.end() || !it->second.released) return;
   inflight.erase(it);
   pump_backlog();
+  note_flow_counts();
 }
 
 }  // namespace mockforge::mqtt

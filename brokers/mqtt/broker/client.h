@@ -9,6 +9,7 @@
 // allocated when first needed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -49,6 +50,8 @@ class ClientIo : public ClientLink {
   // True while the connection's unsent output is over its limit (a slow
   // reader); QoS 0 messages are then dropped and counted.
   virtual bool congested() const = 0;
+  // The peer's address, "host:port"; any thread.
+  virtual std::string peer_address() const = 0;
 };
 
 class Client : public ClientIo {
@@ -117,6 +120,7 @@ class Client : public ClientIo {
     session_ = std::move(session);
   }
   std::string_view registered_id() const final { return session_->client_id(); }
+  ClientInfo describe() const final;
   bool connect_seen() const { return connect_seen_; }
   uint32_t session_expiry() const { return extras_ ? extras_->session_expiry : 0; }
   void set_session_expiry(uint32_t seconds) {
@@ -175,6 +179,8 @@ class Client : public ClientIo {
     return extras_ && extras_->inflight.contains(packet_id);
   }
   bool backlog_empty() const { return !extras_ || extras_->backlog.empty(); }
+  // Publishes the in-flight and backlog sizes for describe() (other threads).
+  void note_flow_counts();
 
   uint16_t receive_maximum() const { return extras_ ? extras_->receive_maximum : 65535; }
 
@@ -189,6 +195,10 @@ class Client : public ClientIo {
   // Until the connection this one took over hands its in-flight state over,
   // QoS 1/2 deliveries wait in the backlog (so packet ids cannot collide).
   bool awaiting_hand_over_ = false;
+  uint16_t keep_alive_secs_ = 0;
+  // For describe(): written on the client's executor, read from any thread.
+  std::atomic<uint16_t> inflight_seen_{0};
+  std::atomic<uint32_t> queued_seen_{0};
 };
 
 }  // namespace mockforge::mqtt

@@ -89,6 +89,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
     connection_.set_idle_timeout(timeout);
   }
   bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
+  std::string peer_address() const override { return connection_.remote_address(); }
   std::shared_ptr<ClientLink> make_link() override {
     return std::shared_ptr<ClientLink>(connection_.shared_from_this(),
                                        static_cast<ClientLink*>(this));

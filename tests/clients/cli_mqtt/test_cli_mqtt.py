@@ -205,7 +205,11 @@ class Stats(unittest.TestCase):
         result = mqtt("stats", "--timeout", "2")
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = dict(line.split(" ", 1) for line in result.stdout.splitlines()
-                     if not line.startswith("$SYS/broker/retained messages"))
+                     if line.startswith("$SYS/") and
+                     not line.startswith("$SYS/broker/retained messages"))
+        # The summary after the topics (load averages: Mosquitto's and mockforge's $SYS).
+        self.assertRegex(result.stdout, r"\nActive connections: \d+\nSubscriptions: \d+\n")
+        self.assertIn("Messages received per minute (1 min average): ", result.stdout)
         self.assertEqual(lines["$SYS/broker/version"].split(" version ")[0], PEER)
         self.assertRegex(lines["$SYS/broker/uptime"], r"^\d+ seconds$")
         for topic in ("clients/connected", "messages/received", "messages/sent", "bytes/received", "bytes/sent",

@@ -1,5 +1,6 @@
 """`mockforge serve` as a process: readiness, admin HTTP, metrics, signals, failures."""
 
+import http.client
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from mockforge_harness import BIN, Mockforge, occupied_port
 
@@ -155,6 +157,91 @@ class AdminErrors(unittest.TestCase):
     def test_snapshot_without_path_is_400(self):
         status, _, _ = self.mf.request("POST", "/__mockforge/api/snapshot")
         self.assertEqual(status, 400)
+
+    def test_snapshot_without_snapshot_dir_is_refused(self):
+        path = os.path.join(self.mf.tmp, "x.snap")
+        status, _, body = self.mf.request("POST", f"/__mockforge/api/snapshot?path={path}")
+        self.assertEqual(status, 403, body)
+        self.assertIn("storage.snapshot_dir", json.loads(body)["error"]["message"])
+        self.assertFalse(os.path.exists(path))
+
+
+class AdminSecurity(unittest.TestCase):
+    """admin.bind, the bearer token and snapshot paths confined to storage.snapshot_dir."""
+
+    def test_token_is_required_except_for_health_and_ready(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            token_file = os.path.join(tmp, "token")
+            with open(token_file, "w") as f:
+                f.write("t0ken-abc\n")
+            with Mockforge("--admin-token-file", token_file) as mf:
+                for path in ("/__mockforge/api/info", "/__mockforge/metrics"):
+                    conn = http.client.HTTPConnection("127.0.0.1", mf.ports["admin"], timeout=10)
+                    conn.request("GET", path)
+                    resp = conn.getresponse()
+                    body = resp.read()
+                    self.assertEqual(resp.status, 401, path)
+                    self.assertEqual(resp.getheader("WWW-Authenticate"), 'Bearer realm="mockforge"')
+                    self.assertEqual(json.loads(body)["error"]["status"], 401)
+                    conn.close()
+                status, _, _ = mf.request("POST", "/__mockforge/api/reset",
+                                          headers={"Authorization": "Bearer wrong"})
+                self.assertEqual(status, 401)
+                status, _, body = mf.request("GET", "/__mockforge/api/info",
+                                             headers={"Authorization": "Bearer t0ken-abc"})
+                self.assertEqual(status, 200, body)
+                for path in ("/__mockforge/health", "/__mockforge/ready"):
+                    status, _, _ = mf.request("GET", path)
+                    self.assertEqual(status, 200, path)
+
+    def test_exposed_admin_port_without_token_refuses_to_start(self):
+        result = subprocess.run([BIN, "serve", "--admin-bind", "0.0.0.0", "--admin-port", "0",
+                                 "--kafka-port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0",
+                                 "--amqp-port", "0"], capture_output=True, timeout=10)
+        self.assertNotEqual(result.returncode, 0)
+        err = result.stderr.decode()
+        self.assertIn("0.0.0.0", err)
+        self.assertIn("admin.token", err)
+
+    def test_admin_bind_is_separate_from_server_bind(self):
+        # Brokers exposed, admin on loopback (the default): no token needed.
+        with Mockforge("--bind", "0.0.0.0") as mf:
+            self.assertEqual(mf.info["admin_bind"], ["127.0.0.1", "::1"])
+            status, _, _ = mf.request("GET", "/__mockforge/api/info", host="::1")
+            self.assertEqual(status, 200)
+        # Admin exposed with a token from the environment.
+        with Mockforge("--admin-bind", "0.0.0.0", env={"MOCKFORGE_ADMIN_TOKEN": "tok"}) as mf:
+            self.assertEqual(mf.info["admin_bind"], ["0.0.0.0"])
+            status, _, _ = mf.request("GET", "/__mockforge/api/info")
+            self.assertEqual(status, 401)
+            status, _, _ = mf.request("GET", "/__mockforge/api/info",
+                                      headers={"Authorization": "Bearer tok"})
+            self.assertEqual(status, 200)
+
+    def test_snapshot_and_restore_stay_inside_snapshot_dir(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            snaps = os.path.join(tmp, "snaps")
+            outside = os.path.join(tmp, "outside")
+            os.makedirs(snaps)
+            os.makedirs(outside)
+            os.symlink(outside, os.path.join(snaps, "link"))
+            with Mockforge("--snapshot-dir", snaps) as mf:
+                status, _, body = mf.request("POST", "/__mockforge/api/snapshot?path=a.snap")
+                self.assertEqual(status, 200, body)
+                self.assertEqual(json.loads(body)["snapshot"], os.path.join(snaps, "a.snap"))
+                self.assertTrue(os.path.exists(os.path.join(snaps, "a.snap")))
+                status, _, body = mf.request("POST", "/__mockforge/api/restore?path=a.snap")
+                self.assertEqual(status, 200, body)
+                absolute = os.path.join(snaps, "b.snap")
+                status, _, _ = mf.request("POST", f"/__mockforge/api/snapshot?path={absolute}")
+                self.assertEqual(status, 200)
+                for bad in ("../outside/x.snap", os.path.join(outside, "x.snap"), "link/x.snap",
+                            "/etc/passwd"):
+                    for op in ("snapshot", "restore"):
+                        status, _, body = mf.request(
+                            "POST", f"/__mockforge/api/{op}?path={urllib.parse.quote(bad)}")
+                        self.assertEqual(status, 403, (op, bad, body))
+                self.assertEqual(os.listdir(outside), [])
 
 
 class StartupFailures(unittest.TestCase):

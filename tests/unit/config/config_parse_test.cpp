@@ -218,7 +218,7 @@ TEST(ConfigErrors, UnknownKeysSuggestTheClosestKey) {
                           "\"kafka:\" with \"port:\" indented below"));
   EXPECT_THAT(errors_of("admin:\n  zzz: 1\n"),
               ElementsAre("mockforge.yaml:2:3: admin.zzz: unknown key; admin keys are "
-                          "enabled, port"));
+                          "enabled, port, bind, token, token_file"));
 }
 
 TEST(ConfigErrors, DuplicateKeysAreReported) {

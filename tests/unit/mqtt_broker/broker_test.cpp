@@ -33,6 +33,7 @@ class ClientUnderTest final : public Client {
   void close_connection(std::string reason) override;
   void set_read_timeout(std::chrono::milliseconds timeout) override;
   bool congested() const override;
+  std::string peer_address() const override { return "192.0.2.1:5555"; }
   std::shared_ptr<ClientLink> make_link() override;
   // ClientLink: through the test's link (make_link()).
   void deliver(Delivery delivery) override;
@@ -88,6 +89,13 @@ class TestClient {
         id = std::string(session->client_id());
       }
       std::string_view registered_id() const override { return id; }
+      ClientInfo describe() const override {
+        auto alive = client.lock();
+        if (alive) return alive->describe();
+        ClientInfo gone;
+        gone.client_id = id;
+        return gone;
+      }
       std::string id;
       void adopt(SessionHandOver hand_over) override {
         tasks.push_back([c = client, h = std::move(hand_over)]() mutable {

@@ -192,6 +192,42 @@ TEST_F(StorageEngineTest, ResetWakesWaitersAndNotifiesObservers) {
   EXPECT_EQ(events.size(), 2u);
 }
 
+TEST_F(StorageEngineTest, ResetOfSomePartsLeavesTheOthersAndTheirObservers) {
+  engine_.mark_initial_state();
+  ASSERT_TRUE(engine_.logs().create_topic("scratch", 1).ok());
+  engine_.queues().declare("/", "temp", {});
+  RetainedMessage retained;
+  retained.payload = make_bytes("on");
+  ASSERT_TRUE(engine_.retained().set("lights", retained).ok());
+  engine_.sessions().open("other");
+  int queue_observer_calls = 0;
+  int log_observer_calls = 0;
+  const auto queue_token =
+      engine_.add_reset_observer([&](StateChange) { ++queue_observer_calls; }, kQueueParts);
+  const auto log_token =
+      engine_.add_reset_observer([&](StateChange) { ++log_observer_calls; }, kLogParts);
+
+  engine_.reset(kRetainedParts | kSessionParts);
+  EXPECT_EQ(engine_.retained().size(), 0u);
+  EXPECT_EQ(engine_.sessions().find("other"), nullptr);
+  EXPECT_NE(engine_.logs().find("scratch"), nullptr);
+  EXPECT_NE(engine_.queues().find("/", "temp"), nullptr);
+  EXPECT_EQ(queue_observer_calls + log_observer_calls, 0);
+
+  engine_.reset(kLogParts);
+  EXPECT_EQ(engine_.logs().find("scratch"), nullptr);
+  EXPECT_NE(engine_.queues().find("/", "temp"), nullptr);
+  EXPECT_EQ(log_observer_calls, 1);
+  EXPECT_EQ(queue_observer_calls, 0);
+
+  engine_.reset();
+  EXPECT_EQ(engine_.queues().find("/", "temp"), nullptr);
+  EXPECT_EQ(queue_observer_calls, 1);
+  EXPECT_EQ(log_observer_calls, 2);
+  EXPECT_TRUE(engine_.remove_reset_observer(queue_token));
+  EXPECT_TRUE(engine_.remove_reset_observer(log_token));
+}
+
 TEST_F(StorageEngineTest, UnackedAtMarkComeBackAsRedelivered) {
   auto queue = engine_.queues().declare("/", "q", {}).queue;
   ASSERT_TRUE(queue->push(make_message("a")).ok());

@@ -86,6 +86,23 @@ TEST_F(StorageQueueTest, PrioritiesHigherFirstFifoWithin) {
             (std::vector<std::string>{"capped", "high-1", "high-2", "low-1", "low-2", "none"}));
 }
 
+TEST_F(StorageQueueTest, PeekShowsReadyMessagesInPopOrderWithoutTakingThem) {
+  QueueOptions options;
+  options.max_priority = 5;
+  auto queue = declare(options);
+  ASSERT_TRUE(queue->push(make_message("low", 1)).ok());
+  ASSERT_TRUE(queue->push(make_message("high", 4)).ok());
+  ASSERT_TRUE(queue->push(make_message("next", 1)).ok());
+  EXPECT_EQ(pop_body(*queue), "high");  // unacked: not peeked
+  std::vector<std::string> peeked;
+  for (const auto& message : queue->peek(10)) peeked.push_back(body_of(message));
+  EXPECT_EQ(peeked, (std::vector<std::string>{"low", "next"}));
+  EXPECT_EQ(queue->peek(1).size(), 1u);
+  EXPECT_EQ(queue->ready_count(), 2u);
+  EXPECT_EQ(queue->unacked_count(), 1u);
+  EXPECT_EQ(pop_body(*queue), "low");
+}
+
 TEST_F(StorageQueueTest, PriorityIgnoredWithoutMaxPriority) {
   auto queue = declare();
   ASSERT_TRUE(queue->push(make_message("a", 0)).ok());

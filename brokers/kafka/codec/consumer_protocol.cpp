@@ -1,11 +1,11 @@
-#include "cli/kafka/consumer_protocol.h"
+#include "brokers/kafka/codec/consumer_protocol.h"
 
 #include <algorithm>
 
 #include "brokers/kafka/codec/reader.h"
 #include "brokers/kafka/codec/writer.h"
 
-namespace mockforge::cli::kafka {
+namespace mockforge::kafka {
 namespace k = mockforge::kafka;
 
 k::Bytes encode_subscription(const Subscription& subscription) {
@@ -81,4 +81,4 @@ std::map<std::string, Assignment> range_assign(
   return result;
 }
 
-}  // namespace mockforge::cli::kafka
+}  // namespace mockforge::kafka

@@ -1,0 +1,59 @@
+#include "cli/net/admin_client.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "cli/net/http.h"
+
+namespace mockforge::cli::net {
+
+void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_to_use) {
+  auto* url = command.add_option("--admin-url,--admin", api.url,
+                                 "mockforge's admin API (mockforge serve --admin-port)");
+  if (url_required_to_use) {
+    api.url.clear();
+  } else {
+    url->capture_default_str();
+  }
+  if (const char* token = std::getenv("MOCKFORGE_ADMIN_TOKEN")) api.token = token;
+  command.add_option("--admin-token", api.token,
+                     "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
+}
+
+nlohmann::json admin_get(const AdminApi& api, const std::string& target, const std::string& key,
+                         std::string_view hint) {
+  const auto url = parse_http_url(api.url);
+  HttpReply reply;
+  try {
+    reply =
+        http_get(url, target, std::chrono::milliseconds(static_cast<int64_t>(api.timeout * 1000)),
+                 api.token);
+  } catch (const NetError& e) {
+    throw std::runtime_error("no mockforge admin API at " + api.url + ": " + e.what() + " (" +
+                             std::string(hint) + ")");
+  }
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
+      body["error"].contains("message") && reply.status != 200) {
+    const auto& message = body["error"]["message"];
+    const std::string text = message.is_string() ? message.get<std::string>() : message.dump();
+    if (reply.status == 404 && text.starts_with("no such endpoint")) {
+      throw std::runtime_error(api.url + " is a mockforge admin API without " + target + " (" +
+                               text + ")");
+    }
+    if (reply.status == 401) {
+      throw std::runtime_error("admin API " + api.url + " answered 401: " + text +
+                               " (pass --admin-token or set MOCKFORGE_ADMIN_TOKEN)");
+    }
+    throw std::runtime_error("admin API " + api.url + " answered " + std::to_string(reply.status) +
+                             ": " + text);
+  }
+  if (reply.status != 200 || !body.is_object() || (!key.empty() && !body.contains(key))) {
+    throw std::runtime_error(api.url + " is not mockforge's admin API (GET " + target +
+                             " answered HTTP " + std::to_string(reply.status) + "; " +
+                             std::string(hint) + ")");
+  }
+  return key.empty() ? body : body[key];
+}
+
+}  // namespace mockforge::cli::net

@@ -1,0 +1,30 @@
+// Reading mockforge's admin API from the client commands (`amqp queue list`,
+// `amqp bindings list`, `mqtt stats --admin-url`).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace mockforge::cli::net {
+
+struct AdminApi {
+  std::string url = "http://localhost:9080";
+  std::string token;  // --admin-token, else $MOCKFORGE_ADMIN_TOKEN
+  double timeout = 10;
+};
+
+// --admin-url URL (also spelled --admin) and --admin-token TOKEN. With
+// `url_required_to_use`, the URL has no default: the command uses the admin
+// API only when it is given.
+void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_to_use = false);
+
+// GETs `target` and returns the member `key` of the JSON object it answers
+// (the whole object when `key` is empty).
+// Errors name the URL; `hint` says what the listing needs when the server is
+// not a mockforge admin API.
+nlohmann::json admin_get(const AdminApi& api, const std::string& target, const std::string& key,
+                         std::string_view hint);
+
+}  // namespace mockforge::cli::net
