@@ -4,6 +4,7 @@
 // running mockforge's admin API.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@ namespace {
 
 struct AdminOptions {
   std::string url = "http://127.0.0.1:9080";
+  std::string token;  // --admin-token, else $MOCKFORGE_ADMIN_TOKEN
   double timeout = 30;
 };
 
@@ -26,6 +28,9 @@ void add_admin_url(CLI::App& command, AdminOptions& options) {
       .add_option("--admin-url,--admin", options.url,
                   "mockforge's admin API (mockforge serve --admin-port)")
       ->capture_default_str();
+  if (const char* token = std::getenv("MOCKFORGE_ADMIN_TOKEN")) options.token = token;
+  command.add_option("--admin-token", options.token,
+                     "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
   command.add_option("--timeout", options.timeout, "Seconds to wait for the admin API")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -48,9 +53,9 @@ nlohmann::json admin_call(const AdminOptions& options, const std::string& method
   const auto url = net::parse_http_url(options.url);
   net::HttpReply reply;
   try {
-    reply =
-        net::http_request(method, url, target,
-                          std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)));
+    reply = net::http_request(
+        method, url, target,
+        std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)), options.token);
   } catch (const net::NetError& e) {
     throw std::runtime_error(
         fmt::format("no mockforge admin API at {}: {} (start it with mockforge serve; "
@@ -61,7 +66,9 @@ nlohmann::json admin_call(const AdminOptions& options, const std::string& method
   if (reply.status == 200 && body.is_object()) return body;
   if (body.is_object() && body.contains("error") && body["error"].is_object() &&
       body["error"].value("message", "").size() > 0) {
-    throw std::runtime_error(body["error"]["message"].get<std::string>());
+    auto message = body["error"]["message"].get<std::string>();
+    if (reply.status == 401) message += " (pass --admin-token or set MOCKFORGE_ADMIN_TOKEN)";
+    throw std::runtime_error(message);
   }
   throw std::runtime_error(fmt::format("{} is not mockforge's admin API ({} {} answered HTTP {})",
                                        options.url, method, target, reply.status));

@@ -317,5 +317,21 @@ responders:
         self.assertIn("no responder 'pinger'", missing.stderr)
 
 
+class AdminTokenTest(unittest.TestCase):
+    def test_responders_cli_sends_the_admin_token(self):
+        with Mockforge(env={"MOCKFORGE_ADMIN_TOKEN": "s3cret"}) as mf:
+            admin = f"http://127.0.0.1:{mf.ports['admin']}"
+            env = {k: v for k, v in os.environ.items() if k != "MOCKFORGE_ADMIN_TOKEN"}
+            run = lambda *args: subprocess.run([BIN, "responders", "list", "--admin-url", admin,
+                                                *args], capture_output=True, text=True,
+                                               timeout=60, env=env)
+            refused = run()
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("--admin-token", refused.stderr)
+            allowed = run("--admin-token", "s3cret")
+            self.assertEqual(allowed.returncode, 0, allowed.stderr)
+            self.assertIn("identifier\twhen", allowed.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
