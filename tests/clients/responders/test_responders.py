@@ -6,6 +6,7 @@ the hop limit, and rules added and removed at run time (`mockforge responders`).
 
 import json
 import os
+import re
 import queue
 import shutil
 import subprocess
@@ -179,6 +180,18 @@ class RespondersTest(unittest.TestCase):
         self.assertEqual(message.topic, "replies/echo-test")
         self.assertEqual(message.payload, b"echo: hello")
         self.assertEqual(message.properties.CorrelationData, b"corr-5")
+        # Without a response topic the reply has nowhere to go: the broker
+        # refuses it, and the refusal is counted.
+        client.publish("rpc/echo", "no reply topic")
+        deadline = time.monotonic() + TIMEOUT
+        pattern = r'mockforge_responder_errors_total\{responder="mqtt-echo"\} 1'
+        while time.monotonic() < deadline:
+            status, _, metrics = self.mf.request("GET", "/__mockforge/metrics")
+            metrics = metrics.decode() if isinstance(metrics, bytes) else metrics
+            if re.search(pattern, metrics):
+                break
+            time.sleep(0.05)
+        self.assertRegex(metrics, pattern)
 
     def test_mqtt_reading_triggers_an_amqp_message(self):
         channel = self.amqp()
