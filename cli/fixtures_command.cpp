@@ -1,8 +1,10 @@
-// mockforge fixtures validate|load|list|start|stop, and the seed's
-// mockforge kafka|mqtt|amqp fixtures load DIR. `validate` reads the files
-// only; the others talk to a running mockforge's admin API.
+// mockforge fixtures validate|load|list|start|stop, the seed's
+// mockforge kafka|mqtt|amqp fixtures load DIR, and mockforge responders
+// list|add|remove. `validate` reads the files only; the others talk to a
+// running mockforge's admin API.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@ namespace {
 
 struct AdminOptions {
   std::string url = "http://127.0.0.1:9080";
+  std::string token;  // --admin-token, else $MOCKFORGE_ADMIN_TOKEN
   double timeout = 30;
 };
 
@@ -25,6 +28,9 @@ void add_admin_url(CLI::App& command, AdminOptions& options) {
       .add_option("--admin-url,--admin", options.url,
                   "mockforge's admin API (mockforge serve --admin-port)")
       ->capture_default_str();
+  if (const char* token = std::getenv("MOCKFORGE_ADMIN_TOKEN")) options.token = token;
+  command.add_option("--admin-token", options.token,
+                     "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
   command.add_option("--timeout", options.timeout, "Seconds to wait for the admin API")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -47,9 +53,9 @@ nlohmann::json admin_call(const AdminOptions& options, const std::string& method
   const auto url = net::parse_http_url(options.url);
   net::HttpReply reply;
   try {
-    reply =
-        net::http_request(method, url, target,
-                          std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)));
+    reply = net::http_request(
+        method, url, target,
+        std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)), options.token);
   } catch (const net::NetError& e) {
     throw std::runtime_error(
         fmt::format("no mockforge admin API at {}: {} (start it with mockforge serve; "
@@ -60,7 +66,9 @@ nlohmann::json admin_call(const AdminOptions& options, const std::string& method
   if (reply.status == 200 && body.is_object()) return body;
   if (body.is_object() && body.contains("error") && body["error"].is_object() &&
       body["error"].value("message", "").size() > 0) {
-    throw std::runtime_error(body["error"]["message"].get<std::string>());
+    auto message = body["error"]["message"].get<std::string>();
+    if (reply.status == 401) message += " (pass --admin-token or set MOCKFORGE_ADMIN_TOKEN)";
+    throw std::runtime_error(message);
   }
   throw std::runtime_error(fmt::format("{} is not mockforge's admin API ({} {} answered HTTP {})",
                                        options.url, method, target, reply.status));
@@ -102,9 +110,11 @@ int validate(const std::vector<std::string>& directories, const std::string& pro
   std::size_t per_protocol[traffic::kProtocolCount] = {};
   for (const auto& fixture : set.fixtures)
     ++per_protocol[static_cast<std::size_t>(fixture.protocol)];
-  std::cout << fmt::format("ok: {} fixture(s) (kafka {}, mqtt {}, amqp {}), {} declaration(s)",
-                           set.fixtures.size(), per_protocol[0], per_protocol[1], per_protocol[2],
-                           set.declarations.size())
+  std::cout << fmt::format(
+                   "ok: {} fixture(s) (kafka {}, mqtt {}, amqp {}), {} declaration(s), {} "
+                   "responder(s)",
+                   set.fixtures.size(), per_protocol[0], per_protocol[1], per_protocol[2],
+                   set.declarations.size(), set.responders.size())
             << std::endl;
   return 0;
 }
@@ -147,6 +157,66 @@ int set_running(const AdminOptions& options, const std::string& id, bool running
   return 0;
 }
 
+int list_responders(const AdminOptions& options, const std::string& format) {
+  const auto reply = admin_call(options, "GET", "/__mockforge/api/responders");
+  if (format == "json") {
+    std::cout << reply.dump(2) << std::endl;
+    return 0;
+  }
+  std::cout << "identifier\twhen\tmessages\tfirings\thop_limited\tfile" << std::endl;
+  for (const auto& responder : reply.value("responders", nlohmann::json::array())) {
+    const auto& when = responder["when"];
+    std::string match = when.value("protocol", "") + " ";
+    if (when.contains("topic")) match += when.value("topic", "");
+    if (when.contains("exchange")) match += "exchange=" + when.value("exchange", "") + " ";
+    if (when.contains("routing_key")) match += "routing_key=" + when.value("routing_key", "");
+    std::cout << responder.value("identifier", "") << '\t' << match << '\t'
+              << responder.value("messages", 0) << '\t' << responder.value("firings", 0) << '\t'
+              << responder.value("hop_limited", 0) << '\t'
+              << fmt::format("{}:{}", responder.value("file", ""), responder.value("line", 0))
+              << std::endl;
+  }
+  return 0;
+}
+
+int add_responders(const AdminOptions& options, const std::string& file) {
+  const auto reply = admin_call(
+      options, "POST", "/__mockforge/api/responders/add?file=" + net::url_encode(absolute(file)));
+  const auto names = [&](const char* key) {
+    std::string out;
+    for (const auto& name : reply.value(key, nlohmann::json::array()))
+      out += " " + name.get<std::string>();
+    return out;
+  };
+  std::cout << fmt::format("added {} responder(s){}",
+                           reply.value("added", nlohmann::json::array()).size(), names("added"));
+  if (const auto unchanged = names("unchanged"); !unchanged.empty())
+    std::cout << "; already there:" << unchanged;
+  std::cout << std::endl;
+  return 0;
+}
+
+int remove_responder(const AdminOptions& options, const std::string& id) {
+  admin_call(options, "POST", "/__mockforge/api/responders/remove?id=" + net::url_encode(id));
+  std::cout << "removed " << id << std::endl;
+  return 0;
+}
+
+// `<parent> list [--format text|json]`, printing through `print`.
+void add_list_command(CLI::App& parent, const std::string& description, int& exit_code,
+                      int (*print)(const AdminOptions&, const std::string&)) {
+  auto* command = parent.add_subcommand("list", description);
+  auto options = std::make_shared<AdminOptions>();
+  auto format = std::make_shared<std::string>("text");
+  add_admin_url(*command, *options);
+  command->add_option("--format", *format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command->callback([options, format, print, &exit_code] {
+    run(exit_code, [&] { return print(*options, *format); });
+  });
+}
+
 // `<protocol> fixtures load DIR`, under an existing protocol command.
 void add_protocol_load(CLI::App& app, const std::string& name, traffic::Protocol protocol,
                        int& exit_code) {
@@ -170,6 +240,34 @@ void add_protocol_load(CLI::App& app, const std::string& name, traffic::Protocol
   add_admin_url(*command, *options);
   command->callback([options, directory, protocol, &exit_code] {
     run(exit_code, [&] { return load(*options, *directory, protocol); });
+  });
+}
+
+void add_responders_command(CLI::App& app, int& exit_code) {
+  auto* responders = app.add_subcommand(
+      "responders", "Responders of a running mockforge: rules that answer matching messages");
+  responders->require_subcommand(1);
+
+  add_list_command(*responders, "List the responders and their firings", exit_code,
+                   list_responders);
+
+  auto* add_command = responders->add_subcommand(
+      "add", "Add the responders of a file (a `responders:` list, docs/fixtures.md)");
+  auto add_options = std::make_shared<AdminOptions>();
+  auto file = std::make_shared<std::string>();
+  add_command->add_option("FILE", *file, "A YAML file with a responders: list")->required();
+  add_admin_url(*add_command, *add_options);
+  add_command->callback([add_options, file, &exit_code] {
+    run(exit_code, [&] { return add_responders(*add_options, *file); });
+  });
+
+  auto* remove_command = responders->add_subcommand("remove", "Remove a responder");
+  auto remove_options = std::make_shared<AdminOptions>();
+  auto id = std::make_shared<std::string>();
+  remove_command->add_option("ID", *id, "The responder's identifier")->required();
+  add_admin_url(*remove_command, *remove_options);
+  remove_command->callback([remove_options, id, &exit_code] {
+    run(exit_code, [&] { return remove_responder(*remove_options, *id); });
   });
 }
 
@@ -211,17 +309,8 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
     });
   });
 
-  auto* list_command = fixtures->add_subcommand(
-      "list", "List the fixtures and auto-produce schedules of a running mockforge");
-  auto list_options = std::make_shared<AdminOptions>();
-  auto format = std::make_shared<std::string>("text");
-  add_admin_url(*list_command, *list_options);
-  list_command->add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  list_command->callback([list_options, format, &exit_code] {
-    run(exit_code, [&] { return list(*list_options, *format); });
-  });
+  add_list_command(*fixtures, "List the fixtures and auto-produce schedules of a running mockforge",
+                   exit_code, list);
 
   for (const bool running : {true, false}) {
     auto* command = fixtures->add_subcommand(
@@ -237,6 +326,7 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
     });
   }
 
+  add_responders_command(app, exit_code);
   add_protocol_load(app, "kafka", traffic::Protocol::kKafka, exit_code);
   add_protocol_load(app, "mqtt", traffic::Protocol::kMqtt, exit_code);
   add_protocol_load(app, "amqp", traffic::Protocol::kAmqp, exit_code);

@@ -30,6 +30,7 @@
 #include "core/version/version.h"
 #include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
+#include "fixtures/responders.h"
 #include "server/admin_access.h"
 #include "watch/admin_api.h"
 #include "watch/expectations.h"
@@ -88,6 +89,8 @@ struct Server::Impl {
   std::unique_ptr<runtime::Runtime> runtime;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
+  // Likewise; after fixtures, which send it run-time loads' rules.
+  std::unique_ptr<fixtures::ResponderEngine> responders;
   std::unique_ptr<admin::HttpServer> admin;
   std::vector<std::unique_ptr<runtime::Service>> services;
   std::unique_ptr<boost::asio::steady_timer> snapshot_timer;
@@ -163,6 +166,7 @@ struct Server::Impl {
                    .dump());
     });
     if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
+    if (responders) fixtures::register_responder_routes(*admin, *responders, *fixtures);
     watch::register_admin_routes(*admin, runtime->io(), history, expectations);
     admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
@@ -242,10 +246,14 @@ struct Server::Impl {
 
   int64_t reset() {
     const auto begin = std::chrono::steady_clock::now();
+    // Nothing is answered while fixtures seed again; delayed replies to what
+    // came before the reset are dropped.
+    if (responders) responders->suspend();
     storage->reset();
     history.reset();
     for (auto& service : services) service->reset();
     if (fixtures) fixtures->reset();
+    if (responders) responders->resume();
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - begin)
                             .count();
@@ -266,6 +274,7 @@ struct Server::Impl {
     if (retention_timer) {
       boost::asio::post(runtime->io(), [timer = retention_timer.get()] { timer->cancel(); });
     }
+    if (responders) responders->stop();
     if (fixtures) fixtures->stop();
     for (auto& service : services) service->stop();
     if (admin) admin->stop();
@@ -281,6 +290,7 @@ struct Server::Impl {
     // Handlers are gone with the runtime threads, so services can go now.
     services.clear();
     admin.reset();
+    responders.reset();
     fixtures.reset();
     snapshot_timer.reset();
     retention_timer.reset();
@@ -322,6 +332,9 @@ void Server::start() {
       for (const auto& error : errors) message += "\n  " + error.to_string();
       throw std::runtime_error(message);
     }
+    impl.responders =
+        std::make_unique<fixtures::ResponderEngine>(impl.config, impl.traffic, impl.metrics);
+    impl.fixtures->set_responders(impl.responders.get());
     bool restored = false;
     if (!cfg.storage.snapshot_file.empty() && std::filesystem::exists(cfg.storage.snapshot_file)) {
       if (auto status = impl.storage->restore_from_file(cfg.storage.snapshot_file); !status) {
@@ -358,6 +371,15 @@ void Server::start() {
     // The history starts with the initial state, as after every reset: what
     // fixtures seeded is state, not traffic.
     impl.history.reset();
+    // The start-up files' rules, once the brokers they publish to are up.
+    const auto loaded = impl.fixtures->loaded();
+    if (auto report = impl.responders->add(loaded.responders, loaded); !report.errors.empty()) {
+      std::string message = "invalid responders:";
+      for (const auto& error : report.errors) message += "\n  " + error.to_string();
+      throw std::runtime_error(message);
+    }
+    // Before the schedules, so responders answer auto-produced messages too.
+    impl.responders->start(impl.runtime->io());
     impl.fixtures->start(impl.runtime->io());
     impl.snapshot_timer = std::make_unique<boost::asio::steady_timer>(impl.runtime->io());
     impl.schedule_snapshot();

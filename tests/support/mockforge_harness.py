@@ -90,3 +90,12 @@ def occupied_port(host="127.0.0.1"):
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def files_dir(files, prefix="mockforge-files-"):
+    """A new temporary directory holding `files` (name -> text)."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    for name, text in files.items():
+        with open(os.path.join(directory, name), "w") as out:
+            out.write(text)
+    return directory

@@ -34,7 +34,7 @@ class FixtureSchemaTest(unittest.TestCase):
 
     def test_every_fixture_file_validates(self):
         files = [p for pattern in ("examples/**/fixtures/**/*.yaml", "examples/**/fixtures/**/*.yml",
-                                   "tests/clients/fixtures/*.yaml")
+                                   "tests/clients/fixtures/*.yaml", "tests/clients/responders/*.yaml")
                  for p in glob.glob(os.path.join(ROOT, pattern), recursive=True)]
         self.assertTrue(files)
         for path in files:
@@ -56,6 +56,15 @@ class FixtureSchemaTest(unittest.TestCase):
             {"kafka": {"fixtures": [{"identifier": "a", "topic": "t", "payload": "p",
                                      "auto_produce": {"rate_per_second": -1}}]}},
             {"kafak": {}},
+            {"responders": [{"identifier": "r", "when": {"protocol": "kafka", "topic": "t"}}]},
+            {"responders": [{"identifier": "r", "when": {"protocol": "amqp", "topic": "t"},
+                             "then": {"protocol": "amqp", "exchange": "", "payload": "p"}}]},
+            {"responders": [{"identifier": "r", "when": {"protocol": "kafka", "topic": "t"},
+                             "then": {"protocol": "kafka", "topic": "t", "payload": "p",
+                                      "seed_count": 1}}]},
+            {"responders": [{"identifier": "r", "when": {"protocol": "mqtt", "topic": "a"},
+                             "then": [{"protocol": "mqtt", "topic": "b", "payload": "p",
+                                       "delay_ms": -1}]}]},
         ]
         for document in bad:
             with self.subTest(document=document):
