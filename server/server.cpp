@@ -157,6 +157,7 @@ struct Server::Impl {
                    auto status = storage->restore_from_file(file);
                    if (status) {
                      for (auto& service : services) service->reset();
+                     storage->restore_extensions();  // after the brokers dropped their state
                    }
                    return status;
                  }));
