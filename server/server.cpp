@@ -168,39 +168,40 @@ struct Server::Impl {
     if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
     if (responders) fixtures::register_responder_routes(*admin, *responders, *fixtures);
     watch::register_admin_routes(*admin, runtime->io(), history, expectations);
-    admin->route("POST", "/__mockforge/api/snapshot", [this](const admin::HttpRequest& request) {
+    admin->route("POST", "/__mockforge/api/snapshot",
+                 file_route("snapshot", 500, [this](const std::filesystem::path& file) {
+                   return storage->snapshot_to_file(file);
+                 }));
+    admin->route("POST", "/__mockforge/api/restore",
+                 file_route("restored", 422, [this](const std::filesystem::path& file) {
+                   auto status = storage->restore_from_file(file);
+                   if (status) {
+                     for (auto& service : services) service->reset();
+                     storage->restore_extensions();  // after the brokers dropped their state
+                   }
+                   return status;
+                 }));
+  }
+
+  // A snapshot or restore route: ?path= confined to storage.snapshot_dir
+  // (400 without it, 403 outside it), then `action`; answers {key: file}.
+  template <typename Action>
+  admin::Handler file_route(std::string key, int failure_status, Action action) {
+    return [this, key, failure_status, action](const admin::HttpRequest& request) {
       const auto path = request.query.find("path");
       if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400,
-                                          "snapshot needs ?path=FILE (under storage.snapshot_dir)");
+        return admin::HttpResponse::error(400, "needs ?path=FILE (under storage.snapshot_dir)");
       }
       const auto confined = confine_path(config.storage.snapshot_dir, path->second);
       if (const auto* refusal = std::get_if<std::string>(&confined)) {
         return admin::HttpResponse::error(403, *refusal);
       }
       const auto& file = std::get<std::filesystem::path>(confined);
-      if (auto status = storage->snapshot_to_file(file); !status) {
-        return admin::HttpResponse::error(500, status.error().message);
+      if (auto status = action(file); !status) {
+        return admin::HttpResponse::error(failure_status, status.error().message);
       }
-      return admin::HttpResponse::json(200, nlohmann::json{{"snapshot", file.string()}}.dump());
-    });
-    admin->route("POST", "/__mockforge/api/restore", [this](const admin::HttpRequest& request) {
-      const auto path = request.query.find("path");
-      if (path == request.query.end() || path->second.empty()) {
-        return admin::HttpResponse::error(400,
-                                          "restore needs ?path=FILE (under storage.snapshot_dir)");
-      }
-      const auto confined = confine_path(config.storage.snapshot_dir, path->second);
-      if (const auto* refusal = std::get_if<std::string>(&confined)) {
-        return admin::HttpResponse::error(403, *refusal);
-      }
-      const auto& file = std::get<std::filesystem::path>(confined);
-      if (auto status = storage->restore_from_file(file); !status) {
-        return admin::HttpResponse::error(422, status.error().message);
-      }
-      for (auto& service : services) service->reset();
-      return admin::HttpResponse::json(200, nlohmann::json{{"restored", file.string()}}.dump());
-    });
+      return admin::HttpResponse::json(200, nlohmann::json{{key, file.string()}}.dump());
+    };
   }
 
   void register_storage_metrics() {

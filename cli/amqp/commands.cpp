@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "brokers/amqp/codec/json.h"
 #include "cli/amqp/client.h"
 #include "cli/net/admin_client.h"
 #include "cli/net/http.h"
@@ -78,63 +79,16 @@ codec::FieldTable typed_table(const std::vector<std::string>& pairs, std::string
   return table;
 }
 
-nlohmann::json value_json(const codec::FieldValue& value);
-
-nlohmann::json table_json(const codec::FieldTable& table) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& entry : table.entries) out[entry.name] = value_json(entry.value);
-  return out;
-}
-
-nlohmann::json value_json(const codec::FieldValue& value) {
-  return std::visit(
-      [](const auto& v) -> nlohmann::json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, codec::FieldTable>) {
-          return table_json(v);
-        } else if constexpr (std::is_same_v<T, codec::FieldArray>) {
-          nlohmann::json array = nlohmann::json::array();
-          for (const auto& item : v.values) array.push_back(value_json(item));
-          return array;
-        } else if constexpr (std::is_same_v<T, codec::Decimal>) {
-          return nlohmann::json{{"scale", v.scale}, {"value", v.value}};
-        } else if constexpr (std::is_same_v<T, codec::Timestamp>) {
-          return v.seconds;
-        } else if constexpr (std::is_same_v<T, codec::Void>) {
-          return nullptr;
-        } else if constexpr (std::is_same_v<T, codec::ByteArray>) {
-          return net::base64_encode(v.bytes);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return net::is_utf8(v) ? nlohmann::json(v) : nlohmann::json(net::base64_encode(v));
-        } else if constexpr (std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>) {
-          return static_cast<int>(v);
-        } else {
-          return v;
-        }
-      },
-      value.value);
-}
+// Byte arrays and strings that are not UTF-8 as base64.
+const codec::JsonBytes kJsonBytes{
+    [](std::string_view text) {
+      return net::is_utf8(text) ? nlohmann::json(std::string(text))
+                                : nlohmann::json(net::base64_encode(text));
+    },
+    [](std::string_view bytes) { return nlohmann::json(net::base64_encode(bytes)); }};
 
 nlohmann::json properties_json(const codec::BasicProperties& p) {
-  nlohmann::json out = nlohmann::json::object();
-  auto put = [&](const char* key, const auto& field) {
-    if (field) out[key] = *field;
-  };
-  put("content_type", p.content_type);
-  put("content_encoding", p.content_encoding);
-  if (p.headers) out["headers"] = table_json(*p.headers);
-  if (p.delivery_mode) out["delivery_mode"] = static_cast<int>(*p.delivery_mode);
-  if (p.priority) out["priority"] = static_cast<int>(*p.priority);
-  put("correlation_id", p.correlation_id);
-  put("reply_to", p.reply_to);
-  put("expiration", p.expiration);
-  put("message_id", p.message_id);
-  put("timestamp", p.timestamp);
-  put("type", p.type);
-  put("user_id", p.user_id);
-  put("app_id", p.app_id);
-  put("cluster_id", p.cluster_id);
-  return out;
+  return codec::basic_properties_json(p, kJsonBytes);
 }
 
 std::uint8_t small_number(const std::string& key, const std::string& value) {

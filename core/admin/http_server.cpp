@@ -37,11 +37,13 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string percent_decode(std::string_view text) {
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
                hex_value(text[i + 2]) >= 0) {
@@ -54,8 +56,6 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {
@@ -63,8 +63,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     const auto pair = query.substr(0, amp);
     if (!pair.empty()) {
       const auto eq = pair.find('=');
-      out[percent_decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+      out[percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

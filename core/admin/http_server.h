@@ -82,6 +82,10 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
+// Decodes %XX escapes (malformed ones stay as they are); '+' becomes a space
+// when `plus_is_space` (query strings, not paths).
+std::string percent_decode(std::string_view text, bool plus_is_space);
+
 // Splits "a=1&b=two%20words" into a map, percent-decoding keys and values.
 std::map<std::string, std::string> parse_query(std::string_view query);
 

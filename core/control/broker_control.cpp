@@ -7,28 +7,15 @@
 namespace mockforge::control {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Path segments are percent-decoded ('+' stays '+', unlike a query).
+// Path segments are percent-decoded ('+' stays '+', unlike a query); empty
+// ones are dropped.
 std::vector<std::string> split_path(std::string_view rest) {
   std::vector<std::string> segments;
-  std::string current;
-  for (std::size_t i = 0; i <= rest.size(); ++i) {
-    if (i == rest.size() || rest[i] == '/') {
-      if (!current.empty()) segments.push_back(std::move(current));
-      current.clear();
-    } else if (rest[i] == '%' && i + 2 < rest.size() && hex_value(rest[i + 1]) >= 0 &&
-               hex_value(rest[i + 2]) >= 0) {
-      current += static_cast<char>(hex_value(rest[i + 1]) * 16 + hex_value(rest[i + 2]));
-      i += 2;
-    } else {
-      current += rest[i];
-    }
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    if (slash != 0) segments.push_back(admin::percent_decode(rest.substr(0, slash), false));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
   }
   return segments;
 }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <system_error>
 
 #include "core/storage/snapshot.h"
@@ -33,7 +34,8 @@ Engine::Engine(EngineOptions options)
 Engine::~Engine() = default;
 
 EngineImage Engine::capture() const {
-  return EngineImage{logs_.capture(), queues_.capture(), retained_.capture(), sessions_.capture()};
+  return EngineImage{
+      logs_.capture(), queues_.capture(), retained_.capture(), sessions_.capture(), {}};
 }
 
 void Engine::mark_initial_state() {
@@ -96,8 +98,54 @@ bool Engine::remove_reset_observer(ObserverToken token) {
   return observers_.erase(token) > 0;
 }
 
+void Engine::add_snapshot_extension(const std::string& name, SnapshotExtension extension) {
+  std::optional<std::string> pending;
+  std::function<void(std::string_view)> restore;
+  {
+    std::lock_guard lock(state_mutex_);
+    if (auto it = pending_extensions_.find(name); it != pending_extensions_.end()) {
+      pending = std::move(it->second);
+      pending_extensions_.erase(it);
+      restore = extension.restore;
+    }
+    extensions_[name] = std::move(extension);
+  }
+  if (pending && restore) restore(*pending);
+}
+
+void Engine::remove_snapshot_extension(const std::string& name) {
+  std::lock_guard lock(state_mutex_);
+  extensions_.erase(name);
+}
+
+void Engine::restore_extensions() {
+  std::vector<std::pair<std::function<void(std::string_view)>, std::string>> due;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (auto it = pending_extensions_.begin(); it != pending_extensions_.end();) {
+      const auto extension = extensions_.find(it->first);
+      if (extension == extensions_.end()) {
+        ++it;
+        continue;
+      }
+      due.emplace_back(extension->second.restore, std::move(it->second));
+      it = pending_extensions_.erase(it);
+    }
+  }
+  for (const auto& [restore, data] : due) restore(data);
+}
+
 Status Engine::snapshot_to_file(const std::filesystem::path& path) const {
-  const std::string encoded = encode_snapshot(capture());
+  EngineImage image = capture();
+  std::vector<std::pair<std::string, std::function<std::string()>>> captures;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [name, extension] : extensions_)
+      captures.emplace_back(name, extension.capture);
+  }
+  for (const auto& [name, capture_extension] : captures)
+    image.extensions[name] = capture_extension();
+  const std::string encoded = encode_snapshot(image);
   std::filesystem::path temporary = path;
   temporary += ".tmp";
   {
@@ -128,6 +176,10 @@ Status Engine::restore_from_file(const std::filesystem::path& path) {
   }
   auto image = decode_snapshot(data, path.string());
   if (!image) return image.error();
+  {
+    std::lock_guard lock(state_mutex_);
+    pending_extensions_ = std::move(image->extensions);
+  }
   apply(*image, StateChange::kRestored);
   return Status::Ok();
 }

@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include "core/storage/common.h"
 #include "core/storage/log.h"
@@ -70,6 +72,13 @@ enum StatePart : unsigned {
 };
 using ObserverToken = uint64_t;
 
+// State a broker keeps outside storage that snapshots must carry (AMQP
+// topology, Kafka consumer-group offsets): opaque bytes under a name.
+struct SnapshotExtension {
+  std::function<std::string()> capture;           // any thread
+  std::function<void(std::string_view)> restore;  // see Engine::restore_extensions
+};
+
 class Engine {
  public:
   explicit Engine(EngineOptions options = {});
@@ -102,6 +111,17 @@ class Engine {
 
   // The observer is told of resets and restores touching any of `parts`.
   ObserverToken add_reset_observer(ResetObserver observer, unsigned parts = kAllParts);
+
+  // Registers a snapshot extension: snapshot_to_file() writes what `capture`
+  // returns; restore_from_file() keeps the file's bytes for `name` until
+  // restore_extensions() hands them to `restore`. When a restored file
+  // already holds bytes for `name` (a broker that starts after the start-up
+  // restore), they are handed over now. One extension per name.
+  void add_snapshot_extension(const std::string& name, SnapshotExtension extension);
+  void remove_snapshot_extension(const std::string& name);
+  // Hands the last restored file's extension bytes to their extensions
+  // (after the brokers dropped their own state); each once.
+  void restore_extensions();
   bool remove_reset_observer(ObserverToken token);
 
   // Writes a versioned, checksummed snapshot (via a temporary file + rename).
@@ -134,6 +154,8 @@ class Engine {
   std::chrono::microseconds last_reset_duration_{0};
   ObserverToken next_observer_token_ = 1;
   std::map<ObserverToken, std::pair<unsigned, std::shared_ptr<ResetObserver>>> observers_;
+  std::map<std::string, SnapshotExtension> extensions_;
+  std::map<std::string, std::string> pending_extensions_;  // restored, not yet handed over
 };
 
 }  // namespace mockforge::storage

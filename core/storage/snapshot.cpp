@@ -424,6 +424,11 @@ std::string encode_snapshot(const EngineImage& image) {
   write_queues(payload, image.queues);
   write_retained(payload, image.retained);
   write_sessions(payload, image.sessions);
+  payload.count(image.extensions.size());
+  for (const auto& [name, data] : image.extensions) {
+    payload.string(name);
+    payload.string(data);
+  }
 
   Writer file;
   file.buffer().append(kMagic);
@@ -473,6 +478,13 @@ Result<EngineImage> decode_snapshot(std::string_view data, std::string_view sour
     image.queues = read_queues(in);
     image.retained = read_retained(in);
     image.sessions = read_sessions(in);
+    if (in.version() >= 3) {
+      const uint32_t count = in.u32();
+      for (uint32_t i = 0; i < count; ++i) {
+        std::string name = in.string();
+        image.extensions[std::move(name)] = in.string();
+      }
+    }
     if (in.remaining() != 0) in.fail(fmt::format("{} unexpected trailing bytes", in.remaining()));
     return image;
   } catch (const DecodeFailure& failure) {

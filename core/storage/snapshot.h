@@ -7,6 +7,7 @@
 // topics, queues, retained messages, sessions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,7 @@ namespace mockforge::storage {
 
 // Version 2 added the messages' CC/BCC routing keys; version 1 files are
 // still read (their messages have none).
-inline constexpr uint32_t kSnapshotFormatVersion = 2;
+inline constexpr uint32_t kSnapshotFormatVersion = 3;
 inline constexpr uint32_t kOldestSnapshotFormatVersion = 1;
 
 struct EngineImage {
@@ -28,6 +29,9 @@ struct EngineImage {
   std::vector<QueueImage> queues;
   RetainedImage retained;
   std::vector<SessionImage> sessions;
+  // Version 3: state brokers keep outside storage (AMQP topology, Kafka
+  // group offsets), opaque bytes by extension name; see Engine.
+  std::map<std::string, std::string> extensions;
 };
 
 std::string encode_snapshot(const EngineImage& image);

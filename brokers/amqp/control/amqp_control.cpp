@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "brokers/amqp/codec/content_header.h"
+#include "brokers/amqp/codec/json.h"
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/connection.h"
 #include "core/storage/engine.h"
@@ -17,73 +18,22 @@ using nlohmann::json;
 constexpr int64_t kDefaultPeekLimit = 10;
 constexpr int64_t kMaxPeekLimit = 10000;
 
-json field_value_json(const FieldValue& value);
+// Strings as themselves (replaced when not UTF-8, as every name), byte
+// arrays as payloads.
+const JsonBytes kJsonBytes{[](std::string_view text) { return json(std::string(text)); },
+                           [](std::string_view bytes) { return control::payload_json(bytes); }};
 
-json field_table_json(const FieldTable& table) {
-  json out = json::object();
-  for (const auto& entry : table.entries) out[entry.name] = field_value_json(entry.value);
-  return out;
-}
-
-// Numbers, booleans and strings as themselves; a decimal as {scale, value};
-// a timestamp as seconds; void as null; byte arrays as payloads.
-json field_value_json(const FieldValue& value) {
-  return std::visit(
-      [](const auto& v) -> json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, FieldTable>) {
-          return field_table_json(v);
-        } else if constexpr (std::is_same_v<T, FieldArray>) {
-          json array = json::array();
-          for (const auto& item : v.values) array.push_back(field_value_json(item));
-          return array;
-        } else if constexpr (std::is_same_v<T, Decimal>) {
-          return json{{"scale", v.scale}, {"value", v.value}};
-        } else if constexpr (std::is_same_v<T, Timestamp>) {
-          return v.seconds;
-        } else if constexpr (std::is_same_v<T, Void>) {
-          return nullptr;
-        } else if constexpr (std::is_same_v<T, ByteArray>) {
-          return control::payload_json(v.bytes);
-        } else if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
-          return static_cast<int>(v);
-        } else {
-          return v;
-        }
-      },
-      value.value);
-}
-
-json properties_json(const BasicProperties& p) {
-  json out = json::object();
-  auto put = [&out](const char* name, const auto& field) {
-    if (field) out[name] = *field;
-  };
-  put("content_type", p.content_type);
-  put("content_encoding", p.content_encoding);
-  if (p.headers) out["headers"] = field_table_json(*p.headers);
-  if (p.delivery_mode) out["delivery_mode"] = static_cast<int>(*p.delivery_mode);
-  if (p.priority) out["priority"] = static_cast<int>(*p.priority);
-  put("correlation_id", p.correlation_id);
-  put("reply_to", p.reply_to);
-  put("expiration", p.expiration);
-  put("message_id", p.message_id);
-  put("timestamp", p.timestamp);
-  put("type", p.type);
-  put("user_id", p.user_id);
-  put("app_id", p.app_id);
-  put("cluster_id", p.cluster_id);
-  return out;
-}
+json field_table_json(const FieldTable& table) { return amqp::field_table_json(table, kJsonBytes); }
 
 json message_json(const storage::Message& message) {
   json properties = json::object();
   if (message.properties && !message.properties->empty()) {
     const auto& stored = *message.properties;
     try {
-      properties = properties_json(
+      properties = basic_properties_json(
           decode_content_header({reinterpret_cast<const uint8_t*>(stored.data()), stored.size()})
-              .properties);
+              .properties,
+          kJsonBytes);
     } catch (const std::exception&) {
       properties = json{{"undecodable", true}};
     }

@@ -253,7 +253,9 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   auto policy = queue_policy_from_arguments(definition.arguments, resource);
   if (!policy.ok()) return {std::nullopt, policy.error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
-  // is replaced so that the declared options apply.
+  // is replaced so that the declared options apply, unless the declaration
+  // keeps it: a fixture's declaration after a reset (the reset restored its
+  // seeded messages) or the snapshot's own (restore_topology).
   std::shared_ptr<storage::Queue> kept = keep_stored ? storage_.find(name_, name) : nullptr;
   if (!kept) storage_.remove(name_, name);
   QueueEntry entry;
@@ -710,6 +712,88 @@ std::vector<ConsumerSnapshot> Vhost::consumer_snapshots() const {
     }
   }
   return out;
+}
+
+void Vhost::encode_topology(ByteWriter& out) const {
+  std::lock_guard lock(mutex_);
+  std::vector<const Exchange*> exchanges;
+  std::vector<std::pair<const std::string*, const Binding*>> bindings;
+  for (const auto& [name, exchange] : exchanges_) {
+    if (!exchange.predeclared) exchanges.push_back(&exchange);
+    for (const auto& binding : exchange.bindings) bindings.emplace_back(&name, &binding);
+  }
+  out.write_u32(static_cast<uint32_t>(exchanges.size()));
+  for (const Exchange* exchange : exchanges) {
+    out.write_longstr(exchange->name);
+    out.write_longstr(exchange->type_name);
+    out.write_u8(static_cast<uint8_t>((exchange->durable ? 1 : 0) |
+                                      (exchange->auto_delete ? 2 : 0) |
+                                      (exchange->internal ? 4 : 0)));
+    encode_field_table(out, exchange->arguments);
+  }
+  std::vector<const QueueEntry*> queues;
+  for (const auto& [name, entry] : queues_) {
+    if (!entry.definition.exclusive) queues.push_back(&entry);
+  }
+  out.write_u32(static_cast<uint32_t>(queues.size()));
+  for (const QueueEntry* entry : queues) {
+    out.write_longstr(entry->name);
+    out.write_u8(static_cast<uint8_t>((entry->definition.durable ? 1 : 0) |
+                                      (entry->definition.auto_delete ? 2 : 0)));
+    encode_field_table(out, entry->definition.arguments);
+  }
+  out.write_u32(static_cast<uint32_t>(bindings.size()));
+  for (const auto& [source, binding] : bindings) {
+    out.write_longstr(*source);
+    out.write_u8(binding->to_queue ? 1 : 0);
+    out.write_longstr(binding->destination);
+    out.write_longstr(binding->routing_key);
+    encode_field_table(out, binding->arguments);
+  }
+}
+
+void Vhost::restore_topology(ByteReader& in) {
+  auto report = [this](const char* what, const std::string& name,
+                       const std::optional<ModelError>& error) {
+    if (error) {
+      throw DecodeError(ReplyCode::kInternalError, fmt::format("{} '{}' in {}: {}", what, name,
+                                                               vhost_quote(name_), error->text));
+    }
+  };
+  for (uint32_t i = 0, count = in.read_u32(); i < count; ++i) {
+    Exchange exchange;
+    exchange.name = in.read_longstr();
+    exchange.type_name = in.read_longstr();
+    const auto type = parse_exchange_type(exchange.type_name);
+    if (!type)
+      throw DecodeError(ReplyCode::kInternalError, "unknown exchange type " + exchange.type_name);
+    exchange.type = *type;
+    const uint8_t flags = in.read_u8();
+    exchange.durable = flags & 1;
+    exchange.auto_delete = flags & 2;
+    exchange.internal = flags & 4;
+    exchange.arguments = decode_field_table(in);
+    report("exchange", exchange.name, declare_exchange(exchange, false).error);
+  }
+  for (uint32_t i = 0, count = in.read_u32(); i < count; ++i) {
+    const std::string name = in.read_longstr();
+    QueueDefinition definition;
+    const uint8_t flags = in.read_u8();
+    definition.durable = flags & 1;
+    definition.auto_delete = flags & 2;
+    definition.arguments = decode_field_table(in);
+    report("queue", name, declare_queue(name, definition, false, 0, false, true).error);
+  }
+  for (uint32_t i = 0, count = in.read_u32(); i < count; ++i) {
+    const std::string source = in.read_longstr();
+    const bool to_queue = in.read_u8() == 1;
+    const std::string destination = in.read_longstr();
+    const std::string routing_key = in.read_longstr();
+    const FieldTable arguments = decode_field_table(in);
+    report("binding to", destination,
+           to_queue ? bind_queue(destination, source, routing_key, arguments, 0).error
+                    : bind_exchange(destination, source, routing_key, arguments).error);
+  }
 }
 
 }  // namespace mockforge::amqp

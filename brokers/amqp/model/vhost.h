@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "brokers/amqp/codec/buffer.h"
 #include "brokers/amqp/codec/field_table.h"
 #include "core/storage/queue.h"
 
@@ -258,6 +259,12 @@ class Vhost {
   // implicit one first (as RabbitMQ lists them), then by source exchange;
   // nullopt if no such queue.
   std::optional<std::vector<BindingSnapshot>> queue_bindings(const std::string& queue) const;
+  // The topology a snapshot carries (exchanges that are not predeclared,
+  // queues that are not exclusive, and every binding), and back: after
+  // reset(), restore_topology() declares and binds them again; declared
+  // queues find their messages in storage. Throws DecodeError.
+  void encode_topology(ByteWriter& out) const;
+  void restore_topology(ByteReader& in);
   // Every exchange with its bindings, by name; every consumer, by queue.
   std::vector<ExchangeSnapshot> exchange_snapshots() const;
   std::vector<ConsumerSnapshot> consumer_snapshots() const;

@@ -97,6 +97,37 @@ class Housekeeper : public std::enable_shared_from_this<Housekeeper> {
   bool stopped_ = false;
 };
 
+constexpr const char* kSnapshotExtension = "amqp.topology";
+
+// Every vhost's topology: count, then name and Vhost::encode_topology each.
+std::string encode_topology(BrokerState& broker) {
+  ByteWriter out;
+  const auto vhosts = broker.vhosts();
+  out.write_u32(static_cast<uint32_t>(vhosts.size()));
+  for (Vhost* vhost : vhosts) {
+    out.write_longstr(vhost->name());
+    vhost->encode_topology(out);
+  }
+  return std::string(out.view());
+}
+
+void restore_topology(BrokerState& broker, std::string_view encoded) {
+  try {
+    ByteReader in(std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()));
+    for (uint32_t i = 0, count = in.read_u32(); i < count; ++i) {
+      const std::string name = in.read_longstr();
+      Vhost* vhost = broker.find_vhost(name);
+      if (vhost == nullptr) {
+        // The snapshot's vhost is not configured now: nothing can hold its topology.
+        throw DecodeError(ReplyCode::kInternalError, "vhost '" + name + "' is not configured");
+      }
+      vhost->restore_topology(in);
+    }
+  } catch (const DecodeError& e) {
+    log::get("amqp")->error("snapshot: AMQP topology not fully restored: {}", e.what());
+  }
+}
+
 class AmqpService : public runtime::Service {
  public:
   explicit AmqpService(const runtime::ServiceContext& context)
@@ -119,9 +150,16 @@ class AmqpService : public runtime::Service {
         },
         storage::kQueueParts);
     if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
+    // Exchanges, queue declarations and bindings live in the vhosts, not
+    // storage: snapshots carry them (the restore observer above dropped them).
+    context.storage.add_snapshot_extension(
+        kSnapshotExtension,
+        {[broker = broker_] { return encode_topology(*broker); },
+         [broker = broker_](std::string_view encoded) { restore_topology(*broker, encoded); }});
   }
 
   ~AmqpService() override {
+    context_.storage.remove_snapshot_extension(kSnapshotExtension);
     context_.storage.remove_reset_observer(reset_observer_);
     queue_metrics_.reset();
   }

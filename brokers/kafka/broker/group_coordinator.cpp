@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/errors.h"
+#include "brokers/kafka/codec/reader.h"
+#include "brokers/kafka/codec/writer.h"
 
 namespace mockforge::kafka {
 
@@ -461,6 +464,47 @@ std::map<std::string, GroupOffsets> GroupCoordinator::all_offsets() const {
     if (!group->offsets.empty()) result[id] = group->offsets;
   }
   return result;
+}
+
+std::string GroupCoordinator::encode_offsets() const {
+  Writer writer;
+  const auto groups = all_offsets();
+  writer.write_int32(static_cast<int32_t>(groups.size()));
+  for (const auto& [group_id, offsets] : groups) {
+    writer.write_string(group_id, false);
+    writer.write_int32(static_cast<int32_t>(offsets.size()));
+    for (const auto& [key, committed] : offsets) {
+      writer.write_string(key.first, false);
+      writer.write_int32(key.second);
+      writer.write_int64(committed.offset);
+      writer.write_int32(committed.leader_epoch);
+      writer.write_nullable_string(committed.metadata, false);
+    }
+  }
+  const Bytes bytes = writer.take();
+  return std::string(bytes.begin(), bytes.end());
+}
+
+void GroupCoordinator::restore_offsets(std::string_view encoded) {
+  Reader reader(std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()));
+  const int32_t groups = reader.read_int32();
+  for (int32_t g = 0; g < groups; ++g) {
+    const std::string group_id = reader.read_string(false);
+    const int32_t count = reader.read_int32();
+    std::vector<std::pair<TopicPartitionKey, CommittedOffset>> offsets;
+    for (int32_t i = 0; i < count; ++i) {
+      TopicPartitionKey key;
+      key.first = reader.read_string(false);
+      key.second = reader.read_int32();
+      CommittedOffset committed;
+      committed.offset = reader.read_int64();
+      committed.leader_epoch = reader.read_int32();
+      committed.metadata = reader.read_nullable_string(false);
+      offsets.emplace_back(std::move(key), std::move(committed));
+    }
+    commit_offsets(group_id, "", -1, offsets);
+  }
+  if (!reader.at_end()) throw DecodeError("trailing bytes after the consumer-group offsets");
 }
 
 GroupDescription GroupCoordinator::describe(const std::string& group_id) const {

@@ -128,6 +128,11 @@ class GroupCoordinator {
   // nullopt when the group has no offsets at all.
   GroupOffsets fetch_offsets(const std::string& group_id) const;
   std::map<std::string, GroupOffsets> all_offsets() const;
+  // Every group's committed offsets as bytes for storage snapshots, and back:
+  // restore_offsets() commits them into (memberless) groups. It throws
+  // DecodeError for bytes encode_offsets() did not write.
+  std::string encode_offsets() const;
+  void restore_offsets(std::string_view encoded);
 
   GroupDescription describe(const std::string& group_id) const;
   std::vector<GroupListing> list() const;

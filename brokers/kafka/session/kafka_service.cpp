@@ -8,6 +8,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/broker/traffic.h"
+#include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/control/kafka_control.h"
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
@@ -15,6 +16,7 @@
 #include "core/log/logging.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
+#include "core/storage/engine.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -23,6 +25,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 constexpr std::chrono::milliseconds kGroupTick{20};
+constexpr const char* kSnapshotExtension = "kafka.group_offsets";
 
 BrokerOptions options_from(const config::Config& config) {
   BrokerOptions options;
@@ -43,13 +46,28 @@ class KafkaService : public runtime::Service {
         broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
                                               context.metrics)),
         traffic_(context.traffic),
-        tick_timer_(context.io) {
+        tick_timer_(context.io),
+        storage_(context.storage) {
     register_scrape_metrics(context.metrics);
     broker_->set_traffic(&traffic_);
     if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
+    // Committed offsets live in the coordinator, not storage: snapshots carry them.
+    storage_.add_snapshot_extension(
+        kSnapshotExtension, {[broker = broker_] { return broker->groups().encode_offsets(); },
+                             [broker = broker_](std::string_view encoded) {
+                               try {
+                                 broker->groups().restore_offsets(encoded);
+                               } catch (const DecodeError& e) {
+                                 log::get("kafka")->error(
+                                     "snapshot: consumer-group offsets not restored: {}", e.what());
+                               }
+                             }});
   }
 
-  ~KafkaService() override { scrape_handles_.clear(); }
+  ~KafkaService() override {
+    storage_.remove_snapshot_extension(kSnapshotExtension);
+    scrape_handles_.clear();
+  }
 
   std::string name() const override { return "kafka"; }
 
@@ -153,6 +171,7 @@ class KafkaService : public runtime::Service {
   std::unique_ptr<runtime::TcpListener> listener_;
   net::ConnectionSet connections_;
   asio::steady_timer tick_timer_;
+  storage::Engine& storage_;
   std::atomic<bool> running_{false};
   std::vector<std::shared_ptr<void>> scrape_handles_;
 };
