@@ -84,7 +84,9 @@ struct Server::Impl {
   // Before the services and fixtures, which attach to it and publish through it.
   traffic::Hub traffic;
   // Observes the hub from construction, so it sees fixtures' seeds too.
-  watch::History history{traffic};
+  watch::History history{traffic,
+                         watch::HistoryLimits{static_cast<std::size_t>(config.history.max_messages),
+                                              static_cast<std::size_t>(config.history.max_bytes)}};
   watch::Expectations expectations{history};
   std::unique_ptr<runtime::Runtime> runtime;
   // After runtime: its timers live on the runtime's io_context, so it must go first.

@@ -118,6 +118,10 @@ void register_admin_routes(admin::HttpServer& server, boost::asio::io_context& i
   server.route_async(
       "POST", "/__mockforge/api/expect",
       [&io, &expectations](const admin::HttpRequest& request, admin::Respond respond) {
+        if (!expectations.history_enabled()) {
+          return respond(admin::HttpResponse::error(
+              409, "the history is off (history.max_messages: 0), so nothing can be expected"));
+        }
         const auto spec = json::parse(request.body, nullptr, false);
         if (spec.is_discarded()) {
           return respond(admin::HttpResponse::error(400, "expect needs a JSON body"));

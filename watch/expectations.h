@@ -34,6 +34,7 @@ class Expectations {
   // Blocks up to expectation.timeout for the verdict.
   Verdict wait(const Expectation& expectation);
   std::size_t pending() const;
+  bool history_enabled() const { return history_.enabled(); }
 
  private:
   struct Pending {

@@ -3,10 +3,13 @@
 namespace mockforge::watch {
 
 History::History(traffic::Hub& hub, HistoryLimits limits) : hub_(hub), limits_(limits) {
+  if (!enabled()) return;
   observer_ = hub_.observe([this](const traffic::Message& message) { record(message); });
 }
 
-History::~History() { hub_.unobserve(observer_); }
+History::~History() {
+  if (enabled()) hub_.unobserve(observer_);
+}
 
 void History::record(const traffic::Message& message) {
   Recorded copy;

@@ -22,13 +22,15 @@ struct Recorded {
 };
 
 struct HistoryLimits {
-  std::size_t max_messages = 10000;          // oldest dropped beyond this
+  std::size_t max_messages = 10000;          // oldest dropped beyond this; 0: history off
   std::size_t max_payload_bytes = 64 << 20;  // and beyond this many payload bytes
 };
 
 class History {
  public:
+  // Observes `hub` unless limits.max_messages is 0 (then it stays empty).
   History(traffic::Hub& hub, HistoryLimits limits = {});
+  bool enabled() const { return limits_.max_messages > 0; }
   ~History();
   History(const History&) = delete;
   History& operator=(const History&) = delete;

@@ -201,7 +201,11 @@ void MockforgeSteps::publish_amqp(const std::string& exchange, const std::string
 watch::Verdict MockforgeSteps::expect(const std::string& spec_json) {
   const auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   if (spec.is_discarded()) throw std::invalid_argument("mockforge: expect() needs a JSON object");
-  return running_server().expectations().wait(watch::Expectation::from_json(spec));
+  auto& expectations = running_server().expectations();
+  if (!expectations.history_enabled()) {
+    throw std::logic_error("mockforge: expect() needs the history (history.max_messages > 0)");
+  }
+  return expectations.wait(watch::Expectation::from_json(spec));
 }
 
 void MockforgeTest::SetUp() {

@@ -151,5 +151,19 @@ class Expect(unittest.TestCase):
         self.assertIn("protocol", bad.stderr)
 
 
+class HistoryOff(unittest.TestCase):
+    def test_expect_is_409_and_history_empty_when_the_history_is_off(self):
+        with Mockforge(env={"MOCKFORGE_HISTORY_MAX_MESSAGES": "0"}) as mf:
+            producer = Producer({"bootstrap.servers": f"127.0.0.1:{mf.ports['kafka']}"})
+            producer.produce("t", b"x")
+            self.assertEqual(producer.flush(10), 0)
+            status, _, body = mf.request("POST", "/__mockforge/api/expect",
+                                         body=json.dumps({"protocol": "kafka"}))
+            self.assertEqual(status, 409, body)
+            self.assertIn("history.max_messages", json.loads(body)["error"]["message"])
+            status, _, body = mf.request("GET", "/__mockforge/api/history")
+            self.assertEqual(json.loads(body)["messages"], [])
+
+
 if __name__ == "__main__":
     unittest.main()
