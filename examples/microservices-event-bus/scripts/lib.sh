@@ -45,4 +45,11 @@ with urllib.request.urlopen(request, timeout=10) as r:
     print(json.load(r)["last_seq"])' "$ADMIN_URL"
 }
 
-new_order_id() { echo "ord-$(date +%s)-$RANDOM"; }
+# place_order SKU QUANTITY: the order service places order $ORDER_ID (a new id unless
+# set) and follows it to its final status.
+place_order() {
+  ORDER_ID="${ORDER_ID:-ord-$(date +%s)-$RANDOM}"
+  step "order service places $ORDER_ID ($2 x $1) and follows it"
+  "$PYTHON" "$EXAMPLE_DIR/services/order_service.py" --order-id "$ORDER_ID" --sku "$1" \
+    --quantity "$2" --timeout "${ORDER_TIMEOUT:-30}" || fail "the order service did not finish $ORDER_ID"
+}

@@ -12,12 +12,7 @@
 #   6. analytics             -> the analytics-service consumer group reads the order
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ORDER_ID="${ORDER_ID:-$(new_order_id)}"
-SKU="${ORDER_SKU:-WIDGET-1}"
-
-step "order service places $ORDER_ID ($SKU) and follows it"
-"$PYTHON" "$EXAMPLE_DIR/services/order_service.py" --order-id "$ORDER_ID" --sku "$SKU" \
-  --quantity 2 --timeout "${ORDER_TIMEOUT:-30}" || fail "the order service did not finish $ORDER_ID"
+place_order "${ORDER_SKU:-WIDGET-1}" 2
 
 step "the flow, as the brokers saw it"
 expect_settled "orders.created carries the order" \
