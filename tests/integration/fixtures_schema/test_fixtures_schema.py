@@ -23,9 +23,15 @@ def validator(definition=None):
 
 
 def schema_for(path):
-    """The protocol of a <protocol>/ directory's bare files, else the sectioned form."""
+    """The sectioned form; in a <protocol>/ directory, that protocol's bare section too
+    (the loader reads a <protocol>.fixtures_dir's files in either form)."""
     parent = os.path.basename(os.path.dirname(path))
-    return validator(f"{parent}File" if parent in ("kafka", "mqtt", "amqp") else None)
+    if parent not in ("kafka", "mqtt", "amqp"):
+        return validator()
+    sectioned = {k: v for k, v in SCHEMA.items() if k not in ("$schema", "$id", "$defs")}
+    return jsonschema.Draft202012Validator({
+        "$defs": {**SCHEMA["$defs"], "sectionedFile": sectioned},
+        "anyOf": [{"$ref": f"#/$defs/{parent}File"}, {"$ref": "#/$defs/sectionedFile"}]})
 
 
 class FixtureSchemaTest(unittest.TestCase):
