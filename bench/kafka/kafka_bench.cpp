@@ -81,10 +81,10 @@ bool produce(const Options& options, DeliveryCounts& counts, double& seconds) {
     uint64_t seq = static_cast<uint64_t>(i);
     std::memcpy(value.data(), &seq, std::min(sizeof(seq), value.size()));
     for (;;) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
-          RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
+                            RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 10);
         continue;
@@ -110,15 +110,15 @@ bool produce(const Options& options, DeliveryCounts& counts, double& seconds) {
 }
 
 struct ConsumeResult {
-  long received = 0;    // messages read
-  long distinct = 0;    // distinct sequence numbers among them
+  long received = 0;  // messages read
+  long distinct = 0;  // distinct sequence numbers among them
   long duplicates = 0;
   long out_of_order = 0;
   long foreign = 0;     // values that are not ours (wrong size or sequence out of range)
   long first_seq = -1;  // sequence number of the first message read
   int64_t first_offset = -1;
   int64_t high_watermark = -1;
-  double seconds = 0;        // assign() to end of partition
+  double seconds = 0;          // assign() to end of partition
   double first_message_s = 0;  // assign() to the first message (connect, coordinator, fetch)
 };
 
@@ -157,8 +157,7 @@ bool consume(const Options& options, ConsumeResult& result) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 500);
     if (!message) {
       if (now_s() - last_progress > 60) {
-        std::fprintf(stderr, "consume: no progress for 60 s after %ld messages\n",
-                     result.received);
+        std::fprintf(stderr, "consume: no progress for 60 s after %ld messages\n", result.received);
         ok = false;
         break;
       }
@@ -276,9 +275,10 @@ int main(int argc, char** argv) {
             ", \"first_message_s\": " + std::to_string(result.first_message_s);
     if (options.expect_all &&
         (result.distinct != options.messages || result.duplicates || result.foreign)) {
-      std::fprintf(stderr, "not every message accounted for: %ld of %ld distinct, %ld duplicates, "
-                   "%ld foreign\n", result.distinct, options.messages, result.duplicates,
-                   result.foreign);
+      std::fprintf(stderr,
+                   "not every message accounted for: %ld of %ld distinct, %ld duplicates, "
+                   "%ld foreign\n",
+                   result.distinct, options.messages, result.duplicates, result.foreign);
       ok = false;
     }
   }

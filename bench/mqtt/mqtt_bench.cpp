@@ -196,16 +196,21 @@ int throughput(const Options& o) {
     new_client("bench-sub-" + std::to_string(getpid()) + "-" + std::to_string(i), &subs[i], 60, o);
     all.push_back(&subs[i]);
   }
-  wait_for(all, [&] { return std::all_of(subs.begin(), subs.end(), [](auto& c) { return c.connected; }); },
-           30, "subscribers connect");
+  wait_for(
+      all,
+      [&] { return std::all_of(subs.begin(), subs.end(), [](auto& c) { return c.connected; }); },
+      30, "subscribers connect");
   for (Client& c : subs) mosquitto_subscribe(c.mosq, nullptr, topic.c_str(), o.qos);
-  wait_for(all, [&] { return std::all_of(subs.begin(), subs.end(), [](auto& c) { return c.subscribed; }); },
-           30, "subscribe");
+  wait_for(
+      all,
+      [&] { return std::all_of(subs.begin(), subs.end(), [](auto& c) { return c.subscribed; }); },
+      30, "subscribe");
   Client pub;
   new_client("bench-pub-" + std::to_string(getpid()), &pub, 60, o);
   mosquitto_max_inflight_messages_set(pub.mosq, 0);  // the end-to-end window limits instead
   all.push_back(&pub);
-  wait_for(all, [&] { return pub.connected; }, 30, "publisher connect");
+  wait_for(
+      all, [&] { return pub.connected; }, 30, "publisher connect");
 
   std::vector<char> value(o.size, 'x');
   long published = 0;
@@ -262,12 +267,12 @@ int throughput(const Options& o) {
   }
   const long expected = o.messages * o.subscribers;
   if (o.expect_all && (delivered != expected || duplicates || foreign)) ok = false;
-  std::printf("{\"qos\": %d, \"subscribers\": %d, \"messages\": %ld, \"published\": %ld, "
-              "\"expected\": %ld, \"delivered\": %ld, \"missing\": %ld, \"duplicates\": %ld, "
-              "\"out_of_order\": %ld, \"foreign\": %ld, \"seconds\": %.6f, \"ok\": %s}\n",
-              o.qos, o.subscribers, o.messages, published, expected, delivered,
-              expected - delivered, duplicates, out_of_order, foreign, seconds,
-              ok ? "true" : "false");
+  std::printf(
+      "{\"qos\": %d, \"subscribers\": %d, \"messages\": %ld, \"published\": %ld, "
+      "\"expected\": %ld, \"delivered\": %ld, \"missing\": %ld, \"duplicates\": %ld, "
+      "\"out_of_order\": %ld, \"foreign\": %ld, \"seconds\": %.6f, \"ok\": %s}\n",
+      o.qos, o.subscribers, o.messages, published, expected, delivered, expected - delivered,
+      duplicates, out_of_order, foreign, seconds, ok ? "true" : "false");
   std::fflush(stdout);
   for (Client* c : all) {
     mosquitto_disconnect(c->mosq);
@@ -287,8 +292,12 @@ int idle(const Options& o) {
                  600, o);
       group.push_back(&clients[i]);
     }
-    wait_for(group, [&] { return std::all_of(group.begin(), group.end(), [](Client* c) { return c->connected; }); },
-             60, "idle connect");
+    wait_for(
+        group,
+        [&] {
+          return std::all_of(group.begin(), group.end(), [](Client* c) { return c->connected; });
+        },
+        60, "idle connect");
   }
   const double seconds = now_s() - begin;
   std::printf("{\"connections\": %d, \"connected\": %d, \"connect_s\": %.6f}\n", o.connections,
@@ -333,18 +342,32 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
-    if (arg == "--host") o.host = value();
-    else if (arg == "--port") o.port = std::atoi(value().c_str());
-    else if (arg == "--qos") o.qos = std::atoi(value().c_str());
-    else if (arg == "--subscribers") o.subscribers = std::atoi(value().c_str());
-    else if (arg == "--messages") { o.messages = std::atol(value().c_str()); messages_set = true; }
-    else if (arg == "--size") o.size = static_cast<size_t>(std::atol(value().c_str()));
-    else if (arg == "--window") o.window = std::atol(value().c_str());
-    else if (arg == "--connections") { o.connections = std::atoi(value().c_str()); connections_set = true; }
-    else if (arg == "--expect-all") o.expect_all = true;
-    else if (arg == "--quick") o.quick = true;
-    else if (arg == "throughput" || arg == "idle") o.mode = arg;
-    else usage();
+    if (arg == "--host")
+      o.host = value();
+    else if (arg == "--port")
+      o.port = std::atoi(value().c_str());
+    else if (arg == "--qos")
+      o.qos = std::atoi(value().c_str());
+    else if (arg == "--subscribers")
+      o.subscribers = std::atoi(value().c_str());
+    else if (arg == "--messages") {
+      o.messages = std::atol(value().c_str());
+      messages_set = true;
+    } else if (arg == "--size")
+      o.size = static_cast<size_t>(std::atol(value().c_str()));
+    else if (arg == "--window")
+      o.window = std::atol(value().c_str());
+    else if (arg == "--connections") {
+      o.connections = std::atoi(value().c_str());
+      connections_set = true;
+    } else if (arg == "--expect-all")
+      o.expect_all = true;
+    else if (arg == "--quick")
+      o.quick = true;
+    else if (arg == "throughput" || arg == "idle")
+      o.mode = arg;
+    else
+      usage();
   }
   if (o.quick) {
     if (!messages_set) o.messages = 5000;

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -17,7 +17,6 @@ namespace mockforge::cli::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
 
 int poll_ms(std::chrono::milliseconds timeout) {
   auto ms = timeout.count();
@@ -104,8 +103,7 @@ std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadli
   return left.count() < 0 ? std::chrono::milliseconds(0) : left;
 }
 
-TcpConnection TcpConnection::connect(const Endpoint& endpoint,
-                                     std::chrono::milliseconds timeout) {
+TcpConnection TcpConnection::connect(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   return connect(endpoint.host, endpoint.port, timeout);
 }
 
@@ -130,8 +128,8 @@ TcpConnection TcpConnection::connect(const std::string& host, std::uint16_t port
   auto deadline = Clock::now() + timeout;
   std::string last_error = "no address";
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) {
       last_error = std::strerror(errno);
       continue;

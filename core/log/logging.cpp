@@ -1,15 +1,15 @@
 #include "core/log/logging.h"
 
-#include <chrono>
-#include <mutex>
-#include <stdexcept>
-#include <string>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 
 namespace mockforge::log {
 namespace {
@@ -87,11 +87,12 @@ void init(std::string_view level, Format format) {
   if (format == Format::kJson) {
     sink->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v"));
+    sink->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v"));
   }
   spdlog::set_level(parsed);
-  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& logger) { logger->set_level(parsed); });
+  spdlog::apply_all(
+      [&](const std::shared_ptr<spdlog::logger>& logger) { logger->set_level(parsed); });
 }
 
 std::shared_ptr<spdlog::logger> get(std::string_view name) {

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <memory>
 #include <string_view>
-
-#include <spdlog/logger.h>
 
 namespace mockforge::log {
 

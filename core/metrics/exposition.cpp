@@ -1,8 +1,8 @@
 #include "core/metrics/exposition.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace mockforge::metrics::exposition {
 namespace {

@@ -67,29 +67,29 @@ std::shared_ptr<void> register_process_metrics(Registry& registry, std::string_v
   const double start_time = now_seconds();
   const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
   std::vector<std::shared_ptr<void>> handles;
-  handles.push_back(registry.callback("process_start_time_seconds",
-                                      "Start time of the process since the Unix epoch in seconds.",
-                                      MetricType::kGauge, {}, [start_time] { return one(start_time); }));
-  handles.push_back(registry.callback("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                      MetricType::kGauge, {}, [page_size] {
-                                        return one(read_statm().resident_pages * page_size);
-                                      }));
-  handles.push_back(registry.callback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                                      MetricType::kGauge, {}, [page_size] {
-                                        return one(read_statm().virtual_pages * page_size);
-                                      }));
+  handles.push_back(registry.callback(
+      "process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.",
+      MetricType::kGauge, {}, [start_time] { return one(start_time); }));
+  handles.push_back(registry.callback(
+      "process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::kGauge, {},
+      [page_size] { return one(read_statm().resident_pages * page_size); }));
+  handles.push_back(registry.callback(
+      "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::kGauge, {},
+      [page_size] { return one(read_statm().virtual_pages * page_size); }));
   handles.push_back(registry.callback("process_open_fds", "Number of open file descriptors.",
-                                      MetricType::kGauge, {}, [] { return one(count_open_fds()); }));
+                                      MetricType::kGauge, {},
+                                      [] { return one(count_open_fds()); }));
   handles.push_back(registry.callback("process_cpu_seconds_total",
                                       "Total user and system CPU time spent in seconds.",
                                       MetricType::kCounter, {}, [] { return one(cpu_seconds()); }));
-  handles.push_back(registry.callback("mockforge_uptime_seconds", "Seconds since mockforge started.",
-                                      MetricType::kGauge, {},
+  handles.push_back(registry.callback("mockforge_uptime_seconds",
+                                      "Seconds since mockforge started.", MetricType::kGauge, {},
                                       [start_time] { return one(now_seconds() - start_time); }));
-  handles.push_back(registry.callback(
-      "mockforge_build_info", "mockforge version, as a label; the value is always 1.",
-      MetricType::kGauge, {"version"},
-      [v = std::string(version)] { return std::vector<Sample>{Sample{{v}, 1.0}}; }));
+  handles.push_back(registry.callback("mockforge_build_info",
+                                      "mockforge version, as a label; the value is always 1.",
+                                      MetricType::kGauge, {"version"}, [v = std::string(version)] {
+                                        return std::vector<Sample>{Sample{{v}, 1.0}};
+                                      }));
   return std::make_shared<std::vector<std::shared_ptr<void>>>(std::move(handles));
 }
 

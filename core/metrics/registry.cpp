@@ -1,9 +1,9 @@
 #include "core/metrics/registry.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "core/metrics/exposition.h"
 
@@ -28,8 +28,9 @@ bool is_name_start(char c, bool allow_colon) {
 
 bool is_valid_name(std::string_view name, bool allow_colon) {
   if (name.empty() || !is_name_start(name[0], allow_colon)) return false;
-  return std::all_of(name.begin() + 1, name.end(),
-                     [&](char c) { return is_name_start(c, allow_colon) || (c >= '0' && c <= '9'); });
+  return std::all_of(name.begin() + 1, name.end(), [&](char c) {
+    return is_name_start(c, allow_colon) || (c >= '0' && c <= '9');
+  });
 }
 
 void atomic_add(std::atomic<double>& target, double amount) {
@@ -216,7 +217,8 @@ Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help,
 Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help,
                                        std::vector<double> bounds,
                                        std::vector<std::string> labels) {
-  auto& family = add_family<Family<Histogram>>(name, MetricType::kHistogram, std::move(labels), help);
+  auto& family =
+      add_family<Family<Histogram>>(name, MetricType::kHistogram, std::move(labels), help);
   family.set_histogram_bounds(std::move(bounds));
   return family;
 }
@@ -224,8 +226,8 @@ Family<Histogram>& Registry::histogram(const std::string& name, const std::strin
 std::shared_ptr<void> Registry::callback(const std::string& name, const std::string& help,
                                          MetricType type, std::vector<std::string> labels,
                                          std::function<std::vector<Sample>()> collect) {
-  auto family = std::make_shared<CallbackFamily>(name, help, type, std::move(labels),
-                                                 std::move(collect));
+  auto family =
+      std::make_shared<CallbackFamily>(name, help, type, std::move(labels), std::move(collect));
   {
     std::lock_guard lock(mutex_);
     if (!families_.emplace(name, family).second) {

@@ -23,7 +23,8 @@ uint8_t* map_huge(std::size_t size) {
       round_up(reinterpret_cast<uintptr_t>(start), ByteArena::kHugePageBytes));
   if (aligned > start) ::munmap(start, static_cast<std::size_t>(aligned - start));
   uint8_t* end = start + span;
-  if (end > aligned + size) ::munmap(aligned + size, static_cast<std::size_t>(end - (aligned + size)));
+  if (end > aligned + size)
+    ::munmap(aligned + size, static_cast<std::size_t>(end - (aligned + size)));
   // Advice only: without transparent huge pages the chunk still works.
   ::madvise(aligned, size, MADV_HUGEPAGE);
   return aligned;
@@ -61,15 +62,15 @@ class ByteArena::Chunk {
 };
 
 ByteSlice ByteSlice::copy_of(std::span<const uint8_t> bytes) {
-  auto owner = std::make_shared<std::string>(reinterpret_cast<const char*>(bytes.data()),
-                                             bytes.size());
+  auto owner =
+      std::make_shared<std::string>(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   const auto* data = reinterpret_cast<const uint8_t*>(owner->data());
   return ByteSlice(std::move(owner), data, bytes.size());
 }
 
 ByteSlice ByteSlice::copy_of(std::string_view bytes) {
-  return copy_of(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                          bytes.size()));
+  return copy_of(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
 ByteArena::Allocation ByteArena::allocate(std::size_t size) {

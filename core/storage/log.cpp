@@ -1,11 +1,10 @@
 #include "core/storage/log.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <random>
 
 namespace mockforge::storage {
@@ -82,8 +81,8 @@ Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs,
       return Error{ErrorCode::kInvalidConfig,
                    fmt::format("{} must be an integer, got '{}'", it->first, it->second)};
     }
-    policy.max_bytes = *value >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(*value))
-                                   : std::nullopt;
+    policy.max_bytes =
+        *value >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(*value)) : std::nullopt;
   }
   if (auto it = configs.find(kRetentionMsConfig); it != configs.end()) {
     const auto value = parse_integer<int64_t>(it->second);
@@ -95,8 +94,8 @@ Result<RetentionPolicy> RetentionPolicy::from_configs(const ConfigMap& configs,
   }
   // As in Kafka, a topic whose cleanup.policy does not include "delete" (compact only) keeps
   // its records whatever retention.ms / retention.bytes say.
-  if (auto it = configs.find(kCleanupPolicyConfig); it != configs.end() &&
-                                                    it->second.find("delete") == std::string::npos) {
+  if (auto it = configs.find(kCleanupPolicyConfig);
+      it != configs.end() && it->second.find("delete") == std::string::npos) {
     policy.max_bytes.reset();
     policy.max_age_ms.reset();
   }
@@ -430,7 +429,8 @@ TopicImage Topic::capture() const {
 }
 
 void Topic::restore(const TopicImage& image, DeferredCallbacks& deferred) {
-  auto retention = RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
+  auto retention =
+      RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
   std::lock_guard lock(mutex_);
   configs_ = image.configs;
   retention_ = retention ? *retention : RetentionPolicy{};
@@ -578,7 +578,8 @@ void LogStore::restore(const std::vector<TopicImage>& images, DeferredCallbacks&
       topics_by_id_.erase(it);
       topics_by_name_.erase(image.name);
     } else {
-      auto retention = RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
+      auto retention =
+          RetentionPolicy::from_configs(image.configs, RetentionPolicy::defaults_of(context_));
       topic = std::make_shared<Topic>(context_, image.name, image.id, image.configs,
                                       retention ? *retention : RetentionPolicy{}, 0);
     }

@@ -138,9 +138,9 @@ class Partition {
                          int64_t max_timestamp, const BatchMutator& mutator = {});
   Result<int64_t> append(std::string_view bytes, int32_t record_count, int64_t max_timestamp,
                          const BatchMutator& mutator = {}) {
-    return append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                           bytes.size()),
-                  record_count, max_timestamp, mutator);
+    return append(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+        record_count, max_timestamp, mutator);
   }
 
   // Batches containing or following `offset`, at most `max_bytes` in total but

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <atomic>
-#include <optional>
 #include <cstdint>
+#include <optional>
 
 #include "core/storage/common.h"
 

@@ -67,8 +67,9 @@ int main(int argc, char** argv) {
             if (!mutated.empty()) mutated[rng() % mutated.size()] = uint8_t(rng());
             break;
           case 2:
-            mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(rng() % (mutated.size() + 1)),
-                           uint8_t(rng()));
+            mutated.insert(
+                mutated.begin() + static_cast<std::ptrdiff_t>(rng() % (mutated.size() + 1)),
+                uint8_t(rng()));
             break;
           case 3:
             if (!mutated.empty()) {

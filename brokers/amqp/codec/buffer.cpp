@@ -1,8 +1,7 @@
 #include "brokers/amqp/codec/buffer.h"
 
-#include <cstring>
-
 #include <bit>
+#include <cstring>
 #include <limits>
 
 namespace mockforge::amqp {

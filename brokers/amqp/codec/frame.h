@@ -108,8 +108,7 @@ struct FrameView {
   uint16_t channel = 0;
   std::span<const uint8_t> payload;
 };
-using SplitViewResult =
-    std::variant<NeedMoreBytes, ProtocolHeaderReceived, FrameView, FrameError>;
+using SplitViewResult = std::variant<NeedMoreBytes, ProtocolHeaderReceived, FrameView, FrameError>;
 
 // Turns a byte stream into frames. Feed bytes as they arrive, then call next()
 // until it returns NeedMoreBytes. After a FrameError the splitter stays failed

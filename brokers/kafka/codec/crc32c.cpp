@@ -54,7 +54,7 @@ namespace {
 
 // SSE4.2's crc32 instruction computes exactly CRC-32C, eight bytes at a time.
 __attribute__((target("sse4.2"))) uint32_t crc32c_extend_sse42(uint32_t crc,
-                                                                 std::span<const uint8_t> data) {
+                                                               std::span<const uint8_t> data) {
   uint64_t state = ~crc;
   const uint8_t* p = data.data();
   size_t left = data.size();

@@ -69,7 +69,8 @@ Built build(FetchState& state) {
           for (const auto& batch : read->batches) {
             if (limit == 0) break;
             if (!records.empty() && records.size() + batch.size_bytes() > limit) break;
-            records.insert(records.end(), batch.bytes.data(), batch.bytes.data() + batch.bytes.size());
+            records.insert(records.end(), batch.bytes.data(),
+                           batch.bytes.data() + batch.bytes.size());
             record_count += batch.record_count;
           }
           if (records.empty()) {

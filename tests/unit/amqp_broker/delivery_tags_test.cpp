@@ -1,9 +1,9 @@
 #include "brokers/amqp/protocol/delivery_tags.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace mockforge::amqp {
 namespace {

@@ -1,8 +1,8 @@
 #include "brokers/amqp/model/routing.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace mockforge::amqp {
 namespace {

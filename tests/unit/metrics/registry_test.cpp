@@ -1,9 +1,9 @@
 #include "core/metrics/registry.h"
 
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <thread>
 
 namespace mockforge::metrics {
 namespace {
@@ -12,7 +12,8 @@ using ::testing::HasSubstr;
 
 TEST(MetricsRegistry, RendersCounterWithHelpTypeAndLabels) {
   Registry registry;
-  auto& produced = registry.counter("kafka_messages_produced_total", "Messages produced.", {"topic"});
+  auto& produced =
+      registry.counter("kafka_messages_produced_total", "Messages produced.", {"topic"});
   produced.with({"orders"}).inc(3);
   produced.with({"payments"}).inc();
   EXPECT_EQ(registry.render(),
@@ -47,14 +48,15 @@ TEST(MetricsRegistry, HistogramHasCumulativeBucketsSumAndCount) {
 TEST(MetricsRegistry, CallbackFamilyIsComputedAtScrapeAndUnregisteredByHandle) {
   Registry registry;
   double depth = 7;
-  auto handle = registry.callback("amqp_queue_messages", "Messages in queues.", MetricType::kGauge,
-                                  {"queue", "state"}, [&] {
-                                    return std::vector<Sample>{{{"q1", "ready"}, depth},
-                                                               {{"q1", "unacked"}, 2}};
-                                  });
-  EXPECT_THAT(registry.render(), HasSubstr("amqp_queue_messages{queue=\"q1\",state=\"ready\"} 7\n"));
+  auto handle = registry.callback(
+      "amqp_queue_messages", "Messages in queues.", MetricType::kGauge, {"queue", "state"}, [&] {
+        return std::vector<Sample>{{{"q1", "ready"}, depth}, {{"q1", "unacked"}, 2}};
+      });
+  EXPECT_THAT(registry.render(),
+              HasSubstr("amqp_queue_messages{queue=\"q1\",state=\"ready\"} 7\n"));
   depth = 9;
-  EXPECT_THAT(registry.render(), HasSubstr("amqp_queue_messages{queue=\"q1\",state=\"ready\"} 9\n"));
+  EXPECT_THAT(registry.render(),
+              HasSubstr("amqp_queue_messages{queue=\"q1\",state=\"ready\"} 9\n"));
   handle.reset();
   EXPECT_EQ(registry.render(), "");
 }

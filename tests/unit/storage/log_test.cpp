@@ -336,13 +336,11 @@ TEST_F(StorageLogTest, ConcurrentAppendReadAndWait) {
     threads.emplace_back([&, producer] {
       for (int i = 0; i < kBatchesPerProducer; ++i) {
         auto partition = topic->partition(i % 2);
-        auto offset =
-            partition->append(std::string(32, ' '), 2, i,
-                              [producer](std::span<uint8_t> bytes, int64_t base) {
-                                const auto text =
-                                    std::to_string(producer) + ":" + std::to_string(base);
-                                std::memcpy(bytes.data(), text.data(), text.size());
-                              });
+        auto offset = partition->append(
+            std::string(32, ' '), 2, i, [producer](std::span<uint8_t> bytes, int64_t base) {
+              const auto text = std::to_string(producer) + ":" + std::to_string(base);
+              std::memcpy(bytes.data(), text.data(), text.size());
+            });
         ASSERT_TRUE(offset.ok());
       }
     });
