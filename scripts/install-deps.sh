@@ -2,13 +2,14 @@
 # Installs what mockforge needs from Debian 12 (and npm for the JS client
 # tests). README, CI and the benchmarks all use this one script.
 #
-#   scripts/install-deps.sh [build] [test] [peers] [ci]   (no argument: the first three)
+#   scripts/install-deps.sh [build] [test] [peers] [package] [ci]   (no argument: the first three)
 #
 #   build  compiler toolchain and the libraries mockforge links
 #   test   real client libraries and tools the test suites drive, fuzzing and
 #          promtool
 #   peers  the brokers that differential tests and benchmarks compare against,
 #          and the client libraries the benchmark programs (bench/) link
+#   package  what CPack needs to build the .deb packages (file, dpkg-shlibdeps)
 #   ci     what CI's own checks need: clang-format, and mmdebstrap for the
 #          fresh-root stage (scripts/ci/fresh-root.sh)
 set -euo pipefail
@@ -32,6 +33,7 @@ test_pkgs=(
   prometheus curl procps
 )
 peer_pkgs=(mosquitto rabbitmq-server librdkafka-dev libmosquitto-dev librabbitmq-dev)
+package_pkgs=(file dpkg-dev)
 ci_pkgs=(clang-format mmdebstrap curl)
 
 pkgs=()
@@ -44,8 +46,9 @@ for group in "${groups[@]}"; do
       command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
       ;;
     peers) pkgs+=("${peer_pkgs[@]}") ;;
+    package) pkgs+=("${package_pkgs[@]}") ;;
     ci) pkgs+=("${ci_pkgs[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (build, test, peers, ci)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown group '$group' (build, test, peers, package, ci)" >&2; exit 2 ;;
   esac
 done
 

@@ -138,7 +138,8 @@ stage_serve() {
   stop_server "$server_pid"
 
   log "building the Debian packages (preset package, CPack)"
-  in_root "$root" bash -c "cd /src/mockforge && cmake --preset package >/dev/null && \
+  in_root "$root" bash -c "cd /src/mockforge && scripts/install-deps.sh package && \
+    cmake --preset package >/dev/null && \
     cmake --build --preset package && cd build/package && cpack -G DEB >/dev/null"
   rm -f "$out"/*.deb
   cp "$root"/src/mockforge/build/package/mockforge*.deb "$out/"
