@@ -118,9 +118,10 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME mockforge)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)  # Depends: from the binary's shared libraries
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME mockforge-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_ARCHITECTURE amd64)
-# Static libraries: a user's build needs the headers and libraries they link.
+# Static libraries: a user's build needs the headers and libraries they link
+# (the compiler and build tool are the user's own, as for any -dev package).
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "mockforge (= ${PROJECT_VERSION}), g++, cmake, pkg-config, libboost1.81-dev, libfmt-dev, libspdlog-dev, libyaml-cpp-dev, nlohmann-json3-dev, zlib1g-dev, libzstd-dev, liblz4-dev, libsnappy-dev, libgtest-dev, libgmock-dev")
+    "mockforge (= ${PROJECT_VERSION}), libboost1.81-dev, libfmt-dev, libspdlog-dev, libyaml-cpp-dev, nlohmann-json3-dev, zlib1g-dev, libzstd-dev, liblz4-dev, libsnappy-dev, libgtest-dev, libgmock-dev")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
     "Mock Kafka, MQTT and AMQP brokers for integration tests\n mockforge runs Kafka, MQTT 3.1.1/5 and AMQP 0-9-1 (RabbitMQ-compatible) brokers\n in one process for tests and CI, with fixtures and an admin HTTP API.")
 set(CPACK_COMPONENT_DEV_DESCRIPTION

@@ -166,8 +166,10 @@ stage_package() {
   log "examples/cpp-gtest against the installed package"
   mkdir -p "$root/src"
   cp -r "$repo/examples/cpp-gtest" "$root/src/cpp-gtest"
+  # What the example's own project needs besides mockforge: a toolchain and
+  # the client libraries of its service.
   in_root "$root" bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    librdkafka-dev libpaho-mqtt-dev >/dev/null"
+    g++ make cmake pkg-config librdkafka-dev libpaho-mqtt-dev >/dev/null"
   in_root "$root" bash -c "cd /src/cpp-gtest && cmake -S . -B build -G 'Unix Makefiles' >/dev/null && \
     cmake --build build -j 2 && cd build && ctest --output-on-failure"
 }
