@@ -15,5 +15,15 @@ void add_kafka_command(CLI::App& app, int& exit_code);
 void add_fixtures_command(CLI::App& app, int& exit_code);
 // `expect` and `history`, on the admin API.
 void add_expect_commands(CLI::App& app, int& exit_code);
+// `asyncapi inspect`, without a server.
+void add_asyncapi_command(CLI::App& app, int& exit_code);
+// `tail` (the live event stream) and `inject`, on the admin API.
+void add_tail_command(CLI::App& app, int& exit_code);
+// `faults add|list|remove|clear`, on the admin API.
+void add_faults_command(CLI::App& app, int& exit_code);
+// `scenario run`: schedules and responders against real brokers.
+void add_scenario_command(CLI::App& app, int& exit_code);
+// `certs generate DIR`: test certificates for the TLS listeners.
+void add_certs_command(CLI::App& app, int& exit_code);
 
 }  // namespace mockforge::cli

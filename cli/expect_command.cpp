@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/net/admin_client.h"
 #include "cli/net/http.h"
+#include "cli/run_command.h"
 
 namespace mockforge::cli {
 namespace {
@@ -135,6 +136,16 @@ json build_spec(const ExpectOptions& o) {
 
 void print_verdict(const json& verdict) {
   std::cout << verdict.value("message", "") << '\n';
+  if (verdict.contains("steps")) {
+    std::size_t number = 1;
+    for (const auto& step : verdict["steps"]) {
+      const auto& at = step["completed_at_seq"];
+      std::cout << fmt::format("  step {}: {} ({})", number++, step.value("expect", std::string()),
+                               at.is_null() ? std::string("not reached")
+                                            : fmt::format("completed at #{}", at.get<uint64_t>()))
+                << '\n';
+    }
+  }
   if (verdict.contains("closest_misses")) {
     for (const auto& miss : verdict["closest_misses"]) {
       std::cout << fmt::format("  #{} on {}:", miss.value("seq", uint64_t{0}),
@@ -253,12 +264,8 @@ void add_expect_commands(CLI::App& app, int& exit_code) {
   expect->add_option("--timeout-ms", o.timeout_ms, "how long to wait (default 5000)");
   expect->add_flag("--json-output", o.json_output, "print the verdict as JSON");
   expect->callback([expect_options, &exit_code] {
-    try {
-      exit_code = run_expect(*expect_options);
-    } catch (const std::exception& e) {
-      std::cerr << "mockforge expect: " << e.what() << '\n';
-      exit_code = 2;
-    }
+    run_command(
+        exit_code, "mockforge expect", [&] { return run_expect(*expect_options); }, 2);
   });
 
   auto history_options = std::make_shared<HistoryOptions>();
@@ -274,12 +281,8 @@ void add_expect_commands(CLI::App& app, int& exit_code) {
   history->add_option("--limit", h.limit, "at most this many (default 100, at most 10000)");
   history->add_flag("--json", h.json_output, "print the messages as JSON");
   history->callback([history_options, &exit_code] {
-    try {
-      exit_code = run_history(*history_options);
-    } catch (const std::exception& e) {
-      std::cerr << "mockforge history: " << e.what() << '\n';
-      exit_code = 2;
-    }
+    run_command(
+        exit_code, "mockforge history", [&] { return run_history(*history_options); }, 2);
   });
 }
 

@@ -4,75 +4,23 @@
 // running mockforge's admin API.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "cli/apply/apply.h"
 #include "cli/commands.h"
+#include "cli/net/admin_client.h"
 #include "cli/net/http.h"
+#include "cli/run_command.h"
 #include "core/traffic/message.h"
 #include "fixtures/fixture_set.h"
 
 namespace mockforge::cli {
 namespace {
-
-struct AdminOptions {
-  std::string url = "http://127.0.0.1:9080";
-  std::string token;  // --admin-token, else $MOCKFORGE_ADMIN_TOKEN
-  double timeout = 30;
-};
-
-void add_admin_url(CLI::App& command, AdminOptions& options) {
-  command
-      .add_option("--admin-url,--admin", options.url,
-                  "mockforge's admin API (mockforge serve --admin-port)")
-      ->capture_default_str();
-  if (const char* token = std::getenv("MOCKFORGE_ADMIN_TOKEN")) options.token = token;
-  command.add_option("--admin-token", options.token,
-                     "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
-  command.add_option("--timeout", options.timeout, "Seconds to wait for the admin API")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-}
-
-// Runs `body`, turning exceptions into a message on stderr and exit code 1.
-void run(int& exit_code, const std::function<int()>& body) {
-  try {
-    exit_code = body();
-  } catch (const std::exception& e) {
-    std::cerr << "mockforge: " << e.what() << std::endl;
-    exit_code = 1;
-  }
-}
-
-// POSTs or GETs `target`; returns the JSON reply of a 200, throws with the
-// server's message otherwise (each fixture error on its own line).
-nlohmann::json admin_call(const AdminOptions& options, const std::string& method,
-                          const std::string& target) {
-  const auto url = net::parse_http_url(options.url);
-  net::HttpReply reply;
-  try {
-    reply = net::http_request(
-        method, url, target,
-        std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000)), options.token);
-  } catch (const net::NetError& e) {
-    throw std::runtime_error(
-        fmt::format("no mockforge admin API at {}: {} (start it with mockforge serve; "
-                    "--admin-url names another)",
-                    options.url, e.what()));
-  }
-  auto body = nlohmann::json::parse(reply.body, nullptr, false);
-  if (reply.status == 200 && body.is_object()) return body;
-  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
-      body["error"].value("message", "").size() > 0) {
-    auto message = body["error"]["message"].get<std::string>();
-    if (reply.status == 401) message += " (pass --admin-token or set MOCKFORGE_ADMIN_TOKEN)";
-    throw std::runtime_error(message);
-  }
-  throw std::runtime_error(fmt::format("{} is not mockforge's admin API ({} {} answered HTTP {})",
-                                       options.url, method, target, reply.status));
-}
 
 std::string absolute(const std::string& directory) {
   std::error_code ec;
@@ -80,11 +28,11 @@ std::string absolute(const std::string& directory) {
   return ec ? directory : path.lexically_normal().string();
 }
 
-int load(const AdminOptions& options, const std::string& directory,
+int load(const net::AdminApi& options, const std::string& directory,
          std::optional<traffic::Protocol> section) {
   std::string target = "/__mockforge/api/fixtures/load?dir=" + net::url_encode(absolute(directory));
   if (section) target += "&protocol=" + std::string(traffic::to_string(*section));
-  const auto reply = admin_call(options, "POST", target);
+  const auto reply = net::admin_call(options, "POST", target);
   const auto count = [&](const char* key) { return reply.contains(key) ? reply[key].size() : 0; };
   std::cout << fmt::format(
                    "loaded {}: {} new fixture(s), {} already loaded, {} declaration(s), {} seed "
@@ -119,8 +67,8 @@ int validate(const std::vector<std::string>& directories, const std::string& pro
   return 0;
 }
 
-int list(const AdminOptions& options, const std::string& format) {
-  const auto reply = admin_call(options, "GET", "/__mockforge/api/fixtures");
+int list(const net::AdminApi& options, const std::string& format) {
+  const auto reply = net::admin_call(options, "GET", "/__mockforge/api/fixtures");
   if (format == "json") {
     std::cout << reply.dump(2) << std::endl;
     return 0;
@@ -135,7 +83,10 @@ int list(const AdminOptions& options, const std::string& format) {
     std::string state = "-";
     std::string produced = "-";
     if (auto it = schedules.find(id); it != schedules.end()) {
-      state = fmt::format("{}/s {}", it->second.value("rate_per_second", 0.0),
+      // With channel parameters the rate is per stream.
+      const auto streams = it->second.value("streams", 1);
+      state = fmt::format("{}/s{} {}", it->second.value("rate_per_second", 0.0),
+                          streams > 1 ? fmt::format(" x {} streams", streams) : "",
                           it->second.value("running", false) ? "running" : "stopped");
       produced = std::to_string(it->second.value("produced", 0));
     }
@@ -146,10 +97,10 @@ int list(const AdminOptions& options, const std::string& format) {
   return 0;
 }
 
-int set_running(const AdminOptions& options, const std::string& id, bool running) {
+int set_running(const net::AdminApi& options, const std::string& id, bool running) {
   std::string target = std::string("/__mockforge/api/fixtures/") + (running ? "start" : "stop");
   if (!id.empty()) target += "?id=" + net::url_encode(id);
-  const auto reply = admin_call(options, "POST", target);
+  const auto reply = net::admin_call(options, "POST", target);
   const auto& changed = reply[running ? "started" : "stopped"];
   std::cout << (running ? "started" : "stopped") << ' ' << changed.size() << " schedule(s)";
   for (const auto& name : changed) std::cout << ' ' << name.get<std::string>();
@@ -157,8 +108,8 @@ int set_running(const AdminOptions& options, const std::string& id, bool running
   return 0;
 }
 
-int list_responders(const AdminOptions& options, const std::string& format) {
-  const auto reply = admin_call(options, "GET", "/__mockforge/api/responders");
+int list_responders(const net::AdminApi& options, const std::string& format) {
+  const auto reply = net::admin_call(options, "GET", "/__mockforge/api/responders");
   if (format == "json") {
     std::cout << reply.dump(2) << std::endl;
     return 0;
@@ -179,8 +130,8 @@ int list_responders(const AdminOptions& options, const std::string& format) {
   return 0;
 }
 
-int add_responders(const AdminOptions& options, const std::string& file) {
-  const auto reply = admin_call(
+int add_responders(const net::AdminApi& options, const std::string& file) {
+  const auto reply = net::admin_call(
       options, "POST", "/__mockforge/api/responders/add?file=" + net::url_encode(absolute(file)));
   const auto names = [&](const char* key) {
     std::string out;
@@ -196,24 +147,24 @@ int add_responders(const AdminOptions& options, const std::string& file) {
   return 0;
 }
 
-int remove_responder(const AdminOptions& options, const std::string& id) {
-  admin_call(options, "POST", "/__mockforge/api/responders/remove?id=" + net::url_encode(id));
+int remove_responder(const net::AdminApi& options, const std::string& id) {
+  net::admin_call(options, "POST", "/__mockforge/api/responders/remove?id=" + net::url_encode(id));
   std::cout << "removed " << id << std::endl;
   return 0;
 }
 
 // `<parent> list [--format text|json]`, printing through `print`.
 void add_list_command(CLI::App& parent, const std::string& description, int& exit_code,
-                      int (*print)(const AdminOptions&, const std::string&)) {
+                      int (*print)(const net::AdminApi&, const std::string&)) {
   auto* command = parent.add_subcommand("list", description);
-  auto options = std::make_shared<AdminOptions>();
+  auto options = std::make_shared<net::AdminApi>();
   auto format = std::make_shared<std::string>("text");
-  add_admin_url(*command, *options);
+  net::add_admin_call_options(*command, *options);
   command->add_option("--format", *format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   command->callback([options, format, print, &exit_code] {
-    run(exit_code, [&] { return print(*options, *format); });
+    run_command(exit_code, "mockforge", [&] { return print(*options, *format); });
   });
 }
 
@@ -231,15 +182,15 @@ void add_protocol_load(CLI::App& app, const std::string& name, traffic::Protocol
   group->require_subcommand(1);
   auto* command = group->add_subcommand(
       "load", fmt::format("Load a directory of {} fixture files into a running mockforge", name));
-  auto options = std::make_shared<AdminOptions>();
+  auto options = std::make_shared<net::AdminApi>();
   auto directory = std::make_shared<std::string>();
   command
       ->add_option("DIR", *directory,
                    "Directory of *.yaml files (bare sections of this protocol allowed)")
       ->required();
-  add_admin_url(*command, *options);
+  net::add_admin_call_options(*command, *options);
   command->callback([options, directory, protocol, &exit_code] {
-    run(exit_code, [&] { return load(*options, *directory, protocol); });
+    run_command(exit_code, "mockforge", [&] { return load(*options, *directory, protocol); });
   });
 }
 
@@ -253,25 +204,54 @@ void add_responders_command(CLI::App& app, int& exit_code) {
 
   auto* add_command = responders->add_subcommand(
       "add", "Add the responders of a file (a `responders:` list, docs/fixtures.md)");
-  auto add_options = std::make_shared<AdminOptions>();
+  auto add_options = std::make_shared<net::AdminApi>();
   auto file = std::make_shared<std::string>();
   add_command->add_option("FILE", *file, "A YAML file with a responders: list")->required();
-  add_admin_url(*add_command, *add_options);
+  net::add_admin_call_options(*add_command, *add_options);
   add_command->callback([add_options, file, &exit_code] {
-    run(exit_code, [&] { return add_responders(*add_options, *file); });
+    run_command(exit_code, "mockforge", [&] { return add_responders(*add_options, *file); });
   });
 
   auto* remove_command = responders->add_subcommand("remove", "Remove a responder");
-  auto remove_options = std::make_shared<AdminOptions>();
+  auto remove_options = std::make_shared<net::AdminApi>();
   auto id = std::make_shared<std::string>();
   remove_command->add_option("ID", *id, "The responder's identifier")->required();
-  add_admin_url(*remove_command, *remove_options);
+  net::add_admin_call_options(*remove_command, *remove_options);
   remove_command->callback([remove_options, id, &exit_code] {
-    run(exit_code, [&] { return remove_responder(*remove_options, *id); });
+    run_command(exit_code, "mockforge", [&] { return remove_responder(*remove_options, *id); });
   });
 }
 
 }  // namespace
+
+struct ApplyOptions {
+  std::vector<std::string> directories;
+  std::string protocol;
+  apply::Targets targets;
+  double timeout = 10;
+};
+
+// `fixtures apply`: the files into real brokers (cli/apply).
+int apply_command(ApplyOptions& options) {
+  std::optional<traffic::Protocol> section;
+  if (!options.protocol.empty()) section = traffic::parse_protocol(options.protocol);
+  fixtures::LoadedFixtures set;
+  for (const auto& directory : options.directories)
+    set.merge(fixtures::load_fixture_dir(directory, section));
+  fixtures::check_references(set);
+  auto problems = set.errors;
+  const auto refused = apply::refusals(set, options.targets);
+  problems.insert(problems.end(), refused.begin(), refused.end());
+  if (!problems.empty()) {
+    for (const auto& error : problems) std::cerr << error.to_string() << "\n";
+    std::cerr << "mockforge: nothing was applied (" << problems.size() << " problem(s))\n";
+    return 1;
+  }
+  for (const auto& line : apply::not_applied(set)) std::cerr << line << "\n";
+  options.targets.timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout * 1000));
+  apply::apply(set, options.targets, std::cout);
+  return 0;
+}
 
 void add_fixtures_command(CLI::App& app, int& exit_code) {
   auto* fixtures = app.add_subcommand(
@@ -289,24 +269,57 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
                    "Read the directories as a <protocol>.fixtures_dir (files may be bare sections)")
       ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
   validate_command->callback([directories, protocol, &exit_code] {
-    run(exit_code, [&] { return validate(*directories, *protocol); });
+    run_command(exit_code, "mockforge", [&] { return validate(*directories, *protocol); });
   });
 
   auto* load_command = fixtures->add_subcommand(
       "load", "Load a directory of fixture files into a running mockforge");
-  auto load_options = std::make_shared<AdminOptions>();
+  auto load_options = std::make_shared<net::AdminApi>();
   auto load_directory = std::make_shared<std::string>();
   auto load_protocol = std::make_shared<std::string>();
   load_command->add_option("DIR", *load_directory, "Directory of *.yaml files")->required();
   load_command->add_option("--protocol", *load_protocol, "Read it as a <protocol>.fixtures_dir")
       ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
-  add_admin_url(*load_command, *load_options);
+  net::add_admin_call_options(*load_command, *load_options);
   load_command->callback([load_options, load_directory, load_protocol, &exit_code] {
-    run(exit_code, [&] {
+    run_command(exit_code, "mockforge", [&] {
       std::optional<traffic::Protocol> section;
       if (!load_protocol->empty()) section = traffic::parse_protocol(*load_protocol);
       return load(*load_options, *load_directory, section);
     });
+  });
+
+  auto* apply_cmd = fixtures->add_subcommand(
+      "apply",
+      "Seed real brokers from fixture files: Kafka topics, records and group offsets, AMQP "
+      "topology and messages, MQTT retained messages");
+  auto apply_options = std::make_shared<ApplyOptions>();
+  if (const char* seed = std::getenv("MOCKFORGE_FIXTURES_RANDOM_SEED")) {
+    apply_options->targets.random_seed = std::strtoull(seed, nullptr, 10);
+  }
+  apply_cmd->add_option("DIR", apply_options->directories, "Directories of *.yaml files")
+      ->required();
+  apply_cmd
+      ->add_option("--protocol", apply_options->protocol,
+                   "Read the directories as a <protocol>.fixtures_dir (files may be bare sections)")
+      ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
+  apply_cmd->add_option("--kafka-bootstrap", apply_options->targets.kafka_bootstrap,
+                        "Kafka bootstrap servers, host:port[,host:port...]");
+  apply_cmd->add_option("--amqp-url", apply_options->targets.amqp_url,
+                        "amqp://user:password@host:port/vhost (the vhost of objects without "
+                        "`vhost`)");
+  apply_cmd->add_option("--mqtt-url", apply_options->targets.mqtt_url,
+                        "mqtt://[user[:password]@]host[:port] (MQTT 5)");
+  apply_cmd
+      ->add_option("--seed", apply_options->targets.random_seed,
+                   "Random seed of the templates, as fixtures.random_seed (default: "
+                   "$MOCKFORGE_FIXTURES_RANDOM_SEED; 0 a new one)")
+      ->capture_default_str();
+  apply_cmd->add_option("--timeout", apply_options->timeout, "Seconds to wait for each broker")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  apply_cmd->callback([apply_options, &exit_code] {
+    run_command(exit_code, "mockforge", [&] { return apply_command(*apply_options); });
   });
 
   add_list_command(*fixtures, "List the fixtures and auto-produce schedules of a running mockforge",
@@ -317,12 +330,12 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
         running ? "start" : "stop",
         running ? "Start an auto-produce schedule from the beginning (all without ID)"
                 : "Stop an auto-produce schedule (all without ID)");
-    auto options = std::make_shared<AdminOptions>();
+    auto options = std::make_shared<net::AdminApi>();
     auto id = std::make_shared<std::string>();
     command->add_option("ID", *id, "The fixture's identifier");
-    add_admin_url(*command, *options);
+    net::add_admin_call_options(*command, *options);
     command->callback([options, id, running, &exit_code] {
-      run(exit_code, [&] { return set_running(*options, *id, running); });
+      run_command(exit_code, "mockforge", [&] { return set_running(*options, *id, running); });
     });
   }
 

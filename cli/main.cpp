@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   mockforge::cli::add_kafka_command(app, exit_code);
   mockforge::cli::add_fixtures_command(app, exit_code);
   mockforge::cli::add_expect_commands(app, exit_code);
+  mockforge::cli::add_asyncapi_command(app, exit_code);
+  mockforge::cli::add_tail_command(app, exit_code);
+  mockforge::cli::add_faults_command(app, exit_code);
+  mockforge::cli::add_scenario_command(app, exit_code);
+  mockforge::cli::add_certs_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

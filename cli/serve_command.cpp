@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/config_flags.h"
@@ -18,6 +19,7 @@ namespace {
 struct ServeOptions {
   std::shared_ptr<ConfigFlags> flags;
   std::string ready_file;
+  std::optional<int64_t> seed;  // fixtures.random_seed, over the file and environment
 };
 
 log::Format log_format(const config::Config& config) {
@@ -25,7 +27,10 @@ log::Format log_format(const config::Config& config) {
 }
 
 int run_serve(const ServeOptions& options) {
-  auto loaded = config::load(options.flags->request());
+  auto request = options.flags->request();
+  if (options.seed)
+    request.flags.push_back({"fixtures.random_seed", std::to_string(*options.seed)});
+  auto loaded = config::load(request);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) std::cerr << "mockforge: " << error.to_string() << '\n';
     return 2;
@@ -39,6 +44,7 @@ int run_serve(const ServeOptions& options) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the TLS certificates
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // Frame batches of a few hundred KiB are built and freed at high rates.
@@ -67,7 +73,15 @@ int run_serve(const ServeOptions& options) {
     }
   }
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    try {
+      if (!server.reload_tls()) logger->info("received SIGHUP; no TLS listener to reload");
+    } catch (const std::exception& e) {
+      logger->error("TLS reload failed, keeping the current certificates: {}", e.what());
+    }
+  }
   logger->info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop();
   return 0;
@@ -81,6 +95,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   options->flags = std::make_shared<ConfigFlags>(*command);
   command->add_option("--ready-file", options->ready_file,
                       "Write the bound ports as JSON to this file once every listener accepts");
+  command->add_option("--seed", options->seed,
+                      "Seed for template randomness (sets fixtures.random_seed): the same uuids, "
+                      "faker values and jitter on every run and after every reset");
   command->callback([options, &exit_code] { exit_code = run_serve(*options); });
 }
 

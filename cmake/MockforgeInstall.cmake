@@ -4,7 +4,7 @@
 #   bin/mockforge                          the binary            (component runtime)
 #   share/doc/mockforge/                   README and docs       (component runtime)
 #   share/mockforge/examples/              example configs       (component runtime)
-#   include/mockforge/{core,fixtures,watch,server}/   public headers (component dev)
+#   include/mockforge/{core,faults,fixtures,watch,asyncapi,server}/   public headers (component dev)
 #   lib/<arch>/mockforge/libmockforge_*.a  the embeddable server (component dev)
 #   lib/<arch>/cmake/mockforge/            find_package(mockforge CONFIG):
 #                                          mockforge::server, mockforge::gtest
@@ -25,6 +25,9 @@ install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/mockforge/examp
         COMPONENT runtime
         PATTERN "build" EXCLUDE
         PATTERN "__pycache__" EXCLUDE)
+install(DIRECTORY testkit/ DESTINATION ${CMAKE_INSTALL_DATADIR}/mockforge/testkit
+        COMPONENT runtime
+        PATTERN "__pycache__" EXCLUDE)
 
 # ---- the embeddable server: libraries, headers, CMake package, pkg-config ---------------------
 get_property(installed_libraries GLOBAL PROPERTY MOCKFORGE_INSTALLED_LIBRARIES)
@@ -35,7 +38,7 @@ endif()
 install(TARGETS ${installed_libraries}
         EXPORT mockforgeTargets
         ARCHIVE DESTINATION ${MOCKFORGE_ARCHIVE_DIR} COMPONENT dev)
-foreach(dir core fixtures watch server)
+foreach(dir core faults fixtures watch asyncapi server)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mockforge/${dir}
           COMPONENT dev
           FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
@@ -95,7 +98,7 @@ function(mockforge_pkg_config name description target requires)
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 endfunction()
 
-set(mockforge_pc_requires "fmt spdlog yaml-cpp nlohmann_json zlib libzstd liblz4 snappy")
+set(mockforge_pc_requires "fmt spdlog yaml-cpp nlohmann_json zlib libzstd liblz4 snappy libssl libcrypto")
 mockforge_pkg_config(mockforge "mockforge's Kafka, MQTT and AMQP brokers, embeddable"
                      mockforge_server "${mockforge_pc_requires}")
 if(TARGET mockforge_gtest)
@@ -121,7 +124,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_ARCHITECTURE amd64)
 # Static libraries: a user's build needs the headers and libraries they link
 # (the compiler and build tool are the user's own, as for any -dev package).
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "mockforge (= ${PROJECT_VERSION}), libboost1.81-dev, libfmt-dev, libspdlog-dev, libyaml-cpp-dev, nlohmann-json3-dev, zlib1g-dev, libzstd-dev, liblz4-dev, libsnappy-dev, libgtest-dev, libgmock-dev")
+    "mockforge (= ${PROJECT_VERSION}), libboost1.81-dev, libfmt-dev, libspdlog-dev, libyaml-cpp-dev, nlohmann-json3-dev, libvalijson-dev, zlib1g-dev, libzstd-dev, liblz4-dev, libsnappy-dev, libssl-dev, libgtest-dev, libgmock-dev")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
     "Mock Kafka, MQTT and AMQP brokers for integration tests\n mockforge runs Kafka, MQTT 3.1.1/5 and AMQP 0-9-1 (RabbitMQ-compatible) brokers\n in one process for tests and CI, with fixtures and an admin HTTP API.")
 set(CPACK_COMPONENT_DEV_DESCRIPTION

@@ -2,7 +2,8 @@
 #
 #   mockforge_library(name SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] [ASIO])
 #   mockforge_test(name SOURCES ... [DEPS ...] [LABELS ...])
-#   mockforge_fuzzer(name SOURCE file CORPUS dir DEPS ...)
+#   mockforge_fuzzer(name SOURCE file CORPUS dir... DEPS ... [REPLAY_RUNS N])
+#   (REPLAY_RUNS: the ctest replay's budget of mutated inputs; see replay_driver.cpp)
 #
 # ASIO marks a target whose sources include Boost.Asio/Beast: it gets the
 # shared precompiled header. Headers that most files include stay Asio-free.
@@ -78,9 +79,11 @@ endfunction()
 
 # A fuzz target exports LLVMFuzzerTestOneInput. With MOCKFORGE_LIBFUZZER (clang)
 # it links against libFuzzer; otherwise it links a replay driver and runs as a
-# ctest over its seed corpus plus deterministic mutations of it.
+# ctest over its seed corpus plus deterministic mutations of it. CORPUS lists
+# directories: the first is the target's own corpus, which scripts/fuzz.sh
+# merges new inputs into; the others are read-only seeds (golden frames).
 function(mockforge_fuzzer name)
-  cmake_parse_arguments(ARG "" "SOURCE;CORPUS" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;REPLAY_RUNS" "CORPUS;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCE})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   mockforge_apply_options(${name})
@@ -92,9 +95,18 @@ function(mockforge_fuzzer name)
   if(MOCKFORGE_LIBFUZZER)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    # For scripts/fuzz.sh: the binary, then one line per corpus directory,
+    # the target's own first.
+    list(JOIN ARG_CORPUS "\n" corpus_lines)
+    file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/fuzz-targets/${name}
+         CONTENT "$<TARGET_FILE:${name}>\n${corpus_lines}\n")
   else()
     target_sources(${name} PRIVATE ${MOCKFORGE_SOURCE_ROOT}/tests/fuzz/replay_driver.cpp)
-    add_test(NAME ${name} COMMAND ${name} ${ARG_CORPUS})
+    set(replay_args ${ARG_CORPUS})
+    if(ARG_REPLAY_RUNS)
+      list(APPEND replay_args --runs=${ARG_REPLAY_RUNS})
+    endif()
+    add_test(NAME ${name} COMMAND ${name} ${replay_args})
     set_tests_properties(${name} PROPERTIES LABELS "fuzz")
   endif()
 endfunction()

@@ -22,3 +22,9 @@ class HttpServer;
 namespace mockforge::traffic {
 class Hub;
 }
+namespace mockforge::faults {
+class FaultSet;
+}
+namespace mockforge::net {
+class TlsContext;
+}

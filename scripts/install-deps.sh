@@ -21,7 +21,7 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config python3
   libboost1.81-dev libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   zlib1g-dev libzstd-dev liblz4-dev libsnappy-dev
-  amqp-specs
+  amqp-specs libvalijson-dev libssl-dev
   libgtest-dev libgmock-dev
 )
 test_pkgs=(
@@ -30,7 +30,8 @@ test_pkgs=(
   libpaho-mqtt-dev mosquitto-clients
   librabbitmq-dev amqp-tools
   python3-confluent-kafka python3-kafka python3-paho-mqtt python3-pika python3-jsonschema
-  prometheus curl procps
+  python3-pytest json-schema-test-suite
+  prometheus curl procps openssl
 )
 peer_pkgs=(mosquitto rabbitmq-server librdkafka-dev libmosquitto-dev librabbitmq-dev)
 package_pkgs=(file dpkg-dev)

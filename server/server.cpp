@@ -18,23 +18,33 @@
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"
+#include "contracts/admin_api.h"
+#include "contracts/validator.h"
 #include "core/admin/auth.h"
 #include "core/admin/http_server.h"
+#include "core/control/broker_control.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
+#include "core/net/tls.h"
 #include "core/runtime/listener.h"
 #include "core/runtime/runtime.h"
 #include "core/runtime/service.h"
 #include "core/storage/engine.h"
 #include "core/traffic/hub.h"
 #include "core/version/version.h"
+#include "faults/admin_api.h"
+#include "faults/fault_set.h"
+#include "faults/rule.h"
 #include "fixtures/admin_api.h"
 #include "fixtures/engine.h"
+#include "fixtures/inject.h"
 #include "fixtures/responders.h"
 #include "server/admin_access.h"
 #include "watch/admin_api.h"
 #include "watch/expectations.h"
 #include "watch/history.h"
+#include "watch/tail.h"
+#include "watch/tail_api.h"
 
 namespace mockforge {
 
@@ -57,6 +67,37 @@ std::vector<std::string> enabled_protocols(const config::Config& config) {
   if (config.mqtt.enabled) out.push_back("mqtt");
   if (config.amqp.enabled) out.push_back("amqp");
   return out;
+}
+
+// Whether an enabled broker has a TLS listener on (a port of -1 is off).
+bool tls_listener_enabled(const config::Config& config) {
+  return (config.kafka.enabled && config.kafka.tls_port >= 0) ||
+         (config.mqtt.enabled && (config.mqtt.tls_port >= 0 || config.mqtt.wss_port >= 0)) ||
+         (config.amqp.enabled && config.amqp.tls_port >= 0);
+}
+
+net::TlsSettings tls_settings(const config::TlsConfig& config) {
+  net::TlsSettings settings;
+  settings.cert_file = config.cert_file;
+  settings.key_file = config.key_file;
+  settings.ca_file = config.ca_file;
+  settings.min_version = config.min_version == config::TlsVersion::tls1_3
+                             ? net::TlsSettings::MinVersion::kTls13
+                             : net::TlsSettings::MinVersion::kTls12;
+  settings.ciphers = config.ciphers;
+  settings.ciphersuites = config.ciphersuites;
+  switch (config.client_auth) {
+    case config::TlsClientAuth::none:
+      settings.client_auth = net::TlsSettings::ClientAuth::kNone;
+      break;
+    case config::TlsClientAuth::optional:
+      settings.client_auth = net::TlsSettings::ClientAuth::kOptional;
+      break;
+    case config::TlsClientAuth::required:
+      settings.client_auth = net::TlsSettings::ClientAuth::kRequired;
+      break;
+  }
+  return settings;
 }
 
 // Creates the broker of every enabled protocol. Each broker library provides
@@ -88,11 +129,27 @@ struct Server::Impl {
                          watch::HistoryLimits{static_cast<std::size_t>(config.history.max_messages),
                                               static_cast<std::size_t>(config.history.max_bytes)}};
   watch::Expectations expectations{history};
+  // Readers of the event stream (GET /__mockforge/api/tail).
+  watch::Tail tail{traffic.events(),
+                   &metrics
+                        .counter("mockforge_tail_dropped_total",
+                                 "Events the live tail dropped because a reader fell behind.")
+                        .get()};
+  // Before the services, which check its rules; seeded like the fixtures.
+  faults::FaultSet fault_set{metrics, static_cast<uint64_t>(config.fixtures.random_seed)};
   std::unique_ptr<runtime::Runtime> runtime;
+  // AsyncAPI documents and the gate that validates against them; made at
+  // start(), before the services, whose publishes it checks.
+  std::unique_ptr<contracts::Validator> contracts;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
   // Likewise; after fixtures, which send it run-time loads' rules.
   std::unique_ptr<fixtures::ResponderEngine> responders;
+  // Publishes messages written in the fixture language (POST .../inject).
+  fixtures::Injector injector{traffic, static_cast<uint64_t>(config.fixtures.random_seed)};
+  // The TLS listeners' certificates; before the services, which accept with it.
+  std::unique_ptr<net::TlsContext> tls;
+  std::vector<std::shared_ptr<void>> tls_metrics;
   std::unique_ptr<admin::HttpServer> admin;
   std::vector<std::unique_ptr<runtime::Service>> services;
   std::unique_ptr<boost::asio::steady_timer> snapshot_timer;
@@ -142,8 +199,34 @@ struct Server::Impl {
     };
   }
 
+  void register_tls_metrics() {
+    const net::TlsContext* context = tls.get();
+    tls_metrics.push_back(metrics.callback(
+        "mockforge_tls_handshakes_total", "TLS handshakes completed on the TLS listeners",
+        metrics::MetricType::kCounter, {}, [context] {
+          return std::vector<metrics::Sample>{{{}, static_cast<double>(context->handshakes())}};
+        }));
+    tls_metrics.push_back(
+        metrics.callback("mockforge_tls_handshake_failures_total",
+                         "TLS handshakes that failed (each is logged with OpenSSL's reason)",
+                         metrics::MetricType::kCounter, {}, [context] {
+                           return std::vector<metrics::Sample>{
+                               {{}, static_cast<double>(context->handshake_failures())}};
+                         }));
+  }
+
   void register_routes() {
     if (!admin) return;
+    admin->route("POST", "/__mockforge/api/tls/reload", [this](const admin::HttpRequest&) {
+      if (!tls) return admin::HttpResponse::error(409, "no TLS listener is on");
+      try {
+        tls->reload();
+      } catch (const std::exception& e) {
+        return admin::HttpResponse::error(422, e.what());
+      }
+      logger->info("TLS certificates reloaded");
+      return admin::HttpResponse::json(200, R"({"reloaded":true})");
+    });
     if (config.metrics.enabled) {
       admin->route("GET", config.metrics.path, [this](const admin::HttpRequest&) {
         return admin::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
@@ -161,15 +244,39 @@ struct Server::Impl {
     admin->route("GET", "/__mockforge/api/info", [this](const admin::HttpRequest&) {
       return admin::HttpResponse::json(200, info().dump());
     });
-    admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest&) {
-      const auto micros = reset();
+    admin->route("POST", "/__mockforge/api/reset", [this](const admin::HttpRequest& request) {
+      runtime::ResetConnections connections;
+      try {
+        connections = control::reset_connections(request.query);
+      } catch (const control::BadRequest& e) {
+        return admin::HttpResponse::error(400, e.what());
+      }
+      const auto micros = reset(connections);
       return admin::HttpResponse::json(
           200, nlohmann::json{{"reset", true}, {"elapsed_ms", static_cast<double>(micros) / 1000.0}}
                    .dump());
     });
+    if (contracts) contracts::register_admin_routes(*admin, *contracts);
     if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
     if (responders) fixtures::register_responder_routes(*admin, *responders, *fixtures);
     watch::register_admin_routes(*admin, runtime->io(), history, expectations);
+    watch::register_tail_routes(*admin, tail);
+    fixtures::register_inject_routes(*admin, injector);
+    faults::register_admin_routes(*admin, fault_set);
+    // Fired faults show in the live tail as `fault` events.
+    fault_set.observe([&events = traffic.events()](const faults::FiredEvent& fired) {
+      if (!events.active()) return;
+      traffic::Event event;
+      event.protocol = fired.protocol;
+      event.kind = traffic::EventKind::kFault;
+      event.client_id = fired.client;
+      event.topic = fired.topic.empty() ? fired.queue : fired.topic;
+      event.detail = fmt::format("rule {}: {} on {}", fired.rule, faults::to_string(fired.action),
+                                 fired.operation);
+      if (fired.code != 0) event.detail += fmt::format(", code {}", fired.code);
+      if (fired.delay.count() > 0) event.detail += fmt::format(", {} ms", fired.delay.count());
+      events.emit(std::move(event));
+    });
     admin->route("POST", "/__mockforge/api/snapshot",
                  file_route("snapshot", 500, [this](const std::filesystem::path& file) {
                    return storage->snapshot_to_file(file);
@@ -178,7 +285,9 @@ struct Server::Impl {
                  file_route("restored", 422, [this](const std::filesystem::path& file) {
                    auto status = storage->restore_from_file(file);
                    if (status) {
-                     for (auto& service : services) service->reset();
+                     for (auto& service : services) {
+                       service->reset(runtime::ResetConnections::kDefault);
+                     }
                      storage->restore_extensions();  // after the brokers dropped their state
                    }
                    return status;
@@ -247,14 +356,18 @@ struct Server::Impl {
     }
   }
 
-  int64_t reset() {
+  int64_t reset(runtime::ResetConnections connections) {
     const auto begin = std::chrono::steady_clock::now();
     // Nothing is answered while fixtures seed again; delayed replies to what
     // came before the reset are dropped.
     if (responders) responders->suspend();
     storage->reset();
     history.reset();
-    for (auto& service : services) service->reset();
+    for (auto& service : services) service->reset(connections);
+    if (contracts) {
+      contracts->clear_violations();
+      contracts->declare_all();  // documents loaded at run time too
+    }
     if (fixtures) fixtures->reset();
     if (responders) responders->resume();
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -292,6 +405,7 @@ struct Server::Impl {
     if (!config.storage.snapshot_file.empty()) write_snapshot();
     // Handlers are gone with the runtime threads, so services can go now.
     services.clear();
+    contracts.reset();
     admin.reset();
     responders.reset();
     fixtures.reset();
@@ -338,6 +452,23 @@ void Server::start() {
     impl.responders =
         std::make_unique<fixtures::ResponderEngine>(impl.config, impl.traffic, impl.metrics);
     impl.fixtures->set_responders(impl.responders.get());
+    impl.contracts = std::make_unique<contracts::Validator>(
+        impl.traffic, impl.metrics,
+        contracts::Options{*contracts::parse_mode(config::enum_name(cfg.asyncapi.validate)),
+                           static_cast<std::size_t>(cfg.asyncapi.max_violations),
+                           cfg.asyncapi.create_channels});
+    {
+      std::string errors;
+      for (const auto& entry : cfg.asyncapi.documents) {
+        try {
+          impl.contracts->load_entry(entry, /*declare=*/false);  // once the brokers run
+        } catch (const contracts::LoadError& e) {
+          for (const auto& error : e.errors()) errors += "\n  " + error;
+        }
+      }
+      if (!errors.empty()) throw std::runtime_error("invalid AsyncAPI document:" + errors);
+    }
+    impl.fixtures->set_faults(&impl.fault_set);
     bool restored = false;
     if (!cfg.storage.snapshot_file.empty() && std::filesystem::exists(cfg.storage.snapshot_file)) {
       if (auto status = impl.storage->restore_from_file(cfg.storage.snapshot_file); !status) {
@@ -348,6 +479,10 @@ void Server::start() {
       restored = true;
     }
     impl.process_metrics = metrics::register_process_metrics(impl.metrics, version());
+    if (tls_listener_enabled(cfg)) {
+      impl.tls = std::make_unique<net::TlsContext>(tls_settings(cfg.tls));
+      impl.register_tls_metrics();
+    }
     impl.register_storage_metrics();
     if (cfg.admin.enabled) {
       const auto token = load_admin_token(cfg.admin);
@@ -363,12 +498,22 @@ void Server::start() {
       impl.register_routes();
     }
     const runtime::ServiceContext context{impl.runtime->io(), impl.config,      *impl.storage,
-                                          impl.metrics,       impl.admin.get(), impl.traffic};
+                                          impl.metrics,       impl.admin.get(), impl.traffic,
+                                          &impl.fault_set,    impl.tls.get()};
     impl.services = create_services(context);
+    // The start-up files' fault rules, once the brokers resolve their names.
+    for (const auto& rule : impl.fixtures->loaded().faults) {
+      try {
+        impl.fault_set.add(rule);
+      } catch (const faults::RuleError& e) {
+        throw std::runtime_error("invalid fault rule at " + rule.origin + ": " + e.what());
+      }
+    }
     // Bind everything before serving anything, so a port in use fails the
     // whole start.
     if (impl.admin) impl.admin->start();
     for (auto& service : impl.services) service->start();
+    impl.contracts->declare_all();  // before fixtures, which may publish to its channels
     impl.fixtures->seed(/*messages=*/!restored);
     impl.storage->mark_initial_state();
     // The history starts with the initial state, as after every reset: what
@@ -446,6 +591,13 @@ std::optional<uint16_t> Server::port(const std::string& listener) const {
   return it->second;
 }
 
+bool Server::reload_tls() {
+  if (!impl_->tls) return false;
+  impl_->tls->reload();
+  impl_->logger->info("TLS certificates reloaded");
+  return true;
+}
+
 std::string Server::info_json() const { return impl_->info().dump(); }
 
 void Server::write_ready_file(const std::string& path) const {
@@ -460,7 +612,7 @@ void Server::write_ready_file(const std::string& path) const {
   std::filesystem::rename(temp, target);
 }
 
-int64_t Server::reset() { return impl_->reset(); }
+int64_t Server::reset(runtime::ResetConnections connections) { return impl_->reset(connections); }
 
 storage::Engine& Server::storage() { return *impl_->storage; }
 
@@ -471,5 +623,7 @@ traffic::Hub& Server::traffic() { return impl_->traffic; }
 watch::History& Server::history() { return impl_->history; }
 
 watch::Expectations& Server::expectations() { return impl_->expectations; }
+
+faults::FaultSet& Server::faults() { return impl_->fault_set; }
 
 }  // namespace mockforge

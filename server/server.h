@@ -19,6 +19,7 @@
 
 #include "core/config/config.h"
 #include "core/forward.h"
+#include "core/runtime/service.h"
 
 namespace mockforge {
 
@@ -26,6 +27,9 @@ namespace watch {
 class History;
 class Expectations;
 }  // namespace watch
+namespace faults {
+class FaultSet;
+}  // namespace faults
 
 std::string_view version();       // "0.1.0"
 std::string_view git_revision();  // `git describe` of the build, or "unknown"
@@ -52,12 +56,19 @@ class Server {
   std::optional<uint16_t> port(const std::string& listener) const;
   // JSON for --ready-file and /__mockforge/api/info.
   std::string info_json() const;
+
+  // Reads the TLS certificate, key and CA files again; connections accepted
+  // afterwards use them. False when no TLS listener is on; throws (keeping
+  // the current ones) when a file cannot be used.
+  bool reload_tls();
   // Writes info_json() to `path` atomically (temp file and rename).
   void write_ready_file(const std::string& path) const;
 
   // Returns storage and broker state to what it was right after start-up
   // (fixtures seeded). Returns the time it took in microseconds.
-  int64_t reset();
+  // `connections`: keep or close the clients' connections (each protocol's
+  // default: MQTT and AMQP close, Kafka keeps).
+  int64_t reset(runtime::ResetConnections connections = runtime::ResetConnections::kDefault);
 
   storage::Engine& storage();
   metrics::Registry& metrics();
@@ -67,6 +78,8 @@ class Server {
   // expectations that wait on it (watch/).
   watch::History& history();
   watch::Expectations& expectations();
+  // The fault rules in force (faults/fault_set.h): add, remove, observe.
+  ::mockforge::faults::FaultSet& faults();
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "brokers/mqtt/codec/topic.h"
 #include "core/admin/http_server.h"
 #include "core/control/broker_control.h"
 #include "watch/expectations.h"
@@ -104,6 +105,49 @@ admin::HttpResponse history_reply(const History& history, const admin::HttpReque
                                               {"dropped", history.dropped()}}));
 }
 
+// The recent messages on MQTT topics matching a filter (not just the
+// retained one): the history's MQTT part, newest last.
+admin::HttpResponse mqtt_messages_reply(const History& history, const admin::HttpRequest& request) {
+  const auto filter_it = request.query.find("topic");
+  if (filter_it == request.query.end() || filter_it->second.empty()) {
+    return admin::HttpResponse::error(400, "needs ?topic=TOPIC (a topic or a topic filter)");
+  }
+  const std::string& filter = filter_it->second;
+  const auto parsed = mqtt::parse_topic_filter(filter);
+  if (!parsed || parsed->is_shared()) {
+    return admin::HttpResponse::error(400, "'" + filter + "' is not an MQTT topic filter");
+  }
+  if (!history.enabled()) {
+    return admin::HttpResponse::error(
+        409, "the history is off (history.max_messages: 0), so no recent messages are kept");
+  }
+  uint64_t since = 0;
+  std::size_t limit = kDefaultLimit;
+  try {
+    if (auto it = request.query.find("since"); it != request.query.end()) {
+      since = std::stoull(it->second);
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      limit = std::min<std::size_t>(std::stoull(it->second), kMaxLimit);
+    }
+  } catch (const std::exception&) {
+    return admin::HttpResponse::error(400, "since and limit must be whole numbers");
+  }
+  // The newest `limit` matches: walk everything kept, keep the tail.
+  auto matching = history.since(since, SIZE_MAX, [&](const traffic::Message& message) {
+    return message.protocol == traffic::Protocol::kMqtt &&
+           mqtt::topic_matches(parsed->filter, message.destination);
+  });
+  const std::size_t skip = matching.size() > limit ? matching.size() - limit : 0;
+  json messages = json::array();
+  for (std::size_t i = skip; i < matching.size(); ++i)
+    messages.push_back(message_json(matching[i]));
+  return admin::HttpResponse::json(200, dump({{"topic", filter},
+                                              {"messages", messages},
+                                              {"last_seq", history.last_seq()},
+                                              {"first_kept_after", history.first_kept_after()}}));
+}
+
 admin::HttpResponse verdict_reply(const Verdict& verdict) {
   return admin::HttpResponse::json(verdict.met ? 200 : 417, dump(verdict.to_json()));
 }
@@ -115,6 +159,11 @@ void register_admin_routes(admin::HttpServer& server, boost::asio::io_context& i
   server.route("GET", "/__mockforge/api/history", [&history](const admin::HttpRequest& request) {
     return history_reply(history, request);
   });
+  // An exact route: it wins over the MQTT control API's prefix route.
+  server.route("GET", "/__mockforge/api/mqtt/messages",
+               [&history](const admin::HttpRequest& request) {
+                 return mqtt_messages_reply(history, request);
+               });
   server.route_async(
       "POST", "/__mockforge/api/expect",
       [&io, &expectations](const admin::HttpRequest& request, admin::Respond respond) {

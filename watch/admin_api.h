@@ -1,5 +1,7 @@
 // The history and expectation endpoints of the admin port:
 //   GET  /__mockforge/api/history[?protocol=P][&topic=T][&client_id=C][&since=SEQ][&limit=N]
+//   GET  /__mockforge/api/mqtt/messages?topic=FILTER[&since=SEQ][&limit=N]  the recent
+//        MQTT messages on matching topics (newest `limit`), from the history
 //   POST /__mockforge/api/expect     body: an expectation (expectation.h); answers 200 with
 //        the verdict as soon as it is met, 417 with the verdict (closest misses) when it is
 //        not, 400 for a malformed expectation.

@@ -154,10 +154,34 @@ std::string shorten(std::string_view text, std::size_t limit = 80) {
   return std::string(text.substr(0, limit)) + "...";
 }
 
+void parse_window(const json& spec, Expectation& e) {
+  if (spec.contains("since")) {
+    const auto& since = spec["since"];
+    if (since == "reset") {
+      e.since = Expectation::Since::kReset;
+    } else if (since == "now") {
+      e.since = Expectation::Since::kNow;
+    } else if (since.is_number_unsigned()) {
+      e.since = Expectation::Since::kSeq;
+      e.since_seq = since.get<uint64_t>();
+    } else {
+      bad("since", "must be \"reset\", \"now\" or a history seq");
+    }
+  }
+  if (spec.contains("timeout_ms")) {
+    const auto& timeout = spec["timeout_ms"];
+    if (!timeout.is_number_unsigned() || timeout.get<uint64_t>() > 600000) {
+      bad("timeout_ms", "must be a whole number of milliseconds from 0 to 600000");
+    }
+    e.timeout = std::chrono::milliseconds(timeout.get<uint64_t>());
+  }
+}
+
 }  // namespace
 
 Expectation Expectation::from_json(const nlohmann::json& spec) {
   if (!spec.is_object()) bad("expectation", "must be a JSON object");
+  if (spec.contains("in_order")) return sequence_from_json(spec);
   only_keys(
       spec, "",
       {"protocol", "topic", "exchange", "routing_key", "match", "count", "since", "timeout_ms"});
@@ -248,26 +272,7 @@ Expectation Expectation::from_json(const nlohmann::json& spec) {
       bad("count." + count.begin().key(), "unknown (at_least, exactly, none)");
     }
   }
-  if (spec.contains("since")) {
-    const auto& since = spec["since"];
-    if (since == "reset") {
-      e.since = Since::kReset;
-    } else if (since == "now") {
-      e.since = Since::kNow;
-    } else if (since.is_number_unsigned()) {
-      e.since = Since::kSeq;
-      e.since_seq = since.get<uint64_t>();
-    } else {
-      bad("since", "must be \"reset\", \"now\" or a history seq");
-    }
-  }
-  if (spec.contains("timeout_ms")) {
-    const auto& timeout = spec["timeout_ms"];
-    if (!timeout.is_number_unsigned() || timeout.get<uint64_t>() > 600000) {
-      bad("timeout_ms", "must be a whole number of milliseconds from 0 to 600000");
-    }
-    e.timeout = std::chrono::milliseconds(timeout.get<uint64_t>());
-  }
+  parse_window(spec, e);
   return e;
 }
 
@@ -353,7 +358,41 @@ std::vector<std::string> Expectation::mismatches(const traffic::Message& message
   return reasons;
 }
 
+Expectation Expectation::sequence_from_json(const nlohmann::json& spec) {
+  only_keys(spec, "", {"in_order", "since", "timeout_ms"});
+  const auto& steps = spec["in_order"];
+  if (!steps.is_array() || steps.empty() || steps.size() > kMaxSteps) {
+    bad("in_order", fmt::format("must be a list of 1 to {} expectations", kMaxSteps));
+  }
+  Expectation e;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto where = fmt::format("in_order[{}]", i);
+    const auto& step = steps[i];
+    if (!step.is_object()) bad(where, "must be a JSON object");
+    for (const char* window : {"since", "timeout_ms", "in_order"}) {
+      if (step.contains(window)) bad(where + "." + window, "set it once, beside in_order");
+    }
+    try {
+      e.in_order.push_back(from_json(step));
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(where + "." + error.what());
+    }
+    if (e.in_order.back().count != Count::kAtLeast || e.in_order.back().n == 0) {
+      bad(where + ".count", "a step of in_order takes {\"at_least\": N} with N >= 1");
+    }
+  }
+  parse_window(spec, e);
+  return e;
+}
+
 std::string Expectation::describe() const {
+  if (!in_order.empty()) {
+    std::string text = "in order:";
+    for (std::size_t i = 0; i < in_order.size(); ++i) {
+      text += fmt::format(" ({}) {}", i + 1, in_order[i].describe());
+    }
+    return text;
+  }
   std::string count_text = count == Count::kNone      ? "no message"
                            : count == Count::kExactly ? fmt::format("exactly {} message(s)", n)
                                                       : fmt::format("at least {} message(s)", n);
@@ -368,12 +407,21 @@ nlohmann::json Verdict::to_json() const {
     misses.push_back(
         {{"seq", miss.seq}, {"destination", miss.destination}, {"reasons", miss.reasons}});
   }
-  return {{"met", met},
-          {"matched", matched},
-          {"matched_seqs", matched_seqs},
-          {"window_messages", window_messages},
-          {"message", message},
-          {"closest_misses", misses}};
+  nlohmann::json out = {{"met", met},
+                        {"matched", matched},
+                        {"matched_seqs", matched_seqs},
+                        {"window_messages", window_messages},
+                        {"message", message},
+                        {"closest_misses", misses}};
+  if (!steps.empty()) {
+    auto list = nlohmann::json::array();
+    for (const auto& [description, seq] : steps) {
+      list.push_back({{"expect", description},
+                      {"completed_at_seq", seq == 0 ? nlohmann::json() : nlohmann::json(seq)}});
+    }
+    out["steps"] = std::move(list);
+  }
+  return out;
 }
 
 }  // namespace mockforge::watch

@@ -11,6 +11,13 @@
 //    "since": "reset",                    // or "now", or a history seq
 //    "timeout_ms": 5000}
 //
+// Or a sequence, met when each step's messages arrive after the previous
+// step's (steps may name different protocols; each takes only at_least):
+//
+//   {"in_order": [{"protocol": "kafka", "topic": "orders.created"},
+//                 {"protocol": "amqp", "exchange": "notifications"}],
+//    "since": "now", "timeout_ms": 5000}
+//
 // The destination is a Kafka "topic", an MQTT "topic" (a topic filter: + and
 // # match as in subscriptions), or an AMQP "exchange" with an optional
 // "routing_key" (a topic-exchange pattern: * one word, # any).
@@ -58,9 +65,13 @@ struct Expectation {
   Since since = Since::kReset;
   uint64_t since_seq = 0;
   std::chrono::milliseconds timeout{5000};
+  // A sequence (then the fields above but since and timeout are unused).
+  std::vector<Expectation> in_order;
+  static constexpr std::size_t kMaxSteps = 64;
 
   // Throws std::invalid_argument naming the offending field ("match.json[0].path: ...").
   static Expectation from_json(const nlohmann::json& spec);
+  static Expectation sequence_from_json(const nlohmann::json& spec);
 
   // Why `message` does not match; empty when it does. `passed` counts the
   // criteria it met (to rank near misses).
@@ -81,6 +92,8 @@ struct Verdict {
   std::vector<Miss> closest_misses;    // when not met: up to five, closest first
   uint64_t window_messages = 0;        // messages of the protocol in the window
   std::string message;                 // a sentence for people and CLI output
+  // A sequence: each step's description and the seq that completed it (0: not reached).
+  std::vector<std::pair<std::string, uint64_t>> steps;
   nlohmann::json to_json() const;
 };
 

@@ -23,6 +23,22 @@ Expectations::~Expectations() { history_.unlisten(listener_); }
 void Expectations::look_at(Pending& pending, const Recorded& recorded) const {
   if (recorded.seq <= pending.evaluated_through || recorded.seq <= pending.window_after) return;
   pending.evaluated_through = recorded.seq;
+  const auto& steps = pending.expectation.in_order;
+  if (!steps.empty()) {
+    ++pending.window_messages;
+    if (pending.step >= steps.size()) return;
+    const auto& step = steps[pending.step];
+    if (recorded.message.protocol != step.protocol || !step.mismatches(recorded.message).empty())
+      return;
+    ++pending.matched;
+    if (pending.matched_seqs.size() < kMaxMatchedSeqs) pending.matched_seqs.push_back(recorded.seq);
+    if (++pending.step_matched >= step.n) {
+      pending.step_done_at.push_back(recorded.seq);
+      ++pending.step;
+      pending.step_matched = 0;
+    }
+    return;
+  }
   if (recorded.message.protocol != pending.expectation.protocol) return;
   ++pending.window_messages;
   if (!pending.expectation.mismatches(recorded.message).empty()) return;
@@ -30,7 +46,83 @@ void Expectations::look_at(Pending& pending, const Recorded& recorded) const {
   if (pending.matched_seqs.size() < kMaxMatchedSeqs) pending.matched_seqs.push_back(recorded.seq);
 }
 
+std::vector<Miss> Expectations::closest_misses(const Expectation& e, uint64_t after,
+                                               uint64_t through) const {
+  // The closest misses: messages of the protocol that met the most criteria.
+  struct Ranked {
+    int passed;
+    Miss miss;
+  };
+  std::vector<Ranked> ranked;
+  for (const auto& recorded : history_.since(after, SIZE_MAX, [&](const traffic::Message& message) {
+         return message.protocol == e.protocol;
+       })) {
+    if (recorded.seq > through) break;
+    int passed = 0;
+    auto reasons = e.mismatches(recorded.message, &passed);
+    if (reasons.empty()) continue;
+    ranked.push_back(
+        {passed, Miss{recorded.seq, recorded.message.destination, std::move(reasons)}});
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    if (a.passed != b.passed) return a.passed > b.passed;
+    return a.miss.seq > b.miss.seq;  // newer first among equals
+  });
+  std::vector<Miss> misses;
+  for (std::size_t i = 0; i < ranked.size() && i < kMaxMisses; ++i) {
+    misses.push_back(std::move(ranked[i].miss));
+  }
+  return misses;
+}
+
+std::optional<Verdict> Expectations::decide_sequence(const Pending& pending,
+                                                     bool at_deadline) const {
+  const auto& steps = pending.expectation.in_order;
+  const bool met = pending.step >= steps.size();
+  if (!met && !at_deadline) return std::nullopt;
+  Verdict verdict;
+  verdict.met = met;
+  verdict.matched = pending.matched;
+  verdict.matched_seqs = pending.matched_seqs;
+  verdict.window_messages = pending.window_messages;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    verdict.steps.emplace_back(steps[i].describe(),
+                               i < pending.step_done_at.size() ? pending.step_done_at[i] : 0);
+  }
+  if (met) {
+    verdict.message = fmt::format("met: all {} steps in order; {} message(s) in the window",
+                                  steps.size(), pending.window_messages);
+    return verdict;
+  }
+  const auto& stalled = steps[pending.step];
+  const uint64_t after = pending.step == 0 ? pending.window_after : pending.step_done_at.back();
+  verdict.message = fmt::format(
+      "not met within {} ms: step {} of {} ({}) saw {} of {} message(s) after {}",
+      pending.expectation.timeout.count(), pending.step + 1, steps.size(), stalled.describe(),
+      pending.step_matched, stalled.n,
+      pending.step == 0 ? std::string("the window opened")
+                        : fmt::format("step {} completed at seq {}", pending.step, after));
+  if (pending.step > 0) {
+    // The messages the stalled step wanted may have come, but too early.
+    uint64_t early = 0;
+    for (const auto& recorded : history_.since(pending.window_after)) {
+      if (recorded.seq > after) break;
+      if (recorded.message.protocol == stalled.protocol &&
+          stalled.mismatches(recorded.message).empty())
+        ++early;
+    }
+    if (early > 0) {
+      verdict.message +=
+          fmt::format("; {} matching message(s) came before step {} was complete (out of order)",
+                      early, pending.step);
+    }
+  }
+  verdict.closest_misses = closest_misses(stalled, after, pending.evaluated_through);
+  return verdict;
+}
+
 std::optional<Verdict> Expectations::decide(const Pending& pending, bool at_deadline) const {
+  if (!pending.expectation.in_order.empty()) return decide_sequence(pending, at_deadline);
   const auto& e = pending.expectation;
   bool met;
   bool decided;
@@ -65,29 +157,7 @@ std::optional<Verdict> Expectations::decide(const Pending& pending, bool at_dead
   verdict.message =
       fmt::format("not met: expected {} within {} ms; {}", e.describe(), e.timeout.count(), window);
   if (pending.matched > 0 && e.count != Expectation::Count::kAtLeast) return verdict;  // too many
-  // The closest misses: messages of the protocol that met the most criteria.
-  struct Ranked {
-    int passed;
-    Miss miss;
-  };
-  std::vector<Ranked> ranked;
-  for (const auto& recorded : history_.since(
-           pending.window_after, SIZE_MAX,
-           [&](const traffic::Message& message) { return message.protocol == e.protocol; })) {
-    if (recorded.seq > pending.evaluated_through) break;
-    int passed = 0;
-    auto reasons = e.mismatches(recorded.message, &passed);
-    if (reasons.empty()) continue;
-    ranked.push_back(
-        {passed, Miss{recorded.seq, recorded.message.destination, std::move(reasons)}});
-  }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
-    if (a.passed != b.passed) return a.passed > b.passed;
-    return a.miss.seq > b.miss.seq;  // newer first among equals
-  });
-  for (std::size_t i = 0; i < ranked.size() && i < kMaxMisses; ++i) {
-    verdict.closest_misses.push_back(std::move(ranked[i].miss));
-  }
+  verdict.closest_misses = closest_misses(e, pending.window_after, pending.evaluated_through);
   return verdict;
 }
 

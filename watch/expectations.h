@@ -44,6 +44,11 @@ class Expectations {
     uint64_t matched = 0;
     uint64_t window_messages = 0;
     std::vector<uint64_t> matched_seqs;
+    // A sequence: the step being waited for, its matches so far, and the
+    // seq that completed each earlier step.
+    std::size_t step = 0;
+    uint64_t step_matched = 0;
+    std::vector<uint64_t> step_done_at;
     Done done;
   };
 
@@ -51,6 +56,9 @@ class Expectations {
   void look_at(Pending& pending, const Recorded& recorded) const;
   // A verdict when `pending` is decided (at its deadline, if `at_deadline`).
   std::optional<Verdict> decide(const Pending& pending, bool at_deadline) const;
+  std::optional<Verdict> decide_sequence(const Pending& pending, bool at_deadline) const;
+  // Up to five messages of (after, through] that `e` missed, closest first.
+  std::vector<Miss> closest_misses(const Expectation& e, uint64_t after, uint64_t through) const;
 
   History& history_;
   uint64_t listener_ = 0;

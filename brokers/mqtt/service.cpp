@@ -12,12 +12,14 @@
 #include <stdexcept>
 
 #include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/broker/faults.h"
 #include "brokers/mqtt/broker/traffic.h"
 #include "brokers/mqtt/control/mqtt_control.h"
 #include "brokers/mqtt/session/mqtt_connection.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
 #include "core/net/connection.h"
+#include "core/net/tls.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
 #include "core/storage/engine.h"
@@ -91,6 +93,10 @@ class MqttService : public runtime::Service {
                            [this] { return context_.storage.retained().size(); },
                            [this] { return context_.storage.sessions().size(); });
     broker_.set_traffic(&context_.traffic);
+    if (context.faults != nullptr) {
+      register_fault_resolver(*context.faults);
+      broker_.set_fault_set(context.faults);
+    }
     if (context.admin != nullptr)
       control::mount(*context.admin, make_control(broker_, context.storage));
   }
@@ -114,8 +120,30 @@ class MqttService : public runtime::Service {
           net::Connection::start(std::move(socket), ws_options, limits(), ws_connections_,
                                  make_mqtt_protocol_factory(broker_));
         });
+    const auto& mqtt = context_.config.mqtt;
+    if (mqtt.tls_port >= 0) {
+      tls_ = std::make_unique<runtime::TcpListener>(
+          context_.io, "mqtt_tls", bind, static_cast<uint16_t>(mqtt.tls_port),
+          [this](runtime::Socket socket) {
+            net::Connection::start(std::move(socket), *context_.tls, limits(), tcp_connections_,
+                                   make_mqtt_protocol_factory(broker_));
+          });
+    }
+    if (mqtt.wss_port >= 0) {
+      wss_ = std::make_unique<runtime::TcpListener>(
+          context_.io, "mqtt_wss", bind, static_cast<uint16_t>(mqtt.wss_port),
+          [this](runtime::Socket socket) {
+            net::WebSocketOptions ws_options;
+            ws_options.path = "/mqtt";
+            ws_options.subprotocol = "mqtt";
+            net::Connection::start(std::move(socket), ws_options, *context_.tls, limits(),
+                                   ws_connections_, make_mqtt_protocol_factory(broker_));
+          });
+    }
     tcp_->start();
     ws_->start();
+    if (tls_) tls_->start();
+    if (wss_) wss_->start();
     endpoint_ = make_traffic_endpoint(broker_);
     context_.traffic.attach(traffic::Protocol::kMqtt, endpoint_);
     log::get("mqtt")->info("MQTT listening on port {} (WebSocket {})", tcp_->port(), ws_->port());
@@ -130,6 +158,8 @@ class MqttService : public runtime::Service {
     std::map<std::string, uint16_t> out;
     if (tcp_) out["mqtt"] = tcp_->port();
     if (ws_) out["mqtt_ws"] = ws_->port();
+    if (tls_) out["mqtt_tls"] = tls_->port();
+    if (wss_) out["mqtt_wss"] = wss_->port();
     return out;
   }
 
@@ -137,6 +167,8 @@ class MqttService : public runtime::Service {
     if (endpoint_) context_.traffic.detach(traffic::Protocol::kMqtt, endpoint_.get());
     if (tcp_) tcp_->close();
     if (ws_) ws_->close();
+    if (tls_) tls_->close();
+    if (wss_) wss_->close();
     boost::asio::post(context_.io, [this] {
       stopping_ = true;
       tick_timer_.cancel();
@@ -150,7 +182,11 @@ class MqttService : public runtime::Service {
     return tcp_connections_.size() + ws_connections_.size();
   }
 
-  void reset() override { broker_.reset(); }
+  // Every connected client's session went with the storage reset: they are
+  // disconnected (v5: 0x98) unless asked to keep them.
+  void reset(runtime::ResetConnections connections) override {
+    broker_.reset(connections != runtime::ResetConnections::kKeep);
+  }
 
  private:
   net::ConnectionLimits limits() const {
@@ -186,6 +222,8 @@ class MqttService : public runtime::Service {
   net::ConnectionSet ws_connections_;
   std::unique_ptr<runtime::TcpListener> tcp_;
   std::unique_ptr<runtime::TcpListener> ws_;
+  std::unique_ptr<runtime::TcpListener> tls_;  // mqtt.tls_port; its clients join tcp_connections_
+  std::unique_ptr<runtime::TcpListener> wss_;  // mqtt.wss_port; its clients join ws_connections_
   std::shared_ptr<traffic::Endpoint> endpoint_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer sys_timer_;

@@ -36,12 +36,18 @@ std::string percent_decode(std::string_view text, std::string_view url) {
 
 Url parse_url(std::string_view text) {
   constexpr std::string_view kScheme = "amqp://";
-  if (text.substr(0, kScheme.size()) != kScheme) {
-    throw AmqpError("URL '" + std::string(text) +
-                    "' must start with amqp:// (amqps is not supported)");
-  }
+  constexpr std::string_view kTlsScheme = "amqps://";
   Url url;
-  std::string_view rest = text.substr(kScheme.size());
+  std::string_view rest;
+  if (text.substr(0, kScheme.size()) == kScheme) {
+    rest = text.substr(kScheme.size());
+  } else if (text.substr(0, kTlsScheme.size()) == kTlsScheme) {
+    rest = text.substr(kTlsScheme.size());
+    url.tls = true;
+    url.port = 5671;
+  } else {
+    throw AmqpError("URL '" + std::string(text) + "' must start with amqp:// or amqps://");
+  }
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
@@ -56,7 +62,7 @@ Url parse_url(std::string_view text) {
   }
   if (!authority.empty()) {
     try {
-      auto endpoint = net::parse_endpoint(authority, 5672);
+      auto endpoint = net::parse_endpoint(authority, url.port);
       url.host = endpoint.host;
       url.port = endpoint.port;
     } catch (const net::NetError& e) {
@@ -173,8 +179,9 @@ codec::Command Client::await_reply(codec::MethodId reply, const codec::Method& r
   return await_method(reply, codec::method_name(request));
 }
 
-Client Client::connect(const Url& url, std::chrono::milliseconds timeout) {
-  Client client(net::TcpConnection::connect(url.host, url.port, timeout), timeout);
+Client Client::connect(const Url& url, std::chrono::milliseconds timeout, net::TlsOptions tls) {
+  tls.enabled = tls.enabled || url.tls;
+  Client client(net::TcpConnection::connect(url.host, url.port, timeout, tls), timeout);
   client.connection_.send_all(codec::kProtocolHeader, timeout);
   auto start = client.await_method(codec::ConnectionStart::kId, "connection start");
   const auto& start_method = std::get<codec::ConnectionStart>(start.method);

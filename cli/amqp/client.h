@@ -40,16 +40,20 @@ struct Url {
   std::string host = "localhost";
   std::uint16_t port = 5672;
   std::string vhost = "/";
+  bool tls = false;  // amqps://
 };
 
-// amqp://user:pass@host:port/vhost with percent-escapes ("%2f" is "/"). A
-// missing or empty path is the default vhost "/". Throws AmqpError.
+// amqp://user:pass@host:port/vhost with percent-escapes ("%2f" is "/"), or
+// amqps:// (TLS, port 5671 by default). A missing or empty path is the
+// default vhost "/". Throws AmqpError.
 Url parse_url(std::string_view text);
 
 class Client {
  public:
   // Connects, authenticates, opens the vhost and channel 1.
-  static Client connect(const Url& url, std::chrono::milliseconds timeout);
+  // TLS when the URL is amqps:// or `tls` is enabled.
+  static Client connect(const Url& url, std::chrono::milliseconds timeout,
+                        net::TlsOptions tls = {});
 
   // Sends `request` on channel 1 and waits for its reply of type Reply;
   // asynchronous commands arriving meanwhile are queued for next_command().

@@ -12,6 +12,8 @@
 #include "cli/net/admin_client.h"
 #include "cli/net/http.h"
 #include "cli/net/payload.h"
+#include "cli/net/tls_flags.h"
+#include "cli/run_command.h"
 
 namespace mockforge::cli {
 namespace {
@@ -23,11 +25,13 @@ using cli::amqp::AmqpError;
 struct Common {
   std::string url = "amqp://guest:guest@localhost:5672/";
   double timeout = 10;
+  cli::net::TlsOptions tls;  // also on with an amqps:// URL
 };
 
 void add_common(CLI::App& command, Common& common) {
-  command.add_option("--url", common.url, "amqp://user:pass@host:port/vhost")
+  command.add_option("--url", common.url, "amqp://user:pass@host:port/vhost (amqps:// for TLS)")
       ->capture_default_str();
+  cli::net::add_tls_flags(command, common.tls);
   command
       .add_option("--timeout", common.timeout,
                   "Seconds to wait for the broker's replies (connect, declare, confirms)")
@@ -40,18 +44,8 @@ std::chrono::milliseconds seconds_to_ms(double seconds) {
 }
 
 cli::amqp::Client connect(const Common& common) {
-  return cli::amqp::Client::connect(cli::amqp::parse_url(common.url),
-                                    seconds_to_ms(common.timeout));
-}
-
-template <typename Body>
-void run(int& exit_code, Body&& body) {
-  try {
-    exit_code = body();
-  } catch (const std::exception& e) {
-    std::cerr << "mockforge amqp: " << e.what() << "\n";
-    exit_code = 1;
-  }
+  return cli::amqp::Client::connect(cli::amqp::parse_url(common.url), seconds_to_ms(common.timeout),
+                                    common.tls);
 }
 
 // Integers become signed 64-bit ('l', what RabbitMQ expects for x-max-length,
@@ -293,7 +287,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
         ->capture_default_str();
     declare->add_flag("--durable", flags->durable, "Survive a broker restart");
     declare->callback([flags, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         auto client = connect(flags->common);
         codec::ExchangeDeclare method;
         method.exchange = flags->name;
@@ -311,7 +305,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
     add_common(*remove, flags->common);
     remove->add_option("--name", flags->name, "Exchange name")->required();
     remove->callback([flags, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         auto client = connect(flags->common);
         codec::ExchangeDelete method;
         method.exchange = flags->name;
@@ -337,7 +331,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
                         "Queue argument key=value (repeatable); integers are sent as signed "
                         "64-bit, true/false as booleans, the rest as strings");
     declare->callback([flags, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         codec::QueueDeclare method;
         method.queue = flags->name;
         method.durable = flags->durable;
@@ -356,7 +350,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
     add_common(*remove, flags->common);
     remove->add_option("--name", flags->name, "Queue name")->required();
     remove->callback([flags, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         auto client = connect(flags->common);
         codec::QueueDelete method;
         method.queue = flags->name;
@@ -373,7 +367,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
     add_common(*purge, flags->common);
     purge->add_option("--name", flags->name, "Queue name")->required();
     purge->callback([flags, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         auto client = connect(flags->common);
         codec::QueuePurge method;
         method.queue = flags->name;
@@ -389,8 +383,9 @@ void add_management(CLI::App& amqp, int& exit_code) {
     auto* list = queue->add_subcommand(
         "list", "List queues with their counts (reads mockforge's admin API, not AMQP)");
     add_admin_options(*list, *flags);
-    list->callback(
-        [flags, &exit_code] { run(exit_code, [&] { return queue_list_command(*flags); }); });
+    list->callback([flags, &exit_code] {
+      run_command(exit_code, "mockforge amqp", [&] { return queue_list_command(*flags); });
+    });
   }
   for (bool bind : {true, false}) {
     auto flags = std::make_shared<BindFlags>();
@@ -401,7 +396,7 @@ void add_management(CLI::App& amqp, int& exit_code) {
     command->add_option("--queue", flags->queue, "Queue name")->required();
     command->add_option("--routing-key", flags->routing_key, "Binding key");
     command->callback([flags, bind, &exit_code] {
-      run(exit_code, [&] {
+      run_command(exit_code, "mockforge amqp", [&] {
         auto client = connect(flags->common);
         if (bind) {
           codec::QueueBind method;
@@ -649,7 +644,8 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
   publish->add_flag("--mandatory", publish_flags->mandatory,
                     "Ask for basic.return of unroutable messages; fail when one comes back");
   publish->callback([publish, publish_flags, &exit_code] {
-    run(exit_code, [&] { return publish_command(*publish, *publish_flags); });
+    run_command(exit_code, "mockforge amqp",
+                [&] { return publish_command(*publish, *publish_flags); });
   });
 
   auto consume_flags = std::make_shared<ConsumeFlags>();
@@ -668,7 +664,7 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   consume->callback([consume_flags, &exit_code] {
-    run(exit_code, [&] { return consume_command(*consume_flags); });
+    run_command(exit_code, "mockforge amqp", [&] { return consume_command(*consume_flags); });
   });
 
   auto get_flags = std::make_shared<ConsumeFlags>();
@@ -680,8 +676,9 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
   get->add_option("--format", get_flags->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  get->callback(
-      [get_flags, &exit_code] { run(exit_code, [&] { return get_command(*get_flags); }); });
+  get->callback([get_flags, &exit_code] {
+    run_command(exit_code, "mockforge amqp", [&] { return get_command(*get_flags); });
+  });
 
   auto* bindings = amqp->add_subcommand("bindings", "List bindings");
   bindings->require_subcommand(1);
@@ -691,7 +688,8 @@ void add_amqp_command(CLI::App& app, int& exit_code) {
   bindings_list->add_option("--queue", bindings_flags->queue, "Queue name")->required();
   add_admin_options(*bindings_list, *bindings_flags);
   bindings_list->callback([bindings_flags, &exit_code] {
-    run(exit_code, [&] { return bindings_list_command(*bindings_flags); });
+    run_command(exit_code, "mockforge amqp",
+                [&] { return bindings_list_command(*bindings_flags); });
   });
 }
 

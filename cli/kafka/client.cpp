@@ -8,7 +8,11 @@
 #include <thread>
 
 #include "brokers/kafka/codec/errors.h"
+#include "core/sasl/plain.h"
+#include "core/sasl/scram.h"
 #include "mockforge/kafka/find_coordinator.h"
+#include "mockforge/kafka/sasl_authenticate.h"
+#include "mockforge/kafka/sasl_handshake.h"
 
 namespace mockforge::cli::kafka {
 namespace k = mockforge::kafka;
@@ -183,8 +187,57 @@ std::vector<Endpoint> parse_bootstrap(std::string_view text) {
 BrokerConnection::BrokerConnection(const Endpoint& endpoint, const ClientOptions& options)
     : endpoint_(endpoint),
       options_(options),
-      connection_(net::TcpConnection::connect(endpoint.host, endpoint.port, options.timeout)) {
+      connection_(
+          net::TcpConnection::connect(endpoint.host, endpoint.port, options.timeout, options.tls)) {
   negotiate();
+  if (!options_.sasl.mechanism.empty()) authenticate();
+}
+
+void BrokerConnection::authenticate() {
+  const SaslCredentials& credentials = options_.sasl;
+  const std::string where = " to " + endpoint().to_string();
+  k::SaslHandshakeRequest handshake;
+  handshake.mechanism = credentials.mechanism;
+  const auto handshake_response = call<k::SaslHandshakeResponse>(
+      handshake, pick_version(handshake.kApiKey, "SaslHandshake", 1, 1));
+  if (handshake_response.error_code != 0) {
+    std::string enabled;
+    for (const auto& name : handshake_response.mechanisms) {
+      enabled += (enabled.empty() ? "" : ", ") + name;
+    }
+    throw KafkaError("SaslHandshake" + where + ": " + error_name(handshake_response.error_code) +
+                         " (" + std::to_string(handshake_response.error_code) +
+                         "); the broker enables: " + (enabled.empty() ? "none" : enabled),
+                     handshake_response.error_code);
+  }
+  const int16_t version = version_for<k::SaslAuthenticateRequest>();
+  auto step = [&](const std::string& token) {
+    k::SaslAuthenticateRequest request;
+    request.auth_bytes = Bytes(token.begin(), token.end());
+    const auto response = call<k::SaslAuthenticateResponse>(request, version);
+    if (response.error_code != 0) {
+      throw KafkaError("SaslAuthenticate" + where + ": " + error_name(response.error_code) + " (" +
+                           std::to_string(response.error_code) +
+                           "): " + response.error_message.value_or(""),
+                       response.error_code);
+    }
+    const Bytes& bytes = response.auth_bytes;
+    return std::string(bytes.begin(), bytes.end());
+  };
+  if (credentials.mechanism == "PLAIN") {
+    step(sasl::format_plain(credentials.username, credentials.password));
+    return;
+  }
+  const auto hash = sasl::scram_hash_for(credentials.mechanism);
+  if (!hash) throw std::invalid_argument("unsupported SASL mechanism " + credentials.mechanism);
+  sasl::ScramClient client(*hash, credentials.username, credentials.password);
+  const std::string server_first = step(client.first_message());
+  try {
+    const std::string server_final = step(client.final_message(server_first));
+    client.check_server_final(server_final);
+  } catch (const sasl::ScramError& e) {
+    throw KafkaError("SASL " + credentials.mechanism + where + ": " + e.what());
+  }
 }
 
 void BrokerConnection::negotiate() {

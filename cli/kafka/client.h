@@ -51,16 +51,26 @@ class KafkaError : public std::runtime_error {
 // "<what>: <NAME> (<code>)"; throws KafkaError when `code` is not 0.
 void check_error(int16_t code, const std::string& what);
 
+// SASL on every connection (security.protocol=SASL_PLAINTEXT): empty mechanism means none.
+struct SaslCredentials {
+  std::string mechanism;  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+  std::string username;
+  std::string password;
+};
+
 struct ClientOptions {
   std::string client_id = "mockforge-cli";
   std::chrono::milliseconds timeout{10000};
+  SaslCredentials sasl;
+  net::TlsOptions tls;  // security.protocol=SSL: every broker connection
 };
 
 // One connection to one broker, with the broker's API version ranges.
 class BrokerConnection {
  public:
   // Connects and negotiates versions with ApiVersions (retrying with the broker's own range
-  // when it answers UNSUPPORTED_VERSION).
+  // when it answers UNSUPPORTED_VERSION), then authenticates when options.sasl names a
+  // mechanism (SaslHandshake v1 + SaslAuthenticate; KafkaError with the broker's message).
   BrokerConnection(const Endpoint& endpoint, const ClientOptions& options);
 
   const Endpoint& endpoint() const { return endpoint_; }
@@ -118,6 +128,7 @@ class BrokerConnection {
  private:
   int16_t pick_version(int16_t key, const std::string& name, int16_t min, int16_t max) const;
   void negotiate();
+  void authenticate();
   // With MOCKFORGE_KAFKA_TRACE set: one line per response on stderr (API, version, body hex).
   void trace(std::string_view api, int16_t version, const Bytes& body) const;
   [[noreturn]] void trailing_bytes(std::string_view api, int16_t version, size_t count) const;

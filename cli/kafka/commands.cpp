@@ -5,11 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "cli/kafka/client.h"
 #include "cli/kafka/consumer_protocol.h"
 #include "cli/net/payload.h"
+#include "cli/net/tls_flags.h"
 #include "mockforge/kafka/create_topics.h"
 #include "mockforge/kafka/delete_topics.h"
 #include "mockforge/kafka/describe_configs.h"
@@ -49,12 +52,100 @@ struct CommonOptions {
   std::string bootstrap = "localhost:9092";
   std::string client_id = "mockforge-cli";
   int timeout_ms = 10000;
+  SaslCredentials sasl;
+  std::vector<std::string> properties;  // -X key=value, as kcat's
+  net::TlsOptions tls;                  // security.protocol=SSL
 };
+
+std::pair<std::string, std::string> split_key_value(const std::string& text, const char* what);
+
+constexpr const char* kSaslMechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+
+// The SASL settings from --sasl-* and kcat-style -X properties (the later wins). Throws
+// std::invalid_argument for a property this client does not implement.
+// The SASL and TLS settings from the flags and kcat-style -X properties
+// (librdkafka's names), so a kcat command line's security settings carry over.
+struct Security {
+  SaslCredentials sasl;
+  net::TlsOptions tls;
+};
+
+Security security_settings(const CommonOptions& common) {
+  Security out{common.sasl, common.tls};
+  SaslCredentials& sasl = out.sasl;
+  std::optional<std::string> protocol;
+  for (const std::string& property : common.properties) {
+    const auto [key, value] = split_key_value(property, "-X property");
+    if (key == "security.protocol") {
+      std::string upper = value;
+      std::transform(upper.begin(), upper.end(), upper.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      if (upper != "PLAINTEXT" && upper != "SASL_PLAINTEXT" && upper != "SSL" &&
+          upper != "SASL_SSL") {
+        throw std::invalid_argument("security.protocol=" + value +
+                                    " is not one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL");
+      }
+      protocol = upper;
+    } else if (key == "sasl.mechanism" || key == "sasl.mechanisms") {
+      sasl.mechanism = value;
+    } else if (key == "sasl.username") {
+      sasl.username = value;
+    } else if (key == "sasl.password") {
+      sasl.password = value;
+    } else if (key == "ssl.ca.location") {
+      out.tls.ca_file = value;
+    } else if (key == "ssl.certificate.location") {
+      out.tls.cert_file = value;
+    } else if (key == "ssl.key.location") {
+      out.tls.key_file = value;
+    } else if (key == "enable.ssl.certificate.verification") {
+      out.tls.insecure = value == "false";
+    } else {
+      throw std::invalid_argument(
+          "unsupported -X property " + key +
+          " (supported: security.protocol, sasl.mechanism(s), sasl.username, sasl.password, "
+          "ssl.ca.location, ssl.certificate.location, ssl.key.location, "
+          "enable.ssl.certificate.verification)");
+    }
+  }
+  const bool any_tls = out.tls.enabled || !out.tls.ca_file.empty() || !out.tls.cert_file.empty() ||
+                       !out.tls.key_file.empty() || out.tls.insecure;
+  if (protocol) {
+    const bool ssl = protocol == "SSL" || protocol == "SASL_SSL";
+    if (!ssl && any_tls)
+      throw std::invalid_argument("TLS settings need security.protocol=SSL or SASL_SSL");
+    out.tls.enabled = ssl;
+  } else if (any_tls) {
+    out.tls.enabled = true;
+  }
+  const bool sasl_protocol = protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL";
+  const bool any_sasl = !sasl.mechanism.empty() || !sasl.username.empty() || !sasl.password.empty();
+  if (protocol && !sasl_protocol && any_sasl) {
+    throw std::invalid_argument("SASL settings need security.protocol=SASL_PLAINTEXT or SASL_SSL");
+  }
+  if (sasl_protocol && sasl.mechanism.empty()) {
+    throw std::invalid_argument("security.protocol=" + *protocol + " needs sasl.mechanism");
+  }
+  if (sasl.mechanism.empty()) {
+    if (any_sasl) throw std::invalid_argument("a SASL user name or password needs a mechanism");
+    return out;
+  }
+  if (std::find(std::begin(kSaslMechanisms), std::end(kSaslMechanisms), sasl.mechanism) ==
+      std::end(kSaslMechanisms)) {
+    throw std::invalid_argument("unsupported SASL mechanism " + sasl.mechanism +
+                                " (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
+  }
+  if (sasl.username.empty()) throw std::invalid_argument("SASL needs a user name");
+  return out;
+}
 
 Cluster make_cluster(const CommonOptions& common) {
   ClientOptions options;
   options.client_id = common.client_id;
   options.timeout = milliseconds(common.timeout_ms);
+  Security security = security_settings(common);
+  options.sasl = std::move(security.sasl);
+  options.tls = std::move(security.tls);
   return Cluster(parse_bootstrap(common.bootstrap), options);
 }
 
@@ -66,6 +157,17 @@ void add_common_options(CLI::App& command, CommonOptions& common) {
   command.add_option("--timeout", common.timeout_ms, "request timeout in ms")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  command.add_option("--sasl-mechanism", common.sasl.mechanism,
+                     "authenticate with SASL (SASL_PLAINTEXT, or SASL_SSL with TLS): PLAIN, "
+                     "SCRAM-SHA-256 or SCRAM-SHA-512");
+  command.add_option("--sasl-username", common.sasl.username, "SASL user name");
+  command.add_option("--sasl-password", common.sasl.password, "SASL password");
+  command.add_option("-X", common.properties,
+                     "kcat-style property key=value (repeatable): security.protocol, "
+                     "sasl.mechanism(s), sasl.username, sasl.password, ssl.ca.location, "
+                     "ssl.certificate.location, ssl.key.location");
+  // --key is the record key of produce.
+  net::add_tls_flags(command, common.tls, "--tls-key");
 }
 
 // Runs a command body, mapping failures to a one-line message on stderr and exit code 1.

@@ -36,7 +36,8 @@ std::string describe(codec::ReasonCode code) {
 }
 
 Client Client::connect(const ConnectOptions& options) {
-  auto connection = net::TcpConnection::connect(options.host, options.port, options.timeout);
+  auto connection =
+      net::TcpConnection::connect(options.host, options.port, options.timeout, options.tls);
   Client client(std::move(connection), options);
   if (options.websocket) {
     client.websocket_ = WebSocket::handshake(client.connection_, options.host, options.port,

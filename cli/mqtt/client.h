@@ -37,6 +37,7 @@ struct ConnectOptions {
   // MQTT over WebSocket: upgrade `websocket_path` with subprotocol "mqtt".
   bool websocket = false;
   std::string websocket_path = "/mqtt";
+  net::TlsOptions tls;  // MQTT over TLS (or wss with websocket)
 };
 
 // "Not authorized (0x87)".

@@ -13,6 +13,8 @@
 #include "cli/mqtt/client.h"
 #include "cli/net/admin_client.h"
 #include "cli/net/payload.h"
+#include "cli/net/tls_flags.h"
+#include "cli/run_command.h"
 
 namespace mockforge::cli {
 namespace {
@@ -30,6 +32,7 @@ struct CommonFlags {
   std::uint16_t keep_alive = 60;
   bool websocket = false;
   std::string websocket_path = "/mqtt";
+  cli::net::TlsOptions tls;
 };
 
 struct PublishFlags {
@@ -65,6 +68,7 @@ void add_common_flags(CLI::App& command, CommonFlags& flags) {
   command.add_flag("--ws", flags.websocket,
                    "MQTT over WebSocket, subprotocol mqtt (--port then defaults to 9001)");
   command.add_option("--ws-path", flags.websocket_path, "WebSocket path")->capture_default_str();
+  cli::net::add_tls_flags(command, flags.tls);  // --port then defaults to 8883 (not with --ws)
 }
 
 cli::mqtt::ConnectOptions connect_options(const CLI::App& command, const CommonFlags& flags) {
@@ -80,18 +84,9 @@ cli::mqtt::ConnectOptions connect_options(const CLI::App& command, const CommonF
   options.websocket = flags.websocket;
   if (flags.websocket && command.count("--port") == 0) options.port = 9001;
   options.websocket_path = flags.websocket_path;
+  options.tls = flags.tls;
+  if (flags.tls.enabled && !flags.websocket && command.count("--port") == 0) options.port = 8883;
   return options;
-}
-
-// Runs a command body, turning exceptions into one line on stderr and exit 1.
-template <typename Body>
-void run(int& exit_code, Body&& body) {
-  try {
-    exit_code = body();
-  } catch (const std::exception& e) {
-    std::cerr << "mockforge mqtt: " << e.what() << "\n";
-    exit_code = 1;
-  }
 }
 
 std::string json_key(std::string_view name) {
@@ -328,7 +323,8 @@ void add_mqtt_command(CLI::App& app, int& exit_code) {
   publish->add_option("--user-property", publish_flags->user_properties,
                       "v5 User Property key=value (repeatable)");
   publish->callback([publish, common_publish, publish_flags, &exit_code] {
-    run(exit_code, [&] { return publish_command(*publish, *common_publish, *publish_flags); });
+    run_command(exit_code, "mockforge mqtt",
+                [&] { return publish_command(*publish, *common_publish, *publish_flags); });
   });
 
   auto common_subscribe = std::make_shared<CommonFlags>();
@@ -354,8 +350,8 @@ void add_mqtt_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   subscribe->callback([subscribe, common_subscribe, subscribe_flags, &exit_code] {
-    run(exit_code,
-        [&] { return subscribe_command(*subscribe, *common_subscribe, *subscribe_flags); });
+    run_command(exit_code, "mockforge mqtt",
+                [&] { return subscribe_command(*subscribe, *common_subscribe, *subscribe_flags); });
   });
 
   auto common_stats = std::make_shared<CommonFlags>();
@@ -378,7 +374,7 @@ void add_mqtt_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   stats->callback([stats, common_stats, stats_timeout, stats_admin, stats_format, &exit_code] {
-    run(exit_code, [&] {
+    run_command(exit_code, "mockforge mqtt", [&] {
       if (!stats_admin->url.empty()) {
         return admin_stats_command(*stats_admin, *stats_timeout, *stats_format);
       }

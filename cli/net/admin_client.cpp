@@ -20,6 +20,39 @@ void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_t
                      "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
 }
 
+void add_admin_call_options(CLI::App& command, AdminApi& api) {
+  api.url = "http://127.0.0.1:9080";
+  api.timeout = 30;
+  add_admin_api_options(command, api);
+  command.add_option("--timeout", api.timeout, "Seconds to wait for the admin API")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+nlohmann::json admin_call(const AdminApi& api, const std::string& method, const std::string& target,
+                          const std::string& body) {
+  const auto url = parse_http_url(api.url);
+  HttpReply reply;
+  try {
+    reply = http_request(method, url, target,
+                         std::chrono::milliseconds(static_cast<int64_t>(api.timeout * 1000)),
+                         api.token, body);
+  } catch (const NetError& e) {
+    throw std::runtime_error("no mockforge admin API at " + api.url + ": " + e.what() +
+                             " (start it with mockforge serve; --admin-url names another)");
+  }
+  auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status / 100 == 2 && parsed.is_object()) return parsed;
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object() &&
+      !parsed["error"].value("message", "").empty()) {
+    auto message = parsed["error"]["message"].get<std::string>();
+    if (reply.status == 401) message += " (pass --admin-token or set MOCKFORGE_ADMIN_TOKEN)";
+    throw std::runtime_error(message);
+  }
+  throw std::runtime_error(api.url + " is not mockforge's admin API (" + method + " " + target +
+                           " answered HTTP " + std::to_string(reply.status) + ")");
+}
+
 nlohmann::json admin_get(const AdminApi& api, const std::string& target, const std::string& key,
                          std::string_view hint) {
   const auto url = parse_http_url(api.url);

@@ -1,5 +1,6 @@
 // Reading mockforge's admin API from the client commands (`amqp queue list`,
-// `amqp bindings list`, `mqtt stats --admin-url`).
+// `amqp bindings list`, `mqtt stats --admin-url`) and changing it (`fixtures`,
+// `responders`, `faults`).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,15 @@ struct AdminApi {
 // `url_required_to_use`, the URL has no default: the command uses the admin
 // API only when it is given.
 void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_to_use = false);
+
+// --admin-url, --admin-token and --timeout SECONDS (for commands that change
+// state through the admin API: `fixtures load`, `faults add`, ...).
+void add_admin_call_options(CLI::App& command, AdminApi& api);
+
+// Sends `method target` with an optional JSON body; returns the JSON object of
+// a 2xx answer, throws with the server's message otherwise.
+nlohmann::json admin_call(const AdminApi& api, const std::string& method, const std::string& target,
+                          const std::string& body = "");
 
 // GETs `target` and returns the member `key` of the JSON object it answers
 // (the whole object when `key` is empty).

@@ -149,4 +149,143 @@ HttpReply http_request(const std::string& method, const HttpUrl& url, const std:
   return *reply;
 }
 
+namespace {
+
+// Removes chunked transfer encoding incrementally.
+class ChunkDecoder {
+ public:
+  // Appends the payload bytes of `input` to `out`; false once the last chunk came.
+  bool feed(std::string_view input, std::string& out) {
+    buffer_.append(input);
+    for (;;) {
+      if (state_ == State::kSize) {
+        const auto end = buffer_.find("\r\n");
+        if (end == std::string::npos) {
+          if (buffer_.size() > 1024) throw NetError("malformed chunked HTTP body");
+          return true;
+        }
+        std::size_t size = 0;
+        std::size_t digits = 0;
+        for (char c : std::string_view(buffer_).substr(0, end)) {
+          const int value = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                            : (std::tolower(static_cast<unsigned char>(c)) >= 'a' &&
+                               std::tolower(static_cast<unsigned char>(c)) <= 'f')
+                                ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                                : -1;
+          if (value < 0) break;  // chunk extensions follow ';'
+          size = size * 16 + static_cast<std::size_t>(value);
+          if (++digits > 15) throw NetError("malformed chunked HTTP body");
+        }
+        if (digits == 0) throw NetError("malformed chunked HTTP body");
+        buffer_.erase(0, end + 2);
+        if (size == 0) return false;
+        left_ = size;
+        state_ = State::kData;
+      }
+      if (state_ == State::kData) {
+        const std::size_t take = std::min(left_, buffer_.size());
+        out.append(buffer_, 0, take);
+        buffer_.erase(0, take);
+        left_ -= take;
+        if (left_ > 0) return true;
+        state_ = State::kDataEnd;
+      }
+      if (state_ == State::kDataEnd) {
+        if (buffer_.size() < 2) return true;
+        if (buffer_.compare(0, 2, "\r\n") != 0) throw NetError("malformed chunked HTTP body");
+        buffer_.erase(0, 2);
+        state_ = State::kSize;
+      }
+    }
+  }
+
+ private:
+  enum class State { kSize, kData, kDataEnd } state_ = State::kSize;
+  std::string buffer_;
+  std::size_t left_ = 0;
+};
+
+}  // namespace
+
+HttpReply http_stream(const HttpUrl& url, const std::string& target,
+                      std::chrono::milliseconds timeout, const std::string& bearer_token,
+                      const std::function<void(const HttpReply& head)>& on_head,
+                      const std::function<bool(std::string_view data)>& on_data,
+                      const std::function<bool()>& keep_going) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto connection = TcpConnection::connect(url.endpoint, timeout);
+  std::string host = url.endpoint.host.find(':') != std::string::npos
+                         ? "[" + url.endpoint.host + "]"
+                         : url.endpoint.host;
+  const std::string request =
+      "GET " + url.base_path + target + " HTTP/1.1\r\nHost: " + host + ":" +
+      std::to_string(url.endpoint.port) +
+      "\r\nAccept: text/event-stream\r\nConnection: close\r\nUser-Agent: mockforge-cli\r\n" +
+      (bearer_token.empty() ? std::string() : "Authorization: Bearer " + bearer_token + "\r\n") +
+      "\r\n";
+  connection.send_all({reinterpret_cast<const std::uint8_t*>(request.data()), request.size()},
+                      remaining(deadline));
+  std::vector<std::uint8_t> received;
+  std::optional<HttpReply> reply;
+  // Until the head is in.
+  while (!reply) {
+    std::string_view text(reinterpret_cast<const char*>(received.data()), received.size());
+    if (auto end = text.find("\r\n\r\n"); end != std::string_view::npos) {
+      reply = parse_head(url, text.substr(0, end));
+      received.erase(received.begin(), received.begin() + static_cast<std::ptrdiff_t>(end + 4));
+      break;
+    }
+    if (received.size() >= 8 && !text.starts_with("HTTP/")) throw not_http(url);
+    if (received.size() > (64 << 10)) throw not_http(url);
+    const auto status = connection.recv_some(received, remaining(deadline));
+    if (status == TcpConnection::RecvStatus::closed) throw not_http(url);
+    if (status == TcpConnection::RecvStatus::timeout) {
+      throw NetError("no HTTP reply from " + url.endpoint.to_string() + " within " +
+                     std::to_string(timeout.count()) + " ms");
+    }
+  }
+  const auto encoding = reply->headers.find("transfer-encoding");
+  const bool chunked = encoding != reply->headers.end() &&
+                       lower(encoding->second).find("chunked") != std::string::npos;
+  ChunkDecoder decoder;
+  const bool success = reply->status >= 200 && reply->status < 300;
+  if (success) on_head(*reply);
+  std::string data;
+  bool more = true;
+  const auto deliver = [&]() -> bool {
+    std::string_view raw(reinterpret_cast<const char*>(received.data()), received.size());
+    data.clear();
+    if (chunked) {
+      more = decoder.feed(raw, data);
+    } else {
+      data.assign(raw);
+    }
+    received.clear();
+    if (data.empty()) return true;
+    if (!success) {
+      reply->body += data;
+      if (reply->body.size() > kMaxReplyBytes) throw NetError("HTTP error reply too large");
+      return true;
+    }
+    return on_data(data);
+  };
+  if (!deliver()) return *reply;
+  while (more) {
+    const auto status = connection.recv_some(received, std::chrono::milliseconds(1000));
+    if (status == TcpConnection::RecvStatus::closed) {
+      if (!deliver()) break;
+      if (chunked && more && success) {
+        throw NetError("the stream from " + url.endpoint.to_string() + " broke off");
+      }
+      break;
+    }
+    if (status == TcpConnection::RecvStatus::timeout) {
+      if (!keep_going()) break;
+      continue;
+    }
+    if (!deliver()) break;
+  }
+  return *reply;
+}
+
 }  // namespace mockforge::cli::net

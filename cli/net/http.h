@@ -1,9 +1,11 @@
 // A minimal blocking HTTP/1.1 client (GET, POST, DELETE) over TcpConnection, for the commands that
-// read mockforge's admin API. Plain http:// only; no redirects, no chunked
-// bodies (mockforge's admin server sends Content-Length).
+// read mockforge's admin API. Plain http:// only; no redirects. Whole replies need
+// Content-Length (mockforge's admin server sends it); streamed ones (http_stream) may be
+// chunked.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,6 +43,18 @@ HttpReply http_get(const HttpUrl& url, const std::string& target, std::chrono::m
 HttpReply http_post(const HttpUrl& url, const std::string& target,
                     std::chrono::milliseconds timeout, const std::string& bearer_token = "",
                     const std::string& body = "");
+
+// GETs `target` and passes the body to `on_data` as it arrives (chunked encoding removed),
+// until the server ends it or `on_data` returns false. `on_head` runs once the status line and
+// headers are in, for a 2xx reply; any other reply is read whole and returned with its body
+// (on_data is not called). Throws NetError when the server cannot be reached, the head does not
+// come within `timeout`, or the stream breaks. `keep_going` is asked about once a second while
+// nothing arrives; false ends the stream.
+HttpReply http_stream(const HttpUrl& url, const std::string& target,
+                      std::chrono::milliseconds timeout, const std::string& bearer_token,
+                      const std::function<void(const HttpReply& head)>& on_head,
+                      const std::function<bool(std::string_view data)>& on_data,
+                      const std::function<bool()>& keep_going);
 
 // Percent-encodes a query value (everything but unreserved characters).
 std::string url_encode(std::string_view text);

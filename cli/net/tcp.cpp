@@ -1,9 +1,13 @@
 #include "cli/net/tcp.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,6 +39,24 @@ bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
     if (rc == 0) return false;
     if (errno != EINTR) return false;
   }
+}
+
+// OpenSSL's reasons for the last failure.
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char address[16];
+  return ::inet_pton(AF_INET, host.c_str(), address) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), address) == 1;
 }
 
 }  // namespace
@@ -103,12 +125,13 @@ std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadli
   return left.count() < 0 ? std::chrono::milliseconds(0) : left;
 }
 
-TcpConnection TcpConnection::connect(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
-  return connect(endpoint.host, endpoint.port, timeout);
+TcpConnection TcpConnection::connect(const Endpoint& endpoint, std::chrono::milliseconds timeout,
+                                     const TlsOptions& tls) {
+  return connect(endpoint.host, endpoint.port, timeout, tls);
 }
 
 TcpConnection TcpConnection::connect(const std::string& host, std::uint16_t port,
-                                     std::chrono::milliseconds timeout) {
+                                     std::chrono::milliseconds timeout, const TlsOptions& tls) {
   const Endpoint target{host, port};
   const std::string name = target.to_string();
   addrinfo hints{};
@@ -155,14 +178,84 @@ TcpConnection TcpConnection::connect(const std::string& host, std::uint16_t port
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ::freeaddrinfo(result);
-    return TcpConnection(fd, target);
+    TcpConnection connection(fd, target);
+    if (tls.enabled) connection.start_tls(tls, remaining(deadline));
+    return connection;
   }
   ::freeaddrinfo(result);
   throw NetError("cannot connect to " + name + ": " + last_error);
 }
 
+void TcpConnection::start_tls(const TlsOptions& tls, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  ERR_clear_error();
+  tls_context_ = SSL_CTX_new(TLS_client_method());
+  if (tls_context_ == nullptr) throw NetError("TLS: " + openssl_errors());
+  SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
+  if (!tls.insecure) {
+    SSL_CTX_set_verify(tls_context_, SSL_VERIFY_PEER, nullptr);
+    const int loaded = tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(tls_context_)
+                                           : SSL_CTX_load_verify_locations(
+                                                 tls_context_, tls.ca_file.c_str(), nullptr);
+    if (loaded != 1) throw NetError("TLS CA file " + tls.ca_file + ": " + openssl_errors());
+  }
+  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    if (tls.cert_file.empty() || tls.key_file.empty()) {
+      throw NetError("TLS: a client certificate needs both --cert and --key");
+    }
+    if (SSL_CTX_use_certificate_chain_file(tls_context_, tls.cert_file.c_str()) != 1) {
+      throw NetError("TLS certificate " + tls.cert_file + ": " + openssl_errors());
+    }
+    if (SSL_CTX_use_PrivateKey_file(tls_context_, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls_context_) != 1) {
+      throw NetError("TLS key " + tls.key_file + ": " + openssl_errors());
+    }
+  }
+  tls_ = SSL_new(tls_context_);
+  if (tls_ == nullptr || SSL_set_fd(tls_, fd_) != 1) throw NetError("TLS: " + openssl_errors());
+  const std::string& host = endpoint_.host;
+  if (is_ip_literal(host)) {
+    if (!tls.insecure) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_), host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(tls_, host.c_str());
+    if (!tls.insecure) SSL_set1_host(tls_, host.c_str());
+  }
+  for (;;) {
+    const int result = SSL_connect(tls_);
+    if (result == 1) return;
+    const int error = SSL_get_error(tls_, result);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (!wait_for(fd_, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, remaining(deadline))) {
+        throw NetError("timed out in the TLS handshake with " + peer_name_);
+      }
+      continue;
+    }
+    std::string reason = openssl_errors();
+    const long verify = SSL_get_verify_result(tls_);
+    if (verify != X509_V_OK) reason = X509_verify_cert_error_string(verify);
+    if (reason.empty()) reason = "connection closed";
+    throw NetError("TLS handshake with " + peer_name_ + " failed: " + reason);
+  }
+}
+
+bool TcpConnection::wait_for_tls(int result, Clock::time_point deadline, bool* closed) {
+  const int error = SSL_get_error(tls_, result);
+  if (error == SSL_ERROR_WANT_READ) return wait_for(fd_, POLLIN, remaining(deadline));
+  if (error == SSL_ERROR_WANT_WRITE) return wait_for(fd_, POLLOUT, remaining(deadline));
+  if (closed != nullptr && (error == SSL_ERROR_ZERO_RETURN ||
+                            (error == SSL_ERROR_SYSCALL && (errno == 0 || errno == ECONNRESET)))) {
+    *closed = true;
+    return true;
+  }
+  const std::string reasons = openssl_errors();
+  throw NetError("TLS connection to " + peer_name_ +
+                 " failed: " + (reasons.empty() ? std::strerror(errno) : reasons));
+}
+
 TcpConnection::TcpConnection(TcpConnection&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      tls_context_(std::exchange(other.tls_context_, nullptr)),
+      tls_(std::exchange(other.tls_, nullptr)),
       endpoint_(std::move(other.endpoint_)),
       peer_name_(std::move(other.peer_name_)),
       unread_(std::move(other.unread_)) {}
@@ -171,6 +264,8 @@ TcpConnection& TcpConnection::operator=(TcpConnection&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
+    tls_context_ = std::exchange(other.tls_context_, nullptr);
+    tls_ = std::exchange(other.tls_, nullptr);
     endpoint_ = std::move(other.endpoint_);
     peer_name_ = std::move(other.peer_name_);
     unread_ = std::move(other.unread_);
@@ -181,6 +276,15 @@ TcpConnection& TcpConnection::operator=(TcpConnection&& other) noexcept {
 TcpConnection::~TcpConnection() { close(); }
 
 void TcpConnection::close() {
+  if (tls_ != nullptr) {
+    SSL_shutdown(tls_);  // sends close_notify; does not wait for the peer's
+    SSL_free(tls_);
+    tls_ = nullptr;
+  }
+  if (tls_context_ != nullptr) {
+    SSL_CTX_free(tls_context_);
+    tls_context_ = nullptr;
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -192,6 +296,16 @@ void TcpConnection::send_all(std::span<const std::uint8_t> bytes,
   if (fd_ < 0) throw NetError("connection to " + peer_name_ + " is closed");
   auto deadline = Clock::now() + timeout;
   std::size_t sent = 0;
+  while (tls_ != nullptr && sent < bytes.size()) {
+    const int n = SSL_write(tls_, bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    bool closed = false;
+    if (!wait_for_tls(n, deadline, &closed)) throw NetError("timed out sending to " + peer_name_);
+    if (closed) throw NetError("connection closed by " + peer_name_);
+  }
   while (sent < bytes.size()) {
     ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -219,6 +333,16 @@ TcpConnection::RecvStatus TcpConnection::recv_some(std::vector<std::uint8_t>& ou
   if (fd_ < 0) return RecvStatus::closed;
   auto deadline = Clock::now() + timeout;
   std::uint8_t buffer[65536];
+  while (tls_ != nullptr) {
+    const int n = SSL_read(tls_, buffer, sizeof(buffer));
+    if (n > 0) {
+      out.insert(out.end(), buffer, buffer + n);
+      return RecvStatus::data;
+    }
+    bool closed = false;
+    if (!wait_for_tls(n, deadline, &closed)) return RecvStatus::timeout;
+    if (closed) return RecvStatus::closed;
+  }
   for (;;) {
     ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
     if (n > 0) {

@@ -1,7 +1,8 @@
 // A small blocking TCP connection for the protocol clients: resolve (trying
 // every address, so `localhost` works whether the server listens on ::1 or
-// 127.0.0.1), connect with a timeout, send and receive with timeouts. No Asio,
-// so the client commands stay quick to compile.
+// 127.0.0.1), connect with a timeout, send and receive with timeouts, over
+// TLS (OpenSSL) when asked. No Asio, so the client commands stay quick to
+// compile.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct ssl_st;      // OpenSSL's SSL
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace mockforge::cli::net {
 
@@ -34,13 +38,28 @@ Endpoint parse_endpoint(std::string_view text, std::uint16_t default_port);
 // A comma-separated list of endpoints; empty entries are refused.
 std::vector<Endpoint> parse_endpoint_list(std::string_view text, std::uint16_t default_port);
 
+// TLS for a client connection, as mosquitto_pub's --cafile/--cert/--key and
+// kcat's ssl.* settings: the server certificate is verified against
+// `ca_file` (or the system's CAs) and its name against the host connected
+// to, unless `insecure`.
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_file;
+  std::string cert_file;  // a client certificate, with key_file
+  std::string key_file;
+  bool insecure = false;
+};
+
 class TcpConnection {
  public:
-  // Tries each resolved address in turn within `timeout` overall. Throws
-  // NetError ("cannot connect to localhost:1883: Connection refused").
+  // Tries each resolved address in turn within `timeout` overall, then runs
+  // the TLS handshake when `tls` is enabled. Throws NetError ("cannot
+  // connect to localhost:1883: Connection refused", "TLS handshake with
+  // localhost:8883 failed: certificate verify failed").
   static TcpConnection connect(const std::string& host, std::uint16_t port,
-                               std::chrono::milliseconds timeout);
-  static TcpConnection connect(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+                               std::chrono::milliseconds timeout, const TlsOptions& tls = {});
+  static TcpConnection connect(const Endpoint& endpoint, std::chrono::milliseconds timeout,
+                               const TlsOptions& tls = {});
 
   TcpConnection(TcpConnection&& other) noexcept;
   TcpConnection& operator=(TcpConnection&& other) noexcept;
@@ -69,7 +88,13 @@ class TcpConnection {
  private:
   TcpConnection(int fd, Endpoint endpoint)
       : fd_(fd), endpoint_(std::move(endpoint)), peer_name_(endpoint_.to_string()) {}
+  void start_tls(const TlsOptions& tls, std::chrono::milliseconds timeout);
+  // Waits as OpenSSL asks after `result` of an SSL call; false on timeout.
+  // Throws NetError for anything but a wait (`closed` set on a clean end).
+  bool wait_for_tls(int result, std::chrono::steady_clock::time_point deadline, bool* closed);
   int fd_ = -1;
+  ssl_ctx_st* tls_context_ = nullptr;
+  ssl_st* tls_ = nullptr;
   Endpoint endpoint_;
   std::string peer_name_;
   std::vector<std::uint8_t> unread_;  // received beyond what recv_exact needed

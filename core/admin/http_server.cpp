@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
+#include <tuple>
 
 #include "core/log/logging.h"
 #include "core/runtime/listener.h"
@@ -199,6 +200,102 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     co_await http::async_write(connection.stream, response, asio::as_tuple(asio::use_awaitable));
   }
 
+  // Sends a BodyStream's output until it ends, the client goes (a read
+  // completes: SSE clients send nothing once the request is in) or the
+  // server stops (which closes the socket, failing that read).
+  static asio::awaitable<void> stream_body(std::shared_ptr<Impl> self,
+                                           std::shared_ptr<Connection> connection,
+                                           HttpResponse response, unsigned version) {
+    struct State {
+      explicit State(asio::any_io_executor executor) : timer(std::move(executor)) {}
+      asio::steady_timer timer;
+      bool woken = false;  // wake() ran since the last next()
+      bool gone = false;   // the client closed, or the socket failed
+      std::array<char, 256> discard{};
+    };
+    auto body = response.stream;
+    auto& stream = connection->stream;
+    const auto executor = stream.get_executor();
+    auto state = std::make_shared<State>(executor);
+
+    http::response<http::empty_body> head{static_cast<http::status>(response.status), version};
+    head.set(http::field::server, "mockforge");
+    head.set(http::field::content_type, response.content_type);
+    head.set(http::field::cache_control, "no-cache");
+    for (const auto& [name, value] : response.headers) head.set(name, value);
+    head.keep_alive(false);
+    const bool chunked = version >= 11;
+    head.chunked(chunked);
+    http::response_serializer<http::empty_body> serializer{head};
+    stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+    auto [head_ec, head_bytes] =
+        co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
+    (void)head_bytes;
+    stream.expires_never();
+    if (head_ec) {
+      body->close();
+      co_return;
+    }
+
+    // Any completion of this read means the client is done with us.
+    struct Watch {
+      std::shared_ptr<State> state;
+      std::shared_ptr<Connection> connection;
+      void operator()(boost::system::error_code ec, std::size_t) const {
+        if (!ec)
+          return connection->stream.socket().async_read_some(asio::buffer(state->discard),
+                                                             Watch{state, connection});
+        state->gone = true;
+        state->timer.cancel();
+      }
+    };
+    stream.socket().async_read_some(asio::buffer(state->discard), Watch{state, connection});
+    body->start([weak = std::weak_ptr<State>(state), executor] {
+      asio::post(executor, [weak] {
+        if (auto live = weak.lock()) {
+          live->woken = true;
+          live->timer.cancel();
+        }
+      });
+    });
+
+    const auto write = [&](std::string_view data) -> asio::awaitable<bool> {
+      stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+      boost::system::error_code ec;
+      if (chunked) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(
+            stream, http::make_chunk(asio::buffer(data)), asio::as_tuple(asio::use_awaitable));
+      } else {
+        std::tie(ec, std::ignore) = co_await asio::async_write(stream, asio::buffer(data),
+                                                               asio::as_tuple(asio::use_awaitable));
+      }
+      stream.expires_never();
+      co_return !ec;
+    };
+
+    while (!state->gone) {
+      state->woken = false;
+      std::string data = body->next();
+      if (data.empty() && !body->ended()) {
+        state->timer.expires_after(std::chrono::milliseconds(self->limits.stream_idle_ms));
+        co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (state->gone || state->woken) continue;
+        data = body->idle();
+        if (data.empty()) continue;
+      }
+      if (!data.empty() && !co_await write(data)) break;
+      if (body->ended()) {
+        if (chunked) {
+          stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+          co_await asio::async_write(stream, http::make_chunk_last(),
+                                     asio::as_tuple(asio::use_awaitable));
+        }
+        break;
+      }
+    }
+    body->close();
+  }
+
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
                                      std::shared_ptr<Connection> connection) {
     beast::flat_buffer buffer;
@@ -246,8 +343,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         plain.headers[std::move(name)] = std::string(field.value());
       }
-      auto response = to_beast(co_await respond_to(self, connection, plain), request.version(),
-                               request.keep_alive());
+      auto answer = co_await respond_to(self, connection, plain);
+      if (answer.stream) {
+        co_await stream_body(self, connection, std::move(answer), request.version());
+        break;
+      }
+      auto response = to_beast(answer, request.version(), request.keep_alive());
       connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
       auto [write_ec, written] = co_await http::async_write(connection->stream, response,
                                                             asio::as_tuple(asio::use_awaitable));

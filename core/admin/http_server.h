@@ -25,11 +25,35 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
 };
 
+// A response body produced while the response stays open (Server-Sent
+// Events). The server sends the head (chunked in HTTP/1.1), then whatever
+// next() returns, until the client goes, the server stops or ended() says
+// so; the connection closes after it.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Once, before next(): `wake` makes the server call next() soon. Any thread
+  // may call it, any number of times, also after the stream closed.
+  virtual void start(std::function<void()> wake) = 0;
+  // On the connection's thread, after start(), after each write and after
+  // each wake(): the bytes to send now, "" when there are none.
+  virtual std::string next() = 0;
+  // Bytes to send after Limits::stream_idle_ms without any (a keep-alive
+  // comment), "" for none.
+  virtual std::string idle() { return {}; }
+  // True when the body is complete (checked after next()).
+  virtual bool ended() const { return false; }
+  // Once, when the response is over for whatever reason.
+  virtual void close() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers
+  // When set, `body` is ignored: the body is this stream's output.
+  std::shared_ptr<BodyStream> stream = nullptr;
 
   static HttpResponse json(int status, std::string body);
   // {"error": {"status": N, "message": "..."}}
@@ -48,6 +72,8 @@ struct Limits {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   unsigned request_timeout_ms = 10'000;
+  unsigned stream_idle_ms = 15'000;           // BodyStream::idle() after this long quiet
+  unsigned stream_write_timeout_ms = 30'000;  // a streamed write stuck this long ends it
 };
 
 class HttpServer {

@@ -140,6 +140,13 @@ Message check_item(const StringListKey& key, std::string_view item) {
         return "a vhost name is 1 to 255 bytes, got " + double_quoted(item);
       }
       return std::nullopt;
+    case ListItems::kafka_sasl_mechanism:
+      if (item != "PLAIN" && item != "SCRAM-SHA-256" && item != "SCRAM-SHA-512") {
+        return "expected a SASL mechanism mockforge serves (PLAIN, SCRAM-SHA-256, "
+               "SCRAM-SHA-512), got " +
+               double_quoted(item);
+      }
+      return std::nullopt;
     case ListItems::amqp_permission: {
       const std::vector<std::string> fields = split_fields(item);
       if (fields.size() != 2 && fields.size() != 5) {
@@ -573,6 +580,11 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
   if (config.mqtt.auth_enabled && config.mqtt.users.empty()) {
     Error error = locate("mqtt.auth_enabled", std::nullopt);
     error.message = "needs at least one entry in mqtt.users";
+    errors.push_back(std::move(error));
+  }
+  if (!config.kafka.sasl_mechanisms.empty() && config.kafka.sasl_users.empty()) {
+    Error error = locate("kafka.sasl_mechanisms", std::nullopt);
+    error.message = "needs at least one entry in kafka.sasl_users";
     errors.push_back(std::move(error));
   }
   return errors;

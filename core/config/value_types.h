@@ -31,6 +31,10 @@ enum class ValueKind {
 // EnumNames<E>::names spells them in the same order (those spellings are what users write).
 enum class LogLevel { trace, debug, info, warn, error, critical, off };
 enum class LogFormat { text, json };
+enum class ValidationMode { off, warn, reject };
+enum class AmqpUnconfirmedRefusal { drop, close };
+enum class TlsVersion { tls1_2, tls1_3 };
+enum class TlsClientAuth { none, optional, required };
 
 template <typename Enum>
 struct EnumNames;
@@ -44,6 +48,26 @@ struct EnumNames<LogLevel> {
 template <>
 struct EnumNames<LogFormat> {
   static constexpr std::array<std::string_view, 2> names{"text", "json"};
+};
+
+template <>
+struct EnumNames<ValidationMode> {
+  static constexpr std::array<std::string_view, 3> names{"off", "warn", "reject"};
+};
+
+template <>
+struct EnumNames<AmqpUnconfirmedRefusal> {
+  static constexpr std::array<std::string_view, 2> names{"drop", "close"};
+};
+
+template <>
+struct EnumNames<TlsVersion> {
+  static constexpr std::array<std::string_view, 2> names{"1.2", "1.3"};
+};
+
+template <>
+struct EnumNames<TlsClientAuth> {
+  static constexpr std::array<std::string_view, 3> names{"none", "optional", "required"};
 };
 
 template <typename Enum>
@@ -84,9 +108,10 @@ struct StringKey {
 // What each entry of a string list must look like.
 enum class ListItems {
   any,
-  user_password,    // "name:password", a non-empty name before the first colon
-  vhost_name,       // 1 to 255 bytes (an AMQP short string)
-  amqp_permission,  // "USER VHOST [CONFIGURE WRITE READ]", the three being regular expressions
+  user_password,         // "name:password", a non-empty name before the first colon
+  vhost_name,            // 1 to 255 bytes (an AMQP short string)
+  amqp_permission,       // "USER VHOST [CONFIGURE WRITE READ]", the three being regular expressions
+  kafka_sasl_mechanism,  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.

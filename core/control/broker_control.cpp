@@ -54,6 +54,14 @@ Reply Reply::error(int status, const std::string& message) {
   return Reply{status, nlohmann::json{{"error", {{"status", status}, {"message", message}}}}};
 }
 
+runtime::ResetConnections reset_connections(const std::map<std::string, std::string>& query) {
+  const auto it = query.find("connections");
+  if (it == query.end()) return runtime::ResetConnections::kDefault;
+  if (it->second == "keep") return runtime::ResetConnections::kKeep;
+  if (it->second == "close") return runtime::ResetConnections::kClose;
+  throw BadRequest("connections must be keep or close, got '" + it->second + "'");
+}
+
 void mount(admin::HttpServer& server, std::shared_ptr<BrokerControl> broker) {
   const std::string prefix = "/__mockforge/api/" + broker->protocol() + "/";
   auto call = [prefix, broker](const admin::HttpRequest& http, auto&& action) {
@@ -74,7 +82,9 @@ void mount(admin::HttpServer& server, std::shared_ptr<BrokerControl> broker) {
   });
   server.route_prefix("POST", prefix, [call, broker](const admin::HttpRequest& http) {
     return call(http, [&](Request request) {
-      if (request.path == std::vector<std::string>{"reset"}) return broker->reset();
+      if (request.path == std::vector<std::string>{"reset"}) {
+        return broker->reset(reset_connections(request.query));
+      }
       if (request.path.size() >= 2 && request.path.back() == "purge") {
         request.path.pop_back();
         return broker->purge(request);

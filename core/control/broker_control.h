@@ -6,7 +6,7 @@
 //   GET    /__mockforge/api/<protocol>/<path...>        -> inspect()
 //   DELETE /__mockforge/api/<protocol>/<path...>        -> remove()
 //   POST   /__mockforge/api/<protocol>/<path...>/purge  -> purge() (path without "purge")
-//   POST   /__mockforge/api/<protocol>/reset            -> reset()
+//   POST   /__mockforge/api/<protocol>/reset[?connections=keep|close] -> reset()
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/forward.h"
+#include "core/runtime/service.h"
 
 namespace mockforge::control {
 
@@ -58,9 +59,15 @@ class BrokerControl {
   virtual Reply remove(const Request& request) = 0;
   // Empties one object and keeps it.
   virtual Reply purge(const Request& request) = 0;
-  // Returns this protocol's state to the one fixtures seeded at start-up.
-  virtual Reply reset() = 0;
+  // Returns this protocol's state to the one fixtures seeded at start-up,
+  // keeping or closing the clients' connections (a protocol that cannot
+  // keep them answers 400).
+  virtual Reply reset(runtime::ResetConnections connections) = 0;
 };
+
+// ?connections=keep|close of a reset request (absent: kDefault); throws
+// BadRequest for anything else.
+runtime::ResetConnections reset_connections(const std::map<std::string, std::string>& query);
 
 // Serves `broker` on `server`; the server keeps a reference.
 void mount(admin::HttpServer& server, std::shared_ptr<BrokerControl> broker);

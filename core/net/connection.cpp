@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/net/deadline_wheel.h"
+#include "core/net/tls.h"
 #include "core/net/transports.h"
 
 namespace mockforge::net {
@@ -37,19 +38,23 @@ void unlink(detail::ListLinks& links) {
 
 // ---- Creation ------------------------------------------------------------------
 
-// A WebSocket transport is too large to sit in the connection's transport
-// slot: the slot holds this, and the WebSocket its own allocation.
-class WebSocketProxy final : public Transport {
+// A WebSocket or TLS transport is too large to sit in the connection's
+// transport slot: the slot holds this, and the transport its own allocation.
+class OwnedTransportProxy final : public Transport {
  public:
-  WebSocketProxy(Socket socket, WebSocketOptions options)
-      : impl_(std::make_unique<WebSocketTransport>(std::move(socket), std::move(options))) {}
+  explicit OwnedTransportProxy(std::unique_ptr<Transport> impl) : impl_(std::move(impl)) {}
 
   Executor executor() const override { return impl_->executor(); }
   void async_handshake(HandshakeCompletion done) override {
     impl_->async_handshake(std::move(done));
   }
+  bool has_handshake() const override { return impl_->has_handshake(); }
   void async_wait_readable(ReadableCompletion done) override {
     impl_->async_wait_readable(std::move(done));
+  }
+  bool can_read_now() const override { return impl_->can_read_now(); }
+  std::size_t read_now(asio::mutable_buffer into, boost::system::error_code& error) override {
+    return impl_->read_now(into, error);
   }
   void async_read_some(asio::mutable_buffer into, ReadCompletion done) override {
     impl_->async_read_some(into, std::move(done));
@@ -67,11 +72,11 @@ class WebSocketProxy final : public Transport {
   }
 
  private:
-  std::unique_ptr<WebSocketTransport> impl_;
+  std::unique_ptr<Transport> impl_;
 };
 
-Connection::Connection(Socket socket, const WebSocketOptions* websocket, ConnectionLimits limits,
-                       ConnectionSet& set)
+Connection::Connection(Socket socket, const WebSocketOptions* websocket, const TlsContext* tls,
+                       ConnectionLimits limits, ConnectionSet& set)
     : set_(&set),
       id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
       last_read_ms_(clock_ms(std::chrono::steady_clock::now())),
@@ -80,11 +85,15 @@ Connection::Connection(Socket socket, const WebSocketOptions* websocket, Connect
       idle_timeout_ms_(
           clamp32(static_cast<std::size_t>(std::max<int64_t>(0, limits.idle_timeout.count())))),
       keep_read_buffer_(limits.keep_read_buffer) {
-  static_assert(sizeof(TcpTransport) <= kTransportSlot && sizeof(WebSocketProxy) <= kTransportSlot);
+  static_assert(sizeof(TcpTransport) <= kTransportSlot &&
+                sizeof(OwnedTransportProxy) <= kTransportSlot);
   static_assert(alignof(TcpTransport) <= alignof(Socket) &&
-                alignof(WebSocketProxy) <= alignof(Socket));
-  if (websocket) {
-    new (transport_slot_) WebSocketProxy(std::move(socket), *websocket);
+                alignof(OwnedTransportProxy) <= alignof(Socket));
+  if (tls) {
+    new (transport_slot_) OwnedTransportProxy(tls->make_transport(std::move(socket), websocket));
+  } else if (websocket) {
+    new (transport_slot_)
+        OwnedTransportProxy(make_websocket_transport(std::move(socket), *websocket));
   } else {
     new (transport_slot_) TcpTransport(std::move(socket));
   }
@@ -101,26 +110,39 @@ Connection::~Connection() {
 
 std::shared_ptr<Connection> Connection::start(Socket socket, ConnectionLimits limits,
                                               ConnectionSet& set, ProtocolFactory make_protocol) {
-  return launch(std::move(socket), nullptr, limits, set, std::move(make_protocol));
+  return launch(std::move(socket), nullptr, nullptr, limits, set, std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, const TlsContext& tls,
+                                              ConnectionLimits limits, ConnectionSet& set,
+                                              ProtocolFactory make_protocol) {
+  return launch(std::move(socket), nullptr, &tls, limits, set, std::move(make_protocol));
+}
+
+std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions websocket,
+                                              const TlsContext& tls, ConnectionLimits limits,
+                                              ConnectionSet& set, ProtocolFactory make_protocol) {
+  return launch(std::move(socket), &websocket, &tls, limits, set, std::move(make_protocol));
 }
 
 std::shared_ptr<Connection> Connection::start(Socket socket, WebSocketOptions websocket,
                                               ConnectionLimits limits, ConnectionSet& set,
                                               ProtocolFactory make_protocol) {
-  return launch(std::move(socket), &websocket, limits, set, std::move(make_protocol));
+  return launch(std::move(socket), &websocket, nullptr, limits, set, std::move(make_protocol));
 }
 
 std::shared_ptr<Connection> Connection::launch(Socket socket, const WebSocketOptions* websocket,
-                                               ConnectionLimits limits, ConnectionSet& set,
-                                               ProtocolFactory make_protocol) {
+                                               const TlsContext* tls, ConnectionLimits limits,
+                                               ConnectionSet& set, ProtocolFactory make_protocol) {
   // One block of the small-object pool for the object (with its transport)
   // and its control block.
   struct Constructible : Connection {
-    Constructible(Socket s, const WebSocketOptions* w, ConnectionLimits l, ConnectionSet& c)
-        : Connection(std::move(s), w, l, c) {}
+    Constructible(Socket s, const WebSocketOptions* w, const TlsContext* t, ConnectionLimits l,
+                  ConnectionSet& c)
+        : Connection(std::move(s), w, t, l, c) {}
   };
   std::shared_ptr<Connection> connection = std::allocate_shared<Constructible>(
-      SmallPoolAllocator<Constructible>(), std::move(socket), websocket, limits, set);
+      SmallPoolAllocator<Constructible>(), std::move(socket), websocket, tls, limits, set);
   set.add(*connection);
   // Posted from the accepting thread; from the pool, since a burst of
   // connects queues many of these at once.
@@ -162,6 +184,11 @@ void Connection::on_transport(TransportEvent event, const boost::system::error_c
         return;
       }
       handshake_done_ = true;
+      if (transport().has_handshake()) {
+        // The protocol's own timeout (CONNECT, AMQP handshake) starts now.
+        note_read(std::chrono::steady_clock::now());
+        arm_deadline();
+      }
       read_more();
       return;
     case TransportEvent::kReadable:
@@ -385,7 +412,6 @@ void Connection::read_directly() {
       fail(error);
       return;
     }
-    note_read(std::chrono::steady_clock::now());
     bool go_on = false;
     {
       processing_ = true;
@@ -401,10 +427,11 @@ void Connection::read_directly() {
       std::size_t needed = 0;
       const std::span<const uint8_t> read(scratch.bytes.get(), bytes);
       const std::size_t used = hand_frames(read, go_on, needed);
+      if (used > 0) note_read(std::chrono::steady_clock::now());
       if (used < bytes && (go_on || paused_by_protocol_) && !finished_ && !reading_stopped_) {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
-        resize_buffer(std::max(needed, rest), 0);
+        resize_buffer(std::max(rest, std::min(needed, rest + kReadChunk)), 0);
         std::memcpy(buffer_->bytes(), read.data() + used, rest);
         buffer_->write = static_cast<uint32_t>(rest);
       }
@@ -475,7 +502,6 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     return;
   }
   buffer_->write += static_cast<uint32_t>(bytes);
-  note_read(std::chrono::steady_clock::now());
   if (process_buffer()) read_more();
 }
 
@@ -521,9 +547,11 @@ bool Connection::process_buffer() {
   bool go_on = false;
   std::size_t needed = 0;
   ReadBuffer& buffer = *buffer_;  // freed only when the connection is
-  buffer.read += static_cast<uint32_t>(hand_frames(
+  const std::size_t used = hand_frames(
       std::span<const uint8_t>(buffer.bytes() + buffer.read, buffer.write - buffer.read), go_on,
-      needed));
+      needed);
+  buffer.read += static_cast<uint32_t>(used);
+  if (used > 0) note_read(std::chrono::steady_clock::now());
   if (!go_on) return false;
   if (buffer.read == buffer.write) {
     // Everything consumed; read_more() releases the buffer.
@@ -531,12 +559,15 @@ bool Connection::process_buffer() {
     return true;
   }
   if (needed > 0 && buffer.size - buffer.read < needed) {
-    // Make room for the whole frame at once; its size was checked.
+    // Room for the frame grows with what arrives, doubling up to the frame's
+    // (checked) size: a declared length costs nothing until its bytes come.
     const std::size_t unread = buffer.write - buffer.read;
     if (buffer.read > 0) std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, unread);
     buffer.read = 0;
     buffer.write = static_cast<uint32_t>(unread);
-    resize_buffer(needed, unread);
+    const std::size_t grown =
+        std::min(needed, std::max<std::size_t>(2 * std::size_t{buffer.size}, unread + kReadChunk));
+    if (grown > buffer.size) resize_buffer(grown, unread);
   }
   return true;
 }
@@ -575,14 +606,25 @@ void Connection::note_read(std::chrono::steady_clock::time_point now) {
   last_read_ms_ = clock_ms(now);
 }
 
+bool Connection::awaiting_handshake() const {
+  return !handshake_done_ && transport().has_handshake();
+}
+
+bool Connection::has_deadline() const { return idle_timeout_ms_ != 0 || awaiting_handshake(); }
+
 std::chrono::steady_clock::time_point Connection::deadline(
     std::chrono::steady_clock::time_point now) const {
   const uint32_t idle_for = clock_ms(now) - last_read_ms_;
-  return now - std::chrono::milliseconds(idle_for) + std::chrono::milliseconds(idle_timeout_ms_);
+  uint32_t timeout_ms = idle_timeout_ms_;
+  if (awaiting_handshake()) {
+    const auto handshake_ms = static_cast<uint32_t>(kHandshakeTimeout.count());
+    if (timeout_ms == 0 || handshake_ms < timeout_ms) timeout_ms = handshake_ms;
+  }
+  return now - std::chrono::milliseconds(idle_for) + std::chrono::milliseconds(timeout_ms);
 }
 
 void Connection::arm_deadline() {
-  if (finished_ || idle_timeout_ms_ == 0) {
+  if (finished_ || !has_deadline()) {
     DeadlineWheel::disarm(*this);
     return;
   }
@@ -590,7 +632,13 @@ void Connection::arm_deadline() {
 }
 
 void Connection::on_deadline() {
-  if (finished_ || idle_timeout_ms_ == 0) return;
+  if (finished_ || !has_deadline()) return;
+  if (awaiting_handshake()) {
+    // Before the handshake the protocol has nothing to say: a peer that
+    // connects and sends nothing (or half a TLS handshake) is dropped.
+    finish("handshake timed out");
+    return;
+  }
   note_read(std::chrono::steady_clock::now());
   protocol_->on_idle_timeout();
   arm_deadline();

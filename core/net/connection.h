@@ -64,8 +64,11 @@ class FrameProtocol {
   // next_frame() said kInvalid. The protocol may send a last frame (an error
   // reply) with send(); the connection then flushes and closes.
   virtual void on_invalid_frame(std::string_view error) = 0;
-  // Nothing was read for the idle timeout (MQTT keep-alive, AMQP heartbeat).
-  // Checked at the resolution of the deadline wheel (0.1 s), never early.
+  // No complete frame arrived for the idle timeout (MQTT keep-alive and
+  // CONNECT timeout, AMQP heartbeat and handshake timeout, Kafka idle
+  // connections). Bytes of an unfinished frame do not count, so a client
+  // trickling a frame (slow-loris) times out too. Checked at the resolution
+  // of the deadline wheel (0.1 s), never early.
   virtual void on_idle_timeout() = 0;
   // The server is shutting down: say goodbye the protocol's way, then
   // close_after_flush().
@@ -88,6 +91,7 @@ struct ConnectionLimits {
 
 class ConnectionSet;
 class DeadlineWheel;
+class TlsContext;
 
 namespace detail {
 
@@ -120,6 +124,18 @@ class Connection : public std::enable_shared_from_this<Connection>,
   static std::shared_ptr<Connection> start(Socket socket, WebSocketOptions websocket,
                                            ConnectionLimits limits, ConnectionSet& set,
                                            ProtocolFactory make_protocol);
+  // The same over TLS (tls.h), and a WebSocket over TLS (wss). The context
+  // must outlive the call only: the connection keeps what it needs of it.
+  static std::shared_ptr<Connection> start(Socket socket, const TlsContext& tls,
+                                           ConnectionLimits limits, ConnectionSet& set,
+                                           ProtocolFactory make_protocol);
+  static std::shared_ptr<Connection> start(Socket socket, WebSocketOptions websocket,
+                                           const TlsContext& tls, ConnectionLimits limits,
+                                           ConnectionSet& set, ProtocolFactory make_protocol);
+
+  // How long a transport handshake (TLS, WebSocket upgrade) may take, or
+  // the protocol's idle timeout if shorter; then the connection is closed.
+  static constexpr std::chrono::milliseconds kHandshakeTimeout{10000};
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -160,12 +176,12 @@ class Connection : public std::enable_shared_from_this<Connection>,
   friend class DeadlineWheel;
 
   // Builds the transport in place: plain TCP, or a WebSocket when given
-  // options. Only through start().
-  Connection(Socket socket, const WebSocketOptions* websocket, ConnectionLimits limits,
-             ConnectionSet& set);
+  // options, either over TLS when given a context. Only through start().
+  Connection(Socket socket, const WebSocketOptions* websocket, const TlsContext* tls,
+             ConnectionLimits limits, ConnectionSet& set);
   static std::shared_ptr<Connection> launch(Socket socket, const WebSocketOptions* websocket,
-                                            ConnectionLimits limits, ConnectionSet& set,
-                                            ProtocolFactory make_protocol);
+                                            const TlsContext* tls, ConnectionLimits limits,
+                                            ConnectionSet& set, ProtocolFactory make_protocol);
   Transport& transport() { return *std::launder(reinterpret_cast<Transport*>(transport_slot_)); }
   const Transport& transport() const {
     return *std::launder(reinterpret_cast<const Transport*>(transport_slot_));
@@ -201,7 +217,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // Writing: one write in flight at a time.
   void write_more();
   void on_written(const boost::system::error_code& error, std::size_t bytes);
-  // The idle deadline.
+  // The idle deadline, and the handshake's.
+  bool awaiting_handshake() const;
+  bool has_deadline() const;
   void arm_deadline();
   // When the idle timeout ends, seen at `now`.
   std::chrono::steady_clock::time_point deadline(std::chrono::steady_clock::time_point now) const;
@@ -215,13 +233,13 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // block).
   //
   // The transport, built in place: a TcpTransport (its socket inline), or a
-  // small proxy owning a WebSocket transport, which is much larger.
+  // small proxy owning a WebSocket or TLS transport, which are much larger.
   static constexpr std::size_t kTransportSlot = sizeof(void*) + sizeof(Socket);
   alignas(alignof(Socket)) unsigned char transport_slot_[kTransportSlot];
   std::unique_ptr<FrameProtocol> protocol_;
   ConnectionSet* set_;  // null once the set is gone
   uint32_t id_;
-  // When something was last read: the steady clock in milliseconds, modulo
+  // When a complete frame was last read: the steady clock in milliseconds, modulo
   // 2^32 (differences are right for anything under 49 days).
   uint32_t last_read_ms_;
 

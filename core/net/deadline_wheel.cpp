@@ -126,7 +126,7 @@ void DeadlineWheel::process_slot(std::size_t slot, Clock::time_point now) {
     auto& connection = static_cast<Connection&>(links);
     // Linked connections are alive (they unlink before they are destroyed).
     const auto keep = connection.weak_from_this().lock();
-    if (!keep || connection.finished_ || connection.idle_timeout_ms_ == 0) continue;
+    if (!keep || connection.finished_ || !connection.has_deadline()) continue;
     const auto due = connection.deadline(now);
     if (due <= now) {
       connection.on_deadline();

@@ -1,7 +1,8 @@
 #pragma once
 
 // Byte-stream transports under a Connection: plain TCP, or a WebSocket whose
-// binary messages carry the stream (MQTT over WebSocket). Connection::start
+// binary messages carry the stream (MQTT over WebSocket), each also over TLS
+// (tls.h). Connection::start
 // picks one; the transport lives inside the connection's own allocation.
 //
 // Completion-handler style, so that nothing but the pending operation itself
@@ -59,8 +60,11 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual Executor executor() const = 0;
-  // Completes the transport's own handshake (WebSocket upgrade).
+  // Completes the transport's own handshake (TLS, WebSocket upgrade).
   virtual void async_handshake(HandshakeCompletion done) = 0;
+  // Whether async_handshake() waits for the peer; the connection then gives
+  // it Connection::kHandshakeTimeout at most.
+  virtual bool has_handshake() const { return false; }
   // Completes when data can be read, without reading it (so idle connections
   // hold no read buffer). Transports that cannot tell complete at once.
   virtual void async_wait_readable(ReadableCompletion done) = 0;

@@ -3,6 +3,8 @@
 // The transports Connection::start builds (core/net internals; brokers use
 // connection.h). Each is a member of its connection's allocation.
 
+#include <fmt/format.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -16,6 +18,17 @@
 namespace mockforge::net {
 
 struct Drain;
+
+// "host:port" of a socket's peer ("[v6]:port"); "unknown" once closed.
+template <typename AnySocket>
+std::string format_endpoint(const AnySocket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const auto address = endpoint.address().to_string();
+  return endpoint.address().is_v6() ? fmt::format("[{}]:{}", address, endpoint.port())
+                                    : fmt::format("{}:{}", address, endpoint.port());
+}
 
 class TcpTransport final : public Transport {
  public:
@@ -38,12 +51,27 @@ class TcpTransport final : public Transport {
   mutable Socket socket_;  // mutable: get_executor() is not const
 };
 
-class WebSocketTransport final : public Transport {
+// What a plain WebSocket keeps about the layer under it: nothing.
+struct PlainLayer {};
+
+// A WebSocket over `Stream`: beast::tcp_stream (ws://), or a TLS stream over
+// one (wss://, in tls.cpp), with `Layer` the state that layer needs kept.
+// Member definitions: websocket_transport_impl.h, instantiated where the
+// stream type is known.
+template <typename Stream, typename Layer = PlainLayer>
+class BasicWebSocketTransport final : public Transport {
  public:
-  WebSocketTransport(Socket socket, WebSocketOptions options);
+  template <typename... StreamArgs>
+  BasicWebSocketTransport(Executor executor, WebSocketOptions options, Layer layer,
+                          StreamArgs&&... stream_args)
+      : executor_(std::move(executor)),
+        layer_(std::move(layer)),
+        ws_(std::forward<StreamArgs>(stream_args)...),
+        options_(std::move(options)) {}
 
   Executor executor() const override { return executor_; }
   void async_handshake(HandshakeCompletion done) override;
+  bool has_handshake() const override { return true; }
   void async_wait_readable(ReadableCompletion done) override;
   void async_read_some(boost::asio::mutable_buffer into, ReadCompletion done) override;
   void async_write(boost::asio::const_buffer bytes, WrittenCompletion done) override;
@@ -56,8 +84,14 @@ class WebSocketTransport final : public Transport {
   boost::asio::awaitable<void> handshake();
 
   Executor executor_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  Layer layer_;
+  boost::beast::websocket::stream<Stream> ws_;
   WebSocketOptions options_;
 };
+
+using WebSocketTransport = BasicWebSocketTransport<boost::beast::tcp_stream>;
+
+// Creates a plain WebSocket transport (transport.cpp).
+std::unique_ptr<Transport> make_websocket_transport(Socket socket, WebSocketOptions options);
 
 }  // namespace mockforge::net

@@ -13,6 +13,11 @@
 
 namespace mockforge::runtime {
 
+// What a reset does with the clients' connections: each protocol's default
+// (docs/admin-api.md: MQTT and AMQP close, Kafka keeps), keep them open, or
+// close them the protocol's way.
+enum class ResetConnections : uint8_t { kDefault, kKeep, kClose };
+
 // Everything a broker shares with the rest of the process.
 struct ServiceContext {
   boost::asio::io_context& io;
@@ -23,6 +28,12 @@ struct ServiceContext {
   // Brokers attach their traffic::Endpoint at start() and detach it at stop(),
   // and tell it about every client publish they accept (core/traffic/hub.h).
   traffic::Hub& traffic;
+  // The fault rules (faults/): a broker registers its resolver and checks
+  // them at its one seam. Null: no fault injection.
+  ::mockforge::faults::FaultSet* faults = nullptr;
+  // The certificates and policy of the TLS listeners (core/net/tls.h); set
+  // when any <proto>.tls_port (or mqtt.wss_port) is on.
+  const ::mockforge::net::TlsContext* tls = nullptr;
 };
 
 class Service {
@@ -40,8 +51,9 @@ class Service {
   virtual void stop() = 0;
   virtual std::size_t active_connections() const = 0;
   // Drops protocol state that is not storage (groups, sessions, consumers)
-  // after the storage engine was reset.
-  virtual void reset() = 0;
+  // after the storage engine was reset, and keeps or closes the clients'
+  // connections.
+  virtual void reset(ResetConnections connections) = 0;
 };
 
 }  // namespace mockforge::runtime

@@ -414,6 +414,11 @@ Status Topic::add_partitions(int32_t new_total) {
         ErrorCode::kInvalidPartitions,
         fmt::format("topic {} has {} partitions; cannot change to {}", name_, current, new_total)};
   }
+  if (new_total > kMaxPartitionsPerTopic) {
+    return Error{ErrorCode::kInvalidPartitions,
+                 fmt::format("topic {}: at most {} partitions per topic, not {}", name_,
+                             kMaxPartitionsPerTopic, new_total)};
+  }
   for (int32_t index = current; index < new_total; ++index) {
     partitions_.push_back(std::make_shared<Partition>(context_, name_, index, retention_));
   }
@@ -469,6 +474,11 @@ Result<std::shared_ptr<Topic>> LogStore::create_topic(std::string name, int32_t 
     return Error{
         ErrorCode::kInvalidPartitions,
         fmt::format("topic {}: partition count must be positive, got {}", name, partition_count)};
+  }
+  if (partition_count > kMaxPartitionsPerTopic) {
+    return Error{ErrorCode::kInvalidPartitions,
+                 fmt::format("topic {}: at most {} partitions per topic, not {}", name,
+                             kMaxPartitionsPerTopic, partition_count)};
   }
   auto retention = RetentionPolicy::from_configs(configs, RetentionPolicy::defaults_of(context_));
   if (!retention) return retention.error();

@@ -45,6 +45,10 @@ struct TopicIdHash {
 
 using ConfigMap = std::map<std::string, std::string, std::less<>>;
 
+// The most partitions one topic may have: a create or a grow past it is
+// kInvalidPartitions (a request for 2^31 partitions must not reserve them).
+inline constexpr int32_t kMaxPartitionsPerTopic = 10000;
+
 inline constexpr std::string_view kRetentionBytesConfig = "retention.bytes";
 inline constexpr std::string_view kRetentionMsConfig = "retention.ms";
 inline constexpr std::string_view kCleanupPolicyConfig = "cleanup.policy";

@@ -33,6 +33,16 @@ std::string_view to_string(Resource::Kind kind) {
       return "queue";
     case Resource::Kind::kBinding:
       return "binding";
+    case Resource::Kind::kConsumerGroup:
+      return "consumer group";
+    case Resource::Kind::kSession:
+      return "session";
+    case Resource::Kind::kVhost:
+      return "vhost";
+    case Resource::Kind::kUser:
+      return "user";
+    case Resource::Kind::kPermission:
+      return "permission";
   }
   return "unknown";
 }
@@ -86,14 +96,28 @@ PublishResult Hub::publish(std::span<const Message> messages) {
       result.error = std::string(to_string(protocol)) + " is not enabled";
       return result;
     }
-    const auto run = messages.subspan(begin, end - begin);
-    const auto outcome = target->publish(run);
+    auto run = messages.subspan(begin, end - begin);
+    std::string refusal;
+    if (gated()) {
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        if (auto admission = admit(run[i]); admission.refused) {
+          refusal = "refused: " + admission.reason;
+          run = run.first(i);
+          break;
+        }
+      }
+    }
+    const auto outcome = run.empty() ? PublishResult{} : target->publish(run);
     if (observed()) {
       for (std::size_t i = 0; i < outcome.accepted && i < run.size(); ++i) accepted(run[i]);
     }
     result.accepted += outcome.accepted;
     if (!outcome.ok()) {
       result.error = outcome.error;
+      return result;
+    }
+    if (!refusal.empty()) {
+      result.error = std::move(refusal);
       return result;
     }
     begin = end;
@@ -119,7 +143,7 @@ ObserverToken Hub::observe(Observer observer) {
   const ObserverToken token = next_token_++;
   next->emplace(token, std::make_shared<const Observer>(std::move(observer)));
   observers_ = std::move(next);
-  observer_count_.store(observers_->size(), std::memory_order_relaxed);
+  observer_count_.fetch_add(1, std::memory_order_relaxed);
   return token;
 }
 
@@ -129,8 +153,40 @@ bool Hub::unobserve(ObserverToken token) {
   auto next = std::make_shared<ObserverList>(*observers_);
   next->erase(token);
   observers_ = std::move(next);
-  observer_count_.store(observers_->size(), std::memory_order_relaxed);
+  observer_count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
+}
+
+GateToken Hub::add_gate(Gate gate) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<GateList>(*gates_);
+  const GateToken token = next_token_++;
+  next->emplace(token, std::make_shared<const Gate>(std::move(gate)));
+  gates_ = std::move(next);
+  gate_count_.fetch_add(1, std::memory_order_relaxed);
+  return token;
+}
+
+bool Hub::remove_gate(GateToken token) {
+  std::lock_guard lock(mutex_);
+  if (!gates_->contains(token)) return false;
+  auto next = std::make_shared<GateList>(*gates_);
+  next->erase(token);
+  gates_ = std::move(next);
+  gate_count_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+Admission Hub::admit(const Message& message) const {
+  std::shared_ptr<const GateList> gates;
+  {
+    std::lock_guard lock(mutex_);
+    gates = gates_;
+  }
+  for (const auto& [token, gate] : *gates) {
+    if (auto admission = (*gate)(message); admission.refused) return admission;
+  }
+  return Admission::accept();
 }
 
 void Hub::accepted(const Message& message) const {
@@ -140,6 +196,25 @@ void Hub::accepted(const Message& message) const {
     observers = observers_;
   }
   for (const auto& [token, observer] : *observers) (*observer)(message);
+  if (events_.active()) {
+    Event event;
+    event.protocol = message.protocol;
+    event.kind = EventKind::kPublish;
+    event.client_id = message.client_id;
+    if (message.protocol == Protocol::kAmqp) {
+      event.exchange = message.destination;
+      event.routing_key = message.routing_key;
+    } else {
+      event.topic = message.destination;
+    }
+    event.partition = message.partition;
+    event.size = message.payload.size();
+    event.preview = Events::preview(message.payload);
+    if (message.protocol == Protocol::kMqtt) {
+      event.detail = "qos " + std::to_string(message.qos) + (message.retain ? " retain" : "");
+    }
+    events_.emit(std::move(event));
+  }
 }
 
 }  // namespace mockforge::traffic

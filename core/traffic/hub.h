@@ -9,16 +9,23 @@
 //   that wake fetchers).
 //
 //   Observed: every publish a broker accepts, from a client or through
-//   publish(), is passed to the observers with the sender's client id.
+//   publish(), is passed to the observers with the sender's client id, and
+//   is a publish event on events() while that has listeners.
 //   Brokers check observed() (one relaxed atomic load) before building the
 //   neutral message, so watching costs nothing while nobody watches.
 //
 // Observers run on the publishing thread (a connection's, or the caller of
 // publish()) after the broker accepted the message and outside the hub's
 // locks; they must be quick and thread-safe, and may call publish().
-// A later stage that may refuse a message (AsyncAPI validation) belongs
-// before the broker accepts it: it will be a second list beside the
-// observers, consulted at the same points, returning a verdict.
+//
+//   Gated: gates (AsyncAPI validation, contracts/) are consulted before a
+//   broker accepts a client's publish, at the same points, and before
+//   publish() hands messages to a broker; a gate that refuses a message keeps
+//   it out, and the broker refuses it in its protocol's own way (MQTT 5
+//   PUBACK/PUBREC 0x99, Kafka INVALID_RECORD, AMQP basic.nack). Brokers check
+//   gated() (one relaxed atomic load) first, so no gate costs nothing.
+//   Gates run on the publishing thread, outside the hub's locks; they must be
+//   thread-safe and must not publish.
 //
 // Thread-safe throughout.
 #pragma once
@@ -33,6 +40,7 @@
 #include <span>
 #include <string>
 
+#include "core/traffic/events.h"
 #include "core/traffic/message.h"
 
 namespace mockforge::traffic {
@@ -61,6 +69,16 @@ class Endpoint {
 using Observer = std::function<void(const Message&)>;
 using ObserverToken = uint64_t;
 
+// A gate's answer about one message.
+struct Admission {
+  bool refused = false;
+  std::string reason;  // when refused: why, for the protocol's error message and logs
+  static Admission accept() { return {}; }
+  static Admission refuse(std::string why) { return {true, std::move(why)}; }
+};
+using Gate = std::function<Admission(const Message&)>;
+using GateToken = uint64_t;
+
 class Hub {
  public:
   Hub() = default;
@@ -75,7 +93,7 @@ class Hub {
 
   // Publishes through each message's broker, in order, then tells the
   // observers about every accepted one. Stops at the first refusal (an
-  // unattached protocol is one).
+  // unattached protocol is one, a gate's refusal another).
   PublishResult publish(std::span<const Message> messages);
   PublishResult publish(const Message& message) { return publish(std::span(&message, 1)); }
   std::string declare(const Resource& resource);
@@ -83,20 +101,38 @@ class Hub {
 
   ObserverToken observe(Observer observer);
   bool unobserve(ObserverToken token);
-  // The hot-path check brokers make before building a message for accepted().
+  // The hot-path check brokers make before building a message for accepted():
+  // true while there are observers or event listeners.
   bool observed() const { return observer_count_.load(std::memory_order_relaxed) != 0; }
   // Brokers: a client's publish was accepted. Call only when observed().
   void accepted(const Message& message) const;
 
+  // Gates, consulted in the order added; the first refusal wins.
+  GateToken add_gate(Gate gate);
+  bool remove_gate(GateToken token);
+  // The hot-path check brokers make before building a message for admit().
+  bool gated() const { return gate_count_.load(std::memory_order_relaxed) != 0; }
+  // Brokers: whether a client's publish may be accepted. Call only when gated().
+  Admission admit(const Message& message) const;
+
+  // The event stream (core/traffic/events.h): brokers emit their
+  // connections' lifecycle there; accepted() adds the publishes.
+  Events& events() { return events_; }
+  const Events& events() const { return events_; }
+
  private:
   using ObserverList = std::map<ObserverToken, std::shared_ptr<const Observer>>;
+  using GateList = std::map<GateToken, std::shared_ptr<const Gate>>;
   std::shared_ptr<Endpoint> endpoint(Protocol protocol) const;
 
   mutable std::mutex mutex_;
   std::array<std::shared_ptr<Endpoint>, kProtocolCount> endpoints_;
   std::shared_ptr<const ObserverList> observers_ = std::make_shared<const ObserverList>();
+  std::shared_ptr<const GateList> gates_ = std::make_shared<const GateList>();
   ObserverToken next_token_ = 1;
-  std::atomic<std::size_t> observer_count_{0};
+  std::atomic<std::size_t> gate_count_{0};
+  std::atomic<std::size_t> observer_count_{0};  // observers and event listeners
+  Events events_{&observer_count_};
 };
 
 }  // namespace mockforge::traffic

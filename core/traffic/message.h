@@ -72,13 +72,26 @@ struct Message {
   // messages the process injected itself (fixtures, responders).
   std::string client_id;
   int64_t timestamp_ms = 0;  // 0: the broker stamps it when it accepts it
+  bool operator==(const Message&) const = default;
 };
 
-// Something a broker holds that messages need before they flow: a Kafka
-// topic, an AMQP exchange, queue or binding. Arguments are typed like headers
-// (AMQP x-arguments, Kafka topic configs as text).
+// Something a broker holds that messages need before they flow, or state a
+// client finds when it connects: a Kafka topic or consumer group's committed
+// offsets, an AMQP vhost, user, permission, exchange, queue or binding, an
+// MQTT persistent session. Arguments are typed like headers (AMQP
+// x-arguments, Kafka topic configs as text).
 struct Resource {
-  enum class Kind : uint8_t { kTopic, kExchange, kQueue, kBinding };
+  enum class Kind : uint8_t {
+    kTopic,
+    kExchange,
+    kQueue,
+    kBinding,
+    kConsumerGroup,  // Kafka; name: the group id
+    kSession,        // MQTT; name: the client id
+    kVhost,          // AMQP; name
+    kUser,           // AMQP; name
+    kPermission,     // AMQP; name: the user, vhost: where
+  };
   Protocol protocol = Protocol::kKafka;
   Kind kind = Kind::kTopic;
   std::string vhost;  // AMQP; empty: "/"
@@ -94,6 +107,39 @@ struct Resource {
   std::string destination;
   bool to_exchange = false;
   std::string routing_key;
+
+  // Consumer group: offsets committed as a standalone OffsetCommit would.
+  struct CommittedOffset {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    std::optional<std::string> metadata;
+    bool operator==(const CommittedOffset&) const = default;
+  };
+  std::vector<CommittedOffset> offsets;
+
+  // Session: found by a client that connects with clean start 0 (clean
+  // session 0), as if it had subscribed and gone away, with messages queued.
+  struct Subscription {
+    std::string filter;
+    uint8_t qos = 0;
+    bool no_local = false;
+    bool retain_as_published = false;
+    uint8_t retain_handling = 0;
+    std::optional<uint32_t> subscription_identifier;
+    bool operator==(const Subscription&) const = default;
+  };
+  std::vector<Subscription> subscriptions;
+  uint32_t session_expiry_seconds = 0;  // 0xFFFFFFFF: never
+  std::vector<Message> queued;          // oldest first
+
+  // User: password and tags. Permission: the three regular expressions.
+  std::string password;
+  std::vector<std::string> tags;
+  std::string configure;
+  std::string write;
+  std::string read;
+
   bool operator==(const Resource&) const = default;
 };
 

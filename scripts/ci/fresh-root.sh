@@ -174,6 +174,17 @@ stage_package() {
     cmake --build build -j 2 && cd build && ctest --output-on-failure"
 }
 
+# The roots, a Release build and the packages need a few GiB under /tmp; a
+# full disk shows up as dpkg failures deep inside a root, so say it first.
+need_kib=$((6 * 1024 * 1024))
+for dir in /tmp "$cache"; do
+  avail="$(df --output=avail -k "$dir" | tail -1 | tr -d ' ')"
+  if [ "$avail" -lt "$need_kib" ]; then
+    echo "fresh-root: only $((avail / 1024)) MiB free under $dir; the roots need about 6 GiB" >&2
+    exit 1
+  fi
+done
+
 make_base
 for stage in "${stages[@]}"; do
   case "$stage" in

@@ -94,6 +94,7 @@ class AmqpControl : public control::BrokerControl {
     if (path.empty()) return Reply::not_found("AMQP resource");
     const auto& kind = path[0];
     if (kind == "vhosts" && path.size() == 1) return vhosts();
+    if (kind == "users" && path.size() == 1) return users();
     if (kind == "connections" && path.size() == 1) return connections(false);
     if (kind == "channels" && path.size() == 1) return connections(true);
     std::vector<Vhost*> selected;
@@ -154,7 +155,13 @@ class AmqpControl : public control::BrokerControl {
         {{"purged", {{"queue", path[1]}, {"vhost", vhost_name}, {"messages", *purged.value}}}});
   }
 
-  Reply reset() override {
+  Reply reset(runtime::ResetConnections connections) override {
+    if (connections == runtime::ResetConnections::kKeep) {
+      return Reply::error(400,
+                          "AMQP connections cannot be kept across a reset: their channels hold "
+                          "consumers and unacknowledged deliveries of the queues it drops; they "
+                          "are closed with 320 CONNECTION_FORCED");
+    }
     // The service's storage observer resets the vhosts and closes the
     // connections, as on a full reset.
     broker_->storage().reset(storage::kQueueParts);
@@ -174,6 +181,25 @@ class AmqpControl : public control::BrokerControl {
                      {"connections", open}});
     }
     return Reply::ok({{"vhosts", std::move(out)}});
+  }
+
+  // Users with their tags and per-vhost permissions (never passwords).
+  Reply users() const {
+    json out = json::array();
+    for (const auto& user : broker_->access().users()) {
+      json permissions = json::array();
+      for (const auto& [vhost, patterns] : user.permissions) {
+        permissions.push_back({{"vhost", vhost},
+                               {"configure", patterns[0]},
+                               {"write", patterns[1]},
+                               {"read", patterns[2]}});
+      }
+      out.push_back({{"name", user.name},
+                     {"tags", user.tags},
+                     {"every_vhost", user.open_everywhere},
+                     {"permissions", std::move(permissions)}});
+    }
+    return Reply::ok({{"users", std::move(out)}});
   }
 
   Reply queues(const std::vector<Vhost*>& vhosts) const {

@@ -138,6 +138,11 @@ void consume(HandlerContext& ctx, const BasicConsume& method) {
         if (wanted->exchange(true, std::memory_order_acq_rel)) return;  // a pump is due anyway
         if (auto self = weak.lock()) self->schedule_pump(channel_number);
       });
+  if (ctx.connection.events_on()) {
+    ctx.connection.emit_event(traffic::EventKind::kSubscribe, consumer.queue,
+                              fmt::format("consumer tag '{}' on channel {}{}", tag,
+                                          ctx.channel.number, method.no_ack ? ", no ack" : ""));
+  }
   ctx.channel.consumers[tag] = std::move(consumer);
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, BasicConsumeOk{tag});
   ctx.connection.pump(ctx.channel);

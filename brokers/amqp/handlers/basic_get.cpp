@@ -1,4 +1,6 @@
 // basic.get: takes one message from a queue, or get-empty.
+#include <fmt/format.h>
+
 #include "brokers/amqp/handlers/handler_table.h"
 #include "brokers/amqp/protocol/dead_letter.h"
 
@@ -32,6 +34,12 @@ void get(HandlerContext& ctx, const BasicGet& method) {
   auto& metrics = ctx.connection.broker().metrics();
   metrics.delivered(ctx.connection.vhost().name(), queue_name);
   if (delivery.message.redelivered) metrics.redelivered.inc();
+  if (ctx.connection.events_on()) {
+    ctx.connection.emit_event(
+        traffic::EventKind::kDeliver, queue_name,
+        fmt::format("basic.get, delivery tag {}{}", tag, method.no_ack ? ", no ack" : ""),
+        &delivery.message);
+  }
   const std::string& properties = *delivery.message.properties;
   ctx.connection.send_content(
       ctx.channel.number,

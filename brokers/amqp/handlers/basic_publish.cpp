@@ -3,9 +3,29 @@
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/publish_path.h"
+#include "brokers/amqp/protocol/traffic.h"
+#include "core/traffic/hub.h"
 
 namespace mockforge::amqp {
 namespace {
+
+// Whether a gate (AsyncAPI validation) refuses the publish; if so, it is
+// nacked under confirms, else dropped, or the channel is closed with 406
+// when the broker is set to (asyncapi.amqp_unconfirmed: close).
+bool refused_by_gate(HandlerContext& ctx, const BasicPublish& method, const RoutedPublish& routed) {
+  auto* hub = ctx.connection.broker().traffic();
+  if (hub == nullptr || !hub->gated()) return false;
+  const auto admission = hub->admit(
+      to_traffic(method.exchange, method.routing_key, *routed.properties, ctx.command.body,
+                 ctx.connection.vhost().name(), ctx.connection.client_id()));
+  if (!admission.refused) return false;
+  if (ctx.channel.confirm_mode) {
+    ctx.connection.confirm_publish(ctx.channel, ctx.channel.next_publish_seq++, false);
+  } else if (ctx.connection.broker().settings().close_on_unconfirmed_refusal) {
+    throw AmqpError(ReplyCode::kPreconditionFailed, "PRECONDITION_FAILED - " + admission.reason);
+  }
+  return true;
+}
 
 void publish(HandlerContext& ctx, const BasicPublish& method) {
   if (method.immediate) {
@@ -26,6 +46,7 @@ void publish(HandlerContext& ctx, const BasicPublish& method) {
                               method.exchange);
   RoutedPublish routed =
       route_publish(ctx.connection, ctx.channel, method, *ctx.command.header, ctx.command.body);
+  if (refused_by_gate(ctx, method, routed)) return;
   if (!ctx.channel.tx_mode) {
     store_publish(ctx.connection, ctx.channel, method, routed,
                   storage::make_bytes(std::move(ctx.command.body)));

@@ -157,14 +157,16 @@ ModelResult<bool> Vhost::bind_exchange(const std::string& destination, const std
                                        const std::string& routing_key,
                                        const FieldTable& arguments) {
   std::lock_guard lock(mutex_);
-  for (const std::string* name : {&destination, &source}) {
+  // RabbitMQ's order: the default exchange (destination, then source), then the source
+  // exchange, then the destination.
+  if (destination.empty() || source.empty()) {
+    return fail<bool>(kAccessRefused,
+                      "ACCESS_REFUSED - operation not permitted on the default exchange");
+  }
+  for (const std::string* name : {&source, &destination}) {
     if (!exchanges_.contains(*name)) {
       return fail<bool>(
           kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
-    }
-    if (name->empty()) {
-      return fail<bool>(kAccessRefused,
-                        "ACCESS_REFUSED - operation not permitted on the default exchange");
     }
   }
   Binding binding{false, destination, routing_key, arguments};
@@ -179,6 +181,10 @@ ModelResult<bool> Vhost::unbind_exchange(const std::string& destination, const s
                                          const std::string& routing_key,
                                          const FieldTable& arguments) {
   std::lock_guard lock(mutex_);
+  if (destination.empty() || source.empty()) {
+    return fail<bool>(kAccessRefused,
+                      "ACCESS_REFUSED - operation not permitted on the default exchange");
+  }
   // Idempotent, as in RabbitMQ: a missing exchange means there is no such binding.
   if (!exchanges_.contains(destination) || !exchanges_.contains(source)) return succeed(true);
   Binding binding{false, destination, routing_key, arguments};
@@ -203,9 +209,13 @@ QueueEntry* Vhost::find_queue_locked(const std::string& name, uint64_t connectio
 }
 
 ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
-                                                const QueueDefinition& definition, bool passive,
+                                                const QueueDefinition& declared, bool passive,
                                                 uint64_t connection_id, bool server_named,
                                                 bool keep_stored) {
+  // As RabbitMQ: an exclusive queue is never durable, whatever the declare says (so a
+  // redeclare is compared, and the queue kept, as not durable).
+  QueueDefinition definition = declared;
+  if (definition.exclusive) definition.durable = false;
   std::lock_guard lock(mutex_);
   std::optional<ModelError> error;
   if (passive) {
@@ -214,6 +224,13 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
     // A passive declare only looks (RabbitMQ's stat): it does not renew x-expires.
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
+  }
+  // As RabbitMQ: a non-passive declare of an amq.* name is refused even when the queue
+  // exists (a server-named amq.gen-* queue is redeclared only passively).
+  if (!server_named && name.starts_with("amq.")) {
+    return fail<QueueDeclared>(
+        kAccessRefused,
+        fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
   }
   if (auto existing = queues_.find(name); existing != queues_.end()) {
     QueueEntry* entry = find_queue_locked(name, connection_id, error);
@@ -241,11 +258,6 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
     entry->last_used = storage::Clock::now();
     return succeed(QueueDeclared{name, static_cast<uint32_t>(entry->storage->ready_count()),
                                  static_cast<uint32_t>(entry->consumers.size())});
-  }
-  if (!server_named && name.starts_with("amq.")) {
-    return fail<QueueDeclared>(
-        kAccessRefused,
-        fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
   }
   const std::string resource = fmt::format("queue '{}' in {}", name, vhost_quote(name_));
   auto options = queue_options_from_arguments(definition.arguments, resource);
@@ -333,16 +345,20 @@ ModelResult<uint32_t> Vhost::purge_queue(const std::string& name, uint64_t conne
 std::map<std::string, Exchange>::iterator Vhost::find_binding_source_locked(
     const std::string& queue, const std::string& exchange, uint64_t connection_id,
     std::optional<ModelError>& error) {
-  if (!find_queue_locked(queue, connection_id, error)) return exchanges_.end();
-  auto it = exchanges_.find(exchange);
-  if (it == exchanges_.end()) {
-    error = ModelError{
-        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_))};
-  } else if (exchange.empty()) {
+  // RabbitMQ's order: the default exchange first, then the source exchange, then the
+  // queue, then the queue's exclusive owner.
+  if (exchange.empty()) {
     error = ModelError{kAccessRefused,
                        "ACCESS_REFUSED - operation not permitted on the default exchange"};
     return exchanges_.end();
   }
+  auto it = exchanges_.find(exchange);
+  if (it == exchanges_.end()) {
+    error = ModelError{
+        kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", exchange, vhost_quote(name_))};
+    return it;
+  }
+  if (!find_queue_locked(queue, connection_id, error)) return exchanges_.end();
   return it;
 }
 

@@ -85,21 +85,118 @@ AccessControl AccessControl::from_config(const std::vector<std::string>& users,
   return access;
 }
 
+AccessControl::AccessControl(const AccessControl& other) { *this = other; }
+
+AccessControl& AccessControl::operator=(const AccessControl& other) {
+  if (this == &other) return *this;
+  std::shared_lock theirs(other.mutex_);
+  std::unique_lock mine(mutex_);
+  passwords_ = other.passwords_;
+  tags_ = other.tags_;
+  fixture_users_ = other.fixture_users_;
+  vhosts_ = other.vhosts_;
+  everyone_everywhere_ = other.everyone_everywhere_;
+  full_ = other.full_;
+  permissions_ = other.permissions_;
+  return *this;
+}
+
+std::vector<std::string> AccessControl::vhosts() const {
+  std::shared_lock lock(mutex_);
+  return vhosts_;
+}
+
 bool AccessControl::vhost_exists(const std::string& vhost) const {
+  std::shared_lock lock(mutex_);
+  return vhost_exists_locked(vhost);
+}
+
+bool AccessControl::vhost_exists_locked(const std::string& vhost) const {
   return std::find(vhosts_.begin(), vhosts_.end(), vhost) != vhosts_.end();
 }
 
 bool AccessControl::check_password(const std::string& user, const std::string& password) const {
+  std::shared_lock lock(mutex_);
   auto it = passwords_.find(user);
   return it != passwords_.end() && it->second == password;
 }
 
 const VhostPermissions* AccessControl::permissions(const std::string& user,
                                                    const std::string& vhost) const {
-  if (!passwords_.contains(user) || !vhost_exists(vhost)) return nullptr;
-  if (everyone_everywhere_) return &full_;
-  auto it = permissions_.find({user, vhost});
-  return it == permissions_.end() ? nullptr : &it->second;
+  std::shared_lock lock(mutex_);
+  if (!passwords_.contains(user) || !vhost_exists_locked(vhost)) return nullptr;
+  if (auto it = permissions_.find({user, vhost}); it != permissions_.end()) return &it->second;
+  if (everyone_everywhere_ && !fixture_users_.contains(user)) return &full_;
+  return nullptr;
+}
+
+bool AccessControl::add_vhost(const std::string& name) {
+  std::unique_lock lock(mutex_);
+  if (vhost_exists_locked(name)) return false;
+  vhosts_.push_back(name);
+  return true;
+}
+
+std::string AccessControl::add_user(const std::string& name, const std::string& password,
+                                    const std::vector<std::string>& tags, bool dry_run) {
+  std::unique_lock lock(mutex_);
+  if (auto it = passwords_.find(name); it != passwords_.end()) {
+    const auto have = tags_.find(name);
+    const auto& have_tags = have == tags_.end() ? std::vector<std::string>() : have->second;
+    if (it->second != password) return "user '" + name + "' exists with another password";
+    if (have_tags != tags) return "user '" + name + "' exists with other tags";
+    return {};
+  }
+  if (dry_run) return {};
+  passwords_[name] = password;
+  tags_[name] = tags;
+  fixture_users_.insert(name);
+  return {};
+}
+
+std::string AccessControl::add_permission(const std::string& user, const std::string& vhost,
+                                          const std::string& configure, const std::string& write,
+                                          const std::string& read, bool dry_run) {
+  std::optional<VhostPermissions> granted;
+  try {
+    granted = VhostPermissions{PermissionPattern(configure), PermissionPattern(write),
+                               PermissionPattern(read)};
+  } catch (const std::regex_error& error) {
+    return std::string("bad regular expression: ") + error.what();
+  }
+  std::unique_lock lock(mutex_);
+  // The user and vhost may come with the same load: only a real add needs them.
+  if (!dry_run && !passwords_.contains(user)) return "no user '" + user + "'";
+  if (!dry_run && !vhost_exists_locked(vhost)) return "no vhost '" + vhost + "'";
+  if (auto it = permissions_.find({user, vhost}); it != permissions_.end()) {
+    const auto& have = it->second;
+    if (have.configure.pattern() != configure || have.write.pattern() != write ||
+        have.read.pattern() != read) {
+      return "user '" + user + "' has other permissions on vhost '" + vhost + "'";
+    }
+    return {};
+  }
+  if (dry_run) return {};
+  permissions_.emplace(std::pair{user, vhost}, std::move(*granted));
+  return {};
+}
+
+std::vector<AccessControl::UserListing> AccessControl::users() const {
+  std::shared_lock lock(mutex_);
+  std::vector<UserListing> out;
+  for (const auto& [name, password] : passwords_) {
+    UserListing user;
+    user.name = name;
+    if (auto it = tags_.find(name); it != tags_.end()) user.tags = it->second;
+    user.open_everywhere = everyone_everywhere_ && !fixture_users_.contains(name);
+    for (const auto& [key, granted] : permissions_) {
+      if (key.first != name) continue;
+      user.permissions[key.second] = {granted.configure.pattern(), granted.write.pattern(),
+                                      granted.read.pattern()};
+    }
+    out.push_back(std::move(user));
+  }
+  return out;
 }
 
 }  // namespace mockforge::amqp

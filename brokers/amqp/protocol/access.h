@@ -5,14 +5,20 @@
 // exchanges and queues (unanchored, like RabbitMQ's re:run; the default
 // exchange is matched as "amq.default").
 //
-// Built once from config (amqp.users, amqp.vhosts, amqp.permissions) and
-// read-only afterwards, so it needs no locking.
+// Built from config (amqp.users, amqp.vhosts, amqp.permissions); fixtures
+// add vhosts, users (with tags) and permission entries while it serves, so
+// it locks. Nothing is ever removed or replaced: what permissions() returns
+// stays valid for the broker's life.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,14 +63,46 @@ class AccessControl {
                                    const std::vector<std::string>& vhosts,
                                    const std::vector<std::string>& permissions);
 
-  const std::vector<std::string>& vhosts() const { return vhosts_; }
+  AccessControl(const AccessControl& other);
+  AccessControl& operator=(const AccessControl& other);
+
+  // In the order configured (then added).
+  std::vector<std::string> vhosts() const;
   bool vhost_exists(const std::string& vhost) const;
   bool check_password(const std::string& user, const std::string& password) const;
   // The user's permissions on the vhost, or nullptr: no access.
   const VhostPermissions* permissions(const std::string& user, const std::string& vhost) const;
 
+  // Fixtures (as rabbitmqctl add_vhost, add_user + set_user_tags,
+  // set_permissions would). Each returns "" or why not; adding what exists
+  // the same way changes nothing, another way is refused. With `dry_run`
+  // nothing changes. A user added here has only the permissions added for
+  // it (as a new RabbitMQ user), whatever amqp.permissions says of others.
+  // add_vhost: true if the vhost is new.
+  bool add_vhost(const std::string& name);
+  std::string add_user(const std::string& name, const std::string& password,
+                       const std::vector<std::string>& tags, bool dry_run);
+  std::string add_permission(const std::string& user, const std::string& vhost,
+                             const std::string& configure, const std::string& write,
+                             const std::string& read, bool dry_run);
+
+  struct UserListing {
+    std::string name;
+    std::vector<std::string> tags;
+    // vhost -> configure, write, read; "all" when every vhost is open to the user.
+    std::map<std::string, std::array<std::string, 3>> permissions;
+    bool open_everywhere = false;
+  };
+  // Every user, by name (the admin API).
+  std::vector<UserListing> users() const;
+
  private:
+  bool vhost_exists_locked(const std::string& vhost) const;
+
+  mutable std::shared_mutex mutex_;
   std::map<std::string, std::string> passwords_;
+  std::map<std::string, std::vector<std::string>> tags_;
+  std::set<std::string> fixture_users_;
   std::vector<std::string> vhosts_;
   bool everyone_everywhere_ = true;
   VhostPermissions full_;

@@ -2,6 +2,7 @@
 
 #include "brokers/amqp/protocol/connection.h"
 #include "core/log/logging.h"
+#include "core/traffic/hub.h"
 
 namespace mockforge::amqp {
 
@@ -39,14 +40,25 @@ BrokerState::BrokerState(BrokerSettings settings, storage::Engine& storage,
 }
 
 Vhost* BrokerState::find_vhost(const std::string& name) {
+  std::lock_guard lock(vhosts_mutex_);
   auto it = vhosts_.find(name);
   return it == vhosts_.end() ? nullptr : it->second.get();
 }
 
 std::vector<Vhost*> BrokerState::vhosts() {
   std::vector<Vhost*> all;
-  for (const std::string& name : settings_.access.vhosts()) all.push_back(find_vhost(name));
+  for (const std::string& name : settings_.access.vhosts()) {
+    if (Vhost* vhost = find_vhost(name)) all.push_back(vhost);
+  }
   return all;
+}
+
+void BrokerState::add_vhost(const std::string& name) {
+  std::lock_guard lock(vhosts_mutex_);
+  if (!vhosts_.contains(name)) {
+    vhosts_.emplace(name, std::make_unique<Vhost>(name, storage_.queues()));
+  }
+  settings_.access.add_vhost(name);
 }
 
 void BrokerState::add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection) {
@@ -133,6 +145,10 @@ void BrokerState::housekeeping_armed(std::optional<storage::TimePoint> when) {
   housekeeping_armed_for_.store(
       when ? std::chrono::duration_cast<std::chrono::nanoseconds>(when->time_since_epoch()).count()
            : INT64_MAX);
+}
+
+traffic::Events* BrokerState::listening_events() const {
+  return traffic_ != nullptr && traffic_->events().active() ? &traffic_->events() : nullptr;
 }
 
 }  // namespace mockforge::amqp

@@ -18,9 +18,14 @@
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
+namespace mockforge::faults {
+class FaultSet;
+}  // namespace mockforge::faults
+
 namespace mockforge::traffic {
+class Events;
 class Hub;
-}
+}  // namespace mockforge::traffic
 
 namespace mockforge::amqp {
 
@@ -43,6 +48,9 @@ struct BrokerSettings {
   // Memory alarm: publishing connections are blocked once stored bytes reach
   // this percentage of storage.memory_cap (amqp.memory_high_watermark_percent).
   uint32_t memory_high_watermark_percent = 90;
+  // A publish a traffic gate refuses on a channel without confirms closes the
+  // channel with 406 (asyncapi.amqp_unconfirmed: close) instead of being dropped.
+  bool close_on_unconfirmed_refusal = false;
 };
 
 class BrokerMetrics {
@@ -88,10 +96,15 @@ class BrokerState {
   storage::Engine& storage() { return storage_; }
   BrokerMetrics& metrics() { return metrics_; }
   const AccessControl& access() const { return settings_.access; }
+  AccessControl& access() { return settings_.access; }
   // The vhost of that name, or nullptr (the vhosts are settings.access.vhosts()).
+  // Thread-safe; a vhost lives as long as the broker.
   Vhost* find_vhost(const std::string& name);
-  // Every vhost, in the order configured.
+  // Every vhost, in the order configured (then added).
   std::vector<Vhost*> vhosts();
+  // Adds a vhost (fixtures), with its predeclared exchanges; nothing if it
+  // exists. Thread-safe.
+  void add_vhost(const std::string& name);
   uint64_t next_connection_id() { return next_connection_id_.fetch_add(1) + 1; }
 
   // Direct reply-to: routing keys amq.rabbitmq.reply-to.* to the channel
@@ -108,6 +121,13 @@ class BrokerState {
   // nowhere. Set before serving.
   void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
   traffic::Hub* traffic() const { return traffic_; }
+  // The hub's event stream while anyone listens, else null: the check every
+  // connection event makes first (one relaxed atomic load).
+  traffic::Events* listening_events() const;
+  // The fault rules methods are checked against (faults/); null: none. Set
+  // before serving.
+  void set_fault_set(faults::FaultSet* fault_set) { fault_set_ = fault_set; }
+  faults::FaultSet* fault_set() const { return fault_set_; }
 
   // Open connections, for the memory alarm broadcast. Thread-safe.
   void add_connection(uint64_t id, std::weak_ptr<AmqpConnection> connection);
@@ -133,11 +153,13 @@ class BrokerState {
   BrokerSettings settings_;
   storage::Engine& storage_;
   BrokerMetrics metrics_;
+  mutable std::mutex vhosts_mutex_;
   std::map<std::string, std::unique_ptr<Vhost>> vhosts_;
   std::atomic<uint64_t> next_connection_id_{0};
   HousekeepingHook housekeeping_hook_;
   std::atomic<bool> memory_alarm_{false};
   traffic::Hub* traffic_ = nullptr;
+  faults::FaultSet* fault_set_ = nullptr;
   std::mutex connections_mutex_;
   std::map<uint64_t, std::weak_ptr<AmqpConnection>> connections_;
   mutable std::mutex reply_mutex_;

@@ -8,9 +8,16 @@
 #include "brokers/amqp/handlers/handler_table.h"
 #include "brokers/amqp/protocol/dead_letter.h"
 #include "core/log/logging.h"
+#include "faults/fault_set.h"
 
 namespace mockforge::amqp {
 namespace {
+
+// A reply text is a shortstr: a longer one is cut to 252 bytes and "...", as RabbitMQ does.
+std::string short_reply_text(const std::string& text) {
+  if (text.size() <= 255) return text;
+  return text.substr(0, 252) + "...";
+}
 
 // Deliveries per pump() before yielding the strand to other work.
 constexpr int kDeliveriesPerPump = 256;
@@ -387,6 +394,10 @@ void AmqpConnection::handle_open(const ConnectionOpen& open) {
   }
   send_method(0, ConnectionOpenOk{});
   broker_.add_connection(id_, weak_from_this());
+  if (events_on()) {
+    emit_event(traffic::EventKind::kConnect, {},
+               fmt::format("vhost '{}', user '{}'", open.virtual_host, user_));
+  }
   apply_memory_alarm();
 }
 
@@ -432,6 +443,7 @@ void AmqpConnection::apply_memory_alarm() {
     blocked_sent_ = false;
   }
   const bool was_holding = !held_.empty();
+  if (fault_hold_) return;  // release_fault_hold() goes on
   while (!held_.empty() && state_ == State::kOpen && !broker_.memory_alarm()) {
     Command command = std::move(held_.front());
     held_.pop_front();
@@ -489,6 +501,9 @@ void AmqpConnection::on_channel_method(Command& command) {
     send_method(channel.number, ChannelFlowOk{channel.flow_active});
     pump(channel);
     return;
+  }
+  if (const auto* faults = broker_.fault_set(); faults && faults->armed(traffic::Protocol::kAmqp)) {
+    if (apply_faults(channel, command)) return;
   }
   dispatch(channel, command);
   if (id == BasicQos::kId || id == BasicConsume::kId || id == BasicCancel::kId ||
@@ -553,15 +568,24 @@ void AmqpConnection::dispatch(Channel& channel, Command& command) {
 
 void AmqpConnection::close_channel_with_error(Channel& channel, ReplyCode code,
                                               const std::string& text, MethodId method) {
+  if (events_on()) {
+    emit_event(
+        traffic::EventKind::kError, {},
+        fmt::format("channel {} closed: {} {}", channel.number, static_cast<int>(code), text));
+  }
   flush_confirms(channel);
   release_channel(channel);
   channel.state = Channel::State::kClosing;
-  send_method(channel.number, ChannelClose{static_cast<uint16_t>(code), text.substr(0, 255),
+  send_method(channel.number, ChannelClose{static_cast<uint16_t>(code), short_reply_text(text),
                                            method.class_id, method.method_id});
 }
 
 void AmqpConnection::close_connection(ReplyCode code, const std::string& text, MethodId method) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kError, {},
+               fmt::format("connection closed: {} {}", static_cast<int>(code), text));
+  }
   flush_confirms();
   release_all_channels();
   if (state_ == State::kAwaitHeader) {
@@ -570,12 +594,15 @@ void AmqpConnection::close_connection(ReplyCode code, const std::string& text, M
     return;
   }
   state_ = State::kClosing;
-  send_method(0, ConnectionClose{static_cast<uint16_t>(code), text.substr(0, 255), method.class_id,
-                                 method.method_id});
+  send_method(0, ConnectionClose{static_cast<uint16_t>(code), short_reply_text(text),
+                                 method.class_id, method.method_id});
 }
 
 void AmqpConnection::on_heartbeat_timeout() {
-  log::get("amqp")->info("connection {}: missed heartbeats, closing", id_);
+  const bool handshaking = state_ == State::kAwaitHeader || state_ == State::kAwaitStartOk ||
+                           state_ == State::kAwaitTuneOk;
+  log::get("amqp")->info("connection {}: {}, closing", id_,
+                         handshaking ? "handshake timeout" : "missed heartbeats");
   release_all_channels();
   state_ = State::kClosed;
   close_output("missed heartbeats");
@@ -596,6 +623,8 @@ void AmqpConnection::on_server_shutdown() {
 }
 
 void AmqpConnection::on_closed() {
+  // Only connections that were opened said connect.
+  if (vhost_ != nullptr && events_on()) emit_event(traffic::EventKind::kDisconnect);
   state_ = State::kClosed;
   held_.clear();
   broker_.remove_connection(id_);
@@ -688,6 +717,10 @@ void AmqpConnection::write_delivery(ByteWriter& out, uint16_t channel,
 void AmqpConnection::drop_consumer(Channel& channel, const std::string& tag) {
   auto it = channel.consumers.find(tag);
   if (it == channel.consumers.end()) return;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kUnsubscribe, it->second.queue,
+               fmt::format("consumer tag '{}' on channel {}", tag, channel.number));
+  }
   Consumer consumer = std::move(it->second);
   channel.consumers.erase(it);
   consumer.storage->remove_available_listener(consumer.listener);
@@ -791,6 +824,14 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       }
     }
   }
+  if (events_on()) {
+    emit_event(how == Settle::kAck ? traffic::EventKind::kAck : traffic::EventKind::kNack,
+               delivery.queue->name(),
+               fmt::format("delivery tag {} on channel {}{}", delivery_tag, channel.number,
+                           how == Settle::kRequeue ? ", requeued"
+                           : how == Settle::kDrop  ? ", dropped"
+                                                   : ""));
+  }
   switch (how) {
     case Settle::kAck:
       delivery.queue->ack(delivery.id);
@@ -809,6 +850,28 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       }
       break;
   }
+}
+
+void AmqpConnection::emit_event(traffic::EventKind kind, std::string_view queue,
+                                std::string_view detail, const storage::Message* message) const {
+  auto* events = broker_.listening_events();
+  if (events == nullptr) return;
+  traffic::Event event;
+  event.protocol = traffic::Protocol::kAmqp;
+  event.kind = kind;
+  event.client_id = client_id();
+  event.connection = output_->peer_address();
+  event.topic = std::string(queue);
+  event.detail = std::string(detail);
+  if (message != nullptr) {
+    event.exchange = message->exchange;
+    event.routing_key = message->routing_key;
+    if (message->body) {
+      event.size = message->body->size();
+      event.preview = traffic::Events::preview(*message->body);
+    }
+  }
+  events->emit(std::move(event));
 }
 
 void AmqpConnection::hint_expiry(storage::Queue& queue) {
@@ -889,6 +952,12 @@ void AmqpConnection::pump(Channel& channel) {
       emit([&](ByteWriter& out) {
         write_delivery(out, channel.number, tag, delivery_tag, message.message);
       });
+      if (events_on()) {
+        emit_event(traffic::EventKind::kDeliver, consumer.queue,
+                   fmt::format("consumer tag '{}', delivery tag {}{}", tag, delivery_tag,
+                               message.message.redelivered ? ", redelivered" : ""),
+                   &message.message);
+      }
       set_ready(consumer, has_capacity(consumer));
       progress = true;
       if (++delivered >= kDeliveriesPerPump) {

@@ -22,6 +22,7 @@
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/channel.h"
 #include "brokers/amqp/protocol/output.h"
+#include "core/traffic/events.h"
 
 namespace mockforge::amqp {
 
@@ -132,6 +133,13 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
                             storage::Bytes header_payload, storage::Bytes body);
   // Tells the housekeeping timer about the queue's earliest message expiry.
   void hint_expiry(storage::Queue& queue);
+  // The event stream (core/traffic/events.h): check events_on() before
+  // building anything for emit_event(), which fills in the client id and
+  // the peer. `queue` is the event's topic; `message` gives exchange,
+  // routing key, size and preview.
+  bool events_on() const { return broker_.listening_events() != nullptr; }
+  void emit_event(traffic::EventKind kind, std::string_view queue = {},
+                  std::string_view detail = {}, const storage::Message* message = nullptr) const;
 
  private:
   enum class State {
@@ -152,6 +160,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void handle_open(const ConnectionOpen& open);
   void handle_update_secret(const ConnectionUpdateSecret& update);
   void dispatch(Channel& channel, Command& command);
+  // The fault seam (faults.cpp): true when a rule took the method.
+  bool apply_faults(Channel& channel, Command& command);
+  // A fault rule's hold is over: handles what waited, in order.
+  void release_fault_hold();
   void close_channel_with_error(Channel& channel, ReplyCode code, const std::string& text,
                                 MethodId method);
   void close_connection(ReplyCode code, const std::string& text, MethodId method = {});
@@ -203,6 +215,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Channel commands held from the first publish under a memory alarm until
   // it clears (RabbitMQ stops reading from a blocked publisher).
   std::deque<Command> held_;
+  // A fault rule holds the first of held_ (latency, throttle, pause), and
+  // whether that one was checked already when it is handled.
+  bool fault_hold_ = false;
+  bool fault_checked_ = false;
   bool released_ = false;
   std::map<uint16_t, Channel> channels_;
   ByteWriter batch_;

@@ -22,6 +22,9 @@ class ConnectionOutput {
   virtual void set_heartbeat(std::chrono::seconds interval) = 0;
   // Thread-safe: runs `task` later on this connection's strand.
   virtual void post(std::function<void()> task) = 0;
+  // Strand-only: runs `task` on this connection's strand after `delay` (a
+  // fault rule's latency), unless the connection closed meanwhile.
+  virtual void post_after(std::chrono::milliseconds delay, std::function<void()> task) = 0;
   // Strand-only: stop reading the socket (no further frames reach the state
   // machine) and suspend the heartbeat receive timeout, as RabbitMQ does for a
   // connection blocked by a resource alarm; resume_reading() undoes both.

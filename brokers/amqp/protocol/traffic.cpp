@@ -193,6 +193,23 @@ std::string TrafficEndpoint::check(const traffic::Resource& resource) {
 }
 
 std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_run) {
+  switch (resource.kind) {
+    case traffic::Resource::Kind::kVhost:
+      if (resource.name.empty() || resource.name.size() > 255) {
+        return "a vhost name is 1 to 255 bytes";
+      }
+      if (!dry_run) broker_.add_vhost(resource.name);
+      return {};
+    case traffic::Resource::Kind::kUser:
+      if (resource.name.empty()) return "a user name is not empty";
+      return broker_.access().add_user(resource.name, resource.password, resource.tags, dry_run);
+    case traffic::Resource::Kind::kPermission:
+      return broker_.access().add_permission(
+          resource.name, resource.vhost.empty() ? "/" : resource.vhost, resource.configure,
+          resource.write, resource.read, dry_run);
+    default:
+      break;
+  }
   std::string error;
   Vhost* vhost = vhost_named(broker_, resource.vhost, error);
   if (vhost == nullptr) return error;
@@ -252,7 +269,7 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
           vhost->bind_queue(resource.destination, resource.name, resource.routing_key, arguments, 0)
               .error);
     }
-    case traffic::Resource::Kind::kTopic:
+    default:
       break;
   }
   return fmt::format("AMQP has no {} to declare", traffic::to_string(resource.kind));

@@ -8,12 +8,14 @@
 #include "brokers/amqp/control/amqp_control.h"
 #include "brokers/amqp/protocol/broker_state.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/protocol/faults.h"
 #include "brokers/amqp/protocol/traffic.h"
 #include "brokers/amqp/session/session.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
 #include "core/metrics/registry.h"
 #include "core/net/connection.h"
+#include "core/net/tls.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
 #include "core/storage/engine.h"
@@ -33,6 +35,8 @@ BrokerSettings settings_from(const config::Config& config) {
   settings.product_version = config.amqp.server_version;
   settings.memory_high_watermark_percent =
       static_cast<uint32_t>(config.amqp.memory_high_watermark_percent);
+  settings.close_on_unconfirmed_refusal =
+      config.asyncapi.amqp_unconfirmed == config::AmqpUnconfirmedRefusal::close;
   settings.access =
       AccessControl::from_config(config.amqp.users, config.amqp.vhosts, config.amqp.permissions);
   return settings;
@@ -138,6 +142,10 @@ class AmqpService : public runtime::Service {
         housekeeper_(std::make_shared<Housekeeper>(context.io, broker_)),
         endpoint_(std::make_shared<TrafficEndpoint>(*broker_)) {
     broker_->set_traffic(&context.traffic);
+    if (context.faults != nullptr) {
+      register_fault_resolver(*context.faults);
+      broker_->set_fault_set(context.faults);
+    }
     broker_->set_housekeeping_hook(
         [weak = std::weak_ptr<Housekeeper>(housekeeper_)](storage::TimePoint when) {
           if (auto housekeeper = weak.lock()) housekeeper->request(when);
@@ -170,30 +178,43 @@ class AmqpService : public runtime::Service {
     const auto& config = context_.config;
     listener_ = std::make_unique<runtime::TcpListener>(
         context_.io, "amqp", config.server.bind, static_cast<uint16_t>(config.amqp.port),
-        [this](runtime::Socket socket) { accept(std::move(socket)); });
+        [this](runtime::Socket socket) { accept(std::move(socket), nullptr); });
+    if (config.amqp.tls_port >= 0) {
+      tls_listener_ = std::make_unique<runtime::TcpListener>(
+          context_.io, "amqp_tls", config.server.bind, static_cast<uint16_t>(config.amqp.tls_port),
+          [this](runtime::Socket socket) { accept(std::move(socket), context_.tls); });
+    }
     listener_->start();
+    if (tls_listener_) tls_listener_->start();
     context_.traffic.attach(traffic::Protocol::kAmqp, endpoint_);
   }
 
   std::map<std::string, uint16_t> ports() const override {
-    if (!listener_) return {};
-    return {{"amqp", listener_->port()}};
+    std::map<std::string, uint16_t> out;
+    if (listener_) out["amqp"] = listener_->port();
+    if (tls_listener_) out["amqp_tls"] = tls_listener_->port();
+    return out;
   }
 
   void stop() override {
     context_.traffic.detach(traffic::Protocol::kAmqp, endpoint_.get());
     if (listener_) listener_->close();
+    if (tls_listener_) tls_listener_->close();
     housekeeper_->stop();
     connections_.shutdown_all();
   }
 
   std::size_t active_connections() const override { return connections_.size(); }
 
-  // Storage observers already reset the vhost and closed the connections.
-  void reset() override {}
+  // Storage observers already reset the vhost and closed the connections
+  // (320 CONNECTION_FORCED): their channels hold consumers and unacked
+  // deliveries of what the reset dropped, so they are closed whatever
+  // `connections` says (the AMQP reset alone refuses keep).
+  void reset(runtime::ResetConnections) override {}
 
  private:
-  void accept(runtime::Socket socket) {
+  // A client connection, over TLS (amqps) when `tls` is given.
+  void accept(runtime::Socket socket, const net::TlsContext* tls) {
     auto max = context_.config.amqp.max_connections;
     if (max > 0 && connections_.size() >= static_cast<std::size_t>(max)) {
       log::get("amqp")->warn("refusing a connection: amqp.max_connections ({}) reached", max);
@@ -203,10 +224,17 @@ class AmqpService : public runtime::Service {
     }
     net::ConnectionLimits limits;
     limits.keep_read_buffer = true;  // few, busy connections
-    net::Connection::start(std::move(socket), limits, connections_,
-                           [this](net::Connection& connection) {
-                             return std::make_unique<AmqpSession>(connection, broker_);
-                           });
+    // The handshake timeout (RabbitMQ's 10 s): until tune-ok sets the
+    // heartbeat timeout, each handshake frame must arrive within it.
+    limits.idle_timeout = std::chrono::seconds(10);
+    auto make_session = [this](net::Connection& connection) {
+      return std::make_unique<AmqpSession>(connection, broker_);
+    };
+    if (tls) {
+      net::Connection::start(std::move(socket), *tls, limits, connections_, make_session);
+    } else {
+      net::Connection::start(std::move(socket), limits, connections_, make_session);
+    }
   }
 
   std::shared_ptr<void> register_queue_metrics() {
@@ -229,6 +257,7 @@ class AmqpService : public runtime::Service {
   std::shared_ptr<BrokerState> broker_;
   net::ConnectionSet connections_;
   std::unique_ptr<runtime::TcpListener> listener_;
+  std::unique_ptr<runtime::TcpListener> tls_listener_;  // amqp.tls_port
   std::shared_ptr<void> queue_metrics_;
   std::shared_ptr<Housekeeper> housekeeper_;
   storage::ObserverToken reset_observer_ = 0;

@@ -73,6 +73,16 @@ void SessionOutput::post(std::function<void()> task) {
   boost::asio::post(executor_, std::move(task));
 }
 
+void SessionOutput::post_after(std::chrono::milliseconds delay, std::function<void()> task) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay);
+  timer->async_wait([timer, connection = connection_,
+                     task = std::move(task)](const boost::system::error_code& error) {
+    const auto alive = connection.lock();
+    if (error || !alive || alive->closed()) return;
+    task();
+  });
+}
+
 AmqpSession::AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker)
     : broker_(std::move(broker)),
       output_(std::make_shared<SessionOutput>(connection)),

@@ -19,6 +19,7 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   void close_after_flush(std::string reason) override;
   void set_heartbeat(std::chrono::seconds interval) override;
   void post(std::function<void()> task) override;
+  void post_after(std::chrono::milliseconds delay, std::function<void()> task) override;
   void pause_reading() override;
   void resume_reading() override;
   std::string peer_address() const override;

@@ -1,9 +1,11 @@
 #include "brokers/kafka/broker/broker_state.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "core/traffic/hub.h"
 
 namespace mockforge::kafka {
 
@@ -120,6 +122,34 @@ std::shared_ptr<storage::Topic> BrokerState::find_or_create_topic(const std::str
 void BrokerState::reset() {
   producers_.reset();
   groups_->reset();
+  std::lock_guard lock(fixture_offsets_mutex_);
+  for (const auto& [group_id, offsets] : fixture_offsets_) {
+    std::vector<std::pair<TopicPartitionKey, CommittedOffset>> commit;
+    for (const auto& offset : offsets) {
+      commit.push_back({{offset.topic, offset.partition}, {offset.offset, -1, offset.metadata}});
+    }
+    (void)groups_->commit_offsets(group_id, "", -1, commit);
+  }
+}
+
+int16_t BrokerState::commit_fixture_offsets(const std::string& group_id,
+                                            const std::vector<FixtureOffset>& offsets) {
+  std::vector<std::pair<TopicPartitionKey, CommittedOffset>> commit;
+  for (const auto& offset : offsets) {
+    commit.push_back({{offset.topic, offset.partition}, {offset.offset, -1, offset.metadata}});
+  }
+  std::lock_guard lock(fixture_offsets_mutex_);
+  if (const int16_t error = groups_->commit_offsets(group_id, "", -1, commit); error != 0) {
+    return error;
+  }
+  auto same = [&](const auto& entry) { return entry.first == group_id; };
+  auto it = std::find_if(fixture_offsets_.begin(), fixture_offsets_.end(), same);
+  if (it == fixture_offsets_.end()) {
+    fixture_offsets_.emplace_back(group_id, offsets);
+  } else {
+    it->second.insert(it->second.end(), offsets.begin(), offsets.end());
+  }
+  return 0;
 }
 
 bool is_valid_topic_name(std::string_view name) {
@@ -136,6 +166,10 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+traffic::Events* BrokerState::listening_events() const {
+  return traffic_ != nullptr && traffic_->events().active() ? &traffic_->events() : nullptr;
 }
 
 }  // namespace mockforge::kafka

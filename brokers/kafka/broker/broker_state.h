@@ -14,17 +14,35 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
+namespace mockforge::faults {
+class FaultSet;
+}  // namespace mockforge::faults
+
 namespace mockforge::traffic {
+class Events;
 class Hub;
-}
+}  // namespace mockforge::traffic
+
+namespace mockforge::sasl {
+class UserStore;
+}  // namespace mockforge::sasl
 
 namespace mockforge::kafka {
 
 class GroupCoordinator;
+
+// SASL on the Kafka listener (kafka.sasl_*); off when `mechanisms` is empty.
+struct SaslOptions {
+  std::vector<std::string> mechanisms;
+  std::shared_ptr<const sasl::UserStore> users;
+  std::chrono::milliseconds session_lifetime{0};  // 0: sessions never expire
+  bool enabled() const { return !mechanisms.empty(); }
+};
 
 struct BrokerOptions {
   int32_t node_id = 0;
@@ -34,6 +52,7 @@ struct BrokerOptions {
   std::size_t max_frame_bytes = 100u << 20;
   int32_t default_max_message_bytes = 1048588;  // Kafka's message.max.bytes
   std::chrono::milliseconds group_initial_rebalance_delay{100};
+  SaslOptions sasl;
 };
 
 // Cached metric series and families (hot paths look up by label once).
@@ -111,13 +130,33 @@ class BrokerState {
   // The topic, auto-created when allowed and configured. nullptr otherwise.
   std::shared_ptr<storage::Topic> find_or_create_topic(const std::string& name, bool allow_create);
 
-  // Drops producer and group state (storage was reset by the engine).
+  // Drops producer and group state (storage was reset by the engine), then
+  // commits the fixtures' offsets again.
   void reset();
+
+  // Fixtures' committed offsets (traffic endpoint): a standalone commit into
+  // an empty group, made again after every reset(). 0 or the Kafka error
+  // code of the commit. Thread-safe.
+  struct FixtureOffset {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    std::optional<std::string> metadata;
+  };
+  int16_t commit_fixture_offsets(const std::string& group_id,
+                                 const std::vector<FixtureOffset>& offsets);
 
   // Where accepted Produce batches are reported (core/traffic/hub.h); null:
   // nowhere. Set before serving.
   void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
   traffic::Hub* traffic() const { return traffic_; }
+  // The hub's event stream while anyone listens, else null: the check every
+  // connection event makes first (one relaxed atomic load).
+  traffic::Events* listening_events() const;
+  // The fault rules requests are checked against (faults/); null: none.
+  // Set before serving.
+  void set_fault_set(faults::FaultSet* fault_set) { fault_set_ = fault_set; }
+  faults::FaultSet* fault_set() const { return fault_set_; }
 
  private:
   BrokerOptions options_;
@@ -127,6 +166,9 @@ class BrokerState {
   ProducerRegistry producers_;
   std::unique_ptr<GroupCoordinator> groups_;
   traffic::Hub* traffic_ = nullptr;
+  std::mutex fixture_offsets_mutex_;
+  std::vector<std::pair<std::string, std::vector<FixtureOffset>>> fixture_offsets_;
+  faults::FaultSet* fault_set_ = nullptr;
 };
 
 // Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".

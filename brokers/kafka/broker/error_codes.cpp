@@ -50,6 +50,12 @@ std::string_view name(int16_t code) {
       return "INVALID_CONFIG";
     case kInvalidRequest:
       return "INVALID_REQUEST";
+    case kUnsupportedSaslMechanism:
+      return "UNSUPPORTED_SASL_MECHANISM";
+    case kIllegalSaslState:
+      return "ILLEGAL_SASL_STATE";
+    case kSaslAuthenticationFailed:
+      return "SASL_AUTHENTICATION_FAILED";
     case kUnsupportedVersion:
       return "UNSUPPORTED_VERSION";
     case kPolicyViolation:
@@ -64,6 +70,8 @@ std::string_view name(int16_t code) {
       return "UNKNOWN_PRODUCER_ID";
     case kKafkaStorageError:
       return "KAFKA_STORAGE_ERROR";
+    case kInvalidRecord:
+      return "INVALID_RECORD";
     case kGroupIdNotFound:
       return "GROUP_ID_NOT_FOUND";
     case kUnknownTopicId:

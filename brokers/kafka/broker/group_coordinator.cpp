@@ -268,7 +268,8 @@ void GroupCoordinator::maybe_complete_join_locked(Group& group, GroupClock::time
   // Protocol: the leader's first choice that every member supports (Kafka votes; with one
   // client library in a group the outcome is the same).
   group.protocol_name.clear();
-  for (const auto& [name, metadata] : group.members.at(group.leader).protocols) {
+  for (const auto& protocol : group.members.at(group.leader).protocols) {
+    const auto& name = protocol.first;  // a named reference: clang 14 cannot capture a binding
     bool everyone = std::all_of(group.members.begin(), group.members.end(),
                                 [&](const auto& entry) { return entry.second.metadata_for(name); });
     if (everyone) {

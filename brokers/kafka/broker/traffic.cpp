@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "brokers/kafka/broker/broker_state.h"
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/murmur2.h"
 
 namespace mockforge::kafka {
@@ -40,6 +42,9 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
   std::string check(const traffic::Resource& resource) override {
+    if (resource.kind == traffic::Resource::Kind::kConsumerGroup) {
+      return check_group(resource, /*topics_exist=*/false);
+    }
     if (resource.kind != traffic::Resource::Kind::kTopic) {
       return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
     }
@@ -51,6 +56,7 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
   std::string declare(const traffic::Resource& resource) override {
+    if (resource.kind == traffic::Resource::Kind::kConsumerGroup) return commit(resource);
     if (auto error = check(resource); !error.empty()) return error;
     auto& logs = broker_.storage().logs();
     if (logs.find(resource.name)) return {};  // partitions and configs apply when it is created
@@ -66,6 +72,45 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
  private:
+  // A consumer group's offsets: the group has no members, each partition
+  // exists (a topic not created yet passes unless `topics_exist`).
+  std::string check_group(const traffic::Resource& group, bool topics_exist) {
+    if (group.name.empty()) return "a group id is not empty";
+    const auto state = broker_.groups().describe(group.name).state;
+    if (state != GroupState::kEmpty && state != GroupState::kDead) {
+      return fmt::format("group {} has members ({}): offsets are committed into an empty group",
+                         group.name, group_state_name(state));
+    }
+    for (const auto& offset : group.offsets) {
+      if (offset.offset < 0) {
+        return fmt::format("{}[{}]: offset {} is negative", offset.topic, offset.partition,
+                           offset.offset);
+      }
+      auto topic = broker_.storage().logs().find(offset.topic);
+      if (!topic) {
+        if (topics_exist) return fmt::format("no topic {}", offset.topic);
+        continue;
+      }
+      if (offset.partition < 0 || offset.partition >= topic->partition_count()) {
+        return fmt::format("topic {} has no partition {} (it has {})", offset.topic,
+                           offset.partition, topic->partition_count());
+      }
+    }
+    return {};
+  }
+
+  std::string commit(const traffic::Resource& group) {
+    if (auto error = check_group(group, /*topics_exist=*/true); !error.empty()) return error;
+    std::vector<BrokerState::FixtureOffset> offsets;
+    for (const auto& offset : group.offsets) {
+      offsets.push_back({offset.topic, offset.partition, offset.offset, offset.metadata});
+    }
+    if (const int16_t code = broker_.commit_fixture_offsets(group.name, offsets); code != 0) {
+      return fmt::format("group {}: offset commit refused ({})", group.name, error::name(code));
+    }
+    return {};
+  }
+
   // Appends messages of one topic; returns how many were stored.
   std::size_t append(std::span<const traffic::Message> messages, std::string& error) {
     const std::string& name = messages.front().destination;

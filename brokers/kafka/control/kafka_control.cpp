@@ -71,7 +71,8 @@ json assignment_json(const DescribedMember& member, const std::string& protocol_
 
 class KafkaControl : public control::BrokerControl {
  public:
-  explicit KafkaControl(std::shared_ptr<BrokerState> broker) : broker_(std::move(broker)) {}
+  KafkaControl(std::shared_ptr<BrokerState> broker, std::function<void()> close_connections)
+      : broker_(std::move(broker)), close_connections_(std::move(close_connections)) {}
 
   std::string protocol() const override { return "kafka"; }
 
@@ -143,9 +144,12 @@ class KafkaControl : public control::BrokerControl {
     return Reply::ok({{"purged", {{"topic", path[1]}, {"messages", purged}}}});
   }
 
-  Reply reset() override {
+  Reply reset(runtime::ResetConnections connections) override {
     broker_->storage().reset(storage::kLogParts);
     broker_->reset();
+    if (connections == runtime::ResetConnections::kClose && close_connections_) {
+      close_connections_();
+    }
     return Reply::ok({{"reset", "kafka"}});
   }
 
@@ -279,12 +283,14 @@ class KafkaControl : public control::BrokerControl {
   }
 
   std::shared_ptr<BrokerState> broker_;
+  std::function<void()> close_connections_;
 };
 
 }  // namespace
 
-std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState> broker) {
-  return std::make_shared<KafkaControl>(std::move(broker));
+std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState> broker,
+                                                     std::function<void()> close_connections) {
+  return std::make_shared<KafkaControl>(std::move(broker), std::move(close_connections));
 }
 
 }  // namespace mockforge::kafka

@@ -4,6 +4,7 @@
 // groups, purging topics, resetting Kafka alone.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "core/control/broker_control.h"
@@ -12,6 +13,9 @@ namespace mockforge::kafka {
 
 class BrokerState;
 
-std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState> broker);
+// `close_connections` closes every Kafka client connection (a reset with
+// connections=close).
+std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState> broker,
+                                                     std::function<void()> close_connections);
 
 }  // namespace mockforge::kafka

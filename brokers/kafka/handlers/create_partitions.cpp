@@ -43,6 +43,9 @@ void handle(const RequestPtr& request, Reader& body) {
     } else if (wanted.count == current) {
       fail(error::kInvalidPartitions,
            "Topic already has " + std::to_string(current) + " partitions.");
+    } else if (wanted.count > storage::kMaxPartitionsPerTopic) {
+      fail(error::kInvalidPartitions, "Number of partitions must be at most " +
+                                          std::to_string(storage::kMaxPartitionsPerTopic) + ".");
     } else {
       bool assignments_ok = true;
       if (wanted.assignments) {

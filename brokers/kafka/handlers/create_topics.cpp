@@ -44,6 +44,9 @@ void handle(const RequestPtr& request, Reader& body) {
       fail(error::kInvalidTopicException, "Topic name '" + wanted.name + "' is illegal");
     } else if (partitions <= 0) {
       fail(error::kInvalidPartitions, "Number of partitions must be larger than 0.");
+    } else if (partitions > storage::kMaxPartitionsPerTopic) {
+      fail(error::kInvalidPartitions, "Number of partitions must be at most " +
+                                          std::to_string(storage::kMaxPartitionsPerTopic) + ".");
     } else if (wanted.replication_factor != -1 && wanted.replication_factor != 1) {
       fail(error::kInvalidReplicationFactor,
            "Replication factor: " + std::to_string(wanted.replication_factor) +

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -91,6 +92,39 @@ Built build(FetchState& state) {
   return built;
 }
 
+// One deliver event per partition that returned records: first offset,
+// record count, batch bytes, and the first record's value as the preview.
+void emit_deliveries(const Request& request, const FetchResponse& response) {
+  for (const auto& topic : response.responses) {
+    for (const auto& partition : topic.partitions) {
+      if (!partition.records || partition.records->empty()) continue;
+      traffic::Event event;
+      event.kind = traffic::EventKind::kDeliver;
+      event.topic = topic.topic;
+      event.partition = partition.partition_index;
+      event.size = partition.records->size();
+      try {
+        const auto batches = split_record_batches(*partition.records, true);
+        uint64_t count = 0;
+        for (const auto& batch : batches) count += batch.header.record_count;
+        event.count = count;
+        if (!batches.empty()) {
+          event.offset = batches.front().header.base_offset;
+          const auto records = decode_records(batches.front());
+          if (!records.empty() && records.front().value) {
+            const auto& value = *records.front().value;
+            event.preview = traffic::Events::preview(
+                std::string_view(reinterpret_cast<const char*>(value.data()), value.size()));
+          }
+        }
+      } catch (const std::exception&) {
+        // Stored batches validated when produced; a preview is not worth failing over.
+      }
+      request.emit_event(std::move(event));
+    }
+  }
+}
+
 void finish(const std::shared_ptr<FetchState>& state, Built built) {
   state->done = true;
   for (auto& cancel : state->cancels) cancel();
@@ -104,6 +138,7 @@ void finish(const std::shared_ptr<FetchState>& state, Built built) {
     metrics.messages_consumed.with({topic}).inc(static_cast<double>(records));
   }
   metrics.bytes_consumed.inc(static_cast<double>(built.bytes));
+  if (state->request->events_on()) emit_deliveries(*state->request, built.response);
   state->request->reply(built.response);
 }
 

@@ -15,8 +15,11 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/codec/header.h"
 #include "brokers/kafka/codec/reader.h"
+#include "core/traffic/events.h"
 
 namespace mockforge::kafka {
+
+class SaslSession;
 
 // The connection's strand, seen by handlers that complete later (no Asio here).
 class ConnectionScheduler {
@@ -50,6 +53,8 @@ class Request {
   const int32_t local_port;
   const std::string client_host;
   const std::shared_ptr<ConnectionScheduler> scheduler;
+  // The connection's SASL state (set by RequestPipeline; the SASL handlers use it).
+  SaslSession* sasl = nullptr;
 
   int16_t version() const { return header.api_version; }
   std::string client_id() const { return header.client_id.value_or(""); }
@@ -62,8 +67,13 @@ class Request {
   }
   // No response at all (Produce with acks=0).
   void reply_nothing() { respond(std::nullopt); }
-  // Counts an error code returned to the client in kafka_request_errors_total.
+  // Counts an error code returned to the client in kafka_request_errors_total
+  // (and tells the event stream, when anyone listens).
   void count_error(int16_t code);
+  // The event stream (core/traffic/events.h): check events_on() before
+  // building an event; emit_event() fills in protocol, client id and peer.
+  bool events_on() const { return broker.listening_events() != nullptr; }
+  void emit_event(traffic::Event event) const;
 
  private:
   void respond(std::optional<Bytes> frame) {

@@ -27,6 +27,12 @@ void handle(const RequestPtr& request, Reader& body) {
     }
   }
   request->count_error(response.error_code);
+  if (response.error_code == 0 && request->events_on()) {
+    traffic::Event event;
+    event.kind = traffic::EventKind::kUnsubscribe;
+    event.detail = "left group '" + parsed.group_id + "'";
+    request->emit_event(std::move(event));
+  }
   request->reply(response);
 }
 

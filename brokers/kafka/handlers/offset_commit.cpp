@@ -42,6 +42,15 @@ void handle(const RequestPtr& request, Reader& body) {
         partition_code = error::kUnknownTopicOrPartition;
       }
       request->count_error(partition_code);
+      if (partition_code == 0 && request->events_on()) {
+        traffic::Event event;
+        event.kind = traffic::EventKind::kAck;
+        event.topic = topic.name;
+        event.partition = partition.partition_index;
+        event.offset = partition.committed_offset;
+        event.detail = "group '" + parsed.group_id + "' committed";
+        request->emit_event(std::move(event));
+      }
       topic_result.partitions.push_back({partition.partition_index, partition_code});
     }
     response.topics.push_back(std::move(topic_result));

@@ -81,6 +81,32 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
     result.error_code = error::kTransactionalIdAuthorizationFailed;
     return result;
   }
+  // A gate (AsyncAPI validation) may refuse records: the batch is refused
+  // with INVALID_RECORD, and record_errors name each refused record (v8+).
+  std::optional<std::vector<traffic::Message>> messages;
+  auto* hub = request.broker.traffic();
+  if (hub != nullptr && hub->gated()) {
+    try {
+      messages = to_traffic(batches[0], topic.name(), index, request.client_id());
+    } catch (const std::exception&) {
+      result.error_code = error::kCorruptMessage;  // validated, but does not decompress
+      return result;
+    }
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+      if (auto admission = hub->admit((*messages)[i]); admission.refused) {
+        ProduceResponse::BatchIndexAndErrorMessage refused;
+        refused.batch_index = static_cast<int32_t>(i);
+        refused.batch_index_error_message = std::move(admission.reason);
+        result.record_errors.push_back(std::move(refused));
+      }
+    }
+    if (!result.record_errors.empty()) {
+      result.error_code = error::kInvalidRecord;
+      result.error_message = "One or more records have been rejected: " +
+                             *result.record_errors.front().batch_index_error_message;
+      return result;
+    }
+  }
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
@@ -125,11 +151,10 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   auto& metrics = request.broker.metrics();
   metrics.messages_produced.with({topic.name()}).inc(header.record_count);
   metrics.bytes_produced.inc(static_cast<double>(batches[0].bytes.size()));
-  if (auto* hub = request.broker.traffic(); hub != nullptr && hub->observed()) {
+  if (hub != nullptr && hub->observed()) {
     try {
-      for (const auto& message : to_traffic(batches[0], topic.name(), index, request.client_id())) {
-        hub->accepted(message);
-      }
+      if (!messages) messages = to_traffic(batches[0], topic.name(), index, request.client_id());
+      for (const auto& message : *messages) hub->accepted(message);
     } catch (const std::exception&) {
       // A batch that validated but does not decompress is stored, not observed.
     }

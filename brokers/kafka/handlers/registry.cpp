@@ -34,6 +34,8 @@ extern const HandlerSpec kCreatePartitionsHandler;
 extern const HandlerSpec kDeleteRecordsHandler;
 extern const HandlerSpec kDescribeClusterHandler;
 extern const HandlerSpec kOffsetForLeaderEpochHandler;
+extern const HandlerSpec kSaslHandshakeHandler;
+extern const HandlerSpec kSaslAuthenticateHandler;
 
 namespace {
 
@@ -64,6 +66,8 @@ std::vector<ServedApi> build_table() {
       &kDeleteRecordsHandler,
       &kDescribeClusterHandler,
       &kOffsetForLeaderEpochHandler,
+      &kSaslHandshakeHandler,
+      &kSaslAuthenticateHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {
@@ -104,6 +108,22 @@ void Request::count_error(int16_t code) {
       .request_errors
       .with({std::string(api ? api->name : "unknown"), std::string(error::name(code))})
       .inc();
+  if (events_on()) {
+    traffic::Event event;
+    event.kind = traffic::EventKind::kError;
+    event.detail = std::string(api ? api->name : "unknown") + " v" + std::to_string(version()) +
+                   ": " + std::string(error::name(code)) + " (" + std::to_string(code) + ")";
+    emit_event(std::move(event));
+  }
+}
+
+void Request::emit_event(traffic::Event event) const {
+  auto* events = broker.listening_events();
+  if (events == nullptr) return;
+  event.protocol = traffic::Protocol::kKafka;
+  event.client_id = client_id();
+  event.connection = client_host;
+  events->emit(std::move(event));
 }
 
 }  // namespace mockforge::kafka

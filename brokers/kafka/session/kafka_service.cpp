@@ -10,12 +10,15 @@
 #include "brokers/kafka/broker/traffic.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/control/kafka_control.h"
+#include "brokers/kafka/faults/kafka_faults.h"
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
 #include "core/config/config.h"
 #include "core/log/logging.h"
+#include "core/net/tls.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
+#include "core/sasl/users.h"
 #include "core/storage/engine.h"
 
 namespace mockforge::kafka {
@@ -34,6 +37,14 @@ BrokerOptions options_from(const config::Config& config) {
   options.max_frame_bytes = static_cast<std::size_t>(config.kafka.max_frame_bytes);
   options.group_initial_rebalance_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
       config.kafka.group_initial_rebalance_delay);
+  options.sasl.mechanisms = config.kafka.sasl_mechanisms;
+  if (options.sasl.enabled()) {
+    // The configuration refuses mechanisms without users.
+    options.sasl.users = std::make_shared<const sasl::UserStore>(
+        config.kafka.sasl_users, static_cast<int>(config.kafka.sasl_scram_iterations));
+  }
+  options.sasl.session_lifetime =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
   return options;
 }
 
@@ -43,6 +54,8 @@ class KafkaService : public runtime::Service {
       : io_(context.io),
         addresses_(context.config.server.bind),
         port_(context.config.kafka.port),
+        tls_port_(context.config.kafka.tls_port),
+        tls_(context.tls),
         broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
                                               context.metrics)),
         traffic_(context.traffic),
@@ -50,7 +63,14 @@ class KafkaService : public runtime::Service {
         storage_(context.storage) {
     register_scrape_metrics(context.metrics);
     broker_->set_traffic(&traffic_);
-    if (context.admin != nullptr) control::mount(*context.admin, make_control(broker_));
+    if (context.faults != nullptr) {
+      register_fault_resolver(*context.faults);
+      broker_->set_fault_set(context.faults);
+    }
+    if (context.admin != nullptr) {
+      control::mount(*context.admin,
+                     make_control(broker_, [this] { connections_.shutdown_all(); }));
+    }
     // Committed offsets live in the coordinator, not storage: snapshots carry them.
     storage_.add_snapshot_extension(
         kSnapshotExtension, {[broker = broker_] { return broker->groups().encode_offsets(); },
@@ -72,25 +92,19 @@ class KafkaService : public runtime::Service {
   std::string name() const override { return "kafka"; }
 
   void start() override {
-    auto broker = broker_;
     listener_ = std::make_unique<runtime::TcpListener>(
-        io_, "kafka", addresses_, port_, [this, broker](runtime::Socket socket) {
-          boost::system::error_code ec;
-          auto local = socket.local_endpoint(ec);
-          if (ec) return;
-          std::string host =
-              local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
-                  ? local.address().to_string()
-                  : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6())
-                        .to_string();
-          int32_t port = listener_ ? listener_->port() : local.port();
-          net::Connection::start(std::move(socket), net::ConnectionLimits{.keep_read_buffer = true},
-                                 connections_, [broker, host, port](net::Connection& connection) {
-                                   return std::make_unique<KafkaSession>(connection, *broker, host,
-                                                                         port);
-                                 });
-        });
+        io_, "kafka", addresses_, port_,
+        [this](runtime::Socket socket) { accept(std::move(socket), *listener_, nullptr); });
+    if (tls_port_ >= 0) {
+      // Kafka's SSL listener: clients that connect here are advertised this
+      // listener's port in Metadata, as Kafka advertises the named listener
+      // a client came in on.
+      tls_listener_ = std::make_unique<runtime::TcpListener>(
+          io_, "kafka_tls", addresses_, static_cast<uint16_t>(tls_port_),
+          [this](runtime::Socket socket) { accept(std::move(socket), *tls_listener_, tls_); });
+    }
     listener_->start();
+    if (tls_listener_) tls_listener_->start();
     endpoint_ = make_traffic_endpoint(*broker_);
     traffic_.attach(traffic::Protocol::kKafka, endpoint_);
     running_ = true;
@@ -98,8 +112,10 @@ class KafkaService : public runtime::Service {
   }
 
   std::map<std::string, uint16_t> ports() const override {
-    if (!listener_) return {};
-    return {{"kafka", listener_->port()}};
+    std::map<std::string, uint16_t> out;
+    if (listener_) out["kafka"] = listener_->port();
+    if (tls_listener_) out["kafka_tls"] = tls_listener_->port();
+    return out;
   }
 
   void stop() override {
@@ -107,14 +123,46 @@ class KafkaService : public runtime::Service {
     running_ = false;
     asio::post(io_, [this] { tick_timer_.cancel(); });
     if (listener_) listener_->close();
+    if (tls_listener_) tls_listener_->close();
     connections_.shutdown_all();
   }
 
   std::size_t active_connections() const override { return connections_.size(); }
 
-  void reset() override { broker_->reset(); }
+  // Kafka clients find out about a reset by themselves (unknown topics,
+  // members and offsets), so connections stay unless asked to close.
+  void reset(runtime::ResetConnections connections) override {
+    broker_->reset();
+    if (connections == runtime::ResetConnections::kClose) connections_.shutdown_all();
+  }
 
  private:
+  // A connection of `listener`, over TLS when `tls` is given. Metadata
+  // advertises the address the client connected to and the listener's port.
+  void accept(runtime::Socket socket, const runtime::TcpListener& listener,
+              const net::TlsContext* tls) {
+    boost::system::error_code ec;
+    auto local = socket.local_endpoint(ec);
+    if (ec) return;
+    std::string host =
+        local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
+            ? local.address().to_string()
+            : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6()).to_string();
+    const int32_t port = listener.port();
+    // Closed after Kafka's connections.max.idle.ms (10 minutes) without a
+    // complete request, as a Kafka broker closes idle connections.
+    net::ConnectionLimits limits{.idle_timeout = std::chrono::minutes(10),
+                                 .keep_read_buffer = true};
+    auto make_session = [broker = broker_, host, port](net::Connection& connection) {
+      return std::make_unique<KafkaSession>(connection, *broker, host, port);
+    };
+    if (tls) {
+      net::Connection::start(std::move(socket), *tls, limits, connections_, make_session);
+    } else {
+      net::Connection::start(std::move(socket), limits, connections_, make_session);
+    }
+  }
+
   void schedule_tick() {
     tick_timer_.expires_after(kGroupTick);
     tick_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -165,10 +213,13 @@ class KafkaService : public runtime::Service {
   asio::io_context& io_;
   std::vector<std::string> addresses_;
   uint16_t port_;
+  int64_t tls_port_;            // -1: no SSL listener
+  const net::TlsContext* tls_;  // set when a TLS listener is on
   std::shared_ptr<BrokerState> broker_;
   traffic::Hub& traffic_;
   std::shared_ptr<traffic::Endpoint> endpoint_;
   std::unique_ptr<runtime::TcpListener> listener_;
+  std::unique_ptr<runtime::TcpListener> tls_listener_;
   net::ConnectionSet connections_;
   asio::steady_timer tick_timer_;
   storage::Engine& storage_;

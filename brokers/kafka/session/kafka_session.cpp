@@ -50,7 +50,8 @@ KafkaSession::KafkaSession(net::Connection& connection, BrokerState& broker, std
 KafkaSession::~KafkaSession() = default;
 
 net::FrameStatus KafkaSession::next_frame(std::span<const uint8_t> unread) {
-  FrameCheck check = check_frame(unread, broker_.options().max_frame_bytes);
+  FrameCheck check =
+      check_frame(unread, broker_.options().max_frame_bytes, pipeline_->expects_raw_sasl_token());
   switch (check.kind) {
     case FrameCheck::Kind::kNeedMore:
       return net::FrameStatus::need_more(check.length);
@@ -67,6 +68,11 @@ void KafkaSession::on_frame(std::span<const uint8_t> frame) { pipeline_->on_fram
 void KafkaSession::on_invalid_frame(std::string_view error) {
   log::get("kafka")->debug("closing {}: {}", connection_.remote_address(), error);
   // Kafka closes without a reply; the connection flushes what is queued and closes.
+}
+
+void KafkaSession::on_idle_timeout() {
+  log::get("kafka")->debug("closing {}: no request for 10 minutes", connection_.remote_address());
+  connection_.close_after_flush("idle");
 }
 
 void KafkaSession::on_server_shutdown() { connection_.close_after_flush("server shutdown"); }

@@ -20,7 +20,7 @@ class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override;
   void on_frame(std::span<const uint8_t> frame) override;
   void on_invalid_frame(std::string_view error) override;
-  void on_idle_timeout() override {}
+  void on_idle_timeout() override;
   void on_server_shutdown() override;
   void on_closed(std::string_view reason) override;
 

@@ -139,12 +139,23 @@ void Broker::disconnected(const std::string& client_id, const ClientLink* link,
   if (will_now) send_will(*will_now);
 }
 
+std::size_t Broker::publish_from_client(const Message& message,
+                                        const traffic::Message& as_traffic) {
+  const std::size_t routed = publish(message);
+  if (traffic_ != nullptr && traffic_->observed()) traffic_->accepted(as_traffic);
+  return routed;
+}
+
 void Broker::send_will(const WillMessage& will) { publish_from_client(will.message); }
 
 std::size_t Broker::publish_from_client(const Message& message) {
   const std::size_t routed = publish(message);
   if (traffic_ != nullptr && traffic_->observed()) traffic_->accepted(to_traffic(message));
   return routed;
+}
+
+traffic::Events* Broker::listening_events() const {
+  return traffic_ != nullptr && traffic_->events().active() ? &traffic_->events() : nullptr;
 }
 
 void Broker::dropped(std::string_view reason) {
@@ -293,7 +304,11 @@ std::size_t Broker::publish(const Message& message) {
 
 std::size_t Broker::route(const Message& message) {
   auto shared_message = std::make_shared<const Message>(message);
-  std::map<std::string, PendingDelivery> targets;
+  // One copy per client for its non-shared subscriptions (merged), and one more copy per
+  // shared subscription that picks it: a shared subscription is a subscription of its own,
+  // so a client in a group that also has a matching plain subscription gets two [MQTT-4.8.2].
+  std::map<std::string, PendingDelivery> plain_targets;
+  std::vector<std::pair<std::string, PendingDelivery>> targets;
   std::vector<std::pair<std::shared_ptr<ClientLink>, Delivery>> online;
   std::vector<std::pair<std::string, Delivery>> offline;
   {
@@ -302,9 +317,11 @@ std::size_t Broker::route(const Message& message) {
       if (!topic_matches(filter, message.topic)) continue;
       for (const auto& [client_id, options] : subscribers) {
         if (options.no_local && client_id == message.publisher) continue;
-        merge(targets[client_id], message, options);
+        merge(plain_targets[client_id], message, options);
       }
     }
+    targets.reserve(plain_targets.size());
+    for (auto& target : plain_targets) targets.emplace_back(target.first, std::move(target.second));
     for (auto& [key, group] : shared_) {
       if (group.members.empty() || !topic_matches(shared_filter_of(key), message.topic)) continue;
       // Round robin, preferring connected members.
@@ -318,7 +335,8 @@ std::size_t Broker::route(const Message& message) {
       }
       group.next = chosen + 1;
       const auto& member = group.members[chosen];
-      merge(targets[member.client_id], message, member.options);
+      auto& [client_id, pending] = targets.emplace_back(member.client_id, PendingDelivery{});
+      merge(pending, message, member.options);
     }
     for (auto& [client_id, pending] : targets) {
       pending.delivery.message = shared_message;
@@ -422,11 +440,55 @@ bool Broker::remove_offline_session(const std::string& client_id) {
   return true;
 }
 
-void Broker::reset() {
+std::string Broker::declare_session(const std::string& client_id, uint32_t expiry_seconds,
+                                    const storage::SubscriptionMap& subscriptions,
+                                    const std::vector<Message>& queued, bool dry_run) {
   std::lock_guard lock(mutex_);
-  pending_wills_.clear();
-  hand_overs_.clear();
-  rebuild_index_locked();
+  if (links_.contains(std::string_view(client_id))) {
+    return fmt::format("client {} is connected", client_id);
+  }
+  if (auto existing = sessions_.find(client_id)) {
+    if (existing->subscriptions() == subscriptions) return {};
+    return fmt::format("client {} has a session with other subscriptions", client_id);
+  }
+  if (dry_run) return {};
+  auto session = sessions_.open(client_id).session;
+  session->set_expiry_interval(expiry_seconds);
+  session->set_offline_cap(options_.max_queued_messages);
+  for (const auto& [filter, options] : subscriptions) {
+    session->subscribe(filter, options);
+    index_add_locked(client_id, filter, options);
+  }
+  session->mark_disconnected(now());
+  for (const auto& message : queued) {
+    Delivery delivery;
+    delivery.message = std::make_shared<const Message>(message);
+    delivery.qos = message.qos;
+    delivery.retain = message.retain;
+    auto stored = session->enqueue_offline(to_offline(delivery));
+    if (!stored.ok()) return fmt::format("client {}: {}", client_id, stored.error().message);
+    if (!stored.value()) {
+      return fmt::format("client {}: more queued messages than mqtt.max_queued_messages ({})",
+                         client_id, options_.max_queued_messages);
+    }
+  }
+  return {};
+}
+
+std::size_t Broker::reset(bool disconnect_clients) {
+  std::vector<std::shared_ptr<ClientLink>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    pending_wills_.clear();
+    hand_overs_.clear();
+    rebuild_index_locked();
+    if (disconnect_clients) {
+      dropped.reserve(links_.size());
+      for (ClientLink* link : links_) dropped.push_back(link->shared());
+    }
+  }
+  for (const auto& link : dropped) link->session_dropped();
+  return dropped.size();
 }
 
 void Broker::index_add_locked(const std::string& client_id, const std::string& filter,

@@ -27,7 +27,13 @@
 
 namespace mockforge::traffic {
 class Hub;
-}
+class Events;
+struct Message;
+}  // namespace mockforge::traffic
+
+namespace mockforge::faults {
+class FaultSet;
+}  // namespace mockforge::faults
 
 namespace mockforge::mqtt {
 
@@ -71,6 +77,9 @@ class ClientLink {
   virtual void deliver(Delivery delivery) = 0;
   // Another connection took over this client id: say so and close.
   virtual void take_over() = 0;
+  // A reset dropped this client's session: end the connection (v5:
+  // DISCONNECT 0x98 Administrative action), without the will.
+  virtual void session_dropped() = 0;
   // The connection this one took over is gone: its unacknowledged messages
   // and unreleased QoS 2 ids, to resend with DUP (ConnectResult::awaiting_hand_over).
   virtual void adopt(SessionHandOver hand_over) = 0;
@@ -133,6 +142,10 @@ class Broker {
   BrokerStats& stats() { return stats_; }
   // A message was dropped (counted in metrics and $SYS/broker/publish/messages/dropped).
   void dropped(std::string_view reason);
+  // The fault rules packets are checked against (faults/); null: none. Set
+  // before serving.
+  void set_fault_set(faults::FaultSet* fault_set) { fault_set_ = fault_set; }
+  faults::FaultSet* fault_set() const { return fault_set_; }
 
   // Registers `link` as the connection of `client_id`, taking over (and
   // closing) any previous one; opens or resumes the session. A pending will
@@ -168,13 +181,20 @@ class Broker {
   std::map<std::string, std::string> sys_values() const;
 
   // Routes a message to every matching subscription and stores it when it
-  // is retained. Returns how many clients it was routed to.
+  // is retained. Returns how many copies it was routed as (one per client for its
+  // non-shared subscriptions, plus one per shared subscription).
   std::size_t publish(const Message& message);
   // A client's message (or its will): publish(), then the traffic observers
   // are told, if any watch.
   std::size_t publish_from_client(const Message& message);
+  // The same with `as_traffic`, the message already built for the hub's gates.
+  std::size_t publish_from_client(const Message& message, const traffic::Message& as_traffic);
   // Where publish_from_client() reports; null: nowhere. Set before serving.
   void set_traffic(traffic::Hub* hub) { traffic_ = hub; }
+  traffic::Hub* traffic() const { return traffic_; }
+  // The hub's event stream while anyone listens, else null: the check every
+  // connection event makes first (one relaxed atomic load).
+  traffic::Events* listening_events() const;
 
   // Expires sessions and sends wills whose delay ended.
   void tick(storage::TimePoint now);
@@ -189,11 +209,25 @@ class Broker {
   // Removes an offline client's session; false if it is connected or has none.
   bool remove_offline_session(const std::string& client_id);
 
+  // Fixtures: the persistent session of `client_id` as if it had subscribed
+  // and gone away now, expiring after `expiry_seconds` (so a client that
+  // connects with clean start 0 finds it: session present, subscriptions
+  // active, `queued` delivered first). "" or why not: refused while the client
+  // is connected, or when it has a session with other subscriptions (one
+  // with the same ones is left as it is). With `dry_run`, only checks.
+  std::string declare_session(const std::string& client_id, uint32_t expiry_seconds,
+                              const storage::SubscriptionMap& subscriptions,
+                              const std::vector<Message>& queued, bool dry_run);
+
   // After a storage reset: forget protocol-only state (pending wills,
-  // hand-overs) and rebuild the subscription index from storage.
-  void reset();
+  // hand-overs) and rebuild the subscription index from storage. The reset
+  // dropped every connected client's session: with `disconnect_clients`
+  // they are disconnected (ClientLink::session_dropped), otherwise they stay
+  // connected without subscriptions. Returns how many were disconnected.
+  std::size_t reset(bool disconnect_clients = true);
 
  private:
+  faults::FaultSet* fault_set_ = nullptr;
   struct Subscriber {
     std::string client_id;
     storage::SubscriptionOptions options;

@@ -1,8 +1,11 @@
 #include "brokers/mqtt/broker/client.h"
 
+#include <fmt/format.h>
+
 #include <utility>
 
 #include "brokers/mqtt/handlers/handlers.h"
+#include "faults/fault_set.h"
 
 namespace mockforge::mqtt {
 
@@ -46,6 +49,9 @@ void Client::on_frame(std::span<const uint8_t> frame) {
     return;
   }
   if (type == PacketType::connect) connect_seen_ = true;
+  if (const auto* faults = broker_.fault_set(); faults && faults->armed(traffic::Protocol::kMqtt)) {
+    if (apply_faults(decoded.value())) return;
+  }
   dispatch_packet(*this, decoded.value());
 }
 
@@ -95,9 +101,22 @@ void Client::taken_over() {
   end("session taken over");
 }
 
+void Client::session_dropped_now() {
+  if (ending_ || !connected_) return;
+  // The will belongs to the session the reset dropped.
+  send_will_ = false;
+  if (v5()) send(Disconnect{ReasonCode::administrative_action, {}});
+  end("session dropped by an admin reset");
+}
+
 void Client::on_closed() {
   ending_ = true;
   if (!connected_) return;
+  if (events_on()) {
+    const bool ours = extras_ && !extras_->close_reason.empty();
+    emit_event(traffic::EventKind::kDisconnect, {},
+               ours ? std::string_view(extras_->close_reason) : "closed by the client");
+  }
   connected_ = false;
   SessionHandOver hand_over;
   if (extras_) {
@@ -141,6 +160,11 @@ const AccessControl* Client::acl() const {
 
 void Client::fail(ReasonCode code, std::string reason) {
   if (ending_) return;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kError, {},
+               fmt::format("{} (0x{:02X}): {}", reason_code_name(code), static_cast<unsigned>(code),
+                           reason));
+  }
   if (connected_ && v5()) {
     Disconnect disconnect{code, {}};
     send(disconnect);
@@ -149,6 +173,11 @@ void Client::fail(ReasonCode code, std::string reason) {
 }
 
 void Client::refuse_connect(ReasonCode code, std::string reason) {
+  if (events_on()) {
+    emit_event(traffic::EventKind::kError, {},
+               fmt::format("CONNECT refused: {} (0x{:02X}): {}", reason_code_name(code),
+                           static_cast<unsigned>(code), reason));
+  }
   Connack connack;
   connack.reason_code = code;
   send(connack);
@@ -164,6 +193,7 @@ void Client::client_disconnected(const Disconnect& disconnect) {
 void Client::end(std::string reason) {
   if (ending_) return;
   ending_ = true;
+  if (connected_ && events_on()) extras().close_reason = reason;
   close_connection(std::move(reason));
 }
 
@@ -192,6 +222,14 @@ bool Client::accept(Accepted accepted) {
         Resumption{std::move(result.resumed), std::move(result.queued)});
   }
   awaiting_hand_over_ = result.awaiting_hand_over;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kConnect, {},
+               fmt::format("MQTT {}, clean start {}, keep alive {}s, session present {}",
+                           version_ == ProtocolVersion::v5       ? "5"
+                           : version_ == ProtocolVersion::v3_1_1 ? "3.1.1"
+                                                                 : "3.1",
+                           accepted.clean_start, keep_alive_secs_, result.session_present));
+  }
   return result.session_present;
 }
 
@@ -357,7 +395,32 @@ bool Client::send_publish(uint16_t packet_id, const Delivery& delivery, bool dup
   stats.publish_bytes_sent.fetch_add(message.payload->size(), std::memory_order_relaxed);
   send_bytes(std::move(encoded));
   if (auto* metrics = broker_.metrics()) metrics->delivered();
+  if (events_on()) {
+    emit_event(traffic::EventKind::kDeliver, message.topic,
+               fmt::format("qos {}{}{}", static_cast<int>(delivery.qos),
+                           delivery.retain ? " retain" : "", dup ? " dup" : ""),
+               message.payload.get());
+  }
   return true;
+}
+
+void Client::emit_event(traffic::EventKind kind, std::string_view topic, std::string_view detail,
+                        const Bytes* payload) const {
+  auto* events = broker_.listening_events();
+  if (events == nullptr) return;
+  traffic::Event event;
+  event.protocol = traffic::Protocol::kMqtt;
+  event.kind = kind;
+  event.client_id = std::string(client_id());
+  event.connection = peer_address();
+  event.topic = std::string(topic);
+  event.detail = std::string(detail);
+  if (payload != nullptr) {
+    const std::string_view bytes(reinterpret_cast<const char*>(payload->data()), payload->size());
+    event.size = bytes.size();
+    event.preview = traffic::Events::preview(bytes);
+  }
+  events->emit(std::move(event));
 }
 
 uint16_t Client::next_packet_id() {
@@ -382,6 +445,10 @@ void Client::on_puback(uint16_t packet_id) {
   auto& inflight = extras_->inflight;
   auto it = inflight.find(packet_id);
   if (it == inflight.end() || it->second.delivery.qos != QoS::at_least_once) return;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kAck, it->second.delivery.message->topic,
+               fmt::format("PUBACK {}", packet_id));
+  }
   inflight.erase(it);
   pump_backlog();
   note_flow_counts();
@@ -398,6 +465,12 @@ void Client::on_pubrec(const PubRec& pubrec) {
     return;
   }
   if (is_error(pubrec.reason_code)) {  // the receiver refused it: the flow ends here
+    if (events_on()) {
+      emit_event(traffic::EventKind::kNack, it->second.delivery.message->topic,
+                 fmt::format("PUBREC {}: {} (0x{:02X})", pubrec.packet_id,
+                             reason_code_name(pubrec.reason_code),
+                             static_cast<unsigned>(pubrec.reason_code)));
+    }
     inflight.erase(it);
     pump_backlog();
     note_flow_counts();
@@ -412,6 +485,10 @@ void Client::on_pubcomp(uint16_t packet_id) {
   auto& inflight = extras_->inflight;
   auto it = inflight.find(packet_id);
   if (it == inflight.end() || !it->second.released) return;
+  if (events_on()) {
+    emit_event(traffic::EventKind::kAck, it->second.delivery.message->topic,
+               fmt::format("PUBCOMP {}", packet_id));
+  }
   inflight.erase(it);
   pump_backlog();
   note_flow_counts();

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "brokers/mqtt/codec/error.h"
 #include "brokers/mqtt/codec/packet.h"
 #include "core/storage/lazy_deque.h"
+#include "core/traffic/events.h"
 
 namespace mockforge::mqtt {
 
@@ -52,6 +54,9 @@ class ClientIo : public ClientLink {
   virtual bool congested() const = 0;
   // The peer's address, "host:port"; any thread.
   virtual std::string peer_address() const = 0;
+  // A fault rule holds a packet: stop reading for `delay`, then run `resume`
+  // on the executor (not when the connection closed meanwhile) and read on.
+  virtual void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) = 0;
 };
 
 class Client : public ClientIo {
@@ -70,10 +75,18 @@ class Client : public ClientIo {
   // From the broker (through the link).
   void deliver_now(Delivery delivery);
   void taken_over();
+  void session_dropped_now();
   void adopt_now(SessionHandOver hand_over);
 
   // The largest packet the broker accepts from this client.
   uint32_t maximum_inbound_packet_size() const { return broker_.options().maximum_packet_size; }
+
+  // The event stream (core/traffic/events.h): check events_on() before
+  // building anything for emit_event(), which fills in the client id and
+  // the peer.
+  bool events_on() const { return broker_.listening_events() != nullptr; }
+  void emit_event(traffic::EventKind kind, std::string_view topic = {},
+                  std::string_view detail = {}, const Bytes* payload = nullptr) const;
 
   // --- For the packet handlers (handlers/*.cpp) ---
   Broker& broker() { return broker_; }
@@ -148,6 +161,8 @@ class Client : public ClientIo {
   // QoS 2) under their packet ids, and returns the never-sent ones.
   std::vector<Delivery> resend_inflight(SessionHandOver& hand_over);
   void pump_backlog();
+  // The fault seam (client_faults.cpp): true when a rule took the packet.
+  bool apply_faults(Packet& packet);
   uint16_t next_packet_id();
   void end(std::string reason);
 
@@ -167,6 +182,7 @@ class Client : public ClientIo {
     std::optional<WillMessage> will;
     std::optional<std::string> username;
     std::unique_ptr<Resumption> resumption;  // null when there is nothing
+    std::string close_reason;  // why the broker ended it, kept while events are listened to
     uint32_t session_expiry = 0;
     uint32_t maximum_packet_size = kMaxPacketSize;  // the client's (v5)
     uint16_t receive_maximum = 65535;               // the client's (v5)

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "brokers/mqtt/broker/broker.h"
@@ -71,13 +72,68 @@ class MqttEndpoint : public traffic::Endpoint {
     return result;
   }
 
-  std::string declare(const traffic::Resource& resource) override { return check(resource); }
+  std::string declare(const traffic::Resource& resource) override {
+    return session(resource, /*dry_run=*/false);
+  }
 
   std::string check(const traffic::Resource& resource) override {
-    return fmt::format("MQTT has no {} to declare", traffic::to_string(resource.kind));
+    return session(resource, /*dry_run=*/true);
   }
 
  private:
+  // A persistent session: its subscriptions as a SUBSCRIBE would make them
+  // (refusing what SUBACK would), its queued messages as a publish would
+  // carry them.
+  std::string session(const traffic::Resource& resource, bool dry_run) {
+    if (resource.kind != traffic::Resource::Kind::kSession) {
+      return fmt::format("MQTT has no {} to declare", traffic::to_string(resource.kind));
+    }
+    const auto& options = broker_.options();
+    if (resource.name.empty()) return "a client id is not empty";
+    storage::SubscriptionMap subscriptions;
+    for (const auto& subscription : resource.subscriptions) {
+      const auto parsed = parse_topic_filter(subscription.filter);
+      if (!parsed) return fmt::format("\"{}\" is not a valid topic filter", subscription.filter);
+      if (parsed->is_shared() && !options.shared_subscription_available) {
+        return "mqtt.shared_subscription_available is false";
+      }
+      if (parsed->is_shared() && subscription.no_local) {
+        return fmt::format("{}: no_local on a shared subscription is a protocol error",
+                           subscription.filter);
+      }
+      if (!options.wildcard_subscription_available &&
+          parsed->filter.find_first_of("+#") != std::string_view::npos) {
+        return "mqtt.wildcard_subscription_available is false";
+      }
+      if (subscription.qos > 2 || subscription.retain_handling > 2) {
+        return fmt::format("{}: qos and retain_handling are 0, 1 or 2", subscription.filter);
+      }
+      storage::SubscriptionOptions stored;
+      // Granted as SUBACK would grant it: at most mqtt.maximum_qos.
+      stored.qos = std::min<uint8_t>(subscription.qos, static_cast<uint8_t>(options.maximum_qos));
+      stored.no_local = subscription.no_local;
+      stored.retain_as_published = subscription.retain_as_published;
+      stored.retain_handling = subscription.retain_handling;
+      stored.subscription_identifier = subscription.subscription_identifier;
+      subscriptions[subscription.filter] = stored;
+    }
+    std::vector<Message> queued;
+    for (const auto& message : resource.queued) {
+      if (auto refused = refusal(message, options); !refused.empty()) {
+        return fmt::format("queued message to {}: {}", message.destination, refused);
+      }
+      if (message.qos == 0) {
+        return fmt::format(
+            "queued message to {}: QoS 0 messages are not queued for offline "
+            "clients (1 or 2)",
+            message.destination);
+      }
+      queued.push_back(from_traffic(message));
+    }
+    return broker_.declare_session(resource.name, resource.session_expiry_seconds, subscriptions,
+                                   queued, dry_run);
+  }
+
   Broker& broker_;
 };
 

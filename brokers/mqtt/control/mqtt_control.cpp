@@ -129,10 +129,10 @@ class MqttControl : public control::BrokerControl {
     return Reply::ok({{"purged", {{"retained", purged}, {"filter", filter}}}});
   }
 
-  Reply reset() override {
+  Reply reset(runtime::ResetConnections connections) override {
     storage_.reset(storage::kRetainedParts | storage::kSessionParts);
-    broker_.reset();
-    return Reply::ok({{"reset", "mqtt"}});
+    const auto disconnected = broker_.reset(connections != runtime::ResetConnections::kKeep);
+    return Reply::ok({{"reset", "mqtt"}, {"disconnected", disconnected}});
   }
 
  private:

@@ -3,6 +3,7 @@
 // acknowledged again, not routed again), routing, and the acknowledgement.
 #include <chrono>
 
+#include "brokers/mqtt/broker/traffic.h"
 #include "brokers/mqtt/codec/topic.h"
 #include "brokers/mqtt/codec/utf8.h"
 #include "brokers/mqtt/handlers/handlers.h"
@@ -123,7 +124,26 @@ void handle_publish(Client& client, Publish& publish) {
   if (auto expiry = publish.properties.integer(PropertyId::message_expiry_interval)) {
     message.expires_at = storage::Clock::now() + std::chrono::seconds(*expiry);
   }
-  const std::size_t routed = client.broker().publish_from_client(message);
+  // A gate (AsyncAPI validation) may refuse it: v5 says so in PUBACK/PUBREC
+  // with 0x99 (Payload format invalid), QoS 0 and 3.1.1 cannot, so it is
+  // dropped and counted (3.1.1 acknowledges it as usual, as for the ACL).
+  std::size_t routed = 0;
+  if (auto* hub = client.broker().traffic(); hub != nullptr && hub->gated()) {
+    const traffic::Message as_traffic = to_traffic(message);
+    if (hub->admit(as_traffic).refused) {
+      client.broker().dropped("invalid_payload");
+      if (client.v5()) {
+        acknowledge(client, publish, ReasonCode::payload_format_invalid);
+      } else {
+        if (publish.qos == QoS::exactly_once) client.inbound_qos2().insert(publish.packet_id);
+        acknowledge(client, publish, ReasonCode::success);
+      }
+      return;
+    }
+    routed = client.broker().publish_from_client(message, as_traffic);
+  } else {
+    routed = client.broker().publish_from_client(message);
+  }
   if (publish.qos == QoS::exactly_once) client.inbound_qos2().insert(publish.packet_id);
   acknowledge(
       client, publish,

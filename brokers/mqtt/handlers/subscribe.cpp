@@ -83,6 +83,10 @@ void handle_subscribe(Client& client, Subscribe& subscribe) {
     const bool is_new = client.broker().subscribe(std::string(client.client_id()),
                                                   subscription.topic_filter, stored);
     suback.reason_codes.push_back(static_cast<ReasonCode>(granted));
+    if (client.events_on()) {
+      client.emit_event(traffic::EventKind::kSubscribe, subscription.topic_filter,
+                        "granted qos " + std::to_string(static_cast<int>(granted)));
+    }
 
     const auto handling = subscription.options.retain_handling;
     const bool send_retained =

@@ -9,6 +9,10 @@ void handle_unsubscribe(Client& client, Unsubscribe& unsubscribe) {
     const bool existed = client.broker().unsubscribe(std::string(client.client_id()), filter);
     unsuback.reason_codes.push_back(existed ? ReasonCode::success
                                             : ReasonCode::no_subscription_existed);
+    if (client.events_on()) {
+      client.emit_event(traffic::EventKind::kUnsubscribe, filter,
+                        existed ? "" : "no subscription existed");
+    }
   }
   client.send(unsuback);
 }

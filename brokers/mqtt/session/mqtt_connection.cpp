@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "brokers/mqtt/broker/client.h"
 #include "core/log/logging.h"
@@ -90,6 +91,17 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
   bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
   std::string peer_address() const override { return connection_.remote_address(); }
+  void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override {
+    connection_.pause_reading();
+    auto timer = std::make_shared<boost::asio::steady_timer>(connection_.executor(), delay);
+    // The timer keeps the connection (and this) alive until it has run.
+    timer->async_wait([timer, connection = connection_.shared_from_this(), this,
+                       resume = std::move(resume)](const boost::system::error_code& error) {
+      if (error || connection->closed()) return;
+      resume();
+      connection_.resume_reading();
+    });
+  }
   std::shared_ptr<ClientLink> make_link() override {
     return std::shared_ptr<ClientLink>(connection_.shared_from_this(),
                                        static_cast<ClientLink*>(this));
@@ -103,6 +115,9 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
   void take_over() override {
     run([](Client& client) { client.taken_over(); });
+  }
+  void session_dropped() override {
+    run([](Client& client) { client.session_dropped_now(); });
   }
   std::shared_ptr<ClientLink> shared() override { return make_link(); }
   void adopt(SessionHandOver hand_over) override {

@@ -30,10 +30,19 @@ TEST(CliAmqpUrl, DefaultsAndFullForm) {
   url = amqp::parse_url("amqp://u:p@[::1]:5680");
   EXPECT_EQ(url.host, "::1");
   EXPECT_EQ(url.port, 5680);
+  EXPECT_FALSE(url.tls);
+}
+
+TEST(CliAmqpUrl, AmqpsIsTlsOn5671) {
+  auto url = amqp::parse_url("amqps://h");
+  EXPECT_TRUE(url.tls);
+  EXPECT_EQ(url.host, "h");
+  EXPECT_EQ(url.port, 5671);
+  EXPECT_EQ(amqp::parse_url("amqps://u:p@h:6000/v").port, 6000);
 }
 
 TEST(CliAmqpUrl, Rejects) {
-  EXPECT_THROW(amqp::parse_url("amqps://h"), amqp::AmqpError);
+  EXPECT_THROW(amqp::parse_url("amqpx://h"), amqp::AmqpError);
   EXPECT_THROW(amqp::parse_url("http://h"), amqp::AmqpError);
   EXPECT_THROW(amqp::parse_url("amqp://h:99999/"), amqp::AmqpError);
   EXPECT_THROW(amqp::parse_url("amqp://h/%zz"), amqp::AmqpError);

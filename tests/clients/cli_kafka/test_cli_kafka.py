@@ -438,5 +438,76 @@ class MockforgeBroker(unittest.TestCase):
         self.assertIn("UNKNOWN_TOPIC_OR_PARTITION (3)", result.stderr)
 
 
+
+class Sasl(unittest.TestCase):
+    """The commands against a `mockforge serve` that requires SASL, with --sasl-* flags and
+    kcat-style -X properties; kcat checks what they wrote."""
+
+    @classmethod
+    def setUpClass(cls):
+        import mockforge_harness
+        mockforge_harness.BIN = BIN
+        cls.server = mockforge_harness.Mockforge("--no-mqtt", "--no-amqp", env={
+            "MOCKFORGE_KAFKA_SASL_MECHANISMS": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "MOCKFORGE_KAFKA_SASL_USERS": "cli:cli-secret"})
+        cls.bootstrap = f"127.0.0.1:{cls.server.ports['kafka']}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def cli(self, *args, input=None):
+        return run([*args, "-b", self.bootstrap], input=input)
+
+    def test_produce_consume_topics_with_each_mechanism(self):
+        for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]:
+            with self.subTest(mechanism=mechanism):
+                flags = ["--sasl-mechanism", mechanism, "--sasl-username", "cli",
+                         "--sasl-password", "cli-secret"]
+                topic = topic_name("sasl")
+                created = self.cli("topics", "create", topic, "--partitions", "1", *flags)
+                self.assertEqual(created.returncode, 0, created.stderr)
+                self.assertIn(topic, self.cli("topics", "list", *flags).stdout.splitlines())
+                produced = self.cli("produce", "-t", topic, *flags, input="a\nb\n")
+                self.assertEqual(produced.returncode, 0, produced.stderr)
+                consumed = self.cli("consume", "-t", topic, "--from-beginning", "-n", "2", *flags)
+                self.assertEqual(consumed.returncode, 0, consumed.stderr)
+                self.assertEqual(consumed.stdout.split(), ["a", "b"])
+                read = kcat(["-b", self.bootstrap, "-X", "security.protocol=SASL_PLAINTEXT",
+                             "-X", f"sasl.mechanisms={mechanism}", "-X", "sasl.username=cli",
+                             "-X", "sasl.password=cli-secret", "-C", "-t", topic, "-e",
+                             "-f", "%s\n"])
+                self.assertEqual(read.stdout.split(), ["a", "b"], read.stderr)
+
+    def test_kcat_style_properties(self):
+        topic = topic_name("sasl-x")
+        properties = ["-X", "security.protocol=SASL_PLAINTEXT", "-X",
+                      "sasl.mechanisms=SCRAM-SHA-256", "-X", "sasl.username=cli", "-X",
+                      "sasl.password=cli-secret"]
+        produced = self.cli("produce", "-t", topic, "--value", "x", *properties)
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        consumed = self.cli("consume", "-t", topic, "--from-beginning", "-n", "1", *properties)
+        self.assertEqual(consumed.stdout.split(), ["x"], consumed.stderr)
+
+    def test_refusals(self):
+        wrong = self.cli("topics", "list", "--sasl-mechanism", "SCRAM-SHA-512",
+                         "--sasl-username", "cli", "--sasl-password", "nope")
+        self.assertEqual(wrong.returncode, 1)
+        self.assertIn("SASL_AUTHENTICATION_FAILED (58)", wrong.stderr)
+        self.assertIn("invalid credentials with SASL mechanism SCRAM-SHA-512", wrong.stderr)
+        self.assertNotIn("nope", wrong.stderr)
+        anonymous = self.cli("topics", "list", "--timeout", "3000")
+        self.assertEqual(anonymous.returncode, 1)
+        tls = self.cli("topics", "list", "-X", "security.protocol=SASL_SSL")
+        self.assertEqual(tls.returncode, 1)
+        self.assertIn("security.protocol=SASL_SSL needs sasl.mechanism", tls.stderr)
+        unknown = self.cli("topics", "list", "-X", "acks=all")
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("unsupported -X property acks", unknown.stderr)
+        oauth = self.cli("topics", "list", "--sasl-mechanism", "OAUTHBEARER",
+                         "--sasl-username", "cli")
+        self.assertEqual(oauth.returncode, 1)
+        self.assertIn("unsupported SASL mechanism OAUTHBEARER", oauth.stderr)
+
 if __name__ == "__main__":
     unittest.main()

@@ -34,6 +34,10 @@ class FuzzOutput : public ConnectionOutput {
   void close_after_flush(std::string) override { closed = true; }
   void set_heartbeat(std::chrono::seconds) override {}
   void post(std::function<void()> task) override { posted.push_back(std::move(task)); }
+  // Delays collapse: the task runs with the posted ones.
+  void post_after(std::chrono::milliseconds, std::function<void()> task) override {
+    posted.push_back(std::move(task));
+  }
   // As the session does: no frame reaches the connection while it is paused.
   void pause_reading() override { paused = true; }
   void resume_reading() override { paused = false; }

@@ -401,6 +401,13 @@ class OpenApiDocument(unittest.TestCase):
             for route, operations in document["paths"].items():
                 if "{" in route or "get" not in operations:
                     continue
+                get = operations["get"]
+                # Those that need a query parameter, and streams that stay open.
+                if any(p.get("required") for p in get.get("parameters", [])
+                       if isinstance(p, dict) and "in" in p):
+                    continue
+                if "text/event-stream" in get["responses"].get("200", {}).get("content", {}):
+                    continue
                 status, _, body = mf.request("GET", route)
                 self.assertIn(str(status), operations["get"]["responses"], (route, body))
                 self.assertEqual(status, 200, (route, body))

@@ -71,6 +71,17 @@ class FixtureSchemaTest(unittest.TestCase):
             {"responders": [{"identifier": "r", "when": {"protocol": "mqtt", "topic": "a"},
                              "then": [{"protocol": "mqtt", "topic": "b", "payload": "p",
                                        "delay_ms": -1}]}]},
+            {"kafka": {"consumer_groups": [{"group_id": "g", "offsets": [
+                {"topic": "t", "partition": 0, "offset": -1}]}]}},
+            {"kafka": {"consumer_groups": [{"group_id": "g"}]}},
+            {"mqtt": {"sessions": [{"client_id": "c", "session_expiry_interval": 0}]}},
+            {"mqtt": {"sessions": [{"client_id": "c", "queued": [
+                {"topic": "t", "payload": "p", "qos": 0}]}]}},
+            {"mqtt": {"sessions": [{"client_id": "c", "subscriptions": [
+                {"filter": "a", "retain_handling": 3}]}]}},
+            {"amqp": {"users": [{"name": "u"}]}},
+            {"amqp": {"permissions": [{"vhost": "v"}]}},
+            {"amqp": {"queues": [{"name": "q", "vhost": ""}]}},
         ]
         for document in bad:
             with self.subTest(document=document):

@@ -287,6 +287,26 @@ class StartupFailures(unittest.TestCase):
         self.assertIn("port: 1234", out)
         self.assertIn("port: 1999", out)
 
+    def test_config_print_hides_secrets_unless_asked(self):
+        env = {**os.environ, "MOCKFORGE_ADMIN_TOKEN": "s3cret-token",
+               "MOCKFORGE_AMQP_USERS": "guest:guest,svc:pa:ss",
+               "MOCKFORGE_KAFKA_SASL_MECHANISMS": "PLAIN",
+               "MOCKFORGE_KAFKA_SASL_USERS": "kuser:k-pass"}
+        result = subprocess.run([BIN, "config", "print"], capture_output=True, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        out = result.stdout.decode()
+        self.assertNotIn("s3cret-token", out)
+        self.assertNotIn("pa:ss", out)
+        self.assertIn("svc:***", out)
+        self.assertNotIn("k-pass", out)
+        self.assertIn("kuser:***", out)
+        self.assertRegex(out, r"\n  token: ['\"]?\*\*\*")
+        shown = subprocess.run([BIN, "config", "print", "--show-secrets"], capture_output=True,
+                               env=env)
+        self.assertIn("s3cret-token", shown.stdout.decode())
+        self.assertIn("svc:pa:ss", shown.stdout.decode())
+        self.assertIn("kuser:k-pass", shown.stdout.decode())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -17,6 +17,10 @@ class RecordingOutput : public ConnectionOutput {
   void close_after_flush(std::string reason) override { closed = reason; }
   void set_heartbeat(std::chrono::seconds interval) override { heartbeat = interval; }
   void post(std::function<void()> task) override { posted.push_back(std::move(task)); }
+  // Delays collapse: the task runs with the posted ones.
+  void post_after(std::chrono::milliseconds, std::function<void()> task) override {
+    posted.push_back(std::move(task));
+  }
   void pause_reading() override { reading_paused = true; }
   void resume_reading() override { reading_paused = false; }
 

@@ -51,6 +51,46 @@ TEST_F(AmqpVhostTest, ExclusiveQueueIsLockedForOtherConnections) {
   EXPECT_EQ(vhost.declare_queue("ex", {}, true, 2).error->reply_code, 404);
 }
 
+// Found by tests/differential: RabbitMQ checks a binding's names in this order: the
+// default exchange (403), the source exchange (404), the destination (404), then the
+// exclusive owner of a destination queue (405).
+TEST_F(AmqpVhostTest, BindingErrorsComeInRabbitMqOrder) {
+  auto both_missing = vhost.bind_queue("noq", "nox", "", {}, 1);
+  ASSERT_FALSE(both_missing.ok());
+  EXPECT_EQ(both_missing.error->text, "NOT_FOUND - no exchange 'nox' in vhost '/'");
+  auto default_exchange = vhost.bind_queue("noq", "", "", {}, 1);
+  ASSERT_FALSE(default_exchange.ok());
+  EXPECT_EQ(default_exchange.error->reply_code, 403);
+  auto unbind_default = vhost.unbind_queue("noq", "", "", {}, 1);
+  ASSERT_FALSE(unbind_default.ok());
+  EXPECT_EQ(unbind_default.error->reply_code, 403);
+  EXPECT_TRUE(vhost.unbind_queue("noq", "nox", "", {}, 1).ok());
+  auto exchanges_missing = vhost.bind_exchange("nodst", "nosrc", "", {});
+  ASSERT_FALSE(exchanges_missing.ok());
+  EXPECT_EQ(exchanges_missing.error->text, "NOT_FOUND - no exchange 'nosrc' in vhost '/'");
+  EXPECT_EQ(vhost.bind_exchange("", "nosrc", "", {}).error->reply_code, 403);
+}
+
+// Found by tests/differential: RabbitMQ declares an exclusive queue as not durable.
+TEST_F(AmqpVhostTest, ExclusiveQueueIsNeverDurable) {
+  ASSERT_TRUE(vhost.declare_queue("ex", QueueDefinition{true, true, false, {}}, false, 1).ok());
+  EXPECT_TRUE(vhost.declare_queue("ex", QueueDefinition{false, true, false, {}}, false, 1).ok());
+  auto plain = vhost.declare_queue("ex2", QueueDefinition{false, true, true, {}}, false, 1);
+  ASSERT_TRUE(plain.ok());
+  auto redeclared = vhost.declare_queue("ex2", QueueDefinition{true, true, false, {}}, false, 1);
+  ASSERT_FALSE(redeclared.ok());
+  EXPECT_NE(redeclared.error->text.find("'auto_delete'"), std::string::npos);
+}
+
+TEST_F(AmqpVhostTest, ReservedQueueNameIsRefusedEvenWhenItExists) {
+  auto named = vhost.declare_queue("amq.gen-x", {}, false, 1, true);
+  ASSERT_TRUE(named.ok());
+  auto again = vhost.declare_queue("amq.gen-x", {}, false, 1);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error->reply_code, 403);
+  EXPECT_TRUE(vhost.declare_queue("amq.gen-x", {}, true, 1).ok());
+}
+
 TEST_F(AmqpVhostTest, RoutesThroughExchangeToExchangeBindings) {
   ASSERT_TRUE(vhost.declare_exchange(exchange("src", "topic"), false).ok());
   ASSERT_TRUE(vhost.declare_exchange(exchange("dst", "fanout"), false).ok());

@@ -331,6 +331,33 @@ mqtt:
   EXPECT_THAT(validate_file(good.path()), IsEmpty());
 }
 
+TEST(ConfigFile, KafkaSaslMechanismsAreCheckedAndNeedUsers) {
+  const TempFile file(R"(kafka:
+  sasl_mechanisms: [PLAIN, OAUTHBEARER]
+)");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(file.path())) texts.push_back(error.to_string());
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_THAT(texts[0], ::testing::HasSubstr("kafka.sasl_mechanisms: expected a SASL mechanism "
+                                             "mockforge serves (PLAIN, SCRAM-SHA-256, "
+                                             "SCRAM-SHA-512), got \"OAUTHBEARER\""));
+  const TempFile no_users(R"(kafka:
+  sasl_mechanisms: [SCRAM-SHA-256]
+)");
+  texts.clear();
+  for (const Error& error : validate_file(no_users.path())) texts.push_back(error.to_string());
+  const std::string name = no_users.path().string();
+  EXPECT_THAT(texts, ElementsAre(name + ":2:3: kafka.sasl_mechanisms: needs at least one entry "
+                                        "in kafka.sasl_users"));
+  const TempFile good(R"(kafka:
+  sasl_mechanisms: [SCRAM-SHA-512, PLAIN]
+  sasl_users: ["alice:pw:with:colons"]
+  sasl_scram_iterations: 8192
+  sasl_session_lifetime: 5m
+)");
+  EXPECT_THAT(validate_file(good.path()), IsEmpty());
+}
+
 TEST(ConfigFile, ValidFileHasNoErrors) {
   const TempFile file(to_yaml(Config{}, {.with_descriptions = true}));
   EXPECT_THAT(validate_file(file.path()), IsEmpty());

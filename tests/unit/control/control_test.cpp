@@ -18,7 +18,9 @@ class RecordingControl : public BrokerControl {
   Reply inspect(const Request& request) const override { return echo("inspect", request); }
   Reply remove(const Request& request) override { return echo("remove", request); }
   Reply purge(const Request& request) override { return echo("purge", request); }
-  Reply reset() override { return Reply::ok({{"call", "reset"}}); }
+  Reply reset(runtime::ResetConnections connections) override {
+    return Reply::ok({{"call", "reset"}, {"connections", static_cast<int>(connections)}});
+  }
 
  private:
   static Reply echo(const std::string& call, const Request& request) {

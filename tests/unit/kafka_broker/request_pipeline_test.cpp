@@ -185,6 +185,33 @@ TEST_F(RequestPipelineTest, FetchTimesOutWithEmptyNonNullRecords) {
   EXPECT_TRUE(fetched.responses[0].partitions[0].records->empty());
 }
 
+// Found by kafka_session_fuzzer: a Fetch waiting for data when a bad request closes
+// the connection used to answer after the close when its wait ended.
+TEST_F(RequestPipelineTest, NothingIsSentAfterCloseEvenByAWaitingFetch) {
+  ASSERT_TRUE(engine.logs().create_topic("empty", 1).ok());
+  FetchRequest fetch;
+  fetch.max_wait_ms = 100;
+  fetch.min_bytes = 1;
+  FetchRequest::FetchTopic topic;
+  topic.topic = "empty";
+  FetchRequest::FetchPartition partition;
+  partition.partition_max_bytes = 1024;
+  topic.partitions = {partition};
+  fetch.topics = {topic};
+  send(1, 4, 9, fetch);
+  Writer writer;  // an unknown API key closes the connection
+  writer.write_int32(10);
+  writer.write_int16(999);
+  writer.write_int16(0);
+  writer.write_int32(10);
+  writer.write_int16(-1);
+  pipeline.on_frame(writer.bytes());
+  ASSERT_TRUE(sink.closed);
+  scheduler->fire_timers();
+  scheduler->run_posted();
+  EXPECT_TRUE(sink.frames.empty());
+}
+
 TEST_F(RequestPipelineTest, OffsetOutOfRangeAndCorruptBatch) {
   ASSERT_TRUE(engine.logs().create_topic("t2", 1).ok());
   FetchRequest fetch;

@@ -287,6 +287,39 @@ TEST(kafka_golden, Heartbeat) {
   expect_golden(response, 4, "00000000 | 001b | 00");
 }
 
+TEST(kafka_golden, SaslHandshake) {
+  SaslHandshakeRequest request;
+  request.mechanism = "PLAIN";
+  expect_golden(request, 0, "0005 504c41494e");
+  expect_golden(request, 1, "0005 504c41494e");
+
+  SaslHandshakeResponse response;
+  response.error_code = 33;
+  response.mechanisms = {"PLAIN"};
+  expect_golden(response, 0, "0021 | 00000001 | 0005 504c41494e");
+  expect_golden(response, 1, "0021 | 00000001 | 0005 504c41494e");
+}
+
+TEST(kafka_golden, SaslAuthenticate) {
+  SaslAuthenticateRequest request;
+  request.auth_bytes = Bytes{'a', 'b'};
+  expect_golden(request, 0, "00000002 6162");
+  expect_golden(request, 1, "00000002 6162");
+  expect_golden(request, 2, "03 6162 | 00");
+
+  SaslAuthenticateResponse response;
+  response.error_code = 58;
+  response.error_message = "m";
+  response.session_lifetime_ms = 5;
+  expect_golden(response, 0, "003a | 0001 6d | 00000000");
+  expect_golden(response, 1, "003a | 0001 6d | 00000000 | 0000000000000005");
+  expect_golden(response, 2, "003a | 02 6d | 01 | 0000000000000005 | 00");
+  SaslAuthenticateResponse success;
+  success.auth_bytes = Bytes{'v'};
+  expect_golden(success, 0, "0000 | ffff | 00000001 76");
+  expect_golden(success, 2, "0000 | 00 | 02 76 | 0000000000000000 | 00");
+}
+
 TEST(kafka_golden, LeaveGroup) {
   LeaveGroupRequest request;
   request.group_id = "g";
@@ -604,8 +637,8 @@ TEST(kafka_golden, InitProducerId) {
 
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
-  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16,
-                                        18, 19, 20, 21, 22, 23, 32, 33, 37, 42, 44, 60};
+  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17,
+                                        18, 19, 20, 21, 22, 23, 32, 33, 36, 37, 42, 44, 60};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);

@@ -34,10 +34,13 @@ class ClientUnderTest final : public Client {
   void set_read_timeout(std::chrono::milliseconds timeout) override;
   bool congested() const override;
   std::string peer_address() const override { return "192.0.2.1:5555"; }
+  // Held input resumes when the test runs its tasks.
+  void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override;
   std::shared_ptr<ClientLink> make_link() override;
   // ClientLink: through the test's link (make_link()).
   void deliver(Delivery delivery) override;
   void take_over() override;
+  void session_dropped() override;
   void adopt(SessionHandOver hand_over) override;
   std::shared_ptr<ClientLink> shared() override { return make_link(); }
 
@@ -65,6 +68,11 @@ class TestClient {
     tasks_.push_back([client = client_] { client->on_closed(); });
   }
   void set_read_timeout(std::chrono::milliseconds timeout) { read_timeout = timeout; }
+  void hold(std::function<void()> resume) {
+    tasks_.push_back([closed = &closed, resume = std::move(resume)] {
+      if (!*closed) resume();
+    });
+  }
   bool congested() const { return congested_output; }
   std::shared_ptr<ClientLink> make_link() {
     struct Link : ClientLink, std::enable_shared_from_this<Link> {
@@ -79,6 +87,11 @@ class TestClient {
       void take_over() override {
         tasks.push_back([c = client] {
           if (auto alive = c.lock()) alive->taken_over();
+        });
+      }
+      void session_dropped() override {
+        tasks.push_back([c = client] {
+          if (auto alive = c.lock()) alive->session_dropped_now();
         });
       }
       std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
@@ -150,9 +163,13 @@ void ClientUnderTest::set_read_timeout(std::chrono::milliseconds timeout) {
   owner_.set_read_timeout(timeout);
 }
 bool ClientUnderTest::congested() const { return owner_.congested(); }
+void ClientUnderTest::hold_input(std::chrono::milliseconds, std::function<void()> resume) {
+  owner_.hold(std::move(resume));
+}
 std::shared_ptr<ClientLink> ClientUnderTest::make_link() { return owner_.make_link(); }
 void ClientUnderTest::deliver(Delivery delivery) { make_link()->deliver(std::move(delivery)); }
 void ClientUnderTest::take_over() { make_link()->take_over(); }
+void ClientUnderTest::session_dropped() { make_link()->session_dropped(); }
 void ClientUnderTest::adopt(SessionHandOver hand_over) { make_link()->adopt(std::move(hand_over)); }
 
 class MqttBrokerTest : public ::testing::Test {
@@ -601,6 +618,25 @@ TEST_F(MqttBrokerTest, SharedSubscriptionRoundRobin) {
   for (int i = 0; i < 4; ++i) publish(pub, "jobs", std::to_string(i));
   EXPECT_EQ(one.take<Publish>().size(), 2u);
   EXPECT_EQ(two.take<Publish>().size(), 2u);
+}
+
+// Found by tests/differential (corpus mqtt-shared-and-plain.json): a shared subscription
+// is a subscription of its own, so it is not merged with the client's plain ones.
+TEST_F(MqttBrokerTest, SharedAndPlainSubscriptionOfOneClientGiveTwoCopies) {
+  auto& sub = client();
+  connect(sub, "sub");
+  subscribe(sub, "#", QoS::at_most_once);
+  subscribe(sub, "$share/g/jobs/+", QoS::at_least_once);
+  auto& pub = client();
+  connect(pub, "pub");
+  publish(pub, "jobs/1", "m", QoS::exactly_once);
+  auto got = sub.take<Publish>();
+  ASSERT_EQ(got.size(), 2u);
+  std::vector<QoS> levels{got[0].qos, got[1].qos};
+  std::sort(levels.begin(), levels.end());
+  EXPECT_EQ(levels, (std::vector<QoS>{QoS::at_most_once, QoS::at_least_once}));
+  publish(pub, "other", "m");
+  EXPECT_EQ(sub.take<Publish>().size(), 1u);
 }
 
 TEST_F(MqttBrokerTest, TopicAliasInbound) {

@@ -278,6 +278,10 @@ TEST_F(StorageLogTest, TopicManagement) {
   EXPECT_EQ(store_.create_topic("b-topic", 1).code(), ErrorCode::kTopicAlreadyExists);
   EXPECT_EQ(store_.create_topic("bad name", 1).code(), ErrorCode::kInvalidName);
   EXPECT_EQ(store_.create_topic("zero", 0).code(), ErrorCode::kInvalidPartitions);
+  // Found by kafka_session_fuzzer: CreateTopics for 0x7f7f7f7f partitions.
+  EXPECT_EQ(store_.create_topic("huge", 0x7f7f7f7f).code(), ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(store_.create_topic("huge", kMaxPartitionsPerTopic + 1).code(),
+            ErrorCode::kInvalidPartitions);
   EXPECT_EQ(store_.create_topic("cfg", 1, {{"retention.ms", "x"}}).code(),
             ErrorCode::kInvalidConfig);
 
@@ -294,6 +298,7 @@ TEST_F(StorageLogTest, TopicManagement) {
   EXPECT_NE((*created)->partition(4), nullptr);
   EXPECT_EQ((*created)->partition(5), nullptr);
   EXPECT_EQ(store_.add_partitions("b-topic", 3).code(), ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(store_.add_partitions("b-topic", 0x7f7f7f7f).code(), ErrorCode::kInvalidPartitions);
   EXPECT_EQ(store_.add_partitions("nope", 3).code(), ErrorCode::kUnknownTopic);
 
   TopicId fixed;

@@ -137,6 +137,7 @@ class RecordingLink : public mqtt::ClientLink, public std::enable_shared_from_th
  public:
   void deliver(mqtt::Delivery delivery) override { deliveries.push_back(std::move(delivery)); }
   void take_over() override {}
+  void session_dropped() override { ++sessions_dropped; }
   void adopt(mqtt::SessionHandOver) override {}
   std::shared_ptr<ClientLink> shared() override { return shared_from_this(); }
   void registered(std::shared_ptr<storage::Session> session) override {
@@ -146,6 +147,7 @@ class RecordingLink : public mqtt::ClientLink, public std::enable_shared_from_th
   mqtt::ClientInfo describe() const override { return {id, 5, 0, "test", 0, 0}; }
   std::vector<mqtt::Delivery> deliveries;
   std::string id;
+  int sessions_dropped = 0;
 };
 
 TEST(MqttTrafficEndpoint, ReachesSubscribersWithQosAndStoresRetained) {

@@ -164,6 +164,47 @@ TEST(TrafficHub, ObserversMayPublishAndUnobserveConcurrently) {
   churn.join();
 }
 
+TEST(TrafficHub, GatesRefuseBeforeTheBrokerAndStopThePublish) {
+  Hub hub;
+  auto kafka = std::make_shared<RecordingEndpoint>();
+  hub.attach(Protocol::kKafka, kafka);
+  EXPECT_FALSE(hub.gated());
+  std::vector<std::string> seen;
+  const auto token = hub.add_gate([&seen](const Message& m) {
+    seen.push_back(m.destination);
+    return m.payload == "bad" ? Admission::refuse("payload is bad") : Admission::accept();
+  });
+  EXPECT_TRUE(hub.gated());
+  std::vector<std::string> observed;
+  hub.observe([&observed](const Message& m) { observed.push_back(m.destination); });
+
+  std::vector<Message> batch{message(Protocol::kKafka, "a"), message(Protocol::kKafka, "b", "bad"),
+                             message(Protocol::kKafka, "c")};
+  auto result = hub.publish(batch);
+  EXPECT_EQ(result.accepted, 1u);
+  EXPECT_EQ(result.error, "refused: payload is bad");
+  ASSERT_EQ(kafka->published.size(), 1u);
+  EXPECT_EQ(kafka->published[0].destination, "a");
+  EXPECT_EQ(observed, std::vector<std::string>{"a"});
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));  // c was not tried
+
+  // A refusal of the first message of a run calls no broker at all.
+  const int calls = kafka->calls;
+  result = hub.publish(message(Protocol::kKafka, "x", "bad"));
+  EXPECT_EQ(result.accepted, 0u);
+  EXPECT_EQ(kafka->calls, calls);
+
+  // admit(): the first refusal of the gates in order wins.
+  hub.add_gate([](const Message&) { return Admission::refuse("second"); });
+  EXPECT_EQ(hub.admit(message(Protocol::kKafka, "x", "bad")).reason, "payload is bad");
+  EXPECT_EQ(hub.admit(message(Protocol::kKafka, "x")).reason, "second");
+
+  EXPECT_TRUE(hub.remove_gate(token));
+  EXPECT_FALSE(hub.remove_gate(token));
+  EXPECT_TRUE(hub.gated());
+  EXPECT_TRUE(hub.admit(message(Protocol::kKafka, "x", "bad")).refused);
+}
+
 TEST(TrafficHub, HeaderText) {
   EXPECT_EQ(header_text(HeaderValue{std::string("a")}), "a");
   EXPECT_EQ(header_text(HeaderValue{int64_t{-42}}), "-42");

@@ -206,5 +206,70 @@ TEST_F(WatchTest, HeadersPropertiesKeyAndClientId) {
                    .met);
 }
 
+TEST_F(WatchTest, InOrderStepsMustArriveInSequenceAcrossProtocols) {
+  const auto spec = R"({"in_order": [
+      {"protocol": "kafka", "topic": "orders.created"},
+      {"protocol": "mqtt", "topic": "alerts/#", "count": {"at_least": 2}},
+      {"protocol": "kafka", "topic": "orders.shipped"}], "timeout_ms": 0})";
+  auto e = parse(spec);
+  ASSERT_EQ(e.in_order.size(), 3u);
+  // The shipment comes before the alerts: out of order.
+  publish(kafka("orders.created", "{}"));
+  publish(kafka("orders.shipped", "{}"));
+  publish(mqtt("alerts/a", "1"));
+  publish(mqtt("alerts/b", "2"));
+  auto verdict = expectations.wait(e);
+  EXPECT_FALSE(verdict.met);
+  ASSERT_EQ(verdict.steps.size(), 3u);
+  EXPECT_EQ(verdict.steps[0].second, 1u);
+  EXPECT_EQ(verdict.steps[1].second, 4u);
+  EXPECT_EQ(verdict.steps[2].second, 0u);
+  EXPECT_THAT(verdict.message, HasSubstr("step 3 of 3"));
+  EXPECT_THAT(verdict.message, HasSubstr("1 matching message(s) came before step 2"));
+  EXPECT_EQ(verdict.to_json()["steps"][2]["completed_at_seq"], nullptr);
+
+  publish(kafka("orders.shipped", "{}"));
+  verdict = expectations.wait(e);
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.steps[2].second, 5u);
+  EXPECT_THAT(verdict.message, HasSubstr("all 3 steps in order"));
+}
+
+TEST_F(WatchTest, InOrderIsDecidedWhenTheLastStepArrives) {
+  auto e = parse(R"({"in_order": [{"protocol": "mqtt", "topic": "a"},
+                                  {"protocol": "mqtt", "topic": "b"}],
+                     "since": "now", "timeout_ms": 60000})");
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    publish(mqtt("b", "too early"));
+    publish(mqtt("a", "first"));
+    publish(mqtt("b", "second"));
+  });
+  const auto verdict = expectations.wait(e);
+  later.join();
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched, 2u);
+}
+
+TEST_F(WatchTest, InOrderParseErrorsNameTheStep) {
+  auto error_of = [&](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error_of(R"({"in_order": []})"), HasSubstr("in_order: must be a list"));
+  EXPECT_THAT(error_of(R"({"in_order": [{"protocol": "kafka"}], "topic": "t"})"),
+              HasSubstr("topic: unknown field"));
+  EXPECT_THAT(error_of(R"({"in_order": [{"protocol": "kafka"}, {"protocol": "x"}]})"),
+              HasSubstr("in_order[1].protocol"));
+  EXPECT_THAT(error_of(R"({"in_order": [{"protocol": "kafka", "count": {"none": true}}]})"),
+              HasSubstr("in_order[0].count"));
+  EXPECT_THAT(error_of(R"({"in_order": [{"protocol": "kafka", "timeout_ms": 5}]})"),
+              HasSubstr("in_order[0].timeout_ms: set it once"));
+}
+
 }  // namespace
 }  // namespace mockforge::watch

@@ -1,0 +1,835 @@
+#include "cli/scenario/remote.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "brokers/kafka/codec/murmur2.h"
+#include "brokers/kafka/codec/record_batch.h"
+#include "cli/amqp/client.h"
+#include "cli/apply/wire.h"
+#include "cli/kafka/client.h"
+#include "cli/mqtt/client.h"
+#include "cli/net/tcp.h"
+#include "mockforge/kafka/create_topics.h"
+#include "mockforge/kafka/fetch.h"
+#include "mockforge/kafka/list_offsets.h"
+#include "mockforge/kafka/produce.h"
+
+namespace mockforge::cli::scenario {
+namespace {
+
+namespace k = ::mockforge::kafka;
+namespace amqp_codec = ::mockforge::amqp;
+namespace mqtt_codec = ::mockforge::mqtt;
+using Clock = std::chrono::steady_clock;
+using traffic::Protocol;
+
+// How long a listener waits for traffic before it checks whether to stop.
+constexpr std::chrono::milliseconds kPoll{200};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string refuse_declare(const traffic::Resource& resource) {
+  return fmt::format(
+      "scenario run declares no {} {} on a real broker: `fixtures apply` did that before the run",
+      traffic::to_string(resource.protocol), traffic::to_string(resource.kind));
+}
+
+bool legal_topic(const std::string& name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// ---- Kafka ----------------------------------------------------------------------------------
+
+k::Bytes to_bytes(const std::string& text) { return k::Bytes(text.begin(), text.end()); }
+
+struct TopicLayout {
+  int32_t partitions = 0;
+  std::map<int32_t, int32_t> leaders;
+};
+
+TopicLayout layout(kafka::Cluster& cluster, const std::string& topic) {
+  const auto metadata = cluster.topic_metadata(topic, true);
+  TopicLayout out;
+  out.partitions = static_cast<int32_t>(metadata.partitions.size());
+  for (const auto& p : metadata.partitions) out.leaders[p.partition_index] = p.leader_id;
+  return out;
+}
+
+class KafkaEndpoint : public traffic::Endpoint {
+ public:
+  KafkaEndpoint(const apply::Targets& targets, std::string run_id)
+      : targets_(targets), run_id_(std::move(run_id)) {}
+
+  traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
+    std::lock_guard lock(mutex_);
+    traffic::PublishResult result;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        produce_all(messages.subspan(result.accepted), result);
+        return result;
+      } catch (const std::exception& e) {
+        cluster_.reset();  // a fresh connection next time
+        topics_.clear();
+        // A connection the broker closed (idle too long): once more on a new one.
+        if (attempt == 0 && dynamic_cast<const net::NetError*>(&e) != nullptr) continue;
+        result.error = e.what();
+        return result;
+      }
+    }
+  }
+
+  std::string declare(const traffic::Resource& resource) override {
+    if (auto error = check(resource); !error.empty()) return error;
+    std::lock_guard lock(mutex_);
+    try {
+      auto& cluster = connected();
+      const auto metadata = cluster.metadata(std::vector<std::string>{resource.name}, false);
+      for (const auto& topic : metadata.topics) {
+        if (topic.name == resource.name && topic.error_code == 0) return {};
+      }
+      create(cluster, resource, metadata.controller_id);
+      return {};
+    } catch (const std::exception& e) {
+      cluster_.reset();
+      return e.what();
+    }
+  }
+
+  std::string check(const traffic::Resource& resource) override {
+    if (resource.kind != traffic::Resource::Kind::kTopic) return refuse_declare(resource);
+    if (!legal_topic(resource.name))
+      return fmt::format("'{}' is not a legal Kafka topic name", resource.name);
+    return {};
+  }
+
+ private:
+  // Produces in order, counting what the brokers took in `result`. Throws.
+  void produce_all(std::span<const traffic::Message> messages, traffic::PublishResult& result) {
+    auto& cluster = connected();
+    std::vector<int32_t> partitions;
+    for (const auto& message : messages)
+      partitions.push_back(partition_of(message, topic(cluster, message.destination)));
+    std::size_t begin = 0;
+    while (begin < messages.size()) {
+      // One Produce per run of messages for the same partition, in order.
+      const auto& name = messages[begin].destination;
+      std::size_t end = begin;
+      std::vector<k::NewRecord> records;
+      while (end < messages.size() && messages[end].destination == name &&
+             partitions[end] == partitions[begin]) {
+        records.push_back(record(marked(messages[end], run_id_)));
+        ++end;
+      }
+      produce(cluster, name, partitions[begin], topic(cluster, name).leaders.at(partitions[begin]),
+              records);
+      result.accepted += end - begin;
+      begin = end;
+    }
+  }
+
+  kafka::Cluster& connected() {
+    if (!cluster_) {
+      cluster_ = std::make_unique<kafka::Cluster>(
+          kafka::parse_bootstrap(targets_.kafka_bootstrap),
+          kafka::ClientOptions{"mockforge-scenario", targets_.timeout, {}, {}});
+    }
+    return *cluster_;
+  }
+
+  const TopicLayout& topic(kafka::Cluster& cluster, const std::string& name) {
+    auto it = topics_.find(name);
+    if (it == topics_.end()) it = topics_.emplace(name, layout(cluster, name)).first;
+    return it->second;
+  }
+
+  // As mockforge's broker places messages: fixed, murmur2 of the key, the
+  // generator's round robin, or a round robin of this endpoint's own.
+  int32_t partition_of(const traffic::Message& message, const TopicLayout& topic) {
+    if (message.partition) {
+      if (*message.partition < 0 || *message.partition >= topic.partitions) {
+        throw std::runtime_error(fmt::format("topic {} has {} partition(s), no partition {}",
+                                             message.destination, topic.partitions,
+                                             *message.partition));
+      }
+      return *message.partition;
+    }
+    if (message.key) return k::murmur2_partition(to_bytes(*message.key), topic.partitions);
+    if (message.round_robin_index)
+      return static_cast<int32_t>(*message.round_robin_index %
+                                  static_cast<uint64_t>(topic.partitions));
+    return static_cast<int32_t>(round_robin_++ % static_cast<uint64_t>(topic.partitions));
+  }
+
+  static k::NewRecord record(const traffic::Message& message) {
+    k::NewRecord out;
+    out.timestamp_ms = message.timestamp_ms > 0 ? message.timestamp_ms : now_ms();
+    if (message.key) out.key = to_bytes(*message.key);
+    out.value = to_bytes(message.payload);
+    for (const auto& header : message.headers)
+      out.headers.push_back({header.name, to_bytes(traffic::header_text(header.value))});
+    return out;
+  }
+
+  void produce(kafka::Cluster& cluster, const std::string& topic, int32_t partition, int32_t leader,
+               const std::vector<k::NewRecord>& records) {
+    k::ProduceRequest request;
+    request.acks = -1;
+    request.timeout_ms = static_cast<int32_t>(targets_.timeout.count());
+    auto& data = request.topic_data.emplace_back();
+    data.name = topic;
+    auto& partition_data = data.partition_data.emplace_back();
+    partition_data.index = partition;
+    partition_data.records = k::build_record_batch(records);
+    auto& broker = cluster.broker(leader);
+    const auto response =
+        broker.call<k::ProduceResponse>(request, broker.version_for<k::ProduceRequest>());
+    for (const auto& t : response.responses) {
+      for (const auto& p : t.partition_responses) {
+        std::string what = fmt::format("kafka: produce to {}-{}", t.name, p.index);
+        if (p.error_code != 0 && p.error_message && !p.error_message->empty())
+          what += " (" + *p.error_message + ")";
+        kafka::check_error(p.error_code, what);
+      }
+    }
+  }
+
+  // CreateTopics on the controller; a cluster without it (librdkafka's mock
+  // cluster) creates the topic on Metadata.
+  void create(kafka::Cluster& cluster, const traffic::Resource& resource, int32_t controller_id) {
+    const auto ids = cluster.broker_ids();
+    kafka::BrokerConnection& controller =
+        std::find(ids.begin(), ids.end(), controller_id) != ids.end()
+            ? cluster.broker(controller_id)
+            : cluster.any();
+    if (!controller.supports(k::CreateTopicsRequest::kApiKey)) {
+      cluster.topic_metadata(resource.name, true);
+      return;
+    }
+    const int16_t version = controller.version_for<k::CreateTopicsRequest>(7);
+    k::CreateTopicsRequest request;
+    request.timeout_ms = static_cast<int32_t>(targets_.timeout.count());
+    auto& created = request.topics.emplace_back();
+    created.name = resource.name;
+    created.num_partitions = resource.partitions > 0 ? resource.partitions : -1;
+    created.replication_factor = -1;
+    if (version < 4) {
+      if (resource.partitions == 0) created.num_partitions = 1;
+      created.replication_factor = 1;
+    }
+    for (const auto& config : resource.arguments)
+      created.configs.push_back({config.name, traffic::header_text(config.value)});
+    const auto response = controller.call<k::CreateTopicsResponse>(request, version);
+    for (const auto& result : response.topics) {
+      if (result.error_code == 36) continue;  // TOPIC_ALREADY_EXISTS: made meanwhile
+      std::string what = fmt::format("kafka: CreateTopics {}", result.name);
+      if (result.error_code != 0 && result.error_message && !result.error_message->empty())
+        what += " (" + *result.error_message + ")";
+      kafka::check_error(result.error_code, what);
+    }
+  }
+
+  apply::Targets targets_;
+  std::string run_id_;
+  std::mutex mutex_;
+  std::unique_ptr<kafka::Cluster> cluster_;
+  std::map<std::string, TopicLayout> topics_;
+  uint64_t round_robin_ = 0;
+};
+
+// The listeners' common part: a thread that runs `step` until stopped or it throws.
+class ThreadListener : public Listener {
+ public:
+  std::string failure() const override {
+    std::lock_guard lock(mutex_);
+    return failure_;
+  }
+  std::string describe() const override { return description_; }
+
+ protected:
+  void start(std::string description) {
+    description_ = std::move(description);
+    thread_ = std::thread([this] {
+      try {
+        while (!stopping_.load()) step();
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex_);
+        failure_ = fmt::format("{}: {}", description_, e.what());
+      }
+      stopped();
+    });
+  }
+  // Call first in the derived destructor.
+  void join() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  virtual void step() = 0;
+  virtual void stopped() {}
+
+ private:
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mutex_;
+  std::string failure_;
+  std::string description_;
+  std::thread thread_;
+};
+
+class KafkaListener : public ThreadListener {
+ public:
+  KafkaListener(const apply::Targets& targets, const std::vector<std::string>& topics,
+                traffic::Hub& hub, std::string run_id)
+      : cluster_(kafka::parse_bootstrap(targets.kafka_bootstrap),
+                 kafka::ClientOptions{"mockforge-scenario-listener", targets.timeout, {}, {}}),
+        hub_(hub),
+        run_id_(std::move(run_id)) {
+    for (const auto& name : topics) {
+      auto topic = layout(cluster_, name);
+      std::map<int32_t, std::vector<int32_t>> by_leader;
+      for (const auto& [partition, leader] : topic.leaders) by_leader[leader].push_back(partition);
+      for (const auto& [leader, partitions] : by_leader) {
+        auto& broker = cluster_.broker(leader);
+        const int16_t version = broker.version_for<k::ListOffsetsRequest>(3);
+        if (version == 0) throw kafka::KafkaError("the broker only supports ListOffsets v0");
+        k::ListOffsetsRequest request;
+        request.replica_id = -1;
+        auto& t = request.topics.emplace_back();
+        t.name = name;
+        for (const int32_t p : partitions) {
+          k::ListOffsetsRequest::ListOffsetsPartition partition;
+          partition.partition_index = p;
+          partition.timestamp = -1;  // the end
+          t.partitions.push_back(partition);
+        }
+        const auto response = broker.call<k::ListOffsetsResponse>(request, version);
+        for (const auto& rt : response.topics) {
+          for (const auto& p : rt.partitions) {
+            kafka::check_error(p.error_code,
+                               fmt::format("kafka: ListOffsets {}-{}", rt.name, p.partition_index));
+            positions_[leader][name][p.partition_index] = p.offset;
+          }
+        }
+      }
+    }
+    start(fmt::format("kafka topics {}", fmt::join(topics, ", ")));
+  }
+  ~KafkaListener() override { join(); }
+
+ private:
+  void step() override {
+    for (auto& [leader, topics] : positions_) {
+      auto& broker = cluster_.broker(leader);
+      const int16_t version = broker.version_for<k::FetchRequest>(12);
+      k::FetchRequest request;
+      request.replica_id = -1;
+      request.max_wait_ms = static_cast<int32_t>(kPoll.count());
+      request.min_bytes = 1;
+      request.max_bytes = 16 << 20;
+      for (const auto& [name, partitions] : topics) {
+        auto& t = request.topics.emplace_back();
+        t.topic = name;
+        for (const auto& [index, offset] : partitions) {
+          k::FetchRequest::FetchPartition partition;
+          partition.partition = index;
+          partition.fetch_offset = offset;
+          partition.partition_max_bytes = 4 << 20;
+          t.partitions.push_back(partition);
+        }
+      }
+      const auto response =
+          broker.call<k::FetchResponse>(request, version, cluster_.options().timeout + kPoll);
+      kafka::check_error(response.error_code, "kafka: Fetch");
+      for (const auto& t : response.responses) {
+        for (const auto& p : t.partitions) {
+          kafka::check_error(p.error_code,
+                             fmt::format("kafka: Fetch {}-{}", t.topic, p.partition_index));
+          if (!p.records || p.records->empty()) continue;
+          int64_t& position = topics[t.topic][p.partition_index];
+          for (const auto& batch : k::split_record_batches(*p.records, true)) {
+            if (batch.header.last_offset() < position) continue;
+            if (!batch.header.is_control()) {
+              for (const auto& record : k::decode_records(batch)) {
+                const int64_t offset = batch.header.base_offset + record.offset_delta;
+                if (offset < position) continue;
+                pass_on(t.topic, p.partition_index, batch.header, record);
+              }
+            }
+            position = std::max(position, batch.header.last_offset() + 1);
+          }
+        }
+      }
+    }
+  }
+
+  void pass_on(const std::string& topic, int32_t partition, const k::RecordBatchHeader& header,
+               const k::Record& record) {
+    traffic::Message message;
+    message.protocol = Protocol::kKafka;
+    message.destination = topic;
+    message.partition = partition;
+    if (record.key) message.key = std::string(record.key->begin(), record.key->end());
+    if (record.value) message.payload.assign(record.value->begin(), record.value->end());
+    for (const auto& h : record.headers) {
+      message.headers.push_back(
+          {h.key, h.value ? std::string(h.value->begin(), h.value->end()) : std::string()});
+    }
+    message.timestamp_ms = header.timestamp_type() == k::TimestampType::kLogAppendTime
+                               ? header.max_timestamp
+                               : header.base_timestamp + record.timestamp_delta;
+    if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
+  }
+
+  kafka::Cluster cluster_;
+  traffic::Hub& hub_;
+  std::string run_id_;
+  // leader -> topic -> partition -> next offset
+  std::map<int32_t, std::map<std::string, std::map<int32_t, int64_t>>> positions_;
+};
+
+// ---- AMQP -----------------------------------------------------------------------------------
+
+amqp::Url amqp_url(const apply::Targets& targets, const std::string& vhost) {
+  auto url = amqp::parse_url(targets.amqp_url);
+  if (!vhost.empty()) url.vhost = vhost;
+  return url;
+}
+
+class AmqpEndpoint : public traffic::Endpoint {
+ public:
+  AmqpEndpoint(const apply::Targets& targets, std::string run_id)
+      : targets_(targets), run_id_(std::move(run_id)) {}
+
+  traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
+    std::lock_guard lock(mutex_);
+    traffic::PublishResult result;
+    std::size_t begin = 0;
+    while (begin < messages.size()) {
+      // One confirmed run per vhost.
+      const auto& vhost = messages[begin].vhost;
+      std::size_t end = begin;
+      while (end < messages.size() && messages[end].vhost == vhost) ++end;
+      try {
+        auto& client = channel(vhost);
+        for (std::size_t i = begin; i < end; ++i) {
+          const auto message = marked(messages[i], run_id_);
+          amqp_codec::BasicPublish publish;
+          publish.exchange = message.destination;
+          publish.routing_key = message.routing_key;
+          client.publish(publish, apply::amqp_properties(message), message.payload);
+        }
+        // Publisher confirms, in order: count what was confirmed up to a nack.
+        const uint64_t first_tag = next_tag_[vhost];
+        next_tag_[vhost] += end - begin;
+        uint64_t confirmed = first_tag - 1;
+        const auto deadline = Clock::now() + targets_.timeout;
+        while (confirmed < next_tag_[vhost] - 1) {
+          auto command = client.next_command(deadline);
+          if (!command) throw std::runtime_error("amqp: publisher confirms did not come in time");
+          if (const auto* nack = std::get_if<amqp_codec::BasicNack>(&command->method)) {
+            if (!nack->multiple) confirmed = std::max(confirmed, nack->delivery_tag - 1);
+            result.accepted += confirmed >= first_tag ? confirmed - first_tag + 1 : 0;
+            result.error = fmt::format("amqp: the broker nacked a message to exchange '{}'",
+                                       messages[begin].destination);
+            clients_.erase(vhost);  // the later confirms are not worth waiting for
+            return result;
+          }
+          if (const auto* ack = std::get_if<amqp_codec::BasicAck>(&command->method)) {
+            confirmed = std::max(confirmed, ack->delivery_tag);
+          }
+        }
+        result.accepted += end - begin;
+      } catch (const std::exception& e) {
+        result.error = e.what();
+        clients_.erase(vhost);
+        return result;
+      }
+      begin = end;
+    }
+    return result;
+  }
+
+  std::string declare(const traffic::Resource& resource) override {
+    return refuse_declare(resource);
+  }
+  std::string check(const traffic::Resource& resource) override { return refuse_declare(resource); }
+
+ private:
+  amqp::Client& channel(const std::string& vhost) {
+    auto it = clients_.find(vhost);
+    if (it == clients_.end()) {
+      auto client = amqp::Client::connect(amqp_url(targets_, vhost), targets_.timeout);
+      client.call<amqp_codec::ConfirmSelectOk>(amqp_codec::ConfirmSelect{});
+      next_tag_[vhost] = 1;
+      it = clients_.emplace(vhost, std::move(client)).first;
+    }
+    return it->second;
+  }
+
+  apply::Targets targets_;
+  std::string run_id_;
+  std::mutex mutex_;
+  std::map<std::string, amqp::Client> clients_;  // by vhost ("" the URL's)
+  std::map<std::string, uint64_t> next_tag_;
+};
+
+// A field value as a neutral header, as mockforge's AMQP broker gives it:
+// numbers, booleans and strings keep their type; timestamps are seconds;
+// nested tables and arrays are left out.
+std::optional<traffic::HeaderValue> header_value(const amqp_codec::FieldValue& value) {
+  return std::visit(
+      [](const auto& v) -> std::optional<traffic::HeaderValue> {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+          return v;
+        } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+          return static_cast<double>(v);
+        } else if constexpr (std::is_integral_v<T>) {
+          return static_cast<int64_t>(v);
+        } else if constexpr (std::is_same_v<T, amqp_codec::Timestamp>) {
+          return static_cast<int64_t>(v.seconds);
+        } else if constexpr (std::is_same_v<T, amqp_codec::ByteArray>) {
+          return v.bytes;
+        } else {
+          return std::nullopt;
+        }
+      },
+      value.value);
+}
+
+class AmqpListener : public ThreadListener {
+ public:
+  AmqpListener(const apply::Targets& targets, const std::vector<AmqpBinding>& bindings,
+               const std::vector<std::string>& queues, traffic::Hub& hub, std::string run_id)
+      : client_(amqp::Client::connect(amqp_url(targets, ""), targets.timeout)),
+        hub_(hub),
+        run_id_(std::move(run_id)) {
+    std::vector<std::string> parts;
+    if (!bindings.empty()) {
+      amqp_codec::QueueDeclare declare;
+      declare.exclusive = true;
+      declare.auto_delete = true;
+      const auto own = client_.call<amqp_codec::QueueDeclareOk>(declare).queue;
+      for (const auto& binding : bindings) {
+        amqp_codec::QueueBind bind;
+        bind.queue = own;
+        bind.exchange = binding.exchange;
+        bind.routing_key = binding.binding_key;
+        try {
+          client_.call<amqp_codec::QueueBindOk>(bind);
+        } catch (const amqp::AmqpError& e) {
+          throw std::runtime_error(fmt::format("amqp: binding to exchange '{}' ('{}'): {}",
+                                               binding.exchange, binding.binding_key, e.what()));
+        }
+        parts.push_back(fmt::format("exchange '{}' ('{}')", binding.exchange, binding.binding_key));
+      }
+      consume(own);
+    }
+    for (const auto& queue : queues) {
+      amqp_codec::QueueDeclare exists;
+      exists.queue = queue;
+      exists.passive = true;
+      try {
+        client_.call<amqp_codec::QueueDeclareOk>(exists);
+      } catch (const amqp::AmqpError& e) {
+        throw std::runtime_error(fmt::format(
+            "amqp: queue '{}' (the default exchange routes to it by name): {}", queue, e.what()));
+      }
+      consume(queue);
+      parts.push_back(fmt::format("queue '{}'", queue));
+    }
+    start(fmt::format("amqp {}", fmt::join(parts, ", ")));
+  }
+  ~AmqpListener() override { join(); }
+
+ private:
+  void consume(const std::string& queue) {
+    amqp_codec::BasicConsume consume;
+    consume.queue = queue;
+    consume.no_ack = true;
+    client_.call<amqp_codec::BasicConsumeOk>(consume);
+  }
+
+  void step() override {
+    auto command = client_.next_command(Clock::now() + kPoll);
+    if (!command) return;
+    const auto* deliver = std::get_if<amqp_codec::BasicDeliver>(&command->method);
+    if (deliver == nullptr) return;
+    traffic::Message message;
+    message.protocol = Protocol::kAmqp;
+    message.destination = deliver->exchange;
+    message.routing_key = deliver->routing_key;
+    message.payload = command->body;
+    message.timestamp_ms = now_ms();
+    if (command->header) {
+      const auto& p = command->header->properties;
+      auto& q = message.properties;
+      q.content_type = p.content_type;
+      q.content_encoding = p.content_encoding;
+      q.correlation_id = p.correlation_id;
+      q.reply_to = p.reply_to;
+      q.message_id = p.message_id;
+      q.type = p.type;
+      q.app_id = p.app_id;
+      q.user_id = p.user_id;
+      q.expiration = p.expiration;
+      q.priority = p.priority;
+      q.delivery_mode = p.delivery_mode;
+      if (p.timestamp) message.timestamp_ms = static_cast<int64_t>(*p.timestamp) * 1000;
+      if (p.headers) {
+        for (const auto& entry : p.headers->entries) {
+          if (auto value = header_value(entry.value))
+            message.headers.push_back({entry.name, std::move(*value)});
+        }
+      }
+    }
+    if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
+  }
+
+  amqp::Client client_;
+  traffic::Hub& hub_;
+  std::string run_id_;
+};
+
+// ---- MQTT -----------------------------------------------------------------------------------
+
+class MqttEndpoint : public traffic::Endpoint {
+ public:
+  MqttEndpoint(const apply::Targets& targets, const std::string& run_id)
+      : options_(apply::mqtt_options(targets)), run_id_(run_id) {
+    options_.client_id = "mockforge-scenario-" + run_id + "-out";
+    // It only publishes, and reads only acknowledgements, so it sets no
+    // keep-alive the broker could hold it to between replies.
+    options_.keep_alive = 0;
+  }
+
+  traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
+    std::lock_guard lock(mutex_);
+    traffic::PublishResult result;
+    for (const auto& message : messages) {
+      try {
+        const auto publish = apply::mqtt_publish(marked(message, run_id_));
+        mqtt_codec::ReasonCode code;
+        try {
+          if (!client_) client_.emplace(mqtt::Client::connect(options_));
+          code = client_->publish(publish);
+        } catch (const net::NetError&) {
+          // A connection the broker closed: once more on a new one.
+          client_.reset();
+          client_.emplace(mqtt::Client::connect(options_));
+          code = client_->publish(publish);
+        }
+        if (mqtt_codec::is_error(code)) {
+          result.error = fmt::format("mqtt: publishing to {} was refused: {}", message.destination,
+                                     mqtt::describe(code));
+          return result;
+        }
+      } catch (const std::exception& e) {
+        client_.reset();
+        result.error = e.what();
+        return result;
+      }
+      ++result.accepted;
+    }
+    return result;
+  }
+
+  std::string declare(const traffic::Resource& resource) override {
+    return refuse_declare(resource);
+  }
+  std::string check(const traffic::Resource& resource) override { return refuse_declare(resource); }
+
+ private:
+  mqtt::ConnectOptions options_;
+  std::string run_id_;
+  std::mutex mutex_;
+  std::optional<mqtt::Client> client_;
+};
+
+std::vector<std::string_view> levels(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto end = text.find('/', start);
+    out.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+// MQTT topic filter matching (+ one level, # the rest and the parent).
+bool filter_matches(std::string_view filter, std::string_view topic) {
+  if (topic.starts_with('$') && !filter.starts_with('$')) return false;
+  const auto want = levels(filter);
+  const auto have = levels(topic);
+  std::size_t i = 0;
+  for (; i < want.size(); ++i) {
+    if (want[i] == "#") return true;
+    if (i >= have.size()) return false;
+    if (want[i] != "+" && want[i] != have[i]) return false;
+  }
+  return i == have.size();
+}
+
+class MqttListener : public ThreadListener {
+ public:
+  MqttListener(const apply::Targets& targets, const std::vector<std::string>& filters,
+               traffic::Hub& hub, std::string run_id)
+      : filters_(filters), hub_(hub), run_id_(std::move(run_id)) {
+    auto options = apply::mqtt_options(targets);
+    options.client_id = "mockforge-scenario-" + run_id_ + "-in";
+    client_.emplace(mqtt::Client::connect(options));
+    const auto available = client_->connack().properties.integer(
+        mqtt_codec::PropertyId::subscription_identifier_available);
+    if (available && *available == 0 && filters_.size() > 1) {
+      throw std::runtime_error(
+          "mqtt: the broker has no subscription identifiers, which scenario run needs to pass "
+          "on a message that matches several responders' topics once");
+    }
+    for (std::size_t i = 0; i < filters_.size(); ++i) {
+      mqtt_codec::Subscription subscription;
+      subscription.topic_filter = filters_[i];
+      subscription.options.max_qos = mqtt_codec::QoS::exactly_once;
+      subscription.options.retain_as_published = true;
+      subscription.options.retain_handling = mqtt_codec::RetainHandling::do_not_send;
+      mqtt_codec::Properties properties;
+      properties.set(mqtt_codec::PropertyId::subscription_identifier, static_cast<uint32_t>(i + 1));
+      const auto codes = client_->subscribe({subscription}, properties);
+      if (codes.empty() || mqtt_codec::is_error(codes.front())) {
+        throw std::runtime_error(fmt::format(
+            "mqtt: subscribing to {} was refused: {}", filters_[i],
+            codes.empty() ? std::string("no reason code") : mqtt::describe(codes.front())));
+      }
+    }
+    start(fmt::format("mqtt topics {}", fmt::join(filters_, ", ")));
+  }
+  ~MqttListener() override { join(); }
+
+ private:
+  void step() override {
+    auto publish = client_->next_message(Clock::now() + kPoll);
+    if (!publish) return;
+    // A message matching several filters may come once per subscription:
+    // pass on the copy for the first filter it matches.
+    const auto ids = publish->properties.subscription_identifiers();
+    if (!ids.empty()) {
+      uint32_t first = 0;
+      for (std::size_t i = 0; i < filters_.size() && first == 0; ++i) {
+        if (filter_matches(filters_[i], publish->topic_name)) first = static_cast<uint32_t>(i + 1);
+      }
+      if (first != 0 && std::find(ids.begin(), ids.end(), first) == ids.end()) return;
+    }
+    traffic::Message message;
+    message.protocol = Protocol::kMqtt;
+    message.destination = publish->topic_name;
+    message.payload.assign(publish->payload.begin(), publish->payload.end());
+    message.qos = static_cast<uint8_t>(publish->qos);
+    message.retain = publish->retain;
+    message.timestamp_ms = now_ms();
+    const auto& in = publish->properties;
+    auto& p = message.properties;
+    if (auto v = in.string(mqtt_codec::PropertyId::content_type)) p.content_type = std::string(*v);
+    if (auto v = in.string(mqtt_codec::PropertyId::response_topic)) p.reply_to = std::string(*v);
+    if (auto v = in.binary(mqtt_codec::PropertyId::correlation_data))
+      p.correlation_id = std::string(v->begin(), v->end());
+    if (auto v = in.integer(mqtt_codec::PropertyId::message_expiry_interval))
+      p.message_expiry_seconds = *v;
+    if (auto v = in.integer(mqtt_codec::PropertyId::payload_format_indicator))
+      p.payload_utf8 = *v != 0;
+    for (auto& pair : in.user_properties())
+      message.headers.push_back({std::move(pair.name), std::move(pair.value)});
+    if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
+  }
+
+  void stopped() override {
+    try {
+      client_->disconnect();
+    } catch (const std::exception&) {
+      // Going away anyway.
+    }
+  }
+
+  std::vector<std::string> filters_;
+  traffic::Hub& hub_;
+  std::string run_id_;
+  std::optional<mqtt::Client> client_;
+};
+
+}  // namespace
+
+traffic::Message marked(const traffic::Message& message, const std::string& run_id) {
+  traffic::Message out = message;
+  out.headers.push_back({std::string(kSenderHeader), message.client_id});
+  out.headers.push_back({std::string(kRunHeader), run_id});
+  return out;
+}
+
+bool unmark(traffic::Message& message, const std::string& run_id) {
+  std::optional<std::string> sender;
+  std::optional<std::string> run;
+  std::erase_if(message.headers, [&](const traffic::Header& header) {
+    if (header.name == kSenderHeader) {
+      sender = traffic::header_text(header.value);
+      return true;
+    }
+    if (header.name == kRunHeader) {
+      run = traffic::header_text(header.value);
+      return true;
+    }
+    return false;
+  });
+  if (run && *run == run_id) return false;
+  if (sender) message.client_id = *sender;
+  return true;
+}
+
+std::shared_ptr<traffic::Endpoint> kafka_endpoint(const apply::Targets& targets,
+                                                  const std::string& run_id) {
+  return std::make_shared<KafkaEndpoint>(targets, run_id);
+}
+
+std::shared_ptr<traffic::Endpoint> amqp_endpoint(const apply::Targets& targets,
+                                                 const std::string& run_id) {
+  return std::make_shared<AmqpEndpoint>(targets, run_id);
+}
+
+std::shared_ptr<traffic::Endpoint> mqtt_endpoint(const apply::Targets& targets,
+                                                 const std::string& run_id) {
+  return std::make_shared<MqttEndpoint>(targets, run_id);
+}
+
+std::unique_ptr<Listener> listen_kafka(const apply::Targets& targets,
+                                       const std::vector<std::string>& topics, traffic::Hub& hub,
+                                       const std::string& run_id) {
+  return std::make_unique<KafkaListener>(targets, topics, hub, run_id);
+}
+
+std::unique_ptr<Listener> listen_amqp(const apply::Targets& targets,
+                                      const std::vector<AmqpBinding>& bindings,
+                                      const std::vector<std::string>& queues, traffic::Hub& hub,
+                                      const std::string& run_id) {
+  return std::make_unique<AmqpListener>(targets, bindings, queues, hub, run_id);
+}
+
+std::unique_ptr<Listener> listen_mqtt(const apply::Targets& targets,
+                                      const std::vector<std::string>& filters, traffic::Hub& hub,
+                                      const std::string& run_id) {
+  return std::make_unique<MqttListener>(targets, filters, hub, run_id);
+}
+
+}  // namespace mockforge::cli::scenario

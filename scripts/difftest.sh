@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Randomized differential testing (tests/differential/): real clients against mockforge
+# and against Debian's rabbitmq-server and mosquitto, compared step by step.
+#
+#   scripts/difftest.sh --seeds N [--protocol amqp|mqtt|all] [--start S] [--length L]
+#                       [--shrink-seconds T] [--save]
+#   scripts/difftest.sh --corpus                 replay tests/differential/corpus/
+#   scripts/difftest.sh --replay FILE.json       replay one case
+#
+# Uses $MOCKFORGE_BIN, else the asan build's binary (built here if missing). A divergence
+# is printed with a replayable JSON case; --shrink-seconds shrinks it first and --save adds
+# it to the corpus. Exits 1 when any divergence is not in known_differences.json.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ -z "${MOCKFORGE_BIN:-}" ]]; then
+  MOCKFORGE_BIN="$root/build/asan/cli/mockforge"
+  if [[ ! -x "$MOCKFORGE_BIN" ]]; then
+    (cd "$root" && cmake --preset asan >/dev/null && cmake --build --preset asan --target mockforge)
+  fi
+fi
+export MOCKFORGE_BIN
+export PYTHONPATH="$root/tests/support${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
+exec /usr/bin/python3 "$root/tests/differential/difftest.py" "$@"
