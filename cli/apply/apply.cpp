@@ -10,8 +10,11 @@
 #include <set>
 #include <stdexcept>
 
+#include "brokers/amqp/codec/neutral_message.h"
 #include "brokers/kafka/codec/murmur2.h"
+#include "brokers/kafka/codec/neutral_message.h"
 #include "brokers/kafka/codec/record_batch.h"
+#include "brokers/mqtt/codec/neutral_message.h"
 #include "cli/amqp/client.h"
 #include "cli/apply/wire.h"
 #include "cli/kafka/client.h"
@@ -72,8 +75,6 @@ bool uses(const LoadedFixtures& set, Protocol protocol) {
 }
 
 // ---- Kafka ----------------------------------------------------------------------------------
-
-k::Bytes to_bytes(const std::string& text) { return k::Bytes(text.begin(), text.end()); }
 
 struct KafkaTopic {
   std::string name;
@@ -149,12 +150,7 @@ class KafkaApplier {
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
     for (const auto& message : messages) {
-      k::NewRecord record;
-      record.timestamp_ms = message.timestamp_ms > 0 ? message.timestamp_ms : now;
-      if (message.key) record.key = to_bytes(*message.key);
-      record.value = to_bytes(message.payload);
-      for (const auto& header : message.headers)
-        record.headers.push_back({header.name, to_bytes(traffic::header_text(header.value))});
+      k::NewRecord record = k::to_new_record(message, now);
       // As mockforge's broker places them: fixed, murmur2 of the key, or round robin by seq.
       int32_t partition;
       if (message.partition) {
@@ -295,15 +291,6 @@ void apply_kafka(const LoadedFixtures& set, const Targets& targets, uint64_t see
 
 namespace amqp_codec = ::mockforge::amqp;
 
-amqp_codec::FieldTable to_table(const std::vector<traffic::Header>& headers) {
-  amqp_codec::FieldTable table;
-  for (const auto& header : headers) {
-    std::visit([&](const auto& value) { table.set(header.name, amqp_codec::FieldValue(value)); },
-               header.value);
-  }
-  return table;
-}
-
 // One connection per vhost: "" is the URL's own vhost.
 void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const std::string& vhost,
                       uint64_t seed, std::ostream& log) {
@@ -342,7 +329,7 @@ void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const s
           method.durable = r.durable;
           method.auto_delete = r.auto_delete;
           method.internal = r.internal;
-          method.arguments = to_table(r.arguments);
+          method.arguments = amqp_codec::to_field_table(r.arguments);
           client.call<amqp_codec::ExchangeDeclareOk>(method);
           log << "amqp: declared exchange " << r.name << " in vhost " << shown << "\n";
           break;
@@ -352,7 +339,7 @@ void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const s
           method.queue = r.name;
           method.durable = r.durable;
           method.auto_delete = r.auto_delete;
-          method.arguments = to_table(r.arguments);
+          method.arguments = amqp_codec::to_field_table(r.arguments);
           client.call<amqp_codec::QueueDeclareOk>(method);
           log << "amqp: declared queue " << r.name << " in vhost " << shown << "\n";
           break;
@@ -363,14 +350,14 @@ void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const s
             method.destination = r.destination;
             method.source = r.name;
             method.routing_key = r.routing_key;
-            method.arguments = to_table(r.arguments);
+            method.arguments = amqp_codec::to_field_table(r.arguments);
             client.call<amqp_codec::ExchangeBindOk>(method);
           } else {
             amqp_codec::QueueBind method;
             method.queue = r.destination;
             method.exchange = r.name;
             method.routing_key = r.routing_key;
-            method.arguments = to_table(r.arguments);
+            method.arguments = amqp_codec::to_field_table(r.arguments);
             client.call<amqp_codec::QueueBindOk>(method);
           }
           log << "amqp: bound " << r.destination << " to " << r.name << " ('" << r.routing_key
@@ -400,7 +387,7 @@ void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const s
         amqp_codec::BasicPublish publish;
         publish.exchange = message.destination;
         publish.routing_key = message.routing_key;
-        client.publish(publish, amqp_properties(message), message.payload);
+        client.publish(publish, amqp_codec::to_basic_properties(message), message.payload);
         unconfirmed.insert(next_tag++);
       }
       const auto deadline = std::chrono::steady_clock::now() + targets.timeout;
@@ -580,44 +567,13 @@ mqtt::ConnectOptions mqtt_options(const Targets& targets) {
   return options;
 }
 
-amqp_codec::BasicProperties amqp_properties(const traffic::Message& message) {
-  amqp_codec::BasicProperties p;
-  const auto& in = message.properties;
-  p.content_type = in.content_type;
-  p.content_encoding = in.content_encoding;
-  if (!message.headers.empty()) p.headers = to_table(message.headers);
-  p.delivery_mode = in.delivery_mode;
-  p.priority = in.priority;
-  p.correlation_id = in.correlation_id;
-  p.reply_to = in.reply_to;
-  p.expiration = in.expiration;
-  p.message_id = in.message_id;
-  p.type = in.type;
-  p.user_id = in.user_id;
-  p.app_id = in.app_id;
-  return p;
-}
-
 mqtt_codec::Publish mqtt_publish(const traffic::Message& message) {
   mqtt_codec::Publish publish;
   publish.topic_name = message.destination;
   publish.qos = static_cast<mqtt_codec::QoS>(message.qos);
   publish.retain = message.retain;
   publish.payload.assign(message.payload.begin(), message.payload.end());
-  const auto& p = message.properties;
-  auto& out = publish.properties;
-  if (p.payload_utf8)
-    out.set(mqtt_codec::PropertyId::payload_format_indicator, uint32_t{*p.payload_utf8});
-  if (p.message_expiry_seconds)
-    out.set(mqtt_codec::PropertyId::message_expiry_interval, *p.message_expiry_seconds);
-  if (p.content_type) out.set(mqtt_codec::PropertyId::content_type, *p.content_type);
-  if (p.reply_to) out.set(mqtt_codec::PropertyId::response_topic, *p.reply_to);
-  if (p.correlation_id) {
-    out.set(mqtt_codec::PropertyId::correlation_data,
-            mqtt_codec::Bytes(p.correlation_id->begin(), p.correlation_id->end()));
-  }
-  for (const auto& header : message.headers)
-    out.add_user_property(header.name, traffic::header_text(header.value));
+  publish.properties = mqtt_codec::to_publish_properties(message, mqtt_codec::Expiry::kInclude);
   return publish;
 }
 

@@ -3,7 +3,6 @@
 // The neutral message (core/traffic/message.h) in the CLI clients' terms, as
 // `fixtures apply` sends it; shared with `scenario run` (cli/scenario).
 
-#include "brokers/amqp/codec/content_header.h"
 #include "brokers/mqtt/codec/publish.h"
 #include "cli/apply/apply.h"
 #include "cli/mqtt/client.h"
@@ -14,9 +13,6 @@ namespace mockforge::cli::apply {
 // --mqtt-url as MQTT 5 connect options (client id "mockforge-fixtures-apply").
 // Throws std::runtime_error for a bad URL.
 mqtt::ConnectOptions mqtt_options(const Targets& targets);
-
-// AMQP basic properties (headers as a field table, values keeping their type).
-::mockforge::amqp::BasicProperties amqp_properties(const traffic::Message& message);
 
 // An MQTT 5 PUBLISH: topic, QoS, retain, payload, and the v5 properties
 // (payload format, expiry, content type, response topic, correlation data,

@@ -12,8 +12,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "brokers/amqp/codec/neutral_message.h"
 #include "brokers/kafka/codec/murmur2.h"
+#include "brokers/kafka/codec/neutral_message.h"
 #include "brokers/kafka/codec/record_batch.h"
+#include "brokers/mqtt/codec/neutral_message.h"
 #include "cli/amqp/client.h"
 #include "cli/apply/wire.h"
 #include "cli/kafka/client.h"
@@ -178,13 +181,7 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
   static k::NewRecord record(const traffic::Message& message) {
-    k::NewRecord out;
-    out.timestamp_ms = message.timestamp_ms > 0 ? message.timestamp_ms : now_ms();
-    if (message.key) out.key = to_bytes(*message.key);
-    out.value = to_bytes(message.payload);
-    for (const auto& header : message.headers)
-      out.headers.push_back({header.name, to_bytes(traffic::header_text(header.value))});
-    return out;
+    return k::to_new_record(message, now_ms());
   }
 
   void produce(kafka::Cluster& cluster, const std::string& topic, int32_t partition, int32_t leader,
@@ -379,19 +376,7 @@ class KafkaListener : public ThreadListener {
 
   void pass_on(const std::string& topic, int32_t partition, const k::RecordBatchHeader& header,
                const k::Record& record) {
-    traffic::Message message;
-    message.protocol = Protocol::kKafka;
-    message.destination = topic;
-    message.partition = partition;
-    if (record.key) message.key = std::string(record.key->begin(), record.key->end());
-    if (record.value) message.payload.assign(record.value->begin(), record.value->end());
-    for (const auto& h : record.headers) {
-      message.headers.push_back(
-          {h.key, h.value ? std::string(h.value->begin(), h.value->end()) : std::string()});
-    }
-    message.timestamp_ms = header.timestamp_type() == k::TimestampType::kLogAppendTime
-                               ? header.max_timestamp
-                               : header.base_timestamp + record.timestamp_delta;
+    traffic::Message message = k::to_message(topic, partition, header, record);
     if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
   }
 
@@ -431,7 +416,7 @@ class AmqpEndpoint : public traffic::Endpoint {
           amqp_codec::BasicPublish publish;
           publish.exchange = message.destination;
           publish.routing_key = message.routing_key;
-          client.publish(publish, apply::amqp_properties(message), message.payload);
+          client.publish(publish, amqp_codec::to_basic_properties(message), message.payload);
         }
         // Publisher confirms, in order: count what was confirmed up to a nack.
         const uint64_t first_tag = next_tag_[vhost];
@@ -487,30 +472,6 @@ class AmqpEndpoint : public traffic::Endpoint {
   std::map<std::string, amqp::Client> clients_;  // by vhost ("" the URL's)
   std::map<std::string, uint64_t> next_tag_;
 };
-
-// A field value as a neutral header, as mockforge's AMQP broker gives it:
-// numbers, booleans and strings keep their type; timestamps are seconds;
-// nested tables and arrays are left out.
-std::optional<traffic::HeaderValue> header_value(const amqp_codec::FieldValue& value) {
-  return std::visit(
-      [](const auto& v) -> std::optional<traffic::HeaderValue> {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
-          return v;
-        } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-          return static_cast<double>(v);
-        } else if constexpr (std::is_integral_v<T>) {
-          return static_cast<int64_t>(v);
-        } else if constexpr (std::is_same_v<T, amqp_codec::Timestamp>) {
-          return static_cast<int64_t>(v.seconds);
-        } else if constexpr (std::is_same_v<T, amqp_codec::ByteArray>) {
-          return v.bytes;
-        } else {
-          return std::nullopt;
-        }
-      },
-      value.value);
-}
 
 class AmqpListener : public ThreadListener {
  public:
@@ -577,26 +538,7 @@ class AmqpListener : public ThreadListener {
     message.payload = command->body;
     message.timestamp_ms = now_ms();
     if (command->header) {
-      const auto& p = command->header->properties;
-      auto& q = message.properties;
-      q.content_type = p.content_type;
-      q.content_encoding = p.content_encoding;
-      q.correlation_id = p.correlation_id;
-      q.reply_to = p.reply_to;
-      q.message_id = p.message_id;
-      q.type = p.type;
-      q.app_id = p.app_id;
-      q.user_id = p.user_id;
-      q.expiration = p.expiration;
-      q.priority = p.priority;
-      q.delivery_mode = p.delivery_mode;
-      if (p.timestamp) message.timestamp_ms = static_cast<int64_t>(*p.timestamp) * 1000;
-      if (p.headers) {
-        for (const auto& entry : p.headers->entries) {
-          if (auto value = header_value(entry.value))
-            message.headers.push_back({entry.name, std::move(*value)});
-        }
-      }
+      amqp_codec::read_basic_properties(command->header->properties, message);
     }
     if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
   }
@@ -741,18 +683,7 @@ class MqttListener : public ThreadListener {
     message.qos = static_cast<uint8_t>(publish->qos);
     message.retain = publish->retain;
     message.timestamp_ms = now_ms();
-    const auto& in = publish->properties;
-    auto& p = message.properties;
-    if (auto v = in.string(mqtt_codec::PropertyId::content_type)) p.content_type = std::string(*v);
-    if (auto v = in.string(mqtt_codec::PropertyId::response_topic)) p.reply_to = std::string(*v);
-    if (auto v = in.binary(mqtt_codec::PropertyId::correlation_data))
-      p.correlation_id = std::string(v->begin(), v->end());
-    if (auto v = in.integer(mqtt_codec::PropertyId::message_expiry_interval))
-      p.message_expiry_seconds = *v;
-    if (auto v = in.integer(mqtt_codec::PropertyId::payload_format_indicator))
-      p.payload_utf8 = *v != 0;
-    for (auto& pair : in.user_properties())
-      message.headers.push_back({std::move(pair.name), std::move(pair.value)});
+    mqtt_codec::read_publish_properties(publish->properties, message);
     if (unmark(message, run_id_) && hub_.observed()) hub_.accepted(message);
   }
 

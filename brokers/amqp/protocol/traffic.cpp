@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "brokers/amqp/codec/content_header.h"
+#include "brokers/amqp/codec/neutral_message.h"
 #include "brokers/amqp/handlers/direct_reply_to.h"
 #include "brokers/amqp/handlers/publish_path.h"
 #include "brokers/amqp/model/queue_arguments.h"
@@ -12,39 +13,6 @@
 
 namespace mockforge::amqp {
 namespace {
-
-FieldValue to_field(const traffic::HeaderValue& value) {
-  return std::visit([](const auto& v) { return FieldValue(v); }, value);
-}
-
-FieldTable to_table(const std::vector<traffic::Header>& headers) {
-  FieldTable table;
-  for (const auto& header : headers) table.set(header.name, to_field(header.value));
-  return table;
-}
-
-// A field value as a neutral header: numbers, booleans and strings keep their
-// type; timestamps become seconds; nested tables and arrays are left out.
-std::optional<traffic::HeaderValue> from_field(const FieldValue& value) {
-  return std::visit(
-      [](const auto& v) -> std::optional<traffic::HeaderValue> {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
-          return v;
-        } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-          return static_cast<double>(v);
-        } else if constexpr (std::is_integral_v<T>) {
-          return static_cast<int64_t>(v);
-        } else if constexpr (std::is_same_v<T, Timestamp>) {
-          return static_cast<int64_t>(v.seconds);
-        } else if constexpr (std::is_same_v<T, ByteArray>) {
-          return v.bytes;
-        } else {
-          return std::nullopt;
-        }
-      },
-      value.value);
-}
 
 Vhost* vhost_named(BrokerState& broker, const std::string& name, std::string& error) {
   const std::string& wanted = name.empty() ? std::string("/") : name;
@@ -70,32 +38,14 @@ traffic::Message to_traffic(const std::string& exchange, const std::string& rout
   out.payload = body;
   out.client_id = client_id;
   out.timestamp_ms = storage::to_unix_millis(storage::Clock::now());
-  BasicProperties p;
   try {
-    p = decode_content_header(
+    read_basic_properties(
+        decode_content_header(
             std::span(reinterpret_cast<const uint8_t*>(properties.data()), properties.size()))
-            .properties;
+            .properties,
+        out);
   } catch (const std::exception&) {
-    return out;  // stored by this broker's own encoder, so not expected
-  }
-  auto& q = out.properties;
-  q.content_type = p.content_type;
-  q.content_encoding = p.content_encoding;
-  q.correlation_id = p.correlation_id;
-  q.reply_to = p.reply_to;
-  q.message_id = p.message_id;
-  q.type = p.type;
-  q.app_id = p.app_id;
-  q.user_id = p.user_id;
-  q.expiration = p.expiration;
-  q.priority = p.priority;
-  q.delivery_mode = p.delivery_mode;
-  if (p.timestamp) out.timestamp_ms = static_cast<int64_t>(*p.timestamp) * 1000;
-  if (p.headers) {
-    for (const auto& entry : p.headers->entries) {
-      if (auto value = from_field(entry.value))
-        out.headers.push_back({entry.name, std::move(*value)});
-    }
+    // stored by this broker's own encoder, so not expected
   }
   return out;
 }
@@ -116,21 +66,8 @@ std::string TrafficEndpoint::publish_one(const traffic::Message& message) {
   if (vhost == nullptr) return error;
   ContentHeader header;
   header.body_size = message.payload.size();
-  auto& p = header.properties;
+  header.properties = to_basic_properties(message);
   const auto& in = message.properties;
-  p.content_type = in.content_type;
-  p.content_encoding = in.content_encoding;
-  if (!message.headers.empty()) p.headers = to_table(message.headers);
-  p.delivery_mode = in.delivery_mode;
-  p.priority = in.priority;
-  p.correlation_id = in.correlation_id;
-  p.reply_to = in.reply_to;
-  p.expiration = in.expiration;
-  p.message_id = in.message_id;
-  if (message.timestamp_ms > 0) p.timestamp = static_cast<uint64_t>(message.timestamp_ms / 1000);
-  p.type = in.type;
-  p.user_id = in.user_id;
-  p.app_id = in.app_id;
   std::optional<std::chrono::milliseconds> ttl;
   if (in.expiration) {
     int64_t millis = -1;
@@ -152,7 +89,8 @@ std::string TrafficEndpoint::publish_one(const traffic::Message& message) {
     return {};
   }
   std::vector<std::shared_ptr<storage::Queue>> targets;
-  const FieldTable* headers = p.headers ? &*p.headers : nullptr;
+  const auto& table = header.properties.headers;
+  const FieldTable* headers = table ? &*table : nullptr;
   auto routed = vhost->route(message.destination, std::span(&message.routing_key, 1), headers,
                              /*allow_internal=*/false, &targets);
   if (!routed.ok()) return model_error(routed.error);
@@ -227,7 +165,7 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
       exchange.durable = resource.durable;
       exchange.auto_delete = resource.auto_delete;
       exchange.internal = resource.internal;
-      exchange.arguments = to_table(resource.arguments);
+      exchange.arguments = to_field_table(resource.arguments);
       if (dry_run && !vhost->has_exchange(exchange.name)) {
         return exchange.name.starts_with("amq.")
                    ? fmt::format("exchange name '{}' contains reserved prefix 'amq.*'",
@@ -240,7 +178,7 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
       QueueDefinition definition;
       definition.durable = resource.durable;
       definition.auto_delete = resource.auto_delete;
-      definition.arguments = to_table(resource.arguments);
+      definition.arguments = to_field_table(resource.arguments);
       if (dry_run && !vhost->has_queue(resource.name)) {
         const std::string what = fmt::format("queue '{}'", resource.name);
         if (auto options = queue_options_from_arguments(definition.arguments, what);
@@ -258,7 +196,7 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
       // A binding's exchange and queue may be declared by the same load, so
       // only apply() can tell; the fixture loader checks the references.
       if (dry_run) return {};
-      const auto arguments = to_table(resource.arguments);
+      const auto arguments = to_field_table(resource.arguments);
       if (resource.to_exchange) {
         return model_error(vhost
                                ->bind_exchange(resource.destination, resource.name,

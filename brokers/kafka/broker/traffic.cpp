@@ -9,17 +9,12 @@
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/murmur2.h"
+#include "brokers/kafka/codec/neutral_message.h"
 
 namespace mockforge::kafka {
 namespace {
 
 constexpr std::size_t kRecordsPerBatch = 500;
-
-Bytes to_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
-
-std::string text(const std::optional<Bytes>& bytes) {
-  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
 
 class KafkaEndpoint : public traffic::Endpoint {
  public:
@@ -124,13 +119,7 @@ class KafkaEndpoint : public traffic::Endpoint {
     std::map<int32_t, std::vector<NewRecord>> by_partition;
     const int64_t now = now_ms();
     for (const auto& message : messages) {
-      NewRecord record;
-      record.timestamp_ms = message.timestamp_ms > 0 ? message.timestamp_ms : now;
-      if (message.key) record.key = to_bytes(*message.key);
-      record.value = to_bytes(message.payload);
-      for (const auto& header : message.headers) {
-        record.headers.push_back({header.name, to_bytes(traffic::header_text(header.value))});
-      }
+      NewRecord record = to_new_record(message, now);
       int32_t partition;
       if (message.partition) {
         partition = *message.partition;
@@ -196,16 +185,8 @@ std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std
                                          int32_t partition, const std::string& client_id) {
   std::vector<traffic::Message> out;
   for (auto& record : decode_records(batch)) {
-    traffic::Message message;
-    message.protocol = traffic::Protocol::kKafka;
-    message.destination = topic;
-    message.partition = partition;
-    if (record.key) message.key = text(record.key);
-    message.payload = text(record.value);
-    for (const auto& header : record.headers)
-      message.headers.push_back({header.key, text(header.value)});
+    traffic::Message message = to_message(topic, partition, batch.header, record);
     message.client_id = client_id;
-    message.timestamp_ms = batch.header.base_timestamp + record.timestamp_delta;
     out.push_back(std::move(message));
   }
   return out;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "brokers/mqtt/broker/broker.h"
+#include "brokers/mqtt/codec/neutral_message.h"
 #include "brokers/mqtt/codec/topic.h"
 #include "brokers/mqtt/codec/utf8.h"
 
@@ -37,18 +38,8 @@ Message from_traffic(const traffic::Message& in) {
   out.qos = static_cast<QoS>(in.qos);
   out.retain = in.retain;
   out.publisher = in.client_id;
+  out.properties = to_publish_properties(in, Expiry::kOmit);
   const auto& p = in.properties;
-  if (p.payload_utf8)
-    out.properties.set(PropertyId::payload_format_indicator, uint32_t{*p.payload_utf8});
-  if (p.content_type) out.properties.set(PropertyId::content_type, *p.content_type);
-  if (p.reply_to) out.properties.set(PropertyId::response_topic, *p.reply_to);
-  if (p.correlation_id) {
-    out.properties.set(PropertyId::correlation_data,
-                       Bytes(p.correlation_id->begin(), p.correlation_id->end()));
-  }
-  for (const auto& header : in.headers) {
-    out.properties.add_user_property(header.name, traffic::header_text(header.value));
-  }
   if (p.message_expiry_seconds) {
     out.expires_at = storage::Clock::now() + std::chrono::seconds(*p.message_expiry_seconds);
   }
@@ -148,22 +139,13 @@ traffic::Message to_traffic(const Message& message) {
   out.retain = message.retain;
   out.client_id = message.publisher;
   out.timestamp_ms = storage::to_unix_millis(storage::Clock::now());
-  const auto& p = message.properties;
-  if (auto v = p.integer(PropertyId::payload_format_indicator))
-    out.properties.payload_utf8 = *v == 1;
-  if (auto v = p.string(PropertyId::content_type)) out.properties.content_type = std::string(*v);
-  if (auto v = p.string(PropertyId::response_topic)) out.properties.reply_to = std::string(*v);
-  if (auto v = p.binary(PropertyId::correlation_data)) {
-    out.properties.correlation_id = std::string(v->begin(), v->end());
-  }
+  read_publish_properties(message.properties, out);
   if (message.expires_at) {
     const auto left =
         std::chrono::ceil<std::chrono::seconds>(*message.expires_at - storage::Clock::now());
     out.properties.message_expiry_seconds =
         static_cast<uint32_t>(std::max<int64_t>(0, left.count()));
   }
-  for (auto& pair : p.user_properties())
-    out.headers.push_back({std::move(pair.name), std::move(pair.value)});
   return out;
 }
 
