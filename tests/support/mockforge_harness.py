@@ -56,6 +56,12 @@ class Mockforge:
         finally:
             conn.close()
 
+    def api(self, method, path, body=None):
+        """A JSON admin call: sends `body` as JSON, returns (status, decoded body or None)."""
+        status, _, text = self.request(method, path,
+                                       body=None if body is None else json.dumps(body))
+        return status, json.loads(text) if text else None
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

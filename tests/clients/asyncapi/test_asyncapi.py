@@ -81,9 +81,7 @@ class ContractTestCase(unittest.TestCase):
         self.api("DELETE", "/__mockforge/api/asyncapi/violations")
 
     def api(self, method, path, body=None):
-        status, _, text = self.mf.request(method, path,
-                                          body=None if body is None else json.dumps(body))
-        return status, json.loads(text) if text else None
+        return self.mf.api(method, path, body)
 
     def violations(self):
         status, body = self.api("GET", "/__mockforge/api/asyncapi/violations")
