@@ -40,6 +40,8 @@ struct Consumer {
   std::shared_ptr<std::atomic<bool>> ready = std::make_shared<std::atomic<bool>>(true);
   // amqp_messages_delivered_total{vhost,queue}, looked up on first delivery.
   metrics::Counter* delivered_counter = nullptr;
+  // A fault rule's pause window is open: nothing is delivered to it.
+  bool paused = false;
 };
 
 struct UnackedDelivery {

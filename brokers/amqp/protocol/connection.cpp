@@ -924,10 +924,18 @@ void AmqpConnection::pump(Channel& channel) {
     for (auto& entry : channel.consumers) {
       const auto& tag = entry.first;
       auto& consumer = entry.second;
-      const bool ready = has_capacity(consumer);
+      // A consumer paused by a fault rule is not ready: others on the queue
+      // take its messages meanwhile.
+      const bool ready = !consumer.paused && has_capacity(consumer);
       set_ready(consumer, ready);
       if (!ready) continue;
       if (!may_consume(consumer)) continue;
+      if (const auto* faults = broker_.fault_set();
+          faults && faults->armed(traffic::Protocol::kAmqp) &&
+          consumer.storage->ready_count() > 0 && apply_delivery_faults(channel, consumer)) {
+        set_ready(consumer, false);
+        continue;
+      }
       storage::PopResult popped = consumer.storage->pop(storage::Clock::now());
       if (!popped.expired.empty()) {
         dead_letter(broker_, *vhost_, consumer.queue, std::move(popped.expired),

@@ -164,6 +164,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool apply_faults(Channel& channel, Command& command);
   // A fault rule's hold is over: handles what waited, in order.
   void release_fault_hold();
+  // The seam's delivery side: true when a rule (basic.deliver) paused the
+  // consumer; the channel is pumped again when the window ends.
+  bool apply_delivery_faults(Channel& channel, Consumer& consumer);
   void close_channel_with_error(Channel& channel, ReplyCode code, const std::string& text,
                                 MethodId method);
   void close_connection(ReplyCode code, const std::string& text, MethodId method = {});

@@ -1,4 +1,6 @@
-// The fault seam of the AMQP broker: a channel method, before its handler.
+// The fault seam of the AMQP broker: a channel method, before its handler;
+// and a consumer's deliveries (the pseudo-method basic.deliver), before the
+// channel pumps a message to it.
 #include "brokers/amqp/protocol/faults.h"
 
 #include <fmt/format.h>
@@ -46,8 +48,23 @@ std::optional<ReplyCode> reply_code(const std::string& text) {
   return std::nullopt;
 }
 
+constexpr std::string_view kDeliver = "basic.deliver";
+
 void resolve(faults::Rule& rule) {
   auto& match = rule.match;
+  if (lower(match.operation) == kDeliver) {
+    match.operation = std::string(kDeliver);
+    match.operation_id = operation_id(BasicDeliver::kId);
+    if (rule.action.kind != faults::ActionKind::kPause) {
+      throw faults::RuleError("action.type",
+                              "basic.deliver (the broker's push to a consumer) takes pause");
+    }
+    if (match.topic) {
+      throw faults::RuleError("match.exchange",
+                              "basic.deliver matches by queue and connection_name");
+    }
+    return;
+  }
   if (!match.operation.empty()) {
     const auto wanted = lower(match.operation);
     const MethodInfo* found = nullptr;
@@ -62,7 +79,7 @@ void resolve(faults::Rule& rule) {
       throw faults::RuleError("match.method", "'" + match.operation +
                                                   "' is not a method a client sends on a "
                                                   "channel (" +
-                                                  known + ")");
+                                                  known + ") or basic.deliver");
     }
     match.operation = std::string(found->name);
     match.operation_id = operation_id(found->id);
@@ -182,6 +199,32 @@ bool AmqpConnection::apply_faults(Channel& channel, Command& command) {
     default:
       return false;  // Kafka and MQTT actions: the resolver refuses them for AMQP
   }
+}
+
+bool AmqpConnection::apply_delivery_faults(Channel& channel, Consumer& consumer) {
+  faults::Subject subject;
+  subject.protocol = traffic::Protocol::kAmqp;
+  subject.operation_id = operation_id(BasicDeliver::kId);
+  subject.operation = kDeliver;
+  subject.client = client_name_;
+  subject.queue = consumer.queue;
+  const auto firing = broker_.fault_set()->evaluate(subject);
+  if (!firing || firing->action.kind != faults::ActionKind::kPause || firing->delay.count() <= 0) {
+    return false;
+  }
+  consumer.paused = true;
+  output_->post_after(firing->delay,
+                      [weak = weak_from_this(), number = channel.number, tag = consumer.tag] {
+                        const auto self = weak.lock();
+                        if (!self || self->state_ != State::kOpen) return;
+                        Channel* found = self->find_channel(number);
+                        if (found == nullptr) return;
+                        const auto it = found->consumers.find(tag);
+                        if (it == found->consumers.end()) return;
+                        it->second.paused = false;
+                        self->pump(*found);
+                      });
+  return true;
 }
 
 void AmqpConnection::release_fault_hold() {

@@ -126,6 +126,9 @@ void Client::on_closed() {
     extras_->inflight.clear();
     inflight_seen_.store(0, std::memory_order_relaxed);
     for (auto& delivery : extras_->backlog) {
+      // QoS 0 waits in the backlog only while a fault pauses deliveries;
+      // like any QoS 0 message to a client that went away, it is lost.
+      if (delivery.qos == QoS::at_most_once) continue;
       hand_over.outbound.push_back({0, false, std::move(delivery)});
     }
     extras_->backlog.clear();
@@ -287,6 +290,30 @@ void Client::adopt_now(SessionHandOver hand_over) {
 
 void Client::deliver_now(Delivery delivery) {
   if (!connected_) return;
+  if (!ending_) {
+    if (deliveries_paused()) {
+      hold_delivery(std::move(delivery));
+      return;
+    }
+    if (const auto* faults = broker_.fault_set();
+        faults && faults->armed(traffic::Protocol::kMqtt) && apply_delivery_faults(delivery)) {
+      return;
+    }
+  }
+  send_or_queue(std::move(delivery));
+}
+
+void Client::hold_delivery(Delivery delivery) {
+  auto& backlog = extras().backlog;
+  if (backlog.size() >= options().max_queued_messages) {
+    broker_.dropped("queue_full");
+    return;
+  }
+  backlog.push_back(std::move(delivery));
+  note_flow_counts();
+}
+
+void Client::send_or_queue(Delivery delivery) {
   if (ending_) {
     // Closing: keep QoS 1/2 for the session hand-over.
     if (delivery.qos != QoS::at_most_once) extras().backlog.push_back(std::move(delivery));
@@ -433,10 +460,10 @@ uint16_t Client::next_packet_id() {
 
 void Client::pump_backlog() {
   while (!backlog_empty() && inflight_count() < receive_maximum() && !ending_ &&
-         !awaiting_hand_over_) {
+         !awaiting_hand_over_ && !deliveries_paused()) {
     Delivery delivery = std::move(extras_->backlog.front());
     extras_->backlog.pop_front();
-    deliver_now(std::move(delivery));
+    send_or_queue(std::move(delivery));
   }
 }
 

@@ -57,6 +57,9 @@ class ClientIo : public ClientLink {
   // A fault rule holds a packet: stop reading for `delay`, then run `resume`
   // on the executor (not when the connection closed meanwhile) and read on.
   virtual void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) = 0;
+  // A fault rule pauses deliveries: run `resume` on the executor after
+  // `delay` (not when the connection closed meanwhile); reading goes on.
+  virtual void run_after(std::chrono::milliseconds delay, std::function<void()> resume) = 0;
 };
 
 class Client : public ClientIo {
@@ -161,8 +164,16 @@ class Client : public ClientIo {
   // QoS 2) under their packet ids, and returns the never-sent ones.
   std::vector<Delivery> resend_inflight(SessionHandOver& hand_over);
   void pump_backlog();
+  // deliver_now() past the checks and the fault seam: sends, or queues in
+  // the backlog for Receive Maximum room.
+  void send_or_queue(Delivery delivery);
   // The fault seam (client_faults.cpp): true when a rule took the packet.
   bool apply_faults(Packet& packet);
+  // The seam's delivery side: true when a rule paused or dropped the
+  // delivery (a paused one waits in the backlog until the window ends).
+  bool apply_delivery_faults(Delivery& delivery);
+  void hold_delivery(Delivery delivery);
+  bool deliveries_paused() const { return extras_ && extras_->deliveries_paused; }
   uint16_t next_packet_id();
   void end(std::string reason);
 
@@ -188,6 +199,7 @@ class Client : public ClientIo {
     uint16_t receive_maximum = 65535;               // the client's (v5)
     uint16_t topic_alias_maximum = 0;               // the client's (v5): server -> client aliases
     uint16_t last_packet_id = 0;
+    bool deliveries_paused = false;  // a fault rule's pause window is open
   };
   Extras& extras();
   std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }

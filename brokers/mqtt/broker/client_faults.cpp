@@ -1,4 +1,6 @@
-// The fault seam of the MQTT broker: a decoded packet, before its handler.
+// The fault seam of the MQTT broker: a decoded packet, before its handler;
+// and a delivery to the client (the pseudo-packet "deliver", a PUBLISH the
+// broker sends), before it is sent or queued.
 #include <cctype>
 #include <memory>
 #include <string>
@@ -16,6 +18,11 @@ constexpr PacketType kClientPackets[] = {
     PacketType::connect, PacketType::publish,    PacketType::puback,    PacketType::pubrec,
     PacketType::pubrel,  PacketType::pubcomp,    PacketType::subscribe, PacketType::unsubscribe,
     PacketType::pingreq, PacketType::disconnect, PacketType::auth};
+
+// "deliver" is not a packet type: it names the broker's PUBLISH to a
+// subscriber, which only pause and drop can match.
+constexpr std::string_view kDeliver = "deliver";
+constexpr int32_t kDeliverId = 0x100;
 
 std::string lower_name(std::string_view text) {
   std::string out;
@@ -47,6 +54,17 @@ void resolve(faults::Rule& rule) {
   std::optional<PacketType> packet;
   if (!match.operation.empty()) {
     const auto wanted = lower_name(match.operation);
+    if (wanted == kDeliver) {
+      match.operation = std::string(kDeliver);
+      match.operation_id = kDeliverId;
+      const auto kind = rule.action.kind;
+      if (kind != faults::ActionKind::kPause && kind != faults::ActionKind::kDrop) {
+        throw faults::RuleError("action.type",
+                                "deliver (the broker's PUBLISH to a subscriber) takes pause or "
+                                "drop");
+      }
+      return;
+    }
     std::string known;
     for (const auto type : kClientPackets) {
       const auto name = lower_name(packet_type_name(type));
@@ -56,7 +74,7 @@ void resolve(faults::Rule& rule) {
     if (!packet) {
       throw faults::RuleError(
           "match.packet",
-          "'" + match.operation + "' is not a packet a client sends (" + known + ")");
+          "'" + match.operation + "' is not a packet a client sends (" + known + ") or deliver");
     }
     match.operation = lower_name(packet_type_name(*packet));
     match.operation_id = static_cast<int32_t>(*packet);
@@ -200,6 +218,38 @@ bool Client::apply_faults(Packet& packet) {
     }
     default:
       return false;  // AMQP actions: the resolver refuses them for MQTT
+  }
+}
+
+bool Client::apply_delivery_faults(Delivery& delivery) {
+  faults::Subject subject;
+  subject.protocol = traffic::Protocol::kMqtt;
+  subject.operation_id = kDeliverId;
+  subject.operation = kDeliver;
+  subject.client = client_id();
+  subject.topics.emplace_back(delivery.message->topic, -1);
+  const auto firing = broker_.fault_set()->evaluate(subject);
+  if (!firing) return false;
+  switch (firing->action.kind) {
+    case faults::ActionKind::kDrop:
+      broker_.dropped("fault");
+      return true;
+    case faults::ActionKind::kPause: {
+      if (firing->delay.count() <= 0) return false;
+      // Deliveries wait in the backlog, in order, until the window ends;
+      // the connection is read meanwhile (keep alive, acknowledgements).
+      extras().deliveries_paused = true;
+      hold_delivery(std::move(delivery));
+      run_after(firing->delay, [this] {
+        if (!extras_) return;
+        extras_->deliveries_paused = false;
+        pump_backlog();
+        note_flow_counts();
+      });
+      return true;
+    }
+    default:
+      return false;  // the resolver allows only pause and drop on deliver
   }
 }
 

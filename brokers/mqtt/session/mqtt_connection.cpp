@@ -102,6 +102,14 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
       connection_.resume_reading();
     });
   }
+  void run_after(std::chrono::milliseconds delay, std::function<void()> resume) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(connection_.executor(), delay);
+    timer->async_wait([timer, connection = connection_.shared_from_this(),
+                       resume = std::move(resume)](const boost::system::error_code& error) {
+      if (error || connection->closed()) return;
+      resume();
+    });
+  }
   std::shared_ptr<ClientLink> make_link() override {
     return std::shared_ptr<ClientLink>(connection_.shared_from_this(),
                                        static_cast<ClientLink*>(this));

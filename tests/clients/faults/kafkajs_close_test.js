@@ -71,6 +71,9 @@ async function main() {
   await consumer.disconnect();
   await producer.disconnect();
   console.log('kafkajs close ok');
+  // KafkaJS 2.2 can leave one socket open when disconnect() meets a reconnect it started after
+  // the dropped connection (tulios/kafkajs#1147), which keeps node running: exit explicitly.
+  process.exit(0);
 }
 
 main().catch((error) => {

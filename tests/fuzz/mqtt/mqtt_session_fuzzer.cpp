@@ -71,6 +71,9 @@ class FuzzClient final : public Client {
   void hold_input(std::chrono::milliseconds, std::function<void()> resume) override {
     tasks_.push_back(std::move(resume));
   }
+  void run_after(std::chrono::milliseconds, std::function<void()> resume) override {
+    tasks_.push_back(std::move(resume));
+  }
 
   void set_self(const std::shared_ptr<FuzzClient>& self) { self_ = self; }
   // The connection is gone (once, as the session layer reports it).

@@ -36,6 +36,8 @@ class ClientUnderTest final : public Client {
   std::string peer_address() const override { return "192.0.2.1:5555"; }
   // Held input resumes when the test runs its tasks.
   void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override;
+  // A delivery pause ends when the test runs its tasks.
+  void run_after(std::chrono::milliseconds delay, std::function<void()> resume) override;
   std::shared_ptr<ClientLink> make_link() override;
   // ClientLink: through the test's link (make_link()).
   void deliver(Delivery delivery) override;
@@ -164,6 +166,9 @@ void ClientUnderTest::set_read_timeout(std::chrono::milliseconds timeout) {
 }
 bool ClientUnderTest::congested() const { return owner_.congested(); }
 void ClientUnderTest::hold_input(std::chrono::milliseconds, std::function<void()> resume) {
+  owner_.hold(std::move(resume));
+}
+void ClientUnderTest::run_after(std::chrono::milliseconds, std::function<void()> resume) {
   owner_.hold(std::move(resume));
 }
 std::shared_ptr<ClientLink> ClientUnderTest::make_link() { return owner_.make_link(); }
