@@ -147,6 +147,18 @@ Message check_item(const StringListKey& key, std::string_view item) {
                double_quoted(item);
       }
       return std::nullopt;
+    case ListItems::amqp_auth_mechanism:
+      if (item != "PLAIN" && item != "AMQPLAIN" && item != "EXTERNAL") {
+        return "expected an authentication mechanism mockforge serves (PLAIN, AMQPLAIN, "
+               "EXTERNAL), got " +
+               double_quoted(item);
+      }
+      return std::nullopt;
+    case ListItems::amqp_user_tags:
+      if (split_fields(item).size() < 2) {
+        return "expected \"USER TAG [TAG...]\", got " + double_quoted(item);
+      }
+      return std::nullopt;
     case ListItems::amqp_permission: {
       const std::vector<std::string> fields = split_fields(item);
       if (fields.size() != 2 && fields.size() != 5) {
@@ -574,6 +586,16 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
       Error error = locate("amqp.permissions", i);
       error.message = fmt::format("no vhost {} in amqp.vhosts (entry {})", double_quoted(fields[1]),
                                   double_quoted(amqp.permissions[i]));
+      errors.push_back(std::move(error));
+    }
+  }
+  for (std::size_t i = 0; i < amqp.user_tags.size(); ++i) {
+    const std::vector<std::string> fields = split_fields(amqp.user_tags[i]);
+    if (fields.size() < 2) continue;  // reported as a malformed entry
+    if (!listed(amqp.users, fields[0], true)) {
+      Error error = locate("amqp.user_tags", i);
+      error.message = fmt::format("no user {} in amqp.users (entry {})", double_quoted(fields[0]),
+                                  double_quoted(amqp.user_tags[i]));
       errors.push_back(std::move(error));
     }
   }
