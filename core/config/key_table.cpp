@@ -599,9 +599,14 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
       errors.push_back(std::move(error));
     }
   }
-  if (config.mqtt.auth_enabled && config.mqtt.users.empty()) {
+  if (config.mqtt.auth_enabled && config.mqtt.users.empty() && config.mqtt.password_file.empty()) {
     Error error = locate("mqtt.auth_enabled", std::nullopt);
     error.message = "needs at least one entry in mqtt.users";
+    errors.push_back(std::move(error));
+  }
+  if (config.mqtt.use_identity_as_username && config.tls.client_auth != TlsClientAuth::required) {
+    Error error = locate("mqtt.use_identity_as_username", std::nullopt);
+    error.message = "needs tls.client_auth: required";
     errors.push_back(std::move(error));
   }
   if (!config.kafka.sasl_mechanisms.empty() && config.kafka.sasl_users.empty()) {

@@ -1,6 +1,8 @@
 """Who a client is, with real clients: AMQP loopback_users (pika from a non-loopback address),
 user tags (admin API, impersonator), AMQP EXTERNAL with a TLS client certificate (pika's
-ExternalCredentials)."""
+ExternalCredentials), MQTT use_identity_as_username (mosquitto_pub/sub and paho-mqtt with
+client certificates, the ACL applied to the certificate's CN) and MQTT password files written
+by mosquitto_passwd (mosquitto_pub/sub and paho-mqtt, v3.1.1 and v5 refusals)."""
 
 import json
 import os
@@ -11,7 +13,9 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
+import paho.mqtt.client as paho
 import pika
 import pika.exceptions
 
@@ -303,6 +307,170 @@ def read_frame(sock):
             raise ConnectionError("closed")
         body += chunk
     return body
+
+
+# --- MQTT: use_identity_as_username ---
+
+class MqttIdentityAsUsername(ConfiguredServer):
+    """The certificate's CN is the user; CONNECT's user name and password are ignored, and the
+    ACL applies to the CN."""
+    config = """
+tls:
+  client_auth: required
+mqtt:
+  use_identity_as_username: true
+  auth_enabled: true
+  users: ["plain-user:plain-pw"]
+  acl:
+    - "user mockforge-client"
+    - "topic readwrite id/#"
+    - "user plain-user"
+    - "topic readwrite plain/#"
+"""
+
+    def mosquitto(self, tool, *args):
+        return [tool, "-h", "localhost", "-p", str(self.port("mqtt_tls")), "--cafile", self.ca,
+                "--cert", self.client_cert, "--key", self.client_key, *args]
+
+    def test_mosquitto_pub_sub_as_the_certificate_identity(self):
+        # A user name and a wrong password in CONNECT do not matter on the TLS listener.
+        sub = subprocess.Popen(self.mosquitto("mosquitto_sub", "-t", "id/#", "-C", "1", "-W",
+                                              "20", "-u", "someone", "-P", "wrong", "-v"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for(lambda: self.subscriptions() >= 1, "the subscription")
+        # Outside the CN's ACL: accepted and dropped (3.1.1 has no refusal for a PUBLISH).
+        done = subprocess.run(self.mosquitto("mosquitto_pub", "-t", "plain/x", "-m", "no"),
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        done = subprocess.run(self.mosquitto("mosquitto_pub", "-t", "id/x", "-m", "yes", "-V",
+                                             "mqttv5"),
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out, err = sub.communicate(timeout=30)
+        self.assertEqual(out.strip(), "id/x yes", err)
+
+    def subscriptions(self):
+        status, _, body = self.mf.request("GET", "/__mockforge/api/mqtt/stats")
+        return json.loads(body)["subscriptions"] if status == 200 else 0
+
+    def test_paho_v5_acl_refuses_a_subscription_outside_the_identity(self):
+        granted = []
+        client = paho.Client(client_id=f"ident-{uuid.uuid4().hex[:8]}", protocol=paho.MQTTv5)
+        client.tls_set(ca_certs=self.ca, certfile=self.client_cert, keyfile=self.client_key)
+        client.username_pw_set("plain-user", "plain-pw")  # ignored: the CN is the user
+        client.on_subscribe = lambda c, u, mid, codes, props: granted.extend(
+            code.value for code in codes)
+        client.connect("localhost", self.port("mqtt_tls"))
+        client.loop_start()
+        self.addCleanup(client.loop_stop)
+        self.addCleanup(client.disconnect)
+        client.subscribe([("plain/#", 1), ("id/#", 1)])
+        self.wait_for(lambda: len(granted) == 2, "the SUBACK")
+        self.assertEqual(granted, [0x87, 1])
+
+    def test_plain_listener_still_checks_passwords(self):
+        done = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
+                               "-t", "plain/x", "-m", "x", "-u", "plain-user", "-P", "plain-pw"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        done = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
+                               "-t", "plain/x", "-m", "x", "-u", "plain-user", "-P", "wrong"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(done.returncode, 0)
+
+
+# --- MQTT: password files from mosquitto_passwd ---
+
+class MqttPasswordFile(ConfiguredServer):
+    config = """
+mqtt:
+  auth_enabled: true
+  password_file: {certs}/passwd
+  users: ["inline:inline-pw"]
+"""
+
+    @classmethod
+    def prepare(cls):
+        path = os.path.join(cls.certs, "passwd")
+        for i, (user, password) in enumerate((("alice", "alice secret"), ("bob", "hunter2"))):
+            args = ["mosquitto_passwd", "-b", path, user, password]
+            if i == 0:
+                args.insert(1, "-c")
+            subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+    def pub(self, *args):
+        return subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
+                               "-t", "pw/x", "-m", "x", *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_mosquitto_pub_with_hashed_and_inline_users(self):
+        for user, password in (("alice", "alice secret"), ("bob", "hunter2"),
+                               ("inline", "inline-pw")):
+            with self.subTest(user=user):
+                done = self.pub("-u", user, "-P", password)
+                self.assertEqual(done.returncode, 0, done.stderr)
+                done = self.pub("-u", user, "-P", password, "-V", "mqttv5")
+                self.assertEqual(done.returncode, 0, done.stderr)
+
+    def test_mosquitto_sub_receives_from_a_hashed_user(self):
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
+                                "-t", "pw/sub", "-C", "1", "-W", "20", "-u", "bob", "-P",
+                                "hunter2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            status, _, body = self.mf.request("GET", "/__mockforge/api/mqtt/stats")
+            if json.loads(body)["subscriptions"] >= 1:
+                break
+            time.sleep(0.02)
+        done = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
+                               "-t", "pw/sub", "-m", "hashed", "-u", "alice", "-P",
+                               "alice secret"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out, err = sub.communicate(timeout=30)
+        self.assertEqual(out.strip(), "hashed", err)
+
+    def paho_connack(self, protocol, user, password):
+        codes = []
+        client = paho.Client(client_id=f"pw-{uuid.uuid4().hex[:8]}", protocol=protocol)
+        client.username_pw_set(user, password)
+        if protocol == paho.MQTTv5:
+            client.on_connect = lambda c, u, flags, rc, props=None: codes.append(rc.value)
+        else:
+            client.on_connect = lambda c, u, flags, rc: codes.append(rc)
+        client.connect("127.0.0.1", self.port("mqtt"))
+        client.loop_start()
+        try:
+            self.wait_for(lambda: codes, "the CONNACK")
+        finally:
+            client.disconnect()
+            client.loop_stop()
+        return codes[0]
+
+    def test_paho_refusals_v5_and_v311(self):
+        self.assertEqual(self.paho_connack(paho.MQTTv5, "alice", "alice secret"), 0)
+        self.assertEqual(self.paho_connack(paho.MQTTv311, "alice", "alice secret"), 0)
+        # Wrong password: v5 0x86 Bad User Name or Password; 3.1.1 0x05 Not authorized.
+        self.assertEqual(self.paho_connack(paho.MQTTv5, "alice", "wrong"), 0x86)
+        self.assertEqual(self.paho_connack(paho.MQTTv311, "alice", "wrong"), 5)
+        self.assertEqual(self.paho_connack(paho.MQTTv5, "nobody", "x"), 0x86)
+
+    def test_mosquitto_pub_wrong_password_refused(self):
+        done = self.pub("-u", "alice", "-P", "wrong", "-V", "mqttv5")
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("Bad User Name or Password", done.stderr)
+        self.assertNotIn("alice secret", self.mf.output())
+
+
+class MqttIdentityWithoutCertificate(unittest.TestCase):
+    def test_config_needs_client_auth_required(self):
+        certs = tempfile.mkdtemp(prefix="mockforge-certs-")
+        self.addCleanup(shutil.rmtree, certs, True)
+        generate_certs(certs)
+        with self.assertRaises(RuntimeError) as caught:
+            Mockforge(*tls_args(certs), env={"MOCKFORGE_MQTT_USE_IDENTITY_AS_USERNAME": "true"})
+        self.assertIn("mqtt.use_identity_as_username", str(caught.exception))
+        self.assertIn("needs tls.client_auth: required", str(caught.exception))
 
 
 if __name__ == "__main__":
