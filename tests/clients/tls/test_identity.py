@@ -368,6 +368,25 @@ mqtt:
         self.wait_for(lambda: len(granted) == 2, "the SUBACK")
         self.assertEqual(granted, [0x87, 1])
 
+    def test_paho_over_wss_goes_by_the_certificate_identity(self):
+        received = []
+        client = paho.Client(client_id=f"ident-wss-{uuid.uuid4().hex[:8]}",
+                             transport="websockets", protocol=paho.MQTTv311)
+        client.tls_set(ca_certs=self.ca, certfile=self.client_cert, keyfile=self.client_key)
+        client.on_message = lambda c, u, m: received.append((m.topic, m.payload))
+        granted = []
+        client.on_subscribe = lambda c, u, mid, codes: granted.extend(codes)
+        client.connect("localhost", self.port("mqtt_wss"))
+        client.loop_start()
+        self.addCleanup(client.loop_stop)
+        self.addCleanup(client.disconnect)
+        client.subscribe([("plain/#", 1), ("id/wss", 1)])
+        self.wait_for(lambda: len(granted) == 2, "the SUBACK")
+        self.assertEqual(granted, [0x80, 1])  # 3.1.1: the ACL refuses outside the CN's topics
+        client.publish("id/wss", b"by certificate", qos=1).wait_for_publish(10)
+        self.wait_for(lambda: received, "the message back")
+        self.assertEqual(received, [("id/wss", b"by certificate")])
+
     def test_plain_listener_still_checks_passwords(self):
         done = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
                                "-t", "plain/x", "-m", "x", "-u", "plain-user", "-P", "plain-pw"],
