@@ -57,9 +57,25 @@ BrokerOptions options_from(const config::MqttConfig& config) {
     }
     options.users[entry.substr(0, colon)] = entry.substr(colon + 1);
   }
-  if (options.auth_enabled && options.users.empty()) {
-    throw std::invalid_argument("mqtt.auth_enabled needs at least one entry in mqtt.users");
+  if (!config.password_file.empty()) {
+    std::ifstream file(config.password_file);
+    if (!file)
+      throw std::invalid_argument("mqtt.password_file: cannot read " + config.password_file);
+    std::stringstream text;
+    text << file.rdbuf();
+    options.hashed_users = parse_password_file(text.str(), config.password_file);
+    for (const auto& [user, hash] : options.hashed_users) {
+      if (options.users.contains(user)) {
+        throw std::invalid_argument("mqtt.password_file: user '" + user +
+                                    "' is also in mqtt.users");
+      }
+    }
   }
+  if (options.auth_enabled && options.users.empty() && options.hashed_users.empty()) {
+    throw std::invalid_argument(
+        "mqtt.auth_enabled needs at least one entry in mqtt.users or mqtt.password_file");
+  }
+  options.use_identity_as_username = config.use_identity_as_username;
   auto acl = std::make_shared<AccessControl>();
   if (!config.acl_file.empty()) {
     std::ifstream file(config.acl_file);

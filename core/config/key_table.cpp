@@ -147,6 +147,18 @@ Message check_item(const StringListKey& key, std::string_view item) {
                double_quoted(item);
       }
       return std::nullopt;
+    case ListItems::amqp_auth_mechanism:
+      if (item != "PLAIN" && item != "AMQPLAIN" && item != "EXTERNAL") {
+        return "expected an authentication mechanism mockforge serves (PLAIN, AMQPLAIN, "
+               "EXTERNAL), got " +
+               double_quoted(item);
+      }
+      return std::nullopt;
+    case ListItems::amqp_user_tags:
+      if (split_fields(item).size() < 2) {
+        return "expected \"USER TAG [TAG...]\", got " + double_quoted(item);
+      }
+      return std::nullopt;
     case ListItems::amqp_permission: {
       const std::vector<std::string> fields = split_fields(item);
       if (fields.size() != 2 && fields.size() != 5) {
@@ -577,9 +589,24 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
       errors.push_back(std::move(error));
     }
   }
-  if (config.mqtt.auth_enabled && config.mqtt.users.empty()) {
+  for (std::size_t i = 0; i < amqp.user_tags.size(); ++i) {
+    const std::vector<std::string> fields = split_fields(amqp.user_tags[i]);
+    if (fields.size() < 2) continue;  // reported as a malformed entry
+    if (!listed(amqp.users, fields[0], true)) {
+      Error error = locate("amqp.user_tags", i);
+      error.message = fmt::format("no user {} in amqp.users (entry {})", double_quoted(fields[0]),
+                                  double_quoted(amqp.user_tags[i]));
+      errors.push_back(std::move(error));
+    }
+  }
+  if (config.mqtt.auth_enabled && config.mqtt.users.empty() && config.mqtt.password_file.empty()) {
     Error error = locate("mqtt.auth_enabled", std::nullopt);
     error.message = "needs at least one entry in mqtt.users";
+    errors.push_back(std::move(error));
+  }
+  if (config.mqtt.use_identity_as_username && config.tls.client_auth != TlsClientAuth::required) {
+    Error error = locate("mqtt.use_identity_as_username", std::nullopt);
+    error.message = "needs tls.client_auth: required";
     errors.push_back(std::move(error));
   }
   if (!config.kafka.sasl_mechanisms.empty() && config.kafka.sasl_users.empty()) {

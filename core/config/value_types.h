@@ -35,6 +35,7 @@ enum class ValidationMode { off, warn, reject };
 enum class AmqpUnconfirmedRefusal { drop, close };
 enum class TlsVersion { tls1_2, tls1_3 };
 enum class TlsClientAuth { none, optional, required };
+enum class AmqpCertLogin { distinguished_name, common_name };
 
 template <typename Enum>
 struct EnumNames;
@@ -68,6 +69,11 @@ struct EnumNames<TlsVersion> {
 template <>
 struct EnumNames<TlsClientAuth> {
   static constexpr std::array<std::string_view, 3> names{"none", "optional", "required"};
+};
+
+template <>
+struct EnumNames<AmqpCertLogin> {
+  static constexpr std::array<std::string_view, 2> names{"distinguished_name", "common_name"};
 };
 
 template <typename Enum>
@@ -112,6 +118,8 @@ enum class ListItems {
   vhost_name,            // 1 to 255 bytes (an AMQP short string)
   amqp_permission,       // "USER VHOST [CONFIGURE WRITE READ]", the three being regular expressions
   kafka_sasl_mechanism,  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+  amqp_auth_mechanism,   // PLAIN, AMQPLAIN or EXTERNAL
+  amqp_user_tags,        // "USER TAG [TAG...]"
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.

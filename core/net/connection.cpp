@@ -67,6 +67,10 @@ class OwnedTransportProxy final : public Transport {
   }
   void close() override { impl_->close(); }
   std::string remote_address() const override { return impl_->remote_address(); }
+  std::optional<PeerCertificate> peer_certificate() const override {
+    return impl_->peer_certificate();
+  }
+  bool is_tls() const override { return impl_->is_tls(); }
   bool is_orderly_close(const boost::system::error_code& error) const override {
     return impl_->is_orderly_close(error);
   }

@@ -166,6 +166,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // "host:port" of the peer while the socket is open, then "unknown" (asks
   // the socket each time; nothing is kept per connection).
   std::string remote_address() const { return transport().remote_address(); }
+  // The verified client certificate of a TLS connection (transport.h).
+  std::optional<PeerCertificate> peer_certificate() const { return transport().peer_certificate(); }
+  bool tls() const { return transport().is_tls(); }
   uint64_t id() const { return id_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 

@@ -1,6 +1,7 @@
 #include "core/net/tls.h"
 
 #include <fmt/format.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -8,6 +9,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "core/log/logging.h"
@@ -49,6 +51,33 @@ std::string handshake_failure_reason(const boost::system::error_code& error) {
   if (error == asio::error::eof || error == ssl::error::stream_truncated)
     return "peer closed the connection during the handshake";
   return error.message();
+}
+
+// The subject of the peer's certificate, if it sent one and it was verified.
+std::optional<PeerCertificate> verified_peer(SSL* ssl) {
+  if (ssl == nullptr) return std::nullopt;
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  PeerCertificate peer;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  if (const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); index >= 0) {
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+    unsigned char* utf8 = nullptr;
+    if (const int length = ASN1_STRING_to_UTF8(&utf8, data); length >= 0) {
+      peer.common_name.assign(reinterpret_cast<const char*>(utf8),
+                              static_cast<std::size_t>(length));
+      OPENSSL_free(utf8);
+    }
+  }
+  if (BIO* out = BIO_new(BIO_s_mem())) {
+    if (X509_NAME_print_ex(out, subject, 0, XN_FLAG_RFC2253) >= 0) {
+      char* text = nullptr;
+      const long length = BIO_get_mem_data(out, &text);
+      if (length > 0) peer.distinguished_name.assign(text, static_cast<std::size_t>(length));
+    }
+    BIO_free(out);
+  }
+  return peer;
 }
 
 }  // namespace
@@ -186,6 +215,10 @@ class TlsTransport final : public Transport {
     stream_.next_layer().close(ignored);
   }
   std::string remote_address() const override { return format_endpoint(stream_.next_layer()); }
+  std::optional<PeerCertificate> peer_certificate() const override {
+    return verified_peer(stream_.native_handle());
+  }
+  bool is_tls() const override { return true; }
   bool is_orderly_close(const boost::system::error_code& error) const override {
     // A peer that closes without close_notify: as common as a TCP close.
     return error == ssl::error::stream_truncated || Transport::is_orderly_close(error);
@@ -205,6 +238,10 @@ using TlsWebSocketStream = ssl::stream<beast::tcp_stream>;
 struct TlsLayer {
   std::shared_ptr<TlsContext::Built> built;  // the SSL_CTX the stream's SSL uses
   std::shared_ptr<TlsCounters> counters;
+
+  std::optional<PeerCertificate> peer_certificate(TlsWebSocketStream& stream) const {
+    return verified_peer(stream.native_handle());
+  }
 };
 
 // The TLS handshake under a wss:// upgrade.

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "core/runtime/listener.h"
@@ -56,6 +57,12 @@ using ReadCompletion = TransportCompletion<TransportEvent::kRead>;
 using WrittenCompletion = TransportCompletion<TransportEvent::kWritten>;
 using ClosedCompletion = TransportCompletion<TransportEvent::kClosed>;
 
+// The subject of a client certificate the TLS handshake verified.
+struct PeerCertificate {
+  std::string common_name;         // the first CN of the subject, UTF-8 ("" when it has none)
+  std::string distinguished_name;  // the subject in RFC 4514 form, as openssl -nameopt RFC2253
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -86,6 +93,11 @@ class Transport {
   virtual void close() = 0;
   // "host:port" of the peer ("[v6]:port"); "unknown" once closed.
   virtual std::string remote_address() const = 0;
+  // The client certificate, when the peer sent one over TLS and it was
+  // verified against tls.ca_file; none over plain TCP.
+  virtual std::optional<PeerCertificate> peer_certificate() const { return std::nullopt; }
+  // Whether the stream is TLS (also under a WebSocket).
+  virtual bool is_tls() const { return false; }
   // "closed by peer" and the like: true for the errors of an orderly end.
   virtual bool is_orderly_close(const boost::system::error_code& error) const;
 };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "core/net/transport.h"
 
@@ -52,7 +53,12 @@ class TcpTransport final : public Transport {
 };
 
 // What a plain WebSocket keeps about the layer under it: nothing.
-struct PlainLayer {};
+struct PlainLayer {
+  template <typename Stream>
+  std::optional<PeerCertificate> peer_certificate(Stream&) const {
+    return std::nullopt;
+  }
+};
 
 // A WebSocket over `Stream`: beast::tcp_stream (ws://), or a TLS stream over
 // one (wss://, in tls.cpp), with `Layer` the state that layer needs kept.
@@ -78,6 +84,8 @@ class BasicWebSocketTransport final : public Transport {
   void async_graceful_close(ClosedCompletion done) override;
   void close() override;
   std::string remote_address() const override;
+  std::optional<PeerCertificate> peer_certificate() const override;
+  bool is_tls() const override { return !std::is_same_v<Layer, PlainLayer>; }
   bool is_orderly_close(const boost::system::error_code& error) const override;
 
  private:

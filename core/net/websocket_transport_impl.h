@@ -99,6 +99,13 @@ std::string BasicWebSocketTransport<Stream, Layer>::remote_address() const {
 }
 
 template <typename Stream, typename Layer>
+std::optional<PeerCertificate> BasicWebSocketTransport<Stream, Layer>::peer_certificate() const {
+  // The layer under the WebSocket (TLS for wss) knows the certificate.
+  auto& stream = const_cast<boost::beast::websocket::stream<Stream>&>(ws_).next_layer();
+  return layer_.peer_certificate(stream);
+}
+
+template <typename Stream, typename Layer>
 bool BasicWebSocketTransport<Stream, Layer>::is_orderly_close(
     const boost::system::error_code& error) const {
   return error == boost::beast::websocket::error::closed || Transport::is_orderly_close(error);

@@ -86,9 +86,11 @@ void strip_bcc(BasicProperties& properties) {
 std::optional<std::chrono::milliseconds> check_message(AmqpConnection& connection,
                                                        const BasicProperties& properties,
                                                        const HeaderRoutes& routes) {
-  // A user_id naming anyone but the authenticated user is refused.
+  // A user_id naming anyone but the authenticated user is refused, unless
+  // the user has the impersonator tag (RabbitMQ's validated user-id).
   const std::string& user = connection.user();
-  if (properties.user_id && *properties.user_id != user) {
+  if (properties.user_id && *properties.user_id != user &&
+      !connection.broker().access().has_tag(user, "impersonator")) {
     throw AmqpError(ReplyCode::kPreconditionFailed,
                     fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but "
                                 "authenticated user was '{}'",

@@ -30,11 +30,25 @@ const PermissionPattern& VhostPermissions::of(Permission permission) const {
   return read;
 }
 
+bool is_loopback_peer(std::string_view peer) {
+  if (peer.empty()) return true;
+  std::string_view host = peer;
+  if (host.starts_with('[')) {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (host == "::1") return true;
+  if (host.starts_with("::ffff:")) host.remove_prefix(7);
+  return host.starts_with("127.");
+}
+
 AccessControl::AccessControl() : passwords_{{"guest", "guest"}}, vhosts_{"/"} {}
 
 AccessControl AccessControl::from_config(const std::vector<std::string>& users,
                                          const std::vector<std::string>& vhosts,
-                                         const std::vector<std::string>& permissions) {
+                                         const std::vector<std::string>& permissions,
+                                         const std::vector<std::string>& user_tags) {
   AccessControl access;
   access.passwords_.clear();
   access.vhosts_.clear();
@@ -51,6 +65,19 @@ AccessControl AccessControl::from_config(const std::vector<std::string>& users,
                                   "\"");
     }
     if (!access.vhost_exists(vhost)) access.vhosts_.push_back(vhost);
+  }
+  for (const std::string& entry : user_tags) {
+    std::istringstream fields(entry);
+    std::string user;
+    fields >> user;
+    if (!access.passwords_.contains(user)) {
+      throw std::invalid_argument("amqp.user_tags: no user \"" + user +
+                                  "\" in amqp.users (entry \"" + entry + "\")");
+    }
+    std::vector<std::string>& tags = access.tags_[user];
+    for (std::string tag; fields >> tag;) {
+      if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+    }
   }
   access.everyone_everywhere_ = permissions.empty();
   for (const std::string& entry : permissions) {
@@ -94,6 +121,7 @@ AccessControl& AccessControl::operator=(const AccessControl& other) {
   passwords_ = other.passwords_;
   tags_ = other.tags_;
   fixture_users_ = other.fixture_users_;
+  loopback_users_ = other.loopback_users_;
   vhosts_ = other.vhosts_;
   everyone_everywhere_ = other.everyone_everywhere_;
   full_ = other.full_;
@@ -119,6 +147,31 @@ bool AccessControl::check_password(const std::string& user, const std::string& p
   std::shared_lock lock(mutex_);
   auto it = passwords_.find(user);
   return it != passwords_.end() && it->second == password;
+}
+
+bool AccessControl::user_exists(const std::string& user) const {
+  std::shared_lock lock(mutex_);
+  return passwords_.contains(user);
+}
+
+bool AccessControl::has_tag(const std::string& user, std::string_view tag) const {
+  std::shared_lock lock(mutex_);
+  auto it = tags_.find(user);
+  return it != tags_.end() &&
+         std::find(it->second.begin(), it->second.end(), tag) != it->second.end();
+}
+
+void AccessControl::set_loopback_users(std::vector<std::string> users) {
+  std::unique_lock lock(mutex_);
+  loopback_users_ = std::move(users);
+}
+
+bool AccessControl::may_log_in_from(const std::string& user, std::string_view peer) const {
+  std::shared_lock lock(mutex_);
+  if (std::find(loopback_users_.begin(), loopback_users_.end(), user) == loopback_users_.end()) {
+    return true;
+  }
+  return is_loopback_peer(peer);
 }
 
 const VhostPermissions* AccessControl::permissions(const std::string& user,

@@ -48,6 +48,9 @@ struct VhostPermissions {
   const PermissionPattern& of(Permission permission) const;
 };
 
+// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104, from "host:port" or "[v6]:port".
+bool is_loopback_peer(std::string_view peer);
+
 class AccessControl {
  public:
   // guest/guest with full permissions on "/": RabbitMQ's fresh node.
@@ -59,9 +62,11 @@ class AccessControl {
   // the three regular expressions defaulting to ".*". With no entries at all,
   // every user has ".*" on every vhost.
   // Throws std::invalid_argument naming the bad entry.
+  // user_tags: "USER TAG [TAG...]" for users of `users`.
   static AccessControl from_config(const std::vector<std::string>& users,
                                    const std::vector<std::string>& vhosts,
-                                   const std::vector<std::string>& permissions);
+                                   const std::vector<std::string>& permissions,
+                                   const std::vector<std::string>& user_tags = {});
 
   AccessControl(const AccessControl& other);
   AccessControl& operator=(const AccessControl& other);
@@ -70,6 +75,16 @@ class AccessControl {
   std::vector<std::string> vhosts() const;
   bool vhost_exists(const std::string& vhost) const;
   bool check_password(const std::string& user, const std::string& password) const;
+  // Whether the user exists (EXTERNAL logins check no password).
+  bool user_exists(const std::string& user) const;
+  bool has_tag(const std::string& user, std::string_view tag) const;
+
+  // RabbitMQ's loopback_users: users who may log in only from a loopback
+  // address. Default ["guest"].
+  void set_loopback_users(std::vector<std::string> users);
+  // False when the user is one of them and `peer` ("host:port", "[v6]:port")
+  // is not a loopback address. An empty peer (no socket) counts as loopback.
+  bool may_log_in_from(const std::string& user, std::string_view peer) const;
   // The user's permissions on the vhost, or nullptr: no access.
   const VhostPermissions* permissions(const std::string& user, const std::string& vhost) const;
 
@@ -103,6 +118,7 @@ class AccessControl {
   std::map<std::string, std::string> passwords_;
   std::map<std::string, std::vector<std::string>> tags_;
   std::set<std::string> fixture_users_;
+  std::vector<std::string> loopback_users_{"guest"};
   std::vector<std::string> vhosts_;
   bool everyone_everywhere_ = true;
   VhostPermissions full_;

@@ -45,6 +45,12 @@ struct BrokerSettings {
   std::string version = "0";
   // Users, vhosts and permissions (amqp.users, amqp.vhosts, amqp.permissions).
   AccessControl access;
+  // Mechanisms offered in connection.start (amqp.auth_mechanisms); EXTERNAL
+  // only on a connection with a verified client certificate.
+  std::vector<std::string> auth_mechanisms{"PLAIN", "AMQPLAIN"};
+  // EXTERNAL's user name: the certificate's CN instead of its subject DN
+  // (amqp.ssl_cert_login_from).
+  bool cert_login_common_name = false;
   // Memory alarm: publishing connections are blocked once stored bytes reach
   // this percentage of storage.memory_cap (amqp.memory_high_watermark_percent).
   uint32_t memory_high_watermark_percent = 90;

@@ -198,8 +198,17 @@ void AmqpConnection::on_frame(std::span<const uint8_t> bytes) {
 
 void AmqpConnection::send_connection_start() {
   state_ = State::kAwaitStartOk;
-  send_method(
-      0, ConnectionStart{0, 9, server_properties(broker_.settings()), "PLAIN AMQPLAIN", "en_US"});
+  // EXTERNAL is offered only when the TLS handshake verified a client
+  // certificate (RabbitMQ's rabbit_auth_mechanism_ssl should_offer).
+  client_certificate_ = output_->peer_certificate();
+  std::string mechanisms;
+  for (const std::string& mechanism : broker_.settings().auth_mechanisms) {
+    if (mechanism == "EXTERNAL" && !client_certificate_) continue;
+    if (!mechanisms.empty()) mechanisms += ' ';
+    mechanisms += mechanism;
+  }
+  offered_mechanisms_ = mechanisms;
+  send_method(0, ConnectionStart{0, 9, server_properties(broker_.settings()), mechanisms, "en_US"});
 }
 
 void AmqpConnection::on_command(Command& command) {
@@ -304,22 +313,58 @@ void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
   if (const FieldValue* name = start_ok.client_properties.find("connection_name")) {
     if (const auto* text = name->get_if<std::string>()) client_name_ = *text;
   }
-  if (start_ok.mechanism != "PLAIN" && start_ok.mechanism != "AMQPLAIN") {
+  const std::string& mechanism = start_ok.mechanism;
+  if (mechanism != "PLAIN" && mechanism != "AMQPLAIN" && mechanism != "EXTERNAL") {
     close_connection(
         ReplyCode::kCommandInvalid,
-        fmt::format("COMMAND_INVALID - unknown authentication mechanism '{}'", start_ok.mechanism),
+        fmt::format("COMMAND_INVALID - unknown authentication mechanism '{}'", mechanism),
         ConnectionStartOk::kId);
     return;
   }
-  std::optional<std::pair<std::string, std::string>> credentials;
-  try {
-    credentials = parse_credentials(start_ok.mechanism, start_ok.response);
-  } catch (const DecodeError&) {
-    credentials.reset();
+  bool offered = false;
+  for (std::string_view rest = offered_mechanisms_; !rest.empty();) {
+    const auto space = rest.find(' ');
+    if (rest.substr(0, space) == mechanism) offered = true;
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
   }
-  if (!credentials || !broker_.access().check_password(credentials->first, credentials->second)) {
-    log::get("amqp")->info("connection {}: {} login refused for user '{}'", id_, start_ok.mechanism,
-                           credentials ? credentials->first : "");
+  if (!offered) {
+    close_connection(
+        ReplyCode::kCommandInvalid,
+        fmt::format("COMMAND_INVALID - invalid authentication mechanism '{}'", mechanism),
+        ConnectionStartOk::kId);
+    return;
+  }
+  // Who logs in, and why not (for the log; never a password).
+  std::string user;
+  std::string refusal;
+  if (mechanism == "EXTERNAL") {
+    // The user named by the certificate must exist; no password is checked.
+    user = broker_.settings().cert_login_common_name ? client_certificate_->common_name
+                                                     : client_certificate_->distinguished_name;
+    if (user.empty() || !broker_.access().user_exists(user)) refusal = "no such user";
+  } else {
+    std::optional<std::pair<std::string, std::string>> credentials;
+    try {
+      credentials = parse_credentials(mechanism, start_ok.response);
+    } catch (const DecodeError&) {
+      credentials.reset();
+    }
+    if (!credentials) {
+      refusal = "malformed response";
+    } else {
+      user = credentials->first;
+      if (!broker_.access().check_password(credentials->first, credentials->second)) {
+        refusal = "invalid credentials";
+      }
+    }
+  }
+  // RabbitMQ's loopback_users: a successful login refused for its address.
+  if (refusal.empty() && !broker_.access().may_log_in_from(user, output_->peer_address())) {
+    refusal = fmt::format("user '{}' can only connect via localhost", user);
+  }
+  if (!refusal.empty()) {
+    log::get("amqp")->info("connection {}: {} login refused for user '{}': {}", id_, mechanism,
+                           user, refusal);
     if (!bool_capability(start_ok.client_properties, "authentication_failure_close")) {
       // RabbitMQ closes the socket without a word unless the client asked
       // for connection.close on authentication failure.
@@ -330,11 +375,11 @@ void AmqpConnection::handle_start_ok(const ConnectionStartOk& start_ok) {
     close_connection(ReplyCode::kAccessRefused,
                      fmt::format("ACCESS_REFUSED - Login was refused using authentication "
                                  "mechanism {}. For details see the broker logfile.",
-                                 start_ok.mechanism),
+                                 mechanism),
                      ConnectionStartOk::kId);
     return;
   }
-  user_ = credentials->first;
+  user_ = user;
   state_ = State::kAwaitTuneOk;
   const BrokerSettings& settings = broker_.settings();
   send_method(0,

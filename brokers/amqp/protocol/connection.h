@@ -1,7 +1,8 @@
 // The AMQP 0-9-1 connection state machine, free of sockets: frames in (as
 // cut by frame_boundary()), bytes out through ConnectionOutput.
 //
-// Handshake: protocol header -> start / start-ok (PLAIN, AMQPLAIN) -> tune /
+// Handshake: protocol header -> start / start-ok (amqp.auth_mechanisms: PLAIN,
+// AMQPLAIN, EXTERNAL with a verified TLS client certificate) -> tune /
 // tune-ok -> open / open-ok. Then channel.open/close here, and every other
 // method through the handler table (handlers/). A handler throws AmqpError;
 // channel-scoped codes close the channel, the others the connection.
@@ -207,8 +208,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   CommandAssembler assembler_;
   Vhost* vhost_ = nullptr;
   std::string user_;
-  std::string client_name_;                        // client property connection_name
-  const VhostPermissions* permissions_ = nullptr;  // owned by broker_.access()
+  std::optional<ClientCertificate> client_certificate_;  // a verified TLS client certificate
+  std::string offered_mechanisms_;                       // in connection.start
+  std::string client_name_;                              // client property connection_name
+  const VhostPermissions* permissions_ = nullptr;        // owned by broker_.access()
   uint32_t frame_max_;
   uint16_t channel_max_;
   bool consumer_cancel_notify_ = false;

@@ -5,10 +5,17 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mockforge::amqp {
+
+// The subject of a TLS client certificate the handshake verified.
+struct ClientCertificate {
+  std::string common_name;
+  std::string distinguished_name;  // RFC 4514 form: CN=app,O=org
+};
 
 class ConnectionOutput {
  public:
@@ -33,6 +40,8 @@ class ConnectionOutput {
   // The peer's address, "host:port" ("" where there is no socket, as in
   // unit tests). Any thread.
   virtual std::string peer_address() const { return ""; }
+  // The verified client certificate of a TLS connection, or none.
+  virtual std::optional<ClientCertificate> peer_certificate() const { return std::nullopt; }
 };
 
 }  // namespace mockforge::amqp

@@ -37,8 +37,12 @@ BrokerSettings settings_from(const config::Config& config) {
       static_cast<uint32_t>(config.amqp.memory_high_watermark_percent);
   settings.close_on_unconfirmed_refusal =
       config.asyncapi.amqp_unconfirmed == config::AmqpUnconfirmedRefusal::close;
-  settings.access =
-      AccessControl::from_config(config.amqp.users, config.amqp.vhosts, config.amqp.permissions);
+  settings.access = AccessControl::from_config(config.amqp.users, config.amqp.vhosts,
+                                               config.amqp.permissions, config.amqp.user_tags);
+  settings.access.set_loopback_users(config.amqp.loopback_users);
+  settings.auth_mechanisms = config.amqp.auth_mechanisms;
+  settings.cert_login_common_name =
+      config.amqp.ssl_cert_login_from == config::AmqpCertLogin::common_name;
   return settings;
 }
 

@@ -55,6 +55,14 @@ std::string SessionOutput::peer_address() const {
   return connection ? connection->remote_address() : std::string();
 }
 
+std::optional<ClientCertificate> SessionOutput::peer_certificate() const {
+  auto connection = connection_.lock();
+  if (!connection) return std::nullopt;
+  auto peer = connection->peer_certificate();
+  if (!peer) return std::nullopt;
+  return ClientCertificate{peer->common_name, peer->distinguished_name};
+}
+
 void SessionOutput::arm_heartbeat_timer() {
   heartbeat_timer_.expires_after(std::chrono::milliseconds(heartbeat_) / 2);
   std::weak_ptr<SessionOutput> weak = weak_from_this();

@@ -23,6 +23,7 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   void pause_reading() override;
   void resume_reading() override;
   std::string peer_address() const override;
+  std::optional<ClientCertificate> peer_certificate() const override;
 
  private:
   std::chrono::milliseconds receive_timeout() const;

@@ -54,6 +54,10 @@ class ClientIo : public ClientLink {
   virtual bool congested() const = 0;
   // The peer's address, "host:port"; any thread.
   virtual std::string peer_address() const = 0;
+  // Whether the connection came in on a TLS listener (mqtt.tls_port, mqtt.wss_port).
+  virtual bool tls() const { return false; }
+  // The CN of the client certificate the TLS handshake verified, if any.
+  virtual std::optional<std::string> certificate_common_name() const { return std::nullopt; }
   // A fault rule holds a packet: stop reading for `delay`, then run `resume`
   // on the executor (not when the connection closed meanwhile) and read on.
   virtual void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) = 0;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "brokers/mqtt/broker/access.h"
+#include "brokers/mqtt/broker/password_file.h"
 #include "brokers/mqtt/codec/types.h"
 
 namespace mockforge::mqtt {
@@ -32,7 +33,12 @@ struct BrokerOptions {
   // with its password. When disabled, user names are taken as given.
   bool auth_enabled = false;
   std::map<std::string, std::string, std::less<>> users;  // user name -> password
-  std::shared_ptr<const AccessControl> acl;               // null or empty: all allowed
+  // mqtt.password_file: users with hashed passwords, checked after `users`.
+  std::map<std::string, PasswordHash, std::less<>> hashed_users;
+  // mqtt.use_identity_as_username: on TLS connections the user is the
+  // client certificate's CN; CONNECT's user name and password are ignored.
+  bool use_identity_as_username = false;
+  std::shared_ptr<const AccessControl> acl;  // null or empty: all allowed
   // v5 SUBACK code for a subscription the ACL refuses: 0x87 Not authorized,
   // or 0x80 Unspecified error when set (3.1.1 always gets 0x80).
   bool suback_refusal_unspecified = false;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "brokers/mqtt/codec/topic.h"
+#include "brokers/mqtt/codec/utf8.h"
 #include "brokers/mqtt/handlers/handlers.h"
 #include "core/storage/mqtt_state.h"
 
@@ -37,19 +38,42 @@ std::optional<WillMessage> make_will(const Connect& connect, const std::string& 
   return out;
 }
 
-// mqtt.auth_enabled: a user of mqtt.users with its password. Refuses the
-// connection and returns false otherwise.
-bool authenticate(Client& client, const Connect& connect) {
+// Who the client is. mqtt.use_identity_as_username on a TLS connection: the
+// client certificate's CN, CONNECT's user name and password ignored (as
+// Mosquitto's use_identity_as_username). Otherwise, with mqtt.auth_enabled:
+// a user of mqtt.users or mqtt.password_file with its password. Refuses the
+// connection and returns false when the client may not connect; `username`
+// is the user name the session and the ACL go by.
+bool authenticate(Client& client, const Connect& connect, std::optional<std::string>& username) {
   const BrokerOptions& options = client.options();
+  username = connect.user_name;
+  if (options.use_identity_as_username && client.tls()) {
+    std::optional<std::string> identity = client.certificate_common_name();
+    if (!identity || identity->empty() || validate_mqtt_utf8(*identity) != Utf8Status::valid) {
+      // Mosquitto: Bad User Name or Password (3.1.1: 0x04).
+      client.refuse_connect(ReasonCode::bad_user_name_or_password,
+                            "no client certificate identity (mqtt.use_identity_as_username)");
+      return false;
+    }
+    username = std::move(identity);
+    return true;
+  }
   if (!options.auth_enabled) return true;
   if (!connect.user_name) {
     client.refuse_connect(ReasonCode::not_authorized, "anonymous client, mqtt.auth_enabled");
     return false;
   }
-  auto user = options.users.find(*connect.user_name);
-  const bool password_ok = user != options.users.end() && connect.password &&
-                           std::string_view(reinterpret_cast<const char*>(connect.password->data()),
-                                            connect.password->size()) == user->second;
+  const std::string_view password =
+      connect.password ? std::string_view(reinterpret_cast<const char*>(connect.password->data()),
+                                          connect.password->size())
+                       : std::string_view();
+  bool password_ok = false;
+  if (auto user = options.users.find(*connect.user_name); user != options.users.end()) {
+    password_ok = connect.password && password == user->second;
+  } else if (auto hashed = options.hashed_users.find(*connect.user_name);
+             hashed != options.hashed_users.end()) {
+    password_ok = connect.password && verify_password(hashed->second, password);
+  }
   if (!password_ok) {
     // v5: Bad User Name or Password; 3.1.1: 0x05 Not authorized, as Mosquitto
     // answers (0x04 would also be allowed).
@@ -73,10 +97,11 @@ void handle_connect(Client& client, Connect& connect) {
                           "enhanced authentication is not supported");
     return;
   }
-  if (!authenticate(client, connect)) return;
+  std::optional<std::string> username;
+  if (!authenticate(client, connect, username)) return;
   Client::Accepted accepted;
   accepted.client_id = connect.client_id;
-  accepted.username = connect.user_name;
+  accepted.username = username;
   bool assigned = false;
   if (accepted.client_id.empty()) {
     if (!v5 && !connect.clean_start) {
@@ -107,7 +132,7 @@ void handle_connect(Client& client, Connect& connect) {
     }
     // The will is published with this client's rights, so they are checked
     // now: Not authorized (0x87 / 0x05) when it could not be published.
-    Identity who{accepted.client_id, connect.user_name};
+    Identity who{accepted.client_id, accepted.username};
     const auto& acl = options.acl;
     if (connect.will->topic.starts_with("$SYS/") ||
         (acl && !acl->may_publish(who, connect.will->topic))) {

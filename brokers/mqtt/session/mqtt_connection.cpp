@@ -91,6 +91,12 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
   bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
   std::string peer_address() const override { return connection_.remote_address(); }
+  bool tls() const override { return connection_.tls(); }
+  std::optional<std::string> certificate_common_name() const override {
+    auto peer = connection_.peer_certificate();
+    if (!peer) return std::nullopt;
+    return std::move(peer->common_name);
+  }
   void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override {
     connection_.pause_reading();
     auto timer = std::make_shared<boost::asio::steady_timer>(connection_.executor(), delay);

@@ -15,6 +15,8 @@
  *                                wait to be killed (an abnormal close)
  *   expect <topic>               subscribe at QoS 1, print "subscribed", then print the
  *                                first message as "recv <topic> <qos> <payload>"
+ * Over ssl:// (built against libpaho-mqtt3as) PAHO_C_CAFILE, PAHO_C_CERT and PAHO_C_KEY
+ * give the CA and the client certificate and key.
  * Exit 0 unless something failed that the scenario does not report. */
 #include <MQTTAsync.h>
 #include <pthread.h>
@@ -175,6 +177,17 @@ static int connect_client(MQTTAsync client, State* state, const char* user, cons
   if (user && strcmp(user, "-") != 0) chosen->username = user;
   if (password && strcmp(password, "-") != 0) chosen->password = password;
   chosen->will = will;
+  /* ssl:// URIs (the libpaho-mqtt3as build): the CA, and a client certificate and key, from
+   * PAHO_C_CAFILE, PAHO_C_CERT and PAHO_C_KEY. */
+  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+  if (getenv("PAHO_C_CAFILE")) {
+    ssl.trustStore = getenv("PAHO_C_CAFILE");
+    ssl.keyStore = getenv("PAHO_C_CERT");
+    ssl.privateKey = getenv("PAHO_C_KEY");
+    ssl.enableServerCertAuth = 1;
+    ssl.verify = 1;
+    chosen->ssl = &ssl;
+  }
   int rc = MQTTAsync_connect(client, chosen);
   if (rc != MQTTASYNC_SUCCESS) fail("connect call", rc);
   return wait_done(state, "CONNACK");

@@ -53,5 +53,42 @@ TEST(AmqpAccess, BadEntriesAreRefusedNamingThem) {
   }
 }
 
+TEST(AmqpAccess, LoopbackUsersLogInOnlyFromLoopback) {
+  EXPECT_TRUE(is_loopback_peer("127.0.0.1:5000"));
+  EXPECT_TRUE(is_loopback_peer("127.8.9.10:1"));
+  EXPECT_TRUE(is_loopback_peer("[::1]:5000"));
+  EXPECT_TRUE(is_loopback_peer("[::ffff:127.0.0.1]:5000"));
+  EXPECT_FALSE(is_loopback_peer("192.0.2.2:5000"));
+  EXPECT_FALSE(is_loopback_peer("[fd00::2]:5000"));
+  EXPECT_FALSE(is_loopback_peer("[::ffff:10.0.0.1]:5000"));
+  EXPECT_FALSE(is_loopback_peer("unknown"));
+
+  AccessControl access;  // RabbitMQ's default: loopback_users = [guest]
+  EXPECT_TRUE(access.may_log_in_from("guest", "127.0.0.1:4000"));
+  EXPECT_FALSE(access.may_log_in_from("guest", "192.0.2.2:4000"));
+  EXPECT_TRUE(access.may_log_in_from("other", "192.0.2.2:4000"));
+  access.set_loopback_users({});
+  EXPECT_TRUE(access.may_log_in_from("guest", "192.0.2.2:4000"));
+  access.set_loopback_users({"other"});
+  EXPECT_FALSE(access.may_log_in_from("other", "[fd00::2]:4000"));
+}
+
+TEST(AmqpAccess, UserTagsFromConfigAreListed) {
+  auto access = AccessControl::from_config({"admin:pw", "app:pw"}, {"/"}, {},
+                                           {"admin administrator management", "app impersonator"});
+  EXPECT_TRUE(access.has_tag("admin", "administrator"));
+  EXPECT_TRUE(access.has_tag("app", "impersonator"));
+  EXPECT_FALSE(access.has_tag("app", "administrator"));
+  EXPECT_TRUE(access.user_exists("app"));
+  EXPECT_FALSE(access.user_exists("nobody"));
+  for (const auto& user : access.users()) {
+    if (user.name == "admin") {
+      EXPECT_EQ(user.tags, (std::vector<std::string>{"administrator", "management"}));
+    }
+  }
+  EXPECT_THROW(AccessControl::from_config({"a:1"}, {"/"}, {}, {"b monitoring"}),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace mockforge::amqp

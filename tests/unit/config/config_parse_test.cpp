@@ -331,6 +331,48 @@ mqtt:
   EXPECT_THAT(validate_file(good.path()), IsEmpty());
 }
 
+TEST(ConfigFile, IdentityKeysAreChecked) {
+  const TempFile file(R"(amqp:
+  users: ["guest:guest"]
+  user_tags: ["guest administrator", "nobody monitoring"]
+  auth_mechanisms: [PLAIN, GSSAPI]
+  ssl_cert_login_from: serial_number
+mqtt:
+  use_identity_as_username: true
+)");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(file.path())) {
+    texts.push_back(error.key + ": " + error.message);
+  }
+  EXPECT_THAT(texts, ::testing::UnorderedElementsAre(
+                         "amqp.auth_mechanisms: expected an authentication mechanism mockforge "
+                         "serves (PLAIN, AMQPLAIN, EXTERNAL), got \"GSSAPI\"",
+                         ::testing::StartsWith("amqp.ssl_cert_login_from: "),
+                         "amqp.user_tags: no user \"nobody\" in amqp.users (entry \"nobody "
+                         "monitoring\")",
+                         "mqtt.use_identity_as_username: needs tls.client_auth: required"));
+  const TempFile malformed("amqp:\n  user_tags: [lonely]\n");
+  texts.clear();
+  for (const Error& error : validate_file(malformed.path())) {
+    texts.push_back(error.key + ": " + error.message);
+  }
+  EXPECT_THAT(texts, ::testing::ElementsAre(
+                         "amqp.user_tags: expected \"USER TAG [TAG...]\", got \"lonely\""));
+  const TempFile good(R"(amqp:
+  user_tags: ["guest administrator management"]
+  auth_mechanisms: [EXTERNAL]
+  ssl_cert_login_from: common_name
+  loopback_users: []
+mqtt:
+  auth_enabled: true
+  password_file: /nonexistent/read/at/serve
+  use_identity_as_username: true
+tls:
+  client_auth: required
+)");
+  EXPECT_THAT(validate_file(good.path()), ::testing::IsEmpty());
+}
+
 TEST(ConfigFile, KafkaSaslMechanismsAreCheckedAndNeedUsers) {
   const TempFile file(R"(kafka:
   sasl_mechanisms: [PLAIN, OAUTHBEARER]
