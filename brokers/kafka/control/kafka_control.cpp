@@ -6,6 +6,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/consumer_protocol.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
@@ -113,6 +114,7 @@ class KafkaControl : public control::BrokerControl {
       if (!broker_->storage().logs().delete_topic(path[1])) {
         return Reply::not_found("topic '" + path[1] + "'");
       }
+      broker_->transactions().forget_topic(path[1]);
       return Reply::ok({{"deleted", {{"topic", path[1]}}}});
     }
     if (path.size() == 2 && path[0] == "groups") {
