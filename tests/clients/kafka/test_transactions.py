@@ -3,7 +3,7 @@ read_committed and read_uncommitted consumers, a fenced zombie producer,
 consume-transform-produce with send_offsets_to_transaction, transaction timeouts,
 and kcat with isolation.level=read_committed."""
 
-import subprocess
+import json
 import time
 import unittest
 
@@ -24,6 +24,11 @@ class TransactionsTest(KafkaTestCase):
                              "transactional.id": transactional_id, "linger.ms": 5, **extra})
         producer.init_transactions(15)
         return producer
+
+    def admin_get(self, path):
+        status, _, body = self.server.request("GET", "/__mockforge/api/" + path)
+        self.assertEqual(status, 200, body)
+        return json.loads(body)
 
     def values(self, topic, isolation, expected=None, partitions=1, timeout=10):
         """Every value a fresh consumer with `isolation` reads from the start, until
@@ -77,6 +82,10 @@ class TransactionsTest(KafkaTestCase):
         self.assertEqual(consumer.get_watermark_offsets(TopicPartition("tx-basic", 0), 10),
                          (0, 8))
         consumer.close()
+        # The admin API's peek shows the records (aborted ones too), not the markers.
+        peeked = self.admin_get("kafka/topics/tx-basic/messages?partition=0")["messages"]
+        self.assertEqual([m["value"]["data"] for m in peeked], ["c1", "c2", "a1", "a2", "c3"])
+        self.assertEqual([m["offset"] for m in peeked], [0, 1, 3, 4, 6])
 
     def test_open_transaction_holds_back_read_committed_consumers(self):
         self.create_topic("tx-open", partitions=2)
@@ -93,6 +102,8 @@ class TransactionsTest(KafkaTestCase):
         plain.flush(10)
         self.assertEqual(self.values("tx-open", "read_committed", partitions=2, timeout=3),
                          ["before"])
+        partition = self.admin_get("kafka/topics/tx-open")["partitions"][0]
+        self.assertEqual((partition["last_stable_offset"], partition["high_watermark"]), (1, 3))
         self.assertEqual(sorted(self.values("tx-open", "read_uncommitted", partitions=2)),
                          ["after", "before", "pending-0", "pending-1"])
         # A consumer that waits sees the records once the commit lands.
