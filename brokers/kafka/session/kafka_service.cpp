@@ -198,6 +198,16 @@ class KafkaService : public runtime::Service {
           return samples;
         }));
     scrape_handles_.push_back(registry.callback(
+        "kafka_transactions_open", "Kafka transactions begun and not yet committed or aborted",
+        metrics::MetricType::kGauge, {}, [weak] {
+          std::vector<metrics::Sample> samples;
+          if (auto broker = weak.lock()) {
+            samples.push_back(
+                {{}, static_cast<double>(broker->transactions().open_transaction_count())});
+          }
+          return samples;
+        }));
+    scrape_handles_.push_back(registry.callback(
         "kafka_consumer_lag", "High watermark minus the committed offset, per group and partition",
         metrics::MetricType::kGauge, {"group", "topic", "partition"}, [weak] {
           std::vector<metrics::Sample> samples;

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from kafka_test_base import KafkaTestCase
 from mockforge_harness import Mockforge
@@ -104,6 +104,7 @@ class TransactionsTest(KafkaTestCase):
                          ["before"])
         partition = self.admin_get("kafka/topics/tx-open")["partitions"][0]
         self.assertEqual((partition["last_stable_offset"], partition["high_watermark"]), (1, 3))
+        self.assertIn("kafka_transactions_open 1", self.metrics())
         self.assertEqual(sorted(self.values("tx-open", "read_uncommitted", partitions=2)),
                          ["after", "before", "pending-0", "pending-1"])
         # A consumer that waits sees the records once the commit lands.
@@ -119,6 +120,7 @@ class TransactionsTest(KafkaTestCase):
                 got.append(msg.value().decode())
         consumer.close()
         self.assertEqual(sorted(got), ["after", "before", "pending-0", "pending-1"])
+        self.assertIn("kafka_transactions_open 0", self.metrics())
 
     def test_second_producer_with_the_same_id_fences_the_zombie(self):
         self.create_topic("tx-zombie")
@@ -238,6 +240,12 @@ class TransactionTimeoutTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.close()
+
+    def test_maximum_is_described_as_a_broker_config(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        resource = ConfigResource(ConfigResource.Type.BROKER, "0")
+        configs = admin.describe_configs([resource])[resource].result(10)
+        self.assertEqual(configs["transaction.max.timeout.ms"].value, "5000")
 
     def test_timeout_above_the_maximum_is_refused(self):
         producer = Producer({"bootstrap.servers": self.bootstrap, "transactional.id": "too-long",
