@@ -82,11 +82,14 @@ InitProducerIdResult TransactionCoordinator::init_producer_id(const std::string&
     result.producer_epoch = stored.epoch;
     return result;
   }
-  // A producer that names its current id and epoch (v3+, KIP-360) must hold them.
-  if (producer_id >= 0 && (producer_id != txn->producer_id || epoch != txn->epoch)) {
+  // A producer that names its current id and epoch (v3+, KIP-360) must hold
+  // them, or the epoch a timeout took from it.
+  if (producer_id >= 0 &&
+      (producer_id != txn->producer_id || (epoch != txn->epoch && epoch != txn->last_epoch))) {
     result.error_code = error::kProducerFenced;
     return result;
   }
+  txn->last_epoch = -1;
   // Any other init takes the id over: the epoch goes up, fencing the previous
   // producer, and its open transaction is aborted under the new epoch.
   if (txn->epoch >= kLastEpoch) {
@@ -204,7 +207,10 @@ std::vector<TransactionCompletion> TransactionCoordinator::expire(TxnClock::time
     if (now - txn.started <= std::chrono::milliseconds(txn.timeout_ms)) continue;
     // Kafka aborts a timed-out transaction with a bumped epoch, which fences
     // the producer that let it time out.
-    if (txn.epoch < kLastEpoch) ++txn.epoch;
+    if (txn.epoch < kLastEpoch) {
+      txn.last_epoch = txn.epoch;
+      ++txn.epoch;
+    }
     expired.push_back(complete_locked(id, txn, false));
   }
   return expired;

@@ -140,6 +140,9 @@ class TransactionCoordinator {
   struct Transaction {
     int64_t producer_id = -1;
     int16_t epoch = -1;
+    // The epoch before a timeout bumped it (Kafka's lastProducerEpoch): its
+    // producer may still re-init with it (KIP-360). -1: none.
+    int16_t last_epoch = -1;
     int32_t timeout_ms = 60000;
     TxnState state = TxnState::kEmpty;
     TxnClock::time_point started{};

@@ -108,6 +108,12 @@ TEST_F(TransactionCoordinatorTest, ExpiredTransactionsAreAbortedWithABumpedEpoch
   EXPECT_EQ(txns.end_transaction("tx", init.producer_id, 0, true).error_code,
             error::kProducerFenced);
   EXPECT_TRUE(txns.expire(t0 + 5000ms).empty());
+  // The timed-out producer may re-init naming its old epoch (KIP-360), once.
+  auto recovered = txns.init_producer_id("tx", 1000, init.producer_id, 0);
+  EXPECT_EQ(recovered.error_code, 0);
+  EXPECT_EQ(recovered.producer_epoch, 2);
+  EXPECT_EQ(txns.init_producer_id("tx", 1000, init.producer_id, 0).error_code,
+            error::kProducerFenced);
 }
 
 TEST_F(TransactionCoordinatorTest, IndexGivesTheStableOffsetAndAbortedRanges) {
