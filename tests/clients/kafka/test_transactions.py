@@ -30,6 +30,14 @@ class TransactionsTest(KafkaTestCase):
         self.assertEqual(status, 200, body)
         return json.loads(body)
 
+    def latest(self, topic, isolation):
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "latest",
+                             "isolation.level": isolation})
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, 0), 10)[1]
+        finally:
+            consumer.close()
+
     def values(self, topic, isolation, expected=None, partitions=1, timeout=10):
         """Every value a fresh consumer with `isolation` reads from the start, until
         end-of-partition on every partition (or `expected` values)."""
@@ -105,6 +113,9 @@ class TransactionsTest(KafkaTestCase):
         partition = self.admin_get("kafka/topics/tx-open")["partitions"][0]
         self.assertEqual((partition["last_stable_offset"], partition["high_watermark"]), (1, 3))
         self.assertIn("kafka_transactions_open 1", self.metrics())
+        # ListOffsets latest: the last stable offset for read_committed.
+        self.assertEqual(self.latest("tx-open", "read_committed"), 1)
+        self.assertEqual(self.latest("tx-open", "read_uncommitted"), 3)
         self.assertEqual(sorted(self.values("tx-open", "read_uncommitted", partitions=2)),
                          ["after", "before", "pending-0", "pending-1"])
         # A consumer that waits sees the records once the commit lands.
@@ -121,6 +132,7 @@ class TransactionsTest(KafkaTestCase):
         consumer.close()
         self.assertEqual(sorted(got), ["after", "before", "pending-0", "pending-1"])
         self.assertIn("kafka_transactions_open 0", self.metrics())
+        self.assertEqual(self.latest("tx-open", "read_committed"), 4)  # 3 records and a marker
 
     def test_second_producer_with_the_same_id_fences_the_zombie(self):
         self.create_topic("tx-zombie")
