@@ -11,7 +11,8 @@
 // coordinator never touches storage itself.
 //
 // Locks: the transactional-id state and the partition index each have their
-// own lock, and no method holds one while taking the other or calling out.
+// own lock, and no method holds one while taking the other or calling out
+// (but for `allocate_id`, which must take no lock of ours or the append lock).
 // Produce calls check_produce() and transactional_append() while holding the
 // producers' append lock; marker writers take that lock after end_transaction()
 // or expire() returned, so the order is always append lock, then ours.
