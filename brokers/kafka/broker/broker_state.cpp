@@ -5,6 +5,8 @@
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/codec/record_batch.h"
 #include "core/traffic/hub.h"
 
 namespace mockforge::kafka {
@@ -39,6 +41,16 @@ ProducerRegistry::Allocation ProducerRegistry::init(int64_t existing_id, int16_t
   int64_t id = next_producer_id_++;
   epochs_[id] = 0;
   return {id, 0};
+}
+
+int64_t ProducerRegistry::allocate_id() {
+  std::lock_guard lock(mutex_);
+  return next_producer_id_++;
+}
+
+void ProducerRegistry::set_epoch(int64_t producer_id, int16_t epoch) {
+  std::lock_guard lock(mutex_);
+  epochs_[producer_id] = epoch;
 }
 
 bool ProducerRegistry::known(int64_t producer_id) const {
@@ -106,7 +118,9 @@ BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
       storage_(storage),
       registry_(registry),
       metrics_(registry),
-      groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)) {}
+      groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)),
+      transactions_(std::make_unique<TransactionCoordinator>(
+          [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)) {}
 
 BrokerState::~BrokerState() = default;
 
@@ -119,8 +133,61 @@ std::shared_ptr<storage::Topic> BrokerState::find_or_create_topic(const std::str
   return storage_.logs().find(name);  // created concurrently by another connection
 }
 
+namespace {
+
+// A transaction marker: one control record whose key is (version 0, type:
+// 0 abort, 1 commit) and whose value is (version 0, coordinator epoch).
+Bytes marker_batch(const TransactionCompletion& completion, int64_t now) {
+  NewRecord record;
+  record.timestamp_ms = now;
+  record.key = Bytes{0, 0, 0, static_cast<uint8_t>(completion.commit ? 1 : 0)};
+  record.value = Bytes{0, 0, 0, 0, 0, 0};
+  BatchOptions options;
+  options.transactional = true;
+  options.control = true;
+  options.producer_id = completion.producer_id;
+  options.producer_epoch = completion.producer_epoch;
+  return build_record_batch(std::span<const NewRecord>(&record, 1), options);
+}
+
+}  // namespace
+
+void BrokerState::complete_transaction(const TransactionCompletion& completion) {
+  producers_.set_epoch(completion.producer_id, completion.producer_epoch);
+  const int64_t now = now_ms();
+  const Bytes marker = marker_batch(completion, now);
+  {
+    std::lock_guard lock(producers_.lock());
+    for (const auto& key : completion.partitions) {
+      auto topic = storage_.logs().find(key.first);
+      auto partition = topic ? topic->partition(key.second) : nullptr;
+      if (!partition) continue;  // deleted meanwhile: nothing to mark
+      auto appended = partition->append(std::span<const uint8_t>(marker.data(), marker.size()), 1,
+                                        now, [](std::span<uint8_t> span, int64_t base_offset) {
+                                          set_base_offset(span, base_offset);
+                                          set_partition_leader_epoch(span, 0);
+                                        });
+      // A marker that could not be stored (storage full) still closes the
+      // transaction in the index, so the last stable offset moves on.
+      transactions_->marker_written(key, completion.producer_id, completion.commit,
+                                    appended.ok() ? appended.value() : partition->high_watermark());
+    }
+  }
+  if (!completion.commit) return;
+  for (const auto& [group_id, offsets] : completion.offsets) {
+    groups_->store_offsets(group_id, offsets);
+  }
+}
+
+void BrokerState::expire_transactions() {
+  for (const auto& completion : transactions_->expire(TxnClock::now())) {
+    complete_transaction(completion);
+  }
+}
+
 void BrokerState::reset() {
   producers_.reset();
+  transactions_->reset();
   groups_->reset();
   std::lock_guard lock(fixture_offsets_mutex_);
   for (const auto& [group_id, offsets] : fixture_offsets_) {

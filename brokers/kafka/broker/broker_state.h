@@ -35,6 +35,8 @@ class UserStore;
 namespace mockforge::kafka {
 
 class GroupCoordinator;
+class TransactionCoordinator;
+struct TransactionCompletion;
 
 // SASL on the Kafka listener (kafka.sasl_*); off when `mechanisms` is empty.
 struct SaslOptions {
@@ -52,6 +54,9 @@ struct BrokerOptions {
   std::size_t max_frame_bytes = 100u << 20;
   int32_t default_max_message_bytes = 1048588;  // Kafka's message.max.bytes
   std::chrono::milliseconds group_initial_rebalance_delay{100};
+  // Largest transaction.timeout.ms InitProducerId accepts (Kafka's
+  // transaction.max.timeout.ms).
+  std::chrono::milliseconds transaction_max_timeout{900000};
   SaslOptions sasl;
 };
 
@@ -85,6 +90,10 @@ class ProducerRegistry {
   // A fresh id (no transactional id) or a bumped epoch for a known one.
   Allocation init(int64_t existing_id, int16_t existing_epoch);
   bool known(int64_t producer_id) const;
+  // A fresh id, with no epoch yet (transactional producers: set_epoch()).
+  int64_t allocate_id();
+  // The epoch of a (transactional) producer: batches of older epochs are fenced.
+  void set_epoch(int64_t producer_id, int16_t epoch);
 
   // Checks a batch against the partition's producer state. The caller holds
   // lock() across check + append + record so that the order is consistent.
@@ -126,12 +135,21 @@ class BrokerState {
   BrokerMetrics& metrics() { return metrics_; }
   ProducerRegistry& producers() { return producers_; }
   GroupCoordinator& groups() { return *groups_; }
+  TransactionCoordinator& transactions() { return *transactions_; }
+
+  // Finishes an ended transaction: the producer's epoch, a commit or abort
+  // marker appended to each of its partitions (under the producers' append
+  // lock), and on commit its offsets stored in their groups.
+  void complete_transaction(const TransactionCompletion& completion);
+  // Aborts the transactions past their timeout (called by the service's tick).
+  void expire_transactions();
 
   // The topic, auto-created when allowed and configured. nullptr otherwise.
   std::shared_ptr<storage::Topic> find_or_create_topic(const std::string& name, bool allow_create);
 
-  // Drops producer and group state (storage was reset by the engine), then
-  // commits the fixtures' offsets again.
+  // Drops producer, transaction and group state (storage was reset by the
+  // engine, so open transactions are gone), then commits the fixtures'
+  // offsets again.
   void reset();
 
   // Fixtures' committed offsets (traffic endpoint): a standalone commit into
@@ -165,6 +183,7 @@ class BrokerState {
   BrokerMetrics metrics_;
   ProducerRegistry producers_;
   std::unique_ptr<GroupCoordinator> groups_;
+  std::unique_ptr<TransactionCoordinator> transactions_;
   traffic::Hub* traffic_ = nullptr;
   std::mutex fixture_offsets_mutex_;
   std::vector<std::pair<std::string, std::vector<FixtureOffset>>> fixture_offsets_;

@@ -64,6 +64,18 @@ std::string_view name(int16_t code) {
       return "OUT_OF_ORDER_SEQUENCE_NUMBER";
     case kInvalidProducerEpoch:
       return "INVALID_PRODUCER_EPOCH";
+    case kInvalidTxnState:
+      return "INVALID_TXN_STATE";
+    case kInvalidProducerIdMapping:
+      return "INVALID_PRODUCER_ID_MAPPING";
+    case kInvalidTransactionTimeout:
+      return "INVALID_TRANSACTION_TIMEOUT";
+    case kConcurrentTransactions:
+      return "CONCURRENT_TRANSACTIONS";
+    case kOperationNotAttempted:
+      return "OPERATION_NOT_ATTEMPTED";
+    case kProducerFenced:
+      return "PRODUCER_FENCED";
     case kTransactionalIdAuthorizationFailed:
       return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED";
     case kUnknownProducerId:

@@ -452,6 +452,27 @@ int16_t GroupCoordinator::commit_offsets(
   return error::kNone;
 }
 
+void GroupCoordinator::store_offsets(
+    const std::string& group_id,
+    const std::vector<std::pair<TopicPartitionKey, CommittedOffset>>& offsets) {
+  std::lock_guard lock(mutex_);
+  if (group_id.empty()) return;
+  Group& group = group_locked(group_id);
+  for (const auto& [key, offset] : offsets) group.offsets[key] = offset;
+}
+
+int16_t GroupCoordinator::check_member(const std::string& group_id, const std::string& member_id,
+                                       int32_t generation_id) const {
+  if (generation_id < 0 && member_id.empty()) return error::kNone;
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return error::kUnknownMemberId;
+  const Group& group = *it->second;
+  if (group.members.find(member_id) == group.members.end()) return error::kUnknownMemberId;
+  if (generation_id != group.generation_id) return error::kIllegalGeneration;
+  return error::kNone;
+}
+
 GroupOffsets GroupCoordinator::fetch_offsets(const std::string& group_id) const {
   std::lock_guard lock(mutex_);
   auto it = groups_.find(group_id);

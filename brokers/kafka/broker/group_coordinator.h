@@ -125,6 +125,14 @@ class GroupCoordinator {
   int16_t commit_offsets(const std::string& group_id, const std::string& member_id,
                          int32_t generation_id,
                          const std::vector<std::pair<TopicPartitionKey, CommittedOffset>>& offsets);
+  // Stores without a membership check: a committed transaction's offsets
+  // (TxnOffsetCommit was checked when it arrived).
+  void store_offsets(const std::string& group_id,
+                     const std::vector<std::pair<TopicPartitionKey, CommittedOffset>>& offsets);
+  // TxnOffsetCommit v3+: 0 when generation -1 and no member id (no check), or
+  // when the member is in the group at that generation.
+  int16_t check_member(const std::string& group_id, const std::string& member_id,
+                       int32_t generation_id) const;
   // nullopt when the group has no offsets at all.
   GroupOffsets fetch_offsets(const std::string& group_id) const;
   std::map<std::string, GroupOffsets> all_offsets() const;

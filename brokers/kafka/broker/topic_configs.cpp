@@ -198,6 +198,10 @@ std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker) 
       config_source::kStaticBroker, config_type::kInt,
       "Largest request accepted; a larger one closes the connection (mockforge "
       "kafka.max_frame_bytes).");
+  add("transaction.max.timeout.ms", std::to_string(options.transaction_max_timeout.count()),
+      config_source::kStaticBroker, config_type::kInt,
+      "Largest transaction.timeout.ms a transactional producer may ask for (mockforge "
+      "kafka.transaction_max_timeout).");
   return described;
 }
 

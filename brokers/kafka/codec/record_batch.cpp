@@ -206,6 +206,7 @@ Bytes build_record_batch(std::span<const NewRecord> records, const BatchOptions&
     attributes |= batch_attributes::kLogAppendTime;
   }
   if (options.transactional) attributes |= batch_attributes::kTransactional;
+  if (options.control) attributes |= batch_attributes::kControl;
 
   Writer writer;
   writer.write_int64(options.base_offset);

@@ -112,6 +112,7 @@ struct BatchOptions {
   Compression compression = Compression::kNone;
   TimestampType timestamp_type = TimestampType::kCreateTime;
   bool transactional = false;
+  bool control = false;  // a control batch (transaction markers)
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;

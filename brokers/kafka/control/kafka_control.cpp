@@ -6,6 +6,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/consumer_protocol.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
@@ -25,24 +26,24 @@ std::string_view as_text(const Bytes& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-json partition_json(const storage::Partition& partition, int32_t index) {
+json partition_json(const storage::Partition& partition, int32_t index,
+                    const TransactionCoordinator& transactions) {
   const auto stats = partition.stats();
-  // No transactions are accepted, so every offset below the high watermark
-  // is stable.
   return {{"partition", index},
           {"log_start_offset", stats.log_start_offset},
           {"high_watermark", stats.high_watermark},
-          {"last_stable_offset", stats.high_watermark},
+          {"last_stable_offset",
+           transactions.last_stable_offset({partition.topic_name(), index}, stats.high_watermark)},
           {"batches", stats.batch_count},
           {"bytes", stats.size_bytes}};
 }
 
-json topic_json(const storage::Topic& topic) {
+json topic_json(const storage::Topic& topic, const TransactionCoordinator& transactions) {
   json partitions = json::array();
   int32_t index = 0;
   uint64_t messages = 0;
   for (const auto& partition : topic.partitions()) {
-    auto entry = partition_json(*partition, index++);
+    auto entry = partition_json(*partition, index++, transactions);
     messages += entry["high_watermark"].get<int64_t>() - entry["log_start_offset"].get<int64_t>();
     partitions.push_back(std::move(entry));
   }
@@ -81,13 +82,13 @@ class KafkaControl : public control::BrokerControl {
     if (path.size() == 1 && path[0] == "topics") {
       json topics = json::array();
       for (const auto& topic : broker_->storage().logs().list())
-        topics.push_back(topic_json(*topic));
+        topics.push_back(topic_json(*topic, broker_->transactions()));
       return Reply::ok({{"topics", std::move(topics)}});
     }
     if (path.size() >= 2 && path[0] == "topics") {
       auto topic = broker_->storage().logs().find(path[1]);
       if (!topic) return Reply::not_found("topic '" + path[1] + "'");
-      if (path.size() == 2) return Reply::ok(topic_json(*topic));
+      if (path.size() == 2) return Reply::ok(topic_json(*topic, broker_->transactions()));
       if (path.size() == 3 && path[2] == "messages") return peek(*topic, request);
     }
     if (path.size() == 1 && path[0] == "groups") {
@@ -113,6 +114,7 @@ class KafkaControl : public control::BrokerControl {
       if (!broker_->storage().logs().delete_topic(path[1])) {
         return Reply::not_found("topic '" + path[1] + "'");
       }
+      broker_->transactions().forget_topic(path[1]);
       return Reply::ok({{"deleted", {{"topic", path[1]}}}});
     }
     if (path.size() == 2 && path[0] == "groups") {
@@ -190,7 +192,9 @@ class KafkaControl : public control::BrokerControl {
       if (!read || read->batches.empty()) break;
       for (const auto& batch : read->batches) {
         const auto view = parse_record_batch(batch.bytes.span());
-        const auto records = decode_records(view);
+        // Transaction markers (control batches) are not messages.
+        const auto records =
+            view.header.is_control() ? std::vector<Record>{} : decode_records(view);
         for (const auto& record : records) {
           const int64_t offset = view.header.base_offset + record.offset_delta;
           if (offset < next || offset >= end) continue;

@@ -2,6 +2,7 @@
 #include "mockforge/kafka/delete_topics.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -31,7 +32,11 @@ void handle(const RequestPtr& request, Reader& body) {
       result.name = topic->name();
       result.topic_id = to_uuid(topic->id());
       auto status = logs.delete_topic(topic->name());
-      if (!status.ok()) result.error_code = error::kUnknownTopicOrPartition;
+      if (!status.ok()) {
+        result.error_code = error::kUnknownTopicOrPartition;
+      } else {
+        request->broker.transactions().forget_topic(topic->name());
+      }
     }
     request->count_error(result.error_code);
     response.responses.push_back(std::move(result));

@@ -1,10 +1,13 @@
 // Fetch (1): serves stored batches as received; long-polls up to max_wait_ms until min_bytes
 // are available, woken by storage's wait_for_data and bounded by a timer on the strand.
+// read_committed (isolation level 1) stops at the last stable offset and lists the aborted
+// transactions in the returned range, so clients drop their records.
 #include "mockforge/kafka/fetch.h"
 
 #include <atomic>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
@@ -33,6 +36,8 @@ Built build(FetchState& state) {
   Request& request = *state.request;
   auto& logs = request.broker.storage().logs();
   std::size_t budget = static_cast<std::size_t>(std::max(state.parsed.max_bytes, 0));
+  const bool read_committed = state.parsed.isolation_level == 1;
+  const TransactionCoordinator& transactions = request.broker.transactions();
   for (const auto& wanted : state.parsed.topics) {
     FetchResponse::FetchableTopicResponse topic_result;
     topic_result.topic = wanted.topic;
@@ -62,20 +67,40 @@ Built build(FetchState& state) {
           data.high_watermark = partition->high_watermark();
           data.log_start_offset = partition->log_start_offset();
         } else {
+          const TopicPartitionKey key{topic->name(), fetch.partition};
+          const int64_t stable = transactions.last_stable_offset(key, read->high_watermark);
           data.high_watermark = read->high_watermark;
-          data.last_stable_offset = read->high_watermark;
+          data.last_stable_offset = stable;
           data.log_start_offset = read->log_start_offset;
           Bytes records;
           int64_t record_count = 0;
+          int64_t next_offset = fetch.fetch_offset;
           for (const auto& batch : read->batches) {
             if (limit == 0) break;
+            if (read_committed && batch.base_offset >= stable) break;
             if (!records.empty() && records.size() + batch.size_bytes() > limit) break;
             records.insert(records.end(), batch.bytes.data(),
                            batch.bytes.data() + batch.bytes.size());
             record_count += batch.record_count;
+            next_offset = batch.next_offset();
+          }
+          // Null for read_uncommitted, as Kafka sends it.
+          data.aborted_transactions = std::nullopt;
+          if (read_committed) {
+            data.aborted_transactions.emplace();
+            for (const auto& aborted :
+                 transactions.aborted_transactions(key, fetch.fetch_offset, next_offset)) {
+              data.aborted_transactions->push_back({aborted.producer_id, aborted.first_offset});
+            }
           }
           if (records.empty()) {
-            built.waits.emplace_back(partition, fetch.fetch_offset);
+            // read_committed waits for the stable offset to move: any append
+            // past the high watermark (the marker that closes the transaction).
+            int64_t wait_offset = fetch.fetch_offset;
+            if (read_committed && stable < read->high_watermark) {
+              wait_offset = std::max(wait_offset, read->high_watermark);
+            }
+            built.waits.emplace_back(partition, wait_offset);
           } else {
             budget -= std::min(budget, records.size());
             built.bytes += records.size();

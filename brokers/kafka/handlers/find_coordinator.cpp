@@ -1,5 +1,5 @@
-// FindCoordinator (10): this broker coordinates every group (key type 0); transactions are
-// not served (key type 1 gets COORDINATOR_NOT_AVAILABLE).
+// FindCoordinator (10): this broker coordinates every group (key type 0) and every
+// transactional id (key type 1); other key types get INVALID_REQUEST.
 #include "mockforge/kafka/find_coordinator.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -13,15 +13,15 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   FindCoordinatorResponse response;
   int32_t node = request->broker.options().node_id;
-  bool group_key = parsed.key_type == 0;
-  int16_t code = group_key ? error::kNone : error::kCoordinatorNotAvailable;
+  bool known_type = parsed.key_type == 0 || parsed.key_type == 1;
+  int16_t code = known_type ? error::kNone : error::kInvalidRequest;
   if (request->version() >= 4) {
     for (const auto& key : parsed.coordinator_keys) {
       FindCoordinatorResponse::Coordinator coordinator;
       coordinator.key = key;
       coordinator.error_code = code;
       coordinator.error_message = std::nullopt;
-      if (group_key) {
+      if (known_type) {
         coordinator.node_id = node;
         coordinator.host = request->local_host;
         coordinator.port = request->local_port;
@@ -33,8 +33,8 @@ void handle(const RequestPtr& request, Reader& body) {
   } else {
     response.error_code = code;
     response.error_message = std::nullopt;
-    response.node_id = group_key ? node : -1;
-    if (group_key) {
+    response.node_id = known_type ? node : -1;
+    if (known_type) {
       response.host = request->local_host;
       response.port = request->local_port;
     }

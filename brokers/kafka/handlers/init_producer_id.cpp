@@ -1,7 +1,9 @@
-// InitProducerId (22): producer ids for idempotent producers. Transactions are refused.
+// InitProducerId (22): producer ids for idempotent producers and, with a transactional id, the
+// transaction coordinator's id and epoch (bumped on every init, fencing older producers).
 #include "mockforge/kafka/init_producer_id.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -11,10 +13,24 @@ void handle(const RequestPtr& request, Reader& body) {
   InitProducerIdRequest parsed;
   parsed.decode(body, request->version());
   InitProducerIdResponse response;
-  if (parsed.transactional_id && !parsed.transactional_id->empty()) {
-    response.error_code = error::kTransactionalIdAuthorizationFailed;
+  BrokerState& broker = request->broker;
+  if (parsed.transactional_id) {
+    auto result = broker.transactions().init_producer_id(*parsed.transactional_id,
+                                                         parsed.transaction_timeout_ms,
+                                                         parsed.producer_id, parsed.producer_epoch);
+    // An open transaction of the previous epoch is aborted before the answer.
+    if (result.aborted) broker.complete_transaction(*result.aborted);
+    if (result.error_code == error::kNone) {
+      broker.producers().set_epoch(result.producer_id, result.producer_epoch);
+      response.producer_id = result.producer_id;
+      response.producer_epoch = result.producer_epoch;
+    } else if (result.error_code == error::kProducerFenced && request->version() < 4) {
+      // PRODUCER_FENCED is answered from v4 on; older versions get INVALID_PRODUCER_EPOCH.
+      result.error_code = error::kInvalidProducerEpoch;
+    }
+    response.error_code = result.error_code;
   } else {
-    auto allocation = request->broker.producers().init(parsed.producer_id, parsed.producer_epoch);
+    auto allocation = broker.producers().init(parsed.producer_id, parsed.producer_epoch);
     response.producer_id = allocation.producer_id;
     response.producer_epoch = allocation.epoch;
   }

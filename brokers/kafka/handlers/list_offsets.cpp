@@ -1,11 +1,13 @@
 // ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), earliest local (-4, the same
 // as earliest without tiered storage), or the first record whose
-// timestamp is at or after a given time (found inside its batch).
+// timestamp is at or after a given time (found inside its batch). With read_committed
+// (isolation level 1), latest is the last stable offset.
 #include "mockforge/kafka/list_offsets.h"
 
 #include <limits>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
@@ -35,14 +37,18 @@ std::optional<std::pair<int64_t, int64_t>> find_in_batch(const storage::BatchRef
   return std::nullopt;
 }
 
-PartitionResponse list_partition(storage::Partition& partition, int64_t timestamp) {
+PartitionResponse list_partition(storage::Partition& partition, int64_t timestamp,
+                                 const TransactionCoordinator* read_committed) {
   PartitionResponse result;
   result.partition_index = partition.index();
   result.leader_epoch = 0;
   int64_t start = partition.log_start_offset();
   int64_t end = partition.high_watermark();
   if (timestamp == kLatest) {
-    result.offset = end;
+    result.offset =
+        read_committed == nullptr
+            ? end
+            : read_committed->last_stable_offset({partition.topic_name(), partition.index()}, end);
   } else if (timestamp == kEarliest || timestamp == kEarliestLocal) {
     result.offset = start;
   } else if (timestamp == kMaxTimestamp) {
@@ -89,7 +95,9 @@ void handle(const RequestPtr& request, Reader& body) {
         result.error_code = error::kUnknownTopicOrPartition;
       } else {
         try {
-          result = list_partition(*partition, partition_request.timestamp);
+          result = list_partition(
+              *partition, partition_request.timestamp,
+              parsed.isolation_level == 1 ? &request->broker.transactions() : nullptr);
         } catch (const DecodeError&) {
           result.partition_index = partition_request.partition_index;
           result.error_code = error::kCorruptMessage;

@@ -1,11 +1,13 @@
-// Produce (0): validates each RecordBatch v2, checks idempotent sequences, appends to storage
-// with the base offset rewritten in place, and answers per acks (0: no response).
+// Produce (0): validates each RecordBatch v2, checks idempotent sequences and, for
+// transactional batches, that the partition is in the producer's open transaction; appends to
+// storage with the base offset rewritten in place, and answers per acks (0: no response).
 #include "mockforge/kafka/produce.h"
 
 #include <cstring>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/traffic.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
@@ -77,8 +79,9 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
     result.error_code = error::kInvalidRequest;
     return result;
   }
-  if (header.is_transactional()) {
-    result.error_code = error::kTransactionalIdAuthorizationFailed;
+  const bool transactional = header.is_transactional();
+  if (transactional && (header.producer_id < 0 || header.base_sequence < 0)) {
+    result.error_code = error::kInvalidRecord;  // transactional batches are idempotent
     return result;
   }
   // A gate (AsyncAPI validation) may refuse records: the batch is refused
@@ -120,8 +123,14 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   ProducerRegistry& producers = request.broker.producers();
   std::unique_lock<std::mutex> sequence_lock;
   int32_t last_sequence = 0;
+  TransactionCoordinator& transactions = request.broker.transactions();
   if (idempotent) {
     sequence_lock = std::unique_lock(producers.lock());
+    if (transactional) {
+      result.error_code = transactions.check_produce(header.producer_id, header.producer_epoch,
+                                                     {topic.name(), index});
+      if (result.error_code != error::kNone) return result;
+    }
     int64_t last = int64_t{header.base_sequence} + header.last_offset_delta;
     last_sequence = static_cast<int32_t>(last % (int64_t{1} << 31));
     auto check = producers.check(header.producer_id, header.producer_epoch, topic.name(), index,
@@ -144,6 +153,10 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   if (idempotent) {
     producers.record(header.producer_id, header.producer_epoch, topic.name(), index,
                      header.base_sequence, last_sequence, appended.value());
+    if (transactional) {
+      transactions.transactional_append({topic.name(), index}, header.producer_id,
+                                        appended.value());
+    }
   }
   result.base_offset = appended.value();
   result.log_append_time_ms = append_time ? now : -1;
@@ -176,9 +189,6 @@ void handle(const RequestPtr& request, Reader& body) {
       if (bad_acks) {
         result.index = partition_data.index;
         result.error_code = error::kInvalidRequiredAcks;
-      } else if (parsed.transactional_id) {
-        result.index = partition_data.index;
-        result.error_code = error::kTransactionalIdAuthorizationFailed;
       } else if (!topic) {
         result.index = partition_data.index;
         result.error_code = error::kUnknownTopicOrPartition;

@@ -26,6 +26,10 @@ extern const HandlerSpec kApiVersionsHandler;
 extern const HandlerSpec kCreateTopicsHandler;
 extern const HandlerSpec kDeleteTopicsHandler;
 extern const HandlerSpec kInitProducerIdHandler;
+extern const HandlerSpec kAddPartitionsToTxnHandler;
+extern const HandlerSpec kAddOffsetsToTxnHandler;
+extern const HandlerSpec kEndTxnHandler;
+extern const HandlerSpec kTxnOffsetCommitHandler;
 extern const HandlerSpec kDeleteGroupsHandler;
 extern const HandlerSpec kDescribeConfigsHandler;
 extern const HandlerSpec kAlterConfigsHandler;
@@ -58,6 +62,10 @@ std::vector<ServedApi> build_table() {
       &kCreateTopicsHandler,
       &kDeleteTopicsHandler,
       &kInitProducerIdHandler,
+      &kAddPartitionsToTxnHandler,
+      &kAddOffsetsToTxnHandler,
+      &kEndTxnHandler,
+      &kTxnOffsetCommitHandler,
       &kDeleteGroupsHandler,
       &kDescribeConfigsHandler,
       &kAlterConfigsHandler,

@@ -8,6 +8,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/broker/traffic.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/control/kafka_control.h"
 #include "brokers/kafka/faults/kafka_faults.h"
@@ -37,6 +38,8 @@ BrokerOptions options_from(const config::Config& config) {
   options.max_frame_bytes = static_cast<std::size_t>(config.kafka.max_frame_bytes);
   options.group_initial_rebalance_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
       config.kafka.group_initial_rebalance_delay);
+  options.transaction_max_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.transaction_max_timeout);
   options.sasl.mechanisms = config.kafka.sasl_mechanisms;
   if (options.sasl.enabled()) {
     // The configuration refuses mechanisms without users.
@@ -75,6 +78,9 @@ class KafkaService : public runtime::Service {
     storage_.add_snapshot_extension(
         kSnapshotExtension, {[broker = broker_] { return broker->groups().encode_offsets(); },
                              [broker = broker_](std::string_view encoded) {
+                               // Transactions are not in snapshots: restored
+                               // logs start with none open or aborted.
+                               broker->transactions().reset();
                                try {
                                  broker->groups().restore_offsets(encoded);
                                } catch (const DecodeError& e) {
@@ -168,6 +174,7 @@ class KafkaService : public runtime::Service {
     tick_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || !running_) return;
       broker_->groups().tick(GroupClock::now());
+      broker_->expire_transactions();
       schedule_tick();
     });
   }
@@ -187,6 +194,16 @@ class KafkaService : public runtime::Service {
           std::vector<metrics::Sample> samples;
           if (auto broker = weak.lock()) {
             samples.push_back({{}, static_cast<double>(broker->groups().group_count())});
+          }
+          return samples;
+        }));
+    scrape_handles_.push_back(registry.callback(
+        "kafka_transactions_open", "Kafka transactions begun and not yet committed or aborted",
+        metrics::MetricType::kGauge, {}, [weak] {
+          std::vector<metrics::Sample> samples;
+          if (auto broker = weak.lock()) {
+            samples.push_back(
+                {{}, static_cast<double>(broker->transactions().open_transaction_count())});
           }
           return samples;
         }));

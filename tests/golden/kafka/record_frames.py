@@ -21,12 +21,13 @@ NAMES = {0: "produce", 1: "fetch", 2: "list_offsets", 3: "metadata", 8: "offset_
          9: "offset_fetch", 10: "find_coordinator", 11: "join_group", 12: "heartbeat",
          13: "leave_group", 14: "sync_group", 15: "describe_groups", 16: "list_groups",
          18: "api_versions", 19: "create_topics", 20: "delete_topics", 21: "delete_records",
-         22: "init_producer_id", 23: "offset_for_leader_epoch", 32: "describe_configs",
+         22: "init_producer_id", 23: "offset_for_leader_epoch", 24: "add_partitions_to_txn",
+         25: "add_offsets_to_txn", 26: "end_txn", 28: "txn_offset_commit", 32: "describe_configs",
          33: "alter_configs", 37: "create_partitions", 42: "delete_groups",
          44: "incremental_alter_configs", 60: "describe_cluster"}
 FIRST_FLEXIBLE = {0: 9, 1: 12, 2: 6, 3: 9, 8: 8, 9: 6, 10: 3, 11: 6, 12: 4, 13: 4, 14: 4, 15: 5,
                   16: 3, 18: 3, 19: 5, 20: 4, 21: 2, 22: 2, 23: 4, 32: 4, 33: 2, 37: 2, 42: 2,
-                  44: 1, 60: 0}
+                  44: 1, 60: 0, 24: 3, 25: 3, 26: 3, 28: 3}
 
 last_traffic = time.monotonic()
 seen = set()

@@ -635,10 +635,97 @@ TEST(kafka_golden, InitProducerId) {
   expect_golden(response, 4, "00000000 0000 0000000000000007 0000 00");
 }
 
+TEST(kafka_golden, AddPartitionsToTxn) {
+  AddPartitionsToTxnRequest request;
+  request.transactional_id = "s";
+  request.producer_id = 7;
+  request.producer_epoch = 1;
+  auto& topic = request.topics.emplace_back();
+  topic.name = "t";
+  topic.partitions = {0};
+  expect_golden(request, 0,
+                "0001 73 | 0000000000000007 | 0001 | 00000001 | 0001 74 | 00000001 00000000");
+  expect_golden(request, 3, "02 73 | 0000000000000007 | 0001 | 02 | 02 74 | 02 00000000 | 00 | 00");
+
+  AddPartitionsToTxnResponse response;
+  auto& result = response.results.emplace_back();
+  result.name = "t";
+  auto& partition = result.results.emplace_back();
+  partition.partition_index = 0;
+  partition.partition_error_code = 55;
+  expect_golden(response, 0, "00000000 | 00000001 | 0001 74 | 00000001 | 00000000 0037");
+  expect_golden(response, 3, "00000000 | 02 | 02 74 | 02 | 00000000 0037 00 | 00 | 00");
+}
+
+TEST(kafka_golden, AddOffsetsToTxn) {
+  AddOffsetsToTxnRequest request;
+  request.transactional_id = "s";
+  request.producer_id = 7;
+  request.producer_epoch = 1;
+  request.group_id = "g";
+  expect_golden(request, 0, "0001 73 | 0000000000000007 | 0001 | 0001 67");
+  expect_golden(request, 3, "02 73 | 0000000000000007 | 0001 | 02 67 | 00");
+
+  AddOffsetsToTxnResponse response;
+  response.error_code = 51;
+  expect_golden(response, 0, "00000000 0033");
+  expect_golden(response, 3, "00000000 0033 00");
+}
+
+TEST(kafka_golden, EndTxn) {
+  EndTxnRequest request;
+  request.transactional_id = "s";
+  request.producer_id = 7;
+  request.producer_epoch = 1;
+  request.committed = true;
+  expect_golden(request, 0, "0001 73 | 0000000000000007 | 0001 | 01");
+  expect_golden(request, 3, "02 73 | 0000000000000007 | 0001 | 01 | 00");
+
+  EndTxnResponse response;
+  response.error_code = 48;
+  expect_golden(response, 0, "00000000 0030");
+  expect_golden(response, 3, "00000000 0030 00");
+}
+
+TEST(kafka_golden, TxnOffsetCommit) {
+  TxnOffsetCommitRequest request;
+  request.transactional_id = "s";
+  request.group_id = "g";
+  request.producer_id = 7;
+  request.producer_epoch = 1;
+  request.generation_id = 2;
+  request.member_id = "m";
+  auto& topic = request.topics.emplace_back();
+  topic.name = "t";
+  auto& partition = topic.partitions.emplace_back();
+  partition.partition_index = 0;
+  partition.committed_offset = 5;
+  partition.committed_metadata = "h";
+  expect_golden(request, 0,
+                "0001 73 | 0001 67 | 0000000000000007 | 0001 | 00000001 | 0001 74 | 00000001 |"
+                "00000000 0000000000000005 0001 68");
+  expect_golden(request, 2,
+                "0001 73 | 0001 67 | 0000000000000007 | 0001 | 00000001 | 0001 74 | 00000001 |"
+                "00000000 0000000000000005 ffffffff 0001 68");
+  expect_golden(request, 3,
+                "02 73 | 02 67 | 0000000000000007 | 0001 | 00000002 | 02 6d | 00 | 02 | 02 74 |"
+                "02 | 00000000 0000000000000005 ffffffff 02 68 00 | 00 | 00");
+
+  TxnOffsetCommitResponse response;
+  auto& result = response.topics.emplace_back();
+  result.name = "t";
+  auto& partition_result = result.partitions.emplace_back();
+  partition_result.partition_index = 0;
+  partition_result.error_code = 27;
+  expect_golden(response, 0, "00000000 | 00000001 | 0001 74 | 00000001 | 00000000 001b");
+  expect_golden(response, 3, "00000000 | 02 | 02 74 | 02 | 00000000 001b 00 | 00 | 00");
+}
+
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
-  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17,
-                                        18, 19, 20, 21, 22, 23, 32, 33, 36, 37, 42, 44, 60};
+  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14,
+                                        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+                                        26, 28, 32, 33, 36, 37, 42, 44, 60};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);

@@ -1,0 +1,30 @@
+// AddOffsetsToTxn (25): the group's offsets (sent next by TxnOffsetCommit) join the producer's
+// transaction.
+#include "mockforge/kafka/add_offsets_to_txn.h"
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  AddOffsetsToTxnRequest parsed;
+  parsed.decode(body, request->version());
+  AddOffsetsToTxnResponse response;
+  response.error_code = request->broker.transactions().add_offsets(
+      parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.group_id,
+      TxnClock::now());
+  if (response.error_code == error::kProducerFenced && request->version() < 2) {
+    response.error_code = error::kInvalidProducerEpoch;
+  }
+  request->count_error(response.error_code);
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kAddOffsetsToTxnHandler{25, 0, 3, &handle};
+
+}  // namespace mockforge::kafka

@@ -1,0 +1,32 @@
+// EndTxn (26): commits or aborts the producer's transaction: a control record (commit or abort
+// marker) is appended to every partition in it before the answer, and on commit the offsets
+// staged by TxnOffsetCommit become the groups' committed offsets.
+#include "mockforge/kafka/end_txn.h"
+
+#include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/handlers/handler.h"
+
+namespace mockforge::kafka {
+namespace {
+
+void handle(const RequestPtr& request, Reader& body) {
+  EndTxnRequest parsed;
+  parsed.decode(body, request->version());
+  EndTxnResponse response;
+  auto result = request->broker.transactions().end_transaction(
+      parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.committed);
+  if (result.completion) request->broker.complete_transaction(*result.completion);
+  response.error_code = result.error_code;
+  if (response.error_code == error::kProducerFenced && request->version() < 2) {
+    response.error_code = error::kInvalidProducerEpoch;
+  }
+  request->count_error(response.error_code);
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kEndTxnHandler{26, 0, 3, &handle};
+
+}  // namespace mockforge::kafka
