@@ -8,7 +8,9 @@
 // starts with its sequence number, so every subscriber checks it got each message once.
 //
 //   mqtt_bench --port P throughput [--qos 0|1] [--subscribers S] [--messages N] [--size B]
-//              [--window W] [--expect-all] [--quick]
+//              [--window W] [--rate R] [--expect-all] [--quick]
+// With --rate, the publisher also stays at most R messages per second since the start
+// (0, the default: as fast as the window allows).
 //
 // Idle connections: opens C connections (CONNECT/CONNACK), prints {"connected": C, ...},
 // then holds them until stdin closes, and disconnects.
@@ -44,6 +46,7 @@ struct Options {
   long messages = 200000;
   size_t size = 100;
   long window = 1000;
+  double rate = 0;  // messages per second; 0: unpaced
   int connections = 10000;
   bool expect_all = false;
   bool quick = false;
@@ -226,7 +229,9 @@ int throughput(const Options& o) {
   for (;;) {
     long low = slowest();
     if (low >= o.messages) break;
-    while (published < o.messages && published - low < o.window) {
+    const long allowed =
+        o.rate > 0 ? static_cast<long>((now_s() - begin) * o.rate) + 1 : o.messages;
+    while (published < o.messages && published - low < o.window && published < allowed) {
       uint64_t seq = static_cast<uint64_t>(published);
       std::memcpy(value.data(), &seq, sizeof(seq));
       int rc = mosquitto_publish(pub.mosq, nullptr, topic.c_str(), static_cast<int>(o.size),
@@ -237,7 +242,7 @@ int throughput(const Options& o) {
       }
       ++published;
     }
-    if (!pump(all, 100)) {
+    if (!pump(all, o.rate > 0 ? 1 : 100)) {
       ok = false;
       break;
     }
@@ -326,7 +331,8 @@ int idle(const Options& o) {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: mqtt_bench [--host H] --port P throughput [--qos 0|1] [--subscribers S]\n"
-               "                  [--messages N] [--size B] [--window W] [--expect-all] [--quick]\n"
+               "                  [--messages N] [--size B] [--window W] [--rate R] [--expect-all] "
+               "[--quick]\n"
                "       mqtt_bench [--host H] --port P idle [--connections C] [--quick]\n");
   std::exit(2);
 }
@@ -357,6 +363,8 @@ int main(int argc, char** argv) {
       o.size = static_cast<size_t>(std::atol(value().c_str()));
     else if (arg == "--window")
       o.window = std::atol(value().c_str());
+    else if (arg == "--rate")
+      o.rate = std::atof(value().c_str());
     else if (arg == "--connections") {
       o.connections = std::atoi(value().c_str());
       connections_set = true;
@@ -374,7 +382,7 @@ int main(int argc, char** argv) {
     if (!connections_set) o.connections = 200;
   }
   if (o.mode.empty() || o.size < 8 || o.messages <= 0 || o.subscribers <= 0 || o.window <= 0 ||
-      o.qos < 0 || o.qos > 1) {
+      o.rate < 0 || o.qos < 0 || o.qos > 1) {
     usage();
   }
   g_size = o.size;

@@ -12,7 +12,7 @@ server dropped for it (its stderr notices, and mockforge_tail_dropped_total). Th
 medians; "slowdown" is 1 - rate/bare rate.
 
   bench/tail/run.py --mockforge build/release/cli/mockforge \\
-      --client build/release/bench/mqtt/mqtt_bench [--runs 3] [--messages 200000]
+      --client build/release/bench/mqtt/mqtt_bench [--runs 3] [--messages 200000] [--rate 100000]
 """
 
 import argparse
@@ -55,7 +55,7 @@ def run_once(mf, args, mode):
             raise RuntimeError("mockforge tail did not start")
     r = benchlib.Measured(mf.proc.pid).run(
         [args.client, "--port", str(port), "throughput", "--messages", str(args.messages),
-         "--qos", "0", "--subscribers", "1", "--expect-all"])
+         "--qos", "0", "--subscribers", "1", "--expect-all", "--rate", str(args.rate)])
     stats = benchlib.delivery_stats(r)
     if tail is not None:
         # Let the reader drain what the server still holds for it, then stop it.
@@ -89,6 +89,8 @@ def main():
     parser.add_argument("--client", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="publish at most this many messages/s (0: as fast as possible)")
     args = parser.parse_args()
     results = {"bare": [], "tail": [], "publish": []}
     with benchlib.mockforge(args.mockforge) as mf:
@@ -96,7 +98,8 @@ def main():
             for mode in results:
                 results[mode].append(run_once(mf, args, mode))
     bare = benchlib.median([r["rate"] for r in results["bare"]])
-    print(f"\n{args.messages} MQTT QoS 0 messages, 1 -> 1, median of {args.runs} "
+    pace = f"at {args.rate:,.0f} msgs/s" if args.rate else "unpaced"
+    print(f"\n{args.messages} MQTT QoS 0 messages {pace}, 1 -> 1, median of {args.runs} "
           f"(load {benchlib.load()})\n")
     print("| mode | msgs/s delivered | slowdown | broker us/msg | tail events/s | events printed "
           "| dropped |")
