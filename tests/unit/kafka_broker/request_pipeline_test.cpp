@@ -10,6 +10,7 @@
 #include "mockforge/kafka/api_versions.h"
 #include "mockforge/kafka/fetch.h"
 #include "mockforge/kafka/produce.h"
+#include "tests/unit/kafka_broker/pipeline_doubles.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -42,20 +43,12 @@ class ManualScheduler : public ConnectionScheduler {
   std::vector<std::shared_ptr<std::function<void()>>> timers;
 };
 
-class RecordingSink : public RequestPipeline::Sink {
- public:
-  void send(Bytes frame) override { frames.push_back(std::move(frame)); }
-  void close(std::string reason) override { closed = reason; }
-  std::vector<Bytes> frames;
-  std::optional<std::string> closed;
-};
-
 class RequestPipelineTest : public ::testing::Test {
  protected:
   storage::Engine engine;
   metrics::Registry registry;
   BrokerState broker{BrokerOptions{}, engine, registry};
-  RecordingSink sink;
+  testing::RecordingSink sink;
   std::shared_ptr<ManualScheduler> scheduler = std::make_shared<ManualScheduler>();
   RequestPipeline pipeline{broker, sink, scheduler, "127.0.0.1", 9092, "127.0.0.1:5555"};
 

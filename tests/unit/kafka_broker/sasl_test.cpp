@@ -16,25 +16,10 @@
 #include "mockforge/kafka/list_groups.h"
 #include "mockforge/kafka/sasl_authenticate.h"
 #include "mockforge/kafka/sasl_handshake.h"
+#include "tests/unit/kafka_broker/pipeline_doubles.h"
 
 namespace mockforge::kafka {
 namespace {
-
-class NoScheduler : public ConnectionScheduler {
- public:
-  void post(std::function<void()> fn) override { fn(); }
-  std::function<void()> run_after(std::chrono::milliseconds, std::function<void()>) override {
-    return [] {};
-  }
-};
-
-class RecordingSink : public RequestPipeline::Sink {
- public:
-  void send(Bytes frame) override { frames.push_back(std::move(frame)); }
-  void close(std::string reason) override { closed = reason; }
-  std::vector<Bytes> frames;
-  std::optional<std::string> closed;
-};
 
 BrokerOptions sasl_options(std::vector<std::string> mechanisms,
                            std::chrono::milliseconds lifetime = std::chrono::milliseconds(0)) {
@@ -95,8 +80,8 @@ class SaslPipelineTest : public ::testing::Test {
   storage::Engine engine;
   metrics::Registry registry;
   BrokerState broker;
-  RecordingSink sink;
-  RequestPipeline pipeline{broker,      sink, std::make_shared<NoScheduler>(),
+  testing::RecordingSink sink;
+  RequestPipeline pipeline{broker,      sink, std::make_shared<testing::InlineScheduler>(),
                            "127.0.0.1", 9092, "127.0.0.1:5555"};
   int32_t correlation = 0;
 };
@@ -226,8 +211,8 @@ TEST_F(SaslPipelineTest, RawPlainTokenGetsAnEmptyAnswerOrAClose) {
   EXPECT_EQ(sink.frames.back(), (Bytes{0, 0, 0, 0}));
   EXPECT_FALSE(sink.closed);
 
-  RecordingSink other_sink;
-  RequestPipeline other{broker,      other_sink, std::make_shared<NoScheduler>(),
+  testing::RecordingSink other_sink;
+  RequestPipeline other{broker,      other_sink, std::make_shared<testing::InlineScheduler>(),
                         "127.0.0.1", 9092,       "127.0.0.1:5556"};
   RequestHeader header{SaslHandshakeRequest::kApiKey, 0, 1, "test"};
   other.on_frame(encode_request_frame(header, SaslHandshakeRequest{"PLAIN"}));

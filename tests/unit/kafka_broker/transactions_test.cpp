@@ -19,33 +19,18 @@
 #include "mockforge/kafka/offset_fetch.h"
 #include "mockforge/kafka/produce.h"
 #include "mockforge/kafka/txn_offset_commit.h"
+#include "tests/unit/kafka_broker/pipeline_doubles.h"
 
 namespace mockforge::kafka {
 namespace {
-
-class InlineScheduler : public ConnectionScheduler {
- public:
-  void post(std::function<void()> fn) override { fn(); }
-  std::function<void()> run_after(std::chrono::milliseconds, std::function<void()>) override {
-    return [] {};
-  }
-};
-
-class RecordingSink : public RequestPipeline::Sink {
- public:
-  void send(Bytes frame) override { frames.push_back(std::move(frame)); }
-  void close(std::string reason) override { closed = reason; }
-  std::vector<Bytes> frames;
-  std::optional<std::string> closed;
-};
 
 class TransactionsTest : public ::testing::Test {
  protected:
   storage::Engine engine;
   metrics::Registry registry;
   BrokerState broker{BrokerOptions{}, engine, registry};
-  RecordingSink sink;
-  RequestPipeline pipeline{broker,      sink, std::make_shared<InlineScheduler>(),
+  testing::RecordingSink sink;
+  RequestPipeline pipeline{broker,      sink, std::make_shared<testing::InlineScheduler>(),
                            "127.0.0.1", 9092, "127.0.0.1:5555"};
   int32_t correlation = 0;
 
