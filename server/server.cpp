@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -361,20 +362,51 @@ struct Server::Impl {
     // Nothing is answered while fixtures seed again; delayed replies to what
     // came before the reset are dropped.
     if (responders) responders->suspend();
+    if (fixtures) fixtures->pause_schedules();
+    // Everything accepted while the reset runs: when it is only what the
+    // fixtures seed again, the storage's initial state can take those seeds.
+    std::atomic<uint64_t> accepted{0};
+    const auto counter = traffic.observe(
+        [&accepted](const traffic::Message&) { accepted.fetch_add(1, std::memory_order_relaxed); });
     storage->reset();
-    history.reset();
     for (auto& service : services) service->reset(connections);
     if (contracts) {
       contracts->clear_violations();
       contracts->declare_all();  // documents loaded at run time too
     }
-    if (fixtures) fixtures->reset();
+    if (fixtures) {
+      const auto reseed = fixtures->reseed();
+      // Fixtures loaded at run time are seeded again on every reset until
+      // they are in the marked state. They are marked at the first reset
+      // where nothing else could have changed the storage meanwhile: no
+      // other publish, and no MQTT or AMQP client whose acks or deliveries
+      // would be captured with them.
+      if (reseed.replayed && accepted.load() == reseed.seeded &&
+          connections != runtime::ResetConnections::kKeep && !pushing_clients()) {
+        storage->mark_initial_state();
+        fixtures->reseeded_marked(reseed.through);
+        logger->info("the initial state now holds the fixtures loaded at run time");
+      }
+    }
+    traffic.unobserve(counter);
+    // Seeds are state, not traffic.
+    history.reset();
+    if (fixtures) fixtures->restart_schedules();
     if (responders) responders->resume();
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - begin)
                             .count();
     logger->info("reset to the initial state in {:.3f} ms", static_cast<double>(micros) / 1000.0);
     return micros;
+  }
+
+  // Whether an MQTT or AMQP client is connected (Kafka clients pull, so
+  // their connections change nothing in storage by themselves).
+  bool pushing_clients() const {
+    for (const auto& service : services) {
+      if (service->name() != "kafka" && service->active_connections() > 0) return true;
+    }
+    return false;
   }
 
   std::size_t active_connections() const {

@@ -26,6 +26,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import benchlib  # noqa: E402
 
+# Per-client queue of QoS 1 messages on both brokers (see main()).
+QUEUE = 1_000_000
+
 SCENARIOS = {
     # name: (client arguments, messages, quick messages)
     "qos0": (["--qos", "0", "--subscribers", "1"], 200_000, 5_000),
@@ -87,10 +90,15 @@ def main():
     print(f"messages per scenario: {counts}; idle connections: {args.connections}")
     results = {b: {s: [] for s in ["idle", *SCENARIOS]} for b in brokers}
     for run in range(args.runs):
-        # Unlimited MQTT connections (the default, set explicitly in case it changes).
-        mf = benchlib.mockforge(args.mockforge, env={"MOCKFORGE_MQTT_MAX_CONNECTIONS": "0"})
+        # Unlimited MQTT connections (the default, set explicitly in case it
+        # changes), and the same per-client queue on both brokers, large
+        # enough that neither drops a QoS 1 message (both default to 1000,
+        # which mosquitto reaches when its subscriber falls behind).
+        mf = benchlib.mockforge(args.mockforge, env={"MOCKFORGE_MQTT_MAX_CONNECTIONS": "0",
+                                                     "MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES": str(QUEUE)})
         try:
-            with (benchlib.peers.mosquitto() if "mosquitto" in brokers else _nothing()) as mq:
+            peer = benchlib.peers.mosquitto(f"max_queued_messages {QUEUE}") if "mosquitto" in brokers else _nothing()
+            with peer as mq:
                 where = {"mockforge": (mf.proc.pid, mf.ports["mqtt"])}
                 if mq is not None:
                     where["mosquitto"] = (benchlib.descendant("mosquitto"), mq.port)
