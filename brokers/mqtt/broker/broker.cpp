@@ -311,15 +311,22 @@ std::size_t Broker::route(const Message& message) {
   std::vector<std::pair<std::string, PendingDelivery>> targets;
   std::vector<std::pair<std::shared_ptr<ClientLink>, Delivery>> online;
   std::vector<std::pair<std::string, Delivery>> offline;
+  // The publisher's own No Local subscription matched: it gets no copy, but
+  // it counts as a match, as Mosquitto counts it (PUBACK 0x00, not 0x10).
+  bool own_no_local = false;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [filter, subscribers] : plain_) {
       if (!topic_matches(filter, message.topic)) continue;
       for (const auto& [client_id, options] : subscribers) {
-        if (options.no_local && client_id == message.publisher) continue;
+        if (options.no_local && client_id == message.publisher) {
+          own_no_local = true;
+          continue;
+        }
         merge(plain_targets[client_id], message, options);
       }
     }
+    if (own_no_local && plain_targets.contains(message.publisher)) own_no_local = false;
     targets.reserve(plain_targets.size());
     for (auto& target : plain_targets) targets.emplace_back(target.first, std::move(target.second));
     for (auto& [key, group] : shared_) {
@@ -358,7 +365,7 @@ std::size_t Broker::route(const Message& message) {
     if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
   }
   for (auto& [link, delivery] : online) link->deliver(std::move(delivery));
-  return targets.size();
+  return targets.size() + (own_no_local ? 1 : 0);
 }
 
 void Broker::tick(storage::TimePoint at) {

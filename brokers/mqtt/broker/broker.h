@@ -182,7 +182,8 @@ class Broker {
 
   // Routes a message to every matching subscription and stores it when it
   // is retained. Returns how many copies it was routed as (one per client for its
-  // non-shared subscriptions, plus one per shared subscription).
+  // non-shared subscriptions, plus one per shared subscription), plus one when
+  // the publisher's own No Local subscription matched and it got no copy.
   std::size_t publish(const Message& message);
   // A client's message (or its will): publish(), then the traffic observers
   // are told, if any watch.

@@ -66,7 +66,11 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
     }
     return frame_boundary(unread, maximum_inbound_packet_size());
   }
-  void on_frame(std::span<const uint8_t> frame) override { Client::on_frame(frame); }
+  void on_frame(std::span<const uint8_t> frame) override {
+    in_publish_ = (frame[0] >> 4) == static_cast<uint8_t>(PacketType::publish);
+    Client::on_frame(frame);
+    in_publish_ = false;
+  }
   void on_invalid_frame(std::string_view error) override {
     DecodeError decode_error;
     decode_error.reason_code = error.starts_with("malformed") ? ReasonCode::malformed_packet
@@ -123,6 +127,14 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
 
   // ClientLink: any thread; runs on the connection's executor.
   void deliver(Delivery delivery) override {
+    // A copy of the client's own PUBLISH goes out before the PUBACK or
+    // PUBREC that answers it, as in Mosquitto: delivered now, from within
+    // the packet's handler (in_publish_ is only read on the connection's
+    // thread).
+    if (connection_.executor().running_in_this_thread() && in_publish_) {
+      deliver_now(std::move(delivery));
+      return;
+    }
     run([delivery = std::move(delivery)](Client& client) mutable {
       client.deliver_now(std::move(delivery));
     });
@@ -152,6 +164,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
 
   net::Connection& connection_;
+  bool in_publish_ = false;  // Client::on_frame() of a PUBLISH is on the stack
 };
 
 }  // namespace

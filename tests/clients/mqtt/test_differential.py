@@ -561,15 +561,6 @@ def _one_copy(client):
     return fix
 
 
-def _puback_code(client, index, code):
-    def fix(transcript):
-        out = copy.deepcopy(transcript)
-        acks = [i for i, a in enumerate(out[client]["acks"]) if a[0] == "puback"]
-        out[client]["acks"][acks[index]] = ("puback", code)
-        return out
-    return fix
-
-
 def _replace_ack(client, old, new):
     def fix(transcript):
         out = copy.deepcopy(transcript)
@@ -627,10 +618,6 @@ KNOWN_DIFFERENCES = {
     ("invalid_filter", V5): (
         "invalid filter: Mosquitto sends DISCONNECT 0x81, mockforge answers SUBACK 0x8F",
         _invalid_filter_spec(V5)),
-    ("no_local", V5): (
-        "a PUBLISH whose only match is the publisher's own No Local subscription: mockforge "
-        "answers 0x10 No matching subscribers, Mosquitto 0x00 (both allowed)",
-        _puback_code("nl-me-5", 0, 0x10)),
 }
 
 

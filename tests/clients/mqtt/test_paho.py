@@ -12,6 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+import peers
 from mqtt_support import MqttTestCase
 
 TIMEOUT = 15
@@ -69,7 +70,42 @@ class PahoClient:
         self.client.socket().close()
 
 
+def own_copy_order(port, protocol, qos):
+    """A client subscribed to its own topic publishes once: the order of its
+    callbacks, ("message", ...) for its copy and ("acked", ...) for the
+    PUBACK (QoS 1) or PUBCOMP (QoS 2) of its publish."""
+    events = queue.Queue()
+    client = mqtt.Client(client_id=f"own-copy-{protocol}-{qos}", protocol=protocol)
+    client.on_message = lambda c, u, msg: events.put(("message", msg.payload))
+    client.on_publish = lambda c, u, mid: events.put(("acked", mid))
+    client.on_subscribe = lambda c, u, mid, granted, *props: events.put(("subscribed", mid))
+    client.connect("127.0.0.1", port, keepalive=30)
+    client.loop_start()
+    try:
+        client.subscribe("own/copy", qos=qos)
+        assert events.get(timeout=TIMEOUT)[0] == "subscribed"
+        info = client.publish("own/copy", b"mine", qos=qos)
+        order = [events.get(timeout=TIMEOUT), events.get(timeout=TIMEOUT)]
+        return [(kind, value if kind == "message" else value == info.mid) for kind, value in order]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 class PahoClients(MqttTestCase):
+    def test_own_copy_arrives_before_the_acknowledgement(self):
+        # As Mosquitto does it (checked against Debian's mosquitto here too): a
+        # client that gets its own QoS 1 message has it before the PUBACK. (QoS 2:
+        # Mosquitto routes on PUBREL, so its PUBCOMP comes first; mockforge routes on
+        # PUBLISH, docs/compatibility.md.)
+        with peers.mosquitto() as mosquitto:
+            for port in (self.port, mosquitto.port):
+                for protocol in (mqtt.MQTTv311, mqtt.MQTTv5):
+                    for qos in (1,) if port == mosquitto.port else (1, 2):
+                        with self.subTest(port=port, protocol=protocol, qos=qos):
+                            self.assertEqual(own_copy_order(port, protocol, qos),
+                                             [("message", b"mine"), ("acked", True)])
+
     def test_persistent_session_offline_queue_v311(self):
         sub = PahoClient(self, "paho-durable", clean=False)
         self.assertEqual(sub.subscribe(self, "offline/q", qos=1), (1,))

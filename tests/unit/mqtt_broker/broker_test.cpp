@@ -493,6 +493,15 @@ TEST_F(MqttBrokerTest, NoLocalSkipsOwnMessages) {
   subscribe(c, "t", QoS::at_most_once, std::nullopt, options);
   publish(c, "t", "mine");
   EXPECT_TRUE(c.take<Publish>().empty());
+  // The own No Local subscription still counts as a match, as in Mosquitto:
+  // PUBACK 0x00, where a topic nobody subscribes to gets 0x10.
+  publish(c, "t", "mine", QoS::at_least_once);
+  publish(c, "nobody", "mine", QoS::at_least_once);
+  auto acks = c.take<PubAck>();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::success);
+  EXPECT_EQ(acks[1].reason_code, ReasonCode::no_matching_subscribers);
+  EXPECT_TRUE(c.take<Publish>().empty());
 }
 
 TEST_F(MqttBrokerTest, PersistentSessionQueuesOfflineAndRedeliversInflightWithDup) {
