@@ -6,10 +6,12 @@
 #include <chrono>
 #include <random>
 
+#include "brokers/mqtt/broker/traffic.h"
 #include "brokers/mqtt/codec/topic.h"
 #include "brokers/mqtt/codec/utf8.h"
 #include "brokers/mqtt/handlers/handlers.h"
 #include "core/storage/mqtt_state.h"
+#include "core/traffic/hub.h"
 
 namespace mockforge::mqtt {
 
@@ -141,6 +143,23 @@ void handle_connect(Client& client, Connect& connect) {
     }
   }
   accepted.will = make_will(connect, accepted.client_id);
+  // A will is a publish to come, so a gate (AsyncAPI validation) checks it
+  // now, while v5 can still refuse it: CONNACK 0x99 Payload format invalid.
+  // 3.1.1 cannot say why, so the connection goes on without its will, as a
+  // refused 3.1.1 publish is acknowledged and dropped.
+  if (accepted.will) {
+    if (auto* hub = client.broker().traffic(); hub != nullptr && hub->gated()) {
+      if (hub->admit(to_traffic(accepted.will->message)).refused) {
+        if (v5) {
+          client.refuse_connect(ReasonCode::payload_format_invalid,
+                                "the will does not match its AsyncAPI contract");
+          return;
+        }
+        client.broker().dropped("invalid_payload");
+        accepted.will.reset();
+      }
+    }
+  }
   accepted.clean_start = connect.clean_start;
   if (v5) {
     accepted.session_expiry =

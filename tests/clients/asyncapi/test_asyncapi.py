@@ -180,6 +180,62 @@ class RejectModeTest(ContractTestCase):
         [violation] = self.violations()
         self.assertIn(("/value", "type"), pairs(violation))
 
+    def connect_with_will(self, name, protocol, will_payload):
+        """CONNECT with a will on the covered channel; the CONNACK's reason code."""
+        client = mqtt.Client(client_id=name, protocol=protocol)
+        client.will_set("sensors/w1/reading", will_payload, qos=1)
+        answered = queue.Queue()
+        client.on_connect = lambda c, u, flags, rc, *props: answered.put(
+            rc.value if hasattr(rc, "value") else rc)
+        client.connect("127.0.0.1", self.mf.ports["mqtt"])
+        client.loop_start()
+        self.addCleanup(client.loop_stop)
+        return client, answered.get(timeout=TIMEOUT)
+
+    def test_mqtt5_will_is_checked_at_connect(self):
+        before = self.failures("mqtt", "sensors/{sensorId}/reading")
+        # mosquitto_pub: paho-mqtt 1.6 cannot read a CONNACK 0x99 (its reason-code table
+        # lacks it for CONNACK, and its network thread dies on the assertion).
+        refused = subprocess.run(
+            ["mosquitto_pub", "-V", "5", "-h", "127.0.0.1", "-p", str(self.mf.ports["mqtt"]),
+             "-i", "v5-bad-will", "--will-topic", "sensors/w1/reading",
+             "--will-payload", '{"sensorId":"w1"}', "-t", "unrelated", "-m", "x"],
+            capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("Connection error: Payload format invalid", refused.stderr)
+        [violation] = self.violations()
+        self.assertEqual((violation["client_id"], violation["destination"]),
+                         ("v5-bad-will", "sensors/w1/reading"))
+        self.assertIn(("", "required"), pairs(violation))
+        self.assertEqual(self.failures("mqtt", "sensors/{sensorId}/reading"), before + 1)
+        # A valid will is accepted, and published when the client goes away.
+        sub = self.mqtt_client("will-watcher")
+        self.subscribe(sub, "sensors/+/reading")
+        client, code = self.connect_with_will("v5-good-will", mqtt.MQTTv5,
+                                              '{"sensorId":"w1","value":1}')
+        self.assertEqual(code, 0)
+        client.loop_stop()
+        client.socket().close()  # no DISCONNECT: the will goes out
+        self.assertEqual(sub.received.get(timeout=TIMEOUT),
+                         ("sensors/w1/reading", b'{"sensorId":"w1","value":1}'))
+
+    def test_mqtt311_invalid_will_is_dropped_and_counted(self):
+        sub = self.mqtt_client("will-watcher-3", mqtt.MQTTv311)
+        self.subscribe(sub, "sensors/+/reading")
+        client, code = self.connect_with_will("v3-bad-will", mqtt.MQTTv311,
+                                              '{"sensorId":"w1","value":"hot"}')
+        self.assertEqual(code, 0)  # 3.1.1 has no code for it: connected, without the will
+        [violation] = self.violations()
+        self.assertIn(("/value", "type"), pairs(violation))
+        client.loop_stop()
+        client.socket().close()
+        # Proof that nothing came: a valid message published after the drop arrives first.
+        pub = self.mqtt_client("v3-after", mqtt.MQTTv311)
+        self.publish_wait(pub, "sensors/w2/reading", '{"sensorId":"w2","value":2}', 1)
+        self.assertEqual(sub.received.get(timeout=TIMEOUT),
+                         ("sensors/w2/reading", b'{"sensorId":"w2","value":2}'))
+        self.assertTrue(sub.received.empty())
+
     def test_kafka_produce_gets_invalid_record(self):
         error = self.produce("orders", b'{"orderId":"nope","amount":-1}')
         self.assertIsNotNone(error)
