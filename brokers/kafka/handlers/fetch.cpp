@@ -49,9 +49,18 @@ Built build(FetchState& state) {
       data.partition_index = fetch.partition;
       data.records = Bytes{};  // empty, never null: librdkafka rejects a null record set
       auto partition = topic ? topic->partition(fetch.partition) : nullptr;
+      int16_t leader_error = error::kNone;
+      if (partition) {
+        // Consumers fetch from the leader; KIP-392 follower fetching is not offered.
+        leader_error =
+            request.check_leader(topic->name(), fetch.partition, fetch.current_leader_epoch);
+      }
       if (!partition) {
         data.error_code = request.version() >= 13 && !topic ? error::kUnknownTopicId
                                                             : error::kUnknownTopicOrPartition;
+        data.high_watermark = -1;
+      } else if (leader_error != error::kNone) {
+        data.error_code = leader_error;
         data.high_watermark = -1;
       } else {
         std::size_t limit = std::min<std::size_t>(

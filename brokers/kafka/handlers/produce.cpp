@@ -1,6 +1,7 @@
 // Produce (0): validates each RecordBatch v2, checks idempotent sequences and, for
 // transactional batches, that the partition is in the producer's open transaction; appends to
-// storage with the base offset rewritten in place, and answers per acks (0: no response).
+// storage with the base offset rewritten in place, and answers per acks (0: no response). In a
+// cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER.
 #include "mockforge/kafka/produce.h"
 
 #include <cstring>
@@ -51,6 +52,13 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   auto partition = topic.partition(index);
   if (!partition) {
     result.error_code = error::kUnknownTopicOrPartition;
+    return result;
+  }
+  // In a cluster (kafka.brokers) only the partition's leader appends; the
+  // batch is stamped with the leader epoch it was written in.
+  const Cluster::Leadership leadership = request.broker.cluster().leadership(topic.name(), index);
+  if (leadership.leader != request.node_id) {
+    result.error_code = error::kNotLeaderOrFollower;
     return result;
   }
   if (!records || records->empty()) {
@@ -113,9 +121,10 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
-  auto mutator = [append_time, now](std::span<uint8_t> span, int64_t base_offset) {
+  auto mutator = [append_time, now, epoch = leadership.epoch](std::span<uint8_t> span,
+                                                              int64_t base_offset) {
     set_base_offset(span, base_offset);
-    set_partition_leader_epoch(span, 0);
+    set_partition_leader_epoch(span, epoch);
     if (append_time) set_log_append_time(span, now);
   };
 
