@@ -1,7 +1,7 @@
 // Metadata (3): the live brokers of the cluster (kafka.brokers; one by default) at the address
 // the client connected to, the lowest live node id as controller, and each partition's leader
-// and leader epoch (broker/cluster.h); every broker is a replica (leader first), the live ones
-// in sync, the stopped ones offline.
+// and leader epoch (broker/cluster.h); every broker is a replica (in assignment order, the
+// preferred leader first), the live ones in sync, the stopped ones offline.
 #include "mockforge/kafka/metadata.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -25,9 +25,10 @@ MetadataResponse::MetadataResponseTopic describe_topic(const Request& request,
     const Cluster::Leadership leadership = cluster.leadership(topic.name(), index);
     partition.leader_id = leadership.leader;
     partition.leader_epoch = leadership.epoch;
+    // Replicas in assignment order: the preferred leader first, as Kafka lists them.
+    const int32_t first = cluster.preferred_leader(topic.name(), index);
     for (int32_t step = 0; step < size; ++step) {
-      const Cluster::Node& node =
-          nodes[static_cast<std::size_t>((leadership.leader + step) % size)];
+      const Cluster::Node& node = nodes[static_cast<std::size_t>((first + step) % size)];
       partition.replica_nodes.push_back(node.id);
       (node.live ? partition.isr_nodes : partition.offline_replicas).push_back(node.id);
     }

@@ -37,6 +37,8 @@ extern const HandlerSpec kIncrementalAlterConfigsHandler;
 extern const HandlerSpec kCreatePartitionsHandler;
 extern const HandlerSpec kDeleteRecordsHandler;
 extern const HandlerSpec kDescribeClusterHandler;
+extern const HandlerSpec kDescribeLogDirsHandler;
+extern const HandlerSpec kElectLeadersHandler;
 extern const HandlerSpec kOffsetForLeaderEpochHandler;
 extern const HandlerSpec kSaslHandshakeHandler;
 extern const HandlerSpec kSaslAuthenticateHandler;
@@ -73,6 +75,8 @@ std::vector<ServedApi> build_table() {
       &kCreatePartitionsHandler,
       &kDeleteRecordsHandler,
       &kDescribeClusterHandler,
+      &kDescribeLogDirsHandler,
+      &kElectLeadersHandler,
       &kOffsetForLeaderEpochHandler,
       &kSaslHandshakeHandler,
       &kSaslAuthenticateHandler,

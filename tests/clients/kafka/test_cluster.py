@@ -34,6 +34,36 @@ def java_hash(text):
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
+class Cursor:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        value = struct.unpack_from(fmt, self.data, self.pos)[0]
+        self.pos += struct.calcsize(fmt)
+        return value
+
+    def int8(self):
+        return self.take(">b")
+
+    def int16(self):
+        return self.take(">h")
+
+    def int32(self):
+        return self.take(">i")
+
+    def int64(self):
+        return self.take(">q")
+
+    def string(self):
+        length = self.int16()
+        if length < 0:
+            return None
+        value = self.data[self.pos:self.pos + length].decode()
+        self.pos += length
+        return value
+
+
 class RawClient:
     """Kafka requests as bytes over one socket (non-flexible versions only)."""
 
@@ -87,6 +117,51 @@ class RawClient:
         host_len = struct.unpack(">h", data[6:8])[0]
         port = struct.unpack(">i", data[8 + host_len:12 + host_len])[0]
         return error, node, port
+
+    def elect_leaders_v1(self, election_type, partitions):
+        """ElectLeaders v1 ({topic: [partition]} or None for all): (error, {(t, p): code})."""
+        body = struct.pack(">b", election_type)
+        if partitions is None:
+            body += struct.pack(">i", -1)
+        else:
+            body += struct.pack(">i", len(partitions))
+            for topic, indexes in partitions.items():
+                body += self.string(topic) + struct.pack(">i", len(indexes))
+                body += b"".join(struct.pack(">i", index) for index in indexes)
+        data = Cursor(self.call(43, 1, body + struct.pack(">i", 60000)))
+        data.int32()  # throttle
+        error, results = data.int16(), {}
+        for _ in range(data.int32()):
+            topic = data.string()
+            for _ in range(data.int32()):
+                partition, code = data.int32(), data.int16()
+                data.string()
+                results[(topic, partition)] = code
+        return error, results
+
+    def describe_log_dirs_v1(self, topics):
+        """DescribeLogDirs v1 ({topic: [partition]} or None): [(dir, {(t, p): size})]."""
+        if topics is None:
+            body = struct.pack(">i", -1)
+        else:
+            body = struct.pack(">i", len(topics))
+            for topic, indexes in topics.items():
+                body += self.string(topic) + struct.pack(">i", len(indexes))
+                body += b"".join(struct.pack(">i", index) for index in indexes)
+        data = Cursor(self.call(35, 1, body))
+        data.int32()
+        dirs = []
+        for _ in range(data.int32()):
+            assert data.int16() == 0
+            log_dir, sizes = data.string(), {}
+            for _ in range(data.int32()):
+                topic = data.string()
+                for _ in range(data.int32()):
+                    partition, size, lag, future = data.int32(), data.int64(), data.int64(), data.int8()
+                    assert (lag, future) == (0, 0)
+                    sizes[(topic, partition)] = size
+            dirs.append((log_dir, sizes))
+        return dirs
 
     def heartbeat_v0(self, group):
         body = self.string(group) + struct.pack(">i", 1) + self.string("member")
@@ -412,6 +487,54 @@ class ClusterTest(unittest.TestCase):
         self.create_topic("reset-me", 3)
         self.assertEqual({p: l for p, (l, _) in self.leaders("reset-me").items()},
                          {p: l for p, (l, _) in initial.items()})
+
+    def test_elect_leaders_and_describe_log_dirs(self):
+        self.create_topic("elect", 3)
+        producer = Producer({"bootstrap.servers": self.bootstrap})
+        for i in range(30):
+            producer.produce("elect", value=b"x" * 10, partition=i % 3)
+        self.assertEqual(producer.flush(15), 0)
+        partitions = {p["partition"]: p for p in self.cluster()["partitions"]
+                      if p["topic"] == "elect"}
+        preferred = {p: info["preferred_leader"] for p, info in partitions.items()}
+        self.move_leader("elect", 0, (preferred[0] + 1) % BROKERS)
+        client = RawClient(self.ports[1])
+        try:
+            # Preferred election: partition 0 goes back, 1 leads already, 9 does not exist.
+            error, results = client.elect_leaders_v1(0, {"elect": [0, 1, 9]})
+            self.assertEqual(error, 0)
+            self.assertEqual(results, {("elect", 0): 0, ("elect", 1): 84, ("elect", 9): 3})
+            self.assertEqual(self.leaders("elect")[0], (preferred[0], 2))
+            # Every live broker is in sync: an unclean election is never needed.
+            self.assertEqual(client.elect_leaders_v1(1, {"elect": [2]}),
+                             (0, {("elect", 2): 84}))
+            # The preferred leader of partition 2 stopped: not available; null lists only it.
+            down = preferred[2]
+            if down == 1:
+                client.close()
+                client = RawClient(self.ports[(down + 1) % BROKERS])
+            self.broker_action(down, "stop")
+            error, results = client.elect_leaders_v1(0, None)
+            self.assertEqual((error, results), (0, {("elect", 2): 80}))
+            self.broker_action(down, "start")
+            self.assertEqual(client.elect_leaders_v1(0, None), (0, {("elect", 2): 0}))
+            self.assertEqual(self.leaders("elect")[2][0], down)
+
+            # DescribeLogDirs: every broker holds every partition.
+            for node in range(BROKERS):
+                other = RawClient(self.ports[node])
+                try:
+                    (log_dir, sizes), = other.describe_log_dirs_v1(None)
+                    self.assertEqual(log_dir, f"/mockforge/kafka-logs-{node}")
+                    self.assertEqual(sorted(k for k in sizes if k[0] == "elect"),
+                                     [("elect", 0), ("elect", 1), ("elect", 2)])
+                    self.assertTrue(all(sizes[("elect", p)] > 100 for p in range(3)), sizes)
+                    (_, only), = other.describe_log_dirs_v1({"elect": [1, 7], "nope": [0]})
+                    self.assertEqual(list(only), [("elect", 1)])
+                finally:
+                    other.close()
+        finally:
+            client.close()
 
     def test_cli_cluster_commands(self):
         self.create_topic("cli", 2)
