@@ -7,9 +7,11 @@ broker is down, the admin API and `mockforge kafka cluster`, and reset."""
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -571,6 +573,55 @@ class ClusterTest(unittest.TestCase):
                  "NODE_PATH": os.path.join(os.path.dirname(here), "node_modules")})
         self.assertEqual(result.returncode, 0, result.stderr.decode() + result.stdout.decode())
         self.assertIn("kafkajs cluster ok", result.stdout.decode())
+
+
+class TlsClusterTest(unittest.TestCase):
+    """With kafka.tls_port, each broker has its own SSL listener too; a client that came in
+    over SSL is advertised every broker's SSL port, a plain client the plain ones."""
+
+    def test_ssl_clients_see_each_brokers_ssl_listener(self):
+        certs = tempfile.mkdtemp(prefix="mockforge-certs-")
+        try:
+            done = subprocess.run([BIN, "certs", "generate", certs], capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            with Mockforge("--no-mqtt", "--no-amqp", "--kafka-brokers", str(BROKERS),
+                           "--kafka-tls-port", "0",
+                           "--tls-cert-file", os.path.join(certs, "server.pem"),
+                           "--tls-key-file", os.path.join(certs, "server-key.pem")) as server:
+                names = [("kafka_tls" if n == 0 else f"kafka_tls_{n}") for n in range(BROKERS)]
+                tls_ports = [server.ports[name] for name in names]
+                config = {"bootstrap.servers": f"localhost:{tls_ports[2]}",
+                          "security.protocol": "SSL",
+                          "ssl.ca.location": os.path.join(certs, "ca.pem")}
+                admin = AdminClient(config)
+                admin.create_topics([NewTopic("tls-spread", num_partitions=3)])[
+                    "tls-spread"].result(15)
+                brokers = admin.list_topics(timeout=20).brokers
+                self.assertEqual({b.id: b.port for b in brokers.values()},
+                                 dict(enumerate(tls_ports)))
+                producer = Producer(config)
+                for i in range(30):
+                    producer.produce("tls-spread", str(i).encode(), partition=i % 3)
+                self.assertEqual(producer.flush(30), 0)
+                consumer = Consumer({**config, "group.id": "tls-reader",
+                                     "auto.offset.reset": "earliest"})
+                consumer.subscribe(["tls-spread"])
+                seen = set()
+                deadline = time.monotonic() + 30
+                while len(seen) < 30 and time.monotonic() < deadline:
+                    msg = consumer.poll(0.2)
+                    if msg is not None and not msg.error():
+                        seen.add(int(msg.value()))
+                consumer.close()
+                self.assertEqual(seen, set(range(30)))
+                plain = AdminClient({"bootstrap.servers": f"127.0.0.1:{server.ports['kafka']}"})
+                self.assertEqual(
+                    sorted(b.port for b in plain.list_topics(timeout=20).brokers.values()),
+                    sorted(server.ports["kafka" if n == 0 else f"kafka_{n}"]
+                           for n in range(BROKERS)))
+        finally:
+            shutil.rmtree(certs, ignore_errors=True)
 
 
 class SingleBrokerTest(unittest.TestCase):
