@@ -5,11 +5,13 @@
 #include "mockforge/kafka/fetch.h"
 
 #include <atomic>
+#include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/node_endpoints.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
 namespace mockforge::kafka {
@@ -29,6 +31,7 @@ struct Built {
   // Partitions to wait on when not enough bytes are there: (partition, offset).
   std::vector<std::pair<std::shared_ptr<storage::Partition>, int64_t>> waits;
   std::vector<std::pair<std::string, int64_t>> consumed;  // topic, records
+  std::set<int32_t> leaders;  // named in current_leader fields (KIP-951)
 };
 
 Built build(FetchState& state) {
@@ -62,6 +65,14 @@ Built build(FetchState& state) {
       } else if (leader_error != error::kNone) {
         data.error_code = leader_error;
         data.high_watermark = -1;
+        if (leader_error == error::kNotLeaderOrFollower ||
+            leader_error == error::kFencedLeaderEpoch) {
+          // KIP-951: where the partition is led now (v12+; endpoints v16+).
+          const Cluster::Leadership leadership =
+              request.broker.cluster().leadership(topic->name(), fetch.partition);
+          data.current_leader = {leadership.leader, leadership.epoch};
+          built.leaders.insert(leadership.leader);
+        }
       } else {
         std::size_t limit = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(fetch.partition_max_bytes, 0)), budget);
@@ -123,6 +134,8 @@ Built build(FetchState& state) {
     }
     built.response.responses.push_back(std::move(topic_result));
   }
+  built.response.node_endpoints =
+      node_endpoints<FetchResponse::NodeEndpoint>(request, built.leaders);
   return built;
 }
 

@@ -5,6 +5,7 @@
 #include "mockforge/kafka/produce.h"
 
 #include <cstring>
+#include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/traffic.h"
@@ -12,6 +13,7 @@
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/node_endpoints.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -59,6 +61,7 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   const Cluster::Leadership leadership = request.broker.cluster().leadership(topic.name(), index);
   if (leadership.leader != request.node_id) {
     result.error_code = error::kNotLeaderOrFollower;
+    result.current_leader = {leadership.leader, leadership.epoch};  // KIP-951 (v10+)
     return result;
   }
   if (!records || records->empty()) {
@@ -188,6 +191,7 @@ void handle(const RequestPtr& request, Reader& body) {
   ProduceRequest parsed;
   parsed.decode(body, request->version());
   ProduceResponse response;
+  std::set<int32_t> leaders;  // named in current_leader fields (KIP-951)
   bool bad_acks = parsed.acks != 0 && parsed.acks != 1 && parsed.acks != -1;
   for (const auto& topic_data : parsed.topic_data) {
     ProduceResponse::TopicProduceResponse topic_result;
@@ -205,11 +209,16 @@ void handle(const RequestPtr& request, Reader& body) {
         result = produce_partition(*request, *topic, partition_data.index, partition_data.records);
       }
       if (result.error_code != 0) result.base_offset = -1;
+      if (result.error_code == error::kNotLeaderOrFollower &&
+          result.current_leader.leader_id >= 0) {
+        leaders.insert(result.current_leader.leader_id);
+      }
       request->count_error(result.error_code);
       topic_result.partition_responses.push_back(std::move(result));
     }
     response.responses.push_back(std::move(topic_result));
   }
+  response.node_endpoints = node_endpoints<ProduceResponse::NodeEndpoint>(*request, leaders);
   // With a single in-sync replica, acks=-1 is satisfied once the append is done.
   if (parsed.acks == 0) {
     request->reply_nothing();

@@ -176,6 +176,23 @@ TEST_F(ClusterPipelineTest, OnlyTheLeaderAcceptsPartitionRequests) {
   EXPECT_EQ(produce(leader, "t", 0), error::kNone);
   EXPECT_EQ(fetch(follower, "t", 0, -1), error::kNotLeaderOrFollower);
   EXPECT_EQ(fetch(leader, "t", 0, 0), error::kNone);
+  // KIP-951 (Produce v10+): the answer names the leader and its endpoint.
+  {
+    NewRecord record{1000, Bytes{'k'}, Bytes{'v'}, {}};
+    ProduceRequest request;
+    request.acks = 1;
+    request.timeout_ms = 1000;
+    request.topic_data = {{"t", {{0, build_record_batch(std::span(&record, 1))}}}};
+    broker.cluster().set_ports(leader, 9100 + leader, -1);
+    auto response = call<ProduceRequest, ProduceResponse>(follower, 0, 10, request);
+    const auto& result = response.responses[0].partition_responses[0];
+    EXPECT_EQ(result.error_code, error::kNotLeaderOrFollower);
+    EXPECT_EQ(result.current_leader.leader_id, leader);
+    EXPECT_EQ(result.current_leader.leader_epoch, 0);
+    ASSERT_EQ(response.node_endpoints.size(), 1u);
+    EXPECT_EQ(response.node_endpoints[0].node_id, leader);
+    EXPECT_EQ(response.node_endpoints[0].port, 9100 + leader);
+  }
   // Partition 1 is led by the other broker (round robin).
   EXPECT_EQ(broker.cluster().leadership("t", 1).leader, follower);
   EXPECT_EQ(produce(follower, "t", 1), error::kNone);
