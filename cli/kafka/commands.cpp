@@ -20,6 +20,7 @@
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "cli/kafka/client.h"
+#include "cli/kafka/cluster_command.h"
 #include "cli/kafka/consumer_protocol.h"
 #include "cli/net/payload.h"
 #include "cli/net/tls_flags.h"
@@ -1035,6 +1036,7 @@ void add_kafka_command(CLI::App& app, int& exit_code) {
   CLI::App* kafka = app.add_subcommand("kafka", "Kafka client: produce, consume, admin");
   kafka->require_subcommand(1);
   auto common = std::make_shared<CommonOptions>();
+  add_cluster_command(*kafka, exit_code);
 
   // produce
   auto produce = std::make_shared<ProduceOptions>();

@@ -609,6 +609,21 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
     error.message = "needs tls.client_auth: required";
     errors.push_back(std::move(error));
   }
+  if (config.kafka.racks.size() > static_cast<std::size_t>(config.kafka.brokers)) {
+    Error error = locate("kafka.racks", std::nullopt);
+    error.message = fmt::format("lists {} racks for {} broker(s) (kafka.brokers)",
+                                config.kafka.racks.size(), config.kafka.brokers);
+    errors.push_back(std::move(error));
+  }
+  for (const auto& [key, port] : {std::pair<const char*, int64_t>{"kafka.port", config.kafka.port},
+                                  {"kafka.tls_port", config.kafka.tls_port}}) {
+    if (port > 0 && port + config.kafka.brokers - 1 > 65535) {
+      Error error = locate(key, std::nullopt);
+      error.message =
+          fmt::format("{} + {} brokers goes past port 65535", port, config.kafka.brokers);
+      errors.push_back(std::move(error));
+    }
+  }
   if (!config.kafka.sasl_mechanisms.empty() && config.kafka.sasl_users.empty()) {
     Error error = locate("kafka.sasl_mechanisms", std::nullopt);
     error.message = "needs at least one entry in kafka.sasl_users";

@@ -118,6 +118,7 @@ BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
       storage_(storage),
       registry_(registry),
       metrics_(registry),
+      cluster_(options_.brokers, options_.racks),
       groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)),
       transactions_(std::make_unique<TransactionCoordinator>(
           [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)) {}
@@ -185,7 +186,26 @@ void BrokerState::expire_transactions() {
   }
 }
 
+std::map<Cluster::PartitionKey, int64_t> BrokerState::log_end_offsets() const {
+  std::map<Cluster::PartitionKey, int64_t> out;
+  for (const auto& topic : storage_.logs().list()) {
+    for (int32_t index = 0; index < topic->partition_count(); ++index) {
+      if (auto partition = topic->partition(index)) {
+        out[{topic->name(), index}] = partition->high_watermark();
+      }
+    }
+  }
+  return out;
+}
+
+int64_t BrokerState::log_end_offset(const std::string& topic, int32_t partition) const {
+  auto found = storage_.logs().find(topic);
+  auto log = found ? found->partition(partition) : nullptr;
+  return log ? log->high_watermark() : 0;
+}
+
 void BrokerState::reset() {
+  cluster_.reset();
   producers_.reset();
   transactions_->reset();
   groups_->reset();

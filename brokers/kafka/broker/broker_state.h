@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "brokers/kafka/broker/cluster.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
 
@@ -48,6 +49,9 @@ struct SaslOptions {
 
 struct BrokerOptions {
   int32_t node_id = 0;
+  // The simulated cluster (kafka.brokers, kafka.racks): node ids 0..brokers-1.
+  int32_t brokers = 1;
+  std::vector<std::string> racks;
   std::string cluster_id = "mockforge-kafka";
   bool auto_create_topics = true;
   int32_t default_partitions = 1;
@@ -136,6 +140,13 @@ class BrokerState {
   ProducerRegistry& producers() { return producers_; }
   GroupCoordinator& groups() { return *groups_; }
   TransactionCoordinator& transactions() { return *transactions_; }
+  Cluster& cluster() { return cluster_; }
+  const Cluster& cluster() const { return cluster_; }
+
+  // Each stored partition's log end offset (what a leader move records as
+  // the new epoch's start).
+  std::map<Cluster::PartitionKey, int64_t> log_end_offsets() const;
+  int64_t log_end_offset(const std::string& topic, int32_t partition) const;
 
   // Finishes an ended transaction: the producer's epoch, a commit or abort
   // marker appended to each of its partitions (under the producers' append
@@ -182,6 +193,7 @@ class BrokerState {
   metrics::Registry& registry_;
   BrokerMetrics metrics_;
   ProducerRegistry producers_;
+  Cluster cluster_;
   std::unique_ptr<GroupCoordinator> groups_;
   std::unique_ptr<TransactionCoordinator> transactions_;
   traffic::Hub* traffic_ = nullptr;

@@ -14,6 +14,18 @@ std::string_view name(int16_t code) {
       return "UNKNOWN_TOPIC_OR_PARTITION";
     case kMessageTooLarge:
       return "MESSAGE_TOO_LARGE";
+    case kLeaderNotAvailable:
+      return "LEADER_NOT_AVAILABLE";
+    case kNotLeaderOrFollower:
+      return "NOT_LEADER_OR_FOLLOWER";
+    case kBrokerNotAvailable:
+      return "BROKER_NOT_AVAILABLE";
+    case kNotCoordinator:
+      return "NOT_COORDINATOR";
+    case kPreferredLeaderNotAvailable:
+      return "PREFERRED_LEADER_NOT_AVAILABLE";
+    case kElectionNotNeeded:
+      return "ELECTION_NOT_NEEDED";
     case kCoordinatorNotAvailable:
       return "COORDINATOR_NOT_AVAILABLE";
     case kInvalidTopicException:

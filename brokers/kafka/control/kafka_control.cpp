@@ -72,8 +72,11 @@ json assignment_json(const DescribedMember& member, const std::string& protocol_
 
 class KafkaControl : public control::BrokerControl {
  public:
-  KafkaControl(std::shared_ptr<BrokerState> broker, std::function<void()> close_connections)
-      : broker_(std::move(broker)), close_connections_(std::move(close_connections)) {}
+  KafkaControl(std::shared_ptr<BrokerState> broker, std::function<void()> close_connections,
+               std::function<void()> restart_brokers)
+      : broker_(std::move(broker)),
+        close_connections_(std::move(close_connections)),
+        restart_brokers_(std::move(restart_brokers)) {}
 
   std::string protocol() const override { return "kafka"; }
 
@@ -152,6 +155,7 @@ class KafkaControl : public control::BrokerControl {
     if (connections == runtime::ResetConnections::kClose && close_connections_) {
       close_connections_();
     }
+    if (restart_brokers_) restart_brokers_();
     return Reply::ok({{"reset", "kafka"}});
   }
 
@@ -288,13 +292,16 @@ class KafkaControl : public control::BrokerControl {
 
   std::shared_ptr<BrokerState> broker_;
   std::function<void()> close_connections_;
+  std::function<void()> restart_brokers_;
 };
 
 }  // namespace
 
 std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState> broker,
-                                                     std::function<void()> close_connections) {
-  return std::make_shared<KafkaControl>(std::move(broker), std::move(close_connections));
+                                                     std::function<void()> close_connections,
+                                                     std::function<void()> restart_brokers) {
+  return std::make_shared<KafkaControl>(std::move(broker), std::move(close_connections),
+                                        std::move(restart_brokers));
 }
 
 }  // namespace mockforge::kafka

@@ -13,9 +13,12 @@ void handle(const RequestPtr& request, Reader& body) {
   AddOffsetsToTxnRequest parsed;
   parsed.decode(body, request->version());
   AddOffsetsToTxnResponse response;
-  response.error_code = request->broker.transactions().add_offsets(
-      parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.group_id,
-      TxnClock::now());
+  response.error_code = request->check_transaction_coordinator(parsed.transactional_id);
+  if (response.error_code == error::kNone) {
+    response.error_code = request->broker.transactions().add_offsets(
+        parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.group_id,
+        TxnClock::now());
+  }
   if (response.error_code == error::kProducerFenced && request->version() < 2) {
     response.error_code = error::kInvalidProducerEpoch;
   }

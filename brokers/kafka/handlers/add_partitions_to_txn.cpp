@@ -29,8 +29,10 @@ void handle(const RequestPtr& request, Reader& body) {
       }
     }
   }
-  int16_t code = error::kNone;
-  if (!unknown) {
+  int16_t code = request->check_transaction_coordinator(parsed.transactional_id);
+  // Kafka checks the coordinator before the partitions.
+  if (code != error::kNone) unknown = false;
+  if (!unknown && code == error::kNone) {
     code = request->broker.transactions().add_partitions(parsed.transactional_id,
                                                          parsed.producer_id, parsed.producer_epoch,
                                                          partitions, TxnClock::now());

@@ -46,9 +46,14 @@ inline ConfigResource resolve_config_resource(BrokerState& broker, int8_t type,
       resource.broker_default = true;
       return resource;
     }
-    if (name != std::to_string(broker.options().node_id)) {
-      return fail(error::kInvalidRequest, "Unexpected broker id, expected " +
-                                              std::to_string(broker.options().node_id) +
+    // Any broker of the cluster (kafka.brokers); they share one configuration.
+    bool known = false;
+    for (int32_t node = 0; node < broker.cluster().size() && !known; ++node) {
+      known = name == std::to_string(node);
+    }
+    if (!known) {
+      return fail(error::kInvalidRequest, "Unexpected broker id, expected a node id from 0 to " +
+                                              std::to_string(broker.cluster().size() - 1) +
                                               " or empty string, but received " + name);
     }
     return resource;

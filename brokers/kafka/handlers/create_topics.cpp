@@ -1,5 +1,7 @@
 // CreateTopics (19): partitions, configs (validated: unknown names and bad values are
-// INVALID_CONFIG), validate_only; one broker, so replication factor 1.
+// INVALID_CONFIG), validate_only; every broker of the cluster (kafka.brokers, one by default) is a
+// replica of every partition: a replication factor from 1 to that count is accepted and answered
+// as that count.
 #include "mockforge/kafka/create_topics.h"
 
 #include <set>
@@ -18,6 +20,8 @@ void handle(const RequestPtr& request, Reader& body) {
   BrokerState& broker = request->broker;
   CreateTopicsResponse response;
   std::set<std::string> seen;
+  // Every broker of the cluster is a replica of every partition (kafka.brokers).
+  const int32_t brokers = broker.cluster().size();
   for (const auto& wanted : parsed.topics) {
     CreateTopicsResponse::CreatableTopicResult result;
     result.name = wanted.name;
@@ -47,17 +51,21 @@ void handle(const RequestPtr& request, Reader& body) {
     } else if (partitions > storage::kMaxPartitionsPerTopic) {
       fail(error::kInvalidPartitions, "Number of partitions must be at most " +
                                           std::to_string(storage::kMaxPartitionsPerTopic) + ".");
-    } else if (wanted.replication_factor != -1 && wanted.replication_factor != 1) {
+    } else if (wanted.replication_factor == 0 || wanted.replication_factor < -1) {
+      fail(error::kInvalidReplicationFactor,
+           "Replication factor must be larger than 0, or -1 "
+           "to use the default value.");
+    } else if (wanted.replication_factor > brokers) {
       fail(error::kInvalidReplicationFactor,
            "Replication factor: " + std::to_string(wanted.replication_factor) +
-               " larger than available brokers: 1.");
+               " larger than available brokers: " + std::to_string(brokers) + ".");
     } else if (broker.storage().logs().find(wanted.name)) {
       fail(error::kTopicAlreadyExists, "Topic '" + wanted.name + "' already exists.");
     } else if (config_problem) {
       fail(error::kInvalidConfig, *config_problem);
     } else if (parsed.validate_only) {
       result.num_partitions = partitions;
-      result.replication_factor = 1;
+      result.replication_factor = static_cast<int16_t>(brokers);
     } else {
       auto created = broker.storage().logs().create_topic(wanted.name, partitions, configs);
       if (!created.ok()) {
@@ -77,7 +85,7 @@ void handle(const RequestPtr& request, Reader& body) {
       } else {
         result.topic_id = to_uuid(created.value()->id());
         result.num_partitions = partitions;
-        result.replication_factor = 1;
+        result.replication_factor = static_cast<int16_t>(brokers);
         // Every config of the new topic with its source, as DescribeConfigs gives them.
         std::vector<CreateTopicsResponse::CreatableTopicConfigs> listed;
         for (const auto& config : describe_topic_configs(broker, created.value()->configs())) {

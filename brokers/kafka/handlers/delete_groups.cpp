@@ -13,7 +13,8 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   DeleteGroupsResponse response;
   for (const auto& group_id : parsed.groups_names) {
-    int16_t code = request->broker.groups().delete_group(group_id);
+    int16_t code = request->check_group_coordinator(group_id);
+    if (code == 0) code = request->broker.groups().delete_group(group_id);
     request->count_error(code);
     response.results.push_back({group_id, code});
   }

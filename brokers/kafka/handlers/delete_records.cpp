@@ -28,6 +28,9 @@ void handle(const RequestPtr& request, Reader& body) {
       auto partition = topic ? topic->partition(partition_request.partition_index) : nullptr;
       if (!partition) {
         result.error_code = error::kUnknownTopicOrPartition;
+      } else if (int16_t code = request->check_leader(wanted.name, result.partition_index);
+                 code != error::kNone) {
+        result.error_code = code;  // NOT_LEADER_OR_FOLLOWER (kafka.brokers)
       } else if (!deletable) {
         result.error_code = error::kPolicyViolation;
       } else if (partition_request.offset < 0 &&

@@ -1,4 +1,5 @@
-// DescribeCluster (60): cluster id, this broker as controller and only member. There is no
+// DescribeCluster (60): cluster id, the live brokers (kafka.brokers), the lowest live one as
+// controller. There is no
 // authorizer, so every cluster operation is authorized when the client asks.
 #include "mockforge/kafka/describe_cluster.h"
 
@@ -40,9 +41,13 @@ void handle(const RequestPtr& request, Reader& body) {
     response.error_message =
         "Unsupported endpoint type " + std::to_string(int{parsed.endpoint_type});
   } else {
-    response.controller_id = options.node_id;
-    response.brokers.push_back(
-        {options.node_id, request->local_host, request->local_port, std::nullopt});
+    response.controller_id = -1;
+    for (const Cluster::Node& node : request->broker.cluster().nodes()) {
+      if (!node.live) continue;
+      if (response.controller_id < 0) response.controller_id = node.id;
+      response.brokers.push_back(
+          {node.id, request->local_host, request->advertised_port(node.id), node.rack});
+    }
     if (parsed.include_cluster_authorized_operations) {
       response.cluster_authorized_operations = cluster_operations();
     }

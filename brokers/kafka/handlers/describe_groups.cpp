@@ -13,9 +13,15 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   DescribeGroupsResponse response;
   for (const auto& group_id : parsed.groups) {
-    GroupDescription description = request->broker.groups().describe(group_id);
     DescribeGroupsResponse::DescribedGroup out;
     out.group_id = group_id;
+    if (int16_t code = request->check_group_coordinator(group_id); code != 0) {
+      out.error_code = code;
+      request->count_error(code);
+      response.groups.push_back(std::move(out));
+      continue;
+    }
+    GroupDescription description = request->broker.groups().describe(group_id);
     out.error_code = description.error_code;
     out.group_state = std::string(group_state_name(description.state));
     out.protocol_type = description.protocol_type;

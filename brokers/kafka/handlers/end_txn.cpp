@@ -14,10 +14,14 @@ void handle(const RequestPtr& request, Reader& body) {
   EndTxnRequest parsed;
   parsed.decode(body, request->version());
   EndTxnResponse response;
-  auto result = request->broker.transactions().end_transaction(
-      parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.committed);
-  if (result.completion) request->broker.complete_transaction(*result.completion);
-  response.error_code = result.error_code;
+  if (int16_t code = request->check_transaction_coordinator(parsed.transactional_id); code != 0) {
+    response.error_code = code;
+  } else {
+    auto result = request->broker.transactions().end_transaction(
+        parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.committed);
+    if (result.completion) request->broker.complete_transaction(*result.completion);
+    response.error_code = result.error_code;
+  }
   if (response.error_code == error::kProducerFenced && request->version() < 2) {
     response.error_code = error::kInvalidProducerEpoch;
   }

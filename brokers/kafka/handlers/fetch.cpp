@@ -5,11 +5,13 @@
 #include "mockforge/kafka/fetch.h"
 
 #include <atomic>
+#include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/node_endpoints.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
 namespace mockforge::kafka {
@@ -29,6 +31,7 @@ struct Built {
   // Partitions to wait on when not enough bytes are there: (partition, offset).
   std::vector<std::pair<std::shared_ptr<storage::Partition>, int64_t>> waits;
   std::vector<std::pair<std::string, int64_t>> consumed;  // topic, records
+  std::set<int32_t> leaders;  // named in current_leader fields (KIP-951)
 };
 
 Built build(FetchState& state) {
@@ -49,10 +52,27 @@ Built build(FetchState& state) {
       data.partition_index = fetch.partition;
       data.records = Bytes{};  // empty, never null: librdkafka rejects a null record set
       auto partition = topic ? topic->partition(fetch.partition) : nullptr;
+      int16_t leader_error = error::kNone;
+      if (partition) {
+        // Consumers fetch from the leader; KIP-392 follower fetching is not offered.
+        leader_error =
+            request.check_leader(topic->name(), fetch.partition, fetch.current_leader_epoch);
+      }
       if (!partition) {
         data.error_code = request.version() >= 13 && !topic ? error::kUnknownTopicId
                                                             : error::kUnknownTopicOrPartition;
         data.high_watermark = -1;
+      } else if (leader_error != error::kNone) {
+        data.error_code = leader_error;
+        data.high_watermark = -1;
+        if (leader_error == error::kNotLeaderOrFollower ||
+            leader_error == error::kFencedLeaderEpoch) {
+          // KIP-951: where the partition is led now (v12+; endpoints v16+).
+          const Cluster::Leadership leadership =
+              request.broker.cluster().leadership(topic->name(), fetch.partition);
+          data.current_leader = {leadership.leader, leadership.epoch};
+          built.leaders.insert(leadership.leader);
+        }
       } else {
         std::size_t limit = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(fetch.partition_max_bytes, 0)), budget);
@@ -114,6 +134,8 @@ Built build(FetchState& state) {
     }
     built.response.responses.push_back(std::move(topic_result));
   }
+  built.response.node_endpoints =
+      node_endpoints<FetchResponse::NodeEndpoint>(request, built.leaders);
   return built;
 }
 

@@ -1,5 +1,6 @@
-// FindCoordinator (10): this broker coordinates every group (key type 0) and every
-// transactional id (key type 1); other key types get INVALID_REQUEST.
+// FindCoordinator (10): the broker coordinating a group (key type 0) or a transactional id (key
+// type 1): the leader of the key's __consumer_offsets / __transaction_state partition, as Kafka
+// places coordinators (broker/cluster.h); other key types get INVALID_REQUEST.
 #include "mockforge/kafka/find_coordinator.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -12,7 +13,11 @@ void handle(const RequestPtr& request, Reader& body) {
   FindCoordinatorRequest parsed;
   parsed.decode(body, request->version());
   FindCoordinatorResponse response;
-  int32_t node = request->broker.options().node_id;
+  Cluster& cluster = request->broker.cluster();
+  auto coordinator_of = [&](const std::string& key) {
+    return parsed.key_type == 0 ? cluster.group_coordinator(key)
+                                : cluster.transaction_coordinator(key);
+  };
   bool known_type = parsed.key_type == 0 || parsed.key_type == 1;
   int16_t code = known_type ? error::kNone : error::kInvalidRequest;
   if (request->version() >= 4) {
@@ -22,9 +27,9 @@ void handle(const RequestPtr& request, Reader& body) {
       coordinator.error_code = code;
       coordinator.error_message = std::nullopt;
       if (known_type) {
-        coordinator.node_id = node;
+        coordinator.node_id = coordinator_of(key);
         coordinator.host = request->local_host;
-        coordinator.port = request->local_port;
+        coordinator.port = request->advertised_port(coordinator.node_id);
       } else {
         coordinator.node_id = -1;
       }
@@ -33,10 +38,10 @@ void handle(const RequestPtr& request, Reader& body) {
   } else {
     response.error_code = code;
     response.error_message = std::nullopt;
-    response.node_id = known_type ? node : -1;
+    response.node_id = known_type ? coordinator_of(parsed.key) : -1;
     if (known_type) {
       response.host = request->local_host;
-      response.port = request->local_port;
+      response.port = request->advertised_port(response.node_id);
     }
   }
   request->count_error(code);

@@ -55,6 +55,23 @@ class Request {
   const std::shared_ptr<ConnectionScheduler> scheduler;
   // The connection's SASL state (set by RequestPipeline; the SASL handlers use it).
   SaslSession* sasl = nullptr;
+  // The broker of the cluster (kafka.brokers) the connection arrived on, and
+  // whether on its SSL listener (set by RequestPipeline).
+  int32_t node_id = 0;
+  bool tls_listener = false;
+
+  // The port a client of this listener kind reaches `node` at.
+  int32_t advertised_port(int32_t node) const;
+  // For a request on one partition: FENCED_LEADER_EPOCH or
+  // UNKNOWN_LEADER_EPOCH when `current_leader_epoch` (-1: not checked) is
+  // older or newer than the partition's, then NOT_LEADER_OR_FOLLOWER when
+  // this broker does not lead it, else NONE (Kafka's order).
+  int16_t check_leader(const std::string& topic, int32_t partition,
+                       int32_t current_leader_epoch = -1) const;
+  // NOT_COORDINATOR when this broker does not coordinate the group / the
+  // transactional id, else NONE.
+  int16_t check_group_coordinator(const std::string& group_id) const;
+  int16_t check_transaction_coordinator(const std::string& transactional_id) const;
 
   int16_t version() const { return header.api_version; }
   std::string client_id() const { return header.client_id.value_or(""); }

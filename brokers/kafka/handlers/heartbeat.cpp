@@ -11,8 +11,11 @@ void handle(const RequestPtr& request, Reader& body) {
   HeartbeatRequest parsed;
   parsed.decode(body, request->version());
   HeartbeatResponse response;
-  response.error_code = request->broker.groups().heartbeat(parsed.group_id, parsed.member_id,
-                                                           parsed.generation_id, GroupClock::now());
+  response.error_code = request->check_group_coordinator(parsed.group_id);
+  if (response.error_code == 0) {
+    response.error_code = request->broker.groups().heartbeat(
+        parsed.group_id, parsed.member_id, parsed.generation_id, GroupClock::now());
+  }
   request->count_error(response.error_code);
   request->reply(response);
 }

@@ -12,6 +12,15 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   JoinGroupRequest parsed;
   parsed.decode(body, request->version());
+  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+    JoinGroupResponse response;
+    response.error_code = code;
+    response.member_id = parsed.member_id;
+    if (request->version() < 7) response.protocol_name = "";
+    request->count_error(code);
+    request->reply(response);
+    return;
+  }
   JoinParams params;
   params.group_id = parsed.group_id;
   params.member_id = parsed.member_id;

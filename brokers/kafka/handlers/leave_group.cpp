@@ -12,7 +12,9 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   LeaveGroupResponse response;
   auto& groups = request->broker.groups();
-  if (request->version() < 3) {
+  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+    response.error_code = code;
+  } else if (request->version() < 3) {
     response.error_code =
         groups.leave(parsed.group_id, parsed.member_id, std::nullopt, GroupClock::now());
   } else {

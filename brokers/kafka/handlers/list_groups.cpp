@@ -14,6 +14,8 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   ListGroupsResponse response;
   for (const auto& group : request->broker.groups().list()) {
+    // Each broker lists the groups it coordinates (kafka.brokers), as Kafka does.
+    if (request->check_group_coordinator(group.group_id) != 0) continue;
     std::string state(group_state_name(group.state));
     if (!parsed.states_filter.empty() &&
         std::find_if(parsed.states_filter.begin(), parsed.states_filter.end(),

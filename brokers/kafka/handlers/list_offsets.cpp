@@ -90,14 +90,26 @@ void handle(const RequestPtr& request, Reader& body) {
     for (const auto& partition_request : wanted.partitions) {
       PartitionResponse result;
       auto partition = topic ? topic->partition(partition_request.partition_index) : nullptr;
+      // Kafka's debugging replica id (-2) may ask a follower; others only the leader.
+      const int16_t leader_error =
+          !partition ? error::kNone
+                     : request->check_leader(
+                           wanted.name, partition_request.partition_index,
+                           parsed.replica_id == -2 ? -1 : partition_request.current_leader_epoch);
       if (!partition) {
         result.partition_index = partition_request.partition_index;
         result.error_code = error::kUnknownTopicOrPartition;
+      } else if (leader_error != error::kNone &&
+                 (parsed.replica_id != -2 || leader_error != error::kNotLeaderOrFollower)) {
+        result.partition_index = partition_request.partition_index;
+        result.error_code = leader_error;
       } else {
         try {
           result = list_partition(
               *partition, partition_request.timestamp,
               parsed.isolation_level == 1 ? &request->broker.transactions() : nullptr);
+          result.leader_epoch =
+              request->broker.cluster().leadership(wanted.name, result.partition_index).epoch;
         } catch (const DecodeError&) {
           result.partition_index = partition_request.partition_index;
           result.error_code = error::kCorruptMessage;

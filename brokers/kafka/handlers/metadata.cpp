@@ -1,4 +1,7 @@
-// Metadata (3): this broker as the only broker, controller and leader of every partition.
+// Metadata (3): the live brokers of the cluster (kafka.brokers; one by default) at the address
+// the client connected to, the lowest live node id as controller, and each partition's leader
+// and leader epoch (broker/cluster.h); every broker is a replica (in assignment order, the
+// preferred leader first), the live ones in sync, the stopped ones offline.
 #include "mockforge/kafka/metadata.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -9,18 +12,26 @@ namespace mockforge::kafka {
 namespace {
 
 MetadataResponse::MetadataResponseTopic describe_topic(const Request& request,
-                                                       const storage::Topic& topic) {
+                                                       const storage::Topic& topic,
+                                                       const std::vector<Cluster::Node>& nodes) {
   MetadataResponse::MetadataResponseTopic result;
   result.name = topic.name();
   result.topic_id = to_uuid(topic.id());
-  int32_t node = request.broker.options().node_id;
+  Cluster& cluster = request.broker.cluster();
+  const auto size = static_cast<int32_t>(nodes.size());
   for (int32_t index = 0; index < topic.partition_count(); ++index) {
     MetadataResponse::MetadataResponsePartition partition;
     partition.partition_index = index;
-    partition.leader_id = node;
-    partition.leader_epoch = 0;
-    partition.replica_nodes = {node};
-    partition.isr_nodes = {node};
+    const Cluster::Leadership leadership = cluster.leadership(topic.name(), index);
+    partition.leader_id = leadership.leader;
+    partition.leader_epoch = leadership.epoch;
+    // Replicas in assignment order: the preferred leader first, as Kafka lists them.
+    const int32_t first = cluster.preferred_leader(topic.name(), index);
+    for (int32_t step = 0; step < size; ++step) {
+      const Cluster::Node& node = nodes[static_cast<std::size_t>((first + step) % size)];
+      partition.replica_nodes.push_back(node.id);
+      (node.live ? partition.isr_nodes : partition.offline_replicas).push_back(node.id);
+    }
     result.partitions.push_back(std::move(partition));
   }
   return result;
@@ -31,16 +42,20 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   BrokerState& broker = request->broker;
   MetadataResponse response;
-  response.brokers.push_back(
-      {broker.options().node_id, request->local_host, request->local_port, {}});
+  const std::vector<Cluster::Node> nodes = broker.cluster().nodes();
+  for (const Cluster::Node& node : nodes) {
+    if (!node.live) continue;
+    if (response.controller_id < 0) response.controller_id = node.id;
+    response.brokers.push_back(
+        {node.id, request->local_host, request->advertised_port(node.id), node.rack});
+  }
   response.cluster_id = broker.options().cluster_id;
-  response.controller_id = broker.options().node_id;
 
   // v0 has no null array: an empty list means all topics there.
   bool all_topics = !parsed.topics || (request->version() == 0 && parsed.topics->empty());
   if (all_topics) {
     for (const auto& topic : broker.storage().logs().list()) {
-      response.topics.push_back(describe_topic(*request, *topic));
+      response.topics.push_back(describe_topic(*request, *topic, nodes));
     }
   } else {
     // Before v4 there is no flag and Kafka auto-creates.
@@ -55,7 +70,7 @@ void handle(const RequestPtr& request, Reader& body) {
         topic = broker.storage().logs().find(to_topic_id(wanted.topic_id));
       }
       if (topic) {
-        response.topics.push_back(describe_topic(*request, *topic));
+        response.topics.push_back(describe_topic(*request, *topic, nodes));
         continue;
       }
       MetadataResponse::MetadataResponseTopic missing;

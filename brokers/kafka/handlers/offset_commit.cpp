@@ -29,16 +29,19 @@ void handle(const RequestPtr& request, Reader& body) {
   // v0 has no generation: a standalone commit.
   int32_t generation = request->version() == 0 ? -1 : parsed.generation_id_or_member_epoch;
   std::string member = request->version() == 0 ? std::string() : parsed.member_id;
-  int16_t code =
-      request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
+  int16_t code = request->check_group_coordinator(parsed.group_id);
+  if (code == 0) {
+    code = request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
+  }
   for (const auto& topic : parsed.topics) {
     OffsetCommitResponse::OffsetCommitResponseTopic topic_result;
     topic_result.name = topic.name;
     auto stored = logs.find(topic.name);
     for (const auto& partition : topic.partitions) {
       int16_t partition_code = code;
-      if (!stored || partition.partition_index < 0 ||
-          partition.partition_index >= stored->partition_count()) {
+      if (code != error::kNotCoordinator &&
+          (!stored || partition.partition_index < 0 ||
+           partition.partition_index >= stored->partition_count())) {
         partition_code = error::kUnknownTopicOrPartition;
       }
       request->count_error(partition_code);

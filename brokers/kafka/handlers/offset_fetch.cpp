@@ -52,9 +52,31 @@ void handle(const RequestPtr& request, Reader& body) {
     for (const auto& group : parsed.groups) {
       OffsetFetchResponse::OffsetFetchResponseGroup out;
       out.group_id = group.group_id;
+      out.error_code = request->check_group_coordinator(group.group_id);
+      request->count_error(out.error_code);
+      if (out.error_code != 0) {
+        response.groups.push_back(std::move(out));
+        continue;
+      }
       out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
           groups.fetch_offsets(group.group_id), group.topics);
       response.groups.push_back(std::move(out));
+    }
+  } else if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+    // Before v2 there is no top-level error: each partition carries it.
+    response.error_code = code;
+    request->count_error(code);
+    if (parsed.topics) {
+      for (const auto& topic : *parsed.topics) {
+        auto& out = response.topics.emplace_back();
+        out.name = topic.name;
+        for (const int32_t partition : topic.partition_indexes) {
+          auto& result = out.partitions.emplace_back();
+          result.partition_index = partition;
+          result.committed_offset = -1;
+          result.error_code = code;
+        }
+      }
     }
   } else {
     response.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopic>(

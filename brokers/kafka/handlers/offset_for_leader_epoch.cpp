@@ -1,16 +1,17 @@
-// OffsetForLeaderEpoch (23): the end offset of a leader epoch. Every partition has had one
-// leader, epoch 0, since offset 0: epoch 0 ends at the log end offset; a later epoch is unknown
-// (-1/-1, as Kafka answers). A current_leader_epoch other than 0 (or -1: no check) is fenced or
-// unknown.
+// OffsetForLeaderEpoch (23): the end offset of a leader epoch, from the partition's epoch history
+// (broker/cluster.h): the current epoch ends at the log end offset, an earlier one where the next
+// starts; an epoch above the current one is undefined (-1/-1), as Kafka answers. A
+// current_leader_epoch (-1: no check) older or newer than the partition's is fenced or unknown,
+// and a broker that does not lead the partition answers NOT_LEADER_OR_FOLLOWER to consumers.
 #include "mockforge/kafka/offset_for_leader_epoch.h"
+
+#include <tuple>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
 namespace {
-
-constexpr int32_t kLeaderEpoch = 0;
 
 void handle(const RequestPtr& request, Reader& body) {
   OffsetForLeaderEpochRequest parsed;
@@ -27,15 +28,16 @@ void handle(const RequestPtr& request, Reader& body) {
       auto partition = topic ? topic->partition(partition_request.partition) : nullptr;
       if (!partition) {
         result.error_code = error::kUnknownTopicOrPartition;
-      } else if (partition_request.current_leader_epoch > kLeaderEpoch) {
-        result.error_code = error::kUnknownLeaderEpoch;
-      } else if (partition_request.current_leader_epoch >= 0 &&
-                 partition_request.current_leader_epoch < kLeaderEpoch) {
-        result.error_code = error::kFencedLeaderEpoch;
-      } else if (partition_request.leader_epoch == kLeaderEpoch) {
-        result.leader_epoch = kLeaderEpoch;
-        result.end_offset = partition->high_watermark();
-      }  // otherwise: undefined epoch and offset (-1, -1)
+      } else if (int16_t code = request->check_leader(wanted.topic, result.partition,
+                                                      partition_request.current_leader_epoch);
+                 code != error::kNone) {
+        result.error_code = code;
+      } else {
+        std::tie(result.leader_epoch, result.end_offset) =
+            request->broker.cluster().epoch_end_offset(wanted.topic, result.partition,
+                                                       partition_request.leader_epoch,
+                                                       partition->high_watermark());
+      }
       request->count_error(result.error_code);
       topic_result.partitions.push_back(result);
     }

@@ -1,9 +1,11 @@
 // Produce (0): validates each RecordBatch v2, checks idempotent sequences and, for
 // transactional batches, that the partition is in the producer's open transaction; appends to
-// storage with the base offset rewritten in place, and answers per acks (0: no response).
+// storage with the base offset rewritten in place, and answers per acks (0: no response). In a
+// cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER.
 #include "mockforge/kafka/produce.h"
 
 #include <cstring>
+#include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/traffic.h"
@@ -11,6 +13,7 @@
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/handlers/handler.h"
+#include "brokers/kafka/handlers/node_endpoints.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -51,6 +54,14 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   auto partition = topic.partition(index);
   if (!partition) {
     result.error_code = error::kUnknownTopicOrPartition;
+    return result;
+  }
+  // In a cluster (kafka.brokers) only the partition's leader appends; the
+  // batch is stamped with the leader epoch it was written in.
+  const Cluster::Leadership leadership = request.broker.cluster().leadership(topic.name(), index);
+  if (leadership.leader != request.node_id) {
+    result.error_code = error::kNotLeaderOrFollower;
+    result.current_leader = {leadership.leader, leadership.epoch};  // KIP-951 (v10+)
     return result;
   }
   if (!records || records->empty()) {
@@ -113,9 +124,10 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
-  auto mutator = [append_time, now](std::span<uint8_t> span, int64_t base_offset) {
+  auto mutator = [append_time, now, epoch = leadership.epoch](std::span<uint8_t> span,
+                                                              int64_t base_offset) {
     set_base_offset(span, base_offset);
-    set_partition_leader_epoch(span, 0);
+    set_partition_leader_epoch(span, epoch);
     if (append_time) set_log_append_time(span, now);
   };
 
@@ -179,6 +191,7 @@ void handle(const RequestPtr& request, Reader& body) {
   ProduceRequest parsed;
   parsed.decode(body, request->version());
   ProduceResponse response;
+  std::set<int32_t> leaders;  // named in current_leader fields (KIP-951)
   bool bad_acks = parsed.acks != 0 && parsed.acks != 1 && parsed.acks != -1;
   for (const auto& topic_data : parsed.topic_data) {
     ProduceResponse::TopicProduceResponse topic_result;
@@ -196,11 +209,16 @@ void handle(const RequestPtr& request, Reader& body) {
         result = produce_partition(*request, *topic, partition_data.index, partition_data.records);
       }
       if (result.error_code != 0) result.base_offset = -1;
+      if (result.error_code == error::kNotLeaderOrFollower &&
+          result.current_leader.leader_id >= 0) {
+        leaders.insert(result.current_leader.leader_id);
+      }
       request->count_error(result.error_code);
       topic_result.partition_responses.push_back(std::move(result));
     }
     response.responses.push_back(std::move(topic_result));
   }
+  response.node_endpoints = node_endpoints<ProduceResponse::NodeEndpoint>(*request, leaders);
   // With a single in-sync replica, acks=-1 is satisfied once the append is done.
   if (parsed.acks == 0) {
     request->reply_nothing();

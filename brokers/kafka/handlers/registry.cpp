@@ -37,6 +37,8 @@ extern const HandlerSpec kIncrementalAlterConfigsHandler;
 extern const HandlerSpec kCreatePartitionsHandler;
 extern const HandlerSpec kDeleteRecordsHandler;
 extern const HandlerSpec kDescribeClusterHandler;
+extern const HandlerSpec kDescribeLogDirsHandler;
+extern const HandlerSpec kElectLeadersHandler;
 extern const HandlerSpec kOffsetForLeaderEpochHandler;
 extern const HandlerSpec kSaslHandshakeHandler;
 extern const HandlerSpec kSaslAuthenticateHandler;
@@ -73,6 +75,8 @@ std::vector<ServedApi> build_table() {
       &kCreatePartitionsHandler,
       &kDeleteRecordsHandler,
       &kDescribeClusterHandler,
+      &kDescribeLogDirsHandler,
+      &kElectLeadersHandler,
       &kOffsetForLeaderEpochHandler,
       &kSaslHandshakeHandler,
       &kSaslAuthenticateHandler,
@@ -123,6 +127,32 @@ void Request::count_error(int16_t code) {
                    ": " + std::string(error::name(code)) + " (" + std::to_string(code) + ")";
     emit_event(std::move(event));
   }
+}
+
+int32_t Request::advertised_port(int32_t node) const {
+  if (node == node_id) return local_port;
+  return broker.cluster().port(node, tls_listener);
+}
+
+int16_t Request::check_leader(const std::string& topic, int32_t partition,
+                              int32_t current_leader_epoch) const {
+  const Cluster::Leadership leadership = broker.cluster().leadership(topic, partition);
+  if (current_leader_epoch >= 0) {
+    if (current_leader_epoch < leadership.epoch) return error::kFencedLeaderEpoch;
+    if (current_leader_epoch > leadership.epoch) return error::kUnknownLeaderEpoch;
+  }
+  return leadership.leader == node_id ? error::kNone : error::kNotLeaderOrFollower;
+}
+
+int16_t Request::check_group_coordinator(const std::string& group_id) const {
+  return broker.cluster().group_coordinator(group_id) == node_id ? error::kNone
+                                                                 : error::kNotCoordinator;
+}
+
+int16_t Request::check_transaction_coordinator(const std::string& transactional_id) const {
+  return broker.cluster().transaction_coordinator(transactional_id) == node_id
+             ? error::kNone
+             : error::kNotCoordinator;
 }
 
 void Request::emit_event(traffic::Event event) const {

@@ -10,6 +10,13 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   SyncGroupRequest parsed;
   parsed.decode(body, request->version());
+  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+    SyncGroupResponse response;
+    response.error_code = code;
+    request->count_error(code);
+    request->reply(response);
+    return;
+  }
   SyncParams params;
   params.group_id = parsed.group_id;
   params.member_id = parsed.member_id;

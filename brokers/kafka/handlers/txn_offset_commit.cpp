@@ -29,8 +29,11 @@ void handle(const RequestPtr& request, Reader& body) {
     }
   }
   // v3+ names the consumer's member and generation, checked as OffsetCommit does.
-  int16_t code = request->broker.groups().check_member(parsed.group_id, parsed.member_id,
-                                                       parsed.generation_id);
+  int16_t code = request->check_group_coordinator(parsed.group_id);
+  if (code == error::kNone) {
+    code = request->broker.groups().check_member(parsed.group_id, parsed.member_id,
+                                                 parsed.generation_id);
+  }
   if (code == error::kNone) {
     code = request->broker.transactions().stage_offsets(parsed.transactional_id, parsed.producer_id,
                                                         parsed.producer_epoch, parsed.group_id,

@@ -45,13 +45,15 @@ void RequestPipeline::State::flush() {
 RequestPipeline::RequestPipeline(BrokerState& broker, Sink& sink,
                                  std::shared_ptr<ConnectionScheduler> scheduler,
                                  std::string local_host, int32_t local_port,
-                                 std::string client_host)
+                                 std::string client_host, int32_t node_id, bool tls_listener)
     : broker_(broker),
       state_(std::make_shared<State>(State{&sink, {}, false, false, {}})),
       scheduler_(std::move(scheduler)),
       local_host_(std::move(local_host)),
       local_port_(local_port),
       client_host_(std::move(client_host)),
+      node_id_(node_id),
+      tls_listener_(tls_listener),
       sasl_(broker.options().sasl) {}
 
 RequestPipeline::~RequestPipeline() { on_closed(); }
@@ -158,6 +160,8 @@ void RequestPipeline::handle_frame(std::span<const uint8_t> frame) {
   auto request = std::make_shared<Request>(broker_, header, local_host_, local_port_, client_host_,
                                            scheduler_, responder);
   request->sasl = &sasl_;
+  request->node_id = node_id_;
+  request->tls_listener = tls_listener_;
   if (!admit(request, *api, reader)) return;
   if (auto* faults = broker_.fault_set(); faults && faults->armed(traffic::Protocol::kKafka)) {
     if (apply_faults(request, *api, frame, reader)) return;

@@ -42,7 +42,8 @@ class RequestPipeline {
   };
 
   RequestPipeline(BrokerState& broker, Sink& sink, std::shared_ptr<ConnectionScheduler> scheduler,
-                  std::string local_host, int32_t local_port, std::string client_host);
+                  std::string local_host, int32_t local_port, std::string client_host,
+                  int32_t node_id = 0, bool tls_listener = false);
   ~RequestPipeline();
 
   // One whole frame, size prefix included.
@@ -89,6 +90,8 @@ class RequestPipeline {
   std::string local_host_;
   int32_t local_port_;
   std::string client_host_;
+  int32_t node_id_;
+  bool tls_listener_;
   // From the first request's header: Kafka says who connected only there.
   std::optional<std::string> client_id_;
   bool closed_ = false;

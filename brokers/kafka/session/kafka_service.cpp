@@ -1,9 +1,11 @@
-// The Kafka runtime::Service: listener, connections, the group-coordinator
-// clock, scrape-time metrics, reset.
+// The Kafka runtime::Service: listeners (one per broker of the simulated
+// cluster, kafka.brokers), connections, the group-coordinator clock,
+// scrape-time metrics, reset, and stopping and starting brokers.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
+#include <thread>
 
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
@@ -46,6 +48,8 @@ BrokerOptions options_from(const config::Config& config) {
     options.sasl.users = std::make_shared<const sasl::UserStore>(
         config.kafka.sasl_users, static_cast<int>(config.kafka.sasl_scram_iterations));
   }
+  options.brokers = static_cast<int32_t>(config.kafka.brokers);
+  options.racks = config.kafka.racks;
   options.sasl.session_lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
   return options;
@@ -64,6 +68,14 @@ class KafkaService : public runtime::Service {
         traffic_(context.traffic),
         tick_timer_(context.io),
         storage_(context.storage) {
+    for (int32_t id = 0; id < broker_->cluster().size(); ++id) {
+      auto node = std::make_unique<Node>();
+      node->id = id;
+      // Broker i on port + i; 0 stays 0 (a free port each).
+      node->port = port_ == 0 ? 0 : static_cast<uint16_t>(port_ + id);
+      node->tls_port = tls_port_ <= 0 ? tls_port_ : tls_port_ + id;
+      nodes_.push_back(std::move(node));
+    }
     register_scrape_metrics(context.metrics);
     broker_->set_traffic(&traffic_);
     if (context.faults != nullptr) {
@@ -71,8 +83,12 @@ class KafkaService : public runtime::Service {
       broker_->set_fault_set(context.faults);
     }
     if (context.admin != nullptr) {
-      control::mount(*context.admin,
-                     make_control(broker_, [this] { connections_.shutdown_all(); }));
+      control::mount(*context.admin, make_control(
+                                         broker_, [this] { shutdown_connections(); },
+                                         [this] { restart_stopped_brokers(); }));
+      mount_cluster(*context.admin, broker_,
+                    {[this](int32_t node) { return stop_broker(node); },
+                     [this](int32_t node) { return start_broker(node); }});
     }
     // Committed offsets live in the coordinator, not storage: snapshots carry them.
     storage_.add_snapshot_extension(
@@ -98,29 +114,22 @@ class KafkaService : public runtime::Service {
   std::string name() const override { return "kafka"; }
 
   void start() override {
-    listener_ = std::make_unique<runtime::TcpListener>(
-        io_, "kafka", addresses_, port_,
-        [this](runtime::Socket socket) { accept(std::move(socket), *listener_, nullptr); });
-    if (tls_port_ >= 0) {
-      // Kafka's SSL listener: clients that connect here are advertised this
-      // listener's port in Metadata, as Kafka advertises the named listener
-      // a client came in on.
-      tls_listener_ = std::make_unique<runtime::TcpListener>(
-          io_, "kafka_tls", addresses_, static_cast<uint16_t>(tls_port_),
-          [this](runtime::Socket socket) { accept(std::move(socket), *tls_listener_, tls_); });
-    }
-    listener_->start();
-    if (tls_listener_) tls_listener_->start();
+    for (auto& node : nodes_) listen(*node);
     endpoint_ = make_traffic_endpoint(*broker_);
     traffic_.attach(traffic::Protocol::kKafka, endpoint_);
     running_ = true;
     schedule_tick();
   }
 
+  // Broker 0 is "kafka" (and "kafka_tls"), broker i "kafka_<i>" ("kafka_tls_<i>").
   std::map<std::string, uint16_t> ports() const override {
+    std::lock_guard lock(nodes_mutex_);
     std::map<std::string, uint16_t> out;
-    if (listener_) out["kafka"] = listener_->port();
-    if (tls_listener_) out["kafka_tls"] = tls_listener_->port();
+    for (const auto& node : nodes_) {
+      const std::string suffix = node->id == 0 ? "" : "_" + std::to_string(node->id);
+      if (node->listener) out["kafka" + suffix] = node->listener->port();
+      if (node->tls_listener) out["kafka_tls" + suffix] = node->tls_listener->port();
+    }
     return out;
   }
 
@@ -128,25 +137,144 @@ class KafkaService : public runtime::Service {
     if (endpoint_) traffic_.detach(traffic::Protocol::kKafka, endpoint_.get());
     running_ = false;
     asio::post(io_, [this] { tick_timer_.cancel(); });
-    if (listener_) listener_->close();
-    if (tls_listener_) tls_listener_->close();
-    connections_.shutdown_all();
+    {
+      std::lock_guard lock(nodes_mutex_);
+      for (auto& node : nodes_) {
+        if (node->listener) node->listener->close();
+        if (node->tls_listener) node->tls_listener->close();
+      }
+    }
+    shutdown_connections();
   }
 
-  std::size_t active_connections() const override { return connections_.size(); }
+  std::size_t active_connections() const override {
+    std::size_t total = 0;
+    for (const auto& node : nodes_) total += node->connections.size();
+    return total;
+  }
 
   // Kafka clients find out about a reset by themselves (unknown topics,
   // members and offsets), so connections stay unless asked to close.
   void reset(runtime::ResetConnections connections) override {
     broker_->reset();
-    if (connections == runtime::ResetConnections::kClose) connections_.shutdown_all();
+    if (connections == runtime::ResetConnections::kClose) shutdown_connections();
+    restart_stopped_brokers();
   }
 
  private:
-  // A connection of `listener`, over TLS when `tls` is given. Metadata
-  // advertises the address the client connected to and the listener's port.
-  void accept(runtime::Socket socket, const runtime::TcpListener& listener,
-              const net::TlsContext* tls) {
+  // One broker of the cluster: its listeners (kept, closed, while stopped)
+  // and its clients' connections.
+  struct Node {
+    int32_t id = 0;
+    uint16_t port = 0;      // configured; after the first bind, the bound port
+    int64_t tls_port = -1;  // -1: no SSL listener
+    std::unique_ptr<runtime::TcpListener> listener;
+    std::unique_ptr<runtime::TcpListener> tls_listener;
+    // Closed listeners: destroyed with the service (listener.h: only once
+    // the io threads are done with them).
+    std::vector<std::unique_ptr<runtime::TcpListener>> retired;
+    net::ConnectionSet connections;
+    bool stopped = false;
+  };
+
+  // Binds the node's listeners (throws runtime::ListenError) and tells the
+  // cluster its ports.
+  void listen(Node& node) {
+    const std::string suffix = node.id == 0 ? "" : "_" + std::to_string(node.id);
+    auto listener = std::make_unique<runtime::TcpListener>(
+        io_, "kafka" + suffix, addresses_, node.port,
+        [this, &node](runtime::Socket socket) { accept(std::move(socket), node, false); });
+    std::unique_ptr<runtime::TcpListener> tls_listener;
+    if (node.tls_port >= 0) {
+      // Kafka's SSL listener: clients that connect here are advertised the
+      // SSL listeners' ports in Metadata, as Kafka advertises the named
+      // listener a client came in on.
+      tls_listener = std::make_unique<runtime::TcpListener>(
+          io_, "kafka_tls" + suffix, addresses_, static_cast<uint16_t>(node.tls_port),
+          [this, &node](runtime::Socket socket) { accept(std::move(socket), node, true); });
+    }
+    listener->start();
+    if (tls_listener) tls_listener->start();
+    node.port = listener->port();
+    if (tls_listener) node.tls_port = tls_listener->port();
+    broker_->cluster().set_ports(node.id, node.port,
+                                 tls_listener ? static_cast<int32_t>(tls_listener->port()) : -1);
+    std::lock_guard lock(nodes_mutex_);
+    if (node.listener) node.retired.push_back(std::move(node.listener));
+    if (node.tls_listener) node.retired.push_back(std::move(node.tls_listener));
+    node.listener = std::move(listener);
+    node.tls_listener = std::move(tls_listener);
+    node.stopped = false;
+  }
+
+  void shutdown_connections() {
+    for (auto& node : nodes_) node->connections.shutdown_all();
+  }
+
+  // Takes a broker out of the cluster: its partitions' leadership moves
+  // (broker/cluster.h), its listeners close, its clients' connections close.
+  std::string stop_broker(int32_t id) {
+    std::lock_guard control(control_mutex_);
+    if (id < 0 || id >= static_cast<int32_t>(nodes_.size())) return "no broker";
+    Node& node = *nodes_[static_cast<std::size_t>(id)];
+    std::vector<Cluster::PartitionKey> partitions;
+    auto ends = broker_->log_end_offsets();
+    for (const auto& [key, end] : ends) partitions.push_back(key);
+    if (!broker_->cluster().stop(id, partitions, ends)) {
+      return broker_->cluster().live(id)
+                 ? "broker " + std::to_string(id) + " is the last live broker"
+                 : "broker " + std::to_string(id) + " is stopped";
+    }
+    {
+      std::lock_guard lock(nodes_mutex_);
+      if (node.listener) node.listener->close();
+      if (node.tls_listener) node.tls_listener->close();
+      node.stopped = true;
+    }
+    node.connections.shutdown_all();
+    log::get("kafka")->info("broker {} stopped", id);
+    return "";
+  }
+
+  std::string start_broker(int32_t id) {
+    std::lock_guard control(control_mutex_);
+    if (id < 0 || id >= static_cast<int32_t>(nodes_.size())) return "no broker";
+    Node& node = *nodes_[static_cast<std::size_t>(id)];
+    if (!node.stopped) return "broker " + std::to_string(id) + " is running";
+    if (auto error = relisten(node); !error.empty()) return error;
+    broker_->cluster().start(id);
+    log::get("kafka")->info("broker {} started", id);
+    return "";
+  }
+
+  // Binds a stopped node's listeners again, on the ports it had.
+  std::string relisten(Node& node) {
+    // The old acceptors' close was posted to the io threads: retry briefly
+    // while it has not run yet.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        listen(node);
+        return "";
+      } catch (const runtime::ListenError& e) {
+        if (attempt >= 50) return e.what();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+
+  void restart_stopped_brokers() {
+    std::lock_guard control(control_mutex_);
+    for (auto& node : nodes_) {
+      if (!node->stopped) continue;
+      if (auto error = relisten(*node); !error.empty()) {
+        log::get("kafka")->error("broker {} not restarted: {}", node->id, error);
+      }
+    }
+  }
+
+  // A connection of `node`'s plain or SSL listener. Metadata advertises the
+  // address the client connected to and the brokers' ports of this kind.
+  void accept(runtime::Socket socket, Node& node, bool tls) {
     boost::system::error_code ec;
     auto local = socket.local_endpoint(ec);
     if (ec) return;
@@ -154,18 +282,19 @@ class KafkaService : public runtime::Service {
         local.address().is_v4() || !local.address().to_v6().is_v4_mapped()
             ? local.address().to_string()
             : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6()).to_string();
-    const int32_t port = listener.port();
+    const int32_t port = local.port();
     // Closed after Kafka's connections.max.idle.ms (10 minutes) without a
     // complete request, as a Kafka broker closes idle connections.
     net::ConnectionLimits limits{.idle_timeout = std::chrono::minutes(10),
                                  .keep_read_buffer = true};
-    auto make_session = [broker = broker_, host, port](net::Connection& connection) {
-      return std::make_unique<KafkaSession>(connection, *broker, host, port);
+    auto make_session = [broker = broker_, host, port, id = node.id,
+                         tls](net::Connection& connection) {
+      return std::make_unique<KafkaSession>(connection, *broker, host, port, id, tls);
     };
     if (tls) {
-      net::Connection::start(std::move(socket), *tls, limits, connections_, make_session);
+      net::Connection::start(std::move(socket), *tls_, limits, node.connections, make_session);
     } else {
-      net::Connection::start(std::move(socket), limits, connections_, make_session);
+      net::Connection::start(std::move(socket), limits, node.connections, make_session);
     }
   }
 
@@ -235,9 +364,9 @@ class KafkaService : public runtime::Service {
   std::shared_ptr<BrokerState> broker_;
   traffic::Hub& traffic_;
   std::shared_ptr<traffic::Endpoint> endpoint_;
-  std::unique_ptr<runtime::TcpListener> listener_;
-  std::unique_ptr<runtime::TcpListener> tls_listener_;
-  net::ConnectionSet connections_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  mutable std::mutex nodes_mutex_;  // the nodes' listener pointers
+  std::mutex control_mutex_;        // one stop/start/reset at a time
   asio::steady_timer tick_timer_;
   storage::Engine& storage_;
   std::atomic<bool> running_{false};

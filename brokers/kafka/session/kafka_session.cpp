@@ -39,11 +39,11 @@ class StrandScheduler : public ConnectionScheduler {
 }  // namespace
 
 KafkaSession::KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
-                           int32_t local_port)
+                           int32_t local_port, int32_t node_id, bool tls_listener)
     : connection_(connection), broker_(broker) {
   pipeline_ = std::make_unique<RequestPipeline>(
       broker, *this, std::make_shared<StrandScheduler>(connection.executor()),
-      std::move(local_host), local_port, connection.remote_address());
+      std::move(local_host), local_port, connection.remote_address(), node_id, tls_listener);
   broker_.metrics().connections.inc();
 }
 

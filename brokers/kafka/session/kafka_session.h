@@ -14,7 +14,7 @@ namespace mockforge::kafka {
 class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
  public:
   KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
-               int32_t local_port);
+               int32_t local_port, int32_t node_id = 0, bool tls_listener = false);
   ~KafkaSession() override;
 
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override;

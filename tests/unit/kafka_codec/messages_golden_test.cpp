@@ -721,11 +721,55 @@ TEST(kafka_golden, TxnOffsetCommit) {
   expect_golden(response, 3, "00000000 | 02 | 02 74 | 02 | 00000000 001b 00 | 00 | 00");
 }
 
+TEST(kafka_golden, DescribeLogDirs) {
+  DescribeLogDirsRequest request;
+  request.topics.emplace();
+  request.topics->push_back({"t", {0}});
+  expect_golden(request, 0, "00000001 | 0001 74 | 00000001 00000000");
+  expect_golden(request, 2, "02 | 02 74 | 02 00000000 | 00 | 00");
+  expect_golden(request, 4, "02 | 02 74 | 02 00000000 | 00 | 00");
+
+  DescribeLogDirsResponse response;
+  auto& dir = response.results.emplace_back();
+  dir.log_dir = "d";
+  auto& topic = dir.topics.emplace_back();
+  topic.name = "t";
+  topic.partitions.push_back({0, 5, 0, false});
+  expect_golden(response, 0,
+                "00000000 | 00000001 | 0000 0001 64 | 00000001 | 0001 74 | 00000001 |"
+                "00000000 0000000000000005 0000000000000000 00");
+  expect_golden(response, 2,
+                "00000000 | 02 | 0000 02 64 | 02 | 02 74 | 02 |"
+                "00000000 0000000000000005 0000000000000000 00 00 | 00 | 00 | 00");
+  expect_golden(response, 4,
+                "00000000 | 0000 | 02 | 0000 02 64 | 02 | 02 74 | 02 |"
+                "00000000 0000000000000005 0000000000000000 00 00 | 00 |"
+                "ffffffffffffffff ffffffffffffffff | 00 | 00");
+}
+
+TEST(kafka_golden, ElectLeaders) {
+  ElectLeadersRequest request;
+  request.topic_partitions.emplace();
+  request.topic_partitions->push_back({"t", {0}});
+  expect_golden(request, 0, "00000001 | 0001 74 | 00000001 00000000 | 0000ea60");
+  expect_golden(request, 1, "00 | 00000001 | 0001 74 | 00000001 00000000 | 0000ea60");
+  expect_golden(request, 2, "00 | 02 | 02 74 | 02 00000000 | 00 | 0000ea60 | 00");
+
+  ElectLeadersResponse response;
+  auto& result = response.replica_election_results.emplace_back();
+  result.topic = "t";
+  result.partition_result.push_back({0, 84, std::nullopt});
+  expect_golden(response, 0, "00000000 | 00000001 | 0001 74 | 00000001 | 00000000 0054 ffff");
+  expect_golden(response, 1,
+                "00000000 | 0000 | 00000001 | 0001 74 | 00000001 | 00000000 0054 ffff");
+  expect_golden(response, 2, "00000000 | 0000 | 02 | 02 74 | 02 | 00000000 0054 00 00 | 00 | 00");
+}
+
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
   const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14,
                                         15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-                                        26, 28, 32, 33, 36, 37, 42, 44, 60};
+                                        26, 28, 32, 33, 35, 36, 37, 42, 43, 44, 60};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);

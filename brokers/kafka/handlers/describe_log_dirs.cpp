@@ -1,0 +1,57 @@
+// DescribeLogDirs (35): this broker's one log directory (`/mockforge/kafka-logs-<node id>`;
+// the logs live in mockforge's storage engine) with every stored partition, since every broker
+// of the simulated cluster is a replica of every partition: its size in bytes, offset lag 0
+// (every replica is in sync), never a future log. Null topics: all of them; unknown topics and
+// partitions are left out, as Kafka does. Total and usable bytes (v4) are unknown (-1).
+#include "mockforge/kafka/describe_log_dirs.h"
+
+#include "brokers/kafka/handlers/handler.h"
+
+namespace mockforge::kafka {
+namespace {
+
+using Topic = DescribeLogDirsResponse::DescribeLogDirsTopic;
+
+void describe(const storage::Topic& topic, const std::vector<int32_t>* partitions,
+              std::vector<Topic>& out) {
+  Topic result;
+  result.name = topic.name();
+  auto add = [&](int32_t index) {
+    auto partition = topic.partition(index);
+    if (!partition) return;
+    DescribeLogDirsResponse::DescribeLogDirsPartition described;
+    described.partition_index = index;
+    described.partition_size = static_cast<int64_t>(partition->stats().size_bytes);
+    result.partitions.push_back(described);
+  };
+  if (partitions) {
+    for (int32_t index : *partitions) add(index);
+  } else {
+    for (int32_t index = 0; index < topic.partition_count(); ++index) add(index);
+  }
+  if (!result.partitions.empty()) out.push_back(std::move(result));
+}
+
+void handle(const RequestPtr& request, Reader& body) {
+  DescribeLogDirsRequest parsed;
+  parsed.decode(body, request->version());
+  auto& logs = request->broker.storage().logs();
+  DescribeLogDirsResponse::DescribeLogDirsResult dir;
+  dir.log_dir = "/mockforge/kafka-logs-" + std::to_string(request->node_id);
+  if (!parsed.topics) {
+    for (const auto& topic : logs.list()) describe(*topic, nullptr, dir.topics);
+  } else {
+    for (const auto& wanted : *parsed.topics) {
+      if (auto topic = logs.find(wanted.topic)) describe(*topic, &wanted.partitions, dir.topics);
+    }
+  }
+  DescribeLogDirsResponse response;
+  response.results.push_back(std::move(dir));
+  request->reply(response);
+}
+
+}  // namespace
+
+extern const HandlerSpec kDescribeLogDirsHandler{35, 0, 4, &handle};
+
+}  // namespace mockforge::kafka
