@@ -2,8 +2,10 @@
 // rebalance completes (posted back to this connection's strand).
 #include "mockforge/kafka/join_group.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/consumer_protocol.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -12,6 +14,15 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   JoinGroupRequest parsed;
   parsed.decode(body, request->version());
+  if (!authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)) {
+    JoinGroupResponse response;
+    response.error_code = error::kGroupAuthorizationFailed;
+    response.generation_id = -1;
+    if (request->version() < 7) response.protocol_name = "";
+    request->count_error(response.error_code);
+    request->reply(response);
+    return;
+  }
   JoinParams params;
   params.group_id = parsed.group_id;
   params.member_id = parsed.member_id;

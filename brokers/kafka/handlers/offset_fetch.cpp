@@ -2,7 +2,9 @@
 // (v8+); a null topic list means every committed partition.
 #include "mockforge/kafka/offset_fetch.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -52,9 +54,25 @@ void handle(const RequestPtr& request, Reader& body) {
     for (const auto& group : parsed.groups) {
       OffsetFetchResponse::OffsetFetchResponseGroup out;
       out.group_id = group.group_id;
-      out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
-          groups.fetch_offsets(group.group_id), group.topics);
+      if (!authorized(*request, acl::kDescribe, acl::kGroup, group.group_id)) {
+        out.error_code = error::kGroupAuthorizationFailed;
+        request->count_error(out.error_code);
+      } else {
+        out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
+            groups.fetch_offsets(group.group_id), group.topics);
+      }
       response.groups.push_back(std::move(out));
+    }
+  } else if (!authorized(*request, acl::kDescribe, acl::kGroup, parsed.group_id)) {
+    // v2+ carry a top-level error; v0-1 only the partitions' errors.
+    response.error_code = error::kGroupAuthorizationFailed;
+    request->count_error(response.error_code);
+    if (request->version() < 2 && parsed.topics) {
+      response.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopic>(GroupOffsets{},
+                                                                                    parsed.topics);
+      for (auto& topic : response.topics) {
+        for (auto& partition : topic.partitions) partition.error_code = response.error_code;
+      }
     }
   } else {
     response.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopic>(

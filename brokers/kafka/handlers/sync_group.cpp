@@ -1,7 +1,9 @@
 // SyncGroup (14): the leader's assignments go to every member once it has synced.
 #include "mockforge/kafka/sync_group.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -10,6 +12,13 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   SyncGroupRequest parsed;
   parsed.decode(body, request->version());
+  if (!authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)) {
+    SyncGroupResponse response;
+    response.error_code = error::kGroupAuthorizationFailed;
+    request->count_error(response.error_code);
+    request->reply(response);
+    return;
+  }
   SyncParams params;
   params.group_id = parsed.group_id;
   params.member_id = parsed.member_id;

@@ -1,5 +1,6 @@
 // The Kafka runtime::Service: listener, connections, the group-coordinator
 // clock, scrape-time metrics, reset.
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +20,7 @@
 #include "core/net/tls.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
+#include "core/sasl/oauthbearer.h"
 #include "core/sasl/users.h"
 #include "core/storage/engine.h"
 
@@ -48,6 +50,20 @@ BrokerOptions options_from(const config::Config& config) {
   }
   options.sasl.session_lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
+  const auto& mechanisms = config.kafka.sasl_mechanisms;
+  if (std::find(mechanisms.begin(), mechanisms.end(), "OAUTHBEARER") != mechanisms.end()) {
+    auto oauthbearer = std::make_shared<sasl::OAuthBearerOptions>();
+    oauthbearer->principal_claim = config.kafka.sasl_oauthbearer_principal_claim;
+    oauthbearer->scope_claim = config.kafka.sasl_oauthbearer_scope_claim;
+    oauthbearer->required_scope = config.kafka.sasl_oauthbearer_required_scope;
+    oauthbearer->audience = config.kafka.sasl_oauthbearer_audience;
+    oauthbearer->issuer = config.kafka.sasl_oauthbearer_issuer;
+    oauthbearer->allowed_clock_skew = std::chrono::duration_cast<std::chrono::milliseconds>(
+        config.kafka.sasl_oauthbearer_clock_skew);
+    options.sasl.oauthbearer = std::move(oauthbearer);
+  }
+  options.authorizer.enabled = config.kafka.authorizer == config::KafkaAuthorizer::acl;
+  options.authorizer.super_users = config.kafka.super_users;
   return options;
 }
 
