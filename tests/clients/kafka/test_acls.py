@@ -1,12 +1,15 @@
-"""Kafka ACLs (kafka.authorizer: acl) with real clients: kafka-python's KafkaAdminClient and
-KafkaJS's admin and librdkafka's C ACL API create, describe and delete ACLs (literal, prefixed, wildcard); producers and
-consumers of confluent-kafka and kafka-python are refused with TOPIC_AUTHORIZATION_FAILED,
-GROUP_AUTHORIZATION_FAILED and CLUSTER_AUTHORIZATION_FAILED where no ALLOW matches or a DENY
-does; Metadata hides the topics a principal may not describe; super users may do anything; a
-reset drops the ACLs; without SASL the principal is User:ANONYMOUS; with kafka.authorizer none
-the ACL APIs answer SECURITY_DISABLED."""
+"""Kafka ACLs (kafka.authorizer: acl) with real clients: kafka-python's KafkaAdminClient,
+KafkaJS's admin and librdkafka's C ACL API create, describe and delete ACLs (literal, prefixed,
+wildcard); producers, consumers and admin clients of confluent-kafka and kafka-python are
+refused with TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED and
+CLUSTER_AUTHORIZATION_FAILED where no ALLOW matches or a DENY does; Metadata and ListGroups
+hide what a principal may not describe; super users may do anything; a reset drops the ACLs;
+without SASL the principal is User:ANONYMOUS; with kafka.authorizer none the ACL APIs answer
+SECURITY_DISABLED."""
 
 import os
+import socket
+import struct
 import subprocess
 import time
 import unittest
@@ -17,7 +20,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
                          ACLResourcePatternType, KafkaAdminClient, NewTopic, ResourcePattern,
                          ResourcePatternFilter, ResourceType)
-from kafka.errors import (SecurityDisabledError, TopicAuthorizationFailedError)
+from kafka.errors import (GroupAuthorizationFailedError, SecurityDisabledError,
+                          TopicAuthorizationFailedError)
 
 from mockforge_harness import Mockforge
 
@@ -312,6 +316,55 @@ class AclTest(unittest.TestCase):
         finally:
             alice.close()
 
+    def commit_as_admin(self, group, topic):
+        """A standalone offset commit: the group exists (Empty) afterwards."""
+        from confluent_kafka import TopicPartition
+        consumer = Consumer({**self.librdkafka_config("admin"), "group.id": group})
+        consumer.commit(offsets=[TopicPartition(topic, 0, 1)], asynchronous=False)
+        consumer.close()
+
+    def test_group_admin_needs_describe_and_delete(self):
+        self.create_topics("acl-groups")
+        self.assertEqual(self.produce("admin", "acl-groups"), [None])
+        self.commit_as_admin("alice-g", "acl-groups")
+        self.commit_as_admin("secret-g", "acl-groups")
+        self.admin.create_acls([acl("User:alice", ACLOperation.DESCRIBE, ResourceType.GROUP,
+                                    "alice-", ACLResourcePatternType.PREFIXED)])
+        alice = self.kafka_python_admin("alice")
+        try:
+            groups = [group for group, _ in alice.list_consumer_groups()]
+            self.assertIn("alice-g", groups)
+            self.assertNotIn("secret-g", groups)
+            with self.assertRaises(GroupAuthorizationFailedError):
+                alice.describe_consumer_groups(["secret-g"])
+            self.assertEqual(alice.describe_consumer_groups(["alice-g"])[0].group, "alice-g")
+            results = dict(alice.delete_consumer_groups(["alice-g"]))
+            self.assertIs(results["alice-g"], GroupAuthorizationFailedError)
+        finally:
+            alice.close()
+        admin_groups = [group for group, _ in self.admin.list_consumer_groups()]
+        self.assertIn("secret-g", admin_groups)  # a super user lists every group
+
+    def test_list_offsets_needs_describe(self):
+        from confluent_kafka import KafkaException, TopicPartition
+        self.create_topics("acl-offsets")
+        consumer = Consumer({**self.librdkafka_config("bob"), "group.id": "bob-offsets"})
+        try:
+            # librdkafka stops at Metadata's TOPIC_AUTHORIZATION_FAILED (unknown partition);
+            # AnonymousAclTest sends the ListOffsets request itself.
+            with self.assertRaises(KafkaException):
+                consumer.get_watermark_offsets(TopicPartition("acl-offsets", 0), timeout=10)
+        finally:
+            consumer.close()
+        self.admin.create_acls([acl("User:bob", ACLOperation.DESCRIBE, ResourceType.TOPIC,
+                                    "acl-offsets")])
+        consumer = Consumer({**self.librdkafka_config("bob"), "group.id": "bob-offsets"})
+        try:
+            partition = TopicPartition("acl-offsets", 0)
+            self.assertEqual(consumer.get_watermark_offsets(partition, timeout=10), (0, 0))
+        finally:
+            consumer.close()
+
     def test_reset_drops_acls(self):
         self.admin.create_acls([acl("User:alice", ACLOperation.READ, ResourceType.TOPIC, "r")])
         status, _, _ = self.server.request("POST", "/__mockforge/api/reset")
@@ -351,6 +404,22 @@ class AnonymousAclTest(unittest.TestCase):
         producer.produce("anon-topic", value=b"x", on_delivery=lambda e, m: errors.append(e))
         producer.flush(20)
         self.assertEqual(errors[0].code(), KafkaError.TOPIC_AUTHORIZATION_FAILED, errors[0])
+
+
+    def test_list_offsets_without_describe_is_refused(self):
+        # ListOffsets v1 (key 2) for partition 0 of a topic, latest offset.
+        topic = b"anon-offsets"
+        body = (struct.pack(">hhih", 2, 1, 5, 3) + b"raw" + struct.pack(">ii", -1, 1) +
+                struct.pack(">h", len(topic)) + topic + struct.pack(">iiq", 1, 0, -1))
+        with socket.create_connection(("127.0.0.1", self.server.ports["kafka"]), timeout=10) as s:
+            s.sendall(struct.pack(">i", len(body)) + body)
+            size = struct.unpack(">i", s.recv(4))[0]
+            payload = b""
+            while len(payload) < size:
+                payload += s.recv(size - len(payload))
+        # correlation, topics[1], name, partitions[1], partition, error_code
+        offset = 4 + 4 + 2 + len(topic) + 4 + 4
+        self.assertEqual(struct.unpack(">h", payload[offset:offset + 2])[0], 29)
 
 
 class AuthorizerOffTest(unittest.TestCase):

@@ -152,8 +152,9 @@ class OAuthBearerTest(unittest.TestCase):
         options = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=OAUTHBEARER",
                    "-X", "enable.sasl.oauthbearer.unsecure.jwt=true",
                    "-X", "sasl.oauthbearer.config=principal=kcat-user scope=produce,consume"]
-        produced = subprocess.run(["kcat", "-b", self.bootstrap, *options, "-P", "-t", "kcat-oauth"],
-                                  input=b"one\ntwo\n", capture_output=True, timeout=60)
+        produced = subprocess.run(
+            ["kcat", "-b", self.bootstrap, *options, "-P", "-t", "kcat-oauth"],
+            input=b"one\ntwo\n", capture_output=True, timeout=60)
         self.assertEqual(produced.returncode, 0, produced.stderr.decode(errors="replace"))
         consumed = subprocess.run(["kcat", "-b", self.bootstrap, *options, "-C", "-t", "kcat-oauth",
                                    "-e", "-o", "beginning", "-f", "%s\n"],
