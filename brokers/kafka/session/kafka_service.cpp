@@ -33,7 +33,8 @@ using asio::ip::tcp;
 constexpr std::chrono::milliseconds kGroupTick{20};
 constexpr const char* kSnapshotExtension = "kafka.group_offsets";
 
-BrokerOptions options_from(const config::Config& config) {
+// `users`: set to the SASL user store, which fixture files add to (null when SASL is off).
+BrokerOptions options_from(const config::Config& config, std::shared_ptr<sasl::UserStore>& users) {
   BrokerOptions options;
   options.auto_create_topics = config.kafka.auto_create_topics;
   options.default_partitions = static_cast<int32_t>(config.kafka.default_partitions);
@@ -44,9 +45,10 @@ BrokerOptions options_from(const config::Config& config) {
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.transaction_max_timeout);
   options.sasl.mechanisms = config.kafka.sasl_mechanisms;
   if (options.sasl.enabled()) {
-    // The configuration refuses mechanisms without users.
-    options.sasl.users = std::make_shared<const sasl::UserStore>(
-        config.kafka.sasl_users, static_cast<int>(config.kafka.sasl_scram_iterations));
+    // The configuration refuses password mechanisms without users; fixture files may add more.
+    users = std::make_shared<sasl::UserStore>(config.kafka.sasl_users,
+                                              static_cast<int>(config.kafka.sasl_scram_iterations));
+    options.sasl.users = users;
   }
   options.sasl.session_lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
@@ -75,7 +77,7 @@ class KafkaService : public runtime::Service {
         port_(context.config.kafka.port),
         tls_port_(context.config.kafka.tls_port),
         tls_(context.tls),
-        broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
+        broker_(std::make_shared<BrokerState>(options_from(context.config, users_), context.storage,
                                               context.metrics)),
         traffic_(context.traffic),
         tick_timer_(context.io),
@@ -127,7 +129,7 @@ class KafkaService : public runtime::Service {
     }
     listener_->start();
     if (tls_listener_) tls_listener_->start();
-    endpoint_ = make_traffic_endpoint(*broker_);
+    endpoint_ = make_traffic_endpoint(*broker_, users_);
     traffic_.attach(traffic::Protocol::kKafka, endpoint_);
     running_ = true;
     schedule_tick();
@@ -248,6 +250,8 @@ class KafkaService : public runtime::Service {
   uint16_t port_;
   int64_t tls_port_;            // -1: no SSL listener
   const net::TlsContext* tls_;  // set when a TLS listener is on
+  // Declared before broker_, which options_from() fills it for.
+  std::shared_ptr<sasl::UserStore> users_;
   std::shared_ptr<BrokerState> broker_;
   traffic::Hub& traffic_;
   std::shared_ptr<traffic::Endpoint> endpoint_;
