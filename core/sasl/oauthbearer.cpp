@@ -1,6 +1,7 @@
 #include "core/sasl/oauthbearer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
