@@ -468,9 +468,12 @@ std::vector<FixtureError> refusals(const LoadedFixtures& set, const Targets& tar
                "clean start 0; apply cannot create it (mockforge serve can)");
         break;
       case Resource::Kind::kUser:
-        refuse(d,
-               "AMQP has no method to create users: make them on the broker (rabbitmqctl "
-               "add_user, set_user_tags, or a definitions file); mockforge serve can");
+        refuse(d, d.resource.protocol == Protocol::kKafka
+                      ? "Kafka users are made on the broker (kafka-configs.sh --alter "
+                        "--add-config SCRAM-SHA-256=..., or its JAAS file); apply cannot create "
+                        "them (mockforge serve can)"
+                      : "AMQP has no method to create users: make them on the broker (rabbitmqctl "
+                        "add_user, set_user_tags, or a definitions file); mockforge serve can");
         break;
       case Resource::Kind::kPermission:
         refuse(d,

@@ -140,10 +140,18 @@ Message check_item(const StringListKey& key, std::string_view item) {
         return "a vhost name is 1 to 255 bytes, got " + double_quoted(item);
       }
       return std::nullopt;
+    case ListItems::kafka_principal: {
+      const auto colon = item.find(':');
+      if (!item.starts_with("User:") || colon + 1 == item.size()) {
+        return "expected a Kafka principal User:name, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    }
     case ListItems::kafka_sasl_mechanism:
-      if (item != "PLAIN" && item != "SCRAM-SHA-256" && item != "SCRAM-SHA-512") {
+      if (item != "PLAIN" && item != "SCRAM-SHA-256" && item != "SCRAM-SHA-512" &&
+          item != "OAUTHBEARER") {
         return "expected a SASL mechanism mockforge serves (PLAIN, SCRAM-SHA-256, "
-               "SCRAM-SHA-512), got " +
+               "SCRAM-SHA-512, OAUTHBEARER), got " +
                double_quoted(item);
       }
       return std::nullopt;
@@ -624,7 +632,10 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
       errors.push_back(std::move(error));
     }
   }
-  if (!config.kafka.sasl_mechanisms.empty() && config.kafka.sasl_users.empty()) {
+  const bool password_mechanism =
+      std::any_of(config.kafka.sasl_mechanisms.begin(), config.kafka.sasl_mechanisms.end(),
+                  [](const std::string& mechanism) { return mechanism != "OAUTHBEARER"; });
+  if (password_mechanism && config.kafka.sasl_users.empty()) {
     Error error = locate("kafka.sasl_mechanisms", std::nullopt);
     error.message = "needs at least one entry in kafka.sasl_users";
     errors.push_back(std::move(error));

@@ -36,6 +36,7 @@ enum class AmqpUnconfirmedRefusal { drop, close };
 enum class TlsVersion { tls1_2, tls1_3 };
 enum class TlsClientAuth { none, optional, required };
 enum class AmqpCertLogin { distinguished_name, common_name };
+enum class KafkaAuthorizer { none, acl };
 
 template <typename Enum>
 struct EnumNames;
@@ -74,6 +75,11 @@ struct EnumNames<TlsClientAuth> {
 template <>
 struct EnumNames<AmqpCertLogin> {
   static constexpr std::array<std::string_view, 2> names{"distinguished_name", "common_name"};
+};
+
+template <>
+struct EnumNames<KafkaAuthorizer> {
+  static constexpr std::array<std::string_view, 2> names{"none", "acl"};
 };
 
 template <typename Enum>
@@ -117,9 +123,10 @@ enum class ListItems {
   user_password,         // "name:password", a non-empty name before the first colon
   vhost_name,            // 1 to 255 bytes (an AMQP short string)
   amqp_permission,       // "USER VHOST [CONFIGURE WRITE READ]", the three being regular expressions
-  kafka_sasl_mechanism,  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+  kafka_sasl_mechanism,  // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
   amqp_auth_mechanism,   // PLAIN, AMQPLAIN or EXTERNAL
   amqp_user_tags,        // "USER TAG [TAG...]"
+  kafka_principal,       // "User:name", a Kafka principal
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.

@@ -95,7 +95,7 @@ class ScramExchange : public ServerExchange {
           "authzid differs from user " + first.username);
     }
     credential_ = users_.scram_credential(hash_, first.username);
-    if (credential_ == nullptr) {
+    if (!credential_) {
       return failure(invalid_credentials(), "unknown user " + first.username);
     }
     username_ = first.username;
@@ -138,7 +138,7 @@ class ScramExchange : public ServerExchange {
   const UserStore& users_;
   std::string server_nonce_;
   Stage stage_ = Stage::kClientFirst;
-  const ScramCredential* credential_ = nullptr;
+  std::optional<ScramCredential> credential_;
   std::string username_;
   std::string gs2_header_;
   std::string nonce_;

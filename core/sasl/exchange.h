@@ -2,7 +2,9 @@
 
 // One server-side SASL authentication, fed the client's tokens in order.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,8 @@ struct Step {
   std::string error;      // kFailure: safe to send to the client (names no secret)
   std::string detail;     // kFailure: why, for the debug log (no password)
   std::string principal;  // kSuccess: the authenticated user name
+  // kSuccess: when the credential expires, in Unix milliseconds (OAUTHBEARER's exp claim).
+  std::optional<int64_t> expires_ms;
 };
 
 class ServerExchange {

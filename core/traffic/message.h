@@ -133,7 +133,8 @@ struct Resource {
   uint32_t session_expiry_seconds = 0;  // 0xFFFFFFFF: never
   std::vector<Message> queued;          // oldest first
 
-  // User: password and tags. Permission: the three regular expressions.
+  // User: password and tags (AMQP), or password and the SASL mechanisms it may use (Kafka;
+  // empty: all). Permission: the three regular expressions.
   std::string password;
   std::vector<std::string> tags;
   std::string configure;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "brokers/kafka/broker/acl_store.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
@@ -121,7 +122,9 @@ BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
       cluster_(options_.brokers, options_.racks),
       groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)),
       transactions_(std::make_unique<TransactionCoordinator>(
-          [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)) {}
+          [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)),
+      acls_(std::make_unique<AclStore>(options_.authorizer.enabled,
+                                       options_.authorizer.super_users)) {}
 
 BrokerState::~BrokerState() = default;
 
@@ -209,6 +212,7 @@ void BrokerState::reset() {
   producers_.reset();
   transactions_->reset();
   groups_->reset();
+  acls_->clear();
   std::lock_guard lock(fixture_offsets_mutex_);
   for (const auto& [group_id, offsets] : fixture_offsets_) {
     std::vector<std::pair<TopicPartitionKey, CommittedOffset>> commit;

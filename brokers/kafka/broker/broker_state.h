@@ -31,10 +31,12 @@ class Hub;
 
 namespace mockforge::sasl {
 class UserStore;
+struct OAuthBearerOptions;
 }  // namespace mockforge::sasl
 
 namespace mockforge::kafka {
 
+class AclStore;
 class GroupCoordinator;
 class TransactionCoordinator;
 struct TransactionCompletion;
@@ -43,8 +45,16 @@ struct TransactionCompletion;
 struct SaslOptions {
   std::vector<std::string> mechanisms;
   std::shared_ptr<const sasl::UserStore> users;
+  // OAUTHBEARER's token checks (kafka.sasl_oauthbearer_*); set when OAUTHBEARER is enabled.
+  std::shared_ptr<const sasl::OAuthBearerOptions> oauthbearer;
   std::chrono::milliseconds session_lifetime{0};  // 0: sessions never expire
   bool enabled() const { return !mechanisms.empty(); }
+};
+
+// Kafka ACLs (kafka.authorizer, kafka.super_users; docs/security.md).
+struct AuthorizerOptions {
+  bool enabled = false;                  // kafka.authorizer: acl
+  std::vector<std::string> super_users;  // "User:name" entries, allowed everything
 };
 
 struct BrokerOptions {
@@ -62,6 +72,7 @@ struct BrokerOptions {
   // transaction.max.timeout.ms).
   std::chrono::milliseconds transaction_max_timeout{900000};
   SaslOptions sasl;
+  AuthorizerOptions authorizer;
 };
 
 // Cached metric series and families (hot paths look up by label once).
@@ -148,6 +159,9 @@ class BrokerState {
   std::map<Cluster::PartitionKey, int64_t> log_end_offsets() const;
   int64_t log_end_offset(const std::string& topic, int32_t partition) const;
 
+  // The ACLs CreateAcls made (dropped by reset()) and the authorizer that reads them.
+  AclStore& acls() { return *acls_; }
+
   // Finishes an ended transaction: the producer's epoch, a commit or abort
   // marker appended to each of its partitions (under the producers' append
   // lock), and on commit its offsets stored in their groups.
@@ -196,6 +210,7 @@ class BrokerState {
   Cluster cluster_;
   std::unique_ptr<GroupCoordinator> groups_;
   std::unique_ptr<TransactionCoordinator> transactions_;
+  std::unique_ptr<AclStore> acls_;
   traffic::Hub* traffic_ = nullptr;
   std::mutex fixture_offsets_mutex_;
   std::vector<std::pair<std::string, std::vector<FixtureOffset>>> fixture_offsets_;

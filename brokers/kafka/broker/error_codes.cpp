@@ -88,6 +88,14 @@ std::string_view name(int16_t code) {
       return "OPERATION_NOT_ATTEMPTED";
     case kProducerFenced:
       return "PRODUCER_FENCED";
+    case kTopicAuthorizationFailed:
+      return "TOPIC_AUTHORIZATION_FAILED";
+    case kGroupAuthorizationFailed:
+      return "GROUP_AUTHORIZATION_FAILED";
+    case kClusterAuthorizationFailed:
+      return "CLUSTER_AUTHORIZATION_FAILED";
+    case kSecurityDisabled:
+      return "SECURITY_DISABLED";
     case kTransactionalIdAuthorizationFailed:
       return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED";
     case kUnknownProducerId:

@@ -4,6 +4,7 @@
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "core/sasl/exchange.h"
+#include "core/sasl/oauthbearer.h"
 
 namespace mockforge::kafka {
 
@@ -28,7 +29,11 @@ int16_t SaslSession::handshake(std::string_view mechanism, int16_t version) {
   }
   const bool enabled = std::find(options_.mechanisms.begin(), options_.mechanisms.end(),
                                  mechanism) != options_.mechanisms.end();
-  if (enabled && options_.users) exchange_ = sasl::make_server_exchange(mechanism, *options_.users);
+  if (enabled && mechanism == "OAUTHBEARER") {
+    if (options_.oauthbearer) exchange_ = sasl::make_oauthbearer_exchange(*options_.oauthbearer);
+  } else if (enabled && options_.users) {
+    exchange_ = sasl::make_server_exchange(mechanism, *options_.users);
+  }
   if (!exchange_) {
     state_ = State::kFailed;
     failure_ = "unsupported SASL mechanism " + std::string(mechanism);
@@ -92,8 +97,18 @@ SaslSession::Answer SaslSession::authenticate(std::string_view token, Clock::tim
   Answer answer;
   answer.token = step.response;
   if (options_.session_lifetime.count() > 0) {
-    expires_at_ = now + options_.session_lifetime;
-    answer.session_lifetime_ms = options_.session_lifetime.count();
+    // Kafka's SaslServerAuthenticator: the session ends with the credential (an OAUTHBEARER
+    // token's exp) when that comes first; only when connections.max.reauth.ms is set.
+    std::chrono::milliseconds lifetime = options_.session_lifetime;
+    if (step.expires_ms) {
+      const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+          (options_.oauthbearer ? options_.oauthbearer->now() : std::chrono::system_clock::now())
+              .time_since_epoch());
+      lifetime = std::min(lifetime, std::max(std::chrono::milliseconds(*step.expires_ms) - wall_now,
+                                             std::chrono::milliseconds(1)));
+    }
+    expires_at_ = now + lifetime;
+    answer.session_lifetime_ms = lifetime.count();
   } else {
     expires_at_.reset();
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -10,6 +11,7 @@
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/neutral_message.h"
+#include "core/sasl/users.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -18,7 +20,8 @@ constexpr std::size_t kRecordsPerBatch = 500;
 
 class KafkaEndpoint : public traffic::Endpoint {
  public:
-  explicit KafkaEndpoint(BrokerState& broker) : broker_(broker) {}
+  KafkaEndpoint(BrokerState& broker, std::shared_ptr<sasl::UserStore> users)
+      : broker_(broker), users_(std::move(users)) {}
 
   traffic::PublishResult publish(std::span<const traffic::Message> messages) override {
     traffic::PublishResult result;
@@ -40,6 +43,7 @@ class KafkaEndpoint : public traffic::Endpoint {
     if (resource.kind == traffic::Resource::Kind::kConsumerGroup) {
       return check_group(resource, /*topics_exist=*/false);
     }
+    if (resource.kind == traffic::Resource::Kind::kUser) return check_user(resource);
     if (resource.kind != traffic::Resource::Kind::kTopic) {
       return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
     }
@@ -52,6 +56,12 @@ class KafkaEndpoint : public traffic::Endpoint {
 
   std::string declare(const traffic::Resource& resource) override {
     if (resource.kind == traffic::Resource::Kind::kConsumerGroup) return commit(resource);
+    if (resource.kind == traffic::Resource::Kind::kUser) {
+      if (auto error = check_user(resource); !error.empty()) return error;
+      // tags: the SASL mechanisms the user may use (empty: every enabled one).
+      users_->add(resource.name, resource.password, resource.tags);
+      return {};
+    }
     if (auto error = check(resource); !error.empty()) return error;
     auto& logs = broker_.storage().logs();
     if (logs.find(resource.name)) return {};  // partitions and configs apply when it is created
@@ -67,6 +77,29 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
  private:
+  // A SASL user from a fixture file: SASL must be on, and the user's mechanisms enabled.
+  std::string check_user(const traffic::Resource& user) const {
+    const auto& enabled = broker_.options().sasl.mechanisms;
+    if (!users_ || enabled.empty()) {
+      return fmt::format("user {}: Kafka SASL is off (kafka.sasl_mechanisms is empty)", user.name);
+    }
+    if (user.name.empty() || user.password.empty()) {
+      return "a Kafka user has a non-empty name and password";
+    }
+    for (const auto& mechanism : user.tags) {
+      if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512") {
+        return fmt::format(
+            "user {}: {} is not a password mechanism (PLAIN, SCRAM-SHA-256, "
+            "SCRAM-SHA-512)",
+            user.name, mechanism);
+      }
+      if (std::find(enabled.begin(), enabled.end(), mechanism) == enabled.end()) {
+        return fmt::format("user {}: {} is not in kafka.sasl_mechanisms", user.name, mechanism);
+      }
+    }
+    return {};
+  }
+
   // A consumer group's offsets: the group has no members, each partition
   // exists (a topic not created yet passes unless `topics_exist`).
   std::string check_group(const traffic::Resource& group, bool topics_exist) {
@@ -171,14 +204,16 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
   BrokerState& broker_;
+  std::shared_ptr<sasl::UserStore> users_;
   std::mutex mutex_;
   std::map<std::string, uint64_t> round_robin_;
 };
 
 }  // namespace
 
-std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker) {
-  return std::make_shared<KafkaEndpoint>(broker);
+std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker,
+                                                         std::shared_ptr<sasl::UserStore> users) {
+  return std::make_shared<KafkaEndpoint>(broker, std::move(users));
 }
 
 std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,

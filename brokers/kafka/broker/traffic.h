@@ -12,11 +12,17 @@
 #include "brokers/kafka/codec/record_batch.h"
 #include "core/traffic/hub.h"
 
+namespace mockforge::sasl {
+class UserStore;
+}  // namespace mockforge::sasl
+
 namespace mockforge::kafka {
 
 class BrokerState;
 
-std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker);
+// `users`: where Kafka users from fixture files go (the SASL user store); null when SASL is off.
+std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(
+    BrokerState& broker, std::shared_ptr<sasl::UserStore> users = nullptr);
 
 // The records of one stored batch, as the observers see them.
 std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,

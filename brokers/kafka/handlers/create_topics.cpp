@@ -8,6 +8,7 @@
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/topic_configs.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -44,6 +45,8 @@ void handle(const RequestPtr& request, Reader& body) {
     };
     if (!seen.insert(wanted.name).second) {
       fail(error::kInvalidRequest, "Topic is listed more than once in the request");
+    } else if (!may_create_topic(*request, wanted.name)) {
+      fail(error::kTopicAuthorizationFailed, "Authorization failed.");
     } else if (!is_valid_topic_name(wanted.name)) {
       fail(error::kInvalidTopicException, "Topic name '" + wanted.name + "' is illegal");
     } else if (partitions <= 0) {

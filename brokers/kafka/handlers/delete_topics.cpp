@@ -3,6 +3,7 @@
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -26,7 +27,10 @@ void handle(const RequestPtr& request, Reader& body) {
     } else {
       topic = logs.find(to_topic_id(entry.topic_id));
     }
-    if (!topic) {
+    const std::optional<std::string> name = topic ? std::optional(topic->name()) : entry.name;
+    if (name && !authorized(*request, acl::kDelete, acl::kTopic, *name)) {
+      result.error_code = error::kTopicAuthorizationFailed;
+    } else if (!topic) {
       result.error_code = entry.name ? error::kUnknownTopicOrPartition : error::kUnknownTopicId;
     } else {
       result.name = topic->name();

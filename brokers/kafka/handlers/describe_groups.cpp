@@ -2,7 +2,9 @@
 // groups are described as Dead with no error, as Kafka does.
 #include "mockforge/kafka/describe_groups.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -13,6 +15,14 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   DescribeGroupsResponse response;
   for (const auto& group_id : parsed.groups) {
+    if (!authorized(*request, acl::kDescribe, acl::kGroup, group_id)) {
+      DescribeGroupsResponse::DescribedGroup refused;
+      refused.group_id = group_id;
+      refused.error_code = error::kGroupAuthorizationFailed;
+      request->count_error(refused.error_code);
+      response.groups.push_back(std::move(refused));
+      continue;
+    }
     DescribeGroupsResponse::DescribedGroup out;
     out.group_id = group_id;
     if (int16_t code = request->check_group_coordinator(group_id); code != 0) {

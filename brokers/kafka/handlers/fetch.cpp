@@ -10,6 +10,7 @@
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/record_batch.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/node_endpoints.h"
 #include "brokers/kafka/handlers/topic_ids.h"
@@ -47,18 +48,23 @@ Built build(FetchState& state) {
     topic_result.topic_id = wanted.topic_id;
     std::shared_ptr<storage::Topic> topic =
         request.version() >= 13 ? logs.find(to_topic_id(wanted.topic_id)) : logs.find(wanted.topic);
+    const bool may_read =
+        authorized(request, acl::kRead, acl::kTopic, topic ? topic->name() : wanted.topic);
     for (const auto& fetch : wanted.partitions) {
       FetchResponse::PartitionData data;
       data.partition_index = fetch.partition;
       data.records = Bytes{};  // empty, never null: librdkafka rejects a null record set
-      auto partition = topic ? topic->partition(fetch.partition) : nullptr;
+      auto partition = topic && may_read ? topic->partition(fetch.partition) : nullptr;
       int16_t leader_error = error::kNone;
       if (partition) {
         // Consumers fetch from the leader; KIP-392 follower fetching is not offered.
         leader_error =
             request.check_leader(topic->name(), fetch.partition, fetch.current_leader_epoch);
       }
-      if (!partition) {
+      if (!may_read) {
+        data.error_code = error::kTopicAuthorizationFailed;
+        data.high_watermark = -1;
+      } else if (!partition) {
         data.error_code = request.version() >= 13 && !topic ? error::kUnknownTopicId
                                                             : error::kUnknownTopicOrPartition;
         data.high_watermark = -1;

@@ -4,6 +4,7 @@
 #include "mockforge/kafka/find_coordinator.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -18,15 +19,27 @@ void handle(const RequestPtr& request, Reader& body) {
     return parsed.key_type == 0 ? cluster.group_coordinator(key)
                                 : cluster.transaction_coordinator(key);
   };
-  bool known_type = parsed.key_type == 0 || parsed.key_type == 1;
-  int16_t code = known_type ? error::kNone : error::kInvalidRequest;
+  const bool known_type = parsed.key_type == 0 || parsed.key_type == 1;
+  // DESCRIBE on the group or transactional id, as Kafka checks it.
+  const auto code_for = [&](const std::string& key) -> int16_t {
+    if (!known_type) return error::kInvalidRequest;
+    if (parsed.key_type == 0) {
+      return authorized(*request, acl::kDescribe, acl::kGroup, key)
+                 ? error::kNone
+                 : error::kGroupAuthorizationFailed;
+    }
+    return authorized(*request, acl::kDescribe, acl::kTransactionalId, key)
+               ? error::kNone
+               : error::kTransactionalIdAuthorizationFailed;
+  };
   if (request->version() >= 4) {
     for (const auto& key : parsed.coordinator_keys) {
       FindCoordinatorResponse::Coordinator coordinator;
       coordinator.key = key;
-      coordinator.error_code = code;
+      coordinator.error_code = code_for(key);
       coordinator.error_message = std::nullopt;
-      if (known_type) {
+      request->count_error(coordinator.error_code);
+      if (coordinator.error_code == error::kNone) {
         coordinator.node_id = coordinator_of(key);
         coordinator.host = request->local_host;
         coordinator.port = request->advertised_port(coordinator.node_id);
@@ -36,15 +49,16 @@ void handle(const RequestPtr& request, Reader& body) {
       response.coordinators.push_back(std::move(coordinator));
     }
   } else {
-    response.error_code = code;
+    response.error_code = code_for(parsed.key);
     response.error_message = std::nullopt;
-    response.node_id = known_type ? coordinator_of(parsed.key) : -1;
-    if (known_type) {
+    const bool found = response.error_code == error::kNone;
+    response.node_id = found ? coordinator_of(parsed.key) : -1;
+    if (found) {
       response.host = request->local_host;
       response.port = request->advertised_port(response.node_id);
     }
+    request->count_error(response.error_code);
   }
-  request->count_error(code);
   request->reply(response);
 }
 

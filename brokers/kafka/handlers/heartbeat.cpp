@@ -1,7 +1,9 @@
 // Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
 #include "mockforge/kafka/heartbeat.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -11,7 +13,9 @@ void handle(const RequestPtr& request, Reader& body) {
   HeartbeatRequest parsed;
   parsed.decode(body, request->version());
   HeartbeatResponse response;
-  response.error_code = request->check_group_coordinator(parsed.group_id);
+  response.error_code = authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)
+                            ? request->check_group_coordinator(parsed.group_id)
+                            : error::kGroupAuthorizationFailed;
   if (response.error_code == 0) {
     response.error_code = request->broker.groups().heartbeat(
         parsed.group_id, parsed.member_id, parsed.generation_id, GroupClock::now());

@@ -2,8 +2,10 @@
 // rebalance completes (posted back to this connection's strand).
 #include "mockforge/kafka/join_group.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/consumer_protocol.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -12,12 +14,16 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   JoinGroupRequest parsed;
   parsed.decode(body, request->version());
-  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+  const int16_t refused = authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)
+                              ? request->check_group_coordinator(parsed.group_id)
+                              : error::kGroupAuthorizationFailed;
+  if (refused != 0) {
     JoinGroupResponse response;
-    response.error_code = code;
+    response.error_code = refused;
+    response.generation_id = -1;
     response.member_id = parsed.member_id;
     if (request->version() < 7) response.protocol_name = "";
-    request->count_error(code);
+    request->count_error(refused);
     request->reply(response);
     return;
   }

@@ -1,7 +1,9 @@
 // LeaveGroup (13): one member (v0-v2) or a batch of members by id or instance id (v3+).
 #include "mockforge/kafka/leave_group.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -12,8 +14,11 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   LeaveGroupResponse response;
   auto& groups = request->broker.groups();
-  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
-    response.error_code = code;
+  const int16_t refused = authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)
+                              ? request->check_group_coordinator(parsed.group_id)
+                              : error::kGroupAuthorizationFailed;
+  if (refused != 0) {
+    response.error_code = refused;
   } else if (request->version() < 3) {
     response.error_code =
         groups.leave(parsed.group_id, parsed.member_id, std::nullopt, GroupClock::now());

@@ -10,6 +10,7 @@
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -86,7 +87,8 @@ void handle(const RequestPtr& request, Reader& body) {
   for (const auto& wanted : parsed.topics) {
     ListOffsetsResponse::ListOffsetsTopicResponse topic_result;
     topic_result.name = wanted.name;
-    auto topic = logs.find(wanted.name);
+    const bool may_describe = authorized(*request, acl::kDescribe, acl::kTopic, wanted.name);
+    auto topic = may_describe ? logs.find(wanted.name) : nullptr;
     for (const auto& partition_request : wanted.partitions) {
       PartitionResponse result;
       auto partition = topic ? topic->partition(partition_request.partition_index) : nullptr;
@@ -96,7 +98,10 @@ void handle(const RequestPtr& request, Reader& body) {
                      : request->check_leader(
                            wanted.name, partition_request.partition_index,
                            parsed.replica_id == -2 ? -1 : partition_request.current_leader_epoch);
-      if (!partition) {
+      if (!may_describe) {
+        result.partition_index = partition_request.partition_index;
+        result.error_code = error::kTopicAuthorizationFailed;
+      } else if (!partition) {
         result.partition_index = partition_request.partition_index;
         result.error_code = error::kUnknownTopicOrPartition;
       } else if (leader_error != error::kNone &&

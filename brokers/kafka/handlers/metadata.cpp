@@ -5,6 +5,7 @@
 #include "mockforge/kafka/metadata.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/topic_ids.h"
 
@@ -54,7 +55,9 @@ void handle(const RequestPtr& request, Reader& body) {
   // v0 has no null array: an empty list means all topics there.
   bool all_topics = !parsed.topics || (request->version() == 0 && parsed.topics->empty());
   if (all_topics) {
+    // Topics the principal may not describe are left out, as Kafka does.
     for (const auto& topic : broker.storage().logs().list()) {
+      if (!authorized(*request, acl::kDescribe, acl::kTopic, topic->name())) continue;
       response.topics.push_back(describe_topic(*request, *topic, nodes));
     }
   } else {
@@ -63,11 +66,23 @@ void handle(const RequestPtr& request, Reader& body) {
     for (const auto& wanted : *parsed.topics) {
       std::shared_ptr<storage::Topic> topic;
       if (wanted.name) {
+        if (!authorized(*request, acl::kDescribe, acl::kTopic, *wanted.name)) {
+          MetadataResponse::MetadataResponseTopic refused;
+          refused.name = wanted.name;
+          refused.error_code = error::kTopicAuthorizationFailed;
+          request->count_error(refused.error_code);
+          response.topics.push_back(std::move(refused));
+          continue;
+        }
         topic = is_valid_topic_name(*wanted.name)
-                    ? broker.find_or_create_topic(*wanted.name, allow_create)
+                    ? broker.find_or_create_topic(
+                          *wanted.name, allow_create && may_create_topic(*request, *wanted.name))
                     : nullptr;
       } else if (!wanted.topic_id.is_zero()) {
         topic = broker.storage().logs().find(to_topic_id(wanted.topic_id));
+        if (topic && !authorized(*request, acl::kDescribe, acl::kTopic, topic->name())) {
+          topic = nullptr;  // Kafka answers UNKNOWN_TOPIC_ID rather than reveal the name
+        }
       }
       if (topic) {
         response.topics.push_back(describe_topic(*request, *topic, nodes));

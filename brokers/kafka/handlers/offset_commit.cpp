@@ -4,6 +4,7 @@
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -15,8 +16,13 @@ void handle(const RequestPtr& request, Reader& body) {
   auto& logs = request->broker.storage().logs();
   std::vector<std::pair<TopicPartitionKey, CommittedOffset>> offsets;
   OffsetCommitResponse response;
+  // READ on the group, and on each topic, as Kafka checks them.
+  const bool group_allowed = authorized(*request, acl::kRead, acl::kGroup, parsed.group_id);
+  const auto topic_allowed = [&](const std::string& topic) {
+    return authorized(*request, acl::kRead, acl::kTopic, topic);
+  };
   for (const auto& topic : parsed.topics) {
-    auto stored = logs.find(topic.name);
+    auto stored = group_allowed && topic_allowed(topic.name) ? logs.find(topic.name) : nullptr;
     for (const auto& partition : topic.partitions) {
       if (stored && partition.partition_index >= 0 &&
           partition.partition_index < stored->partition_count()) {
@@ -29,7 +35,8 @@ void handle(const RequestPtr& request, Reader& body) {
   // v0 has no generation: a standalone commit.
   int32_t generation = request->version() == 0 ? -1 : parsed.generation_id_or_member_epoch;
   std::string member = request->version() == 0 ? std::string() : parsed.member_id;
-  int16_t code = request->check_group_coordinator(parsed.group_id);
+  int16_t code = group_allowed ? request->check_group_coordinator(parsed.group_id)
+                               : error::kGroupAuthorizationFailed;
   if (code == 0) {
     code = request->broker.groups().commit_offsets(parsed.group_id, member, generation, offsets);
   }
@@ -39,9 +46,14 @@ void handle(const RequestPtr& request, Reader& body) {
     auto stored = logs.find(topic.name);
     for (const auto& partition : topic.partitions) {
       int16_t partition_code = code;
-      if (code != error::kNotCoordinator &&
-          (!stored || partition.partition_index < 0 ||
-           partition.partition_index >= stored->partition_count())) {
+      if (!group_allowed) {
+        partition_code = error::kGroupAuthorizationFailed;
+      } else if (code == error::kNotCoordinator) {
+        partition_code = code;
+      } else if (!topic_allowed(topic.name)) {
+        partition_code = error::kTopicAuthorizationFailed;
+      } else if (!stored || partition.partition_index < 0 ||
+                 partition.partition_index >= stored->partition_count()) {
         partition_code = error::kUnknownTopicOrPartition;
       }
       request->count_error(partition_code);

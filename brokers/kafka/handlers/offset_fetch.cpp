@@ -2,7 +2,9 @@
 // (v8+); a null topic list means every committed partition.
 #include "mockforge/kafka/offset_fetch.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -52,30 +54,29 @@ void handle(const RequestPtr& request, Reader& body) {
     for (const auto& group : parsed.groups) {
       OffsetFetchResponse::OffsetFetchResponseGroup out;
       out.group_id = group.group_id;
-      out.error_code = request->check_group_coordinator(group.group_id);
+      out.error_code = authorized(*request, acl::kDescribe, acl::kGroup, group.group_id)
+                           ? request->check_group_coordinator(group.group_id)
+                           : error::kGroupAuthorizationFailed;
       request->count_error(out.error_code);
-      if (out.error_code != 0) {
-        response.groups.push_back(std::move(out));
-        continue;
+      if (out.error_code == 0) {
+        out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
+            groups.fetch_offsets(group.group_id), group.topics);
       }
-      out.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopics>(
-          groups.fetch_offsets(group.group_id), group.topics);
       response.groups.push_back(std::move(out));
     }
-  } else if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
-    // Before v2 there is no top-level error: each partition carries it.
+  } else if (const int16_t code =
+                 authorized(*request, acl::kDescribe, acl::kGroup, parsed.group_id)
+                     ? request->check_group_coordinator(parsed.group_id)
+                     : error::kGroupAuthorizationFailed;
+             code != 0) {
+    // v2+ carry a top-level error; v0-1 only the partitions' errors.
     response.error_code = code;
     request->count_error(code);
     if (parsed.topics) {
-      for (const auto& topic : *parsed.topics) {
-        auto& out = response.topics.emplace_back();
-        out.name = topic.name;
-        for (const int32_t partition : topic.partition_indexes) {
-          auto& result = out.partitions.emplace_back();
-          result.partition_index = partition;
-          result.committed_offset = -1;
-          result.error_code = code;
-        }
+      response.topics = fetch_topics<OffsetFetchResponse::OffsetFetchResponseTopic>(GroupOffsets{},
+                                                                                    parsed.topics);
+      for (auto& topic : response.topics) {
+        for (auto& partition : topic.partitions) partition.error_code = code;
       }
     }
   } else {

@@ -12,6 +12,7 @@
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/record_batch.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 #include "brokers/kafka/handlers/node_endpoints.h"
 
@@ -196,12 +197,19 @@ void handle(const RequestPtr& request, Reader& body) {
   for (const auto& topic_data : parsed.topic_data) {
     ProduceResponse::TopicProduceResponse topic_result;
     topic_result.name = topic_data.name;
-    auto topic = bad_acks ? nullptr : request->broker.find_or_create_topic(topic_data.name, true);
+    const bool may_write = authorized(*request, acl::kWrite, acl::kTopic, topic_data.name);
+    auto topic = bad_acks || !may_write
+                     ? nullptr
+                     : request->broker.find_or_create_topic(
+                           topic_data.name, may_create_topic(*request, topic_data.name));
     for (const auto& partition_data : topic_data.partition_data) {
       PartitionResponse result;
       if (bad_acks) {
         result.index = partition_data.index;
         result.error_code = error::kInvalidRequiredAcks;
+      } else if (!may_write) {
+        result.index = partition_data.index;
+        result.error_code = error::kTopicAuthorizationFailed;
       } else if (!topic) {
         result.index = partition_data.index;
         result.error_code = error::kUnknownTopicOrPartition;

@@ -42,6 +42,9 @@ extern const HandlerSpec kElectLeadersHandler;
 extern const HandlerSpec kOffsetForLeaderEpochHandler;
 extern const HandlerSpec kSaslHandshakeHandler;
 extern const HandlerSpec kSaslAuthenticateHandler;
+extern const HandlerSpec kDescribeAclsHandler;
+extern const HandlerSpec kCreateAclsHandler;
+extern const HandlerSpec kDeleteAclsHandler;
 
 namespace {
 
@@ -80,6 +83,9 @@ std::vector<ServedApi> build_table() {
       &kOffsetForLeaderEpochHandler,
       &kSaslHandshakeHandler,
       &kSaslAuthenticateHandler,
+      &kDescribeAclsHandler,
+      &kCreateAclsHandler,
+      &kDeleteAclsHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {

@@ -1,7 +1,9 @@
 // SyncGroup (14): the leader's assignments go to every member once it has synced.
 #include "mockforge/kafka/sync_group.h"
 
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -10,10 +12,13 @@ namespace {
 void handle(const RequestPtr& request, Reader& body) {
   SyncGroupRequest parsed;
   parsed.decode(body, request->version());
-  if (int16_t code = request->check_group_coordinator(parsed.group_id); code != 0) {
+  const int16_t refused = authorized(*request, acl::kRead, acl::kGroup, parsed.group_id)
+                              ? request->check_group_coordinator(parsed.group_id)
+                              : error::kGroupAuthorizationFailed;
+  if (refused != 0) {
     SyncGroupResponse response;
-    response.error_code = code;
-    request->count_error(code);
+    response.error_code = refused;
+    request->count_error(refused);
     request->reply(response);
     return;
   }

@@ -1,6 +1,7 @@
 // The Kafka runtime::Service: listeners (one per broker of the simulated
 // cluster, kafka.brokers), connections, the group-coordinator clock,
 // scrape-time metrics, reset, and stopping and starting brokers.
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +22,7 @@
 #include "core/net/tls.h"
 #include "core/net/transport.h"
 #include "core/runtime/listener.h"
+#include "core/sasl/oauthbearer.h"
 #include "core/sasl/users.h"
 #include "core/storage/engine.h"
 
@@ -33,7 +35,8 @@ using asio::ip::tcp;
 constexpr std::chrono::milliseconds kGroupTick{20};
 constexpr const char* kSnapshotExtension = "kafka.group_offsets";
 
-BrokerOptions options_from(const config::Config& config) {
+// `users`: set to the SASL user store, which fixture files add to (null when SASL is off).
+BrokerOptions options_from(const config::Config& config, std::shared_ptr<sasl::UserStore>& users) {
   BrokerOptions options;
   options.auto_create_topics = config.kafka.auto_create_topics;
   options.default_partitions = static_cast<int32_t>(config.kafka.default_partitions);
@@ -44,14 +47,29 @@ BrokerOptions options_from(const config::Config& config) {
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.transaction_max_timeout);
   options.sasl.mechanisms = config.kafka.sasl_mechanisms;
   if (options.sasl.enabled()) {
-    // The configuration refuses mechanisms without users.
-    options.sasl.users = std::make_shared<const sasl::UserStore>(
-        config.kafka.sasl_users, static_cast<int>(config.kafka.sasl_scram_iterations));
+    // The configuration refuses password mechanisms without users; fixture files may add more.
+    users = std::make_shared<sasl::UserStore>(config.kafka.sasl_users,
+                                              static_cast<int>(config.kafka.sasl_scram_iterations));
+    options.sasl.users = users;
   }
   options.brokers = static_cast<int32_t>(config.kafka.brokers);
   options.racks = config.kafka.racks;
   options.sasl.session_lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
+  const auto& mechanisms = config.kafka.sasl_mechanisms;
+  if (std::find(mechanisms.begin(), mechanisms.end(), "OAUTHBEARER") != mechanisms.end()) {
+    auto oauthbearer = std::make_shared<sasl::OAuthBearerOptions>();
+    oauthbearer->principal_claim = config.kafka.sasl_oauthbearer_principal_claim;
+    oauthbearer->scope_claim = config.kafka.sasl_oauthbearer_scope_claim;
+    oauthbearer->required_scope = config.kafka.sasl_oauthbearer_required_scope;
+    oauthbearer->audience = config.kafka.sasl_oauthbearer_audience;
+    oauthbearer->issuer = config.kafka.sasl_oauthbearer_issuer;
+    oauthbearer->allowed_clock_skew = std::chrono::duration_cast<std::chrono::milliseconds>(
+        config.kafka.sasl_oauthbearer_clock_skew);
+    options.sasl.oauthbearer = std::move(oauthbearer);
+  }
+  options.authorizer.enabled = config.kafka.authorizer == config::KafkaAuthorizer::acl;
+  options.authorizer.super_users = config.kafka.super_users;
   return options;
 }
 
@@ -63,7 +81,7 @@ class KafkaService : public runtime::Service {
         port_(context.config.kafka.port),
         tls_port_(context.config.kafka.tls_port),
         tls_(context.tls),
-        broker_(std::make_shared<BrokerState>(options_from(context.config), context.storage,
+        broker_(std::make_shared<BrokerState>(options_from(context.config, users_), context.storage,
                                               context.metrics)),
         traffic_(context.traffic),
         tick_timer_(context.io),
@@ -115,7 +133,7 @@ class KafkaService : public runtime::Service {
 
   void start() override {
     for (auto& node : nodes_) listen(*node);
-    endpoint_ = make_traffic_endpoint(*broker_);
+    endpoint_ = make_traffic_endpoint(*broker_, users_);
     traffic_.attach(traffic::Protocol::kKafka, endpoint_);
     running_ = true;
     schedule_tick();
@@ -361,6 +379,8 @@ class KafkaService : public runtime::Service {
   uint16_t port_;
   int64_t tls_port_;            // -1: no SSL listener
   const net::TlsContext* tls_;  // set when a TLS listener is on
+  // Declared before broker_, which options_from() fills it for.
+  std::shared_ptr<sasl::UserStore> users_;
   std::shared_ptr<BrokerState> broker_;
   traffic::Hub& traffic_;
   std::shared_ptr<traffic::Endpoint> endpoint_;

@@ -375,14 +375,14 @@ tls:
 
 TEST(ConfigFile, KafkaSaslMechanismsAreCheckedAndNeedUsers) {
   const TempFile file(R"(kafka:
-  sasl_mechanisms: [PLAIN, OAUTHBEARER]
+  sasl_mechanisms: [PLAIN, GSSAPI]
 )");
   std::vector<std::string> texts;
   for (const Error& error : validate_file(file.path())) texts.push_back(error.to_string());
   ASSERT_EQ(texts.size(), 1u);
   EXPECT_THAT(texts[0], ::testing::HasSubstr("kafka.sasl_mechanisms: expected a SASL mechanism "
                                              "mockforge serves (PLAIN, SCRAM-SHA-256, "
-                                             "SCRAM-SHA-512), got \"OAUTHBEARER\""));
+                                             "SCRAM-SHA-512, OAUTHBEARER), got \"GSSAPI\""));
   const TempFile no_users(R"(kafka:
   sasl_mechanisms: [SCRAM-SHA-256]
 )");
@@ -398,6 +398,27 @@ TEST(ConfigFile, KafkaSaslMechanismsAreCheckedAndNeedUsers) {
   sasl_session_lifetime: 5m
 )");
   EXPECT_THAT(validate_file(good.path()), IsEmpty());
+}
+
+TEST(ConfigFile, KafkaOauthbearerNeedsNoUsersAndSuperUsersArePrincipals) {
+  const TempFile good(R"(kafka:
+  sasl_mechanisms: [OAUTHBEARER]
+  sasl_oauthbearer_audience: [kafka]
+  sasl_oauthbearer_clock_skew: 30s
+  authorizer: acl
+  super_users: ["User:admin"]
+)");
+  EXPECT_THAT(validate_file(good.path()), IsEmpty());
+  const TempFile bad(R"(kafka:
+  authorizer: ranger
+  super_users: [admin]
+)");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(bad.path())) texts.push_back(error.to_string());
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_THAT(texts[0], ::testing::HasSubstr("kafka.authorizer"));
+  EXPECT_THAT(texts[1],
+              ::testing::HasSubstr("expected a Kafka principal User:name, got \"admin\""));
 }
 
 TEST(ConfigFile, ValidFileHasNoErrors) {

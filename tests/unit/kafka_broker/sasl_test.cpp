@@ -8,6 +8,7 @@
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/codec/header.h"
 #include "brokers/kafka/protocol/request_pipeline.h"
+#include "core/sasl/oauthbearer.h"
 #include "core/sasl/plain.h"
 #include "core/sasl/scram.h"
 #include "core/sasl/users.h"
@@ -270,6 +271,71 @@ TEST_F(SaslLifetimePipelineTest, ReauthenticationAfterExpiryIsAllowed) {
   EXPECT_EQ(handshake("PLAIN").error_code, error::kNone);
   EXPECT_EQ(authenticate(sasl::format_plain("alice", "secret"), 1).error_code, error::kNone);
   EXPECT_TRUE(list_groups_answered());
+}
+
+BrokerOptions oauthbearer_options(std::chrono::milliseconds lifetime) {
+  BrokerOptions options = sasl_options({"OAUTHBEARER", "PLAIN"}, lifetime);
+  auto oauthbearer = std::make_shared<sasl::OAuthBearerOptions>();
+  oauthbearer->audience = {"kafka"};
+  options.sasl.oauthbearer = std::move(oauthbearer);
+  return options;
+}
+
+std::string bearer(const std::string& claims) {
+  return "n,,\x01"
+         "auth=Bearer " +
+         sasl::make_unsecured_jws(claims) + "\x01\x01";
+}
+
+std::string claims_expiring_in(std::chrono::seconds seconds, const std::string& aud = "kafka") {
+  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch() + seconds)
+                       .count();
+  return R"({"sub":"carol","aud":")" + aud + R"(","exp":)" + std::to_string(exp) + "}";
+}
+
+class OAuthBearerPipelineTest : public SaslPipelineTest {
+ protected:
+  OAuthBearerPipelineTest()
+      : SaslPipelineTest(oauthbearer_options(std::chrono::milliseconds(3600 * 1000))) {}
+};
+
+TEST_F(OAuthBearerPipelineTest, ValidTokenAuthenticatesWithTheTokensLifetime) {
+  EXPECT_EQ(handshake("OAUTHBEARER").error_code, error::kNone);
+  const auto response = authenticate(bearer(claims_expiring_in(std::chrono::seconds(30))));
+  ASSERT_EQ(response.error_code, error::kNone);
+  EXPECT_EQ(auth_bytes(response), "");
+  // min(token exp, kafka.sasl_session_lifetime)
+  EXPECT_GT(response.session_lifetime_ms, 28000);
+  EXPECT_LE(response.session_lifetime_ms, 30000);
+  EXPECT_TRUE(list_groups_answered());
+}
+
+TEST_F(OAuthBearerPipelineTest, LongLivedTokenGetsTheConfiguredLifetime) {
+  handshake("OAUTHBEARER");
+  const auto response = authenticate(bearer(claims_expiring_in(std::chrono::hours(5))));
+  ASSERT_EQ(response.error_code, error::kNone);
+  EXPECT_EQ(response.session_lifetime_ms, 3600 * 1000);
+}
+
+TEST_F(OAuthBearerPipelineTest, BadTokenGetsTheErrorChallengeThenFails) {
+  handshake("OAUTHBEARER");
+  const auto challenge =
+      authenticate(bearer(claims_expiring_in(std::chrono::seconds(30), "elsewhere")));
+  EXPECT_EQ(challenge.error_code, error::kNone);
+  EXPECT_EQ(auth_bytes(challenge), R"({"status":"invalid_token"})");
+  EXPECT_FALSE(sink.closed);
+  const auto failure = authenticate("\x01");
+  EXPECT_EQ(failure.error_code, error::kSaslAuthenticationFailed);
+  EXPECT_EQ(failure.error_message, R"({"status":"invalid_token"})");
+  EXPECT_TRUE(sink.closed);
+}
+
+TEST_F(OAuthBearerPipelineTest, ExpiredTokenIsRefused) {
+  handshake("OAUTHBEARER");
+  const auto challenge = authenticate(bearer(claims_expiring_in(std::chrono::seconds(-5))));
+  EXPECT_EQ(auth_bytes(challenge), R"({"status":"invalid_token"})");
+  EXPECT_EQ(authenticate("\x01").error_code, error::kSaslAuthenticationFailed);
 }
 
 }  // namespace

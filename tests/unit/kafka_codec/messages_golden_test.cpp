@@ -765,11 +765,84 @@ TEST(kafka_golden, ElectLeaders) {
   expect_golden(response, 2, "00000000 | 0000 | 02 | 02 74 | 02 | 00000000 0054 00 00 | 00 | 00");
 }
 
+TEST(kafka_golden, DescribeAcls) {
+  DescribeAclsRequest request;
+  request.resource_type_filter = 2;
+  request.resource_name_filter = "t";
+  request.pattern_type_filter = 4;
+  request.principal_filter.reset();
+  request.host_filter = "*";
+  request.operation = 3;
+  request.permission_type = 3;
+  expect_golden(request, 0, "02 | 0001 74 | ffff | 0001 2a | 03 03");
+  expect_golden(request, 1, "02 | 0001 74 | 04 | ffff | 0001 2a | 03 03");
+  expect_golden(request, 2, "02 | 02 74 | 04 | 00 | 02 2a | 03 03 | 00");
+
+  DescribeAclsResponse response;
+  response.error_message.reset();
+  auto& resource = response.resources.emplace_back();
+  resource.resource_type = 2;
+  resource.resource_name = "t";
+  resource.pattern_type = 3;
+  resource.acls.push_back({"User:a", "*", 4, 3});
+  expect_golden(response, 0,
+                "00000000 0000 ffff | 00000001 02 0001 74 | 00000001 0006 557365723a61 0001 2a "
+                "04 03");
+  expect_golden(response, 1,
+                "00000000 0000 ffff | 00000001 02 0001 74 03 | 00000001 0006 557365723a61 "
+                "0001 2a 04 03");
+  expect_golden(response, 3,
+                "00000000 0000 00 | 02 02 02 74 03 | 02 07 557365723a61 02 2a 04 03 00 | 00 | 00");
+}
+
+TEST(kafka_golden, CreateAcls) {
+  CreateAclsRequest request;
+  request.creations.push_back({2, "t", 4, "User:a", "*", 4, 3});
+  expect_golden(request, 0, "00000001 | 02 0001 74 | 0006 557365723a61 0001 2a 04 03");
+  expect_golden(request, 1, "00000001 | 02 0001 74 04 | 0006 557365723a61 0001 2a 04 03");
+  expect_golden(request, 2, "02 | 02 02 74 04 | 07 557365723a61 02 2a 04 03 00 | 00");
+
+  CreateAclsResponse response;
+  response.results.push_back({31, "no"});
+  expect_golden(response, 0, "00000000 | 00000001 001f 0002 6e6f");
+  expect_golden(response, 3, "00000000 | 02 001f 03 6e6f 00 | 00");
+}
+
+TEST(kafka_golden, DeleteAcls) {
+  DeleteAclsRequest request;
+  request.filters.push_back({1, std::nullopt, 1, "User:a", std::nullopt, 1, 1});
+  expect_golden(request, 0, "00000001 | 01 ffff | 0006 557365723a61 ffff 01 01");
+  expect_golden(request, 1, "00000001 | 01 ffff 01 | 0006 557365723a61 ffff 01 01");
+  expect_golden(request, 2, "02 | 01 00 01 | 07 557365723a61 00 01 01 00 | 00");
+
+  DeleteAclsResponse response;
+  auto& result = response.filter_results.emplace_back();
+  result.error_message.reset();
+  auto& matching = result.matching_acls.emplace_back();
+  matching.error_message.reset();
+  matching.resource_type = 2;
+  matching.resource_name = "t";
+  matching.pattern_type = 3;
+  matching.principal = "User:a";
+  matching.host = "*";
+  matching.operation = 4;
+  matching.permission_type = 3;
+  expect_golden(response, 0,
+                "00000000 | 00000001 0000 ffff | 00000001 0000 ffff 02 0001 74 0006 "
+                "557365723a61 0001 2a 04 03");
+  expect_golden(response, 1,
+                "00000000 | 00000001 0000 ffff | 00000001 0000 ffff 02 0001 74 03 0006 "
+                "557365723a61 0001 2a 04 03");
+  expect_golden(response, 2,
+                "00000000 | 02 0000 00 | 02 0000 00 02 02 74 03 07 557365723a61 02 2a 04 03 00 "
+                "| 00 | 00");
+}
+
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
-  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14,
-                                        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-                                        26, 28, 32, 33, 35, 36, 37, 42, 43, 44, 60};
+  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15,
+                                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 28,
+                                        29, 30, 31, 32, 33, 35, 36, 37, 42, 43, 44, 60};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);
