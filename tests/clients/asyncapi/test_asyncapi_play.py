@@ -6,7 +6,8 @@ response topic with its correlation data; confluent-kafka reads the orders
 (the message's examples in turn) and gets a price on the reply channel with
 its correlationId header; pika reads shipments from the binding's exchange and
 gets a quote on its reply_to queue with its correlation_id. Nothing generated
-is a violation; `fixtures list`, stop and start work on the played operations."""
+is a violation; `fixtures list`, stop and start work on the played operations,
+and a schedule started again plays the same messages again."""
 
 import json
 import os
@@ -197,9 +198,25 @@ class AsyncapiPlay(unittest.TestCase):
             client.received.get()
         time.sleep(0.5)
         self.assertTrue(client.received.empty(), "a stopped operation still plays")
+        first = self.first_readings(client)
+        # Started again from the beginning: the same messages again.
+        status, body = self.mf.api("POST", "/__mockforge/api/fixtures/stop?id=sendReading")
+        self.assertEqual(status, 200, body)
+        time.sleep(0.3)
+        while not client.received.empty():
+            client.received.get()
+        self.assertEqual(self.first_readings(client), first)
+        self.assertEqual(self.violations(), [])
+
+    def first_readings(self, client):
+        """Starts sendReading and returns each line's first reading."""
         status, body = self.mf.api("POST", "/__mockforge/api/fixtures/start?id=sendReading")
         self.assertEqual(status, 200, body)
-        self.assertIsNotNone(client.received.get(timeout=TIMEOUT))
+        first = {}
+        while len(first) < 3:
+            message = client.received.get(timeout=TIMEOUT)
+            first.setdefault(message.topic, message.payload)
+        return first
 
 
 if __name__ == "__main__":
