@@ -94,7 +94,9 @@ class IotDeviceManager(unittest.TestCase):
             message = watcher.received.get(timeout=TIMEOUT)
             telemetry = json.loads(message.payload)
             self.assertTrue(-40 <= telemetry["sensors"]["temperature"] <= 125, telemetry)
-            devices.add(message.topic.split("/")[1])
+            device = message.topic.split("/")[1]
+            self.assertEqual(telemetry["deviceId"], device)  # overrides: /deviceId
+            devices.add(device)
         self.assertEqual(devices, {f"sensor{n:03}" for n in range(1, 51)})
 
     def test_2_the_alert_arrives(self):
