@@ -4,7 +4,7 @@ real `mockforge serve` validating in reject mode: paho-mqtt (MQTT 5) receives
 the played readings (synthesised, every one different) and gets pongs on its
 response topic with its correlation data; confluent-kafka reads the orders
 (the message's examples in turn) and gets a price on the reply channel with
-its correlationId header; pika reads shipments from the binding's exchange and
+its correlationId header (and a reply on the topic its replyTo header names); pika reads shipments from the binding's exchange and
 gets a quote on its reply_to queue with its correlation_id. Nothing generated
 is a violation; `fixtures list`, stop and start work on the played operations,
 and a schedule started again plays the same messages again."""
@@ -18,7 +18,8 @@ import uuid
 
 import paho.mqtt.client as mqtt
 import pika
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -179,6 +180,29 @@ class AsyncapiPlay(unittest.TestCase):
         self.assertEqual(json.loads(reply.value()), {"sku": "A-1", "price": 3.5})
         self.assertEqual(dict(reply.headers())["correlationId"], correlation.encode())
         self.assertEqual(self.violations(), [])
+
+    def test_kafka_request_is_answered_on_the_topic_its_reply_to_header_names(self):
+        replies = f"replies.{uuid.uuid4().hex[:8]}"
+        producer = Producer({"bootstrap.servers": self.bootstrap})
+        producer.produce("stock.requests", json.dumps({"sku": "B-2"}),
+                         headers=[("replyTo", replies)])
+        self.assertEqual(producer.flush(TIMEOUT), 0)
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        wait_until(lambda: replies in admin.list_topics(timeout=5).topics,
+                   f"the reply topic {replies}")
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "play-stock"})
+        self.addCleanup(consumer.close)
+        consumer.assign([TopicPartition(replies, 0, OFFSET_BEGINNING)])
+        reply = None
+        deadline = time.monotonic() + TIMEOUT
+        while reply is None and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error():
+                reply = msg
+        self.assertIsNotNone(reply, f"no reply on {replies}")
+        stock = json.loads(reply.value())  # synthesised from the reply's schema
+        self.assertIsInstance(stock["sku"], str)
+        self.assertTrue(0 <= stock["available"] <= 10, stock)
 
     def test_played_operations_are_listed_and_stop_and_start(self):
         status, body = self.mf.api("GET", "/__mockforge/api/fixtures")
