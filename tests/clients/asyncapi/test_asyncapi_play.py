@@ -4,7 +4,7 @@ real `mockforge serve` validating in reject mode: paho-mqtt (MQTT 5) receives
 the played readings (synthesised, every one different) and gets pongs on its
 response topic with its correlation data; confluent-kafka reads the orders
 (the message's examples in turn) and gets a price on the reply channel with
-its correlationId header (and a reply on the topic its replyTo header names); pika reads shipments from the binding's exchange and
+its correlationId header (and a reply on the topic its replyTo header names); pika reads shipments (typed headers) from the binding's exchange and
 gets a quote on its reply_to queue with its correlation_id. Nothing generated
 is a violation; `fixtures list`, stop and start work on the played operations,
 and a schedule started again plays the same messages again."""
@@ -119,11 +119,14 @@ class AsyncapiPlay(unittest.TestCase):
         keys = set()
         deadline = time.monotonic() + TIMEOUT
         while keys != {"shipments.eu", "shipments.us"} and time.monotonic() < deadline:
-            method, _, body = channel.basic_get(q, auto_ack=True)
+            method, props, body = channel.basic_get(q, auto_ack=True)
             if method is None:
                 time.sleep(0.05)
                 continue
             keys.add(method.routing_key)
+            # synthesised headers keep their schema types in the AMQP table
+            self.assertIn(props.headers["attempt"], [1, 2, 3])
+            self.assertIsInstance(props.headers["express"], bool)
             shipment = json.loads(body)
             self.assertIn(shipment["carrier"], ["dhl", "ups", "fedex"])
         self.assertEqual(keys, {"shipments.eu", "shipments.us"})
