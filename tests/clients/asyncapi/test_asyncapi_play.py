@@ -5,7 +5,9 @@ the played readings (synthesised, every one different) and gets pongs on its
 response topic with its correlation data; confluent-kafka reads the orders
 (the message's examples in turn) and gets a price on the reply channel with
 its correlationId header (and a reply on the topic its replyTo header names); pika reads shipments (typed headers) from the binding's exchange and
-gets a quote on its reply_to queue with its correlation_id. Nothing generated
+gets a quote on its reply_to queue with its correlation_id. A 2.x
+request/reply pair (play/play-v2.yaml) answers MQTT 3.1.1 on the reply
+operation's channel and MQTT 5 on the response topic. Nothing generated
 is a violation; `fixtures list`, stop and start work on the played operations,
 and a schedule started again plays the same messages again."""
 
@@ -41,6 +43,7 @@ class AsyncapiPlay(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.mf = Mockforge("--asyncapi", "reject=" + os.path.join(HERE, "play-contract.yaml"),
+                           "--asyncapi", "reject=" + os.path.join(HERE, "play-contract-v2.yaml"),
                            "--fixtures", os.path.join(HERE, "play"),
                            env={"MOCKFORGE_FIXTURES_FAIL_ON_ERROR": "true"})
         cls.bootstrap = f"127.0.0.1:{cls.mf.ports['kafka']}"
@@ -54,8 +57,8 @@ class AsyncapiPlay(unittest.TestCase):
         self.assertEqual(status, 200, body)
         return body["violations"]
 
-    def mqtt_client(self, name):
-        client = mqtt.Client(client_id=name, protocol=mqtt.MQTTv5)
+    def mqtt_client(self, name, protocol=mqtt.MQTTv5):
+        client = mqtt.Client(client_id=name, protocol=protocol)
         connected = queue.Queue()
         subscribed = queue.Queue()
         client.on_connect = lambda *args: connected.put(True)
@@ -145,6 +148,30 @@ class AsyncapiPlay(unittest.TestCase):
         self.assertEqual(reply.topic, "clients/play-requester/replies")
         self.assertEqual(json.loads(reply.payload), {"status": "alive", "uptime": 42})
         self.assertEqual(reply.properties.CorrelationData, b"corr-17")
+
+    def test_2x_request_reply_pair_answers_mqtt311_on_the_reply_channel(self):
+        client = self.mqtt_client("play-legacy", protocol=mqtt.MQTTv311)
+        client.subscribe("legacy/u7/answer", qos=1)
+        client.subscribed.get(timeout=TIMEOUT)
+        client.publish("legacy/u7/query", json.dumps({"question": "?"}),
+                       qos=1).wait_for_publish(timeout=TIMEOUT)
+        reply = client.received.get(timeout=TIMEOUT)
+        self.assertEqual(reply.topic, "legacy/u7/answer")
+        self.assertEqual(json.loads(reply.payload), {"answer": 42})
+
+    def test_2x_request_reply_pair_answers_mqtt5_on_its_response_topic(self):
+        client = self.mqtt_client("play-legacy5")
+        client.subscribe("clients/play-legacy5/answers", qos=1)
+        client.subscribed.get(timeout=TIMEOUT)
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = "clients/play-legacy5/answers"
+        props.CorrelationData = b"legacy-1"
+        client.publish("legacy/u8/query", json.dumps({"question": "?"}), qos=1,
+                       properties=props).wait_for_publish(timeout=TIMEOUT)
+        reply = client.received.get(timeout=TIMEOUT)
+        self.assertEqual(reply.topic, "clients/play-legacy5/answers")
+        self.assertEqual(json.loads(reply.payload), {"answer": 42})
+        self.assertEqual(reply.properties.CorrelationData, b"legacy-1")
 
     def test_amqp_request_is_answered_on_its_reply_to_queue(self):
         channel = self.amqp_channel()

@@ -86,6 +86,7 @@ class FixtureSchemaTest(unittest.TestCase):
             {"asyncapi": [{"play": "*", "rate_per_second": 1}]},
             {"asyncapi": [{"document": "a.yaml", "source": "random"}]},
             {"asyncapi": [{"document": "a.yaml", "rate_per_second": 0}]},
+            {"asyncapi": [{"document": "a.yaml", "play": [], "replies": [{"request": "q"}]}]},
         ]
         for document in bad:
             with self.subTest(document=document):
