@@ -411,6 +411,10 @@ class Builder {
     out.payload =
         node.has("payload") ? read_schema(node["payload"], format, &out.draft) : Json(true);
     if (node.has("headers")) out.headers = read_schema(node["headers"], "");
+    if (node.has("correlationId")) {
+      const Node correlation = map_at(node["correlationId"]);
+      out.correlation_location = string_member(correlation, "location");
+    }
     if (node.has("examples")) {
       const Node examples = document_.follow(node["examples"]);
       if (!examples.json().is_array()) document_.fail(examples, "examples must be a list");
@@ -533,8 +537,30 @@ class Builder {
     }
     read_mqtt_operation_binding(*channel, node);
     if (node.has("reply")) {
+      op.has_reply = true;
       const Node reply = map_at(node["reply"]);
-      if (reply.has("channel")) op.reply_channel = channel_for(reply["channel"])->id;
+      Channel* reply_channel = nullptr;
+      if (reply.has("channel")) {
+        reply_channel = channel_for(reply["channel"]);
+        op.reply_channel = reply_channel->id;
+      }
+      if (reply.has("address")) {
+        const Node address = map_at(reply["address"]);
+        op.reply_location = string_member(address, "location");
+      }
+      if (reply.has("messages") && reply_channel) {
+        const Node list = reply["messages"];
+        if (!list.json().is_array()) document_.fail(list, "reply messages must be a list");
+        for (std::size_t i = 0; i < list.json().size(); ++i) {
+          const Node message = document_.follow(list[i]);
+          std::string id = last_token(message.pointer);
+          for (const auto& m : reply_channel->messages)
+            if (m.pointer ==
+                fmt::format("{}#{}", document_.error_at(message, "").file, message.pointer))
+              id = m.id;
+          op.reply_messages.push_back(id);
+        }
+      }
     }
     model().operations.push_back(std::move(op));
   }

@@ -89,6 +89,8 @@ struct Message {
   // Draft 4 when the schemaFormat says application/schema+json;version=draft-04.
   Draft draft = Draft::kDraft7;
   std::vector<Example> examples;
+  // correlationId.location, e.g. "$message.header#/correlationId"; "" if none.
+  std::string correlation_location;
 };
 
 // The concrete names a channel covers on one protocol (what name_regex()
@@ -152,7 +154,11 @@ struct Operation {
   std::string action;   // 3.0 send|receive; 2.6 publish|subscribe
   std::string channel;  // Channel::id
   std::vector<std::string> messages;
+  bool has_reply = false;     // 3.0 reply
   std::string reply_channel;  // 3.0 reply.channel, "" if none
+  // 3.0 reply.address.location, e.g. "$message.header#/replyTo"; "" if none.
+  std::string reply_location;
+  std::vector<std::string> reply_messages;  // 3.0 reply.messages; empty: the reply channel's
 };
 
 struct Model {

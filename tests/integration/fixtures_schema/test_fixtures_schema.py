@@ -40,7 +40,8 @@ class FixtureSchemaTest(unittest.TestCase):
 
     def test_every_fixture_file_validates(self):
         files = [p for pattern in ("examples/**/fixtures/**/*.yaml", "examples/**/fixtures/**/*.yml",
-                                   "tests/clients/fixtures/*.yaml", "tests/clients/responders/*.yaml")
+                                   "tests/clients/fixtures/*.yaml", "tests/clients/responders/*.yaml",
+                                   "tests/clients/asyncapi/play/*.yaml")
                  for p in glob.glob(os.path.join(ROOT, pattern), recursive=True)]
         self.assertTrue(files)
         for path in files:
@@ -82,6 +83,10 @@ class FixtureSchemaTest(unittest.TestCase):
             {"amqp": {"users": [{"name": "u"}]}},
             {"amqp": {"permissions": [{"vhost": "v"}]}},
             {"amqp": {"queues": [{"name": "q", "vhost": ""}]}},
+            {"asyncapi": [{"play": "*", "rate_per_second": 1}]},
+            {"asyncapi": [{"document": "a.yaml", "source": "random"}]},
+            {"asyncapi": [{"document": "a.yaml", "rate_per_second": 0}]},
+            {"asyncapi": [{"document": "a.yaml", "play": [], "replies": [{"request": "q"}]}]},
         ]
         for document in bad:
             with self.subTest(document=document):
