@@ -21,16 +21,16 @@ namespace mockforge::config {
 //   to mqtt:    topic (template), qos 0-2, retain
 //   to amqp:    exchange (template), routing_key (template), vhost
 struct BridgeSide {
-  std::string protocol;  // kafka, mqtt, amqp
-  std::string topic;
-  std::string topic_prefix;
-  std::string topic_regex;
-  std::string filter;
-  std::string exchange;
-  std::string routing_key;
-  std::string vhost;
-  std::optional<std::string> key;
-  std::optional<int32_t> partition;
+  std::string protocol = {};  // kafka, mqtt, amqp
+  std::string topic = {};
+  std::string topic_prefix = {};
+  std::string topic_regex = {};
+  std::string filter = {};
+  std::string exchange = {};
+  std::string routing_key = {};
+  std::string vhost = {};
+  std::optional<std::string> key = {};
+  std::optional<int32_t> partition = {};
   int qos = 0;
   bool retain = false;
   bool operator==(const BridgeSide&) const = default;
@@ -38,8 +38,8 @@ struct BridgeSide {
 
 struct BridgeRule {
   std::string name;  // letters, digits, '.', '_', '-'; unique
-  BridgeSide from;
-  BridgeSide to;
+  BridgeSide from = {};
+  BridgeSide to = {};
   bool operator==(const BridgeRule&) const = default;
 };
 
