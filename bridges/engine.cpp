@@ -204,7 +204,9 @@ traffic::Message render(const config::BridgeRule& rule, const traffic::Message& 
     case Protocol::kKafka:
       out.destination = expand(to.topic, captures, '.');
       if (out.destination.empty()) throw std::runtime_error("the Kafka topic rendered empty");
-      if (to.key) out.key = expand(*to.key, captures, 0);
+      // "{key}" of a record without a key is no key (not an empty one).
+      if (to.key && !(*to.key == "{key}" && message.protocol == Protocol::kKafka && !message.key))
+        out.key = expand(*to.key, captures, 0);
       out.partition = to.partition;
       break;
     case Protocol::kMqtt:

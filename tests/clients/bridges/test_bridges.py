@@ -193,6 +193,56 @@ class BridgesTest(unittest.TestCase):
         status, _, metadata = self.mf.request("GET", "/__mockforge/api/kafka/topics")
         self.assertNotIn("loop.loop.k", metadata)
 
+    def test_mqtt_to_amqp_and_amqp_to_kafka(self):
+        channel = self.amqp()
+        declared = channel.queue_declare("", exclusive=True)
+        channel.queue_bind(declared.method.queue, "amq.topic", routing_key="cmd.#")
+        device = self.mqtt()
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.UserProperty = [("operator", "ana")]
+        properties.ResponseTopic = "cmd/replies"
+        properties.CorrelationData = b"r-1"
+        properties.MessageExpiryInterval = 60
+        device.publish("cmd/door/open", b"now", properties)
+        method, props, body = self.basic_get(channel, declared.method.queue)
+        self.assertEqual((method.routing_key, body), ("cmd.door.open", b"now"))
+        self.assertEqual(props.headers["operator"], "ana")
+        self.assertEqual(props.reply_to, "cmd/replies")
+        self.assertEqual(props.correlation_id, "r-1")
+        self.assertEqual(props.expiration, "60000")
+
+        channel.exchange_declare("events", exchange_type="direct")
+        channel.basic_publish("events", "door.opened", b"d1",
+                              pika.BasicProperties(headers={"count": 3, "ok": True}))
+        records = self.group_consume("amqp.events", 1)
+        self.assertEqual(len(records), 1)
+        self.assertEqual((records[0].key(), records[0].value()), (b"door.opened", b"d1"))
+        headers = dict(records[0].headers())
+        self.assertEqual((headers["count"], headers["ok"]), (b"3", b"true"))
+
+    def test_within_each_protocol(self):
+        # Kafka to Kafka, from the produce path into the same broker.
+        self.produce("mirror.src", b"k1", key=b"a")
+        records = self.group_consume("mirror.dst", 1)
+        self.assertEqual([(r.key(), r.value()) for r in records], [(b"a", b"k1")])
+        # MQTT to MQTT.
+        subscriber = self.mqtt("mirror/#")
+        self.mqtt().publish("mirror/src/x", b"m1")
+        got = sorted((m.topic, m.payload) for m in subscriber.take(2))
+        self.assertEqual(got, [("mirror/dst/x", b"m1"), ("mirror/src/x", b"m1")])
+        # AMQP to AMQP.
+        channel = self.amqp()
+        channel.exchange_declare("mirror-src", exchange_type="topic")
+        channel.exchange_declare("mirror-dst", exchange_type="topic")
+        declared = channel.queue_declare("", exclusive=True)
+        channel.queue_bind(declared.method.queue, "mirror-dst", routing_key="copy.#")
+        channel.basic_publish("mirror-src", "a.b", b"q1")
+        method, _, body = self.basic_get(channel, declared.method.queue)
+        self.assertEqual((method.exchange, method.routing_key, body), ("mirror-dst", "copy.a.b", b"q1"))
+        bridges = self.bridges()
+        for name in ("kafka-mirror", "mqtt-mirror", "amqp-mirror"):
+            self.assertEqual(bridges[name]["messages"], 1, name)
+
     def test_refused_copy_is_counted_not_fatal(self):
         device = self.mqtt()
         for _ in range(3):
