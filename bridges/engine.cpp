@@ -260,6 +260,7 @@ void Engine::add(const config::BridgeRule& rule, bool configured) {
   auto next = std::make_shared<std::vector<std::shared_ptr<Rule>>>(*rules_);
   next->push_back(std::move(compiled));
   rules_ = std::move(next);
+  watch_locked();
 }
 
 bool Engine::remove(const std::string& name) {
@@ -270,6 +271,7 @@ bool Engine::remove(const std::string& name) {
   if (gone == next->end()) return false;
   next->erase(gone, next->end());
   rules_ = std::move(next);
+  watch_locked();
   return true;
 }
 
@@ -292,17 +294,26 @@ std::vector<Status> Engine::list() const {
 
 void Engine::start() {
   std::lock_guard lock(mutex_);
-  if (token_ != 0) return;
-  token_ = hub_.observe([this](const traffic::Message& message) { on_message(message); });
+  started_ = true;
+  watch_locked();
 }
 
 void Engine::stop() {
-  traffic::ObserverToken token = 0;
-  {
-    std::lock_guard lock(mutex_);
-    std::swap(token, token_);
+  std::lock_guard lock(mutex_);
+  started_ = false;
+  watch_locked();
+}
+
+// Watches the hub while started with rules: without any, brokers need not
+// build the neutral message of each publish for the bridges.
+void Engine::watch_locked() {
+  const bool want = started_ && !rules_->empty();
+  if (want && token_ == 0) {
+    token_ = hub_.observe([this](const traffic::Message& message) { on_message(message); });
+  } else if (!want && token_ != 0) {
+    hub_.unobserve(token_);
+    token_ = 0;
   }
-  if (token != 0) hub_.unobserve(token);
 }
 
 void Engine::on_message(const traffic::Message& message) {

@@ -64,7 +64,8 @@ class Engine {
   bool remove(const std::string& name);
   std::vector<Status> list() const;
 
-  // Starts and stops watching the hub. Rules can change either way.
+  // Starts and stops watching the hub (only while there are rules). Rules can
+  // change either way.
   void start();
   void stop();
   // While paused (a reset), accepted messages are not copied.
@@ -72,12 +73,14 @@ class Engine {
 
  private:
   void on_message(const traffic::Message& message);
+  void watch_locked();
 
   traffic::Hub& hub_;
   metrics::Registry& metrics_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<std::shared_ptr<Rule>>> rules_;
   traffic::ObserverToken token_ = 0;
+  bool started_ = false;
   std::atomic<bool> paused_{false};
 };
 

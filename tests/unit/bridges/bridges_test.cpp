@@ -196,6 +196,16 @@ TEST(BridgesEngine, ABAndBADoNotLoop) {
   EXPECT_EQ(list[2].messages, 1u);
   EXPECT_TRUE(engine.remove("c"));
   EXPECT_FALSE(engine.remove("c"));
+  // Without rules nothing watches the hub.
+  EXPECT_TRUE(hub.observed());
+  EXPECT_TRUE(engine.remove("a"));
+  EXPECT_TRUE(engine.remove("b"));
+  EXPECT_FALSE(hub.observed());
+  engine.add(rule("a", {.protocol = "mqtt", .filter = "#"}, {.protocol = "kafka", .topic = "x"}),
+             false);
+  EXPECT_TRUE(hub.observed());
+  engine.stop();
+  EXPECT_FALSE(hub.observed());
 }
 
 TEST(BridgesEngine, RefusalsAreCountedAndPausedMessagesNotCopied) {
