@@ -1,9 +1,10 @@
 """Bridges against the real `mockforge serve` (mockforge.yaml here), seen by real
 clients: paho-mqtt readings consumed from Kafka by a confluent-kafka group, Kafka
 records consumed from an AMQP queue by pika, AMQP messages received by a paho-mqtt v5
-subscriber, an A<->B rule pair that must not loop, a refused copy counted in the
-metrics, rules added and removed through the admin API and kept by a reset, and a
-bad rule reported with file:line:field."""
+subscriber, MQTT->AMQP and AMQP->Kafka, a bridge within each protocol, an A<->B rule
+pair that must not loop, refused copies (a missing partition, a full storage) counted
+in the metrics and logged once, rules added and removed through the admin API and
+kept by a reset, and a bad rule reported with file:line:field."""
 
 import json
 import os
@@ -291,6 +292,42 @@ class BridgesTest(unittest.TestCase):
         self.produce("api.events", b"after delete")
         time.sleep(0.5)
         self.assertTrue(subscriber.messages.empty())
+
+
+class StorageFullTest(unittest.TestCase):
+    def test_destination_storage_full_is_counted_logged_once_and_survived(self):
+        directory = tempfile.mkdtemp(prefix="mockforge-bridges-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "full.yaml")
+        with open(path, "w") as out:
+            out.write("storage: {memory_cap: 1MiB}\n"
+                      "bridges:\n"
+                      "  - name: fill\n"
+                      "    from: {protocol: mqtt, filter: \"big/#\"}\n"
+                      "    to: {protocol: kafka, topic: big}\n")
+        mf = Mockforge("--config", path)
+        self.addCleanup(mf.close)
+        device = MqttQueue(mf.ports["mqtt"], "filler")
+        self.addCleanup(device.close)
+        for _ in range(40):  # 2.5 MiB of readings, 64 KiB each: the MQTT publishes succeed
+            device.publish("big/x", b"x" * 64 * 1024)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            status, body = mf.api("GET", "/__mockforge/api/bridges")
+            self.assertEqual(status, 200)
+            bridge = body["bridges"][0]
+            if bridge["messages"] + bridge["errors"] == 40 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertGreater(bridge["messages"], 0)
+        self.assertGreater(bridge["errors"], 0)
+        self.assertEqual(bridge["messages"] + bridge["errors"], 40)
+        self.assertIn("storage full", bridge["last_error"])
+        self.assertEqual(mf.output().count("bridge fill:"), 1)
+        _, _, metrics = mf.request("GET", "/__mockforge/metrics")
+        self.assertIn(f'mockforge_bridge_errors_total{{bridge="fill"}} {bridge["errors"]}', metrics)
+        # Still serving.
+        device.publish("other/topic", b"ok")
 
 
 class BadRuleTest(unittest.TestCase):
