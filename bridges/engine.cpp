@@ -192,7 +192,7 @@ traffic::Message render(const config::BridgeRule& rule, const traffic::Message& 
   std::string hops;
   for (const auto& header : message.headers) {
     if (header.name == kHopHeader) {
-      hops = traffic::header_text(header.value);
+      hops += (hops.empty() ? "" : ",") + traffic::header_text(header.value);
       continue;
     }
     out.headers.push_back(header);

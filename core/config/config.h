@@ -58,7 +58,7 @@ struct Config {
 #undef MOCKFORGE_CONFIG_END_SECTION
   // The top-level `bridges:` list (core/config/bridges.h); not a key of the table,
   // so it has no environment variable or flag.
-  std::vector<BridgeRule> bridges;
+  std::vector<BridgeRule> bridges = {};
   bool operator==(const Config&) const = default;
 };
 
