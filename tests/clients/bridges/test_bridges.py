@@ -244,6 +244,33 @@ class BridgesTest(unittest.TestCase):
         for name in ("kafka-mirror", "mqtt-mirror", "amqp-mirror"):
             self.assertEqual(bridges[name]["messages"], 1, name)
 
+    def test_cli_add_list_remove(self):
+        admin = f"http://127.0.0.1:{self.mf.ports['admin']}"
+
+        def cli(*args):
+            return subprocess.run([BIN, "bridges", *args, "--admin-url", admin],
+                                  capture_output=True, text=True, timeout=60)
+
+        rule = {"name": "cli-rule", "from": {"protocol": "mqtt", "filter": "cli/#"},
+                "to": {"protocol": "kafka", "topic": "cli.{topic}"}}
+        result = cli("add", "--json", json.dumps(rule))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(),
+                         "added cli-rule: mqtt filter=cli/# -> kafka topic=cli.{topic}")
+        self.mqtt().publish("cli/a", b"c1")
+        self.assertEqual([r.value() for r in self.group_consume("cli.cli.a", 1)], [b"c1"])
+        result = cli("list")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("cli-rule\tmqtt filter=cli/#\tkafka topic=cli.{topic}\t1\t0\t-",
+                      result.stdout)
+        result = cli("add", "--json", json.dumps({**rule, "to": {"protocol": "kafka"}}))
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("to.topic: required for a kafka destination", result.stderr)
+        self.assertEqual(cli("remove", "cli-rule").returncode, 0)
+        self.assertNotEqual(cli("remove", "cli-rule").returncode, 0)
+        listed = json.loads(cli("list", "--format", "json").stdout)
+        self.assertNotIn("cli-rule", [b["name"] for b in listed["bridges"]])
+
     def test_refused_copy_is_counted_not_fatal(self):
         device = self.mqtt()
         for _ in range(3):
