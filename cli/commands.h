@@ -21,6 +21,8 @@ void add_asyncapi_command(CLI::App& app, int& exit_code);
 void add_tail_command(CLI::App& app, int& exit_code);
 // `faults add|list|remove|clear`, on the admin API.
 void add_faults_command(CLI::App& app, int& exit_code);
+// `bridges add|list|remove`, on the admin API.
+void add_bridges_command(CLI::App& app, int& exit_code);
 // `scenario run`: schedules and responders against real brokers.
 void add_scenario_command(CLI::App& app, int& exit_code);
 // `certs generate DIR`: test certificates for the TLS listeners.

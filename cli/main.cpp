@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   mockforge::cli::add_asyncapi_command(app, exit_code);
   mockforge::cli::add_tail_command(app, exit_code);
   mockforge::cli::add_faults_command(app, exit_code);
+  mockforge::cli::add_bridges_command(app, exit_code);
   mockforge::cli::add_scenario_command(app, exit_code);
   mockforge::cli::add_certs_command(app, exit_code);
   try {

@@ -16,6 +16,8 @@
 #include <variant>
 #include <vector>
 
+#include "bridges/admin_api.h"
+#include "bridges/engine.h"
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"
@@ -142,6 +144,9 @@ struct Server::Impl {
   // AsyncAPI documents and the gate that validates against them; made at
   // start(), before the services, whose publishes it checks.
   std::unique_ptr<contracts::Validator> contracts;
+  // Copies between the brokers (bridges: in mockforge.yaml); watches the hub
+  // from after the fixtures' first seeding, paused while a reset runs.
+  std::unique_ptr<bridges::Engine> bridges;
   // After runtime: its timers live on the runtime's io_context, so it must go first.
   std::unique_ptr<fixtures::FixtureEngine> fixtures;
   // Likewise; after fixtures, which send it run-time loads' rules.
@@ -258,6 +263,7 @@ struct Server::Impl {
                    .dump());
     });
     if (contracts) contracts::register_admin_routes(*admin, *contracts);
+    if (bridges) bridges::register_admin_routes(*admin, *bridges);
     if (fixtures) fixtures::register_admin_routes(*admin, *fixtures);
     if (responders) fixtures::register_responder_routes(*admin, *responders, *fixtures);
     watch::register_admin_routes(*admin, runtime->io(), history, expectations);
@@ -363,6 +369,8 @@ struct Server::Impl {
     // came before the reset are dropped.
     if (responders) responders->suspend();
     if (fixtures) fixtures->pause_schedules();
+    // Seeds are state: no bridge copies them (bridges themselves are kept).
+    if (bridges) bridges->pause(true);
     // Everything accepted while the reset runs: when it is only what the
     // fixtures seed again, the storage's initial state can take those seeds.
     std::atomic<uint64_t> accepted{0};
@@ -393,6 +401,7 @@ struct Server::Impl {
     history.reset();
     if (fixtures) fixtures->restart_schedules();
     if (responders) responders->resume();
+    if (bridges) bridges->pause(false);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - begin)
                             .count();
@@ -424,6 +433,7 @@ struct Server::Impl {
     }
     if (responders) responders->stop();
     if (fixtures) fixtures->stop();
+    if (bridges) bridges->stop();
     for (auto& service : services) service->stop();
     if (admin) admin->stop();
     const auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_timeout;
@@ -439,6 +449,7 @@ struct Server::Impl {
     services.clear();
     contracts.reset();
     admin.reset();
+    bridges.reset();
     responders.reset();
     fixtures.reset();
     snapshot_timer.reset();
@@ -500,6 +511,14 @@ void Server::start() {
       }
       if (!errors.empty()) throw std::runtime_error("invalid AsyncAPI document:" + errors);
     }
+    impl.bridges = std::make_unique<bridges::Engine>(impl.traffic, impl.metrics);
+    for (const auto& rule : cfg.bridges) {
+      try {
+        impl.bridges->add(rule, /*configured=*/true);
+      } catch (const bridges::RuleError& e) {
+        throw std::runtime_error("invalid bridge " + rule.name + ": " + e.what());
+      }
+    }
     impl.fixtures->set_faults(&impl.fault_set);
     bool restored = false;
     if (!cfg.storage.snapshot_file.empty() && std::filesystem::exists(cfg.storage.snapshot_file)) {
@@ -551,6 +570,7 @@ void Server::start() {
     // The history starts with the initial state, as after every reset: what
     // fixtures seeded is state, not traffic.
     impl.history.reset();
+    impl.bridges->start();
     // The start-up files' rules, once the brokers they publish to are up.
     const auto loaded = impl.fixtures->loaded();
     if (auto report = impl.responders->add(loaded.responders, loaded); !report.errors.empty()) {

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config/bridges.h"
 #include "core/config/value_types.h"
 
 namespace mockforge::config {
@@ -55,6 +56,9 @@ struct Config {
 #undef MOCKFORGE_CONFIG_SECTION
 #undef MOCKFORGE_CONFIG_KEY
 #undef MOCKFORGE_CONFIG_END_SECTION
+  // The top-level `bridges:` list (core/config/bridges.h); not a key of the table,
+  // so it has no environment variable or flag.
+  std::vector<BridgeRule> bridges = {};
   bool operator==(const Config&) const = default;
 };
 

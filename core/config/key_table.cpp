@@ -916,6 +916,32 @@ std::string to_yaml(const Config& config, const PrintOptions& options) {
       out += '\n';
     }
   }
+  if (!config.bridges.empty()) {
+    out += "\nbridges:\n";
+    const auto side = [&out](const char* name, const BridgeSide& s) {
+      out += fmt::format("    {}:\n      protocol: {}\n", name, detail::double_quoted(s.protocol));
+      const auto text = [&out](const char* field, const std::string& value) {
+        if (!value.empty())
+          out += fmt::format("      {}: {}\n", field, detail::double_quoted(value));
+      };
+      text("topic", s.topic);
+      text("topic_prefix", s.topic_prefix);
+      text("topic_regex", s.topic_regex);
+      text("filter", s.filter);
+      text("exchange", s.exchange);
+      text("routing_key", s.routing_key);
+      text("vhost", s.vhost);
+      if (s.key) out += fmt::format("      key: {}\n", detail::double_quoted(*s.key));
+      if (s.partition) out += fmt::format("      partition: {}\n", *s.partition);
+      if (s.qos != 0) out += fmt::format("      qos: {}\n", s.qos);
+      if (s.retain) out += "      retain: true\n";
+    };
+    for (const BridgeRule& rule : config.bridges) {
+      out += fmt::format("  - name: {}\n", detail::double_quoted(rule.name));
+      side("from", rule.from);
+      side("to", rule.to);
+    }
+  }
   return out;
 }
 

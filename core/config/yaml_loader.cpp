@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/config/key_table.h"
@@ -59,6 +60,16 @@ class DocumentReader {
         continue;
       }
       const std::string section = name_node.Scalar();
+      if (section == "bridges") {
+        if (auto [previous, inserted] = section_lines.emplace(section, name_node.Mark().line + 1);
+            !inserted) {
+          add(name_node.Mark(), section,
+              fmt::format("duplicate section (first on line {})", previous->second));
+          continue;
+        }
+        read_bridges(item.second, name_node.Mark());
+        continue;
+      }
       if (!is_section(section)) {
         add(name_node.Mark(), section, unknown_section_message(section));
         continue;
@@ -118,6 +129,159 @@ class DocumentReader {
       }
       read_value(*entry, item.second, name_node.Mark());
     }
+  }
+
+  // bridges: a list of rules, each a mapping with name, from: and to:.
+  void read_bridges(const YAML::Node& body, const YAML::Mark& mark) {
+    if (body.IsNull()) {
+      config_.bridges.clear();
+      return;
+    }
+    if (!body.IsSequence()) {
+      add(mark_or(body.Mark(), mark), "bridges",
+          fmt::format("expected a list of bridge rules, got {}", node_kind(body)));
+      return;
+    }
+    std::vector<BridgeRule> rules;
+    std::map<std::string, int> name_lines;
+    bool ok = true;
+    std::size_t index = 0;
+    for (const YAML::Node& item : body) {
+      const std::string path = fmt::format("bridges[{}]", index++);
+      const YAML::Mark item_mark = mark_or(item.Mark(), mark);
+      if (!item.IsMap()) {
+        add(item_mark, path,
+            fmt::format("expected a mapping (name, from, to), got {}", node_kind(item)));
+        ok = false;
+        continue;
+      }
+      BridgeRule rule;
+      rule.name = fmt::format("bridge{}", index);
+      std::map<std::string, YAML::Mark> marks;  // field -> where it was written
+      marks["name"] = item_mark;
+      marks["from.protocol"] = item_mark;
+      marks["to.protocol"] = item_mark;
+      bool item_ok = true;
+      const std::size_t first_error = errors_.size();
+      std::set<std::string> reported;  // fields with a type error
+      for (const auto& field : item) {
+        const std::string name = field.first.Scalar();
+        const YAML::Mark field_mark = mark_or(field.first.Mark(), item_mark);
+        if (name == "name") {
+          if (!field.second.IsScalar()) {
+            add(field_mark, path + ".name", "expected a name");
+            item_ok = false;
+            continue;
+          }
+          rule.name = field.second.Scalar();
+          marks["name"] = field_mark;
+        } else if (name == "from" || name == "to") {
+          if (!field.second.IsMap()) {
+            add(field_mark, path + "." + name,
+                fmt::format("expected a mapping with protocol:, got {}", node_kind(field.second)));
+            item_ok = false;
+            continue;
+          }
+          BridgeSide& side = name == "from" ? rule.from : rule.to;
+          marks[name + ".protocol"] = field_mark;
+          for (const auto& entry : field.second) {
+            const std::string key = entry.first.Scalar();
+            const std::string field_path = name + "." + key;
+            const YAML::Mark entry_mark = mark_or(entry.first.Mark(), field_mark);
+            marks[field_path] = entry_mark;
+            if (!entry.second.IsScalar()) {
+              add(entry_mark, path + "." + field_path,
+                  fmt::format("expected a value, got {}", node_kind(entry.second)));
+              item_ok = false;
+              continue;
+            }
+            if (auto why = assign_side(side, key, entry.second.Scalar()); !why.empty()) {
+              add(entry_mark, path + "." + field_path, why);
+              item_ok = false;
+            }
+          }
+        } else {
+          add(field_mark, path + "." + name, "unknown field; a rule has name, from and to");
+          item_ok = false;
+        }
+      }
+      for (std::size_t i = first_error; i < errors_.size(); ++i) reported.insert(errors_[i].key);
+      // The rule's own checks, for the fields not already reported.
+      for (const auto& [field, why] : check_bridge_rule(rule)) {
+        if (reported.contains(path + "." + field)) continue;
+        auto found = marks.find(field);
+        add(found != marks.end() ? found->second : item_mark, path + "." + field, why);
+        item_ok = false;
+      }
+      if (auto [previous, inserted] = name_lines.emplace(rule.name, marks["name"].line + 1);
+          item_ok && !inserted) {
+        add(marks["name"], path + ".name",
+            fmt::format("duplicate bridge name (first on line {})", previous->second));
+        item_ok = false;
+      }
+      if (!item_ok) {
+        ok = false;
+        continue;
+      }
+      rules.push_back(std::move(rule));
+    }
+    if (ok) {
+      config_.bridges = std::move(rules);
+      if (sources_ != nullptr) (*sources_)["bridges"] = Source::file;
+    }
+  }
+
+  // One field of a rule's side; "" or why the value is wrong.
+  static std::string assign_side(BridgeSide& side, const std::string& key,
+                                 const std::string& value) {
+    const auto integer = [&](int64_t min, int64_t max) -> std::optional<int64_t> {
+      try {
+        std::size_t used = 0;
+        const int64_t n = std::stoll(value, &used);
+        if (used == value.size() && n >= min && n <= max) return n;
+      } catch (const std::exception&) {
+      }
+      return std::nullopt;
+    };
+    if (key == "protocol") {
+      side.protocol = value;
+    } else if (key == "topic") {
+      side.topic = value;
+    } else if (key == "topic_prefix") {
+      side.topic_prefix = value;
+    } else if (key == "topic_regex") {
+      side.topic_regex = value;
+    } else if (key == "filter") {
+      side.filter = value;
+    } else if (key == "exchange") {
+      side.exchange = value;
+    } else if (key == "routing_key") {
+      side.routing_key = value;
+    } else if (key == "vhost") {
+      side.vhost = value;
+    } else if (key == "key") {
+      side.key = value;
+    } else if (key == "partition") {
+      auto n = integer(0, 1000000);
+      if (!n) return "expected a partition number 0-1000000";
+      side.partition = static_cast<int32_t>(*n);
+    } else if (key == "qos") {
+      auto n = integer(0, 2);
+      if (!n) return "expected a QoS 0, 1 or 2";
+      side.qos = static_cast<int>(*n);
+    } else if (key == "retain") {
+      if (value == "true" || value == "yes" || value == "on") {
+        side.retain = true;
+      } else if (value == "false" || value == "no" || value == "off") {
+        side.retain = false;
+      } else {
+        return "expected true or false";
+      }
+    } else {
+      return "unknown field; one of protocol, topic, topic_prefix, topic_regex, filter, "
+             "exchange, routing_key, vhost, key, partition, qos, retain";
+    }
+    return {};
   }
 
   void read_value(const KeyEntry& entry, const YAML::Node& value, const YAML::Mark& key_mark) {
