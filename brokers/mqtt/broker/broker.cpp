@@ -98,6 +98,27 @@ ConnectResult Broker::connect(const std::string& client_id, bool clean_start,
   return result;
 }
 
+void Broker::redeliver(const std::string& client_id, const ClientLink* from, Delivery delivery) {
+  std::shared_ptr<ClientLink> successor;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = links_.find(std::string_view(client_id)); it != links_.end() && *it != from) {
+      successor = (*it)->shared();
+    }
+  }
+  if (successor) {
+    successor->deliver(std::move(delivery));
+    return;
+  }
+  auto session = sessions_.find(client_id);
+  if (!session) {
+    dropped("session_ended");
+    return;
+  }
+  auto queued = session->enqueue_offline(to_offline(delivery));
+  if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
+}
+
 void Broker::disconnected(const std::string& client_id, const ClientLink* link,
                           const storage::Session* session_used, uint32_t session_expiry_seconds,
                           SessionHandOver hand_over, std::optional<WillMessage> will) {

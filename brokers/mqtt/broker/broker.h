@@ -161,6 +161,12 @@ class Broker {
   // schedules the will.
   // A taken-over connection's unacknowledged messages go to the new
   // connection when it continued the same `session`.
+  // A QoS 1/2 delivery that reached `from` after its connection closed (the
+  // broker had routed it there before it learnt of the close): to the
+  // client's current connection if another took over, else into its
+  // session's offline queue; dropped when the session ended with the
+  // connection (clean session), as for any message to a client gone for good.
+  void redeliver(const std::string& client_id, const ClientLink* from, Delivery delivery);
   void disconnected(const std::string& client_id, const ClientLink* link,
                     const storage::Session* session, uint32_t session_expiry_seconds,
                     SessionHandOver hand_over, std::optional<WillMessage> will);

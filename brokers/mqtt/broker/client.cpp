@@ -289,7 +289,15 @@ void Client::adopt_now(SessionHandOver hand_over) {
 }
 
 void Client::deliver_now(Delivery delivery) {
-  if (!connected_) return;
+  if (!connected_) {
+    // Routed here before the broker learnt that this connection closed:
+    // QoS 1 and 2 belong to the session, not to the connection.
+    if (ending_ && delivery.qos != QoS::at_most_once) {
+      const auto link = make_link();
+      broker_.redeliver(std::string(client_id()), link.get(), std::move(delivery));
+    }
+    return;
+  }
   if (!ending_) {
     if (deliveries_paused()) {
       hold_delivery(std::move(delivery));

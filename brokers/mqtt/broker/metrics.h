@@ -28,7 +28,7 @@ class BrokerMetrics {
   void published(std::string_view topic);
   void delivered();
   // reason: "queue_full", "expired", "too_large", "storage_full", "offline_qos0",
-  // "slow_subscriber", "not_authorized"
+  // "slow_subscriber", "not_authorized", "session_ended", "invalid_payload", "fault"
   void dropped(std::string_view reason);
   // Registers the scrape-time gauges mqtt_subscriptions, mqtt_retained_messages
   // and mqtt_sessions; they read the counts through these functions until
