@@ -64,10 +64,9 @@ void handle(const RequestPtr& request, Reader& body) {
       }
       response.groups.push_back(std::move(out));
     }
-  } else if (const int16_t code =
-                 authorized(*request, acl::kDescribe, acl::kGroup, parsed.group_id)
-                     ? request->check_group_coordinator(parsed.group_id)
-                     : error::kGroupAuthorizationFailed;
+  } else if (const int16_t code = authorized(*request, acl::kDescribe, acl::kGroup, parsed.group_id)
+                                      ? request->check_group_coordinator(parsed.group_id)
+                                      : error::kGroupAuthorizationFailed;
              code != 0) {
     // v2+ carry a top-level error; v0-1 only the partitions' errors.
     response.error_code = code;
