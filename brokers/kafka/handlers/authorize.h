@@ -13,10 +13,10 @@
 namespace mockforge::kafka {
 
 // User:<SASL name>, or User:ANONYMOUS on a connection without SASL, as Kafka names them.
+// Read from the request, not the connection's SASL state: a waiting Fetch asks
+// again after its connection may have gone.
 inline std::string principal_of(const Request& request) {
-  if (request.sasl != nullptr && !request.sasl->principal().empty()) {
-    return "User:" + request.sasl->principal();
-  }
+  if (!request.principal.empty()) return "User:" + request.principal;
   return "User:ANONYMOUS";
 }
 

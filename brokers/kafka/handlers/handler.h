@@ -54,7 +54,10 @@ class Request {
   const std::string client_host;
   const std::shared_ptr<ConnectionScheduler> scheduler;
   // The connection's SASL state (set by RequestPipeline; the SASL handlers use it).
+  // It dies with the connection: what outlives it (a waiting Fetch) uses principal.
   SaslSession* sasl = nullptr;
+  // The authenticated SASL user name when the request arrived ("" without SASL).
+  std::string principal;
   // The broker of the cluster (kafka.brokers) the connection arrived on, and
   // whether on its SSL listener (set by RequestPipeline).
   int32_t node_id = 0;

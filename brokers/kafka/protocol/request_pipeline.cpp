@@ -160,6 +160,7 @@ void RequestPipeline::handle_frame(std::span<const uint8_t> frame) {
   auto request = std::make_shared<Request>(broker_, header, local_host_, local_port_, client_host_,
                                            scheduler_, responder);
   request->sasl = &sasl_;
+  request->principal = sasl_.principal();
   request->node_id = node_id_;
   request->tls_listener = tls_listener_;
   if (!admit(request, *api, reader)) return;
