@@ -101,11 +101,14 @@ Contract::Contract(std::vector<Model> models) : models_(std::move(models)) {
 
 Contract::~Contract() = default;
 
-std::optional<Verdict> Contract::check(const traffic::Message& message) const {
+std::optional<Verdict> Contract::check(
+    const traffic::Message& message,
+    const std::function<bool(const std::string& channel_id)>& wanted) const {
   for (const auto& compiled : channels_) {
     const Channel& channel = *compiled->channel;
     const auto name = name_for(channel, message);
     if (!name || !channel.covers(message.protocol, *name)) continue;
+    if (wanted && !wanted(channel.id)) return std::nullopt;
     Verdict verdict;
     verdict.channel = channel.id;
     if (compiled->messages.empty()) return verdict;  // the channel says nothing of its messages

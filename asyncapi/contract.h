@@ -8,6 +8,7 @@
 // (core/traffic/message.h); thread-safe after construction. Live validation
 // (contracts/validator.h) consults it for each publish.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,8 +33,11 @@ class Contract {
   explicit Contract(std::vector<Model> models);
   ~Contract();
 
-  // nullopt when no channel covers the message.
-  std::optional<Verdict> check(const traffic::Message& message) const;
+  // nullopt when no channel covers the message, or when `wanted` is given and
+  // says no to the channel (by id) that covers it: that channel is not checked.
+  std::optional<Verdict> check(
+      const traffic::Message& message,
+      const std::function<bool(const std::string& channel_id)>& wanted = nullptr) const;
 
  private:
   struct CompiledMessage;

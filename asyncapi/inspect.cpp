@@ -86,6 +86,7 @@ Inspection inspect(const Model& model, uint64_t seed) {
     else
       out += fmt::format("  {}: '{}'", channel.id, channel.address);
     out += fmt::format(" (servers {})\n", fmt::join(channel.servers, ", "));
+    if (!channel.validate.empty()) out += fmt::format("    validate: {}\n", channel.validate);
     for (const auto& parameter : channel.parameters) {
       out += fmt::format("    parameter {}: {}\n", parameter.name,
                          parameter.values.empty()

@@ -463,6 +463,11 @@ class Builder {
     channel.id = key;
     channel.pointer = reference.pointer;
     channel.description = string_member(node, "description");
+    if (node.has("x-mockforge-validate")) {
+      channel.validate = string_member(node, "x-mockforge-validate");
+      if (channel.validate != "off" && channel.validate != "warn" && channel.validate != "reject")
+        document_.fail(node["x-mockforge-validate"], "x-mockforge-validate is off, warn or reject");
+    }
     if (v3_) {
       if (!node.has("address") || node.json()["address"].is_null())
         document_.fail(reference,

@@ -118,6 +118,9 @@ struct Channel {
   std::string address;  // with {parameter} placeholders
   std::string pointer;
   std::string description;
+  // The channel's own validation mode, `x-mockforge-validate: off|warn|reject`
+  // ("" when the channel has none): it overrides the document's mode.
+  std::string validate;
   std::vector<std::string> servers;          // served ones only
   std::vector<traffic::Protocol> protocols;  // distinct, in kafka, mqtt, amqp order
   std::vector<Parameter> parameters;

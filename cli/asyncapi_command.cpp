@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "asyncapi/inspect.h"
 #include "asyncapi/model.h"
@@ -18,7 +19,8 @@ namespace {
 
 // Sends the document's absolute path (the server reads it, with its
 // relative-file $refs) and prints what the server loaded and declared.
-int load_document(const net::AdminApi& api, const std::string& file, const std::string& mode) {
+int load_document(const net::AdminApi& api, const std::string& file, const std::string& mode,
+                  const std::vector<std::string>& channels) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
     std::cerr << "mockforge: " << file << ": no such file" << '\n';
@@ -27,12 +29,21 @@ int load_document(const net::AdminApi& api, const std::string& file, const std::
   auto path = std::filesystem::absolute(file, ec);
   nlohmann::json body{{"path", ec ? file : path.lexically_normal().string()}};
   if (!mode.empty()) body["validate"] = mode;
+  for (const auto& entry : channels) {
+    const auto equals = entry.rfind('=');
+    body["channels"][entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
   const auto reply = net::admin_call(api, "POST", "/__mockforge/api/asyncapi", body.dump());
   std::cout << fmt::format("loaded {}: {} {} (AsyncAPI {}), {} channel(s), validate {}",
                            reply.value("path", file), reply.value("title", ""),
                            reply.value("version", ""), reply.value("asyncapi", ""),
                            reply.value("channels", 0), reply.value("validate", ""))
             << '\n';
+  const auto channel_modes = reply.value("channel_validate", nlohmann::json::object());
+  for (const auto& [channel, channel_mode] : channel_modes.items()) {
+    std::cout << "  channel " << channel << ": validate " << channel_mode.get<std::string>()
+              << '\n';
+  }
   for (const auto& declared : reply.value("declared", nlohmann::json::array())) {
     std::cout << "  declared " << declared.get<std::string>() << '\n';
   }
@@ -85,10 +96,22 @@ void add_asyncapi_command(CLI::App& app, int& exit_code) {
   load->add_option("file", *load_file, "The AsyncAPI document (YAML or JSON)")->required();
   load->add_option("--validate", *mode, "off, warn or reject (default: asyncapi.validate)")
       ->check(CLI::IsMember({"off", "warn", "reject"}));
+  auto channels = std::make_shared<std::vector<std::string>>();
+  load->add_option("--channel", *channels,
+                   "CHANNEL=MODE: validate that channel (its id in the document) in MODE (off, "
+                   "warn or reject) instead of the document's mode; repeatable")
+      ->check([](const std::string& entry) -> std::string {
+        const auto equals = entry.rfind('=');
+        const auto m = equals == std::string::npos ? entry : entry.substr(equals + 1);
+        if (equals == std::string::npos || equals == 0 ||
+            (m != "off" && m != "warn" && m != "reject"))
+          return "expected CHANNEL=MODE with MODE off, warn or reject";
+        return "";
+      });
   net::add_admin_call_options(*load, *api);
-  load->callback([load_file, mode, api, &exit_code] {
+  load->callback([load_file, mode, channels, api, &exit_code] {
     try {
-      exit_code = load_document(*api, *load_file, *mode);
+      exit_code = load_document(*api, *load_file, *mode, *channels);
     } catch (const std::exception& e) {
       std::cerr << "mockforge: " << e.what() << '\n';
       exit_code = 1;

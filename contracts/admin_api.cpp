@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "contracts/validator.h"
@@ -46,6 +47,19 @@ admin::HttpResponse load(Validator& validator, const admin::HttpRequest& request
     if (value.is_string()) mode = parse_mode(value.get<std::string>());
     if (!mode) return admin::HttpResponse::error(400, "validate: one of off, warn, reject");
   }
+  std::map<std::string, Mode> channels;
+  if (body.contains("channels")) {
+    const auto& value = body["channels"];
+    if (!value.is_object())
+      return admin::HttpResponse::error(400, "channels: an object of channel id to mode");
+    for (const auto& [id, channel_mode] : value.items()) {
+      const auto parsed = channel_mode.is_string() ? parse_mode(channel_mode.get<std::string>())
+                                                   : std::optional<Mode>();
+      if (!parsed)
+        return admin::HttpResponse::error(400, "channels." + id + ": one of off, warn, reject");
+      channels[id] = *parsed;
+    }
+  }
   std::filesystem::path path;
   if (body.contains("path") && body["path"].is_string() && !body.contains("document")) {
     path = body["path"].get<std::string>();
@@ -69,7 +83,7 @@ admin::HttpResponse load(Validator& validator, const admin::HttpRequest& request
     return admin::HttpResponse::error(400, "needs either \"path\" or \"document\" (a string)");
   }
   try {
-    return reply(201, validator.load(path, mode).to_json());
+    return reply(201, validator.load(path, mode, true, channels).to_json());
   } catch (const LoadError& e) {
     json out = json::parse(admin::HttpResponse::error(422, e.what()).body);
     out["errors"] = e.errors();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log/logging.h"
@@ -95,6 +96,12 @@ nlohmann::json DocumentInfo::to_json() const {
           {"version", version},
           {"asyncapi", asyncapi_version},
           {"validate", std::string(to_string(mode))},
+          {"channel_validate",
+           [this] {
+             nlohmann::json modes = nlohmann::json::object();
+             for (const auto& [id, m] : channel_modes) modes[id] = std::string(to_string(m));
+             return modes;
+           }()},
           {"channels", channels},
           {"declared", declared},
           {"not_declared", not_declared}};
@@ -112,6 +119,18 @@ struct Validator::Loaded {
   DocumentInfo info;
   std::vector<traffic::Resource> resources;
   std::unique_ptr<asyncapi::Contract> contract;
+
+  Mode mode_of(const std::string& channel_id) const {
+    const auto it = info.channel_modes.find(channel_id);
+    return it == info.channel_modes.end() ? info.mode : it->second;
+  }
+  // Whether any message is checked at all.
+  bool active() const {
+    if (info.mode != Mode::kOff) return true;
+    for (const auto& [id, m] : info.channel_modes)
+      if (m != Mode::kOff) return true;
+    return false;
+  }
 };
 
 Validator::Validator(traffic::Hub& hub, metrics::Registry& metrics, Options options)
@@ -131,7 +150,7 @@ Validator::~Validator() {
 }
 
 DocumentInfo Validator::load(const std::filesystem::path& path, std::optional<Mode> mode,
-                             bool declare_now) {
+                             bool declare_now, const std::map<std::string, Mode>& channels) {
   auto result = asyncapi::load(path);
   if (!result.ok()) {
     std::vector<std::string> errors;
@@ -145,6 +164,26 @@ DocumentInfo Validator::load(const std::filesystem::path& path, std::optional<Mo
   loaded->info.asyncapi_version = result.model.asyncapi_version;
   loaded->info.mode = mode.value_or(options_.mode);
   loaded->info.channels = result.model.channels.size();
+  {
+    std::vector<std::string> unknown;
+    for (const auto& [id, m] : channels) {
+      const bool known =
+          std::any_of(result.model.channels.begin(), result.model.channels.end(),
+                      [&id = id](const asyncapi::Channel& channel) { return channel.id == id; });
+      if (!known)
+        unknown.push_back(
+            fmt::format("{}: validate: the document has no channel '{}'", path.string(), id));
+    }
+    if (!unknown.empty()) throw LoadError(std::move(unknown));
+  }
+  for (const auto& channel : result.model.channels) {
+    std::optional<Mode> own;
+    if (!channel.validate.empty()) own = parse_mode(channel.validate);
+    if (const auto it = options_.channel_modes.find(channel.id); it != options_.channel_modes.end())
+      own = it->second;
+    if (const auto it = channels.find(channel.id); it != channels.end()) own = it->second;
+    if (own && *own != loaded->info.mode) loaded->info.channel_modes[channel.id] = *own;
+  }
   loaded->resources = asyncapi::declarations(result.model);
   try {
     std::vector<asyncapi::Model> models;
@@ -227,7 +266,7 @@ bool Validator::unload(const std::string& path) {
 
 void Validator::install_gate_locked() {
   bool needed = false;
-  for (const auto& loaded : *loaded_) needed |= loaded->info.mode != Mode::kOff;
+  for (const auto& loaded : *loaded_) needed |= loaded->active();
   if (needed && !gate_) {
     gate_ = hub_.add_gate([this](const traffic::Message& message) { return admit(message); });
   } else if (!needed && gate_) {
@@ -267,11 +306,16 @@ traffic::Admission Validator::admit(const traffic::Message& message) {
     snapshot = loaded_;
   }
   for (const auto& loaded : *snapshot) {
-    if (loaded->info.mode == Mode::kOff) continue;
-    const auto verdict = loaded->contract->check(message);
+    if (!loaded->active()) continue;
+    const auto verdict =
+        loaded->info.channel_modes.empty()
+            ? loaded->contract->check(message)
+            : loaded->contract->check(message, [&loaded = *loaded](const std::string& id) {
+                return loaded.mode_of(id) != Mode::kOff;
+              });
     if (!verdict || verdict->ok()) continue;
     record(*loaded, message, *verdict);
-    if (loaded->info.mode == Mode::kReject) {
+    if (loaded->mode_of(verdict->channel) == Mode::kReject) {
       const auto& first = verdict->violations.front();
       return traffic::Admission::refuse(
           fmt::format("the message does not conform to AsyncAPI channel '{}': #{}: {}",
@@ -300,7 +344,7 @@ void Validator::record(const Loaded& loaded, const traffic::Message& message,
   record.client_id = message.client_id;
   record.document = loaded.info.path;
   record.channel = verdict.channel;
-  record.mode = loaded.info.mode;
+  record.mode = loaded.mode_of(verdict.channel);
   record.violations = verdict.violations;
   const std::string where =
       message.protocol == traffic::Protocol::kAmqp
@@ -308,9 +352,8 @@ void Validator::record(const Loaded& loaded, const traffic::Message& message,
           : fmt::format("topic '{}'", message.destination);
   log::get("asyncapi")
       ->warn("{} {} from '{}' on {} violates channel '{}' of {}: {}",
-             loaded.info.mode == Mode::kReject ? "refused" : "delivered", protocol,
-             message.client_id, where, verdict.channel, loaded.info.path,
-             summary(verdict.violations));
+             record.mode == Mode::kReject ? "refused" : "delivered", protocol, message.client_id,
+             where, verdict.channel, loaded.info.path, summary(verdict.violations));
   std::lock_guard lock(mutex_);
   record.sequence = ++sequence_;
   recent_.push_back(std::move(record));

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -59,6 +60,9 @@ struct DocumentInfo {
   std::string version;
   std::string asyncapi_version;
   Mode mode = Mode::kWarn;
+  // Channels (by id) whose mode is not the document's: from the channel's
+  // `x-mockforge-validate`, then asyncapi.channel_validate, then the load's own.
+  std::map<std::string, Mode> channel_modes;
   std::size_t channels = 0;
   std::vector<std::string> declared;      // "kafka topic orders (3 partitions)", ...
   std::vector<std::string> not_declared;  // what a broker refused, with its reason
@@ -69,6 +73,8 @@ struct Options {
   Mode mode = Mode::kWarn;  // for documents loaded without their own
   std::size_t max_violations = 1000;
   bool create_channels = true;
+  // asyncapi.channel_validate: a mode per channel id, in any document.
+  std::map<std::string, Mode> channel_modes = {};
 };
 
 class LoadError : public std::runtime_error {
@@ -93,8 +99,10 @@ class Validator {
   // With `declare`, what its channels describe is declared on the brokers
   // (when options.create_channels); a start-up load declares later, once the
   // brokers run (declare_all()).
+  // `channels` sets modes per channel id; naming a channel the document does
+  // not have is a LoadError.
   DocumentInfo load(const std::filesystem::path& path, std::optional<Mode> mode,
-                    bool declare = true);
+                    bool declare = true, const std::map<std::string, Mode>& channels = {});
   // Loads config entries of asyncapi.documents: "FILE" or "MODE=FILE".
   DocumentInfo load_entry(const std::string& entry, bool declare = true);
   // Declares every loaded document's channels (after the brokers started).

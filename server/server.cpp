@@ -115,6 +115,17 @@ std::vector<std::unique_ptr<runtime::Service>> create_services(
   return services;
 }
 
+// asyncapi.channel_validate's CHANNEL=MODE entries (checked by the config).
+std::map<std::string, contracts::Mode> channel_modes(const config::AsyncApiConfig& cfg) {
+  std::map<std::string, contracts::Mode> out;
+  for (const auto& entry : cfg.channel_validate) {
+    const auto equals = entry.rfind('=');
+    if (const auto mode = contracts::parse_mode(std::string_view(entry).substr(equals + 1)))
+      out[entry.substr(0, equals)] = *mode;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -499,7 +510,7 @@ void Server::start() {
         impl.traffic, impl.metrics,
         contracts::Options{*contracts::parse_mode(config::enum_name(cfg.asyncapi.validate)),
                            static_cast<std::size_t>(cfg.asyncapi.max_violations),
-                           cfg.asyncapi.create_channels});
+                           cfg.asyncapi.create_channels, channel_modes(cfg.asyncapi)});
     {
       std::string errors;
       for (const auto& entry : cfg.asyncapi.documents) {

@@ -147,6 +147,15 @@ Message check_item(const StringListKey& key, std::string_view item) {
       }
       return std::nullopt;
     }
+    case ListItems::channel_mode: {
+      const auto equals = item.rfind('=');
+      const auto mode = equals == std::string_view::npos ? item : item.substr(equals + 1);
+      if (equals == std::string_view::npos || equals == 0 ||
+          (mode != "off" && mode != "warn" && mode != "reject")) {
+        return "expected CHANNEL=MODE with MODE off, warn or reject, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    }
     case ListItems::kafka_sasl_mechanism:
       if (item != "PLAIN" && item != "SCRAM-SHA-256" && item != "SCRAM-SHA-512" &&
           item != "OAUTHBEARER") {

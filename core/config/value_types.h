@@ -127,6 +127,7 @@ enum class ListItems {
   amqp_auth_mechanism,   // PLAIN, AMQPLAIN or EXTERNAL
   amqp_user_tags,        // "USER TAG [TAG...]"
   kafka_principal,       // "User:name", a Kafka principal
+  channel_mode,          // "CHANNEL=MODE", MODE (after the last '=') off, warn or reject
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.

@@ -333,6 +333,46 @@ class WarnModeTest(ContractTestCase):
         self.assertIn("#/unit [enum]", self.mf.output())
 
 
+class ChannelModesTest(ContractTestCase):
+    """A document in warn mode with one channel in reject mode
+    (asyncapi.channel_validate), and one loaded at run time with a channel off
+    (`mockforge asyncapi load --channel`)."""
+    ARGS = ("--asyncapi", f"warn={CONTRACT}",
+            "--asyncapi-channel-validate", "sensors/{sensorId}/reading=reject")
+
+    def test_the_channel_mode_overrides_the_documents(self):
+        status, body = self.api("GET", "/__mockforge/api/asyncapi")
+        self.assertEqual(status, 200, body)
+        [document] = body["documents"]
+        self.assertEqual(document["validate"], "warn")
+        self.assertEqual(document["channel_validate"], {"sensors/{sensorId}/reading": "reject"})
+        pub = self.mqtt_client("modes-pub")
+        self.publish_wait(pub, "sensors/s9/reading", json.dumps({"sensorId": "s9"}), 1)
+        self.assertEqual(pub.acks.get(timeout=TIMEOUT), ("puback", PAYLOAD_FORMAT_INVALID))
+        # The document's other channels warn: Kafka delivers.
+        self.assertIsNone(self.produce("orders", b"not json"))
+        modes = [(v["channel"], v["mode"], v["refused"]) for v in self.violations()]
+        self.assertEqual(modes, [("sensors/{sensorId}/reading", "reject", True),
+                                 ("orders", "warn", False)])
+
+        # At run time: the same document, reject, with the orders channel off.
+        self.api("DELETE", "/__mockforge/api/asyncapi/violations")
+        result = subprocess.run([BIN, "asyncapi", "load", CONTRACT, "--validate", "reject",
+                                 "--channel", "orders=off", "--admin-url", self.admin],
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("channel orders: validate off", result.stdout)
+        self.assertIsNone(self.produce("orders", b"not json"))  # not checked
+        self.assertEqual(self.violations(), [])
+        status, body = self.api("POST", "/__mockforge/api/asyncapi",
+                                {"path": CONTRACT, "channels": {"nosuch": "reject"}})
+        self.assertEqual(status, 422, body)
+        self.assertIn("the document has no channel 'nosuch'", body["errors"][0])
+        status, body = self.api("POST", "/__mockforge/api/asyncapi",
+                                {"path": CONTRACT, "channels": {"orders": "loud"}})
+        self.assertEqual(status, 400, body)
+
+
 class RunTimeLoadingTest(ContractTestCase):
     def test_admin_api_and_cli_load(self):
         status, body = self.api("GET", "/__mockforge/api/asyncapi")

@@ -122,6 +122,69 @@ TEST(ContractsValidator, OffInstallsNoGateAndUnloadRemovesIt) {
   EXPECT_FALSE(hub.gated());
 }
 
+// Channels override their document's mode: x-mockforge-validate in the
+// document, then Options::channel_modes (asyncapi.channel_validate), then the
+// load's own.
+TEST(ContractsValidator, ChannelModesOverrideTheDocumentsMode) {
+  traffic::Hub hub;
+  metrics::Registry registry;
+  Validator validator(hub, registry, Options{Mode::kWarn, 10, false});
+  const auto info = validator.load(document("channel_modes.yaml"), std::nullopt);
+  EXPECT_EQ(info.mode, Mode::kWarn);
+  EXPECT_EQ(info.channel_modes.at("telemetry"), Mode::kReject);
+  EXPECT_EQ(info.channel_modes.at("debug"), Mode::kOff);
+  EXPECT_EQ(info.to_json()["channel_validate"]["telemetry"], "reject");
+
+  EXPECT_TRUE(hub.admit(mqtt_message("devices/d1/telemetry", R"({"value": "x"})")).refused);
+  EXPECT_FALSE(hub.admit(mqtt_message("devices/d1/telemetry", R"({"value": 1})")).refused);
+  EXPECT_FALSE(hub.admit(mqtt_message("devices/d1/status", R"({"online": 3})")).refused);
+  EXPECT_FALSE(hub.admit(mqtt_message("devices/d1/debug", "not json")).refused);
+  const auto recent = validator.violations();
+  ASSERT_EQ(recent.size(), 2u);  // the debug channel is not checked
+  EXPECT_EQ(recent[0].channel, "telemetry");
+  EXPECT_EQ(recent[0].mode, Mode::kReject);
+  EXPECT_EQ(recent[1].channel, "status");
+  EXPECT_EQ(recent[1].mode, Mode::kWarn);
+
+  // A document that is off with one channel on still installs the gate.
+  validator.load(document("channel_modes.yaml"), Mode::kOff, true, {{"status", Mode::kReject}});
+  EXPECT_TRUE(hub.gated());
+  EXPECT_TRUE(hub.admit(mqtt_message("devices/d1/status", R"({"online": 3})")).refused);
+  EXPECT_TRUE(hub.admit(mqtt_message("devices/d1/telemetry", R"({"value": "x"})")).refused);
+  validator.load(document("channel_modes.yaml"), Mode::kOff, true,
+                 {{"status", Mode::kOff}, {"telemetry", Mode::kOff}});
+  EXPECT_FALSE(hub.gated());
+
+  Validator configured(hub, registry,
+                       Options{Mode::kReject, 10, false, {{"telemetry", Mode::kWarn}}});
+  validator.unload(document("channel_modes.yaml").string());
+  const auto overridden = configured.load(document("channel_modes.yaml"), std::nullopt);
+  EXPECT_EQ(overridden.channel_modes.at("telemetry"), Mode::kWarn);  // config over the document
+  EXPECT_EQ(overridden.channel_modes.count("status"), 0u);           // the document's: reject
+  EXPECT_FALSE(hub.admit(mqtt_message("devices/d2/telemetry", R"({"value": "x"})")).refused);
+  EXPECT_TRUE(hub.admit(mqtt_message("devices/d2/status", R"({"online": 3})")).refused);
+}
+
+TEST(ContractsValidator, ChannelModeErrors) {
+  traffic::Hub hub;
+  metrics::Registry registry;
+  Validator validator(hub, registry, Options{Mode::kWarn, 10, false});
+  try {
+    validator.load(document("channel_modes.yaml"), std::nullopt, true, {{"nosuch", Mode::kReject}});
+    FAIL() << "a mode for a channel the document lacks loaded";
+  } catch (const LoadError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the document has no channel 'nosuch'"));
+  }
+  try {
+    validator.load(document("channel_modes_bad.yaml"), std::nullopt);
+    FAIL() << "x-mockforge-validate: strict loaded";
+  } catch (const LoadError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("channel_modes_bad.yaml:12"));
+    EXPECT_THAT(e.what(), HasSubstr("x-mockforge-validate is off, warn or reject"));
+  }
+  EXPECT_TRUE(validator.documents().empty());
+}
+
 TEST(ContractsValidator, TheListIsBoundedAndClears) {
   traffic::Hub hub;
   metrics::Registry registry;
