@@ -6,6 +6,7 @@
 #include "brokers/kafka/broker/acl_store.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/traffic.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "core/traffic/hub.h"
@@ -156,16 +157,40 @@ Bytes marker_batch(const TransactionCompletion& completion, int64_t now) {
 
 }  // namespace
 
-void BrokerState::complete_transaction(const TransactionCompletion& completion) {
+void BrokerState::complete_transaction(const TransactionCompletion& completion,
+                                       const std::string& client_id) {
   producers_.set_epoch(completion.producer_id, completion.producer_epoch);
   const int64_t now = now_ms();
   const Bytes marker = marker_batch(completion, now);
+  // The committed records each partition holds, for the observers.
+  struct Committed {
+    const TopicPartitionKey* partition;
+    std::vector<storage::BatchRef> batches;
+  };
+  std::vector<Committed> committed;
+  const bool observe = completion.commit && traffic_ != nullptr && traffic_->observed();
   {
     std::lock_guard lock(producers_.lock());
     for (const auto& key : completion.partitions) {
       auto topic = storage_.logs().find(key.first);
       auto partition = topic ? topic->partition(key.second) : nullptr;
       if (!partition) continue;  // deleted meanwhile: nothing to mark
+      if (observe) {
+        if (auto first = transactions_->open_first_offset(key, completion.producer_id)) {
+          Committed entry{&key, {}};
+          int64_t offset = *first;
+          const int64_t end = partition->high_watermark();
+          while (offset < end) {
+            auto read = partition->read(offset, std::size_t{1} << 20);
+            if (!read.ok() || read.value().batches.empty()) break;
+            for (auto& batch : read.value().batches) {
+              offset = std::max(offset, batch.next_offset());
+              entry.batches.push_back(std::move(batch));
+            }
+          }
+          committed.push_back(std::move(entry));
+        }
+      }
       auto appended = partition->append(std::span<const uint8_t>(marker.data(), marker.size()), 1,
                                         now, [](std::span<uint8_t> span, int64_t base_offset) {
                                           set_base_offset(span, base_offset);
@@ -175,6 +200,21 @@ void BrokerState::complete_transaction(const TransactionCompletion& completion) 
       // transaction in the index, so the last stable offset moves on.
       transactions_->marker_written(key, completion.producer_id, completion.commit,
                                     appended.ok() ? appended.value() : partition->high_watermark());
+    }
+  }
+  for (const auto& entry : committed) {
+    for (const auto& stored : entry.batches) {
+      try {
+        const auto batch = parse_record_batch(stored.bytes.span());
+        if (batch.header.producer_id != completion.producer_id ||
+            !batch.header.is_transactional() || batch.header.is_control())
+          continue;
+        for (const auto& message :
+             to_traffic(batch, entry.partition->first, entry.partition->second, client_id))
+          traffic_->accepted(message);
+      } catch (const std::exception&) {
+        // A stored batch that does not decompress is not observed (as in Produce).
+      }
     }
   }
   if (!completion.commit) return;

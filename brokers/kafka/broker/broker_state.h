@@ -165,7 +165,12 @@ class BrokerState {
   // Finishes an ended transaction: the producer's epoch, a commit or abort
   // marker appended to each of its partitions (under the producers' append
   // lock), and on commit its offsets stored in their groups.
-  void complete_transaction(const TransactionCompletion& completion);
+  // Writes the markers (and on commit the staged offsets). On commit the
+  // transaction's records reach the traffic hub's observers now, as
+  // `client_id`'s publishes: they see what a read_committed consumer sees, and
+  // never an aborted record.
+  void complete_transaction(const TransactionCompletion& completion,
+                            const std::string& client_id = "");
   // Aborts the transactions past their timeout (called by the service's tick).
   void expire_transactions();
 

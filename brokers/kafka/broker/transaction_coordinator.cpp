@@ -233,6 +233,16 @@ void TransactionCoordinator::marker_written(const TopicPartitionKey& partition, 
   it->second.open.erase(open);
 }
 
+std::optional<int64_t> TransactionCoordinator::open_first_offset(const TopicPartitionKey& partition,
+                                                                 int64_t producer_id) const {
+  std::lock_guard lock(index_mutex_);
+  auto it = index_.find(partition);
+  if (it == index_.end()) return std::nullopt;
+  auto open = it->second.open.find(producer_id);
+  if (open == it->second.open.end()) return std::nullopt;
+  return open->second;
+}
+
 int64_t TransactionCoordinator::last_stable_offset(const TopicPartitionKey& partition,
                                                    int64_t high_watermark) const {
   std::lock_guard lock(index_mutex_);

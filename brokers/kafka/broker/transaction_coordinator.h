@@ -119,6 +119,10 @@ class TransactionCoordinator {
   // The marker of `producer_id` was appended at `marker_offset`.
   void marker_written(const TopicPartitionKey& partition, int64_t producer_id, bool commit,
                       int64_t marker_offset);
+  // The first offset `producer_id` wrote in its open transaction on the
+  // partition; nullopt when it has none there.
+  std::optional<int64_t> open_first_offset(const TopicPartitionKey& partition,
+                                           int64_t producer_id) const;
   // The first offset of the oldest open transaction, or `high_watermark`.
   int64_t last_stable_offset(const TopicPartitionKey& partition, int64_t high_watermark) const;
   // Aborted transactions overlapping [from, to): marker at or after `from`,

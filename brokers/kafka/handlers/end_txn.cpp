@@ -19,7 +19,8 @@ void handle(const RequestPtr& request, Reader& body) {
   } else {
     auto result = request->broker.transactions().end_transaction(
         parsed.transactional_id, parsed.producer_id, parsed.producer_epoch, parsed.committed);
-    if (result.completion) request->broker.complete_transaction(*result.completion);
+    if (result.completion)
+      request->broker.complete_transaction(*result.completion, request->client_id());
     response.error_code = result.error_code;
   }
   if (response.error_code == error::kProducerFenced && request->version() < 2) {

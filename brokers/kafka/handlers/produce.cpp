@@ -177,7 +177,9 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   auto& metrics = request.broker.metrics();
   metrics.messages_produced.with({topic.name()}).inc(header.record_count);
   metrics.bytes_produced.inc(static_cast<double>(batches[0].bytes.size()));
-  if (hub != nullptr && hub->observed()) {
+  // Transactional records reach the observers when their transaction
+  // commits (BrokerState::complete_transaction), never when it aborts.
+  if (hub != nullptr && !transactional && hub->observed()) {
     try {
       if (!messages) messages = to_traffic(batches[0], topic.name(), index, request.client_id());
       for (const auto& message : *messages) hub->accepted(message);

@@ -147,6 +147,37 @@ class BridgesTest(unittest.TestCase):
         self.assertEqual(properties.headers["tenant"], "acme")
         self.assertEqual(properties.headers["x-mockforge-bridge"], "kafka:orders-to-amqp")
 
+    def test_kafka_transactions_are_copied_when_committed_never_when_aborted(self):
+        """A bridge reads Kafka as a read_committed consumer does: a
+        transaction's records are copied at its commit, an aborted one's never."""
+        channel = self.amqp()
+        channel.exchange_declare("orders-x", exchange_type="topic")
+        declared = channel.queue_declare("", exclusive=True)
+        queue_name = declared.method.queue
+        channel.queue_bind(queue_name, "orders-x", routing_key="order.*")
+        producer = Producer({"bootstrap.servers": self.bootstrap(),
+                             "transactional.id": f"bridge-txn-{uuid.uuid4()}"})
+        producer.init_transactions(TIMEOUT)
+        for key, commit in ((b"txn-a", True), (b"txn-b", False)):
+            producer.begin_transaction()
+            producer.produce("orders", value=key, key=key)
+            producer.flush(TIMEOUT)
+            if commit:
+                producer.commit_transaction(TIMEOUT)
+            else:
+                producer.abort_transaction(TIMEOUT)
+        producer.begin_transaction()
+        producer.produce("orders", value=b"txn-c", key=b"txn-c")
+        producer.flush(TIMEOUT)  # stored, not committed yet
+        self.produce("orders", b"plain", key=b"plain")
+        bodies = [self.basic_get(channel, queue_name)[2] for _ in range(2)]
+        # The open transaction's record was not copied before the plain one.
+        self.assertEqual(bodies, [b"txn-a", b"plain"])
+        producer.commit_transaction(TIMEOUT)
+        self.assertEqual(self.basic_get(channel, queue_name)[2], b"txn-c")
+        method, _, _ = channel.basic_get(queue_name, auto_ack=True)
+        self.assertIsNone(method)  # txn-b, aborted, never came
+
     def test_amqp_to_mqtt_v5_with_properties(self):
         channel = self.amqp()
         channel.exchange_declare("alerts", exchange_type="topic")
