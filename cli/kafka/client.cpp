@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "brokers/kafka/codec/errors.h"
+#include "core/sasl/oauthbearer.h"
 #include "core/sasl/plain.h"
 #include "core/sasl/scram.h"
 #include "mockforge/kafka/find_coordinator.h"
@@ -193,6 +199,71 @@ BrokerConnection::BrokerConnection(const Endpoint& endpoint, const ClientOptions
   if (!options_.sasl.mechanism.empty()) authenticate();
 }
 
+std::string oauthbearer_initial_response(const SaslCredentials& credentials) {
+  std::string token = credentials.token;
+  std::vector<std::pair<std::string, std::string>> extensions;
+  if (token.empty()) {
+    std::string principal;
+    std::string principal_claim = "sub";
+    std::string scope_claim = "scope";
+    std::vector<std::string> scope;
+    int64_t life_seconds = 3600;
+    std::istringstream fields(credentials.oauthbearer_config);
+    for (std::string field; fields >> field;) {
+      const auto equals = field.find('=');
+      if (equals == std::string::npos || equals == 0)
+        throw std::invalid_argument("sasl.oauthbearer.config: expected key=value, got '" + field +
+                                    "'");
+      const std::string key = field.substr(0, equals);
+      const std::string value = field.substr(equals + 1);
+      if (key == "principal") {
+        principal = value;
+      } else if (key == "principalClaimName") {
+        principal_claim = value;
+      } else if (key == "scopeClaimName") {
+        scope_claim = value;
+      } else if (key == "scope") {
+        std::istringstream items(value);
+        for (std::string item; std::getline(items, item, ',');)
+          if (!item.empty()) scope.push_back(item);
+      } else if (key == "lifeSeconds") {
+        try {
+          std::size_t used = 0;
+          life_seconds = std::stoll(value, &used);
+          if (used != value.size() || life_seconds <= 0) throw std::invalid_argument(value);
+        } catch (const std::exception&) {
+          throw std::invalid_argument(
+              "sasl.oauthbearer.config: lifeSeconds is a positive "
+              "number of seconds, got '" +
+              value + "'");
+        }
+      } else if (key.starts_with("extension_") && key.size() > 10) {
+        extensions.emplace_back(key.substr(10), value);
+      } else {
+        throw std::invalid_argument("sasl.oauthbearer.config: unknown key '" + key +
+                                    "' (principal, scope, lifeSeconds, principalClaimName, "
+                                    "scopeClaimName, extension_NAME)");
+      }
+    }
+    if (principal.empty())
+      throw std::invalid_argument(
+          "OAUTHBEARER needs a token (--sasl-token) or sasl.oauthbearer.config with "
+          "principal=NAME");
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    nlohmann::json claims{{principal_claim, principal}, {"iat", now}, {"exp", now + life_seconds}};
+    if (!scope.empty()) claims[scope_claim] = scope;
+    token = sasl::make_unsecured_jws(claims.dump());
+  }
+  std::string message =
+      "n,,\x01"
+      "auth=Bearer " +
+      token + "\x01";
+  for (const auto& [key, value] : extensions) message += key + "=" + value + "\x01";
+  return message + "\x01";
+}
+
 void BrokerConnection::authenticate() {
   const SaslCredentials& credentials = options_.sasl;
   const std::string where = " to " + endpoint().to_string();
@@ -226,6 +297,23 @@ void BrokerConnection::authenticate() {
   };
   if (credentials.mechanism == "PLAIN") {
     step(sasl::format_plain(credentials.username, credentials.password));
+    return;
+  }
+  if (credentials.mechanism == "OAUTHBEARER") {
+    // A refused token gets an error challenge ({"status": ...}); the client
+    // answers it with a lone %x01, and the broker then fails the exchange
+    // with its message (RFC 7628 3.2.3).
+    const std::string challenge = step(oauthbearer_initial_response(credentials));
+    if (!challenge.empty()) {
+      const std::string refused =
+          "SASL OAUTHBEARER" + where + ": the broker refused the token " + challenge;
+      try {
+        step("\x01");
+      } catch (const KafkaError& e) {
+        throw KafkaError(refused + "; " + e.what(), e.code());
+      }
+      throw KafkaError(refused);
+    }
     return;
   }
   const auto hash = sasl::scram_hash_for(credentials.mechanism);

@@ -53,10 +53,20 @@ void check_error(int16_t code, const std::string& what);
 
 // SASL on every connection (security.protocol=SASL_PLAINTEXT): empty mechanism means none.
 struct SaslCredentials {
-  std::string mechanism;  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+  std::string mechanism;  // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
   std::string username;
   std::string password;
+  // OAUTHBEARER: a token to send as is, else an unsecured JWS built from
+  // librdkafka's sasl.oauthbearer.config ("principal=NAME [scope=A,B]
+  // [lifeSeconds=N] [principalClaimName=C] [scopeClaimName=C] [extension_K=V]").
+  std::string token;
+  std::string oauthbearer_config;
 };
+
+// The OAUTHBEARER client's first message (RFC 7628): the token, else one built
+// from `oauthbearer_config`, with its extensions. Throws std::invalid_argument
+// for a malformed config.
+std::string oauthbearer_initial_response(const SaslCredentials& credentials);
 
 struct ClientOptions {
   std::string client_id = "mockforge-cli";

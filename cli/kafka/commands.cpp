@@ -60,7 +60,8 @@ struct CommonOptions {
 
 std::pair<std::string, std::string> split_key_value(const std::string& text, const char* what);
 
-constexpr const char* kSaslMechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+constexpr const char* kSaslMechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
+                                           "OAUTHBEARER"};
 
 // The SASL settings from --sasl-* and kcat-style -X properties (the later wins). Throws
 // std::invalid_argument for a property this client does not implement.
@@ -93,6 +94,13 @@ Security security_settings(const CommonOptions& common) {
       sasl.username = value;
     } else if (key == "sasl.password") {
       sasl.password = value;
+    } else if (key == "sasl.oauthbearer.config") {
+      sasl.oauthbearer_config = value;
+    } else if (key == "enable.sasl.oauthbearer.unsecure.jwt") {
+      if (value != "true")
+        throw std::invalid_argument(
+            "enable.sasl.oauthbearer.unsecure.jwt=" + value +
+            ": without a token (--sasl-token) this client builds unsecured tokens only");
     } else if (key == "ssl.ca.location") {
       out.tls.ca_file = value;
     } else if (key == "ssl.certificate.location") {
@@ -105,7 +113,8 @@ Security security_settings(const CommonOptions& common) {
       throw std::invalid_argument(
           "unsupported -X property " + key +
           " (supported: security.protocol, sasl.mechanism(s), sasl.username, sasl.password, "
-          "ssl.ca.location, ssl.certificate.location, ssl.key.location, "
+          "sasl.oauthbearer.config, enable.sasl.oauthbearer.unsecure.jwt, ssl.ca.location, "
+          "ssl.certificate.location, ssl.key.location, "
           "enable.ssl.certificate.verification)");
     }
   }
@@ -120,7 +129,9 @@ Security security_settings(const CommonOptions& common) {
     out.tls.enabled = true;
   }
   const bool sasl_protocol = protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL";
-  const bool any_sasl = !sasl.mechanism.empty() || !sasl.username.empty() || !sasl.password.empty();
+  const bool any_sasl = !sasl.mechanism.empty() || !sasl.username.empty() ||
+                        !sasl.password.empty() || !sasl.token.empty() ||
+                        !sasl.oauthbearer_config.empty();
   if (protocol && !sasl_protocol && any_sasl) {
     throw std::invalid_argument("SASL settings need security.protocol=SASL_PLAINTEXT or SASL_SSL");
   }
@@ -128,14 +139,22 @@ Security security_settings(const CommonOptions& common) {
     throw std::invalid_argument("security.protocol=" + *protocol + " needs sasl.mechanism");
   }
   if (sasl.mechanism.empty()) {
-    if (any_sasl) throw std::invalid_argument("a SASL user name or password needs a mechanism");
+    if (any_sasl)
+      throw std::invalid_argument("SASL credentials (user, password, token) need a mechanism");
     return out;
   }
   if (std::find(std::begin(kSaslMechanisms), std::end(kSaslMechanisms), sasl.mechanism) ==
       std::end(kSaslMechanisms)) {
     throw std::invalid_argument("unsupported SASL mechanism " + sasl.mechanism +
-                                " (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
+                                " (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)");
   }
+  if (sasl.mechanism == "OAUTHBEARER") {
+    oauthbearer_initial_response(sasl);  // a malformed config fails here, before connecting
+    return out;
+  }
+  if (!sasl.token.empty() || !sasl.oauthbearer_config.empty())
+    throw std::invalid_argument(
+        "a token or sasl.oauthbearer.config needs sasl.mechanism=OAUTHBEARER");
   if (sasl.username.empty()) throw std::invalid_argument("SASL needs a user name");
   return out;
 }
@@ -160,13 +179,16 @@ void add_common_options(CLI::App& command, CommonOptions& common) {
       ->check(CLI::PositiveNumber);
   command.add_option("--sasl-mechanism", common.sasl.mechanism,
                      "authenticate with SASL (SASL_PLAINTEXT, or SASL_SSL with TLS): PLAIN, "
-                     "SCRAM-SHA-256 or SCRAM-SHA-512");
+                     "SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER");
   command.add_option("--sasl-username", common.sasl.username, "SASL user name");
   command.add_option("--sasl-password", common.sasl.password, "SASL password");
+  command.add_option("--sasl-token", common.sasl.token,
+                     "OAUTHBEARER: the token to send (else an unsecured JWS from -X "
+                     "sasl.oauthbearer.config=\"principal=NAME [scope=A,B] [lifeSeconds=N]\")");
   command.add_option("-X", common.properties,
                      "kcat-style property key=value (repeatable): security.protocol, "
-                     "sasl.mechanism(s), sasl.username, sasl.password, ssl.ca.location, "
-                     "ssl.certificate.location, ssl.key.location");
+                     "sasl.mechanism(s), sasl.username, sasl.password, sasl.oauthbearer.config, "
+                     "ssl.ca.location, ssl.certificate.location, ssl.key.location");
   // --key is the record key of produce.
   net::add_tls_flags(command, common.tls, "--tls-key");
 }

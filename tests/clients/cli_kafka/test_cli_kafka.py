@@ -3,12 +3,14 @@
 Run by ctest (tests/clients/cli_kafka/CMakeLists.txt) with MOCKFORGE_BIN and MOCKFORGE_BINARY_DIR
 set; each ctest entry runs one TestCase class (unittest -k)."""
 
+import base64
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import unittest
 import uuid
 
@@ -507,7 +509,70 @@ class Sasl(unittest.TestCase):
         oauth = self.cli("topics", "list", "--sasl-mechanism", "OAUTHBEARER",
                          "--sasl-username", "cli")
         self.assertEqual(oauth.returncode, 1)
-        self.assertIn("unsupported SASL mechanism OAUTHBEARER", oauth.stderr)
+        self.assertIn("OAUTHBEARER needs a token (--sasl-token) or sasl.oauthbearer.config",
+                      oauth.stderr)
+        token = self.cli("topics", "list", "--sasl-mechanism", "PLAIN", "--sasl-token", "t")
+        self.assertEqual(token.returncode, 1)
+        self.assertIn("needs sasl.mechanism=OAUTHBEARER", token.stderr)
+        # This broker does not enable OAUTHBEARER: the handshake lists what it does.
+        disabled = self.cli("topics", "list", "-X", "sasl.mechanism=OAUTHBEARER",
+                            "-X", "sasl.oauthbearer.config=principal=cli")
+        self.assertEqual(disabled.returncode, 1)
+        self.assertIn("UNSUPPORTED_SASL_MECHANISM", disabled.stderr)
+
+
+class OAuthBearer(unittest.TestCase):
+    """OAUTHBEARER from the commands: an unsecured JWS built from librdkafka's
+    sasl.oauthbearer.config (as kcat's -X properties give it), or a ready token."""
+
+    @classmethod
+    def setUpClass(cls):
+        import mockforge_harness
+        mockforge_harness.BIN = BIN
+        cls.server = mockforge_harness.Mockforge("--no-mqtt", "--no-amqp", "--log-level", "debug",
+                                                 env={"MOCKFORGE_KAFKA_SASL_MECHANISMS":
+                                                      "OAUTHBEARER"})
+        cls.bootstrap = f"127.0.0.1:{cls.server.ports['kafka']}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def cli(self, *args, input=None):
+        return run([*args, "-b", self.bootstrap], input=input)
+
+    def test_unsecured_jwt_from_the_kcat_properties(self):
+        topic = topic_name("oauth")
+        properties = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=OAUTHBEARER",
+                      "-X", "enable.sasl.oauthbearer.unsecure.jwt=true",
+                      "-X", "sasl.oauthbearer.config=principal=cli-oauth scope=a,b lifeSeconds=600"]
+        produced = self.cli("produce", "-t", topic, *properties, input="p\nq\n")
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        consumed = self.cli("consume", "-t", topic, "--from-beginning", "-n", "2", *properties)
+        self.assertEqual(consumed.stdout.split(), ["p", "q"], consumed.stderr)
+        self.assertIn("authenticated as cli-oauth", self.server.output())
+        # kcat, with the same properties, reads what the command wrote.
+        read = kcat(["-b", self.bootstrap, *properties, "-C", "-t", topic, "-e", "-f", "%s\n"])
+        self.assertEqual(read.stdout.split(), ["p", "q"], read.stderr)
+
+    def test_a_ready_token_and_a_refused_one(self):
+        def jws(claims):
+            part = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+            return part(b'{"alg":"none"}') + "." + part(json.dumps(claims).encode()) + "."
+        now = int(time.time())
+        good = self.cli("topics", "list", "--sasl-mechanism", "OAUTHBEARER", "--sasl-token",
+                        jws({"sub": "cli-token", "iat": now, "exp": now + 60}))
+        self.assertEqual(good.returncode, 0, good.stderr)
+        self.assertIn("authenticated as cli-token", self.server.output())
+        expired = self.cli("topics", "list", "--sasl-mechanism", "OAUTHBEARER", "--sasl-token",
+                           jws({"sub": "cli-late", "iat": now - 120, "exp": now - 60}))
+        self.assertEqual(expired.returncode, 1)
+        self.assertIn("the broker refused the token", expired.stderr)
+        self.assertIn("invalid_token", expired.stderr)
+        bad = self.cli("topics", "list", "-X", "sasl.mechanism=OAUTHBEARER",
+                       "-X", "sasl.oauthbearer.config=principal=x lifeSeconds=soon")
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("lifeSeconds is a positive number of seconds", bad.stderr)
 
 if __name__ == "__main__":
     unittest.main()
