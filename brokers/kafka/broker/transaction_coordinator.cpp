@@ -26,6 +26,14 @@ std::string_view txn_state_name(TxnState state) {
   return "Empty";
 }
 
+bool is_kafka_txn_state_name(std::string_view name) {
+  for (std::string_view known : {"Empty", "Ongoing", "PrepareCommit", "PrepareAbort",
+                                 "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 TransactionCoordinator::TransactionCoordinator(IdAllocator allocate_id,
                                                std::chrono::milliseconds max_timeout)
     : allocate_id_(std::move(allocate_id)), max_timeout_(max_timeout) {}

@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,9 @@ using TxnClock = std::chrono::steady_clock;
 enum class TxnState { kEmpty, kOngoing, kCompleteCommit, kCompleteAbort };
 // Kafka's name of a state ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort").
 std::string_view txn_state_name(TxnState state);
+// Whether Kafka has a transaction state of that name (also PrepareCommit, PrepareAbort,
+// PrepareEpochFence and Dead, which never last here).
+bool is_kafka_txn_state_name(std::string_view name);
 
 // A transactional id as DescribeTransactions and ListTransactions report it.
 struct TransactionDescription {

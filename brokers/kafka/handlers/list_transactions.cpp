@@ -1,8 +1,9 @@
 // ListTransactions (66): the transactional ids this broker coordinates (kafka.brokers: each
 // broker lists its own, and admin clients ask every broker), with producer id and state as
-// Kafka names them (KIP-664). State filters match names exactly, so a name Kafka does not
-// know matches nothing; producer id filters match ids. Ids the principal may not DESCRIBE
-// are left out, as Kafka does. Version 1's duration filter is not served.
+// Kafka names them (KIP-664). State filters match names exactly; the names Kafka does not
+// know come back in unknown_state_filters and match nothing. Producer id filters match ids. Ids the
+// principal may not DESCRIBE are left out, as Kafka does. Version 1's duration filter is not
+// served.
 #include "mockforge/kafka/list_transactions.h"
 
 #include <algorithm>
@@ -23,6 +24,9 @@ void handle(const RequestPtr& request, Reader& body) {
   ListTransactionsRequest parsed;
   parsed.decode(body, request->version());
   ListTransactionsResponse response;
+  for (const auto& name : parsed.state_filters) {
+    if (!is_kafka_txn_state_name(name)) response.unknown_state_filters.push_back(name);
+  }
   for (const auto& txn : request->broker.transactions().list()) {
     if (request->check_transaction_coordinator(txn.transactional_id) != 0) continue;
     std::string state(txn_state_name(txn.state));

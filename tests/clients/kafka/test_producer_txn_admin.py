@@ -216,7 +216,7 @@ class RawClient:
             results[txn_id] = {
                 "error": error, "state": data.compact_string(), "timeout_ms": data.int32(),
                 "start_time_ms": data.int64(), "producer_id": data.int64(),
-                "epoch": data.int32(), "partitions": dict(data.compact_array(topic_data))}
+                "epoch": data.int16(), "partitions": dict(data.compact_array(topic_data))}
             data.tags()
 
         data.compact_array(state)
@@ -225,12 +225,14 @@ class RawClient:
         return results
 
     def list_transactions(self, states=(), producer_ids=()):
-        """ListTransactions v0: (error, {id: (producer id, state)})."""
+        """ListTransactions v0: (error, {id: (producer id, state)}); the unknown state
+        filters in self.unknown_state_filters."""
         body = compact_array([compact_string(s) for s in states])
         body += compact_array([struct.pack(">q", p) for p in producer_ids]) + b"\x00"
         data = self.call(66, 0, body, flexible=True)
         data.int32()  # throttle
         error, results = data.int16(), {}
+        self.unknown_state_filters = data.compact_array(data.compact_string)
 
         def state():
             txn_id, producer_id, name = data.compact_string(), data.int64(), data.compact_string()
@@ -345,6 +347,9 @@ class ProducerTxnAdminTest(unittest.TestCase):
         _, by_id = self.raw.list_transactions(producer_ids=[listed["lt-idle"][0]])
         self.assertEqual(list(by_id), ["lt-idle"])
         self.assertEqual(self.raw.list_transactions(states=["PrepareCommit"]), (0, {}))
+        self.assertEqual(self.raw.unknown_state_filters, [])
+        self.assertEqual(self.raw.list_transactions(states=["Bogus"]), (0, {}))
+        self.assertEqual(self.raw.unknown_state_filters, ["Bogus"])
 
         described = self.raw.describe_transactions(["lt-idle", "lt-busy", "lt-ghost"])
         self.assertEqual((described["lt-idle"]["state"], described["lt-idle"]["start_time_ms"]),

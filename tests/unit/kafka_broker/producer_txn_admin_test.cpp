@@ -306,6 +306,11 @@ TEST_F(ProducerTxnAdminTest, ListTransactionsFiltersByStateAndProducerId) {
   EXPECT_EQ(list({"Empty", "Ongoing"}, {a.producer_id}), std::vector<std::string>{"a:Empty"});
   EXPECT_TRUE(list({"PrepareCommit"}, {}).empty());
   EXPECT_TRUE(list({"NoSuchState"}, {}).empty());
+  ListTransactionsRequest unknown;
+  unknown.state_filters = {"NoSuchState", "Ongoing"};
+  auto answered = call<ListTransactionsResponse>(0, unknown);
+  EXPECT_EQ(answered.unknown_state_filters, std::vector<std::string>{"NoSuchState"});
+  EXPECT_EQ(answered.transaction_states.size(), 1u);
   ASSERT_EQ(end("b", b, true), 0);
   EXPECT_EQ(list({"CompleteCommit"}, {}), std::vector<std::string>{"b:CompleteCommit"});
 }

@@ -891,7 +891,7 @@ TEST(kafka_golden, DescribeTransactions) {
   state.topic_partitions.push_back({"t", {0}});
   expect_golden(response, 0,
                 "00000000 | 02 | 0000 02 73 08 4f6e676f696e67 0000ea60 00000000000003e8 "
-                "0000000000000007 00000001 | 02 02 74 02 00000000 00 | 00 | 00");
+                "0000000000000007 0001 | 02 02 74 02 00000000 00 | 00 | 00");
 }
 
 TEST(kafka_golden, ListTransactions) {
@@ -901,9 +901,10 @@ TEST(kafka_golden, ListTransactions) {
   expect_golden(request, 0, "02 08 4f6e676f696e67 | 02 0000000000000007 | 00");
 
   ListTransactionsResponse response;
+  response.unknown_state_filters = {"k"};
   response.transaction_states.push_back({"s", 7, "Ongoing"});
   expect_golden(response, 0,
-                "00000000 0000 | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
+                "00000000 0000 | 02 02 6b | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
 }
 
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
