@@ -97,7 +97,7 @@ SequenceCheck ProducerRegistry::check(int64_t producer_id, int16_t epoch, const 
 
 void ProducerRegistry::record(int64_t producer_id, int16_t epoch, const std::string& topic,
                               int32_t partition, int32_t first_sequence, int32_t last_sequence,
-                              int64_t base_offset) {
+                              int64_t base_offset, int64_t max_timestamp) {
   std::lock_guard lock(mutex_);
   auto& state = partitions_[Key{producer_id, topic, partition}];
   if (state.epoch != epoch) {
@@ -106,6 +106,38 @@ void ProducerRegistry::record(int64_t producer_id, int16_t epoch, const std::str
   }
   state.recent.push_back({first_sequence, last_sequence, base_offset});
   if (state.recent.size() > 5) state.recent.pop_front();
+  state.last_timestamp = max_timestamp;
+}
+
+void ProducerRegistry::record_marker(int64_t producer_id, int16_t epoch, const std::string& topic,
+                                     int32_t partition, int32_t coordinator_epoch,
+                                     int64_t timestamp) {
+  std::lock_guard lock(mutex_);
+  auto& state = partitions_[Key{producer_id, topic, partition}];
+  if (state.epoch != epoch) {
+    // A bumped epoch (abort on timeout or re-init) starts the sequences again.
+    state.epoch = epoch;
+    state.recent.clear();
+  }
+  state.last_timestamp = timestamp;
+  state.coordinator_epoch = coordinator_epoch;
+}
+
+std::vector<ProducerRegistry::ActiveProducer> ProducerRegistry::active_producers(
+    const std::string& topic, int32_t partition) const {
+  std::lock_guard lock(mutex_);
+  std::vector<ActiveProducer> result;
+  for (const auto& [key, state] : partitions_) {
+    if (std::get<1>(key) != topic || std::get<2>(key) != partition) continue;
+    ActiveProducer producer;
+    producer.producer_id = std::get<0>(key);
+    producer.epoch = state.epoch;
+    producer.last_sequence = state.recent.empty() ? -1 : state.recent.back().last_sequence;
+    producer.last_timestamp = state.last_timestamp;
+    producer.coordinator_epoch = state.coordinator_epoch;
+    result.push_back(producer);
+  }
+  return result;
 }
 
 void ProducerRegistry::reset() {
@@ -140,13 +172,23 @@ std::shared_ptr<storage::Topic> BrokerState::find_or_create_topic(const std::str
 
 namespace {
 
+// The coordinator epoch markers carry: the simulated transaction coordinator
+// never moves to a new epoch.
+constexpr int32_t kCoordinatorEpoch = 0;
+
 // A transaction marker: one control record whose key is (version 0, type:
 // 0 abort, 1 commit) and whose value is (version 0, coordinator epoch).
 Bytes marker_batch(const TransactionCompletion& completion, int64_t now) {
   NewRecord record;
   record.timestamp_ms = now;
   record.key = Bytes{0, 0, 0, static_cast<uint8_t>(completion.commit ? 1 : 0)};
-  record.value = Bytes{0, 0, 0, 0, 0, 0};
+  const auto epoch = static_cast<uint32_t>(kCoordinatorEpoch);
+  record.value = Bytes{0,
+                       0,
+                       static_cast<uint8_t>(epoch >> 24),
+                       static_cast<uint8_t>(epoch >> 16),
+                       static_cast<uint8_t>(epoch >> 8),
+                       static_cast<uint8_t>(epoch)};
   BatchOptions options;
   options.transactional = true;
   options.control = true;
@@ -200,6 +242,10 @@ void BrokerState::complete_transaction(const TransactionCompletion& completion,
       // transaction in the index, so the last stable offset moves on.
       transactions_->marker_written(key, completion.producer_id, completion.commit,
                                     appended.ok() ? appended.value() : partition->high_watermark());
+      if (appended.ok()) {
+        producers_.record_marker(completion.producer_id, completion.producer_epoch, key.first,
+                                 key.second, kCoordinatorEpoch, now);
+      }
     }
   }
   for (const auto& entry : committed) {

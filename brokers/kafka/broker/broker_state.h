@@ -114,8 +114,24 @@ class ProducerRegistry {
   // lock() across check + append + record so that the order is consistent.
   SequenceCheck check(int64_t producer_id, int16_t epoch, const std::string& topic,
                       int32_t partition, int32_t first_sequence, int32_t last_sequence);
+  // An appended batch: its sequences, offset and max timestamp.
   void record(int64_t producer_id, int16_t epoch, const std::string& topic, int32_t partition,
-              int32_t first_sequence, int32_t last_sequence, int64_t base_offset);
+              int32_t first_sequence, int32_t last_sequence, int64_t base_offset,
+              int64_t max_timestamp);
+  // An appended transaction marker (as Kafka's producer state sees one): the producer's
+  // epoch, the marker's timestamp and the coordinator epoch it carries.
+  void record_marker(int64_t producer_id, int16_t epoch, const std::string& topic,
+                     int32_t partition, int32_t coordinator_epoch, int64_t timestamp);
+
+  // DescribeProducers: the producers with state on a partition, by producer id.
+  struct ActiveProducer {
+    int64_t producer_id = -1;
+    int16_t epoch = -1;
+    int32_t last_sequence = -1;
+    int64_t last_timestamp = -1;
+    int32_t coordinator_epoch = -1;
+  };
+  std::vector<ActiveProducer> active_producers(const std::string& topic, int32_t partition) const;
   std::mutex& lock() { return append_mutex_; }
   void reset();
 
@@ -128,6 +144,8 @@ class ProducerRegistry {
   struct PartitionState {
     int16_t epoch = -1;
     std::deque<BatchSequence> recent;  // up to 5, newest last (Kafka keeps 5)
+    int64_t last_timestamp = -1;
+    int32_t coordinator_epoch = -1;  // of the last marker; -1: none yet
   };
   using Key = std::tuple<int64_t, std::string, int32_t>;
 

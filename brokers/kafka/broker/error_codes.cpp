@@ -24,6 +24,10 @@ std::string_view name(int16_t code) {
       return "NOT_COORDINATOR";
     case kPreferredLeaderNotAvailable:
       return "PREFERRED_LEADER_NOT_AVAILABLE";
+    case kGroupSubscribedToTopic:
+      return "GROUP_SUBSCRIBED_TO_TOPIC";
+    case kTransactionalIdNotFound:
+      return "TRANSACTIONAL_ID_NOT_FOUND";
     case kElectionNotNeeded:
       return "ELECTION_NOT_NEEDED";
     case kCoordinatorNotAvailable:

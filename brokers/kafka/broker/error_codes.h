@@ -66,6 +66,8 @@ inline constexpr int16_t kPreferredLeaderNotAvailable = 80;
 inline constexpr int16_t kElectionNotNeeded = 84;
 inline constexpr int16_t kMismatchedEndpointType = 114;
 inline constexpr int16_t kUnsupportedEndpointType = 115;
+inline constexpr int16_t kGroupSubscribedToTopic = 86;
+inline constexpr int16_t kTransactionalIdNotFound = 105;
 
 // Kafka's upper-snake name of a code, for metrics and logs.
 std::string_view name(int16_t code);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/consumer_protocol.h"
 #include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/reader.h"
 #include "brokers/kafka/codec/writer.h"
@@ -553,6 +554,50 @@ std::vector<GroupListing> GroupCoordinator::list() const {
   std::vector<GroupListing> result;
   for (const auto& [id, group] : groups_) {
     result.push_back({id, group->protocol_type, group->state});
+  }
+  return result;
+}
+
+OffsetDeleteResult GroupCoordinator::delete_offsets(
+    const std::string& group_id, const std::vector<TopicPartitionKey>& partitions) {
+  OffsetDeleteResult result;
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end() || it->second->state == GroupState::kDead) {
+    result.error_code = error::kGroupIdNotFound;
+    return result;
+  }
+  Group& group = *it->second;
+  std::set<std::string> subscribed;
+  if (!group.members.empty()) {
+    // Kafka knows a consumer group's subscriptions once a protocol is chosen: the union of
+    // the members' Subscription metadata for it.
+    bool known = group.protocol_type == "consumer" && !group.protocol_name.empty();
+    for (const auto& [member_id, member] : group.members) {
+      if (!known) break;
+      const GroupBytes* metadata = member.metadata_for(group.protocol_name);
+      if (metadata == nullptr) {
+        known = false;
+        break;
+      }
+      try {
+        for (auto& topic : decode_subscription(*metadata).topics) subscribed.insert(topic);
+      } catch (const DecodeError&) {
+        known = false;
+      }
+    }
+    if (!known) {
+      result.error_code = error::kNonEmptyGroup;
+      return result;
+    }
+  }
+  for (const auto& key : partitions) {
+    if (subscribed.count(key.first) != 0) {
+      result.partitions[key] = error::kGroupSubscribedToTopic;
+      continue;
+    }
+    group.offsets.erase(key);
+    result.partitions[key] = error::kNone;
   }
   return result;
 }

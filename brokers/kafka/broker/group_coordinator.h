@@ -105,6 +105,13 @@ struct GroupListing {
 using TopicPartitionKey = std::pair<std::string, int32_t>;
 using GroupOffsets = std::map<TopicPartitionKey, CommittedOffset>;
 
+// OffsetDelete: the group's error (NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP) and, when
+// NONE, each requested partition's (NONE, or GROUP_SUBSCRIBED_TO_TOPIC).
+struct OffsetDeleteResult {
+  int16_t error_code = 0;
+  std::map<TopicPartitionKey, int16_t> partitions;
+};
+
 class GroupCoordinator {
  public:
   using JoinCallback = std::function<void(JoinResult)>;
@@ -141,6 +148,13 @@ class GroupCoordinator {
   // DecodeError for bytes encode_offsets() did not write.
   std::string encode_offsets() const;
   void restore_offsets(std::string_view encoded);
+
+  // Deletes committed offsets as Kafka's OffsetDelete does: every listed partition of an
+  // empty group; of a non-empty "consumer" group only those of topics no member subscribes
+  // to (the others get GROUP_SUBSCRIBED_TO_TOPIC); NON_EMPTY_GROUP for any other non-empty
+  // group; GROUP_ID_NOT_FOUND for an unknown group.
+  OffsetDeleteResult delete_offsets(const std::string& group_id,
+                                    const std::vector<TopicPartitionKey>& partitions);
 
   GroupDescription describe(const std::string& group_id) const;
   std::vector<GroupListing> list() const;

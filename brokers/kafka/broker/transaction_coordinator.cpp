@@ -12,6 +12,28 @@ namespace {
 constexpr int16_t kLastEpoch = std::numeric_limits<int16_t>::max() - 1;
 }  // namespace
 
+std::string_view txn_state_name(TxnState state) {
+  switch (state) {
+    case TxnState::kEmpty:
+      return "Empty";
+    case TxnState::kOngoing:
+      return "Ongoing";
+    case TxnState::kCompleteCommit:
+      return "CompleteCommit";
+    case TxnState::kCompleteAbort:
+      return "CompleteAbort";
+  }
+  return "Empty";
+}
+
+bool is_kafka_txn_state_name(std::string_view name) {
+  for (std::string_view known : {"Empty", "Ongoing", "PrepareCommit", "PrepareAbort",
+                                 "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 TransactionCoordinator::TransactionCoordinator(IdAllocator allocate_id,
                                                std::chrono::milliseconds max_timeout)
     : allocate_id_(std::move(allocate_id)), max_timeout_(max_timeout) {}
@@ -52,6 +74,9 @@ void TransactionCoordinator::begin_locked(Transaction& txn, TxnClock::time_point
   if (txn.state == TxnState::kOngoing) return;
   txn.state = TxnState::kOngoing;
   txn.started = now;
+  txn.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   txn.partitions.clear();
   txn.groups.clear();
   txn.offsets.clear();
@@ -270,6 +295,45 @@ std::vector<AbortedTransaction> TransactionCoordinator::aborted_transactions(
 void TransactionCoordinator::forget_topic(const std::string& topic) {
   std::lock_guard lock(index_mutex_);
   std::erase_if(index_, [&](const auto& entry) { return entry.first.first == topic; });
+}
+
+TransactionDescription TransactionCoordinator::describe_locked(const std::string& transactional_id,
+                                                               const Transaction& txn) {
+  TransactionDescription described;
+  described.transactional_id = transactional_id;
+  described.state = txn.state;
+  described.timeout_ms = txn.timeout_ms;
+  // Kafka reports no start time for a producer between transactions.
+  described.start_time_ms = txn.state == TxnState::kEmpty ? -1 : txn.started_ms;
+  described.producer_id = txn.producer_id;
+  described.producer_epoch = txn.epoch;
+  described.partitions = txn.partitions;
+  return described;
+}
+
+std::optional<TransactionDescription> TransactionCoordinator::describe(
+    const std::string& transactional_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = transactions_.find(transactional_id);
+  if (it == transactions_.end()) return std::nullopt;
+  return describe_locked(it->first, it->second);
+}
+
+std::vector<TransactionDescription> TransactionCoordinator::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<TransactionDescription> result;
+  result.reserve(transactions_.size());
+  for (const auto& [id, txn] : transactions_) result.push_back(describe_locked(id, txn));
+  return result;
+}
+
+int64_t TransactionCoordinator::open_transaction_start(const TopicPartitionKey& partition,
+                                                       int64_t producer_id) const {
+  std::lock_guard lock(index_mutex_);
+  auto it = index_.find(partition);
+  if (it == index_.end()) return -1;
+  auto open = it->second.open.find(producer_id);
+  return open == it->second.open.end() ? -1 : open->second;
 }
 
 std::size_t TransactionCoordinator::transactional_id_count() const {

@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,7 +35,25 @@ namespace mockforge::kafka {
 
 using TxnClock = std::chrono::steady_clock;
 
+// Kafka's states but PrepareCommit/PrepareAbort, which a transaction here passes through
+// within one EndTxn (its markers are written before the next request is read).
 enum class TxnState { kEmpty, kOngoing, kCompleteCommit, kCompleteAbort };
+// Kafka's name of a state ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort").
+std::string_view txn_state_name(TxnState state);
+// Whether Kafka has a transaction state of that name (also PrepareCommit, PrepareAbort,
+// PrepareEpochFence and Dead, which never last here).
+bool is_kafka_txn_state_name(std::string_view name);
+
+// A transactional id as DescribeTransactions and ListTransactions report it.
+struct TransactionDescription {
+  std::string transactional_id;
+  TxnState state = TxnState::kEmpty;
+  int32_t timeout_ms = 0;
+  int64_t start_time_ms = -1;  // wall clock; -1 before the first transaction began
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::set<TopicPartitionKey> partitions;  // of the ongoing transaction
+};
 
 // What ending a transaction (EndTxn, a timeout, a re-init) leaves to do.
 struct TransactionCompletion {
@@ -132,6 +151,14 @@ class TransactionCoordinator {
   // A deleted topic's index entries.
   void forget_topic(const std::string& topic);
 
+  // DescribeTransactions: nullopt for an unknown transactional id.
+  std::optional<TransactionDescription> describe(const std::string& transactional_id) const;
+  // ListTransactions: every transactional id, by id.
+  std::vector<TransactionDescription> list() const;
+  // DescribeProducers: the first offset of `producer_id`'s open transaction on the
+  // partition, or -1.
+  int64_t open_transaction_start(const TopicPartitionKey& partition, int64_t producer_id) const;
+
   // Transactional ids known, and how many have a transaction open.
   std::size_t transactional_id_count() const;
   std::size_t open_transaction_count() const;
@@ -151,6 +178,7 @@ class TransactionCoordinator {
     int32_t timeout_ms = 60000;
     TxnState state = TxnState::kEmpty;
     TxnClock::time_point started{};
+    int64_t started_ms = -1;  // `started` on the wall clock, for DescribeTransactions
     std::set<TopicPartitionKey> partitions;
     std::set<std::string> groups;
     std::map<std::string, std::map<TopicPartitionKey, CommittedOffset>> offsets;
@@ -167,6 +195,8 @@ class TransactionCoordinator {
   static TransactionCompletion complete_locked(const std::string& transactional_id,
                                                Transaction& txn, bool commit);
   void begin_locked(Transaction& txn, TxnClock::time_point now);
+  static TransactionDescription describe_locked(const std::string& transactional_id,
+                                                const Transaction& txn);
 
   IdAllocator allocate_id_;
   const std::chrono::milliseconds max_timeout_;

@@ -165,7 +165,7 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   }
   if (idempotent) {
     producers.record(header.producer_id, header.producer_epoch, topic.name(), index,
-                     header.base_sequence, last_sequence, appended.value());
+                     header.base_sequence, last_sequence, appended.value(), max_timestamp);
     if (transactional) {
       transactions.transactional_append({topic.name(), index}, header.producer_id,
                                         appended.value());

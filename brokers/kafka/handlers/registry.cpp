@@ -45,6 +45,10 @@ extern const HandlerSpec kSaslAuthenticateHandler;
 extern const HandlerSpec kDescribeAclsHandler;
 extern const HandlerSpec kCreateAclsHandler;
 extern const HandlerSpec kDeleteAclsHandler;
+extern const HandlerSpec kOffsetDeleteHandler;
+extern const HandlerSpec kDescribeProducersHandler;
+extern const HandlerSpec kDescribeTransactionsHandler;
+extern const HandlerSpec kListTransactionsHandler;
 
 namespace {
 
@@ -86,6 +90,10 @@ std::vector<ServedApi> build_table() {
       &kDescribeAclsHandler,
       &kCreateAclsHandler,
       &kDeleteAclsHandler,
+      &kOffsetDeleteHandler,
+      &kDescribeProducersHandler,
+      &kDescribeTransactionsHandler,
+      &kListTransactionsHandler,
   };
   std::vector<ServedApi> table;
   for (const HandlerSpec* spec : specs) {

@@ -838,11 +838,80 @@ TEST(kafka_golden, DeleteAcls) {
                 "| 00 | 00");
 }
 
+TEST(kafka_golden, OffsetDelete) {
+  OffsetDeleteRequest request;
+  request.group_id = "g";
+  auto& topic = request.topics.emplace_back();
+  topic.name = "t";
+  topic.partitions.push_back({0});
+  expect_golden(request, 0, "0001 67 | 00000001 | 0001 74 | 00000001 | 00000000");
+
+  OffsetDeleteResponse response;
+  auto& result = response.topics.emplace_back();
+  result.name = "t";
+  result.partitions.push_back({0, 86});
+  expect_golden(response, 0, "0000 | 00000000 | 00000001 | 0001 74 | 00000001 | 00000000 0056");
+}
+
+TEST(kafka_golden, DescribeProducers) {
+  DescribeProducersRequest request;
+  request.topics.push_back({"t", {0}});
+  expect_golden(request, 0, "02 | 02 74 | 02 00000000 | 00 | 00");
+
+  DescribeProducersResponse response;
+  auto& topic = response.topics.emplace_back();
+  topic.name = "t";
+  auto& partition = topic.partitions.emplace_back();
+  partition.error_message.reset();
+  auto& producer = partition.active_producers.emplace_back();
+  producer.producer_id = 7;
+  producer.producer_epoch = 1;
+  producer.last_sequence = 4;
+  producer.last_timestamp = 1000;
+  producer.coordinator_epoch = 0;
+  producer.current_txn_start_offset = -1;
+  expect_golden(response, 0,
+                "00000000 | 02 | 02 74 | 02 | 00000000 0000 00 | 02 | 0000000000000007 00000001 "
+                "00000004 00000000000003e8 00000000 ffffffffffffffff 00 | 00 | 00 | 00");
+}
+
+TEST(kafka_golden, DescribeTransactions) {
+  DescribeTransactionsRequest request;
+  request.transactional_ids = {"s"};
+  expect_golden(request, 0, "02 02 73 | 00");
+
+  DescribeTransactionsResponse response;
+  auto& state = response.transaction_states.emplace_back();
+  state.transactional_id = "s";
+  state.transaction_state = "Ongoing";
+  state.transaction_timeout_ms = 60000;
+  state.transaction_start_time_ms = 1000;
+  state.producer_id = 7;
+  state.producer_epoch = 1;
+  state.topic_partitions.push_back({"t", {0}});
+  expect_golden(response, 0,
+                "00000000 | 02 | 0000 02 73 08 4f6e676f696e67 0000ea60 00000000000003e8 "
+                "0000000000000007 0001 | 02 02 74 02 00000000 00 | 00 | 00");
+}
+
+TEST(kafka_golden, ListTransactions) {
+  ListTransactionsRequest request;
+  request.state_filters = {"Ongoing"};
+  request.producer_id_filters = {7};
+  expect_golden(request, 0, "02 08 4f6e676f696e67 | 02 0000000000000007 | 00");
+
+  ListTransactionsResponse response;
+  response.unknown_state_filters = {"k"};
+  response.transaction_states.push_back({"s", 7, "Ongoing"});
+  expect_golden(response, 0,
+                "00000000 0000 | 02 02 6b | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
+}
+
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
-  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15,
-                                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 28,
-                                        29, 30, 31, 32, 33, 35, 36, 37, 42, 43, 44, 60};
+  const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17,
+                                        18, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32,
+                                        33, 35, 36, 37, 42, 43, 44, 47, 60, 61, 65, 66};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);
