@@ -512,21 +512,28 @@ responders:
                 self.assertEqual(fired(out, "order-events"), 1)
 
                 # A vhost the broker does not have: refused, naming the rule.
-                bad = directory({"bad.yaml": self.FILES["vhosts.yaml"].replace(
-                    "when: {protocol: amqp, vhost: orders", "when: {protocol: amqp, vhost: nowhere")})
-                try:
-                    proc = subprocess.run(
-                        [BIN, "scenario", "run", bad, "--timeout", "20",
-                         "--amqp-url", f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"],
-                        capture_output=True, text=True, timeout=120)
-                    self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
-                    line = self.FILES["vhosts.yaml"].splitlines().index(
-                        "  - identifier: order-events") + 1
-                    self.assertIn(f"bad.yaml:{line}:5: order-events.when.vhost: amqp: cannot "
-                                  "listen in vhost 'nowhere'", proc.stderr)
-                    self.assertIn("rabbitmqctl add_vhost", proc.stderr)
-                finally:
-                    shutil.rmtree(bad, ignore_errors=True)
+                line = self.FILES["vhosts.yaml"].splitlines().index(
+                    "  - identifier: order-events") + 1
+                for exchange, expected in (
+                        ("events", f"bad.yaml:{line}:5: order-events.when.exchange: scenario run "
+                                   "binds to exchange 'events' as its type says: declare it in "
+                                   "amqp.exchanges (in vhost 'nowhere')"),
+                        ("amq.topic", f"bad.yaml:{line}:5: order-events.when.vhost: amqp: cannot "
+                                      "listen in vhost 'nowhere'")):
+                    bad = directory({"bad.yaml": self.FILES["vhosts.yaml"].replace(
+                        "when: {protocol: amqp, vhost: orders, exchange: events",
+                        f"when: {{protocol: amqp, vhost: nowhere, exchange: {exchange}")})
+                    try:
+                        proc = subprocess.run(
+                            [BIN, "scenario", "run", bad, "--timeout", "20",
+                             "--amqp-url", f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"],
+                            capture_output=True, text=True, timeout=120)
+                        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+                        self.assertIn(expected, proc.stderr)
+                        if exchange == "amq.topic":
+                            self.assertIn("rabbitmqctl add_vhost", proc.stderr)
+                    finally:
+                        shutil.rmtree(bad, ignore_errors=True)
         finally:
             if runner:
                 runner.kill()
