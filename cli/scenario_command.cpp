@@ -66,6 +66,9 @@ void add_scenario_command(CLI::App& app, int& exit_code) {
                       "amqp://user:password@host:port/vhost");
   run_cmd->add_option("--mqtt-url", options->run.targets.mqtt_url,
                       "mqtt://[user[:password]@]host[:port] (MQTT 5)");
+  run_cmd->add_option("--kafka-group", options->run.kafka_group,
+                      "Read the Kafka responders' topics as a member of this consumer group "
+                      "(committed offsets; runners of one group share the partitions)");
   run_cmd
       ->add_option("--seed", options->run.targets.random_seed,
                    "Random seed of the templates, as fixtures.random_seed (default: "

@@ -1,6 +1,7 @@
 #include "cli/apply/apply.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -53,15 +54,41 @@ uint64_t base_seed(uint64_t configured) {
   return (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
 }
 
-// A fixture's seed messages, as mockforge's engine renders them.
+// A fixture's seed messages, as mockforge's engine renders them: each
+// stream (one per combination of the channel parameters' values) its seeds,
+// seq 1..seed_count, from its own random source. Throws naming the fixture
+// when a template cannot render.
 std::vector<traffic::Message> seeds(const Fixture& fixture, uint64_t seed) {
-  auto random = fixtures::derive_random(seed, fixture.identifier, "seed");
   std::vector<traffic::Message> out;
-  for (uint64_t sequence = 1; sequence <= fixture.seed_count; ++sequence) {
-    fixtures::RenderContext context{random, sequence};
-    out.push_back(fixture.render(context));
+  for (std::size_t stream = 0; stream < fixture.stream_count() && fixture.seed_count > 0;
+       ++stream) {
+    const auto params = fixture.stream(stream);
+    auto random = fixtures::derive_random(seed, fixture.stream_identifier(stream), "seed");
+    for (uint64_t sequence = 1; sequence <= fixture.seed_count; ++sequence) {
+      fixtures::RenderContext context{random, sequence, nullptr, &params};
+      try {
+        out.push_back(fixture.render(context));
+      } catch (const fixtures::RenderError& e) {
+        throw std::runtime_error(fmt::format("{}: seed {}{}: {}", place(fixture), sequence,
+                                             fixture.parameters.empty()
+                                                 ? std::string()
+                                                 : " of stream " + fixture.stream_label(stream),
+                                             e.what()));
+      }
+    }
   }
   return out;
+}
+
+// "the topic" / "exchange 'x'", or for a fixture whose messages go to several
+// (channel parameters, a rendered name): each of them, in order of first use.
+std::string destinations(const std::vector<traffic::Message>& messages) {
+  std::vector<std::string> names;
+  for (const auto& m : messages) {
+    if (std::find(names.begin(), names.end(), m.destination) == names.end())
+      names.push_back(m.destination);
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 bool uses(const LoadedFixtures& set, Protocol protocol) {
@@ -140,8 +167,25 @@ class KafkaApplier {
     }
   }
 
+  // Each topic's messages of the fixture (one topic, or a topic per stream
+  // or per message), in the order rendered.
   void produce(const Fixture& fixture, const std::vector<traffic::Message>& messages) {
-    const auto topic = cluster_.topic_metadata(fixture.topic, true);
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<traffic::Message>> by_topic;
+    for (const auto& message : messages) {
+      auto [it, inserted] = by_topic.try_emplace(message.destination);
+      if (inserted) order.push_back(message.destination);
+      it->second.push_back(message);
+    }
+    for (const auto& name : order) produce_to(fixture, name, by_topic[name]);
+    log_ << "kafka: produced " << messages.size() << " record(s) of " << fixture.identifier
+         << " to " << destinations(messages) << "\n";
+  }
+
+ private:
+  void produce_to(const Fixture& fixture, const std::string& topic_name,
+                  const std::vector<traffic::Message>& messages) {
+    const auto topic = cluster_.topic_metadata(topic_name, true);
     const auto count = static_cast<int32_t>(topic.partitions.size());
     std::map<int32_t, int32_t> leaders;
     for (const auto& p : topic.partitions) leaders[p.partition_index] = p.leader_id;
@@ -157,8 +201,7 @@ class KafkaApplier {
         partition = *message.partition;
         if (partition >= count) {
           throw std::runtime_error(fmt::format("{}.partition: topic {} has {} partition(s) on {}",
-                                               place(fixture), fixture.topic, count,
-                                               "the cluster"));
+                                               place(fixture), topic_name, count, "the cluster"));
         }
       } else if (record.key) {
         partition = k::murmur2_partition(*record.key, count);
@@ -175,7 +218,7 @@ class KafkaApplier {
         request.acks = -1;
         request.timeout_ms = static_cast<int32_t>(timeout_.count());
         auto& data = request.topic_data.emplace_back();
-        data.name = fixture.topic;
+        data.name = topic_name;
         auto& partition_data = data.partition_data.emplace_back();
         partition_data.index = partition;
         partition_data.records =
@@ -194,10 +237,9 @@ class KafkaApplier {
         }
       }
     }
-    log_ << "kafka: produced " << messages.size() << " record(s) of " << fixture.identifier
-         << " to " << fixture.topic << "\n";
   }
 
+ public:
   void commit(const Declaration& group) {
     k::OffsetCommitRequest request;
     request.group_id = group.resource.name;
@@ -274,14 +316,27 @@ void apply_kafka(const LoadedFixtures& set, const Targets& targets, uint64_t see
       topics.push_back(
           {d.resource.name, d.resource.partitions, d.resource.arguments, place(d) + ": "});
   }
+  // As serve declares them: a fixture's topic, each stream's with channel
+  // parameters, and a topic rendered per message when its seed names it.
+  std::vector<std::pair<const Fixture*, std::vector<traffic::Message>>> seeded;
   for (const auto& f : set.fixtures) {
-    if (f.protocol == Protocol::kKafka && named.insert(f.topic).second)
-      topics.push_back({f.topic, f.partitions, {}, place(f) + ".topic: "});
+    if (f.protocol != Protocol::kKafka) continue;
+    for (const auto& topic : f.kafka_topics()) {
+      if (named.insert(topic.name).second)
+        topics.push_back({topic.name, f.partitions, {}, place(f) + ".topic: "});
+    }
+    if (f.seed_count == 0) continue;
+    auto messages = seeds(f, seed);
+    if (f.kafka_topic_rendered()) {
+      for (const auto& m : messages) {
+        if (named.insert(m.destination).second)
+          topics.push_back({m.destination, f.partitions, {}, place(f) + ".topic: "});
+      }
+    }
+    seeded.emplace_back(&f, std::move(messages));
   }
   kafka.create_topics(topics);
-  for (const auto& f : set.fixtures) {
-    if (f.protocol == Protocol::kKafka && f.seed_count > 0) kafka.produce(f, seeds(f, seed));
-  }
+  for (const auto& [f, messages] : seeded) kafka.produce(*f, messages);
   for (const auto& d : set.declarations) {
     if (d.resource.kind == Resource::Kind::kConsumerGroup) kafka.commit(d);
   }
@@ -405,8 +460,15 @@ void apply_amqp_vhost(const LoadedFixtures& set, const Targets& targets, const s
           }
         }
       }
+      std::vector<std::string> exchanges;
+      for (const auto& m : messages) {
+        auto quoted = "'" + m.destination + "'";
+        if (std::find(exchanges.begin(), exchanges.end(), quoted) == exchanges.end())
+          exchanges.push_back(std::move(quoted));
+      }
       log << "amqp: published " << messages.size() << " message(s) of " << f.identifier
-          << " to exchange '" << f.topic << "' in vhost " << shown << "\n";
+          << " to exchange " << fmt::format("{}", fmt::join(exchanges, ", ")) << " in vhost "
+          << shown << "\n";
     } catch (const std::exception& e) {
       throw failed(place(f), e);
     }

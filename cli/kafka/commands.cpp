@@ -22,6 +22,7 @@
 #include "cli/kafka/client.h"
 #include "cli/kafka/cluster_command.h"
 #include "cli/kafka/consumer_protocol.h"
+#include "cli/kafka/group_member.h"
 #include "cli/net/payload.h"
 #include "cli/net/tls_flags.h"
 #include "mockforge/kafka/create_topics.h"
@@ -29,15 +30,10 @@
 #include "mockforge/kafka/describe_configs.h"
 #include "mockforge/kafka/describe_groups.h"
 #include "mockforge/kafka/fetch.h"
-#include "mockforge/kafka/heartbeat.h"
-#include "mockforge/kafka/join_group.h"
-#include "mockforge/kafka/leave_group.h"
 #include "mockforge/kafka/list_groups.h"
 #include "mockforge/kafka/list_offsets.h"
-#include "mockforge/kafka/offset_commit.h"
 #include "mockforge/kafka/offset_fetch.h"
 #include "mockforge/kafka/produce.h"
-#include "mockforge/kafka/sync_group.h"
 
 namespace mockforge::cli::kafka {
 namespace k = mockforge::kafka;
@@ -595,219 +591,22 @@ int run_consume_simple(Cluster& cluster, const ConsumeOptions& opts) {
 
 // ---- consume with a group (classic protocol) -------------------------------------------------
 
-constexpr int16_t kRebalanceInProgress = 27;
-constexpr int16_t kIllegalGeneration = 22;
-constexpr int16_t kUnknownMemberId = 25;
-constexpr int16_t kMemberIdRequired = 79;
-constexpr int32_t kSessionTimeoutMs = 10000;
-constexpr int32_t kRebalanceTimeoutMs = 30000;
-constexpr milliseconds kHeartbeatInterval{3000};
-
-class GroupMember {
- public:
-  GroupMember(Cluster& cluster, const ConsumeOptions& opts)
-      : cluster_(cluster), opts_(opts), group_(*opts.group) {}
-
-  // JoinGroup + SyncGroup until a generation is stable; returns this member's partitions.
-  std::vector<int32_t> join() {
-    while (true) {
-      BrokerConnection& coordinator = cluster_.coordinator(group_);
-      k::JoinGroupRequest request;
-      request.group_id = group_;
-      request.session_timeout_ms = kSessionTimeoutMs;
-      request.rebalance_timeout_ms = kRebalanceTimeoutMs;
-      request.member_id = member_id_;
-      request.protocol_type = "consumer";
-      request.protocols.push_back({"range", encode_subscription({{opts_.topic}, std::nullopt})});
-      const int16_t version = coordinator.version_for<k::JoinGroupRequest>();
-      const auto response = coordinator.call<k::JoinGroupResponse>(
-          request, version, cluster_.options().timeout + milliseconds(kRebalanceTimeoutMs));
-      if (response.error_code == kMemberIdRequired) {
-        member_id_ = response.member_id;
-        continue;
-      }
-      if (response.error_code == kUnknownMemberId) {
-        member_id_.clear();
-        continue;
-      }
-      if (response.error_code == kRebalanceInProgress) continue;
-      check_error(response.error_code, "JoinGroup '" + group_ + "'");
-      member_id_ = response.member_id;
-      generation_ = response.generation_id;
-
-      k::SyncGroupRequest sync;
-      sync.group_id = group_;
-      sync.generation_id = generation_;
-      sync.member_id = member_id_;
-      sync.protocol_type = "consumer";
-      sync.protocol_name = response.protocol_name;
-      if (response.leader == member_id_) {
-        std::map<std::string, Subscription> members;
-        std::set<std::string> topics;
-        for (const auto& member : response.members) {
-          members[member.member_id] = decode_subscription(member.metadata);
-          for (const auto& t : members[member.member_id].topics) topics.insert(t);
-        }
-        std::map<std::string, int32_t> counts;
-        for (const auto& t : topics) {
-          try {
-            counts[t] = static_cast<int32_t>(cluster_.topic_metadata(t, false).partitions.size());
-          } catch (const KafkaError&) {
-            // A member subscribed to a topic that does not exist: nothing to assign for it.
-          }
-        }
-        for (const auto& [member, assignment] : range_assign(members, counts)) {
-          sync.assignments.push_back({member, encode_assignment(assignment)});
-        }
-      }
-      const int16_t sync_version = coordinator.version_for<k::SyncGroupRequest>();
-      const Bytes body = coordinator.call_raw(sync, sync_version);
-      k::SyncGroupResponse synced;
-      try {
-        k::Reader reader(body);
-        synced.decode(reader, sync_version);
-      } catch (const k::DecodeError&) {
-        // librdkafka's mock sends a null assignment with an error; read just the error code
-        // (after throttle_time_ms from v1) and let a non-zero one decide below.
-        k::Reader reader(body);
-        if (sync_version >= 1) reader.read_int32();
-        synced.error_code = reader.read_int16();
-        if (synced.error_code == 0) throw;
-      }
-      if (synced.error_code == kRebalanceInProgress || synced.error_code == kIllegalGeneration) {
-        continue;
-      }
-      if (synced.error_code == kUnknownMemberId) {
-        member_id_.clear();
-        continue;
-      }
-      check_error(synced.error_code, "SyncGroup '" + group_ + "'");
-      last_heartbeat_ = Clock::now();
-      const auto assignment = decode_assignment(synced.assignment);
-      const auto it = assignment.find(opts_.topic);
-      return it == assignment.end() ? std::vector<int32_t>{} : it->second;
-    }
-  }
-
-  // Committed offsets of `partitions` (-1 when none).
-  std::map<int32_t, int64_t> committed(const std::vector<int32_t>& partitions) {
-    BrokerConnection& coordinator = cluster_.coordinator(group_);
-    k::OffsetFetchRequest request;
-    request.group_id = group_;
-    request.topics.emplace();
-    request.topics->push_back({opts_.topic, partitions});
-    // v8+ batches groups; one group needs no more than v7.
-    const int16_t version = coordinator.version_for<k::OffsetFetchRequest>(7);
-    const auto response = coordinator.call<k::OffsetFetchResponse>(request, version);
-    check_error(response.error_code, "OffsetFetch for group '" + group_ + "'");
-    std::map<int32_t, int64_t> offsets;
-    for (const auto& t : response.topics) {
-      for (const auto& p : t.partitions) {
-        check_error(p.error_code,
-                    "OffsetFetch " + t.name + "-" + std::to_string(p.partition_index));
-        offsets[p.partition_index] = p.committed_offset;
-      }
-    }
-    return offsets;
-  }
-
-  // Commits `positions`. Returns false when the group is rebalancing (or this member's
-  // generation is gone): the caller rejoins and commits again once it has its partitions.
-  bool commit(const std::map<int32_t, int64_t>& positions) {
-    if (positions.empty()) return true;
-    BrokerConnection& coordinator = cluster_.coordinator(group_);
-    k::OffsetCommitRequest request;
-    request.group_id = group_;
-    request.generation_id_or_member_epoch = generation_;
-    request.member_id = member_id_;
-    request.topics.emplace_back();
-    request.topics.back().name = opts_.topic;
-    for (const auto& [p, offset] : positions) {
-      k::OffsetCommitRequest::OffsetCommitRequestPartition partition;
-      partition.partition_index = p;
-      partition.committed_offset = offset;
-      partition.committed_metadata = "";
-      request.topics.back().partitions.push_back(partition);
-    }
-    // v2+ commits to Kafka (not ZooKeeper) with generation and member; v9 is for KIP-848.
-    const int16_t version = coordinator.version_for<k::OffsetCommitRequest>(8);
-    if (version < 2) throw KafkaError("broker does not support OffsetCommit v2 or later");
-    const auto response = coordinator.call<k::OffsetCommitResponse>(request, version);
-    bool committed = true;
-    for (const auto& t : response.topics) {
-      for (const auto& p : t.partitions) {
-        if (p.error_code == kRebalanceInProgress || p.error_code == kIllegalGeneration) {
-          committed = false;
-          continue;
-        }
-        if (p.error_code == kUnknownMemberId) {
-          member_id_.clear();
-          committed = false;
-          continue;
-        }
-        check_error(p.error_code,
-                    "OffsetCommit " + t.name + "-" + std::to_string(p.partition_index));
-      }
-    }
-    return committed;
-  }
-
-  // Sends a Heartbeat when one is due. Returns false when the group is rebalancing.
-  bool heartbeat_if_due() {
-    if (Clock::now() - last_heartbeat_ < kHeartbeatInterval) return true;
-    BrokerConnection& coordinator = cluster_.coordinator(group_);
-    k::HeartbeatRequest request;
-    request.group_id = group_;
-    request.generation_id = generation_;
-    request.member_id = member_id_;
-    const auto response = coordinator.call<k::HeartbeatResponse>(
-        request, coordinator.version_for<k::HeartbeatRequest>());
-    last_heartbeat_ = Clock::now();
-    if (response.error_code == kRebalanceInProgress || response.error_code == kIllegalGeneration) {
-      return false;
-    }
-    if (response.error_code == kUnknownMemberId) {
-      member_id_.clear();
-      return false;
-    }
-    check_error(response.error_code, "Heartbeat for group '" + group_ + "'");
-    return true;
-  }
-
-  void leave() {
-    if (member_id_.empty()) return;
-    BrokerConnection& coordinator = cluster_.coordinator(group_);
-    k::LeaveGroupRequest request;
-    request.group_id = group_;
-    request.member_id = member_id_;
-    request.members.push_back({member_id_, std::nullopt, std::nullopt});
-    const auto response = coordinator.call<k::LeaveGroupResponse>(
-        request, coordinator.version_for<k::LeaveGroupRequest>());
-    check_error(response.error_code, "LeaveGroup '" + group_ + "'");
-  }
-
- private:
-  Cluster& cluster_;
-  const ConsumeOptions& opts_;
-  std::string group_;
-  std::string member_id_;
-  int32_t generation_ = -1;
-  Clock::time_point last_heartbeat_ = Clock::now();
-};
-
 int run_consume_group(Cluster& cluster, const ConsumeOptions& opts) {
   const auto topic = cluster.topic_metadata(opts.topic, false);
   auto leaders = leaders_of(topic);
-  GroupMember member(cluster, opts);
+  GroupMember member(cluster, *opts.group, {opts.topic});
   ConsumeLoop loop{opts};
   // Positions this process reached, kept across rebalances: a commit refused during a
   // rebalance is made again once the partition is assigned back (otherwise another member
   // resumes from the last committed offset: at-least-once).
   std::map<int32_t, int64_t> reached;
   while (!loop.done()) {
-    const auto partitions = member.join();
+    const auto assignment = member.join();
+    const auto assigned = assignment.find(opts.topic);
+    const auto partitions =
+        assigned == assignment.end() ? std::vector<int32_t>{} : assigned->second;
     loop.last_activity = Clock::now();  // --timeout-ms counts from the assignment
-    std::map<int32_t, int64_t> positions = member.committed(partitions);
+    std::map<int32_t, int64_t> positions = member.committed({{opts.topic, partitions}})[opts.topic];
     std::vector<int32_t> reset;
     for (const int32_t p : partitions) {
       if (!positions.count(p) || positions[p] < 0) reset.push_back(p);
@@ -830,7 +629,7 @@ int run_consume_group(Cluster& cluster, const ConsumeOptions& opts) {
         ahead = true;
       }
     }
-    bool rebalance = ahead && !member.commit(positions);
+    bool rebalance = ahead && !member.commit({{opts.topic, positions}});
     while (!loop.done() && !rebalance) {
       int64_t n = 0;
       if (positions.empty()) {
@@ -842,9 +641,10 @@ int run_consume_group(Cluster& cluster, const ConsumeOptions& opts) {
       }
       loop.add(n);
       for (const auto& [p, offset] : positions) reached[p] = offset;
-      rebalance = (n > 0 && !member.commit(positions)) || !member.heartbeat_if_due();
+      rebalance =
+          (n > 0 && !member.commit({{opts.topic, positions}})) || !member.heartbeat_if_due();
     }
-    if (!rebalance) member.commit(positions);
+    if (!rebalance) member.commit({{opts.topic, positions}});
   }
   member.leave();
   return 0;

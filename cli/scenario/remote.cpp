@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "brokers/amqp/codec/neutral_message.h"
 #include "brokers/kafka/codec/murmur2.h"
@@ -20,6 +21,7 @@
 #include "cli/amqp/client.h"
 #include "cli/apply/wire.h"
 #include "cli/kafka/client.h"
+#include "cli/kafka/group_member.h"
 #include "cli/mqtt/client.h"
 #include "cli/net/tcp.h"
 #include "mockforge/kafka/create_topics.h"
@@ -258,6 +260,10 @@ class ThreadListener : public Listener {
     return failure_;
   }
   std::string describe() const override { return description_; }
+  std::vector<std::string> news() override {
+    std::lock_guard lock(mutex_);
+    return std::exchange(news_, {});
+  }
 
  protected:
   void start(std::string description) {
@@ -277,6 +283,10 @@ class ThreadListener : public Listener {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
   }
+  void report(std::string line) {
+    std::lock_guard lock(mutex_);
+    news_.push_back(std::move(line));
+  }
   virtual void step() = 0;
   virtual void stopped() {}
 
@@ -284,6 +294,7 @@ class ThreadListener : public Listener {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::string failure_;
+  std::vector<std::string> news_;
   std::string description_;
   std::thread thread_;
 };
@@ -291,45 +302,112 @@ class ThreadListener : public Listener {
 class KafkaListener : public ThreadListener {
  public:
   KafkaListener(const apply::Targets& targets, const std::vector<std::string>& topics,
-                traffic::Hub& hub, std::string run_id)
+                traffic::Hub& hub, std::string run_id, const std::string& group)
       : cluster_(kafka::parse_bootstrap(targets.kafka_bootstrap),
                  kafka::ClientOptions{"mockforge-scenario-listener", targets.timeout, {}, {}}),
         hub_(hub),
         run_id_(std::move(run_id)) {
-    for (const auto& name : topics) {
-      auto topic = layout(cluster_, name);
-      std::map<int32_t, std::vector<int32_t>> by_leader;
-      for (const auto& [partition, leader] : topic.leaders) by_leader[leader].push_back(partition);
-      for (const auto& [leader, partitions] : by_leader) {
-        auto& broker = cluster_.broker(leader);
-        const int16_t version = broker.version_for<k::ListOffsetsRequest>(3);
-        if (version == 0) throw kafka::KafkaError("the broker only supports ListOffsets v0");
-        k::ListOffsetsRequest request;
-        request.replica_id = -1;
-        auto& t = request.topics.emplace_back();
-        t.name = name;
-        for (const int32_t p : partitions) {
-          k::ListOffsetsRequest::ListOffsetsPartition partition;
-          partition.partition_index = p;
-          partition.timestamp = -1;  // the end
-          t.partitions.push_back(partition);
-        }
-        const auto response = broker.call<k::ListOffsetsResponse>(request, version);
-        for (const auto& rt : response.topics) {
-          for (const auto& p : rt.partitions) {
-            kafka::check_error(p.error_code,
-                               fmt::format("kafka: ListOffsets {}-{}", rt.name, p.partition_index));
-            positions_[leader][name][p.partition_index] = p.offset;
-          }
-        }
+    if (group.empty()) {
+      for (const auto& name : topics) {
+        const auto topic = layout(cluster_, name);
+        std::vector<int32_t> partitions;
+        for (const auto& [partition, leader] : topic.leaders) partitions.push_back(partition);
+        from_end(name, topic, partitions);
       }
+      start(fmt::format("kafka topics {}", fmt::join(topics, ", ")));
+      return;
     }
-    start(fmt::format("kafka topics {}", fmt::join(topics, ", ")));
+    // Joined before the factory returns, so nothing produced later is missed.
+    member_.emplace(cluster_, group, topics);
+    assign();
+    start(fmt::format("kafka topics {} in consumer group {}", fmt::join(topics, ", "), group));
   }
   ~KafkaListener() override { join(); }
 
  private:
+  // Positions of `partitions` of `name` at their ends (ListOffsets -1 on each leader).
+  void from_end(const std::string& name, const TopicLayout& topic,
+                const std::vector<int32_t>& partitions) {
+    std::map<int32_t, std::vector<int32_t>> by_leader;
+    for (const int32_t p : partitions) by_leader[topic.leaders.at(p)].push_back(p);
+    for (const auto& [leader, list] : by_leader) {
+      auto& broker = cluster_.broker(leader);
+      const int16_t version = broker.version_for<k::ListOffsetsRequest>(3);
+      if (version == 0) throw kafka::KafkaError("the broker only supports ListOffsets v0");
+      k::ListOffsetsRequest request;
+      request.replica_id = -1;
+      auto& t = request.topics.emplace_back();
+      t.name = name;
+      for (const int32_t p : list) {
+        k::ListOffsetsRequest::ListOffsetsPartition partition;
+        partition.partition_index = p;
+        partition.timestamp = -1;  // the end
+        t.partitions.push_back(partition);
+      }
+      const auto response = broker.call<k::ListOffsetsResponse>(request, version);
+      for (const auto& rt : response.topics) {
+        for (const auto& p : rt.partitions) {
+          kafka::check_error(p.error_code,
+                             fmt::format("kafka: ListOffsets {}-{}", rt.name, p.partition_index));
+          positions_[leader][name][p.partition_index] = p.offset;
+        }
+      }
+    }
+  }
+
+  // With a group: joins (again), and reads from each assigned partition's
+  // committed offset, else from its end; a position this process reached
+  // past the committed one (a commit refused in a rebalance) wins and is
+  // committed.
+  void assign() {
+    positions_.clear();
+    const auto assignment = member_->join();
+    auto committed = member_->committed(assignment);
+    std::vector<std::string> parts;
+    bool ahead = false;
+    for (const auto& [name, partitions] : assignment) {
+      const auto topic = layout(cluster_, name);
+      std::vector<int32_t> missing;
+      for (const int32_t p : partitions) {
+        if (!topic.leaders.contains(p)) continue;
+        int64_t offset = committed[name].contains(p) ? committed[name][p] : -1;
+        if (const auto it = reached_.find({name, p}); it != reached_.end() && it->second > offset) {
+          offset = it->second;
+          ahead = true;
+        }
+        if (offset < 0)
+          missing.push_back(p);
+        else
+          positions_[topic.leaders.at(p)][name][p] = offset;
+        parts.push_back(fmt::format("{}-{}", name, p));
+      }
+      if (!missing.empty()) from_end(name, topic, missing);
+    }
+    if (ahead) member_->commit(flat());
+    report(fmt::format("kafka consumer group {} (generation {}): assigned {}", member_->group(),
+                       member_->generation(),
+                       parts.empty() ? "nothing" : fmt::to_string(fmt::join(parts, ", "))));
+    rebalance_ = false;
+  }
+
+  kafka::TopicOffsets flat() const {
+    kafka::TopicOffsets out;
+    for (const auto& [leader, topics] : positions_) {
+      for (const auto& [name, partitions] : topics) {
+        for (const auto& [p, offset] : partitions) out[name][p] = offset;
+      }
+    }
+    return out;
+  }
+
   void step() override {
+    if (member_ && rebalance_) assign();
+    if (positions_.empty()) {
+      std::this_thread::sleep_for(kPoll);
+      if (member_ && !member_->heartbeat_if_due()) rebalance_ = true;
+      return;
+    }
+    uint64_t passed = 0;
     for (auto& [leader, topics] : positions_) {
       auto& broker = cluster_.broker(leader);
       const int16_t version = broker.version_for<k::FetchRequest>(12);
@@ -365,12 +443,29 @@ class KafkaListener : public ThreadListener {
                 const int64_t offset = batch.header.base_offset + record.offset_delta;
                 if (offset < position) continue;
                 pass_on(t.topic, p.partition_index, batch.header, record);
+                ++passed;
               }
             }
             position = std::max(position, batch.header.last_offset() + 1);
           }
+          if (member_) reached_[{t.topic, p.partition_index}] = position;
         }
       }
+    }
+    // The responders have the messages: commit past them.
+    if (member_) {
+      if (passed > 0 && !member_->commit(flat())) rebalance_ = true;
+      if (!member_->heartbeat_if_due()) rebalance_ = true;
+    }
+  }
+
+  void stopped() override {
+    if (!member_) return;
+    try {
+      if (!rebalance_) member_->commit(flat());
+      member_->leave();
+    } catch (const std::exception&) {
+      // Going away anyway: the session times out.
     }
   }
 
@@ -383,8 +478,12 @@ class KafkaListener : public ThreadListener {
   kafka::Cluster cluster_;
   traffic::Hub& hub_;
   std::string run_id_;
+  std::optional<kafka::GroupMember> member_;  // with --kafka-group
+  bool rebalance_ = false;
   // leader -> topic -> partition -> next offset
   std::map<int32_t, std::map<std::string, std::map<int32_t, int64_t>>> positions_;
+  // With a group: how far this process read, across rebalances.
+  std::map<std::pair<std::string, int32_t>, int64_t> reached_;
 };
 
 // ---- AMQP -----------------------------------------------------------------------------------
@@ -475,9 +574,11 @@ class AmqpEndpoint : public traffic::Endpoint {
 
 class AmqpListener : public ThreadListener {
  public:
-  AmqpListener(const apply::Targets& targets, const std::vector<AmqpBinding>& bindings,
-               const std::vector<std::string>& queues, traffic::Hub& hub, std::string run_id)
-      : client_(amqp::Client::connect(amqp_url(targets, ""), targets.timeout)),
+  AmqpListener(const apply::Targets& targets, const std::string& vhost,
+               const std::vector<AmqpBinding>& bindings, const std::vector<std::string>& queues,
+               traffic::Hub& hub, std::string run_id)
+      : client_(amqp::Client::connect(amqp_url(targets, vhost), targets.timeout)),
+        vhost_(vhost),
         hub_(hub),
         run_id_(std::move(run_id)) {
     std::vector<std::string> parts;
@@ -514,7 +615,8 @@ class AmqpListener : public ThreadListener {
       consume(queue);
       parts.push_back(fmt::format("queue '{}'", queue));
     }
-    start(fmt::format("amqp {}", fmt::join(parts, ", ")));
+    start(fmt::format("amqp {}{}", fmt::join(parts, ", "),
+                      vhost.empty() ? std::string() : fmt::format(" in vhost {}", vhost)));
   }
   ~AmqpListener() override { join(); }
 
@@ -535,6 +637,7 @@ class AmqpListener : public ThreadListener {
     message.protocol = Protocol::kAmqp;
     message.destination = deliver->exchange;
     message.routing_key = deliver->routing_key;
+    message.vhost = vhost_;
     message.payload = command->body;
     message.timestamp_ms = now_ms();
     if (command->header) {
@@ -544,6 +647,7 @@ class AmqpListener : public ThreadListener {
   }
 
   amqp::Client client_;
+  std::string vhost_;  // "" the URL's
   traffic::Hub& hub_;
   std::string run_id_;
 };
@@ -746,15 +850,15 @@ std::shared_ptr<traffic::Endpoint> mqtt_endpoint(const apply::Targets& targets,
 
 std::unique_ptr<Listener> listen_kafka(const apply::Targets& targets,
                                        const std::vector<std::string>& topics, traffic::Hub& hub,
-                                       const std::string& run_id) {
-  return std::make_unique<KafkaListener>(targets, topics, hub, run_id);
+                                       const std::string& run_id, const std::string& group) {
+  return std::make_unique<KafkaListener>(targets, topics, hub, run_id, group);
 }
 
-std::unique_ptr<Listener> listen_amqp(const apply::Targets& targets,
+std::unique_ptr<Listener> listen_amqp(const apply::Targets& targets, const std::string& vhost,
                                       const std::vector<AmqpBinding>& bindings,
                                       const std::vector<std::string>& queues, traffic::Hub& hub,
                                       const std::string& run_id) {
-  return std::make_unique<AmqpListener>(targets, bindings, queues, hub, run_id);
+  return std::make_unique<AmqpListener>(targets, vhost, bindings, queues, hub, run_id);
 }
 
 std::unique_ptr<Listener> listen_mqtt(const apply::Targets& targets,

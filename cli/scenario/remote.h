@@ -55,24 +55,30 @@ class Listener {
   virtual std::string failure() const = 0;
   // What it subscribed to, for the log.
   virtual std::string describe() const = 0;
+  // Lines for the log since the last call (a consumer group's assignments).
+  virtual std::vector<std::string> news() { return {}; }
 };
 
-// Kafka: every partition of `topics`, from their ends at the start, with no
-// consumer group.
+// Kafka. Without `group`: every partition of `topics`, from their ends at the
+// start. With `group`: as a member of that consumer group (the classic
+// protocol, range assignor; cli/kafka/group_member.h), the partitions the
+// group assigns it, from the group's committed offsets (a partition without
+// one from its end), committing after each fetch's messages were handed to
+// the hub, and when it stops (then it leaves the group).
 std::unique_ptr<Listener> listen_kafka(const apply::Targets& targets,
                                        const std::vector<std::string>& topics, traffic::Hub& hub,
-                                       const std::string& run_id);
+                                       const std::string& run_id, const std::string& group);
 
-// AMQP, in the URL's vhost: `bindings` (exchange, binding key, with
-// arguments for a headers exchange) to one exclusive auto-delete queue the
-// server names, and `queues` consumed directly (what the default exchange
-// routes to by name), without acknowledgements.
+// AMQP, in `vhost` ("" the URL's), on a connection of its own: `bindings`
+// (exchange, binding key) to one exclusive auto-delete queue the server
+// names, and `queues` consumed directly (what the default exchange routes to
+// by name), without acknowledgements. Messages reach the hub with `vhost`.
 struct AmqpBinding {
   std::string exchange;
   std::string binding_key;
   bool operator==(const AmqpBinding&) const = default;
 };
-std::unique_ptr<Listener> listen_amqp(const apply::Targets& targets,
+std::unique_ptr<Listener> listen_amqp(const apply::Targets& targets, const std::string& vhost,
                                       const std::vector<AmqpBinding>& bindings,
                                       const std::vector<std::string>& queues, traffic::Hub& hub,
                                       const std::string& run_id);

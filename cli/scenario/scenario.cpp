@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cli/amqp/client.h"
 #include "core/config/config.h"
 #include "core/metrics/registry.h"
 #include "core/traffic/hub.h"
@@ -41,13 +42,14 @@ std::string without_names(const std::string& pattern, char separator, const char
 
 bool literal_key(const std::string& key) { return key.find_first_of("*#{") == std::string::npos; }
 
-// The type of exchange `name` in the URL's vhost, from the files or the
-// names every broker predeclares; "" unknown.
-std::string exchange_type(const LoadedFixtures& set, const std::string& name) {
+// The type of exchange `name` in `vhost` ("" the URL's), from the files or
+// the names every broker predeclares; "" unknown.
+std::string exchange_type(const LoadedFixtures& set, const std::string& name,
+                          const std::string& vhost) {
   for (const auto& d : set.declarations) {
     const auto& r = d.resource;
     if (r.protocol == Protocol::kAmqp && r.kind == Resource::Kind::kExchange && r.name == name &&
-        r.vhost.empty())
+        r.vhost == vhost)
       return r.type;
   }
   if (name == "amq.direct") return "direct";
@@ -109,6 +111,26 @@ Subscriptions subscriptions(const LoadedFixtures& set, std::vector<FixtureError>
         add_once(out.mqtt_filters, without_names(when.topic, '/', "+"));
         break;
       case Protocol::kAmqp: {
+        const std::string vhost = when.vhost.value_or("");
+        auto* bindings = &out.amqp_bindings;
+        auto* queues = &out.amqp_queues;
+        if (!vhost.empty()) {
+          auto it = std::find_if(out.amqp_vhosts.begin(), out.amqp_vhosts.end(),
+                                 [&](const AmqpVhostSubscriptions& v) { return v.vhost == vhost; });
+          if (it == out.amqp_vhosts.end()) {
+            AmqpVhostSubscriptions added;
+            added.vhost = vhost;
+            added.where = FixtureError{r.file, r.line, r.column, r.identifier + ".when.vhost", ""}
+                              .to_string();
+            while (!added.where.empty() && (added.where.back() == ' ' || added.where.back() == ':'))
+              added.where.pop_back();
+            it = out.amqp_vhosts.insert(out.amqp_vhosts.end(), std::move(added));
+          }
+          bindings = &it->bindings;
+          queues = &it->queues;
+        }
+        const std::string in_vhost =
+            vhost.empty() ? std::string("the URL's vhost") : fmt::format("vhost '{}'", vhost);
         if (!when.exchange) {
           refuse("exchange",
                  "scenario run subscribes to the exchange a responder listens on: name it (a "
@@ -122,33 +144,32 @@ Subscriptions subscriptions(const LoadedFixtures& set, std::vector<FixtureError>
                    "on the default exchange, scenario run consumes the queue the routing key "
                    "names: give it literally");
           } else {
-            add_once(out.amqp_queues, *when.routing_key);
+            add_once(*queues, *when.routing_key);
           }
           break;
         }
-        const auto type = exchange_type(set, exchange);
+        const auto type = exchange_type(set, exchange, vhost);
         if (type == "topic") {
-          add_once(
-              out.amqp_bindings,
-              AmqpBinding{exchange, when.routing_key ? without_names(*when.routing_key, '.', "*")
-                                                     : std::string("#")});
+          add_once(*bindings, AmqpBinding{exchange, when.routing_key
+                                                        ? without_names(*when.routing_key, '.', "*")
+                                                        : std::string("#")});
         } else if (type == "direct") {
           if (!when.routing_key || !literal_key(*when.routing_key)) {
             refuse("routing_key", fmt::format("exchange '{}' is a direct exchange: scenario run "
                                               "binds to it with a literal routing key only",
                                               exchange));
           } else {
-            add_once(out.amqp_bindings, AmqpBinding{exchange, *when.routing_key});
+            add_once(*bindings, AmqpBinding{exchange, *when.routing_key});
           }
         } else if (type == "fanout" || type == "headers") {
           // A fanout binding takes every message; a headers binding without
           // arguments too (x-match all of nothing). The rule's own match
           // picks from them.
-          add_once(out.amqp_bindings, AmqpBinding{exchange, ""});
+          add_once(*bindings, AmqpBinding{exchange, ""});
         } else if (type.empty()) {
           refuse("exchange", fmt::format("scenario run binds to exchange '{}' as its type says: "
-                                         "declare it in amqp.exchanges (in the URL's vhost)",
-                                         exchange));
+                                         "declare it in amqp.exchanges (in {})",
+                                         exchange, in_vhost));
         } else {
           refuse("exchange", fmt::format("scenario run cannot bind to exchange '{}' of type {}",
                                          exchange, type));
@@ -182,7 +203,11 @@ std::vector<FixtureError> refusals(const LoadedFixtures& set, const Options& opt
       needs(m.protocol, m.file, m.line, m.column, m.identifier, "the responder replies on");
     }
   }
-  subscriptions(set, out);
+  const auto wanted = subscriptions(set, out);
+  if (!options.kafka_group.empty() && wanted.kafka_topics.empty()) {
+    out.push_back({"scenario run", 0, 0, "--kafka-group",
+                   "no responder listens on kafka: there is nothing to read in a consumer group"});
+  }
   return out;
 }
 
@@ -217,7 +242,11 @@ void run(const Options& options, const std::atomic<bool>& stop, std::ostream& lo
     throw std::runtime_error(errors.front().to_string());
   fixtures::ResponderEngine responders(config, hub, registry);
   engine.set_responders(&responders);
-  const auto loaded = engine.loaded();
+  auto loaded = engine.loaded();
+  // An AMQP rule without a vhost listens in the URL's (serve: any vhost).
+  for (auto& rule : loaded.responders) {
+    if (rule.when.protocol == Protocol::kAmqp && !rule.when.vhost) rule.when.vhost = "";
+  }
   if (auto report = responders.add(loaded.responders, loaded); !report.errors.empty())
     throw std::runtime_error(report.errors.front().to_string());
 
@@ -232,10 +261,27 @@ void run(const Options& options, const std::atomic<bool>& stop, std::ostream& lo
   }
   std::vector<std::unique_ptr<Listener>> listeners;
   if (!wanted.kafka_topics.empty())
-    listeners.push_back(listen_kafka(options.targets, wanted.kafka_topics, hub, run_id));
+    listeners.push_back(
+        listen_kafka(options.targets, wanted.kafka_topics, hub, run_id, options.kafka_group));
   if (!wanted.amqp_bindings.empty() || !wanted.amqp_queues.empty())
     listeners.push_back(
-        listen_amqp(options.targets, wanted.amqp_bindings, wanted.amqp_queues, hub, run_id));
+        listen_amqp(options.targets, "", wanted.amqp_bindings, wanted.amqp_queues, hub, run_id));
+  // A connection per other vhost a rule names; one that cannot be opened (or
+  // bound in) stops the run, naming the first rule that wants it.
+  for (const auto& v : wanted.amqp_vhosts) {
+    try {
+      listeners.push_back(listen_amqp(options.targets, v.vhost, v.bindings, v.queues, hub, run_id));
+    } catch (const amqp::AmqpError& e) {
+      throw std::runtime_error(fmt::format(
+          "{}: amqp: cannot listen in vhost '{}': {}{}", v.where, v.vhost, e.what(),
+          e.reply_code() == 530 ? " (a real broker's vhosts are made by its operator: "
+                                  "rabbitmqctl add_vhost, and set_permissions for the URL's user)"
+                                : ""));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(
+          fmt::format("{}: amqp: cannot listen in vhost '{}': {}", v.where, v.vhost, e.what()));
+    }
+  }
   if (!wanted.mqtt_filters.empty())
     listeners.push_back(listen_mqtt(options.targets, wanted.mqtt_filters, hub, run_id));
   for (const auto& listener : listeners)
@@ -257,11 +303,13 @@ void run(const Options& options, const std::atomic<bool>& stop, std::ostream& lo
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (const auto& listener : listeners) {
       if (failure.empty()) failure = listener->failure();
+      for (const auto& line : listener->news()) log << "scenario: " << line << std::endl;
     }
   }
+  // Listeners first: a Kafka group member commits and leaves as it stops.
+  listeners.clear();
   engine.stop();
   responders.stop();
-  listeners.clear();
   work.reset();
   io.stop();
   for (auto& thread : threads) thread.join();

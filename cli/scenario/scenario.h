@@ -24,6 +24,18 @@ struct Options {
   std::vector<std::string> directories;
   apply::Targets targets;                 // brokers, random seed, timeout per broker call
   std::chrono::milliseconds duration{0};  // 0: until stopped
+  // Kafka responders' topics are read as a member of this consumer group
+  // (committed offsets; runners of one group share the partitions); "": from
+  // the end, without a group.
+  std::string kafka_group;
+};
+
+// AMQP subscriptions in a vhost a responder's `when.vhost` names.
+struct AmqpVhostSubscriptions {
+  std::string vhost;
+  std::vector<AmqpBinding> bindings;
+  std::vector<std::string> queues;
+  std::string where;  // file:line:column: <rule>.when.vhost of the first rule naming it
 };
 
 // Where each protocol's responders are subscribed on the brokers.
@@ -32,11 +44,15 @@ struct Subscriptions {
   std::vector<std::string> mqtt_filters;  // {NAME} levels as +
   std::vector<AmqpBinding> amqp_bindings;
   std::vector<std::string> amqp_queues;  // default exchange: the queue its key names
+  // Other vhosts (`when.vhost`), a connection each; the two above are the URL's.
+  std::vector<AmqpVhostSubscriptions> amqp_vhosts;
 };
 
 // What the responders listen to, or errors naming file:line:column and field
 // for rules a real broker cannot be subscribed to (an AMQP rule without an
-// exchange, or on an exchange whose type the files do not declare).
+// exchange, or on an exchange whose type the files do not declare in the
+// rule's vhost). An AMQP rule's `when.vhost` ("/" or none: the URL's) picks
+// the vhost.
 Subscriptions subscriptions(const fixtures::LoadedFixtures& set,
                             std::vector<fixtures::FixtureError>& errors);
 

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -284,6 +285,258 @@ class ScenarioRefusalsTest(unittest.TestCase):
                           "--kafka-bootstrap was given", proc.stderr)
             self.assertIn("the scenario did not start", proc.stderr)
         finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class Runner:
+    """A `scenario run` process whose stdout is read line by line."""
+
+    def __init__(self, path, *args):
+        self.proc = subprocess.Popen([BIN, "scenario", "run", path, "--timeout", "20", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        self.output = []
+
+        def read():
+            for line in self.proc.stdout:
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(self, predicate, timeout=TIMEOUT):
+        """The first line from now on that `predicate` accepts (None at the end or timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                self.lines.put(None)
+                return None
+            self.output.append(line)
+            if predicate(line):
+                return line
+        return None
+
+    def stop(self):
+        """SIGTERM; the whole output after it ended."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=TIMEOUT)
+        while (line := self.lines.get(timeout=TIMEOUT)) is not None:
+            self.output.append(line)
+        self.lines.put(None)
+        return code, "".join(self.output), self.proc.stderr.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def failed(self):
+        """Everything it printed, after killing it (for an assertion's message)."""
+        self.kill()
+        return "".join(self.output) + self.proc.stderr.read()
+
+
+def fired(output, rule):
+    match = re.search(rf"scenario: responder {rule} fired (\d+) time\(s\)", output)
+    return int(match.group(1)) if match else None
+
+
+class ScenarioKafkaGroupTest(unittest.TestCase):
+    """--kafka-group: runners of one group share the topic's partitions, and a
+    runner started later resumes from the group's committed offsets."""
+
+    FILES = {"worker.yaml": """responders:
+  - identifier: worker
+    when: {protocol: kafka, topic: jobs}
+    then: {protocol: kafka, topic: jobs.done, key_pattern: "{{request.key}}",
+           value_template: {job: "{{request.body.job}}"}}
+"""}
+
+    def produce(self, bootstrap, jobs, partitions):
+        producer = Producer({"bootstrap.servers": bootstrap})
+        for job in jobs:
+            producer.produce("jobs", key=f"job-{job}", value=json.dumps({"job": job}),
+                             partition=job % partitions)
+        self.assertEqual(producer.flush(TIMEOUT), 0)
+
+    def test_runners_share_the_partitions_and_resume(self):
+        path = directory(self.FILES)
+        runners = []
+        try:
+            with peers.rdkafka_mock() as cluster:
+                args = ("--kafka-bootstrap", cluster.bootstrap, "--kafka-group", "workers")
+                assigned = lambda line: "kafka consumer group workers" in line and "assigned" in line
+                a = Runner(path, *args)
+                runners.append(a)
+                first = a.wait_for(assigned, timeout=60)
+                if first is None:
+                    self.fail(a.failed())
+                partitions = len(first.split("assigned ")[1].split(","))
+                self.assertGreaterEqual(partitions, 2, first)
+                b = Runner(path, *args)
+                runners.append(b)
+                # Both hold part of the topic once the group has rebalanced.
+                b_line = b.wait_for(lambda l: assigned(l) and "assigned nothing" not in l,
+                                    timeout=60)
+                if b_line is None:
+                    self.fail(b.failed())
+                generation = re.search(r"generation (\d+)", b_line).group(1)
+                a_line = a.wait_for(lambda l: assigned(l) and f"generation {generation}" in l,
+                                    timeout=60)
+                if a_line is None:
+                    self.fail(a.failed())
+                self.assertNotIn("assigned nothing", a_line)
+                a_parts = set(a_line.strip().split("assigned ")[1].split(", "))
+                b_parts = set(b_line.strip().split("assigned ")[1].split(", "))
+                self.assertFalse(a_parts & b_parts)
+                self.assertEqual(len(a_parts | b_parts), partitions)
+
+                self.produce(cluster.bootstrap, range(20), partitions)
+                done = kafka_records(cluster.bootstrap, "jobs.done", 20)
+                self.assertEqual(sorted(k for k, _, _ in done), sorted(f"job-{n}".encode()
+                                                                      for n in range(20)))
+                code, out_a, err = a.stop()
+                self.assertEqual(code, 0, err)
+                code, out_b, err = b.stop()
+                self.assertEqual(code, 0, err)
+                # Each answered its partitions' jobs, and no job twice.
+                self.assertGreater(fired(out_a, "worker"), 0)
+                self.assertGreater(fired(out_b, "worker"), 0)
+                self.assertEqual(fired(out_a, "worker") + fired(out_b, "worker"), 20)
+
+                # Produced while no runner ran: the next one starts where the group stopped.
+                self.produce(cluster.bootstrap, range(20, 26), partitions)
+                c = Runner(path, *args)
+                runners.append(c)
+                if c.wait_for(assigned, timeout=60) is None:
+                    self.fail(c.failed())
+                done = kafka_records(cluster.bootstrap, "jobs.done", 27)
+                self.assertEqual(sorted(k for k, _, _ in done),
+                                 sorted(f"job-{n}".encode() for n in range(26)))
+                code, out_c, err = c.stop()
+                self.assertEqual(code, 0, err)
+                self.assertEqual(fired(out_c, "worker"), 6)
+        finally:
+            for runner in runners:
+                runner.kill()
+            shutil.rmtree(path, ignore_errors=True)
+
+    def test_a_group_without_kafka_responders_is_refused(self):
+        path = directory({"m.yaml": """responders:
+  - identifier: m
+    when: {protocol: mqtt, topic: a}
+    then: {protocol: mqtt, topic: b, payload: x}
+"""})
+        try:
+            proc = subprocess.run([BIN, "scenario", "run", path, "--mqtt-url", "mqtt://127.0.0.1:1",
+                                   "--kafka-group", "g"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn("--kafka-group: no responder listens on kafka", proc.stderr)
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class ScenarioVhostTest(unittest.TestCase):
+    """Responders whose `when` names a vhost listen there, on a connection of
+    their own; one that cannot be opened stops the run naming the rule."""
+
+    FILES = {"vhosts.yaml": """amqp:
+  exchanges:
+    - {name: events, type: topic}
+    - {name: events, type: topic, vhost: orders}
+  queues:
+    - {name: seen.root}
+    - {name: replies, vhost: orders}
+responders:
+  - identifier: root-events
+    when: {protocol: amqp, exchange: events, routing_key: "#"}
+    then: {protocol: amqp, exchange: "", routing_key: seen.root, payload: {key: "{{request.routing_key}}"}}
+  - identifier: order-events
+    when: {protocol: amqp, vhost: orders, exchange: events, routing_key: order.created}
+    then: {protocol: amqp, vhost: orders, exchange: "", routing_key: replies,
+           payload: {order: "{{request.body.id}}"}}
+"""}
+
+    def get(self, port, vhost, queue_name):
+        connection = pika.BlockingConnection(pika.ConnectionParameters(
+            "127.0.0.1", port, virtual_host=vhost, socket_timeout=10))
+        try:
+            channel = connection.channel()
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                method, _, body = channel.basic_get(queue_name, auto_ack=True)
+                if method is not None:
+                    return json.loads(body)
+                connection.sleep(0.05)
+            return None
+        finally:
+            connection.close()
+
+    def publish(self, port, vhost, routing_key, body):
+        connection = pika.BlockingConnection(pika.ConnectionParameters(
+            "127.0.0.1", port, virtual_host=vhost, socket_timeout=10))
+        try:
+            connection.channel().basic_publish("events", routing_key, json.dumps(body))
+        finally:
+            connection.close()
+
+    def test_a_rule_listens_in_its_vhost(self):
+        path = directory(self.FILES)
+        runner = None
+        try:
+            with peers.rabbitmq() as rabbit:
+                for args in (("add_vhost", "orders"),
+                             ("set_permissions", "-p", "orders", "guest", ".*", ".*", ".*")):
+                    done = rabbit.ctl(*args)
+                    self.assertEqual(done.returncode, 0, done.stdout)
+                runner = Runner(path, "--amqp-url", f"amqp://guest:guest@127.0.0.1:{rabbit.port}/")
+                if runner.wait_for(lambda l: l.startswith("scenario: running")) is None:
+                    self.fail(runner.failed())
+                text = "".join(runner.output)
+                self.assertIn("scenario: listening on amqp exchange 'events' ('#')\n", text)
+                self.assertIn("scenario: listening on amqp exchange 'events' ('order.created') "
+                              "in vhost orders", text)
+                self.publish(rabbit.port, "orders", "order.created", {"id": "o-1"})
+                self.assertEqual(self.get(rabbit.port, "orders", "replies"), {"order": "o-1"})
+                self.publish(rabbit.port, "/", "order.created", {"id": "o-2"})
+                self.assertEqual(self.get(rabbit.port, "/", "seen.root"), {"key": "order.created"})
+                code, out, err = runner.stop()
+                self.assertEqual(code, 0, err)
+                # The rule of the URL's vhost did not answer the message in orders.
+                self.assertEqual(fired(out, "root-events"), 1)
+                self.assertEqual(fired(out, "order-events"), 1)
+
+                # A vhost the broker does not have: refused, naming the rule.
+                line = self.FILES["vhosts.yaml"].splitlines().index(
+                    "  - identifier: order-events") + 1
+                for exchange, expected in (
+                        ("events", f"bad.yaml:{line}:5: order-events.when.exchange: scenario run "
+                                   "binds to exchange 'events' as its type says: declare it in "
+                                   "amqp.exchanges (in vhost 'nowhere')"),
+                        ("amq.topic", f"bad.yaml:{line}:5: order-events.when.vhost: amqp: cannot "
+                                      "listen in vhost 'nowhere'")):
+                    bad = directory({"bad.yaml": self.FILES["vhosts.yaml"].replace(
+                        "when: {protocol: amqp, vhost: orders, exchange: events",
+                        f"when: {{protocol: amqp, vhost: nowhere, exchange: {exchange}")})
+                    try:
+                        proc = subprocess.run(
+                            [BIN, "scenario", "run", bad, "--timeout", "20",
+                             "--amqp-url", f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"],
+                            capture_output=True, text=True, timeout=120)
+                        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+                        self.assertIn(expected, proc.stderr)
+                        if exchange == "amq.topic":
+                            self.assertIn("rabbitmqctl add_vhost", proc.stderr)
+                    finally:
+                        shutil.rmtree(bad, ignore_errors=True)
+        finally:
+            if runner:
+                runner.kill()
             shutil.rmtree(path, ignore_errors=True)
 
 
