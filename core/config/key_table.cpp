@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/config/config.h"
+#include "core/config/kafka_acl.h"
 
 namespace mockforge::config {
 namespace detail {
@@ -144,6 +145,13 @@ Message check_item(const StringListKey& key, std::string_view item) {
       const auto colon = item.find(':');
       if (!item.starts_with("User:") || colon + 1 == item.size()) {
         return "expected a Kafka principal User:name, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    }
+    case ListItems::kafka_acl: {
+      auto parsed = parse_kafka_acl(item);
+      if (const auto* problem = std::get_if<std::string>(&parsed)) {
+        return *problem + ", got " + double_quoted(item);
       }
       return std::nullopt;
     }
@@ -638,6 +646,11 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
   if (password_mechanism && config.kafka.sasl_users.empty()) {
     Error error = locate("kafka.sasl_mechanisms", std::nullopt);
     error.message = "needs at least one entry in kafka.sasl_users";
+    errors.push_back(std::move(error));
+  }
+  if (!config.kafka.acls.empty() && config.kafka.authorizer != KafkaAuthorizer::acl) {
+    Error error = locate("kafka.acls", std::nullopt);
+    error.message = "needs kafka.authorizer: acl (without an authorizer ACLs are not enforced)";
     errors.push_back(std::move(error));
   }
   return errors;

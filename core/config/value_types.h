@@ -127,6 +127,7 @@ enum class ListItems {
   amqp_auth_mechanism,   // PLAIN, AMQPLAIN or EXTERNAL
   amqp_user_tags,        // "USER TAG [TAG...]"
   kafka_principal,       // "User:name", a Kafka principal
+  kafka_acl,  // "PRINCIPAL PERMISSION OPERATION RESOURCE_TYPE NAME [PATTERN_TYPE [HOST]]"
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.
