@@ -40,6 +40,9 @@ std::string resource_text(const traffic::Resource& r) {
       return fmt::format("amqp user '{}'", r.name);
     case traffic::Resource::Kind::kPermission:
       return fmt::format("amqp permissions of '{}'{}", r.name, vhost);
+    case traffic::Resource::Kind::kAcl:
+      return fmt::format("kafka ACL {} {} {} on {} '{}'", r.acl.principal, r.acl.permission,
+                         r.acl.operation, r.acl.resource_type, r.name);
   }
   return "";
 }

@@ -537,6 +537,11 @@ std::vector<FixtureError> refusals(const LoadedFixtures& set, const Targets& tar
                       : "AMQP has no method to create users: make them on the broker (rabbitmqctl "
                         "add_user, set_user_tags, or a definitions file); mockforge serve can");
         break;
+      case Resource::Kind::kAcl:
+        refuse(d,
+               "apply does not create Kafka ACLs: add them on the broker (kafka-acls.sh --add, "
+               "or the Admin API's createAcls); mockforge serve can");
+        break;
       case Resource::Kind::kPermission:
         refuse(d,
                "AMQP has no method to set permissions: set them on the broker (rabbitmqctl "

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/config/config.h"
+#include "core/config/kafka_acl.h"
 
 namespace mockforge::config {
 namespace detail {
@@ -153,6 +154,13 @@ Message check_item(const StringListKey& key, std::string_view item) {
       if (equals == std::string_view::npos || equals == 0 ||
           (mode != "off" && mode != "warn" && mode != "reject")) {
         return "expected CHANNEL=MODE with MODE off, warn or reject, got " + double_quoted(item);
+      }
+      return std::nullopt;
+    }
+    case ListItems::kafka_acl: {
+      auto parsed = parse_kafka_acl(item);
+      if (const auto* problem = std::get_if<std::string>(&parsed)) {
+        return *problem + ", got " + double_quoted(item);
       }
       return std::nullopt;
     }
@@ -647,6 +655,11 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
   if (password_mechanism && config.kafka.sasl_users.empty()) {
     Error error = locate("kafka.sasl_mechanisms", std::nullopt);
     error.message = "needs at least one entry in kafka.sasl_users";
+    errors.push_back(std::move(error));
+  }
+  if (!config.kafka.acls.empty() && config.kafka.authorizer != KafkaAuthorizer::acl) {
+    Error error = locate("kafka.acls", std::nullopt);
+    error.message = "needs kafka.authorizer: acl (without an authorizer ACLs are not enforced)";
     errors.push_back(std::move(error));
   }
   return errors;

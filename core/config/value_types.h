@@ -128,6 +128,7 @@ enum class ListItems {
   amqp_user_tags,        // "USER TAG [TAG...]"
   kafka_principal,       // "User:name", a Kafka principal
   channel_mode,          // "CHANNEL=MODE", MODE (after the last '=') off, warn or reject
+  kafka_acl,  // "PRINCIPAL PERMISSION OPERATION RESOURCE_TYPE NAME [PATTERN_TYPE [HOST]]"
 };
 
 // A YAML sequence, or (also in env vars and flags) a comma-separated list.

@@ -43,6 +43,8 @@ std::string_view to_string(Resource::Kind kind) {
       return "user";
     case Resource::Kind::kPermission:
       return "permission";
+    case Resource::Kind::kAcl:
+      return "ACL";
   }
   return "unknown";
 }

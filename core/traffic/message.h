@@ -91,6 +91,7 @@ struct Resource {
     kVhost,          // AMQP; name
     kUser,           // AMQP; name
     kPermission,     // AMQP; name: the user, vhost: where
+    kAcl,            // Kafka; name: the resource's, acl: the rest
   };
   Protocol protocol = Protocol::kKafka;
   Kind kind = Kind::kTopic;
@@ -140,6 +141,18 @@ struct Resource {
   std::string configure;
   std::string write;
   std::string read;
+
+  // ACL (Kafka): Kafka's names, checked by the fixture loader (core/config/kafka_acl.h).
+  struct Acl {
+    std::string principal;
+    std::string host = "*";
+    std::string operation;
+    std::string permission = "ALLOW";
+    std::string resource_type;
+    std::string pattern_type = "LITERAL";
+    bool operator==(const Acl&) const = default;
+  };
+  Acl acl;
 
   bool operator==(const Resource&) const = default;
 };

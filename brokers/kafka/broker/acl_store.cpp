@@ -22,8 +22,11 @@ bool pattern_applies(const AclBinding& binding, std::string_view name) {
 
 }  // namespace
 
-AclStore::AclStore(bool enabled, std::vector<std::string> super_users)
-    : enabled_(enabled), super_users_(std::move(super_users)) {}
+AclStore::AclStore(bool enabled, std::vector<std::string> super_users,
+                   std::vector<AclBinding> initial)
+    : enabled_(enabled), super_users_(std::move(super_users)) {
+  for (const AclBinding& binding : initial) add_initial(binding);
+}
 
 std::optional<std::string> AclStore::invalid_binding(const AclBinding& binding) {
   if (!concrete_resource_type(binding.resource_type)) return "Invalid resource type";
@@ -123,6 +126,21 @@ void AclStore::clear() {
   bindings_.clear();
 }
 
+void AclStore::add_initial(const AclBinding& binding) {
+  std::lock_guard lock(mutex_);
+  if (std::find(initial_.begin(), initial_.end(), binding) == initial_.end()) {
+    initial_.push_back(binding);
+  }
+  if (std::find(bindings_.begin(), bindings_.end(), binding) == bindings_.end()) {
+    bindings_.push_back(binding);
+  }
+}
+
+void AclStore::reset() {
+  std::lock_guard lock(mutex_);
+  bindings_ = initial_;
+}
+
 bool AclStore::authorize(std::string_view principal, std::string_view host,
                          acl::Operation operation, acl::ResourceType resource_type,
                          std::string_view resource_name) const {
@@ -156,6 +174,46 @@ bool AclStore::authorize(std::string_view principal, std::string_view host,
     }
   }
   return allowed;
+}
+
+bool AclStore::authorize_by_resource_type(std::string_view principal, std::string_view host,
+                                          acl::Operation operation,
+                                          acl::ResourceType resource_type) const {
+  if (!enabled_) return true;
+  if (std::find(super_users_.begin(), super_users_.end(), principal) != super_users_.end()) {
+    return true;
+  }
+  std::vector<const AclBinding*> allowed;
+  std::vector<const AclBinding*> denied;
+  std::lock_guard lock(mutex_);
+  for (const AclBinding& binding : bindings_) {
+    if (binding.resource_type != resource_type) continue;
+    if (binding.principal != principal && binding.principal != "User:*") continue;
+    if (binding.host != host && binding.host != acl::kWildcard) continue;
+    if (binding.operation != operation && binding.operation != acl::kAll) continue;
+    (binding.permission == acl::kDeny ? denied : allowed).push_back(&binding);
+  }
+  // A DENY of the literal wildcard denies every resource of the type.
+  for (const AclBinding* deny : denied) {
+    if (deny->pattern_type == acl::kLiteral && deny->resource_name == acl::kWildcard) return false;
+  }
+  const auto covered = [&](const AclBinding& allow) {
+    for (const AclBinding* deny : denied) {
+      if (deny->pattern_type == acl::kPrefixed &&
+          std::string_view(allow.resource_name).starts_with(deny->resource_name)) {
+        return true;
+      }
+      if (allow.pattern_type == acl::kLiteral && deny->pattern_type == acl::kLiteral &&
+          deny->resource_name == allow.resource_name) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const AclBinding* allow : allowed) {
+    if (!covered(*allow)) return true;
+  }
+  return false;
 }
 
 }  // namespace mockforge::kafka

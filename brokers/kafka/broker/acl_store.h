@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config/kafka_acl.h"
+
 namespace mockforge::kafka {
 
 // The wire values of Kafka's enums (org.apache.kafka.common.acl / resource).
@@ -73,6 +75,12 @@ struct AclBinding {
   bool operator==(const AclBinding&) const = default;
 };
 
+// An ACL of kafka.acls or a fixture file (checked there) as the store keeps it.
+inline AclBinding binding_of(const config::KafkaAcl& acl) {
+  return {acl.resource_type, acl.resource_name, acl.pattern_type, acl.principal,
+          acl.host,          acl.operation,     acl.permission};
+}
+
 // DescribeAcls / DeleteAcls filters: null name, principal or host match any; ANY types match
 // any; pattern MATCH matches the bindings that apply to the named resource.
 struct AclFilter {
@@ -87,7 +95,9 @@ struct AclFilter {
 
 class AclStore {
  public:
-  AclStore(bool enabled, std::vector<std::string> super_users);
+  // `initial`: the ACLs of kafka.acls, which a reset returns to.
+  AclStore(bool enabled, std::vector<std::string> super_users,
+           std::vector<AclBinding> initial = {});
 
   // kafka.authorizer: acl. When false the ACL APIs answer SECURITY_DISABLED and everything is
   // allowed.
@@ -104,18 +114,31 @@ class AclStore {
   std::vector<AclBinding> find(const AclFilter& filter) const;
   // Removes and returns the bindings the filter matches.
   std::vector<AclBinding> remove(const AclFilter& filter);
-  // Drops every binding (reset).
+  // Drops every binding.
   void clear();
+  // Adds a valid binding that a reset keeps (kafka.acls, fixture files).
+  void add_initial(const AclBinding& binding);
+  // Back to the initial bindings (kafka.acls and fixture files): CreateAcls' are dropped,
+  // DeleteAcls' deletions undone.
+  void reset();
 
   // May `principal` ("User:alice") from `host` do `operation` on the resource?
   // Always true when the authorizer is off.
   bool authorize(std::string_view principal, std::string_view host, acl::Operation operation,
                  acl::ResourceType resource_type, std::string_view resource_name) const;
 
+  // May `principal` do `operation` on at least one resource of the type (Kafka's
+  // authorizeByResourceType, KIP-679: an ALLOW, literal or prefixed, that no DENY covers; a
+  // DENY of the literal wildcard refuses all)? Only `operation` and ALL count, no implied
+  // operations. Always true when the authorizer is off.
+  bool authorize_by_resource_type(std::string_view principal, std::string_view host,
+                                  acl::Operation operation, acl::ResourceType resource_type) const;
+
  private:
   const bool enabled_;
   const std::vector<std::string> super_users_;
   mutable std::mutex mutex_;
+  std::vector<AclBinding> initial_;
   std::vector<AclBinding> bindings_;
 };
 

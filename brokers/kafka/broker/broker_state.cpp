@@ -156,8 +156,8 @@ BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
       groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)),
       transactions_(std::make_unique<TransactionCoordinator>(
           [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)),
-      acls_(std::make_unique<AclStore>(options_.authorizer.enabled,
-                                       options_.authorizer.super_users)) {}
+      acls_(std::make_unique<AclStore>(options_.authorizer.enabled, options_.authorizer.super_users,
+                                       options_.authorizer.acls)) {}
 
 BrokerState::~BrokerState() = default;
 
@@ -298,7 +298,7 @@ void BrokerState::reset() {
   producers_.reset();
   transactions_->reset();
   groups_->reset();
-  acls_->clear();
+  acls_->reset();
   std::lock_guard lock(fixture_offsets_mutex_);
   for (const auto& [group_id, offsets] : fixture_offsets_) {
     std::vector<std::pair<TopicPartitionKey, CommittedOffset>> commit;

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "brokers/kafka/broker/acl_store.h"
 #include "brokers/kafka/broker/cluster.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
@@ -51,10 +52,11 @@ struct SaslOptions {
   bool enabled() const { return !mechanisms.empty(); }
 };
 
-// Kafka ACLs (kafka.authorizer, kafka.super_users; docs/security.md).
+// Kafka ACLs (kafka.authorizer, kafka.super_users, kafka.acls; docs/security.md).
 struct AuthorizerOptions {
   bool enabled = false;                  // kafka.authorizer: acl
   std::vector<std::string> super_users;  // "User:name" entries, allowed everything
+  std::vector<AclBinding> acls;          // kafka.acls: there at start-up and after a reset
 };
 
 struct BrokerOptions {
@@ -177,7 +179,8 @@ class BrokerState {
   std::map<Cluster::PartitionKey, int64_t> log_end_offsets() const;
   int64_t log_end_offset(const std::string& topic, int32_t partition) const;
 
-  // The ACLs CreateAcls made (dropped by reset()) and the authorizer that reads them.
+  // The ACLs (kafka.acls and fixture files', kept by reset(); CreateAcls', dropped by it) and
+  // the authorizer that reads them.
   AclStore& acls() { return *acls_; }
 
   // Finishes an ended transaction: the producer's epoch, a commit or abort

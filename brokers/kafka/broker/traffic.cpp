@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/neutral_message.h"
+#include "core/config/kafka_acl.h"
 #include "core/sasl/users.h"
 
 namespace mockforge::kafka {
@@ -44,6 +46,7 @@ class KafkaEndpoint : public traffic::Endpoint {
       return check_group(resource, /*topics_exist=*/false);
     }
     if (resource.kind == traffic::Resource::Kind::kUser) return check_user(resource);
+    if (resource.kind == traffic::Resource::Kind::kAcl) return acl_of(resource).second;
     if (resource.kind != traffic::Resource::Kind::kTopic) {
       return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
     }
@@ -56,6 +59,11 @@ class KafkaEndpoint : public traffic::Endpoint {
 
   std::string declare(const traffic::Resource& resource) override {
     if (resource.kind == traffic::Resource::Kind::kConsumerGroup) return commit(resource);
+    if (resource.kind == traffic::Resource::Kind::kAcl) {
+      auto [binding, error] = acl_of(resource);
+      if (error.empty()) broker_.acls().add_initial(binding);  // kept by resets
+      return error;
+    }
     if (resource.kind == traffic::Resource::Kind::kUser) {
       if (auto error = check_user(resource); !error.empty()) return error;
       // tags: the SASL mechanisms the user may use (empty: every enabled one).
@@ -77,6 +85,33 @@ class KafkaEndpoint : public traffic::Endpoint {
   }
 
  private:
+  // An ACL from a fixture file as the store keeps it, or why it cannot be stored: the
+  // authorizer must be on, and the names Kafka's (the loader checked them).
+  std::pair<AclBinding, std::string> acl_of(const traffic::Resource& resource) const {
+    if (!broker_.acls().enabled()) {
+      return {{},
+              fmt::format("ACL on {} '{}': Kafka ACLs need kafka.authorizer: acl",
+                          resource.acl.resource_type, resource.name)};
+    }
+    config::KafkaAcl acl;
+    acl.principal = resource.acl.principal;
+    acl.host = resource.acl.host;
+    acl.resource_name = resource.name;
+    std::optional<std::string> problem = config::kafka_acl_principal(acl.principal);
+    if (!problem) problem = config::kafka_acl_operation(resource.acl.operation, acl.operation);
+    if (!problem) problem = config::kafka_acl_permission(resource.acl.permission, acl.permission);
+    if (!problem) {
+      problem = config::kafka_acl_resource_type(resource.acl.resource_type, acl.resource_type);
+    }
+    if (!problem) {
+      problem = config::kafka_acl_pattern_type(resource.acl.pattern_type, acl.pattern_type);
+    }
+    if (!problem) problem = config::kafka_acl_resource_name(acl.resource_type, acl.resource_name);
+    if (!problem && acl.host.empty()) problem = "expected a non-empty host";
+    if (problem) return {{}, fmt::format("ACL on '{}': {}", resource.name, *problem)};
+    return {binding_of(acl), {}};
+  }
+
   // A SASL user from a fixture file: SASL must be on, and the user's mechanisms enabled.
   std::string check_user(const traffic::Resource& user) const {
     const auto& enabled = broker_.options().sasl.mechanisms;

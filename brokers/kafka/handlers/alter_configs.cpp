@@ -1,10 +1,12 @@
 // AlterConfigs (33): replaces a topic's whole set of configs (those not listed return to the
 // broker default), validated first; validate_only changes nothing. Broker configs are read-only.
+// With ACLs: ALTER_CONFIGS on the topic, or on the cluster for a broker, per resource.
 #include "mockforge/kafka/alter_configs.h"
 
 #include <set>
 #include <utility>
 
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/config_resource.h"
 #include "brokers/kafka/handlers/handler.h"
 
@@ -21,7 +23,11 @@ void handle(const RequestPtr& request, Reader& body) {
   std::set<std::pair<int8_t, std::string>> seen;
   for (const auto& wanted : parsed.resources) {
     Result result;
-    if (auto topic = alterable_topic(broker, wanted, seen, result)) {
+    if (auto topic =
+            alterable_topic(broker, wanted, seen,
+                            config_resource_refusal(*request, acl::kAlterConfigs,
+                                                    wanted.resource_type, wanted.resource_name),
+                            result)) {
       storage::ConfigMap configs;
       std::optional<std::string> problem;
       for (const auto& config : wanted.configs) {

@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "brokers/kafka/broker/acl_store.h"
+#include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/sasl_session.h"
+#include "brokers/kafka/broker/topic_configs.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -36,6 +38,39 @@ inline bool authorized_on_cluster(const Request& request, acl::Operation operati
 inline bool may_create_topic(const Request& request, std::string_view topic) {
   return authorized_on_cluster(request, acl::kCreate) ||
          authorized(request, acl::kCreate, acl::kTopic, topic);
+}
+
+// Does the principal hold `operation` on some resource of the type (an ALLOW no DENY cancels,
+// as Kafka's authorizeByResourceType decides)? Always true when the authorizer is off.
+inline bool authorized_on_some(const Request& request, acl::Operation operation,
+                               acl::ResourceType resource_type) {
+  const AclStore& acls = request.broker.acls();
+  if (!acls.enabled()) return true;
+  return acls.authorize_by_resource_type(principal_of(request), request.client_host, operation,
+                                         resource_type);
+}
+
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs: `operation` on the topic, or on
+// the cluster for a broker or broker-logger resource. The refusal's error code (as Kafka:
+// TOPIC_ or CLUSTER_AUTHORIZATION_FAILED), or NONE; other resource types are left to the
+// handler, which refuses them itself.
+inline int16_t config_resource_refusal(const Request& request, acl::Operation operation,
+                                       int8_t resource_type, std::string_view name) {
+  if (resource_type == kResourceTopic) {
+    return authorized(request, operation, acl::kTopic, name) ? error::kNone
+                                                             : error::kTopicAuthorizationFailed;
+  }
+  if (resource_type == kResourceBroker || resource_type == kResourceBrokerLogger) {
+    return authorized_on_cluster(request, operation) ? error::kNone
+                                                     : error::kClusterAuthorizationFailed;
+  }
+  return error::kNone;
+}
+
+// The transactional APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, and
+// Produce and InitProducerId with a transactional id): WRITE on the TransactionalId.
+inline bool may_write_transaction(const Request& request, std::string_view transactional_id) {
+  return authorized(request, acl::kWrite, acl::kTransactionalId, transactional_id);
 }
 
 }  // namespace mockforge::kafka

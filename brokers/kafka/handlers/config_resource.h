@@ -65,13 +65,14 @@ inline ConfigResource resolve_config_resource(BrokerState& broker, int8_t type,
 }
 
 // The checks AlterConfigs and IncrementalAlterConfigs make before changing anything: a
-// resource listed twice, a resource that does not resolve, and broker configs (read-only
-// here; an entry with no configs is a no-op). Fills in the result's resource fields. Returns
+// resource listed twice, ALTER_CONFIGS refused (`refused`, from config_resource_refusal), a
+// resource that does not resolve, and broker configs (read-only here; an entry with no
+// configs is a no-op). Fills in the result's resource fields. Returns
 // the topic to alter, or null when `result` is already the answer.
 template <typename WantedT, typename ResultT>
 std::shared_ptr<storage::Topic> alterable_topic(BrokerState& broker, const WantedT& wanted,
                                                 std::set<std::pair<int8_t, std::string>>& seen,
-                                                ResultT& result) {
+                                                int16_t refused, ResultT& result) {
   result.resource_type = wanted.resource_type;
   result.resource_name = wanted.resource_name;
   result.error_message = std::nullopt;
@@ -80,6 +81,8 @@ std::shared_ptr<storage::Topic> alterable_topic(BrokerState& broker, const Wante
   if (!seen.insert({wanted.resource_type, wanted.resource_name}).second) {
     result.error_code = error::kInvalidRequest;
     result.error_message = "Resource is listed more than once in the request";
+  } else if (refused != error::kNone) {
+    result.error_code = refused;
   } else if (resource.error_code != error::kNone) {
     result.error_code = resource.error_code;
     result.error_message = resource.error_message;

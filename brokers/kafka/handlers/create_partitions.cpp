@@ -1,10 +1,12 @@
 // CreatePartitions (37): grows a topic to `count` partitions (never shrinks), with optional
-// manual assignments (one replica on this broker each); validate_only changes nothing.
+// manual assignments (one replica on this broker each); validate_only changes nothing. With
+// ACLs: ALTER on each topic (TOPIC_AUTHORIZATION_FAILED).
 #include "mockforge/kafka/create_partitions.h"
 
 #include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -34,6 +36,8 @@ void handle(const RequestPtr& request, Reader& body) {
     int32_t current = topic ? topic->partition_count() : 0;
     if (duplicated.contains(wanted.name)) {
       fail(error::kInvalidRequest, "Duplicate topic in request.");
+    } else if (!authorized(*request, acl::kAlter, acl::kTopic, wanted.name)) {
+      fail(error::kTopicAuthorizationFailed, "The topic authorization is failed.");
     } else if (!topic) {
       fail(error::kUnknownTopicOrPartition, "The topic '" + wanted.name + "' does not exist.");
     } else if (wanted.count < current) {

@@ -1,9 +1,11 @@
 // DeleteRecords (21): advances a partition's log start offset (-1: to the high watermark) and
 // drops the batches below it; answers the new low watermark. Compact-only topics refuse it.
+// With ACLs: DELETE on each topic (TOPIC_AUTHORIZATION_FAILED).
 #include "mockforge/kafka/delete_records.h"
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/topic_configs.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -19,14 +21,17 @@ void handle(const RequestPtr& request, Reader& body) {
   for (const auto& wanted : parsed.topics) {
     DeleteRecordsResponse::DeleteRecordsTopicResult topic_result;
     topic_result.name = wanted.name;
-    auto topic = logs.find(wanted.name);
+    const bool may_delete = authorized(*request, acl::kDelete, acl::kTopic, wanted.name);
+    auto topic = may_delete ? logs.find(wanted.name) : nullptr;
     bool deletable = topic && cleanup_policy_deletes(topic->configs());
     for (const auto& partition_request : wanted.partitions) {
       PartitionResult result;
       result.partition_index = partition_request.partition_index;
       result.low_watermark = -1;
       auto partition = topic ? topic->partition(partition_request.partition_index) : nullptr;
-      if (!partition) {
+      if (!may_delete) {
+        result.error_code = error::kTopicAuthorizationFailed;
+      } else if (!partition) {
         result.error_code = error::kUnknownTopicOrPartition;
       } else if (int16_t code = request->check_leader(wanted.name, result.partition_index);
                  code != error::kNone) {

@@ -1,9 +1,11 @@
 // DescribeConfigs (32): the served topic configs (the topic's own value or the broker default,
 // with source, synonyms, type and documentation as the version allows) and the broker's configs.
+// With ACLs: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker, per resource.
 #include "mockforge/kafka/describe_configs.h"
 
 #include <algorithm>
 
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/config_resource.h"
 #include "brokers/kafka/handlers/handler.h"
 
@@ -43,8 +45,13 @@ void handle(const RequestPtr& request, Reader& body) {
     result.resource_type = wanted.resource_type;
     result.resource_name = wanted.resource_name;
     result.error_message = std::nullopt;
-    ConfigResource resource =
-        resolve_config_resource(broker, wanted.resource_type, wanted.resource_name);
+    ConfigResource resource;
+    if (int16_t refused = config_resource_refusal(*request, acl::kDescribeConfigs,
+                                                  wanted.resource_type, wanted.resource_name)) {
+      resource.error_code = refused;
+    } else {
+      resource = resolve_config_resource(broker, wanted.resource_type, wanted.resource_name);
+    }
     if (resource.error_code != error::kNone) {
       result.error_code = resource.error_code;
       result.error_message = resource.error_message;

@@ -3,8 +3,10 @@
 // of the simulated cluster is a replica of every partition: its size in bytes, offset lag 0
 // (every replica is in sync), never a future log. Null topics: all of them; unknown topics and
 // partitions are left out, as Kafka does. Total and usable bytes (v4) are unknown (-1).
+// With ACLs: DESCRIBE on the cluster, or no log directory and (v3+) CLUSTER_AUTHORIZATION_FAILED.
 #include "mockforge/kafka/describe_log_dirs.h"
 
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -35,6 +37,13 @@ void describe(const storage::Topic& topic, const std::vector<int32_t>* partition
 void handle(const RequestPtr& request, Reader& body) {
   DescribeLogDirsRequest parsed;
   parsed.decode(body, request->version());
+  if (!authorized_on_cluster(*request, acl::kDescribe)) {
+    DescribeLogDirsResponse refused;
+    refused.error_code = error::kClusterAuthorizationFailed;
+    request->count_error(refused.error_code);
+    request->reply(refused);
+    return;
+  }
   auto& logs = request->broker.storage().logs();
   DescribeLogDirsResponse::DescribeLogDirsResult dir;
   dir.log_dir = "/mockforge/kafka-logs-" + std::to_string(request->node_id);

@@ -3,10 +3,12 @@
 // PREFERRED_LEADER_NOT_AVAILABLE when it is stopped. Every live broker is in sync, so an
 // unclean election (type 1) is never needed. Null partitions: every partition, answering only
 // those whose leader changed or could not (as Kafka does). Any broker takes it, as a KRaft
-// broker forwards it to the controller.
+// broker forwards it to the controller. With ACLs: ALTER on the cluster, or every partition
+// asked (and the response, v1+) answers CLUSTER_AUTHORIZATION_FAILED.
 #include "mockforge/kafka/elect_leaders.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -57,6 +59,26 @@ void handle(const RequestPtr& request, Reader& body) {
   if (type != kPreferred && type != kUnclean) {
     response.error_code = error::kInvalidRequest;
     request->count_error(response.error_code);
+    request->reply(response);
+    return;
+  }
+  if (!authorized_on_cluster(*request, acl::kAlter)) {
+    response.error_code = error::kClusterAuthorizationFailed;
+    request->count_error(response.error_code);
+    // Null partitions (every partition): nothing is listed, as Kafka answers.
+    if (parsed.topic_partitions) {
+      for (const auto& wanted : *parsed.topic_partitions) {
+        ElectLeadersResponse::ReplicaElectionResult out;
+        out.topic = wanted.topic;
+        for (int32_t index : wanted.partition_id) {
+          PartitionResult result;
+          result.partition_id = index;
+          result.error_code = error::kClusterAuthorizationFailed;
+          out.partition_result.push_back(std::move(result));
+        }
+        response.replica_election_results.push_back(std::move(out));
+      }
+    }
     request->reply(response);
     return;
   }

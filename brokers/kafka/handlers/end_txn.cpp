@@ -1,10 +1,12 @@
 // EndTxn (26): commits or aborts the producer's transaction: a control record (commit or abort
 // marker) is appended to every partition in it before the answer, and on commit the offsets
-// staged by TxnOffsetCommit become the groups' committed offsets.
+// staged by TxnOffsetCommit become the groups' committed offsets. With ACLs: WRITE on the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 #include "mockforge/kafka/end_txn.h"
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -14,7 +16,10 @@ void handle(const RequestPtr& request, Reader& body) {
   EndTxnRequest parsed;
   parsed.decode(body, request->version());
   EndTxnResponse response;
-  if (int16_t code = request->check_transaction_coordinator(parsed.transactional_id); code != 0) {
+  if (!may_write_transaction(*request, parsed.transactional_id)) {
+    response.error_code = error::kTransactionalIdAuthorizationFailed;
+  } else if (int16_t code = request->check_transaction_coordinator(parsed.transactional_id);
+             code != 0) {
     response.error_code = code;
   } else {
     auto result = request->broker.transactions().end_transaction(

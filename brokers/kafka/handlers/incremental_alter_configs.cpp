@@ -1,12 +1,14 @@
 // IncrementalAlterConfigs (44): SET, DELETE, APPEND and SUBTRACT (list configs only:
 // cleanup.policy) on a topic's configs, all validated before any is applied; validate_only
 // changes nothing. Broker configs are read-only.
+// With ACLs: ALTER_CONFIGS on the topic, or on the cluster for a broker, per resource.
 #include "mockforge/kafka/incremental_alter_configs.h"
 
 #include <algorithm>
 #include <set>
 #include <utility>
 
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/config_resource.h"
 #include "brokers/kafka/handlers/handler.h"
 
@@ -111,7 +113,11 @@ void handle(const RequestPtr& request, Reader& body) {
   std::set<std::pair<int8_t, std::string>> seen;
   for (const auto& wanted : parsed.resources) {
     Result result;
-    if (auto topic = alterable_topic(broker, wanted, seen, result)) {
+    if (auto topic =
+            alterable_topic(broker, wanted, seen,
+                            config_resource_refusal(*request, acl::kAlterConfigs,
+                                                    wanted.resource_type, wanted.resource_name),
+                            result)) {
       storage::ConfigMap configs = topic->configs();
       if (auto problem = apply(broker, wanted.configs, configs)) {
         result.error_code = problem->first;

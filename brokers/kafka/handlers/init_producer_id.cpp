@@ -1,9 +1,13 @@
 // InitProducerId (22): producer ids for idempotent producers and, with a transactional id, the
 // transaction coordinator's id and epoch (bumped on every init, fencing older producers).
+// With ACLs, as Kafka 3.x: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+// without one (idempotent only) IDEMPOTENT_WRITE on the cluster or WRITE on some topic
+// (CLUSTER_AUTHORIZATION_FAILED).
 #include "mockforge/kafka/init_producer_id.h"
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -14,8 +18,13 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   InitProducerIdResponse response;
   BrokerState& broker = request->broker;
-  if (parsed.transactional_id &&
-      request->check_transaction_coordinator(*parsed.transactional_id) != error::kNone) {
+  if (parsed.transactional_id && !may_write_transaction(*request, *parsed.transactional_id)) {
+    response.error_code = error::kTransactionalIdAuthorizationFailed;
+  } else if (!parsed.transactional_id && !authorized_on_cluster(*request, acl::kIdempotentWrite) &&
+             !authorized_on_some(*request, acl::kWrite, acl::kTopic)) {
+    response.error_code = error::kClusterAuthorizationFailed;
+  } else if (parsed.transactional_id &&
+             request->check_transaction_coordinator(*parsed.transactional_id) != error::kNone) {
     response.error_code = error::kNotCoordinator;
   } else if (parsed.transactional_id) {
     auto result = broker.transactions().init_producer_id(*parsed.transactional_id,

@@ -1,7 +1,9 @@
 // Produce (0): validates each RecordBatch v2, checks idempotent sequences and, for
 // transactional batches, that the partition is in the producer's open transaction; appends to
 // storage with the base offset rewritten in place, and answers per acks (0: no response). In a
-// cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER.
+// cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER. With ACLs: WRITE
+// on each topic, and with a transactional id WRITE on it first (every partition answers
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED without it, as Kafka refuses the whole request).
 #include "mockforge/kafka/produce.h"
 
 #include <cstring>
@@ -196,11 +198,13 @@ void handle(const RequestPtr& request, Reader& body) {
   ProduceResponse response;
   std::set<int32_t> leaders;  // named in current_leader fields (KIP-951)
   bool bad_acks = parsed.acks != 0 && parsed.acks != 1 && parsed.acks != -1;
+  const bool transaction_refused =
+      parsed.transactional_id && !may_write_transaction(*request, *parsed.transactional_id);
   for (const auto& topic_data : parsed.topic_data) {
     ProduceResponse::TopicProduceResponse topic_result;
     topic_result.name = topic_data.name;
     const bool may_write = authorized(*request, acl::kWrite, acl::kTopic, topic_data.name);
-    auto topic = bad_acks || !may_write
+    auto topic = bad_acks || transaction_refused || !may_write
                      ? nullptr
                      : request->broker.find_or_create_topic(
                            topic_data.name, may_create_topic(*request, topic_data.name));
@@ -209,6 +213,9 @@ void handle(const RequestPtr& request, Reader& body) {
       if (bad_acks) {
         result.index = partition_data.index;
         result.error_code = error::kInvalidRequiredAcks;
+      } else if (transaction_refused) {
+        result.index = partition_data.index;
+        result.error_code = error::kTransactionalIdAuthorizationFailed;
       } else if (!may_write) {
         result.index = partition_data.index;
         result.error_code = error::kTopicAuthorizationFailed;

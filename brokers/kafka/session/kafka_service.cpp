@@ -18,6 +18,7 @@
 #include "brokers/kafka/service.h"
 #include "brokers/kafka/session/kafka_session.h"
 #include "core/config/config.h"
+#include "core/config/kafka_acl.h"
 #include "core/log/logging.h"
 #include "core/net/tls.h"
 #include "core/net/transport.h"
@@ -70,6 +71,13 @@ BrokerOptions options_from(const config::Config& config, std::shared_ptr<sasl::U
   }
   options.authorizer.enabled = config.kafka.authorizer == config::KafkaAuthorizer::acl;
   options.authorizer.super_users = config.kafka.super_users;
+  for (const std::string& entry : config.kafka.acls) {
+    // The configuration refuses an entry that does not parse.
+    auto parsed = config::parse_kafka_acl(entry);
+    if (const auto* acl = std::get_if<config::KafkaAcl>(&parsed)) {
+      options.authorizer.acls.push_back(binding_of(*acl));
+    }
+  }
   return options;
 }
 

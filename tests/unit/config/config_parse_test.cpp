@@ -421,6 +421,33 @@ TEST(ConfigFile, KafkaOauthbearerNeedsNoUsersAndSuperUsersArePrincipals) {
               ::testing::HasSubstr("expected a Kafka principal User:name, got \"admin\""));
 }
 
+TEST(ConfigFile, KafkaAclsAreCheckedAndNeedTheAuthorizer) {
+  const TempFile good(R"(kafka:
+  authorizer: acl
+  acls:
+    - "User:alice ALLOW WRITE TOPIC orders"
+    - "User:* deny all topic secret- prefixed 10.0.0.7"
+)");
+  EXPECT_THAT(validate_file(good.path()), IsEmpty());
+  const TempFile bad(R"(kafka:
+  authorizer: acl
+  acls: ["User:alice ALLOW WRITE TOPIC orders", "User:alice PERMIT WRITE TOPIC orders"]
+)");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(bad.path())) texts.push_back(error.to_string());
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_THAT(texts[0], ::testing::HasSubstr("expected a permission: ALLOW or DENY, got "
+                                             "\"User:alice PERMIT WRITE TOPIC orders\""));
+  const TempFile off(R"(kafka:
+  acls: ["User:alice ALLOW WRITE TOPIC orders"]
+)");
+  texts.clear();
+  for (const Error& error : validate_file(off.path())) texts.push_back(error.to_string());
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_THAT(texts[0], ::testing::HasSubstr("kafka.acls"));
+  EXPECT_THAT(texts[0], ::testing::HasSubstr("needs kafka.authorizer: acl"));
+}
+
 TEST(ConfigFile, ValidFileHasNoErrors) {
   const TempFile file(to_yaml(Config{}, {.with_descriptions = true}));
   EXPECT_THAT(validate_file(file.path()), IsEmpty());

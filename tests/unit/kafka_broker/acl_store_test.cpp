@@ -110,5 +110,65 @@ TEST(AclStoreTest, InvalidBindingsAndFilters) {
   EXPECT_TRUE(AclStore::invalid_filter(filter));
 }
 
+// Kafka's authorizeByResourceType (InitProducerId without a transactional id): an ALLOW on
+// some resource of the type that no DENY covers.
+TEST(AclStoreTest, AuthorizeByResourceType) {
+  AclStore store(true, {"User:admin"});
+  EXPECT_TRUE(store.authorize_by_resource_type("User:admin", "h", acl::kWrite, acl::kTopic));
+  EXPECT_FALSE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  // DESCRIBE is not WRITE, and no operation is implied here.
+  store.add(binding("User:alice", acl::kDescribe, "t"));
+  EXPECT_FALSE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  store.add(binding("User:alice", acl::kWrite, "orders"));
+  EXPECT_TRUE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  EXPECT_FALSE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kGroup));
+  // A DENY of the literal, or of a prefix of it, covers it.
+  store.add(binding("User:alice", acl::kWrite, "ord", acl::kPrefixed, acl::kDeny));
+  EXPECT_FALSE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  store.add(binding("User:*", acl::kAll, "events-", acl::kPrefixed));
+  EXPECT_TRUE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  // A DENY of the wildcard denies every topic.
+  store.add(binding("User:alice", acl::kWrite, "*", acl::kLiteral, acl::kDeny));
+  EXPECT_FALSE(store.authorize_by_resource_type("User:alice", "h", acl::kWrite, acl::kTopic));
+  EXPECT_TRUE(store.authorize_by_resource_type("User:bob", "h", acl::kWrite, acl::kTopic));
+  AclStore off(false, {});
+  EXPECT_TRUE(off.authorize_by_resource_type("User:x", "h", acl::kWrite, acl::kTopic));
+}
+
+// kafka.acls and fixture ACLs are initial: a reset returns to them.
+TEST(AclStoreTest, ResetReturnsToTheInitialAcls) {
+  AclStore store(true, {}, {binding("User:alice", acl::kWrite, "orders")});
+  store.add_initial(binding("User:bob", acl::kRead, "g", acl::kLiteral, acl::kAllow, acl::kGroup));
+  EXPECT_TRUE(store.authorize("User:alice", "h", acl::kWrite, acl::kTopic, "orders"));
+  AclFilter all;
+  all.pattern_type = acl::kPatternAny;
+  store.remove(all);
+  store.add(binding("User:carol", acl::kRead, "t"));
+  EXPECT_FALSE(store.authorize("User:alice", "h", acl::kWrite, acl::kTopic, "orders"));
+  store.reset();
+  auto found = store.find(all);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].principal, "User:alice");
+  EXPECT_EQ(found[1].principal, "User:bob");
+}
+
+TEST(AclStoreTest, BindingsFromConfigEntries) {
+  auto parsed = config::parse_kafka_acl("User:alice allow Write TOPIC app- PREFIXED 10.0.0.1");
+  ASSERT_TRUE(std::holds_alternative<config::KafkaAcl>(parsed));
+  EXPECT_EQ(binding_of(std::get<config::KafkaAcl>(parsed)),
+            binding("User:alice", acl::kWrite, "app-", acl::kPrefixed, acl::kAllow, acl::kTopic,
+                    "10.0.0.1"));
+  parsed = config::parse_kafka_acl("User:a DENY IDEMPOTENT_WRITE CLUSTER kafka-cluster");
+  ASSERT_TRUE(std::holds_alternative<config::KafkaAcl>(parsed));
+  EXPECT_EQ(binding_of(std::get<config::KafkaAcl>(parsed)),
+            binding("User:a", acl::kIdempotentWrite, "kafka-cluster", acl::kLiteral, acl::kDeny,
+                    acl::kCluster));
+  for (const char* bad : {"User:a ALLOW WRITE TOPIC", "a ALLOW WRITE TOPIC t",
+                          "User:a ALLOW SCRIBBLE TOPIC t", "User:a ALLOW ALTER CLUSTER c",
+                          "User:a ALLOW READ TOPIC t MATCH", "User:a ALLOW READ TOPIC t L h x"}) {
+    EXPECT_TRUE(std::holds_alternative<std::string>(config::parse_kafka_acl(bad))) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mockforge::kafka
