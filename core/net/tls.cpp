@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "core/log/logging.h"
+#include "core/net/tls_built.h"
 #include "core/net/transports.h"
 
 // Asio SSL is compiled here, once (the rest of Asio: core/runtime/asio_impl.cpp).
@@ -81,10 +82,6 @@ std::optional<PeerCertificate> verified_peer(SSL* ssl) {
 }
 
 }  // namespace
-
-struct TlsContext::Built {
-  ssl::context context{ssl::context::tls_server};
-};
 
 namespace {
 
@@ -276,6 +273,16 @@ void TlsContext::reload() {
   auto rebuilt = build(settings_);
   std::lock_guard lock(mutex_);
   current_ = std::move(rebuilt);
+}
+
+std::shared_ptr<TlsContext::Built> TlsContext::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+void TlsContext::note_handshake(const boost::system::error_code& error,
+                                const std::string& peer) const {
+  net::note_handshake(*counters_, error, peer);
 }
 
 std::unique_ptr<Transport> TlsContext::make_transport(Socket socket,
