@@ -163,7 +163,7 @@ int run_expect(const ExpectOptions& options) {
   const auto timeout_ms = spec.contains("timeout_ms") && spec["timeout_ms"].is_number_unsigned()
                               ? spec["timeout_ms"].get<uint64_t>()
                               : uint64_t{5000};
-  const auto url = net::parse_http_url(options.api.url);
+  const auto url = net::admin_url(options.api);
   net::HttpReply reply;
   try {
     reply = net::http_post(url, "/__mockforge/api/expect",
@@ -273,7 +273,7 @@ void add_expect_commands(CLI::App& app, int& exit_code) {
       "history",
       "List recent messages a running mockforge's brokers accepted (since the last reset)");
   auto& h = *history_options;
-  net::add_admin_api_options(*history, h.api);
+  net::add_admin_api_options(*history, h.api, false, true);
   history->add_option("--protocol", h.protocol, "kafka, mqtt or amqp");
   history->add_option("--topic,-t", h.topic, "only this topic or exchange");
   history->add_option("--client-id", h.client_id, "only messages this client sent");

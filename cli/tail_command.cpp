@@ -92,7 +92,7 @@ int run_tail(const TailOptions& o) {
   interrupted = 0;
   std::signal(SIGINT, [](int) { interrupted = 1; });
   std::signal(SIGTERM, [](int) { interrupted = 1; });
-  const auto url = net::parse_http_url(o.api.url);
+  const auto url = net::admin_url(o.api);
   uint64_t seen = 0;
   std::string pending;  // SSE text not yet ended by a blank line
   bool done = false;
@@ -232,7 +232,7 @@ int run_inject(const InjectOptions& o) {
   const auto body = inject_body(o);
   const std::string target =
       fmt::format("/__mockforge/api/{}/inject?count={}", o.protocol, o.count);
-  const auto url = net::parse_http_url(o.api.url);
+  const auto url = net::admin_url(o.api);
   net::HttpReply reply;
   try {
     reply = net::http_post(url, target,
@@ -268,7 +268,7 @@ void add_tail_command(CLI::App& app, int& exit_code) {
       app.add_subcommand("tail",
                          "Print a running mockforge's live events: connect, disconnect, subscribe, "
                          "unsubscribe, publish, deliver, ack, nack, error, fault");
-  net::add_admin_api_options(*tail, o.api);
+  net::add_admin_api_options(*tail, o.api, false, true);
   tail->add_option("--protocol", o.protocol, "only this protocol")
       ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
   tail->add_option("--client", o.client, "only this client id");

@@ -76,7 +76,8 @@ std::vector<std::string> enabled_protocols(const config::Config& config) {
 bool tls_listener_enabled(const config::Config& config) {
   return (config.kafka.enabled && config.kafka.tls_port >= 0) ||
          (config.mqtt.enabled && (config.mqtt.tls_port >= 0 || config.mqtt.wss_port >= 0)) ||
-         (config.amqp.enabled && config.amqp.tls_port >= 0);
+         (config.amqp.enabled && config.amqp.tls_port >= 0) ||
+         (config.admin.enabled && config.admin.tls_port >= 0);
 }
 
 net::TlsSettings tls_settings(const config::TlsConfig& config) {
@@ -194,7 +195,8 @@ struct Server::Impl {
 
   std::map<std::string, uint16_t> ports() const {
     std::map<std::string, uint16_t> out;
-    if (admin) out["admin"] = admin->port();
+    if (admin && admin->port() != 0) out["admin"] = admin->port();
+    if (admin && admin->tls_port() != 0) out["admin_tls"] = admin->tls_port();
     for (const auto& service : services) {
       for (const auto& [name, port] : service->ports()) out[name] = port;
     }
@@ -551,6 +553,10 @@ void Server::start() {
       check_admin_exposure(cfg.admin, token);
       impl.admin =
           std::make_unique<admin::HttpServer>(impl.runtime->io(), cfg.admin.bind, cfg.admin.port);
+      if (cfg.admin.tls_port >= 0) {
+        impl.admin->add_tls_listener(static_cast<uint16_t>(cfg.admin.tls_port), *impl.tls,
+                                     /*plain=*/!cfg.admin.tls_only);
+      }
       // Health and readiness stay open: Kubernetes probes and load balancers
       // check them without credentials, and they reveal nothing.
       if (!token.empty()) {

@@ -3,8 +3,9 @@
 //
 //   amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms] [--messages N]
 //              [--size B] [--queues Q] [--prefetch 1000] [--window W] [--publishers P]
-//              [--no-consumer] [--expect-all] [--quick]
+//              [--no-consumer] [--expect-all] [--quick] [--cafile F]
 //
+// --cafile F: amqps, verifying the broker with the CA certificates in F (the TLS port).
 // direct: N messages through the default exchange to one queue.
 // fanout: N messages to a topic exchange bound to Q queues (default 10) with "bench.#";
 //         every queue gets every message.
@@ -17,6 +18,7 @@
 // --no-consumer only publishes (the queues are deleted at the end, with what they hold):
 // how fast the publishers alone can go.
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -59,6 +61,7 @@ struct Options {
   int publishers = 1;
   bool no_consumer = false;
   bool expect_all = false;
+  std::string cafile;  // amqps (rabbitmq-c's OpenSSL socket) with this CA when set
 };
 
 [[noreturn]] void die(const char* what, const char* detail = "") {
@@ -75,7 +78,14 @@ void check(amqp_rpc_reply_t reply, const char* what) {
 
 amqp_connection_state_t open_connection(const Options& o) {
   amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t* socket = amqp_tcp_socket_new(conn);
+  amqp_socket_t* socket = nullptr;
+  if (o.cafile.empty()) {
+    socket = amqp_tcp_socket_new(conn);
+  } else {
+    socket = amqp_ssl_socket_new(conn);
+    if (socket && amqp_ssl_socket_set_cacert(socket, o.cafile.c_str()) != AMQP_STATUS_OK)
+      die("cafile", o.cafile.c_str());
+  }
   if (!socket) die("socket");
   int status = amqp_socket_open(socket, o.host.c_str(), o.port);
   if (status != AMQP_STATUS_OK) die("connect", amqp_error_string2(status));
@@ -351,7 +361,7 @@ int run(const Options& o) {
                "usage: amqp_bench --port P [--host H] [--mode direct|fanout] [--confirms]\n"
                "                  [--messages N] [--size B] [--queues Q] [--prefetch N]\n"
                "                  [--window W] [--publishers P] [--no-consumer] [--expect-all]\n"
-               "                  [--quick]\n");
+               "                  [--quick] [--cafile F]\n");
   std::exit(2);
 }
 
@@ -368,6 +378,8 @@ int main(int argc, char** argv) {
     };
     if (arg == "--host")
       o.host = value();
+    else if (arg == "--cafile")
+      o.cafile = value();
     else if (arg == "--port")
       o.port = std::atoi(value().c_str());
     else if (arg == "--mode")

@@ -29,6 +29,7 @@ struct Options {
   size_t size = 100;
   std::string phase = "both";
   bool expect_all = false;
+  std::string cafile;  // security.protocol=ssl with this CA when set
 };
 
 struct DeliveryCounts {
@@ -51,6 +52,12 @@ bool set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
   return true;
 }
 
+// --cafile: the SSL listener, verifying the broker with that CA.
+bool set_tls(rd_kafka_conf_t* conf, const Options& options) {
+  if (options.cafile.empty()) return true;
+  return set(conf, "security.protocol", "ssl") && set(conf, "ssl.ca.location", options.cafile);
+}
+
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* counts = static_cast<DeliveryCounts*>(opaque);
   if (message->err) {
@@ -64,7 +71,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
 bool produce(const Options& options, DeliveryCounts& counts, double& seconds) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (!set(conf, "bootstrap.servers", options.bootstrap) || !set(conf, "acks", "all") ||
-      !set(conf, "linger.ms", "5")) {
+      !set(conf, "linger.ms", "5") || !set_tls(conf, options)) {
     return false;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -129,7 +136,7 @@ bool consume(const Options& options, ConsumeResult& result) {
   if (!set(conf, "bootstrap.servers", options.bootstrap) ||
       !set(conf, "group.id", "kafka-bench-" + std::to_string(getpid())) ||
       !set(conf, "enable.partition.eof", "true") || !set(conf, "enable.auto.commit", "false") ||
-      !set(conf, "auto.offset.reset", "earliest")) {
+      !set(conf, "auto.offset.reset", "earliest") || !set_tls(conf, options)) {
     return false;
   }
   char error[512];
@@ -210,7 +217,8 @@ bool consume(const Options& options, ConsumeResult& result) {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: kafka_bench --bootstrap HOST:PORT --topic T [--messages N] [--size BYTES]\n"
+               "usage: kafka_bench --bootstrap HOST:PORT [--cafile F] --topic T [--messages N] "
+               "[--size BYTES]\n"
                "                   [--phase produce|consume|both] [--expect-all] [--quick]\n");
   std::exit(2);
 }
@@ -227,6 +235,8 @@ int main(int argc, char** argv) {
     };
     if (arg == "--bootstrap") {
       options.bootstrap = value();
+    } else if (arg == "--cafile") {
+      options.cafile = value();
     } else if (arg == "--topic") {
       options.topic = value();
     } else if (arg == "--messages") {

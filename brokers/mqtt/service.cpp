@@ -76,6 +76,7 @@ BrokerOptions options_from(const config::MqttConfig& config) {
         "mqtt.auth_enabled needs at least one entry in mqtt.users or mqtt.password_file");
   }
   options.use_identity_as_username = config.use_identity_as_username;
+  options.use_subject_as_username = config.use_subject_as_username;
   auto acl = std::make_shared<AccessControl>();
   if (!config.acl_file.empty()) {
     std::ifstream file(config.acl_file);

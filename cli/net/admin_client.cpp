@@ -3,11 +3,12 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "cli/net/http.h"
-
 namespace mockforge::cli::net {
 
-void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_to_use) {
+HttpUrl admin_url(const AdminApi& api) { return parse_http_url(api.url, api.tls); }
+
+void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_to_use,
+                           bool short_tls_names) {
   auto* url = command.add_option("--admin-url,--admin", api.url,
                                  "mockforge's admin API (mockforge serve --admin-port)");
   if (url_required_to_use) {
@@ -18,12 +19,30 @@ void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_t
   if (const char* token = std::getenv("MOCKFORGE_ADMIN_TOKEN")) api.token = token;
   command.add_option("--admin-token", api.token,
                      "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
+  if (const char* ca_file = std::getenv("MOCKFORGE_ADMIN_CAFILE")) api.tls.ca_file = ca_file;
+  const auto name = [short_tls_names](const std::string& flag) {
+    return "--admin-" + flag + (short_tls_names ? ",--" + flag : std::string());
+  };
+  command
+      .add_option(name("cafile"), api.tls.ca_file,
+                  "PEM CA certificates to verify an https:// admin URL with (default: "
+                  "$MOCKFORGE_ADMIN_CAFILE, else the system's CAs)")
+      ->check(CLI::ExistingFile);
+  command
+      .add_option(name("cert"), api.tls.cert_file,
+                  "PEM client certificate for an https:// admin URL (with its key)")
+      ->check(CLI::ExistingFile);
+  command
+      .add_option(name("key"), api.tls.key_file, "PEM private key of the admin client certificate")
+      ->check(CLI::ExistingFile);
+  command.add_flag(name("insecure"), api.tls.insecure,
+                   "Do not verify the https:// admin API's certificate or name");
 }
 
 void add_admin_call_options(CLI::App& command, AdminApi& api) {
   api.url = "http://127.0.0.1:9080";
   api.timeout = 30;
-  add_admin_api_options(command, api);
+  add_admin_api_options(command, api, false, true);
   command.add_option("--timeout", api.timeout, "Seconds to wait for the admin API")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -31,7 +50,7 @@ void add_admin_call_options(CLI::App& command, AdminApi& api) {
 
 nlohmann::json admin_call(const AdminApi& api, const std::string& method, const std::string& target,
                           const std::string& body) {
-  const auto url = parse_http_url(api.url);
+  const auto url = admin_url(api);
   HttpReply reply;
   try {
     reply = http_request(method, url, target,
@@ -55,7 +74,7 @@ nlohmann::json admin_call(const AdminApi& api, const std::string& method, const 
 
 nlohmann::json admin_get(const AdminApi& api, const std::string& target, const std::string& key,
                          std::string_view hint) {
-  const auto url = parse_http_url(api.url);
+  const auto url = admin_url(api);
   HttpReply reply;
   try {
     reply =

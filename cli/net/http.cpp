@@ -7,18 +7,28 @@
 
 namespace mockforge::cli::net {
 
-HttpUrl parse_http_url(std::string_view text) {
+HttpUrl parse_http_url(std::string_view text, const TlsOptions& tls) {
   constexpr std::string_view kScheme = "http://";
-  if (!text.starts_with(kScheme)) {
-    throw NetError("admin URL '" + std::string(text) + "' must start with http://");
+  constexpr std::string_view kSecureScheme = "https://";
+  const bool secure = text.starts_with(kSecureScheme);
+  if (!secure && !text.starts_with(kScheme)) {
+    throw NetError("admin URL '" + std::string(text) + "' must start with http:// or https://");
   }
-  std::string_view rest = text.substr(kScheme.size());
+  if (!secure &&
+      (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() || tls.insecure)) {
+    throw NetError("TLS options need an https:// admin URL, not '" + std::string(text) + "'");
+  }
+  std::string_view rest = text.substr(secure ? kSecureScheme.size() : kScheme.size());
   const auto slash = rest.find('/');
   HttpUrl url;
-  url.endpoint = parse_endpoint(rest.substr(0, slash), 80);
+  url.endpoint = parse_endpoint(rest.substr(0, slash), secure ? 443 : 80);
   if (slash != std::string_view::npos) {
     url.base_path = std::string(rest.substr(slash));
     while (!url.base_path.empty() && url.base_path.back() == '/') url.base_path.pop_back();
+  }
+  if (secure) {
+    url.tls = tls;
+    url.tls.enabled = true;
   }
   return url;
 }
@@ -95,7 +105,7 @@ HttpReply http_request(const std::string& method, const HttpUrl& url, const std:
                        std::chrono::milliseconds timeout, const std::string& bearer_token,
                        const std::string& body) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto connection = TcpConnection::connect(url.endpoint, timeout);
+  auto connection = TcpConnection::connect(url.endpoint, timeout, url.tls);
   std::string host = url.endpoint.host.find(':') != std::string::npos
                          ? "[" + url.endpoint.host + "]"
                          : url.endpoint.host;
@@ -213,7 +223,7 @@ HttpReply http_stream(const HttpUrl& url, const std::string& target,
                       const std::function<bool(std::string_view data)>& on_data,
                       const std::function<bool()>& keep_going) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto connection = TcpConnection::connect(url.endpoint, timeout);
+  auto connection = TcpConnection::connect(url.endpoint, timeout, url.tls);
   std::string host = url.endpoint.host.find(':') != std::string::npos
                          ? "[" + url.endpoint.host + "]"
                          : url.endpoint.host;

@@ -1,5 +1,6 @@
 // A minimal blocking HTTP/1.1 client (GET, POST, DELETE) over TcpConnection, for the commands that
-// read mockforge's admin API. Plain http:// only; no redirects. Whole replies need
+// read mockforge's admin API. http:// and https:// (over TcpConnection's OpenSSL client); no
+// redirects. Whole replies need
 // Content-Length (mockforge's admin server sends it); streamed ones (http_stream) may be
 // chunked.
 #pragma once
@@ -17,10 +18,14 @@ namespace mockforge::cli::net {
 struct HttpUrl {
   Endpoint endpoint;
   std::string base_path;  // without a trailing '/', may be empty
+  TlsOptions tls;         // enabled for https://
 };
 
-// "http://host[:port][/prefix]" (port 80 by default). Throws NetError.
-HttpUrl parse_http_url(std::string_view text);
+// "http://host[:port][/prefix]" (port 80 by default) or "https://..." (443
+// by default; `tls` then verifies the server, ca_file empty meaning the
+// system's CAs). Throws NetError; also when `tls` names files for an
+// http:// URL.
+HttpUrl parse_http_url(std::string_view text, const TlsOptions& tls = {});
 
 struct HttpReply {
   int status = 0;

@@ -1,8 +1,10 @@
 #include "core/admin/http_server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <future>
 #include <list>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <tuple>
 
 #include "core/log/logging.h"
+#include "core/net/tls_built.h"
 #include "core/runtime/listener.h"
 
 namespace mockforge::admin {
@@ -73,12 +76,34 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
-struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  struct Connection {
-    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-    beast::tcp_stream stream;
-  };
+namespace {
 
+// An accepted connection; `close()` may be called from any thread.
+struct OpenConnection {
+  virtual ~OpenConnection() = default;
+  virtual void close() = 0;
+};
+
+// Over plain TCP (beast::tcp_stream) or TLS (an SSL stream over one).
+template <class Stream>
+struct BasicConnection final : OpenConnection,
+                               std::enable_shared_from_this<BasicConnection<Stream>> {
+  template <class... Args>
+  explicit BasicConnection(Args&&... args) : stream(std::forward<Args>(args)...) {}
+  Stream stream;
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
+  void close() override {
+    asio::post(stream.get_executor(), [self = this->shared_from_this()] { self->tcp().close(); });
+  }
+};
+
+using PlainConnection = BasicConnection<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsConnection = BasicConnection<TlsStream>;
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_, std::vector<std::string> addresses_, uint16_t port_, Limits limits_)
       : io(io_), addresses(std::move(addresses_)), requested_port(port_), limits(limits_) {}
 
@@ -91,9 +116,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::map<std::string, AsyncHandler>> routes;
   std::map<std::string, std::map<std::string, AsyncHandler>> prefix_routes;
   Guard guard;
+  bool plain = true;  // false: HTTPS only
   std::unique_ptr<runtime::TcpListener> listener;
+  uint16_t requested_tls_port = 0;
+  const net::TlsContext* tls = nullptr;  // the HTTPS listener's, if any
+  std::unique_ptr<runtime::TcpListener> tls_listener;
   std::mutex connections_mutex;
-  std::list<std::weak_ptr<Connection>> connections;
+  std::list<std::weak_ptr<OpenConnection>> connections;
   bool stopping = false;
 
   // The exact route of `path`, else the longest prefix route; null if none.
@@ -146,6 +175,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 
   // Waits, holding no thread, for the response of an asynchronous handler:
   // `respond` may run on any thread, so it posts to the connection.
+  template <class Connection>
   static asio::awaitable<HttpResponse> respond_to(std::shared_ptr<Impl> self,
                                                   std::shared_ptr<Connection> connection,
                                                   const HttpRequest& request) {
@@ -169,16 +199,53 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     co_return std::move(*waiting->response);
   }
 
+  bool track(const std::shared_ptr<OpenConnection>& connection) {
+    std::lock_guard lock(connections_mutex);
+    if (stopping) return false;
+    connections.remove_if([](const auto& weak) { return weak.expired(); });
+    connections.push_back(connection);
+    return true;
+  }
+
   void on_accept(tcp::socket socket) {
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    {
-      std::lock_guard lock(connections_mutex);
-      if (stopping) return;
-      connections.remove_if([](const auto& weak) { return weak.expired(); });
-      connections.push_back(connection);
-    }
+    auto connection = std::make_shared<PlainConnection>(std::move(socket));
+    if (!track(connection)) return;
     asio::co_spawn(connection->stream.get_executor(), serve(shared_from_this(), connection),
                    asio::detached);
+  }
+
+  void on_tls_accept(tcp::socket socket) {
+    // The certificates of the moment: a reload applies to the next connection.
+    auto built = tls->current();
+    auto connection = std::make_shared<TlsConnection>(std::move(socket), built->context);
+    if (!track(connection)) return;
+    asio::co_spawn(connection->stream.get_executor(),
+                   handshake_and_serve(shared_from_this(), connection, std::move(built)),
+                   asio::detached);
+  }
+
+  // The TLS handshake (within the request timeout), then HTTP as on the
+  // plain port; a failure is counted and logged with OpenSSL's reason.
+  static asio::awaitable<void> handshake_and_serve(std::shared_ptr<Impl> self,
+                                                   std::shared_ptr<TlsConnection> connection,
+                                                   std::shared_ptr<net::TlsContext::Built> built) {
+    std::string peer;
+    {
+      boost::system::error_code ignored;
+      const auto endpoint = connection->tcp().socket().remote_endpoint(ignored);
+      peer = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    }
+    connection->tcp().expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
+    auto [ec] = co_await connection->stream.async_handshake(asio::ssl::stream_base::server,
+                                                            asio::as_tuple(asio::use_awaitable));
+    self->tls->note_handshake(
+        ec == beast::error::timeout ? boost::system::error_code(asio::error::timed_out) : ec, peer);
+    if (ec) {
+      connection->tcp().close();
+      co_return;
+    }
+    co_await serve(self, connection);
+    (void)built;  // the SSL_CTX the stream's SSL was made from
   }
 
   static http::response<http::string_body> to_beast(const HttpResponse& response, unsigned version,
@@ -193,16 +260,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     return out;
   }
 
+  template <class Connection>
   static asio::awaitable<void> write_error(Connection& connection, int status,
                                            std::string_view message) {
     auto response = to_beast(HttpResponse::error(status, message), 11, false);
-    connection.stream.expires_after(std::chrono::seconds(5));
+    connection.tcp().expires_after(std::chrono::seconds(5));
     co_await http::async_write(connection.stream, response, asio::as_tuple(asio::use_awaitable));
   }
 
   // Sends a BodyStream's output until it ends, the client goes (a read
   // completes: SSE clients send nothing once the request is in) or the
   // server stops (which closes the socket, failing that read).
+  template <class Connection>
   static asio::awaitable<void> stream_body(std::shared_ptr<Impl> self,
                                            std::shared_ptr<Connection> connection,
                                            HttpResponse response, unsigned version) {
@@ -215,6 +284,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     };
     auto body = response.stream;
     auto& stream = connection->stream;
+    auto& tcp = connection->tcp();
     const auto executor = stream.get_executor();
     auto state = std::make_shared<State>(executor);
 
@@ -227,29 +297,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     const bool chunked = version >= 11;
     head.chunked(chunked);
     http::response_serializer<http::empty_body> serializer{head};
-    stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+    tcp.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
     auto [head_ec, head_bytes] =
         co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
     (void)head_bytes;
-    stream.expires_never();
+    tcp.expires_never();
     if (head_ec) {
       body->close();
       co_return;
     }
 
-    // Any completion of this read means the client is done with us.
+    // Any completion of this read means the client is done with us. It reads
+    // the socket under TLS too: an SSE client sends nothing once the request
+    // is in, so what arrives is its close_notify, and then the end.
     struct Watch {
       std::shared_ptr<State> state;
       std::shared_ptr<Connection> connection;
       void operator()(boost::system::error_code ec, std::size_t) const {
         if (!ec)
-          return connection->stream.socket().async_read_some(asio::buffer(state->discard),
-                                                             Watch{state, connection});
+          return connection->tcp().socket().async_read_some(asio::buffer(state->discard),
+                                                            Watch{state, connection});
         state->gone = true;
         state->timer.cancel();
       }
     };
-    stream.socket().async_read_some(asio::buffer(state->discard), Watch{state, connection});
+    tcp.socket().async_read_some(asio::buffer(state->discard), Watch{state, connection});
     body->start([weak = std::weak_ptr<State>(state), executor] {
       asio::post(executor, [weak] {
         if (auto live = weak.lock()) {
@@ -260,7 +332,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     });
 
     const auto write = [&](std::string_view data) -> asio::awaitable<bool> {
-      stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+      tcp.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
       boost::system::error_code ec;
       if (chunked) {
         std::tie(ec, std::ignore) = co_await asio::async_write(
@@ -269,7 +341,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         std::tie(ec, std::ignore) = co_await asio::async_write(stream, asio::buffer(data),
                                                                asio::as_tuple(asio::use_awaitable));
       }
-      stream.expires_never();
+      tcp.expires_never();
       co_return !ec;
     };
 
@@ -286,7 +358,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       if (!data.empty() && !co_await write(data)) break;
       if (body->ended()) {
         if (chunked) {
-          stream.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
+          tcp.expires_after(std::chrono::milliseconds(self->limits.stream_write_timeout_ms));
           co_await asio::async_write(stream, http::make_chunk_last(),
                                      asio::as_tuple(asio::use_awaitable));
         }
@@ -296,6 +368,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     body->close();
   }
 
+  template <class Connection>
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
                                      std::shared_ptr<Connection> connection) {
     beast::flat_buffer buffer;
@@ -303,12 +376,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       http::request_parser<http::string_body> parser;
       parser.body_limit(self->limits.max_body_bytes);
       parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
-      connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
+      connection->tcp().expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
       auto [ec, bytes] = co_await http::async_read(connection->stream, buffer, parser,
                                                    asio::as_tuple(asio::use_awaitable));
       (void)bytes;
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset || ec == asio::error::eof) {
+          ec == asio::error::connection_reset || ec == asio::error::eof ||
+          ec == asio::ssl::error::stream_truncated) {
         break;
       }
       if (ec == beast::error::timeout) {
@@ -349,15 +423,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       auto response = to_beast(answer, request.version(), request.keep_alive());
-      connection->stream.expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
+      connection->tcp().expires_after(std::chrono::milliseconds(self->limits.request_timeout_ms));
       auto [write_ec, written] = co_await http::async_write(connection->stream, response,
                                                             asio::as_tuple(asio::use_awaitable));
       (void)written;
       if (write_ec || !response.keep_alive()) break;
     }
+    if constexpr (std::is_same_v<Connection, TlsConnection>) {
+      // close_notify, waiting a little for the client's.
+      connection->tcp().expires_after(std::chrono::seconds(2));
+      co_await connection->stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    }
     boost::system::error_code ignored;
-    connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    connection->stream.close();
+    connection->tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    connection->tcp().close();
   }
 };
 
@@ -398,32 +477,51 @@ void HttpServer::set_guard(Guard guard) {
   impl_->guard = std::move(guard);
 }
 
+void HttpServer::add_tls_listener(uint16_t port, const net::TlsContext& tls, bool plain) {
+  impl_->requested_tls_port = port;
+  impl_->tls = &tls;
+  impl_->plain = plain;
+}
+
 void HttpServer::start() {
   auto impl = impl_;
-  impl_->listener = std::make_unique<runtime::TcpListener>(
-      impl_->io, "admin", impl_->addresses, impl_->requested_port,
-      [weak = std::weak_ptr<Impl>(impl)](runtime::Socket socket) {
-        if (auto self = weak.lock()) self->on_accept(tcp::socket(std::move(socket)));
-      });
-  impl_->listener->start();
+  if (impl_->plain) {
+    impl_->listener = std::make_unique<runtime::TcpListener>(
+        impl_->io, "admin", impl_->addresses, impl_->requested_port,
+        [weak = std::weak_ptr<Impl>(impl)](runtime::Socket socket) {
+          if (auto self = weak.lock()) self->on_accept(tcp::socket(std::move(socket)));
+        });
+  }
+  if (impl_->tls) {
+    impl_->tls_listener = std::make_unique<runtime::TcpListener>(
+        impl_->io, "admin_tls", impl_->addresses, impl_->requested_tls_port,
+        [weak = std::weak_ptr<Impl>(impl)](runtime::Socket socket) {
+          if (auto self = weak.lock()) self->on_tls_accept(tcp::socket(std::move(socket)));
+        });
+  }
+  if (impl_->listener) impl_->listener->start();
+  if (impl_->tls_listener) impl_->tls_listener->start();
 }
 
 void HttpServer::stop() {
   if (impl_->listener) impl_->listener->close();
-  std::list<std::weak_ptr<Impl::Connection>> open;
+  if (impl_->tls_listener) impl_->tls_listener->close();
+  std::list<std::weak_ptr<OpenConnection>> open;
   {
     std::lock_guard lock(impl_->connections_mutex);
     impl_->stopping = true;
     open.swap(impl_->connections);
   }
   for (const auto& weak : open) {
-    if (auto connection = weak.lock()) {
-      asio::post(connection->stream.get_executor(), [connection] { connection->stream.close(); });
-    }
+    if (auto connection = weak.lock()) connection->close();
   }
 }
 
 uint16_t HttpServer::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+uint16_t HttpServer::tls_port() const {
+  return impl_->tls_listener ? impl_->tls_listener->port() : 0;
+}
 
 HttpResponse HttpServer::dispatch(const HttpRequest& request) const {
   auto answer = std::make_shared<std::promise<HttpResponse>>();

@@ -15,6 +15,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace mockforge::net {
+class TlsContext;
+}
+
 namespace mockforge::admin {
 
 struct HttpRequest {
@@ -93,10 +97,17 @@ class HttpServer {
   // Installs the guard (one; a later call replaces it).
   void set_guard(Guard guard);
 
+  // Before start(): also serve HTTPS on `port` (same addresses, routes and
+  // guard) with `tls`'s certificates and policy, read at each accept so a
+  // TlsContext::reload() applies to later connections; `tls` must outlive
+  // the server. `plain` false: no plain HTTP listener (HTTPS only).
+  void add_tls_listener(uint16_t port, const net::TlsContext& tls, bool plain = true);
+
   // Binds (throws runtime::ListenError naming the port) and starts accepting.
   void start();
   void stop();
-  uint16_t port() const;
+  uint16_t port() const;      // the plain listener's; 0 when there is none
+  uint16_t tls_port() const;  // the HTTPS listener's; 0 when there is none
 
   // Dispatches without the network (used by tests and by the server itself);
   // blocks until an asynchronous handler has answered.

@@ -634,6 +634,16 @@ std::vector<Error> check_relations(const Config& config, const ValueSources& sou
     error.message = "needs tls.client_auth: required";
     errors.push_back(std::move(error));
   }
+  if (config.admin.tls_only && config.admin.tls_port < 0) {
+    Error error = locate("admin.tls_only", std::nullopt);
+    error.message = "needs admin.tls_port";
+    errors.push_back(std::move(error));
+  }
+  if (config.mqtt.use_subject_as_username && config.tls.client_auth != TlsClientAuth::required) {
+    Error error = locate("mqtt.use_subject_as_username", std::nullopt);
+    error.message = "needs tls.client_auth: required";
+    errors.push_back(std::move(error));
+  }
   if (config.kafka.racks.size() > static_cast<std::size_t>(config.kafka.brokers)) {
     Error error = locate("kafka.racks", std::nullopt);
     error.message = fmt::format("lists {} racks for {} broker(s) (kafka.brokers)",

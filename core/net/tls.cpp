@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "core/log/logging.h"
+#include "core/net/tls_built.h"
 #include "core/net/transports.h"
 
 // Asio SSL is compiled here, once (the rest of Asio: core/runtime/asio_impl.cpp).
@@ -81,10 +82,6 @@ std::optional<PeerCertificate> verified_peer(SSL* ssl) {
 }
 
 }  // namespace
-
-struct TlsContext::Built {
-  ssl::context context{ssl::context::tls_server};
-};
 
 namespace {
 
@@ -186,8 +183,19 @@ class TlsTransport final : public Transport {
     asio::post(executor(),
                asio::bind_allocator(done.get_allocator(), [done = std::move(done)] { done({}); }));
   }
+  // A TLS read yields one record; a client that writes one small frame per
+  // record (libmosquitto, rabbitmq-c) would then cost a read operation per
+  // frame. The records that came in with it wait in OpenSSL's memory BIO, so
+  // they are read at once, without a socket call.
   void async_read_some(asio::mutable_buffer into, ReadCompletion done) override {
-    stream_.async_read_some(into, std::move(done));
+    auto allocator = done.get_allocator();
+    stream_.async_read_some(
+        into, asio::bind_allocator(allocator,
+                                   [this, into, done = std::move(done)](
+                                       const boost::system::error_code& error, std::size_t bytes) {
+                                     if (!error) bytes += read_buffered(into + bytes);
+                                     done(error, bytes);
+                                   }));
   }
   void async_write(asio::const_buffer bytes, WrittenCompletion done) override {
     asio::async_write(stream_, bytes, std::move(done));
@@ -226,6 +234,24 @@ class TlsTransport final : public Transport {
 
  private:
   static constexpr auto kShutdownTimeout = std::chrono::seconds(2);
+
+  // Decrypts what OpenSSL already holds into `into`; stops at the first
+  // record not complete in memory (SSL_read wants more input: no blocking,
+  // as the BIO is a memory one) or at an error, which the next read through
+  // Asio reports.
+  std::size_t read_buffered(asio::mutable_buffer into) {
+    SSL* ssl = stream_.native_handle();
+    std::size_t total = 0;
+    while (into.size() > 0) {
+      const int n =
+          SSL_read(ssl, into.data(),
+                   static_cast<int>(std::min<std::size_t>(into.size(), std::size_t{1} << 30)));
+      if (n <= 0) break;
+      total += static_cast<std::size_t>(n);
+      into += static_cast<std::size_t>(n);
+    }
+    return total;
+  }
 
   std::shared_ptr<TlsContext::Built> built_;  // the SSL_CTX the stream's SSL uses
   std::shared_ptr<TlsCounters> counters_;
@@ -276,6 +302,16 @@ void TlsContext::reload() {
   auto rebuilt = build(settings_);
   std::lock_guard lock(mutex_);
   current_ = std::move(rebuilt);
+}
+
+std::shared_ptr<TlsContext::Built> TlsContext::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+void TlsContext::note_handshake(const boost::system::error_code& error,
+                                const std::string& peer) const {
+  net::note_handshake(*counters_, error, peer);
 }
 
 std::unique_ptr<Transport> TlsContext::make_transport(Socket socket,

@@ -58,8 +58,16 @@ class TlsContext {
   // carrying a WebSocket when `websocket` is given.
   std::unique_ptr<Transport> make_transport(Socket socket, const WebSocketOptions* websocket) const;
 
-  // The OpenSSL context (an asio::ssl::context), defined in tls.cpp.
+  // The OpenSSL context (an asio::ssl::context), defined in tls_built.h.
   struct Built;
+
+  // For servers that run their own TLS streams over these certificates (the
+  // admin port's HTTPS, core/admin): the current context (after a reload(),
+  // the new one; a stream keeps the one it was made with), and the count and
+  // log of each handshake they run. Only code that includes
+  // core/net/tls_built.h can use the context.
+  std::shared_ptr<Built> current() const;
+  void note_handshake(const boost::system::error_code& error, const std::string& peer) const;
 
  private:
   TlsSettings settings_;

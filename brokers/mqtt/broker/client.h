@@ -58,6 +58,8 @@ class ClientIo : public ClientLink {
   virtual bool tls() const { return false; }
   // The CN of the client certificate the TLS handshake verified, if any.
   virtual std::optional<std::string> certificate_common_name() const { return std::nullopt; }
+  // Its subject in RFC 2253 form (CN=...,O=...: the last RDN first).
+  virtual std::optional<std::string> certificate_subject() const { return std::nullopt; }
   // A fault rule holds a packet: stop reading for `delay`, then run `resume`
   // on the executor (not when the connection closed meanwhile) and read on.
   virtual void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) = 0;

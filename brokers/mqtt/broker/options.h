@@ -38,6 +38,9 @@ struct BrokerOptions {
   // mqtt.use_identity_as_username: on TLS connections the user is the
   // client certificate's CN; CONNECT's user name and password are ignored.
   bool use_identity_as_username = false;
+  // mqtt.use_subject_as_username: the same with the certificate's whole
+  // subject (RFC 2253, as Mosquitto); use_identity_as_username wins.
+  bool use_subject_as_username = false;
   std::shared_ptr<const AccessControl> acl;  // null or empty: all allowed
   // v5 SUBACK code for a subscription the ACL refuses: 0x87 Not authorized,
   // or 0x80 Unspecified error when set (3.1.1 always gets 0x80).

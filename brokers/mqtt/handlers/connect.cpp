@@ -40,21 +40,26 @@ std::optional<WillMessage> make_will(const Connect& connect, const std::string& 
   return out;
 }
 
-// Who the client is. mqtt.use_identity_as_username on a TLS connection: the
-// client certificate's CN, CONNECT's user name and password ignored (as
-// Mosquitto's use_identity_as_username). Otherwise, with mqtt.auth_enabled:
-// a user of mqtt.users or mqtt.password_file with its password. Refuses the
-// connection and returns false when the client may not connect; `username`
-// is the user name the session and the ACL go by.
+// Who the client is. mqtt.use_identity_as_username (or
+// use_subject_as_username) on a TLS connection: the client certificate's CN
+// (or its whole subject in RFC 2253 form, as Mosquitto prints it), CONNECT's
+// user name and password ignored (as Mosquitto's options of the same names).
+// Otherwise, with mqtt.auth_enabled: a user of mqtt.users or
+// mqtt.password_file with its password. Refuses the connection and returns
+// false when the client may not connect; `username` is the user name the
+// session and the ACL go by.
 bool authenticate(Client& client, const Connect& connect, std::optional<std::string>& username) {
   const BrokerOptions& options = client.options();
   username = connect.user_name;
-  if (options.use_identity_as_username && client.tls()) {
-    std::optional<std::string> identity = client.certificate_common_name();
+  if ((options.use_identity_as_username || options.use_subject_as_username) && client.tls()) {
+    const bool by_cn = options.use_identity_as_username;
+    std::optional<std::string> identity =
+        by_cn ? client.certificate_common_name() : client.certificate_subject();
     if (!identity || identity->empty() || validate_mqtt_utf8(*identity) != Utf8Status::valid) {
       // Mosquitto: Bad User Name or Password (3.1.1: 0x04).
       client.refuse_connect(ReasonCode::bad_user_name_or_password,
-                            "no client certificate identity (mqtt.use_identity_as_username)");
+                            by_cn ? "no client certificate identity (mqtt.use_identity_as_username)"
+                                  : "no client certificate subject (mqtt.use_subject_as_username)");
       return false;
     }
     username = std::move(identity);

@@ -101,6 +101,11 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
     if (!peer) return std::nullopt;
     return std::move(peer->common_name);
   }
+  std::optional<std::string> certificate_subject() const override {
+    auto peer = connection_.peer_certificate();
+    if (!peer) return std::nullopt;
+    return std::move(peer->distinguished_name);
+  }
   void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override {
     connection_.pause_reading();
     auto timer = std::make_shared<boost::asio::steady_timer>(connection_.executor(), delay);

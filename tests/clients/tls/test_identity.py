@@ -1,8 +1,8 @@
 """Who a client is, with real clients: AMQP loopback_users (pika from a non-loopback address),
 user tags (admin API, impersonator), AMQP EXTERNAL with a TLS client certificate (pika's
-ExternalCredentials), MQTT use_identity_as_username (mosquitto_pub/sub and paho-mqtt with
-client certificates, the ACL applied to the certificate's CN) and MQTT password files written
-by mosquitto_passwd (mosquitto_pub/sub and paho-mqtt, v3.1.1 and v5 refusals)."""
+ExternalCredentials), MQTT use_identity_as_username and use_subject_as_username
+(mosquitto_pub/sub and paho-mqtt with client certificates, the ACL applied to the certificate's
+CN or whole subject) and MQTT password files written by mosquitto_passwd (mosquitto_pub/sub and paho-mqtt, v3.1.1 and v5 refusals)."""
 
 import json
 import os
@@ -395,6 +395,115 @@ mqtt:
         done = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("mqtt")),
                                "-t", "plain/x", "-m", "x", "-u", "plain-user", "-P", "wrong"],
                               capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(done.returncode, 0)
+
+
+# --- MQTT: use_subject_as_username ---
+
+DEVICE_SUBJECT = "/C=DE/O=Example Org/OU=devices/CN=device-7"
+# Mosquitto prints the subject with OpenSSL's RFC 2253 flags: the last RDN first, commas.
+DEVICE_USER = "CN=device-7,OU=devices,O=Example Org,C=DE"
+
+
+class MqttSubjectAsUsername(ConfiguredServer):
+    """The certificate's whole subject, in Mosquitto's RFC 2253 form, is the user; CONNECT's
+    user name and password are ignored, and the ACL applies to the subject."""
+    config = """
+tls:
+  client_auth: required
+mqtt:
+  use_subject_as_username: true
+  auth_enabled: true
+  users: ["plain-user:plain-pw"]
+  acl:
+    - "user """ + DEVICE_USER + """"
+    - "topic readwrite devices/#"
+    - "user mockforge-client"
+    - "topic readwrite cn/#"
+    - "user plain-user"
+    - "topic readwrite plain/#"
+"""
+
+    @classmethod
+    def prepare(cls):
+        # A client certificate with a subject of several RDNs, signed by the test CA.
+        cls.device_cert = os.path.join(cls.certs, "device.pem")
+        cls.device_key = os.path.join(cls.certs, "device-key.pem")
+        csr = os.path.join(cls.certs, "device.csr")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-subj", DEVICE_SUBJECT,
+                        "-keyout", cls.device_key, "-out", csr],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA",
+                        os.path.join(cls.certs, "ca.pem"), "-CAkey",
+                        os.path.join(cls.certs, "ca-key.pem"), "-CAcreateserial", "-days", "2",
+                        "-out", cls.device_cert], check=True, capture_output=True, timeout=30)
+
+    def mosquitto(self, tool, *args):
+        return [tool, "-h", "localhost", "-p", str(self.port("mqtt_tls")), "--cafile", self.ca,
+                "--cert", self.device_cert, "--key", self.device_key, *args]
+
+    def subscriptions(self):
+        status, _, body = self.mf.request("GET", "/__mockforge/api/mqtt/stats")
+        return json.loads(body)["subscriptions"] if status == 200 else 0
+
+    def test_openssl_prints_the_subject_as_the_user_name(self):
+        done = subprocess.run(["openssl", "x509", "-in", self.device_cert, "-noout", "-subject",
+                               "-nameopt", "RFC2253"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.stdout.strip(), "subject=" + DEVICE_USER)
+
+    def test_mosquitto_pub_sub_as_the_certificate_subject(self):
+        sub = subprocess.Popen(self.mosquitto("mosquitto_sub", "-t", "devices/#", "-C", "1",
+                                              "-W", "20", "-u", "plain-user", "-P", "wrong",
+                                              "-v"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for(lambda: self.subscriptions() >= 1, "the subscription")
+        # Outside the subject's ACL (plain-user's and the CN's topics): accepted and dropped.
+        for topic in ("plain/x", "cn/x"):
+            done = subprocess.run(self.mosquitto("mosquitto_pub", "-t", topic, "-m", "no"),
+                                  capture_output=True, text=True, timeout=30)
+            self.assertEqual(done.returncode, 0, done.stderr)
+        done = subprocess.run(self.mosquitto("mosquitto_pub", "-t", "devices/7", "-m", "yes",
+                                             "-V", "mqttv5"),
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out, err = sub.communicate(timeout=30)
+        self.assertEqual(out.strip(), "devices/7 yes", err)
+
+    def paho_subscribe(self, cert, key, topics):
+        granted = []
+        client = paho.Client(client_id=f"subject-{uuid.uuid4().hex[:8]}", protocol=paho.MQTTv5)
+        client.tls_set(ca_certs=self.ca, certfile=cert, keyfile=key)
+        client.username_pw_set("plain-user", "plain-pw")  # ignored: the subject is the user
+        client.on_subscribe = lambda c, u, mid, codes, props: granted.extend(
+            code.value for code in codes)
+        client.connect("localhost", self.port("mqtt_tls"))
+        client.loop_start()
+        self.addCleanup(client.loop_stop)
+        self.addCleanup(client.disconnect)
+        client.subscribe([(topic, 1) for topic in topics])
+        self.wait_for(lambda: len(granted) == len(topics), "the SUBACK")
+        return granted
+
+    def test_paho_v5_acl_goes_by_the_subject(self):
+        self.assertEqual(
+            self.paho_subscribe(self.device_cert, self.device_key,
+                                ["plain/#", "cn/#", "devices/#"]), [0x87, 0x87, 1])
+
+    def test_paho_v5_a_cn_only_subject_is_not_the_bare_cn(self):
+        # `mockforge certs generate`'s client certificate: its subject, not its CN, is the user,
+        # so the "user mockforge-client" rules do not apply to it.
+        subject = subprocess.run(["openssl", "x509", "-in", self.client_cert, "-noout",
+                                  "-subject", "-nameopt", "RFC2253"], capture_output=True,
+                                 text=True, timeout=30).stdout.strip()
+        self.assertNotEqual(subject, "subject=mockforge-client")
+        self.assertEqual(self.paho_subscribe(self.client_cert, self.client_key, ["cn/#"]), [0x87])
+
+    def test_without_a_certificate_the_handshake_fails(self):
+        done = subprocess.run(["mosquitto_pub", "-h", "localhost", "-p",
+                               str(self.port("mqtt_tls")), "--cafile", self.ca, "-t",
+                               "devices/x", "-m", "x"], capture_output=True, text=True,
+                              timeout=30)
         self.assertNotEqual(done.returncode, 0)
 
 

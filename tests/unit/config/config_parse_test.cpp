@@ -218,7 +218,7 @@ TEST(ConfigErrors, UnknownKeysSuggestTheClosestKey) {
                           "\"kafka:\" with \"port:\" indented below"));
   EXPECT_THAT(errors_of("admin:\n  zzz: 1\n"),
               ElementsAre("mockforge.yaml:2:3: admin.zzz: unknown key; admin keys are "
-                          "enabled, port, bind, token, token_file"));
+                          "enabled, port, bind, tls_port, tls_only, token, token_file"));
 }
 
 TEST(ConfigErrors, DuplicateKeysAreReported) {
@@ -367,6 +367,26 @@ mqtt:
   auth_enabled: true
   password_file: /nonexistent/read/at/serve
   use_identity_as_username: true
+tls:
+  client_auth: required
+)");
+  EXPECT_THAT(validate_file(good.path()), ::testing::IsEmpty());
+}
+
+TEST(ConfigFile, SubjectAsUsernameAndAdminTlsOnlyAreChecked) {
+  const TempFile file("mqtt:\n  use_subject_as_username: true\nadmin:\n  tls_only: true\n");
+  std::vector<std::string> texts;
+  for (const Error& error : validate_file(file.path())) {
+    texts.push_back(error.key + ": " + error.message);
+  }
+  EXPECT_THAT(texts, ::testing::UnorderedElementsAre(
+                         "mqtt.use_subject_as_username: needs tls.client_auth: required",
+                         "admin.tls_only: needs admin.tls_port"));
+  const TempFile good(R"(mqtt:
+  use_subject_as_username: true
+admin:
+  tls_only: true
+  tls_port: 0
 tls:
   client_auth: required
 )");

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""TLS benchmark: per protocol, the same client against mockforge's plain listener and its TLS
+listener, in one mockforge process, alternating plain and TLS within each run; and the rate of
+full TLS handshakes.
+
+  mqtt     bench/mqtt/mqtt_bench (libmosquitto; --cafile for TLS): 1 publisher -> 1 subscriber,
+           100-byte messages at QoS 0 and QoS 1
+  amqp     bench/amqp/amqp_bench (rabbitmq-c's TCP or OpenSSL socket): 256-byte messages through
+           the default exchange to one queue, with and without publisher confirms
+  kafka    bench/kafka/kafka_bench (librdkafka, security.protocol=ssl for TLS): produce acks=all
+           then consume, 100-byte messages, one partition
+  handshakes  `openssl s_time -new` (a full handshake per connection, no session reuse) against
+           the MQTT TLS listener for --handshake-seconds; the handshakes mockforge completed
+           (mockforge_tls_handshakes_total) per second of wall time and per second of
+           mockforge's CPU time (utime+stime: handshakes per second per core)
+
+Certificates: `mockforge certs generate` (its server key type), TLS 1.3 as the clients
+negotiate it. Throughput counts delivered messages per second (each client checks every message
+arrived once); mockforge's CPU time per message is read around each scenario. The tables show
+medians, and the medians of the per-run TLS/plain ratios of throughput and of mockforge's CPU
+time per message.
+
+  bench/tls/run.py --mockforge build/release/cli/mockforge --bench-dir build/release/bench \\
+      [--runs 3] [--scale 1.0]
+
+--quick (the ctest): small counts, fails unless every message was delivered exactly once over
+both listeners.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchlib  # noqa: E402
+
+MQTT = {
+    # name: (client arguments, messages, quick messages)
+    "mqtt qos0": (["--qos", "0", "--subscribers", "1"], 200_000, 3_000),
+    "mqtt qos1": (["--qos", "1", "--subscribers", "1"], 100_000, 3_000),
+}
+AMQP = {
+    "amqp direct": (["--mode", "direct"], 200_000, 3_000),
+    "amqp confirms": (["--mode", "direct", "--confirms"], 200_000, 3_000),
+}
+KAFKA_MESSAGES = (500_000, 5_000)
+
+
+def mqtt_run(args, pid, port, cafile, scenario, messages):
+    extra, _, _ = MQTT[scenario]
+    argv = [os.path.join(args.bench_dir, "mqtt", "mqtt_bench"), "--port", str(port)]
+    if cafile:
+        argv += ["--host", "localhost", "--cafile", cafile]
+    argv += ["throughput", "--messages", str(messages), "--expect-all"] + extra
+    r = benchlib.delivery_stats(benchlib.Measured(pid).run(argv))
+    return {"rate": r["rate"], "cpu_us": r["cpu_us"], "bad": r["missing"] + r["duplicates"]}
+
+
+def amqp_run(args, pid, port, cafile, scenario, messages):
+    extra, _, _ = AMQP[scenario]
+    argv = [os.path.join(args.bench_dir, "amqp", "amqp_bench"), "--port", str(port),
+            "--messages", str(messages), "--size", "256", "--prefetch", "1000",
+            "--expect-all"] + extra
+    if cafile:
+        argv += ["--host", "localhost", "--cafile", cafile]
+    raw = benchlib.Measured(pid).run(argv)
+    r = benchlib.delivery_stats(raw)
+    # The publisher thread's share of its wall time: near 1, the client limits the rate.
+    return {"rate": r["rate"], "cpu_us": r["cpu_us"], "bad": r["missing"] + r["duplicates"],
+            "publisher_busy": raw["publisher_cpu_s"] / raw["publish_s"] if raw["publish_s"] else 0}
+
+
+def kafka_run(args, pid, port, cafile, topic, messages):
+    host = "localhost" if cafile else "127.0.0.1"
+    base = [os.path.join(args.bench_dir, "kafka", "kafka_bench"), "--bootstrap",
+            f"{host}:{port}", "--topic", topic, "--messages", str(messages)]
+    if cafile:
+        base += ["--cafile", cafile]
+    measured = benchlib.Measured(pid)
+    produced = measured.run(base + ["--phase", "produce"])
+    consumed = measured.run(base + ["--phase", "consume", "--expect-all"])
+    consume_s = consumed["consume_s"] - consumed["first_message_s"]
+    return {
+        "kafka produce": {"rate": produced["produced"] / produced["produce_s"],
+                          "cpu_us": produced["broker_cpu_s"] / messages * 1e6, "bad": 0},
+        "kafka consume": {"rate": (consumed["consumed"] - 1) / consume_s if consume_s > 0 else 0,
+                          "cpu_us": consumed["broker_cpu_s"] / max(consumed["consumed"], 1) * 1e6,
+                          "bad": consumed["missing"] + consumed["duplicates"]},
+    }
+
+
+def handshakes_metric(mf):
+    port = mf.ports.get("admin")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__mockforge/metrics", timeout=10) as r:
+        text = r.read().decode()
+    match = re.search(r"^mockforge_tls_handshakes_total (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def handshake_run(mf, port, cafile, seconds):
+    """openssl s_time -new against `port`; handshakes per wall second and per CPU second."""
+    before_hs = handshakes_metric(mf)
+    before_cpu = benchlib.cpu_seconds(mf.proc.pid)
+    start = time.monotonic()
+    done = subprocess.run(["openssl", "s_time", "-connect", f"localhost:{port}", "-CAfile",
+                           cafile, "-new", "-time", str(seconds)], capture_output=True,
+                          text=True, timeout=seconds * 4 + 30)
+    wall = time.monotonic() - start
+    cpu = benchlib.cpu_seconds(mf.proc.pid) - before_cpu
+    count = handshakes_metric(mf) - before_hs
+    if done.returncode != 0 or count <= 0:
+        raise RuntimeError(f"openssl s_time failed ({done.returncode}): {done.stdout[-1000:]} "
+                           f"{done.stderr[-1000:]}")
+    return {"per_s": count / wall, "per_cpu_s": count / cpu if cpu > 0 else 0.0,
+            "count": count, "broker_busy": cpu / wall}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mockforge", required=True)
+    parser.add_argument("--bench-dir", required=True,
+                        help="the build's bench directory (mqtt/mqtt_bench, amqp/amqp_bench, "
+                             "kafka/kafka_bench)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    parser.add_argument("--handshake-seconds", type=int, default=10)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.handshake_seconds = 1, 2
+
+    def count(full, quick):
+        return quick if args.quick else int(full * args.scale)
+
+    certs = tempfile.mkdtemp(prefix="mockforge-bench-certs-")
+    subprocess.run([args.mockforge, "certs", "generate", certs], check=True, capture_output=True)
+    ca = os.path.join(certs, "ca.pem")
+    benchlib.header(f"TLS vs plain, same client, one mockforge, {args.runs} runs")
+    mf = benchlib.mockforge(
+        args.mockforge, "--mqtt-tls-port", "0", "--amqp-tls-port", "0", "--kafka-tls-port", "0",
+        "--tls-cert-file", os.path.join(certs, "server.pem"),
+        "--tls-key-file", os.path.join(certs, "server-key.pem"),
+        env={"MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES": "1000000"})
+    pid = mf.proc.pid
+    scenarios = [*MQTT, *AMQP, "kafka produce", "kafka consume"]
+    results = {s: {"plain": [], "tls": []} for s in scenarios}
+    shakes = []
+    try:
+        for run in range(args.runs):
+            order = ["plain", "tls"] if run % 2 == 0 else ["tls", "plain"]
+            for scenario in MQTT:
+                for mode in order:
+                    port = mf.ports["mqtt_tls" if mode == "tls" else "mqtt"]
+                    r = mqtt_run(args, pid, port, ca if mode == "tls" else None, scenario,
+                                 count(MQTT[scenario][1], MQTT[scenario][2]))
+                    results[scenario][mode].append(r)
+                    print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
+                          f"{r['cpu_us']:.2f} us CPU/msg", flush=True)
+            for scenario in AMQP:
+                for mode in order:
+                    port = mf.ports["amqp_tls" if mode == "tls" else "amqp"]
+                    r = amqp_run(args, pid, port, ca if mode == "tls" else None, scenario,
+                                 count(AMQP[scenario][1], AMQP[scenario][2]))
+                    results[scenario][mode].append(r)
+                    print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
+                          f"{r['cpu_us']:.2f} us CPU/msg, publisher busy "
+                          f"{r['publisher_busy']:.2f}", flush=True)
+            for mode in order:
+                port = mf.ports["kafka_tls" if mode == "tls" else "kafka"]
+                both = kafka_run(args, pid, port, ca if mode == "tls" else None,
+                                 f"tls-bench-{run}-{mode}", count(*KAFKA_MESSAGES))
+                for scenario, r in both.items():
+                    results[scenario][mode].append(r)
+                    print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
+                          f"{r['cpu_us']:.2f} us CPU/msg", flush=True)
+            h = handshake_run(mf, mf.ports["mqtt_tls"], ca, args.handshake_seconds)
+            shakes.append(h)
+            print(f"run {run} handshakes: {h['count']:.0f} in {args.handshake_seconds} s, "
+                  f"{h['per_s']:.0f}/s, {h['per_cpu_s']:.0f} per mockforge CPU second "
+                  f"(mockforge busy {h['broker_busy']:.2f} cores)", flush=True)
+    finally:
+        mf.close()
+
+    print()
+    # Ratios are taken per run (plain and TLS back to back) and their median shown, so load
+    # that changes between runs counts less than in a ratio of medians.
+    print("| scenario | plain msg/s | TLS msg/s | TLS/plain throughput | plain us CPU/msg | "
+          "TLS us CPU/msg | TLS/plain CPU per message |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    worst = None
+    for s in scenarios:
+        med = {m: {k: benchlib.median([r[k] for r in results[s][m]]) for k in ("rate", "cpu_us")}
+               for m in ("plain", "tls")}
+        pairs = list(zip(results[s]["plain"], results[s]["tls"]))
+        share = benchlib.median([t["rate"] / p["rate"] for p, t in pairs if p["rate"]])
+        cpu = benchlib.median([t["cpu_us"] / p["cpu_us"] for p, t in pairs if p["cpu_us"]])
+        worst = share if worst is None else min(worst, share)
+        print(f"| {s} | {med['plain']['rate']:.0f} | {med['tls']['rate']:.0f} | {share:.2f} | "
+              f"{med['plain']['cpu_us']:.2f} | {med['tls']['cpu_us']:.2f} | {cpu:.2f} |")
+    print()
+    print("| full handshakes (openssl s_time -new, MQTT TLS port) | per second | per mockforge "
+          "CPU second (per core) | mockforge cores busy |")
+    print("| --- | --- | --- | --- |")
+    print(f"| median of {len(shakes)} | {benchlib.median([h['per_s'] for h in shakes]):.0f} | "
+          f"{benchlib.median([h['per_cpu_s'] for h in shakes]):.0f} | "
+          f"{benchlib.median([h['broker_busy'] for h in shakes]):.2f} |")
+    print(f"\nworst TLS/plain ratio {worst:.2f}; load average at end {benchlib.load()}")
+    bad = [r for s in scenarios for m in ("plain", "tls") for r in results[s][m] if r["bad"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
