@@ -449,8 +449,8 @@ void Connection::read_directly() {
       const std::span<const uint8_t> read(scratch.bytes.get(), bytes);
       const std::size_t used = hand_frames(read, go_on, needed);
       if (used > 0) note_read(std::chrono::steady_clock::now());
-      if (used < bytes && (go_on || paused_by_protocol_ || paused_by_backpressure_) &&
-          !finished_ && !reading_stopped_) {
+      if (used < bytes && (go_on || paused_by_protocol_ || paused_by_backpressure_) && !finished_ &&
+          !reading_stopped_) {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
         resize_buffer(std::max(rest, std::min(needed, rest + kReadChunk)), 0);

@@ -286,9 +286,11 @@ TEST_P(ConnectionTest, FramesReadWaitWhileTheirAnswersAreOverTheOutputLimit) {
   // server handles them only as its output drains (a few fill the kernel's
   // buffers), not all at once into 100 MiB of queued answers.
   std::string requests;
-  for (int i = 0; i < 100; ++i) requests += std::string("\x00\x01"
-                                                       "A",
-                                                       3);
+  const std::string request(
+      "\x00\x01"
+      "A",
+      3);
+  for (int i = 0; i < 100; ++i) requests += request;
   ASSERT_EQ(::send(fd, requests.data(), requests.size(), 0), 300);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_LT(events_.frames.load(), 50) << "frames handled while the output was over its limit";
@@ -303,8 +305,9 @@ TEST_P(ConnectionTest, FramesReadWaitWhileTheirAnswersAreOverTheOutputLimit) {
 TEST_P(ConnectionTest, DrainNoticeComesOnceTheOutputIsWritten) {
   start();
   const int fd = connect_client();
-  ASSERT_EQ(::send(fd, "\x00\x01"
-                       "D",
+  ASSERT_EQ(::send(fd,
+                   "\x00\x01"
+                   "D",
                    3, 0),
             3);
   EXPECT_EQ(read_exactly(fd, kLargeAnswerBytes).size(), kLargeAnswerBytes);
