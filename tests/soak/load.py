@@ -33,8 +33,10 @@ bounded (the slow consumers' data waits in the broker's queue, capped by its lim
 is dropped as Mosquitto drops QoS 0), not in per-connection output buffers.
 
 The broker runs with history.max_messages 0: the history of recent messages (64 MiB by
-default) would otherwise be most of the growth. Exit status 0 when every check holds; --max-growth-mib makes the slow-consumer RSS
-growth a check too. Nothing here is timed as a test.
+default) would otherwise be most of the growth (and, under AddressSanitizer, with a
+quarantine of 4 MiB). Exit status 0 when every check holds; --max-growth-mib makes the
+slow-consumer RSS growth a check too (for Kafka, the growth beyond the bytes its log must
+hold). Nothing here is timed as a test.
 """
 
 import argparse
@@ -554,7 +556,8 @@ def main():
     parser.add_argument("--flood-mib", type=int, default=64, help="bytes flooded per protocol")
     parser.add_argument("--message-bytes", type=int, default=1024)
     parser.add_argument("--max-growth-mib", type=float, default=0,
-                        help="fail when a slow-consumer phase grows VmRSS by more (0: report)")
+                        help="fail when a slow-consumer phase grows VmRSS by more, beyond the "
+                             "Kafka log's bytes (0: report only)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -571,8 +574,11 @@ def main():
     flood = args.flood_mib << 20
     # No history (history.max_messages 0): it keeps copies of up to 64 MiB of recent
     # messages, which would hide what the slow consumers cost.
-    with Mockforge(env={"MOCKFORGE_LOG_LEVEL": "warn", "MOCKFORGE_HISTORY_MAX_MESSAGES": "0"}) \
-            as broker:
+    # Under AddressSanitizer, freed blocks wait in a quarantine of 256 MiB, which a flood fills:
+    # a small one keeps VmRSS about what the broker holds.
+    asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=4") if o)
+    with Mockforge(env={"MOCKFORGE_LOG_LEVEL": "warn", "MOCKFORGE_HISTORY_MAX_MESSAGES": "0",
+                        "ASAN_OPTIONS": asan}) as broker:
         pid = broker.proc.pid
         ports = broker.ports
         bystanders = [Bystander(name, ports) for name in ("mqtt", "amqp", "kafka")]
@@ -635,16 +641,21 @@ def main():
             ok = run(report)
             time.sleep(1)
             watch.stop()
+            growth = (watch.peak - watch.start) / 1024
+            # What the broker must store: the Kafka log (MQTT and AMQP store at most the slow
+            # queues' 1,000 messages each).
+            stored = (report["messages"] * size / (1 << 20)) if protocol == "kafka" else 0
             report.update(rss_before_kib=watch.start, rss_peak_kib=watch.peak,
-                          rss_after_kib=watch.end,
-                          growth_mib=round((watch.peak - watch.start) / 1024, 1))
+                          rss_after_kib=watch.end, growth_mib=round(growth, 1),
+                          growth_beyond_stored_mib=round(growth - stored, 1))
             results[protocol]["slow_consumer"] = report
             log(args, f"{protocol} slow consumers: {report}")
             if not ok:
                 failures.append(f"{protocol}: the fast client missed messages: {report}")
-            if args.max_growth_mib and report["growth_mib"] > args.max_growth_mib:
-                failures.append(f"{protocol}: VmRSS grew {report['growth_mib']} MiB with slow "
-                                f"consumers (bound {args.max_growth_mib})")
+            if args.max_growth_mib and report["growth_beyond_stored_mib"] > args.max_growth_mib:
+                failures.append(f"{protocol}: VmRSS grew {report['growth_beyond_stored_mib']} MiB "
+                                f"beyond what is stored, with slow consumers "
+                                f"(bound {args.max_growth_mib})")
         fetcher.halt.set()
         fetcher.join(5)
         results["kafka"]["slow_consumer"]["fetches_sent"] = fetcher.sent + 200
