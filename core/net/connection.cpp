@@ -259,6 +259,17 @@ void Connection::close_after_flush(std::string reason) {
                  });
 }
 
+void Connection::notify_when_drained() {
+  if (finished_) return;
+  if (outbound_bytes() > 0) {
+    drain_notice_ = true;  // on_written calls back
+    return;
+  }
+  asio::post(transport().executor(), [self = shared_from_this()] {
+    if (!self->finished_) self->protocol_->on_output_drained();
+  });
+}
+
 void Connection::abort(std::string reason) {
   asio::dispatch(transport().executor(),
                  [self = shared_from_this(), reason = std::move(reason)]() mutable {
@@ -328,7 +339,13 @@ void Connection::on_written(const boost::system::error_code& error, std::size_t)
   }
   if (paused_by_backpressure_ && left <= max_outbound_bytes_ / 2) {
     paused_by_backpressure_ = false;
-    read_more();
+    // Frames read before the pause go first.
+    if (!processing_ && process_buffer()) read_more();
+    if (finished_) return;
+  }
+  if (drain_notice_ && !processing_ && outbound_bytes() == 0) {
+    drain_notice_ = false;
+    protocol_->on_output_drained();  // may send: write_more() below takes it
     if (finished_) return;
   }
   write_more();
@@ -432,7 +449,8 @@ void Connection::read_directly() {
       const std::span<const uint8_t> read(scratch.bytes.get(), bytes);
       const std::size_t used = hand_frames(read, go_on, needed);
       if (used > 0) note_read(std::chrono::steady_clock::now());
-      if (used < bytes && (go_on || paused_by_protocol_) && !finished_ && !reading_stopped_) {
+      if (used < bytes && (go_on || paused_by_protocol_ || paused_by_backpressure_) && !finished_ &&
+          !reading_stopped_) {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
         resize_buffer(std::max(rest, std::min(needed, rest + kReadChunk)), 0);
@@ -514,13 +532,18 @@ std::size_t Connection::hand_frames(std::span<const uint8_t> bytes, bool& go_on,
   std::size_t used = 0;
   go_on = false;
   while (used < bytes.size()) {
-    if (finished_ || reading_stopped_ || paused_by_protocol_) return used;
+    if (finished_ || reading_stopped_ || paused_by_protocol_ || paused_by_backpressure_) {
+      return used;
+    }
     const auto unread = bytes.subspan(used);
     const auto status = protocol_->next_frame(unread);
     switch (status.kind) {
       case FrameStatus::Kind::kComplete:
         protocol_->on_frame(unread.first(status.length));
         used += status.length;
+        // The answers are over the limit: the frames after this one wait
+        // (kept in the buffer) until the peer reads; on_written resumes.
+        if (outbound_bytes() > max_outbound_bytes_) paused_by_backpressure_ = true;
         continue;
       case FrameStatus::Kind::kNeedMore:
         if (std::max(status.length, unread.size()) > max_buffered_bytes_) {

@@ -13,8 +13,12 @@
 // Writing: send() appends to one outbound queue; a single writer drains it,
 // coalescing queued frames into one write. While the queue holds more than
 // Limits::max_outbound_bytes the connection stops reading (backpressure),
-// and resumes below half of that. Protocols that must never block a
-// publisher (MQTT fan-out) check outbound_bytes() and drop or queue instead.
+// and resumes below half of that; frames already read wait too, so a client
+// pipelining requests (Kafka Fetch) it never reads the answers to cannot make
+// the queue grow past one frame's answer. Deliveries a client did not ask
+// for by a request (MQTT fan-out, AMQP consumers) are not bounded by that:
+// their protocols check outbound_bytes() and drop, or hold them back and ask
+// notify_when_drained() to go on.
 // A protocol may also stop reading itself (pause_reading, e.g. AMQP
 // connection.blocked) until it calls resume_reading().
 //
@@ -75,6 +79,9 @@ class FrameProtocol {
   virtual void on_server_shutdown() = 0;
   // The connection is closed; called once, last.
   virtual void on_closed(std::string_view reason) = 0;
+  // The outbound queue was written out, after Connection::notify_when_drained()
+  // asked (a protocol that held back deliveries for a slow reader sends on).
+  virtual void on_output_drained() {}
 };
 
 struct ConnectionLimits {
@@ -149,6 +156,12 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void close_after_flush(std::string reason);
   // Close now, dropping queued output. Thread-safe.
   void abort(std::string reason);
+
+  // Executor-only: call the protocol's on_output_drained() once, when what
+  // is queued now has been written (soon, if nothing is). For a protocol
+  // that stops handing a slow reader more output while outbound_bytes() is
+  // over its own cap, instead of letting the queue grow.
+  void notify_when_drained();
 
   // Executor-only: changes the idle timeout (0 disables it) and restarts it.
   void set_idle_timeout(std::chrono::milliseconds timeout);
@@ -285,6 +298,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   bool closing_ : 1 = false;  // the graceful close is under way
   bool finished_ : 1 = false;
   bool keep_read_buffer_ : 1 = false;  // ConnectionLimits::keep_read_buffer
+  bool drain_notice_ : 1 = false;      // notify_when_drained() was asked
 
   // Outbound: frames queued by send() (any thread), under out_lock_. Exists
   // only while something is queued or being written.

@@ -923,6 +923,13 @@ void AmqpConnection::hint_expiry(storage::Queue& queue) {
   if (auto expiry = queue.next_expiry()) broker_.housekeeping_at(*expiry);
 }
 
+void AmqpConnection::on_output_drained() {
+  if (!std::exchange(awaiting_drain_, false) || state_ != State::kOpen) return;
+  for (auto& [number, channel] : channels_) {
+    if (!channel.consumers.empty()) schedule_pump(number);
+  }
+}
+
 void AmqpConnection::pump(Channel& channel) {
   if (state_ != State::kOpen || channel.state != Channel::State::kOpen) return;
   OutputBatch batch(*this);
@@ -960,6 +967,17 @@ void AmqpConnection::pump(Channel& channel) {
     }
     return consumer.may_consume;
   };
+  // A client that does not read: its consumers take nothing more (other
+  // consumers of their queues do) until the output has been written, so the
+  // messages wait in their queues, under their limits, and not in this
+  // connection's output (RabbitMQ's flow control does the same).
+  auto congested = [&] {
+    if (!output_->congested()) return false;
+    for (auto& entry : channel.consumers) set_ready(entry.second, false);
+    if (!std::exchange(awaiting_drain_, true)) output_->notify_when_drained();
+    return true;
+  };
+  if (congested()) return;
   int delivered = 0;
   bool progress = true;
   while (progress) {
@@ -1013,6 +1031,7 @@ void AmqpConnection::pump(Channel& channel) {
       }
       set_ready(consumer, has_capacity(consumer));
       progress = true;
+      if (congested()) return;
       if (++delivered >= kDeliveriesPerPump) {
         schedule_pump(channel.number);
         return;

@@ -87,6 +87,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void on_server_shutdown();
   // The socket is gone: requeue, drop consumers and exclusive queues.
   void on_closed();
+  // The output that was congested has been written: deliveries go on.
+  void on_output_drained();
 
   // --- for handlers ---
   uint64_t id() const { return id_; }
@@ -238,6 +240,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Channels owing confirms, and whether the flush is posted.
   std::vector<uint16_t> confirm_channels_;
   bool confirm_flush_posted_ = false;
+  // Deliveries stopped for a congested output (a client that does not
+  // read); on_output_drained() pumps every channel again.
+  bool awaiting_drain_ = false;
 };
 
 }  // namespace mockforge::amqp

@@ -37,6 +37,13 @@ class ConnectionOutput {
   // connection blocked by a resource alarm; resume_reading() undoes both.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
+  // Strand-only: true while more output waits for the socket than a
+  // consumer's deliveries may add to (a client that does not read); the
+  // deliveries then stay in their queues until the output is written.
+  virtual bool congested() const { return false; }
+  // Strand-only: call AmqpConnection::on_output_drained() once what is
+  // queued now has been written.
+  virtual void notify_when_drained() {}
   // The peer's address, "host:port" ("" where there is no socket, as in
   // unit tests). Any thread.
   virtual std::string peer_address() const { return ""; }

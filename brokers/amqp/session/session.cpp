@@ -6,6 +6,13 @@
 
 namespace mockforge::amqp {
 
+namespace {
+
+// Unsent output beyond which consumers' deliveries wait in their queues.
+constexpr std::size_t kCongestedOutboundBytes = 4u << 20;
+
+}  // namespace
+
 SessionOutput::SessionOutput(net::Connection& connection)
     : connection_(connection.weak_from_this()),
       raw_connection_(&connection),
@@ -48,6 +55,15 @@ void SessionOutput::resume_reading() {
     connection->set_idle_timeout(receive_timeout());
     connection->resume_reading();
   }
+}
+
+bool SessionOutput::congested() const {
+  auto connection = connection_.lock();
+  return connection && connection->outbound_bytes() > kCongestedOutboundBytes;
+}
+
+void SessionOutput::notify_when_drained() {
+  if (auto connection = connection_.lock()) connection->notify_when_drained();
 }
 
 std::string SessionOutput::peer_address() const {
@@ -120,5 +136,7 @@ void AmqpSession::on_idle_timeout() { connection_->on_heartbeat_timeout(); }
 void AmqpSession::on_server_shutdown() { connection_->on_server_shutdown(); }
 
 void AmqpSession::on_closed(std::string_view) { connection_->on_closed(); }
+
+void AmqpSession::on_output_drained() { connection_->on_output_drained(); }
 
 }  // namespace mockforge::amqp

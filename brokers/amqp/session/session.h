@@ -22,6 +22,8 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   void post_after(std::chrono::milliseconds delay, std::function<void()> task) override;
   void pause_reading() override;
   void resume_reading() override;
+  bool congested() const override;
+  void notify_when_drained() override;
   std::string peer_address() const override;
   std::optional<ClientCertificate> peer_certificate() const override;
 
@@ -50,6 +52,7 @@ class AmqpSession : public net::FrameProtocol {
   void on_idle_timeout() override;
   void on_server_shutdown() override;
   void on_closed(std::string_view reason) override;
+  void on_output_drained() override;
 
  private:
   std::shared_ptr<BrokerState> broker_;

@@ -35,11 +35,14 @@ FrameCheck check_frame(std::span<const uint8_t> unread, std::size_t max_frame_by
 }
 
 void RequestPipeline::State::flush() {
+  bool sent = false;
   while (!slots.empty() && slots.front()->done) {
     auto slot = std::move(slots.front());
     slots.pop_front();
     if (sink != nullptr && slot->frame) sink->send(std::move(*slot->frame));
+    sent = true;
   }
+  if (sent && sink != nullptr) sink->answered(slots.size());
 }
 
 RequestPipeline::RequestPipeline(BrokerState& broker, Sink& sink,

@@ -39,6 +39,8 @@ class RequestPipeline {
     virtual void send(Bytes frame) = 0;
     // Flushes what was sent, then closes (protocol violation).
     virtual void close(std::string reason) = 0;
+    // Answers went out; `pending` requests are still unanswered.
+    virtual void answered(std::size_t pending) { (void)pending; }
   };
 
   RequestPipeline(BrokerState& broker, Sink& sink, std::shared_ptr<ConnectionScheduler> scheduler,

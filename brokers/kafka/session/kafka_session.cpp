@@ -63,7 +63,20 @@ net::FrameStatus KafkaSession::next_frame(std::span<const uint8_t> unread) {
   return net::FrameStatus::invalid(std::move(check.error));
 }
 
-void KafkaSession::on_frame(std::span<const uint8_t> frame) { pipeline_->on_frame(frame); }
+void KafkaSession::on_frame(std::span<const uint8_t> frame) {
+  pipeline_->on_frame(frame);
+  if (!paused_ && pipeline_->pending_responses() >= kMaxPendingRequests) {
+    paused_ = true;
+    connection_.pause_reading();
+  }
+}
+
+void KafkaSession::answered(std::size_t pending) {
+  if (paused_ && pending < kMaxPendingRequests) {
+    paused_ = false;
+    connection_.resume_reading();
+  }
+}
 
 void KafkaSession::on_invalid_frame(std::string_view error) {
   log::get("kafka")->debug("closing {}: {}", connection_.remote_address(), error);

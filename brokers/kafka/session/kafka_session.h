@@ -26,11 +26,20 @@ class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
 
   void send(Bytes frame) override;
   void close(std::string reason) override;
+  void answered(std::size_t pending) override;
+
+  // Unanswered requests (long-polling Fetches, and whatever waits behind
+  // them) at which the connection stops reading until some are answered.
+  // Kafka itself reads one request at a time per connection; this keeps
+  // clients' pipelining while bounding what a client that never reads its
+  // answers can make the broker hold.
+  static constexpr std::size_t kMaxPendingRequests = 16;
 
  private:
   net::Connection& connection_;
   BrokerState& broker_;
   std::unique_ptr<RequestPipeline> pipeline_;
+  bool paused_ = false;  // kMaxPendingRequests reached
 };
 
 }  // namespace mockforge::kafka

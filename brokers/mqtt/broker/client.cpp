@@ -321,7 +321,7 @@ void Client::hold_delivery(Delivery delivery) {
   note_flow_counts();
 }
 
-void Client::send_or_queue(Delivery delivery) {
+void Client::send_or_queue(Delivery delivery, bool from_backlog) {
   if (ending_) {
     // Closing: keep QoS 1/2 for the session hand-over.
     if (delivery.qos != QoS::at_most_once) extras().backlog.push_back(std::move(delivery));
@@ -346,12 +346,15 @@ void Client::send_or_queue(Delivery delivery) {
     return;
   }
   if (!awaiting_hand_over_ && inflight_count() < receive_maximum()) {
-    const uint16_t packet_id = next_packet_id();
-    auto& inflight = extras().inflight[packet_id];
-    inflight.delivery = std::move(delivery);
-    send_publish(packet_id, inflight.delivery, false);
-    note_flow_counts();
-    return;
+    // A slow reader: QoS 1/2 wait in the backlog rather than in the
+    // connection's output, which would grow without bound; the ones behind
+    // a waiting backlog queue after it, in order.
+    if (congested()) {
+      await_drain();
+    } else if (from_backlog || !extras_ || !extras_->awaiting_drain || backlog_empty()) {
+      send_inflight(std::move(delivery));
+      return;
+    }
   }
   auto& backlog = extras().backlog;
   if (backlog.size() >= options().max_queued_messages) {
@@ -360,6 +363,29 @@ void Client::send_or_queue(Delivery delivery) {
   }
   backlog.push_back(std::move(delivery));
   note_flow_counts();
+}
+
+void Client::await_drain() {
+  auto& extras = this->extras();
+  if (extras.awaiting_drain) return;
+  extras.awaiting_drain = true;
+  notify_when_drained();
+}
+
+void Client::on_output_drained() {
+  if (!extras_ || !extras_->awaiting_drain) return;
+  extras_->awaiting_drain = false;
+  pump_backlog();
+}
+
+void Client::send_inflight(Delivery delivery) {
+  {
+    const uint16_t packet_id = next_packet_id();
+    auto& inflight = extras().inflight[packet_id];
+    inflight.delivery = std::move(delivery);
+    send_publish(packet_id, inflight.delivery, false);
+    note_flow_counts();
+  }
 }
 
 void Client::note_flow_counts() {
@@ -469,9 +495,13 @@ uint16_t Client::next_packet_id() {
 void Client::pump_backlog() {
   while (!backlog_empty() && inflight_count() < receive_maximum() && !ending_ &&
          !awaiting_hand_over_ && !deliveries_paused()) {
+    if (congested()) {
+      await_drain();
+      break;
+    }
     Delivery delivery = std::move(extras_->backlog.front());
     extras_->backlog.pop_front();
-    send_or_queue(std::move(delivery));
+    send_or_queue(std::move(delivery), true);
   }
 }
 

@@ -50,8 +50,13 @@ class ClientIo : public ClientLink {
   // the broker which registration ends); it must stay alive until then.
   virtual std::shared_ptr<ClientLink> make_link() = 0;
   // True while the connection's unsent output is over its limit (a slow
-  // reader); QoS 0 messages are then dropped and counted.
+  // reader); QoS 0 messages are then dropped and counted, QoS 1/2 ones wait
+  // in the backlog (max_queued_messages, then dropped) until the output is
+  // written.
   virtual bool congested() const = 0;
+  // Call Client::on_output_drained() on the executor once what is queued for
+  // the socket has been written.
+  virtual void notify_when_drained() {}
   // The peer's address, "host:port"; any thread.
   virtual std::string peer_address() const = 0;
   // Whether the connection came in on a TLS listener (mqtt.tls_port, mqtt.wss_port).
@@ -81,6 +86,8 @@ class Client : public ClientIo {
   void on_read_timeout();
   void on_server_shutdown();
   void on_closed();
+  // notify_when_drained() was asked, and the output was written.
+  void on_output_drained();
   // From the broker (through the link).
   void deliver_now(Delivery delivery);
   void taken_over();
@@ -172,7 +179,12 @@ class Client : public ClientIo {
   void pump_backlog();
   // deliver_now() past the checks and the fault seam: sends, or queues in
   // the backlog for Receive Maximum room.
-  void send_or_queue(Delivery delivery);
+  // `from_backlog`: the backlog's first, which goes before the rest of it.
+  void send_or_queue(Delivery delivery, bool from_backlog = false);
+  // The output is congested: QoS 1/2 wait for it to be written.
+  void await_drain();
+  // Sends a QoS 1/2 delivery under a new packet id, in flight until acknowledged.
+  void send_inflight(Delivery delivery);
   // The fault seam (client_faults.cpp): true when a rule took the packet.
   bool apply_faults(Packet& packet);
   // The seam's delivery side: true when a rule paused or dropped the
@@ -206,6 +218,9 @@ class Client : public ClientIo {
     uint16_t topic_alias_maximum = 0;               // the client's (v5): server -> client aliases
     uint16_t last_packet_id = 0;
     bool deliveries_paused = false;  // a fault rule's pause window is open
+    // QoS 1/2 deliveries wait in the backlog until the connection's output,
+    // over its cap (congested()), has been written (on_output_drained).
+    bool awaiting_drain = false;
   };
   Extras& extras();
   std::size_t inflight_count() const { return extras_ ? extras_->inflight.size() : 0; }

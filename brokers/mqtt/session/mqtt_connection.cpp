@@ -13,7 +13,8 @@ namespace mockforge::mqtt {
 
 namespace {
 
-// Unsent output beyond which QoS 0 messages to the client are dropped.
+// Unsent output beyond which QoS 0 messages to the client are dropped and
+// QoS 1/2 ones wait in its backlog (Client::send_or_queue).
 constexpr std::size_t kCongestedOutboundBytes = 4u << 20;
 
 // Reads the fixed header's Remaining Length: the frame length, or how to go on.
@@ -80,6 +81,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
   void on_idle_timeout() override { on_read_timeout(); }
   void on_server_shutdown() override { Client::on_server_shutdown(); }
+  void on_output_drained() override { Client::on_output_drained(); }
   void on_closed(std::string_view reason) override {
     log::get("mqtt")->debug("mqtt connection {} closed: {}", connection_.id(), reason);
     Client::on_closed();
@@ -94,6 +96,7 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
     connection_.set_idle_timeout(timeout);
   }
   bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
+  void notify_when_drained() override { connection_.notify_when_drained(); }
   std::string peer_address() const override { return connection_.remote_address(); }
   bool tls() const override { return connection_.tls(); }
   std::optional<std::string> certificate_common_name() const override {

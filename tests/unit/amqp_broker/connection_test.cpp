@@ -23,8 +23,12 @@ class RecordingOutput : public ConnectionOutput {
   }
   void pause_reading() override { reading_paused = true; }
   void resume_reading() override { reading_paused = false; }
+  bool congested() const override { return congested_output; }
+  void notify_when_drained() override { drain_asked = true; }
 
   std::vector<uint8_t> sent;
+  bool congested_output = false;
+  bool drain_asked = false;
   bool reading_paused = false;
   std::optional<std::string> closed;
   std::chrono::seconds heartbeat{-1};
@@ -232,6 +236,46 @@ TEST_F(AmqpConnectionTest, UnackedGetIsRequeuedRedeliveredWhenTheChannelCloses) 
   const auto& get_ok = std::get<BasicGetOk>(replies.back().method);
   EXPECT_TRUE(get_ok.redelivered);
   EXPECT_EQ(replies.back().body, "");
+}
+
+TEST_F(AmqpConnectionTest, ConsumerOfACongestedConnectionGetsNothingUntilTheOutputDrains) {
+  // A client that does not read: with no prefetch limit (and no-ack) every
+  // ready message would go into the connection's output; they stay in the
+  // queue instead, under its limits, until the output has been written.
+  handshake();
+  feed_method(1, ChannelOpen{});
+  feed_method(1, QueueDeclare{0, "q", false, false, false, false, false, {}});
+  for (int i = 0; i < 3; ++i) {
+    std::vector<uint8_t> publish = encode_method_frame(1, BasicPublish{0, "", "q", false, false});
+    std::vector<uint8_t> header_frame = encode_content_header_frame(1, ContentHeader{});
+    publish.insert(publish.end(), header_frame.begin(), header_frame.end());
+    feed(publish);
+  }
+  received();
+  auto run_posted = [this] {
+    while (!output->posted.empty()) {
+      auto tasks = std::move(output->posted);
+      output->posted.clear();
+      for (auto& task : tasks) task();
+    }
+  };
+  output->congested_output = true;
+  BasicConsume consume;
+  consume.queue = "q";
+  consume.consumer_tag = "slow";
+  consume.no_ack = true;
+  feed_method(1, consume);
+  run_posted();
+  auto replies = received();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<BasicConsumeOk>(replies[0].method));
+  EXPECT_TRUE(output->drain_asked);
+  output->congested_output = false;
+  connection->on_output_drained();
+  run_posted();
+  replies = received();
+  ASSERT_EQ(replies.size(), 3u);
+  for (const auto& reply : replies) EXPECT_TRUE(std::holds_alternative<BasicDeliver>(reply.method));
 }
 
 TEST_F(AmqpConnectionTest, ConfirmsOfOneReadGoOutAsOneAckWithMultiple) {

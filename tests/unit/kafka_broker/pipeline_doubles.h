@@ -26,8 +26,10 @@ class RecordingSink : public RequestPipeline::Sink {
  public:
   void send(Bytes frame) override { frames.push_back(std::move(frame)); }
   void close(std::string reason) override { closed = reason; }
+  void answered(std::size_t pending) override { still_pending.push_back(pending); }
   std::vector<Bytes> frames;
   std::optional<std::string> closed;
+  std::vector<std::size_t> still_pending;  // answered()'s, in order
 };
 
 }  // namespace mockforge::kafka::testing

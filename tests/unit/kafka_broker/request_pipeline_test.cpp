@@ -141,6 +141,8 @@ TEST_F(RequestPipelineTest, ProduceThenLongPollFetchKeepsResponsesInOrder) {
   send(1, 11, 2, fetch);
   send(18, 0, 3, ApiVersionsRequest{});
   EXPECT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(pipeline.pending_responses(), 2u);
+  EXPECT_EQ(sink.still_pending, std::vector<std::size_t>{0});
 
   // New data wakes the fetch (through the scheduler), then both answers go out in order.
   send(0, 7, 4, produce);
@@ -149,6 +151,10 @@ TEST_F(RequestPipelineTest, ProduceThenLongPollFetchKeepsResponsesInOrder) {
   EXPECT_EQ(correlation_of(sink.frames[1]), 2);
   EXPECT_EQ(correlation_of(sink.frames[2]), 3);
   EXPECT_EQ(correlation_of(sink.frames[3]), 4);
+  // The session learns how many are still unanswered whenever answers go out
+  // (it stops reading at KafkaSession::kMaxPendingRequests): none after the
+  // first Produce, none once the Fetch and what waited behind it went out.
+  EXPECT_EQ(sink.still_pending, (std::vector<std::size_t>{0, 0}));
   auto fetched = decode<FetchResponse>(sink.frames[1], 1, 11);
   const auto& data = fetched.responses[0].partitions[0];
   EXPECT_EQ(data.error_code, 0);

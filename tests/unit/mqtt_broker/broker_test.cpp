@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,7 @@ class ClientUnderTest final : public Client {
   void close_connection(std::string reason) override;
   void set_read_timeout(std::chrono::milliseconds timeout) override;
   bool congested() const override;
+  void notify_when_drained() override;
   std::string peer_address() const override { return "192.0.2.1:5555"; }
   // Held input resumes when the test runs its tasks.
   void hold_input(std::chrono::milliseconds delay, std::function<void()> resume) override;
@@ -147,6 +149,12 @@ class TestClient {
 
   std::vector<Packet> received;
   bool congested_output = false;
+  bool drain_asked = false;  // notify_when_drained() was called
+  // The congested output was written: what the connection then tells the client.
+  void drained() {
+    congested_output = false;
+    if (std::exchange(drain_asked, false)) client_->on_output_drained();
+  }
   bool closed = false;
   std::string close_reason;
   std::chrono::milliseconds read_timeout{0};
@@ -165,6 +173,7 @@ void ClientUnderTest::set_read_timeout(std::chrono::milliseconds timeout) {
   owner_.set_read_timeout(timeout);
 }
 bool ClientUnderTest::congested() const { return owner_.congested(); }
+void ClientUnderTest::notify_when_drained() { owner_.drain_asked = true; }
 void ClientUnderTest::hold_input(std::chrono::milliseconds, std::function<void()> resume) {
   owner_.hold(std::move(resume));
 }
@@ -796,11 +805,46 @@ TEST_F(MqttBrokerTest, CongestedSubscriberDropsQos0AndCountsIt) {
   connect(pub, "pub");
   publish(pub, "t", "dropped");
   publish(pub, "t", "kept", QoS::at_least_once);
+  // QoS 1 waits for the output to be written (next test).
+  EXPECT_TRUE(sub.take<Publish>().empty());
+  sub.drained();
   auto got = sub.take<Publish>();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(text(got[0]), "kept");
   EXPECT_NE(registry_.render().find("mqtt_messages_dropped_total{reason=\"slow_subscriber\"} 1"),
             std::string::npos);
+}
+
+TEST_F(MqttBrokerTest, CongestedSubscriberQueuesQos1InOrderUpToTheCapUntilDrained) {
+  // A subscriber that does not read (3.1.1: no Receive Maximum of its own):
+  // QoS 1 deliveries wait in its backlog, not in the connection's output,
+  // up to max_queued_messages; later ones are dropped, as Mosquitto does.
+  BrokerOptions options;
+  options.max_queued_messages = 3;
+  make_broker(options);
+  auto& sub = client(ProtocolVersion::v3_1_1);
+  connect(sub, "slow", true, ProtocolVersion::v3_1_1);
+  subscribe(sub, "t", QoS::at_least_once);
+  auto& pub = client();
+  connect(pub, "pub");
+  publish(pub, "t", "0", QoS::at_least_once);
+  ASSERT_EQ(sub.take<Publish>().size(), 1u);  // not congested yet
+  sub.congested_output = true;
+  for (int i = 1; i <= 5; ++i) publish(pub, "t", std::to_string(i), QoS::at_least_once);
+  pump();
+  EXPECT_TRUE(sub.take<Publish>().empty());
+  EXPECT_TRUE(sub.drain_asked);
+  EXPECT_NE(registry_.render().find("mqtt_messages_dropped_total{reason=\"queue_full\"} 2"),
+            std::string::npos);
+  sub.drained();
+  auto got = sub.take<Publish>();
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(text(got[i]), std::to_string(i + 1));
+  // A new one, once drained, goes straight out.
+  publish(pub, "t", "6", QoS::at_least_once);
+  got = sub.take<Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(text(got[0]), "6");
 }
 
 Connack connect_as(TestClient& client, const std::string& id, std::optional<std::string> user,

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <ctime>
 #include <future>
+#include <thread>
 
 #include "core/runtime/listener.h"
 #include "core/runtime/runtime.h"
@@ -29,10 +30,13 @@ struct Events {
   std::atomic<int> invalid{0};
   std::atomic<int> idle{0};
   std::atomic<int> shutdown{0};
+  std::atomic<int> drained{0};
   std::promise<std::string> closed;
   std::atomic<bool> closed_once{false};
   std::shared_ptr<Connection> paused_connection;
 };
+
+constexpr std::size_t kLargeAnswerBytes = 1 << 20;
 
 class EchoProtocol : public FrameProtocol {
  public:
@@ -46,9 +50,15 @@ class EchoProtocol : public FrameProtocol {
     return FrameStatus::complete(2 + length);
   }
   // A frame "P" pauses reading, "R" (sent from another thread, below)
-  // resumes it; everything else is echoed.
+  // resumes it; "A" is answered with 1 MiB, "D" too and then asks for
+  // on_output_drained(); everything else is echoed.
   void on_frame(std::span<const uint8_t> frame) override {
     ++events_.frames;
+    if (frame.size() == 3 && (frame[2] == 'A' || frame[2] == 'D')) {
+      connection_.send(std::vector<uint8_t>(kLargeAnswerBytes, frame[2]));
+      if (frame[2] == 'D') connection_.notify_when_drained();
+      return;
+    }
     if (frame.size() == 3 && frame[2] == 'P') {
       connection_.pause_reading();
       events_.paused_connection = connection_.shared_from_this();
@@ -68,6 +78,7 @@ class EchoProtocol : public FrameProtocol {
     connection_.send({0, 3, 'b', 'y', 'e'});
     connection_.close_after_flush("server shutdown");
   }
+  void on_output_drained() override { ++events_.drained; }
   void on_closed(std::string_view reason) override {
     // The first connection to close (tests with several look at none).
     if (!events_.closed_once.exchange(true)) events_.closed.set_value(std::string(reason));
@@ -265,6 +276,45 @@ TEST_P(ConnectionTest, SlowReaderPausesReadingInsteadOfGrowingWithoutBound) {
       << "server kept reading while its output was stuck";
   // Draining the echoes lets everything through.
   EXPECT_EQ(drain_echoes(fd, sent), sent - sent % kFloodFrameBytes);
+  ::close(fd);
+}
+
+TEST_P(ConnectionTest, FramesReadWaitWhileTheirAnswersAreOverTheOutputLimit) {
+  start(ConnectionLimits{.max_outbound_bytes = 64 * 1024});
+  const int fd = connect_client();
+  // 100 requests in one write, each answered with 1 MiB, never read: the
+  // server handles them only as its output drains (a few fill the kernel's
+  // buffers), not all at once into 100 MiB of queued answers.
+  std::string requests;
+  const std::string request(
+      "\x00\x01"
+      "A",
+      3);
+  for (int i = 0; i < 100; ++i) requests += request;
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), 0), 300);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_LT(events_.frames.load(), 50) << "frames handled while the output was over its limit";
+  // Reading lets every one through, in order.
+  const std::string answers = read_exactly(fd, 100 * kLargeAnswerBytes);
+  EXPECT_EQ(answers.size(), 100 * kLargeAnswerBytes);
+  EXPECT_EQ(std::count(answers.begin(), answers.end(), 'A'), 100 * kLargeAnswerBytes);
+  EXPECT_EQ(events_.frames.load(), 100);
+  ::close(fd);
+}
+
+TEST_P(ConnectionTest, DrainNoticeComesOnceTheOutputIsWritten) {
+  start();
+  const int fd = connect_client();
+  ASSERT_EQ(::send(fd,
+                   "\x00\x01"
+                   "D",
+                   3, 0),
+            3);
+  EXPECT_EQ(read_exactly(fd, kLargeAnswerBytes).size(), kLargeAnswerBytes);
+  for (int i = 0; i < 500 && events_.drained.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(events_.drained.load(), 1);
   ::close(fd);
 }
 
