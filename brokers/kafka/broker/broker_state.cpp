@@ -119,7 +119,7 @@ BrokerState::BrokerState(BrokerOptions options, storage::Engine& storage,
       storage_(storage),
       registry_(registry),
       metrics_(registry),
-      cluster_(options_.brokers, options_.racks),
+      cluster_(options_.brokers, options_.racks, options_.auto_leader_rebalance),
       groups_(std::make_unique<GroupCoordinator>(options_.group_initial_rebalance_delay)),
       transactions_(std::make_unique<TransactionCoordinator>(
           [this] { return producers_.allocate_id(); }, options_.transaction_max_timeout)),

@@ -14,6 +14,7 @@ inline constexpr int16_t kUnknownTopicOrPartition = 3;
 inline constexpr int16_t kMessageTooLarge = 10;
 inline constexpr int16_t kLeaderNotAvailable = 5;
 inline constexpr int16_t kNotLeaderOrFollower = 6;
+inline constexpr int16_t kCoordinatorLoadInProgress = 14;
 inline constexpr int16_t kCoordinatorNotAvailable = 15;
 inline constexpr int16_t kNotCoordinator = 16;
 inline constexpr int16_t kInvalidTopicException = 17;
@@ -63,7 +64,9 @@ inline constexpr int16_t kFencedLeaderEpoch = 74;
 inline constexpr int16_t kUnknownLeaderEpoch = 75;
 inline constexpr int16_t kBrokerNotAvailable = 8;
 inline constexpr int16_t kPreferredLeaderNotAvailable = 80;
+inline constexpr int16_t kEligibleLeadersNotAvailable = 83;
 inline constexpr int16_t kElectionNotNeeded = 84;
+inline constexpr int16_t kNoReassignmentInProgress = 85;
 inline constexpr int16_t kMismatchedEndpointType = 114;
 inline constexpr int16_t kUnsupportedEndpointType = 115;
 

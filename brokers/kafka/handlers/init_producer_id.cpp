@@ -14,9 +14,11 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   InitProducerIdResponse response;
   BrokerState& broker = request->broker;
-  if (parsed.transactional_id &&
-      request->check_transaction_coordinator(*parsed.transactional_id) != error::kNone) {
-    response.error_code = error::kNotCoordinator;
+  const int16_t coordinator = parsed.transactional_id
+                                  ? request->check_transaction_coordinator(*parsed.transactional_id)
+                                  : error::kNone;
+  if (coordinator != error::kNone) {
+    response.error_code = coordinator;
   } else if (parsed.transactional_id) {
     auto result = broker.transactions().init_producer_id(*parsed.transactional_id,
                                                          parsed.transaction_timeout_ms,
