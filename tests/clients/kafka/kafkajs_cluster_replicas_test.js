@@ -70,7 +70,9 @@ async function main() {
     strict.send({ topic: 'js-isr', acks: -1, messages: [{ partition: 0, value: 'b' }] }),
     (error) => {
       // KafkaJS wraps the protocol error once per retrier it gave up in.
-      for (let e = error; e; e = e.originalError) if (e.type === 'NOT_ENOUGH_REPLICAS') return true;
+      for (let e = error; e; e = e.originalError || e.cause) {
+        if (e.type === 'NOT_ENOUGH_REPLICAS') return true;
+      }
       throw error;
     });
   await strict.send({ topic: 'js-isr', acks: 1, messages: [{ partition: 0, value: 'c' }] });
