@@ -20,8 +20,11 @@ bool contains(const std::vector<int32_t>& list, int32_t node) {
 
 }  // namespace
 
-Cluster::Cluster(int32_t brokers, std::vector<std::string> racks, bool auto_leader_rebalance)
-    : size_(std::max(1, brokers)), auto_leader_rebalance_(auto_leader_rebalance) {
+Cluster::Cluster(int32_t brokers, std::vector<std::string> racks, bool auto_leader_rebalance,
+                 std::chrono::milliseconds reassignment_delay)
+    : size_(std::max(1, brokers)),
+      auto_leader_rebalance_(auto_leader_rebalance),
+      reassignment_delay_(reassignment_delay) {
   for (int32_t id = 0; id < size_; ++id) {
     Node node;
     node.id = id;
@@ -118,7 +121,13 @@ Cluster::PartitionState& Cluster::state_locked(const std::string& topic, int32_t
 }
 
 Cluster::PartitionState Cluster::describe(const std::string& topic, int32_t partition) {
-  if (single()) return PartitionState{0, {{0, 0}}, {0}, {0}};
+  if (single()) {
+    PartitionState state;
+    state.epochs = {{0, 0}};
+    state.replicas = {0};
+    state.isr = {0};
+    return state;
+  }
   std::lock_guard lock(mutex_);
   return state_locked(topic, partition);
 }
@@ -145,6 +154,8 @@ void Cluster::create_topic(const std::string& topic, int32_t partitions, int32_t
     auto [it, inserted] = partitions_.try_emplace(PartitionKey{topic, index});
     PartitionState& state = it->second;
     const int32_t before = state.leader;
+    state.target.clear();  // a reassignment of a deleted topic of that name ends
+    state.original.clear();
     init_state(state, static_cast<std::size_t>(index) < assignments.size()
                           ? assignments[static_cast<std::size_t>(index)]
                           : default_replicas(topic, index, replication_factor));
@@ -262,10 +273,88 @@ std::string Cluster::reassign(const std::string& topic, int32_t partition,
     }
   }
   PartitionState& state = state_locked(topic, partition);
+  if (reassignment_delay_.count() <= 0) {
+    apply_reassignment(state, replicas, log_end_offset);
+    return "";
+  }
+  // Ongoing until the delay passes: the target first, then the replicas being removed.
+  if (state.target.empty()) state.original = state.replicas;
+  state.target = replicas;
   state.replicas = replicas;
-  state.isr = replicas;  // shared storage: every new replica is caught up at once
-  if (!contains(replicas, state.leader)) set_leader(state, replicas.front(), log_end_offset);
+  for (int32_t replica : state.original) {
+    if (!contains(replicas, replica)) state.replicas.push_back(replica);
+  }
+  std::erase_if(state.isr, [&](int32_t node) { return !contains(state.replicas, node); });
+  state.completes_at = std::chrono::steady_clock::now() + reassignment_delay_;
+  ongoing_reassignments_ = true;
   return "";
+}
+
+void Cluster::apply_reassignment(PartitionState& state, const std::vector<int32_t>& replicas,
+                                 int64_t log_end_offset) const {
+  state.replicas = replicas;
+  state.target.clear();
+  state.original.clear();
+  // Shared storage: every live new replica is caught up at once.
+  std::vector<int32_t> isr;
+  for (int32_t replica : replicas) {
+    if (nodes_[replica].live) isr.push_back(replica);
+  }
+  if (isr.empty()) {
+    isr.push_back(replicas.front());
+    state.isr = std::move(isr);
+    set_leader(state, -1, log_end_offset);
+    return;
+  }
+  state.isr = std::move(isr);
+  if (!contains(state.isr, state.leader)) set_leader(state, state.isr.front(), log_end_offset);
+}
+
+bool Cluster::cancel_reassignment(const std::string& topic, int32_t partition) {
+  std::lock_guard lock(mutex_);
+  PartitionState& state = state_locked(topic, partition);
+  if (state.target.empty()) return false;
+  state.replicas = state.original;
+  state.target.clear();
+  state.original.clear();
+  std::erase_if(state.isr, [&](int32_t node) { return !contains(state.replicas, node); });
+  return true;
+}
+
+void Cluster::complete_reassignments(const std::map<PartitionKey, int64_t>& log_end_offsets) {
+  std::lock_guard lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  bool ongoing = false;
+  for (auto& [key, state] : partitions_) {
+    if (state.target.empty()) continue;
+    if (state.completes_at > now) {
+      ongoing = true;
+      continue;
+    }
+    auto end = log_end_offsets.find(key);
+    const std::vector<int32_t> target = state.target;
+    apply_reassignment(state, target, end == log_end_offsets.end() ? 0 : end->second);
+  }
+  ongoing_reassignments_ = ongoing;
+}
+
+std::vector<Cluster::OngoingReassignment> Cluster::ongoing_reassignments() const {
+  std::lock_guard lock(mutex_);
+  std::vector<OngoingReassignment> out;
+  for (const auto& [key, state] : partitions_) {
+    if (state.target.empty()) continue;
+    OngoingReassignment ongoing;
+    ongoing.partition = key;
+    ongoing.replicas = state.replicas;
+    for (int32_t replica : state.target) {
+      if (!contains(state.original, replica)) ongoing.adding.push_back(replica);
+    }
+    for (int32_t replica : state.original) {
+      if (!contains(state.target, replica)) ongoing.removing.push_back(replica);
+    }
+    out.push_back(std::move(ongoing));
+  }
+  return out;
 }
 
 bool Cluster::stop(int32_t node, const std::vector<PartitionKey>& partitions,
@@ -334,7 +423,10 @@ void Cluster::reset() {
   topic_replication_.clear();
   outages_.clear();
   has_outages_ = false;
+  ongoing_reassignments_ = false;
   for (auto& [key, state] : partitions_) {
+    state.target.clear();
+    state.original.clear();
     int32_t epoch = state.epoch();
     const int32_t before = state.leader;
     init_state(state, default_replicas(key.first, key.second, default_replication_factor()));

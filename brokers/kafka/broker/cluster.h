@@ -53,6 +53,7 @@ class Cluster {
     int32_t leader = 0;
     int32_t epoch = 0;
   };
+  using PartitionKey = std::pair<std::string, int32_t>;
   // One partition's epochs: (epoch, first offset), oldest first.
   using EpochHistory = std::vector<std::pair<int32_t, int64_t>>;
   struct PartitionState {
@@ -60,7 +61,19 @@ class Cluster {
     EpochHistory epochs;            // never empty
     std::vector<int32_t> replicas;  // assignment order, the preferred leader first
     std::vector<int32_t> isr;       // in sync, in replica order
+    // An ongoing reassignment (kafka.reassignment_delay): the target replicas
+    // (empty: none), the replicas before it, and when it completes.
+    std::vector<int32_t> target;
+    std::vector<int32_t> original;
+    std::chrono::steady_clock::time_point completes_at;
     int32_t epoch() const { return epochs.back().first; }
+  };
+  // An ongoing reassignment as ListPartitionReassignments lists it.
+  struct OngoingReassignment {
+    PartitionKey partition;
+    std::vector<int32_t> replicas;  // the target, then the replicas being removed
+    std::vector<int32_t> adding;
+    std::vector<int32_t> removing;
   };
   // Which coordinators an outage (admin API) affects.
   enum class CoordinatorType { kGroup, kTransaction };
@@ -74,12 +87,13 @@ class Cluster {
     OutageMode mode = OutageMode::kUnavailable;
     std::chrono::steady_clock::time_point until;
   };
-  using PartitionKey = std::pair<std::string, int32_t>;
 
   // `auto_leader_rebalance`: a broker that starts again becomes the leader of
   // the partitions it is the preferred leader of (Kafka's
   // auto.leader.rebalance.enable, applied at once rather than on its timer).
-  Cluster(int32_t brokers, std::vector<std::string> racks, bool auto_leader_rebalance = false);
+  // `reassignment_delay`: how long a reassignment stays ongoing (0: completes at once).
+  Cluster(int32_t brokers, std::vector<std::string> racks, bool auto_leader_rebalance = false,
+          std::chrono::milliseconds reassignment_delay = std::chrono::milliseconds(0));
 
   int32_t size() const { return size_; }
   bool single() const { return size_ == 1; }
@@ -137,12 +151,21 @@ class Cluster {
   // replica order leads (a new epoch). An error message when refused.
   std::string set_isr(const std::string& topic, int32_t partition, std::vector<int32_t> isr,
                       int64_t log_end_offset);
-  // AlterPartitionReassignments, completed at once: the partition's replicas
-  // become `replicas` (non-empty, no duplicates, live brokers only: otherwise
-  // an error message), all in sync; a leader outside the new set gives way to
-  // the first new replica (a new epoch).
+  // AlterPartitionReassignments: the partition's replicas become `replicas`
+  // (non-empty, no duplicates, live brokers only: otherwise an error
+  // message), all in sync; a leader outside the new set gives way to the
+  // first new replica in sync (a new epoch). At once, or after the
+  // reassignment delay: until then the partition lists the target replicas
+  // then those being removed, the ISR is unchanged, and a new reassignment
+  // replaces the ongoing one.
   std::string reassign(const std::string& topic, int32_t partition,
                        const std::vector<int32_t>& replicas, int64_t log_end_offset);
+  // Cancels an ongoing reassignment (the replicas go back); false when none.
+  bool cancel_reassignment(const std::string& topic, int32_t partition);
+  // Completes the reassignments whose delay has passed (called on a timer).
+  void complete_reassignments(const std::map<PartitionKey, int64_t>& log_end_offsets);
+  bool has_ongoing_reassignments() const { return ongoing_reassignments_; }
+  std::vector<OngoingReassignment> ongoing_reassignments() const;
   // Takes a live broker out of the cluster: each of `partitions` (and the
   // internal topics' partitions) it leads moves to the next live broker.
   // `log_end_offset` gives each moved partition's end. False when the node is
@@ -184,15 +207,20 @@ class Cluster {
   static void set_leader(PartitionState& state, int32_t leader, int64_t start_offset);
   // Initial state for `replicas`: the ISR its live members, the first of them leading.
   void init_state(PartitionState& state, std::vector<int32_t> replicas) const;
+  // Makes `replicas` the partition's replicas and ISR (its live members) now.
+  void apply_reassignment(PartitionState& state, const std::vector<int32_t>& replicas,
+                          int64_t log_end_offset) const;
 
   const int32_t size_;
   const bool auto_leader_rebalance_;
+  const std::chrono::milliseconds reassignment_delay_;
   mutable std::mutex mutex_;
   std::vector<Node> nodes_;
   std::map<PartitionKey, PartitionState> partitions_;
   std::map<std::string, int32_t> topic_replication_;  // set by create_topic
   std::vector<CoordinatorOutage> outages_;
   std::atomic<bool> has_outages_{false};  // read without the lock as a fast path
+  std::atomic<bool> ongoing_reassignments_{false};
 };
 
 }  // namespace mockforge::kafka

@@ -1,12 +1,12 @@
 // AlterPartitionReassignments (45): moves partitions' replicas in the simulated cluster
-// (broker/cluster.h). A reassignment completes at once (the brokers share one storage, so new
-// replicas are caught up): the partition's replicas and ISR become the new set, and a leader
-// outside it gives way to the new first replica at a new leader epoch. Refused per partition:
-// UNKNOWN_TOPIC_OR_PARTITION; INVALID_REPLICA_ASSIGNMENT for an empty list, a broker listed
-// twice, or a broker that does not exist or is stopped; null replicas (cancel) get
-// NO_REASSIGNMENT_IN_PROGRESS since none is ever pending. Needs ALTER on the cluster
-// (CLUSTER_AUTHORIZATION_FAILED), as Kafka's controller checks it; any broker takes it, as a
-// KRaft broker forwards it to the controller.
+// (broker/cluster.h). A reassignment completes at once, or after kafka.reassignment_delay (the
+// brokers share one storage, so new replicas need no copying): the partition's replicas and ISR
+// become the new set, and a leader outside it gives way to the new first replica at a new
+// leader epoch. Refused per partition: UNKNOWN_TOPIC_OR_PARTITION; INVALID_REPLICA_ASSIGNMENT
+// for an empty list, a broker listed twice, or a broker that does not exist or is stopped.
+// Null replicas cancel an ongoing reassignment, NO_REASSIGNMENT_IN_PROGRESS when none is. Needs
+// ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED), as Kafka's controller checks it; any broker
+// takes it, as a KRaft broker forwards it to the controller.
 #include "mockforge/kafka/alter_partition_reassignments.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -29,6 +29,7 @@ PartitionResponse reassign(BrokerState& broker, const std::string& topic_name, i
     return result;
   }
   if (!replicas) {
+    if (broker.cluster().cancel_reassignment(topic_name, index)) return result;
     result.error_code = error::kNoReassignmentInProgress;
     result.error_message = "Unable to cancel reassignment for partition " + topic_name + ":" +
                            std::to_string(index) + " since there is no reassignment in progress.";

@@ -425,11 +425,81 @@ class ReassignmentTest(ReplicaTest):
             for bad in ([1, 1], [9], [3], []):
                 _, results = client.alter_reassignments({"r": {0: bad}})
                 self.assertEqual(results[("r", 0)][0], INVALID_REPLICA_ASSIGNMENT, bad)
-            # Reassignments complete at once: none is ever listed as ongoing.
+            # Without kafka.reassignment_delay they complete at once: none is listed.
             self.assertEqual(client.list_reassignments(), (0, []))
             self.assertEqual(client.list_reassignments({"r": [0]}), (0, []))
         finally:
             client.close()
+
+
+class DelayedReassignmentTest(ReplicaTest):
+    env = {"MOCKFORGE_KAFKA_REASSIGNMENT_DELAY": "1500ms"}
+
+    def test_a_delayed_reassignment_is_listed_until_it_completes(self):
+        topic = "slow"
+        self.create(NewTopic(topic, num_partitions=2))
+        before = self.partitions(topic)
+        old = before[0]["replicas"]
+        target = [n for n in range(BROKERS) if n not in old][:2] + [old[1]]
+        producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True,
+                             "linger.ms": 2, "topic.metadata.refresh.interval.ms": 500})
+        failures, sent = [], 0
+
+        def produce(n):
+            nonlocal sent
+            for _ in range(n):
+                producer.produce(topic, value=str(sent).encode(), partition=0,
+                                 on_delivery=lambda err, msg: err and failures.append(err))
+                sent += 1
+            self.assertEqual(producer.flush(30), 0)
+
+        produce(200)
+        client = self.raw(1)
+        try:
+            self.assertEqual(client.alter_reassignments({topic: {0: target, 1: [0, 1, 2]}}),
+                             (0, {(topic, 0): (0, None), (topic, 1): (0, None)}))
+            error, ongoing = client.list_reassignments()
+            self.assertEqual(error, 0)
+            removing = [n for n in old if n not in target]
+            self.assertEqual(sorted(ongoing), sorted([
+                (topic, 0, target + removing, [n for n in target if n not in old], removing),
+                (topic, 1, [0, 1, 2] + [n for n in before[1]["replicas"] if n not in (0, 1, 2)],
+                 [n for n in (0, 1, 2) if n not in before[1]["replicas"]],
+                 [n for n in before[1]["replicas"] if n not in (0, 1, 2)])]))
+            self.assertEqual(client.list_reassignments({topic: [0]})[1][0][:2], (topic, 0))
+            self.assertEqual(client.list_reassignments({"other": [0]}), (0, []))
+            # Meanwhile Metadata lists the target then the replicas being removed; the leader
+            # and ISR have not moved.
+            meta = self.metadata(topic)[0]
+            self.assertEqual(meta.replicas, target + removing)
+            self.assertEqual((meta.leader, meta.isrs), (before[0]["leader"], old))
+            # Cancelling partition 1 puts its replicas back.
+            self.assertEqual(client.alter_reassignments({topic: {1: None}}),
+                             (0, {(topic, 1): (0, None)}))
+            self.assertEqual(self.partitions(topic)[1]["replicas"], before[1]["replicas"])
+            produce(200)
+            deadline = time.monotonic() + 10
+            while client.list_reassignments()[1] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(client.list_reassignments(), (0, []))
+        finally:
+            client.close()
+        after = self.partitions(topic)[0]
+        self.assertEqual((after["replicas"], after["isr"], after["leader"], after["leader_epoch"]),
+                         (target, target, target[0], 1))
+        produce(200)
+        self.assertEqual(failures, [])
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "slow-check",
+                             "enable.auto.commit": False})
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        values = []
+        deadline = time.monotonic() + 20
+        while len(values) < sent and time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and not msg.error():
+                values.append(int(msg.value()))
+        consumer.close()
+        self.assertEqual(values, list(range(sent)))
 
 
 class PreferredLeaderTest(ReplicaTest):

@@ -218,6 +218,39 @@ TEST(Cluster, SetIsrAndReassign) {
   EXPECT_NE(cluster.reassign("t", 0, {0}, 9), "");  // stopped
 }
 
+TEST(Cluster, DelayedReassignmentsAreOngoingUntilTheirTime) {
+  Cluster cluster(4, {}, false, std::chrono::milliseconds(100));
+  cluster.create_topic("t", 1, -1, {{0, 1}});
+  EXPECT_EQ(cluster.reassign("t", 0, {2, 1}, 5), "");
+  EXPECT_TRUE(cluster.has_ongoing_reassignments());
+  auto state = cluster.describe("t", 0);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{2, 1, 0}));  // target, then removing
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{0, 1}));           // unchanged meanwhile
+  EXPECT_EQ(state.leader, 0);
+  auto ongoing = cluster.ongoing_reassignments();
+  ASSERT_EQ(ongoing.size(), 1u);
+  EXPECT_EQ(ongoing[0].adding, (std::vector<int32_t>{2}));
+  EXPECT_EQ(ongoing[0].removing, (std::vector<int32_t>{0}));
+  // Not due yet: nothing changes.
+  cluster.complete_reassignments({{{"t", 0}, 9}});
+  EXPECT_EQ(cluster.ongoing_reassignments().size(), 1u);
+  // A cancel puts the replicas back.
+  EXPECT_TRUE(cluster.cancel_reassignment("t", 0));
+  EXPECT_FALSE(cluster.cancel_reassignment("t", 0));
+  EXPECT_EQ(cluster.describe("t", 0).replicas, (std::vector<int32_t>{0, 1}));
+  // Again, completed after the delay: the leader moves at a new epoch.
+  EXPECT_EQ(cluster.reassign("t", 0, {3, 2}, 5), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  cluster.complete_reassignments({{{"t", 0}, 9}});
+  EXPECT_FALSE(cluster.has_ongoing_reassignments());
+  EXPECT_TRUE(cluster.ongoing_reassignments().empty());
+  state = cluster.describe("t", 0);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{3, 2}));
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{3, 2}));
+  EXPECT_EQ(state.leader, 3);
+  EXPECT_EQ(state.epochs.back(), (std::pair<int32_t, int64_t>{1, 9}));
+}
+
 TEST(Cluster, CoordinatorOutagesExpire) {
   Cluster cluster(3, {});
   using Type = Cluster::CoordinatorType;
