@@ -225,7 +225,7 @@ TEST(Cluster, DelayedReassignmentsAreOngoingUntilTheirTime) {
   EXPECT_TRUE(cluster.has_ongoing_reassignments());
   auto state = cluster.describe("t", 0);
   EXPECT_EQ(state.replicas, (std::vector<int32_t>{2, 1, 0}));  // target, then removing
-  EXPECT_EQ(state.isr, (std::vector<int32_t>{0, 1}));           // unchanged meanwhile
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{0, 1}));          // unchanged meanwhile
   EXPECT_EQ(state.leader, 0);
   auto ongoing = cluster.ongoing_reassignments();
   ASSERT_EQ(ongoing.size(), 1u);
