@@ -64,6 +64,10 @@ struct BrokerOptions {
   // The simulated cluster (kafka.brokers, kafka.racks): node ids 0..brokers-1.
   int32_t brokers = 1;
   std::vector<std::string> racks;
+  // kafka.auto_leader_rebalance: a restarted broker leads its preferred partitions again.
+  bool auto_leader_rebalance = true;
+  // kafka.reassignment_delay: how long AlterPartitionReassignments stay ongoing.
+  std::chrono::milliseconds reassignment_delay{0};
   std::string cluster_id = "mockforge-kafka";
   bool auto_create_topics = true;
   int32_t default_partitions = 1;

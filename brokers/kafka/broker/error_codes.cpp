@@ -32,6 +32,12 @@ std::string_view name(int16_t code) {
       return "ELECTION_NOT_NEEDED";
     case kCoordinatorNotAvailable:
       return "COORDINATOR_NOT_AVAILABLE";
+    case kCoordinatorLoadInProgress:
+      return "COORDINATOR_LOAD_IN_PROGRESS";
+    case kEligibleLeadersNotAvailable:
+      return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+    case kNoReassignmentInProgress:
+      return "NO_REASSIGNMENT_IN_PROGRESS";
     case kInvalidTopicException:
       return "INVALID_TOPIC_EXCEPTION";
     case kRecordListTooLarge:

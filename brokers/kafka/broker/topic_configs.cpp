@@ -1,5 +1,6 @@
 #include "brokers/kafka/broker/topic_configs.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -23,6 +24,9 @@ constexpr TopicConfigSpec kTopicConfigs[] = {
     {"max.message.bytes", "message.max.bytes", config_type::kInt,
      "Largest record batch a producer may send to this topic; larger ones are refused with "
      "MESSAGE_TOO_LARGE."},
+    {"min.insync.replicas", "min.insync.replicas", config_type::kInt,
+     "Fewest in-sync replicas (kafka.brokers) a Produce with acks=all needs; with fewer it is "
+     "refused with NOT_ENOUGH_REPLICAS."},
     {"message.timestamp.type", "log.message.timestamp.type", config_type::kString,
      "CreateTime keeps the producer's timestamps; LogAppendTime makes the broker stamp each batch "
      "with the time it was appended."},
@@ -87,6 +91,8 @@ ConfigSynonym broker_default(const BrokerState& broker, const TopicConfigSpec& s
     if (context.default_retention_ms) synonym.source = config_source::kStaticBroker;
   } else if (spec.name == "max.message.bytes") {
     synonym.value = std::to_string(broker.options().default_max_message_bytes);
+  } else if (spec.name == "min.insync.replicas") {
+    synonym.value = "1";
   } else if (spec.name == "message.timestamp.type") {
     synonym.value = "CreateTime";
   } else if (spec.name == "cleanup.policy") {
@@ -120,6 +126,10 @@ std::optional<std::string> validate_topic_config(std::string_view name,
     auto parsed = parse_int<int32_t>(text);
     if (!parsed) return invalid(name, text, "Not a number of type INT");
     if (*parsed < 0) return invalid(name, text, "Value must be at least 0");
+  } else if (name == "min.insync.replicas") {
+    auto parsed = parse_int<int32_t>(text);
+    if (!parsed) return invalid(name, text, "Not a number of type INT");
+    if (*parsed < 1) return invalid(name, text, "Value must be at least 1");
   } else if (name == "message.timestamp.type") {
     if (text != "CreateTime" && text != "LogAppendTime") {
       return invalid(name, text, "String must be one of: CreateTime, LogAppendTime");
@@ -178,8 +188,9 @@ std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker) 
       "Whether Produce and Metadata create unknown topics (mockforge kafka.auto_create_topics).");
   add("broker.id", std::to_string(options.node_id), config_source::kDefault, config_type::kInt,
       "The id of this broker; mockforge runs a single broker.");
-  add("default.replication.factor", "1", config_source::kDefault, config_type::kInt,
-      "Replication factor of auto-created topics; there is one broker, so 1.");
+  add("default.replication.factor", std::to_string(std::min(3, broker.cluster().size())),
+      config_source::kDefault, config_type::kInt,
+      "Replication factor of topics created without one: min(3, kafka.brokers) in mockforge.");
   add("group.initial.rebalance.delay.ms",
       std::to_string(options.group_initial_rebalance_delay.count()), config_source::kStaticBroker,
       config_type::kInt,

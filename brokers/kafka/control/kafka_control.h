@@ -23,8 +23,12 @@ std::shared_ptr<control::BrokerControl> make_control(std::shared_ptr<BrokerState
                                                      std::function<void()> restart_brokers = {});
 
 // The simulated cluster's admin routes (docs/admin-api.md, "Kafka cluster"):
-//   GET  /__mockforge/api/kafka/cluster                      brokers and partition leaders
+//   GET  /__mockforge/api/kafka/cluster                      brokers, partitions (leader,
+//                                                            replicas, ISR), coordinator outages
 //   POST /__mockforge/api/kafka/cluster/leader               {topic, partition, broker}
+//   POST /__mockforge/api/kafka/cluster/isr                  {topic, partition, isr}
+//   POST /__mockforge/api/kafka/cluster/coordinators/outage  {type, key?, duration_ms, mode?}
+//   DELETE /__mockforge/api/kafka/cluster/coordinators/outage  end every outage
 //   POST /__mockforge/api/kafka/cluster/brokers/{id}/stop    close its listeners and connections
 //   POST /__mockforge/api/kafka/cluster/brokers/{id}/start   listen again
 // `stop_broker` / `start_broker` act on the service's listeners and return

@@ -1,10 +1,13 @@
 // CreateTopics (19): partitions, configs (validated: unknown names and bad values are
-// INVALID_CONFIG), validate_only; every broker of the cluster (kafka.brokers, one by default) is a
-// replica of every partition: a replication factor from 1 to that count is accepted and answered
-// as that count.
+// INVALID_CONFIG), validate_only, and the replicas in the simulated cluster (kafka.brokers,
+// broker/cluster.h): a replication factor from 1 to the broker count (-1: min(3, brokers), as
+// Kafka's default.replication.factor 3 would be capped), or manual assignments (num_partitions
+// and replication_factor -1, partitions 0..n-1, the same number of distinct live brokers each;
+// otherwise INVALID_REQUEST / INVALID_REPLICA_ASSIGNMENT with Kafka's messages).
 #include "mockforge/kafka/create_topics.h"
 
 #include <set>
+#include <vector>
 
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/topic_configs.h"
@@ -21,8 +24,8 @@ void handle(const RequestPtr& request, Reader& body) {
   BrokerState& broker = request->broker;
   CreateTopicsResponse response;
   std::set<std::string> seen;
-  // Every broker of the cluster is a replica of every partition (kafka.brokers).
-  const int32_t brokers = broker.cluster().size();
+  Cluster& cluster = broker.cluster();
+  const int32_t brokers = cluster.size();
   for (const auto& wanted : parsed.topics) {
     CreateTopicsResponse::CreatableTopicResult result;
     result.name = wanted.name;
@@ -43,6 +46,53 @@ void handle(const RequestPtr& request, Reader& body) {
       result.error_code = code;
       result.error_message = std::move(message);
     };
+    int32_t replication = wanted.replication_factor == -1 ? cluster.default_replication_factor()
+                                                          : wanted.replication_factor;
+    // Manual assignments, in partition order; a problem with them, as Kafka words it.
+    std::vector<std::vector<int32_t>> assignments(wanted.assignments.size());
+    std::optional<std::pair<int16_t, std::string>> assignment_problem;
+    if (!wanted.assignments.empty()) {
+      if (wanted.num_partitions != -1) {
+        assignment_problem = {error::kInvalidRequest,
+                              "A manual partition assignment was specified, but numPartitions "
+                              "was not set to -1."};
+      } else if (wanted.replication_factor != -1) {
+        assignment_problem = {error::kInvalidRequest,
+                              "A manual partition assignment was specified, but "
+                              "replicationFactor was not set to -1."};
+      }
+      replication = static_cast<int32_t>(wanted.assignments.front().broker_ids.size());
+      for (const auto& assignment : wanted.assignments) {
+        if (assignment_problem) break;
+        const int32_t index = assignment.partition_index;
+        if (index < 0 || index >= partitions || !assignments[index].empty()) {
+          assignment_problem = {error::kInvalidReplicaAssignment,
+                                "Partitions should be numbered 0 to " +
+                                    std::to_string(partitions - 1) + " in the assignment."};
+          break;
+        }
+        std::set<int32_t> distinct(assignment.broker_ids.begin(), assignment.broker_ids.end());
+        if (assignment.broker_ids.empty() ||
+            static_cast<int32_t>(assignment.broker_ids.size()) != replication) {
+          assignment_problem = {error::kInvalidReplicaAssignment,
+                                "All partitions in the manual partition assignment must have "
+                                "the same number of replicas."};
+        } else if (distinct.size() != assignment.broker_ids.size()) {
+          assignment_problem = {error::kInvalidReplicaAssignment,
+                                "The manual partition assignment includes the same broker more "
+                                "than once."};
+        }
+        for (int32_t node : assignment.broker_ids) {
+          if (assignment_problem) break;
+          if (!cluster.live(node)) {
+            assignment_problem = {error::kInvalidReplicaAssignment,
+                                  "The manual partition assignment includes broker " +
+                                      std::to_string(node) + ", but no such broker is registered."};
+          }
+        }
+        assignments[index] = assignment.broker_ids;
+      }
+    }
     if (!seen.insert(wanted.name).second) {
       fail(error::kInvalidRequest, "Topic is listed more than once in the request");
     } else if (!may_create_topic(*request, wanted.name)) {
@@ -54,6 +104,8 @@ void handle(const RequestPtr& request, Reader& body) {
     } else if (partitions > storage::kMaxPartitionsPerTopic) {
       fail(error::kInvalidPartitions, "Number of partitions must be at most " +
                                           std::to_string(storage::kMaxPartitionsPerTopic) + ".");
+    } else if (assignment_problem) {
+      fail(assignment_problem->first, assignment_problem->second);
     } else if (wanted.replication_factor == 0 || wanted.replication_factor < -1) {
       fail(error::kInvalidReplicationFactor,
            "Replication factor must be larger than 0, or -1 "
@@ -68,7 +120,7 @@ void handle(const RequestPtr& request, Reader& body) {
       fail(error::kInvalidConfig, *config_problem);
     } else if (parsed.validate_only) {
       result.num_partitions = partitions;
-      result.replication_factor = static_cast<int16_t>(brokers);
+      result.replication_factor = static_cast<int16_t>(replication);
     } else {
       auto created = broker.storage().logs().create_topic(wanted.name, partitions, configs);
       if (!created.ok()) {
@@ -86,9 +138,10 @@ void handle(const RequestPtr& request, Reader& body) {
             fail(error::kInvalidRequest, created.error().message);
         }
       } else {
+        cluster.create_topic(wanted.name, partitions, replication, assignments);
         result.topic_id = to_uuid(created.value()->id());
         result.num_partitions = partitions;
-        result.replication_factor = static_cast<int16_t>(brokers);
+        result.replication_factor = static_cast<int16_t>(replication);
         // Every config of the new topic with its source, as DescribeConfigs gives them.
         std::vector<CreateTopicsResponse::CreatableTopicConfigs> listed;
         for (const auto& config : describe_topic_configs(broker, created.value()->configs())) {

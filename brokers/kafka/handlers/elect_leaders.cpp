@@ -1,10 +1,12 @@
-// ElectLeaders (43): moves partitions back to their preferred leader (election type 0, and v0)
-// in the simulated cluster (broker/cluster.h): ELECTION_NOT_NEEDED when it leads already,
-// PREFERRED_LEADER_NOT_AVAILABLE when it is stopped. Every live broker is in sync, so an
-// unclean election (type 1) is never needed. Null partitions: every partition, answering only
-// those whose leader changed or could not (as Kafka does). Any broker takes it, as a KRaft
-// broker forwards it to the controller. With ACLs: ALTER on the cluster, or every partition
-// asked (and the response, v1+) answers CLUSTER_AUTHORIZATION_FAILED.
+// ElectLeaders (43): moves partitions back to their preferred leader, their first replica
+// (election type 0, and v0), in the simulated cluster (broker/cluster.h): ELECTION_NOT_NEEDED
+// when it leads already, PREFERRED_LEADER_NOT_AVAILABLE when it is stopped or out of the ISR.
+// An unclean election (type 1) gives an offline partition (no live ISR member) its first live
+// replica as leader: ELECTION_NOT_NEEDED when the partition has a leader,
+// ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live. Null partitions: every partition,
+// answering only those whose leader changed or could not (as Kafka does). Any broker takes it,
+// as a KRaft broker forwards it to the controller. With ACLs: ALTER on the cluster, or every
+// partition asked (and the response, v1+) answers CLUSTER_AUTHORIZATION_FAILED.
 #include "mockforge/kafka/elect_leaders.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -32,8 +34,15 @@ PartitionResult elect(BrokerState& broker, const std::string& topic_name, int32_
   Cluster& cluster = broker.cluster();
   const int32_t leader = cluster.leadership(topic_name, index).leader;
   if (election_type == kUnclean) {
-    result.error_code = error::kElectionNotNeeded;
-    result.error_message = "Leader election not needed for topic partition.";
+    result.error_code =
+        cluster.elect_unclean(topic_name, index, broker.log_end_offset(topic_name, index));
+    if (result.error_code == error::kElectionNotNeeded) {
+      result.error_message = "Leader election not needed for topic partition.";
+    } else if (result.error_code == error::kEligibleLeadersNotAvailable) {
+      result.error_message = "Failed to elect leader for partition " + topic_name + "-" +
+                             std::to_string(index) +
+                             " under strategy UncleanPartitionLeaderElectionStrategy";
+    }
     return result;
   }
   const int32_t preferred = cluster.preferred_leader(topic_name, index);

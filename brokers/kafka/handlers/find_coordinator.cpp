@@ -1,6 +1,9 @@
 // FindCoordinator (10): the broker coordinating a group (key type 0) or a transactional id (key
 // type 1): the leader of the key's __consumer_offsets / __transaction_state partition, as Kafka
 // places coordinators (broker/cluster.h); other key types get INVALID_REQUEST.
+// COORDINATOR_NOT_AVAILABLE while that partition is offline or the coordinator is made
+// unavailable through the admin API (a loading one is found: its requests answer
+// COORDINATOR_LOAD_IN_PROGRESS).
 #include "mockforge/kafka/find_coordinator.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -32,11 +35,18 @@ void handle(const RequestPtr& request, Reader& body) {
                ? error::kNone
                : error::kTransactionalIdAuthorizationFailed;
   };
+  const auto available = [&](const std::string& key) -> int16_t {
+    if (coordinator_of(key) < 0) return error::kCoordinatorNotAvailable;
+    return cluster.coordinator_error(parsed.key_type == 0 ? Cluster::CoordinatorType::kGroup
+                                                          : Cluster::CoordinatorType::kTransaction,
+                                     key, true);
+  };
   if (request->version() >= 4) {
     for (const auto& key : parsed.coordinator_keys) {
       FindCoordinatorResponse::Coordinator coordinator;
       coordinator.key = key;
       coordinator.error_code = code_for(key);
+      if (coordinator.error_code == error::kNone) coordinator.error_code = available(key);
       coordinator.error_message = std::nullopt;
       request->count_error(coordinator.error_code);
       if (coordinator.error_code == error::kNone) {
@@ -50,6 +60,7 @@ void handle(const RequestPtr& request, Reader& body) {
     }
   } else {
     response.error_code = code_for(parsed.key);
+    if (response.error_code == error::kNone) response.error_code = available(parsed.key);
     response.error_message = std::nullopt;
     const bool found = response.error_code == error::kNone;
     response.node_id = found ? coordinator_of(parsed.key) : -1;

@@ -19,6 +19,12 @@ void handle(const RequestPtr& request, Reader& body) {
   if (response.error_code == 0) {
     response.error_code = request->broker.groups().heartbeat(
         parsed.group_id, parsed.member_id, parsed.generation_id, GroupClock::now());
+  } else if (response.error_code == error::kCoordinatorLoadInProgress) {
+    // A loading coordinator answers heartbeats blindly with NONE, as Kafka does;
+    // the member's session is kept alive meanwhile.
+    request->broker.groups().heartbeat(parsed.group_id, parsed.member_id, parsed.generation_id,
+                                       GroupClock::now());
+    response.error_code = error::kNone;
   }
   request->count_error(response.error_code);
   request->reply(response);

@@ -18,14 +18,16 @@ void handle(const RequestPtr& request, Reader& body) {
   parsed.decode(body, request->version());
   InitProducerIdResponse response;
   BrokerState& broker = request->broker;
+  const int16_t coordinator = parsed.transactional_id
+                                  ? request->check_transaction_coordinator(*parsed.transactional_id)
+                                  : error::kNone;
   if (parsed.transactional_id && !may_write_transaction(*request, *parsed.transactional_id)) {
     response.error_code = error::kTransactionalIdAuthorizationFailed;
   } else if (!parsed.transactional_id && !authorized_on_cluster(*request, acl::kIdempotentWrite) &&
              !authorized_on_some(*request, acl::kWrite, acl::kTopic)) {
     response.error_code = error::kClusterAuthorizationFailed;
-  } else if (parsed.transactional_id &&
-             request->check_transaction_coordinator(*parsed.transactional_id) != error::kNone) {
-    response.error_code = error::kNotCoordinator;
+  } else if (coordinator != error::kNone) {
+    response.error_code = coordinator;
   } else if (parsed.transactional_id) {
     auto result = broker.transactions().init_producer_id(*parsed.transactional_id,
                                                          parsed.transaction_timeout_ms,

@@ -1,7 +1,8 @@
 // Metadata (3): the live brokers of the cluster (kafka.brokers; one by default) at the address
 // the client connected to, the lowest live node id as controller, and each partition's leader
-// and leader epoch (broker/cluster.h); every broker is a replica (in assignment order, the
-// preferred leader first), the live ones in sync, the stopped ones offline.
+// and leader epoch (broker/cluster.h), its replicas in assignment order (the preferred leader
+// first), its ISR, and its replicas on stopped brokers as offline; LEADER_NOT_AVAILABLE for a
+// partition without a live ISR member (leader -1), as Kafka answers.
 #include "mockforge/kafka/metadata.h"
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -19,20 +20,20 @@ MetadataResponse::MetadataResponseTopic describe_topic(const Request& request,
   result.name = topic.name();
   result.topic_id = to_uuid(topic.id());
   Cluster& cluster = request.broker.cluster();
-  const auto size = static_cast<int32_t>(nodes.size());
   for (int32_t index = 0; index < topic.partition_count(); ++index) {
     MetadataResponse::MetadataResponsePartition partition;
     partition.partition_index = index;
-    const Cluster::Leadership leadership = cluster.leadership(topic.name(), index);
-    partition.leader_id = leadership.leader;
-    partition.leader_epoch = leadership.epoch;
-    // Replicas in assignment order: the preferred leader first, as Kafka lists them.
-    const int32_t first = cluster.preferred_leader(topic.name(), index);
-    for (int32_t step = 0; step < size; ++step) {
-      const Cluster::Node& node = nodes[static_cast<std::size_t>((first + step) % size)];
-      partition.replica_nodes.push_back(node.id);
-      (node.live ? partition.isr_nodes : partition.offline_replicas).push_back(node.id);
+    Cluster::PartitionState state = cluster.describe(topic.name(), index);
+    partition.leader_id = state.leader;
+    partition.leader_epoch = state.epoch();
+    if (state.leader < 0) partition.error_code = error::kLeaderNotAvailable;
+    for (int32_t replica : state.replicas) {
+      if (!nodes[static_cast<std::size_t>(replica)].live) {
+        partition.offline_replicas.push_back(replica);
+      }
     }
+    partition.replica_nodes = std::move(state.replicas);
+    partition.isr_nodes = std::move(state.isr);
     result.partitions.push_back(std::move(partition));
   }
   return result;

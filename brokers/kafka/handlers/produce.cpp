@@ -50,8 +50,19 @@ int16_t storage_error(storage::ErrorCode code) {
   }
 }
 
+// The topic's min.insync.replicas (1 by default).
+int32_t min_insync_replicas(const storage::Topic& topic) {
+  if (auto value = topic.config("min.insync.replicas")) {
+    try {
+      return std::stoi(*value);
+    } catch (const std::exception&) {
+    }
+  }
+  return 1;
+}
+
 PartitionResponse produce_partition(Request& request, storage::Topic& topic, int32_t index,
-                                    const std::optional<BytesRef>& records) {
+                                    const std::optional<BytesRef>& records, int16_t acks) {
   PartitionResponse result;
   result.index = index;
   auto partition = topic.partition(index);
@@ -65,6 +76,12 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   if (leadership.leader != request.node_id) {
     result.error_code = error::kNotLeaderOrFollower;
     result.current_leader = {leadership.leader, leadership.epoch};  // KIP-951 (v10+)
+    return result;
+  }
+  // acks=all needs min.insync.replicas in the ISR, checked before the append as Kafka does.
+  if (acks == -1 &&
+      request.broker.cluster().isr_size(topic.name(), index) < min_insync_replicas(topic)) {
+    result.error_code = error::kNotEnoughReplicas;
     return result;
   }
   if (!records || records->empty()) {
@@ -223,7 +240,8 @@ void handle(const RequestPtr& request, Reader& body) {
         result.index = partition_data.index;
         result.error_code = error::kUnknownTopicOrPartition;
       } else {
-        result = produce_partition(*request, *topic, partition_data.index, partition_data.records);
+        result = produce_partition(*request, *topic, partition_data.index, partition_data.records,
+                                   parsed.acks);
       }
       if (result.error_code != 0) result.base_offset = -1;
       if (result.error_code == error::kNotLeaderOrFollower &&
@@ -236,7 +254,7 @@ void handle(const RequestPtr& request, Reader& body) {
     response.responses.push_back(std::move(topic_result));
   }
   response.node_endpoints = node_endpoints<ProduceResponse::NodeEndpoint>(*request, leaders);
-  // With a single in-sync replica, acks=-1 is satisfied once the append is done.
+  // The replicas share the storage, so acks=-1 is satisfied once the append is done.
   if (parsed.acks == 0) {
     request->reply_nothing();
   } else {

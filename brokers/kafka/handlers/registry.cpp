@@ -39,6 +39,8 @@ extern const HandlerSpec kDeleteRecordsHandler;
 extern const HandlerSpec kDescribeClusterHandler;
 extern const HandlerSpec kDescribeLogDirsHandler;
 extern const HandlerSpec kElectLeadersHandler;
+extern const HandlerSpec kAlterPartitionReassignmentsHandler;
+extern const HandlerSpec kListPartitionReassignmentsHandler;
 extern const HandlerSpec kOffsetForLeaderEpochHandler;
 extern const HandlerSpec kSaslHandshakeHandler;
 extern const HandlerSpec kSaslAuthenticateHandler;
@@ -84,6 +86,8 @@ std::vector<ServedApi> build_table() {
       &kDescribeClusterHandler,
       &kDescribeLogDirsHandler,
       &kElectLeadersHandler,
+      &kAlterPartitionReassignmentsHandler,
+      &kListPartitionReassignmentsHandler,
       &kOffsetForLeaderEpochHandler,
       &kSaslHandshakeHandler,
       &kSaslAuthenticateHandler,
@@ -159,14 +163,16 @@ int16_t Request::check_leader(const std::string& topic, int32_t partition,
 }
 
 int16_t Request::check_group_coordinator(const std::string& group_id) const {
-  return broker.cluster().group_coordinator(group_id) == node_id ? error::kNone
-                                                                 : error::kNotCoordinator;
+  Cluster& cluster = broker.cluster();
+  if (cluster.group_coordinator(group_id) != node_id) return error::kNotCoordinator;
+  // A coordinator made unavailable or loading for a while (admin API).
+  return cluster.coordinator_error(Cluster::CoordinatorType::kGroup, group_id, false);
 }
 
 int16_t Request::check_transaction_coordinator(const std::string& transactional_id) const {
-  return broker.cluster().transaction_coordinator(transactional_id) == node_id
-             ? error::kNone
-             : error::kNotCoordinator;
+  Cluster& cluster = broker.cluster();
+  if (cluster.transaction_coordinator(transactional_id) != node_id) return error::kNotCoordinator;
+  return cluster.coordinator_error(Cluster::CoordinatorType::kTransaction, transactional_id, false);
 }
 
 void Request::emit_event(traffic::Event event) const {

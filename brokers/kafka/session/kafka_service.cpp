@@ -55,6 +55,9 @@ BrokerOptions options_from(const config::Config& config, std::shared_ptr<sasl::U
   }
   options.brokers = static_cast<int32_t>(config.kafka.brokers);
   options.racks = config.kafka.racks;
+  options.auto_leader_rebalance = config.kafka.auto_leader_rebalance;
+  options.reassignment_delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.reassignment_delay);
   options.sasl.session_lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.kafka.sasl_session_lifetime);
   const auto& mechanisms = config.kafka.sasl_mechanisms;
@@ -268,7 +271,7 @@ class KafkaService : public runtime::Service {
     Node& node = *nodes_[static_cast<std::size_t>(id)];
     if (!node.stopped) return "broker " + std::to_string(id) + " is running";
     if (auto error = relisten(node); !error.empty()) return error;
-    broker_->cluster().start(id);
+    broker_->cluster().start(id, broker_->log_end_offsets());
     log::get("kafka")->info("broker {} started", id);
     return "";
   }
@@ -330,6 +333,10 @@ class KafkaService : public runtime::Service {
       if (ec || !running_) return;
       broker_->groups().tick(GroupClock::now());
       broker_->expire_transactions();
+      // Reassignments delayed by kafka.reassignment_delay complete here.
+      if (broker_->cluster().has_ongoing_reassignments()) {
+        broker_->cluster().complete_reassignments(broker_->log_end_offsets());
+      }
       schedule_tick();
     });
   }

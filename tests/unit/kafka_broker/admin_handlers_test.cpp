@@ -130,7 +130,7 @@ TEST_F(KafkaAdminHandlersTest, CreateTopicsReturnsEveryConfigWithItsSource) {
 TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   ASSERT_EQ(create("d", 1, {{"retention.ms", "60000"}}), 0);
   auto configs = describe("d");
-  ASSERT_EQ(configs.size(), 5u);
+  ASSERT_EQ(configs.size(), 6u);  // with min.insync.replicas
   EXPECT_EQ(configs["retention.ms"].value, "60000");
   EXPECT_EQ(configs["retention.ms"].config_source, config_source::kDynamicTopic);
   ASSERT_EQ(configs["retention.ms"].synonyms.size(), 2u);
@@ -157,7 +157,7 @@ TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   request.resources.push_back({kResourceTopic, "d", std::vector<std::string>{}});
   auto response = call<DescribeConfigsResponse>(1, request);
   ASSERT_EQ(response.results.size(), 5u);
-  EXPECT_EQ(response.results[4].configs.size(), 5u);
+  EXPECT_EQ(response.results[4].configs.size(), 6u);
   ASSERT_EQ(response.results[0].configs.size(), 1u);
   EXPECT_EQ(response.results[1].error_code, 3);
   EXPECT_EQ(response.results[2].error_code, 0);

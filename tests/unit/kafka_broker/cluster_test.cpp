@@ -5,12 +5,19 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/codec/header.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/protocol/request_pipeline.h"
+#include "mockforge/kafka/alter_partition_reassignments.h"
+#include "mockforge/kafka/create_topics.h"
+#include "mockforge/kafka/elect_leaders.h"
 #include "mockforge/kafka/fetch.h"
+#include "mockforge/kafka/find_coordinator.h"
 #include "mockforge/kafka/heartbeat.h"
+#include "mockforge/kafka/list_partition_reassignments.h"
 #include "mockforge/kafka/metadata.h"
 #include "mockforge/kafka/offset_for_leader_epoch.h"
 #include "mockforge/kafka/produce.h"
@@ -109,6 +116,166 @@ TEST(Cluster, StoppingABrokerMovesItsPartitionsAndCoordinators) {
     EXPECT_EQ(cluster.leadership("t", p).leader, cluster.preferred_leader("t", p));
   }
   EXPECT_TRUE(cluster.live(2));
+}
+
+TEST(Cluster, ReplicasAreMinOfThreeAndTheBrokerCountFromThePreferredLeader) {
+  Cluster five(5, {});
+  for (int32_t p = 0; p < 5; ++p) {
+    auto state = five.describe("t", p);
+    ASSERT_EQ(state.replicas.size(), 3u);
+    EXPECT_EQ(state.replicas[0], state.leader);
+    EXPECT_EQ(state.replicas[1], (state.replicas[0] + 1) % 5);
+    EXPECT_EQ(state.isr, state.replicas);
+  }
+  Cluster two(2, {});
+  EXPECT_EQ(two.describe("t", 0).replicas.size(), 2u);
+  EXPECT_EQ(two.default_replication_factor(), 2);
+  // A topic's replication factor and manual assignments.
+  five.create_topic("one", 2, 1, {});
+  EXPECT_EQ(five.describe("one", 0).replicas.size(), 1u);
+  EXPECT_EQ(five.describe("one", 7).replicas.size(), 1u);  // added later: the topic's factor
+  five.create_topic("manual", 2, -1, {{4, 2}, {1, 3}});
+  EXPECT_EQ(five.describe("manual", 0).replicas, (std::vector<int32_t>{4, 2}));
+  EXPECT_EQ(five.describe("manual", 0).leader, 4);
+  EXPECT_EQ(five.describe("manual", 1).leader, 1);
+  EXPECT_EQ(five.preferred_leader("manual", 1), 1);
+}
+
+TEST(Cluster, StoppedBrokersLeaveTheIsrAndLeadersComeFromIt) {
+  Cluster cluster(5, {}, true);
+  cluster.create_topic("t", 1, -1, {{1, 2, 3}});
+  std::map<Cluster::PartitionKey, int64_t> ends{{{"t", 0}, 40}};
+  ASSERT_TRUE(cluster.stop(2, {{"t", 0}}, ends));
+  EXPECT_EQ(cluster.describe("t", 0).isr, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(cluster.leadership("t", 0).epoch, 0);  // a follower left: same leader, same epoch
+  // Not in the ISR: no leadership.
+  EXPECT_FALSE(cluster.elect("t", 0, 2, 40));
+  EXPECT_FALSE(cluster.elect("t", 0, 0, 40));  // not a replica
+  ASSERT_TRUE(cluster.stop(1, {{"t", 0}}, ends));
+  EXPECT_EQ(cluster.leadership("t", 0).leader, 3);  // the next ISR member in replica order
+  EXPECT_EQ(cluster.leadership("t", 0).epoch, 1);
+  EXPECT_EQ(cluster.isr_size("t", 0), 1);
+  // The last ISR member stops: offline, it stays the ISR.
+  ASSERT_TRUE(cluster.stop(3, {{"t", 0}}, ends));
+  EXPECT_EQ(cluster.leadership("t", 0).leader, -1);
+  EXPECT_EQ(cluster.describe("t", 0).isr, (std::vector<int32_t>{3}));
+  EXPECT_EQ(cluster.leadership("t", 0).epoch, 2);
+  // Broker 1 (not in the ISR) starting does not bring the partition back; an unclean
+  // election does.
+  ASSERT_TRUE(cluster.start(1, ends));
+  EXPECT_EQ(cluster.leadership("t", 0).leader, -1);
+  EXPECT_EQ(cluster.elect_unclean("t", 0, 40), error::kNone);
+  EXPECT_EQ(cluster.leadership("t", 0).leader, 1);
+  EXPECT_EQ(cluster.describe("t", 0).isr, (std::vector<int32_t>{1}));
+  EXPECT_EQ(cluster.elect_unclean("t", 0, 40), error::kElectionNotNeeded);
+  // Brokers 2 and 3 come back into the ISR; broker 1 is preferred and leads already.
+  ASSERT_TRUE(cluster.start(2, ends));
+  ASSERT_TRUE(cluster.start(3, ends));
+  EXPECT_EQ(cluster.describe("t", 0).isr, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(cluster.leadership("t", 0).leader, 1);
+}
+
+TEST(Cluster, AutoLeaderRebalanceGivesLeadershipBackOnStart) {
+  std::map<Cluster::PartitionKey, int64_t> ends{{{"t", 0}, 12}};
+  for (bool rebalance : {true, false}) {
+    Cluster cluster(3, {}, rebalance);
+    const int32_t preferred = cluster.preferred_leader("t", 0);
+    ASSERT_TRUE(cluster.stop(preferred, {{"t", 0}}, ends));
+    EXPECT_NE(cluster.leadership("t", 0).leader, preferred);
+    ASSERT_TRUE(cluster.start(preferred, ends));
+    EXPECT_EQ(cluster.describe("t", 0).isr.size(), 3u);
+    EXPECT_EQ(cluster.leadership("t", 0).leader == preferred, rebalance);
+    EXPECT_EQ(cluster.leadership("t", 0).epoch, rebalance ? 2 : 1);
+    if (rebalance) {
+      EXPECT_EQ(cluster.epoch_end_offset("t", 0, 1, 20), (std::pair<int32_t, int64_t>{1, 12}));
+    }
+  }
+}
+
+TEST(Cluster, SetIsrAndReassign) {
+  Cluster cluster(4, {});
+  cluster.create_topic("t", 1, -1, {{0, 1, 2}});
+  EXPECT_NE(cluster.set_isr("t", 0, {}, 0), "");
+  EXPECT_NE(cluster.set_isr("t", 0, {3}, 0), "");  // not a replica
+  EXPECT_NE(cluster.set_isr("t", 0, {1, 1}, 0), "");
+  EXPECT_EQ(cluster.set_isr("t", 0, {2, 1}, 5), "");
+  auto state = cluster.describe("t", 0);
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{1, 2}));  // replica order
+  EXPECT_EQ(state.leader, 1);                          // the leader left the ISR
+  EXPECT_EQ(state.epoch(), 1);
+  // Reassignment: the leader is kept while in the new set, else the new first replica.
+  EXPECT_EQ(cluster.reassign("t", 0, {3, 1}, 9), "");
+  EXPECT_EQ(cluster.describe("t", 0).replicas, (std::vector<int32_t>{3, 1}));
+  EXPECT_EQ(cluster.leadership("t", 0).leader, 1);
+  EXPECT_EQ(cluster.leadership("t", 0).epoch, 1);
+  EXPECT_EQ(cluster.reassign("t", 0, {2, 3}, 9), "");
+  EXPECT_EQ(cluster.leadership("t", 0).leader, 2);
+  EXPECT_EQ(cluster.leadership("t", 0).epoch, 2);
+  EXPECT_EQ(cluster.describe("t", 0).isr, (std::vector<int32_t>{2, 3}));
+  EXPECT_NE(cluster.reassign("t", 0, {2, 2}, 9), "");
+  EXPECT_NE(cluster.reassign("t", 0, {7}, 9), "");
+  ASSERT_TRUE(cluster.stop(0, {}, {}));
+  EXPECT_NE(cluster.reassign("t", 0, {0}, 9), "");  // stopped
+}
+
+TEST(Cluster, DelayedReassignmentsAreOngoingUntilTheirTime) {
+  Cluster cluster(4, {}, false, std::chrono::milliseconds(100));
+  cluster.create_topic("t", 1, -1, {{0, 1}});
+  EXPECT_EQ(cluster.reassign("t", 0, {2, 1}, 5), "");
+  EXPECT_TRUE(cluster.has_ongoing_reassignments());
+  auto state = cluster.describe("t", 0);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{2, 1, 0}));  // target, then removing
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{0, 1}));          // unchanged meanwhile
+  EXPECT_EQ(state.leader, 0);
+  auto ongoing = cluster.ongoing_reassignments();
+  ASSERT_EQ(ongoing.size(), 1u);
+  EXPECT_EQ(ongoing[0].adding, (std::vector<int32_t>{2}));
+  EXPECT_EQ(ongoing[0].removing, (std::vector<int32_t>{0}));
+  // Not due yet: nothing changes.
+  cluster.complete_reassignments({{{"t", 0}, 9}});
+  EXPECT_EQ(cluster.ongoing_reassignments().size(), 1u);
+  // A cancel puts the replicas back.
+  EXPECT_TRUE(cluster.cancel_reassignment("t", 0));
+  EXPECT_FALSE(cluster.cancel_reassignment("t", 0));
+  EXPECT_EQ(cluster.describe("t", 0).replicas, (std::vector<int32_t>{0, 1}));
+  // Again, completed after the delay: the leader moves at a new epoch.
+  EXPECT_EQ(cluster.reassign("t", 0, {3, 2}, 5), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  cluster.complete_reassignments({{{"t", 0}, 9}});
+  EXPECT_FALSE(cluster.has_ongoing_reassignments());
+  EXPECT_TRUE(cluster.ongoing_reassignments().empty());
+  state = cluster.describe("t", 0);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{3, 2}));
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{3, 2}));
+  EXPECT_EQ(state.leader, 3);
+  EXPECT_EQ(state.epochs.back(), (std::pair<int32_t, int64_t>{1, 9}));
+}
+
+TEST(Cluster, CoordinatorOutagesExpire) {
+  Cluster cluster(3, {});
+  using Type = Cluster::CoordinatorType;
+  EXPECT_EQ(cluster.coordinator_error(Type::kGroup, "g", true), error::kNone);
+  Cluster::CoordinatorOutage outage;
+  outage.type = Type::kGroup;
+  outage.key = "g";
+  outage.mode = Cluster::OutageMode::kLoading;
+  outage.until = std::chrono::steady_clock::now() + std::chrono::milliseconds(150);
+  cluster.add_coordinator_outage(outage);
+  EXPECT_EQ(cluster.coordinator_error(Type::kGroup, "g", true), error::kNone);  // found
+  EXPECT_EQ(cluster.coordinator_error(Type::kGroup, "g", false), error::kCoordinatorLoadInProgress);
+  EXPECT_EQ(cluster.coordinator_error(Type::kGroup, "other", false), error::kNone);
+  EXPECT_EQ(cluster.coordinator_error(Type::kTransaction, "g", false), error::kNone);
+  outage.key.reset();
+  outage.type = Type::kTransaction;
+  outage.mode = Cluster::OutageMode::kUnavailable;
+  cluster.add_coordinator_outage(outage);
+  EXPECT_EQ(cluster.coordinator_error(Type::kTransaction, "any", true),
+            error::kCoordinatorNotAvailable);
+  EXPECT_EQ(cluster.coordinator_outages().size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(cluster.coordinator_error(Type::kGroup, "g", false), error::kNone);
+  EXPECT_EQ(cluster.coordinator_error(Type::kTransaction, "any", true), error::kNone);
+  EXPECT_TRUE(cluster.coordinator_outages().empty());
 }
 
 // Two brokers of one cluster, one pipeline each.
@@ -263,6 +430,102 @@ TEST_F(ClusterPipelineTest, GroupRequestsToAnotherBrokerGetNotCoordinator) {
       error::kNotCoordinator);
   EXPECT_EQ((call<HeartbeatRequest, HeartbeatResponse>(coordinator, 12, 4, heartbeat).error_code),
             error::kUnknownMemberId);
+}
+
+TEST_F(ClusterPipelineTest, NotEnoughReplicasForAcksAllBelowMinInsync) {
+  ASSERT_TRUE(engine.logs().create_topic("isr", 1, {{"min.insync.replicas", "2"}}).ok());
+  const int32_t leader = broker.cluster().leadership("isr", 0).leader;
+  auto produce_acks = [&](int16_t acks) {
+    NewRecord record{1000, Bytes{'k'}, Bytes{'v'}, {}};
+    ProduceRequest request;
+    request.acks = acks;
+    request.timeout_ms = 1000;
+    request.topic_data = {{"isr", {{0, build_record_batch(std::span(&record, 1))}}}};
+    auto response = call<ProduceRequest, ProduceResponse>(leader, 0, 7, request);
+    return response.responses[0].partition_responses[0].error_code;
+  };
+  EXPECT_EQ(produce_acks(-1), error::kNone);
+  ASSERT_EQ(broker.cluster().set_isr("isr", 0, {leader}, broker.log_end_offset("isr", 0)), "");
+  EXPECT_EQ(produce_acks(-1), error::kNotEnoughReplicas);
+  EXPECT_EQ(produce_acks(1), error::kNone);  // acks=1 does not wait for the ISR
+  EXPECT_EQ(broker.log_end_offset("isr", 0), 2);
+  // Metadata shows the shrunk ISR.
+  MetadataRequest request;
+  request.topics = std::vector<MetadataRequest::MetadataRequestTopic>{{}};
+  request.topics->back().name = "isr";
+  auto metadata = call<MetadataRequest, MetadataResponse>(0, 3, 9, request);
+  EXPECT_EQ(metadata.topics[0].partitions[0].isr_nodes, (std::vector<int32_t>{leader}));
+  EXPECT_EQ(metadata.topics[0].partitions[0].replica_nodes.size(), 2u);
+}
+
+TEST_F(ClusterPipelineTest, ReassignmentsThroughTheApi) {
+  ASSERT_TRUE(engine.logs().create_topic("r", 1).ok());
+  const int32_t leader = broker.cluster().leadership("r", 0).leader;
+  const int32_t other = 1 - leader;
+  AlterPartitionReassignmentsRequest request;
+  request.topics.push_back({"r", {{0, std::vector<int32_t>{other}}, {5, std::vector<int32_t>{0}}}});
+  request.topics.push_back({"missing", {{0, std::vector<int32_t>{0}}}});
+  auto response = call<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>(
+      0, 45, 0, request);
+  EXPECT_EQ(response.error_code, 0);
+  ASSERT_EQ(response.responses.size(), 2u);
+  EXPECT_EQ(response.responses[0].partitions[0].error_code, 0);
+  EXPECT_EQ(response.responses[0].partitions[1].error_code, error::kUnknownTopicOrPartition);
+  EXPECT_EQ(response.responses[1].partitions[0].error_code, error::kUnknownTopicOrPartition);
+  EXPECT_EQ(broker.cluster().leadership("r", 0).leader, other);
+  EXPECT_EQ(broker.cluster().leadership("r", 0).epoch, 1);
+  EXPECT_EQ(broker.cluster().describe("r", 0).replicas, (std::vector<int32_t>{other}));
+  // Cancelling: nothing is in progress. Bad assignments are refused.
+  request.topics = {
+      {"r", {{0, std::nullopt}, {0, std::vector<int32_t>{4}}, {0, std::vector<int32_t>{}}}}};
+  response = call<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>(1, 45, 0,
+                                                                                           request);
+  EXPECT_EQ(response.responses[0].partitions[0].error_code, error::kNoReassignmentInProgress);
+  EXPECT_EQ(response.responses[0].partitions[1].error_code, error::kInvalidReplicaAssignment);
+  EXPECT_EQ(response.responses[0].partitions[2].error_code, error::kInvalidReplicaAssignment);
+  ListPartitionReassignmentsRequest list;
+  auto listed =
+      call<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>(0, 46, 0, list);
+  EXPECT_EQ(listed.error_code, 0);
+  EXPECT_TRUE(listed.topics.empty());
+  // The broker left out no longer lists the partition in DescribeLogDirs... and ElectLeaders
+  // PREFERRED finds the new first replica leading already.
+  ElectLeadersRequest elect;
+  elect.election_type = 0;
+  elect.topic_partitions = std::vector<ElectLeadersRequest::TopicPartitions>{{"r", {0}}};
+  auto elected = call<ElectLeadersRequest, ElectLeadersResponse>(0, 43, 2, elect);
+  EXPECT_EQ(elected.replica_election_results[0].partition_result[0].error_code,
+            error::kElectionNotNeeded);
+}
+
+TEST_F(ClusterPipelineTest, FindCoordinatorDuringAnOutage) {
+  const int32_t coordinator = broker.cluster().group_coordinator("g");
+  auto find = [&] {
+    FindCoordinatorRequest request;
+    request.key = "g";
+    return call<FindCoordinatorRequest, FindCoordinatorResponse>(0, 10, 3, request);
+  };
+  auto heartbeat = [&] {
+    HeartbeatRequest request;
+    request.group_id = "g";
+    request.generation_id = 1;
+    request.member_id = "m";
+    return call<HeartbeatRequest, HeartbeatResponse>(coordinator, 12, 4, request).error_code;
+  };
+  EXPECT_EQ(find().node_id, coordinator);
+  Cluster::CoordinatorOutage outage;
+  outage.until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  broker.cluster().add_coordinator_outage(outage);
+  EXPECT_EQ(find().error_code, error::kCoordinatorNotAvailable);
+  EXPECT_EQ(find().node_id, -1);
+  EXPECT_EQ(heartbeat(), error::kCoordinatorNotAvailable);
+  broker.cluster().clear_coordinator_outages();
+  outage.mode = Cluster::OutageMode::kLoading;
+  broker.cluster().add_coordinator_outage(outage);
+  EXPECT_EQ(find().error_code, error::kNone);
+  EXPECT_EQ(heartbeat(), error::kNone);  // answered blindly while loading, as Kafka does
+  broker.cluster().clear_coordinator_outages();
+  EXPECT_EQ(heartbeat(), error::kUnknownMemberId);
 }
 
 }  // namespace

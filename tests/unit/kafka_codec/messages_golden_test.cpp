@@ -907,11 +907,60 @@ TEST(kafka_golden, ListTransactions) {
                 "00000000 0000 | 02 02 6b | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
 }
 
+TEST(kafka_golden, AlterPartitionReassignments) {
+  AlterPartitionReassignmentsRequest request;
+  auto& topic = request.topics.emplace_back();
+  topic.name = "t";
+  auto& moved = topic.partitions.emplace_back();
+  moved.partition_index = 0;
+  moved.replicas = std::vector<int32_t>{1, 2};
+  auto& cancelled = topic.partitions.emplace_back();
+  cancelled.partition_index = 1;
+  cancelled.replicas.reset();
+  expect_golden(request, 0,
+                "0000ea60 | 02 | 02 74 | 03 | 00000000 03 00000001 00000002 00 |"
+                "00000001 00 00 | 00 | 00");
+
+  AlterPartitionReassignmentsResponse response;
+  response.error_message.reset();
+  auto& answered = response.responses.emplace_back();
+  answered.name = "t";
+  auto& partition = answered.partitions.emplace_back();
+  partition.partition_index = 0;
+  partition.error_code = 39;
+  partition.error_message = "m";
+  expect_golden(response, 0,
+                "00000000 | 0000 | 00 | 02 | 02 74 | 02 | 00000000 0027 02 6d 00 | 00 | 00");
+}
+
+TEST(kafka_golden, ListPartitionReassignments) {
+  ListPartitionReassignmentsRequest all;
+  expect_golden(all, 0, "0000ea60 | 00 | 00");
+  ListPartitionReassignmentsRequest request;
+  request.topics.emplace();
+  auto& topic = request.topics->emplace_back();
+  topic.name = "t";
+  topic.partition_indexes = {0};
+  expect_golden(request, 0, "0000ea60 | 02 | 02 74 | 02 00000000 | 00 | 00");
+
+  ListPartitionReassignmentsResponse response;
+  response.error_message.reset();
+  auto& ongoing = response.topics.emplace_back();
+  ongoing.name = "t";
+  auto& partition = ongoing.partitions.emplace_back();
+  partition.partition_index = 0;
+  partition.replicas = {1};
+  partition.adding_replicas = {2};
+  expect_golden(response, 0,
+                "00000000 | 0000 | 00 | 02 | 02 74 | 02 | 00000000 02 00000001 02 00000002 01 "
+                "00 | 00 | 00");
+}
+
 TEST(kafka_golden, EveryApiHasAGoldenTest) {
   // Keep this list in step with the TESTs above when adding an API to the schema.
   const std::vector<int16_t> covered = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17,
                                         18, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32,
-                                        33, 35, 36, 37, 42, 43, 44, 47, 60, 61, 65, 66};
+                                        33, 35, 36, 37, 42, 43, 44, 45, 46, 47, 60, 61, 65, 66};
   std::vector<int16_t> keys;
   for (const auto& api : kApiTable) keys.push_back(api.key);
   EXPECT_EQ(keys, covered);
