@@ -20,8 +20,11 @@ void add_admin_api_options(CLI::App& command, AdminApi& api, bool url_required_t
   command.add_option("--admin-token", api.token,
                      "Bearer token of the admin API (default: $MOCKFORGE_ADMIN_TOKEN)");
   if (const char* ca_file = std::getenv("MOCKFORGE_ADMIN_CAFILE")) api.tls.ca_file = ca_file;
-  const auto name = [short_tls_names](const std::string& flag) {
-    return "--admin-" + flag + (short_tls_names ? ",--" + flag : std::string());
+  // The short spelling only where the command does not use it for something else
+  // (e.g. `kafka cluster coordinator-outage --key`).
+  const auto name = [short_tls_names, &command](const std::string& flag) {
+    const bool free = command.get_option_no_throw("--" + flag) == nullptr;
+    return "--admin-" + flag + (short_tls_names && free ? ",--" + flag : std::string());
   };
   command
       .add_option(name("cafile"), api.tls.ca_file,
