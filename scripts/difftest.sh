@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Randomized differential testing (tests/differential/): real clients against mockforge
-# and against Debian's rabbitmq-server and mosquitto, compared step by step.
+# and against Debian's rabbitmq-server and mosquitto and librdkafka's mock cluster, compared
+# step by step.
 #
-#   scripts/difftest.sh --seeds N [--protocol amqp|mqtt|all] [--start S] [--length L]
+#   scripts/difftest.sh --seeds N [--protocol amqp|mqtt|kafka|all] [--start S] [--length L]
 #                       [--shrink-seconds T] [--save]
 #   scripts/difftest.sh --corpus                 replay tests/differential/corpus/
 #   scripts/difftest.sh --replay FILE.json       replay one case
@@ -14,9 +15,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -z "${MOCKFORGE_BIN:-}" ]]; then
   MOCKFORGE_BIN="$root/build/asan/cli/mockforge"
-  if [[ ! -x "$MOCKFORGE_BIN" ]]; then
-    (cd "$root" && cmake --preset asan >/dev/null && cmake --build --preset asan --target mockforge)
+  if [[ ! -x "$MOCKFORGE_BIN" || ! -x "$root/build/asan/bench/peers/rdkafka_mock_cluster" ]]; then
+    (cd "$root" && cmake --preset asan >/dev/null &&
+      cmake --build --preset asan --target mockforge rdkafka_mock_cluster)
   fi
+  # Kafka's peer, librdkafka's mock cluster, is built in the same tree.
+  export MOCKFORGE_BINARY_DIR="${MOCKFORGE_BINARY_DIR:-$root/build/asan}"
 fi
 export MOCKFORGE_BIN
 export PYTHONPATH="$root/tests/support${PYTHONPATH:+:$PYTHONPATH}"

@@ -50,7 +50,7 @@ def _partitions(topic):
 def generate(rng, length):
     steps = []
     weights = {"produce": 14, "consume": 8, "watermarks": 4, "offsets_for_times": 2,
-               "commit": 3, "committed": 3, "metadata": 2}
+               "commit": 3, "committed": 3, "metadata": 2, "unknown_topic": 1}
     ops = list(weights)
     for _ in range(length):
         op = rng.choices(ops, [weights[o] for o in ops])[0]
@@ -95,6 +95,11 @@ def generate(rng, length):
             step["offset"] = rng.choice([0, 1, 2, 5, 100])
         elif op == "metadata":
             step = {"op": "metadata"}
+        elif op == "unknown_topic":
+            # A topic nobody created, asked about by a consumer (allow.auto.create.topics
+            # false): its own name per step, so that no other step meets it.
+            step = {"op": op, "topic": f"u{rng.randrange(1 << 30)}",
+                    "what": rng.choice(["metadata", "watermarks", "committed"])}
         steps.append(step)
     return steps
 
@@ -143,6 +148,8 @@ class Executor:
         self._meta = None
 
     def topic(self, name):
+        if name.startswith("u"):
+            return self.prefix + name  # never created
         if name not in self.created:
             self.create_topic(self.prefix + name, _partitions(name))
             self.created.add(name)
@@ -165,7 +172,8 @@ class Executor:
         return Consumer({**self._common(), "group.id": self.prefix + group,
                          "enable.auto.commit": False, "enable.auto.offset.store": False,
                          "auto.offset.reset": reset, "enable.partition.eof": True,
-                         "allow.auto.create.topics": False})
+                         "allow.auto.create.topics": False, "fetch.wait.max.ms": 100,
+                         "fetch.error.backoff.ms": 100})
 
     def meta(self):
         if self._meta is None:
@@ -324,13 +332,29 @@ class Executor:
             return {"err": _err(e)}
         topics = {}
         for name, topic in md.topics.items():
-            if not name.startswith(self.prefix):
+            # Topics of unknown_topic steps are left out: the mock creates them.
+            if not name.startswith(self.prefix) or name[len(self.prefix):].startswith("u"):
                 continue
             topics[name[len(self.prefix):]] = {
                 "partitions": sorted(topic.partitions),
                 "err": _err(topic.error),
                 "perr": sorted({_err(p.error) for p in topic.partitions.values()} - {None})}
         return {"topics": topics, "brokers": len(md.brokers)}
+
+    def do_unknown_topic(self, step):
+        topic = self.topic(step["topic"])
+        if step["what"] == "watermarks":
+            return self.do_watermarks({**step, "partition": 0})
+        if step["what"] == "committed":
+            return self.do_committed({**step, "partition": 0, "group": GROUPS[0]})
+        try:
+            md = self.meta().list_topics(topic=topic, timeout=STEP_TIMEOUT)
+        except KafkaException as e:
+            return {"err": _err(e)}
+        found = md.topics.get(topic)
+        if found is None:
+            return {"missing": True}
+        return {"err": _err(found.error), "partitions": len(found.partitions)}
 
 
 def _null_logger_log(*_args, **_kwargs):
@@ -377,7 +401,11 @@ def _timestamp_lookup(step):
     return step.get("op") == "offsets_for_times" and step.get("ts", -1) >= 0
 
 
-STEP_PREDICATES = {"timestamp_lookup": _timestamp_lookup}
+def _unknown_topic(step):
+    return step.get("op") == "unknown_topic"
+
+
+STEP_PREDICATES = {"timestamp_lookup": _timestamp_lookup, "unknown_topic": _unknown_topic}
 
 
 def hints_from(trace):
