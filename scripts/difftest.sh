@@ -19,10 +19,12 @@ if [[ -z "${MOCKFORGE_BIN:-}" ]]; then
     (cd "$root" && cmake --preset asan >/dev/null &&
       cmake --build --preset asan --target mockforge rdkafka_mock_cluster)
   fi
-  # Kafka's peer, librdkafka's mock cluster, is built in the same tree.
-  export MOCKFORGE_BINARY_DIR="${MOCKFORGE_BINARY_DIR:-$root/build/asan}"
 fi
 export MOCKFORGE_BIN
+# Kafka's peer: the rdkafka_mock_cluster of MOCKFORGE_BIN's build tree unless told otherwise.
+if [[ -z "${MOCKFORGE_BINARY_DIR:-}${MOCKFORGE_RDKAFKA_MOCK:-}" ]]; then
+  export MOCKFORGE_BINARY_DIR="$(cd "$(dirname "$MOCKFORGE_BIN")/.." && pwd)"
+fi
 export PYTHONPATH="$root/tests/support${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 exec /usr/bin/python3 "$root/tests/differential/difftest.py" "$@"
