@@ -123,10 +123,12 @@ def _text(value):
 
 
 def _timestamp(ts):
+    """[type, value]: type 1 CreateTime, 2 LogAppendTime; a value past TS_NOW_FLOOR is the
+    wall clock (the client's or the broker's) and reads "now"."""
     kind, value = ts
     if kind == 0:  # TIMESTAMP_NOT_AVAILABLE
         return None
-    return value if value < TS_NOW_FLOOR else "now"
+    return [kind, value if value < TS_NOW_FLOOR else "now"]
 
 
 def _message_view(msg):
@@ -357,16 +359,11 @@ class Executor:
         return {"err": _err(found.error), "partitions": len(found.partitions)}
 
 
-def _null_logger_log(*_args, **_kwargs):
-    pass
-
-
 class _NullLogger:
+    """librdkafka's log lines go here (log_level 0 keeps them few): not to stderr."""
+
     def log(self, *_args, **_kwargs):
         pass
-
-    def __getattr__(self, _name):
-        return _null_logger_log
 
 
 _null_logger = _NullLogger()
