@@ -254,7 +254,13 @@ class Executor:
                 while (self._high(topic, p) < before[p] + count
                        and time.monotonic() < deadline):
                     time.sleep(0.02)
-        return {"local": local, "reports": reports, "unflushed": left}
+        # A partition the topic lacks is refused by produce() when the producer already has
+        # the topic's metadata, else in the delivery report: one error either way.
+        for index, error in enumerate(local):
+            if error is not None:
+                reports[index] = {"err": error, "p": messages[index].get("partition"),
+                                  "o": None}
+        return {"reports": reports, "unflushed": left}
 
     def _high(self, topic, partition):
         try:
