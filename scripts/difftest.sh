@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Randomized differential testing (tests/differential/): real clients against mockforge
-# and against Debian's rabbitmq-server and mosquitto, compared step by step.
+# and against Debian's rabbitmq-server and mosquitto and librdkafka's mock cluster, compared
+# step by step.
 #
-#   scripts/difftest.sh --seeds N [--protocol amqp|mqtt|all] [--start S] [--length L]
+#   scripts/difftest.sh --seeds N [--protocol amqp|mqtt|kafka|all] [--start S] [--length L]
 #                       [--shrink-seconds T] [--save]
 #   scripts/difftest.sh --corpus                 replay tests/differential/corpus/
 #   scripts/difftest.sh --replay FILE.json       replay one case
@@ -14,11 +15,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -z "${MOCKFORGE_BIN:-}" ]]; then
   MOCKFORGE_BIN="$root/build/asan/cli/mockforge"
-  if [[ ! -x "$MOCKFORGE_BIN" ]]; then
-    (cd "$root" && cmake --preset asan >/dev/null && cmake --build --preset asan --target mockforge)
+  if [[ ! -x "$MOCKFORGE_BIN" || ! -x "$root/build/asan/bench/peers/rdkafka_mock_cluster" ]]; then
+    (cd "$root" && cmake --preset asan >/dev/null &&
+      cmake --build --preset asan --target mockforge rdkafka_mock_cluster)
   fi
 fi
 export MOCKFORGE_BIN
+# Kafka's peer: the rdkafka_mock_cluster of MOCKFORGE_BIN's build tree unless told otherwise.
+if [[ -z "${MOCKFORGE_BINARY_DIR:-}${MOCKFORGE_RDKAFKA_MOCK:-}" ]]; then
+  export MOCKFORGE_BINARY_DIR="$(cd "$(dirname "$MOCKFORGE_BIN")/.." && pwd)"
+fi
 export PYTHONPATH="$root/tests/support${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 exec /usr/bin/python3 "$root/tests/differential/difftest.py" "$@"

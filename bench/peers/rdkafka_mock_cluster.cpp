@@ -2,10 +2,14 @@
 // signal arrives. Prints "bootstrap <servers>" then "ready" on stdout.
 //
 //   rdkafka_mock_cluster [--brokers N]
+//
+// Reads commands from stdin, one a line, and answers each with one line:
+//   topic NAME PARTITIONS REPLICATION   rd_kafka_mock_topic_create -> "ok" or "error <text>"
+// (the mock auto-creates topics with its own default partition count; tests that compare
+// partition counts create their topics with this).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -38,10 +42,30 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  char buffer[256];
+  char line[1024];
   while (!stop_requested) {
-    const ssize_t n = read(STDIN_FILENO, buffer, sizeof(buffer));
-    if (n == 0 || (n < 0 && !stop_requested && errno != EINTR)) break;
+    if (std::fgets(line, sizeof(line), stdin) == nullptr) {
+      if (!stop_requested && errno == EINTR && !std::feof(stdin)) {
+        std::clearerr(stdin);
+        continue;
+      }
+      break;
+    }
+    char name[512];
+    int partitions = 0;
+    int replication = 0;
+    if (std::sscanf(line, "topic %511s %d %d", name, &partitions, &replication) == 3) {
+      const rd_kafka_resp_err_t err =
+          rd_kafka_mock_topic_create(cluster, name, partitions, replication);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::printf("ok\n");
+      } else {
+        std::printf("error %s\n", rd_kafka_err2name(err));
+      }
+    } else {
+      std::printf("error unknown command\n");
+    }
+    std::fflush(stdout);
   }
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(rk);

@@ -219,10 +219,20 @@ def _rdkafka_mock_binary():
 
 
 class RdkafkaMockPeer(Peer):
-    def __init__(self, bootstrap, workdir, log):
+    def __init__(self, bootstrap, workdir, log, proc=None):
         host, _, port = bootstrap.split(",")[0].rpartition(":")
         super().__init__(host, int(port), workdir, log)
         self.bootstrap = bootstrap
+        self._proc = proc
+
+    def create_topic(self, name, partitions, replication=1):
+        """rd_kafka_mock_topic_create: a topic with this many partitions (the mock's own
+        auto-creation uses its default count). Raises RuntimeError with the error name."""
+        self._proc.stdin.write(f"topic {name} {partitions} {replication}\n".encode())
+        self._proc.stdin.flush()
+        answer = self._proc.stdout.readline().decode().strip()
+        if answer != "ok":
+            raise RuntimeError(f"rd_kafka_mock_topic_create {name}: {answer or 'no answer'}")
 
 
 @contextlib.contextmanager
@@ -253,7 +263,7 @@ def rdkafka_mock(brokers=1, timeout=15.0):
                 break
         else:
             raise TimeoutError(f"rdkafka_mock_cluster not ready after {timeout}s:\n{_tail(log)}")
-        yield RdkafkaMockPeer(bootstrap, workdir, log)
+        yield RdkafkaMockPeer(bootstrap, workdir, log, proc)
     finally:
         try:
             proc.stdin.close()
