@@ -29,7 +29,11 @@ struct Options {
   size_t size = 100;
   std::string phase = "both";
   bool expect_all = false;
-  std::string cafile;  // security.protocol=ssl with this CA when set
+  std::string cafile;     // security.protocol=ssl with this CA when set
+  int32_t partition = 0;  // produce: the partition written
+  long seq_base = 0;      // produce: the first sequence number (several producers, one range)
+  std::string group;      // consume: subscribe as a member of this group instead of assigning
+  double idle_s = 3;      // consume --group: stop this long after the last message
 };
 
 struct DeliveryCounts {
@@ -40,6 +44,12 @@ struct DeliveryCounts {
 
 double now_s() {
   using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+// Wall-clock seconds, comparable between the processes of one run.
+double wall_s() {
+  using clock = std::chrono::system_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
@@ -68,7 +78,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
 }
 
 // Returns false when the producer could not be created or a message failed.
-bool produce(const Options& options, DeliveryCounts& counts, double& seconds) {
+bool produce(const Options& options, DeliveryCounts& counts, double& seconds, double& start_wall) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (!set(conf, "bootstrap.servers", options.bootstrap) || !set(conf, "acks", "all") ||
       !set(conf, "linger.ms", "5") || !set_tls(conf, options)) {
@@ -83,15 +93,16 @@ bool produce(const Options& options, DeliveryCounts& counts, double& seconds) {
     return false;
   }
   std::vector<char> value(options.size, 'x');
+  start_wall = wall_s();
   const double begin = now_s();
   for (long i = 0; i < options.messages; ++i) {
-    uint64_t seq = static_cast<uint64_t>(i);
+    uint64_t seq = static_cast<uint64_t>(options.seq_base + i);
     std::memcpy(value.data(), &seq, std::min(sizeof(seq), value.size()));
     for (;;) {
-      rd_kafka_resp_err_t err =
-          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
-                            RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(value.data(), value.size()),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
+          RD_KAFKA_V_PARTITION(options.partition), RD_KAFKA_V_VALUE(value.data(), value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 10);
         continue;
@@ -127,15 +138,22 @@ struct ConsumeResult {
   int64_t high_watermark = -1;
   double seconds = 0;          // assign() to end of partition
   double first_message_s = 0;  // assign() to the first message (connect, coordinator, fetch)
+  double first_wall = 0;       // wall clock of the first and the last message
+  double last_wall = 0;
 };
 
 bool consume(const Options& options, ConsumeResult& result) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  // The partition is assigned directly (no subscribe), so no rebalance is timed; librdkafka
-  // still wants a group.id for assign().
+  // Without --group the partition is assigned directly (no subscribe), so no rebalance is
+  // timed; librdkafka still wants a group.id for assign(). With --group the member subscribes,
+  // and offsets are committed (also on revoke), so a rebalance hands a partition on where its
+  // last owner stopped.
+  const bool in_group = !options.group.empty();
   if (!set(conf, "bootstrap.servers", options.bootstrap) ||
-      !set(conf, "group.id", "kafka-bench-" + std::to_string(getpid())) ||
-      !set(conf, "enable.partition.eof", "true") || !set(conf, "enable.auto.commit", "false") ||
+      !set(conf, "group.id",
+           in_group ? options.group : "kafka-bench-" + std::to_string(getpid())) ||
+      !set(conf, "enable.partition.eof", in_group ? "false" : "true") ||
+      !set(conf, "enable.auto.commit", in_group ? "true" : "false") ||
       !set(conf, "auto.offset.reset", "earliest") || !set_tls(conf, options)) {
     return false;
   }
@@ -150,10 +168,19 @@ bool consume(const Options& options, ConsumeResult& result) {
       RD_KAFKA_OFFSET_BEGINNING;
   std::vector<uint8_t> seen(static_cast<size_t>(options.messages), 0);
   const double begin = now_s();
-  rd_kafka_resp_err_t err = rd_kafka_assign(consumer, assignment);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (in_group) {
+    rd_kafka_poll_set_consumer(consumer);
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+  } else {
+    err = rd_kafka_assign(consumer, assignment);
+  }
   rd_kafka_topic_partition_list_destroy(assignment);
   if (err) {
-    std::fprintf(stderr, "assign: %s\n", rd_kafka_err2str(err));
+    std::fprintf(stderr, "%s: %s\n", in_group ? "subscribe" : "assign", rd_kafka_err2str(err));
     rd_kafka_destroy(consumer);
     return false;
   }
@@ -161,8 +188,10 @@ bool consume(const Options& options, ConsumeResult& result) {
   long last_seq = -1;
   double last_progress = now_s();
   for (;;) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 500);
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, in_group ? 100 : 500);
     if (!message) {
+      // A group member cannot know its share: it stops once the partitions it holds go quiet.
+      if (in_group && result.received > 0 && now_s() - last_progress > options.idle_s) break;
       if (now_s() - last_progress > 60) {
         std::fprintf(stderr, "consume: no progress for 60 s after %ld messages\n", result.received);
         ok = false;
@@ -181,9 +210,11 @@ bool consume(const Options& options, ConsumeResult& result) {
       break;
     }
     last_progress = now_s();
+    result.last_wall = wall_s();
     if (result.received++ == 0) {
       result.first_offset = message->offset;
       result.first_message_s = now_s() - begin;
+      result.first_wall = result.last_wall;
     }
     uint64_t seq = UINT64_MAX;
     if (message->len == options.size && message->len >= sizeof(seq)) {
@@ -198,7 +229,8 @@ bool consume(const Options& options, ConsumeResult& result) {
       } else {
         ++result.distinct;
       }
-      if (last_seq >= 0 && static_cast<long>(seq) != last_seq + 1) ++result.out_of_order;
+      if (!in_group && last_seq >= 0 && static_cast<long>(seq) != last_seq + 1)
+        ++result.out_of_order;
       last_seq = static_cast<long>(seq);
     }
     rd_kafka_message_destroy(message);
@@ -219,7 +251,9 @@ bool consume(const Options& options, ConsumeResult& result) {
   std::fprintf(stderr,
                "usage: kafka_bench --bootstrap HOST:PORT [--cafile F] --topic T [--messages N] "
                "[--size BYTES]\n"
-               "                   [--phase produce|consume|both] [--expect-all] [--quick]\n");
+               "                   [--phase produce|consume|both] [--expect-all] [--quick]\n"
+               "                   [--partition P] [--seq-base N] (produce)\n"
+               "                   [--group G [--idle-seconds S]] (consume as a group member)\n");
   std::exit(2);
 }
 
@@ -249,6 +283,14 @@ int main(int argc, char** argv) {
       options.expect_all = true;
     } else if (arg == "--quick") {
       options.messages = 20000;
+    } else if (arg == "--partition") {
+      options.partition = std::atoi(value().c_str());
+    } else if (arg == "--seq-base") {
+      options.seq_base = std::atol(value().c_str());
+    } else if (arg == "--group") {
+      options.group = value();
+    } else if (arg == "--idle-seconds") {
+      options.idle_s = std::atof(value().c_str());
     } else {
       usage();
     }
@@ -264,10 +306,13 @@ int main(int argc, char** argv) {
   if (do_produce) {
     DeliveryCounts counts;
     double seconds = 0;
-    ok = produce(options, counts, seconds) && ok;
+    double start_wall = 0;
+    ok = produce(options, counts, seconds, start_wall) && ok;
     json += ", \"produced\": " + std::to_string(counts.ok) +
             ", \"produce_failed\": " + std::to_string(counts.failed) +
-            ", \"produce_s\": " + std::to_string(seconds);
+            ", \"produce_s\": " + std::to_string(seconds) +
+            ", \"start_wall\": " + std::to_string(start_wall) +
+            ", \"end_wall\": " + std::to_string(start_wall + seconds);
   }
   if (ok && do_consume) {
     ConsumeResult result;
@@ -282,7 +327,9 @@ int main(int argc, char** argv) {
             ", \"first_offset\": " + std::to_string(result.first_offset) +
             ", \"high_watermark\": " + std::to_string(result.high_watermark) +
             ", \"consume_s\": " + std::to_string(result.seconds) +
-            ", \"first_message_s\": " + std::to_string(result.first_message_s);
+            ", \"first_message_s\": " + std::to_string(result.first_message_s) +
+            ", \"first_wall\": " + std::to_string(result.first_wall) +
+            ", \"last_wall\": " + std::to_string(result.last_wall);
     if (options.expect_all &&
         (result.distinct != options.messages || result.duplicates || result.foreign)) {
       std::fprintf(stderr,
