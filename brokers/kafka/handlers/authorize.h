@@ -3,6 +3,7 @@
 // The authorizer as handlers ask it (kafka.authorizer; broker/acl_store.h): who the request's
 // principal is, and whether it may do an operation on a resource.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,40 @@ inline bool authorized(const Request& request, acl::Operation operation,
 
 inline bool authorized_on_cluster(const Request& request, acl::Operation operation) {
   return authorized(request, operation, acl::kCluster, acl::kClusterName);
+}
+
+// Kafka's authorized-operations field (Metadata, DescribeGroups, DescribeCluster): bit n set
+// for each AclOperation n the resource type supports (Kafka's AclEntry.supportedOperations)
+// that the principal holds on the resource; all of them while the authorizer is off.
+inline int32_t authorized_operations(const Request& request, acl::ResourceType resource_type,
+                                     std::string_view resource_name) {
+  static constexpr acl::Operation kTopicOperations[] = {
+      acl::kRead,   acl::kWrite, acl::kCreate,          acl::kDescribe,
+      acl::kDelete, acl::kAlter, acl::kDescribeConfigs, acl::kAlterConfigs};
+  static constexpr acl::Operation kGroupOperations[] = {acl::kRead, acl::kDescribe, acl::kDelete};
+  static constexpr acl::Operation kClusterOperations[] = {
+      acl::kCreate,          acl::kClusterAction, acl::kDescribeConfigs, acl::kAlterConfigs,
+      acl::kIdempotentWrite, acl::kAlter,         acl::kDescribe};
+  std::span<const acl::Operation> supported;
+  switch (resource_type) {
+    case acl::kTopic:
+      supported = kTopicOperations;
+      break;
+    case acl::kGroup:
+      supported = kGroupOperations;
+      break;
+    case acl::kCluster:
+      supported = kClusterOperations;
+      break;
+    default:
+      return 0;
+  }
+  int32_t bits = 0;
+  for (const acl::Operation operation : supported) {
+    if (authorized(request, operation, resource_type, resource_name))
+      bits |= int32_t{1} << operation;
+  }
+  return bits;
 }
 
 // Auto-creating a topic needs CREATE on the cluster or on the topic, as in Kafka.

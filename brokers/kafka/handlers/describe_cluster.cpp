@@ -1,9 +1,9 @@
 // DescribeCluster (60): cluster id, the live brokers (kafka.brokers), the lowest live one as
-// controller. There is no
-// authorizer, so every cluster operation is authorized when the client asks.
+// controller, and when asked the cluster operations the principal holds (authorize.h).
 #include "mockforge/kafka/describe_cluster.h"
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/handlers/authorize.h"
 #include "brokers/kafka/handlers/handler.h"
 
 namespace mockforge::kafka {
@@ -11,18 +11,6 @@ namespace {
 
 constexpr int8_t kEndpointBrokers = 1;
 constexpr int8_t kEndpointControllers = 2;
-
-// Kafka's AclOperation codes allowed on the CLUSTER resource.
-constexpr int32_t cluster_operations() {
-  constexpr int kCreate = 5, kAlter = 7, kDescribe = 8, kClusterAction = 9, kDescribeConfigs = 10,
-                kAlterConfigs = 11, kIdempotentWrite = 12;
-  int32_t bits = 0;
-  for (int op : {kCreate, kAlter, kDescribe, kClusterAction, kDescribeConfigs, kAlterConfigs,
-                 kIdempotentWrite}) {
-    bits |= int32_t{1} << op;
-  }
-  return bits;
-}
 
 void handle(const RequestPtr& request, Reader& body) {
   DescribeClusterRequest parsed;
@@ -49,7 +37,8 @@ void handle(const RequestPtr& request, Reader& body) {
           {node.id, request->local_host, request->advertised_port(node.id), node.rack});
     }
     if (parsed.include_cluster_authorized_operations) {
-      response.cluster_authorized_operations = cluster_operations();
+      response.cluster_authorized_operations =
+          authorized_operations(*request, acl::kCluster, acl::kClusterName);
     }
   }
   request->count_error(response.error_code);

@@ -41,6 +41,8 @@ void handle(const RequestPtr& request, Reader& body) {
                              member.client_host, std::move(member.metadata),
                              std::move(member.assignment)});
     }
+    if (parsed.include_authorized_operations)
+      out.authorized_operations = authorized_operations(*request, acl::kGroup, group_id);
     response.groups.push_back(std::move(out));
   }
   request->reply(response);

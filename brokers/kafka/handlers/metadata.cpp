@@ -99,6 +99,18 @@ void handle(const RequestPtr& request, Reader& body) {
       response.topics.push_back(std::move(missing));
     }
   }
+  // Asked-for authorized operations (v8+): per described topic, and (v8-10) the cluster's.
+  if (parsed.include_topic_authorized_operations) {
+    for (auto& topic : response.topics) {
+      if (topic.error_code == error::kNone && topic.name)
+        topic.topic_authorized_operations =
+            authorized_operations(*request, acl::kTopic, *topic.name);
+    }
+  }
+  if (parsed.include_cluster_authorized_operations) {
+    response.cluster_authorized_operations =
+        authorized_operations(*request, acl::kCluster, acl::kClusterName);
+  }
   request->reply(response);
 }
 
