@@ -1,4 +1,6 @@
 // The simulated Kafka cluster's admin routes (kafka_control.h, docs/admin-api.md).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -190,7 +192,7 @@ void mount_cluster(admin::HttpServer& server, std::shared_ptr<BrokerState> broke
                });
   auto shared_ops = std::make_shared<ClusterOps>(std::move(ops));
   for (int32_t node = 0; node < broker->cluster().size(); ++node) {
-    const std::string path = std::string(kPrefix) + "/brokers/" + std::to_string(node);
+    const std::string path = fmt::format("{}/brokers/{}", kPrefix, node);
     server.route("POST", path + "/stop", [broker, shared_ops, node](const admin::HttpRequest&) {
       std::string error = shared_ops->stop_broker(node);
       if (!error.empty()) return admin::HttpResponse::error(409, error);
