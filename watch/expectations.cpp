@@ -14,11 +14,23 @@ constexpr std::size_t kMaxMatchedSeqs = 20;
 
 }  // namespace
 
-Expectations::Expectations(History& history) : history_(history) {
-  listener_ = history_.listen([this](const Recorded& recorded) { on_recorded(recorded); });
+Expectations::Expectations(History& history) : history_(history) {}
+
+Expectations::~Expectations() {
+  std::lock_guard lock(mutex_);
+  if (listener_ != 0) history_.unlisten(listener_);
 }
 
-Expectations::~Expectations() { history_.unlisten(listener_); }
+void Expectations::update_listener() {
+  // The history decodes what it records for listeners only: listen while
+  // something is pending.
+  if (pending_.empty() && listener_ != 0) {
+    history_.unlisten(listener_);
+    listener_ = 0;
+  } else if (!pending_.empty() && listener_ == 0) {
+    listener_ = history_.listen([this](const Recorded& recorded) { on_recorded(recorded); });
+  }
+}
 
 void Expectations::look_at(Pending& pending, const Recorded& recorded) const {
   if (recorded.seq <= pending.evaluated_through || recorded.seq <= pending.window_after) return;
@@ -179,16 +191,22 @@ uint64_t Expectations::start(const Expectation& expectation, Done done) {
         pending.window_after = expectation.since_seq;
         break;
     }
-    // Under mutex_, so on_recorded() for anything newer waits and then sees
-    // evaluated_through: no message is counted twice or missed.
+    // Listening before reading the history, under mutex_: on_recorded() for
+    // anything newer waits, and then sees evaluated_through, so no message
+    // is counted twice or missed. Every seq up to `through` is in since().
+    if (listener_ == 0) {
+      listener_ = history_.listen([this](const Recorded& recorded) { on_recorded(recorded); });
+    }
+    const uint64_t through = history_.last_seq();
     for (const auto& recorded : history_.since(pending.window_after)) look_at(pending, recorded);
-    pending.evaluated_through = std::max(pending.evaluated_through, history_.last_seq());
+    pending.evaluated_through = std::max(pending.evaluated_through, through);
     verdict = decide(pending, expectation.timeout.count() == 0);
     if (!verdict) {
       id = next_id_++;
       pending.done = std::move(done);
       pending_.emplace(id, std::move(pending));
     }
+    update_listener();
   }
   if (verdict) done(std::move(*verdict));
   return id;
@@ -207,6 +225,7 @@ void Expectations::on_recorded(const Recorded& recorded) {
         ++it;
       }
     }
+    if (!finished.empty()) update_listener();
   }
   for (auto& [done, verdict] : finished) done(std::move(verdict));
 }
@@ -219,6 +238,7 @@ void Expectations::expire(uint64_t id) {
     if (it == pending_.end()) return;
     finished.emplace(std::move(it->second.done), *decide(it->second, true));
     pending_.erase(it);
+    update_listener();
   }
   finished->first(std::move(finished->second));
 }

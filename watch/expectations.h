@@ -53,6 +53,8 @@ class Expectations {
   };
 
   void on_recorded(const Recorded& recorded);
+  // Listens to the history while something is pending. Under mutex_.
+  void update_listener();
   void look_at(Pending& pending, const Recorded& recorded) const;
   // A verdict when `pending` is decided (at its deadline, if `at_deadline`).
   std::optional<Verdict> decide(const Pending& pending, bool at_deadline) const;

@@ -2,6 +2,11 @@
 // source (clients, fixtures, responders), numbered in the order the hub saw
 // them. It observes the traffic hub while it exists; reset() empties it
 // (the server resets it with storage). Thread-safe.
+//
+// It keeps what the hub hands it as accepted batches (core/traffic/batch.h)
+// and decodes them into messages only when queried or listened to: a Kafka
+// produce batch costs a copy of its bytes, not a decode per record. The byte
+// limit counts what the batches hold (a Kafka batch's bytes as produced).
 #pragma once
 
 #include <condition_variable>
@@ -23,7 +28,7 @@ struct Recorded {
 
 struct HistoryLimits {
   std::size_t max_messages = 10000;          // oldest dropped beyond this; 0: history off
-  std::size_t max_payload_bytes = 64 << 20;  // and beyond this many payload bytes
+  std::size_t max_payload_bytes = 64 << 20;  // and beyond this many bytes kept
 };
 
 class History {
@@ -56,14 +61,24 @@ class History {
   void unlisten(uint64_t token);
 
  private:
-  void record(const traffic::Message& message);
+  void record(const std::shared_ptr<const traffic::AcceptedBatch>& batch);
+
+  // The messages of one accepted batch numbered first_seq, first_seq + 1, ...;
+  // the first `skip` of them were trimmed.
+  struct Chunk {
+    uint64_t first_seq = 0;
+    std::shared_ptr<const traffic::AcceptedBatch> batch;
+    std::size_t skip = 0;
+    uint64_t last_seq() const { return first_seq + batch->size() - 1; }
+  };
 
   traffic::Hub& hub_;
   traffic::ObserverToken observer_ = 0;
   HistoryLimits limits_;
   mutable std::mutex mutex_;
-  std::deque<Recorded> entries_;
-  std::size_t payload_bytes_ = 0;
+  std::deque<Chunk> chunks_;
+  std::size_t count_ = 0;  // messages kept
+  std::size_t bytes_ = 0;  // what the kept batches hold
   uint64_t next_seq_ = 1;
   uint64_t kept_after_ = 0;
   uint64_t dropped_ = 0;

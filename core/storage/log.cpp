@@ -109,7 +109,8 @@ Partition::Partition(StorageContext& context, std::string topic_name, int32_t in
     : context_(context), topic_name_(std::move(topic_name)), index_(index), retention_(retention) {}
 
 Result<int64_t> Partition::append(std::span<const uint8_t> bytes, int32_t record_count,
-                                  int64_t max_timestamp, const BatchMutator& mutator) {
+                                  int64_t max_timestamp, const BatchMutator& mutator,
+                                  ByteSlice* stored_copy) {
   if (record_count <= 0) {
     return Error{ErrorCode::kInvalidArgument,
                  fmt::format("append to {}-{}: record count must be positive, got {}", topic_name_,
@@ -128,6 +129,7 @@ Result<int64_t> Partition::append(std::span<const uint8_t> bytes, int32_t record
     auto stored = arena_.allocate(bytes.size());
     if (!bytes.empty()) std::memcpy(stored.writable.data(), bytes.data(), bytes.size());
     if (mutator) mutator(stored.writable, base_offset);
+    if (stored_copy != nullptr) *stored_copy = stored.slice;
     batches_.push_back(BatchRef{base_offset, record_count, max_timestamp, std::move(stored.slice)});
     next_offset_ += record_count;
     size_bytes_ += size;

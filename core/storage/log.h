@@ -137,9 +137,11 @@ class Partition {
   // Copies one batch into the partition's arena and returns its base offset.
   // `mutator`, if given, runs under the partition lock on the stored copy
   // with that offset before the bytes are frozen. Applies retention
-  // afterwards. Errors: kInvalidArgument, kStorageFull, kDeleted.
+  // afterwards. Errors: kInvalidArgument, kStorageFull, kDeleted. `stored`,
+  // if given, receives the stored copy (which keeps its arena chunk alive).
   Result<int64_t> append(std::span<const uint8_t> bytes, int32_t record_count,
-                         int64_t max_timestamp, const BatchMutator& mutator = {});
+                         int64_t max_timestamp, const BatchMutator& mutator = {},
+                         ByteSlice* stored = nullptr);
   Result<int64_t> append(std::string_view bytes, int32_t record_count, int64_t max_timestamp,
                          const BatchMutator& mutator = {}) {
     return append(

@@ -1,5 +1,6 @@
 #include "core/traffic/hub.h"
 
+#include <algorithm>
 #include <string>
 
 namespace mockforge::traffic {
@@ -47,6 +48,10 @@ std::string_view to_string(Resource::Kind kind) {
       return "ACL";
   }
   return "unknown";
+}
+
+DecodedBatch::DecodedBatch(std::vector<Message> messages) : messages_(std::move(messages)) {
+  for (const auto& message : messages_) bytes_ += message.payload.size();
 }
 
 std::string header_text(const HeaderValue& value) {
@@ -111,7 +116,14 @@ PublishResult Hub::publish(std::span<const Message> messages) {
     }
     const auto outcome = run.empty() ? PublishResult{} : target->publish(run);
     if (observed()) {
-      for (std::size_t i = 0; i < outcome.accepted && i < run.size(); ++i) accepted(run[i]);
+      const auto taken = run.first(std::min(outcome.accepted, run.size()));
+      const auto current = observers();
+      for (const auto& message : taken) tell(*current, message);
+      if (!current->batches.empty() && !taken.empty()) {
+        const std::shared_ptr<const AcceptedBatch> batch =
+            std::make_shared<DecodedBatch>(std::vector<Message>(taken.begin(), taken.end()));
+        for (const auto& [token, observer] : current->batches) (*observer)(batch);
+      }
     }
     result.accepted += outcome.accepted;
     if (!outcome.ok()) {
@@ -141,9 +153,19 @@ std::string Hub::check(const Resource& resource) {
 
 ObserverToken Hub::observe(Observer observer) {
   std::lock_guard lock(mutex_);
-  auto next = std::make_shared<ObserverList>(*observers_);
+  auto next = std::make_shared<Observers>(*observers_);
   const ObserverToken token = next_token_++;
-  next->emplace(token, std::make_shared<const Observer>(std::move(observer)));
+  next->messages.emplace(token, std::make_shared<const Observer>(std::move(observer)));
+  observers_ = std::move(next);
+  observer_count_.fetch_add(1, std::memory_order_relaxed);
+  return token;
+}
+
+ObserverToken Hub::observe_batches(BatchObserver observer) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<Observers>(*observers_);
+  const ObserverToken token = next_token_++;
+  next->batches.emplace(token, std::make_shared<const BatchObserver>(std::move(observer)));
   observers_ = std::move(next);
   observer_count_.fetch_add(1, std::memory_order_relaxed);
   return token;
@@ -151,12 +173,18 @@ ObserverToken Hub::observe(Observer observer) {
 
 bool Hub::unobserve(ObserverToken token) {
   std::lock_guard lock(mutex_);
-  if (!observers_->contains(token)) return false;
-  auto next = std::make_shared<ObserverList>(*observers_);
-  next->erase(token);
+  if (!observers_->messages.contains(token) && !observers_->batches.contains(token)) return false;
+  auto next = std::make_shared<Observers>(*observers_);
+  next->messages.erase(token);
+  next->batches.erase(token);
   observers_ = std::move(next);
   observer_count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
+}
+
+std::shared_ptr<const Hub::Observers> Hub::observers() const {
+  std::lock_guard lock(mutex_);
+  return observers_;
 }
 
 GateToken Hub::add_gate(Gate gate) {
@@ -192,12 +220,23 @@ Admission Hub::admit(const Message& message) const {
 }
 
 void Hub::accepted(const Message& message) const {
-  std::shared_ptr<const ObserverList> observers;
-  {
-    std::lock_guard lock(mutex_);
-    observers = observers_;
+  const auto current = observers();
+  tell(*current, message);
+  if (current->batches.empty()) return;
+  const std::shared_ptr<const AcceptedBatch> batch = std::make_shared<DecodedBatch>(message);
+  for (const auto& [token, observer] : current->batches) (*observer)(batch);
+}
+
+void Hub::accepted(const std::shared_ptr<const AcceptedBatch>& batch) const {
+  const auto current = observers();
+  if (!current->messages.empty() || events_.active()) {
+    for (const auto& message : batch->messages()) tell(*current, message);
   }
-  for (const auto& [token, observer] : *observers) (*observer)(message);
+  for (const auto& [token, observer] : current->batches) (*observer)(batch);
+}
+
+void Hub::tell(const Observers& observers, const Message& message) const {
+  for (const auto& [token, observer] : observers.messages) (*observer)(message);
   if (events_.active()) {
     Event event;
     event.protocol = message.protocol;

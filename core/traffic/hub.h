@@ -13,6 +13,10 @@
 //   is a publish event on events() while that has listeners.
 //   Brokers check observed() (one relaxed atomic load) before building the
 //   neutral message, so watching costs nothing while nobody watches.
+//   Batch observers (observe_batches) get what was accepted as an
+//   AcceptedBatch (core/traffic/batch.h) that they decode when they need to;
+//   a broker that accepts a batch it has not decoded (Kafka) hands it over
+//   as is, and it is decoded only if message observers or events want it.
 //
 // Observers run on the publishing thread (a connection's, or the caller of
 // publish()) after the broker accepted the message and outside the hub's
@@ -40,6 +44,7 @@
 #include <span>
 #include <string>
 
+#include "core/traffic/batch.h"
 #include "core/traffic/events.h"
 #include "core/traffic/message.h"
 
@@ -67,6 +72,7 @@ class Endpoint {
 };
 
 using Observer = std::function<void(const Message&)>;
+using BatchObserver = std::function<void(const std::shared_ptr<const AcceptedBatch>&)>;
 using ObserverToken = uint64_t;
 
 // A gate's answer about one message.
@@ -100,12 +106,16 @@ class Hub {
   std::string check(const Resource& resource);
 
   ObserverToken observe(Observer observer);
-  bool unobserve(ObserverToken token);
+  ObserverToken observe_batches(BatchObserver observer);
+  bool unobserve(ObserverToken token);  // either kind
   // The hot-path check brokers make before building a message for accepted():
   // true while there are observers or event listeners.
   bool observed() const { return observer_count_.load(std::memory_order_relaxed) != 0; }
   // Brokers: a client's publish was accepted. Call only when observed().
   void accepted(const Message& message) const;
+  // Brokers: a batch of a client's publishes was accepted. Call only when
+  // observed(). Decodes it once if message observers or events want it.
+  void accepted(const std::shared_ptr<const AcceptedBatch>& batch) const;
 
   // Gates, consulted in the order added; the first refusal wins.
   GateToken add_gate(Gate gate);
@@ -122,12 +132,20 @@ class Hub {
 
  private:
   using ObserverList = std::map<ObserverToken, std::shared_ptr<const Observer>>;
+  using BatchObserverList = std::map<ObserverToken, std::shared_ptr<const BatchObserver>>;
+  struct Observers {
+    ObserverList messages;
+    BatchObserverList batches;
+  };
   using GateList = std::map<GateToken, std::shared_ptr<const Gate>>;
   std::shared_ptr<Endpoint> endpoint(Protocol protocol) const;
+  std::shared_ptr<const Observers> observers() const;
+  // The message observers and the event stream.
+  void tell(const Observers& observers, const Message& message) const;
 
   mutable std::mutex mutex_;
   std::array<std::shared_ptr<Endpoint>, kProtocolCount> endpoints_;
-  std::shared_ptr<const ObserverList> observers_ = std::make_shared<const ObserverList>();
+  std::shared_ptr<const Observers> observers_ = std::make_shared<const Observers>();
   std::shared_ptr<const GateList> gates_ = std::make_shared<const GateList>();
   ObserverToken next_token_ = 1;
   std::atomic<std::size_t> gate_count_{0};

@@ -256,9 +256,9 @@ void BrokerState::complete_transaction(const TransactionCompletion& completion,
         if (batch.header.producer_id != completion.producer_id ||
             !batch.header.is_transactional() || batch.header.is_control())
           continue;
-        for (const auto& message :
-             to_traffic(batch, entry.partition->first, entry.partition->second, client_id))
-          traffic_->accepted(message);
+        traffic_->accepted(to_accepted_batch(stored.bytes, batch.header.record_count,
+                                             entry.partition->first, entry.partition->second,
+                                             client_id));
       } catch (const std::exception&) {
         // A stored batch that does not decompress is not observed (as in Produce).
       }

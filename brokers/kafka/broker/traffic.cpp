@@ -262,4 +262,45 @@ std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std
   return out;
 }
 
+namespace {
+
+class ProducedBatch final : public traffic::AcceptedBatch {
+ public:
+  ProducedBatch(storage::ByteSlice stored, int32_t record_count, std::string topic,
+                int32_t partition, std::string client_id)
+      : stored_(std::move(stored)),
+        topic_(std::move(topic)),
+        partition_(partition),
+        client_id_(std::move(client_id)),
+        record_count_(std::max<int32_t>(record_count, 0)) {}
+
+  std::size_t size() const override { return static_cast<std::size_t>(record_count_); }
+  std::size_t bytes() const override { return stored_.size(); }
+  std::vector<traffic::Message> messages() const override {
+    try {
+      return to_traffic(parse_record_batch(stored_.span()), topic_, partition_, client_id_);
+    } catch (const std::exception&) {
+      return {};  // validated when produced, but does not decompress
+    }
+  }
+
+ private:
+  storage::ByteSlice stored_;
+  std::string topic_;
+  int32_t partition_;
+  std::string client_id_;
+  int32_t record_count_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<const traffic::AcceptedBatch> to_accepted_batch(storage::ByteSlice stored,
+                                                                int32_t record_count,
+                                                                const std::string& topic,
+                                                                int32_t partition,
+                                                                const std::string& client_id) {
+  return std::make_shared<ProducedBatch>(std::move(stored), record_count, topic, partition,
+                                         client_id);
+}
+
 }  // namespace mockforge::kafka

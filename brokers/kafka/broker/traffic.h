@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "brokers/kafka/codec/record_batch.h"
+#include "core/storage/byte_arena.h"
 #include "core/traffic/hub.h"
 
 namespace mockforge::sasl {
@@ -27,5 +28,14 @@ std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(
 // The records of one stored batch, as the observers see them.
 std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,
                                          int32_t partition, const std::string& client_id);
+
+// The same, undecoded: the stored batch, shared with the log, that decodes
+// its records when asked (core/traffic/batch.h), for the hub's batch
+// observers. It keeps the stored bytes (and their arena chunk) alive.
+std::shared_ptr<const traffic::AcceptedBatch> to_accepted_batch(storage::ByteSlice stored,
+                                                                int32_t record_count,
+                                                                const std::string& topic,
+                                                                int32_t partition,
+                                                                const std::string& client_id);
 
 }  // namespace mockforge::kafka

@@ -177,7 +177,11 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
       return result;
     }
   }
-  auto appended = partition->append(batches[0].bytes, header.record_count, max_timestamp, mutator);
+  // The stored copy, for the observers, only when somebody observes.
+  storage::ByteSlice stored;
+  const bool observe = hub != nullptr && !transactional && hub->observed();
+  auto appended = partition->append(batches[0].bytes, header.record_count, max_timestamp, mutator,
+                                    observe && !messages ? &stored : nullptr);
   if (!appended.ok()) {
     result.error_code = storage_error(appended.code());
     return result;
@@ -198,12 +202,14 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   metrics.bytes_produced.inc(static_cast<double>(batches[0].bytes.size()));
   // Transactional records reach the observers when their transaction
   // commits (BrokerState::complete_transaction), never when it aborts.
-  if (hub != nullptr && !transactional && hub->observed()) {
-    try {
-      if (!messages) messages = to_traffic(batches[0], topic.name(), index, request.client_id());
-      for (const auto& message : *messages) hub->accepted(message);
-    } catch (const std::exception&) {
-      // A batch that validated but does not decompress is stored, not observed.
+  // They are decoded only if somebody wants them now; the history keeps the
+  // batch and decodes it when queried.
+  if (observe) {
+    if (messages) {
+      hub->accepted(std::make_shared<traffic::DecodedBatch>(std::move(*messages)));
+    } else {
+      hub->accepted(to_accepted_batch(std::move(stored), header.record_count, topic.name(), index,
+                                      request.client_id()));
     }
   }
   return result;

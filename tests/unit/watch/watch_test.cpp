@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "watch/expectations.h"
@@ -77,6 +78,88 @@ TEST_F(WatchTest, HistoryKeepsTheNewestWithinItsLimitAndResetEmptiesIt) {
   publish(kafka("t", "after"));
   ASSERT_EQ(history.since(0).size(), 1u);
   EXPECT_EQ(history.since(0)[0].seq, 8u);
+}
+
+// A batch that counts how often it is decoded, as a Kafka produce batch would be.
+class CountingBatch final : public traffic::AcceptedBatch {
+ public:
+  CountingBatch(std::vector<traffic::Message> messages, std::atomic<int>& decodes)
+      : messages_(std::move(messages)), decodes_(decodes) {}
+  std::size_t size() const override { return messages_.size(); }
+  std::size_t bytes() const override { return 100; }
+  std::vector<traffic::Message> messages() const override {
+    ++decodes_;
+    return messages_;
+  }
+
+ private:
+  std::vector<traffic::Message> messages_;
+  std::atomic<int>& decodes_;
+};
+
+TEST_F(WatchTest, HistoryDecodesBatchesOnlyWhenQueriedAndTrimsInsideThem) {
+  std::atomic<int> decodes = 0;
+  auto batch = [&](int first, int count) {
+    std::vector<traffic::Message> messages;
+    for (int i = first; i < first + count; ++i) messages.push_back(kafka("t", std::to_string(i)));
+    return std::make_shared<CountingBatch>(std::move(messages), decodes);
+  };
+  hub.accepted(batch(0, 3));
+  hub.accepted(batch(3, 4));  // 7 messages, limit 5: the first batch keeps its last one
+  EXPECT_EQ(decodes, 0);      // nobody looked: nothing was decoded
+  EXPECT_EQ(history.size(), 5u);
+  EXPECT_EQ(history.dropped(), 2u);
+  EXPECT_EQ(history.first_kept_after(), 2u);
+  auto all = history.since(0);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].seq, 3u);
+  EXPECT_EQ(all[0].message.payload, "2");
+  EXPECT_EQ(all[4].seq, 7u);
+  EXPECT_EQ(all[4].message.payload, "6");
+  EXPECT_EQ(decodes, 2);
+  // Only the batches after `after` are decoded.
+  auto tail = history.since(5);
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].message.payload, "5");
+  EXPECT_EQ(decodes, 3);
+  // A message observer or a pending expectation makes the hub decode at once.
+  const auto token = hub.observe([](const traffic::Message&) {});
+  hub.accepted(batch(7, 1));
+  EXPECT_EQ(decodes, 4);
+  hub.unobserve(token);
+}
+
+TEST_F(WatchTest, HistoryDropsWholeBatchesBeyondItsByteLimit) {
+  traffic::Hub small_hub;
+  History small{small_hub, HistoryLimits{100, 250}};
+  std::atomic<int> decodes = 0;
+  for (int i = 0; i < 4; ++i) {
+    small_hub.accepted(std::make_shared<CountingBatch>(
+        std::vector<traffic::Message>{kafka("t", "a"), kafka("t", "b")}, decodes));
+  }
+  EXPECT_EQ(small.size(), 4u);  // two batches of 100 bytes fit in 250
+  EXPECT_EQ(small.dropped(), 4u);
+  EXPECT_EQ(small.first_kept_after(), 4u);
+  EXPECT_EQ(small.since(0).front().seq, 5u);
+}
+
+TEST_F(WatchTest, AnExpectationSeesMessagesOfBatchesThatArriveWhileItWaits) {
+  std::atomic<int> decodes = 0;
+  auto e = parse(R"({"protocol": "kafka", "topic": "t", "count": {"at_least": 3},
+                     "timeout_ms": 5000})");
+  std::thread producer([&] {
+    while (expectations.pending() == 0) std::this_thread::yield();
+    hub.accepted(std::make_shared<CountingBatch>(
+        std::vector<traffic::Message>{kafka("t", "1"), kafka("t", "2"), kafka("t", "3")}, decodes));
+  });
+  auto verdict = expectations.wait(e);
+  producer.join();
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched, 3u);
+  // Once decided, the history stops decoding for it.
+  hub.accepted(
+      std::make_shared<CountingBatch>(std::vector<traffic::Message>{kafka("t", "4")}, decodes));
+  EXPECT_EQ(decodes, 1);
 }
 
 TEST_F(WatchTest, ParseErrorsNameTheField) {
