@@ -167,6 +167,13 @@ Inspection inspect(const Model& model, uint64_t seed) {
       out += fmt::format(", reply on {}", operation.reply_channel);
     out += "\n";
   }
+  // AsyncAPI 2.x describes no request/reply (the spec's `reply` is 3.0's), and
+  // no convention for it is standard: say so rather than guess pairs.
+  if (!model.operations.empty() && model.asyncapi_version.starts_with("2."))
+    out +=
+        "  request/reply: AsyncAPI 2.x documents describe none, so no operation is answered by "
+        "itself; a responder needs an explicit rule (a fixture file's asyncapi: entry naming "
+        "{request: ID, reply: ID} pairs, or a responder)\n";
   const auto resources = declarations(model);
   out += "would declare:\n";
   if (resources.empty()) out += "  nothing (MQTT topics need no declaration)\n";

@@ -155,6 +155,45 @@ admin::HttpResponse add(Engine& engine, const admin::HttpRequest& request) {
 
 }  // namespace
 
+std::string capture_runtime_rules(const Engine& engine) {
+  json list = json::array();
+  for (const auto& status : engine.list()) {
+    if (status.configured) continue;
+    list.push_back({{"name", status.rule.name},
+                    {"from", side_json(status.rule.from, false)},
+                    {"to", side_json(status.rule.to, true)}});
+  }
+  return list.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> restore_runtime_rules(Engine& engine, std::string_view data) {
+  std::vector<std::string> problems;
+  const auto list = json::parse(data, nullptr, false);
+  if (list.is_discarded() || !list.is_array()) {
+    problems.push_back("the snapshot's bridges are not a JSON list");
+    return problems;
+  }
+  for (const auto& status : engine.list())
+    if (!status.configured) engine.remove(status.rule.name);
+  for (const auto& item : list) {
+    const auto name = item.is_object() ? item.value("name", std::string()) : std::string();
+    std::vector<std::string> errors;
+    config::BridgeRule rule;
+    rule.name = name;
+    rule.from = read_side(item.is_object() ? item.value("from", json()) : json(), "from", errors);
+    rule.to = read_side(item.is_object() ? item.value("to", json()) : json(), "to", errors);
+    if (errors.empty()) {
+      try {
+        engine.add(rule, /*configured=*/false);
+      } catch (const RuleError& e) {
+        errors = e.errors();
+      }
+    }
+    for (const auto& error : errors) problems.push_back(name + ": " + error);
+  }
+  return problems;
+}
+
 void register_admin_routes(admin::HttpServer& server, Engine& engine) {
   server.route("GET", kPath, [&engine](const admin::HttpRequest&) {
     json list = json::array();

@@ -462,6 +462,7 @@ struct Server::Impl {
     services.clear();
     contracts.reset();
     admin.reset();
+    storage->remove_snapshot_extension("bridges");
     bridges.reset();
     responders.reset();
     fixtures.reset();
@@ -588,6 +589,15 @@ void Server::start() {
     // fixtures seeded is state, not traffic.
     impl.history.reset();
     impl.bridges->start();
+    // Snapshots carry the rules added at run time; a start-up restore's come
+    // back now (the storage hands them over as the extension is added).
+    impl.storage->add_snapshot_extension(
+        "bridges",
+        {[bridges = impl.bridges.get()] { return bridges::capture_runtime_rules(*bridges); },
+         [bridges = impl.bridges.get(), logger = impl.logger](std::string_view data) {
+           for (const auto& problem : bridges::restore_runtime_rules(*bridges, data))
+             logger->warn("bridge from the snapshot not restored: {}", problem);
+         }});
     // The start-up files' rules, once the brokers they publish to are up.
     const auto loaded = impl.fixtures->loaded();
     if (auto report = impl.responders->add(loaded.responders, loaded); !report.errors.empty()) {

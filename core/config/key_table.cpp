@@ -157,6 +157,19 @@ Message check_item(const StringListKey& key, std::string_view item) {
       }
       return std::nullopt;
     }
+    case ListItems::rate_document: {
+      const auto equals = item.find('=');
+      const std::string rate(item.substr(0, equals == std::string_view::npos ? 0 : equals));
+      char* end = nullptr;
+      const double value = rate.empty() ? 0 : std::strtod(rate.c_str(), &end);
+      if (equals == std::string_view::npos || equals + 1 == item.size() || rate.empty() ||
+          end != rate.c_str() + rate.size() || !(value > 0) || value > 1e6) {
+        return "expected RATE=FILE with RATE messages per second (a number > 0, at most "
+               "1000000) and FILE an AsyncAPI document, got " +
+               double_quoted(item);
+      }
+      return std::nullopt;
+    }
     case ListItems::kafka_acl: {
       auto parsed = parse_kafka_acl(item);
       if (const auto* problem = std::get_if<std::string>(&parsed)) {

@@ -128,6 +128,7 @@ enum class ListItems {
   amqp_user_tags,        // "USER TAG [TAG...]"
   kafka_principal,       // "User:name", a Kafka principal
   channel_mode,          // "CHANNEL=MODE", MODE (after the last '=') off, warn or reject
+  rate_document,         // "RATE=FILE", RATE (before the first '=') a number > 0, FILE non-empty
   kafka_acl,  // "PRINCIPAL PERMISSION OPERATION RESOURCE_TYPE NAME [PATTERN_TYPE [HOST]]"
 };
 

@@ -34,6 +34,14 @@ class Inspect(unittest.TestCase):
         self.assertIn("sendCommand: send on commands [command]", out)
         self.assertIn("nothing (MQTT topics need no declaration)", out)
 
+    def test_a_2x_document_says_it_has_no_request_reply(self):
+        result = inspect(os.path.join(DOCS, "v26_brokers.yaml"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("  request/reply: AsyncAPI 2.x documents describe none, so no operation "
+                      "is answered by itself; a responder needs an explicit rule", result.stdout)
+        # 3.0 has reply: nothing is said of it.
+        self.assertNotIn("request/reply:", inspect(IOT).stdout)
+
     def test_the_seed_changes_synthesised_examples_and_only_them(self):
         first = inspect(IOT, "--seed", "1").stdout
         again = inspect(IOT, "--seed", "1").stdout

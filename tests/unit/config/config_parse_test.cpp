@@ -272,6 +272,22 @@ TEST(ConfigFile, ValidateFileNamesTheFile) {
   EXPECT_EQ(errors[0].key, "kafka.port2");
 }
 
+TEST(ConfigErrors, AsyncapiPlayEntriesAreRateEqualsFile) {
+  const auto config = parsed("asyncapi:\n  play: [\"5=a.yaml\", \"0.5=dir/b=c.yaml\"]\n");
+  EXPECT_THAT(config.asyncapi.play, ElementsAre("5=a.yaml", "0.5=dir/b=c.yaml"));
+  const std::string expected =
+      ": asyncapi.play: expected RATE=FILE with RATE messages per second (a number > 0, at "
+      "most 1000000) and FILE an AsyncAPI document, got ";
+  EXPECT_THAT(errors_of("asyncapi:\n  play:\n    - 5=a.yaml\n    - fast=a.yaml\n"),
+              ElementsAre("mockforge.yaml:4:7" + expected + "\"fast=a.yaml\""));
+  for (const char* bad : {"a.yaml", "0=a.yaml", "-1=a.yaml", "5=", "=a.yaml", "nan=a.yaml",
+                          "2000000=a.yaml", "5x=a.yaml"}) {
+    EXPECT_THAT(errors_of(std::string("asyncapi:\n  play: [\"") + bad + "\"]\n"),
+                ElementsAre(::testing::EndsWith(expected + "\"" + bad + "\"")))
+        << bad;
+  }
+}
+
 TEST(ConfigErrors, UserVhostAndPermissionEntriesAreCheckedWhereTheyAre) {
   EXPECT_THAT(errors_of("amqp:\n  users:\n    - guest:guest\n    - nopassword\n"),
               ElementsAre("mockforge.yaml:4:7: amqp.users: expected name:password, got "
