@@ -144,10 +144,16 @@ std::shared_ptr<TlsContext::Built> build(const TlsSettings& settings) {
   return built;
 }
 
-// Counts and logs the end of a handshake, then passes it on.
+// Counts and logs the end of a handshake. `ssl` (when given) says whether
+// OpenSSL finished it despite `error`: a TLS 1.3 server sends its session
+// tickets after it has verified the client's Finished, and Asio reports the
+// socket error of that last write as the handshake's. A client that closes
+// right after its Finished, with a reset (openssl s_time, probes), makes that
+// write fail: the handshake was done, the peer just left. It counts as a
+// handshake, and the connection ends as any reset one does (not logged).
 void note_handshake(TlsCounters& counters, const boost::system::error_code& error,
-                    const std::string& peer) {
-  if (!error) {
+                    const std::string& peer, SSL* ssl = nullptr) {
+  if (!error || (ssl != nullptr && SSL_is_init_finished(ssl) == 1)) {
     counters.handshakes.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -169,9 +175,11 @@ class TlsTransport final : public Transport {
   Executor executor() const override { return stream_.next_layer().get_executor(); }
 
   void async_handshake(HandshakeCompletion done) override {
+    // The peer's address now, for the log: a reset socket no longer has one.
     stream_.async_handshake(ssl::stream_base::server,
-                            [this, done = std::move(done)](const boost::system::error_code& error) {
-                              note_handshake(*counters_, error, remote_address());
+                            [this, peer = remote_address(),
+                             done = std::move(done)](const boost::system::error_code& error) {
+                              note_handshake(*counters_, error, peer, stream_.native_handle());
                               done(error);
                             });
   }
@@ -273,10 +281,11 @@ struct TlsLayer {
 // The TLS handshake under a wss:// upgrade.
 asio::awaitable<void> server_layer_handshake(TlsWebSocketStream& stream, TlsLayer& layer,
                                              const Transport& transport) {
+  const std::string peer = transport.remote_address();
   boost::system::error_code error;
   co_await stream.async_handshake(ssl::stream_base::server,
                                   asio::redirect_error(asio::use_awaitable, error));
-  note_handshake(*layer.counters, error, transport.remote_address());
+  note_handshake(*layer.counters, error, peer, stream.native_handle());
   if (error) throw boost::system::system_error(error);
 }
 

@@ -294,6 +294,28 @@ class TlsListeners(TlsTestCase):
         out, err = sub.communicate(timeout=30)
         self.assertEqual(out.strip(), "still fine", err)
 
+    def test_s_time_handshakes_count_as_completed(self):
+        # openssl s_time -new: a full handshake per connection, then a reset (SO_LINGER 0)
+        # right after the client's Finished, often before mockforge has sent its TLS 1.3 session
+        # tickets. Each is a completed handshake, not a failure, and logs no warning. (s_time
+        # makes a connection or two beyond those it reports.)
+        before_done = self.metric("mockforge_tls_handshakes_total")
+        before_failed = self.metric("mockforge_tls_handshake_failures_total")
+        before_warnings = self.mf.output().count("TLS handshake with")
+        done = subprocess.run(["openssl", "s_time", "-connect",
+                               f"localhost:{self.port('mqtt_tls')}", "-CAfile", self.ca, "-new",
+                               "-time", "2"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        match = re.search(r"^(\d+) connections in [0-9.]+ real seconds", done.stdout, re.M)
+        self.assertIsNotNone(match, done.stdout)
+        count = int(match.group(1))
+        self.assertGreater(count, 0)
+        self.wait_for(
+            lambda: self.metric("mockforge_tls_handshakes_total") - before_done >= count,
+            f"{count} completed handshakes")
+        self.assertEqual(self.metric("mockforge_tls_handshake_failures_total"), before_failed)
+        self.assertEqual(self.mf.output().count("TLS handshake with"), before_warnings)
+
     def test_silent_client_is_dropped_after_the_handshake_timeout(self):
         # Kafka's idle timeout is 10 minutes; the handshake's is far shorter.
         with socket.create_connection(("127.0.0.1", self.port("kafka_tls")), timeout=60) as s:
