@@ -11,7 +11,6 @@ DELETE on the group and READ on the topics (OffsetDelete), READ on the topic
 ListTransactions); ACLs are made with kafka-python's KafkaAdminClient."""
 
 import os
-import socket
 import struct
 import subprocess
 import time
@@ -22,6 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType,
                          KafkaAdminClient, ResourcePattern, ResourceType)
 
+import kafka_wire
+from kafka_wire import compact_array, compact_string
 from mockforge_harness import Mockforge
 
 NOT_LEADER_OR_FOLLOWER = 6
@@ -33,119 +34,8 @@ TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 TRANSACTIONAL_ID_NOT_FOUND = 105
 
 
-def uvarint(value):
-    out = b""
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-
-def compact_string(text):
-    data = text.encode()
-    return uvarint(len(data) + 1) + data
-
-
-def compact_array(items):
-    return uvarint(len(items) + 1) + b"".join(items)
-
-
-class Cursor:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        value = struct.unpack_from(fmt, self.data, self.pos)[0]
-        self.pos += struct.calcsize(fmt)
-        return value
-
-    def int16(self):
-        return self.take(">h")
-
-    def int32(self):
-        return self.take(">i")
-
-    def int64(self):
-        return self.take(">q")
-
-    def string(self):
-        length = self.int16()
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-
-    def compact_string(self):
-        length = self.uvarint() - 1
-        if length < 0:
-            return None
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-    def compact_array(self, read_item):
-        return [read_item() for _ in range(self.uvarint() - 1)]
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-
-    def at_end(self):
-        return self.pos == len(self.data)
-
-
-class RawClient:
-    """Kafka requests as bytes over one socket."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.correlation = 0
-
-    def close(self):
-        self.sock.close()
-
-    def call(self, api_key, version, body, flexible):
-        self.correlation += 1
-        client_id = b"raw"
-        header = struct.pack(">hhih", api_key, version, self.correlation, len(client_id))
-        header += client_id + (b"\x00" if flexible else b"")
-        frame = header + body
-        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
-        data = self._read(struct.unpack(">i", self._read(4))[0])
-        cursor = Cursor(data)
-        assert cursor.int32() == self.correlation
-        if flexible:
-            cursor.tags()
-        return cursor
-
-    def sasl_plain(self, user, password):
-        """SaslHandshake v1 + SaslAuthenticate v0 with PLAIN: the authenticate error code."""
-        handshake = self.call(17, 1, struct.pack(">h", 5) + b"PLAIN", flexible=False)
-        assert handshake.int16() == 0
-        token = b"\0" + user.encode() + b"\0" + password.encode()
-        return self.call(36, 0, struct.pack(">i", len(token)) + token, flexible=False).int16()
-
-    def _read(self, count):
-        out = b""
-        while len(out) < count:
-            chunk = self.sock.recv(count - len(out))
-            if not chunk:
-                raise ConnectionError("closed")
-            out += chunk
-        return out
+class RawClient(kafka_wire.RawClient):
+    """The producer, transaction and offset admin requests as bytes."""
 
     def offset_delete(self, group, partitions):
         """OffsetDelete v0 ({topic: [partition]}): (error, {(topic, partition): code})."""
