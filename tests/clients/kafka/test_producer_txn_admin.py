@@ -114,12 +114,14 @@ class RawClient(kafka_wire.RawClient):
         assert data.at_end()
         return results
 
-    def list_transactions(self, states=(), producer_ids=()):
-        """ListTransactions v0: (error, {id: (producer id, state)}); the unknown state
-        filters in self.unknown_state_filters."""
+    def list_transactions(self, states=(), producer_ids=(), duration_ms=None):
+        """ListTransactions v0, or v1 with a duration filter (KIP-994): (error, {id: (producer
+        id, state)}); the unknown state filters in self.unknown_state_filters."""
         body = compact_array([compact_string(s) for s in states])
-        body += compact_array([struct.pack(">q", p) for p in producer_ids]) + b"\x00"
-        data = self.call(66, 0, body, flexible=True)
+        body += compact_array([struct.pack(">q", p) for p in producer_ids])
+        if duration_ms is not None:
+            body += struct.pack(">q", duration_ms)
+        data = self.call(66, 0 if duration_ms is None else 1, body + b"\x00", flexible=True)
         data.int32()  # throttle
         error, results = data.int16(), {}
         self.unknown_state_filters = data.compact_array(data.compact_string)
@@ -240,6 +242,13 @@ class ProducerTxnAdminTest(unittest.TestCase):
         self.assertEqual(self.raw.unknown_state_filters, [])
         self.assertEqual(self.raw.list_transactions(states=["Bogus"]), (0, {}))
         self.assertEqual(self.raw.unknown_state_filters, ["Bogus"])
+        # v1's duration filter: the open transaction began moments ago, so it has not run for
+        # an hour; lt-idle has no start time (-1), which Kafka's subtraction lets through.
+        _, all_of_them = self.raw.list_transactions(duration_ms=-1)
+        self.assertEqual(all_of_them, listed)
+        _, long_running = self.raw.list_transactions(duration_ms=3600 * 1000)
+        self.assertIn("lt-idle", long_running)
+        self.assertNotIn("lt-busy", long_running)
 
         described = self.raw.describe_transactions(["lt-idle", "lt-busy", "lt-ghost"])
         self.assertEqual((described["lt-idle"]["state"], described["lt-idle"]["start_time_ms"]),
