@@ -16,8 +16,8 @@ import threading
 import time
 import unittest
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 from kafka.admin import KafkaAdminClient
 
 import kafka_wire
@@ -429,6 +429,41 @@ class ClusterTest(unittest.TestCase):
         self.create_topic("reset-me", 3)
         self.assertEqual({p: l for p, (l, _) in self.leaders("reset-me").items()},
                          {p: l for p, (l, _) in initial.items()})
+
+    def test_create_partitions_with_replica_assignments(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin.create_topics([NewTopic("grown", num_partitions=1,
+                                      replication_factor=2)])["grown"].result(15)
+
+        def grow(count, assignment):
+            future = admin.create_partitions(
+                [NewPartitions("grown", count, replica_assignment=assignment)])["grown"]
+            try:
+                future.result(15)
+                return 0
+            except KafkaException as error:
+                return error.args[0].code()
+
+        # Refused as Kafka refuses them: a broker that does not exist, the same broker twice,
+        # a replica count other than the topic's (2); nothing changes.
+        for bad in ([[3, 0]], [[1, 1]], [[0]], [[0, 1, 2]]):
+            with self.subTest(assignment=bad):
+                self.assertEqual(grow(2, bad), KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        self.assertEqual(len(admin.list_topics("grown", timeout=10).topics["grown"].partitions), 1)
+
+        self.assertEqual(grow(3, [[2, 0], [1, 2]]), 0)
+        partitions = {}
+        deadline = time.monotonic() + 15
+        while len(partitions) < 3 and time.monotonic() < deadline:
+            partitions = admin.list_topics("grown", timeout=10).topics["grown"].partitions
+        self.assertEqual([(partitions[i].replicas, partitions[i].leader) for i in (1, 2)],
+                         [([2, 0], 2), ([1, 2], 1)])
+        # The new partitions take records on their leaders.
+        producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
+        for partition in range(3):
+            producer.produce("grown", value=str(partition).encode(), partition=partition)
+        self.assertEqual(producer.flush(15), 0)
+        self.assertEqual(sorted(self.read_all("grown", 3, 3)), [(0, 0), (1, 1), (2, 2)])
 
     def test_elect_leaders_and_describe_log_dirs(self):
         self.create_topic("elect", 3)
