@@ -102,6 +102,7 @@ class MqttService : public runtime::Service {
   explicit MqttService(const runtime::ServiceContext& context)
       : context_(context),
         options_(options_from(context.config.mqtt)),
+        max_unsent_bytes_(static_cast<std::size_t>(context.config.mqtt.max_unsent_bytes)),
         metrics_(context.metrics, options_.metrics_topic_levels),
         broker_(options_, context.storage.retained(), context.storage.sessions(), &metrics_),
         tick_timer_(context.io),
@@ -127,7 +128,7 @@ class MqttService : public runtime::Service {
     tcp_ = std::make_unique<runtime::TcpListener>(
         context_.io, "mqtt", bind, context_.config.mqtt.port, [this](runtime::Socket socket) {
           net::Connection::start(std::move(socket), limits(), tcp_connections_,
-                                 make_mqtt_protocol_factory(broker_));
+                                 make_mqtt_protocol_factory(broker_, max_unsent_bytes_));
         });
     ws_ = std::make_unique<runtime::TcpListener>(
         context_.io, "mqtt_ws", bind, context_.config.mqtt.ws_port, [this](runtime::Socket socket) {
@@ -135,7 +136,7 @@ class MqttService : public runtime::Service {
           ws_options.path = "/mqtt";
           ws_options.subprotocol = "mqtt";
           net::Connection::start(std::move(socket), ws_options, limits(), ws_connections_,
-                                 make_mqtt_protocol_factory(broker_));
+                                 make_mqtt_protocol_factory(broker_, max_unsent_bytes_));
         });
     const auto& mqtt = context_.config.mqtt;
     if (mqtt.tls_port >= 0) {
@@ -143,7 +144,7 @@ class MqttService : public runtime::Service {
           context_.io, "mqtt_tls", bind, static_cast<uint16_t>(mqtt.tls_port),
           [this](runtime::Socket socket) {
             net::Connection::start(std::move(socket), *context_.tls, limits(), tcp_connections_,
-                                   make_mqtt_protocol_factory(broker_));
+                                   make_mqtt_protocol_factory(broker_, max_unsent_bytes_));
           });
     }
     if (mqtt.wss_port >= 0) {
@@ -154,7 +155,8 @@ class MqttService : public runtime::Service {
             ws_options.path = "/mqtt";
             ws_options.subprotocol = "mqtt";
             net::Connection::start(std::move(socket), ws_options, *context_.tls, limits(),
-                                   ws_connections_, make_mqtt_protocol_factory(broker_));
+                                   ws_connections_,
+                                   make_mqtt_protocol_factory(broker_, max_unsent_bytes_));
           });
     }
     tcp_->start();
@@ -233,6 +235,7 @@ class MqttService : public runtime::Service {
 
   runtime::ServiceContext context_;
   BrokerOptions options_;
+  std::size_t max_unsent_bytes_;  // mqtt.max_unsent_bytes, for each connection
   BrokerMetrics metrics_;
   Broker broker_;
   net::ConnectionSet tcp_connections_;

@@ -140,6 +140,7 @@ class AmqpService : public runtime::Service {
  public:
   explicit AmqpService(const runtime::ServiceContext& context)
       : context_(context),
+        max_unsent_bytes_(static_cast<std::size_t>(context.config.amqp.max_unsent_bytes)),
         broker_(std::make_shared<BrokerState>(settings_from(context.config), context.storage,
                                               context.metrics)),
         queue_metrics_(register_queue_metrics()),
@@ -232,7 +233,7 @@ class AmqpService : public runtime::Service {
     // heartbeat timeout, each handshake frame must arrive within it.
     limits.idle_timeout = std::chrono::seconds(10);
     auto make_session = [this](net::Connection& connection) {
-      return std::make_unique<AmqpSession>(connection, broker_);
+      return std::make_unique<AmqpSession>(connection, broker_, max_unsent_bytes_);
     };
     if (tls) {
       net::Connection::start(std::move(socket), *tls, limits, connections_, make_session);
@@ -258,6 +259,7 @@ class AmqpService : public runtime::Service {
   }
 
   runtime::ServiceContext context_;
+  std::size_t max_unsent_bytes_;  // amqp.max_unsent_bytes, for each connection
   std::shared_ptr<BrokerState> broker_;
   net::ConnectionSet connections_;
   std::unique_ptr<runtime::TcpListener> listener_;

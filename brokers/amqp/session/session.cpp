@@ -6,15 +6,9 @@
 
 namespace mockforge::amqp {
 
-namespace {
-
-// Unsent output beyond which consumers' deliveries wait in their queues.
-constexpr std::size_t kCongestedOutboundBytes = 4u << 20;
-
-}  // namespace
-
-SessionOutput::SessionOutput(net::Connection& connection)
-    : connection_(connection.weak_from_this()),
+SessionOutput::SessionOutput(net::Connection& connection, std::size_t max_unsent_bytes)
+    : max_unsent_bytes_(max_unsent_bytes),
+      connection_(connection.weak_from_this()),
       raw_connection_(&connection),
       executor_(connection.executor()),
       heartbeat_timer_(connection.executor()) {}
@@ -59,7 +53,7 @@ void SessionOutput::resume_reading() {
 
 bool SessionOutput::congested() const {
   auto connection = connection_.lock();
-  return connection && connection->outbound_bytes() > kCongestedOutboundBytes;
+  return connection && connection->outbound_bytes() > max_unsent_bytes_;
 }
 
 void SessionOutput::notify_when_drained() {
@@ -107,9 +101,10 @@ void SessionOutput::post_after(std::chrono::milliseconds delay, std::function<vo
   });
 }
 
-AmqpSession::AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker)
+AmqpSession::AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker,
+                         std::size_t max_unsent_bytes)
     : broker_(std::move(broker)),
-      output_(std::make_shared<SessionOutput>(connection)),
+      output_(std::make_shared<SessionOutput>(connection, max_unsent_bytes)),
       connection_(std::make_shared<AmqpConnection>(*broker_, output_)) {}
 
 AmqpSession::~AmqpSession() = default;

@@ -13,7 +13,9 @@ namespace mockforge::amqp {
 
 class SessionOutput : public ConnectionOutput, public std::enable_shared_from_this<SessionOutput> {
  public:
-  explicit SessionOutput(net::Connection& connection);
+  // Deliveries wait while more than `max_unsent_bytes` are unsent
+  // (amqp.max_unsent_bytes): see congested().
+  SessionOutput(net::Connection& connection, std::size_t max_unsent_bytes);
 
   void send(std::vector<uint8_t> bytes) override;
   void close_after_flush(std::string reason) override;
@@ -31,6 +33,7 @@ class SessionOutput : public ConnectionOutput, public std::enable_shared_from_th
   std::chrono::milliseconds receive_timeout() const;
   void arm_heartbeat_timer();
 
+  std::size_t max_unsent_bytes_;
   std::weak_ptr<net::Connection> connection_;
   net::Connection* raw_connection_;  // strand-only use, while the connection lives
   boost::asio::any_io_executor executor_;
@@ -43,7 +46,10 @@ class AmqpSession : public net::FrameProtocol {
  public:
   // Shares ownership of the broker state so that a connection torn down late
   // (after the service) never outlives it.
-  AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker);
+  // Deliveries to the connection's consumers wait while more than
+  // `max_unsent_bytes` are unsent (amqp.max_unsent_bytes).
+  AmqpSession(net::Connection& connection, std::shared_ptr<BrokerState> broker,
+              std::size_t max_unsent_bytes);
   ~AmqpSession() override;
 
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override;

@@ -169,6 +169,28 @@ void Cluster::create_topic(const std::string& topic, int32_t partitions, int32_t
   }
 }
 
+void Cluster::add_partitions(const std::string& topic, int32_t first,
+                             const std::vector<std::vector<int32_t>>& assignments) {
+  if (single()) return;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < assignments.size(); ++i) {
+    const int32_t index = first + static_cast<int32_t>(i);
+    auto [it, inserted] = partitions_.try_emplace(PartitionKey{topic, index});
+    PartitionState& state = it->second;
+    const int32_t before = state.leader;
+    state.target.clear();
+    state.original.clear();
+    init_state(state, assignments[i]);
+    if (inserted) {
+      state.epochs.emplace_back(0, 0);
+    } else {
+      // Left from a deleted topic of that name: a new log from offset 0.
+      const int32_t epoch = state.epoch() + (state.leader != before ? 1 : 0);
+      state.epochs = {{epoch, 0}};
+    }
+  }
+}
+
 Cluster::Leadership Cluster::leadership(const std::string& topic, int32_t partition) {
   if (single()) return {};
   std::lock_guard lock(mutex_);

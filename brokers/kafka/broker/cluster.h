@@ -126,6 +126,11 @@ class Cluster {
   // them (a change bumps the epoch, starting at offset 0: a new log).
   void create_topic(const std::string& topic, int32_t partitions, int32_t replication_factor,
                     const std::vector<std::vector<int32_t>>& assignments);
+  // Partitions `first`, `first` + 1, ... added to a topic (CreatePartitions)
+  // with these replica lists, as create_topic sets them up; without
+  // assignments they get the default replicas when first used.
+  void add_partitions(const std::string& topic, int32_t first,
+                      const std::vector<std::vector<int32_t>>& assignments);
   // The coordinator of a group / a transactional id: the leader of partition
   // abs(java_hash(key)) % 50 of __consumer_offsets / __transaction_state.
   int32_t group_coordinator(const std::string& group_id);

@@ -1,8 +1,11 @@
 // CreatePartitions (37): grows a topic to `count` partitions (never shrinks), with optional
-// manual assignments (one replica on this broker each); validate_only changes nothing. With
-// ACLs: ALTER on each topic (TOPIC_AUTHORIZATION_FAILED).
+// manual assignments: one replica list per new partition, of the topic's replication factor,
+// distinct brokers of the (simulated) cluster with at least one of them running, as Kafka's
+// controller checks them (INVALID_REPLICA_ASSIGNMENT with its messages); validate_only changes
+// nothing. With ACLs: ALTER on each topic (TOPIC_AUTHORIZATION_FAILED).
 #include "mockforge/kafka/create_partitions.h"
 
+#include <optional>
 #include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
@@ -11,6 +14,41 @@
 
 namespace mockforge::kafka {
 namespace {
+
+// What is wrong with the manual assignments of the partitions added to a topic of
+// `replication_factor` replicas from `first` on, in Kafka's words; nothing when they are good.
+std::optional<std::string> assignment_problem(
+    const Cluster& cluster, int32_t replication_factor, int32_t first,
+    const std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>& assignments) {
+  for (std::size_t i = 0; i < assignments.size(); ++i) {
+    const auto& replicas = assignments[i].broker_ids;
+    if (replicas.empty()) return "The manual partition assignment includes an empty replica list.";
+    for (int32_t node : replicas) {
+      if (node < 0 || node >= cluster.size()) {
+        return "The manual partition assignment includes broker " + std::to_string(node) +
+               ", but no such broker is registered.";
+      }
+    }
+    if (std::set<int32_t>(replicas.begin(), replicas.end()).size() != replicas.size()) {
+      return std::string(
+          "The manual partition assignment includes the same broker more than once.");
+    }
+    if (static_cast<int32_t>(replicas.size()) != replication_factor) {
+      return "The manual partition assignment includes a partition with " +
+             std::to_string(replicas.size()) +
+             " replica(s), but this is not consistent with previous partitions, which have " +
+             std::to_string(replication_factor) + " replica(s).";
+    }
+    bool any_live = false;
+    for (int32_t node : replicas) any_live = any_live || cluster.live(node);
+    if (!any_live) {
+      return "All brokers specified in the manual partition assignment for partition " +
+             std::to_string(first + static_cast<int32_t>(i)) +
+             " are fenced or in controlled shutdown.";
+    }
+  }
+  return std::nullopt;
+}
 
 using Result = CreatePartitionsResponse::CreatePartitionsTopicResult;
 
@@ -59,21 +97,26 @@ void handle(const RequestPtr& request, Reader& body) {
                "Increasing the number of partitions by " + std::to_string(wanted.count - current) +
                    " but " + std::to_string(wanted.assignments->size()) + " assignments provided.");
         } else {
-          for (const auto& assignment : *wanted.assignments) {
-            if (assignment.broker_ids.size() != 1 ||
-                assignment.broker_ids[0] != broker.options().node_id) {
-              assignments_ok = false;
-              fail(error::kInvalidReplicaAssignment,
-                   "Each new partition must be assigned to broker " +
-                       std::to_string(broker.options().node_id) + " alone (one broker).");
-              break;
-            }
+          const auto replication_factor =
+              static_cast<int32_t>(broker.cluster().describe(wanted.name, 0).replicas.size());
+          if (auto problem = assignment_problem(broker.cluster(), replication_factor, current,
+                                                *wanted.assignments)) {
+            assignments_ok = false;
+            fail(error::kInvalidReplicaAssignment, std::move(*problem));
           }
         }
       }
       if (assignments_ok && !parsed.validate_only) {
         auto status = topic->add_partitions(wanted.count);
-        if (!status.ok()) fail(error::kInvalidPartitions, status.error().message);
+        if (!status.ok()) {
+          fail(error::kInvalidPartitions, status.error().message);
+        } else if (wanted.assignments) {
+          std::vector<std::vector<int32_t>> replicas;
+          for (const auto& assignment : *wanted.assignments) {
+            replicas.push_back(assignment.broker_ids);
+          }
+          broker.cluster().add_partitions(wanted.name, current, replicas);
+        }
       }
     }
     request->count_error(result.error_code);

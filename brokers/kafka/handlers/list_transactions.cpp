@@ -2,11 +2,14 @@
 // broker lists its own, and admin clients ask every broker), with producer id and state as
 // Kafka names them (KIP-664). State filters match names exactly; the names Kafka does not
 // know come back in unknown_state_filters and match nothing. Producer id filters match ids. Ids the
-// principal may not DESCRIBE are left out, as Kafka does. Version 1's duration filter is not
-// served.
+// principal may not DESCRIBE are left out, as Kafka does. Version 1's duration filter (KIP-994),
+// when not negative, keeps the transactions that have run longer than that many milliseconds:
+// now minus the start time, as Kafka's coordinator computes it, so an id with no transaction
+// started (start time -1) passes.
 #include "mockforge/kafka/list_transactions.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/handlers/authorize.h"
@@ -24,6 +27,9 @@ void handle(const RequestPtr& request, Reader& body) {
   ListTransactionsRequest parsed;
   parsed.decode(body, request->version());
   ListTransactionsResponse response;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   for (const auto& name : parsed.state_filters) {
     if (!is_kafka_txn_state_name(name)) response.unknown_state_filters.push_back(name);
   }
@@ -32,6 +38,9 @@ void handle(const RequestPtr& request, Reader& body) {
     std::string state(txn_state_name(txn.state));
     if (!matches(parsed.state_filters, state)) continue;
     if (!matches(parsed.producer_id_filters, txn.producer_id)) continue;
+    if (parsed.duration_filter >= 0 && now_ms - txn.start_time_ms <= parsed.duration_filter) {
+      continue;
+    }
     if (!authorized(*request, acl::kDescribe, acl::kTransactionalId, txn.transactional_id)) {
       continue;
     }
@@ -42,6 +51,6 @@ void handle(const RequestPtr& request, Reader& body) {
 
 }  // namespace
 
-extern const HandlerSpec kListTransactionsHandler{66, 0, 0, &handle};
+extern const HandlerSpec kListTransactionsHandler{66, 0, 1, &handle};
 
 }  // namespace mockforge::kafka

@@ -91,6 +91,8 @@ class KafkaService : public runtime::Service {
         addresses_(context.config.server.bind),
         port_(context.config.kafka.port),
         tls_port_(context.config.kafka.tls_port),
+        max_inflight_requests_(
+            static_cast<std::size_t>(context.config.kafka.max_inflight_requests)),
         tls_(context.tls),
         broker_(std::make_shared<BrokerState>(options_from(context.config, users_), context.storage,
                                               context.metrics)),
@@ -316,9 +318,9 @@ class KafkaService : public runtime::Service {
     // complete request, as a Kafka broker closes idle connections.
     net::ConnectionLimits limits{.idle_timeout = std::chrono::minutes(10),
                                  .keep_read_buffer = true};
-    auto make_session = [broker = broker_, host, port, id = node.id,
-                         tls](net::Connection& connection) {
-      return std::make_unique<KafkaSession>(connection, *broker, host, port, id, tls);
+    auto make_session = [broker = broker_, host, port, id = node.id, tls,
+                         max_inflight = max_inflight_requests_](net::Connection& connection) {
+      return std::make_unique<KafkaSession>(connection, *broker, host, port, id, tls, max_inflight);
     };
     if (tls) {
       net::Connection::start(std::move(socket), *tls_, limits, node.connections, make_session);
@@ -392,8 +394,9 @@ class KafkaService : public runtime::Service {
   asio::io_context& io_;
   std::vector<std::string> addresses_;
   uint16_t port_;
-  int64_t tls_port_;            // -1: no SSL listener
-  const net::TlsContext* tls_;  // set when a TLS listener is on
+  int64_t tls_port_;                   // -1: no SSL listener
+  std::size_t max_inflight_requests_;  // kafka.max_inflight_requests, per connection
+  const net::TlsContext* tls_;         // set when a TLS listener is on
   // Declared before broker_, which options_from() fills it for.
   std::shared_ptr<sasl::UserStore> users_;
   std::shared_ptr<BrokerState> broker_;

@@ -39,8 +39,9 @@ class StrandScheduler : public ConnectionScheduler {
 }  // namespace
 
 KafkaSession::KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
-                           int32_t local_port, int32_t node_id, bool tls_listener)
-    : connection_(connection), broker_(broker) {
+                           int32_t local_port, int32_t node_id, bool tls_listener,
+                           std::size_t max_pending_requests)
+    : connection_(connection), broker_(broker), max_pending_requests_(max_pending_requests) {
   pipeline_ = std::make_unique<RequestPipeline>(
       broker, *this, std::make_shared<StrandScheduler>(connection.executor()),
       std::move(local_host), local_port, connection.remote_address(), node_id, tls_listener);
@@ -65,14 +66,14 @@ net::FrameStatus KafkaSession::next_frame(std::span<const uint8_t> unread) {
 
 void KafkaSession::on_frame(std::span<const uint8_t> frame) {
   pipeline_->on_frame(frame);
-  if (!paused_ && pipeline_->pending_responses() >= kMaxPendingRequests) {
+  if (!paused_ && pipeline_->pending_responses() >= max_pending_requests()) {
     paused_ = true;
     connection_.pause_reading();
   }
 }
 
 void KafkaSession::answered(std::size_t pending) {
-  if (paused_ && pending < kMaxPendingRequests) {
+  if (paused_ && pending < max_pending_requests()) {
     paused_ = false;
     connection_.resume_reading();
   }

@@ -13,8 +13,11 @@ namespace mockforge::kafka {
 
 class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
  public:
+  // `max_pending_requests`: unanswered requests at which the connection stops
+  // being read (kafka.max_inflight_requests).
   KafkaSession(net::Connection& connection, BrokerState& broker, std::string local_host,
-               int32_t local_port, int32_t node_id = 0, bool tls_listener = false);
+               int32_t local_port, int32_t node_id = 0, bool tls_listener = false,
+               std::size_t max_pending_requests = 16);
   ~KafkaSession() override;
 
   net::FrameStatus next_frame(std::span<const uint8_t> unread) override;
@@ -28,18 +31,19 @@ class KafkaSession : public net::FrameProtocol, public RequestPipeline::Sink {
   void close(std::string reason) override;
   void answered(std::size_t pending) override;
 
-  // Unanswered requests (long-polling Fetches, and whatever waits behind
-  // them) at which the connection stops reading until some are answered.
-  // Kafka itself reads one request at a time per connection; this keeps
-  // clients' pipelining while bounding what a client that never reads its
-  // answers can make the broker hold.
-  static constexpr std::size_t kMaxPendingRequests = 16;
-
  private:
+  // Unanswered requests (long-polling Fetches, and whatever waits behind
+  // them) at which the connection stops reading until some are answered
+  // (kafka.max_inflight_requests). Kafka itself reads one request at a time
+  // per connection; this keeps clients' pipelining while bounding what a
+  // client that never reads its answers can make the broker hold.
+  std::size_t max_pending_requests() const { return max_pending_requests_; }
+
   net::Connection& connection_;
   BrokerState& broker_;
   std::unique_ptr<RequestPipeline> pipeline_;
-  bool paused_ = false;  // kMaxPendingRequests reached
+  std::size_t max_pending_requests_;
+  bool paused_ = false;  // max_pending_requests() reached
 };
 
 }  // namespace mockforge::kafka

@@ -13,10 +13,6 @@ namespace mockforge::mqtt {
 
 namespace {
 
-// Unsent output beyond which QoS 0 messages to the client are dropped and
-// QoS 1/2 ones wait in its backlog (Client::send_or_queue).
-constexpr std::size_t kCongestedOutboundBytes = 4u << 20;
-
 // Reads the fixed header's Remaining Length: the frame length, or how to go on.
 net::FrameStatus frame_boundary(std::span<const uint8_t> unread, uint32_t maximum_packet_size) {
   uint32_t remaining = 0;
@@ -50,8 +46,8 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
     SmallPool::deallocate(block, size);
   }
 
-  MqttProtocol(net::Connection& connection, Broker& broker)
-      : Client(broker), connection_(connection) {
+  MqttProtocol(net::Connection& connection, Broker& broker, std::size_t max_unsent_bytes)
+      : Client(broker), connection_(connection), max_unsent_bytes_(max_unsent_bytes) {
     // The peer's address is not kept, so it is logged now.
     if (const auto log = log::get("mqtt"); log->should_log(spdlog::level::debug)) {
       log->debug("mqtt connection {} from {}", connection_.id(), connection_.remote_address());
@@ -95,7 +91,9 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   void set_read_timeout(std::chrono::milliseconds timeout) override {
     connection_.set_idle_timeout(timeout);
   }
-  bool congested() const override { return connection_.outbound_bytes() > kCongestedOutboundBytes; }
+  // Unsent output beyond which QoS 0 messages to the client are dropped and
+  // QoS 1/2 ones wait in its backlog (Client::send_or_queue).
+  bool congested() const override { return connection_.outbound_bytes() > max_unsent_bytes_; }
   void notify_when_drained() override { connection_.notify_when_drained(); }
   std::string peer_address() const override { return connection_.remote_address(); }
   bool tls() const override { return connection_.tls(); }
@@ -172,14 +170,17 @@ class MqttProtocol final : public Client, public net::FrameProtocol {
   }
 
   net::Connection& connection_;
+  std::size_t max_unsent_bytes_;
   bool in_publish_ = false;  // Client::on_frame() of a PUBLISH is on the stack
 };
 
 }  // namespace
 
-net::Connection::ProtocolFactory make_mqtt_protocol_factory(Broker& broker) {
-  return [&broker](net::Connection& connection) -> std::unique_ptr<net::FrameProtocol> {
-    return std::make_unique<MqttProtocol>(connection, broker);
+net::Connection::ProtocolFactory make_mqtt_protocol_factory(Broker& broker,
+                                                            std::size_t max_unsent_bytes) {
+  return [&broker,
+          max_unsent_bytes](net::Connection& connection) -> std::unique_ptr<net::FrameProtocol> {
+    return std::make_unique<MqttProtocol>(connection, broker, max_unsent_bytes);
   };
 }
 

@@ -11,7 +11,6 @@ start-up and after a reset; bad entries are errors naming file, line and field."
 
 import os
 import shutil
-import socket
 import struct
 import subprocess
 import tempfile
@@ -26,6 +25,8 @@ from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
 
 from kafka.errors import TopicAuthorizationFailedError
 
+import kafka_wire
+from kafka_wire import string as kstring
 from mockforge_harness import BIN, Mockforge
 
 CLIENTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,43 +57,12 @@ def any_filter(principal=None, resource_type=ResourceType.ANY, name=None,
                      resource_pattern=ResourcePatternFilter(resource_type, name, pattern))
 
 
-def kstring(text):
-    data = text.encode()
-    return struct.pack(">h", len(data)) + data
-
-
-class RawClient:
-    """Kafka requests over a socket, authenticated with SASL PLAIN (non-flexible versions)."""
+class RawClient(kafka_wire.RawClient):
+    """Kafka requests over a socket, authenticated with SASL PLAIN."""
 
     def __init__(self, port, user):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.correlation = 0
-        self.call(17, 1, kstring("PLAIN"))  # SaslHandshake v1
-        token = b"\0" + user.encode() + b"\0" + USERS[user].encode()
-        reply = self.call(36, 0, struct.pack(">i", len(token)) + token)  # SaslAuthenticate v0
-        assert struct.unpack(">h", reply[:2])[0] == 0, reply
-
-    def call(self, key, version, body, flexible=False):
-        self.correlation += 1
-        request = struct.pack(">hhi", key, version, self.correlation) + kstring("raw")
-        request += (b"\x00" if flexible else b"") + body  # header v2: tagged fields
-        self.sock.sendall(struct.pack(">i", len(request)) + request)
-        size = struct.unpack(">i", self.read(4))[0]
-        payload = self.read(size)
-        assert struct.unpack(">i", payload[:4])[0] == self.correlation
-        return payload[4:]
-
-    def read(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("closed")
-            data += chunk
-        return data
-
-    def close(self):
-        self.sock.close()
+        super().__init__(port)
+        assert self.sasl_plain(user, USERS[user]) == 0
 
 
 class OperationsAclTest(unittest.TestCase):
@@ -360,7 +330,7 @@ class OperationsAclTest(unittest.TestCase):
             body = (struct.pack(">ib", 1, 2) + kstring("acl-incr") + struct.pack(">i", 1) +
                     kstring("retention.ms") + struct.pack(">b", 0) + kstring("120000") +
                     struct.pack(">b", 0))
-            reply = self.raw(user).call(44, 0, body)
+            reply = self.raw(user).request(44, 0, body)
             # throttle, responses count, error_code
             return struct.unpack(">h", reply[8:10])[0]
 
@@ -372,7 +342,7 @@ class OperationsAclTest(unittest.TestCase):
         self.create_topics("acl-logdirs")
 
         def describe(user):
-            reply = self.raw(user).call(35, 1, struct.pack(">i", -1))  # v1, every topic
+            reply = self.raw(user).request(35, 1, struct.pack(">i", -1))  # v1, every topic
             return struct.unpack(">i", reply[4:8])[0]  # results
 
         self.assertEqual(describe("alice"), 0)  # no log directory described
@@ -382,14 +352,14 @@ class OperationsAclTest(unittest.TestCase):
         self.assertEqual(describe("alice"), 1)
         # v3 carries the error.
         # flexible: null topics, no tagged fields; the response header has tagged fields too.
-        reply = self.raw("bob").call(35, 3, b"\x00" + b"\x00", flexible=True)
+        reply = self.raw("bob").request(35, 3, b"\x00" + b"\x00", flexible=True)
         self.assertEqual(struct.unpack(">h", reply[5:7])[0], CLUSTER_AUTHORIZATION_FAILED)
 
     def metadata_v8(self, user, topic):
         """Metadata v8 for `topic` with both authorized-operations flags: (the topic's, the
         cluster's) operation bits."""
         body = struct.pack(">i", 1) + kstring(topic) + struct.pack(">???", False, True, True)
-        reply = self.raw(user).call(3, 8, body)
+        reply = self.raw(user).request(3, 8, body)
         pos = 4  # throttle_time_ms
 
         def take(fmt):
@@ -443,7 +413,7 @@ class OperationsAclTest(unittest.TestCase):
         # so raw frames): one group without members; authorized_operations ends the answer.
         def group_operations(user):
             body = struct.pack(">i", 1) + kstring("acl-ops-group") + struct.pack(">?", True)
-            reply = self.raw(user).call(15, 3, body)
+            reply = self.raw(user).request(15, 3, body)
             self.assertEqual(struct.unpack(">h", reply[8:10])[0], 0)
             return struct.unpack(">i", reply[-4:])[0]
 
@@ -452,10 +422,10 @@ class OperationsAclTest(unittest.TestCase):
         self.assertEqual(group_operations("admin"), bits(read, describe, delete))
 
         # DescribeCluster v0 (flexible): include_cluster_authorized_operations.
-        reply = self.raw("bob").call(60, 0, b"\x01\x00", flexible=True)
+        reply = self.raw("bob").request(60, 0, b"\x01\x00", flexible=True)
         self.assertEqual(struct.unpack(">h", reply[5:7])[0], 0)
         self.assertEqual(struct.unpack(">i", reply[-5:-1])[0], 0)  # bob holds nothing
-        reply = self.raw("alice").call(60, 0, b"\x01\x00", flexible=True)
+        reply = self.raw("alice").request(60, 0, b"\x01\x00", flexible=True)
         self.assertEqual(struct.unpack(">i", reply[-5:-1])[0], bits(describe))
 
     def test_elect_leaders_needs_alter_on_the_cluster(self):
@@ -465,7 +435,7 @@ class OperationsAclTest(unittest.TestCase):
             # ElectLeaders v1: preferred, topic_partitions[1] {acl-elect, [0]}, timeout.
             body = (struct.pack(">bi", 0, 1) + kstring("acl-elect") + struct.pack(">ii", 1, 0) +
                     struct.pack(">i", 10000))
-            reply = self.raw(user).call(43, 1, body)
+            reply = self.raw(user).request(43, 1, body)
             top = struct.unpack(">h", reply[4:6])[0]
             # results[1]: topic, partitions[1]: partition_id, error_code
             offset = 6 + 4 + 2 + len("acl-elect") + 4 + 4
@@ -484,7 +454,7 @@ class OperationsAclTest(unittest.TestCase):
             # partitions[1] {0, current epoch -1, leader epoch 0}}.
             body = (struct.pack(">ii", -1, 1) + kstring("acl-epoch") +
                     struct.pack(">iiii", 1, 0, -1, 0))
-            reply = self.raw(user).call(23, 3, body)
+            reply = self.raw(user).request(23, 3, body)
             offset = 4 + 4 + 2 + len("acl-epoch") + 4
             return struct.unpack(">h", reply[offset:offset + 2])[0]
 

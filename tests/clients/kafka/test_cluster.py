@@ -16,10 +16,12 @@ import threading
 import time
 import unittest
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 from kafka.admin import KafkaAdminClient
 
+import kafka_wire
+from kafka_wire import Cursor
 from mockforge_harness import BIN, Mockforge
 
 BROKERS = 3
@@ -36,76 +38,14 @@ def java_hash(text):
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-class Cursor:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        value = struct.unpack_from(fmt, self.data, self.pos)[0]
-        self.pos += struct.calcsize(fmt)
-        return value
-
-    def int8(self):
-        return self.take(">b")
-
-    def int16(self):
-        return self.take(">h")
-
-    def int32(self):
-        return self.take(">i")
-
-    def int64(self):
-        return self.take(">q")
-
-    def string(self):
-        length = self.int16()
-        if length < 0:
-            return None
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-
-class RawClient:
-    """Kafka requests as bytes over one socket (non-flexible versions only)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.correlation = 0
-
-    def close(self):
-        self.sock.close()
-
-    @staticmethod
-    def string(text):
-        data = text.encode()
-        return struct.pack(">h", len(data)) + data
-
-    def call(self, api_key, version, body):
-        self.correlation += 1
-        header = struct.pack(">hhi", api_key, version, self.correlation) + self.string("raw")
-        frame = header + body
-        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
-        size = struct.unpack(">i", self._read(4))[0]
-        data = self._read(size)
-        correlation = struct.unpack(">i", data[:4])[0]
-        assert correlation == self.correlation, (correlation, self.correlation)
-        return data[4:]
-
-    def _read(self, count):
-        out = b""
-        while len(out) < count:
-            chunk = self.sock.recv(count - len(out))
-            if not chunk:
-                raise ConnectionError("closed")
-            out += chunk
-        return out
+class RawClient(kafka_wire.RawClient):
+    """Non-flexible requests the cluster tests send as bytes."""
 
     def list_offsets_v4(self, topic, partition, current_leader_epoch=-1):
         """ListOffsets v4 for the latest offset: (error_code, offset, leader_epoch)."""
         body = struct.pack(">ib", -1, 0) + struct.pack(">i", 1) + self.string(topic)
         body += struct.pack(">iiiq", 1, partition, current_leader_epoch, -1)
-        data = self.call(2, 4, body)
+        data = self.request(2, 4, body)
         pos = 4 + 4  # throttle, topics count
         name_len = struct.unpack(">h", data[pos:pos + 2])[0]
         pos += 2 + name_len + 4  # name, partitions count
@@ -114,7 +54,7 @@ class RawClient:
 
     def find_coordinator_v0(self, group):
         """FindCoordinator v0: (error_code, node_id, port)."""
-        data = self.call(10, 0, self.string(group))
+        data = self.request(10, 0, self.string(group))
         error, node = struct.unpack(">hi", data[:6])
         host_len = struct.unpack(">h", data[6:8])[0]
         port = struct.unpack(">i", data[8 + host_len:12 + host_len])[0]
@@ -130,7 +70,7 @@ class RawClient:
             for topic, indexes in partitions.items():
                 body += self.string(topic) + struct.pack(">i", len(indexes))
                 body += b"".join(struct.pack(">i", index) for index in indexes)
-        data = Cursor(self.call(43, 1, body + struct.pack(">i", 60000)))
+        data = Cursor(self.request(43, 1, body + struct.pack(">i", 60000)))
         data.int32()  # throttle
         error, results = data.int16(), {}
         for _ in range(data.int32()):
@@ -150,7 +90,7 @@ class RawClient:
             for topic, indexes in topics.items():
                 body += self.string(topic) + struct.pack(">i", len(indexes))
                 body += b"".join(struct.pack(">i", index) for index in indexes)
-        data = Cursor(self.call(35, 1, body))
+        data = Cursor(self.request(35, 1, body))
         data.int32()
         dirs = []
         for _ in range(data.int32()):
@@ -167,7 +107,7 @@ class RawClient:
 
     def heartbeat_v0(self, group):
         body = self.string(group) + struct.pack(">i", 1) + self.string("member")
-        return struct.unpack(">h", self.call(12, 0, body)[:2])[0]
+        return struct.unpack(">h", self.request(12, 0, body)[:2])[0]
 
 
 class ClusterTest(unittest.TestCase):
@@ -489,6 +429,41 @@ class ClusterTest(unittest.TestCase):
         self.create_topic("reset-me", 3)
         self.assertEqual({p: l for p, (l, _) in self.leaders("reset-me").items()},
                          {p: l for p, (l, _) in initial.items()})
+
+    def test_create_partitions_with_replica_assignments(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin.create_topics([NewTopic("grown", num_partitions=1,
+                                      replication_factor=2)])["grown"].result(15)
+
+        def grow(count, assignment):
+            future = admin.create_partitions(
+                [NewPartitions("grown", count, replica_assignment=assignment)])["grown"]
+            try:
+                future.result(15)
+                return 0
+            except KafkaException as error:
+                return error.args[0].code()
+
+        # Refused as Kafka refuses them: a broker that does not exist, the same broker twice,
+        # a replica count other than the topic's (2); nothing changes.
+        for bad in ([[3, 0]], [[1, 1]], [[0]], [[0, 1, 2]]):
+            with self.subTest(assignment=bad):
+                self.assertEqual(grow(2, bad), KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        self.assertEqual(len(admin.list_topics("grown", timeout=10).topics["grown"].partitions), 1)
+
+        self.assertEqual(grow(3, [[2, 0], [1, 2]]), 0)
+        partitions = {}
+        deadline = time.monotonic() + 15
+        while len(partitions) < 3 and time.monotonic() < deadline:
+            partitions = admin.list_topics("grown", timeout=10).topics["grown"].partitions
+        self.assertEqual([(partitions[i].replicas, partitions[i].leader) for i in (1, 2)],
+                         [([2, 0], 2), ([1, 2], 1)])
+        # The new partitions take records on their leaders.
+        producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True})
+        for partition in range(3):
+            producer.produce("grown", value=str(partition).encode(), partition=partition)
+        self.assertEqual(producer.flush(15), 0)
+        self.assertEqual(sorted(self.read_all("grown", 3, 3)), [(0, 0), (1, 1), (2, 2)])
 
     def test_elect_leaders_and_describe_log_dirs(self):
         self.create_topic("elect", 3)

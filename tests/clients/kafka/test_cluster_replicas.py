@@ -23,6 +23,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.admin import KafkaAdminClient
 
+from kafka_wire import compact_array, compact_string
 from mockforge_harness import BIN, Mockforge
 from test_cluster import RawClient
 
@@ -36,81 +37,11 @@ NO_REASSIGNMENT_IN_PROGRESS = 85
 PREFERRED_LEADER_NOT_AVAILABLE = 80
 
 
-def uvarint(value):
-    out = b""
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        value = struct.unpack_from(fmt, self.data, self.pos)[0]
-        self.pos += struct.calcsize(fmt)
-        return value
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-
-    def compact_string(self):
-        length = self.uvarint() - 1
-        if length < 0:
-            return None
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-    def compact_array(self, item):
-        count = self.uvarint() - 1
-        return None if count < 0 else [item() for _ in range(count)]
-
-    def int32s(self):
-        return self.compact_array(lambda: self.take(">i"))
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-
-
 class RawFlexible(RawClient):
-    """Flexible-version requests (request header v2, response header v1) over one socket."""
+    """The reassignment requests (flexible versions) as bytes."""
 
-    @staticmethod
-    def compact_string(text):
-        data = text.encode()
-        return uvarint(len(data) + 1) + data
-
-    @staticmethod
-    def compact_array(items, encode):
-        if items is None:
-            return b"\x00"
-        return uvarint(len(items) + 1) + b"".join(encode(item) for item in items)
-
-    def flexible_call(self, api_key, version, body):
-        self.correlation += 1
-        header = struct.pack(">hhi", api_key, version, self.correlation) + self.string("raw")
-        frame = header + b"\x00" + body
-        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
-        size = struct.unpack(">i", self._read(4))[0]
-        data = Reader(self._read(size))
-        assert data.take(">i") == self.correlation
-        data.tags()
-        return data
+    compact_string = staticmethod(compact_string)
+    compact_array = staticmethod(compact_array)
 
     def alter_reassignments(self, topics):
         """AlterPartitionReassignments v0 ({topic: {partition: replicas or None}}):
@@ -127,7 +58,7 @@ class RawFlexible(RawClient):
                     self.compact_array(list(partitions.items()), partition) + b"\x00")
 
         body = struct.pack(">i", 60000) + self.compact_array(list(topics.items()), topic) + b"\x00"
-        data = self.flexible_call(45, 0, body)
+        data = self.call(45, 0, body, flexible=True)
         data.take(">i")
         error = data.take(">h")
         data.compact_string()
@@ -154,7 +85,7 @@ class RawFlexible(RawClient):
             None if topics is None else list(topics.items()),
             lambda item: (self.compact_string(item[0]) +
                           self.compact_array(item[1], lambda p: struct.pack(">i", p)) + b"\x00"))
-        data = self.flexible_call(46, 0, body + b"\x00")
+        data = self.call(46, 0, body + b"\x00", flexible=True)
         data.take(">i")
         error = data.take(">h")
         data.compact_string()

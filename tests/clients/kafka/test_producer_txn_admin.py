@@ -11,7 +11,6 @@ DELETE on the group and READ on the topics (OffsetDelete), READ on the topic
 ListTransactions); ACLs are made with kafka-python's KafkaAdminClient."""
 
 import os
-import socket
 import struct
 import subprocess
 import time
@@ -22,6 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType,
                          KafkaAdminClient, ResourcePattern, ResourceType)
 
+import kafka_wire
+from kafka_wire import compact_array, compact_string
 from mockforge_harness import Mockforge
 
 NOT_LEADER_OR_FOLLOWER = 6
@@ -33,119 +34,8 @@ TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 TRANSACTIONAL_ID_NOT_FOUND = 105
 
 
-def uvarint(value):
-    out = b""
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-
-def compact_string(text):
-    data = text.encode()
-    return uvarint(len(data) + 1) + data
-
-
-def compact_array(items):
-    return uvarint(len(items) + 1) + b"".join(items)
-
-
-class Cursor:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        value = struct.unpack_from(fmt, self.data, self.pos)[0]
-        self.pos += struct.calcsize(fmt)
-        return value
-
-    def int16(self):
-        return self.take(">h")
-
-    def int32(self):
-        return self.take(">i")
-
-    def int64(self):
-        return self.take(">q")
-
-    def string(self):
-        length = self.int16()
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-
-    def compact_string(self):
-        length = self.uvarint() - 1
-        if length < 0:
-            return None
-        value = self.data[self.pos:self.pos + length].decode()
-        self.pos += length
-        return value
-
-    def compact_array(self, read_item):
-        return [read_item() for _ in range(self.uvarint() - 1)]
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-
-    def at_end(self):
-        return self.pos == len(self.data)
-
-
-class RawClient:
-    """Kafka requests as bytes over one socket."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.correlation = 0
-
-    def close(self):
-        self.sock.close()
-
-    def call(self, api_key, version, body, flexible):
-        self.correlation += 1
-        client_id = b"raw"
-        header = struct.pack(">hhih", api_key, version, self.correlation, len(client_id))
-        header += client_id + (b"\x00" if flexible else b"")
-        frame = header + body
-        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
-        data = self._read(struct.unpack(">i", self._read(4))[0])
-        cursor = Cursor(data)
-        assert cursor.int32() == self.correlation
-        if flexible:
-            cursor.tags()
-        return cursor
-
-    def sasl_plain(self, user, password):
-        """SaslHandshake v1 + SaslAuthenticate v0 with PLAIN: the authenticate error code."""
-        handshake = self.call(17, 1, struct.pack(">h", 5) + b"PLAIN", flexible=False)
-        assert handshake.int16() == 0
-        token = b"\0" + user.encode() + b"\0" + password.encode()
-        return self.call(36, 0, struct.pack(">i", len(token)) + token, flexible=False).int16()
-
-    def _read(self, count):
-        out = b""
-        while len(out) < count:
-            chunk = self.sock.recv(count - len(out))
-            if not chunk:
-                raise ConnectionError("closed")
-            out += chunk
-        return out
+class RawClient(kafka_wire.RawClient):
+    """The producer, transaction and offset admin requests as bytes."""
 
     def offset_delete(self, group, partitions):
         """OffsetDelete v0 ({topic: [partition]}): (error, {(topic, partition): code})."""
@@ -224,12 +114,14 @@ class RawClient:
         assert data.at_end()
         return results
 
-    def list_transactions(self, states=(), producer_ids=()):
-        """ListTransactions v0: (error, {id: (producer id, state)}); the unknown state
-        filters in self.unknown_state_filters."""
+    def list_transactions(self, states=(), producer_ids=(), duration_ms=None):
+        """ListTransactions v0, or v1 with a duration filter (KIP-994): (error, {id: (producer
+        id, state)}); the unknown state filters in self.unknown_state_filters."""
         body = compact_array([compact_string(s) for s in states])
-        body += compact_array([struct.pack(">q", p) for p in producer_ids]) + b"\x00"
-        data = self.call(66, 0, body, flexible=True)
+        body += compact_array([struct.pack(">q", p) for p in producer_ids])
+        if duration_ms is not None:
+            body += struct.pack(">q", duration_ms)
+        data = self.call(66, 0 if duration_ms is None else 1, body + b"\x00", flexible=True)
         data.int32()  # throttle
         error, results = data.int16(), {}
         self.unknown_state_filters = data.compact_array(data.compact_string)
@@ -350,6 +242,13 @@ class ProducerTxnAdminTest(unittest.TestCase):
         self.assertEqual(self.raw.unknown_state_filters, [])
         self.assertEqual(self.raw.list_transactions(states=["Bogus"]), (0, {}))
         self.assertEqual(self.raw.unknown_state_filters, ["Bogus"])
+        # v1's duration filter: the open transaction began moments ago, so it has not run for
+        # an hour; lt-idle has no start time (-1), which Kafka's subtraction lets through.
+        _, all_of_them = self.raw.list_transactions(duration_ms=-1)
+        self.assertEqual(all_of_them, listed)
+        _, long_running = self.raw.list_transactions(duration_ms=3600 * 1000)
+        self.assertIn("lt-idle", long_running)
+        self.assertNotIn("lt-busy", long_running)
 
         described = self.raw.describe_transactions(["lt-idle", "lt-busy", "lt-ghost"])
         self.assertEqual((described["lt-idle"]["state"], described["lt-idle"]["start_time_ms"]),

@@ -154,6 +154,28 @@ TEST(ConfigErrors, IntegerRange) {
                           "1-10000, got \"99999999999999999999999\""));
 }
 
+TEST(ConfigParse, SlowReaderCaps) {
+  const Config defaults;
+  EXPECT_EQ(defaults.mqtt.max_unsent_bytes, std::uint64_t{4} << 20);
+  EXPECT_EQ(defaults.amqp.max_unsent_bytes, std::uint64_t{4} << 20);
+  EXPECT_EQ(defaults.kafka.max_inflight_requests, 16);
+  const Config config = parsed(
+      "mqtt:\n  max_unsent_bytes: 64KiB\namqp:\n  max_unsent_bytes: 1MiB\n"
+      "kafka:\n  max_inflight_requests: 1\n");
+  EXPECT_EQ(config.mqtt.max_unsent_bytes, 65536u);
+  EXPECT_EQ(config.amqp.max_unsent_bytes, std::uint64_t{1} << 20);
+  EXPECT_EQ(config.kafka.max_inflight_requests, 1);
+  EXPECT_THAT(errors_of("mqtt:\n  max_unsent_bytes: 512\n"),
+              ElementsAre("mockforge.yaml:2:3: mqtt.max_unsent_bytes: expected a byte size "
+                          "1KiB-1GiB such as 64MiB, got \"512\""));
+  EXPECT_THAT(errors_of("amqp:\n  max_unsent_bytes: 2GiB\n"),
+              ElementsAre("mockforge.yaml:2:3: amqp.max_unsent_bytes: expected a byte size "
+                          "1KiB-1GiB such as 64MiB, got \"2GiB\""));
+  EXPECT_THAT(errors_of("kafka:\n  max_inflight_requests: 0\n"),
+              ElementsAre("mockforge.yaml:2:3: kafka.max_inflight_requests: expected an "
+                          "integer 1-1000, got \"0\""));
+}
+
 TEST(ConfigErrors, BoolEnumByteSizeDuration) {
   EXPECT_THAT(errors_of("kafka:\n  enabled: maybe\n"),
               ElementsAre("mockforge.yaml:2:3: kafka.enabled: expected true or false, got "

@@ -278,6 +278,12 @@ TEST_F(KafkaAdminHandlersTest, CreatePartitionsGrowsOnly) {
   EXPECT_EQ(
       grow("p", 5, false, std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>{{{0}}}),
       0);
+  // One broker: its node id is the only replica there is.
+  using Assignments = std::vector<CreatePartitionsRequest::CreatePartitionsAssignment>;
+  EXPECT_EQ(grow("p", 6, false, Assignments{{{1}}}), 39);     // no such broker
+  EXPECT_EQ(grow("p", 6, false, Assignments{{{0, 0}}}), 39);  // twice, and two replicas
+  EXPECT_EQ(grow("p", 6, false, Assignments{{{}}}), 39);      // empty
+  EXPECT_EQ(engine.logs().find("p")->partition_count(), 5);
 }
 
 TEST_F(KafkaAdminHandlersTest, DeleteRecordsMovesTheLogStart) {

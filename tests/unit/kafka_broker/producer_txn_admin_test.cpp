@@ -176,7 +176,7 @@ TEST_F(ProducerTxnAdminTest, ApiVersionsListsTheNewApis) {
     const ServedApi* api = find_served_api(key);
     ASSERT_NE(api, nullptr) << key;
     EXPECT_EQ(api->min_version, 0);
-    EXPECT_EQ(api->max_version, 0);
+    EXPECT_EQ(api->max_version, key == 66 ? 1 : 0);  // ListTransactions v1: KIP-994
   }
 }
 
@@ -313,6 +313,30 @@ TEST_F(ProducerTxnAdminTest, ListTransactionsFiltersByStateAndProducerId) {
   EXPECT_EQ(answered.transaction_states.size(), 1u);
   ASSERT_EQ(end("b", b, true), 0);
   EXPECT_EQ(list({"CompleteCommit"}, {}), std::vector<std::string>{"b:CompleteCommit"});
+}
+
+TEST_F(ProducerTxnAdminTest, ListTransactionsV1FiltersByDuration) {
+  ASSERT_EQ(init(std::string("idle")).error_code, 0);
+  auto running = init(std::string("running"));
+  ASSERT_EQ(add_partition("running", running), 0);
+  auto listed = [&](int16_t version, int64_t duration_ms) {
+    ListTransactionsRequest request;
+    request.duration_filter = duration_ms;
+    auto response = call<ListTransactionsResponse>(version, request);
+    EXPECT_EQ(response.error_code, 0);
+    std::vector<std::string> result;
+    for (const auto& txn : response.transaction_states) {
+      result.push_back(txn.transactional_id + ":" + txn.transaction_state);
+    }
+    return result;
+  };
+  const std::vector<std::string> both{"idle:Empty", "running:Ongoing"};
+  EXPECT_EQ(listed(1, -1), both);  // negative: no filter
+  // The transaction began just now, so it has not run for an hour; an id with no
+  // transaction started has start time -1, which Kafka's subtraction lets through.
+  EXPECT_EQ(listed(1, 3600 * 1000), std::vector<std::string>{"idle:Empty"});
+  // Version 0 has no duration filter: the field is not sent.
+  EXPECT_EQ(listed(0, 3600 * 1000), both);
 }
 
 // Two brokers: each answers only for what it coordinates or leads.

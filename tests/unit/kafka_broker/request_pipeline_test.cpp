@@ -152,7 +152,7 @@ TEST_F(RequestPipelineTest, ProduceThenLongPollFetchKeepsResponsesInOrder) {
   EXPECT_EQ(correlation_of(sink.frames[2]), 3);
   EXPECT_EQ(correlation_of(sink.frames[3]), 4);
   // The session learns how many are still unanswered whenever answers go out
-  // (it stops reading at KafkaSession::kMaxPendingRequests): none after the
+  // (it stops reading at kafka.max_inflight_requests): none after the
   // first Produce, none once the Fetch and what waited behind it went out.
   EXPECT_EQ(sink.still_pending, (std::vector<std::size_t>{0, 0}));
   auto fetched = decode<FetchResponse>(sink.frames[1], 1, 11);

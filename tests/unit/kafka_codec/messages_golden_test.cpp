@@ -899,11 +899,16 @@ TEST(kafka_golden, ListTransactions) {
   request.state_filters = {"Ongoing"};
   request.producer_id_filters = {7};
   expect_golden(request, 0, "02 08 4f6e676f696e67 | 02 0000000000000007 | 00");
+  request.duration_filter = 60000;  // v1 (KIP-994)
+  expect_golden(request, 1, "02 08 4f6e676f696e67 | 02 0000000000000007 | 000000000000ea60 | 00");
 
   ListTransactionsResponse response;
   response.unknown_state_filters = {"k"};
   response.transaction_states.push_back({"s", 7, "Ongoing"});
   expect_golden(response, 0,
+                "00000000 0000 | 02 02 6b | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
+  // v1's response is v0's.
+  expect_golden(response, 1,
                 "00000000 0000 | 02 02 6b | 02 | 02 73 0000000000000007 08 4f6e676f696e67 00 | 00");
 }
 
