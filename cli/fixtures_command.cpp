@@ -16,6 +16,7 @@
 #include "cli/net/admin_client.h"
 #include "cli/net/http.h"
 #include "cli/run_command.h"
+#include "core/config/config.h"
 #include "core/traffic/message.h"
 #include "fixtures/fixture_set.h"
 
@@ -43,13 +44,23 @@ int load(const net::AdminApi& options, const std::string& directory,
   return 0;
 }
 
-int validate(const std::vector<std::string>& directories, const std::string& protocol) {
+int validate(const std::vector<std::string>& directories, const std::string& protocol,
+             const std::string& config_file) {
   std::optional<traffic::Protocol> section;
   if (!protocol.empty()) section = traffic::parse_protocol(protocol);
+  // AMQP vhosts and users may come from the configuration, as with serve.
+  config::LoadRequest request;
+  if (!config_file.empty()) request.file = config_file;
+  const auto loaded = config::load(request);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << "mockforge: " << error.to_string() << '\n';
+    return 2;
+  }
   fixtures::LoadedFixtures set;
   for (const auto& directory : directories)
     set.merge(fixtures::load_fixture_dir(directory, section));
-  fixtures::check_references(set);
+  const auto outside = fixtures::outside_names(loaded.config);
+  fixtures::check_references(set, nullptr, &outside);
   for (const auto& error : set.errors) std::cerr << error.to_string() << std::endl;
   if (!set.ok()) {
     std::cerr << set.errors.size() << " error(s)" << std::endl;
@@ -268,8 +279,14 @@ void add_fixtures_command(CLI::App& app, int& exit_code) {
       ->add_option("--protocol", *protocol,
                    "Read the directories as a <protocol>.fixtures_dir (files may be bare sections)")
       ->check(CLI::IsMember({"kafka", "mqtt", "amqp"}));
-  validate_command->callback([directories, protocol, &exit_code] {
-    run_command(exit_code, "mockforge", [&] { return validate(*directories, *protocol); });
+  auto validate_config = std::make_shared<std::string>();
+  validate_command->add_option(
+      "--config", *validate_config,
+      "The mockforge.yaml the files are for: its amqp.vhosts and amqp.users may be named (default: "
+      "vhost / and user guest)");
+  validate_command->callback([directories, protocol, validate_config, &exit_code] {
+    run_command(exit_code, "mockforge",
+                [&] { return validate(*directories, *protocol, *validate_config); });
   });
 
   auto* load_command = fixtures->add_subcommand(

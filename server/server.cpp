@@ -384,8 +384,8 @@ struct Server::Impl {
     if (fixtures) fixtures->pause_schedules();
     // Seeds are state: no bridge copies them (bridges themselves are kept).
     if (bridges) bridges->pause(true);
-    // Everything accepted while the reset runs: when it is only what the
-    // fixtures seed again, the storage's initial state can take those seeds.
+    // Everything else accepted while the reset runs (seeds are not observed):
+    // when there is nothing, the storage's initial state can take the seeds.
     std::atomic<uint64_t> accepted{0};
     const auto counter = traffic.observe(
         [&accepted](const traffic::Message&) { accepted.fetch_add(1, std::memory_order_relaxed); });
@@ -402,7 +402,7 @@ struct Server::Impl {
       // where nothing else could have changed the storage meanwhile: no
       // other publish, and no MQTT or AMQP client whose acks or deliveries
       // would be captured with them.
-      if (reseed.replayed && accepted.load() == reseed.seeded &&
+      if (reseed.replayed && accepted.load() == 0 &&
           connections != runtime::ResetConnections::kKeep && !pushing_clients()) {
         storage->mark_initial_state();
         fixtures->reseeded_marked(reseed.through);

@@ -108,9 +108,11 @@ def bench_seeding(binary, quick):
             # rendered anew) and marks the result as the initial state; later
             # resets return to it as to what start-up loaded.
             with benchlib.mockforge_harness.Mockforge() as mf:
+                cpu_before = benchlib.cpu_seconds(mf.proc.pid)
                 started = time.monotonic()
                 status, answer = post(mf, "/__mockforge/api/fixtures/load?dir=" + directory)
                 load_s = time.monotonic() - started
+                load_cpu = benchlib.cpu_seconds(mf.proc.pid) - cpu_before
                 assert status == 200, answer
                 check_seeded(mf, kafka_count, amqp_count)
                 reseed_ms = reset_ms(mf, 1)[0][0]
@@ -122,20 +124,26 @@ def bench_seeding(binary, quick):
             with benchlib.mockforge_harness.Mockforge("--fixtures", directory,
                                                       ready_timeout=120) as mf:
                 startup_s = time.monotonic() - started
+                # The whole process up to ready (start-up included).
+                startup_cpu = benchlib.cpu_seconds(mf.proc.pid)
                 check_seeded(mf, kafka_count, amqp_count)
                 resets = reset_ms(mf, 5)
                 check_seeded(mf, kafka_count, amqp_count)
-            rows.append((load_s, startup_s, statistics.median(r[0] for r in resets),
+            rows.append((load_s, load_cpu, startup_s, startup_cpu,
+                         statistics.median(r[0] for r in resets),
                          statistics.median(r[1] for r in resets), reseed_ms, later_ms))
     print(f"\n## Seeding {kafka_count:,} Kafka + {amqp_count:,} AMQP messages, and reset\n")
-    print("| run | fixtures load at run time (s) | exec to ready with --fixtures (s) "
+    print(f"load average at the end: {benchlib.load()}\n")
+    print("| run | fixtures load at run time (s) | its server CPU (s) "
+          "| exec to ready with --fixtures (s) | server CPU to ready (s) "
           "| reset: server elapsed_ms | reset: HTTP round trip (ms) "
           "| first reset after a run-time load (ms, seeds again) "
           "| later resets after a run-time load (ms) |")
-    print("|---|---|---|---|---|---|---|")
-    for i, (load_s, startup_s, reset, reset_rtt, reseed, later) in enumerate(rows, 1):
-        print(f"| {i} | {load_s:.3f} | {startup_s:.3f} | {reset:.3f} | {reset_rtt:.1f} "
-              f"| {reseed:.1f} | {later:.3f} |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for i, (load_s, load_cpu, startup_s, startup_cpu, reset, reset_rtt, reseed,
+            later) in enumerate(rows, 1):
+        print(f"| {i} | {load_s:.3f} | {load_cpu:.2f} | {startup_s:.3f} | {startup_cpu:.2f} "
+              f"| {reset:.3f} | {reset_rtt:.1f} | {reseed:.1f} | {later:.3f} |")
 
 
 def consume_all(bootstrap, topic, partitions, count, timeout_s):

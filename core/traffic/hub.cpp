@@ -90,7 +90,11 @@ std::shared_ptr<Endpoint> Hub::endpoint(Protocol protocol) const {
   return endpoints_[static_cast<std::size_t>(protocol)];
 }
 
-PublishResult Hub::publish(std::span<const Message> messages) {
+PublishResult Hub::publish(std::span<const Message> messages) { return publish(messages, true); }
+
+PublishResult Hub::seed(std::span<const Message> messages) { return publish(messages, false); }
+
+PublishResult Hub::publish(std::span<const Message> messages, bool observe) {
   PublishResult result;
   std::size_t begin = 0;
   while (begin < messages.size()) {
@@ -115,7 +119,7 @@ PublishResult Hub::publish(std::span<const Message> messages) {
       }
     }
     const auto outcome = run.empty() ? PublishResult{} : target->publish(run);
-    if (observed()) {
+    if (observe && observed()) {
       const auto taken = run.first(std::min(outcome.accepted, run.size()));
       const auto current = observers();
       for (const auto& message : taken) tell(*current, message);

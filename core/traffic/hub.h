@@ -102,6 +102,10 @@ class Hub {
   // unattached protocol is one, a gate's refusal another).
   PublishResult publish(std::span<const Message> messages);
   PublishResult publish(const Message& message) { return publish(std::span(&message, 1)); }
+  // As publish(), without telling the observers or the event stream: what
+  // fixtures seed is state, not traffic (the history, expectations,
+  // responders, bridges and the tail never see it).
+  PublishResult seed(std::span<const Message> messages);
   std::string declare(const Resource& resource);
   std::string check(const Resource& resource);
 
@@ -131,6 +135,8 @@ class Hub {
   const Events& events() const { return events_; }
 
  private:
+  PublishResult publish(std::span<const Message> messages, bool observe);
+
   using ObserverList = std::map<ObserverToken, std::shared_ptr<const Observer>>;
   using BatchObserverList = std::map<ObserverToken, std::shared_ptr<const BatchObserver>>;
   struct Observers {

@@ -184,7 +184,7 @@ class KafkaEndpoint : public traffic::Endpoint {
       return 0;
     }
     const int32_t partition_count = topic->partition_count();
-    std::map<int32_t, std::vector<NewRecord>> by_partition;
+    std::vector<std::vector<NewRecord>> by_partition(static_cast<std::size_t>(partition_count));
     const int64_t now = now_ms();
     for (const auto& message : messages) {
       NewRecord record = to_new_record(message, now);
@@ -203,11 +203,13 @@ class KafkaEndpoint : public traffic::Endpoint {
       } else {
         partition = next_round_robin(name, partition_count);
       }
-      by_partition[partition].push_back(std::move(record));
+      by_partition[static_cast<std::size_t>(partition)].push_back(std::move(record));
     }
     std::size_t stored = 0;
     auto& metrics = broker_.metrics();
-    for (auto& [index, records] : by_partition) {
+    for (int32_t index = 0; index < partition_count; ++index) {
+      const auto& records = by_partition[static_cast<std::size_t>(index)];
+      if (records.empty()) continue;
       auto partition = topic->partition(index);
       for (std::size_t first = 0; first < records.size(); first += kRecordsPerBatch) {
         const auto last = std::min(records.size(), first + kRecordsPerBatch);

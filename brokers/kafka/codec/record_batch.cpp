@@ -78,22 +78,44 @@ void write_varint_bytes(Writer& writer, const std::optional<Bytes>& value) {
   writer.write_raw(*value);
 }
 
+// Bytes of a zigzag varint.
+size_t varint_size(int64_t value) {
+  uint64_t zigzag = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+  size_t size = 1;
+  while (zigzag >= 0x80) {
+    zigzag >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+size_t varint_bytes_size(const std::optional<Bytes>& value) {
+  return value ? varint_size(static_cast<int64_t>(value->size())) + value->size() : 1;
+}
+
+// Straight into `out`: the record's length is computed first, so no record
+// is built apart and copied.
 void encode_record(Writer& out, const NewRecord& record, int64_t timestamp_delta,
                    int32_t offset_delta) {
-  Writer body;
-  body.write_int8(0);
-  body.write_varlong(timestamp_delta);
-  body.write_varint(offset_delta);
-  write_varint_bytes(body, record.key);
-  write_varint_bytes(body, record.value);
-  body.write_varint(checked_array_length(record.headers.size()));
+  size_t length = 1 + varint_size(timestamp_delta) + varint_size(offset_delta) +
+                  varint_bytes_size(record.key) + varint_bytes_size(record.value) +
+                  varint_size(static_cast<int64_t>(record.headers.size()));
   for (const auto& header : record.headers) {
-    body.write_varint(checked_array_length(header.key.size()));
-    body.write_raw({reinterpret_cast<const uint8_t*>(header.key.data()), header.key.size()});
-    write_varint_bytes(body, header.value);
+    length += varint_size(static_cast<int64_t>(header.key.size())) + header.key.size() +
+              varint_bytes_size(header.value);
   }
-  out.write_varint(checked_array_length(body.size()));
-  out.write_raw(body.bytes());
+  out.write_varint(checked_array_length(length));
+  out.write_int8(0);
+  out.write_varlong(timestamp_delta);
+  out.write_varint(offset_delta);
+  write_varint_bytes(out, record.key);
+  write_varint_bytes(out, record.value);
+  out.write_varint(checked_array_length(record.headers.size()));
+  for (const auto& header : record.headers) {
+    out.write_varint(checked_array_length(header.key.size()));
+    out.write_raw({reinterpret_cast<const uint8_t*>(header.key.data()), header.key.size()});
+    write_varint_bytes(out, header.value);
+  }
 }
 
 }  // namespace
@@ -193,13 +215,28 @@ Bytes build_record_batch(std::span<const NewRecord> records, const BatchOptions&
   if (records.empty()) throw EncodeError("a record batch needs at least one record");
   const int64_t base_timestamp = records.front().timestamp_ms;
   int64_t max_timestamp = base_timestamp;
-  Writer plain;
-  for (size_t i = 0; i < records.size(); ++i) {
-    max_timestamp = std::max(max_timestamp, records[i].timestamp_ms);
-    encode_record(plain, records[i], records[i].timestamp_ms - base_timestamp,
-                  static_cast<int32_t>(i));
+  size_t estimate = kRecordBatchHeaderSize;
+  for (const auto& record : records) {
+    max_timestamp = std::max(max_timestamp, record.timestamp_ms);
+    estimate +=
+        24 + (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
+    for (const auto& header : record.headers)
+      estimate += 12 + header.key.size() + (header.value ? header.value->size() : 0);
   }
-  const Bytes body = compress(options.compression, plain.bytes());
+  auto encode_records = [&](Writer& out) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      encode_record(out, records[i], records[i].timestamp_ms - base_timestamp,
+                    static_cast<int32_t>(i));
+    }
+  };
+  // Uncompressed, the records are written after the header at once.
+  Bytes body;
+  if (options.compression != Compression::kNone) {
+    Writer plain;
+    plain.reserve(estimate);
+    encode_records(plain);
+    body = compress(options.compression, plain.bytes());
+  }
 
   int16_t attributes = static_cast<int16_t>(options.compression);
   if (options.timestamp_type == TimestampType::kLogAppendTime) {
@@ -209,6 +246,8 @@ Bytes build_record_batch(std::span<const NewRecord> records, const BatchOptions&
   if (options.control) attributes |= batch_attributes::kControl;
 
   Writer writer;
+  writer.reserve(options.compression == Compression::kNone ? estimate
+                                                           : kRecordBatchHeaderSize + body.size());
   writer.write_int64(options.base_offset);
   writer.write_int32(0);  // batchLength, patched below
   writer.write_int32(options.partition_leader_epoch);
@@ -222,7 +261,10 @@ Bytes build_record_batch(std::span<const NewRecord> records, const BatchOptions&
   writer.write_int16(options.producer_epoch);
   writer.write_int32(options.base_sequence);
   writer.write_int32(checked_array_length(records.size()));
-  writer.write_raw(body);
+  if (options.compression == Compression::kNone)
+    encode_records(writer);
+  else
+    writer.write_raw(body);
   writer.patch_int32(8, checked_array_length(writer.size() - kRecordBatchLengthPrefix));
   Bytes batch = writer.take();
   update_crc(batch);

@@ -21,6 +21,7 @@ class Writer {
   const Bytes& bytes() const { return buffer_; }
   Bytes take() { return std::move(buffer_); }
   size_t size() const { return buffer_.size(); }
+  void reserve(size_t bytes) { buffer_.reserve(bytes); }
 
   void write_bool(bool value) { write_int8(value ? 1 : 0); }
   void write_int8(int8_t value);
