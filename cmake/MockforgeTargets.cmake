@@ -33,6 +33,13 @@ function(mockforge_apply_options target)
     target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
   endif()
+  if(MOCKFORGE_LIBFUZZER)
+    # Coverage instrumentation (edges, comparisons) for every library, not only
+    # the fuzz targets' own files: without it libFuzzer sees no new coverage in
+    # the code it is meant to explore. The fuzz targets add -fsanitize=fuzzer,
+    # which links the runtime.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
   if(MOCKFORGE_TSAN)
     # -Wno-tsan: g++ warns that TSan does not model std::atomic_thread_fence,
     # which Asio's headers use; the warning is about those headers, not our code.
