@@ -238,9 +238,11 @@ void run(const Options& options, const std::atomic<bool>& stop, std::ostream& lo
                                                        : mqtt_endpoint(options.targets, run_id));
   }
   fixtures::FixtureEngine engine(config, hub, registry);
+  engine.brokers_own_names();
   if (auto errors = engine.load(); !errors.empty())
     throw std::runtime_error(errors.front().to_string());
   fixtures::ResponderEngine responders(config, hub, registry);
+  responders.brokers_own_names();
   engine.set_responders(&responders);
   auto loaded = engine.loaded();
   // An AMQP rule without a vhost listens in the URL's (serve: any vhost).

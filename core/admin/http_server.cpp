@@ -239,7 +239,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     auto [ec] = co_await connection->stream.async_handshake(asio::ssl::stream_base::server,
                                                             asio::as_tuple(asio::use_awaitable));
     self->tls->note_handshake(
-        ec == beast::error::timeout ? boost::system::error_code(asio::error::timed_out) : ec, peer);
+        ec == beast::error::timeout ? boost::system::error_code(asio::error::timed_out) : ec, peer,
+        connection->stream.native_handle());
     if (ec) {
       connection->tcp().close();
       co_return;

@@ -318,9 +318,9 @@ std::shared_ptr<TlsContext::Built> TlsContext::current() const {
   return current_;
 }
 
-void TlsContext::note_handshake(const boost::system::error_code& error,
-                                const std::string& peer) const {
-  net::note_handshake(*counters_, error, peer);
+void TlsContext::note_handshake(const boost::system::error_code& error, const std::string& peer,
+                                ssl_st* ssl) const {
+  net::note_handshake(*counters_, error, peer, ssl);
 }
 
 std::unique_ptr<Transport> TlsContext::make_transport(Socket socket,

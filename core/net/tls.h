@@ -15,6 +15,8 @@
 
 #include "core/net/transport.h"
 
+struct ssl_st;  // OpenSSL's SSL
+
 namespace mockforge::net {
 
 struct TlsSettings {
@@ -67,7 +69,10 @@ class TlsContext {
   // log of each handshake they run. Only code that includes
   // core/net/tls_built.h can use the context.
   std::shared_ptr<Built> current() const;
-  void note_handshake(const boost::system::error_code& error, const std::string& peer) const;
+  // `ssl`: the stream's, so that a handshake OpenSSL finished counts as
+  // done although the write after it failed (a peer that resets at once).
+  void note_handshake(const boost::system::error_code& error, const std::string& peer,
+                      ssl_st* ssl = nullptr) const;
 
  private:
   TlsSettings settings_;

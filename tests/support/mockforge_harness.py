@@ -42,6 +42,16 @@ class Mockforge:
             time.sleep(0.002)
         raise TimeoutError(f"mockforge not ready after {timeout}s:\n{self.output()}")
 
+    def wait_until(self, predicate, what, timeout=30.0):
+        """Polls `predicate` until it is true; raises AssertionError naming `what` (with the
+        server's output) when `timeout` passes first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}\n{self.output()[-3000:]}")
+
     def output(self):
         self.log.flush()
         with open(self.log_path, "rb") as f:

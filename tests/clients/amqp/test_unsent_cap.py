@@ -11,7 +11,6 @@ whatever the kernel's socket buffers took."""
 
 import signal
 import subprocess
-import time
 import unittest
 
 import pika
@@ -24,14 +23,6 @@ DEFAULT_CAP = 4 * 1024 * 1024
 
 
 class UnsentCap(unittest.TestCase):
-    def wait_for(self, mf, predicate, what, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        self.fail(f"timed out waiting for {what}\n{mf.output()[-3000:]}")
-
     def queue(self, mf, name):
         status, queues = mf.api("GET", "/__mockforge/api/amqp/queues")
         self.assertEqual(status, 200)
@@ -55,7 +46,7 @@ class UnsentCap(unittest.TestCase):
                  "-c", str(COUNT), "--", "wc", "-c"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.addCleanup(lambda: slow.poll() is None and slow.kill())
-            self.wait_for(mf, lambda: self.queue(mf, "slow.q")["consumers"] == 1,
+            mf.wait_until(lambda: self.queue(mf, "slow.q")["consumers"] == 1,
                           "amqp-consume consuming")
             slow.send_signal(signal.SIGSTOP)
 
@@ -81,7 +72,7 @@ class UnsentCap(unittest.TestCase):
                 return queue["messages_unacked"], queue["messages_ready"]
 
             # Deliveries stop once output is congested; what is unacked then stays.
-            self.wait_for(mf, lambda: sum(counts()) == COUNT, "every message in slow.q")
+            mf.wait_until(lambda: sum(counts()) == COUNT, "every message in slow.q")
             before = counts()
             setup.close()
 

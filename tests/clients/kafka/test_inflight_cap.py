@@ -53,14 +53,6 @@ class InflightCap(unittest.TestCase):
         match = re.search(r'^kafka_requests_total\{api="Fetch"\} ([0-9.e+]+)$', body, re.M)
         return int(float(match.group(1))) if match else 0
 
-    def wait_for(self, mf, predicate, what, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        self.fail(f"timed out waiting for {what}\n{mf.output()[-3000:]}")
-
     def run_pipeline(self, env, expect_read):
         with Mockforge("--no-mqtt", "--no-amqp", env=env) as mf:
             bootstrap = f"127.0.0.1:{mf.ports['kafka']}"
@@ -71,7 +63,7 @@ class InflightCap(unittest.TestCase):
             self.addCleanup(raw.close)
             raw.sock.settimeout(60)
             sent = [raw.send(1, 4, fetch_v4(TOPIC, 0, 30000)) for _ in range(PIPELINED)]
-            self.wait_for(mf, lambda: self.fetches_read(mf) >= expect_read,
+            mf.wait_until(lambda: self.fetches_read(mf) >= expect_read,
                           f"{expect_read} Fetches read")
             # The rest stay unread while the first ones wait for data (checked after a
             # pause: a broker that read them would have counted them by then).

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -185,6 +186,28 @@ class AdminHttps(HttpsCase):
             self.assertLess(time.monotonic(), deadline, "failure not counted")
             time.sleep(0.05)
         self.assertIn("TLS handshake with", self.mf.output())
+
+    def test_s_time_handshakes_count_as_completed(self):
+        # openssl s_time -new resets each connection right after its Finished, often before
+        # the server's TLS 1.3 session tickets are written: a completed handshake, not a
+        # failure, and no warning (as on the brokers' TLS ports, clients.tls).
+        before_done = self.metric("mockforge_tls_handshakes_total")
+        before_failed = self.metric("mockforge_tls_handshake_failures_total")
+        before_warnings = self.mf.output().count("TLS handshake with")
+        done = subprocess.run(["openssl", "s_time", "-connect", f"localhost:{self.https_port}",
+                               "-CAfile", self.ca, "-new", "-time", "2"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        match = re.search(r"^(\d+) connections in [0-9.]+ real seconds", done.stdout, re.M)
+        self.assertIsNotNone(match, done.stdout)
+        count = int(match.group(1))
+        self.assertGreater(count, 0)
+        deadline = time.monotonic() + 10
+        while self.metric("mockforge_tls_handshakes_total") - before_done < count:
+            self.assertLess(time.monotonic(), deadline, f"{count} completed handshakes")
+            time.sleep(0.05)
+        self.assertEqual(self.metric("mockforge_tls_handshake_failures_total"), before_failed)
+        self.assertEqual(self.mf.output().count("TLS handshake with"), before_warnings)
 
     def test_s_client_tls12_and_13_are_accepted(self):
         for version in ("-tls1_2", "-tls1_3"):
