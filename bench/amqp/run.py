@@ -13,7 +13,7 @@ thread saturates a core before mockforge does ("publisher busy" near 1.00), so t
 scenarios show what the broker does when one publishing thread is not the limit.
 Throughput is delivered messages per second, from the first publish until the last delivery
 (and, with confirms, the last confirm); the client checks every queue got every message once.
-The broker's CPU time (utime+stime of mockforge, or of RabbitMQ's beam.smp) per delivered
+The broker's CPU time (the scheduler clocks of mockforge's threads, or of RabbitMQ's beam.smp) per delivered
 message is read around each scenario. The table shows medians and mockforge/RabbitMQ ratios.
 
   bench/amqp/run.py --mockforge build/release/cli/mockforge \\

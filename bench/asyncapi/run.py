@@ -7,7 +7,7 @@ One mockforge per run, serving tests/clients/asyncapi/contract.yaml with
 (JSON, about 120 bytes) to the covered topic `orders`, and a paho-mqtt client N valid
 readings at QoS 0 to `sensors/<id>/reading`; with reject on, each is parsed and checked
 against its schema before the broker accepts it. Per run: the producer's rate, and the
-broker's CPU per message (its utime+stime over the run, from /proc). Python clients are
+broker's CPU per message (its threads' scheduler clocks over the run, from /proc). Python clients are
 the bottleneck here, so the CPU per message is the figure to compare; "cost" is
 validate CPU per message / off CPU per message. Medians of --runs runs.
 

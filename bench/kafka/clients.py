@@ -13,7 +13,7 @@ One librdkafka producer is client-bound on 2 cores, so this drives several at on
            first message any of them got to the last one. A member stops once the partitions
            it holds have been quiet for 3 s, which the span leaves out.
 
-Broker CPU (utime+stime from /proc) is read around each phase. The figures are medians over
+Broker CPU (its threads' scheduler clocks, from /proc) is read around each phase. The figures are medians over
 --runs; every message must be read once.
 
   bench/kafka/clients.py --mockforge build/release/cli/mockforge \\

@@ -8,7 +8,7 @@ Per run, both brokers are started fresh, then, alternating between them:
   qos1    the same at QoS 1
   fanout  1 publisher -> 100 subscribers, QoS 0
 Throughput counts delivered messages per second (the client checks each subscriber got every
-message exactly once); the broker's CPU time (utime+stime, /proc/<pid>/stat) per delivered
+message exactly once); the broker's CPU time (its threads' scheduler clocks, from /proc) per delivered
 message is read around each scenario. The table shows medians and mockforge/mosquitto ratios.
 
   bench/mqtt/run.py --mockforge build/release/cli/mockforge \\

@@ -11,7 +11,7 @@ full TLS handshakes.
            then consume, 100-byte messages, one partition
   handshakes  `openssl s_time -new` (a full handshake per connection, no session reuse) against
            the MQTT TLS listener for --handshake-seconds; the handshakes s_time completed per
-           second of wall time and per second of mockforge's CPU time (utime+stime: handshakes
+           second of wall time and per second of mockforge's CPU time (its threads' scheduler clocks: handshakes
            per second per core), and mockforge's own count of completed and failed ones
 
 Certificates: `mockforge certs generate` (its server key type), TLS 1.3 as the clients

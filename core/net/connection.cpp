@@ -16,6 +16,10 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// A frame up to this size gets its whole buffer at once when its length is known (a Kafka
+// produce request of librdkafka's default 1 MB batches); a larger one grows with what arrives.
+// The buffer's pages cost memory only as the frame's bytes fill them.
+constexpr std::size_t kWholeFrameBuffer = 2 * 1024 * 1024;
 constexpr std::size_t kMaxCoalescedWrite = 1 << 20;
 std::atomic<uint32_t> next_connection_id{1};
 
@@ -453,7 +457,10 @@ void Connection::read_directly() {
           !reading_stopped_) {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
-        resize_buffer(std::max(rest, std::min(needed, rest + kReadChunk)), 0);
+        resize_buffer(std::max(rest, needed <= kWholeFrameBuffer
+                                         ? needed + kReadChunk
+                                         : std::min(needed, rest + kReadChunk)),
+                      0);
         std::memcpy(buffer_->bytes(), read.data() + used, rest);
         buffer_->write = static_cast<uint32_t>(rest);
       }
@@ -586,14 +593,19 @@ bool Connection::process_buffer() {
     return true;
   }
   if (needed > 0 && buffer.size - buffer.read < needed) {
-    // Room for the frame grows with what arrives, doubling up to the frame's
+    // Room for a frame of up to kWholeFrameBuffer comes at once: growing it step by step
+    // would copy what arrived at every step (a 1 MiB frame read 16 KiB at a time: 1 MiB of
+    // copies). A larger frame's room grows with what arrives, doubling up to the frame's
     // (checked) size: a declared length costs nothing until its bytes come.
     const std::size_t unread = buffer.write - buffer.read;
     if (buffer.read > 0) std::memmove(buffer.bytes(), buffer.bytes() + buffer.read, unread);
     buffer.read = 0;
     buffer.write = static_cast<uint32_t>(unread);
     const std::size_t grown =
-        std::min(needed, std::max<std::size_t>(2 * std::size_t{buffer.size}, unread + kReadChunk));
+        needed <= kWholeFrameBuffer
+            ? needed + kReadChunk  // the reads go on past the frame's end without a regrowth
+            : std::min(needed,
+                       std::max<std::size_t>(2 * std::size_t{buffer.size}, unread + kReadChunk));
     if (grown > buffer.size) resize_buffer(grown, unread);
   }
   return true;

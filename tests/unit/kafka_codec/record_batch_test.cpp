@@ -31,6 +31,29 @@ TEST(kafka_crc32c, HardwareAndTableAgreeOnEveryLengthAndAlignment) {
   }
 }
 
+// Lengths around the three-lane paths (3 x 256 and 3 x 8192 bytes at a time), with every
+// remainder that the word and byte tails take.
+TEST(kafka_crc32c, HardwareLanesAgreeWithTheTableOnLongInputs) {
+  Bytes data(3 * 8192 * 2 + 3 * 256 * 3 + 64);
+  uint32_t x = 777;
+  for (auto& b : data) b = static_cast<uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+  for (const size_t length : {767u, 768u, 769u, 775u, 1536u, 2311u, 24575u, 24576u, 24583u,
+                              25344u, 49152u, 49919u, static_cast<unsigned>(data.size())}) {
+    for (const size_t start : {0u, 3u}) {
+      if (start + length > data.size()) continue;
+      const auto part = std::span(data).subspan(start, length);
+      EXPECT_EQ(crc32c_extend(0x9abcdefu, part), crc32c_extend_portable(0x9abcdefu, part))
+          << start << "+" << length;
+    }
+  }
+  // Split anywhere, the extension gives the whole's CRC.
+  const auto whole = crc32c(data);
+  for (const size_t cut : {1u, 800u, 24577u, 30000u}) {
+    EXPECT_EQ(crc32c_extend(crc32c(std::span(data).first(cut)), std::span(data).subspan(cut)),
+              whole);
+  }
+}
+
 TEST(kafka_crc32c, KnownVectors) {
   EXPECT_EQ(crc32c(text("123456789")), 0xE3069283u);
   EXPECT_EQ(crc32c(Bytes(32, 0)), 0x8A9136AAu);     // RFC 3720 B.4
