@@ -37,8 +37,8 @@ TEST(kafka_crc32c, HardwareLanesAgreeWithTheTableOnLongInputs) {
   Bytes data(3 * 8192 * 2 + 3 * 256 * 3 + 64);
   uint32_t x = 777;
   for (auto& b : data) b = static_cast<uint8_t>((x = x * 1103515245u + 12345u) >> 16);
-  for (const size_t length : {767u, 768u, 769u, 775u, 1536u, 2311u, 24575u, 24576u, 24583u,
-                              25344u, 49152u, 49919u, static_cast<unsigned>(data.size())}) {
+  for (const size_t length : {767u, 768u, 769u, 775u, 1536u, 2311u, 24575u, 24576u, 24583u, 25344u,
+                              49152u, 49919u, static_cast<unsigned>(data.size())}) {
     for (const size_t start : {0u, 3u}) {
       if (start + length > data.size()) continue;
       const auto part = std::span(data).subspan(start, length);
