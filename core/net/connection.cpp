@@ -457,10 +457,10 @@ void Connection::read_directly() {
           !reading_stopped_) {
         // Keep the rest: an incomplete frame, or frames held back while paused.
         const std::size_t rest = bytes - used;
-        resize_buffer(std::max(rest, needed <= kWholeFrameBuffer
-                                         ? needed + kReadChunk
-                                         : std::min(needed, rest + kReadChunk)),
-                      0);
+        resize_buffer(
+            std::max(rest, needed <= kWholeFrameBuffer ? needed + kReadChunk
+                                                       : std::min(needed, rest + kReadChunk)),
+            0);
         std::memcpy(buffer_->bytes(), read.data() + used, rest);
         buffer_->write = static_cast<uint32_t>(rest);
       }

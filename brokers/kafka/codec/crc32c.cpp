@@ -109,9 +109,8 @@ constexpr size_t kLongLane = 8192;
 constexpr size_t kShortLane = 256;
 
 // Three lanes of lane_bytes at a time while they fit; returns the state, advances p and left.
-__attribute__((target("sse4.2"))) uint64_t crc32c_three_lanes(uint64_t state,
-                                                              const uint8_t*& p, size_t& left,
-                                                              size_t lane_bytes,
+__attribute__((target("sse4.2"))) uint64_t crc32c_three_lanes(uint64_t state, const uint8_t*& p,
+                                                              size_t& left, size_t lane_bytes,
                                                               const ShiftTable& table) {
   while (left >= 3 * lane_bytes) {
     uint64_t a = state;
