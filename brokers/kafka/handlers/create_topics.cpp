@@ -2,8 +2,9 @@
 // INVALID_CONFIG), validate_only, and the replicas in the simulated cluster (kafka.brokers,
 // broker/cluster.h): a replication factor from 1 to the broker count (-1: min(3, brokers), as
 // Kafka's default.replication.factor 3 would be capped), or manual assignments (num_partitions
-// and replication_factor -1, partitions 0..n-1, the same number of distinct live brokers each;
-// otherwise INVALID_REQUEST / INVALID_REPLICA_ASSIGNMENT with Kafka's messages).
+// and replication_factor -1, partitions 0..n-1, the same number of distinct brokers each, at
+// least one of them running; otherwise INVALID_REQUEST / INVALID_REPLICA_ASSIGNMENT with Kafka's
+// messages).
 #include "mockforge/kafka/create_topics.h"
 
 #include <set>
@@ -82,13 +83,24 @@ void handle(const RequestPtr& request, Reader& body) {
                                 "The manual partition assignment includes the same broker more "
                                 "than once."};
         }
+        // As Kafka's controller checks it: every broker registered (a stopped one is, as a
+        // fenced broker is), and at least one of the partition's replicas running.
+        bool any_live = false;
         for (int32_t node : assignment.broker_ids) {
           if (assignment_problem) break;
-          if (!cluster.live(node)) {
+          if (node < 0 || node >= cluster.size()) {
             assignment_problem = {error::kInvalidReplicaAssignment,
                                   "The manual partition assignment includes broker " +
                                       std::to_string(node) + ", but no such broker is registered."};
           }
+          any_live = any_live || cluster.live(node);
+        }
+        if (!assignment_problem && !any_live) {
+          assignment_problem = {error::kInvalidReplicaAssignment,
+                                "All brokers specified in the manual partition assignment for "
+                                "partition " +
+                                    std::to_string(index) +
+                                    " are fenced or in controlled shutdown."};
         }
         assignments[index] = assignment.broker_ids;
       }

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 from kafka.admin import KafkaAdminClient
 
 from kafka_wire import compact_array, compact_string
@@ -211,6 +211,33 @@ class ReplicasAndIsrTest(ReplicaTest):
             expected = [("manual", p) for p, replicas in enumerate([[4, 1], [2, 3]])
                         if node in replicas]
             self.assertEqual(sorted(sizes), expected, node)
+
+    def test_manual_assignments_may_name_stopped_brokers_but_not_only_them(self):
+        # As Kafka's controller checks them: a stopped (fenced) broker is still registered, so
+        # CreateTopics and CreatePartitions may name it, as long as one replica of each
+        # partition is running; that one leads.
+        self.broker_action(1, "stop")
+        self.broker_action(2, "stop")
+        self.create(NewTopic("with-stopped", num_partitions=1, replica_assignment=[[1, 0]]))
+        state = self.partitions("with-stopped")[0]
+        self.assertEqual((state["replicas"], state["leader"], state["isr"]), ([1, 0], 0, [0]))
+        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{self.ports[0]}"})
+        with self.assertRaises(Exception) as refused:
+            admin.create_topics([NewTopic("all-stopped", num_partitions=1,
+                                          replica_assignment=[[1, 2]])])["all-stopped"].result(10)
+        self.assertEqual(refused.exception.args[0].code(), KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        self.assertIn("fenced or in controlled shutdown", refused.exception.args[0].str())
+        with self.assertRaises(Exception) as refused:
+            admin.create_partitions([NewPartitions("with-stopped", 2, replica_assignment=[[2, 1]])])[
+                "with-stopped"].result(10)
+        self.assertEqual(refused.exception.args[0].code(), KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        admin.create_partitions([NewPartitions("with-stopped", 2, replica_assignment=[[2, 3]])])[
+            "with-stopped"].result(10)
+        state = self.partitions("with-stopped")[1]
+        self.assertEqual((state["replicas"], state["leader"], state["isr"]), ([2, 3], 3, [3]))
+        # Broker 1 comes back and rejoins the ISR of the partition that named it.
+        self.broker_action(1, "start")
+        self.assertEqual(sorted(self.partitions("with-stopped")[0]["isr"]), [0, 1])
 
     def test_isr_changes_and_not_enough_replicas_for_acks_all(self):
         self.create(NewTopic("acks", num_partitions=1,
