@@ -81,6 +81,20 @@ def rss_kib(pid):
     return 0
 
 
+def wait_for_port(port, host="127.0.0.1", timeout=30.0):
+    """Waits until something accepts TCP connections on host:port."""
+    import socket
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listens on {host}:{port} after {timeout} s")
+            time.sleep(0.2)
+
+
 def descendant(comm_prefix, root=None, timeout=10.0):
     """The pid of the first descendant of `root` (default: this process) whose command name
     starts with `comm_prefix`. The peers in tests/support/peers.py are started as children

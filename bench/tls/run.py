@@ -11,8 +11,11 @@ full TLS handshakes.
            then consume, 100-byte messages, one partition
   handshakes  `openssl s_time -new` (a full handshake per connection, no session reuse) against
            the MQTT TLS listener for --handshake-seconds; the handshakes s_time completed per
-           second of wall time and per second of mockforge's CPU time (its threads' scheduler clocks: handshakes
-           per second per core), and mockforge's own count of completed and failed ones
+           second of wall time and per second of mockforge's CPU time (its threads' scheduler
+           clocks: handshakes per second per core), and mockforge's own count of completed and
+           failed ones
+  --rabbitmq  the amqp scenarios again against Debian's rabbitmq-server, plain and over its TLS
+           listener (the same certificates): what the real broker's TLS costs with this client
 
 Certificates: `mockforge certs generate` (its server key type), TLS 1.3 as the clients
 negotiate it. Throughput counts delivered messages per second (each client checks every message
@@ -72,7 +75,9 @@ def amqp_run(args, pid, port, cafile, scenario, messages):
     r = benchlib.delivery_stats(raw)
     # The publisher thread's share of its wall time: near 1, the client limits the rate.
     return {"rate": r["rate"], "cpu_us": r["cpu_us"], "bad": r["missing"] + r["duplicates"],
-            "publisher_busy": raw["publisher_cpu_s"] / raw["publish_s"] if raw["publish_s"] else 0}
+            "publisher_busy": raw["publisher_cpu_s"] / raw["publish_s"] if raw["publish_s"] else 0,
+            # The client process's CPU (publisher and consumer threads) per delivered message.
+            "client_us": raw["client_cpu_s"] / raw["delivered"] * 1e6 if raw["delivered"] else 0}
 
 
 def kafka_run(args, pid, port, cafile, topic, messages):
@@ -134,6 +139,64 @@ def handshake_run(mf, port, cafile, seconds):
             "server_failed": after["failed"] - before["failed"]}
 
 
+def ratio_table(results, scenarios):
+    """Prints the TLS/plain table; returns the worst throughput ratio."""
+    # Ratios are taken per run (plain and TLS back to back) and their median shown, so load
+    # that changes between runs counts less than in a ratio of medians.
+    print("| scenario | plain msg/s | TLS msg/s | TLS/plain throughput | plain us CPU/msg | "
+          "TLS us CPU/msg | TLS/plain CPU per message |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    worst = None
+    for s in scenarios:
+        med = {m: {k: benchlib.median([r[k] for r in results[s][m]]) for k in ("rate", "cpu_us")}
+               for m in ("plain", "tls")}
+        pairs = list(zip(results[s]["plain"], results[s]["tls"]))
+        share = benchlib.median([t["rate"] / p["rate"] for p, t in pairs if p["rate"]])
+        cpu = benchlib.median([t["cpu_us"] / p["cpu_us"] for p, t in pairs if p["cpu_us"]])
+        worst = share if worst is None else min(worst, share)
+        print(f"| {s} | {med['plain']['rate']:.0f} | {med['tls']['rate']:.0f} | {share:.2f} | "
+              f"{med['plain']['cpu_us']:.2f} | {med['tls']['cpu_us']:.2f} | {cpu:.2f} |")
+    return worst
+
+
+def client_table(results, broker):
+    """Prints, per AMQP scenario, the client's CPU per message plain and over TLS, and the
+    throughput ratio that a broker whose TLS cost nothing more than plain TCP would reach when
+    the client and the broker share the machine's cores (CPU per message as the limit)."""
+    print(f"| scenario | client us CPU/msg plain | client us CPU/msg TLS | {broker} us CPU/msg "
+          f"plain | TLS/plain throughput if the broker's TLS were free |")
+    print("| --- | --- | --- | --- | --- |")
+    for s in AMQP:
+        med = {m: {k: benchlib.median([r[k] for r in results[s][m]])
+                   for k in ("client_us", "cpu_us")} for m in ("plain", "tls")}
+        plain_total = med["plain"]["client_us"] + med["plain"]["cpu_us"]
+        free_tls_total = med["tls"]["client_us"] + med["plain"]["cpu_us"]
+        print(f"| {s} | {med['plain']['client_us']:.2f} | {med['tls']['client_us']:.2f} | "
+              f"{med['plain']['cpu_us']:.2f} | {plain_total / free_tls_total:.2f} |")
+
+
+def rabbitmq_runs(args, certs, ca, count):
+    """The AMQP scenarios against rabbitmq-server, plain and TLS back to back per run."""
+    results = {s: {"plain": [], "tls": []} for s in AMQP}
+    tls = {"cert": os.path.join(certs, "server.pem"),
+           "key": os.path.join(certs, "server-key.pem"), "ca": ca}
+    with benchlib.peers.rabbitmq(tls=tls) as rq:
+        pid = benchlib.descendant("beam.smp")
+        benchlib.wait_for_port(rq.tls_port)
+        for run in range(args.runs):
+            order = ["plain", "tls"] if run % 2 == 0 else ["tls", "plain"]
+            for scenario in AMQP:
+                for mode in order:
+                    port = rq.tls_port if mode == "tls" else rq.port
+                    r = amqp_run(args, pid, port, ca if mode == "tls" else None, scenario,
+                                 count(AMQP[scenario][1], AMQP[scenario][2]))
+                    results[scenario][mode].append(r)
+                    print(f"run {run} rabbitmq {scenario} {mode}: {r['rate']:.0f} msg/s, "
+                          f"{r['cpu_us']:.2f} us CPU/msg, publisher busy "
+                          f"{r['publisher_busy']:.2f}", flush=True)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,6 +208,11 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
     parser.add_argument("--handshake-seconds", type=int, default=10)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--protocols", default="mqtt,amqp,kafka,handshakes",
+                        help="which of mqtt, amqp, kafka and handshakes to run (comma-separated)")
+    parser.add_argument("--rabbitmq", action="store_true",
+                        help="also run the AMQP scenarios against Debian's rabbitmq-server, plain "
+                             "and over its TLS listener, with the same client and certificates")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.handshake_seconds = 1, 2
@@ -162,13 +230,15 @@ def main():
         "--tls-key-file", os.path.join(certs, "server-key.pem"),
         env={"MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES": "1000000"})
     pid = mf.proc.pid
-    scenarios = [*MQTT, *AMQP, "kafka produce", "kafka consume"]
+    wanted = set(args.protocols.split(","))
+    scenarios = ([*MQTT] if "mqtt" in wanted else []) + ([*AMQP] if "amqp" in wanted else []) + (
+        ["kafka produce", "kafka consume"] if "kafka" in wanted else [])
     results = {s: {"plain": [], "tls": []} for s in scenarios}
     shakes = []
     try:
         for run in range(args.runs):
             order = ["plain", "tls"] if run % 2 == 0 else ["tls", "plain"]
-            for scenario in MQTT:
+            for scenario in MQTT if "mqtt" in wanted else []:
                 for mode in order:
                     port = mf.ports["mqtt_tls" if mode == "tls" else "mqtt"]
                     r = mqtt_run(args, pid, port, ca if mode == "tls" else None, scenario,
@@ -176,7 +246,7 @@ def main():
                     results[scenario][mode].append(r)
                     print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg", flush=True)
-            for scenario in AMQP:
+            for scenario in AMQP if "amqp" in wanted else []:
                 for mode in order:
                     port = mf.ports["amqp_tls" if mode == "tls" else "amqp"]
                     r = amqp_run(args, pid, port, ca if mode == "tls" else None, scenario,
@@ -185,7 +255,7 @@ def main():
                     print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg, publisher busy "
                           f"{r['publisher_busy']:.2f}", flush=True)
-            for mode in order:
+            for mode in order if "kafka" in wanted else []:
                 port = mf.ports["kafka_tls" if mode == "tls" else "kafka"]
                 both = kafka_run(args, pid, port, ca if mode == "tls" else None,
                                  f"tls-bench-{run}-{mode}", count(*KAFKA_MESSAGES))
@@ -193,6 +263,8 @@ def main():
                     results[scenario][mode].append(r)
                     print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg", flush=True)
+            if "handshakes" not in wanted:
+                continue
             h = handshake_run(mf, mf.ports["mqtt_tls"], ca, args.handshake_seconds)
             shakes.append(h)
             print(f"run {run} handshakes: {h['count']:.0f} in {args.handshake_seconds} s, "
@@ -203,23 +275,28 @@ def main():
     finally:
         mf.close()
 
+    rabbit = rabbitmq_runs(args, certs, ca, count) if args.rabbitmq else None
+
     print()
-    # Ratios are taken per run (plain and TLS back to back) and their median shown, so load
-    # that changes between runs counts less than in a ratio of medians.
-    print("| scenario | plain msg/s | TLS msg/s | TLS/plain throughput | plain us CPU/msg | "
-          "TLS us CPU/msg | TLS/plain CPU per message |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    worst = None
-    for s in scenarios:
-        med = {m: {k: benchlib.median([r[k] for r in results[s][m]]) for k in ("rate", "cpu_us")}
-               for m in ("plain", "tls")}
-        pairs = list(zip(results[s]["plain"], results[s]["tls"]))
-        share = benchlib.median([t["rate"] / p["rate"] for p, t in pairs if p["rate"]])
-        cpu = benchlib.median([t["cpu_us"] / p["cpu_us"] for p, t in pairs if p["cpu_us"]])
-        worst = share if worst is None else min(worst, share)
-        print(f"| {s} | {med['plain']['rate']:.0f} | {med['tls']['rate']:.0f} | {share:.2f} | "
-              f"{med['plain']['cpu_us']:.2f} | {med['tls']['cpu_us']:.2f} | {cpu:.2f} |")
+    worst = ratio_table(results, scenarios)
+    if "amqp" in wanted:
+        print()
+        client_table(results, "mockforge")
+    if rabbit is not None:
+        print()
+        print("RabbitMQ (Debian's rabbitmq-server, the same client and certificates; CPU is "
+              "beam.smp's):")
+        print()
+        ratio_table(rabbit, list(AMQP))
     print()
+    if shakes:
+        handshake_table(shakes)
+    print(f"\nworst TLS/plain ratio {worst:.2f}; load average at end {benchlib.load()}")
+    bad = [r for s in scenarios for m in ("plain", "tls") for r in results[s][m] if r["bad"]]
+    return 1 if bad else 0
+
+
+def handshake_table(shakes):
     print("| full handshakes (openssl s_time -new, MQTT TLS port) | per second | per mockforge "
           "CPU second (per core) | mockforge cores busy | mockforge counted completed / failed "
           "(all runs) |")
@@ -230,9 +307,6 @@ def main():
           f"{sum(h['server_done'] for h in shakes):.0f} / "
           f"{sum(h['server_failed'] for h in shakes):.0f} of "
           f"{sum(h['count'] for h in shakes):.0f} |")
-    print(f"\nworst TLS/plain ratio {worst:.2f}; load average at end {benchlib.load()}")
-    bad = [r for s in scenarios for m in ("plain", "tls") for r in results[s][m] if r["bad"]]
-    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -138,8 +138,11 @@ def _as_rabbitmq(argv, env, timeout, stdout=subprocess.PIPE):
 
 
 @contextlib.contextmanager
-def rabbitmq(timeout=60.0):
+def rabbitmq(timeout=60.0, tls=None):
     """Debian rabbitmq-server on a free 127.0.0.1 port with its own node name and data.
+
+    tls: {"cert": PEM, "key": PEM, "ca": PEM} adds a TLS listener (`listeners.ssl`, no client
+    certificates asked for) on a free port, the peer's tls_port.
 
     It takes several seconds to start: use one per test module."""
     workdir = tempfile.mkdtemp(prefix="peer-rabbitmq-")
@@ -152,9 +155,23 @@ def rabbitmq(timeout=60.0):
     with open(plugins, "w") as f:
         f.write("[].\n")
     conf = os.path.join(workdir, "rabbitmq.conf")
+    owned = [plugins, conf]
+    tls_port = None
     with open(conf, "w") as f:
         f.write(f"listeners.tcp.1 = 127.0.0.1:{port}\nloopback_users = none\n")
-    for path in (plugins, conf):
+        if tls:
+            tls_port = free_port()
+            f.write(f"listeners.ssl.1 = 127.0.0.1:{tls_port}\n"
+                    "ssl_options.verify = verify_none\n"
+                    "ssl_options.fail_if_no_peer_cert = false\n")
+            # Copies the rabbitmq user can read.
+            for key in ("ca", "cert", "key"):
+                copy = os.path.join(workdir, f"tls-{key}.pem")
+                shutil.copyfile(tls[key], copy)
+                owned.append(copy)
+                option = {"ca": "cacertfile", "cert": "certfile", "key": "keyfile"}[key]
+                f.write(f"ssl_options.{option} = {copy}\n")
+    for path in owned:
         os.chown(path, user.pw_uid, user.pw_gid)
     log = os.path.join(workdir, "startup.log")
     env = {
@@ -184,6 +201,7 @@ def rabbitmq(timeout=60.0):
                                 start_new_session=True)
     peer = RabbitPeer("127.0.0.1", port, workdir, log, nodename)
     peer._env = env
+    peer.tls_port = tls_port
     try:
         _wait_until(lambda: _answers("127.0.0.1", port, b"AMQP\x00\x00\x09\x01",
                                      b"\x01\x00\x00"), timeout, "rabbitmq-server", proc, log)
