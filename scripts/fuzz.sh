@@ -91,17 +91,33 @@ for target in "${targets[@]}"; do
   fi
 
   kept="$(find "$corpus" -type f | wc -l)"
+  merged=0
   if [[ $do_merge == 1 ]]; then
     cp -r "$work/seeds"/. "$work/merged/"
+    merged=1
     "$binary" -merge=1 -timeout=30 -rss_limit_mb=2048 "$work/merged" "$corpus" "$work/run" \
-      >"$logs/$target.merge.log" 2>&1 || { echo "merge failed, see $logs/$target.merge.log" >&2; failed=1; }
-    # What the merge kept beyond the seeds is the repository corpus now.
-    find "$corpus" -type f -delete
+      >"$logs/$target.merge.log" 2>&1 || {
+      echo "merge failed, see $logs/$target.merge.log; $corpus left as it was" >&2
+      failed=1
+      merged=0
+    }
+  fi
+  if [[ $do_merge == 1 && $merged == 1 ]]; then
+    # What the merge kept beyond the seeds is the repository corpus now. Inputs named by
+    # hand (anything but a 40-digit SHA-1, the names libFuzzer gives) were put there on
+    # purpose and stay under their names; the merge's result replaces the hash-named rest.
+    declare -A hand_named=()
+    while IFS= read -r -d '' file; do
+      [[ "$(basename "$file")" =~ ^[0-9a-f]{40}$ ]] && continue
+      hand_named["$(sha1sum "$file" | cut -c1-40)"]=1
+    done < <(find "$corpus" -type f -print0)
+    find "$corpus" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
     for file in "$work/merged"/*; do
       [[ -e "$file" ]] || continue
       name="$(basename "$file")"
-      [[ -e "$work/seeds/$name" ]] || cp "$file" "$corpus/$name"
+      [[ -e "$work/seeds/$name" || -n "${hand_named[$name]:-}" ]] || cp "$file" "$corpus/$name"
     done
+    unset hand_named
     kept="$(find "$corpus" -type f | wc -l)"
   fi
   rm -rf "$work"
