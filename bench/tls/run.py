@@ -14,6 +14,7 @@ full TLS handshakes.
            second of wall time and per second of mockforge's CPU time (its threads' scheduler
            clocks: handshakes per second per core), and mockforge's own count of completed and
            failed ones
+  --amqplib  the amqp scenarios also with amqplib (Node), which writes a publish as one buffer
   --rabbitmq  the amqp scenarios again against Debian's rabbitmq-server, plain and over its TLS
            listener (the same certificates): what the real broker's TLS costs with this client
 
@@ -51,7 +52,14 @@ AMQP = {
     "amqp direct": (["--mode", "direct"], 200_000, 3_000),
     "amqp confirms": (["--mode", "direct", "--confirms"], 200_000, 3_000),
 }
+# The same scenarios with amqplib (Node, bench/amqp/amqplib_bench.js), which writes a publish's
+# frames as one buffer where rabbitmq-c writes a TLS record per frame.
+AMQPLIB = {
+    "amqplib direct": ([], 100_000, 3_000),
+    "amqplib confirms": (["--confirms"], 100_000, 3_000),
+}
 KAFKA_MESSAGES = (500_000, 5_000)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def mqtt_run(args, pid, port, cafile, scenario, messages):
@@ -65,10 +73,16 @@ def mqtt_run(args, pid, port, cafile, scenario, messages):
 
 
 def amqp_run(args, pid, port, cafile, scenario, messages):
-    extra, _, _ = AMQP[scenario]
-    argv = [os.path.join(args.bench_dir, "amqp", "amqp_bench"), "--port", str(port),
-            "--messages", str(messages), "--size", "256", "--prefetch", "1000",
-            "--expect-all"] + extra
+    if scenario in AMQPLIB:
+        extra = AMQPLIB[scenario][0]
+        argv = ["node", os.path.join(ROOT, "bench", "amqp", "amqplib_bench.js"), "--port",
+                str(port), "--messages", str(messages), "--size", "256", "--prefetch", "1000",
+                "--expect-all"] + extra
+    else:
+        extra = AMQP[scenario][0]
+        argv = [os.path.join(args.bench_dir, "amqp", "amqp_bench"), "--port", str(port),
+                "--messages", str(messages), "--size", "256", "--prefetch", "1000",
+                "--expect-all"] + extra
     if cafile:
         argv += ["--host", "localhost", "--cafile", cafile]
     raw = benchlib.Measured(pid).run(argv)
@@ -166,7 +180,9 @@ def client_table(results, broker):
     print(f"| scenario | client us CPU/msg plain | client us CPU/msg TLS | {broker} us CPU/msg "
           f"plain | TLS/plain throughput if the broker's TLS were free |")
     print("| --- | --- | --- | --- | --- |")
-    for s in AMQP:
+    for s in [*AMQP, *AMQPLIB]:
+        if not results.get(s, {}).get("plain"):
+            continue
         med = {m: {k: benchlib.median([r[k] for r in results[s][m]])
                    for k in ("client_us", "cpu_us")} for m in ("plain", "tls")}
         plain_total = med["plain"]["client_us"] + med["plain"]["cpu_us"]
@@ -177,7 +193,8 @@ def client_table(results, broker):
 
 def rabbitmq_runs(args, certs, ca, count):
     """The AMQP scenarios against rabbitmq-server, plain and TLS back to back per run."""
-    results = {s: {"plain": [], "tls": []} for s in AMQP}
+    scenarios = {**AMQP, **(AMQPLIB if args.amqplib else {})}
+    results = {s: {"plain": [], "tls": []} for s in scenarios}
     tls = {"cert": os.path.join(certs, "server.pem"),
            "key": os.path.join(certs, "server-key.pem"), "ca": ca}
     with benchlib.peers.rabbitmq(tls=tls) as rq:
@@ -185,11 +202,11 @@ def rabbitmq_runs(args, certs, ca, count):
         benchlib.wait_for_port(rq.tls_port)
         for run in range(args.runs):
             order = ["plain", "tls"] if run % 2 == 0 else ["tls", "plain"]
-            for scenario in AMQP:
+            for scenario in scenarios:
                 for mode in order:
                     port = rq.tls_port if mode == "tls" else rq.port
                     r = amqp_run(args, pid, port, ca if mode == "tls" else None, scenario,
-                                 count(AMQP[scenario][1], AMQP[scenario][2]))
+                                 count(scenarios[scenario][1], scenarios[scenario][2]))
                     results[scenario][mode].append(r)
                     print(f"run {run} rabbitmq {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg, publisher busy "
@@ -210,6 +227,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--protocols", default="mqtt,amqp,kafka,handshakes",
                         help="which of mqtt, amqp, kafka and handshakes to run (comma-separated)")
+    parser.add_argument("--amqplib", action="store_true",
+                        help="also run the AMQP scenarios with amqplib (Node, "
+                             "bench/amqp/amqplib_bench.js)")
     parser.add_argument("--rabbitmq", action="store_true",
                         help="also run the AMQP scenarios against Debian's rabbitmq-server, plain "
                              "and over its TLS listener, with the same client and certificates")
@@ -231,8 +251,10 @@ def main():
         env={"MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES": "1000000"})
     pid = mf.proc.pid
     wanted = set(args.protocols.split(","))
-    scenarios = ([*MQTT] if "mqtt" in wanted else []) + ([*AMQP] if "amqp" in wanted else []) + (
+    amqp = {**AMQP, **(AMQPLIB if args.amqplib else {})} if "amqp" in wanted else {}
+    scenarios = ([*MQTT] if "mqtt" in wanted else []) + [*amqp] + (
         ["kafka produce", "kafka consume"] if "kafka" in wanted else [])
+    os.environ.setdefault("NODE_PATH", os.path.join(ROOT, "tests", "clients", "node_modules"))
     results = {s: {"plain": [], "tls": []} for s in scenarios}
     shakes = []
     try:
@@ -246,11 +268,11 @@ def main():
                     results[scenario][mode].append(r)
                     print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg", flush=True)
-            for scenario in AMQP if "amqp" in wanted else []:
+            for scenario in amqp:
                 for mode in order:
                     port = mf.ports["amqp_tls" if mode == "tls" else "amqp"]
                     r = amqp_run(args, pid, port, ca if mode == "tls" else None, scenario,
-                                 count(AMQP[scenario][1], AMQP[scenario][2]))
+                                 count(amqp[scenario][1], amqp[scenario][2]))
                     results[scenario][mode].append(r)
                     print(f"run {run} {scenario} {mode}: {r['rate']:.0f} msg/s, "
                           f"{r['cpu_us']:.2f} us CPU/msg, publisher busy "
@@ -287,7 +309,7 @@ def main():
         print("RabbitMQ (Debian's rabbitmq-server, the same client and certificates; CPU is "
               "beam.smp's):")
         print()
-        ratio_table(rabbit, list(AMQP))
+        ratio_table(rabbit, list(rabbit))
     print()
     if shakes:
         handshake_table(shakes)
