@@ -125,6 +125,7 @@ class ConnectionUnsentCap(unittest.TestCase):
             for _, data in answers:
                 self.assertEqual(len(data) + 8, answer_bytes)
             self.assertEqual(self.metadata_read(mf) - after_other, PIPELINED - read)
+            del producer, admin  # closed before the broker stops
             return read, answer_bytes, rss_growth
 
     def test_small_cap_stops_reading(self):
