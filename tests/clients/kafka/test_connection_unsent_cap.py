@@ -9,11 +9,17 @@ With a cap of 64 KiB it reads no more than the socket buffers and the cap hold
 (the kernel's send buffer is at most tcp_wmem's maximum) and its resident memory
 stays about what it was; with the default (8 MiB) it reads at least 8 MiB of
 answers' worth. A confluent-kafka producer is served meanwhile. Then the raw
-client reads: every answer arrives, in order, and every request was read."""
+client reads: every answer arrives, in order, and every request was read. The
+small cap is checked on the SSL listener (kafka.tls_port) too."""
 
+import os
 import re
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -21,7 +27,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from kafka_wire import Cursor, RawClient, string
-from mockforge_harness import Mockforge
+from mockforge_harness import BIN, Mockforge
 
 TOPIC = "wide"
 PARTITIONS = 10000
@@ -66,11 +72,14 @@ class SlowRawClient(RawClient):
     """A RawClient whose socket has a small receive buffer, set before connecting
     (so the window the broker sees stays small)."""
 
-    def __init__(self, port):
+    def __init__(self, port, ca_file=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         self.sock.settimeout(120)
         self.sock.connect(("127.0.0.1", port))
+        if ca_file:
+            context = ssl.create_default_context(cafile=ca_file)
+            self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
         self.correlation = 0
 
 
@@ -91,13 +100,25 @@ class ConnectionUnsentCap(unittest.TestCase):
                 return count
             count = now
 
-    def run_pipeline(self, env):
-        with Mockforge("--no-mqtt", "--no-amqp", env=env) as mf:
+    def run_pipeline(self, env, tls=False):
+        args = ["--no-mqtt", "--no-amqp"]
+        ca_file = None
+        if tls:
+            certs = tempfile.mkdtemp(prefix="mockforge-certs-")
+            self.addCleanup(shutil.rmtree, certs, True)
+            done = subprocess.run([BIN, "certs", "generate", certs], capture_output=True,
+                                  text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            args += ["--kafka-tls-port", "0",
+                     "--tls-cert-file", os.path.join(certs, "server.pem"),
+                     "--tls-key-file", os.path.join(certs, "server-key.pem")]
+            ca_file = os.path.join(certs, "ca.pem")
+        with Mockforge(*args, env=env) as mf:
             bootstrap = f"127.0.0.1:{mf.ports['kafka']}"
             admin = AdminClient({"bootstrap.servers": bootstrap})
             admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])[TOPIC].result(timeout=30)
 
-            raw = SlowRawClient(mf.ports["kafka"])
+            raw = SlowRawClient(mf.ports["kafka_tls" if tls else "kafka"], ca_file)
             self.addCleanup(raw.close)
             # One answer, read: its size, and the broker's memory with it sent.
             first = raw.request(3, 1, metadata_v1(TOPIC))
@@ -141,6 +162,17 @@ class ConnectionUnsentCap(unittest.TestCase):
         self.assertLessEqual(read, bound)
         self.assertLess(read, PIPELINED)
         # Unbounded, the broker would hold PIPELINED answers (about 52 MB).
+        self.assertLess(rss_growth, 16 << 20)
+
+    def test_small_cap_stops_reading_over_tls(self):
+        read, answer_bytes, rss_growth = self.run_pipeline(
+            {"MOCKFORGE_KAFKA_MAX_CONNECTION_UNSENT_BYTES": "64KiB"}, tls=True)
+        # As in plain, and one answer more for what TLS buffers and its records add.
+        absorbed = kernel_send_buffer_max() + 2 * RECEIVE_BUFFER + SMALL_CAP
+        bound = absorbed // answer_bytes + 3
+        print(f"64KiB cap, TLS: read {read} of {PIPELINED} pipelined (bound {bound}), "
+              f"resident memory grew {rss_growth} bytes")
+        self.assertLessEqual(read, bound)
         self.assertLess(rss_growth, 16 << 20)
 
     def test_default_cap_reads_more(self):
