@@ -103,6 +103,8 @@ class MqttService : public runtime::Service {
       : context_(context),
         options_(options_from(context.config.mqtt)),
         max_unsent_bytes_(static_cast<std::size_t>(context.config.mqtt.max_unsent_bytes)),
+        max_connection_unsent_bytes_(
+            static_cast<std::size_t>(context.config.mqtt.max_connection_unsent_bytes)),
         metrics_(context.metrics, options_.metrics_topic_levels),
         broker_(options_, context.storage.retained(), context.storage.sessions(), &metrics_),
         tick_timer_(context.io),
@@ -211,6 +213,9 @@ class MqttService : public runtime::Service {
   net::ConnectionLimits limits() const {
     net::ConnectionLimits limits;
     limits.max_buffered_bytes = std::max<std::size_t>(options_.maximum_packet_size, 1u << 16);
+    // Reading stops past mqtt.max_connection_unsent_bytes of unsent output
+    // (deliveries are held back from mqtt.max_unsent_bytes on: MqttProtocol).
+    limits.max_outbound_bytes = max_connection_unsent_bytes_;
     limits.idle_timeout = kConnectTimeout;
     return limits;
   }
@@ -235,7 +240,8 @@ class MqttService : public runtime::Service {
 
   runtime::ServiceContext context_;
   BrokerOptions options_;
-  std::size_t max_unsent_bytes_;  // mqtt.max_unsent_bytes, for each connection
+  std::size_t max_unsent_bytes_;             // mqtt.max_unsent_bytes, for each connection
+  std::size_t max_connection_unsent_bytes_;  // mqtt.max_connection_unsent_bytes
   BrokerMetrics metrics_;
   Broker broker_;
   net::ConnectionSet tcp_connections_;

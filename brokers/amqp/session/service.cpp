@@ -141,6 +141,8 @@ class AmqpService : public runtime::Service {
   explicit AmqpService(const runtime::ServiceContext& context)
       : context_(context),
         max_unsent_bytes_(static_cast<std::size_t>(context.config.amqp.max_unsent_bytes)),
+        max_connection_unsent_bytes_(
+            static_cast<std::size_t>(context.config.amqp.max_connection_unsent_bytes)),
         broker_(std::make_shared<BrokerState>(settings_from(context.config), context.storage,
                                               context.metrics)),
         queue_metrics_(register_queue_metrics()),
@@ -228,6 +230,9 @@ class AmqpService : public runtime::Service {
       return;
     }
     net::ConnectionLimits limits;
+    // Reading stops past amqp.max_connection_unsent_bytes of unsent output
+    // (deliveries wait from amqp.max_unsent_bytes on: AmqpSession).
+    limits.max_outbound_bytes = max_connection_unsent_bytes_;
     limits.keep_read_buffer = true;  // few, busy connections
     // The handshake timeout (RabbitMQ's 10 s): until tune-ok sets the
     // heartbeat timeout, each handshake frame must arrive within it.
@@ -259,7 +264,8 @@ class AmqpService : public runtime::Service {
   }
 
   runtime::ServiceContext context_;
-  std::size_t max_unsent_bytes_;  // amqp.max_unsent_bytes, for each connection
+  std::size_t max_unsent_bytes_;             // amqp.max_unsent_bytes, for each connection
+  std::size_t max_connection_unsent_bytes_;  // amqp.max_connection_unsent_bytes
   std::shared_ptr<BrokerState> broker_;
   net::ConnectionSet connections_;
   std::unique_ptr<runtime::TcpListener> listener_;

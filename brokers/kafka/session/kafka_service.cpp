@@ -93,6 +93,8 @@ class KafkaService : public runtime::Service {
         tls_port_(context.config.kafka.tls_port),
         max_inflight_requests_(
             static_cast<std::size_t>(context.config.kafka.max_inflight_requests)),
+        max_connection_unsent_bytes_(
+            static_cast<std::size_t>(context.config.kafka.max_connection_unsent_bytes)),
         tls_(context.tls),
         broker_(std::make_shared<BrokerState>(options_from(context.config, users_), context.storage,
                                               context.metrics)),
@@ -315,8 +317,10 @@ class KafkaService : public runtime::Service {
             : asio::ip::make_address_v4(asio::ip::v4_mapped, local.address().to_v6()).to_string();
     const int32_t port = local.port();
     // Closed after Kafka's connections.max.idle.ms (10 minutes) without a
-    // complete request, as a Kafka broker closes idle connections.
-    net::ConnectionLimits limits{.idle_timeout = std::chrono::minutes(10),
+    // complete request, as a Kafka broker closes idle connections. Reading
+    // stops past kafka.max_connection_unsent_bytes of unsent answers.
+    net::ConnectionLimits limits{.max_outbound_bytes = max_connection_unsent_bytes_,
+                                 .idle_timeout = std::chrono::minutes(10),
                                  .keep_read_buffer = true};
     auto make_session = [broker = broker_, host, port, id = node.id, tls,
                          max_inflight = max_inflight_requests_](net::Connection& connection) {
@@ -394,9 +398,10 @@ class KafkaService : public runtime::Service {
   asio::io_context& io_;
   std::vector<std::string> addresses_;
   uint16_t port_;
-  int64_t tls_port_;                   // -1: no SSL listener
-  std::size_t max_inflight_requests_;  // kafka.max_inflight_requests, per connection
-  const net::TlsContext* tls_;         // set when a TLS listener is on
+  int64_t tls_port_;                         // -1: no SSL listener
+  std::size_t max_inflight_requests_;        // kafka.max_inflight_requests, per connection
+  std::size_t max_connection_unsent_bytes_;  // kafka.max_connection_unsent_bytes
+  const net::TlsContext* tls_;               // set when a TLS listener is on
   // Declared before broker_, which options_from() fills it for.
   std::shared_ptr<sasl::UserStore> users_;
   std::shared_ptr<BrokerState> broker_;

@@ -89,6 +89,19 @@ TEST(ConfigEnvironment, ReadsDerivedVariableNames) {
   EXPECT_FALSE(config.amqp.enabled);
 }
 
+TEST(ConfigEnvironment, ConnectionUnsentCaps) {
+  Config config;
+  EXPECT_THAT(
+      apply_environment(config,
+                        fake_environment({{"MOCKFORGE_KAFKA_MAX_CONNECTION_UNSENT_BYTES", "64KiB"},
+                                          {"MOCKFORGE_MQTT_MAX_CONNECTION_UNSENT_BYTES", "1MiB"},
+                                          {"MOCKFORGE_AMQP_MAX_CONNECTION_UNSENT_BYTES", "2MiB"}})),
+      IsEmpty());
+  EXPECT_EQ(config.kafka.max_connection_unsent_bytes, 65536u);
+  EXPECT_EQ(config.mqtt.max_connection_unsent_bytes, std::uint64_t{1} << 20);
+  EXPECT_EQ(config.amqp.max_connection_unsent_bytes, std::uint64_t{2} << 20);
+}
+
 TEST(ConfigEnvironment, BadValuesNameTheVariableAndAllAreReported) {
   Config config;
   EXPECT_THAT(texts(apply_environment(config, fake_environment({{"MOCKFORGE_KAFKA_PORT", "x"},

@@ -176,6 +176,34 @@ TEST(ConfigParse, SlowReaderCaps) {
                           "integer 1-1000, got \"0\""));
 }
 
+// The core/net cap per connection: past it a connection stops reading.
+// Independent of the protocols' delivery caps (max_unsent_bytes): either may
+// be the smaller.
+TEST(ConfigParse, ConnectionUnsentCaps) {
+  const Config defaults;
+  EXPECT_EQ(defaults.kafka.max_connection_unsent_bytes, std::uint64_t{8} << 20);
+  EXPECT_EQ(defaults.mqtt.max_connection_unsent_bytes, std::uint64_t{8} << 20);
+  EXPECT_EQ(defaults.amqp.max_connection_unsent_bytes, std::uint64_t{8} << 20);
+  const Config config = parsed(
+      "kafka:\n  max_connection_unsent_bytes: 64KiB\n"
+      "mqtt:\n  max_connection_unsent_bytes: 1GiB\n  max_unsent_bytes: 1KiB\n"
+      "amqp:\n  max_connection_unsent_bytes: 64KiB\n  max_unsent_bytes: 1MiB\n");
+  EXPECT_EQ(config.kafka.max_connection_unsent_bytes, 65536u);
+  EXPECT_EQ(config.mqtt.max_connection_unsent_bytes, std::uint64_t{1} << 30);
+  EXPECT_EQ(config.mqtt.max_unsent_bytes, 1024u);
+  EXPECT_EQ(config.amqp.max_connection_unsent_bytes, 65536u);
+  EXPECT_EQ(config.amqp.max_unsent_bytes, std::uint64_t{1} << 20);
+  EXPECT_THAT(errors_of("kafka:\n  max_connection_unsent_bytes: 32KiB\n"),
+              ElementsAre("mockforge.yaml:2:3: kafka.max_connection_unsent_bytes: expected a "
+                          "byte size 64KiB-1GiB such as 64MiB, got \"32KiB\""));
+  EXPECT_THAT(errors_of("mqtt:\n  max_connection_unsent_bytes: 2GiB\n"),
+              ElementsAre("mockforge.yaml:2:3: mqtt.max_connection_unsent_bytes: expected a "
+                          "byte size 64KiB-1GiB such as 64MiB, got \"2GiB\""));
+  EXPECT_THAT(errors_of("amqp:\n  max_connection_unsent_bytes: lots\n"),
+              ElementsAre("mockforge.yaml:2:3: amqp.max_connection_unsent_bytes: expected a "
+                          "byte size 64KiB-1GiB such as 64MiB, got \"lots\""));
+}
+
 TEST(ConfigErrors, BoolEnumByteSizeDuration) {
   EXPECT_THAT(errors_of("kafka:\n  enabled: maybe\n"),
               ElementsAre("mockforge.yaml:2:3: kafka.enabled: expected true or false, got "
