@@ -343,6 +343,7 @@ void Connection::on_written(const boost::system::error_code& error, std::size_t)
   }
   if (paused_by_backpressure_ && left <= max_outbound_bytes_ / 2) {
     paused_by_backpressure_ = false;
+    note_read(std::chrono::steady_clock::now());  // the idle time counts from here (on_deadline)
     // Frames read before the pause go first.
     if (!processing_ && process_buffer()) read_more();
     if (finished_) return;
@@ -621,6 +622,7 @@ void Connection::pause_reading() {
 void Connection::resume_reading() {
   if (!paused_by_protocol_) return;
   paused_by_protocol_ = false;
+  note_read(std::chrono::steady_clock::now());  // the idle time counts from here (on_deadline)
   // Called from on_frame, the frame loop simply goes on; otherwise deliver
   // what is buffered, then read. Posted, so that the caller's own state is
   // settled before frames arrive.
@@ -679,7 +681,11 @@ void Connection::on_deadline() {
     return;
   }
   note_read(std::chrono::steady_clock::now());
-  protocol_->on_idle_timeout();
+  // While the broker itself holds reading back (the peer does not take its output, or the
+  // protocol paused), the peer's keep-alives wait unread in the socket: its silence is ours.
+  // The idle time counts again from when reading resumes, as RabbitMQ pauses its heartbeat
+  // monitor while it blocks a connection.
+  if (!paused_by_backpressure_ && !paused_by_protocol_) protocol_->on_idle_timeout();
   arm_deadline();
 }
 

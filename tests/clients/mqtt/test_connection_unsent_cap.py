@@ -9,7 +9,9 @@ delivery is dropped or held back. The broker counts a PUBLISH when it reads it
 (mqtt_messages_published_total): with a connection cap of 64 KiB it reads no more
 than the socket buffers and the cap hold, with the default (8 MiB) at least
 8 MiB's worth. A paho client is served meanwhile. Then the raw client reads:
-every message comes back, in order."""
+every message comes back, in order. With a keep-alive, the connection outlives a
+stop longer than 1.5 times it: the client's packets wait unread in the socket,
+so the broker pauses the keep-alive while it does not read."""
 
 import re
 import socket
@@ -104,13 +106,13 @@ class ConnectionUnsentCap(unittest.TestCase):
                 return count
             count = now
 
-    def run_flood(self, env):
+    def run_flood(self, env, keep_alive=0, stall=0):
         with Mockforge("--no-kafka", "--no-amqp",
                        env={"MOCKFORGE_MQTT_MAX_UNSENT_BYTES": "1GiB", **env}) as mf:
             port = mf.ports["mqtt"]
             raw = RawMqtt(port)
             self.addCleanup(raw.sock.close)
-            connect = (mqtt_string("MQTT") + bytes([4, 0x02]) + struct.pack(">H", 0) +
+            connect = (mqtt_string("MQTT") + bytes([4, 0x02]) + struct.pack(">H", keep_alive) +
                        mqtt_string("raw-flooder"))
             raw.sock.sendall(packet(0x10, connect))
             self.assertEqual(raw.receive(), (0x20, b"\x00\x00"))
@@ -137,11 +139,26 @@ class ConnectionUnsentCap(unittest.TestCase):
             self.assertTrue(got.wait(10), "the bystander's message did not come back")
             other.loop_stop()
             other.disconnect()
+            time.sleep(stall)
+
+            # With a keep-alive, PINGREQs follow the flood while the client reads.
+            stop = threading.Event()
+
+            def ping():
+                sender.join()
+                while keep_alive and not stop.wait(keep_alive / 2):
+                    raw.sock.sendall(b"\xc0\x00")
+
+            pinger = threading.Thread(target=ping, daemon=True)
+            pinger.start()
+            self.addCleanup(stop.set)
 
             # Reading again, the flooder gets all its messages back, in order.
             sequences = []
-            for _ in range(COUNT):
+            while len(sequences) < COUNT:
                 first, body = raw.receive()
+                if first == 0xD0:  # PINGRESP
+                    continue
                 self.assertEqual(first, 0x30)
                 topic_length = struct.unpack(">H", body[:2])[0]
                 self.assertEqual(body[2:2 + topic_length].decode(), TOPIC)
@@ -159,6 +176,14 @@ class ConnectionUnsentCap(unittest.TestCase):
         bound = absorbed // SIZE + 2
         print(f"64KiB cap: read {read} of {COUNT} PUBLISHes (bound {bound})")
         self.assertLessEqual(read, bound)
+
+    def test_keep_alive_is_paused_while_reading_is_stopped(self):
+        # Keep-alive 1 s: a client silent for 1.5 s is closed. Here reading stays stopped for
+        # over 5 s (the count settling, the bystander, the stall), and the client gets every
+        # message back.
+        read = self.run_flood({"MOCKFORGE_MQTT_MAX_CONNECTION_UNSENT_BYTES": "64KiB"},
+                              keep_alive=1, stall=3)
+        self.assertLess(read, COUNT)
 
     def test_default_cap_reads_more(self):
         read = self.run_flood({})
