@@ -163,6 +163,16 @@ class SnapshotRestoreTest(ClusterSnapshotTest):
         self.assertIn("the default replicas instead", two.output())
         self.assert_messages(two)
 
+        # One broker: every list is [0]; the capped replication factor is logged too.
+        one = self.start(1)
+        self.api(one, "POST", "/__mockforge/api/restore?path=three.snapshot")
+        self.assertEqual(self.metadata(one, MANUAL), {p: ([0], [0], 0) for p in range(3)})
+        self.assertEqual(self.metadata(one, FACTOR), {p: ([0], [0], 0) for p in range(2)})
+        self.assertIn("topic snap.factor: replication factor 2 capped at 1", one.output())
+        self.assertIn("snap.manual-2: replicas [0,1] name brokers this cluster (kafka.brokers: 1)",
+                      one.output())
+        self.assert_messages(one)
+
 
 class OngoingReassignmentTest(ClusterSnapshotTest):
     env = {"MOCKFORGE_KAFKA_REASSIGNMENT_DELAY": "600s"}
