@@ -42,10 +42,10 @@ constexpr const char* kClusterSnapshotExtension = "kafka.cluster";
 // The cluster's assignments of the topics that exist (and the internal ones).
 std::string capture_cluster(const BrokerState& broker) {
   Cluster::SavedAssignments saved = broker.cluster().save_assignments();
-  const auto exists = [&broker](const std::string& topic, int32_t partitions) {
+  const auto exists = [&broker](const std::string& topic, int32_t partition) {
     if (topic == Cluster::kOffsetsTopic || topic == Cluster::kTransactionStateTopic) return true;
     auto found = broker.storage().logs().find(topic);
-    return found != nullptr && partitions < found->partition_count();
+    return found != nullptr && partition < found->partition_count();
   };
   std::erase_if(saved.replication, [&](const auto& entry) { return !exists(entry.first, 0); });
   std::erase_if(saved.partitions,
