@@ -4,6 +4,9 @@
 #include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/errors.h"
+#include "brokers/kafka/codec/reader.h"
+#include "brokers/kafka/codec/writer.h"
 
 namespace mockforge::kafka {
 namespace {
@@ -17,6 +20,17 @@ int32_t kafka_abs(int32_t value) {
 bool contains(const std::vector<int32_t>& list, int32_t node) {
   return std::find(list.begin(), list.end(), node) != list.end();
 }
+
+std::string list_text(const std::vector<int32_t>& list) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    text += (i == 0 ? "" : ",") + std::to_string(list[i]);
+  }
+  return text + "]";
+}
+
+// The version byte of the kafka.cluster snapshot extension.
+constexpr int8_t kSavedAssignmentsVersion = 1;
 
 }  // namespace
 
@@ -156,9 +170,9 @@ void Cluster::create_topic(const std::string& topic, int32_t partitions, int32_t
     const int32_t before = state.leader;
     state.target.clear();  // a reassignment of a deleted topic of that name ends
     state.original.clear();
-    init_state(state, static_cast<std::size_t>(index) < assignments.size()
-                          ? assignments[static_cast<std::size_t>(index)]
-                          : default_replicas(topic, index, replication_factor));
+    state.assigned = static_cast<std::size_t>(index) < assignments.size();
+    init_state(state, state.assigned ? assignments[static_cast<std::size_t>(index)]
+                                     : default_replicas(topic, index, replication_factor));
     if (inserted) {
       state.epochs.emplace_back(0, 0);
     } else {
@@ -180,6 +194,7 @@ void Cluster::add_partitions(const std::string& topic, int32_t first,
     const int32_t before = state.leader;
     state.target.clear();
     state.original.clear();
+    state.assigned = true;
     init_state(state, assignments[i]);
     if (inserted) {
       state.epochs.emplace_back(0, 0);
@@ -295,6 +310,7 @@ std::string Cluster::reassign(const std::string& topic, int32_t partition,
     }
   }
   PartitionState& state = state_locked(topic, partition);
+  state.assigned = true;
   if (reassignment_delay_.count() <= 0) {
     apply_reassignment(state, replicas, log_end_offset);
     return "";
@@ -451,6 +467,7 @@ void Cluster::reset() {
     state.original.clear();
     int32_t epoch = state.epoch();
     const int32_t before = state.leader;
+    state.assigned = false;
     init_state(state, default_replicas(key.first, key.second, default_replication_factor()));
     if (state.leader != before) ++epoch;
     state.epochs = {{epoch, 0}};
@@ -460,6 +477,139 @@ void Cluster::reset() {
 std::map<Cluster::PartitionKey, Cluster::PartitionState> Cluster::partitions() const {
   std::lock_guard lock(mutex_);
   return partitions_;
+}
+
+Cluster::SavedAssignments Cluster::save_assignments() const {
+  SavedAssignments saved;
+  if (single()) return saved;
+  std::lock_guard lock(mutex_);
+  saved.replication = topic_replication_;
+  for (const auto& [key, state] : partitions_) {
+    SavedPartition partition;
+    partition.epoch = state.epoch();
+    // An ongoing reassignment is saved as completed.
+    if (state.assigned) partition.replicas = state.target.empty() ? state.replicas : state.target;
+    saved.partitions.emplace(key, std::move(partition));
+  }
+  return saved;
+}
+
+std::vector<std::string> Cluster::restore_assignments(const SavedAssignments& saved) {
+  std::vector<std::string> warnings;
+  const std::string brokers = "kafka.brokers: " + std::to_string(size_);
+  std::map<std::string, int32_t> replication;
+  for (const auto& [topic, factor] : saved.replication) {
+    if (factor > size_) {
+      warnings.push_back("topic " + topic + ": replication factor " + std::to_string(factor) +
+                         " capped at " + std::to_string(size_) + " (" + brokers + ")");
+    }
+    replication[topic] = std::clamp(factor, 1, size_);
+  }
+  std::map<PartitionKey, std::pair<int32_t, std::vector<int32_t>>> wanted;  // epoch, replicas
+  for (const auto& [key, partition] : saved.partitions) {
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> dropped;
+    for (int32_t node : partition.replicas) {
+      if (node < 0 || node >= size_ || contains(replicas, node)) {
+        dropped.push_back(node);
+      } else {
+        replicas.push_back(node);
+      }
+    }
+    if (!dropped.empty()) {
+      warnings.push_back(key.first + "-" + std::to_string(key.second) + ": replicas " +
+                         list_text(partition.replicas) + " name brokers this cluster (" + brokers +
+                         ") does not have: " + list_text(dropped) + " dropped" +
+                         (replicas.empty() ? ", the default replicas instead" : ""));
+    }
+    wanted[key] = {partition.epoch, std::move(replicas)};
+  }
+  if (single()) return warnings;  // every answer is node 0, epoch 0
+  std::lock_guard lock(mutex_);
+  for (const auto& [topic, factor] : replication) topic_replication_[topic] = factor;
+  // The saved partitions, and those of the saved topics assigned already.
+  std::vector<PartitionKey> keys;
+  for (const auto& [key, state] : partitions_) {
+    if (replication.count(key.first) != 0 && wanted.count(key) == 0) keys.push_back(key);
+  }
+  for (const auto& [key, partition] : wanted) keys.push_back(key);
+  for (const PartitionKey& key : keys) {
+    auto [it, inserted] = partitions_.try_emplace(key);
+    PartitionState& state = it->second;
+    const int32_t before = state.leader;
+    int32_t epoch = inserted ? 0 : state.epoch();
+    std::vector<int32_t> replicas;
+    if (auto found = wanted.find(key); found != wanted.end()) {
+      epoch = std::max(epoch, found->second.first);
+      replicas = found->second.second;
+    }
+    state.target.clear();
+    state.original.clear();
+    state.assigned = !replicas.empty();
+    if (replicas.empty()) {
+      auto rf = topic_replication_.find(key.first);
+      replicas = default_replicas(
+          key.first, key.second,
+          rf == topic_replication_.end() ? default_replication_factor() : rf->second);
+    }
+    init_state(state, std::move(replicas));
+    // As reset(): a new log from offset 0, the epoch never going back.
+    if (!inserted && state.leader != before) ++epoch;
+    state.epochs = {{epoch, 0}};
+  }
+  return warnings;
+}
+
+std::string Cluster::encode(const SavedAssignments& saved) {
+  Writer writer;
+  writer.write_int8(kSavedAssignmentsVersion);
+  writer.write_int32(static_cast<int32_t>(saved.replication.size()));
+  for (const auto& [topic, factor] : saved.replication) {
+    writer.write_string(topic, false);
+    writer.write_int32(factor);
+  }
+  writer.write_int32(static_cast<int32_t>(saved.partitions.size()));
+  for (const auto& [key, partition] : saved.partitions) {
+    writer.write_string(key.first, false);
+    writer.write_int32(key.second);
+    writer.write_int32(partition.epoch);
+    writer.write_int32(static_cast<int32_t>(partition.replicas.size()));
+    for (int32_t node : partition.replicas) writer.write_int32(node);
+  }
+  const Bytes bytes = writer.take();
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Cluster::SavedAssignments Cluster::decode(std::string_view encoded) {
+  Reader reader(std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()));
+  const int8_t version = reader.read_int8();
+  if (version != kSavedAssignmentsVersion) {
+    throw DecodeError("unknown cluster assignments version " + std::to_string(version));
+  }
+  auto count = [&reader](const char* what) {
+    const int32_t n = reader.read_int32();
+    if (n < 0) throw DecodeError(std::string("negative ") + what + " count");
+    return n;
+  };
+  SavedAssignments saved;
+  const int32_t topics = count("topic");
+  for (int32_t t = 0; t < topics; ++t) {
+    std::string topic = reader.read_string(false);
+    saved.replication[std::move(topic)] = reader.read_int32();
+  }
+  const int32_t partitions = count("partition");
+  for (int32_t p = 0; p < partitions; ++p) {
+    PartitionKey key;
+    key.first = reader.read_string(false);
+    key.second = reader.read_int32();
+    SavedPartition partition;
+    partition.epoch = reader.read_int32();
+    const int32_t replicas = count("replica");
+    for (int32_t r = 0; r < replicas; ++r) partition.replicas.push_back(reader.read_int32());
+    saved.partitions[std::move(key)] = std::move(partition);
+  }
+  if (!reader.at_end()) throw DecodeError("trailing bytes after the cluster assignments");
+  return saved;
 }
 
 void Cluster::add_coordinator_outage(CoordinatorOutage outage) {

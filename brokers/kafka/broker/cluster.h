@@ -30,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,9 @@ class Cluster {
     EpochHistory epochs;            // never empty
     std::vector<int32_t> replicas;  // assignment order, the preferred leader first
     std::vector<int32_t> isr;       // in sync, in replica order
+    // The replicas were set explicitly (a manual assignment, a reassignment),
+    // not computed as the defaults.
+    bool assigned = false;
     // An ongoing reassignment (kafka.reassignment_delay): the target replicas
     // (empty: none), the replicas before it, and when it completes.
     std::vector<int32_t> target;
@@ -190,6 +194,35 @@ class Cluster {
 
   // Every assigned partition's state (admin API).
   std::map<PartitionKey, PartitionState> partitions() const;
+
+  // What snapshots carry of the cluster (the kafka.cluster extension): the
+  // replication factor CreateTopics gave each topic, and per assigned
+  // partition its leader epoch and, when they were set explicitly (manual
+  // assignments of CreateTopics and CreatePartitions, reassignments), its
+  // replicas. An ongoing reassignment counts as completed: its target
+  // replicas are saved.
+  struct SavedPartition {
+    int32_t epoch = 0;
+    std::vector<int32_t> replicas;  // empty: the default replicas
+  };
+  struct SavedAssignments {
+    std::map<std::string, int32_t> replication;
+    std::map<PartitionKey, SavedPartition> partitions;
+  };
+  SavedAssignments save_assignments() const;
+  // Gives the saved topics their replication factor and the saved partitions
+  // their replicas, after reset() (or on a new cluster): the ISR becomes the
+  // live replicas and the leader the first of them, as create_topic does.
+  // Leader epochs never go back: a partition continues from the higher of its
+  // current and its saved epoch, one more when its leader changes. Node ids
+  // this cluster does not have (0 to N-1) are dropped from the lists, a list
+  // left empty falls back to the default replicas and a replication factor
+  // is capped at N; each such change is returned as a warning.
+  std::vector<std::string> restore_assignments(const SavedAssignments& saved);
+  // The extension's bytes (a version byte, then the assignments) and back;
+  // decode throws DecodeError on a malformed or unknown-version encoding.
+  static std::string encode(const SavedAssignments& saved);
+  static SavedAssignments decode(std::string_view encoded);
 
   // Coordinator outages (admin API): until `duration` passes, the group or
   // transaction coordinators (of `key`, or all) fail as `mode` says.

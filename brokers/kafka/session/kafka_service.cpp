@@ -35,6 +35,35 @@ using asio::ip::tcp;
 
 constexpr std::chrono::milliseconds kGroupTick{20};
 constexpr const char* kSnapshotExtension = "kafka.group_offsets";
+// The cluster's replica assignments and leader epochs (Cluster::SavedAssignments):
+// a snapshot without it restores the default assignments.
+constexpr const char* kClusterSnapshotExtension = "kafka.cluster";
+
+// The cluster's assignments of the topics that exist (and the internal ones).
+std::string capture_cluster(const BrokerState& broker) {
+  Cluster::SavedAssignments saved = broker.cluster().save_assignments();
+  const auto exists = [&broker](const std::string& topic, int32_t partition) {
+    if (topic == Cluster::kOffsetsTopic || topic == Cluster::kTransactionStateTopic) return true;
+    auto found = broker.storage().logs().find(topic);
+    return found != nullptr && partition < found->partition_count();
+  };
+  std::erase_if(saved.replication, [&](const auto& entry) { return !exists(entry.first, 0); });
+  std::erase_if(saved.partitions,
+                [&](const auto& entry) { return !exists(entry.first.first, entry.first.second); });
+  return Cluster::encode(saved);
+}
+
+void restore_cluster(BrokerState& broker, std::string_view encoded) {
+  auto logger = log::get("kafka");
+  try {
+    for (const std::string& warning :
+         broker.cluster().restore_assignments(Cluster::decode(encoded))) {
+      logger->warn("snapshot: {}", warning);
+    }
+  } catch (const DecodeError& e) {
+    logger->error("snapshot: cluster replica assignments not restored: {}", e.what());
+  }
+}
 
 // `users`: set to the SASL user store, which fixture files add to (null when SASL is off).
 BrokerOptions options_from(const config::Config& config, std::shared_ptr<sasl::UserStore>& users) {
@@ -137,10 +166,16 @@ class KafkaService : public runtime::Service {
                                      "snapshot: consumer-group offsets not restored: {}", e.what());
                                }
                              }});
+    // So are the cluster's replica assignments (after the reset that restores run first).
+    storage_.add_snapshot_extension(
+        kClusterSnapshotExtension,
+        {[broker = broker_] { return capture_cluster(*broker); },
+         [broker = broker_](std::string_view encoded) { restore_cluster(*broker, encoded); }});
   }
 
   ~KafkaService() override {
     storage_.remove_snapshot_extension(kSnapshotExtension);
+    storage_.remove_snapshot_extension(kClusterSnapshotExtension);
     scrape_handles_.clear();
   }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/codec/errors.h"
 #include "brokers/kafka/codec/header.h"
 #include "brokers/kafka/codec/record_batch.h"
 #include "brokers/kafka/protocol/request_pipeline.h"
@@ -249,6 +250,84 @@ TEST(Cluster, DelayedReassignmentsAreOngoingUntilTheirTime) {
   EXPECT_EQ(state.isr, (std::vector<int32_t>{3, 2}));
   EXPECT_EQ(state.leader, 3);
   EXPECT_EQ(state.epochs.back(), (std::pair<int32_t, int64_t>{1, 9}));
+}
+
+TEST(Cluster, SnapshotsCarryAssignmentsAndEpochsNeverGoBack) {
+  Cluster cluster(4, {}, false, std::chrono::milliseconds(60000));
+  cluster.create_topic("manual", 2, -1, {{2, 0}, {3, 1}});
+  cluster.add_partitions("manual", 2, {{1, 3}});
+  cluster.create_topic("factor", 2, 2, {});
+  const auto factor_default = cluster.describe("factor", 1).replicas;
+  ASSERT_EQ(factor_default.size(), 2u);
+  EXPECT_EQ(cluster.reassign("manual", 1, {0, 2}, 4), "");  // ongoing: saved as its target
+  ASSERT_TRUE(cluster.elect("manual", 0, 0, 7));            // epoch 1
+  cluster.leadership("lazy", 0);                            // default replicas: none saved
+
+  const auto saved = Cluster::decode(Cluster::encode(cluster.save_assignments()));
+  EXPECT_EQ(saved.replication, (std::map<std::string, int32_t>{{"factor", 2}, {"manual", 2}}));
+  EXPECT_EQ(saved.partitions.at({"manual", 0}).replicas, (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(saved.partitions.at({"manual", 0}).epoch, 1);
+  EXPECT_EQ(saved.partitions.at({"manual", 1}).replicas, (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(saved.partitions.at({"manual", 2}).replicas, (std::vector<int32_t>{1, 3}));
+  EXPECT_TRUE(saved.partitions.at({"factor", 1}).replicas.empty());
+  EXPECT_TRUE(saved.partitions.at({"lazy", 0}).replicas.empty());
+
+  // After a reset the defaults are back; the restore puts the lists back, the
+  // first replica leading, every live replica in sync, no reassignment ongoing.
+  cluster.reset();
+  const int32_t reset_epoch = cluster.leadership("manual", 0).epoch;
+  EXPECT_TRUE(cluster.restore_assignments(saved).empty());
+  auto state = cluster.describe("manual", 0);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(state.leader, 2);
+  EXPECT_GE(state.epoch(), reset_epoch);
+  EXPECT_GE(state.epoch(), 1);
+  EXPECT_EQ(cluster.describe("manual", 1).replicas, (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(cluster.describe("manual", 2).replicas, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(cluster.describe("manual", 2).leader, 1);
+  EXPECT_EQ(cluster.describe("factor", 1).replicas, factor_default);
+  EXPECT_FALSE(cluster.has_ongoing_reassignments());
+  EXPECT_TRUE(cluster.ongoing_reassignments().empty());
+
+  // A new cluster (a restart): the saved epochs carry on.
+  Cluster fresh(4, {});
+  EXPECT_TRUE(fresh.restore_assignments(saved).empty());
+  EXPECT_EQ(fresh.describe("manual", 0).replicas, (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(fresh.leadership("manual", 0).leader, 2);
+  EXPECT_EQ(fresh.leadership("manual", 0).epoch, 1);
+  EXPECT_EQ(fresh.describe("factor", 0).replicas.size(), 2u);
+  // Stopped brokers stay out of the ISR; the first live replica leads.
+  ASSERT_TRUE(fresh.stop(1, {}, {}));
+  EXPECT_TRUE(fresh.restore_assignments(saved).empty());
+  state = fresh.describe("manual", 2);
+  EXPECT_EQ(state.replicas, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(state.isr, (std::vector<int32_t>{3}));
+  EXPECT_EQ(state.leader, 3);
+}
+
+TEST(Cluster, RestoringIntoFewerBrokersDropsTheMissingOnes) {
+  Cluster big(4, {});
+  big.create_topic("t", 3, -1, {{3, 1}, {2, 3}, {1, 0}});
+  const auto saved = big.save_assignments();
+
+  Cluster small(2, {});
+  const auto warnings = small.restore_assignments(saved);
+  ASSERT_EQ(warnings.size(), 2u);  // partitions 0 and 1 (a factor of 2 fits)
+  EXPECT_EQ(small.describe("t", 0).replicas, (std::vector<int32_t>{1}));
+  EXPECT_EQ(small.describe("t", 0).leader, 1);
+  // Nothing left: the default replicas for the topic's replication factor.
+  EXPECT_EQ(small.describe("t", 1).replicas, small.default_replicas("t", 1, 2));
+  EXPECT_EQ(small.describe("t", 2).replicas, (std::vector<int32_t>{1, 0}));
+
+  Cluster one(1, {});
+  EXPECT_FALSE(one.restore_assignments(saved).empty());
+  EXPECT_EQ(one.describe("t", 0).replicas, (std::vector<int32_t>{0}));
+
+  EXPECT_THROW(Cluster::decode(""), DecodeError);
+  EXPECT_THROW(Cluster::decode(std::string("\x07", 1)), DecodeError);  // unknown version
+  std::string trailing = Cluster::encode(saved) + "x";
+  EXPECT_THROW(Cluster::decode(trailing), DecodeError);
 }
 
 TEST(Cluster, CoordinatorOutagesExpire) {
