@@ -213,6 +213,31 @@ TEST_P(ConnectionTest, IdleTimeoutReachesProtocol) {
   ::close(fd);
 }
 
+TEST_P(ConnectionTest, IdleTimeoutWaitsWhileReadingIsHeldBack) {
+  start(ConnectionLimits{.max_outbound_bytes = 64 * 1024,
+                         .idle_timeout = std::chrono::milliseconds(100)});
+  const int fd = connect_client();
+  // 20 requests answered with 1 MiB each, not read: past the output limit the server stops
+  // reading, with requests still unread. Its 100 ms idle timeout must wait meanwhile.
+  std::string requests;
+  const std::string request(
+      "\x00\x01"
+      "A",
+      3);
+  for (int i = 0; i < 20; ++i) requests += request;
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), 0), 60);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(events_.idle.load(), 0) << "timed out while the server held reading back";
+  EXPECT_LT(events_.frames.load(), 20);
+  // Reading lets every answer through; then the client is silent and times out.
+  EXPECT_EQ(read_exactly(fd, 20 * kLargeAnswerBytes).size(), 20 * kLargeAnswerBytes);
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
+  EXPECT_EQ(events_.idle.load(), 1);
+  EXPECT_EQ(events_.frames.load(), 20);
+  ::close(fd);
+}
+
 TEST_P(ConnectionTest, ServerShutdownLetsProtocolSayGoodbye) {
   start();
   const int fd = connect_client();
