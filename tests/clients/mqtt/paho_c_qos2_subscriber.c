@@ -50,10 +50,19 @@
 static int out_fd = -1;
 static char store_dir[4096];
 static long pending_number = -1; /* noted by messageArrived, recorded by the "q-" removal */
+static int pending_id = 0;       /* its packet id */
 static char pending_key[64];     /* a "q-" entry held until the "r-" removal */
 static char* pending_value = NULL;
 static int pending_length = 0;
 static long entries_written = 0;
+
+static int ops_fd = -1; /* PAHO_C_QOS2_TRACE_DIR: every store call, one line each */
+static void op(const char* what, const char* key, const char* extra) {
+  if (ops_fd < 0) return;
+  char line[300];
+  int n = snprintf(line, sizeof(line), "%s %s %s\n", what, key, extra ? extra : "");
+  if (write(ops_fd, line, (size_t)n) < 0) return;
+}
 
 static void die(const char* what) {
   fprintf(stderr, "paho_c_qos2_subscriber: %s: %s\n", what, strerror(errno));
@@ -125,6 +134,7 @@ static int read_entry(const char* key, char* header, size_t header_size, char** 
 
 static void flush_pending(const char* replaces) {
   if (!pending_value) return;
+  op("flush", pending_key, replaces);
   write_entry(pending_key, replaces, pending_value, pending_length);
   free(pending_value);
   pending_value = NULL;
@@ -148,9 +158,11 @@ static void repair(void) {
           sscanf(replaces, "%63s %63s", key, token) == 2 &&
           read_entry(key, current, sizeof(current), NULL, NULL) == 0 &&
           strcmp(current, token) == 0) {
-        char path[4200];
+        char path[4200], note[200];
         path_of(path, sizeof(path), key);
         unlink(path);
+        int n = snprintf(note, sizeof(note), "# start: %s replaced %s\n", name, key);
+        write_all(out_fd, note, (size_t)n);
       }
     }
   }
@@ -176,11 +188,18 @@ static void repair(void) {
     if (sscanf(line, "%ld %63s", &n, key) == 2 && starts_with(key, "q-")) {
       char path[4200];
       path_of(path, sizeof(path), key);
-      unlink(path);
+      if (unlink(path) == 0) {
+        char note[200];
+        int length = snprintf(note, sizeof(note), "# start: %s was recorded (%ld)\n", key, n);
+        write_all(out_fd, note, (size_t)length);
+      }
     }
   }
   long long end = (long long)ftello(records);
   fclose(records);
+  char note[100];
+  int note_length = snprintf(note, sizeof(note), "# start: pid %ld\n", (long)getpid());
+  write_all(out_fd, note, (size_t)note_length);
   char temp[4300];
   snprintf(temp, sizeof(temp), "%s.tmp", checkpoint_path);
   checkpoint = fopen(temp, "w");
@@ -209,6 +228,7 @@ static int store_close(void* handle) {
 
 static int store_put(void* handle, char* key, int count, char* buffers[], int lengths[]) {
   (void)handle;
+  op("put", key, pending_value ? pending_key : NULL);
   flush_pending("");
   int total = 0;
   for (int i = 0; i < count; i++) total += lengths[i];
@@ -234,6 +254,7 @@ static int store_put(void* handle, char* key, int count, char* buffers[], int le
 
 static int store_get(void* handle, char* key, char** buffer, int* length) {
   (void)handle;
+  op("get", key, NULL);
   if (pending_value && strcmp(key, pending_key) == 0) {
     *buffer = (char*)malloc(pending_length > 0 ? (size_t)pending_length : 1);
     memcpy(*buffer, pending_value, (size_t)pending_length);
@@ -245,9 +266,14 @@ static int store_get(void* handle, char* key, char** buffer, int* length) {
 
 static int store_remove(void* handle, char* key) {
   (void)handle;
+  op("remove", key, pending_value ? pending_key : NULL);
   char path[4200];
   path_of(path, sizeof(path), key);
-  if (starts_with(key, "r-") && pending_value) {
+  int received_key = starts_with(key, "r-") || starts_with(key, "r5-");
+  if (received_key && pending_value && access(path, F_OK) != 0) {
+    /* MQTTPersistence_remove removes "r5-<id>" and then "r-<id>" whatever the version:
+     * the one that is not there does not end the hold. */
+  } else if (received_key && pending_value) {
     /* One rename makes the queue entry and drops the "r-" entry: the queue entry names it
      * with its token, so a later "r-" entry under the same packet id is not taken for it. */
     char token[64] = "", replaces[160];
@@ -259,7 +285,7 @@ static int store_remove(void* handle, char* key) {
   }
   if (starts_with(key, "q-") && pending_number >= 0) {
     char line[96];
-    int n = snprintf(line, sizeof(line), "%ld %s\n", pending_number, key);
+    int n = snprintf(line, sizeof(line), "%ld %s id %d\n", pending_number, key, pending_id);
     write_all(out_fd, line, (size_t)n); /* recorded: from here on, this entry is done */
     pending_number = -1;
   }
@@ -334,6 +360,7 @@ static int on_message(void* context, char* topic, int topic_length, MQTTClient_m
   long n = payload_number(message);
   if (atomic_mode) {
     pending_number = n; /* recorded by the removal of this message's queue entry */
+    pending_id = message->msgid;
   } else {
     char line[32];
     int length = snprintf(line, sizeof(line), "%ld\n", n);
@@ -367,6 +394,16 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const char* trace_dir = getenv("PAHO_C_QOS2_TRACE_DIR");
+  if (trace_dir) { /* Paho's protocol trace, one file per process */
+    char trace[4200];
+    snprintf(trace, sizeof(trace), "%s/trace-%ld.log", trace_dir, (long)getpid());
+    setenv("MQTT_C_CLIENT_TRACE", trace, 1);
+    setenv("MQTT_C_CLIENT_TRACE_LEVEL", "PROTOCOL", 1);
+    setenv("MQTT_C_CLIENT_TRACE_MAX_LINES", "10000000", 1);
+    snprintf(trace, sizeof(trace), "%s/store-%ld.log", trace_dir, (long)getpid());
+    ops_fd = open(trace, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  }
   MQTTClient client;
   MQTTClient_persistence store;
   memset(&store, 0, sizeof(store));
