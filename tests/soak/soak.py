@@ -10,6 +10,18 @@ with SIGKILL at random points and started again (docs/reliability.md, "Soak").
   paho acknowledges it. Checked: 0 lost. The broker's per-client queue is raised
   (MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES) so that a dead subscriber's backlog is kept, not
   capped, as mosquitto's max_queued_messages would be raised for the same test.
+- MQTT QoS 2 (mqtt2): paho-mqtt publishes at QoS 2 to a Paho C subscriber
+  (tests/clients/mqtt/paho_c_qos2_subscriber.c: MQTTClient, 3.1.1, clean session off, the
+  same client id) that keeps Paho's in-flight state in a directory across kills. Checked:
+  0 lost and 0 received twice. paho-mqtt for Python keeps QoS 2 state in memory only, so
+  a killed Python subscriber forgets which packet ids it has already passed on. The
+  subscriber's default store (--mqtt2-store atomic) writes a message's record in the same
+  write() that ends Paho's obligation to deliver it; --mqtt2-store file is Paho's own
+  MQTTCLIENT_PERSISTENCE_DEFAULT with the record written in messageArrived, which
+  delivers a message twice when a kill lands between the two (the subscriber's comment
+  has the details). Kills come at (seeded) numbers of messages received, not produced:
+  the subscriber, slower than the publisher, gets each PUBREL behind its backlog of
+  PUBLISHes, so kills keyed on the producer would all land before the first delivery.
 - AMQP: pika publishes with publisher confirms to a durable queue; consumers take
   deliveries with manual acks (prefetch 500), record them, then ack. Checked: 0 lost, and
   every message delivered again after a kill carries the redelivered flag.
@@ -20,7 +32,12 @@ resumes. A consumer writes what it received (flushed) before it acknowledges, so
 acknowledged means recorded. Usage:
 
     /usr/bin/python3 tests/soak/soak.py --bin build/release/cli/mockforge [--messages 1000000]
-        [--protocol kafka|mqtt|amqp|all] [--kills 6] [--seed 1]
+        [--protocol kafka|mqtt|amqp|mqtt2|all] [--kills 6] [--seed 1]
+        [--paho-c-subscriber PATH] [--mqtt2-store atomic|file] [--without-mqtt2]
+
+mqtt2's subscriber is looked for next to --bin's build tree
+(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber). With PAHO_C_QOS2_TRACE_DIR set,
+each subscriber process writes Paho's protocol trace and a log of its store calls there.
 
 Exit status 0 when every check holds. Nothing here is timed as a test.
 """

@@ -4,6 +4,8 @@
  * session off, and Paho's in-flight state kept in a directory across restarts.
  *
  * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic>
+ * PAHO_C_QOS2_TRACE_DIR=<dir>: Paho's protocol trace and a log of the store's calls there,
+ * one file each per process.
  *
  * Every message is recorded as one line "<n> ..." appended to <out fd>, where <n> is the
  * first 9 characters of the payload (the soak's numbered payloads).
@@ -31,9 +33,15 @@
  *             removed before Paho restores them, so a recorded entry is never delivered
  *             again and an unrecorded one always is.
  *           - storing "q-<seqno>" is held until Paho removes "r-<packet id>" (the next
- *             call on the same thread), and then written as one file that names the
- *             "r-" key it replaces; on the next start, an "r-" file named by a "q-" file is
- *             removed. So "q- stored, r- still there" cannot be seen after a kill.
+ *             calls on the same thread: MQTTPersistence_remove removes "r5-<packet id>",
+ *             absent under 3.1.1, then "r-<packet id>"), and then written as one file
+ *             that names the "r-" entry it replaces (its key and the token written in
+ *             it, so a later "r-" entry under the same packet id is not taken for it);
+ *             on the next start, an "r-" entry named by a "q-" file is removed. So
+ *             "q- stored, r- still there" cannot be seen after a kill.
+ *           Lines starting with "#" in the record are notes of that start-up repair.
+ *           A queue seqno used twice in one process's life (Paho wraps it at 1,000,000)
+ *           could be taken for an earlier recorded one; the soak's lives are shorter.
  *           This relies on the call order above (Paho C 1.3.12's MQTTProtocol_handlePubrels
  *           and MQTTClient_run); a store call out of that order is written at once.
  * Exit status 2 when the connection is lost (the soak kills the process instead). */
