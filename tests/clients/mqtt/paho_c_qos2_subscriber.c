@@ -217,8 +217,7 @@ static void repair(void) {
   if (rename(temp, checkpoint_path) != 0) die("rename checkpoint");
 }
 
-static int store_open(void** handle, const char* client_id, const char* server_uri,
-                      void* context) {
+static int store_open(void** handle, const char* client_id, const char* server_uri, void* context) {
   (void)client_id;
   (void)server_uri;
   (void)context;
@@ -387,8 +386,7 @@ static void on_connection_lost(void* context, char* cause) {
 
 int main(int argc, char** argv) {
   if (argc != 7) {
-    fprintf(stderr, "usage: %s <uri> <client id> <topic> <dir> <out fd> <file|atomic>\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s <uri> <client id> <topic> <dir> <out fd> <file|atomic>\n", argv[0]);
     return 1;
   }
   const char* uri = argv[1];
@@ -424,10 +422,10 @@ int main(int argc, char** argv) {
   store.pkeys = store_keys;
   store.pclear = store_clear;
   store.pcontainskey = store_contains;
-  int rc = atomic_mode
-               ? MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_USER, &store)
-               : MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_DEFAULT,
-                                   store_dir);
+  int rc =
+      atomic_mode
+          ? MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_USER, &store)
+          : MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_DEFAULT, store_dir);
   if (rc != MQTTCLIENT_SUCCESS) {
     fprintf(stderr, "MQTTClient_create: %d\n", rc);
     return 1;
