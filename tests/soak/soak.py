@@ -10,6 +10,18 @@ with SIGKILL at random points and started again (docs/reliability.md, "Soak").
   paho acknowledges it. Checked: 0 lost. The broker's per-client queue is raised
   (MOCKFORGE_MQTT_MAX_QUEUED_MESSAGES) so that a dead subscriber's backlog is kept, not
   capped, as mosquitto's max_queued_messages would be raised for the same test.
+- MQTT QoS 2 (mqtt2): paho-mqtt publishes at QoS 2 to a Paho C subscriber
+  (tests/clients/mqtt/paho_c_qos2_subscriber.c: MQTTClient, 3.1.1, clean session off, the
+  same client id) that keeps Paho's in-flight state in a directory across kills. Checked:
+  0 lost and 0 received twice. paho-mqtt for Python keeps QoS 2 state in memory only, so
+  a killed Python subscriber forgets which packet ids it has already passed on. The
+  subscriber's default store (--mqtt2-store atomic) writes a message's record in the same
+  write() that ends Paho's obligation to deliver it; --mqtt2-store file is Paho's own
+  MQTTCLIENT_PERSISTENCE_DEFAULT with the record written in messageArrived, which
+  delivers a message twice when a kill lands between the two (the subscriber's comment
+  has the details). Kills come at (seeded) numbers of messages received, not produced:
+  the subscriber, slower than the publisher, gets each PUBREL behind its backlog of
+  PUBLISHes, so kills keyed on the producer would all land before the first delivery.
 - AMQP: pika publishes with publisher confirms to a durable queue; consumers take
   deliveries with manual acks (prefetch 500), record them, then ack. Checked: 0 lost, and
   every message delivered again after a kill carries the redelivered flag.
@@ -20,7 +32,12 @@ resumes. A consumer writes what it received (flushed) before it acknowledges, so
 acknowledged means recorded. Usage:
 
     /usr/bin/python3 tests/soak/soak.py --bin build/release/cli/mockforge [--messages 1000000]
-        [--protocol kafka|mqtt|amqp|all] [--kills 6] [--seed 1]
+        [--protocol kafka|mqtt|amqp|mqtt2|all] [--kills 6] [--seed 1]
+        [--paho-c-subscriber PATH] [--mqtt2-store atomic|file] [--without-mqtt2]
+
+mqtt2's subscriber is looked for next to --bin's build tree
+(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber). With PAHO_C_QOS2_TRACE_DIR set,
+each subscriber process writes Paho's protocol trace and a log of its store calls there.
 
 Exit status 0 when every check holds. Nothing here is timed as a test.
 """
@@ -28,6 +45,7 @@ Exit status 0 when every check holds. Nothing here is timed as a test.
 import argparse
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,7 +151,7 @@ def produce_kafka(port, count, progress):
         raise RuntimeError(f"kafka: {len(failed)} delivery failures")
 
 
-def produce_mqtt(port, count, progress):
+def produce_mqtt(port, count, progress, qos=1):
     import paho.mqtt.client as mqtt
     client = mqtt.Client(client_id="soak-pub", protocol=mqtt.MQTTv311)
     client.max_inflight_messages_set(1000)
@@ -143,7 +161,7 @@ def produce_mqtt(port, count, progress):
     infos = []
     for n in range(count):
         while True:
-            info = client.publish(TOPIC, payload(n), qos=1)
+            info = client.publish(TOPIC, payload(n), qos=qos)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 break
             time.sleep(0.01)  # the client's own queue is full
@@ -171,7 +189,12 @@ def produce_amqp(port, count, progress):
     connection.close()
 
 
-PRODUCERS = {"kafka": produce_kafka, "mqtt": produce_mqtt, "amqp": produce_amqp}
+PRODUCERS = {"kafka": produce_kafka, "mqtt": produce_mqtt, "amqp": produce_amqp,
+             "mqtt2": lambda port, count, progress: produce_mqtt(port, count, progress, qos=2)}
+PROTOCOLS = ["kafka", "mqtt", "amqp", "mqtt2"]  # mqtt2 last: the seeded kills of the others stay
+
+# mqtt2: the Paho C subscriber (tests/clients/mqtt/paho_c_qos2_subscriber.c) and its store.
+MQTT2 = {"subscriber": None, "store": "atomic"}
 
 
 # ---- the run -------------------------------------------------------------------------------
@@ -181,15 +204,17 @@ def prepare(protocol, port):
         from confluent_kafka.admin import AdminClient, NewTopic
         admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
         admin.create_topics([NewTopic(TOPIC, 3, 1)])[TOPIC].result()
-    elif protocol == "mqtt":
+    elif protocol in ("mqtt", "mqtt2"):
         # The subscriber's persistent session and subscription exist before the first
-        # publish, so nothing is published before anyone subscribed.
+        # publish, so nothing is published before anyone subscribed. (mqtt2: the Paho C
+        # subscriber takes over this session, with an empty store as nothing is in flight.)
         import paho.mqtt.client as mqtt
         import queue
         done = queue.Queue()
+        qos = 2 if protocol == "mqtt2" else 1
         client = mqtt.Client(client_id="soak-sub", clean_session=False, protocol=mqtt.MQTTv311)
         client.on_subscribe = lambda *args: done.put(True)
-        client.on_connect = lambda c, *args: c.subscribe(TOPIC, qos=1)
+        client.on_connect = lambda c, *args: c.subscribe(TOPIC, qos=qos)
         client.connect("127.0.0.1", port, keepalive=30)
         client.loop_start()
         done.get(timeout=30)
@@ -228,8 +253,9 @@ def soak(protocol, binary, count, kills, rng):
     records = tempfile.NamedTemporaryFile(prefix=f"soak-{protocol}-", delete=False)
     records.close()
     started = time.monotonic()
+    store = tempfile.mkdtemp(prefix="soak-mqtt2-store-") if protocol == "mqtt2" else None
     with Mockforge(env=env) as mf:
-        port = mf.ports[protocol]
+        port = mf.ports["mqtt" if protocol == "mqtt2" else protocol]
         prepare(protocol, port)
         kill_at = sorted(rng.sample(range(1, count), min(kills, count - 1)))
         state = {"produced": 0}
@@ -237,6 +263,10 @@ def soak(protocol, binary, count, kills, rng):
         def spawn():
             out = os.open(records.name, os.O_WRONLY | os.O_APPEND)
             try:
+                if protocol == "mqtt2":
+                    return subprocess.Popen([MQTT2["subscriber"], f"tcp://127.0.0.1:{port}",
+                                             "soak-sub", TOPIC, store, str(out), MQTT2["store"]],
+                                            pass_fds=(out,))
                 return subprocess.Popen([sys.executable, __file__, "--role", protocol,
                                          "--port", str(port), "--out-fd", str(out)],
                                         pass_fds=(out,))
@@ -250,9 +280,19 @@ def soak(protocol, binary, count, kills, rng):
                                   lambda n: state.__setitem__("produced", n)))
         producer.start()
         killed = 0
-        deadline = time.monotonic() + max(300, count / 1000)
+        # mqtt2's subscriber takes a few hundred messages a second on a busy machine.
+        deadline = time.monotonic() + max(300, count / (100 if protocol == "mqtt2" else 1000))
         while time.monotonic() < deadline:
-            if kill_at and state["produced"] >= kill_at[0]:
+            if not producer.is_alive():
+                state["produced"] = count  # progress comes every 1000: a kill point past it
+            if protocol == "mqtt2" and consumer.poll() is not None:
+                errors.append(f"subscriber exited by itself ({consumer.returncode})")
+                break
+            # mqtt2 kills at numbers of messages received (the subscriber, slower than
+            # the publisher, gets its PUBRELs behind its backlog of PUBLISHes: keyed on
+            # produced, every kill would land before the first delivery).
+            at = _received_lines(records.name, state) if protocol == "mqtt2" else state["produced"]
+            if kill_at and at >= kill_at[0]:
                 kill_at.pop(0)
                 time.sleep(rng.uniform(0, 0.2))
                 consumer.send_signal(signal.SIGKILL)
@@ -268,6 +308,8 @@ def soak(protocol, binary, count, kills, rng):
                     break
             time.sleep(0.05)
         producer.join(60)
+        if errors and os.environ.get("SOAK_VERBOSE"):
+            print(mf.output()[-4000:], flush=True)
         consumer.send_signal(signal.SIGKILL)
         consumer.wait()
         received = _numbers(records.name, protocol)
@@ -285,8 +327,30 @@ def soak(protocol, binary, count, kills, rng):
             result["log_duplicates"] = len(logged) - len(set(logged))
         if protocol == "amqp":
             result["again_without_redelivered"] = _amqp_unflagged(records.name)
-    os.unlink(records.name)
+        if protocol == "mqtt2":
+            result["store"] = MQTT2["store"]
+            if result["delivered_again"]:
+                counts = {}
+                for n in received:
+                    counts[n] = counts.get(n, 0) + 1
+                result["first_duplicated"] = sorted(n for n, c in counts.items() if c > 1)[:5]
+    if result["lost"] or (protocol == "mqtt2" and result["delivered_again"]):
+        result["records"] = records.name  # kept to look into
+    else:
+        os.unlink(records.name)
+    if store:
+        shutil.rmtree(store, ignore_errors=True)
     return result
+
+
+def _received_lines(path, state):
+    """Lines in the record file, counted from where the last call stopped."""
+    with open(path, "rb") as f:
+        f.seek(state.get("offset", 0))
+        data = f.read()
+    state["offset"] = state.get("offset", 0) + len(data)
+    state["lines"] = state.get("lines", 0) + data.count(b"\n") - data.count(b"\n#")
+    return state["lines"]
 
 
 def _guard(errors, function, *args):
@@ -299,7 +363,8 @@ def _guard(errors, function, *args):
 def _numbers(path, protocol):
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
-    return [int(line.split()[0]) for line in lines if line.strip()]
+    # Lines starting with "#" are the mqtt2 subscriber's notes (what it repaired on start).
+    return [int(line.split()[0]) for line in lines if line.strip() and not line.startswith(b"#")]
 
 
 def _amqp_unflagged(path):
@@ -320,12 +385,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", default=os.environ.get("MOCKFORGE_BIN"))
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--protocol", choices=["kafka", "mqtt", "amqp", "all"], default="all")
+    parser.add_argument("--protocol", choices=PROTOCOLS + ["all"], default="all")
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--role", choices=list(CONSUMERS))
     parser.add_argument("--port", type=int)
     parser.add_argument("--out-fd", type=int)
+    parser.add_argument("--paho-c-subscriber", default=os.environ.get("PAHO_C_QOS2_SUBSCRIBER"),
+                        help="mqtt2's subscriber (default: next to --bin in its build tree)")
+    parser.add_argument("--without-mqtt2", action="store_true",
+                        help="--protocol all without mqtt2 (no Paho C MQTTClient library)")
+    parser.add_argument("--mqtt2-store", choices=["atomic", "file"], default="atomic",
+                        help="mqtt2: the subscriber's store (see paho_c_qos2_subscriber.c)")
     args = parser.parse_args()
     if args.role:
         CONSUMERS[args.role](args.port, args.out_fd)
@@ -333,11 +404,21 @@ def main():
     import mockforge_harness
     mockforge_harness.BIN = args.bin
     rng = random.Random(args.seed)
+    MQTT2["store"] = args.mqtt2_store
+    MQTT2["subscriber"] = args.paho_c_subscriber or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(args.bin))), "tests", "clients", "mqtt",
+        "mqtt_paho_c_qos2_subscriber")
     ok = True
-    for protocol in ["kafka", "mqtt", "amqp"] if args.protocol == "all" else [args.protocol]:
+    protocols = PROTOCOLS if args.protocol == "all" else [args.protocol]
+    for protocol in [p for p in protocols if not (p == "mqtt2" and args.without_mqtt2)]:
+        if protocol == "mqtt2" and not os.access(MQTT2["subscriber"], os.X_OK):
+            print(f"mqtt2: no subscriber at {MQTT2['subscriber']} (--paho-c-subscriber)")
+            ok = False
+            continue
         result = soak(protocol, args.bin, args.messages, args.kills, rng)
         print(result, flush=True)
         ok &= (result["lost"] == 0 and not result["errors"] and result["kills"] == args.kills
+               and (protocol != "mqtt2" or result["delivered_again"] == 0)
                and result.get("log_duplicates", 0) == 0
                and result.get("log_records", args.messages) == args.messages
                and result.get("again_without_redelivered", 0) == 0)

@@ -1,0 +1,457 @@
+/* A QoS 2 subscriber for the soak (tests/soak/soak.py, protocol mqtt2) that can be
+ * killed with SIGKILL at any point and started again: Eclipse Paho C (Debian
+ * libpaho-mqtt-dev 1.3.12, MQTTClient API), MQTT 3.1.1, a fixed client id, clean
+ * session off, and Paho's in-flight state kept in a directory across restarts.
+ *
+ * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic>
+ * PAHO_C_QOS2_TRACE_DIR=<dir>: Paho's protocol trace and a log of the store's calls there,
+ * one file each per process.
+ *
+ * Every message is recorded as one line "<n> ..." appended to <out fd>, where <n> is the
+ * first 9 characters of the payload (the soak's numbered payloads).
+ *
+ * How Paho C 1.3.12 takes an inbound QoS 2 message (3.1.1), and what it stores:
+ *   PUBLISH  -> stored under "r-<packet id>", PUBREC sent
+ *   PUBREL   -> the message is queued for the application and the queue entry stored under
+ *               "q-<seqno>"; then "r-<packet id>" is removed and PUBCOMP sent
+ *   later    -> messageArrived is called; when it returns 1 "q-<seqno>" is removed
+ * On a restart the "r-" entries wait for the broker's PUBREL again and the "q-" entries are
+ * delivered again (MQTTClient_create restores both).
+ *
+ * Two persistence modes:
+ *   file    MQTTCLIENT_PERSISTENCE_DEFAULT in <dir>; messageArrived writes the record and
+ *           returns 1. Two windows deliver a message twice: a kill after the record but
+ *           before "q-" is removed (the queue entry is delivered again), and a kill after
+ *           "q-" is stored but before "r-" is removed (the queue entry is delivered, and
+ *           the broker's repeated PUBREL finds "r-" and delivers it again). Paho does not
+ *           make them atomic; this mode measures how often they are hit.
+ *   atomic  a user persistence (MQTTCLIENT_PERSISTENCE_USER) in <dir>, one file per key,
+ *           written to a temporary name and renamed, that closes both windows:
+ *           - the record is written by the removal of "q-<seqno>" (messageArrived only
+ *             notes the number): one write() of "<n> q-<seqno>", then the unlink; on the
+ *             next start, "q-" files named by a record written since the last start are
+ *             removed before Paho restores them, so a recorded entry is never delivered
+ *             again and an unrecorded one always is.
+ *           - storing "q-<seqno>" is held until Paho removes "r-<packet id>" (the next
+ *             calls on the same thread: MQTTPersistence_remove removes "r5-<packet id>",
+ *             absent under 3.1.1, then "r-<packet id>"), and then written as one file
+ *             that names the "r-" entry it replaces (its key and the token written in
+ *             it, so a later "r-" entry under the same packet id is not taken for it);
+ *             on the next start, an "r-" entry named by a "q-" file is removed. So
+ *             "q- stored, r- still there" cannot be seen after a kill.
+ *           Lines starting with "#" in the record are notes of that start-up repair.
+ *           A queue seqno used twice in one process's life (Paho wraps it at 1,000,000)
+ *           could be taken for an earlier recorded one; the soak's lives are shorter.
+ *           This relies on the call order above (Paho C 1.3.12's MQTTProtocol_handlePubrels
+ *           and MQTTClient_run); a store call out of that order is written at once.
+ * Exit status 2 when the connection is lost (the soak kills the process instead). */
+#include <MQTTClient.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int out_fd = -1;
+static char store_dir[4096];
+static long pending_number = -1; /* noted by messageArrived, recorded by the "q-" removal */
+static int pending_id = 0;       /* its packet id */
+static char pending_key[64];     /* a "q-" entry held until the "r-" removal */
+static char* pending_value = NULL;
+static int pending_length = 0;
+static long entries_written = 0;
+
+static int ops_fd = -1; /* PAHO_C_QOS2_TRACE_DIR: every store call, one line each */
+static void op(const char* what, const char* key, const char* extra) {
+  if (ops_fd < 0) return;
+  char line[300];
+  int n = snprintf(line, sizeof(line), "%s %s %s\n", what, key, extra ? extra : "");
+  if (write(ops_fd, line, (size_t)n) < 0) return;
+}
+
+static void die(const char* what) {
+  fprintf(stderr, "paho_c_qos2_subscriber: %s: %s\n", what, strerror(errno));
+  _exit(1);
+}
+
+static int starts_with(const char* s, const char* prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void path_of(char* path, size_t size, const char* key) {
+  snprintf(path, size, "%s/%s", store_dir, key);
+}
+
+static void write_all(int fd, const char* data, size_t length) {
+  while (length > 0) {
+    ssize_t n = write(fd, data, length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("write");
+    }
+    data += n;
+    length -= (size_t)n;
+  }
+}
+
+/* A key's file: a 4-byte header length, the header (the "r-" key this entry replaces, or
+ * nothing), then the value. Written to a temporary name and renamed. */
+static void write_entry(const char* key, const char* header, const char* value, int length) {
+  char path[4200], temp[4300];
+  path_of(path, sizeof(path), key);
+  snprintf(temp, sizeof(temp), "%s.tmp", path);
+  int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) die("open entry");
+  unsigned int header_length = (unsigned int)strlen(header);
+  write_all(fd, (const char*)&header_length, sizeof(header_length));
+  write_all(fd, header, header_length);
+  write_all(fd, value, (size_t)length);
+  close(fd);
+  if (rename(temp, path) != 0) die("rename entry");
+}
+
+/* Reads a key's file; the header into `header` (may be NULL), the value malloc'd. */
+static int read_entry(const char* key, char* header, size_t header_size, char** value,
+                      int* length) {
+  char path[4200];
+  path_of(path, sizeof(path), key);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < 4) {
+    close(fd);
+    return -1;
+  }
+  char* data = (char*)malloc((size_t)st.st_size);
+  if (read(fd, data, (size_t)st.st_size) != st.st_size) die("read entry");
+  close(fd);
+  unsigned int header_length;
+  memcpy(&header_length, data, sizeof(header_length));
+  if (header) snprintf(header, header_size, "%.*s", (int)header_length, data + 4);
+  if (value) {
+    *length = (int)(st.st_size - 4 - header_length);
+    *value = (char*)malloc(*length > 0 ? (size_t)*length : 1);
+    memcpy(*value, data + 4 + header_length, (size_t)*length);
+  }
+  free(data);
+  return 0;
+}
+
+static void flush_pending(const char* replaces) {
+  if (!pending_value) return;
+  op("flush", pending_key, replaces);
+  write_entry(pending_key, replaces, pending_value, pending_length);
+  free(pending_value);
+  pending_value = NULL;
+}
+
+/* The start-up repair described at the top, before Paho restores anything. */
+static void repair(void) {
+  DIR* dir = opendir(store_dir);
+  if (!dir) die("opendir");
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != NULL) {
+    const char* name = entry->d_name;
+    if (strstr(name, ".tmp")) {
+      char path[4200];
+      path_of(path, sizeof(path), name);
+      unlink(path); /* a write killed before its rename */
+    } else if (starts_with(name, "q-")) {
+      /* "r-<packet id> <token>": that entry, unless the packet id was used again since */
+      char replaces[128] = "", key[64], token[64], current[64] = "";
+      if (read_entry(name, replaces, sizeof(replaces), NULL, NULL) == 0 &&
+          sscanf(replaces, "%63s %63s", key, token) == 2 &&
+          read_entry(key, current, sizeof(current), NULL, NULL) == 0 &&
+          strcmp(current, token) == 0) {
+        char path[4200], note[200];
+        path_of(path, sizeof(path), key);
+        unlink(path);
+        int n = snprintf(note, sizeof(note), "# start: %s replaced %s\n", name, key);
+        write_all(out_fd, note, (size_t)n);
+      }
+    }
+  }
+  closedir(dir);
+
+  /* Records written since the last start: "<n> q-<seqno>" lines after the checkpoint. */
+  char checkpoint_path[4200], proc[64];
+  path_of(checkpoint_path, sizeof(checkpoint_path), "checkpoint");
+  long long from = 0;
+  FILE* checkpoint = fopen(checkpoint_path, "r");
+  if (checkpoint) {
+    if (fscanf(checkpoint, "%lld", &from) != 1) from = 0;
+    fclose(checkpoint);
+  }
+  snprintf(proc, sizeof(proc), "/proc/self/fd/%d", out_fd);
+  FILE* records = fopen(proc, "r");
+  if (!records) die("open records");
+  if (fseeko(records, (off_t)from, SEEK_SET) != 0) die("seek records");
+  char line[256];
+  while (fgets(line, sizeof(line), records)) {
+    char key[64];
+    long n;
+    if (sscanf(line, "%ld %63s", &n, key) == 2 && starts_with(key, "q-")) {
+      char path[4200];
+      path_of(path, sizeof(path), key);
+      if (unlink(path) == 0) {
+        char note[200];
+        int length = snprintf(note, sizeof(note), "# start: %s was recorded (%ld)\n", key, n);
+        write_all(out_fd, note, (size_t)length);
+      }
+    }
+  }
+  long long end = (long long)ftello(records);
+  fclose(records);
+  char note[100];
+  int note_length = snprintf(note, sizeof(note), "# start: pid %ld\n", (long)getpid());
+  write_all(out_fd, note, (size_t)note_length);
+  char temp[4300];
+  snprintf(temp, sizeof(temp), "%s.tmp", checkpoint_path);
+  checkpoint = fopen(temp, "w");
+  if (!checkpoint) die("write checkpoint");
+  fprintf(checkpoint, "%lld\n", end);
+  fclose(checkpoint);
+  if (rename(temp, checkpoint_path) != 0) die("rename checkpoint");
+}
+
+static int store_open(void** handle, const char* client_id, const char* server_uri, void* context) {
+  (void)client_id;
+  (void)server_uri;
+  (void)context;
+  if (mkdir(store_dir, 0700) != 0 && errno != EEXIST) die("mkdir");
+  repair();
+  *handle = store_dir;
+  return 0;
+}
+
+static int store_close(void* handle) {
+  (void)handle;
+  flush_pending("");
+  return 0;
+}
+
+static int store_put(void* handle, char* key, int count, char* buffers[], int lengths[]) {
+  (void)handle;
+  op("put", key, pending_value ? pending_key : NULL);
+  flush_pending("");
+  int total = 0;
+  for (int i = 0; i < count; i++) total += lengths[i];
+  char* value = (char*)malloc(total > 0 ? (size_t)total : 1);
+  int at = 0;
+  for (int i = 0; i < count; i++) {
+    memcpy(value + at, buffers[i], (size_t)lengths[i]);
+    at += lengths[i];
+  }
+  if (starts_with(key, "q-")) {
+    /* Held until the "r-" removal that follows it in MQTTProtocol_handlePubrels. */
+    snprintf(pending_key, sizeof(pending_key), "%s", key);
+    pending_value = value;
+    pending_length = total;
+    return 0;
+  }
+  char token[64]; /* tells this entry from an earlier one under the same key */
+  snprintf(token, sizeof(token), "%ld.%ld", (long)getpid(), ++entries_written);
+  write_entry(key, token, value, total);
+  free(value);
+  return 0;
+}
+
+static int store_get(void* handle, char* key, char** buffer, int* length) {
+  (void)handle;
+  op("get", key, NULL);
+  if (pending_value && strcmp(key, pending_key) == 0) {
+    *buffer = (char*)malloc(pending_length > 0 ? (size_t)pending_length : 1);
+    memcpy(*buffer, pending_value, (size_t)pending_length);
+    *length = pending_length;
+    return 0;
+  }
+  return read_entry(key, NULL, 0, buffer, length) == 0 ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
+}
+
+static int store_remove(void* handle, char* key) {
+  (void)handle;
+  op("remove", key, pending_value ? pending_key : NULL);
+  char path[4200];
+  path_of(path, sizeof(path), key);
+  int received_key = starts_with(key, "r-") || starts_with(key, "r5-");
+  if (received_key && pending_value && access(path, F_OK) != 0) {
+    /* MQTTPersistence_remove removes "r5-<id>" and then "r-<id>" whatever the version:
+     * the one that is not there does not end the hold. */
+  } else if (received_key && pending_value) {
+    /* One rename makes the queue entry and drops the "r-" entry: the queue entry names it
+     * with its token, so a later "r-" entry under the same packet id is not taken for it. */
+    char token[64] = "", replaces[160];
+    read_entry(key, token, sizeof(token), NULL, NULL);
+    snprintf(replaces, sizeof(replaces), "%s %s", key, token);
+    flush_pending(replaces);
+  } else {
+    flush_pending("");
+  }
+  if (starts_with(key, "q-") && pending_number >= 0) {
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%ld %s id %d\n", pending_number, key, pending_id);
+    write_all(out_fd, line, (size_t)n); /* recorded: from here on, this entry is done */
+    pending_number = -1;
+  }
+  if (unlink(path) != 0 && errno != ENOENT) return MQTTCLIENT_PERSISTENCE_ERROR;
+  return 0;
+}
+
+static int store_keys(void* handle, char*** keys, int* count) {
+  (void)handle;
+  int capacity = 16, n = 0;
+  char** list = (char**)malloc(sizeof(char*) * (size_t)capacity);
+  DIR* dir = opendir(store_dir);
+  if (!dir) die("opendir");
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != NULL) {
+    const char* name = entry->d_name;
+    if (name[0] == '.' || strstr(name, ".tmp") || strcmp(name, "checkpoint") == 0) continue;
+    if (n + 2 > capacity) {
+      capacity *= 2;
+      list = (char**)realloc(list, sizeof(char*) * (size_t)capacity);
+    }
+    list[n++] = strdup(name);
+  }
+  closedir(dir);
+  if (pending_value) list[n++] = strdup(pending_key);
+  if (n == 0) {
+    free(list);
+    list = NULL;
+  }
+  *keys = list;
+  *count = n;
+  return 0;
+}
+
+static int store_clear(void* handle) {
+  char** keys;
+  int count;
+  store_keys(handle, &keys, &count);
+  for (int i = 0; i < count; i++) {
+    char path[4200];
+    path_of(path, sizeof(path), keys[i]);
+    unlink(path);
+    free(keys[i]);
+  }
+  free(keys);
+  free(pending_value);
+  pending_value = NULL;
+  return 0;
+}
+
+static int store_contains(void* handle, char* key) {
+  (void)handle;
+  if (pending_value && strcmp(key, pending_key) == 0) return 0;
+  char path[4200];
+  path_of(path, sizeof(path), key);
+  return access(path, F_OK) == 0 ? 0 : -1;
+}
+
+static int atomic_mode = 0;
+
+static long payload_number(const MQTTClient_message* message) {
+  char digits[10];
+  int n = message->payloadlen < 9 ? message->payloadlen : 9;
+  memcpy(digits, message->payload, (size_t)n);
+  digits[n] = '\0';
+  return strtol(digits, NULL, 10);
+}
+
+static int on_message(void* context, char* topic, int topic_length, MQTTClient_message* message) {
+  (void)context;
+  (void)topic_length;
+  long n = payload_number(message);
+  if (atomic_mode) {
+    pending_number = n; /* recorded by the removal of this message's queue entry */
+    pending_id = message->msgid;
+  } else {
+    char line[32];
+    int length = snprintf(line, sizeof(line), "%ld\n", n);
+    write_all(out_fd, line, (size_t)length);
+  }
+  MQTTClient_freeMessage(&message);
+  MQTTClient_free(topic);
+  return 1;
+}
+
+static void on_connection_lost(void* context, char* cause) {
+  (void)context;
+  fprintf(stderr, "paho_c_qos2_subscriber: connection lost: %s\n", cause ? cause : "?");
+  _exit(2);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 7) {
+    fprintf(stderr, "usage: %s <uri> <client id> <topic> <dir> <out fd> <file|atomic>\n", argv[0]);
+    return 1;
+  }
+  const char* uri = argv[1];
+  const char* client_id = argv[2];
+  const char* topic = argv[3];
+  snprintf(store_dir, sizeof(store_dir), "%s", argv[4]);
+  out_fd = atoi(argv[5]);
+  atomic_mode = strcmp(argv[6], "atomic") == 0;
+  if (!atomic_mode && strcmp(argv[6], "file") != 0) {
+    fprintf(stderr, "mode must be file or atomic\n");
+    return 1;
+  }
+
+  const char* trace_dir = getenv("PAHO_C_QOS2_TRACE_DIR");
+  if (trace_dir) { /* Paho's protocol trace, one file per process */
+    char trace[4200];
+    snprintf(trace, sizeof(trace), "%s/trace-%ld.log", trace_dir, (long)getpid());
+    setenv("MQTT_C_CLIENT_TRACE", trace, 1);
+    setenv("MQTT_C_CLIENT_TRACE_LEVEL", "PROTOCOL", 1);
+    setenv("MQTT_C_CLIENT_TRACE_MAX_LINES", "10000000", 1);
+    snprintf(trace, sizeof(trace), "%s/store-%ld.log", trace_dir, (long)getpid());
+    ops_fd = open(trace, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  }
+  MQTTClient client;
+  MQTTClient_persistence store;
+  memset(&store, 0, sizeof(store));
+  store.context = store_dir; /* Paho refuses a user persistence without a context */
+  store.popen = store_open;
+  store.pclose = store_close;
+  store.pput = store_put;
+  store.pget = store_get;
+  store.premove = store_remove;
+  store.pkeys = store_keys;
+  store.pclear = store_clear;
+  store.pcontainskey = store_contains;
+  int rc =
+      atomic_mode
+          ? MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_USER, &store)
+          : MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_DEFAULT, store_dir);
+  if (rc != MQTTCLIENT_SUCCESS) {
+    fprintf(stderr, "MQTTClient_create: %d\n", rc);
+    return 1;
+  }
+  rc = MQTTClient_setCallbacks(client, NULL, on_connection_lost, on_message, NULL);
+  if (rc != MQTTCLIENT_SUCCESS) {
+    fprintf(stderr, "MQTTClient_setCallbacks: %d\n", rc);
+    return 1;
+  }
+  MQTTClient_connectOptions options = MQTTClient_connectOptions_initializer;
+  options.keepAliveInterval = 30;
+  options.cleansession = 0;
+  options.MQTTVersion = MQTTVERSION_3_1_1;
+  options.maxInflightMessages = 100;
+  rc = MQTTClient_connect(client, &options);
+  if (rc != MQTTCLIENT_SUCCESS) {
+    fprintf(stderr, "MQTTClient_connect: %d\n", rc);
+    return 1;
+  }
+  /* A resumed session keeps its subscription; subscribing again would wait for a SUBACK
+   * that the broker queues behind the session's backlog (MQTTClient_subscribe gives up
+   * after 10 s and disconnects). */
+  if (!options.returned.sessionPresent) rc = MQTTClient_subscribe(client, topic, 2);
+  if (rc != MQTTCLIENT_SUCCESS) {
+    fprintf(stderr, "MQTTClient_subscribe: %d\n", rc);
+    return 1;
+  }
+  for (;;) pause(); /* the soak ends this process with SIGKILL */
+}
