@@ -10,16 +10,14 @@ connection cap of 64 KiB it reads no more than the socket buffers and the cap
 hold, with the default (8 MiB) at least 8 MiB's worth. A pika client is served
 meanwhile. Then the raw client reads: every message comes back, in order."""
 
-import re
-import socket
 import struct
 import threading
-import time
 import unittest
 
 import pika
 
 from mockforge_harness import Mockforge
+from slow_reader import kernel_send_buffer_max, metric_sum, read_exactly, settled, slow_socket
 
 QUEUE = b"loop"
 COUNT = 1500
@@ -47,26 +45,12 @@ def publish(sequence):
             frame(2, 1, struct.pack(">HHQH", 60, 0, len(body), 0)) + frame(3, 1, body))
 
 
-def kernel_send_buffer_max():
-    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-        return int(f.read().split()[2])
-
-
 class RawAmqp:
     def __init__(self, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        self.sock.settimeout(120)
-        self.sock.connect(("127.0.0.1", port))
+        self.sock = slow_socket(port, RECEIVE_BUFFER)
 
     def read(self, count):
-        out = bytearray()
-        while len(out) < count:
-            chunk = self.sock.recv(count - len(out))
-            if not chunk:
-                raise ConnectionError("closed")
-            out += chunk
-        return bytes(out)
+        return read_exactly(self.sock, count)
 
     def read_frame(self):
         frame_type, channel, size = struct.unpack(">BHI", self.read(7))
@@ -114,19 +98,10 @@ class RawAmqp:
 
 class ConnectionUnsentCap(unittest.TestCase):
     def published(self, mf):
-        status, _, body = mf.request("GET", "/__mockforge/metrics")
-        self.assertEqual(status, 200)
-        return sum(int(float(value)) for value in re.findall(
-            r'^amqp_messages_published_total\{[^}]*\} ([0-9.e+]+)$', body, re.M))
+        return metric_sum(mf, r"amqp_messages_published_total\{[^}]*\}")
 
     def settled_count(self, mf):
-        count = self.published(mf)
-        while True:
-            time.sleep(1.0)
-            now = self.published(mf)
-            if now == count:
-                return count
-            count = now
+        return settled(lambda: self.published(mf))
 
     def run_flood(self, env):
         with Mockforge("--no-kafka", "--no-mqtt",

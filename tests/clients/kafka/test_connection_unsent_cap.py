@@ -15,7 +15,6 @@ small cap is checked on the SSL listener (kafka.tls_port) too."""
 import os
 import re
 import shutil
-import socket
 import ssl
 import struct
 import subprocess
@@ -28,6 +27,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from kafka_wire import Cursor, RawClient, string
 from mockforge_harness import BIN, Mockforge
+from slow_reader import kernel_send_buffer_max, metric_sum, settled, slow_socket
 
 TOPIC = "wide"
 PARTITIONS = 10000
@@ -57,11 +57,6 @@ def partitions_in(data):
     return cursor.int32()
 
 
-def kernel_send_buffer_max():
-    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-        return int(f.read().split()[2])
-
-
 def resident_bytes(pid):
     with open(f"/proc/{pid}/status") as f:
         match = re.search(r"^VmRSS:\s+(\d+) kB$", f.read(), re.M)
@@ -73,10 +68,7 @@ class SlowRawClient(RawClient):
     (so the window the broker sees stays small)."""
 
     def __init__(self, port, ca_file=None):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        self.sock.settimeout(120)
-        self.sock.connect(("127.0.0.1", port))
+        self.sock = slow_socket(port, RECEIVE_BUFFER)
         if ca_file:
             context = ssl.create_default_context(cafile=ca_file)
             self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
@@ -85,20 +77,11 @@ class SlowRawClient(RawClient):
 
 class ConnectionUnsentCap(unittest.TestCase):
     def metadata_read(self, mf):
-        status, _, body = mf.request("GET", "/__mockforge/metrics")
-        self.assertEqual(status, 200)
-        match = re.search(r'^kafka_requests_total\{api="Metadata"\} ([0-9.e+]+)$', body, re.M)
-        return int(float(match.group(1))) if match else 0
+        return metric_sum(mf, r'kafka_requests_total\{api="Metadata"\}')
 
     def settled_count(self, mf):
         """The Metadata requests read, once that count stops moving."""
-        count = self.metadata_read(mf)
-        while True:
-            time.sleep(1.0)
-            now = self.metadata_read(mf)
-            if now == count:
-                return count
-            count = now
+        return settled(lambda: self.metadata_read(mf))
 
     def run_pipeline(self, env, tls=False):
         args = ["--no-mqtt", "--no-amqp"]

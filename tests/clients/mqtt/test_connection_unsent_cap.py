@@ -13,8 +13,6 @@ every message comes back, in order. With a keep-alive, the connection outlives a
 stop longer than 1.5 times it: the client's packets wait unread in the socket,
 so the broker pauses the keep-alive while it does not read."""
 
-import re
-import socket
 import struct
 import threading
 import time
@@ -23,6 +21,7 @@ import unittest
 import paho.mqtt.client as mqtt
 
 from mockforge_harness import Mockforge
+from slow_reader import kernel_send_buffer_max, metric_sum, read_exactly, settled, slow_socket
 
 TOPIC = "loop"
 COUNT = 1500
@@ -56,26 +55,12 @@ def publish(sequence):
     return packet(0x30, mqtt_string(TOPIC) + payload)
 
 
-def kernel_send_buffer_max():
-    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-        return int(f.read().split()[2])
-
-
 class RawMqtt:
     def __init__(self, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        self.sock.settimeout(120)
-        self.sock.connect(("127.0.0.1", port))
+        self.sock = slow_socket(port, RECEIVE_BUFFER)
 
     def read(self, count):
-        out = bytearray()
-        while len(out) < count:
-            chunk = self.sock.recv(count - len(out))
-            if not chunk:
-                raise ConnectionError("closed")
-            out += chunk
-        return bytes(out)
+        return read_exactly(self.sock, count)
 
     def receive(self):
         """The next packet: (first byte, body)."""
@@ -92,19 +77,10 @@ class RawMqtt:
 
 class ConnectionUnsentCap(unittest.TestCase):
     def published(self, mf):
-        status, _, body = mf.request("GET", "/__mockforge/metrics")
-        self.assertEqual(status, 200)
-        return sum(int(float(value)) for value in re.findall(
-            r'^mqtt_messages_published_total\{[^}]*\} ([0-9.e+]+)$', body, re.M))
+        return metric_sum(mf, r"mqtt_messages_published_total\{[^}]*\}")
 
     def settled_count(self, mf):
-        count = self.published(mf)
-        while True:
-            time.sleep(1.0)
-            now = self.published(mf)
-            if now == count:
-                return count
-            count = now
+        return settled(lambda: self.published(mf))
 
     def run_flood(self, env, keep_alive=0, stall=0):
         with Mockforge("--no-kafka", "--no-amqp",
