@@ -3,7 +3,8 @@
 slow_socket() connects with a small receive buffer, set before connecting so that the window
 the broker sees stays small; read_exactly() reads a count of bytes from it.
 kernel_send_buffer_max() is what the kernel lets a socket queue for sending, which bounds what
-a broker can hand to a client that does not read. metric_sum() adds up a counter's series
+a broker can hand to a client that does not read; kernel_absorbs_for_a_stopped_reader() adds
+the stopped client's receive buffer. metric_sum() adds up a counter's series
 from the admin port's metrics, and settled() polls a count until it stops moving.
 """
 
@@ -33,6 +34,16 @@ def read_exactly(sock, count):
 def kernel_send_buffer_max():
     with open("/proc/sys/net/ipv4/tcp_wmem") as f:
         return int(f.read().split()[2])
+
+
+def kernel_absorbs_for_a_stopped_reader():
+    """What the sockets between a broker and a client that stopped reading can take: the
+    broker's send buffer, which the kernel grows up to tcp_wmem's maximum, and the client's
+    receive buffer, which does not grow while nothing reads it (tcp_rmem's default, doubled
+    for the kernel's accounting)."""
+    with open("/proc/sys/net/ipv4/tcp_rmem") as f:
+        receive_default = int(f.read().split()[1])
+    return kernel_send_buffer_max() + 2 * receive_default
 
 
 def metric_sum(mf, pattern):
