@@ -507,6 +507,11 @@ std::vector<std::string> Cluster::restore_assignments(const SavedAssignments& sa
   }
   std::map<PartitionKey, std::pair<int32_t, std::vector<int32_t>>> wanted;  // epoch, replicas
   for (const auto& [key, partition] : saved.partitions) {
+    if (key.second < 0) {  // no such partition: a damaged or hand-made snapshot
+      warnings.push_back(key.first + "-" + std::to_string(key.second) +
+                         ": not a partition index, skipped");
+      continue;
+    }
     std::vector<int32_t> replicas;
     std::vector<int32_t> dropped;
     for (int32_t node : partition.replicas) {
