@@ -135,7 +135,7 @@ void Engine::restore_extensions() {
   for (const auto& [restore, data] : due) restore(data);
 }
 
-Status Engine::snapshot_to_file(const std::filesystem::path& path) const {
+std::string Engine::snapshot() const {
   EngineImage image = capture();
   std::vector<std::pair<std::string, std::function<std::string()>>> captures;
   {
@@ -145,7 +145,11 @@ Status Engine::snapshot_to_file(const std::filesystem::path& path) const {
   }
   for (const auto& [name, capture_extension] : captures)
     image.extensions[name] = capture_extension();
-  const std::string encoded = encode_snapshot(image);
+  return encode_snapshot(image);
+}
+
+Status Engine::snapshot_to_file(const std::filesystem::path& path) const {
+  const std::string encoded = snapshot();
   std::filesystem::path temporary = path;
   temporary += ".tmp";
   {
@@ -174,7 +178,11 @@ Status Engine::restore_from_file(const std::filesystem::path& path) {
     data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (in.bad()) return io_error(path, "read");
   }
-  auto image = decode_snapshot(data, path.string());
+  return restore(data, path.string());
+}
+
+Status Engine::restore(std::string_view data, std::string_view source_name) {
+  auto image = decode_snapshot(data, source_name);
   if (!image) return image.error();
   {
     std::lock_guard lock(state_mutex_);

@@ -124,12 +124,16 @@ class Engine {
   void restore_extensions();
   bool remove_reset_observer(ObserverToken token);
 
-  // Writes a versioned, checksummed snapshot (via a temporary file + rename).
-  // Each object is captured consistently; the whole is not one atomic cut.
+  // A versioned, checksummed snapshot (see snapshot.h) with every extension's
+  // bytes. Each object is captured consistently; the whole is not one atomic cut.
+  std::string snapshot() const;
+  // Writes snapshot() to `path` (via a temporary file + rename).
   Status snapshot_to_file(const std::filesystem::path& path) const;
-  // Validates the whole file first; on any error the state is unchanged and
-  // the error names the file. Observers are told (kRestored). The marked
-  // initial state is not changed; call mark_initial_state() to adopt it.
+  // Validates the whole of `data` first; on any error the state is unchanged
+  // and the error names `source_name`. Observers are told (kRestored). The
+  // marked initial state is not changed; call mark_initial_state() to adopt it.
+  Status restore(std::string_view data, std::string_view source_name);
+  // restore() of the file's contents, named by its path.
   Status restore_from_file(const std::filesystem::path& path);
 
   MemoryBudget& memory() { return context_.budget; }
