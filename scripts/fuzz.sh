@@ -5,8 +5,10 @@
 # read-only seeds (libFuzzer -merge=1: only inputs that add coverage stay).
 # Prints executions, coverage (cov: edges, ft: features) and crashes per
 # target. A crash stops that target; its input is kept under build/fuzz/crashes.
+# --runs stops a target after that many executions (with no --time, it has no
+# time limit); --time alone stops it after that many seconds (default 120).
 #
-#   scripts/fuzz.sh [--time SECONDS] [--target NAME]... [--no-build] [--no-merge]
+#   scripts/fuzz.sh [--time SECONDS] [--runs N] [--target NAME]... [--no-build] [--no-merge]
 #
 # The targets and their corpora come from build/fuzz/fuzz-targets/<name>
 # (written by mockforge_fuzzer() in cmake/MockforgeTargets.cmake): the binary,
@@ -15,21 +17,30 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build/fuzz"
-seconds=120
+seconds=""
+runs=""
 targets=()
 do_build=1
 do_merge=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --time) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --target) targets+=("$2"); shift 2 ;;
     --no-build) do_build=0; shift ;;
     --no-merge) do_merge=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+[[ -z "$runs" || "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --runs takes a count" >&2; exit 2; }
+if [[ -z "$seconds" ]]; then
+  if [[ -n "$runs" ]]; then seconds=0; else seconds=120; fi
+fi
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --time takes seconds" >&2; exit 2; }
+limit="${seconds}s"
+[[ "$seconds" == 0 ]] && limit="no time limit"
+[[ -n "$runs" ]] && limit="$limit, $runs runs"
 
 cd "$root"
 if [[ $do_build == 1 ]]; then
@@ -69,14 +80,18 @@ for target in "${targets[@]}"; do
   done
   cp -r "$corpus"/. "$work/run/" 2>/dev/null || true
 
-  echo "== $target: ${seconds}s"
+  echo "== $target: $limit"
   log="$logs/$target.log"
   status=0
+  runs_flag=()
+  [[ -n "$runs" ]] && runs_flag=(-runs="$runs")
+  started=$SECONDS
   # -timeout: an input taking over 30 s is a hang; -rss_limit_mb: a leak.
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
-    "$binary" "$work/run" "$work/seeds" -max_total_time="$seconds" -timeout=30 \
+    "$binary" "$work/run" "$work/seeds" -max_total_time="$seconds" "${runs_flag[@]}" -timeout=30 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes_dir/$target-" \
     >"$log" 2>&1 || status=$?
+  took=$((SECONDS - started))
   execs="$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -o '[0-9]*$' || true)"
   rate="$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -o '[0-9]*$' || true)"
   last="$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -1 || true)"
@@ -123,12 +138,12 @@ for target in "${targets[@]}"; do
   rm -rf "$work"
   trap - EXIT
   line="$(printf '%-26s %6ss %12s execs %8s/s  cov %6s  ft %7s  corpus %5s  crash: %s' \
-    "$target" "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$kept" "$crash")"
+    "$target" "$took" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$kept" "$crash")"
   echo "$line"
   summary+=("$line")
 done
 
 echo
-echo "== summary ($(date -u +%Y-%m-%dT%H:%MZ), ${seconds}s per target)"
+echo "== summary ($(date -u +%Y-%m-%dT%H:%MZ), $limit per target)"
 printf '%s\n' "${summary[@]}"
 exit $failed
