@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "brokers/mqtt/codec/topic.h"
 #include "core/log/logging.h"
@@ -17,7 +16,7 @@ using traffic::Protocol;
 struct Rule {
   config::BridgeRule config;
   bool configured = false;
-  std::optional<std::regex> topic_regex;
+  std::optional<regex::Pattern> topic_regex;
   metrics::Counter* messages = nullptr;
   metrics::Counter* errors = nullptr;
   std::atomic<uint64_t> message_count{0};
@@ -123,7 +122,7 @@ bool amqp_topic_matches(const std::string& pattern, const std::string& routing_k
 }
 
 bool matches(const config::BridgeRule& rule, const traffic::Message& message, Captures* captures,
-             const std::regex* topic_regex) {
+             const regex::Pattern* topic_regex) {
   const auto& from = rule.from;
   if (message.protocol != protocol_of(from.protocol)) return false;
   Captures c;
@@ -133,9 +132,10 @@ bool matches(const config::BridgeRule& rule, const traffic::Message& message, Ca
       if (!from.topic_prefix.empty() && !message.destination.starts_with(from.topic_prefix))
         return false;
       if (!from.topic_regex.empty()) {
-        const bool hit = topic_regex != nullptr
-                             ? std::regex_match(message.destination, *topic_regex)
-                             : std::regex_match(message.destination, std::regex(from.topic_regex));
+        const auto result = topic_regex != nullptr
+                                ? topic_regex->match(message.destination)
+                                : regex::Pattern(from.topic_regex).match(message.destination);
+        const bool hit = result == regex::Pattern::Result::kMatch;
         if (!hit) return false;
       }
       c.topic = message.destination;

@@ -16,12 +16,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/config/bridges.h"
+#include "core/regex/pattern.h"
 #include "core/traffic/hub.h"
 
 namespace mockforge::metrics {
@@ -97,7 +97,7 @@ struct Captures {
 // its templates use; and the copy it makes of it.
 // `topic_regex`: from.topic_regex compiled (else compiled on each call).
 bool matches(const config::BridgeRule& rule, const traffic::Message& message, Captures* captures,
-             const std::regex* topic_regex = nullptr);
+             const regex::Pattern* topic_regex = nullptr);
 // Throws std::runtime_error when the destination cannot be rendered.
 traffic::Message render(const config::BridgeRule& rule, const traffic::Message& message,
                         const Captures& captures);

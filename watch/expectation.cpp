@@ -11,6 +11,7 @@ namespace mockforge::watch {
 namespace {
 
 using nlohmann::json;
+using Match = mockforge::regex::Pattern::Result;
 
 [[noreturn]] void bad(const std::string& field, const std::string& why) {
   throw std::invalid_argument(fmt::format("{}: {}", field, why));
@@ -83,8 +84,8 @@ FieldCheck parse_check(const json& spec, const std::string& where) {
   if (numeric && !check.operand.is_number()) bad(where, "a comparison needs a number");
   if (check.op == FieldCheck::Op::kRegex) {
     try {
-      check.pattern.emplace(need_string(check.operand, where + ".regex"), std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+      check.pattern.emplace(need_string(check.operand, where + ".regex"));
+    } catch (const mockforge::regex::PatternError& e) {
       bad(where + ".regex", std::string("invalid regular expression: ") + e.what());
     }
   }
@@ -125,10 +126,17 @@ std::string check_value(const FieldCheck& check, const json* value) {
     }
     case Op::kRegex:
       if (!value->is_string()) return fmt::format("{} is {}, not a string", path, value->dump());
-      return std::regex_search(value->get<std::string>(), *check.pattern)
-                 ? ""
-                 : fmt::format("{} is {}, which does not match /{}/", path, value->dump(),
-                               check.operand.get<std::string>());
+      switch (check.pattern->search(value->get_ref<const std::string&>())) {
+        case Match::kMatch:
+          return "";
+        case Match::kNoMatch:
+          return fmt::format("{} is {}, which does not match /{}/", path, value->dump(),
+                             check.pattern->text());
+        case Match::kTooComplex:
+          break;
+      }
+      return fmt::format("{} ({} bytes) could not be checked against /{}/: too complex to match",
+                         path, value->get_ref<const std::string&>().size(), check.pattern->text());
     case Op::kContains:
       if (value->is_string() && check.operand.is_string()) {
         return value->get<std::string>().find(check.operand.get<std::string>()) != std::string::npos
@@ -221,8 +229,8 @@ Expectation Expectation::from_json(const nlohmann::json& spec) {
     if (match.contains("regex")) {
       e.regex_text = need_string(match["regex"], "match.regex");
       try {
-        e.regex.emplace(*e.regex_text, std::regex::ECMAScript);
-      } catch (const std::regex_error& error) {
+        e.regex.emplace(*e.regex_text);
+      } catch (const mockforge::regex::PatternError& error) {
         bad("match.regex", std::string("invalid regular expression: ") + error.what());
       }
     }
@@ -341,10 +349,21 @@ std::vector<std::string> Expectation::mismatches(const traffic::Message& message
                                           *value ? "'" + **value + "'" : "absent", expected));
   }
   if (regex) {
-    note(std::regex_search(message.payload, *regex)
-             ? ""
-             : fmt::format("payload '{}' does not match /{}/", shorten(message.payload),
-                           *regex_text));
+    switch (regex->search(message.payload)) {
+      case Match::kMatch:
+        note("");
+        break;
+      case Match::kNoMatch:
+        note(
+            fmt::format("payload '{}' does not match /{}/", shorten(message.payload), *regex_text));
+        break;
+      case Match::kTooComplex:
+        note(
+            fmt::format("payload of {} bytes could not be checked against /{}/: too complex to "
+                        "match",
+                        message.payload.size(), *regex_text));
+        break;
+    }
   }
   if (!json.empty()) {
     const auto document = nlohmann::json::parse(message.payload, nullptr, false);

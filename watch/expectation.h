@@ -28,11 +28,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/regex/pattern.h"
 #include "core/traffic/message.h"
 #include "watch/json_path.h"
 
@@ -43,7 +43,7 @@ struct FieldCheck {
   JsonPath path;
   Op op = Op::kExists;
   nlohmann::json operand;
-  std::optional<std::regex> pattern;  // kRegex
+  std::optional<mockforge::regex::Pattern> pattern;  // kRegex
 };
 
 struct Expectation {
@@ -55,7 +55,7 @@ struct Expectation {
   std::optional<std::string> routing_key;  // AMQP pattern
   std::vector<FieldCheck> json;
   std::optional<std::string> regex_text;
-  std::optional<std::regex> regex;  // searched in the payload
+  std::optional<mockforge::regex::Pattern> regex;  // searched in the payload
   std::vector<std::pair<std::string, std::string>> headers;
   std::map<std::string, std::string> properties;
   std::optional<std::string> key;

@@ -1,6 +1,6 @@
 #include "core/config/bridges.h"
 
-#include <regex>
+#include "core/regex/pattern.h"
 
 namespace mockforge::config {
 namespace {
@@ -73,8 +73,8 @@ void check_source(const BridgeSide& side, std::vector<BridgeFieldError>& errors)
     }
     if (!side.topic_regex.empty()) {
       try {
-        std::regex(side.topic_regex, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
+        regex::Pattern{side.topic_regex};
+      } catch (const regex::PatternError& e) {
         errors.emplace_back("from.topic_regex",
                             std::string("not a regular expression: ") + e.what());
       }

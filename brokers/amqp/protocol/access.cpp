@@ -9,13 +9,13 @@ namespace mockforge::amqp {
 PermissionPattern::PermissionPattern(std::string pattern) : pattern_(std::move(pattern)) {
   everything_ = pattern_ == ".*";
   if (!everything_) {
-    regex_ = std::make_shared<const std::regex>(pattern_, std::regex::ECMAScript);
+    regex_.emplace(pattern_);
   }
 }
 
 bool PermissionPattern::matches(std::string_view name) const {
   if (everything_) return true;
-  return std::regex_search(name.begin(), name.end(), *regex_);
+  return regex_->search(name) == regex::Pattern::Result::kMatch;
 }
 
 const PermissionPattern& VhostPermissions::of(Permission permission) const {
@@ -102,7 +102,7 @@ AccessControl AccessControl::from_config(const std::vector<std::string>& users,
       try {
         granted = VhostPermissions{PermissionPattern(parts[2]), PermissionPattern(parts[3]),
                                    PermissionPattern(parts[4])};
-      } catch (const std::regex_error& error) {
+      } catch (const regex::PatternError& error) {
         throw std::invalid_argument("amqp.permissions: bad regular expression in \"" + entry +
                                     "\": " + error.what());
       }
@@ -214,7 +214,7 @@ std::string AccessControl::add_permission(const std::string& user, const std::st
   try {
     granted = VhostPermissions{PermissionPattern(configure), PermissionPattern(write),
                                PermissionPattern(read)};
-  } catch (const std::regex_error& error) {
+  } catch (const regex::PatternError& error) {
     return std::string("bad regular expression: ") + error.what();
   }
   std::unique_lock lock(mutex_);

@@ -16,29 +16,31 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/regex/pattern.h"
+
 namespace mockforge::amqp {
 
 enum class Permission { kConfigure, kWrite, kRead };
 
 // One regular expression of a permission entry. ".*" matches everything
-// without running the regex (the common case, checked on every publish).
+// without running the regex (the common case, checked on every publish). A
+// name the regex is too complex to decide for is refused.
 class PermissionPattern {
  public:
-  explicit PermissionPattern(std::string pattern);  // throws std::regex_error
+  explicit PermissionPattern(std::string pattern);  // throws regex::PatternError
   bool matches(std::string_view name) const;
   const std::string& pattern() const { return pattern_; }
 
  private:
   std::string pattern_;
   bool everything_ = false;
-  std::shared_ptr<const std::regex> regex_;
+  std::optional<regex::Pattern> regex_;
 };
 
 struct VhostPermissions {

@@ -248,6 +248,30 @@ class RejectModeTest(ContractTestCase):
         self.assertIn(("/amount", "minimum"), pairs(violation))
         self.assertEqual(self.failures("kafka", "orders"), 1)
 
+    def test_long_strings_are_checked_and_the_broker_stays_up(self):
+        # The pattern and date-time checks used std::regex, whose matcher recursed once per
+        # character: a string of some 40,000 characters took the whole process down.
+        digits = "1" * 300_000
+        self.assertIsNone(self.produce("orders", json.dumps(
+            {"orderId": f"ORD-{digits}", "amount": 1}).encode()))
+        error = self.produce("orders", json.dumps(
+            {"orderId": f"ORD-{digits}x", "amount": 1,
+             "placedAt": f"{digits}-01-01T00:00:00.{digits}Z"}).encode())
+        self.assertIsNotNone(error)
+        self.assertEqual(error.code(), KafkaError.INVALID_RECORD)
+        [violation] = self.violations()
+        self.assertLessEqual({("/orderId", "pattern"), ("/placedAt", "format")}, pairs(violation))
+        # Everyone else is served as before.
+        self.assertIsNone(self.produce("orders", b'{"orderId":"ORD-8","amount":2,'
+                                                 b'"placedAt":"2026-12-06T13:00:00.25Z"}'))
+        sub = self.mqtt_client("after-long-sub")
+        self.subscribe(sub, "sensors/+/reading")
+        pub = self.mqtt_client("after-long")
+        self.publish_wait(pub, "sensors/s9/reading", '{"sensorId":"s9","value":1}', 1)
+        self.assertEqual(pub.acks.get(timeout=TIMEOUT), ("puback", 0))
+        self.assertEqual(sub.received.get(timeout=TIMEOUT),
+                         ("sensors/s9/reading", b'{"sensorId":"s9","value":1}'))
+
     def test_kafka_topic_is_created_with_the_binding_partitions(self):
         metadata = AdminClient({"bootstrap.servers": self.bootstrap}).list_topics(timeout=TIMEOUT)
         self.assertIn("orders", metadata.topics)

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <set>
+#include <utility>
 
 #include "asyncapi/inspect.h"
 #include "asyncapi/schema_validator.h"
@@ -144,6 +146,77 @@ TEST(AsyncApiValidator, ViolationsCarryThePointerOfTheFailingValue) {
   EXPECT_TRUE(found) << violations_text(violations);
   EXPECT_TRUE(
       validator.validate(nlohmann::json::parse(R"({"sensors":{"temperature":5}})")).empty());
+}
+
+// RFC 3339's date, time and date-time, parsed by mockforge (valijson's std::regex versions
+// overflowed the stack on long strings).
+TEST(AsyncApiValidator, DateAndTimeFormatsFollowRfc3339) {
+  const auto check = [](const char* format, const std::string& text) {
+    const SchemaValidator validator(Json{{"type", "string"}, {"format", format}});
+    return validator.validate(Json(text));
+  };
+  for (const char* good : {"2024-02-29", "2023-12-31", "0001-01-01"})
+    EXPECT_TRUE(check("date", good).empty()) << good;
+  for (const char* bad : {"2023-02-29", "2024-13-01", "2024-04-31", "24-01-01", "2024-1-01",
+                          "2024-01-01T00:00:00Z", "02024-01-01", ""})
+    EXPECT_FALSE(check("date", bad).empty()) << bad;
+  for (const char* good : {"16:52:45Z", "23:59:60z", "00:00:00.123456+02:00", "08:30:00-05:30"})
+    EXPECT_TRUE(check("time", good).empty()) << good;
+  for (const char* bad : {"24:00:00Z", "16:60:00Z", "16:52:45", "16:52:45.Z", "16:52:45+2:00",
+                          "16:52:45+02:60", "1:52:45Z"})
+    EXPECT_FALSE(check("time", bad).empty()) << bad;
+  EXPECT_TRUE(check("date-time", "2022-07-18T16:52:45.5Z").empty());
+  EXPECT_TRUE(check("date-time", "2022-07-18t16:52:45+02:00").empty());
+  EXPECT_FALSE(check("date-time", "2022-07-18 16:52:45Z").empty());
+  const auto violations = check("date-time", "2022-02-30T00:00:00Z");
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].keyword, "format");
+  // Formats apply to strings only.
+  EXPECT_TRUE(SchemaValidator(Json{{"format", "date"}}).validate(Json(20240101)).empty());
+}
+
+// Payloads are what the service under test sent. With valijson's std::regex each of these
+// killed the process (its matcher recursed once per character).
+TEST(AsyncApiValidator, LongStringsAreCheckedWithoutOverflowingTheStack) {
+  const std::string digits(1 << 20, '1');
+  const SchemaValidator validator(Json::parse(R"({"type":"object","properties":{
+      "id":{"type":"string","pattern":"^[0-9]+$"},
+      "when":{"type":"string","format":"date-time"},
+      "day":{"type":"string","format":"date"}}})"));
+  // (pointer, keyword) of each failure; valijson adds the enclosing `properties` one.
+  const auto failures = [&](const Json& value) {
+    std::set<std::pair<std::string, std::string>> out;
+    for (const auto& v : validator.validate(value)) out.emplace(v.pointer, v.keyword);
+    return out;
+  };
+  using Failure = std::pair<std::string, std::string>;
+  EXPECT_TRUE(validator.validate(Json{{"id", digits}}).empty());
+  EXPECT_THAT(failures(Json{{"id", digits + "x"}}), ::testing::Contains(Failure{"/id", "pattern"}));
+  EXPECT_THAT(failures(Json{{"when", digits + "-01-01T00:00:00." + digits + "Z"}}),
+              ::testing::Contains(Failure{"/when", "format"}));
+  EXPECT_FALSE(validator.valid(Json{{"day", digits + "-01-01"}}));
+  EXPECT_TRUE(validator.valid(Json{{"when", "2022-07-18T16:52:45." + digits + "Z"}}));
+
+  // A pattern that backtracks from every start: refused with a reason, in bounded time.
+  const SchemaValidator backtracking(Json{{"type", "string"}, {"pattern", "1.*x"}});
+  const auto violations = backtracking.validate(Json(digits));
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].keyword, "pattern");
+}
+
+TEST(AsyncApiValidator, OverlongPropertyNamesAreRefusedWherePatternPropertiesApply) {
+  const SchemaValidator validator(Json::parse(R"({"type":"object",
+      "patternProperties":{"^x-[a-z]+$":{"type":"string"}}})"));
+  EXPECT_TRUE(validator.validate(Json{{"x-trace", "t"}}).empty());
+  EXPECT_FALSE(validator.validate(Json{{"x-trace", 1}}).empty());
+  const std::string name = "x-" + std::string(100000, 'a');
+  const auto violations = validator.validate(Json{{"outer", {{name, "t"}}}});
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].keyword, "patternProperties");
+  EXPECT_EQ(violations[0].pointer, "/outer");
+  EXPECT_FALSE(validator.valid(Json{{name, "t"}}));
+  // Without patternProperties in the schema, long names are any other names.
+  EXPECT_TRUE(SchemaValidator(Json{{"type", "object"}}).valid(Json{{name, "t"}}));
 }
 
 TEST(AsyncApiInspect, PrintsChannelsPatternsAndExamples) {

@@ -354,5 +354,28 @@ TEST_F(WatchTest, InOrderParseErrorsNameTheStep) {
               HasSubstr("in_order[0].timeout_ms: set it once"));
 }
 
+// Payloads come from the service under test: a long one must not take the process down.
+// std::regex recursed once per character and overflowed the stack at about 40,000.
+TEST_F(WatchTest, RegexesOverLongPayloadsAnswerWithoutCrashing) {
+  const std::string digits(200000, '7');  // two fit the history's 1 MiB
+  publish(kafka("big", digits));
+  publish(kafka("big", R"({"note": ")" + digits + R"("})"));
+  auto verdict = expectations.wait(parse(
+      R"({"protocol": "kafka", "topic": "big", "match": {"regex": "^7+$"}, "timeout_ms": 0})"));
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched_seqs, std::vector<uint64_t>{1});
+  verdict = expectations.wait(parse(R"({"protocol": "kafka", "topic": "big",
+      "match": {"json": [{"path": "$.note", "regex": "^[0-9]+$"}]}, "timeout_ms": 0})"));
+  EXPECT_TRUE(verdict.met);
+  EXPECT_EQ(verdict.matched_seqs, std::vector<uint64_t>{2});
+  // A pattern that backtracks on every start: an answer, with the reason.
+  verdict = expectations.wait(parse(
+      R"({"protocol": "kafka", "topic": "big", "match": {"regex": "7.*x"}, "timeout_ms": 0})"));
+  EXPECT_FALSE(verdict.met);
+  ASSERT_FALSE(verdict.closest_misses.empty());
+  EXPECT_THAT(verdict.closest_misses[0].reasons[0],
+              ::testing::AnyOf(HasSubstr("too complex"), HasSubstr("does not match")));
+}
+
 }  // namespace
 }  // namespace mockforge::watch
