@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "core/json/payload.h"
+
 namespace mockforge::asyncapi {
 
 struct Contract::CompiledMessage {
@@ -112,11 +114,12 @@ std::optional<Verdict> Contract::check(
     Verdict verdict;
     verdict.channel = channel.id;
     if (compiled->messages.empty()) return verdict;  // the channel says nothing of its messages
-    const auto payload = nlohmann::json::parse(message.payload, nullptr, false);
-    if (payload.is_discarded()) {
-      verdict.violations.push_back({"", "the payload is not JSON", ""});
+    const auto parsed = json::parse_payload(message.payload);
+    if (!parsed.ok()) {
+      verdict.violations.push_back({"", parsed.error, ""});
       return verdict;
     }
+    const auto& payload = parsed.value;
     // The first message whose payload schema accepts it; else the
     // violations against each message, named when there are several.
     std::vector<Violation> all;

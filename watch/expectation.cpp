@@ -6,6 +6,7 @@
 
 #include "brokers/amqp/model/routing.h"
 #include "brokers/mqtt/codec/topic.h"
+#include "core/json/payload.h"
 
 namespace mockforge::watch {
 namespace {
@@ -366,9 +367,10 @@ std::vector<std::string> Expectation::mismatches(const traffic::Message& message
     }
   }
   if (!json.empty()) {
-    const auto document = nlohmann::json::parse(message.payload, nullptr, false);
-    if (document.is_discarded()) {
-      note(fmt::format("payload is not JSON: '{}'", shorten(message.payload)));
+    const auto parsed = mockforge::json::parse_payload(message.payload);
+    const auto& document = parsed.value;
+    if (!parsed.ok()) {
+      note(fmt::format("{}: '{}'", parsed.error, shorten(message.payload)));
     } else {
       for (const auto& check : json) note(check_value(check, check.path.find(document)));
     }

@@ -59,6 +59,28 @@ def test_a_failed_expectation_fails_the_test_with_the_closest_misses(mockforge):
     assert '$.status is "pending"' in text
 
 
+def test_hostile_payloads_get_reasons_not_a_crash(mockforge):
+    # Regexes ran on std::regex, which recursed once per character of the payload, and the
+    # value at a JSON path was printed recursively: each of these ended the server.
+    digits = "7" * 300_000
+    produce(mockforge, "hostile", digits.encode())
+    depth = 200_000
+    produce(mockforge, "hostile", ('{"a": ' + "[" * depth + "]" * depth + "}").encode())
+    verdict = mockforge.expect(protocol="kafka", topic="hostile", match={"regex": "^7+$"})
+    assert verdict["met"] and verdict["matched"] == 1
+    with pytest.raises(pytest.fail.Exception) as failure:
+        mockforge.expect(protocol="kafka", topic="hostile",
+                         match={"json": [{"path": "$.a", "equals": 1}]}, timeout_ms=0)
+    assert "deeper than 512 levels" in str(failure.value)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        mockforge.expect(protocol="kafka", topic="hostile", match={"regex": "7.*x"},
+                         timeout_ms=0)
+    assert "too complex" in str(failure.value) or "does not match" in str(failure.value)
+    # The server is still there for the next message.
+    publish_mqtt(mockforge, "alerts/after", b"ok")
+    assert mockforge.expect(protocol="mqtt", topic="alerts/after")["met"]
+
+
 def test_in_order_across_protocols(mockforge):
     produce(mockforge, "orders.created", b'{"id": "o-2"}')
     publish_amqp(mockforge, "notifications", "email.order", b"order o-2 received")

@@ -377,5 +377,21 @@ TEST_F(WatchTest, RegexesOverLongPayloadsAnswerWithoutCrashing) {
               ::testing::AnyOf(HasSubstr("too complex"), HasSubstr("does not match")));
 }
 
+// A payload nested a megabyte deep: printing the value at a path recursed once per level
+// and ended the process. Deeper than 512 levels, a payload is not evaluated as JSON.
+TEST_F(WatchTest, DeeplyNestedPayloadsAreMissesWithTheReason) {
+  const std::size_t depth = 200000;
+  publish(kafka("deep", R"({"a": )" + std::string(depth, '[') + std::string(depth, ']') + "}"));
+  publish(kafka("deep", R"({"a": [[["x"]]]})"));
+  const auto verdict = expectations.wait(parse(R"({"protocol": "kafka", "topic": "deep",
+      "match": {"json": [{"path": "$.a", "equals": 1}]}, "timeout_ms": 0})"));
+  EXPECT_FALSE(verdict.met);
+  ASSERT_EQ(verdict.closest_misses.size(), 2u);
+  std::vector<std::string> reasons;
+  for (const auto& miss : verdict.closest_misses) reasons.push_back(miss.reasons.at(0));
+  EXPECT_THAT(reasons, ::testing::Contains(HasSubstr("deeper than 512 levels")));
+  EXPECT_THAT(reasons, ::testing::Contains(HasSubstr(R"($.a is [[["x"]]])")));
+}
+
 }  // namespace
 }  // namespace mockforge::watch
