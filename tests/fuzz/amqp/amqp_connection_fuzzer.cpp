@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "brokers/amqp/protocol/connection.h"
-#include "core/log/logging.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
+#include "tests/fuzz/quiet_logging.h"
 
 namespace {
 
@@ -122,11 +122,7 @@ void run(std::span<const uint8_t> prefix, std::span<const uint8_t> input) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);  // refused logins would flood the output
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
   const std::span<const uint8_t> input(data, size);
   run({}, input);
   const bool limited = size > 0 && (data[0] & 1) != 0;

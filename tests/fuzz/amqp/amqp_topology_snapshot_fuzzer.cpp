@@ -11,8 +11,8 @@
 
 #include "brokers/amqp/codec/buffer.h"
 #include "brokers/amqp/model/vhost.h"
-#include "core/log/logging.h"
 #include "core/storage/engine.h"
+#include "tests/fuzz/quiet_logging.h"
 
 using namespace mockforge;
 using mockforge::amqp::ByteReader;
@@ -31,11 +31,7 @@ std::string encode(const Vhost& vhost) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
   storage::Engine engine;
   Vhost vhost("/", engine.queues());
   try {

@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include "core/config/config.h"
-#include "core/log/logging.h"
 #include "fixtures/fixture_set.h"
+#include "tests/fuzz/quiet_logging.h"
 
 namespace {
 
@@ -51,11 +51,7 @@ void fuzz_fixtures(std::string_view text, std::optional<traffic::Protocol> secti
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   fuzz_config(text);
   // A sectioned file, or one protocol's bare fixtures (<protocol>.fixtures_dir).

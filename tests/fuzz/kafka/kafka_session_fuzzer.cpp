@@ -24,9 +24,9 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/group_coordinator.h"
 #include "brokers/kafka/protocol/request_pipeline.h"
-#include "core/log/logging.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
+#include "tests/fuzz/quiet_logging.h"
 
 namespace {
 
@@ -99,11 +99,7 @@ BrokerOptions fuzz_options() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
 
   storage::Engine engine;
   metrics::Registry registry;

@@ -29,9 +29,9 @@
 #include "brokers/mqtt/broker/metrics.h"
 #include "brokers/mqtt/codec/framer.h"
 #include "brokers/mqtt/codec/packet.h"
-#include "core/log/logging.h"
 #include "core/metrics/registry.h"
 #include "core/storage/engine.h"
+#include "tests/fuzz/quiet_logging.h"
 
 namespace {
 
@@ -302,11 +302,7 @@ void run_pair(std::span<const uint8_t> input) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
   const std::span<const uint8_t> input(data, size);
   run_single(input);
   run_pair(input);

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/log/logging.h"
 #include "core/storage/engine.h"
 #include "core/storage/snapshot.h"
+#include "tests/fuzz/quiet_logging.h"
 
 namespace {
 
@@ -35,11 +35,7 @@ std::string framed(uint32_t version, std::string_view payload) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    log::init("off", log::Format::kText);
-    return true;
-  }();
-  (void)quiet;
+  mockforge::fuzz::quiet_logging();
   if (size == 0) return 0;
   constexpr uint32_t kOldest = storage::kOldestSnapshotFormatVersion;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
