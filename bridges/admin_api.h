@@ -7,12 +7,9 @@
 //
 // Snapshots (POST /__mockforge/api/snapshot, restore, storage.snapshot_file)
 // carry the rules added through the admin API, in that JSON form, as the
-// storage extension "bridges"; configured rules stay those of mockforge.yaml.
+// storage extension "bridges" (rules_json.h); configured rules stay those of
+// mockforge.yaml.
 #pragma once
-
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace mockforge::admin {
 class HttpServer;
@@ -23,12 +20,5 @@ namespace mockforge::bridges {
 class Engine;
 
 void register_admin_routes(admin::HttpServer& server, Engine& engine);
-
-// The rules added at run time, as a JSON list of {"name", "from", "to"}.
-std::string capture_runtime_rules(const Engine& engine);
-// Replaces the run-time rules with those of `data` (capture_runtime_rules'
-// form). Returns what could not be added, as "NAME: why" (a name a
-// configured rule holds, a rule invalid here); the others are added.
-std::vector<std::string> restore_runtime_rules(Engine& engine, std::string_view data);
 
 }  // namespace mockforge::bridges

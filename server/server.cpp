@@ -18,6 +18,7 @@
 
 #include "bridges/admin_api.h"
 #include "bridges/engine.h"
+#include "bridges/rules_json.h"
 #include "brokers/amqp/service.h"
 #include "brokers/kafka/service.h"
 #include "brokers/mqtt/service.h"

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "bridges/engine.h"
+#include "bridges/rules_json.h"
 #include "core/config/config.h"
 #include "core/metrics/registry.h"
 #include "core/traffic/hub.h"
@@ -241,6 +242,37 @@ TEST(BridgesEngine, RefusalsAreCountedAndPausedMessagesNotCopied) {
   EXPECT_EQ(kafka->published.size(), 1u);
   EXPECT_EQ(registry.counter("mockforge_bridge_messages_total", "", {"bridge"}).with({"a"}).value(),
             1.0);
+}
+
+// The snapshot extension "bridges" comes from a file: a field of the wrong type is a problem
+// reported with the rule's name, not an exception out of the restore (nlohmann's value()
+// threw type_error for a numeric name, and the admin restore answered 500 with it).
+TEST(BridgesSnapshot, RestoreReportsWhatItCannotAddAndKeepsTheRest) {
+  traffic::Hub hub;
+  metrics::Registry registry;
+  Engine engine(hub, registry);
+  const auto problems = restore_runtime_rules(engine, R"([
+      {"name": 5, "from": {"protocol": "kafka", "topic": "a"}, "to": {"protocol": "mqtt", "topic": "b"}},
+      {"name": "ok", "from": {"protocol": "kafka", "topic": "a"}, "to": {"protocol": "mqtt", "topic": "b", "qos": 1}},
+      {"name": "typed", "from": {"protocol": 1}, "to": [], "extra": true},
+      "not an object",
+      {"name": "bad-regex", "from": {"protocol": "kafka", "topic_regex": "("}, "to": {"protocol": "mqtt", "topic": "b"}}])");
+  EXPECT_THAT(problems, ::testing::Contains("(no name): name: expected a string"));
+  EXPECT_THAT(problems, ::testing::Contains("typed: from.protocol: expected a string"));
+  EXPECT_THAT(problems,
+              ::testing::Contains("typed: extra: unknown field; a rule has name, from and to"));
+  EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr("(no name): expected an object")));
+  EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr("bad-regex: from.topic_regex")));
+  const auto rules = engine.list();
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].rule.name, "ok");
+  // What was restored is captured in the same form and restores as it was.
+  const std::string captured = capture_runtime_rules(engine);
+  Engine again(hub, registry);
+  EXPECT_THAT(restore_runtime_rules(again, captured), IsEmpty());
+  EXPECT_EQ(capture_runtime_rules(again), captured);
+  EXPECT_THAT(restore_runtime_rules(again, "{}"),
+              ElementsAre("the snapshot's bridges are not a JSON list"));
 }
 
 }  // namespace
