@@ -37,7 +37,10 @@ config::BridgeSide read_side(const json& in, const std::string& name,
     errors.push_back(name + ": expected an object with \"protocol\"");
     return side;
   }
-  for (const auto& [field, value] : in.items()) {
+  for (const auto& item : in.items()) {
+    // Named, not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& field = item.key();
+    const json& value = item.value();
     const std::string path = name + "." + field;
     const auto text = [&](std::string& target) {
       if (value.is_string()) {
