@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 #include <stdexcept>
+#include <system_error>
 
 namespace mockforge::watch {
 namespace {
@@ -41,7 +43,11 @@ JsonPath JsonPath::parse(std::string_view text) {
         while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
         if (i == begin || (i == begin + 1 && text[begin] == '-'))
           fail(text, begin, "expected an index");
-        path.steps_.emplace_back(std::stoll(std::string(text.substr(begin, i - begin))));
+        long long index = 0;
+        const auto* first = text.data() + begin;
+        const auto [end, error] = std::from_chars(first, text.data() + i, index);
+        if (error != std::errc() || end != text.data() + i) fail(text, begin, "index out of range");
+        path.steps_.emplace_back(index);
       }
       if (i >= text.size() || text[i] != ']') fail(text, i, "expected ']'");
       ++i;

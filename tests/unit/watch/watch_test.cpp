@@ -61,6 +61,10 @@ TEST(JsonPathTest, FindsNamesIndexesAndQuotedNames) {
   EXPECT_THROW(JsonPath::parse("$.a[x]"), std::invalid_argument);
   EXPECT_THROW(JsonPath::parse("$.a['x"), std::invalid_argument);
   EXPECT_THROW(JsonPath::parse("$."), std::invalid_argument);
+  // Found by expectation_fuzzer: an index beyond 64 bits threw std::out_of_range from stoll,
+  // past the callers that turn std::invalid_argument into "field: why".
+  EXPECT_THROW(JsonPath::parse("$.a[99999999999999999999]"), std::invalid_argument);
+  EXPECT_EQ(JsonPath::parse("$.a[-9223372036854775808]").find(document), nullptr);
 }
 
 TEST_F(WatchTest, HistoryKeepsTheNewestWithinItsLimitAndResetEmptiesIt) {
