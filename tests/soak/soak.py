@@ -346,6 +346,10 @@ def soak(protocol, binary, count, kills, rng):
             result["again_without_redelivered"] = _amqp_unflagged(records.name)
         if protocol in QOS2:
             result["store"] = MQTT2["store"]
+            # The atomic store's start-up repairs (its "# start: ..." notes, but the pids).
+            with open(records.name, "rb") as f:
+                result["repairs"] = sum(1 for line in f if line.startswith(b"# start: ")
+                                        and not line.startswith(b"# start: pid"))
             if result["delivered_again"]:
                 counts = {}
                 for n in received:

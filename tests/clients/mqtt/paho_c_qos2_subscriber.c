@@ -1,9 +1,11 @@
-/* A QoS 2 subscriber for the soak (tests/soak/soak.py, protocol mqtt2) that can be
- * killed with SIGKILL at any point and started again: Eclipse Paho C (Debian
- * libpaho-mqtt-dev 1.3.12, MQTTClient API), MQTT 3.1.1, a fixed client id, clean
- * session off, and Paho's in-flight state kept in a directory across restarts.
+/* A QoS 2 subscriber for the soak (tests/soak/soak.py, protocols mqtt2 and mqtt2v5) that
+ * can be killed with SIGKILL at any point and started again: Eclipse Paho C (Debian
+ * libpaho-mqtt-dev 1.3.12, MQTTClient API), MQTT 3.1.1 or 5, a fixed client id, clean
+ * session (3.1.1) or clean start (5) off, and Paho's in-flight state kept in a directory
+ * across restarts.
  *
- * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic>
+ * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic> [4|5]
+ * The last argument is the MQTT version: 4 (3.1.1, the default) or 5; "MQTT 5" below.
  * PAHO_C_QOS2_TRACE_DIR=<dir>: Paho's protocol trace and a log of the store's calls there,
  * one file each per process.
  *
@@ -44,6 +46,44 @@
  *           could be taken for an earlier recorded one; the soak's lives are shorter.
  *           This relies on the call order above (Paho C 1.3.12's MQTTProtocol_handlePubrels
  *           and MQTTClient_run); a store call out of that order is written at once.
+ *
+ * MQTT 5. MQTTClient_createWithOptions and MQTTClient_connect5 (MQTTVersion 5, clean start
+ * off, Session Expiry Interval 3600 s: a v5 session otherwise ends with the connection).
+ * Paho C 1.3.12 does not report CONNACK's session present flag under v5
+ * (MQTTClient_connectURIVersion copies it only for version 4): the subscriber subscribes
+ * (MQTTClient_subscribe5, QoS 2, checking the granted reason code) while <dir>/subscribed,
+ * written after the first grant, is absent. Paho C 1.3.12 takes an inbound v5 QoS 2
+ * message differently (MQTTPacket_Factory, MQTTProtocol_handlePublishes and
+ * MQTTProtocol_handlePubrels, as the store log shows):
+ *   PUBLISH  -> stored under "r5-<packet id>" (the whole packet); the message is queued for
+ *               the application at once; PUBREC sent. A PUBLISH again under a packet id Paho
+ *               holds replaces the entry and is not queued.
+ *   PUBREL   -> "r5-<packet id>" and "r-<packet id>" removed, PUBCOMP sent
+ *   messageArrived returns 1 -> "q5-<seqno>" removed.
+ * The queue entry is never stored: MQTTPersistence_persistQueueEntry puts it only when
+ * MQTTProperties_write returned 0, and that returns the length it wrote (at least 1), so
+ * the store sees the removal of "q5-<seqno>" but no put. A restart restores "r5-" entries
+ * as received and already handed over (no payload kept): the broker's PUBREL removes them,
+ * a PUBLISH again is not delivered. With Paho's own store a message is lost when a kill
+ * lands after its "r5-" entry is stored and before messageArrived has recorded it.
+ * MQTTClient_run calls messageArrived once per packet read, so in practice a message is
+ * handed over in the iteration that read its PUBLISH, before its PUBREL is read.
+ * The atomic store under MQTT 5 (the 3.1.1 hold and checkpoint are not used):
+ *   - "r5-<id>" is written (temporary name, rename) with a token; Paho's put of an
+ *     "r5-<id>" that exists (a PUBLISH again) leaves it as it is.
+ *   - the removal of "q5-<seqno>" writes the record "<n> q5-<seqno> r5-<id> <token>" in one
+ *     write(): the message's "r5-" entry is found by packet id among those stored in this
+ *     life, in order (Paho's queue is first in, first out).
+ *   - a PUBREL for an "r5-" entry not yet recorded renames it "x5-<id>.<token>", a name
+ *     Paho does not restore (the packet id is free for the broker again); the record
+ *     unlinks it.
+ *   - on the next start, before Paho restores anything, every "r5-" and "x5-" entry whose
+ *     token no record names is recorded from the PUBLISH it holds ("<n> start r5-<id>
+ *     <token>"); "x5-" entries then go, "r5-" entries stay for Paho (it waits for their
+ *     PUBREL). So an entry is recorded exactly once, by messageArrived or at a start,
+ *     and "stored, not recorded, not delivered again" cannot be seen after a kill.
+ *   A put of a "q5-" entry (a Paho that stores them) ends the process with status 3: this
+ *   store would then deliver such a message twice.
  * Exit status 2 when the connection is lost (the soak kills the process instead). */
 #include <MQTTClient.h>
 #include <dirent.h>
