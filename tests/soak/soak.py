@@ -22,6 +22,11 @@ with SIGKILL at random points and started again (docs/reliability.md, "Soak").
   has the details). Kills come at (seeded) numbers of messages received, not produced:
   the subscriber, slower than the publisher, gets each PUBREL behind its backlog of
   PUBLISHes, so kills keyed on the producer would all land before the first delivery.
+- MQTT 5 QoS 2 (mqtt2v5): the same with MQTT 5 on both sides: paho-mqtt publishes with
+  MQTTv5, and the Paho C subscriber (its last argument 5) connects with clean start off and
+  a Session Expiry Interval of 3600 s. Paho C 1.3.12 hands a v5 QoS 2 message over at
+  PUBLISH and never stores its queue entry; the atomic store records, at the next start,
+  the stored PUBLISHes that no record names (the subscriber's comment has the details).
 - AMQP: pika publishes with publisher confirms to a durable queue; consumers take
   deliveries with manual acks (prefetch 500), record them, then ack. Checked: 0 lost, and
   every message delivered again after a kill carries the redelivered flag.
@@ -32,12 +37,14 @@ resumes. A consumer writes what it received (flushed) before it acknowledges, so
 acknowledged means recorded. Usage:
 
     /usr/bin/python3 tests/soak/soak.py --bin build/release/cli/mockforge [--messages 1000000]
-        [--protocol kafka|mqtt|amqp|mqtt2|all] [--kills 6] [--seed 1]
+        [--protocol kafka|mqtt|amqp|mqtt2|mqtt2v5|all] [--kills 6] [--seed 1]
         [--paho-c-subscriber PATH] [--mqtt2-store atomic|file] [--without-mqtt2]
 
-mqtt2's subscriber is looked for next to --bin's build tree
-(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber). With PAHO_C_QOS2_TRACE_DIR set,
-each subscriber process writes Paho's protocol trace and a log of its store calls there.
+mqtt2's and mqtt2v5's subscriber is looked for next to --bin's build tree
+(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber); --without-mqtt2 leaves both out.
+With PAHO_C_QOS2_TRACE_DIR set, each subscriber process writes Paho's protocol trace and a
+log of its store calls there. Their results count "repairs": the atomic store's notes of
+what it put right at a start (a recorded entry removed, an unrecorded one recorded).
 
 Exit status 0 when every check holds. Nothing here is timed as a test.
 """
