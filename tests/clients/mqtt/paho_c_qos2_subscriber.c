@@ -48,11 +48,13 @@
  *           and MQTTClient_run); a store call out of that order is written at once.
  *
  * MQTT 5. MQTTClient_createWithOptions and MQTTClient_connect5 (MQTTVersion 5, clean start
- * off, Session Expiry Interval 3600 s: a v5 session otherwise ends with the connection).
+ * off, Session Expiry Interval 3600 s: a v5 session otherwise ends with the connection;
+ * Receive Maximum 100).
  * Paho C 1.3.12 does not report CONNACK's session present flag under v5
  * (MQTTClient_connectURIVersion copies it only for version 4): the subscriber subscribes
  * (MQTTClient_subscribe5, QoS 2, checking the granted reason code) while <dir>/subscribed,
- * written after the first grant, is absent. Paho C 1.3.12 takes an inbound v5 QoS 2
+ * written after the first grant, is absent. (Without a Receive Maximum the broker sent a
+ * restarted subscriber its whole backlog first, and the SUBACK came seconds later.) Paho C 1.3.12 takes an inbound v5 QoS 2
  * message differently (MQTTPacket_Factory, MQTTProtocol_handlePublishes and
  * MQTTProtocol_handlePubrels, as the store log shows):
  *   PUBLISH  -> stored under "r5-<packet id>" (the whole packet); the message is queued for
@@ -698,7 +700,14 @@ static int run_v5(MQTTClient client, const char* topic) {
   memset(&expiry, 0, sizeof(expiry));
   expiry.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
   expiry.value.integer4 = 3600;
-  if (MQTTProperties_add(&properties, &expiry) != 0) {
+  /* At most 100 unacknowledged QoS 1 and 2 PUBLISHes from the broker: without it the
+   * broker sends the whole backlog, and the SUBACK waits behind it (see main). */
+  MQTTProperty receive_maximum;
+  memset(&receive_maximum, 0, sizeof(receive_maximum));
+  receive_maximum.identifier = MQTTPROPERTY_CODE_RECEIVE_MAXIMUM;
+  receive_maximum.value.integer2 = 100;
+  if (MQTTProperties_add(&properties, &expiry) != 0 ||
+      MQTTProperties_add(&properties, &receive_maximum) != 0) {
     fprintf(stderr, "MQTTProperties_add failed\n");
     return 1;
   }
