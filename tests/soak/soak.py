@@ -23,8 +23,8 @@ with SIGKILL at random points and started again (docs/reliability.md, "Soak").
   the subscriber, slower than the publisher, gets each PUBREL behind its backlog of
   PUBLISHes, so kills keyed on the producer would all land before the first delivery.
 - MQTT 5 QoS 2 (mqtt2v5): the same with MQTT 5 on both sides: paho-mqtt publishes with
-  MQTTv5, and the Paho C subscriber (its last argument 5) connects with clean start off and
-  a Session Expiry Interval of 3600 s. Paho C 1.3.12 hands a v5 QoS 2 message over at
+  MQTTv5, and the Paho C subscriber (its last argument 5) connects with clean start off, a
+  Session Expiry Interval of 3600 s and a Receive Maximum of 100. Paho C 1.3.12 hands a v5 QoS 2 message over at
   PUBLISH and never stores its queue entry; the atomic store records, at the next start,
   the stored PUBLISHes that no record names (the subscriber's comment has the details).
 - AMQP: pika publishes with publisher confirms to a durable queue; consumers take
