@@ -22,6 +22,11 @@ with SIGKILL at random points and started again (docs/reliability.md, "Soak").
   has the details). Kills come at (seeded) numbers of messages received, not produced:
   the subscriber, slower than the publisher, gets each PUBREL behind its backlog of
   PUBLISHes, so kills keyed on the producer would all land before the first delivery.
+- MQTT 5 QoS 2 (mqtt2v5): the same with MQTT 5 on both sides: paho-mqtt publishes with
+  MQTTv5, and the Paho C subscriber (its last argument 5) connects with clean start off, a
+  Session Expiry Interval of 3600 s and a Receive Maximum of 100. Paho C 1.3.12 hands a v5 QoS 2 message over at
+  PUBLISH and never stores its queue entry; the atomic store records, at the next start,
+  the stored PUBLISHes that no record names (the subscriber's comment has the details).
 - AMQP: pika publishes with publisher confirms to a durable queue; consumers take
   deliveries with manual acks (prefetch 500), record them, then ack. Checked: 0 lost, and
   every message delivered again after a kill carries the redelivered flag.
@@ -32,12 +37,14 @@ resumes. A consumer writes what it received (flushed) before it acknowledges, so
 acknowledged means recorded. Usage:
 
     /usr/bin/python3 tests/soak/soak.py --bin build/release/cli/mockforge [--messages 1000000]
-        [--protocol kafka|mqtt|amqp|mqtt2|all] [--kills 6] [--seed 1]
+        [--protocol kafka|mqtt|amqp|mqtt2|mqtt2v5|all] [--kills 6] [--seed 1]
         [--paho-c-subscriber PATH] [--mqtt2-store atomic|file] [--without-mqtt2]
 
-mqtt2's subscriber is looked for next to --bin's build tree
-(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber). With PAHO_C_QOS2_TRACE_DIR set,
-each subscriber process writes Paho's protocol trace and a log of its store calls there.
+mqtt2's and mqtt2v5's subscriber is looked for next to --bin's build tree
+(<build>/tests/clients/mqtt/mqtt_paho_c_qos2_subscriber); --without-mqtt2 leaves both out.
+With PAHO_C_QOS2_TRACE_DIR set, each subscriber process writes Paho's protocol trace and a
+log of its store calls there. Their results count "repairs": the atomic store's notes of
+what it put right at a start (a recorded entry removed, an unrecorded one recorded).
 
 Exit status 0 when every check holds. Nothing here is timed as a test.
 """
@@ -151,9 +158,10 @@ def produce_kafka(port, count, progress):
         raise RuntimeError(f"kafka: {len(failed)} delivery failures")
 
 
-def produce_mqtt(port, count, progress, qos=1):
+def produce_mqtt(port, count, progress, qos=1, version=4):
     import paho.mqtt.client as mqtt
-    client = mqtt.Client(client_id="soak-pub", protocol=mqtt.MQTTv311)
+    client = mqtt.Client(client_id="soak-pub",
+                         protocol=mqtt.MQTTv5 if version == 5 else mqtt.MQTTv311)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(2000)
     client.connect("127.0.0.1", port, keepalive=60)
@@ -190,8 +198,12 @@ def produce_amqp(port, count, progress):
 
 
 PRODUCERS = {"kafka": produce_kafka, "mqtt": produce_mqtt, "amqp": produce_amqp,
-             "mqtt2": lambda port, count, progress: produce_mqtt(port, count, progress, qos=2)}
-PROTOCOLS = ["kafka", "mqtt", "amqp", "mqtt2"]  # mqtt2 last: the seeded kills of the others stay
+             "mqtt2": lambda port, count, progress: produce_mqtt(port, count, progress, qos=2),
+             "mqtt2v5": lambda port, count, progress: produce_mqtt(port, count, progress, qos=2,
+                                                                   version=5)}
+# mqtt2 and mqtt2v5 last: the seeded kills of the others stay as they were.
+PROTOCOLS = ["kafka", "mqtt", "amqp", "mqtt2", "mqtt2v5"]
+QOS2 = ("mqtt2", "mqtt2v5")  # the Paho C subscriber, MQTT 3.1.1 and MQTT 5
 
 # mqtt2: the Paho C subscriber (tests/clients/mqtt/paho_c_qos2_subscriber.c) and its store.
 MQTT2 = {"subscriber": None, "store": "atomic"}
@@ -204,18 +216,29 @@ def prepare(protocol, port):
         from confluent_kafka.admin import AdminClient, NewTopic
         admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
         admin.create_topics([NewTopic(TOPIC, 3, 1)])[TOPIC].result()
-    elif protocol in ("mqtt", "mqtt2"):
+    elif protocol in ("mqtt",) + QOS2:
         # The subscriber's persistent session and subscription exist before the first
         # publish, so nothing is published before anyone subscribed. (mqtt2: the Paho C
-        # subscriber takes over this session, with an empty store as nothing is in flight.)
+        # subscriber takes over this session, with an empty store as nothing is in flight;
+        # mqtt2v5: an MQTT 5 session, clean start off, that outlives the connection.)
         import paho.mqtt.client as mqtt
         import queue
         done = queue.Queue()
-        qos = 2 if protocol == "mqtt2" else 1
-        client = mqtt.Client(client_id="soak-sub", clean_session=False, protocol=mqtt.MQTTv311)
+        qos = 2 if protocol in QOS2 else 1
+        connect = {}
+        if protocol == "mqtt2v5":
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+            connect["properties"] = Properties(PacketTypes.CONNECT)
+            connect["properties"].SessionExpiryInterval = 3600
+            connect["clean_start"] = False
+            client = mqtt.Client(client_id="soak-sub", protocol=mqtt.MQTTv5)
+        else:
+            client = mqtt.Client(client_id="soak-sub", clean_session=False,
+                                 protocol=mqtt.MQTTv311)
         client.on_subscribe = lambda *args: done.put(True)
         client.on_connect = lambda c, *args: c.subscribe(TOPIC, qos=qos)
-        client.connect("127.0.0.1", port, keepalive=30)
+        client.connect("127.0.0.1", port, keepalive=30, **connect)
         client.loop_start()
         done.get(timeout=30)
         client.disconnect()
@@ -253,9 +276,9 @@ def soak(protocol, binary, count, kills, rng):
     records = tempfile.NamedTemporaryFile(prefix=f"soak-{protocol}-", delete=False)
     records.close()
     started = time.monotonic()
-    store = tempfile.mkdtemp(prefix="soak-mqtt2-store-") if protocol == "mqtt2" else None
+    store = tempfile.mkdtemp(prefix=f"soak-{protocol}-store-") if protocol in QOS2 else None
     with Mockforge(env=env) as mf:
-        port = mf.ports["mqtt" if protocol == "mqtt2" else protocol]
+        port = mf.ports["mqtt" if protocol in QOS2 else protocol]
         prepare(protocol, port)
         kill_at = sorted(rng.sample(range(1, count), min(kills, count - 1)))
         state = {"produced": 0}
@@ -263,10 +286,11 @@ def soak(protocol, binary, count, kills, rng):
         def spawn():
             out = os.open(records.name, os.O_WRONLY | os.O_APPEND)
             try:
-                if protocol == "mqtt2":
+                if protocol in QOS2:
+                    version = "5" if protocol == "mqtt2v5" else "4"
                     return subprocess.Popen([MQTT2["subscriber"], f"tcp://127.0.0.1:{port}",
-                                             "soak-sub", TOPIC, store, str(out), MQTT2["store"]],
-                                            pass_fds=(out,))
+                                             "soak-sub", TOPIC, store, str(out), MQTT2["store"],
+                                             version], pass_fds=(out,))
                 return subprocess.Popen([sys.executable, __file__, "--role", protocol,
                                          "--port", str(port), "--out-fd", str(out)],
                                         pass_fds=(out,))
@@ -281,17 +305,17 @@ def soak(protocol, binary, count, kills, rng):
         producer.start()
         killed = 0
         # mqtt2's subscriber takes a few hundred messages a second on a busy machine.
-        deadline = time.monotonic() + max(300, count / (100 if protocol == "mqtt2" else 1000))
+        deadline = time.monotonic() + max(300, count / (100 if protocol in QOS2 else 1000))
         while time.monotonic() < deadline:
             if not producer.is_alive():
                 state["produced"] = count  # progress comes every 1000: a kill point past it
-            if protocol == "mqtt2" and consumer.poll() is not None:
+            if protocol in QOS2 and consumer.poll() is not None:
                 errors.append(f"subscriber exited by itself ({consumer.returncode})")
                 break
             # mqtt2 kills at numbers of messages received (the subscriber, slower than
             # the publisher, gets its PUBRELs behind its backlog of PUBLISHes: keyed on
             # produced, every kill would land before the first delivery).
-            at = _received_lines(records.name, state) if protocol == "mqtt2" else state["produced"]
+            at = _received_lines(records.name, state) if protocol in QOS2 else state["produced"]
             if kill_at and at >= kill_at[0]:
                 kill_at.pop(0)
                 time.sleep(rng.uniform(0, 0.2))
@@ -327,14 +351,18 @@ def soak(protocol, binary, count, kills, rng):
             result["log_duplicates"] = len(logged) - len(set(logged))
         if protocol == "amqp":
             result["again_without_redelivered"] = _amqp_unflagged(records.name)
-        if protocol == "mqtt2":
+        if protocol in QOS2:
             result["store"] = MQTT2["store"]
+            # The atomic store's start-up repairs (its "# start: ..." notes, but the pids).
+            with open(records.name, "rb") as f:
+                result["repairs"] = sum(1 for line in f if line.startswith(b"# start: ")
+                                        and not line.startswith(b"# start: pid"))
             if result["delivered_again"]:
                 counts = {}
                 for n in received:
                     counts[n] = counts.get(n, 0) + 1
                 result["first_duplicated"] = sorted(n for n, c in counts.items() if c > 1)[:5]
-    if result["lost"] or (protocol == "mqtt2" and result["delivered_again"]):
+    if result["lost"] or (protocol in QOS2 and result["delivered_again"]):
         result["records"] = records.name  # kept to look into
     else:
         os.unlink(records.name)
@@ -394,9 +422,11 @@ def main():
     parser.add_argument("--paho-c-subscriber", default=os.environ.get("PAHO_C_QOS2_SUBSCRIBER"),
                         help="mqtt2's subscriber (default: next to --bin in its build tree)")
     parser.add_argument("--without-mqtt2", action="store_true",
-                        help="--protocol all without mqtt2 (no Paho C MQTTClient library)")
+                        help="--protocol all without mqtt2 and mqtt2v5 (no Paho C MQTTClient "
+                             "library)")
     parser.add_argument("--mqtt2-store", choices=["atomic", "file"], default="atomic",
-                        help="mqtt2: the subscriber's store (see paho_c_qos2_subscriber.c)")
+                        help="mqtt2, mqtt2v5: the subscriber's store (see "
+                             "paho_c_qos2_subscriber.c)")
     args = parser.parse_args()
     if args.role:
         CONSUMERS[args.role](args.port, args.out_fd)
@@ -410,15 +440,15 @@ def main():
         "mqtt_paho_c_qos2_subscriber")
     ok = True
     protocols = PROTOCOLS if args.protocol == "all" else [args.protocol]
-    for protocol in [p for p in protocols if not (p == "mqtt2" and args.without_mqtt2)]:
-        if protocol == "mqtt2" and not os.access(MQTT2["subscriber"], os.X_OK):
-            print(f"mqtt2: no subscriber at {MQTT2['subscriber']} (--paho-c-subscriber)")
+    for protocol in [p for p in protocols if not (p in QOS2 and args.without_mqtt2)]:
+        if protocol in QOS2 and not os.access(MQTT2["subscriber"], os.X_OK):
+            print(f"{protocol}: no subscriber at {MQTT2['subscriber']} (--paho-c-subscriber)")
             ok = False
             continue
         result = soak(protocol, args.bin, args.messages, args.kills, rng)
         print(result, flush=True)
         ok &= (result["lost"] == 0 and not result["errors"] and result["kills"] == args.kills
-               and (protocol != "mqtt2" or result["delivered_again"] == 0)
+               and (protocol not in QOS2 or result["delivered_again"] == 0)
                and result.get("log_duplicates", 0) == 0
                and result.get("log_records", args.messages) == args.messages
                and result.get("again_without_redelivered", 0) == 0)

@@ -1,9 +1,11 @@
-/* A QoS 2 subscriber for the soak (tests/soak/soak.py, protocol mqtt2) that can be
- * killed with SIGKILL at any point and started again: Eclipse Paho C (Debian
- * libpaho-mqtt-dev 1.3.12, MQTTClient API), MQTT 3.1.1, a fixed client id, clean
- * session off, and Paho's in-flight state kept in a directory across restarts.
+/* A QoS 2 subscriber for the soak (tests/soak/soak.py, protocols mqtt2 and mqtt2v5) that
+ * can be killed with SIGKILL at any point and started again: Eclipse Paho C (Debian
+ * libpaho-mqtt-dev 1.3.12, MQTTClient API), MQTT 3.1.1 or 5, a fixed client id, clean
+ * session (3.1.1) or clean start (5) off, and Paho's in-flight state kept in a directory
+ * across restarts.
  *
- * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic>
+ * Usage: paho_c_qos2_subscriber <uri> <client id> <topic> <dir> <out fd> <file|atomic> [4|5]
+ * The last argument is the MQTT version: 4 (3.1.1, the default) or 5; "MQTT 5" below.
  * PAHO_C_QOS2_TRACE_DIR=<dir>: Paho's protocol trace and a log of the store's calls there,
  * one file each per process.
  *
@@ -44,6 +46,46 @@
  *           could be taken for an earlier recorded one; the soak's lives are shorter.
  *           This relies on the call order above (Paho C 1.3.12's MQTTProtocol_handlePubrels
  *           and MQTTClient_run); a store call out of that order is written at once.
+ *
+ * MQTT 5. MQTTClient_createWithOptions and MQTTClient_connect5 (MQTTVersion 5, clean start
+ * off, Session Expiry Interval 3600 s: a v5 session otherwise ends with the connection;
+ * Receive Maximum 100).
+ * Paho C 1.3.12 does not report CONNACK's session present flag under v5
+ * (MQTTClient_connectURIVersion copies it only for version 4): the subscriber subscribes
+ * (MQTTClient_subscribe5, QoS 2, checking the granted reason code) while <dir>/subscribed,
+ * written after the first grant, is absent. (Without a Receive Maximum the broker sent a
+ * restarted subscriber its whole backlog first, and the SUBACK came seconds later.) Paho C 1.3.12 takes an inbound v5 QoS 2
+ * message differently (MQTTPacket_Factory, MQTTProtocol_handlePublishes and
+ * MQTTProtocol_handlePubrels, as the store log shows):
+ *   PUBLISH  -> stored under "r5-<packet id>" (the whole packet); the message is queued for
+ *               the application at once; PUBREC sent. A PUBLISH again under a packet id Paho
+ *               holds replaces the entry and is not queued.
+ *   PUBREL   -> "r5-<packet id>" and "r-<packet id>" removed, PUBCOMP sent
+ *   messageArrived returns 1 -> "q5-<seqno>" removed.
+ * The queue entry is never stored: MQTTPersistence_persistQueueEntry puts it only when
+ * MQTTProperties_write returned 0, and that returns the length it wrote (at least 1), so
+ * the store sees the removal of "q5-<seqno>" but no put. A restart restores "r5-" entries
+ * as received and already handed over (no payload kept): the broker's PUBREL removes them,
+ * a PUBLISH again is not delivered. With Paho's own store a message is lost when a kill
+ * lands after its "r5-" entry is stored and before messageArrived has recorded it.
+ * MQTTClient_run calls messageArrived once per packet read, so in practice a message is
+ * handed over in the iteration that read its PUBLISH, before its PUBREL is read.
+ * The atomic store under MQTT 5 (the 3.1.1 hold and checkpoint are not used):
+ *   - "r5-<id>" is written (temporary name, rename) with a token; Paho's put of an
+ *     "r5-<id>" that exists (a PUBLISH again) leaves it as it is.
+ *   - the removal of "q5-<seqno>" writes the record "<n> q5-<seqno> r5-<id> <token>" in one
+ *     write(): the message's "r5-" entry is found by packet id among those stored in this
+ *     life, in order (Paho's queue is first in, first out).
+ *   - a PUBREL for an "r5-" entry not yet recorded renames it "x5-<id>.<token>", a name
+ *     Paho does not restore (the packet id is free for the broker again); the record
+ *     unlinks it.
+ *   - on the next start, before Paho restores anything, every "r5-" and "x5-" entry whose
+ *     token no record names is recorded from the PUBLISH it holds ("<n> start r5-<id>
+ *     <token>"); "x5-" entries then go, "r5-" entries stay for Paho (it waits for their
+ *     PUBREL). So an entry is recorded exactly once, by messageArrived or at a start,
+ *     and "stored, not recorded, not delivered again" cannot be seen after a kill.
+ *   A put of a "q5-" entry (a Paho that stores them) ends the process with status 3: this
+ *   store would then deliver such a message twice.
  * Exit status 2 when the connection is lost (the soak kills the process instead). */
 #include <MQTTClient.h>
 #include <dirent.h>
@@ -100,7 +142,7 @@ static void write_all(int fd, const char* data, size_t length) {
 /* A key's file: a 4-byte header length, the header (the "r-" key this entry replaces, or
  * nothing), then the value. Written to a temporary name and renamed. */
 static void write_entry(const char* key, const char* header, const char* value, int length) {
-  char path[4200], temp[4300];
+  char path[4400], temp[4500];
   path_of(path, sizeof(path), key);
   snprintf(temp, sizeof(temp), "%s.tmp", path);
   int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -116,7 +158,7 @@ static void write_entry(const char* key, const char* header, const char* value, 
 /* Reads a key's file; the header into `header` (may be NULL), the value malloc'd. */
 static int read_entry(const char* key, char* header, size_t header_size, char** value,
                       int* length) {
-  char path[4200];
+  char path[4400];
   path_of(path, sizeof(path), key);
   int fd = open(path, O_RDONLY);
   if (fd < 0) return -1;
@@ -156,7 +198,7 @@ static void repair(void) {
   while ((entry = readdir(dir)) != NULL) {
     const char* name = entry->d_name;
     if (strstr(name, ".tmp")) {
-      char path[4200];
+      char path[4400];
       path_of(path, sizeof(path), name);
       unlink(path); /* a write killed before its rename */
     } else if (starts_with(name, "q-")) {
@@ -166,7 +208,7 @@ static void repair(void) {
           sscanf(replaces, "%63s %63s", key, token) == 2 &&
           read_entry(key, current, sizeof(current), NULL, NULL) == 0 &&
           strcmp(current, token) == 0) {
-        char path[4200], note[200];
+        char path[4400], note[200];
         path_of(path, sizeof(path), key);
         unlink(path);
         int n = snprintf(note, sizeof(note), "# start: %s replaced %s\n", name, key);
@@ -177,7 +219,7 @@ static void repair(void) {
   closedir(dir);
 
   /* Records written since the last start: "<n> q-<seqno>" lines after the checkpoint. */
-  char checkpoint_path[4200], proc[64];
+  char checkpoint_path[4400], proc[64];
   path_of(checkpoint_path, sizeof(checkpoint_path), "checkpoint");
   long long from = 0;
   FILE* checkpoint = fopen(checkpoint_path, "r");
@@ -194,7 +236,7 @@ static void repair(void) {
     char key[64];
     long n;
     if (sscanf(line, "%ld %63s", &n, key) == 2 && starts_with(key, "q-")) {
-      char path[4200];
+      char path[4400];
       path_of(path, sizeof(path), key);
       if (unlink(path) == 0) {
         char note[200];
@@ -208,7 +250,7 @@ static void repair(void) {
   char note[100];
   int note_length = snprintf(note, sizeof(note), "# start: pid %ld\n", (long)getpid());
   write_all(out_fd, note, (size_t)note_length);
-  char temp[4300];
+  char temp[4500];
   snprintf(temp, sizeof(temp), "%s.tmp", checkpoint_path);
   checkpoint = fopen(temp, "w");
   if (!checkpoint) die("write checkpoint");
@@ -217,12 +259,259 @@ static void repair(void) {
   if (rename(temp, checkpoint_path) != 0) die("rename checkpoint");
 }
 
+/* ---- MQTT 5 (see the top): the atomic store's "r5-" entries ---- */
+static int v5 = 0;
+static char r5_token[65536][24];         /* the token in the file "r5-<id>", "" when none */
+static unsigned char r5_recorded[65536]; /* that entry's message is recorded */
+struct arrival {
+  int id;
+  char token[24];
+};
+/* "r5-" entries stored in this life, in the order Paho queues their messages for
+ * messageArrived (one in-memory queue, first in first out). */
+static struct arrival* arrivals = NULL;
+static size_t arrivals_head = 0, arrivals_end = 0, arrivals_capacity = 0;
+
+static void new_token(char* token, size_t size) {
+  snprintf(token, size, "%d.%u", (int)getpid(), (unsigned)++entries_written);
+}
+
+static int packet_id_of(const char* key) { /* "r5-<id>", "x5-<id>.<token>" */
+  int id = atoi(strchr(key, '-') + 1);
+  return id > 0 && id < 65536 ? id : 0;
+}
+
+static long decode_length(const char* data, int length, int* at) { /* a variable byte integer */
+  long value = 0;
+  for (int shift = 0; *at < length && shift < 28; shift += 7) {
+    unsigned char byte = (unsigned char)data[(*at)++];
+    value |= (long)(byte & 127) << shift;
+    if (!(byte & 128)) break;
+  }
+  return value;
+}
+
+/* The soak's number in a stored v5 QoS 2 PUBLISH (MQTTPacket_Factory stores the fixed header
+ * and the rest of the packet: topic, packet id, properties, payload), or -1. */
+static long publish_number(const char* packet, int length) {
+  int at = 1;
+  decode_length(packet, length, &at); /* remaining length */
+  if (at + 2 > length) return -1;
+  at += 2 + (((unsigned char)packet[at] << 8) | (unsigned char)packet[at + 1]) + 2;
+  if (at > length) return -1;
+  at += (int)decode_length(packet, length, &at); /* the properties */
+  if (at > length) return -1;
+  char digits[10];
+  int n = length - at < 9 ? length - at : 9;
+  memcpy(digits, packet + at, (size_t)n);
+  digits[n] = '\0';
+  return strtol(digits, NULL, 10);
+}
+
+static int compare_tokens(const void* a, const void* b) {
+  return strcmp(*(const char* const*)a, *(const char* const*)b);
+}
+
+/* The v5 start-up repair: every "r5-" entry (Paho restores it as received and delivered)
+ * and every released "x5-" entry whose token no record names is recorded now, from the
+ * PUBLISH it holds; "x5-" entries then go. */
+static void v5_repair(void) {
+  size_t count = 0, capacity = 64;
+  char** names = (char**)malloc(sizeof(char*) * capacity);
+  char** tokens = (char**)malloc(sizeof(char*) * capacity);
+  DIR* dir = opendir(store_dir);
+  if (!dir) die("opendir");
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != NULL) {
+    const char* name = entry->d_name;
+    char path[4400], token[64] = "";
+    path_of(path, sizeof(path), name);
+    if (strstr(name, ".tmp")) {
+      unlink(path); /* a write killed before its rename */
+      continue;
+    }
+    if (!starts_with(name, "r5-") && !starts_with(name, "x5-")) continue;
+    if (read_entry(name, token, sizeof(token), NULL, NULL) != 0 || !token[0]) continue;
+    if (count == capacity) {
+      capacity *= 2;
+      names = (char**)realloc(names, sizeof(char*) * capacity);
+      tokens = (char**)realloc(tokens, sizeof(char*) * capacity);
+    }
+    names[count] = strdup(name);
+    tokens[count] = strdup(token);
+    count++;
+    if (starts_with(name, "r5-") && strlen(token) < sizeof(r5_token[0]))
+      memcpy(r5_token[packet_id_of(name)], token, strlen(token) + 1);
+  }
+  closedir(dir);
+
+  /* Which of them a record names: "<n> <q5- key or start> r5-<id> <token>" lines. */
+  char** sorted = (char**)malloc(sizeof(char*) * (count ? count : 1));
+  memcpy(sorted, tokens, sizeof(char*) * count);
+  qsort(sorted, count, sizeof(char*), compare_tokens);
+  unsigned char* recorded = (unsigned char*)calloc(count ? count : 1, 1);
+  char proc[64], line[256];
+  snprintf(proc, sizeof(proc), "/proc/self/fd/%d", out_fd);
+  FILE* records = fopen(proc, "r");
+  if (!records) die("open records");
+  while (fgets(line, sizeof(line), records)) {
+    long n;
+    char what[64], key[64], token[64];
+    char* wanted = token;
+    if (line[0] == '#' || sscanf(line, "%ld %63s %63s %63s", &n, what, key, token) != 4) continue;
+    char** found = (char**)bsearch(&wanted, sorted, count, sizeof(char*), compare_tokens);
+    if (!found) continue;
+    for (size_t i = 0; i < count; i++)
+      if (tokens[i] == *found) recorded[i] = 1;
+  }
+  fclose(records);
+
+  for (size_t i = 0; i < count; i++) {
+    int id = packet_id_of(names[i]);
+    char note[200];
+    if (!recorded[i]) {
+      char* packet;
+      int length;
+      long n = -1;
+      if (read_entry(names[i], NULL, 0, &packet, &length) == 0) {
+        n = publish_number(packet, length);
+        free(packet);
+      }
+      int note_length = snprintf(note, sizeof(note), "%ld start r5-%d %s\n", n, id, tokens[i]);
+      write_all(out_fd, note, (size_t)note_length); /* recorded */
+      note_length = snprintf(note, sizeof(note), "# start: %s was not recorded (%ld)\n",
+                             names[i], n);
+      write_all(out_fd, note, (size_t)note_length);
+    }
+    if (starts_with(names[i], "r5-")) {
+      r5_recorded[id] = 1;
+    } else {
+      char path[4400];
+      path_of(path, sizeof(path), names[i]);
+      unlink(path);
+    }
+    free(names[i]);
+    free(tokens[i]);
+  }
+  free(names);
+  free(tokens);
+  free(sorted);
+  free(recorded);
+  char note[100];
+  int note_length = snprintf(note, sizeof(note), "# start: pid %ld\n", (long)getpid());
+  write_all(out_fd, note, (size_t)note_length);
+}
+
+static int v5_put(const char* key, const char* value, int length) {
+  if (starts_with(key, "q5-")) {
+    fprintf(stderr, "paho_c_qos2_subscriber: Paho stored %s: this store is written for Paho C "
+                    "1.3.12, which does not store v5 queue entries (see the top)\n", key);
+    _exit(3);
+  }
+  char token[24];
+  if (!starts_with(key, "r5-")) {
+    new_token(token, sizeof(token));
+    write_entry(key, token, value, length);
+    return 0;
+  }
+  int id = packet_id_of(key);
+  if (r5_token[id][0]) {
+    /* A PUBLISH again under a packet id Paho still holds: the same message, which Paho does
+     * not deliver again; the entry stays as it was (its token names its record). */
+    op("keep", key, r5_token[id]);
+    return 0;
+  }
+  new_token(token, sizeof(token));
+  write_entry(key, token, value, length);
+  snprintf(r5_token[id], sizeof(r5_token[id]), "%s", token);
+  r5_recorded[id] = 0;
+  if (arrivals_end == arrivals_capacity) {
+    if (arrivals_head > 0) { /* reuse the space of the delivered ones */
+      memmove(arrivals, arrivals + arrivals_head,
+              sizeof(struct arrival) * (arrivals_end - arrivals_head));
+      arrivals_end -= arrivals_head;
+      arrivals_head = 0;
+    }
+    if (arrivals_end == arrivals_capacity) {
+      arrivals_capacity = arrivals_capacity ? arrivals_capacity * 2 : 1024;
+      arrivals =
+          (struct arrival*)realloc(arrivals, sizeof(struct arrival) * arrivals_capacity);
+    }
+  }
+  arrivals[arrivals_end].id = id;
+  snprintf(arrivals[arrivals_end].token, sizeof(arrivals[arrivals_end].token), "%s", token);
+  arrivals_end++;
+  return 0;
+}
+
+static void v5_record(const char* q5_key) {
+  size_t i = arrivals_head;
+  while (i < arrivals_end && arrivals[i].id != pending_id) i++; /* the head, in order */
+  char line[160];
+  int n;
+  if (i == arrivals_end) { /* not a QoS 2 message */
+    n = snprintf(line, sizeof(line), "%ld %s - -\n", pending_number, q5_key);
+    write_all(out_fd, line, (size_t)n);
+    pending_number = -1;
+    return;
+  }
+  struct arrival arrival = arrivals[i];
+  n = snprintf(line, sizeof(line), "%ld %s r5-%d %s\n", pending_number, q5_key, arrival.id,
+               arrival.token);
+  write_all(out_fd, line, (size_t)n); /* recorded: from here on, this entry is done */
+  pending_number = -1;
+  if (strcmp(r5_token[arrival.id], arrival.token) == 0) {
+    r5_recorded[arrival.id] = 1; /* removed when the broker's PUBREL comes */
+  } else {
+    char released[64], path[4400];
+    snprintf(released, sizeof(released), "x5-%d.%s", arrival.id, arrival.token);
+    path_of(path, sizeof(path), released);
+    unlink(path);
+  }
+  if (i == arrivals_head) {
+    arrivals_head++;
+  } else {
+    memmove(arrivals + i, arrivals + i + 1, sizeof(struct arrival) * (arrivals_end - i - 1));
+    arrivals_end--;
+  }
+}
+
+static int v5_remove(const char* key) {
+  char path[4400];
+  path_of(path, sizeof(path), key);
+  if (starts_with(key, "r5-")) { /* the broker's PUBREL */
+    int id = packet_id_of(key);
+    if (!r5_token[id][0]) return 0;
+    if (r5_recorded[id]) {
+      unlink(path);
+    } else { /* released, not yet recorded: kept under a name Paho does not restore */
+      char released[64], released_path[4400];
+      snprintf(released, sizeof(released), "x5-%d.%s", id, r5_token[id]);
+      path_of(released_path, sizeof(released_path), released);
+      op("release", key, released);
+      if (rename(path, released_path) != 0) die("rename released");
+    }
+    r5_token[id][0] = '\0';
+    r5_recorded[id] = 0;
+    return 0;
+  }
+  if (starts_with(key, "q5-")) { /* messageArrived returned 1; Paho never stored the entry */
+    if (pending_number >= 0) v5_record(key);
+    return 0;
+  }
+  if (unlink(path) != 0 && errno != ENOENT) return MQTTCLIENT_PERSISTENCE_ERROR;
+  return 0;
+}
+
 static int store_open(void** handle, const char* client_id, const char* server_uri, void* context) {
   (void)client_id;
   (void)server_uri;
   (void)context;
   if (mkdir(store_dir, 0700) != 0 && errno != EEXIST) die("mkdir");
-  repair();
+  if (v5)
+    v5_repair();
+  else
+    repair();
   *handle = store_dir;
   return 0;
 }
@@ -244,6 +533,11 @@ static int store_put(void* handle, char* key, int count, char* buffers[], int le
   for (int i = 0; i < count; i++) {
     memcpy(value + at, buffers[i], (size_t)lengths[i]);
     at += lengths[i];
+  }
+  if (v5) {
+    int rc = v5_put(key, value, total);
+    free(value);
+    return rc;
   }
   if (starts_with(key, "q-")) {
     /* Held until the "r-" removal that follows it in MQTTProtocol_handlePubrels. */
@@ -274,7 +568,8 @@ static int store_get(void* handle, char* key, char** buffer, int* length) {
 static int store_remove(void* handle, char* key) {
   (void)handle;
   op("remove", key, pending_value ? pending_key : NULL);
-  char path[4200];
+  if (v5) return v5_remove(key);
+  char path[4400];
   path_of(path, sizeof(path), key);
   int received_key = starts_with(key, "r-") || starts_with(key, "r5-");
   if (received_key && pending_value && access(path, F_OK) != 0) {
@@ -309,7 +604,9 @@ static int store_keys(void* handle, char*** keys, int* count) {
   struct dirent* entry;
   while ((entry = readdir(dir)) != NULL) {
     const char* name = entry->d_name;
-    if (name[0] == '.' || strstr(name, ".tmp") || strcmp(name, "checkpoint") == 0) continue;
+    if (name[0] == '.' || strstr(name, ".tmp") || strcmp(name, "checkpoint") == 0 ||
+        strcmp(name, "subscribed") == 0 || starts_with(name, "x5-"))
+      continue;
     if (n + 2 > capacity) {
       capacity *= 2;
       list = (char**)realloc(list, sizeof(char*) * (size_t)capacity);
@@ -332,7 +629,7 @@ static int store_clear(void* handle) {
   int count;
   store_keys(handle, &keys, &count);
   for (int i = 0; i < count; i++) {
-    char path[4200];
+    char path[4400];
     path_of(path, sizeof(path), keys[i]);
     unlink(path);
     free(keys[i]);
@@ -340,13 +637,16 @@ static int store_clear(void* handle) {
   free(keys);
   free(pending_value);
   pending_value = NULL;
+  memset(r5_token, 0, sizeof(r5_token));
+  memset(r5_recorded, 0, sizeof(r5_recorded));
+  arrivals_head = arrivals_end = 0;
   return 0;
 }
 
 static int store_contains(void* handle, char* key) {
   (void)handle;
   if (pending_value && strcmp(key, pending_key) == 0) return 0;
-  char path[4200];
+  char path[4400];
   path_of(path, sizeof(path), key);
   return access(path, F_OK) == 0 ? 0 : -1;
 }
@@ -384,9 +684,68 @@ static void on_connection_lost(void* context, char* cause) {
   _exit(2);
 }
 
+/* MQTT 5: clean start off and a Session Expiry Interval, else the session ends with the
+ * connection. Paho C 1.3.12's MQTTClient_connect5 does not report the CONNACK's session
+ * present flag (MQTTClient_connectURIVersion copies it only when the version is 4), so the
+ * subscriber notes in <dir>/subscribed that the broker granted its subscription, and
+ * subscribes only when that note is absent (the reason for not subscribing again is the
+ * one given for 3.1.1 below). */
+static int run_v5(MQTTClient client, const char* topic) {
+  MQTTClient_connectOptions options = MQTTClient_connectOptions_initializer5;
+  options.keepAliveInterval = 30;
+  options.cleanstart = 0;
+  options.maxInflightMessages = 100;
+  MQTTProperties properties = MQTTProperties_initializer;
+  MQTTProperty expiry;
+  memset(&expiry, 0, sizeof(expiry));
+  expiry.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
+  expiry.value.integer4 = 3600;
+  /* At most 100 unacknowledged QoS 1 and 2 PUBLISHes from the broker: without it the
+   * broker sends the whole backlog, and the SUBACK waits behind it (see main). */
+  MQTTProperty receive_maximum;
+  memset(&receive_maximum, 0, sizeof(receive_maximum));
+  receive_maximum.identifier = MQTTPROPERTY_CODE_RECEIVE_MAXIMUM;
+  receive_maximum.value.integer2 = 100;
+  if (MQTTProperties_add(&properties, &expiry) != 0 ||
+      MQTTProperties_add(&properties, &receive_maximum) != 0) {
+    fprintf(stderr, "MQTTProperties_add failed\n");
+    return 1;
+  }
+  MQTTResponse response = MQTTClient_connect5(client, &options, &properties, NULL);
+  MQTTProperties_free(&properties);
+  if (response.reasonCode != MQTTREASONCODE_SUCCESS) {
+    fprintf(stderr, "MQTTClient_connect5: %d\n", (int)response.reasonCode);
+    return 1;
+  }
+  if (response.properties &&
+      MQTTProperties_hasProperty(response.properties, MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL) &&
+      MQTTProperties_getNumericValue(response.properties,
+                                     MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL) == 0) {
+    fprintf(stderr, "MQTTClient_connect5: the broker set the Session Expiry Interval to 0\n");
+    return 1;
+  }
+  MQTTResponse_free(response);
+  char marker[4400];
+  path_of(marker, sizeof(marker), "subscribed");
+  if (access(marker, F_OK) != 0) {
+    MQTTSubscribe_options subscribe_options = MQTTSubscribe_options_initializer;
+    response = MQTTClient_subscribe5(client, topic, 2, &subscribe_options, NULL);
+    if (response.reasonCode != MQTTREASONCODE_GRANTED_QOS_2) {
+      fprintf(stderr, "MQTTClient_subscribe5: reason code %d\n", (int)response.reasonCode);
+      return 1;
+    }
+    MQTTResponse_free(response);
+    int fd = open(marker, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) die("write subscribed");
+    close(fd);
+  }
+  for (;;) pause(); /* the soak ends this process with SIGKILL */
+}
+
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: %s <uri> <client id> <topic> <dir> <out fd> <file|atomic>\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: %s <uri> <client id> <topic> <dir> <out fd> <file|atomic> [4|5]\n",
+            argv[0]);
     return 1;
   }
   const char* uri = argv[1];
@@ -399,10 +758,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "mode must be file or atomic\n");
     return 1;
   }
+  if (argc == 8 && strcmp(argv[7], "5") != 0 && strcmp(argv[7], "4") != 0) {
+    fprintf(stderr, "the MQTT version must be 4 (3.1.1) or 5\n");
+    return 1;
+  }
+  v5 = argc == 8 && strcmp(argv[7], "5") == 0;
 
   const char* trace_dir = getenv("PAHO_C_QOS2_TRACE_DIR");
   if (trace_dir) { /* Paho's protocol trace, one file per process */
-    char trace[4200];
+    char trace[4400];
     snprintf(trace, sizeof(trace), "%s/trace-%ld.log", trace_dir, (long)getpid());
     setenv("MQTT_C_CLIENT_TRACE", trace, 1);
     setenv("MQTT_C_CLIENT_TRACE_LEVEL", "PROTOCOL", 1);
@@ -422,10 +786,15 @@ int main(int argc, char** argv) {
   store.pkeys = store_keys;
   store.pclear = store_clear;
   store.pcontainskey = store_contains;
-  int rc =
-      atomic_mode
-          ? MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_USER, &store)
-          : MQTTClient_create(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_DEFAULT, store_dir);
+  /* The version is the client's from here: Paho restores "r5-" entries only into a v5 client. */
+  MQTTClient_createOptions create_options = MQTTClient_createOptions_initializer;
+  create_options.MQTTVersion = v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+  int rc = atomic_mode ? MQTTClient_createWithOptions(&client, uri, client_id,
+                                                      MQTTCLIENT_PERSISTENCE_USER, &store,
+                                                      &create_options)
+                       : MQTTClient_createWithOptions(&client, uri, client_id,
+                                                      MQTTCLIENT_PERSISTENCE_DEFAULT, store_dir,
+                                                      &create_options);
   if (rc != MQTTCLIENT_SUCCESS) {
     fprintf(stderr, "MQTTClient_create: %d\n", rc);
     return 1;
@@ -435,6 +804,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "MQTTClient_setCallbacks: %d\n", rc);
     return 1;
   }
+  if (v5) return run_v5(client, topic);
   MQTTClient_connectOptions options = MQTTClient_connectOptions_initializer;
   options.keepAliveInterval = 30;
   options.cleansession = 0;
