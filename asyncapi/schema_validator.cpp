@@ -33,7 +33,9 @@ using PatternCache = std::unordered_map<std::string, CompiledPattern>;
 thread_local PatternCache* current_patterns = nullptr;
 
 const CompiledPattern& compiled(const std::string& text) {
-  static PatternCache fallback;  // only if a validation ran without a SchemaValidator
+  // Every validation runs through SchemaValidator::State::run, which sets current_patterns;
+  // a per-thread cache keeps any other caller correct without a lock.
+  thread_local PatternCache fallback;
   PatternCache& cache = current_patterns != nullptr ? *current_patterns : fallback;
   auto it = cache.find(text);
   if (it == cache.end()) {
