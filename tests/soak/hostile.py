@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 import mockforge_harness  # noqa: E402
 from mockforge_harness import Mockforge  # noqa: E402
+from slow_reader import read_exactly  # noqa: E402
 
 TIMEOUT = 15
 
@@ -240,16 +241,6 @@ def read_until_closed(sock, timeout=TIMEOUT):
         if not chunk:
             return data
         data += chunk
-
-
-def read_exactly(sock, count):
-    data = b""
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(data)} of {count} bytes")
-        data += chunk
-    return data
 
 
 def slow_loris(port, payload, interval=1.0, limit=30.0):

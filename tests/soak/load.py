@@ -55,6 +55,7 @@ sys.path.insert(0, HERE)
 
 import mockforge_harness  # noqa: E402
 from mockforge_harness import Mockforge  # noqa: E402
+from slow_reader import read_exactly  # noqa: E402
 
 TIMEOUT = 60
 BATCH = 250  # connections handshaking at once
@@ -103,16 +104,6 @@ class RssPeak:
 
 # ---- raw protocol frames -------------------------------------------------------------------
 
-def recv_exact(sock, count):
-    data = bytearray()
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("closed by the broker")
-        data += chunk
-    return bytes(data)
-
-
 def mqtt_string(text):
     raw = text.encode()
     return struct.pack(">H", len(raw)) + raw
@@ -142,15 +133,15 @@ def mqtt_subscribe(packet_id, topic, qos):
 
 
 def mqtt_read_packet(sock):
-    first = recv_exact(sock, 1)[0]
+    first = read_exactly(sock, 1)[0]
     length, shift = 0, 0
     while True:
-        byte = recv_exact(sock, 1)[0]
+        byte = read_exactly(sock, 1)[0]
         length |= (byte & 0x7F) << shift
         shift += 7
         if not byte & 0x80:
             break
-    return first, recv_exact(sock, length)
+    return first, read_exactly(sock, length)
 
 
 def amqp_shortstr(text):
@@ -168,8 +159,8 @@ def amqp_method(channel, class_id, method_id, args=b""):
 
 
 def amqp_read_frame(sock):
-    kind, channel, size = struct.unpack(">BHI", recv_exact(sock, 7))
-    payload = recv_exact(sock, size + 1)[:-1]
+    kind, channel, size = struct.unpack(">BHI", read_exactly(sock, 7))
+    payload = read_exactly(sock, size + 1)[:-1]
     return kind, channel, payload
 
 
@@ -211,8 +202,8 @@ def kafka_request(api_key, version, correlation, body=b""):
 
 
 def kafka_read_response(sock):
-    (size,) = struct.unpack(">i", recv_exact(sock, 4))
-    return recv_exact(sock, size)
+    (size,) = struct.unpack(">i", read_exactly(sock, 4))
+    return read_exactly(sock, size)
 
 
 KAFKA_API_VERSIONS = kafka_request(18, 0, 1)

@@ -26,7 +26,7 @@ def read_exactly(sock, count):
     while len(out) < count:
         chunk = sock.recv(count - len(out))
         if not chunk:
-            raise ConnectionError("closed")
+            raise ConnectionError(f"closed after {len(out)} of {count} bytes")
         out += chunk
     return bytes(out)
 
