@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/config/config.h"
+#include "core/config/edit_distance.h"
 #include "core/config/kafka_acl.h"
 
 namespace mockforge::config {
@@ -533,31 +534,16 @@ std::string normalized(std::string_view word) {
   return result;
 }
 
-// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // How far `wanted` (normalized) is from a candidate: the edit distance to the whole candidate or
-// to one of its trailing words ("partitions" for "default_partitions"), whichever is closer.
-std::size_t distance_to_candidate(const std::string& wanted, std::string_view candidate) {
-  std::size_t best = edit_distance(wanted, normalized(candidate));
+// to one of its trailing words ("partitions" for "default_partitions"), whichever is closer;
+// limit + 1 for anything further than limit.
+std::size_t distance_to_candidate(const std::string& wanted, std::string_view candidate,
+                                  std::size_t limit) {
+  std::size_t best = edit_distance(wanted, normalized(candidate), limit);
   for (std::size_t underscore = candidate.find('_'); underscore != std::string_view::npos;
        underscore = candidate.find('_', underscore + 1)) {
     const std::string tail = normalized(candidate.substr(underscore + 1));
-    if (tail.size() >= 4) best = std::min(best, edit_distance(wanted, tail));
+    if (tail.size() >= 4) best = std::min(best, edit_distance(wanted, tail, limit));
   }
   return best;
 }
@@ -705,7 +691,7 @@ std::optional<std::string> closest_match(std::string_view word,
   std::size_t best_distance = allowed + 1;
   for (const std::string& candidate : candidates) {
     const std::string other = normalized(candidate);
-    std::size_t distance = distance_to_candidate(wanted, candidate);
+    std::size_t distance = distance_to_candidate(wanted, candidate, allowed);
     const bool contains =
         std::min(wanted.size(), other.size()) >= 4 &&
         (other.find(wanted) != std::string::npos || wanted.find(other) != std::string::npos);
