@@ -130,19 +130,35 @@ bool Queue::ack(MessageId id) {
 }
 
 bool Queue::requeue(MessageId id) {
+  return requeue(id, RequeuePlace::kOriginal, std::nullopt).found;
+}
+
+RequeueResult Queue::requeue(MessageId id, RequeuePlace place,
+                             std::optional<uint32_t> max_deliveries) {
+  RequeueResult result;
   ListenerBatch deferred;
   {
     std::lock_guard lock(mutex_);
     auto it = unacked_.find(id);
-    if (it == unacked_.end()) return false;
-    QueuedMessage entry{id, std::move(it->second)};
+    if (it == unacked_.end()) return result;
+    result.found = true;
+    if (max_deliveries && it->second.delivery_count > *max_deliveries) {
+      Message message = std::move(it->second);
+      unacked_.erase(it);
+      ++version_;
+      context_.budget.release(MemoryCategory::kQueues, message.stored_size());
+      stored_bytes_ -= message.stored_size();
+      result.over_limit = std::move(message);
+      return result;
+    }
+    QueuedMessage entry{place == RequeuePlace::kBack ? next_id_++ : id, std::move(it->second)};
     unacked_.erase(it);
     entry.message.redelivered = true;
     insert_ready_locked(std::move(entry));
     collect_listeners_locked(deferred);
   }
   deferred.run();
-  return true;
+  return result;
 }
 
 std::optional<Message> Queue::remove(MessageId id) {

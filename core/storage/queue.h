@@ -91,6 +91,18 @@ struct PopResult {
   std::vector<Message> expired;           // expired heads removed on the way
 };
 
+// Where a requeued message goes back: its original position in the ready
+// order (RabbitMQ's classic queues), or behind every ready message (quorum
+// queues without a delivery limit).
+enum class RequeuePlace { kOriginal, kBack };
+
+struct RequeueResult {
+  bool found = false;  // the id was unacked
+  // Set instead of requeueing when the message has been delivered more often
+  // than the limit allowed: it has left the queue (for dead-lettering).
+  std::optional<Message> over_limit;
+};
+
 struct QueueStats {
   uint64_t ready_count = 0;
   uint64_t unacked_count = 0;
@@ -129,6 +141,9 @@ class Queue {
   bool ack(MessageId id);
   // Back to its original position in the ready order, marked redelivered.
   bool requeue(MessageId id);
+  // Back at `place`, marked redelivered; or, if it has been delivered more
+  // than `max_deliveries` times, removed and returned in over_limit.
+  RequeueResult requeue(MessageId id, RequeuePlace place, std::optional<uint32_t> max_deliveries);
   // Drops an unacked message (reject without requeue) and returns it.
   std::optional<Message> remove(MessageId id);
   // Removes all ready messages; returns how many.

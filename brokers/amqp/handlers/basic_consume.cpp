@@ -102,6 +102,16 @@ void consume(HandlerContext& ctx, const BasicConsume& method) {
   ctx.connection.check_access(Permission::kRead, AmqpConnection::ResourceKind::kQueue, queue_name);
   auto storage_queue =
       take(ctx.connection.vhost().open_queue(queue_name, ctx.connection.id(), /*use=*/true));
+  const DeliveryRules rules =
+      DeliveryRules::of(ctx.connection.vhost().queue_policy(queue_name).value_or(QueuePolicy{}));
+  // RabbitMQ 3.10's quorum queues refuse a channel-wide prefetch (a
+  // connection error, as there).
+  if (rules.quorum && ctx.channel.channel_prefetch > 0) {
+    throw AmqpError(ReplyCode::kNotImplemented,
+                    fmt::format("NOT_IMPLEMENTED - queue '{}' in vhost '{}' does not support "
+                                "global qos",
+                                queue_name, ctx.connection.vhost().name()));
+  }
 
   std::weak_ptr<AmqpConnection> weak = ctx.connection.weak_from_this();
   uint16_t channel_number = ctx.channel.number;
@@ -130,6 +140,7 @@ void consume(HandlerContext& ctx, const BasicConsume& method) {
   consumer.storage = storage_queue;
   consumer.no_ack = method.no_ack;
   consumer.prefetch = ctx.channel.consumer_prefetch;
+  consumer.rules = rules;
   consumer.registration = registration_id;
   consumer.ready = ready;
   consumer.unacked = unacked;

@@ -3,6 +3,7 @@
 
 #include "brokers/amqp/handlers/handler_table.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/protocol/delivery_count.h"
 
 namespace mockforge::amqp {
 namespace {
@@ -15,6 +16,8 @@ void get(HandlerContext& ctx, const BasicGet& method) {
   if (auto deadline = ctx.connection.vhost().next_unused_expiry()) {
     ctx.connection.broker().housekeeping_at(*deadline);
   }
+  const DeliveryRules rules =
+      DeliveryRules::of(ctx.connection.vhost().queue_policy(queue_name).value_or(QueuePolicy{}));
   storage::PopResult popped = queue->pop(storage::Clock::now());
   if (!popped.expired.empty()) {
     dead_letter(ctx.connection.broker(), ctx.connection.vhost(), queue_name,
@@ -29,7 +32,7 @@ void get(HandlerContext& ctx, const BasicGet& method) {
   if (method.no_ack) {
     queue->ack(delivery.id);
   } else {
-    ctx.channel.unacked.add(tag, UnackedDelivery{queue, delivery.id, nullptr});
+    ctx.channel.unacked.add(tag, UnackedDelivery{queue, delivery.id, nullptr, rules});
   }
   auto& metrics = ctx.connection.broker().metrics();
   metrics.delivered(ctx.connection.vhost().name(), queue_name);
@@ -40,7 +43,15 @@ void get(HandlerContext& ctx, const BasicGet& method) {
         fmt::format("basic.get, delivery tag {}{}", tag, method.no_ack ? ", no ack" : ""),
         &delivery.message);
   }
-  const std::string& properties = *delivery.message.properties;
+  std::string_view properties = *delivery.message.properties;
+  // A quorum queue's basic.get-ok carries x-delivery-count, 0 the first time
+  // (RabbitMQ 3.10).
+  std::vector<uint8_t> counted;
+  if (rules.quorum) {
+    counted = with_delivery_count(properties, delivery.message.delivery_count - 1);
+    if (!counted.empty())
+      properties = {reinterpret_cast<const char*>(counted.data()), counted.size()};
+  }
   ctx.connection.send_content(
       ctx.channel.number,
       BasicGetOk{tag, delivery.message.redelivered, delivery.message.exchange,

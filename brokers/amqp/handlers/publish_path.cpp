@@ -149,6 +149,12 @@ QueueStoreOutcome store_in_queues(BrokerState& broker, Vhost& vhost,
     auto pushed = target->push(message);
     if (!pushed.ok() || pushed.value().status == storage::PushStatus::kRejected) {
       outcome.refused = true;
+      // x-overflow reject-publish-dlx: the refused message is dead-lettered too.
+      if (pushed.ok()) {
+        if (auto policy = vhost.queue_policy(name); policy && policy->overflow_dead_letters) {
+          dead_letter(broker, vhost, name, {message}, DeathReason::kMaxLength);
+        }
+      }
       continue;
     }
     if (pushed.value().expires_at) broker.housekeeping_at(*pushed.value().expires_at);

@@ -264,6 +264,7 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   if (!options.ok()) return {std::nullopt, options.error};
   auto policy = queue_policy_from_arguments(definition.arguments, resource);
   if (!policy.ok()) return {std::nullopt, policy.error};
+  if (auto error = queue_flags_error(definition, resource)) return {std::nullopt, error};
   // A leftover storage queue of the same name (e.g. restored from a snapshot)
   // is replaced so that the declared options apply, unless the declaration
   // keeps it: a fixture's declaration after a reset (the reset restored its
@@ -410,6 +411,13 @@ std::optional<DeadLetterTarget> Vhost::dead_letter_target(const std::string& que
   if (it == queues_.end() || !it->second.policy.dead_letter_exchange) return std::nullopt;
   return DeadLetterTarget{*it->second.policy.dead_letter_exchange,
                           it->second.policy.dead_letter_routing_key};
+}
+
+std::optional<QueuePolicy> Vhost::queue_policy(const std::string& queue) const {
+  std::lock_guard lock(mutex_);
+  auto it = queues_.find(queue);
+  if (it == queues_.end()) return std::nullopt;
+  return it->second.policy;
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> Vhost::storage_queues() const {

@@ -52,11 +52,28 @@ struct Exchange {
 
 // The AMQP-level behaviour of a queue's arguments, kept beside the storage
 // queue: dead-lettering, expiry when unused, single active consumer.
+enum class QueueType { kClassic, kQuorum };  // x-queue-type
+
 struct QueuePolicy {
   std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
   std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
   std::optional<std::chrono::milliseconds> expires;    // x-expires
   bool single_active_consumer = false;                 // x-single-active-consumer
+  QueueType type = QueueType::kClassic;
+  // Quorum queues: a message returned after more deliveries than this is
+  // dead-lettered (reason delivery_limit) or dropped (x-delivery-limit).
+  std::optional<uint32_t> delivery_limit;
+  // Classic queues with x-overflow reject-publish-dlx: a publish refused by
+  // the length limit is dead-lettered (reason maxlen) as well.
+  bool overflow_dead_letters = false;
+
+  // As RabbitMQ 3.10: a quorum queue without a delivery limit puts a
+  // requeued message behind the others; with one, and in classic queues, it
+  // goes back to where it was.
+  storage::RequeuePlace requeue_place() const {
+    return type == QueueType::kQuorum && !delivery_limit ? storage::RequeuePlace::kBack
+                                                         : storage::RequeuePlace::kOriginal;
+  }
 };
 
 // Where a queue dead-letters to.
@@ -199,6 +216,8 @@ class Vhost {
                                                           uint64_t connection_id, bool use = false);
   // The queue's dead-letter exchange and routing key, if it has one.
   std::optional<DeadLetterTarget> dead_letter_target(const std::string& queue) const;
+  // The queue's policy (from its arguments), if it exists.
+  std::optional<QueuePolicy> queue_policy(const std::string& queue) const;
   // Every queue with its storage, for the expiry sweep.
   std::vector<std::pair<std::string, std::shared_ptr<storage::Queue>>> storage_queues() const;
   // Deletes queues whose x-expires ran out (no consumers, unused for that

@@ -7,14 +7,30 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "brokers/amqp/model/vhost.h"
 #include "brokers/amqp/protocol/delivery_tags.h"
 #include "core/metrics/registry.h"
 #include "core/storage/queue.h"
 
 namespace mockforge::amqp {
+
+// What a queue's type changes about its deliveries (QueuePolicy, read when
+// the delivery is made): quorum queues carry x-delivery-count, and put a
+// requeued message behind the others or dead-letter it past their delivery
+// limit.
+struct DeliveryRules {
+  bool quorum = false;
+  storage::RequeuePlace requeue_place = storage::RequeuePlace::kOriginal;
+  std::optional<uint32_t> delivery_limit;
+
+  static DeliveryRules of(const QueuePolicy& policy) {
+    return {policy.type == QueueType::kQuorum, policy.requeue_place(), policy.delivery_limit};
+  }
+};
 
 struct Consumer {
   std::string tag;
@@ -42,12 +58,14 @@ struct Consumer {
   metrics::Counter* delivered_counter = nullptr;
   // A fault rule's pause window is open: nothing is delivered to it.
   bool paused = false;
+  DeliveryRules rules;
 };
 
 struct UnackedDelivery {
   std::shared_ptr<storage::Queue> queue;  // its name() is the AMQP queue name
   storage::MessageId id = 0;
   std::shared_ptr<const std::string> consumer_tag;  // null for basic.get
+  DeliveryRules rules;
 };
 
 struct Channel {

@@ -7,6 +7,7 @@
 
 #include "brokers/amqp/handlers/handler_table.h"
 #include "brokers/amqp/protocol/dead_letter.h"
+#include "brokers/amqp/protocol/delivery_count.h"
 #include "core/log/logging.h"
 #include "faults/fault_set.h"
 
@@ -695,10 +696,7 @@ void AmqpConnection::release_channel(Channel& channel) {
   for (const auto& [tag, consumer] : channel.consumers) tags.push_back(tag);
   for (const std::string& tag : tags) drop_consumer(channel, tag);
   // Unacked deliveries go back to their queues, marked redelivered.
-  for (auto& [tag, delivery] : channel.unacked) {
-    delivery.queue->requeue(delivery.id);
-    hint_expiry(*delivery.queue);
-  }
+  for (auto& [tag, delivery] : channel.unacked) requeue_delivery(delivery);
   channel.unacked.clear();
   channel.tx_pending.clear();
   if (!channel.reply_to_key.empty()) broker_.unregister_reply_to(channel.reply_to_key);
@@ -741,8 +739,15 @@ void AmqpConnection::send_content(uint16_t channel, const Method& method,
 
 void AmqpConnection::write_delivery(ByteWriter& out, uint16_t channel,
                                     std::string_view consumer_tag, uint64_t delivery_tag,
-                                    const storage::Message& message) {
-  const std::string& properties = *message.properties;
+                                    const storage::Message& message, bool quorum) {
+  std::string_view properties = *message.properties;
+  std::vector<uint8_t> counted;
+  if (quorum && message.delivery_count > 1) {
+    counted = with_delivery_count(properties, message.delivery_count - 1);
+    if (!counted.empty()) {
+      properties = {reinterpret_cast<const char*>(counted.data()), counted.size()};
+    }
+  }
   const std::string& body = *message.body;
   out.reserve(out.size() + 3 * kFrameOverhead + 16 + consumer_tag.size() + message.exchange.size() +
               message.routing_key.size() + properties.size() + body.size());
@@ -883,8 +888,7 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       broker_.metrics().acked.inc();
       break;
     case Settle::kRequeue:
-      delivery.queue->requeue(delivery.id);
-      hint_expiry(*delivery.queue);
+      requeue_delivery(delivery);
       break;
     case Settle::kDrop:
       if (auto removed = delivery.queue->remove(delivery.id); removed && vhost_) {
@@ -895,6 +899,18 @@ void AmqpConnection::settle(Channel& channel, uint64_t delivery_tag, Settle how)
       }
       break;
   }
+}
+
+void AmqpConnection::requeue_delivery(const UnackedDelivery& delivery) {
+  storage::RequeueResult requeued = delivery.queue->requeue(
+      delivery.id, delivery.rules.requeue_place, delivery.rules.delivery_limit);
+  if (requeued.over_limit && vhost_) {
+    std::vector<storage::Message> messages;
+    messages.push_back(std::move(*requeued.over_limit));
+    dead_letter(broker_, *vhost_, delivery.queue->name(), std::move(messages),
+                DeathReason::kDeliveryLimit);
+  }
+  hint_expiry(*delivery.queue);
 }
 
 void AmqpConnection::emit_event(traffic::EventKind kind, std::string_view queue,
@@ -1010,8 +1026,8 @@ void AmqpConnection::pump(Channel& channel) {
       if (consumer.no_ack) {
         consumer.storage->ack(message.id);
       } else {
-        channel.unacked.add(delivery_tag,
-                            UnackedDelivery{consumer.storage, message.id, consumer.shared_tag});
+        channel.unacked.add(delivery_tag, UnackedDelivery{consumer.storage, message.id,
+                                                          consumer.shared_tag, consumer.rules});
         consumer.unacked->fetch_add(1);
       }
       if (consumer.delivered_counter == nullptr) {
@@ -1021,7 +1037,8 @@ void AmqpConnection::pump(Channel& channel) {
       consumer.delivered_counter->inc();
       if (message.message.redelivered) broker_.metrics().redelivered.inc();
       emit([&](ByteWriter& out) {
-        write_delivery(out, channel.number, tag, delivery_tag, message.message);
+        write_delivery(out, channel.number, tag, delivery_tag, message.message,
+                       consumer.rules.quorum);
       });
       if (events_on()) {
         emit_event(traffic::EventKind::kDeliver, consumer.queue,

@@ -125,6 +125,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Settles one unacked delivery: ack, requeue or drop.
   enum class Settle { kAck, kRequeue, kDrop };
   void settle(Channel& channel, uint64_t delivery_tag, Settle how);
+  // Returns an unacked delivery to its queue as its type does (DeliveryRules):
+  // in place or behind the others, or dead-lettered past its delivery limit.
+  void requeue_delivery(const UnackedDelivery& delivery);
   // Thread-safe: the consumer's queue was deleted; cancels it on this strand.
   void consumer_queue_deleted(uint16_t channel, const std::string& tag);
   Channel* find_channel(uint16_t number);
@@ -193,8 +196,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Sends what is batched, then closes the socket after writing it.
   void close_output(std::string reason);
   // A basic.deliver with its content header and body, encoded in place.
+  // `quorum`: from a quorum queue, so a redelivery carries x-delivery-count.
   void write_delivery(ByteWriter& out, uint16_t channel, std::string_view consumer_tag,
-                      uint64_t delivery_tag, const storage::Message& message);
+                      uint64_t delivery_tag, const storage::Message& message, bool quorum);
 
   // Refreshes (or drops) the channel's entry in summary_.
   void note_channel(const Channel& channel);

@@ -31,6 +31,8 @@ std::string_view death_reason_name(DeathReason reason) {
       return "expired";
     case DeathReason::kMaxLength:
       return "maxlen";
+    case DeathReason::kDeliveryLimit:
+      return "delivery_limit";
   }
   return "rejected";
 }

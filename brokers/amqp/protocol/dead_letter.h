@@ -2,7 +2,9 @@
 // broker's housekeeping sweep (message TTLs and x-expires).
 //
 // A message that leaves a queue because it was rejected or nacked without
-// requeue, expired, or was pushed out of the head by x-max-length is
+// requeue, expired, was pushed out of the head by x-max-length (or refused by
+// x-overflow reject-publish-dlx), or was returned to a quorum queue more often
+// than its x-delivery-limit is
 // republished to the queue's dead-letter exchange, with the x-death header
 // RabbitMQ 3.13 writes: an array of tables, most recent death first, one per
 // (queue, reason) with count, reason, queue, time, exchange, routing-keys and
@@ -32,7 +34,7 @@ namespace mockforge::amqp {
 
 class BrokerState;
 
-enum class DeathReason { kRejected, kExpired, kMaxLength };
+enum class DeathReason { kRejected, kExpired, kMaxLength, kDeliveryLimit };
 
 std::string_view death_reason_name(DeathReason reason);
 

@@ -185,7 +185,10 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
             !options.ok()) {
           return model_error(options.error);
         }
-        return model_error(queue_policy_from_arguments(definition.arguments, what).error);
+        if (auto policy = queue_policy_from_arguments(definition.arguments, what); !policy.ok()) {
+          return model_error(policy.error);
+        }
+        return model_error(queue_flags_error(definition, what));
       }
       return model_error(vhost
                              ->declare_queue(resource.name, definition, false, 0,

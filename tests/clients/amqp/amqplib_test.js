@@ -89,6 +89,44 @@ async function extensions() {
   await conn.close();
 }
 
+// A quorum queue as services declare it (durable, x-queue-type) with a
+// delivery limit: a poison message is redelivered with x-delivery-count, then
+// dead-lettered (reason delivery_limit) after its last allowed delivery.
+async function quorumQueue() {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  const {queue: dlq} = await ch.assertQueue('js.quorum.dlq', {durable: true});
+  await ch.assertQueue('js.quorum', {
+    durable: true,
+    deadLetterExchange: '',
+    deadLetterRoutingKey: dlq,
+    arguments: {'x-queue-type': 'quorum', 'x-delivery-limit': 1},
+  });
+  const other = await conn.createChannel();
+  other.on('error', () => {});  // the channel error below
+  await assert.rejects(
+      other.assertQueue('js.quorum.transient',
+                        {durable: false, arguments: {'x-queue-type': 'quorum'}}),
+      /PRECONDITION_FAILED - invalid property 'non-durable'/);
+  await ch.prefetch(1);
+  const seen = [];
+  const done = new Promise((resolve) => {
+    ch.consume('js.quorum', (msg) => {
+      seen.push([msg.fields.redelivered, (msg.properties.headers || {})['x-delivery-count']]);
+      ch.nack(msg, false, true);
+      if (seen.length === 2) resolve();
+    });
+  });
+  ch.sendToQueue('js.quorum', Buffer.from('poison'));
+  await done;
+  assert.deepStrictEqual(seen, [[false, undefined], [true, 1]]);
+  const dead = await getWithin(ch, dlq);
+  assert.strictEqual(dead.content.toString(), 'poison');
+  assert.strictEqual(dead.properties.headers['x-first-death-reason'], 'delivery_limit');
+  ch.ack(dead);
+  await conn.close();
+}
+
 async function getWithin(ch, queue) {
   for (let i = 0; i < 100; i++) {
     const msg = await ch.get(queue);
@@ -131,6 +169,7 @@ function callbackApi() {
   const timer = setTimeout(() => { console.error('timed out'); process.exit(2); }, 30000);
   await promiseApi();
   await extensions();
+  await quorumQueue();
   await callbackApi();
   clearTimeout(timer);
   console.log('amqplib ok');

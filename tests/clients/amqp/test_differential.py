@@ -992,6 +992,134 @@ def queues(run):
     run.attempt("auto-delete-exchange", ch4.exchange_declare, "qs.autox", passive=True)
 
 
+def queue_arguments(run):
+    """Each argument RabbitMQ defines, on classic and quorum queues: taken, refused for the
+    queue type, or refused for its value; each on a fresh channel."""
+    quorum = {"x-queue-type": "quorum"}
+    cases = [
+        ("classic", {}, [
+            ("x-overflow", "reject-publish-dlx"), ("x-queue-mode", "lazy"),
+            ("x-queue-mode", "default"), ("x-queue-mode", "sideways"), ("x-queue-version", 2),
+            ("x-queue-version", 3), ("x-queue-master-locator", "min-masters"),
+            ("x-delivery-limit", 3), ("x-queue-leader-locator", "nearest"),
+            ("x-dead-letter-strategy", "at-least-once"), ("x-dead-letter-strategy", "maybe"),
+            ("x-max-in-memory-length", 5), ("x-max-in-memory-bytes", 5),
+            ("x-quorum-initial-group-size", 3), ("x-queue-leader-locator", "balanced"),
+            ("x-max-age", "1D"), ("x-stream-max-segment-size-bytes", 1000),
+            ("x-initial-cluster-size", 1), ("x-not-rabbits", 1), ("x-queue-type", "classic"),
+            ("x-queue-type", "sideways"), ("x-queue-type", 5)]),
+        ("quorum", quorum, [
+            ("x-delivery-limit", 3), ("x-delivery-limit", "many"), ("x-delivery-limit", -1),
+            ("x-dead-letter-strategy", "at-most-once"), ("x-dead-letter-strategy", "maybe"),
+            ("x-max-in-memory-length", 5), ("x-max-in-memory-bytes", 100),
+            ("x-max-in-memory-length", -1), ("x-quorum-initial-group-size", 3),
+            ("x-quorum-initial-group-size", 0), ("x-quorum-initial-group-size", "three"),
+            ("x-queue-leader-locator", "client-local"), ("x-queue-leader-locator", "nearest"),
+            ("x-overflow", "reject-publish"), ("x-overflow", "reject-publish-dlx"),
+            ("x-message-ttl", 1000), ("x-expires", 60000), ("x-max-length", 3),
+            ("x-single-active-consumer", True), ("x-max-priority", 5), ("x-queue-mode", "lazy"),
+            ("x-queue-version", 2), ("x-queue-master-locator", "min-masters"),
+            ("x-max-age", "1D"), ("x-not-rabbits", 1)]),
+    ]
+    conn = run.connect()
+    for kind, base, arguments in cases:
+        for i, (name, value) in enumerate(arguments):
+            queue = f"qa.{kind}.{i}"
+            ch = conn.channel() if conn.is_open else run.connect().channel()
+            run.attempt(f"{kind} {name}={value!r}", ch.queue_declare, queue, durable=True,
+                        arguments={**base, name: value})
+            if ch.is_open:
+                ch.queue_delete(queue)
+            conn = ch.connection
+    # The flags a quorum queue refuses, in RabbitMQ's order.
+    for label, flags in (("non-durable", {}), ("exclusive", {"durable": True, "exclusive": True}),
+                         ("auto-delete", {"durable": True, "auto_delete": True}),
+                         ("all", {"exclusive": True, "auto_delete": True})):
+        ch = run.channel()
+        run.attempt(f"quorum {label}", ch.queue_declare, f"qa.flags.{label}", arguments=quorum,
+                    **flags)
+    # Redeclaring with another type, or without the type.
+    ch = run.channel()
+    ch.queue_declare("qa.typed", durable=True, arguments=quorum)
+    run.attempt("redeclare quorum", ch.queue_declare, "qa.typed", durable=True, arguments=quorum)
+    run.attempt("redeclare untyped", ch.queue_declare, "qa.typed", durable=True)
+    ch = run.channel()
+    run.attempt("redeclare classic", ch.queue_declare, "qa.typed", durable=True,
+                arguments={"x-queue-type": "classic"})
+    run.channel().queue_delete("qa.typed")
+
+
+def quorum(run):
+    """Quorum queues: x-delivery-count, requeue places, the delivery limit, global QoS."""
+    ch = run.channel()
+    q = {"x-queue-type": "quorum"}
+    ch.queue_declare("qq.dlq", durable=True)
+    ch.queue_declare("qq.limited", durable=True,
+                     arguments={**q, "x-delivery-limit": 2, "x-dead-letter-exchange": "",
+                                "x-dead-letter-routing-key": "qq.dlq"})
+    ch.basic_publish("", "qq.limited", b"poison", pika.BasicProperties(headers={"h": 1}))
+    ch.basic_publish("", "qq.limited", b"second")
+    run.count(ch, "qq.limited")
+    for _ in range(4):
+        ch.basic_nack(run.get(ch, "qq.limited").delivery_tag, requeue=True)
+    run.count(ch, "qq.limited")
+    run.get(ch, "qq.dlq", wait=True, auto_ack=True)
+    run.drain(ch, "qq.limited")
+    # Without a delivery limit a requeued message goes behind the others.
+    ch.queue_declare("qq.order", durable=True, arguments=q)
+    for body in (b"a", b"b", b"c"):
+        ch.basic_publish("", "qq.order", body)
+    run.count(ch, "qq.order")
+    ch.basic_nack(run.get(ch, "qq.order").delivery_tag, requeue=True)
+    run.count(ch, "qq.order")
+    run.drain(ch, "qq.order")
+    # A consumer: the first delivery has no x-delivery-count, a redelivery has.
+    for body in (b"c1", b"c2", b"c3"):
+        ch.basic_publish("", "qq.order", body)
+    run.count(ch, "qq.order")
+    consumer_channel = run.channel()
+    consumer_channel.basic_qos(prefetch_count=2)
+    c = Consumer(run, consumer_channel, "qq.order", "qq-c")
+    c.wait(2)
+    consumer_channel.basic_nack(c.got[0].delivery_tag, requeue=True)
+    consumer_channel.basic_ack(c.got[1].delivery_tag)
+    c.wait(3)
+    for method in c.got[2:]:
+        consumer_channel.basic_ack(method.delivery_tag)
+    c.wait(4)
+    consumer_channel.basic_ack(c.got[3].delivery_tag)
+    consumer_channel.basic_cancel("qq-c")
+    run.count(ch, "qq.order")
+    # A channel closed with unacked deliveries returns them (delivery counts go up).
+    ch.basic_publish("", "qq.limited", b"closed-on")
+    closer = run.channel()
+    run.get(closer, "qq.limited", wait=True)
+    closer.close()
+    run.count(ch, "qq.limited")
+    run.get(ch, "qq.limited", wait=True, auto_ack=True)
+    # Reject without requeue: dead-lettered (reason rejected).
+    ch.basic_publish("", "qq.limited", b"rejected")
+    ch.basic_reject(run.get(ch, "qq.limited", wait=True).delivery_tag, requeue=False)
+    run.get(ch, "qq.dlq", wait=True, auto_ack=True)
+    # reject-publish-dlx: classic queues dead-letter what they refuse.
+    ch.queue_declare("qq.full", durable=True, arguments={
+        "x-max-length": 1, "x-overflow": "reject-publish-dlx", "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "qq.dlq"})
+    ch.confirm_delivery()
+    for body in (b"fits", b"refused"):
+        try:
+            ch.basic_publish("", "qq.full", body)
+            run.log("publish", body, "ack")
+        except pika.exceptions.NackError:
+            run.log("publish", body, "nack")
+    run.count(ch, "qq.full")
+    run.get(ch, "qq.dlq", wait=True, auto_ack=True)
+    # A channel-wide prefetch: quorum queues refuse the consumer.
+    ch = run.channel()
+    ch.basic_qos(prefetch_count=5, global_qos=True)
+    run.attempt("global qos", ch.basic_consume, "qq.order", lambda *a: None)
+
+
 # Every field type of 0-9-1 (with RabbitMQ's errata letters), nested tables and arrays.
 ALL_TYPES = [
     ("bool-t", ("t", 1)), ("bool-f", ("t", 0)), ("i8", ("b", -5)), ("u8", ("B", 250)),
@@ -1212,6 +1340,7 @@ KNOWN_DIFFERENCES = {
                         "removes it)",
                         _chain(_last_death, _cc_kept_with_dead_letter_routing_key)),
     "max_length": (LAST_DEATH, _last_death),
+    "quorum": (LAST_DEATH, _last_death),
     "ttl": (LAST_DEATH, _last_death),
     "errors": ("channel.open on a channel number above the negotiated channel-max: mockforge "
                "closes the connection with 530 as the spec says (channel-max is the highest "
@@ -1312,6 +1441,12 @@ class Differential(unittest.TestCase):
 
     def test_properties(self):
         self.compare(properties)
+
+    def test_queue_arguments(self):
+        self.compare(queue_arguments)
+
+    def test_quorum(self):
+        self.compare(quorum)
 
 
 if __name__ == "__main__":

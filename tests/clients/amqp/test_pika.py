@@ -339,10 +339,15 @@ class PikaTest(PikaTestCase):
         self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"high")
         self.assertEqual(ch.basic_get(q, auto_ack=True)[2], b"low")
 
-    def test_unsupported_queue_argument_is_540(self):
+    def test_stream_queues_are_540_and_quorum_arguments_406_on_classic(self):
         conn = self.connect()
-        with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as ctx:
+        with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as ctx:
             conn.channel().queue_declare("pk.dlx", arguments={"x-delivery-limit": 3})
+        self.assertEqual(ctx.exception.reply_code, 406)
+        self.assertIn("of queue type rabbit_classic_queue", ctx.exception.reply_text)
+        with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as ctx:
+            conn.channel().queue_declare("pk.stream", durable=True,
+                                         arguments={"x-queue-type": "stream"})
         self.assertEqual(ctx.exception.reply_code, 540)
 
     def test_heartbeat_negotiated(self):

@@ -150,11 +150,20 @@ TEST_F(AmqpVhostTest, QueueArgumentsBecomeStorageOptions) {
   EXPECT_EQ(options.max_length, 2u);
   EXPECT_EQ(options.overflow, storage::OverflowMode::kRejectPublish);
 
-  FieldTable unsupported;
-  unsupported.set("x-delivery-limit", int32_t{3});
-  auto refused = vhost.declare_queue("dl", {false, false, false, unsupported}, false, 1);
+  FieldTable quorum_only;
+  quorum_only.set("x-delivery-limit", int32_t{3});
+  auto refused = vhost.declare_queue("dl", {false, false, false, quorum_only}, false, 1);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error->reply_code, 540);
+  EXPECT_EQ(refused.error->reply_code, 406);
+  EXPECT_EQ(refused.error->text,
+            "PRECONDITION_FAILED - invalid arg 'x-delivery-limit' for queue 'dl' in vhost '/' of "
+            "queue type rabbit_classic_queue");
+
+  FieldTable stream;
+  stream.set("x-queue-type", std::string("stream"));
+  auto not_implemented = vhost.declare_queue("s", {true, false, false, stream}, false, 1);
+  ASSERT_FALSE(not_implemented.ok());
+  EXPECT_EQ(not_implemented.error->reply_code, 540);
 
   FieldTable routing_key_only;
   routing_key_only.set("x-dead-letter-routing-key", std::string("k"));
@@ -171,6 +180,49 @@ TEST_F(AmqpVhostTest, QueueArgumentsBecomeStorageOptions) {
   EXPECT_EQ(target->exchange, "dlx");
   EXPECT_EQ(target->routing_key, "dead");
   EXPECT_FALSE(vhost.dead_letter_target("limited"));
+}
+
+TEST_F(AmqpVhostTest, QuorumQueuesTakeTheirArgumentsAndMustBeDurable) {
+  FieldTable quorum;
+  quorum.set("x-queue-type", std::string("quorum"));
+  quorum.set("x-delivery-limit", int64_t{4});
+  quorum.set("x-dead-letter-strategy", std::string("at-least-once"));
+  quorum.set("x-queue-leader-locator", std::string("balanced"));
+  auto transient = vhost.declare_queue("qq", {false, false, false, quorum}, false, 1);
+  ASSERT_FALSE(transient.ok());
+  EXPECT_EQ(transient.error->text,
+            "PRECONDITION_FAILED - invalid property 'non-durable' for queue 'qq' in vhost '/'");
+  ASSERT_TRUE(vhost.declare_queue("qq", {true, false, false, quorum}, false, 1).ok());
+  auto policy = vhost.queue_policy("qq");
+  ASSERT_TRUE(policy);
+  EXPECT_EQ(policy->type, QueueType::kQuorum);
+  EXPECT_EQ(policy->delivery_limit, 4u);
+  EXPECT_EQ(policy->requeue_place(), storage::RequeuePlace::kOriginal);
+
+  FieldTable unlimited;
+  unlimited.set("x-queue-type", std::string("quorum"));
+  unlimited.set("x-overflow", std::string("reject-publish-dlx"));  // drop-head in quorum queues
+  ASSERT_TRUE(vhost.declare_queue("qq2", {true, false, false, unlimited}, false, 1).ok());
+  EXPECT_EQ(vhost.queue_policy("qq2")->requeue_place(), storage::RequeuePlace::kBack);
+  EXPECT_FALSE(vhost.queue_policy("qq2")->overflow_dead_letters);
+  EXPECT_EQ(engine.queues().find("/", "qq2")->options().overflow, storage::OverflowMode::kDropHead);
+
+  FieldTable priority = unlimited;
+  priority.set("x-max-priority", int32_t{5});
+  auto refused = vhost.declare_queue("qq3", {true, false, false, priority}, false, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error->text,
+            "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'qq3' in vhost '/' of "
+            "queue type rabbit_quorum_queue");
+
+  FieldTable classic;
+  classic.set("x-overflow", std::string("reject-publish-dlx"));
+  classic.set("x-queue-mode", std::string("lazy"));
+  ASSERT_TRUE(vhost.declare_queue("cq", {false, false, false, classic}, false, 1).ok());
+  EXPECT_TRUE(vhost.queue_policy("cq")->overflow_dead_letters);
+  EXPECT_EQ(engine.queues().find("/", "cq")->options().overflow,
+            storage::OverflowMode::kRejectPublish);
+  EXPECT_FALSE(vhost.queue_policy("missing"));
 }
 
 }  // namespace

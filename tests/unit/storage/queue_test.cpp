@@ -131,6 +131,54 @@ TEST_F(StorageQueueTest, RequeueReturnsToOriginalPosition) {
   EXPECT_EQ(pop_body(*queue), "d");
 }
 
+TEST_F(StorageQueueTest, RequeueToTheBackGoesBehindEveryReadyMessage) {
+  auto queue = declare();
+  for (const char* body : {"a", "b", "c"}) ASSERT_TRUE(queue->push(make_message(body)).ok());
+  auto a = queue->pop(clock_.now()).delivery;
+  ASSERT_TRUE(a);
+  RequeueResult requeued = queue->requeue(a->id, RequeuePlace::kBack, std::nullopt);
+  EXPECT_TRUE(requeued.found);
+  EXPECT_FALSE(requeued.over_limit);
+  EXPECT_FALSE(queue->requeue(a->id, RequeuePlace::kBack, std::nullopt).found);
+  ASSERT_TRUE(queue->push(make_message("d")).ok());  // after the requeue: behind it
+  EXPECT_EQ(queue->ready_count(), 4u);
+  EXPECT_EQ(pop_body(*queue), "b");
+  EXPECT_EQ(pop_body(*queue), "c");
+  auto again = queue->pop(clock_.now()).delivery;
+  ASSERT_TRUE(again);
+  EXPECT_EQ(body_of(again->message), "a");
+  EXPECT_TRUE(again->message.redelivered);
+  EXPECT_EQ(again->message.delivery_count, 2u);
+  EXPECT_EQ(pop_body(*queue), "d");
+}
+
+TEST_F(StorageQueueTest, RequeuePastTheDeliveryLimitRemovesTheMessage) {
+  auto queue = declare();
+  ASSERT_TRUE(queue->push(make_message("poison")).ok());
+  ASSERT_TRUE(queue->push(make_message("next")).ok());
+  // A limit of 2 allows three deliveries: returned after the third, it leaves.
+  for (int delivery = 1; delivery <= 2; ++delivery) {
+    auto popped = queue->pop(clock_.now()).delivery;
+    ASSERT_TRUE(popped);
+    EXPECT_EQ(body_of(popped->message), "poison");
+    RequeueResult requeued = queue->requeue(popped->id, RequeuePlace::kOriginal, 2u);
+    EXPECT_TRUE(requeued.found);
+    EXPECT_FALSE(requeued.over_limit);
+  }
+  auto third = queue->pop(clock_.now()).delivery;
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->message.delivery_count, 3u);
+  const uint64_t stored_before = queue->stats().stored_bytes;
+  RequeueResult requeued = queue->requeue(third->id, RequeuePlace::kOriginal, 2u);
+  EXPECT_TRUE(requeued.found);
+  ASSERT_TRUE(requeued.over_limit);
+  EXPECT_EQ(body_of(*requeued.over_limit), "poison");
+  EXPECT_EQ(queue->unacked_count(), 0u);
+  EXPECT_EQ(queue->ready_count(), 1u);
+  EXPECT_LT(queue->stats().stored_bytes, stored_before);
+  EXPECT_EQ(pop_body(*queue), "next");
+}
+
 TEST_F(StorageQueueTest, RemoveReturnsMessageForDeadLettering) {
   auto queue = declare();
   ASSERT_TRUE(queue->push(make_message("poison")).ok());
