@@ -28,6 +28,7 @@ inline constexpr int16_t kUnknownMemberId = 25;
 inline constexpr int16_t kInvalidSessionTimeout = 26;
 inline constexpr int16_t kRebalanceInProgress = 27;
 inline constexpr int16_t kTopicAuthorizationFailed = 29;
+inline constexpr int16_t kInvalidTimestamp = 32;
 inline constexpr int16_t kGroupAuthorizationFailed = 30;
 inline constexpr int16_t kClusterAuthorizationFailed = 31;
 inline constexpr int16_t kUnsupportedForMessageFormat = 43;

@@ -1,9 +1,12 @@
 #pragma once
 
-// The topic configs the broker knows, validates and enforces (retention.ms, retention.bytes,
-// cleanup.policy, max.message.bytes, message.timestamp.type), and how they are described to
-// DescribeConfigs / CreateTopics: value, source, type, synonyms and documentation. Any other
-// name is refused with INVALID_CONFIG, as Kafka refuses names it does not know.
+// Kafka's topic configs: each is validated as Kafka validates it and described to
+// DescribeConfigs / CreateTopics (value, source, type, synonyms, documentation). The broker
+// enforces retention.ms, retention.bytes, cleanup.policy, max.message.bytes,
+// min.insync.replicas, message.timestamp.type and the message.timestamp.*.max.ms bounds; the
+// others (segments, flushing, indexes, compaction tuning, throttles, compression.type) are kept
+// and described only, their documentation says so. Any other name is refused with
+// INVALID_CONFIG, as Kafka refuses names it does not know.
 
 #include <cstdint>
 #include <optional>
@@ -35,6 +38,7 @@ inline constexpr int8_t kBoolean = 1;
 inline constexpr int8_t kString = 2;
 inline constexpr int8_t kInt = 3;
 inline constexpr int8_t kLong = 5;
+inline constexpr int8_t kDouble = 6;
 inline constexpr int8_t kList = 7;
 }  // namespace config_type
 
@@ -74,6 +78,16 @@ std::vector<DescribedConfig> describe_topic_configs(const BrokerState& broker,
                                                     const storage::ConfigMap& topic_configs);
 // The broker's own configs (all read-only: set by mockforge's configuration at start).
 std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker);
+
+// The timestamps a CreateTime topic accepts at `now_ms` (message.timestamp.before.max.ms and
+// after.max.ms, each falling back to the deprecated difference.max.ms), or nullopt when any
+// timestamp is accepted.
+struct TimestampBounds {
+  int64_t earliest;
+  int64_t latest;
+};
+std::optional<TimestampBounds> timestamp_bounds(const storage::ConfigMap& topic_configs,
+                                                int64_t now_ms);
 
 // cleanup.policy contains "delete" (retention and DeleteRecords apply).
 bool cleanup_policy_deletes(const storage::ConfigMap& topic_configs);

@@ -6,10 +6,13 @@
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED without it, as Kafka refuses the whole request).
 #include "mockforge/kafka/produce.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <set>
 
 #include "brokers/kafka/broker/error_codes.h"
+#include "brokers/kafka/broker/topic_configs.h"
 #include "brokers/kafka/broker/traffic.h"
 #include "brokers/kafka/broker/transaction_coordinator.h"
 #include "brokers/kafka/codec/errors.h"
@@ -143,6 +146,36 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   }
   bool append_time = log_append_time(topic);
   int64_t now = now_ms();
+  // CreateTime topics with message.timestamp.*.max.ms: each record's timestamp must be within
+  // the bounds, or the batch is refused with INVALID_TIMESTAMP, as Kafka's LogValidator does.
+  if (!append_time) {
+    if (auto bounds = timestamp_bounds(topic.configs(), now)) {
+      std::vector<Record> decoded;
+      try {
+        decoded = decode_records(batches[0]);
+      } catch (const DecodeError&) {
+        result.error_code = error::kCorruptMessage;
+        return result;
+      }
+      for (std::size_t i = 0; i < decoded.size(); ++i) {
+        const int64_t timestamp = header.base_timestamp + decoded[i].timestamp_delta;
+        if (timestamp >= bounds->earliest && timestamp <= bounds->latest) continue;
+        ProduceResponse::BatchIndexAndErrorMessage refused;
+        refused.batch_index = static_cast<int32_t>(i);
+        refused.batch_index_error_message = fmt::format(
+            "Timestamp {} of message with offset {} is out of range. The timestamp "
+            "should be within [{}, {}]",
+            timestamp, header.base_offset + decoded[i].offset_delta, bounds->earliest,
+            bounds->latest);
+        result.record_errors.push_back(std::move(refused));
+      }
+      if (!result.record_errors.empty()) {
+        result.error_code = error::kInvalidTimestamp;
+        result.error_message = "One or more records have been rejected due to invalid timestamp";
+        return result;
+      }
+    }
+  }
   int64_t max_timestamp = append_time ? now : header.max_timestamp;
   auto mutator = [append_time, now, epoch = leadership.epoch](std::span<uint8_t> span,
                                                               int64_t base_offset) {

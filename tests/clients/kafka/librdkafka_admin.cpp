@@ -1,5 +1,5 @@
 // librdkafka (C admin API) against a running mockforge: CreateTopics (configs applied, an
-// unknown config refused with INVALID_CONFIG), DescribeConfigs, AlterConfigs, CreatePartitions,
+// invalid config refused with INVALID_CONFIG), DescribeConfigs, AlterConfigs, CreatePartitions,
 // DeleteRecords (the low watermark moves and a consumer from offset 0 starts at it),
 // ListConsumerGroups / DescribeConsumerGroups with a live member, DeleteTopics.
 // Usage: librdkafka_admin <bootstrap>. Prints one "ok: ..." line per step; exit 0 on success.
@@ -77,7 +77,7 @@ bool create_topics(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
   rd_kafka_NewTopic_set_config(topics[0], "retention.ms", "3600000");
   rd_kafka_NewTopic_set_config(topics[0], "cleanup.policy", "delete");
   topics[1] = rd_kafka_NewTopic_new("rdk-bad", 1, 1, error, sizeof(error));
-  rd_kafka_NewTopic_set_config(topics[1], "flush.messages", "1");
+  rd_kafka_NewTopic_set_config(topics[1], "flush.messages", "0");  // at least 1 in Kafka
   rd_kafka_CreateTopics(admin, topics, 2, nullptr, queue);
   rd_kafka_NewTopic_destroy_array(topics, 2);
   rd_kafka_event_t* event = wait_result(queue, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
@@ -95,7 +95,7 @@ bool create_topics(rd_kafka_t* admin, rd_kafka_queue_t* queue) {
         rd_kafka_err2str(results["rdk-admin"].first));
   CHECK(results["rdk-bad"].first == RD_KAFKA_RESP_ERR_INVALID_CONFIG, "%s",
         rd_kafka_err2str(results["rdk-bad"].first));
-  std::printf("ok: create topics (unknown config refused: %s)\n",
+  std::printf("ok: create topics (invalid config refused: %s)\n",
               results["rdk-bad"].second.c_str());
   return true;
 }

@@ -133,7 +133,8 @@ class ConfluentTest(KafkaTestCase):
         admin.alter_configs([dry], validate_only=True)[dry].result(10)
         configs = admin.describe_configs([topic])[topic].result(10)
         self.assertTrue(configs["retention.bytes"].is_default)
-        for bad in ({"retention.ms": "tomorrow"}, {"segment.bytes": "1000"}):
+        for bad in ({"retention.ms": "tomorrow"}, {"segment.bytes": "13"},
+                    {"no.such.config": "1"}):
             resource = ConfigResource("topic", "cf-configs", set_config=bad)
             with self.assertRaises(KafkaException) as raised:
                 admin.alter_configs([resource])[resource].result(10)
@@ -151,6 +152,53 @@ class ConfluentTest(KafkaTestCase):
         with self.assertRaises(KafkaException) as raised:
             futures["cf-badconf"].result(10)
         self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_CONFIG)
+
+    def test_topics_take_every_kafka_topic_config(self):
+        """What scripts set when they create topics (segments, compaction, compression,
+        flushing, throttles) is taken and described as Kafka does, defaults included."""
+        admin = self.admin()
+        given = {"segment.bytes": "1048576", "segment.ms": "600000", "compression.type": "zstd",
+                 "delete.retention.ms": "1000", "min.compaction.lag.ms": "0",
+                 "min.cleanable.dirty.ratio": "0.01", "unclean.leader.election.enable": "false",
+                 "preallocate": "FALSE", "leader.replication.throttled.replicas": "0:0",
+                 "cleanup.policy": "compact,delete"}
+        admin.create_topics([NewTopic("cf-allconf", 1, 1, config=given)])["cf-allconf"].result(10)
+        topic = ConfigResource("topic", "cf-allconf")
+        configs = admin.describe_configs([topic])[topic].result(10)
+        for name, value in given.items():
+            self.assertEqual(configs[name].value, value, name)
+            self.assertFalse(configs[name].is_default, name)
+        self.assertEqual(configs["segment.index.bytes"].value, "10485760")
+        self.assertTrue(configs["segment.index.bytes"].is_default)
+        self.assertIn("log.roll.ms", configs["segment.ms"].synonyms)
+        for name, value, why in (
+                ("segment.bytes", "13", "Value must be at least 14"),
+                ("min.cleanable.dirty.ratio", "1.5", "Value must be no more than 1"),
+                ("compression.type", "brotli", "String must be one of"),
+                ("preallocate", "maybe", "Expected value to be either true or false"),
+                ("remote.storage.enable", "true", "Tiered Storage functionality is disabled")):
+            futures = admin.create_topics([NewTopic("cf-badconf2", 1, 1, config={name: value})])
+            with self.assertRaises(KafkaException) as raised:
+                futures["cf-badconf2"].result(10)
+            self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_CONFIG, name)
+            self.assertIn(why, raised.exception.args[0].str(), name)
+
+    def test_timestamp_bounds_refuse_records_out_of_range(self):
+        self.admin().create_topics([NewTopic("cf-bounded", 1, 1, config={
+            "message.timestamp.before.max.ms": "60000",
+            "message.timestamp.after.max.ms": "60000"})])["cf-bounded"].result(10)
+        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 0,
+                             "message.send.max.retries": 0})
+        reports = []
+        now = int(time.time() * 1000)
+        for body, stamp in ((b"now", now), (b"hour-ago", now - 3600_000),
+                            (b"next-hour", now + 3600_000)):
+            producer.produce("cf-bounded", body, timestamp=stamp,
+                             on_delivery=lambda err, msg: reports.append((msg.value(), err)))
+            producer.flush(10)
+        self.assertEqual([(body, err and err.code()) for body, err in reports],
+                         [(b"now", None), (b"hour-ago", KafkaError.INVALID_TIMESTAMP),
+                          (b"next-hour", KafkaError.INVALID_TIMESTAMP)])
 
     def test_admin_create_partitions(self):
         admin = self.admin()

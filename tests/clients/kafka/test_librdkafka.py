@@ -23,7 +23,7 @@ class LibrdkafkaTest(KafkaTestCase):
                                 capture_output=True, timeout=120)
         out = result.stdout.decode()
         self.assertEqual(result.returncode, 0, out + result.stderr.decode(errors="replace"))
-        for step in ["create topics (unknown config refused", "describe and alter configs",
+        for step in ["create topics (invalid config refused", "describe and alter configs",
                      "create partitions (3)", "delete records (low watermark 6",
                      "list and describe consumer groups", "delete topics"]:
             self.assertIn("ok: " + step, out)

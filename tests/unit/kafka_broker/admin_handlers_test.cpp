@@ -130,7 +130,14 @@ TEST_F(KafkaAdminHandlersTest, CreateTopicsReturnsEveryConfigWithItsSource) {
 TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   ASSERT_EQ(create("d", 1, {{"retention.ms", "60000"}}), 0);
   auto configs = describe("d");
-  ASSERT_EQ(configs.size(), 6u);  // with min.insync.replicas
+  ASSERT_EQ(configs.size(), 31u);  // Kafka 3.7's topic configs
+  // Kept only: Kafka's default and its broker synonym; no synonym where Kafka has none.
+  EXPECT_EQ(configs["segment.bytes"].value, "1073741824");
+  EXPECT_EQ(configs["segment.bytes"].config_type, config_type::kInt);
+  ASSERT_EQ(configs["segment.bytes"].synonyms.size(), 1u);
+  EXPECT_EQ(configs["segment.bytes"].synonyms[0].name, "log.segment.bytes");
+  EXPECT_EQ(configs["min.cleanable.dirty.ratio"].config_type, config_type::kDouble);
+  EXPECT_TRUE(configs["remote.storage.enable"].synonyms.empty());
   EXPECT_EQ(configs["retention.ms"].value, "60000");
   EXPECT_EQ(configs["retention.ms"].config_source, config_source::kDynamicTopic);
   ASSERT_EQ(configs["retention.ms"].synonyms.size(), 2u);
@@ -157,7 +164,7 @@ TEST_F(KafkaAdminHandlersTest, DescribeConfigsSourcesSynonymsAndDocumentation) {
   request.resources.push_back({kResourceTopic, "d", std::vector<std::string>{}});
   auto response = call<DescribeConfigsResponse>(1, request);
   ASSERT_EQ(response.results.size(), 5u);
-  EXPECT_EQ(response.results[4].configs.size(), 6u);
+  EXPECT_EQ(response.results[4].configs.size(), 31u);
   ASSERT_EQ(response.results[0].configs.size(), 1u);
   EXPECT_EQ(response.results[1].error_code, 3);
   EXPECT_EQ(response.results[2].error_code, 0);
