@@ -7,6 +7,7 @@
 // messages).
 #include "mockforge/kafka/create_topics.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -18,6 +19,21 @@
 
 namespace mockforge::kafka {
 namespace {
+
+// Kafka refuses a topic whose name equals an existing one's once '.' and '_' are taken as the
+// same character (their metric names would clash). The existing topic's name, if one does.
+std::optional<std::string> colliding_topic(const BrokerState& broker, const std::string& name) {
+  auto unify = [](std::string text) {
+    std::replace(text.begin(), text.end(), '.', '_');
+    return text;
+  };
+  if (name.find_first_of("._") == std::string::npos) return std::nullopt;
+  const std::string wanted = unify(name);
+  for (const auto& topic : broker.storage().logs().list()) {
+    if (topic->name() != name && unify(topic->name()) == wanted) return topic->name();
+  }
+  return std::nullopt;
+}
 
 void handle(const RequestPtr& request, Reader& body) {
   CreateTopicsRequest parsed;
@@ -128,6 +144,9 @@ void handle(const RequestPtr& request, Reader& body) {
                " larger than available brokers: " + std::to_string(brokers) + ".");
     } else if (broker.storage().logs().find(wanted.name)) {
       fail(error::kTopicAlreadyExists, "Topic '" + wanted.name + "' already exists.");
+    } else if (auto other = colliding_topic(broker, wanted.name)) {
+      fail(error::kInvalidTopicException,
+           "Topic '" + wanted.name + "' collides with existing topic: " + *other);
     } else if (config_problem) {
       fail(error::kInvalidConfig, *config_problem);
     } else if (parsed.validate_only) {

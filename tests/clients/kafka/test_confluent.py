@@ -183,6 +183,15 @@ class ConfluentTest(KafkaTestCase):
             self.assertEqual(raised.exception.args[0].code(), KafkaError.INVALID_CONFIG, name)
             self.assertIn(why, raised.exception.args[0].str(), name)
 
+    def test_topic_names_colliding_on_dot_and_underscore_are_refused(self):
+        admin = self.admin()
+        admin.create_topics([NewTopic("cf_collide", 1, 1)])["cf_collide"].result(10)
+        with self.assertRaises(KafkaException) as raised:
+            admin.create_topics([NewTopic("cf.collide", 1, 1)])["cf.collide"].result(10)
+        self.assertEqual(raised.exception.args[0].code(), KafkaError.TOPIC_EXCEPTION)
+        self.assertIn("collides with existing topic: cf_collide", raised.exception.args[0].str())
+        admin.create_topics([NewTopic("cf.collide.not", 1, 1)])["cf.collide.not"].result(10)
+
     def test_timestamp_bounds_refuse_records_out_of_range(self):
         self.admin().create_topics([NewTopic("cf-bounded", 1, 1, config={
             "message.timestamp.before.max.ms": "60000",
