@@ -20,7 +20,6 @@ struct TopicConfigSpec {
   std::string_view documentation;
 };
 
-constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kNoMinimum = std::numeric_limits<int64_t>::min();
 
 // What mockforge keeps only: the value is checked as Kafka checks it, stored, described and
