@@ -104,19 +104,19 @@ void Broker::redeliver(const std::string& client_id, const ClientLink* from, Del
     std::lock_guard lock(mutex_);
     if (auto it = links_.find(std::string_view(client_id)); it != links_.end() && *it != from) {
       successor = (*it)->shared();
+    } else {
+      // Queued under the lock, as route() queues (a connect meanwhile would miss it).
+      auto session = sessions_.find(client_id);
+      if (!session) {
+        dropped("session_ended");
+        return;
+      }
+      auto queued = session->enqueue_offline(to_offline(delivery));
+      if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
+      return;
     }
   }
-  if (successor) {
-    successor->deliver(std::move(delivery));
-    return;
-  }
-  auto session = sessions_.find(client_id);
-  if (!session) {
-    dropped("session_ended");
-    return;
-  }
-  auto queued = session->enqueue_offline(to_offline(delivery));
-  if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
+  successor->deliver(std::move(delivery));
 }
 
 void Broker::disconnected(const std::string& client_id, const ClientLink* link,
@@ -374,16 +374,18 @@ std::size_t Broker::route(const Message& message) {
         offline.emplace_back(client_id, std::move(pending.delivery));
       }
     }
-  }
-  for (auto& [client_id, delivery] : offline) {
-    if (delivery.qos == QoS::at_most_once) {
-      dropped("offline_qos0");
-      continue;
+    // Queued under the lock: connect() takes a session's offline queue under it, so a
+    // client connecting meanwhile either is found above or finds the message queued.
+    for (auto& [client_id, delivery] : offline) {
+      if (delivery.qos == QoS::at_most_once) {
+        dropped("offline_qos0");
+        continue;
+      }
+      auto session = sessions_.find(client_id);
+      if (!session) continue;
+      auto queued = session->enqueue_offline(to_offline(delivery));
+      if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
     }
-    auto session = sessions_.find(client_id);
-    if (!session) continue;
-    auto queued = session->enqueue_offline(to_offline(delivery));
-    if (!queued.ok() || !queued.value()) dropped(queued.ok() ? "queue_full" : "storage_full");
   }
   for (auto& [link, delivery] : online) link->deliver(std::move(delivery));
   return targets.size() + (own_no_local ? 1 : 0);
