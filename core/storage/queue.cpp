@@ -143,12 +143,7 @@ RequeueResult Queue::requeue(MessageId id, RequeuePlace place,
     if (it == unacked_.end()) return result;
     result.found = true;
     if (max_deliveries && it->second.delivery_count > *max_deliveries) {
-      Message message = std::move(it->second);
-      unacked_.erase(it);
-      ++version_;
-      context_.budget.release(MemoryCategory::kQueues, message.stored_size());
-      stored_bytes_ -= message.stored_size();
-      result.over_limit = std::move(message);
+      result.over_limit = take_unacked_locked(it);
       return result;
     }
     QueuedMessage entry{place == RequeuePlace::kBack ? next_id_++ : id, std::move(it->second)};
@@ -165,6 +160,10 @@ std::optional<Message> Queue::remove(MessageId id) {
   std::lock_guard lock(mutex_);
   auto it = unacked_.find(id);
   if (it == unacked_.end()) return std::nullopt;
+  return take_unacked_locked(it);
+}
+
+Message Queue::take_unacked_locked(std::unordered_map<MessageId, Message>::iterator it) {
   Message message = std::move(it->second);
   unacked_.erase(it);
   ++version_;

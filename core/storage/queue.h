@@ -178,6 +178,8 @@ class Queue {
   std::deque<QueuedMessage>* head_level_locked();
   void insert_ready_locked(QueuedMessage entry);
   Message take_head_locked(std::deque<QueuedMessage>& level);
+  // Removes an unacked message and releases what it was charged.
+  Message take_unacked_locked(std::unordered_map<MessageId, Message>::iterator it);
   void expire_heads_locked(TimePoint now, std::vector<Message>& expired);
   class ListenerBatch;
   void collect_listeners_locked(ListenerBatch& batch);
