@@ -347,12 +347,11 @@ std::vector<DescribedConfig> describe_broker_configs(const BrokerState& broker) 
   return described;
 }
 
-std::optional<TimestampBounds> timestamp_bounds(const storage::ConfigMap& topic_configs,
-                                                int64_t now_ms) {
+std::optional<TimestampBounds> timestamp_bounds(const storage::Topic& topic, int64_t now_ms) {
   auto read = [&](std::string_view name) -> std::optional<int64_t> {
-    auto it = topic_configs.find(name);
-    if (it == topic_configs.end()) return std::nullopt;
-    return parse_int<int64_t>(it->second);
+    auto value = topic.config(name);
+    if (!value) return std::nullopt;
+    return parse_int<int64_t>(*value);
   };
   const std::optional<int64_t> difference = read("message.timestamp.difference.max.ms");
   std::optional<int64_t> before = read("message.timestamp.before.max.ms");

@@ -86,8 +86,8 @@ struct TimestampBounds {
   int64_t earliest;
   int64_t latest;
 };
-std::optional<TimestampBounds> timestamp_bounds(const storage::ConfigMap& topic_configs,
-                                                int64_t now_ms);
+// Reads the three configs from `topic`, without copying its config map (every Produce asks).
+std::optional<TimestampBounds> timestamp_bounds(const storage::Topic& topic, int64_t now_ms);
 
 // cleanup.policy contains "delete" (retention and DeleteRecords apply).
 bool cleanup_policy_deletes(const storage::ConfigMap& topic_configs);

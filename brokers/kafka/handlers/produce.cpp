@@ -149,7 +149,7 @@ PartitionResponse produce_partition(Request& request, storage::Topic& topic, int
   // CreateTime topics with message.timestamp.*.max.ms: each record's timestamp must be within
   // the bounds, or the batch is refused with INVALID_TIMESTAMP, as Kafka's LogValidator does.
   if (!append_time) {
-    if (auto bounds = timestamp_bounds(topic.configs(), now)) {
+    if (auto bounds = timestamp_bounds(topic, now)) {
       std::vector<Record> decoded;
       try {
         decoded = decode_records(batches[0]);
