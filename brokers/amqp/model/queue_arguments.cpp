@@ -194,23 +194,25 @@ ModelResult<storage::QueueOptions> queue_options_from_arguments(const FieldTable
   }
   // Checked by the queue type itself, so after the type's arguments. (RabbitMQ 3.10 fails
   // with 541 INTERNAL_ERROR on an unknown x-queue-master-locator; this is a 406.)
-  auto check_after_type = [&](std::string_view name,
-                              std::initializer_list<std::string_view> allowed,
-                              std::string_view reason) -> std::optional<ModelError> {
+  auto refused_choice = [&](std::string_view name, std::initializer_list<std::string_view> allowed,
+                            std::string_view reason) -> std::optional<std::string> {
     const FieldValue* value = arguments.find(name);
-    if (!value) return std::nullopt;
-    auto why = check_choice(*value, allowed, reason);
+    auto why = value ? check_choice(*value, allowed, reason) : std::nullopt;
     if (!why) return std::nullopt;
-    return ModelError{kPreconditionFailed, invalid_argument_text(name, resource, *why)};
+    return invalid_argument_text(name, resource, *why);
   };
-  for (auto error :
-       {check_after_type("x-dead-letter-strategy", {"at-most-once", "at-least-once"},
-                         "invalid_dlx_strategy"),
-        check_after_type("x-queue-leader-locator", {"client-local", "balanced"},
-                         "invalid_queue_locator_arg"),
-        check_after_type("x-queue-master-locator", {"min-masters", "client-local", "random"},
-                         "invalid_queue_locator_arg")}) {
-    if (error) return Result{std::nullopt, std::move(error)};
+  if (auto text = refused_choice("x-dead-letter-strategy", {"at-most-once", "at-least-once"},
+                                 "invalid_dlx_strategy")) {
+    return refuse<storage::QueueOptions>(kPreconditionFailed, std::move(*text));
+  }
+  if (auto text = refused_choice("x-queue-leader-locator", {"client-local", "balanced"},
+                                 "invalid_queue_locator_arg")) {
+    return refuse<storage::QueueOptions>(kPreconditionFailed, std::move(*text));
+  }
+  if (auto text =
+          refused_choice("x-queue-master-locator", {"min-masters", "client-local", "random"},
+                         "invalid_queue_locator_arg")) {
+    return refuse<storage::QueueOptions>(kPreconditionFailed, std::move(*text));
   }
   storage::QueueOptions options;
   for (const FieldTableEntry& entry : arguments.entries) {

@@ -50,10 +50,11 @@ struct Exchange {
   bool predeclared = false;
 };
 
-// The AMQP-level behaviour of a queue's arguments, kept beside the storage
-// queue: dead-lettering, expiry when unused, single active consumer.
 enum class QueueType { kClassic, kQuorum };  // x-queue-type
 
+// The AMQP-level behaviour of a queue's arguments, kept beside the storage
+// queue: dead-lettering, expiry when unused, single active consumer, the
+// queue type and what it changes.
 struct QueuePolicy {
   std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
   std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
