@@ -10,6 +10,7 @@
 #include "brokers/kafka/broker/broker_state.h"
 #include "brokers/kafka/broker/error_codes.h"
 #include "brokers/kafka/broker/group_coordinator.h"
+#include "brokers/kafka/broker/topic_configs.h"
 #include "brokers/kafka/codec/murmur2.h"
 #include "brokers/kafka/codec/neutral_message.h"
 #include "core/config/kafka_acl.h"
@@ -19,6 +20,15 @@ namespace mockforge::kafka {
 namespace {
 
 constexpr std::size_t kRecordsPerBatch = 500;
+
+// A declared topic's configs: its arguments, as text.
+storage::ConfigMap topic_configs(const traffic::Resource& topic) {
+  storage::ConfigMap configs;
+  for (const auto& argument : topic.arguments) {
+    configs[argument.name] = traffic::header_text(argument.value);
+  }
+  return configs;
+}
 
 class KafkaEndpoint : public traffic::Endpoint {
  public:
@@ -50,11 +60,7 @@ class KafkaEndpoint : public traffic::Endpoint {
     if (resource.kind != traffic::Resource::Kind::kTopic) {
       return fmt::format("Kafka has no {} to declare", traffic::to_string(resource.kind));
     }
-    if (!is_valid_topic_name(resource.name)) {
-      return fmt::format("\"{}\" is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249)",
-                         resource.name);
-    }
-    return {};
+    return check_topic_declaration(resource);
   }
 
   std::string declare(const traffic::Resource& resource) override {
@@ -73,13 +79,9 @@ class KafkaEndpoint : public traffic::Endpoint {
     if (auto error = check(resource); !error.empty()) return error;
     auto& logs = broker_.storage().logs();
     if (logs.find(resource.name)) return {};  // partitions and configs apply when it is created
-    storage::ConfigMap configs;
-    for (const auto& argument : resource.arguments) {
-      configs[argument.name] = traffic::header_text(argument.value);
-    }
     const int32_t partitions =
         resource.partitions > 0 ? resource.partitions : broker_.options().default_partitions;
-    auto created = logs.create_topic(resource.name, partitions, std::move(configs));
+    auto created = logs.create_topic(resource.name, partitions, topic_configs(resource));
     if (created.ok() || created.code() == storage::ErrorCode::kTopicAlreadyExists) return {};
     return fmt::format("topic {}: {}", resource.name, created.error().message);
   }
@@ -247,6 +249,17 @@ class KafkaEndpoint : public traffic::Endpoint {
 };
 
 }  // namespace
+
+std::string check_topic_declaration(const traffic::Resource& topic) {
+  if (!is_valid_topic_name(topic.name)) {
+    return fmt::format("\"{}\" is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249)",
+                       topic.name);
+  }
+  if (auto problem = validate_topic_configs(topic_configs(topic))) {
+    return fmt::format("topic {}: {}", topic.name, *problem);
+  }
+  return {};
+}
 
 std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(BrokerState& broker,
                                                          std::shared_ptr<sasl::UserStore> users) {

@@ -25,6 +25,11 @@ class BrokerState;
 std::shared_ptr<traffic::Endpoint> make_traffic_endpoint(
     BrokerState& broker, std::shared_ptr<sasl::UserStore> users = nullptr);
 
+// Why a topic a fixture file declares cannot be created as it is, or "": a
+// legal name, and configs that CreateTopics would take. Needs no broker, so
+// `mockforge fixtures validate` asks it too.
+std::string check_topic_declaration(const traffic::Resource& topic);
+
 // The records of one stored batch, as the observers see them.
 std::vector<traffic::Message> to_traffic(const RecordBatchView& batch, const std::string& topic,
                                          int32_t partition, const std::string& client_id);
