@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "brokers/amqp/handlers/handler_table.h"
-#include "brokers/amqp/model/equivalence.h"
 
 namespace mockforge::amqp {
 namespace {
@@ -19,31 +18,26 @@ void declare(HandlerContext& ctx, const ExchangeDeclare& method) {
       throw AmqpError(ReplyCode::kCommandInvalid,
                       fmt::format("COMMAND_INVALID - unknown exchange type '{}'", method.type));
     }
-    if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
-        alternate && !alternate->get_if<std::string>()) {
-      throw AmqpError(
-          ReplyCode::kPreconditionFailed,
-          fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
-                      "'alternate-exchange' in exchange '{}' in vhost '{}'",
-                      field_type_name(*alternate), method.exchange, ctx.connection.vhost().name()));
-    }
-    // RabbitMQ: configure on the exchange; creating one with an alternate
-    // exchange also needs read on it and write on the alternate.
+    // RabbitMQ's order: configure on the exchange; a new one then has its
+    // name and alternate-exchange argument checked, and creating it with an
+    // alternate exchange also needs read on it and write on the alternate.
     auto& connection = ctx.connection;
     using Kind = AmqpConnection::ResourceKind;
     connection.check_access(Permission::kConfigure, Kind::kExchange, method.exchange);
-    if (const FieldValue* alternate = method.arguments.find("alternate-exchange");
-        alternate && !connection.vhost().has_exchange(method.exchange)) {
-      connection.check_access(Permission::kRead, Kind::kExchange, method.exchange);
-      connection.check_access(Permission::kWrite, Kind::kExchange,
-                              *alternate->get_if<std::string>());
+    wanted.arguments = method.arguments;
+    if (!connection.vhost().has_exchange(method.exchange)) {
+      take(new_exchange_error(wanted, connection.vhost().name()));
+      if (const FieldValue* alternate = method.arguments.find("alternate-exchange")) {
+        connection.check_access(Permission::kRead, Kind::kExchange, method.exchange);
+        connection.check_access(Permission::kWrite, Kind::kExchange,
+                                *alternate->get_if<std::string>());
+      }
     }
     wanted.type = *type;
     wanted.type_name = method.type;
     wanted.durable = method.durable;
     wanted.auto_delete = method.auto_delete;
     wanted.internal = method.internal;
-    wanted.arguments = method.arguments;
   }
   take(ctx.connection.vhost().declare_exchange(wanted, method.passive));
   if (!method.no_wait) ctx.connection.send_method(ctx.channel.number, ExchangeDeclareOk{});

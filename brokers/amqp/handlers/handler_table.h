@@ -53,4 +53,9 @@ T take(ModelResult<T> result) {
   return std::move(*result.value);
 }
 
+// Throws AmqpError for an error.
+inline void take(const std::optional<ModelError>& error) {
+  if (error) throw AmqpError(error->reply_code, error->text);
+}
+
 }  // namespace mockforge::amqp

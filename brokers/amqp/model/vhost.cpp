@@ -37,6 +37,30 @@ std::string locked_queue_text(const std::string& queue, const std::string& vhost
 
 }  // namespace
 
+std::optional<ModelError> new_exchange_error(const Exchange& wanted, const std::string& vhost) {
+  if (wanted.name.starts_with("amq.")) {
+    return ModelError{kAccessRefused,
+                      fmt::format("ACCESS_REFUSED - exchange name '{}' contains reserved "
+                                  "prefix 'amq.*'",
+                                  wanted.name)};
+  }
+  if (const FieldValue* alternate = wanted.arguments.find("alternate-exchange");
+      alternate && !alternate->get_if<std::string>()) {
+    return ModelError{kPreconditionFailed,
+                      fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg "
+                                  "'alternate-exchange' in exchange '{}' in {}",
+                                  field_type_name(*alternate), wanted.name, vhost_quote(vhost))};
+  }
+  return std::nullopt;
+}
+
+std::optional<ModelError> reserved_queue_name_error(std::string_view name) {
+  if (!name.starts_with("amq.")) return std::nullopt;
+  return ModelError{
+      kAccessRefused,
+      fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name)};
+}
+
 std::optional<ExchangeType> parse_exchange_type(std::string_view name) {
   if (name == "direct") return ExchangeType::kDirect;
   if (name == "fanout") return ExchangeType::kFanout;
@@ -86,12 +110,7 @@ ModelResult<bool> Vhost::declare_exchange(const Exchange& wanted, bool passive) 
     return succeed(true);
   }
   if (it == exchanges_.end()) {
-    if (wanted.name.starts_with("amq.")) {
-      return fail<bool>(kAccessRefused,
-                        fmt::format("ACCESS_REFUSED - exchange name '{}' contains reserved "
-                                    "prefix 'amq.*'",
-                                    wanted.name));
-    }
+    if (auto error = new_exchange_error(wanted, name_)) return {std::nullopt, std::move(error)};
     exchanges_[wanted.name] = wanted;
     return succeed(true);
   }
@@ -227,10 +246,8 @@ ModelResult<QueueDeclared> Vhost::declare_queue(const std::string& name,
   }
   // As RabbitMQ: a non-passive declare of an amq.* name is refused even when the queue
   // exists (a server-named amq.gen-* queue is redeclared only passively).
-  if (!server_named && name.starts_with("amq.")) {
-    return fail<QueueDeclared>(
-        kAccessRefused,
-        fmt::format("ACCESS_REFUSED - queue name '{}' contains reserved prefix 'amq.*'", name));
+  if (auto reserved = reserved_queue_name_error(name); reserved && !server_named) {
+    return {std::nullopt, std::move(reserved)};
   }
   if (auto existing = queues_.find(name); existing != queues_.end()) {
     QueueEntry* entry = find_queue_locked(name, connection_id, error);

@@ -135,6 +135,17 @@ struct ModelResult {
   bool ok() const { return !error.has_value(); }
 };
 
+// Why an exchange that does not exist yet cannot be created as `wanted`, in
+// RabbitMQ's order: a name with the reserved prefix amq. (403
+// ACCESS_REFUSED), an alternate-exchange argument that is not a string (406).
+// `vhost`: the vhost's name. What the arguments of an existing exchange say
+// is a matter of equivalence instead.
+std::optional<ModelError> new_exchange_error(const Exchange& wanted, const std::string& vhost);
+
+// 403 ACCESS_REFUSED for a queue name with the reserved prefix amq., which a
+// non-passive declare may not use (RabbitMQ), or nullopt.
+std::optional<ModelError> reserved_queue_name_error(std::string_view name);
+
 struct QueueDeclared {
   std::string name;
   uint32_t message_count = 0;

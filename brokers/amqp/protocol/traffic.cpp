@@ -25,7 +25,48 @@ std::string model_error(const std::optional<ModelError>& error) {
   return error ? fmt::format("{} {}", error->reply_code, error->text) : std::string();
 }
 
+std::string unknown_exchange_type(const traffic::Resource& exchange) {
+  return fmt::format("exchange '{}': unknown type '{}' (direct, fanout, topic or headers)",
+                     exchange.name, exchange.type);
+}
+
+QueueDefinition queue_definition(const traffic::Resource& queue) {
+  QueueDefinition definition;
+  definition.durable = queue.durable;
+  definition.auto_delete = queue.auto_delete;
+  definition.arguments = to_field_table(queue.arguments);
+  return definition;
+}
+
 }  // namespace
+
+std::string check_new_declaration(const traffic::Resource& resource) {
+  const std::string vhost = resource.vhost.empty() ? std::string("/") : resource.vhost;
+  switch (resource.kind) {
+    case traffic::Resource::Kind::kExchange: {
+      if (!parse_exchange_type(resource.type)) return unknown_exchange_type(resource);
+      Exchange exchange;
+      exchange.name = resource.name;
+      exchange.arguments = to_field_table(resource.arguments);
+      return model_error(new_exchange_error(exchange, vhost));
+    }
+    case traffic::Resource::Kind::kQueue: {
+      // Named as Vhost::declare_queue names it, so that both say the same.
+      if (auto reserved = reserved_queue_name_error(resource.name)) return model_error(reserved);
+      const QueueDefinition definition = queue_definition(resource);
+      const std::string what = fmt::format("queue '{}' in vhost '{}'", resource.name, vhost);
+      if (auto options = queue_options_from_arguments(definition.arguments, what); !options.ok()) {
+        return model_error(options.error);
+      }
+      if (auto policy = queue_policy_from_arguments(definition.arguments, what); !policy.ok()) {
+        return model_error(policy.error);
+      }
+      return model_error(queue_flags_error(definition, what));
+    }
+    default:
+      return {};
+  }
+}
 
 traffic::Message to_traffic(const std::string& exchange, const std::string& routing_key,
                             const std::string& properties, const std::string& body,
@@ -154,10 +195,7 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
   switch (resource.kind) {
     case traffic::Resource::Kind::kExchange: {
       auto type = parse_exchange_type(resource.type);
-      if (!type) {
-        return fmt::format("exchange '{}': unknown type '{}' (direct, fanout, topic or headers)",
-                           resource.name, resource.type);
-      }
+      if (!type) return unknown_exchange_type(resource);
       Exchange exchange;
       exchange.name = resource.name;
       exchange.type = *type;
@@ -166,32 +204,13 @@ std::string TrafficEndpoint::apply(const traffic::Resource& resource, bool dry_r
       exchange.auto_delete = resource.auto_delete;
       exchange.internal = resource.internal;
       exchange.arguments = to_field_table(resource.arguments);
-      if (dry_run && !vhost->has_exchange(exchange.name)) {
-        return exchange.name.starts_with("amq.")
-                   ? fmt::format("exchange name '{}' contains reserved prefix 'amq.*'",
-                                 exchange.name)
-                   : std::string();
-      }
+      if (dry_run && !vhost->has_exchange(exchange.name)) return check_new_declaration(resource);
       return model_error(vhost->declare_exchange(exchange, false).error);
     }
     case traffic::Resource::Kind::kQueue: {
-      QueueDefinition definition;
-      definition.durable = resource.durable;
-      definition.auto_delete = resource.auto_delete;
-      definition.arguments = to_field_table(resource.arguments);
-      if (dry_run && !vhost->has_queue(resource.name)) {
-        const std::string what = fmt::format("queue '{}'", resource.name);
-        if (auto options = queue_options_from_arguments(definition.arguments, what);
-            !options.ok()) {
-          return model_error(options.error);
-        }
-        if (auto policy = queue_policy_from_arguments(definition.arguments, what); !policy.ok()) {
-          return model_error(policy.error);
-        }
-        return model_error(queue_flags_error(definition, what));
-      }
+      if (dry_run && !vhost->has_queue(resource.name)) return check_new_declaration(resource);
       return model_error(vhost
-                             ->declare_queue(resource.name, definition, false, 0,
+                             ->declare_queue(resource.name, queue_definition(resource), false, 0,
                                              /*server_named=*/false, /*keep_stored=*/true)
                              .error);
     }

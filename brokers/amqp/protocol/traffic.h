@@ -26,6 +26,13 @@ traffic::Message to_traffic(const std::string& exchange, const std::string& rout
                             const std::string& properties, const std::string& body,
                             const std::string& vhost, const std::string& client_id);
 
+// Why an exchange or a queue that does not exist yet could not be declared
+// as `resource` defines it, or "" (other kinds: ""), with the texts a
+// declare gives: the exchange's type, name and alternate-exchange argument,
+// the queue's name, its arguments for its type and its flags. Needs no
+// broker, so `mockforge fixtures validate` asks it too.
+std::string check_new_declaration(const traffic::Resource& resource);
+
 class TrafficEndpoint : public traffic::Endpoint {
  public:
   explicit TrafficEndpoint(BrokerState& broker) : broker_(broker) {}

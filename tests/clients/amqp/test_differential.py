@@ -835,6 +835,12 @@ def errors(run):
         ("redeclare-internal", lambda c: c.exchange_declare("er.x", "direct", internal=True)),
         ("redeclare-alternate", lambda c: c.exchange_declare(
             "er.x", "direct", arguments={"alternate-exchange": "amq.fanout"})),
+        # The alternate's type is checked for a new exchange only, after its
+        # name; an existing one compares arguments instead.
+        ("redeclare-bad-alternate", lambda c: c.exchange_declare(
+            "er.x", "direct", arguments={"alternate-exchange": 1})),
+        ("reserved-bad-alternate", lambda c: c.exchange_declare(
+            "amq.er", "direct", arguments={"alternate-exchange": 1})),
         ("redeclare-exchange-other-arg", lambda c: c.exchange_declare(
             "er.x", "direct", arguments={"x-anything": 1})),
         ("redeclare-exchange-durable", lambda c: c.exchange_declare("er.x", "direct",
