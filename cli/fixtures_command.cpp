@@ -1,6 +1,7 @@
 // mockforge fixtures validate|load|list|start|stop, the seed's
 // mockforge kafka|mqtt|amqp fixtures load DIR, and mockforge responders
-// list|add|remove. `validate` reads the files only; the others talk to a
+// list|add|remove. `validate` reads the files only (and asks the brokers'
+// own checks of a new exchange, queue or topic); the others talk to a
 // running mockforge's admin API.
 #include <fmt/format.h>
 
@@ -11,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "brokers/amqp/protocol/traffic.h"
+#include "brokers/kafka/broker/traffic.h"
 #include "cli/apply/apply.h"
 #include "cli/commands.h"
 #include "cli/net/admin_client.h"
@@ -44,6 +47,36 @@ int load(const net::AdminApi& options, const std::string& directory,
   return 0;
 }
 
+// What the brokers would refuse of the declarations as new resources, as
+// `serve` reports it: AMQP exchanges and queues (type, arguments, flags) and
+// Kafka topics (name, configs), the fixtures' topics included.
+void check_with_brokers(fixtures::LoadedFixtures& set) {
+  auto check = [](const traffic::Resource& resource) {
+    if (resource.protocol == traffic::Protocol::kAmqp) return amqp::check_new_declaration(resource);
+    if (resource.protocol == traffic::Protocol::kKafka &&
+        resource.kind == traffic::Resource::Kind::kTopic) {
+      return kafka::check_topic_declaration(resource);
+    }
+    return std::string();
+  };
+  for (const auto& declaration : set.declarations) {
+    if (auto error = check(declaration.resource); !error.empty()) {
+      set.errors.push_back({declaration.file, declaration.line, declaration.column,
+                            declaration.field, std::move(error)});
+    }
+  }
+  for (const auto& fixture : set.fixtures) {
+    if (fixture.protocol != traffic::Protocol::kKafka) continue;
+    for (const auto& topic : fixture.kafka_topics()) {
+      if (auto error = check(topic); !error.empty()) {
+        set.errors.push_back({fixture.file, fixture.line, fixture.column,
+                              fixture.identifier + ".topic", std::move(error)});
+        break;
+      }
+    }
+  }
+}
+
 int validate(const std::vector<std::string>& directories, const std::string& protocol,
              const std::string& config_file) {
   std::optional<traffic::Protocol> section;
@@ -61,6 +94,7 @@ int validate(const std::vector<std::string>& directories, const std::string& pro
     set.merge(fixtures::load_fixture_dir(directory, section));
   const auto outside = fixtures::outside_names(loaded.config);
   fixtures::check_references(set, nullptr, &outside);
+  check_with_brokers(set);
   for (const auto& error : set.errors) std::cerr << error.to_string() << std::endl;
   if (!set.ok()) {
     std::cerr << set.errors.size() << " error(s)" << std::endl;
