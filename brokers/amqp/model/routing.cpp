@@ -1,7 +1,13 @@
 #include "brokers/amqp/model/routing.h"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <type_traits>
+#include <variant>
 #include <vector>
+
+#include "brokers/amqp/model/equivalence.h"
 
 namespace mockforge::amqp {
 
@@ -55,20 +61,110 @@ bool topic_matches(std::string_view pattern, const TopicWords& key) {
   return small ? run(inline_reach) : run(heap_reach);
 }
 
-bool headers_match(const FieldTable& binding_arguments, const FieldTable* message_headers) {
-  bool match_any = false;
-  if (const FieldValue* mode = binding_arguments.find("x-match")) {
-    if (const auto* text = mode->get_if<std::string>()) match_any = (*text == "any");
+namespace {
+
+struct XMatch {
+  bool any = false;
+  bool with_x = false;
+};
+
+XMatch parse_x_match(const FieldTable& binding_arguments) {
+  XMatch mode;
+  if (const FieldValue* value = binding_arguments.find("x-match")) {
+    if (const auto* text = value->get_if<std::string>()) {
+      mode.any = *text == "any" || *text == "any-with-x";
+      mode.with_x = *text == "all-with-x" || *text == "any-with-x";
+    }
   }
+  return mode;
+}
+
+// A number as RabbitMQ compares it: integers exactly, against a float as a double.
+struct Number {
+  bool is_float = false;
+  __int128 integer = 0;
+  double real = 0;
+};
+
+std::optional<Number> number_of(const FieldValue& value) {
+  return std::visit(
+      [](const auto& v) -> std::optional<Number> {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return std::nullopt;
+        } else if constexpr (std::is_integral_v<T>) {
+          return Number{false, static_cast<__int128>(v), 0};
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return Number{true, 0, static_cast<double>(v)};
+        } else if constexpr (std::is_same_v<T, Timestamp>) {
+          return Number{false, static_cast<__int128>(v.seconds), 0};
+        } else {
+          return std::nullopt;
+        }
+      },
+      value.value);
+}
+
+std::optional<std::string_view> bytes_of(const FieldValue& value) {
+  if (const auto* text = value.get_if<std::string>()) return *text;
+  if (const auto* bytes = value.get_if<ByteArray>()) return bytes->bytes;
+  return std::nullopt;
+}
+
+bool same_header_value(const FieldValue& bound, const FieldValue& header) {
+  if (auto a = number_of(bound)) {
+    auto b = number_of(header);
+    if (!b) return false;
+    if (!a->is_float && !b->is_float) return a->integer == b->integer;
+    const double x = a->is_float ? a->real : static_cast<double>(a->integer);
+    const double y = b->is_float ? b->real : static_cast<double>(b->integer);
+    return x == y;
+  }
+  if (auto a = bytes_of(bound)) {
+    auto b = bytes_of(header);
+    return b && *a == *b;
+  }
+  return bound == header;
+}
+
+// An Erlang term as RabbitMQ's ~p prints a field value in an error text.
+std::string printed_term(const FieldValue& value) {
+  if (auto bytes = bytes_of(value)) return fmt::format("<<\"{}\">>", *bytes);
+  return erlang_value(value);
+}
+
+}  // namespace
+
+bool headers_match(const FieldTable& binding_arguments, const FieldTable* message_headers) {
+  const XMatch mode = parse_x_match(binding_arguments);
   bool any_matched = false;
   for (const FieldTableEntry& entry : binding_arguments.entries) {
-    if (entry.name.starts_with("x-")) continue;
+    if (entry.name == "x-match" || (!mode.with_x && entry.name.starts_with("x-"))) continue;
     const FieldValue* value = message_headers ? message_headers->find(entry.name) : nullptr;
-    bool matched = value != nullptr && (entry.value.get_if<Void>() || *value == entry.value);
+    const bool matched =
+        value != nullptr && (entry.value.get_if<Void>() || same_header_value(entry.value, *value));
     if (matched) any_matched = true;
-    if (!matched && !match_any) return false;
+    if (!matched && !mode.any) return false;
   }
-  return match_any ? any_matched : true;
+  return mode.any ? any_matched : true;
+}
+
+std::optional<std::string> x_match_error(const FieldTable& binding_arguments) {
+  const FieldValue* value = binding_arguments.find("x-match");
+  if (value == nullptr) return std::nullopt;
+  const auto* text = value->get_if<std::string>();
+  if (text == nullptr) {
+    return fmt::format(
+        "PRECONDITION_FAILED - Invalid x-match field type {} (value {}); expected longstr",
+        field_type_name(*value), printed_term(*value));
+  }
+  if (*text == "all" || *text == "any" || *text == "all-with-x" || *text == "any-with-x") {
+    return std::nullopt;
+  }
+  return fmt::format(
+      "PRECONDITION_FAILED - Invalid x-match field value {}; expected all, any, all-with-x, or "
+      "any-with-x",
+      printed_term(*value));
 }
 
 }  // namespace mockforge::amqp

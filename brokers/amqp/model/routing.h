@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,9 +36,19 @@ class TopicWords {
 bool topic_matches(std::string_view pattern, std::string_view routing_key);
 bool topic_matches(std::string_view pattern, const TopicWords& routing_key);
 
-// Headers exchange: binding arguments against message headers. x-match "all"
-// (default) needs every non "x-" argument to match, "any" at least one. A
-// void argument value matches on presence alone.
+// Headers exchange, as RabbitMQ 3.10: binding arguments against message
+// headers. x-match "all" (the default) needs every argument to match, "any"
+// at least one; both leave out arguments named "x-...", which "all-with-x"
+// and "any-with-x" compare too (x-match itself never). A void argument value
+// matches on presence alone. Values compare as RabbitMQ compares them:
+// numbers by value whatever their width, sign or float type (a timestamp is
+// a number), long strings and byte arrays by their bytes, anything else
+// (decimals, booleans, arrays, tables) with its type.
 bool headers_match(const FieldTable& binding_arguments, const FieldTable* message_headers);
+
+// Why a binding to a headers exchange cannot have these arguments, in
+// RabbitMQ's words (406 PRECONDITION_FAILED), or nullopt: x-match is a long
+// string, one of the four above.
+std::optional<std::string> x_match_error(const FieldTable& binding_arguments);
 
 }  // namespace mockforge::amqp

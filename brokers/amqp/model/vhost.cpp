@@ -27,6 +27,15 @@ ModelResult<T> succeed(T value) {
 
 std::string vhost_quote(const std::string& vhost) { return fmt::format("vhost '{}'", vhost); }
 
+// What the source exchange's type refuses of a binding's arguments (RabbitMQ's
+// validate_binding): a headers exchange's x-match.
+std::optional<ModelError> binding_arguments_error(const Exchange& source,
+                                                  const FieldTable& arguments) {
+  if (source.type != ExchangeType::kHeaders) return std::nullopt;
+  if (auto text = x_match_error(arguments)) return ModelError{kPreconditionFailed, *text};
+  return std::nullopt;
+}
+
 std::string locked_queue_text(const std::string& queue, const std::string& vhost) {
   return fmt::format(
       "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{}' in "
@@ -187,6 +196,9 @@ ModelResult<bool> Vhost::bind_exchange(const std::string& destination, const std
       return fail<bool>(
           kNotFound, fmt::format("NOT_FOUND - no exchange '{}' in {}", *name, vhost_quote(name_)));
     }
+  }
+  if (auto error = binding_arguments_error(exchanges_[source], arguments)) {
+    return {std::nullopt, std::move(error)};
   }
   Binding binding{false, destination, routing_key, arguments};
   auto& bindings = exchanges_[source].bindings;
@@ -387,6 +399,9 @@ ModelResult<bool> Vhost::bind_queue(const std::string& queue, const std::string&
   std::optional<ModelError> error;
   auto it = find_binding_source_locked(queue, exchange, connection_id, error);
   if (it == exchanges_.end()) return {std::nullopt, error};
+  if (auto refused = binding_arguments_error(it->second, arguments)) {
+    return {std::nullopt, std::move(refused)};
+  }
   Binding binding{true, queue, routing_key, arguments};
   if (std::find(it->second.bindings.begin(), it->second.bindings.end(), binding) ==
       it->second.bindings.end()) {

@@ -28,6 +28,7 @@ no leftovers from an earlier run) instead of starting one.
 
 import contextlib
 import copy
+import decimal
 import os
 import pprint
 import re
@@ -1170,6 +1171,71 @@ def _raw_headers(*items):
     return RawProperties(encode_properties([("headers", list(items))]))
 
 
+def headers_matching(run):
+    """Headers exchanges as RabbitMQ 3.10 matches them: the four x-match modes (x- arguments
+    compared only by the -with-x ones, x-match never), values compared across integer widths,
+    signs, floats and timestamps, long strings against byte arrays, the rest with their types;
+    an x-match that is not one of the four, or not a long string, refused at bind."""
+    conn = run.connect()
+    ch = conn.channel()
+    binds = [
+        ("int", {"x-match": "all", "n": 5}),
+        ("dec", {"x-match": "all", "f": decimal.Decimal("1.5")}),
+        ("allx", {"x-match": "all-with-x", "a": 1, "x-k": "v"}),
+        ("anyx", {"x-match": "any-with-x", "x-k": "v", "x-j": "w"}),
+        ("any-x-only", {"x-match": "any", "x-k": "v"}),
+        ("all-x-only", {"x-match": "all", "x-k": "v"}),
+        ("anyx-empty", {"x-match": "any-with-x"}),
+        ("void", {"p": None}),
+        ("str", {"x-match": "all", "s": "5"}),
+        ("bool", {"x-match": "all", "b": True}),
+        ("arr", {"x-match": "all", "a": [1, "x"]}),
+    ]
+    for name, arguments in binds:
+        ch.exchange_declare("hm." + name, "headers")
+        ch.queue_declare("hm." + name)
+        ch.queue_bind("hm." + name, "hm." + name, "", arguments)
+    messages = [
+        ("int", ("b", 5)), ("int", ("B", 5)), ("int", ("s", 5)), ("int", ("u", 5)),
+        ("int", ("I", 5)), ("int", ("i", 5)), ("int", ("l", 5)), ("int", ("L", 5)),
+        ("int", ("T", 5)), ("int", ("f", 5.0)), ("int", ("d", 5.0)), ("int", ("D", (0, 5))),
+        ("int", ("S", b"5")), ("int", ("t", 1)), ("int", ("I", 6)),
+        ("dec", ("f", 1.5)), ("dec", ("d", 1.5)), ("dec", ("D", (1, 15))), ("dec", ("D", (2, 150))),
+        ("str", ("S", b"5")), ("str", ("x", b"5")), ("str", ("I", 5)),
+        ("bool", ("t", 1)), ("bool", ("I", 1)),
+        ("arr", ("A", [("I", 1), ("S", b"x")])), ("arr", ("A", [("l", 1), ("S", b"x")])),
+        ("arr", ("A", [("I", 1), ("x", b"x")])),
+    ]
+    key = {"int": "n", "dec": "f", "str": "s", "bool": "b", "arr": "a"}
+    for i, (name, value) in enumerate(messages):
+        ch.basic_publish("hm." + name, "", f"{name}-{value[0]}-{i}".encode(),
+                         _raw_headers((key[name], value)))
+    for name, headers in [
+            ("allx", []), ("allx", [("a", ("I", 1))]),
+            ("allx", [("a", ("I", 1)), ("x-k", ("S", b"v"))]),
+            ("allx", [("a", ("I", 1)), ("x-k", ("S", b"v")), ("x-match", ("S", b"zzz"))]),
+            ("anyx", [("x-j", ("S", b"w"))]), ("anyx", [("x-k", ("S", b"nope"))]),
+            ("anyx", [("x-match", ("S", b"any-with-x"))]),
+            ("any-x-only", [("x-k", ("S", b"v"))]), ("all-x-only", []),
+            ("anyx-empty", [("z", ("I", 1))]),
+            ("void", [("p", ("S", b"x"))]), ("void", [("p", ("V", None))]), ("void", [])]:
+        ch.basic_publish("hm." + name, "", f"{name}-{len(headers)}".encode(),
+                         _raw_headers(*headers))
+    sync(ch)
+    for name, _ in binds:
+        run.drain(ch, "hm." + name)
+    for label, exchange, arguments in [
+            ("x-match-unknown", "hm.int", {"x-match": "foo", "n": 1}),
+            ("x-match-case", "hm.int", {"x-match": "ANY"}),
+            ("x-match-int", "hm.int", {"x-match": 5}),
+            ("x-match-on-direct", "amq.direct", {"x-match": "foo"}),
+    ]:
+        run.attempt(label, lambda c, e=exchange, a=arguments: c.queue_bind("hm.int", e, "k", a),
+                    conn.channel())
+    run.attempt("x-match-exchange-bind", lambda c: c.exchange_bind(
+        "hm.str", "hm.int", "", {"x-match": "nope"}), conn.channel())
+
+
 def sender_selected(run):
     """CC and BCC headers (sender-selected distribution): extra routing keys for every
     exchange type, exchange-to-exchange bindings, alternate exchanges and mandatory
@@ -1401,6 +1467,9 @@ class Differential(unittest.TestCase):
 
     def test_routing(self):
         self.compare(routing)
+
+    def test_headers_matching(self):
+        self.compare(headers_matching)
 
     def test_returns(self):
         self.compare(returns)

@@ -78,5 +78,69 @@ TEST(AmqpRouting, HeadersAllAndAny) {
   EXPECT_TRUE(headers_match(presence, &one));
 }
 
+TEST(AmqpRouting, HeadersWithXComparesXArgumentsButNeverXMatch) {
+  FieldTable binding;
+  binding.set("x-match", std::string("all-with-x"));
+  binding.set("x-tenant", std::string("a"));
+  FieldTable tenant;
+  tenant.set("x-tenant", std::string("a"));
+  tenant.set("x-match", std::string("something else"));
+  FieldTable other;
+  other.set("x-tenant", std::string("b"));
+  EXPECT_TRUE(headers_match(binding, &tenant));
+  EXPECT_FALSE(headers_match(binding, &other));
+  binding.set("x-match", std::string("all"));  // x- arguments left out: nothing to compare
+  EXPECT_TRUE(headers_match(binding, &other));
+  binding.set("x-match", std::string("any"));  // and nothing matched
+  EXPECT_FALSE(headers_match(binding, &tenant));
+  binding.set("x-match", std::string("any-with-x"));
+  EXPECT_TRUE(headers_match(binding, &tenant));
+}
+
+TEST(AmqpRouting, HeadersCompareNumbersByValueAndStringsByBytes) {
+  FieldTable binding;
+  binding.set("n", int32_t{5});
+  auto header = [](FieldValue value) {
+    FieldTable table;
+    table.set("n", std::move(value));
+    return table;
+  };
+  for (const FieldValue& five :
+       {FieldValue(int8_t{5}), FieldValue(uint16_t{5}), FieldValue(int64_t{5}),
+        FieldValue(uint64_t{5}), FieldValue(Timestamp{5}), FieldValue(5.0f), FieldValue(5.0)}) {
+    const auto headers = header(five);
+    EXPECT_TRUE(headers_match(binding, &headers)) << five.type_tag();
+  }
+  for (const FieldValue& not_five :
+       {FieldValue(int64_t{6}), FieldValue(Decimal{0, 5}), FieldValue(std::string("5")),
+        FieldValue(true), FieldValue(5.5)}) {
+    const auto headers = header(not_five);
+    EXPECT_FALSE(headers_match(binding, &headers)) << not_five.type_tag();
+  }
+  binding.set("n", uint64_t{1} << 63);  // beyond int64: exact
+  auto big = header(int64_t{-1});
+  EXPECT_FALSE(headers_match(binding, &big));
+  binding.set("n", std::string("5"));
+  auto bytes = header(ByteArray{"5"});
+  EXPECT_TRUE(headers_match(binding, &bytes));
+}
+
+TEST(AmqpRouting, XMatchIsOneOfFourLongStrings) {
+  FieldTable arguments;
+  EXPECT_FALSE(x_match_error(arguments));
+  for (const char* mode : {"all", "any", "all-with-x", "any-with-x"}) {
+    arguments.set("x-match", std::string(mode));
+    EXPECT_FALSE(x_match_error(arguments)) << mode;
+  }
+  arguments.set("x-match", std::string("ANY"));
+  EXPECT_EQ(x_match_error(arguments),
+            "PRECONDITION_FAILED - Invalid x-match field value <<\"ANY\">>; expected all, any, "
+            "all-with-x, or any-with-x");
+  arguments.set("x-match", int32_t{5});
+  EXPECT_EQ(x_match_error(arguments),
+            "PRECONDITION_FAILED - Invalid x-match field type signedint (value 5); expected "
+            "longstr");
+}
+
 }  // namespace
 }  // namespace mockforge::amqp
