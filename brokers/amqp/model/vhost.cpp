@@ -46,6 +46,24 @@ std::string locked_queue_text(const std::string& queue, const std::string& vhost
 
 }  // namespace
 
+bool same_binding_arguments(const FieldTable& a, const FieldTable& b) {
+  if (a.entries == b.entries) return true;
+  if (a.entries.size() != b.entries.size()) return false;
+  auto sorted = [](const FieldTable& table) {
+    std::vector<const FieldTableEntry*> entries;
+    entries.reserve(table.entries.size());
+    for (const auto& entry : table.entries) entries.push_back(&entry);
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto* x, const auto* y) { return x->name < y->name; });
+    return entries;
+  };
+  const auto left = sorted(a);
+  const auto right = sorted(b);
+  return std::equal(left.begin(), left.end(), right.begin(), [](const auto* x, const auto* y) {
+    return x->name == y->name && x->value == y->value;
+  });
+}
+
 std::optional<ModelError> new_exchange_error(const Exchange& wanted, const std::string& vhost) {
   if (wanted.name.starts_with("amq.")) {
     return ModelError{kAccessRefused,

@@ -30,12 +30,20 @@ enum class ExchangeType { kDirect, kFanout, kTopic, kHeaders };
 
 std::optional<ExchangeType> parse_exchange_type(std::string_view name);
 
+// Whether two bindings' arguments are the same as RabbitMQ tells bindings
+// apart: as tables sorted by key, so the order of their entries does not
+// matter (their types do).
+bool same_binding_arguments(const FieldTable& a, const FieldTable& b);
+
 struct Binding {
   bool to_queue = true;     // false: exchange-to-exchange
   std::string destination;  // queue or exchange name
   std::string routing_key;
   FieldTable arguments;
-  friend bool operator==(const Binding&, const Binding&) = default;
+  friend bool operator==(const Binding& a, const Binding& b) {
+    return a.to_queue == b.to_queue && a.destination == b.destination &&
+           a.routing_key == b.routing_key && same_binding_arguments(a.arguments, b.arguments);
+  }
 };
 
 struct Exchange {

@@ -1236,6 +1236,30 @@ def headers_matching(run):
         "hm.str", "hm.int", "", {"x-match": "nope"}), conn.channel())
 
 
+def binding_identity(run):
+    """A binding is its source, destination, key and arguments as a table sorted by key:
+    the same arguments in another order bind nothing new and unbind it; other types do not."""
+    conn = run.connect()
+    ch = conn.channel()
+    ch.exchange_declare("bi.h", "headers")
+    ch.exchange_declare("bi.d", "direct")
+    for q in ("bi.h", "bi.d", "bi.typed"):
+        ch.queue_declare(q)
+    ch.queue_bind("bi.h", "bi.h", "", {"x-match": "all", "a": 1, "b": 2})
+    ch.queue_bind("bi.h", "bi.h", "", {"b": 2, "a": 1, "x-match": "all"})
+    ch.queue_unbind("bi.h", "bi.h", "", {"b": 2, "x-match": "all", "a": 1})
+    ch.queue_bind("bi.d", "bi.d", "k", {"p": 1, "q": "two"})
+    ch.queue_unbind("bi.d", "bi.d", "k", {"q": "two", "p": 1})
+    ch.queue_bind("bi.typed", "bi.d", "t", {"n": 1})  # signedint
+    ch.queue_unbind("bi.typed", "bi.d", "t", {"n": "1"})  # another type: not that binding
+    ch.basic_publish("bi.h", "", b"headers", pika.BasicProperties(headers={"a": 1, "b": 2}))
+    ch.basic_publish("bi.d", "k", b"direct")
+    ch.basic_publish("bi.d", "t", b"typed")
+    sync(ch)
+    for q in ("bi.h", "bi.d", "bi.typed"):
+        run.drain(ch, q)
+
+
 def sender_selected(run):
     """CC and BCC headers (sender-selected distribution): extra routing keys for every
     exchange type, exchange-to-exchange bindings, alternate exchanges and mandatory
@@ -1470,6 +1494,9 @@ class Differential(unittest.TestCase):
 
     def test_headers_matching(self):
         self.compare(headers_matching)
+
+    def test_binding_identity(self):
+        self.compare(binding_identity)
 
     def test_returns(self):
         self.compare(returns)

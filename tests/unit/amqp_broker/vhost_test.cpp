@@ -31,6 +31,39 @@ TEST_F(AmqpVhostTest, PredeclaredExchangesAndReservedNames) {
   EXPECT_EQ(missing.error->reply_code, 404);
 }
 
+TEST_F(AmqpVhostTest, ABindingsArgumentsInAnotherOrderAreTheSameBinding) {
+  ASSERT_TRUE(vhost.declare_exchange(exchange("h", "headers"), false).ok());
+  ASSERT_TRUE(vhost.declare_queue("q", {}, false, 1).ok());
+  FieldTable ab;
+  ab.set("a", int32_t{1});
+  ab.set("b", std::string("two"));
+  FieldTable ba;
+  ba.set("b", std::string("two"));
+  ba.set("a", int32_t{1});
+  FieldTable other_type;
+  other_type.set("b", std::string("two"));
+  other_type.set("a", int64_t{1});
+  ASSERT_TRUE(vhost.bind_queue("q", "h", "", ab, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q", "h", "", ba, 1).ok());            // nothing new
+  ASSERT_TRUE(vhost.unbind_queue("q", "h", "", other_type, 1).ok());  // not that one
+  EXPECT_EQ(vhost.route("h", std::string(), &ab, false).value->size(), 1u);
+  ASSERT_TRUE(vhost.unbind_queue("q", "h", "", ba, 1).ok());
+  EXPECT_TRUE(vhost.route("h", std::string(), &ab, false).value->empty());
+}
+
+TEST_F(AmqpVhostTest, AHeadersBindingNeedsAKnownXMatch) {
+  ASSERT_TRUE(vhost.declare_exchange(exchange("h", "headers"), false).ok());
+  ASSERT_TRUE(vhost.declare_exchange(exchange("d", "direct"), false).ok());
+  ASSERT_TRUE(vhost.declare_queue("q", {}, false, 1).ok());
+  FieldTable arguments;
+  arguments.set("x-match", std::string("most"));
+  auto refused = vhost.bind_queue("q", "h", "", arguments, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error->reply_code, 406);
+  EXPECT_FALSE(vhost.bind_exchange("d", "h", "", arguments).ok());
+  EXPECT_TRUE(vhost.bind_queue("q", "d", "", arguments, 1).ok());  // direct: not read
+}
+
 TEST_F(AmqpVhostTest, InequivalentRedeclareIs406) {
   ASSERT_TRUE(vhost.declare_exchange(exchange("x", "direct"), false).ok());
   auto different = vhost.declare_exchange(exchange("x", "fanout"), false);
