@@ -435,12 +435,21 @@ ModelResult<bool> Vhost::unbind_queue(const std::string& queue, const std::strin
   std::optional<ModelError> error;
   auto it = find_binding_source_locked(queue, exchange, connection_id, error);
   // Unbinding is idempotent, as in RabbitMQ: a missing queue or exchange means
-  // there is no such binding (the default exchange and locked queues still fail).
+  // there is no such binding. The default exchange still fails, and another
+  // connection's exclusive queue only when the binding exists (RabbitMQ checks
+  // exclusive access on the way to removing one).
+  const Binding binding{true, queue, routing_key, arguments};
   if (it == exchanges_.end()) {
     if (error && error->reply_code == kNotFound) return succeed(true);
+    if (error && error->reply_code == kResourceLocked) {
+      const auto& bindings = exchanges_.at(exchange).bindings;
+      if (std::find(bindings.begin(), bindings.end(), binding) == bindings.end()) {
+        return succeed(true);
+      }
+    }
     return {std::nullopt, error};
   }
-  std::erase(it->second.bindings, Binding{true, queue, routing_key, arguments});
+  std::erase(it->second.bindings, binding);
   maybe_auto_delete_exchange_locked(exchange);
   return succeed(true);
 }

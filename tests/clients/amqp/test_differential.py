@@ -864,6 +864,11 @@ def errors(run):
             c.channel_number, spec.Basic.Publish(exchange="", routing_key="er.q",
                                                  immediate=True),
             (pika.BasicProperties(), b"now")), sync(c))),
+        # Refused before anything else of the declare, the exclusive flag included.
+        ("server-named-quorum", lambda c: c.queue_declare(
+            "", exclusive=True, arguments={"x-queue-type": "quorum"})),
+        ("server-named-stream", lambda c: c.queue_declare(
+            "", durable=True, arguments={"x-queue-type": "stream"})),
         ("bad-overflow", lambda c: c.queue_declare("er.o", arguments={"x-overflow": "nope"})),
         ("bad-ttl-type", lambda c: c.queue_declare("er.t", arguments={"x-message-ttl": "x"})),
         ("negative-ttl", lambda c: c.queue_declare("er.n", arguments={"x-message-ttl": -1})),
@@ -887,6 +892,7 @@ def errors(run):
     # Exclusive queues and consumers from another connection.
     ch = fresh()
     ch.queue_declare("er.excl", exclusive=True)
+    ch.queue_bind("er.excl", "amq.direct", "bound")
     ch.queue_declare("er.shared")
     ch.basic_consume("er.shared", lambda *a: None, exclusive=True, consumer_tag="owner")
     other = run.connect()
@@ -896,6 +902,9 @@ def errors(run):
         ("exclusive-get", lambda c: c.basic_get("er.excl")),
         ("exclusive-consume", lambda c: c.basic_consume("er.excl", lambda *a: None)),
         ("exclusive-bind", lambda c: c.queue_bind("er.excl", "amq.direct", "k")),
+        # RabbitMQ checks exclusive access only for a binding that exists.
+        ("exclusive-unbind-unbound", lambda c: c.queue_unbind("er.excl", "amq.direct", "k")),
+        ("exclusive-unbind-bound", lambda c: c.queue_unbind("er.excl", "amq.direct", "bound")),
         ("exclusive-purge", lambda c: c.queue_purge("er.excl")),
         ("exclusive-delete", lambda c: c.queue_delete("er.excl")),
         ("exclusive-consumer", lambda c: c.basic_consume("er.shared", lambda *a: None)),
