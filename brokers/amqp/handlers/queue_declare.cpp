@@ -6,6 +6,7 @@
 
 #include "brokers/amqp/handlers/direct_reply_to.h"
 #include "brokers/amqp/handlers/handler_table.h"
+#include "brokers/amqp/model/queue_arguments.h"
 
 namespace mockforge::amqp {
 namespace {
@@ -37,6 +38,7 @@ void declare(HandlerContext& ctx, const QueueDeclare& method) {
   // A passive declare of "" looks for a queue named "" (RabbitMQ does not use the
   // channel's last declared queue there): 404.
   std::string name = server_named ? generate_queue_name() : method.queue;
+  if (server_named) take(server_named_queue_error(method.arguments));  // before anything else
   if (!method.passive) {
     // RabbitMQ: configure on the queue; creating one with a dead-letter
     // exchange also needs read on it and write on that exchange.

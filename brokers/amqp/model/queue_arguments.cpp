@@ -149,6 +149,16 @@ QueueType queue_type(const FieldTable& arguments) {
 
 }  // namespace
 
+std::optional<ModelError> server_named_queue_error(const FieldTable& arguments) {
+  const FieldValue* type = arguments.find("x-queue-type");
+  const auto* text = type ? type->get_if<std::string>() : nullptr;
+  if (!text || (*text != "quorum" && *text != "stream")) return std::nullopt;
+  return ModelError{kPreconditionFailed,
+                    fmt::format("PRECONDITION_FAILED - Cannot declare a server-named queue for "
+                                "type rabbit_{}_queue",
+                                *text)};
+}
+
 std::optional<int64_t> field_integer(const FieldValue& value) {
   return std::visit(
       [](const auto& held) -> std::optional<int64_t> {

@@ -46,6 +46,10 @@ ModelResult<QueuePolicy> queue_policy_from_arguments(const FieldTable& arguments
 std::optional<ModelError> queue_flags_error(const QueueDefinition& definition,
                                             std::string_view resource);
 
+// 406 for a server-named queue of a type that cannot have one (quorum and
+// stream queues), as RabbitMQ answers before anything else of the declare.
+std::optional<ModelError> server_named_queue_error(const FieldTable& arguments);
+
 // An integer field value of any integer type, if it holds one.
 std::optional<int64_t> field_integer(const FieldValue& value);
 
