@@ -15,8 +15,8 @@ import re
 import pika
 from pika.exceptions import (AMQPChannelError, AMQPConnectionError, ChannelClosed,
                              ChannelClosedByBroker, ChannelWrongStateError, ConnectionClosed,
-                             ConnectionClosedByBroker, NackError, StreamLostError,
-                             UnroutableError)
+                             ConnectionClosedByBroker, DuplicateConsumerTag, NackError,
+                             StreamLostError, UnroutableError)
 
 CONNECTIONS = 2
 CHANNELS = 2
@@ -52,7 +52,20 @@ def _headers(rng):
     for i in range(rng.randint(1, 3)):
         kind, value = rng.choice(choices)()
         headers[f"h{i}{kind}"] = value
+    if rng.random() < 0.2:
+        headers["x-k"] = rng.choice(["v", "w"])
     return headers
+
+
+def _binding_arguments(rng):
+    """Headers-exchange binding arguments (other exchange types keep them unread): an
+    x-match of every kind, valid or not, and keys drawn as message headers are, so that
+    some bindings match."""
+    arguments = {}
+    if rng.random() < 0.8:
+        arguments["x-match"] = rng.choice(["all", "any", "all-with-x", "any-with-x", "some", 1])
+    arguments.update(_headers(rng))
+    return arguments
 
 
 def _from_json(value):
@@ -134,13 +147,17 @@ def generate(rng, length):
             step.update(name=queue, durable=rng.random() < 0.4, exclusive=rng.random() < 0.25,
                         auto_delete=rng.random() < 0.2, passive=rng.random() < 0.15)
             if rng.random() < 0.15:
-                step["arguments"] = rng.choice([{"x-max-length": 2}, {"x-message-ttl": 60000},
-                                                {"x-max-priority": 5},
-                                                {"x-max-length": "two"}])
+                step["arguments"] = rng.choice([
+                    {"x-max-length": 2}, {"x-message-ttl": 60000}, {"x-max-priority": 5},
+                    {"x-max-length": "two"}, {"x-queue-type": "quorum"},
+                    {"x-queue-type": "quorum", "x-delivery-limit": 1},
+                    {"x-overflow": "reject-publish", "x-max-length": 1}, {"x-expires": 0},
+                    {"x-single-active-consumer": True}, {"x-queue-mode": "lazy"},
+                    {"x-dead-letter-exchange": "dx.fanout", "x-message-ttl": 0}])
         elif op in ("queue_bind", "queue_unbind"):
             step.update(queue=queue, exchange=exchange, key=rng.choice(KEYS))
-            if rng.random() < 0.1:
-                step["arguments"] = {"x-match": rng.choice(["all", "any"]), "h0s": "x"}
+            if rng.random() < 0.15:
+                step["arguments"] = _binding_arguments(rng)
         elif op == "queue_purge":
             step.update(queue=queue)
         elif op == "queue_delete":
@@ -277,6 +294,10 @@ class Executor:
         if isinstance(exc, (StreamLostError, ConnectionClosed, AMQPConnectionError)):
             self._lost_connection(c)
             return {"error": "connection-lost", "what": type(exc).__name__}
+        if isinstance(exc, DuplicateConsumerTag):
+            # pika refuses a tag its channel still holds, without asking the broker: what
+            # it holds follows from what the broker did, so both sides are compared.
+            return {"error": "client", "what": type(exc).__name__}
         raise exc
 
     def barrier(self, c, ch):
@@ -414,12 +435,14 @@ class Executor:
 
     def op_queue_bind(self, state, step, c, ch):
         state.channel.queue_bind(self.queue_name(step["queue"]), step["exchange"],
-                                 routing_key=step["key"], arguments=step.get("arguments"))
+                                 routing_key=step["key"],
+                                 arguments=_from_json(step.get("arguments")))
         return {"ok": True}
 
     def op_queue_unbind(self, state, step, c, ch):
         state.channel.queue_unbind(self.queue_name(step["queue"]), step["exchange"],
-                                   routing_key=step["key"], arguments=step.get("arguments"))
+                                   routing_key=step["key"],
+                                   arguments=_from_json(step.get("arguments")))
         return {"ok": True}
 
     def op_queue_purge(self, state, step, c, ch):
