@@ -478,9 +478,7 @@ class Executor:
                 props.PayloadFormatIndicator = p["format"]
             if "expiry" in p:
                 props.MessageExpiryInterval = p["expiry"]
-        payload = _payload(step["seed"], step["size"])
-        if step.get("props", {}).get("format") == 1:
-            payload = payload.hex().encode()[:step["size"]]
+        payload = _step_payload(step)
         if step["retain"]:
             self.retained_payloads.add(_payload_view(payload))
         return slot.client.publish(self.topic(step["topic"]), payload, step["qos"],
@@ -523,7 +521,7 @@ class Executor:
         while slot.client.want_write() and time.monotonic() < deadline:
             slot.client.loop_write()
         if step["qos"] == 2:
-            self.unreleased.add(_payload_view(_payload(step["seed"], step["size"])))
+            self.unreleased.add(_payload_view(_step_payload(step)))
         return self.drop(c, barrier=False)
 
     # ---- draining ---------------------------------------------------------------------
@@ -553,6 +551,14 @@ class Executor:
             if seen:
                 out[str(c)] = seen
         return {"drained": out, "count": sum(len(v.get("messages", [])) for v in out.values())}
+
+
+def _step_payload(step):
+    """The bytes a publish step sends (with Payload Format Indicator 1, UTF-8 text)."""
+    payload = _payload(step["seed"], step["size"])
+    if step.get("props", {}).get("format") == 1:
+        payload = payload.hex().encode()[:step["size"]]
+    return payload
 
 
 def _payload_view(payload):
