@@ -9,8 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "brokers/amqp/protocol/traffic.h"
 #include "brokers/kafka/broker/traffic.h"
@@ -59,8 +62,28 @@ void check_with_brokers(fixtures::LoadedFixtures& set) {
     }
     return std::string();
   };
+  // A binding's arguments are checked against its source's type: an exchange
+  // of these files, or a predeclared one.
+  std::map<std::pair<std::string, std::string>, std::string> exchange_types;
   for (const auto& declaration : set.declarations) {
-    if (auto error = check(declaration.resource); !error.empty()) {
+    const auto& resource = declaration.resource;
+    if (resource.protocol != traffic::Protocol::kAmqp ||
+        resource.kind != traffic::Resource::Kind::kExchange) {
+      continue;
+    }
+    exchange_types[{resource.vhost.empty() ? "/" : resource.vhost, resource.name}] = resource.type;
+  }
+  auto check_binding = [&](const traffic::Resource& binding) {
+    const auto it =
+        exchange_types.find({binding.vhost.empty() ? "/" : binding.vhost, binding.name});
+    return amqp::check_binding_arguments(binding,
+                                         it == exchange_types.end() ? std::string() : it->second);
+  };
+  for (const auto& declaration : set.declarations) {
+    const auto& resource = declaration.resource;
+    const bool binding = resource.protocol == traffic::Protocol::kAmqp &&
+                         resource.kind == traffic::Resource::Kind::kBinding;
+    if (auto error = binding ? check_binding(resource) : check(resource); !error.empty()) {
       set.errors.push_back({declaration.file, declaration.line, declaration.column,
                             declaration.field, std::move(error)});
     }

@@ -9,10 +9,13 @@
 #include "brokers/amqp/handlers/direct_reply_to.h"
 #include "brokers/amqp/handlers/publish_path.h"
 #include "brokers/amqp/model/queue_arguments.h"
+#include "brokers/amqp/model/routing.h"
 #include "brokers/amqp/protocol/broker_state.h"
 
 namespace mockforge::amqp {
 namespace {
+
+constexpr uint16_t kPreconditionFailed = 406;
 
 Vhost* vhost_named(BrokerState& broker, const std::string& name, std::string& error) {
   const std::string& wanted = name.empty() ? std::string("/") : name;
@@ -66,6 +69,18 @@ std::string check_new_declaration(const traffic::Resource& resource) {
     default:
       return {};
   }
+}
+
+std::string check_binding_arguments(const traffic::Resource& binding,
+                                    const std::string& source_type) {
+  const bool headers = source_type.empty()
+                           ? binding.name == "amq.headers" || binding.name == "amq.match"
+                           : source_type == "headers";
+  if (!headers) return {};
+  if (auto text = x_match_error(to_field_table(binding.arguments))) {
+    return model_error(ModelError{kPreconditionFailed, std::move(*text)});
+  }
+  return {};
 }
 
 traffic::Message to_traffic(const std::string& exchange, const std::string& routing_key,

@@ -33,6 +33,14 @@ traffic::Message to_traffic(const std::string& exchange, const std::string& rout
 // broker, so `mockforge fixtures validate` asks it too.
 std::string check_new_declaration(const traffic::Resource& resource);
 
+// Why a binding from an exchange of type `source_type` could not have its
+// arguments, or "": a headers exchange refuses an x-match other than all,
+// any, all-with-x or any-with-x (406, as queue.bind and exchange.bind say).
+// With `source_type` empty, the predeclared amq.* exchanges are known by
+// name and others are not checked.
+std::string check_binding_arguments(const traffic::Resource& binding,
+                                    const std::string& source_type);
+
 class TrafficEndpoint : public traffic::Endpoint {
  public:
   explicit TrafficEndpoint(BrokerState& broker) : broker_(broker) {}
