@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -23,7 +24,10 @@ class Random {
   uint64_t below(uint64_t bound) { return bound == 0 ? 0 : next() % bound; }
   int64_t between(int64_t low, int64_t high) {  // inclusive
     if (high <= low) return low;
-    return low + static_cast<int64_t>(below(static_cast<uint64_t>(high - low) + 1));
+    // In unsigned arithmetic: the span of two int64_t may not fit one.
+    const uint64_t span = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+    const uint64_t offset = span == std::numeric_limits<uint64_t>::max() ? next() : below(span + 1);
+    return static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
   }
 
  private:
@@ -209,6 +213,47 @@ class PatternWriter {
   std::size_t i_ = 0;
 };
 
+// A keyword's value when it has the type JSON Schema gives the keyword; one
+// of another type is ignored here (the validator, compiling the schema,
+// says why), never read as something else.
+std::optional<int64_t> count_keyword(const json& schema, const char* name) {
+  const auto it = schema.find(name);
+  if (it == schema.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    return static_cast<int64_t>(
+        std::min<uint64_t>(it->get<uint64_t>(), std::numeric_limits<int64_t>::max()));
+  }
+  if (it->is_number_integer()) return std::max<int64_t>(it->get<int64_t>(), 0);
+  if (it->is_number_float()) {  // 2.0 is an integer to JSON Schema
+    const double value = it->get<double>();
+    if (value >= 0 && value < 9.2e18 && std::floor(value) == value) {
+      return static_cast<int64_t>(value);
+    }
+  }
+  return std::nullopt;
+}
+
+bool true_keyword(const json& schema, const char* name) {
+  const auto it = schema.find(name);
+  return it != schema.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string string_keyword(const json& schema, const char* name) {
+  const auto it = schema.find(name);
+  return it != schema.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// What one example may hold: beyond these a value is cut short (and noted),
+// so that a schema asking for a billion items or characters, or arrays of
+// arrays of many items each, cannot exhaust memory.
+constexpr int64_t kMaxItems = 1000;
+constexpr int64_t kMaxLength = 64 * 1024;
+constexpr std::size_t kMaxValues = 100'000;
+// Integer bounds beyond these are taken as these (a double converted to
+// int64_t must fit it); numbers stay within a finite double range.
+constexpr double kIntegerLimit = 4611686018427387904.0;  // 2^62
+constexpr double kNumberLimit = 1e300;
+
 class Synthesiser {
  public:
   explicit Synthesiser(uint64_t seed) : random_(seed) {}
@@ -216,6 +261,13 @@ class Synthesiser {
   json value(const json& schema, const std::string& path, int depth) {
     if (depth > 32) {
       note(path, "nesting deeper than 32 levels; null written");
+      return nullptr;
+    }
+    if (++values_ > kMaxValues) {
+      if (values_ == kMaxValues + 1) {
+        note(path,
+             fmt::format("the example has {} values; null written here and after", kMaxValues));
+      }
       return nullptr;
     }
     if (schema.is_boolean()) {
@@ -314,9 +366,13 @@ class Synthesiser {
 
   json array(const json& schema, const std::string& path, int depth) {
     json out = json::array();
-    int64_t min = schema.value("minItems", int64_t{1});
-    int64_t max = schema.value("maxItems", std::max<int64_t>(min, 2));
-    if (min < 0) min = 0;
+    int64_t min = count_keyword(schema, "minItems").value_or(1);
+    int64_t max = count_keyword(schema, "maxItems").value_or(std::max<int64_t>(min, 2));
+    if (min > kMaxItems) {
+      note(path,
+           fmt::format("minItems {} is beyond {} items; the array is shorter", min, kMaxItems));
+      min = kMaxItems;
+    }
     if (max < min) max = min;
     const int64_t count = std::min<int64_t>(random_.between(std::max<int64_t>(min, 1), max), 100);
     const auto& items = schema.contains("items") ? schema["items"] : json(true);
@@ -342,7 +398,7 @@ class Synthesiser {
   }
 
   json string(const json& schema, const std::string& path) {
-    const std::string format = schema.value("format", "");
+    const std::string format = string_keyword(schema, "format");
     const int64_t n = random_.between(1, 999);
     // 2026-01-01T00:00:00Z plus up to 100 days, whole seconds.
     const int64_t seconds = random_.between(0, 100 * 86400 - 1);
@@ -373,8 +429,14 @@ class Synthesiser {
     }
     if (!format.empty())
       note(path, fmt::format("format '{}' is not synthesised; a plain string is written", format));
-    const int64_t min_length = schema.value("minLength", int64_t{0});
-    const int64_t max_length = schema.value("maxLength", std::max<int64_t>(min_length, 12));
+    int64_t min_length = count_keyword(schema, "minLength").value_or(0);
+    if (min_length > kMaxLength) {
+      note(path, fmt::format("minLength {} is beyond {} characters; the string is shorter",
+                             min_length, kMaxLength));
+      min_length = kMaxLength;
+    }
+    const int64_t max_length =
+        count_keyword(schema, "maxLength").value_or(std::max<int64_t>(min_length, 12));
     static const char* words[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"};
     std::string text = fmt::format("{}-{}", words[random_.below(6)], n);
     while (static_cast<int64_t>(text.size()) < min_length) text.push_back('x');
@@ -384,16 +446,17 @@ class Synthesiser {
   }
 
   // The inclusive bounds of a numeric schema, `step` apart at the limits.
-  void bounds(const json& schema, double& low, double& high, double step) {
+  void bounds(const json& schema, const std::string& path, double& low, double& high, double step,
+              double limit) {
     low = -std::numeric_limits<double>::infinity();
     high = std::numeric_limits<double>::infinity();
     if (schema.contains("minimum") && schema["minimum"].is_number()) {
       low = schema["minimum"].get<double>();
-      if (schema.value("exclusiveMinimum", false) == true) low += step;
+      if (true_keyword(schema, "exclusiveMinimum")) low += step;
     }
     if (schema.contains("maximum") && schema["maximum"].is_number()) {
       high = schema["maximum"].get<double>();
-      if (schema.value("exclusiveMaximum", false) == true) high -= step;
+      if (true_keyword(schema, "exclusiveMaximum")) high -= step;
     }
     if (schema.contains("exclusiveMinimum") && schema["exclusiveMinimum"].is_number())
       low = std::max(low, schema["exclusiveMinimum"].get<double>() + step);
@@ -402,11 +465,16 @@ class Synthesiser {
     if (std::isinf(low) && std::isinf(high)) low = 0, high = 100;
     if (std::isinf(low)) low = high - 100;
     if (std::isinf(high)) high = low + 100;
+    if (low > limit || high < -limit) {
+      note(path, fmt::format("bounds beyond {}; the value written is not within them", limit));
+    }
+    low = std::clamp(low, -limit, limit);
+    high = std::clamp(high, -limit, limit);
   }
 
   json integer(const json& schema, const std::string& path) {
     double low = 0, high = 0;
-    bounds(schema, low, high, 1);
+    bounds(schema, path, low, high, 1, kIntegerLimit);
     auto lo = static_cast<int64_t>(std::ceil(low));
     auto hi = static_cast<int64_t>(std::floor(high));
     if (hi < lo) {
@@ -418,8 +486,8 @@ class Synthesiser {
       const int64_t m = schema["multipleOf"].get<int64_t>();
       if (m > 0) {
         v = (v / m) * m;
-        if (v < lo) v += m;
-        if (v > hi) note(path, "no multiple of multipleOf within the bounds");
+        if (v < lo && __builtin_add_overflow(v, m, &v)) v = lo;
+        if (v > hi || v < lo) note(path, "no multiple of multipleOf within the bounds");
       }
     }
     return v;
@@ -427,7 +495,7 @@ class Synthesiser {
 
   json number(const json& schema, const std::string& path) {
     double low = 0, high = 0;
-    bounds(schema, low, high, 0.01);
+    bounds(schema, path, low, high, 0.01, kNumberLimit);
     if (high < low) {
       note(path, "minimum is above maximum; the minimum is written");
       return low;
@@ -439,14 +507,19 @@ class Synthesiser {
     if (schema.contains("multipleOf") && schema["multipleOf"].is_number()) {
       const double m = schema["multipleOf"].get<double>();
       if (m > 0) {
-        v = std::ceil(low / m) * m;
-        if (v > high) note(path, "no multiple of multipleOf within the bounds");
+        const double multiple = std::ceil(low / m) * m;
+        if (!std::isfinite(multiple) || multiple > high) {
+          note(path, "no multiple of multipleOf within the bounds");
+        } else {
+          v = multiple;
+        }
       }
     }
     return v;
   }
 
   Random random_;
+  std::size_t values_ = 0;
 };
 
 }  // namespace

@@ -14,6 +14,8 @@ and a schedule started again plays the same messages again."""
 import json
 import os
 import queue
+import shutil
+import tempfile
 import time
 import unittest
 import uuid
@@ -274,6 +276,65 @@ class AsyncapiPlay(unittest.TestCase):
             message = client.received.get(timeout=TIMEOUT)
             first.setdefault(message.topic, message.payload)
         return first
+
+
+class AsyncapiPlayDraft6Bounds(unittest.TestCase):
+    """A payload schema with draft 6+ exclusive bounds (numbers, beside
+    minimum and maximum) is played from its schema: the synthesiser read them
+    as draft 4 booleans and threw, which ended serve at the first message."""
+
+    DOCUMENT = """asyncapi: 3.0.0
+info: {title: prices, version: "1"}
+servers:
+  local: {host: "localhost:9092", protocol: kafka}
+channels:
+  prices:
+    address: prices
+    messages:
+      price:
+        payload:
+          type: object
+          required: [amount, units]
+          properties:
+            amount: {type: number, minimum: 0, exclusiveMinimum: 0, maximum: 5}
+            units: {type: integer, maximum: 10, exclusiveMaximum: 10, minimum: 9}
+operations:
+  sendPrice:
+    action: send
+    channel: {$ref: '#/channels/prices'}
+"""
+
+    def test_played_values_keep_within_the_exclusive_bounds(self):
+        directory = tempfile.mkdtemp(prefix="mockforge-draft6-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        document = os.path.join(directory, "prices.yaml")
+        with open(document, "w") as out:
+            out.write(self.DOCUMENT)
+        os.mkdir(os.path.join(directory, "fixtures"))
+        with open(os.path.join(directory, "fixtures", "play.yaml"), "w") as out:
+            out.write("asyncapi:\n  - document: ../prices.yaml\n    source: schema\n"
+                      "    rate_per_second: 50\n")
+        with Mockforge("--asyncapi", "reject=" + document,
+                       "--fixtures", os.path.join(directory, "fixtures"),
+                       env={"MOCKFORGE_FIXTURES_FAIL_ON_ERROR": "true"}) as mf:
+            consumer = Consumer({"bootstrap.servers": f"127.0.0.1:{mf.ports['kafka']}",
+                                 "group.id": "draft6", "auto.offset.reset": "earliest"})
+            self.addCleanup(consumer.close)
+            consumer.subscribe(["prices"])
+            prices = []
+            deadline = time.monotonic() + TIMEOUT
+            while len(prices) < 10:
+                self.assertLess(time.monotonic(), deadline, prices)
+                msg = consumer.poll(0.5)
+                if msg is None or msg.error():
+                    continue
+                prices.append(json.loads(msg.value()))
+            for price in prices:
+                self.assertTrue(0 < price["amount"] <= 5, price)
+                self.assertEqual(price["units"], 9, price)
+            status, body = mf.api("GET", "/__mockforge/api/asyncapi/violations")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["violations"], [])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -116,6 +117,63 @@ TEST(AsyncApiExamples, FormatsBoundsAndCombinators) {
     EXPECT_EQ(v["step"].get<int64_t>() % 7, 0);
     const auto violations = validator.validate(v);
     EXPECT_THAT(violations, IsEmpty()) << v.dump() << "\n" << violations_text(violations);
+  }
+}
+
+TEST(AsyncApiExamples, KeywordsOfAnotherTypeAreIgnored) {
+  // A draft 6+ exclusiveMinimum (a number) beside minimum was read as the
+  // draft 4 boolean and threw, ending `asyncapi inspect` and serve.
+  const auto valid = Json::parse(R"({"type":"object","properties":{
+      "amount":{"type":"number","minimum":0,"exclusiveMinimum":0},
+      "count":{"type":"integer","maximum":10,"exclusiveMaximum":10}}})");
+  const SchemaValidator validator(valid);
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto out = synthesise(valid, seed);
+    EXPECT_THAT(out.notes, IsEmpty());
+    EXPECT_GT(out.value["amount"].get<double>(), 0);
+    EXPECT_LT(out.value["count"].get<int64_t>(), 10);
+    EXPECT_THAT(validator.validate(out.value), IsEmpty()) << out.value.dump();
+  }
+  // Not JSON Schema: the keywords are ignored, nothing throws.
+  const auto invalid = Json::parse(R"({"type":"object","properties":{
+      "list":{"type":"array","minItems":"2","maxItems":[3]},
+      "text":{"type":"string","format":5,"minLength":2.5,"maxLength":"x"},
+      "flag":{"type":"number","minimum":1,"exclusiveMinimum":"yes"}}})");
+  const auto out = synthesise(invalid, 1);
+  EXPECT_TRUE(out.value["list"].is_array());
+  EXPECT_TRUE(out.value["text"].is_string());
+  EXPECT_GE(out.value["flag"].get<double>(), 1);
+}
+
+TEST(AsyncApiExamples, HugeRequestsAreCutShortAndNoted) {
+  auto out = synthesise(Json::parse(R"({"type":"string","minLength":1000000000000})"), 1);
+  EXPECT_EQ(out.value.get<std::string>().size(), 64u * 1024u);
+  EXPECT_THAT(out.notes, ::testing::ElementsAre(HasSubstr("the string is shorter")));
+
+  out = synthesise(Json::parse(R"({"type":"array","minItems":1000000000,"items":{}})"), 1);
+  EXPECT_EQ(out.value.size(), 1000u);
+  EXPECT_THAT(out.notes, ::testing::ElementsAre(HasSubstr("the array is shorter")));
+
+  // 1,000 arrays of 1,000 arrays: a million values, cut at 100,000.
+  out = synthesise(Json::parse(R"({"type":"array","minItems":1000,"items":{"type":"array",
+      "minItems":1000,"items":{"type":"array","minItems":1000,"items":{"type":"integer"}}}})"),
+                   1);
+  EXPECT_THAT(out.notes, ::testing::Contains(HasSubstr("100000 values; null written")));
+  EXPECT_LE(out.value.dump().size(), 2'000'000u);
+
+  // Bounds beyond what an int64_t holds, and spans wider than one.
+  out = synthesise(Json::parse(R"({"type":"integer","minimum":1e30})"), 1);
+  EXPECT_THAT(out.notes, ::testing::ElementsAre(HasSubstr("bounds beyond")));
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    out = synthesise(
+        Json::parse(
+            R"({"type":"integer","minimum":-1e19,"maximum":1e19,"multipleOf":9223372036854775807})"),
+        seed);
+    EXPECT_TRUE(out.value.is_number_integer());
+    out = synthesise(Json::parse(R"({"type":"number","minimum":-1e308,"maximum":1e308,
+        "multipleOf":1e-300})"),
+                     seed);
+    EXPECT_TRUE(std::isfinite(out.value.get<double>()));
   }
 }
 
