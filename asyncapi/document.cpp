@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/yaml/load.h"
+
 namespace mockforge::asyncapi {
 namespace {
 
@@ -148,7 +150,7 @@ const Document::File& Document::file(const std::string& path, const Node* referr
     if (extension == ".json") {
       loaded->json = Json::parse(buffer.str());
     } else {
-      loaded->json = yaml_to_json(YAML::Load(buffer.str()), "", loaded->lines);
+      loaded->json = yaml_to_json(yaml::load(buffer.str()), "", loaded->lines);
     }
   } catch (const Json::exception& e) {
     fail_here(fmt::format("{} is not valid JSON: {}", path, e.what()));
@@ -246,6 +248,11 @@ Json Document::inline_refs(const Node& node) const {
 }
 
 Json Document::inline_refs(const Node& node, std::vector<std::string>& stack) const {
+  if (++*inlined_ > yaml::kMaxExpandedNodes) {
+    fail(node, fmt::format("$refs expand the document's schemas beyond {} values (each use of a "
+                           "$ref repeats what it points to)",
+                           yaml::kMaxExpandedNodes));
+  }
   const auto& value = node.json();
   if (value.is_array()) {
     auto out = Json::array();

@@ -12,6 +12,7 @@
 // recursive ones are errors. Errors name the file, the line where known and
 // the JSON pointer of the offending value.
 
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -69,7 +70,9 @@ class Document {
   Node resolve(const std::string& ref, const Node& from) const;
   // A copy of `node`'s value with every `$ref` inside replaced by its target
   // (sibling keys of a `$ref` are kept when the target is an object).
-  // Throws DocumentError on a dangling or recursive `$ref`.
+  // Throws DocumentError on a dangling or recursive `$ref`, and when the
+  // copies of one document, all together, pass a million values (each use
+  // of a `$ref` repeats its target, so a small file can describe billions).
   Json inline_refs(const Node& node) const;
 
   // The line `pointer` starts on in `file` (YAML files only), 0 if unknown.
@@ -95,6 +98,8 @@ class Document {
   // Files by normalised path; filled lazily as `$ref`s reach them.
   std::shared_ptr<std::map<std::string, std::unique_ptr<File>>> files_ =
       std::make_shared<std::map<std::string, std::unique_ptr<File>>>();
+  // Values inline_refs() has copied so far, against its bound.
+  std::shared_ptr<std::size_t> inlined_ = std::make_shared<std::size_t>(0);
 };
 
 // "a/b~c" -> "a~1b~0c" (one JSON pointer token).

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/config/key_table.h"
+#include "core/yaml/load.h"
 
 namespace mockforge::config::detail {
 namespace {
@@ -40,7 +41,7 @@ class DocumentReader {
   std::vector<Error> read(std::string_view yaml) {
     YAML::Node root;
     try {
-      root = YAML::Load(std::string(yaml));
+      root = yaml::load(std::string(yaml));
     } catch (const YAML::ParserException& error) {
       add(error.mark, "", "invalid YAML: " + error.msg);
       return std::move(errors_);

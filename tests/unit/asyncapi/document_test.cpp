@@ -234,6 +234,50 @@ TEST(AsyncApiDocument, RecursiveAndRemoteRefsAreErrors) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AsyncApiDocument, AliasAndRefBombsAreErrorsNotExhaustion) {
+  // Each level repeats the one below ten times: 10^8 values from a few
+  // hundred bytes, by YAML aliases (refused as the file is read) or by
+  // $refs (refused as the schema is inlined).
+  const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-bombs";
+  std::filesystem::create_directories(dir);
+  const std::string head =
+      "asyncapi: 3.0.0\n"
+      "servers: {m: {host: x, protocol: mqtt}}\n"
+      "channels:\n"
+      "  c:\n"
+      "    address: t\n"
+      "    messages:\n"
+      "      m: {payload: {$ref: '#/components/schemas/S8'}}\n"
+      "components:\n"
+      "  schemas:\n";
+  std::string aliases = head + "    S0: &a0 {type: string}\n";
+  std::string refs = head + "    S0: {type: string}\n";
+  for (int level = 1; level <= 8; ++level) {
+    const auto name = std::to_string(level);
+    const auto below = std::to_string(level - 1);
+    aliases += "    S" + name + ": &a" + name + " {allOf: [";
+    refs += "    S" + name + ": {allOf: [";
+    for (int i = 0; i < 10; ++i) {
+      aliases += (i ? ", *a" : "*a") + below;
+      refs += std::string(i ? ", " : "") + "{$ref: '#/components/schemas/S" + below + "'}";
+    }
+    aliases += "]}\n";
+    refs += "]}\n";
+  }
+  {
+    std::ofstream(dir / "aliases.yaml") << aliases;
+    std::ofstream(dir / "refs.yaml") << refs;
+  }
+  auto loaded = load(dir / "aliases.yaml");
+  ASSERT_EQ(loaded.errors.size(), 1u);
+  EXPECT_THAT(loaded.errors[0].message, HasSubstr("aliases expand it beyond 1000000 nodes"));
+  loaded = load(dir / "refs.yaml");
+  ASSERT_FALSE(loaded.errors.empty());
+  EXPECT_THAT(loaded.errors[0].message,
+              HasSubstr("$refs expand the document's schemas beyond 1000000 values"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AsyncApiDocument, UnexpectedShapesAreErrorsWithPointers) {
   const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-shapes";
   std::filesystem::create_directories(dir);
