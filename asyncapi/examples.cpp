@@ -315,14 +315,17 @@ class Synthesiser {
   }
 
   // Merges `part` into `into`: properties and required are unions; other
-  // keywords of `part` fill what `into` lacks.
+  // keywords of `part` fill what `into` lacks. A `properties` or `required`
+  // of `into` that is not an object or a list (not JSON Schema) is replaced.
   static void merge(json& into, const json& part) {
     if (!part.is_object()) return;
     for (const auto& [key, value] : part.items()) {
       if (key == "properties" && value.is_object()) {
+        if (!into["properties"].is_object()) into["properties"] = json::object();
         for (const auto& [name, schema] : value.items())
           if (!into["properties"].contains(name)) into["properties"][name] = schema;
       } else if (key == "required" && value.is_array()) {
+        if (!into["required"].is_array()) into["required"] = json::array();
         for (const auto& name : value) into["required"].push_back(name);
       } else if (key == "allOf" && value.is_array()) {
         for (const auto& nested : value) merge(into, nested);

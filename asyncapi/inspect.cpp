@@ -144,12 +144,16 @@ Inspection inspect(const Model& model, uint64_t seed) {
                          message.content_type.empty() ? "" : " (" + message.content_type + ")",
                          message.headers.is_null() ? "" : ", header schema");
       const auto example = example_of(message, seed);
-      out += fmt::format("      example ({}): {}\n",
-                         example.synthesised ? fmt::format("synthesised, seed {}", seed)
-                                             : "'" + example.example.name + "' from the document",
-                         example.example.payload.dump());
-      if (!example.example.headers.is_null())
-        out += fmt::format("      headers: {}\n", example.example.headers.dump());
+      out +=
+          fmt::format("      example ({}): {}\n",
+                      example.synthesised ? fmt::format("synthesised, seed {}", seed)
+                                          : "'" + example.example.name + "' from the document",
+                      example.example.payload.dump(-1, ' ', false, Json::error_handler_t::replace));
+      if (!example.example.headers.is_null()) {
+        out += fmt::format(
+            "      headers: {}\n",
+            example.example.headers.dump(-1, ' ', false, Json::error_handler_t::replace));
+      }
       for (const auto& note : example.notes) out += fmt::format("        note: {}\n", note);
       check_example(out, result.schema_errors, message, message.payload, example.example.payload,
                     "payload");

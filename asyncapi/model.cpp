@@ -20,7 +20,7 @@ std::optional<Protocol> broker_of(const std::string& protocol) {
 std::string text_of(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return "";
-  return value.dump();
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string string_member(const Node& node, const std::string& key) {

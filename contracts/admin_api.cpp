@@ -65,6 +65,9 @@ admin::HttpResponse load(Validator& validator, const admin::HttpRequest& request
     path = body["path"].get<std::string>();
     if (path.empty()) return admin::HttpResponse::error(400, "path: empty");
   } else if (body.contains("document") && body["document"].is_string() && !body.contains("path")) {
+    if (body.contains("name") && !body["name"].is_string()) {
+      return admin::HttpResponse::error(400, "name: a file name (a string)");
+    }
     std::string name = body.value("name", std::string());
     const std::string text = body["document"].get<std::string>();
     if (name.empty()) {

@@ -332,7 +332,9 @@ struct Server::Impl {
       if (auto status = action(file); !status) {
         return admin::HttpResponse::error(failure_status, status.error().message);
       }
-      return admin::HttpResponse::json(200, nlohmann::json{{key, file.string()}}.dump());
+      return admin::HttpResponse::json(
+          200, nlohmann::json{{key, file.string()}}.dump(-1, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace));
     };
   }
 

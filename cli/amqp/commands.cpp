@@ -155,7 +155,8 @@ void print_delivery(const Delivery& d, const std::string& format) {
     if (d.message_count) out["message_count"] = *d.message_count;
     out["properties"] = properties_json(d.properties);
     net::put_bytes(out, "body", d.body);
-    std::cout << out.dump() << std::endl;
+    // Short strings (exchange, routing key, properties) are bytes on the wire.
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     std::cout << d.body << std::endl;
   }

@@ -29,7 +29,8 @@ HttpResponse HttpResponse::json(int status, std::string body) {
 
 HttpResponse HttpResponse::error(int status, std::string_view message) {
   nlohmann::json body = {{"error", {{"status", status}, {"message", message}}}};
-  return json(status, body.dump());
+  // Messages quote what the request said, which may not be UTF-8.
+  return json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 namespace {

@@ -19,7 +19,9 @@ using nlohmann::json;
 constexpr const char* kPrefix = "/__mockforge/api/kafka/cluster";
 
 admin::HttpResponse reply(int status, const json& body) {
-  return admin::HttpResponse::json(status, body.dump());
+  // Group ids and member ids are client bytes, not always UTF-8.
+  return admin::HttpResponse::json(status,
+                                   body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 json partition_json(Cluster& cluster, const std::string& topic, int32_t index) {

@@ -133,6 +133,29 @@ class AdminErrors(unittest.TestCase):
         self.assertEqual(ctype, "application/json")
         self.assertEqual(json.loads(body)["error"]["status"], 404)
 
+    def test_errors_quoting_bytes_that_are_not_utf8_are_json(self):
+        # The error quotes the request; a byte that is not UTF-8 made the
+        # JSON body throw: a 500, or (404, 405) no answer at all.
+        with socket.create_connection(("127.0.0.1", self.mf.ports["admin"]), timeout=5) as s:
+            s.sendall(b"GET /caf\xe9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 404"), answer)
+        self.assertIn("caf\ufffd", json.loads(body)["error"]["message"])
+        for method, path in (("DELETE", "/__mockforge/api/faults/caf%E9"),
+                             ("DELETE", "/__mockforge/api/bridges?name=caf%E9"),
+                             ("POST", "/__mockforge/api/fixtures/start?id=caf%E9")):
+            status, _, body = self.mf.request(method, path)
+            self.assertIn(status, (400, 404), (path, body))
+            self.assertIn("caf\ufffd", json.loads(body)["error"]["message"], path)
+        status, _, body = self.mf.request("POST", "/__mockforge/api/asyncapi",
+                                          body=json.dumps({"document": "asyncapi: 2.6.0",
+                                                           "name": 5}))
+        self.assertEqual(status, 400, body)
+        self.assertIn("name:", json.loads(body)["error"]["message"])
+
     def test_wrong_method_is_405(self):
         status, _, body = self.mf.request("DELETE", "/__mockforge/health")
         self.assertEqual(status, 405)

@@ -174,6 +174,19 @@ properties:
         self.assertEqual(status, 422)
         status, answer = self.inject("mqtt/inject", {"topic": "a", "payload": "x"}, count=0)
         self.assertEqual(status, 400)
+        # A template that fails as it renders (an overflow): 422, nothing
+        # published, where the render error was a 500.
+        status, answer = self.inject("mqtt/inject", {"topic": "a",
+                                                     "payload": "{{seq * 9000000000000000000 * 2}}"})
+        self.assertEqual(status, 422, answer)
+        self.assertNotIn("published", answer)
+        self.assertTrue(any("message 1:" in e for e in answer["errors"]), answer)
+        # The json filter on a text that is not UTF-8: U+FFFD, published.
+        status, _, body = self.mf.request(
+            "POST", "/__mockforge/api/mqtt/inject",
+            body=b"topic: a\npayload: \"{{ 'caf\xe9' | json }}\"\n")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["published"], 1, body)
 
     def test_cli_inject_reaches_mosquitto_sub(self):
         sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p",

@@ -145,6 +145,17 @@ TEST(AsyncApiExamples, KeywordsOfAnotherTypeAreIgnored) {
   EXPECT_GE(out.value["flag"].get<double>(), 1);
 }
 
+TEST(AsyncApiExamples, CombinatorsMergeIntoKeywordsOfAnotherType) {
+  // `required: id` (not a list) and `properties: 5` with allOf/oneOf threw
+  // nlohmann's type_error while merging.
+  auto out = synthesise(
+      Json::parse(R"({"type":"object","required":"id","allOf":[{"required":["id"]}]})"), 1);
+  EXPECT_EQ(out.value["id"], "example");
+  out = synthesise(
+      Json::parse(R"({"properties":5,"oneOf":[{"properties":{"a":{"type":"integer"}}}]})"), 1);
+  EXPECT_TRUE(out.value["a"].is_number_integer()) << out.value.dump();
+}
+
 TEST(AsyncApiExamples, HugeRequestsAreCutShortAndNoted) {
   auto out = synthesise(Json::parse(R"({"type":"string","minLength":1000000000000})"), 1);
   EXPECT_EQ(out.value.get<std::string>().size(), 64u * 1024u);
