@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json/payload.h"
 #include "core/yaml/load.h"
 
 namespace mockforge::asyncapi {
@@ -148,7 +149,13 @@ const Document::File& Document::file(const std::string& path, const Node* referr
   const auto extension = std::filesystem::path(path).extension().string();
   try {
     if (extension == ".json") {
-      loaded->json = Json::parse(buffer.str());
+      // nlohmann parses any depth, but what reads the value (inlining
+      // $refs, valijson) recurses once per level; YAML has yaml-cpp's bound.
+      const std::string text = buffer.str();
+      if (json::nesting_depth(text, json::kMaxPayloadDepth) > json::kMaxPayloadDepth) {
+        fail_here(fmt::format("{} nests deeper than {} levels", path, json::kMaxPayloadDepth));
+      }
+      loaded->json = Json::parse(text);
     } else {
       loaded->json = yaml_to_json(yaml::load(buffer.str()), "", loaded->lines);
     }

@@ -278,6 +278,23 @@ TEST(AsyncApiDocument, AliasAndRefBombsAreErrorsNotExhaustion) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AsyncApiDocument, AJsonDocumentNestedTooDeepIsAnError) {
+  // Read recursively after parsing: 100,000 levels overflowed the stack.
+  const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-deep";
+  std::filesystem::create_directories(dir);
+  std::string schema;
+  for (int i = 0; i < 100000; ++i) schema += R"({"type":"object","properties":{"a":)";
+  schema += R"({"type":"string"})";
+  for (int i = 0; i < 100000; ++i) schema += "}}";
+  std::ofstream(dir / "deep.json")
+      << R"({"asyncapi":"2.6.0","info":{"title":"t","version":"1"},"channels":{"c":{)"
+      << R"("subscribe":{"message":{"payload":)" << schema << "}}}}}";
+  const auto loaded = load(dir / "deep.json");
+  ASSERT_EQ(loaded.errors.size(), 1u);
+  EXPECT_THAT(loaded.errors[0].message, HasSubstr("nests deeper than 512 levels"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AsyncApiDocument, UnexpectedShapesAreErrorsWithPointers) {
   const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-shapes";
   std::filesystem::create_directories(dir);
