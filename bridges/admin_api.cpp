@@ -29,6 +29,7 @@ json status_json(const Status& status) {
 }
 
 admin::HttpResponse add(Engine& engine, const admin::HttpRequest& request) {
+  if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
   const auto body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return admin::HttpResponse::error(400,

@@ -1,6 +1,7 @@
 #include "bridges/rules_json.h"
 
 #include "bridges/engine.h"
+#include "core/json/payload.h"
 
 namespace mockforge::bridges {
 
@@ -133,8 +134,10 @@ std::string capture_runtime_rules(const Engine& engine) {
 
 std::vector<std::string> restore_runtime_rules(Engine& engine, std::string_view data) {
   std::vector<std::string> problems;
-  const auto list = json::parse(data, nullptr, false);
-  if (list.is_discarded() || !list.is_array()) {
+  // Parsed at any depth, but copied and printed recursively after.
+  const auto parsed = mockforge::json::parse_payload(data);
+  const auto& list = parsed.value;
+  if (!parsed.ok() || !list.is_array()) {
     problems.push_back("the snapshot's bridges are not a JSON list");
     return problems;
   }

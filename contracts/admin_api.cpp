@@ -36,6 +36,7 @@ std::filesystem::path store_document(const std::string& name, const std::string&
 }
 
 admin::HttpResponse load(Validator& validator, const admin::HttpRequest& request) {
+  if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
   const auto body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return admin::HttpResponse::error(

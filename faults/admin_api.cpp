@@ -34,6 +34,7 @@ void register_admin_routes(admin::HttpServer& server, FaultSet& faults) {
     return reply(200, {{"faults", list}});
   });
   server.route("POST", path, [&faults](const admin::HttpRequest& request) {
+    if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
     const auto spec = json::parse(request.body, nullptr, false);
     if (spec.is_discarded()) return admin::HttpResponse::error(400, "a fault rule is a JSON body");
     try {

@@ -171,6 +171,7 @@ void register_admin_routes(admin::HttpServer& server, boost::asio::io_context& i
           return respond(admin::HttpResponse::error(
               409, "the history is off (history.max_messages: 0), so nothing can be expected"));
         }
+        if (auto refusal = admin::refuse_deep_json(request.body)) return respond(*refusal);
         const auto spec = json::parse(request.body, nullptr, false);
         if (spec.is_discarded()) {
           return respond(admin::HttpResponse::error(400, "expect needs a JSON body"));

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <tuple>
 
+#include "core/json/payload.h"
 #include "core/log/logging.h"
 #include "core/net/tls_built.h"
 #include "core/runtime/listener.h"
@@ -31,6 +32,13 @@ HttpResponse HttpResponse::error(int status, std::string_view message) {
   nlohmann::json body = {{"error", {{"status", status}, {"message", message}}}};
   // Messages quote what the request said, which may not be UTF-8.
   return json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<HttpResponse> refuse_deep_json(std::string_view body) {
+  constexpr auto kMax = mockforge::json::kMaxPayloadDepth;
+  if (mockforge::json::nesting_depth(body, kMax) <= kMax) return std::nullopt;
+  return HttpResponse::error(
+      400, "the body nests arrays and objects deeper than " + std::to_string(kMax) + " levels");
 }
 
 namespace {

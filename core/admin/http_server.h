@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::asio {
@@ -63,6 +64,12 @@ struct HttpResponse {
   // {"error": {"status": N, "message": "..."}}
   static HttpResponse error(int status, std::string_view message);
 };
+
+// A 400 for a request body that nests arrays and objects deeper than 512
+// levels, or nullopt. Handlers that parse a body as JSON ask first: nlohmann
+// parses any depth, but copying, comparing and printing a value recurse
+// once per level (a 1 MiB body of brackets overflowed the stack).
+std::optional<HttpResponse> refuse_deep_json(std::string_view body);
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 // A handler that answers later: it calls `respond` exactly once, from any

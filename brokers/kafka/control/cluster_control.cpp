@@ -87,6 +87,7 @@ json cluster_json(BrokerState& broker) {
 }
 
 admin::HttpResponse move_leader(BrokerState& broker, const admin::HttpRequest& request) {
+  if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
   json body = json::parse(request.body, nullptr, false);
   if (!body.is_object() || !body.contains("topic") || !body["topic"].is_string() ||
       !body.contains("partition") || !body["partition"].is_number_integer() ||
@@ -120,6 +121,7 @@ admin::HttpResponse move_leader(BrokerState& broker, const admin::HttpRequest& r
 
 // POST .../isr {"topic", "partition", "isr": [node ids]}
 admin::HttpResponse change_isr(BrokerState& broker, const admin::HttpRequest& request) {
+  if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
   json body = json::parse(request.body, nullptr, false);
   const bool valid_list = body.is_object() && body.contains("isr") && body["isr"].is_array() &&
                           std::all_of(body["isr"].begin(), body["isr"].end(),
@@ -149,6 +151,7 @@ admin::HttpResponse change_isr(BrokerState& broker, const admin::HttpRequest& re
 // POST .../coordinators/outage {"type": "group"|"transaction", "key"?: string,
 // "duration_ms": int, "mode"?: "unavailable"|"loading"}
 admin::HttpResponse coordinator_outage(BrokerState& broker, const admin::HttpRequest& request) {
+  if (auto refusal = admin::refuse_deep_json(request.body)) return *refusal;
   json body = json::parse(request.body, nullptr, false);
   if (!body.is_object() || !body.contains("type") || !body["type"].is_string() ||
       (body["type"] != "group" && body["type"] != "transaction") || !body.contains("duration_ms") ||

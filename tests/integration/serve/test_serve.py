@@ -156,6 +156,24 @@ class AdminErrors(unittest.TestCase):
         self.assertEqual(status, 400, body)
         self.assertIn("name:", json.loads(body)["error"]["message"])
 
+    def test_bodies_nested_too_deep_are_400(self):
+        # 400,000 brackets in a 1 MiB body: the expectation copied its
+        # operand recursively and the stack overflowed, ending serve.
+        deep = "[" * 400000 + "]" * 400000
+        bodies = {
+            "/__mockforge/api/expect": '{"protocol":"kafka","topic":"t","timeout_ms":100,'
+                                       '"match":{"json":[{"path":"$.a","equals":' + deep + '}]}}',
+            "/__mockforge/api/faults": '{"protocol":"kafka","action":' + deep + '}',
+            "/__mockforge/api/bridges": '{"name":' + deep + '}',
+            "/__mockforge/api/asyncapi": '{"document":' + deep + '}',
+        }
+        for path, body in bodies.items():
+            status, _, answer = self.mf.request("POST", path, body=body)
+            self.assertEqual(status, 400, (path, answer[:200]))
+            self.assertIn("deeper than 512 levels", json.loads(answer)["error"]["message"])
+        status, _, _ = self.mf.request("GET", "/__mockforge/health")
+        self.assertEqual(status, 200)
+
     def test_wrong_method_is_405(self):
         status, _, body = self.mf.request("DELETE", "/__mockforge/health")
         self.assertEqual(status, 405)
