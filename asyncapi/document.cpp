@@ -15,6 +15,11 @@
 namespace mockforge::asyncapi {
 namespace {
 
+// How deep a schema may nest once its $refs are inlined, and how long a
+// chain of $refs may be: what reads a schema recurses once per level.
+constexpr std::size_t kMaxDepth = 512;
+constexpr std::size_t kMaxLines = 100'000;
+
 // A plain (untagged, unquoted) YAML scalar as the JSON value it reads as
 // under the YAML 1.2 core schema; quoted scalars stay strings.
 Json plain_scalar(const std::string& text) {
@@ -44,7 +49,9 @@ Json plain_scalar(const std::string& text) {
 
 Json yaml_to_json(const YAML::Node& node, const std::string& pointer,
                   std::map<std::string, int>& lines) {
-  lines.emplace(pointer, node.Mark().line + 1);
+  // Lines for errors; an alias-heavy file could make a pointer per node of
+  // up to a million, each as long as its depth.
+  if (lines.size() < kMaxLines) lines.emplace(pointer, node.Mark().line + 1);
   switch (node.Type()) {
     case YAML::NodeType::Null:
       return nullptr;
@@ -243,6 +250,9 @@ Node Document::follow(const Node& node) const {
     const auto key = current.file + "#" + current.pointer;
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       fail(at_ref, fmt::format("$ref '{}' loops back to itself", ref.get<std::string>()));
+    if (seen.size() == kMaxDepth) {
+      fail(at_ref, fmt::format("a chain of more than {} $refs", kMaxDepth));
+    }
     seen.push_back(key);
     current = resolve(ref.get<std::string>(), at_ref);
   }
@@ -251,10 +261,17 @@ Node Document::follow(const Node& node) const {
 
 Json Document::inline_refs(const Node& node) const {
   std::vector<std::string> stack;
-  return inline_refs(node, stack);
+  return inline_refs(node, stack, 1);
 }
 
-Json Document::inline_refs(const Node& node, std::vector<std::string>& stack) const {
+Json Document::inline_refs(const Node& node, std::vector<std::string>& stack,
+                           std::size_t depth) const {
+  // Bounded in size and in depth: each is what the readers of the schema
+  // (valijson, the synthesiser, printing) spend, the depth on the stack.
+  if (depth > kMaxDepth) {
+    fail(node,
+         fmt::format("the schema nests deeper than {} levels with its $refs inlined", kMaxDepth));
+  }
   if (++*inlined_ > yaml::kMaxExpandedNodes) {
     fail(node, fmt::format("$refs expand the document's schemas beyond {} values (each use of a "
                            "$ref repeats what it points to)",
@@ -263,7 +280,9 @@ Json Document::inline_refs(const Node& node, std::vector<std::string>& stack) co
   const auto& value = node.json();
   if (value.is_array()) {
     auto out = Json::array();
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(inline_refs(node[i], stack));
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      out.push_back(inline_refs(node[i], stack, depth + 1));
+    }
     return out;
   }
   if (!value.is_object()) return value;
@@ -275,16 +294,20 @@ Json Document::inline_refs(const Node& node, std::vector<std::string>& stack) co
       fail(at_ref, fmt::format("$ref '{}' is recursive; recursive schemas are not supported",
                                value["$ref"].get<std::string>()));
     stack.push_back(key);
-    auto out = inline_refs(target, stack);
+    auto out = inline_refs(target, stack, depth + 1);
     stack.pop_back();
     if (out.is_object()) {
       for (const auto& [name, member] : value.items())
-        if (name != "$ref" && !out.contains(name)) out[name] = inline_refs(node[name], stack);
+        if (name != "$ref" && !out.contains(name)) {
+          out[name] = inline_refs(node[name], stack, depth + 1);
+        }
     }
     return out;
   }
   auto out = Json::object();
-  for (const auto& [name, member] : value.items()) out[name] = inline_refs(node[name], stack);
+  for (const auto& [name, member] : value.items()) {
+    out[name] = inline_refs(node[name], stack, depth + 1);
+  }
   return out;
 }
 

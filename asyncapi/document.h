@@ -91,7 +91,7 @@ class Document {
     std::map<std::string, int> lines;  // pointer -> 1-based line (YAML)
   };
   const File& file(const std::string& path, const Node* referrer) const;
-  Json inline_refs(const Node& node, std::vector<std::string>& stack) const;
+  Json inline_refs(const Node& node, std::vector<std::string>& stack, std::size_t depth) const;
 
   std::filesystem::path root_path_;
   std::string root_file_;

@@ -3,6 +3,8 @@
 #define VALIJSON_USE_EXCEPTIONS 1
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -293,10 +295,35 @@ std::optional<Violation> overlong_name(const nlohmann::json& value, const std::s
   return std::nullopt;
 }
 
+// The size of the first patternProperties pattern longer than kLongestPatternName, or 0:
+// valijson compiles them with std::regex, whose compiler recurses once per term (a pattern
+// of 90,000 characters overflowed the stack).
+std::size_t overlong_pattern(const nlohmann::json& schema) {
+  if (schema.is_object()) {
+    for (const auto& [key, value] : schema.items()) {
+      if (key == "patternProperties" && value.is_object()) {
+        for (const auto& [pattern, member] : value.items()) {
+          if (pattern.size() > kLongestPatternName) return pattern.size();
+        }
+      }
+      if (const auto found = overlong_pattern(value)) return found;
+    }
+  } else if (schema.is_array()) {
+    for (const auto& item : schema)
+      if (const auto found = overlong_pattern(item)) return found;
+  }
+  return 0;
+}
+
 }  // namespace
 
 SchemaValidator::SchemaValidator(const nlohmann::json& schema, Draft draft)
     : state_(std::make_unique<State>()) {
+  if (const auto size = overlong_pattern(schema)) {
+    throw std::runtime_error("a 'patternProperties' pattern of " + std::to_string(size) +
+                             " bytes is longer than the " + std::to_string(kLongestPatternName) +
+                             " that mockforge compiles");
+  }
   state_->document = schema;
   valijson::SchemaParser parser(draft == Draft::kDraft4 ? valijson::SchemaParser::kDraft4
                                                         : valijson::SchemaParser::kDraft7);

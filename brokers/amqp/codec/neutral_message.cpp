@@ -1,14 +1,28 @@
 #include "brokers/amqp/codec/neutral_message.h"
 
+#include <cstddef>
+#include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <variant>
 
 namespace mockforge::amqp {
 
 FieldTable to_field_table(const std::vector<traffic::Header>& headers) {
+  // As FieldTable::set would, a later header of a name replacing an earlier
+  // one, but through an index: a Kafka record may carry a great many headers.
   FieldTable table;
+  std::unordered_map<std::string_view, std::size_t> at;
+  at.reserve(headers.size());
+  table.entries.reserve(headers.size());
   for (const auto& header : headers) {
-    std::visit([&](const auto& value) { table.set(header.name, FieldValue(value)); }, header.value);
+    FieldValue value = std::visit([](const auto& v) { return FieldValue(v); }, header.value);
+    const auto [it, added] = at.try_emplace(header.name, table.entries.size());
+    if (added) {
+      table.entries.push_back(FieldTableEntry{header.name, std::move(value)});
+    } else {
+      table.entries[it->second].value = std::move(value);
+    }
   }
   return table;
 }

@@ -690,39 +690,48 @@ ModelResult<std::set<std::string>> Vhost::route(
   return succeed(std::move(queues));
 }
 
-void Vhost::route_locked(const Exchange& exchange, std::span<const std::string> routing_keys,
+void Vhost::route_locked(const Exchange& source, std::span<const std::string> routing_keys,
                          const FieldTable* headers, std::set<std::string>& queues,
                          std::set<std::string>& visited) const {
-  if (!visited.insert(exchange.name).second) return;
-  // Topic bindings match against the keys' words, split once per exchange.
+  // A worklist, not recursion: a chain of exchange-to-exchange bindings is as
+  // long as clients make it (RabbitMQ routes any length), and a recursion per
+  // hop overflowed the stack at some 40,000.
+  std::vector<const Exchange*> pending{&source};
   std::vector<TopicWords> key_words;
-  if (exchange.type == ExchangeType::kTopic && !exchange.bindings.empty()) {
-    key_words.reserve(routing_keys.size());
-    for (const std::string& key : routing_keys) key_words.emplace_back(key);
-  }
-  for (const Binding& binding : exchange.bindings) {
-    bool matched = false;
-    switch (exchange.type) {
-      case ExchangeType::kDirect:
-        matched = std::ranges::find(routing_keys, binding.routing_key) != routing_keys.end();
-        break;
-      case ExchangeType::kFanout:
-        matched = true;
-        break;
-      case ExchangeType::kTopic:
-        matched = std::ranges::any_of(key_words, [&binding](const TopicWords& key) {
-          return topic_matches(binding.routing_key, key);
-        });
-        break;
-      case ExchangeType::kHeaders:
-        matched = headers_match(binding.arguments, headers);
-        break;
+  while (!pending.empty()) {
+    const Exchange& exchange = *pending.back();
+    pending.pop_back();
+    if (!visited.insert(exchange.name).second) continue;
+    // Topic bindings match against the keys' words, split once per exchange.
+    key_words.clear();
+    if (exchange.type == ExchangeType::kTopic && !exchange.bindings.empty()) {
+      key_words.reserve(routing_keys.size());
+      for (const std::string& key : routing_keys) key_words.emplace_back(key);
     }
-    if (!matched) continue;
-    if (binding.to_queue) {
-      if (queues_.contains(binding.destination)) queues.insert(binding.destination);
-    } else if (auto next = exchanges_.find(binding.destination); next != exchanges_.end()) {
-      route_locked(next->second, routing_keys, headers, queues, visited);
+    for (const Binding& binding : exchange.bindings) {
+      bool matched = false;
+      switch (exchange.type) {
+        case ExchangeType::kDirect:
+          matched = std::ranges::find(routing_keys, binding.routing_key) != routing_keys.end();
+          break;
+        case ExchangeType::kFanout:
+          matched = true;
+          break;
+        case ExchangeType::kTopic:
+          matched = std::ranges::any_of(key_words, [&binding](const TopicWords& key) {
+            return topic_matches(binding.routing_key, key);
+          });
+          break;
+        case ExchangeType::kHeaders:
+          matched = headers_match(binding.arguments, headers);
+          break;
+      }
+      if (!matched) continue;
+      if (binding.to_queue) {
+        if (queues_.contains(binding.destination)) queues.insert(binding.destination);
+      } else if (auto next = exchanges_.find(binding.destination); next != exchanges_.end()) {
+        if (!visited.contains(next->first)) pending.push_back(&next->second);
+      }
     }
   }
 }

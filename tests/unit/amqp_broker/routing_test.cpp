@@ -55,6 +55,31 @@ TEST(AmqpRouting, TopicManyHashesStayPolynomial) {
   EXPECT_TRUE(topic_matches(pattern, key + ".nomatch"));
 }
 
+TEST(AmqpRouting, ManyArgumentsAgainstManyHeadersMatchAsFewDo) {
+  // Past 1,024 pairs the headers are looked up through an index; the answer
+  // is the scan's: a name's first header counts.
+  FieldTable all;
+  all.set("x-match", std::string("all"));
+  FieldTable headers;
+  for (int i = 0; i < 100; ++i) {
+    all.set("k" + std::to_string(i), int32_t{i});
+    headers.entries.push_back({"k" + std::to_string(i), FieldValue(int64_t{i})});
+  }
+  headers.entries.push_back({"k7", FieldValue(int32_t{-1})});  // a later duplicate
+  EXPECT_TRUE(headers_match(all, &headers));
+  FieldTable first_differs = headers;
+  first_differs.entries.insert(first_differs.entries.begin(), {"k3", FieldValue(int32_t{-3})});
+  EXPECT_FALSE(headers_match(all, &first_differs));
+  FieldTable any = all;
+  any.set("x-match", std::string("any"));
+  any.set("absent", Void{});
+  FieldTable none;
+  for (int i = 0; i < 100; ++i) none.entries.push_back({"z" + std::to_string(i), Void{}});
+  EXPECT_FALSE(headers_match(any, &none));
+  none.entries.push_back({"absent", FieldValue(std::string("present"))});
+  EXPECT_TRUE(headers_match(any, &none));
+}
+
 TEST(AmqpRouting, HeadersAllAndAny) {
   FieldTable all;
   all.set("x-match", std::string("all"));

@@ -51,6 +51,26 @@ TEST_F(AmqpVhostTest, ABindingsArgumentsInAnotherOrderAreTheSameBinding) {
   EXPECT_TRUE(vhost.route("h", std::string(), &ab, false).value->empty());
 }
 
+TEST_F(AmqpVhostTest, AChainOfExchangesAsLongAsClientsMakeItRoutes) {
+  // A client bound e0 -> e1 -> ... -> e99999 -> q with exchange.bind: routing
+  // recursed once per hop and overflowed the stack near 40,000.
+  constexpr int kLength = 100000;
+  for (int i = 0; i < kLength; ++i) {
+    ASSERT_TRUE(vhost.declare_exchange(exchange("e" + std::to_string(i), "fanout"), false).ok());
+  }
+  for (int i = 0; i + 1 < kLength; ++i) {
+    ASSERT_TRUE(
+        vhost.bind_exchange("e" + std::to_string(i + 1), "e" + std::to_string(i), "", {}).ok());
+  }
+  ASSERT_TRUE(vhost.declare_queue("q", {}, false, 1).ok());
+  ASSERT_TRUE(vhost.bind_queue("q", "e" + std::to_string(kLength - 1), "", {}, 1).ok());
+  // And a loop back to the start, which routing visits once.
+  ASSERT_TRUE(vhost.bind_exchange("e0", "e" + std::to_string(kLength - 1), "", {}).ok());
+  const auto routed = vhost.route("e0", std::string("k"), nullptr, false);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(*routed.value, std::set<std::string>{"q"});
+}
+
 TEST_F(AmqpVhostTest, AHeadersBindingNeedsAKnownXMatch) {
   ASSERT_TRUE(vhost.declare_exchange(exchange("h", "headers"), false).ok());
   ASSERT_TRUE(vhost.declare_exchange(exchange("d", "direct"), false).ok());

@@ -295,6 +295,45 @@ TEST(AsyncApiDocument, AJsonDocumentNestedTooDeepIsAnError) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AsyncApiDocument, RefChainsAreBoundedInDepthAndLength) {
+  // Text that nests little, schemas that nest deeply once inlined: 1,000
+  // schemas, each 50 levels of items around a $ref to the next.
+  const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-chain";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "chain.yaml");
+    out << "asyncapi: 3.0.0\nservers: {m: {host: x, protocol: mqtt}}\nchannels:\n"
+           "  c: {address: t, messages: {m: {payload: {$ref: '#/components/schemas/S0'}}}}\n"
+           "components:\n  schemas:\n";
+    for (int i = 0; i < 1000; ++i) {
+      out << "    S" << i << ": ";
+      for (int level = 0; level < 50; ++level) out << "{items: ";
+      out << "{$ref: '#/components/schemas/S" << i + 1 << "'}";
+      for (int level = 0; level < 50; ++level) out << "}";
+      out << "\n";
+    }
+    out << "    S1000: {type: string}\n";
+  }
+  auto loaded = load(dir / "chain.yaml");
+  ASSERT_FALSE(loaded.errors.empty());
+  EXPECT_THAT(loaded.errors[0].message,
+              HasSubstr("the schema nests deeper than 512 levels with its $refs inlined"));
+  {
+    std::ofstream out(dir / "direct.yaml");
+    out << "asyncapi: 3.0.0\nservers: {m: {host: x, protocol: mqtt}}\nchannels:\n"
+           "  c: {address: t, messages: {m: {payload: {$ref: '#/components/schemas/S0'}}}}\n"
+           "components:\n  schemas:\n";
+    for (int i = 0; i < 20000; ++i) {
+      out << "    S" << i << ": {$ref: '#/components/schemas/S" << i + 1 << "'}\n";
+    }
+    out << "    S20000: {type: string}\n";
+  }
+  loaded = load(dir / "direct.yaml");
+  ASSERT_FALSE(loaded.errors.empty());
+  EXPECT_THAT(loaded.errors[0].message, HasSubstr("more than 512"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AsyncApiDocument, UnexpectedShapesAreErrorsWithPointers) {
   const auto dir = std::filesystem::temp_directory_path() / "mockforge-asyncapi-shapes";
   std::filesystem::create_directories(dir);

@@ -288,6 +288,20 @@ TEST(AsyncApiValidator, OverlongPropertyNamesAreRefusedWherePatternPropertiesApp
   EXPECT_TRUE(SchemaValidator(Json{{"type", "object"}}).valid(Json{{name, "t"}}));
 }
 
+TEST(AsyncApiValidator, OverlongPatternPropertiesPatternsAreRefusedAtCompile) {
+  // valijson compiles them with std::regex, recursing once per term.
+  Json schema = {{"type", "object"}, {"patternProperties", Json::object()}};
+  schema["patternProperties"][std::string(1024, 'a')] = Json::object();
+  EXPECT_NO_THROW(SchemaValidator{schema});
+  schema["patternProperties"][std::string(90000, 'a')] = Json::object();
+  try {
+    SchemaValidator validator(Json{{"allOf", Json::array({schema})}});
+    FAIL() << "a 90,000-byte pattern compiled";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("pattern of 90000 bytes is longer than the 1024"));
+  }
+}
+
 TEST(AsyncApiInspect, PrintsChannelsPatternsAndExamples) {
   const auto loaded = load(source_dir() / "tests/unit/asyncapi/documents/v26_brokers.yaml");
   ASSERT_TRUE(loaded.ok());

@@ -37,6 +37,22 @@ TEST(YamlLoad, CountsAliasesAsOftenAsTheyAreUsed) {
   EXPECT_THROW(yaml::load(alias_bomb("small", 3), 1000), YAML::ParserException);
 }
 
+TEST(YamlLoad, AliasesCannotNestPastTheDepthBound) {
+  // yaml-cpp bounds the text's nesting, not what an alias splices in: each
+  // anchor wraps the one before in 300 lists, 3,000 levels in 10 anchors.
+  std::string text = "a0: &a0 x\n";
+  for (int i = 1; i <= 10; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " " + std::string(300, '[') +
+            "*a" + std::to_string(i - 1) + std::string(300, ']') + "\n";
+  }
+  try {
+    yaml::load(text);
+    FAIL() << "a document 3,000 levels deep was loaded";
+  } catch (const YAML::ParserException& e) {
+    EXPECT_THAT(e.msg, HasSubstr("nests deeper than 512 levels with its aliases expanded"));
+  }
+}
+
 TEST(YamlLoad, ConfigFilesReportTheBombAsInvalidYaml) {
   config::Config config;
   const auto errors = config::apply_yaml_text(config, alias_bomb("server", 8), "bomb.yaml");
