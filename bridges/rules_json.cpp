@@ -134,10 +134,16 @@ std::string capture_runtime_rules(const Engine& engine) {
 
 std::vector<std::string> restore_runtime_rules(Engine& engine, std::string_view data) {
   std::vector<std::string> problems;
-  // Parsed at any depth, but copied and printed recursively after.
-  const auto parsed = mockforge::json::parse_payload(data);
-  const auto& list = parsed.value;
-  if (!parsed.ok() || !list.is_array()) {
+  // nlohmann parses any depth, but what reads the rules copies and prints
+  // them recursively.
+  constexpr auto kMaxDepth = mockforge::json::kMaxPayloadDepth;
+  if (mockforge::json::nesting_depth(data, kMaxDepth) > kMaxDepth) {
+    problems.push_back("the snapshot's bridges nest deeper than " + std::to_string(kMaxDepth) +
+                       " levels");
+    return problems;
+  }
+  const auto list = json::parse(data, nullptr, false);
+  if (list.is_discarded() || !list.is_array()) {
     problems.push_back("the snapshot's bridges are not a JSON list");
     return problems;
   }

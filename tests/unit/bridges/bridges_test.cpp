@@ -273,6 +273,8 @@ TEST(BridgesSnapshot, RestoreReportsWhatItCannotAddAndKeepsTheRest) {
   EXPECT_EQ(capture_runtime_rules(again), captured);
   EXPECT_THAT(restore_runtime_rules(again, "{}"),
               ElementsAre("the snapshot's bridges are not a JSON list"));
+  EXPECT_THAT(restore_runtime_rules(again, std::string(600, '[') + std::string(600, ']')),
+              ElementsAre("the snapshot's bridges nest deeper than 512 levels"));
 }
 
 }  // namespace
